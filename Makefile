@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: ISC
+# tapgate: one entry point.  `make` builds into build/; `make check` builds
+# again with AddressSanitizer and UndefinedBehaviorSanitizer into build/san/
+# and runs every test; `make demo` shows the appliance at work.
+
+BUILD		?= build
+GEN		:= build/gen
+SANITIZE	?= 0
+PREFIX		?= /usr/local
+DESTDIR		?=
+CC		?= cc
+CLANG		?= clang
+PKG_CONFIG	?= pkg-config
+
+PKGS		:= libfido2 libcrypto libcbor
+
+WARN		:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
+		   -Wcast-qual -Wwrite-strings -Wstrict-prototypes
+ifeq ($(SANITIZE),1)
+SAN		:= -fsanitize=address,undefined -fno-sanitize-recover=all \
+		   -fno-omit-frame-pointer
+OPT		:= -O1 -g $(SAN)
+HARDEN		:= -fstack-protector-strong -fPIE
+else
+SAN		:=
+OPT		:= -O2 -g
+HARDEN		:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+endif
+
+PKG_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+CPPFLAGS	+= -D_GNU_SOURCE -Isrc -Ifirmware_host/core -Ifirmware_host/host \
+		   -Itests/common
+CFLAGS		+= -std=c11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS)
+LDFLAGS		+= -pie -Wl,-z,relro,-z,now,-z,noexecstack $(SAN)
+LDLIBS		+= $(PKG_LIBS) -lpthread
+
+# softfido: portable core + host HAL; main.c is the program.
+FW_CORE_SRC	:= $(wildcard firmware_host/core/*.c)
+# The core, the crypto HAL and the provisioning data form libsoftfido.a;
+# the board (transport, button, flash, main) only goes into the program, and
+# tests drive the core on tests/common/fake_board.c instead.
+FW_CRYPTO_SRC	:= firmware_host/host/hal_crypto.c
+FW_BOARD_SRC	:= $(filter-out $(FW_CRYPTO_SRC), \
+		   $(wildcard firmware_host/host/*.c))
+FW_GEN_SRC	:= $(GEN)/attestation.c
+SF_LIB		:= $(BUILD)/libsoftfido.a
+SF_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(FW_CORE_SRC) $(FW_CRYPTO_SRC)) \
+		   $(BUILD)/obj/gen/attestation.o
+BOARD_OBJ	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(FW_BOARD_SRC))
+FAKE_OBJ	:= $(BUILD)/obj/tests/common/fake_board.o
+
+# tapgate's shared code (everything but the programs' main files).
+TG_SRC		:= $(wildcard src/common/*.c src/token/*.c)
+TG_LIB		:= $(BUILD)/libtapgate.a
+TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC))
+CTL_SRC		:= $(wildcard src/ctl/*.c)
+CTL_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRC))
+
+UNIT_SRC	:= $(wildcard tests/unit/test_*.c)
+UNIT_BIN	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+E2E_SRC		:= $(wildcard tests/e2e/*.c)
+E2E_BIN		:= $(patsubst tests/e2e/%.c,$(BUILD)/tests/%,$(E2E_SRC))
+FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY	:= $(patsubst tests/fuzz/%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC))
+FUZZ_BIN	:= $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+BENCH_SRC	:= $(wildcard tests/bench/bench_*.c)
+BENCH_BIN	:= $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
+
+PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl
+
+.PHONY: all check demo deps fuzz bench install clean tests format
+.DELETE_ON_ERROR:
+
+all: $(PROGRAMS)
+
+tests: $(PROGRAMS) $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(BENCH_BIN)
+
+# ---- generated: the softfido test attestation CA and the key's certificate
+$(GEN)/attestation.c: firmware_host/tools/mkattest.sh
+	@mkdir -p $(GEN)
+	sh firmware_host/tools/mkattest.sh $(GEN)
+
+$(BUILD)/obj/gen/attestation.o: $(GEN)/attestation.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-variable-declarations -c -o $@ $<
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(SF_LIB): $(SF_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(TG_LIB): $(TG_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(BUILD)/softfido: $(BOARD_OBJ) $(SF_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tapgatectl: $(CTL_OBJ) $(TG_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/e2e/%.o $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/bench_%: $(BUILD)/obj/tests/bench/bench_%.o $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# fuzz harnesses: replayed over their corpus by every build (gcc works) ...
+$(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o \
+    $(BUILD)/obj/tests/fuzz/replay.o $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ... and built for libFuzzer with clang (make fuzz, and briefly in check).
+FUZZ_FLAGS	:= -std=c11 -g -O1 -D_GNU_SOURCE -Isrc -Ifirmware_host/core \
+		   -Ifirmware_host/host -fsanitize=fuzzer,address,undefined \
+		   -fno-sanitize-recover=all $(PKG_CFLAGS) -Wno-unused-command-line-argument
+FUZZ_DEPS	:= $(FW_CORE_SRC) $(FW_CRYPTO_SRC) $(FW_GEN_SRC) \
+		   tests/common/fake_board.c $(TG_SRC)
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -Itests/common -o $@ $^ $(PKG_LIBS) -lpthread
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- the two commands of README.md
+deps:
+	@sh scripts/deps.sh
+
+check: deps
+	$(MAKE) SANITIZE=1 BUILD=build/san all tests
+	$(MAKE) fuzz-build
+	@sh tests/run.sh build/san
+
+demo: deps all
+	@sh scripts/demo.sh $(BUILD)
+
+fuzz-build: $(FUZZ_BIN)
+
+FUZZ_SECONDS	?= 300
+fuzz: deps fuzz-build
+	@for f in $(FUZZ_BIN); do \
+		n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
+		echo "== $$n for $(FUZZ_SECONDS) s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=512 \
+		    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+bench: deps all $(BENCH_BIN)
+	@sh tests/bench/run.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: ISC */
+#include "errors.h"
+
+const char *
+tg_strerror(int err)
+{
+	switch (err) {
+	case TG_OK:			return "success";
+	case TG_ERR_INTERNAL:		return "internal error";
+	case TG_ERR_NOMEM:		return "out of memory";
+	case TG_ERR_INVALID:		return "invalid input";
+	case TG_ERR_TOO_LONG:		return "input too long";
+	case TG_ERR_IO:			return "input/output error";
+	case TG_ERR_NOT_FOUND:		return "not found";
+	case TG_ERR_DEVICE:		return "cannot use the security key";
+	case TG_ERR_DEVICE_GONE:	return "security key disconnected";
+	case TG_ERR_TIMEOUT:		return "security key did not answer in time";
+	case TG_ERR_NO_TOUCH:		return "security key was not touched in time";
+	case TG_ERR_DENIED:		return "request refused on the security key";
+	case TG_ERR_PIN_INVALID:	return "wrong PIN";
+	case TG_ERR_PIN_BLOCKED:	return "PIN blocked: the key must be reset";
+	case TG_ERR_PIN_AUTH_BLOCKED:	return "PIN temporarily blocked: unplug and replug the key";
+	case TG_ERR_PIN_NOT_SET:	return "security key has no PIN set";
+	case TG_ERR_PIN_POLICY:		return "PIN does not meet the key's length policy";
+	case TG_ERR_NO_CREDENTIAL:	return "security key holds no matching credential";
+	case TG_ERR_UNSUPPORTED:	return "security key lacks a required feature";
+	case TG_ERR_ATTESTATION:	return "attestation did not verify";
+	case TG_ERR_SIGNATURE:		return "assertion signature did not verify";
+	case TG_ERR_FLAGS:		return "user presence or verification flag missing";
+	case TG_ERR_RPID:		return "assertion is for another relying party";
+	case TG_ERR_COUNTER:		return "signature counter did not grow (cloned key?)";
+	case TG_ERR_PROTOCOL:		return "security key sent a malformed reply";
+	case TG_ERR_CANCELLED:		return "operation cancelled";
+	}
+	return "unknown error";
+}

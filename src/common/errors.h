@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * One error space for all of tapgate: functions return 0 on success or a
+ * negative TG_ERR_* value.  tg_strerror() names it for people.
+ */
+#ifndef TAPGATE_ERRORS_H
+#define TAPGATE_ERRORS_H
+
+#define TG_OK			  0
+#define TG_ERR_INTERNAL		 -1	/* broken invariant, library failure */
+#define TG_ERR_NOMEM		 -2
+#define TG_ERR_INVALID		 -3	/* bad argument or malformed input */
+#define TG_ERR_TOO_LONG		 -4	/* input over its bound */
+#define TG_ERR_IO		 -5
+#define TG_ERR_NOT_FOUND	 -6
+/* security keys */
+#define TG_ERR_DEVICE		-20	/* cannot open or talk to the key */
+#define TG_ERR_DEVICE_GONE	-21	/* key unplugged or its socket closed */
+#define TG_ERR_TIMEOUT		-22	/* no answer within the time allowed */
+#define TG_ERR_NO_TOUCH		-23	/* the user did not touch the key in time */
+#define TG_ERR_DENIED		-24	/* the user refused on the key */
+#define TG_ERR_PIN_INVALID	-25
+#define TG_ERR_PIN_BLOCKED	-26	/* too many wrong PINs: key needs reset */
+#define TG_ERR_PIN_AUTH_BLOCKED	-27	/* three wrong PINs: replug the key */
+#define TG_ERR_PIN_NOT_SET	-28
+#define TG_ERR_PIN_POLICY	-29	/* PIN too short or too long */
+#define TG_ERR_NO_CREDENTIAL	-30	/* the key holds none of the credentials */
+#define TG_ERR_UNSUPPORTED	-31	/* the key lacks a required feature */
+#define TG_ERR_ATTESTATION	-32	/* attestation did not verify */
+#define TG_ERR_SIGNATURE	-33	/* assertion signature did not verify */
+#define TG_ERR_FLAGS		-34	/* UP or UV missing from authenticatorData */
+#define TG_ERR_RPID		-35	/* rpIdHash is not ours */
+#define TG_ERR_COUNTER		-36	/* signature counter did not grow */
+#define TG_ERR_PROTOCOL		-37	/* the key broke CTAP (malformed reply) */
+#define TG_ERR_CANCELLED	-38
+
+/* A static, human-readable name for err (never NULL). */
+const char	*tg_strerror(int err);
+
+#endif /* TAPGATE_ERRORS_H */

@@ -1,0 +1,16 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Run one libFuzzer harness briefly from its stored corpus, on a scratch copy.
+set -u
+bin=$1 corpus=$2
+secs=${FUZZ_BRIEF_SECONDS:-15}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+if "$bin" -max_total_time="$secs" -rss_limit_mb=512 -print_final_stats=1 \
+    "$work" "$corpus" >"$work/log" 2>&1; then
+	grep -E 'stat::number_of_executed_units|Done' "$work/log" | sed 's/^/# /'
+	echo "ok $(basename "$bin")_runs_${secs}s_without_a_crash"
+else
+	tail -40 "$work/log" | sed 's/^/# /'
+	echo "not ok $(basename "$bin")_crashed"
+fi
