@@ -12,7 +12,7 @@ CC		?= cc
 CLANG		?= clang
 PKG_CONFIG	?= pkg-config
 
-PKGS		:= libfido2 libcrypto libcbor
+PKGS		:= libfido2 libcrypto libcbor jansson
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 		   -Wcast-qual -Wwrite-strings -Wstrict-prototypes

@@ -11,6 +11,7 @@ openssl
 libssl-dev
 libfido2-dev
 libcbor-dev
+libjansson-dev
 fido2-tools
 clang-14
 libclang-rt-14-dev
