@@ -12,7 +12,7 @@ CC		?= cc
 CLANG		?= clang
 PKG_CONFIG	?= pkg-config
 
-PKGS		:= libfido2 libcrypto libcbor jansson
+PKGS		:= libfido2 libcrypto libcbor jansson sqlite3 libconfig
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 		   -Wcast-qual -Wwrite-strings -Wstrict-prototypes
@@ -52,7 +52,8 @@ BOARD_OBJ	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(FW_BOARD_SRC))
 FAKE_OBJ	:= $(BUILD)/obj/tests/common/fake_board.o
 
 # tapgate's shared code (everything but the programs' main files).
-TG_SRC		:= $(wildcard src/common/*.c src/token/*.c)
+TG_SRC		:= $(wildcard src/common/*.c src/token/*.c src/store/*.c \
+		   src/policy/*.c)
 TG_LIB		:= $(BUILD)/libtapgate.a
 TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC))
 CTL_SRC		:= $(wildcard src/ctl/*.c)

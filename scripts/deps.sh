@@ -12,6 +12,9 @@ libssl-dev
 libfido2-dev
 libcbor-dev
 libjansson-dev
+libsqlite3-dev
+sqlite3
+libconfig-dev
 fido2-tools
 clang-14
 libclang-rt-14-dev
