@@ -73,6 +73,7 @@ PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl
 
 .PHONY: all check demo deps fuzz bench install clean tests format
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(PROGRAMS)
 
