@@ -12,7 +12,8 @@ CC		?= cc
 CLANG		?= clang
 PKG_CONFIG	?= pkg-config
 
-PKGS		:= libfido2 libcrypto libcbor jansson sqlite3 libconfig
+PKGS		:= libfido2 libcrypto libcbor jansson sqlite3 libconfig \
+		   libmicrohttpd libsystemd
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 		   -Wcast-qual -Wwrite-strings -Wstrict-prototypes
@@ -58,6 +59,8 @@ TG_LIB		:= $(BUILD)/libtapgate.a
 TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC))
 CTL_SRC		:= $(wildcard src/ctl/*.c)
 CTL_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRC))
+DAEMON_SRC	:= $(wildcard src/daemon/*.c)
+DAEMON_OBJ	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
 
 UNIT_SRC	:= $(wildcard tests/unit/test_*.c)
 UNIT_BIN	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -102,6 +105,9 @@ $(BUILD)/softfido: $(BOARD_OBJ) $(SF_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tapgatectl: $(CTL_OBJ) $(TG_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tapgated: $(DAEMON_OBJ) $(TG_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)

@@ -15,6 +15,8 @@ libjansson-dev
 libsqlite3-dev
 sqlite3
 libconfig-dev
+libmicrohttpd-dev
+libsystemd-dev
 fido2-tools
 clang-14
 libclang-rt-14-dev
