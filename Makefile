@@ -54,7 +54,7 @@ FAKE_OBJ	:= $(BUILD)/obj/tests/common/fake_board.o
 
 # tapgate's shared code (everything but the programs' main files).
 TG_SRC		:= $(wildcard src/common/*.c src/token/*.c src/store/*.c \
-		   src/policy/*.c)
+		   src/policy/*.c src/order/*.c)
 TG_LIB		:= $(BUILD)/libtapgate.a
 TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC))
 CTL_SRC		:= $(wildcard src/ctl/*.c)

@@ -55,7 +55,8 @@ struct ctaphid {
 	uint64_t	last_ms;	/* time of the last frame */
 	/* set while a CBOR command runs (hal_user_presence may be waiting) */
 	uint32_t	busy_cid;
-	int		cancelled;
+	int		cancelled;	/* CANCEL came: the command ends early */
+	int		resynced;	/* INIT resynced it: drop the reply */
 	uint8_t		buf[CTAPHID_MAX_MSG];
 	uint8_t		out[CTAPHID_MAX_MSG];
 };
@@ -78,8 +79,10 @@ void	ctaphid_keepalive(struct ctaphid *h, uint8_t status);
 
 /*
  * While a command runs: handle a report that arrived meanwhile.  Returns 1
- * when it was a CANCEL for the running command, else 0 (other channels are
- * told ERR_CHANNEL_BUSY; INIT still works).
+ * when the running command should stop: a CANCEL on its channel (its reply
+ * then carries CTAP2_ERR_KEEPALIVE_CANCEL), or an INIT that resynchronised
+ * its channel (its reply is then dropped).  Else 0: other frames are told
+ * ERR_CHANNEL_BUSY, INIT on another channel still works.
  */
 int	ctaphid_rx_busy(struct ctaphid *h, const uint8_t report[CTAPHID_REPORT]);
 

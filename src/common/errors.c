@@ -31,6 +31,8 @@ tg_strerror(int err)
 	case TG_ERR_COUNTER:		return "signature counter did not grow (cloned key?)";
 	case TG_ERR_PROTOCOL:		return "security key sent a malformed reply";
 	case TG_ERR_CANCELLED:		return "operation cancelled";
+	case TG_ERR_PIN_ALREADY_SET:	return "security key already has a PIN (change it instead)";
+	case TG_ERR_AAGUID:		return "security key model is not on the allow-list";
 	}
 	return "unknown error";
 }

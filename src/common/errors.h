@@ -33,6 +33,8 @@
 #define TG_ERR_COUNTER		-36	/* signature counter did not grow */
 #define TG_ERR_PROTOCOL		-37	/* the key broke CTAP (malformed reply) */
 #define TG_ERR_CANCELLED	-38
+#define TG_ERR_PIN_ALREADY_SET	-39	/* first PIN asked for, but one exists */
+#define TG_ERR_AAGUID		-40	/* key model not on the allow-list */
 
 /* A static, human-readable name for err (never NULL). */
 const char	*tg_strerror(int err);
