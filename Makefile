@@ -54,13 +54,13 @@ FAKE_OBJ	:= $(BUILD)/obj/tests/common/fake_board.o
 
 # tapgate's shared code (everything but the programs' main files).
 TG_SRC		:= $(wildcard src/common/*.c src/token/*.c src/store/*.c \
-		   src/policy/*.c src/order/*.c)
+		   src/policy/*.c src/order/*.c) \
+		   $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
 TG_LIB		:= $(BUILD)/libtapgate.a
 TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC))
 CTL_SRC		:= $(wildcard src/ctl/*.c)
 CTL_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRC))
-DAEMON_SRC	:= $(wildcard src/daemon/*.c)
-DAEMON_OBJ	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(DAEMON_SRC))
+DAEMON_OBJ	:= $(BUILD)/obj/src/daemon/main.o
 
 UNIT_SRC	:= $(wildcard tests/unit/test_*.c)
 UNIT_BIN	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
