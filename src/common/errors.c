@@ -33,6 +33,24 @@ tg_strerror(int err)
 	case TG_ERR_CANCELLED:		return "operation cancelled";
 	case TG_ERR_PIN_ALREADY_SET:	return "security key already has a PIN (change it instead)";
 	case TG_ERR_AAGUID:		return "security key model is not on the allow-list";
+	/* policy */
+	case TG_ERR_CONFIG:		return "invalid configuration";
+	case TG_ERR_POLICY:		return "refused by policy";
+	/* store */
+	case TG_ERR_DB:			return "database error";
+	case TG_ERR_BUSY:		return "database busy";
+	case TG_ERR_SCHEMA:		return "database schema is newer or not tapgate's";
+	case TG_ERR_EXISTS:		return "already exists";
+	case TG_ERR_CONFLICT:		return "changed meanwhile by someone else";
+	case TG_ERR_TXN:		return "transaction misuse";
+	case TG_ERR_CORRUPT:		return "database file is damaged";
+	case TG_ERR_IMMUTABLE:		return "record is append-only or already final";
+	case TG_ERR_PERM:		return "unsafe ownership or permissions";
+	/* orders */
+	case TG_ERR_ALG_REFUSED:	return "signature algorithm not allowed";
+	case TG_ERR_ALG_MISMATCH:	return "signature algorithm does not match the key";
+	case TG_ERR_UNKNOWN_KID:	return "signing key is not among the trusted keys";
+	case TG_ERR_BAD_SIGNATURE:	return "order signature did not verify";
 	}
 	return "unknown error";
 }

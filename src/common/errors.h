@@ -36,6 +36,27 @@
 #define TG_ERR_PIN_ALREADY_SET	-39	/* first PIN asked for, but one exists */
 #define TG_ERR_AAGUID		-40	/* key model not on the allow-list */
 
+/* policy */
+#define TG_ERR_CONFIG		-60	/* configuration refused (see message) */
+#define TG_ERR_POLICY		-61	/* refused by policy (separation of duties) */
+
+/* store */
+#define TG_ERR_DB		-80	/* database error (see store_errmsg) */
+#define TG_ERR_BUSY		-81	/* database locked too long */
+#define TG_ERR_SCHEMA		-82	/* db of a newer tapgate, or not ours */
+#define TG_ERR_EXISTS		-83	/* id or idempotency key taken */
+#define TG_ERR_CONFLICT		-84	/* changed meanwhile (stale state) */
+#define TG_ERR_TXN		-85	/* needs (or forbids) a transaction */
+#define TG_ERR_CORRUPT		-86	/* database file damaged */
+#define TG_ERR_IMMUTABLE	-87	/* append-only or once-only record */
+#define TG_ERR_PERM		-88	/* state dir/file: not ours, too open */
+
+/* orders */
+#define TG_ERR_ALG_REFUSED	-100	/* alg not allowed: none, HS256... */
+#define TG_ERR_ALG_MISMATCH	-101	/* alg does not match the key's type */
+#define TG_ERR_UNKNOWN_KID	-102	/* kid missing from the trusted JWKS */
+#define TG_ERR_BAD_SIGNATURE	-103	/* order signature did not verify */
+
 /* A static, human-readable name for err (never NULL). */
 const char	*tg_strerror(int err);
 

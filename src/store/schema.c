@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The schema, as an ordered list of migrations.  Step i, a list of
+ * statements, takes a database from PRAGMA user_version i to i + 1 in one
+ * transaction.  Never edit a
+ * released step: add a new one, since databases in the field have run the
+ * old text.  sqlite cannot alter a CHECK constraint in place, so value
+ * vocabularies (queues, states, kinds) are checked in C, not here; the
+ * schema checks shapes and the rules that must hold whatever the code does.
+ *
+ * Tables are STRICT so a column only ever holds its declared type.
+ */
+#include "store/store_int.h"
+
+static const char *const migration_1[] = {
+	/*
+	 * Recovery requests; `id` is 128 random bits in lower hex, `n` the
+	 * order of arrival (an implicit rowid could be renumbered by VACUUM).
+	 */
+	"CREATE TABLE requests ("
+	"  n			INTEGER PRIMARY KEY,"
+	"  id			TEXT NOT NULL UNIQUE"
+	"			CHECK (length(id) = 32"
+	"			  AND id NOT GLOB '*[^0-9a-f]*'),"
+	"  queue		TEXT NOT NULL,"
+	"  target_account	TEXT NOT NULL,"
+	"  target_system	TEXT NOT NULL,"
+	"  claimed_class	TEXT,"
+	"  effective_class	TEXT NOT NULL,"
+	"  requester_agent	TEXT NOT NULL,"
+	"  requester_channel	TEXT NOT NULL,"
+	"  requester_ticket	TEXT,"
+	"  requester_uid	INTEGER NOT NULL,"
+	"  request_json		TEXT NOT NULL,"
+	"  state		TEXT NOT NULL,"
+	"  policy_id		TEXT NOT NULL,"
+	"  policy_version	INTEGER NOT NULL,"
+	"  decision_json	TEXT,"
+	"  idem_key		TEXT,"
+	"  idem_digest		TEXT,"
+	"  response_json	TEXT,"
+	"  created		INTEGER NOT NULL,"
+	"  updated		INTEGER NOT NULL,"
+	"  hold_start		INTEGER,"
+	"  hold_end		INTEGER,"
+	"  CHECK ((idem_key IS NULL) = (idem_digest IS NULL)),"
+	"  CHECK ((hold_start IS NULL) = (hold_end IS NULL)),"
+	"  CHECK (hold_end IS NULL OR hold_end >= hold_start)"
+	") STRICT",
+	/* A retried submit finds its first answer through this index. */
+	"CREATE UNIQUE INDEX requests_idem ON requests(idem_key)"
+	"  WHERE idem_key IS NOT NULL",
+	"CREATE INDEX requests_queue_state ON requests(queue, state)",
+	"CREATE INDEX requests_state_hold ON requests(state, hold_end)",
+	"CREATE INDEX requests_target ON requests(target_account,"
+	"  target_system)",
+	"CREATE TABLE evidence ("
+	"  id			INTEGER PRIMARY KEY,"
+	"  request_id		TEXT NOT NULL REFERENCES requests(id),"
+	"  type			TEXT NOT NULL,"
+	"  result		TEXT NOT NULL,"
+	"  verifier		TEXT NOT NULL,"
+	"  channel		TEXT NOT NULL,"
+	"  ref			TEXT,"
+	"  evidence_json	TEXT NOT NULL,"
+	"  digest		TEXT NOT NULL CHECK (length(digest) = 64),"
+	"  added_uid		INTEGER NOT NULL,"
+	"  created		INTEGER NOT NULL"
+	") STRICT",
+	"CREATE INDEX evidence_request ON evidence(request_id)",
+	/* Vetoes, denials and other human decisions. */
+	"CREATE TABLE decisions ("
+	"  id			INTEGER PRIMARY KEY,"
+	"  request_id		TEXT NOT NULL REFERENCES requests(id),"
+	"  kind			TEXT NOT NULL,"
+	"  actor_uid		INTEGER NOT NULL,"
+	"  actor_role		TEXT NOT NULL,"
+	"  actor_name		TEXT NOT NULL,"
+	"  reason		TEXT NOT NULL,"
+	"  created		INTEGER NOT NULL"
+	") STRICT",
+	"CREATE INDEX decisions_request ON decisions(request_id)",
+	/*
+	 * Enrolled security keys of officers.  alg is the COSE algorithm,
+	 * attest_fpr the SHA-256 (hex) of the attestation certificate.
+	 */
+	"CREATE TABLE approvers ("
+	"  id			INTEGER PRIMARY KEY,"
+	"  name			TEXT NOT NULL,"
+	"  approver_group	TEXT NOT NULL,"
+	"  cred_id		BLOB NOT NULL UNIQUE,"
+	"  pubkey		BLOB NOT NULL,"
+	"  alg			INTEGER NOT NULL,"
+	"  aaguid		BLOB CHECK (aaguid IS NULL"
+	"			  OR length(aaguid) = 16),"
+	"  attest_fpr		TEXT CHECK (attest_fpr IS NULL"
+	"			  OR length(attest_fpr) = 64),"
+	"  sign_count		INTEGER NOT NULL DEFAULT 0"
+	"			CHECK (sign_count >= 0),"
+	"  revoked		INTEGER NOT NULL DEFAULT 0"
+	"			CHECK (revoked IN (0, 1)),"
+	"  enrolled		INTEGER NOT NULL,"
+	"  revoked_at		INTEGER"
+	") STRICT",
+	"CREATE INDEX approvers_name ON approvers(name)",
+	/*
+	 * A counter that goes back means a cloned key; whatever the code
+	 * does, the stored counter only grows, and a revoked key stays so.
+	 */
+	"CREATE TRIGGER approvers_counter BEFORE UPDATE OF sign_count"
+	"  ON approvers WHEN NEW.sign_count < OLD.sign_count BEGIN"
+	"  SELECT RAISE(ABORT, 'signature counter regression'); END",
+	"CREATE TRIGGER approvers_revoked BEFORE UPDATE OF revoked"
+	"  ON approvers WHEN OLD.revoked = 1 AND NEW.revoked = 0 BEGIN"
+	"  SELECT RAISE(ABORT, 'a revoked approver stays revoked'); END",
+	/* One officer's assertion over one request's order. */
+	"CREATE TABLE approvals ("
+	"  id			INTEGER PRIMARY KEY,"
+	"  request_id		TEXT NOT NULL REFERENCES requests(id),"
+	"  approver_id		INTEGER NOT NULL REFERENCES approvers(id),"
+	"  cred_id		BLOB NOT NULL,"
+	"  auth_data		BLOB NOT NULL,"
+	"  signature		BLOB NOT NULL,"
+	"  client_data		TEXT NOT NULL,"
+	"  sign_count		INTEGER NOT NULL,"
+	"  created		INTEGER NOT NULL,"
+	"  UNIQUE (request_id, approver_id)"
+	") STRICT",
+	/* Co-signed orders; `jti` is the one-time id downstream redeems. */
+	"CREATE TABLE orders ("
+	"  jti			TEXT PRIMARY KEY NOT NULL,"
+	"  request_id		TEXT NOT NULL REFERENCES requests(id),"
+	"  jws			TEXT NOT NULL,"
+	"  issued		INTEGER NOT NULL,"
+	"  expires		INTEGER NOT NULL CHECK (expires > issued),"
+	"  redeemed		INTEGER,"
+	"  redeemed_by		TEXT"
+	") STRICT",
+	"CREATE INDEX orders_request ON orders(request_id)",
+	"CREATE TRIGGER orders_redeem_once BEFORE UPDATE OF redeemed"
+	"  ON orders WHEN OLD.redeemed IS NOT NULL BEGIN"
+	"  SELECT RAISE(ABORT, 'order already redeemed'); END",
+	/*
+	 * The audit chain (audit.h has the hash encoding).  No foreign key:
+	 * the log must take any event and outlive what it talks about.
+	 */
+	"CREATE TABLE audit ("
+	"  seq			INTEGER PRIMARY KEY NOT NULL CHECK (seq >= 1),"
+	"  time			INTEGER NOT NULL,"
+	"  actor_uid		INTEGER NOT NULL,"
+	"  actor_role		TEXT NOT NULL,"
+	"  actor_name		TEXT NOT NULL,"
+	"  event		TEXT NOT NULL,"
+	"  request_id		TEXT,"
+	"  details		TEXT NOT NULL,"
+	"  prev_hash		TEXT NOT NULL CHECK (length(prev_hash) = 64),"
+	"  hash			TEXT NOT NULL CHECK (length(hash) = 64)"
+	") STRICT",
+	"CREATE INDEX audit_request ON audit(request_id)"
+	"  WHERE request_id IS NOT NULL",
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
+	"  SELECT RAISE(ABORT, 'audit log is append-only'); END",
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN"
+	"  SELECT RAISE(ABORT, 'audit log is append-only'); END",
+	/* Even a buggy writer cannot fork or skip the chain. */
+	"CREATE TRIGGER audit_chain BEFORE INSERT ON audit"
+	"  WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM audit)"
+	"  OR NEW.prev_hash IS NOT coalesce("
+	"    (SELECT hash FROM audit ORDER BY seq DESC LIMIT 1),"
+	"    '00000000000000000000000000000000'"
+	"    || '00000000000000000000000000000000')"
+	"  BEGIN SELECT RAISE(ABORT, 'audit entry does not extend the chain');"
+	"  END",
+	NULL
+};
+
+const char *const *const store_migrations[] = {
+	migration_1,
+};
+
+const int store_nmigrations =
+    (int)(sizeof(store_migrations) / sizeof(store_migrations[0]));

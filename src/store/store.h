@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The appliance's state: one sqlite database, "tapgate.db" in the state
+ * directory, in WAL mode with synchronous=FULL, foreign keys on, and a
+ * versioned schema migrated forward at open.
+ *
+ * Every write goes through a transaction the caller opens with store_begin()
+ * and closes with store_commit() or store_rollback(); the caller appends the
+ * audit entry (audit.h) for each change inside the same transaction, so a
+ * change and its audit entry are durable together or not at all.  Writes
+ * outside a transaction are refused with TG_ERR_TXN.
+ *
+ * The store keeps what it is given: vocabulary (queues, classes, states,
+ * evidence types, roles) belongs to the policy module and the API, which
+ * validate it before it gets here.  The store checks shape: required fields
+ * present, strings within their bounds, ids and digests well formed.
+ *
+ * Times are Unix seconds.  A struct store is used by one thread at a time.
+ * Record pointers handed to a callback are valid only during the call;
+ * records returned through an output pointer are one allocation each, freed
+ * with the matching _free().
+ */
+#ifndef TAPGATE_STORE_H
+#define TAPGATE_STORE_H
+
+#include <stdint.h>
+
+#define STORE_DB_NAME	"tapgate.db"
+#define STORE_ID_LEN	32	/* a request id: 128 random bits, lower hex */
+#define STORE_DIGEST_LEN 64	/* a SHA-256 digest in lower hex */
+#define STORE_MAX_NAME	256	/* queue, class, state, account, agent, ... */
+#define STORE_MAX_TEXT	4096	/* reasons, evidence references */
+#define STORE_MAX_JSON	65536	/* request body, response, decision */
+#define STORE_LIST_MAX	1000	/* rows one list call may return */
+
+struct store;
+
+/*
+ * A recovery request.  On insert, the caller fills every field but
+ * `updated` (set to `created`); `created` 0 means now.  Optional fields
+ * (NULL or 0 when absent) are marked so.
+ */
+struct store_request {
+	const char	*id;		/* from store_request_id_new() */
+	const char	*queue;
+	const char	*target_account;
+	const char	*target_system;
+	const char	*claimed_class;	/* optional: the caller's claim */
+	const char	*effective_class; /* the stricter of claim and config */
+	const char	*requester_agent;
+	const char	*requester_channel;
+	const char	*requester_ticket; /* optional */
+	int64_t		 requester_uid;	/* peer uid of the submitting caller */
+	const char	*request_json;	/* the body exactly as submitted */
+	const char	*state;
+	const char	*policy_id;
+	int64_t		 policy_version;
+	const char	*decision_json;	/* optional: last policy decision */
+	const char	*idem_key;	/* optional: Idempotency-Key, UNIQUE */
+	const char	*idem_digest;	/* with idem_key: SHA-256 of the body */
+	const char	*response_json;	/* optional: the first answer given */
+	int64_t		 created;
+	int64_t		 updated;
+	int64_t		 hold_start;	/* 0: no hold */
+	int64_t		 hold_end;
+};
+
+/* One piece of evidence gathered for a request. */
+struct store_evidence {
+	int64_t		 id;		/* set by the store */
+	const char	*request_id;
+	const char	*type;
+	const char	*result;
+	const char	*verifier;
+	const char	*channel;
+	const char	*ref;		/* optional */
+	const char	*json;		/* the evidence object as submitted */
+	const char	*digest;	/* hex SHA-256 of its canonical form */
+	int64_t		 added_uid;	/* peer uid of the caller adding it */
+	int64_t		 created;	/* 0 on add: now */
+};
+
+/* A human decision on a request: a veto, a denial, ... */
+struct store_decision {
+	int64_t		 id;		/* set by the store */
+	const char	*request_id;
+	const char	*kind;		/* "veto", "deny", ... */
+	int64_t		 actor_uid;
+	const char	*actor_role;
+	const char	*actor_name;
+	const char	*reason;
+	int64_t		 created;	/* 0 on add: now */
+};
+
+/* Called once per row; return 0 to go on or a negative TG_ERR_* to stop. */
+typedef int	store_request_cb(const struct store_request *, void *);
+typedef int	store_evidence_cb(const struct store_evidence *, void *);
+typedef int	store_decision_cb(const struct store_decision *, void *);
+typedef int	store_count_cb(const char *queue, const char *state,
+		    int64_t count, void *);
+
+/*
+ * Open the state database.  `path` is a state directory (created 0700 when
+ * missing; the database is STORE_DB_NAME inside it) or, when it ends in
+ * ".db" and is not a directory, the database file itself.  The directory
+ * must belong to the effective user and not be writable by others
+ * (TG_ERR_PERM); the database file is created 0600.  Migrates the schema to
+ * the latest version, each step in its own transaction; a database written
+ * by a newer tapgate, or not by tapgate at all, is refused (TG_ERR_SCHEMA).
+ * Audit entries go to journald after commit when journald is present.
+ */
+int	store_open(const char *path, struct store **stp);
+
+/* Close the database (rolling back an open transaction); NULLs *stp. */
+void	store_close(struct store **stp);
+
+/* The schema version this code migrates to. */
+int	store_schema_latest(void);
+
+/* The schema version of the open database, in *versionp. */
+int	store_schema_version(struct store *st, int *versionp);
+
+/* The last database error message, for logs (never NULL). */
+const char *store_errmsg(const struct store *st);
+
+/*
+ * Start a write transaction (BEGIN IMMEDIATE: the write lock is taken now,
+ * waiting up to the busy timeout, TG_ERR_BUSY after).  Transactions do not
+ * nest (TG_ERR_TXN).
+ */
+int	store_begin(struct store *st);
+
+/*
+ * Commit: when this returns 0 the changes are on disk.  On failure the
+ * transaction has been rolled back.  Audit entries of the transaction are
+ * sent to journald only after a successful commit.
+ */
+int	store_commit(struct store *st);
+
+/* Roll back the open transaction, if any (so error paths may always call). */
+int	store_rollback(struct store *st);
+
+/* Write a fresh random request id (STORE_ID_LEN hex digits and a NUL). */
+int	store_request_id_new(char id[STORE_ID_LEN + 1]);
+
+/* 1 if s is a well-formed request id, else 0. */
+int	store_request_id_valid(const char *s);
+
+/*
+ * Insert a request (in a transaction).  TG_ERR_EXISTS if the id or the
+ * idempotency key is taken: look the key up with store_request_get_by_idem()
+ * and answer with its stored response.
+ */
+int	store_request_insert(struct store *st, const struct store_request *r);
+
+/* The request with this id in *rp; TG_ERR_NOT_FOUND if none. */
+int	store_request_get(struct store *st, const char *id,
+	    struct store_request **rp);
+
+/* The request submitted with this idempotency key; TG_ERR_NOT_FOUND. */
+int	store_request_get_by_idem(struct store *st, const char *idem_key,
+	    struct store_request **rp);
+
+/* Free a request from store_request_get*() and NULL *rp; accepts NULL. */
+void	store_request_free(struct store_request **rp);
+
+/*
+ * Move a request from state `expect` to `state` (in a transaction), and
+ * replace its decision when decision_json is not NULL.  TG_ERR_CONFLICT when
+ * the request is no longer in `expect` (someone else moved it first),
+ * TG_ERR_NOT_FOUND when there is no such request.  `now` 0 means now.
+ */
+int	store_request_set_state(struct store *st, const char *id,
+	    const char *expect, const char *state, const char *decision_json,
+	    int64_t now);
+
+/*
+ * Set (start <= end, both > 0) or clear (both 0) the request's hold, in a
+ * transaction.  `now` 0 means now.
+ */
+int	store_request_set_hold(struct store *st, const char *id, int64_t start,
+	    int64_t end, int64_t now);
+
+/*
+ * Newest first, at most `limit` (1..STORE_LIST_MAX) requests, filtered by
+ * queue and state when those are not NULL.
+ */
+int	store_request_list(struct store *st, const char *queue,
+	    const char *state, int limit, store_request_cb *cb, void *arg);
+
+/*
+ * Requests in `state` whose hold ended at or before `now`, soonest first,
+ * at most `limit`: what the daemon's timer moves on.
+ */
+int	store_request_list_hold_due(struct store *st, const char *state,
+	    int64_t now, int limit, store_request_cb *cb, void *arg);
+
+/* The number of requests per (queue, state), for metrics. */
+int	store_request_counts(struct store *st, store_count_cb *cb, void *arg);
+
+/*
+ * Add evidence to an existing request (in a transaction); its id in *idp
+ * when idp is not NULL.  TG_ERR_NOT_FOUND if the request does not exist.
+ */
+int	store_evidence_add(struct store *st, const struct store_evidence *ev,
+	    int64_t *idp);
+
+/* The request's evidence, oldest first (at most STORE_LIST_MAX). */
+int	store_evidence_list(struct store *st, const char *request_id,
+	    store_evidence_cb *cb, void *arg);
+
+/* Record a decision on an existing request (in a transaction). */
+int	store_decision_add(struct store *st, const struct store_decision *d,
+	    int64_t *idp);
+
+/* The request's decisions, oldest first (at most STORE_LIST_MAX). */
+int	store_decision_list(struct store *st, const char *request_id,
+	    store_decision_cb *cb, void *arg);
+
+#endif /* TAPGATE_STORE_H */

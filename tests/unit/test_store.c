@@ -1,0 +1,1043 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The state database on real sqlite files in fresh temporary directories:
+ * creation and permissions, migrations, requests, evidence, decisions,
+ * idempotency and transactions.
+ */
+#include <sys/stat.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "common/errors.h"
+#include "store/audit.h"
+#include "store/store.h"
+#include "tap.h"
+
+#define DIGEST_A							\
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define DIGEST_B							\
+	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+static char tmpdir[1024];
+static char statedir[1100];	/* where db_path() looks: tmpdir by default */
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void tmp_remove(void);
+
+/* A fresh private directory, like mktemp -d. */
+static const char *
+tmp_make(void)
+{
+	const char *base = getenv("TMPDIR");
+
+	tmp_remove();	/* what a failed test left */
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tapgate-store.XXXXXX",
+	    base != NULL && base[0] != '\0' ? base : "/tmp");
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	snprintf(statedir, sizeof(statedir), "%s", tmpdir);
+	return tmpdir;
+}
+
+static void
+tmp_remove(void)
+{
+	if (tmpdir[0] != '\0')
+		nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir[0] = '\0';
+}
+
+static const char *
+db_path(void)
+{
+	static char p[1200];
+
+	snprintf(p, sizeof(p), "%s/%s", statedir, STORE_DB_NAME);
+	return p;
+}
+
+/* Raw SQL on the file, as someone with the file in hand would run it. */
+static int
+raw_exec(const char *sql)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	if (sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc;
+}
+
+static long long
+raw_int(const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	long long v = -1;
+
+	if (sqlite3_open_v2(db_path(), &db, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &s, NULL) ==
+	    SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+sample_request(struct store_request *r, const char *id)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = id;
+	r->queue = "password_reset";
+	r->target_account = "alice";
+	r->target_system = "ldap-corp";
+	r->claimed_class = "standard";
+	r->effective_class = "admin";
+	r->requester_agent = "hd-bob";
+	r->requester_channel = "phone";
+	r->requester_ticket = "INC-1";
+	r->requester_uid = 1000;
+	r->request_json = "{\"queue\":\"password_reset\"}";
+	r->state = "pending_evidence";
+	r->policy_id = "default";
+	r->policy_version = 3;
+	r->decision_json = "{\"missing\":[\"evidence\"]}";
+	r->response_json = "{\"id\":\"x\"}";
+	r->created = 1700000000;
+}
+
+/* Insert one request with its audit entry, in one transaction. */
+static int
+submit(struct store *st, const struct store_request *r)
+{
+	struct audit_entry e = {
+		.actor_uid = r->requester_uid,
+		.actor_role = "intake",
+		.actor_name = r->requester_agent,
+		.event = "request.submitted",
+		.request_id = r->id,
+	};
+	int e1;
+
+	if ((e1 = store_begin(st)) != 0)
+		return e1;
+	if ((e1 = store_request_insert(st, r)) != 0 ||
+	    (e1 = audit_append(st, &e, NULL)) != 0 ||
+	    (e1 = store_commit(st)) != 0) {
+		store_rollback(st);
+		return e1;
+	}
+	return 0;
+}
+
+static void
+store_open_creates_private_dir_and_file_in_wal_mode(void)
+{
+	struct store *st = NULL;
+	struct stat sb;
+	char dir[1100];
+
+	tmp_make();
+	snprintf(dir, sizeof(dir), "%s/state", tmpdir);
+	CHECK_EQ(store_open(dir, &st), 0);
+	CHECK(st != NULL);
+	CHECK(stat(dir, &sb) == 0);
+	CHECK_EQ(sb.st_mode & 0777, 0700);
+	snprintf(dir, sizeof(dir), "%s/state/%s", tmpdir, STORE_DB_NAME);
+	CHECK(stat(dir, &sb) == 0);
+	CHECK_EQ(sb.st_mode & 0777, 0600);
+	store_close(&st);
+	CHECK(st == NULL);
+	snprintf(statedir, sizeof(statedir), "%s/state", tmpdir);
+	CHECK_EQ(raw_int("PRAGMA application_id"), 0x74617067);
+	/* journal_mode=WAL is stored in the file. */
+	{
+		sqlite3 *db = NULL;
+		sqlite3_stmt *s = NULL;
+		int wal = 0;
+
+		if (sqlite3_open(db_path(), &db) == SQLITE_OK &&
+		    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s,
+		    NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+			wal = strcmp((const char *)sqlite3_column_text(s, 0),
+			    "wal") == 0;
+		sqlite3_finalize(s);
+		sqlite3_close(db);
+		CHECK(wal);
+	}
+	store_close(NULL);
+	store_close(&st);
+	tmp_remove();
+}
+
+static void
+store_open_accepts_a_db_path(void)
+{
+	struct store *st = NULL;
+	char path[1100];
+	int v = -1;
+
+	tmp_make();
+	snprintf(path, sizeof(path), "%s/other.db", tmpdir);
+	CHECK_EQ(store_open(path, &st), 0);
+	CHECK_EQ(store_schema_version(st, &v), 0);
+	CHECK_EQ(v, store_schema_latest());
+	store_close(&st);
+	tmp_remove();
+}
+
+static void
+store_open_refuses_a_state_dir_writable_by_others(void)
+{
+	struct store *st = NULL;
+	char dir[1100];
+
+	tmp_make();
+	snprintf(dir, sizeof(dir), "%s/state", tmpdir);
+	CHECK(mkdir(dir, 0700) == 0);
+	CHECK(chmod(dir, 0770) == 0);
+	CHECK_EQ(store_open(dir, &st), TG_ERR_PERM);
+	CHECK(st == NULL);
+	tmp_remove();
+}
+
+static void
+store_open_tightens_an_open_database_file(void)
+{
+	struct store *st = NULL;
+	struct stat sb;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	store_close(&st);
+	CHECK(chmod(db_path(), 0644) == 0);
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK(stat(db_path(), &sb) == 0);
+	CHECK_EQ(sb.st_mode & 0777, 0600);
+	store_close(&st);
+	tmp_remove();
+}
+
+static void
+store_open_refuses_a_symlinked_database(void)
+{
+	struct store *st = NULL;
+	char target[1100];
+
+	tmp_make();
+	snprintf(target, sizeof(target), "%s/elsewhere", tmpdir);
+	CHECK(symlink(target, db_path()) == 0);
+	CHECK_EQ(store_open(tmpdir, &st), TG_ERR_PERM);
+	CHECK(access(target, F_OK) != 0);
+	tmp_remove();
+}
+
+static void
+migrations_from_empty_reach_latest_and_reopen_is_idempotent(void)
+{
+	struct store *st = NULL;
+	struct store_request r, *got = NULL;
+	int v = -1;
+
+	tmp_make();
+	CHECK(store_schema_latest() >= 1);
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK_EQ(store_schema_version(st, &v), 0);
+	CHECK_EQ(v, store_schema_latest());
+	sample_request(&r, "0123456789abcdef0123456789abcdef");
+	CHECK_EQ(submit(st, &r), 0);
+	store_close(&st);
+	CHECK_EQ(raw_int("SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'table' AND name IN ('requests', 'evidence', "
+	    "'decisions', 'approvers', 'approvals', 'orders', 'audit')"), 7);
+	CHECK_EQ(raw_int("SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'trigger' AND tbl_name = 'audit'"), 3);
+
+	/* Twice more: nothing is migrated again, nothing is lost. */
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	store_close(&st);
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK_EQ(store_schema_version(st, &v), 0);
+	CHECK_EQ(v, store_schema_latest());
+	CHECK_EQ(store_request_get(st, r.id, &got), 0);
+	CHECK(strcmp(got->target_account, "alice") == 0);
+	store_request_free(&got);
+	store_close(&st);
+	CHECK_EQ(raw_int("SELECT count(*) FROM requests"), 1);
+	tmp_remove();
+}
+
+static void
+store_open_refuses_a_newer_schema_version(void)
+{
+	struct store *st = NULL;
+	char sql[64];
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	store_close(&st);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+	    store_schema_latest() + 1);
+	CHECK_EQ(raw_exec(sql), SQLITE_OK);
+	CHECK_EQ(store_open(tmpdir, &st), TG_ERR_SCHEMA);
+	CHECK(st == NULL);
+	/* Refused, not touched: the newer version is still there. */
+	CHECK_EQ(raw_int("PRAGMA user_version"), store_schema_latest() + 1);
+	tmp_remove();
+}
+
+static void
+store_open_refuses_a_database_that_is_not_tapgates(void)
+{
+	struct store *st = NULL;
+
+	tmp_make();
+	{
+		sqlite3 *db = NULL;
+
+		CHECK(sqlite3_open(db_path(), &db) == SQLITE_OK);
+		CHECK(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL,
+		    NULL) == SQLITE_OK);
+		sqlite3_close(db);
+	}
+	CHECK(chmod(db_path(), 0600) == 0);
+	CHECK_EQ(store_open(tmpdir, &st), TG_ERR_SCHEMA);
+	CHECK_EQ(raw_int("SELECT count(*) FROM sqlite_schema"), 1);
+	CHECK_EQ(raw_exec("PRAGMA application_id = 42"), SQLITE_OK);
+	CHECK_EQ(store_open(tmpdir, &st), TG_ERR_SCHEMA);
+	tmp_remove();
+}
+
+static void
+request_insert_then_get_returns_every_field(void)
+{
+	struct store *st = NULL;
+	struct store_request r, *got = NULL;
+	char id[STORE_ID_LEN + 1];
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK_EQ(store_request_id_new(id), 0);
+	CHECK(store_request_id_valid(id));
+	sample_request(&r, id);
+	r.hold_start = 1700000100;
+	r.hold_end = 1700003700;
+	CHECK_EQ(submit(st, &r), 0);
+	CHECK_EQ(store_request_get(st, id, &got), 0);
+	CHECK(strcmp(got->id, id) == 0);
+	CHECK(strcmp(got->queue, "password_reset") == 0);
+	CHECK(strcmp(got->target_account, "alice") == 0);
+	CHECK(strcmp(got->target_system, "ldap-corp") == 0);
+	CHECK(strcmp(got->claimed_class, "standard") == 0);
+	CHECK(strcmp(got->effective_class, "admin") == 0);
+	CHECK(strcmp(got->requester_agent, "hd-bob") == 0);
+	CHECK(strcmp(got->requester_channel, "phone") == 0);
+	CHECK(strcmp(got->requester_ticket, "INC-1") == 0);
+	CHECK_EQ(got->requester_uid, 1000);
+	CHECK(strcmp(got->request_json, r.request_json) == 0);
+	CHECK(strcmp(got->state, "pending_evidence") == 0);
+	CHECK(strcmp(got->policy_id, "default") == 0);
+	CHECK_EQ(got->policy_version, 3);
+	CHECK(strcmp(got->decision_json, r.decision_json) == 0);
+	CHECK(got->idem_key == NULL);
+	CHECK(got->idem_digest == NULL);
+	CHECK(strcmp(got->response_json, r.response_json) == 0);
+	CHECK_EQ(got->created, 1700000000);
+	CHECK_EQ(got->updated, 1700000000);
+	CHECK_EQ(got->hold_start, 1700000100);
+	CHECK_EQ(got->hold_end, 1700003700);
+	store_request_free(&got);
+	CHECK(got == NULL);
+	store_request_free(NULL);
+	store_request_free(&got);
+
+	/* Unknown and malformed ids; the output pointer stays untouched. */
+	CHECK_EQ(store_request_get(st, "ffffffffffffffffffffffffffffffff",
+	    &got), TG_ERR_NOT_FOUND);
+	CHECK(got == NULL);
+	CHECK_EQ(store_request_get(st, "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
+	    &got), TG_ERR_INVALID);
+	CHECK_EQ(store_request_get(st, "abc", &got), TG_ERR_INVALID);
+	CHECK(got == NULL);
+	store_close(&st);
+	tmp_remove();
+}
+
+static void
+request_insert_refuses_missing_overlong_and_malformed_fields(void)
+{
+	struct store *st = NULL;
+	struct store_request r;
+	char *big;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK((big = malloc(STORE_MAX_JSON + 2)) != NULL);
+	memset(big, 'x', STORE_MAX_JSON + 1);
+	big[STORE_MAX_JSON + 1] = '\0';
+	CHECK_EQ(store_begin(st), 0);
+
+	sample_request(&r, "0123456789abcdef0123456789abcdef");
+	r.queue = NULL;
+	CHECK_EQ(store_request_insert(st, &r), TG_ERR_INVALID);
+	r.queue = "";
+	CHECK_EQ(store_request_insert(st, &r), TG_ERR_INVALID);
+	r.queue = big + STORE_MAX_JSON - STORE_MAX_NAME;	/* NAME + 1 */
+	CHECK_EQ(store_request_insert(st, &r), TG_ERR_TOO_LONG);
+	sample_request(&r, "0123456789abcdef0123456789abcdef");
+	r.request_json = big;
+	CHECK_EQ(store_request_insert(st, &r), TG_ERR_TOO_LONG);
+	r.request_json = big + 1;	/* exactly STORE_MAX_JSON */
+	CHECK_EQ(store_request_insert(st, &r), 0);
+
+	sample_request(&r, "0123456789abcdef0123456789abcdeg");
+	CHECK_EQ(store_request_insert(st, &r), TG_ERR_INVALID);
+	sample_request(&r, "0123456789abcdef0123456789abcde");
+	CHECK_EQ(store_request_insert(st, &r), TG_ERR_INVALID);
+	sample_request(&r, "11111111111111111111111111111111");
+	r.idem_key = "k1";		/* a key needs the body's digest */
+	CHECK_EQ(store_request_insert(st, &r), TG_ERR_INVALID);
+	r.idem_digest = "not-hex";
+	CHECK_EQ(store_request_insert(st, &r), TG_ERR_INVALID);
+	sample_request(&r, "11111111111111111111111111111111");
+	r.hold_start = 10;		/* a hold needs its end */
+	CHECK_EQ(store_request_insert(st, &r), TG_ERR_INVALID);
+	r.hold_end = 5;
+	CHECK_EQ(store_request_insert(st, &r), TG_ERR_INVALID);
+	CHECK_EQ(store_rollback(st), 0);
+	free(big);
+	store_close(&st);
+	tmp_remove();
+}
+
+struct collect {
+	int	 n;
+	char	 ids[16][STORE_ID_LEN + 1];
+	char	 states[16][32];
+};
+
+static int
+collect_cb(const struct store_request *r, void *arg)
+{
+	struct collect *c = arg;
+
+	if (c->n >= 16)
+		return TG_ERR_INTERNAL;
+	snprintf(c->ids[c->n], sizeof(c->ids[0]), "%s", r->id);
+	snprintf(c->states[c->n], sizeof(c->states[0]), "%s", r->state);
+	c->n++;
+	return 0;
+}
+
+static int
+stop_cb(const struct store_request *r, void *arg)
+{
+	(void)r;
+	(*(int *)arg)++;
+	return TG_ERR_CANCELLED;
+}
+
+static void
+request_list_filters_by_queue_and_state_newest_first(void)
+{
+	static const char *const queues[] = { "password_reset", "mfa_reset",
+	    "password_reset", "mfa_reset", "password_reset" };
+	static const char *const states[] = { "pending_evidence", "held",
+	    "held", "held", "pending_evidence" };
+	struct store *st = NULL;
+	struct store_request r;
+	struct collect c;
+	char ids[5][STORE_ID_LEN + 1];
+	int i, calls = 0;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	for (i = 0; i < 5; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%032x", i + 1);
+		sample_request(&r, ids[i]);
+		r.queue = queues[i];
+		r.state = states[i];
+		CHECK_EQ(submit(st, &r), 0);
+	}
+
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list(st, NULL, NULL, 100, collect_cb, &c), 0);
+	CHECK_EQ(c.n, 5);
+	CHECK(strcmp(c.ids[0], ids[4]) == 0);
+	CHECK(strcmp(c.ids[4], ids[0]) == 0);
+
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list(st, "password_reset", NULL, 100,
+	    collect_cb, &c), 0);
+	CHECK_EQ(c.n, 3);
+	CHECK(strcmp(c.ids[0], ids[4]) == 0);
+	CHECK(strcmp(c.ids[1], ids[2]) == 0);
+	CHECK(strcmp(c.ids[2], ids[0]) == 0);
+
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list(st, NULL, "held", 100, collect_cb, &c), 0);
+	CHECK_EQ(c.n, 3);
+	CHECK(strcmp(c.ids[0], ids[3]) == 0);
+
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list(st, "mfa_reset", "held", 100, collect_cb,
+	    &c), 0);
+	CHECK_EQ(c.n, 2);
+	CHECK(strcmp(c.ids[0], ids[3]) == 0);
+	CHECK(strcmp(c.ids[1], ids[1]) == 0);
+
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list(st, NULL, NULL, 2, collect_cb, &c), 0);
+	CHECK_EQ(c.n, 2);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list(st, "nope", NULL, 10, collect_cb, &c), 0);
+	CHECK_EQ(c.n, 0);
+
+	/* A callback stops the walk with its error. */
+	CHECK_EQ(store_request_list(st, NULL, NULL, 10, stop_cb, &calls),
+	    TG_ERR_CANCELLED);
+	CHECK_EQ(calls, 1);
+
+	CHECK_EQ(store_request_list(st, NULL, NULL, 0, collect_cb, &c),
+	    TG_ERR_INVALID);
+	CHECK_EQ(store_request_list(st, NULL, NULL, STORE_LIST_MAX + 1,
+	    collect_cb, &c), TG_ERR_INVALID);
+	store_close(&st);
+	tmp_remove();
+}
+
+struct nested {
+	struct store	*st;
+	int		 outer;
+	int		 inner;
+};
+
+static int
+inner_cb(const struct store_request *r, void *arg)
+{
+	(void)r;
+	((struct nested *)arg)->inner++;
+	return 0;
+}
+
+/* A callback may use the store again, even the very same query. */
+static int
+outer_cb(const struct store_request *r, void *arg)
+{
+	struct nested *n = arg;
+	struct store_request *got = NULL;
+	int e;
+
+	n->outer++;
+	if ((e = store_request_list(n->st, NULL, NULL, 10, inner_cb, n)) != 0)
+		return e;
+	if ((e = store_request_get(n->st, r->id, &got)) != 0)
+		return e;
+	store_request_free(&got);
+	return 0;
+}
+
+static void
+request_list_callback_may_query_the_store_again(void)
+{
+	struct store *st = NULL;
+	struct store_request r;
+	struct nested n;
+	char id[STORE_ID_LEN + 1];
+	int i;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	for (i = 0; i < 3; i++) {
+		CHECK_EQ(store_request_id_new(id), 0);
+		sample_request(&r, id);
+		CHECK_EQ(submit(st, &r), 0);
+	}
+	memset(&n, 0, sizeof(n));
+	n.st = st;
+	CHECK_EQ(store_request_list(st, NULL, NULL, 10, outer_cb, &n), 0);
+	CHECK_EQ(n.outer, 3);
+	CHECK_EQ(n.inner, 9);
+	store_close(&st);
+	tmp_remove();
+}
+
+static void
+idempotency_key_returns_the_first_stored_response(void)
+{
+	struct store *st = NULL;
+	struct store_request r, *got = NULL;
+	char id1[STORE_ID_LEN + 1], id2[STORE_ID_LEN + 1];
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK_EQ(store_request_id_new(id1), 0);
+	CHECK_EQ(store_request_id_new(id2), 0);
+	CHECK(strcmp(id1, id2) != 0);
+	sample_request(&r, id1);
+	r.idem_key = "uid:1000:retry-7";
+	r.idem_digest = DIGEST_A;
+	r.response_json = "{\"id\":\"first\",\"state\":\"pending_evidence\"}";
+	CHECK_EQ(submit(st, &r), 0);
+
+	/* The retry: same key, a fresh id; the insert is refused... */
+	sample_request(&r, id2);
+	r.idem_key = "uid:1000:retry-7";
+	r.idem_digest = DIGEST_B;
+	r.response_json = "{\"id\":\"second\"}";
+	CHECK_EQ(submit(st, &r), TG_ERR_EXISTS);
+	CHECK_EQ(store_request_get(st, id2, &got), TG_ERR_NOT_FOUND);
+
+	/* ... and the key finds the first answer and the first body. */
+	CHECK_EQ(store_request_get_by_idem(st, "uid:1000:retry-7", &got), 0);
+	CHECK(strcmp(got->id, id1) == 0);
+	CHECK(strcmp(got->response_json,
+	    "{\"id\":\"first\",\"state\":\"pending_evidence\"}") == 0);
+	CHECK(strcmp(got->idem_digest, DIGEST_A) == 0);
+	store_request_free(&got);
+	CHECK_EQ(store_request_get_by_idem(st, "uid:1000:other", &got),
+	    TG_ERR_NOT_FOUND);
+	CHECK(got == NULL);
+
+	/* Requests without a key do not collide with each other. */
+	sample_request(&r, id2);
+	CHECK_EQ(submit(st, &r), 0);
+	CHECK_EQ(store_request_id_new(id2), 0);
+	sample_request(&r, id2);
+	CHECK_EQ(submit(st, &r), 0);
+	/* Nor may an id be used twice. */
+	CHECK_EQ(submit(st, &r), TG_ERR_EXISTS);
+	store_close(&st);
+	CHECK_EQ(raw_int("SELECT count(*) FROM requests"), 3);
+	CHECK_EQ(raw_int("SELECT count(*) FROM audit"), 3);
+	tmp_remove();
+}
+
+static void
+rolled_back_transaction_leaves_no_state_change_and_no_audit_entry(void)
+{
+	struct store *st = NULL;
+	struct store_request r, *got = NULL;
+	struct audit_report rep;
+	struct audit_entry e = {
+		.actor_uid = 0,
+		.actor_role = "officer",
+		.actor_name = "carol",
+		.event = "request.denied",
+		.request_id = "0123456789abcdef0123456789abcdef",
+		.details = "{\"reason\":\"caller could not verify\"}",
+	};
+	struct store_decision d = {
+		.request_id = "0123456789abcdef0123456789abcdef",
+		.kind = "deny",
+		.actor_role = "officer",
+		.actor_name = "carol",
+		.reason = "caller could not verify",
+	};
+	int64_t seq = -1;
+	char head[AUDIT_HASH_HEX + 1];
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	sample_request(&r, "0123456789abcdef0123456789abcdef");
+	CHECK_EQ(submit(st, &r), 0);
+
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_request_set_state(st, r.id, "pending_evidence",
+	    "denied", NULL, 0), 0);
+	CHECK_EQ(store_decision_add(st, &d, NULL), 0);
+	CHECK_EQ(audit_append(st, &e, &seq), 0);
+	CHECK_EQ(seq, 2);
+	CHECK_EQ(store_rollback(st), 0);
+
+	CHECK_EQ(store_request_get(st, r.id, &got), 0);
+	CHECK(strcmp(got->state, "pending_evidence") == 0);
+	store_request_free(&got);
+	CHECK_EQ(audit_head(st, &seq, head), 0);
+	CHECK_EQ(seq, 1);
+	CHECK_EQ(audit_verify(st, &rep), 0);
+	CHECK(rep.ok);
+	CHECK_EQ(rep.count, 1);
+	store_close(&st);
+	CHECK_EQ(raw_int("SELECT count(*) FROM decisions"), 0);
+	CHECK_EQ(raw_int("SELECT count(*) FROM audit"), 1);
+
+	/* Closing with an open transaction rolls it back too. */
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_request_set_state(st, r.id, "pending_evidence",
+	    "denied", NULL, 0), 0);
+	CHECK_EQ(audit_append(st, &e, NULL), 0);
+	store_close(&st);
+	CHECK_EQ(raw_int("SELECT count(*) FROM audit"), 1);
+	CHECK_EQ(raw_int("SELECT count(*) FROM requests "
+	    "WHERE state = 'denied'"), 0);
+	tmp_remove();
+}
+
+static void
+writes_outside_a_transaction_are_refused(void)
+{
+	struct store *st = NULL;
+	struct store_request r;
+	struct store_evidence ev = {
+		.request_id = "0123456789abcdef0123456789abcdef",
+		.type = "out_of_band_callback", .result = "pass",
+		.verifier = "hd-bob", .channel = "sms", .json = "{}",
+		.digest = DIGEST_A,
+	};
+	struct store_decision d = {
+		.request_id = "0123456789abcdef0123456789abcdef",
+		.kind = "veto", .actor_role = "officer", .actor_name = "carol",
+		.reason = "owner called",
+	};
+	struct audit_entry e = {
+		.actor_role = "system", .actor_name = "tapgated",
+		.event = "x",
+	};
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	sample_request(&r, "0123456789abcdef0123456789abcdef");
+	CHECK_EQ(store_request_insert(st, &r), TG_ERR_TXN);
+	CHECK_EQ(submit(st, &r), 0);
+	CHECK_EQ(store_request_set_state(st, r.id, "pending_evidence", "held",
+	    NULL, 0), TG_ERR_TXN);
+	CHECK_EQ(store_request_set_hold(st, r.id, 1, 2, 0), TG_ERR_TXN);
+	CHECK_EQ(store_evidence_add(st, &ev, NULL), TG_ERR_TXN);
+	CHECK_EQ(store_decision_add(st, &d, NULL), TG_ERR_TXN);
+	CHECK_EQ(audit_append(st, &e, NULL), TG_ERR_TXN);
+	CHECK_EQ(store_commit(st), TG_ERR_TXN);
+	CHECK_EQ(store_rollback(st), 0);	/* harmless without one */
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_begin(st), TG_ERR_TXN);	/* no nesting */
+	CHECK_EQ(store_commit(st), 0);
+	store_close(&st);
+	tmp_remove();
+}
+
+static void
+set_state_refuses_a_stale_expected_state(void)
+{
+	struct store *st = NULL;
+	struct store_request r, *got = NULL;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	sample_request(&r, "0123456789abcdef0123456789abcdef");
+	CHECK_EQ(submit(st, &r), 0);
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_request_set_state(st, r.id, "pending_evidence", "held",
+	    "{\"missing\":[]}", 1700000500), 0);
+	/* A second officer acting on what they saw before. */
+	CHECK_EQ(store_request_set_state(st, r.id, "pending_evidence",
+	    "denied", NULL, 0), TG_ERR_CONFLICT);
+	CHECK_EQ(store_request_set_state(st, "ffffffffffffffffffffffffffffffff",
+	    "held", "denied", NULL, 0), TG_ERR_NOT_FOUND);
+	CHECK_EQ(store_commit(st), 0);
+	CHECK_EQ(store_request_get(st, r.id, &got), 0);
+	CHECK(strcmp(got->state, "held") == 0);
+	CHECK(strcmp(got->decision_json, "{\"missing\":[]}") == 0);
+	CHECK_EQ(got->updated, 1700000500);
+	CHECK_EQ(got->created, 1700000000);
+	store_request_free(&got);
+	store_close(&st);
+	tmp_remove();
+}
+
+static void
+hold_due_lists_only_requests_whose_hold_ended(void)
+{
+	struct store *st = NULL;
+	struct store_request r, *got = NULL;
+	struct collect c;
+	int i;
+	char ids[4][STORE_ID_LEN + 1];
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	for (i = 0; i < 4; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%032x", 0xa0 + i);
+		sample_request(&r, ids[i]);
+		r.state = i == 3 ? "pending_evidence" : "held";
+		CHECK_EQ(submit(st, &r), 0);
+	}
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_request_set_hold(st, ids[0], 1000, 3000, 1000), 0);
+	CHECK_EQ(store_request_set_hold(st, ids[1], 1000, 2000, 1000), 0);
+	CHECK_EQ(store_request_set_hold(st, ids[2], 1000, 9000, 1000), 0);
+	CHECK_EQ(store_request_set_hold(st, ids[3], 1000, 1500, 1000), 0);
+	CHECK_EQ(store_request_set_hold(st, ids[2], 5, 1, 0), TG_ERR_INVALID);
+	CHECK_EQ(store_request_set_hold(st, "ffffffffffffffffffffffffffffffff",
+	    1, 2, 0), TG_ERR_NOT_FOUND);
+	CHECK_EQ(store_commit(st), 0);
+
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_hold_due(st, "held", 3000, 10, collect_cb,
+	    &c), 0);
+	CHECK_EQ(c.n, 2);
+	CHECK(strcmp(c.ids[0], ids[1]) == 0);	/* soonest first */
+	CHECK(strcmp(c.ids[1], ids[0]) == 0);
+
+	/* Clearing the hold takes it off the list. */
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_request_set_hold(st, ids[1], 0, 0, 0), 0);
+	CHECK_EQ(store_commit(st), 0);
+	CHECK_EQ(store_request_get(st, ids[1], &got), 0);
+	CHECK_EQ(got->hold_start, 0);
+	CHECK_EQ(got->hold_end, 0);
+	store_request_free(&got);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_hold_due(st, "held", 3000, 10, collect_cb,
+	    &c), 0);
+	CHECK_EQ(c.n, 1);
+	store_close(&st);
+	tmp_remove();
+}
+
+struct counts {
+	int	 n;
+	int64_t	 held_mfa;
+	int64_t	 total;
+};
+
+static int
+count_cb(const char *queue, const char *state, int64_t n, void *arg)
+{
+	struct counts *c = arg;
+
+	c->n++;
+	c->total += n;
+	if (strcmp(queue, "mfa_reset") == 0 && strcmp(state, "held") == 0)
+		c->held_mfa = n;
+	return 0;
+}
+
+static void
+request_counts_group_by_queue_and_state(void)
+{
+	struct store *st = NULL;
+	struct store_request r;
+	struct counts c;
+	char id[STORE_ID_LEN + 1];
+	int i;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	for (i = 0; i < 5; i++) {
+		CHECK_EQ(store_request_id_new(id), 0);
+		sample_request(&r, id);
+		r.queue = i < 3 ? "mfa_reset" : "password_reset";
+		r.state = i < 2 ? "held" : "pending_evidence";
+		CHECK_EQ(submit(st, &r), 0);
+	}
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_counts(st, count_cb, &c), 0);
+	CHECK_EQ(c.n, 3);
+	CHECK_EQ(c.held_mfa, 2);
+	CHECK_EQ(c.total, 5);
+	store_close(&st);
+	tmp_remove();
+}
+
+struct evs {
+	int	 n;
+	char	 types[4][64];
+	char	 ref[64];
+	int64_t	 created;
+};
+
+static int
+ev_cb(const struct store_evidence *ev, void *arg)
+{
+	struct evs *c = arg;
+
+	if (c->n >= 4)
+		return TG_ERR_INTERNAL;
+	snprintf(c->types[c->n], sizeof(c->types[0]), "%s", ev->type);
+	if (c->n == 0) {
+		snprintf(c->ref, sizeof(c->ref), "%s",
+		    ev->ref != NULL ? ev->ref : "(null)");
+		c->created = ev->created;
+	}
+	c->n++;
+	return 0;
+}
+
+static void
+evidence_add_and_list_in_order(void)
+{
+	struct store *st = NULL;
+	struct store_request r;
+	struct store_evidence ev = {
+		.request_id = "0123456789abcdef0123456789abcdef",
+		.type = "out_of_band_callback", .result = "pass",
+		.verifier = "hd-bob", .channel = "sms", .ref = "call-42",
+		.json = "{\"type\":\"out_of_band_callback\"}",
+		.digest = DIGEST_A, .added_uid = 1000, .created = 1700000001,
+	};
+	struct evs c;
+	int64_t id1 = 0, id2 = 0;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	sample_request(&r, "0123456789abcdef0123456789abcdef");
+	CHECK_EQ(submit(st, &r), 0);
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_evidence_add(st, &ev, &id1), 0);
+	ev.type = "identity_document";
+	ev.ref = NULL;
+	ev.digest = DIGEST_B;
+	CHECK_EQ(store_evidence_add(st, &ev, &id2), 0);
+	CHECK(id2 > id1);
+	/* For a request that does not exist: refused. */
+	ev.request_id = "ffffffffffffffffffffffffffffffff";
+	CHECK_EQ(store_evidence_add(st, &ev, NULL), TG_ERR_NOT_FOUND);
+	ev.request_id = r.id;
+	ev.digest = "abc";
+	CHECK_EQ(store_evidence_add(st, &ev, NULL), TG_ERR_INVALID);
+	CHECK_EQ(store_commit(st), 0);
+
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_evidence_list(st, r.id, ev_cb, &c), 0);
+	CHECK_EQ(c.n, 2);
+	CHECK(strcmp(c.types[0], "out_of_band_callback") == 0);
+	CHECK(strcmp(c.types[1], "identity_document") == 0);
+	CHECK(strcmp(c.ref, "call-42") == 0);
+	CHECK_EQ(c.created, 1700000001);
+	store_close(&st);
+	tmp_remove();
+}
+
+static int
+dec_cb(const struct store_decision *d, void *arg)
+{
+	int *n = arg;
+
+	if (strcmp(d->kind, "veto") != 0 ||
+	    strcmp(d->actor_name, "owner") != 0 ||
+	    strcmp(d->reason, "I did not ask for this") != 0 ||
+	    d->actor_uid != 1001)
+		return TG_ERR_INTERNAL;
+	(*n)++;
+	return 0;
+}
+
+static void
+decision_add_and_list(void)
+{
+	struct store *st = NULL;
+	struct store_request r;
+	struct store_decision d = {
+		.request_id = "0123456789abcdef0123456789abcdef",
+		.kind = "veto", .actor_uid = 1001, .actor_role = "officer",
+		.actor_name = "owner", .reason = "I did not ask for this",
+	};
+	int n = 0;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	sample_request(&r, d.request_id);
+	CHECK_EQ(submit(st, &r), 0);
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_decision_add(st, &d, NULL), 0);
+	d.reason = "";
+	CHECK_EQ(store_decision_add(st, &d, NULL), TG_ERR_INVALID);
+	CHECK_EQ(store_commit(st), 0);
+	CHECK_EQ(store_decision_list(st, d.request_id, dec_cb, &n), 0);
+	CHECK_EQ(n, 1);
+	store_close(&st);
+	tmp_remove();
+}
+
+/*
+ * The tables the next issue fills keep their invariants whatever the code
+ * does: counters only grow, an order is redeemed once.
+ */
+static void
+schema_guards_approver_counters_and_one_time_orders(void)
+{
+	struct store *st = NULL;
+	struct store_request r;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	sample_request(&r, "0123456789abcdef0123456789abcdef");
+	CHECK_EQ(submit(st, &r), 0);
+	store_close(&st);
+	CHECK_EQ(raw_exec("INSERT INTO approvers (name, approver_group, "
+	    "cred_id, pubkey, alg, sign_count, enrolled) VALUES ('carol', "
+	    "'security', x'0102', x'0304', -8, 10, 1)"), SQLITE_OK);
+	CHECK_EQ(raw_exec("UPDATE approvers SET sign_count = 11"), SQLITE_OK);
+	CHECK_EQ(raw_exec("UPDATE approvers SET sign_count = 9"),
+	    SQLITE_CONSTRAINT);
+	CHECK_EQ(raw_exec("UPDATE approvers SET revoked = 1"), SQLITE_OK);
+	CHECK_EQ(raw_exec("UPDATE approvers SET revoked = 0"),
+	    SQLITE_CONSTRAINT);
+	CHECK_EQ(raw_exec("INSERT INTO approvals (request_id, approver_id, "
+	    "cred_id, auth_data, signature, client_data, sign_count, created) "
+	    "VALUES ('0123456789abcdef0123456789abcdef', 1, x'0102', x'00', "
+	    "x'00', '{}', 11, 1)"), SQLITE_OK);
+	CHECK_EQ(raw_exec("INSERT INTO approvals (request_id, approver_id, "
+	    "cred_id, auth_data, signature, client_data, sign_count, created) "
+	    "VALUES ('0123456789abcdef0123456789abcdef', 1, x'0102', x'00', "
+	    "x'00', '{}', 12, 2)"), SQLITE_CONSTRAINT);
+	CHECK_EQ(raw_exec("INSERT INTO orders (jti, request_id, jws, issued, "
+	    "expires) VALUES ('j1', '0123456789abcdef0123456789abcdef', "
+	    "'a.b.c', 1, 2)"), SQLITE_OK);
+	CHECK_EQ(raw_exec("UPDATE orders SET redeemed = 5"), SQLITE_OK);
+	CHECK_EQ(raw_exec("UPDATE orders SET redeemed = 6"),
+	    SQLITE_CONSTRAINT);
+	tmp_remove();
+}
+
+int
+main(void)
+{
+	RUN(store_open_creates_private_dir_and_file_in_wal_mode);
+	RUN(store_open_accepts_a_db_path);
+	RUN(store_open_refuses_a_state_dir_writable_by_others);
+	RUN(store_open_tightens_an_open_database_file);
+	RUN(store_open_refuses_a_symlinked_database);
+	RUN(migrations_from_empty_reach_latest_and_reopen_is_idempotent);
+	RUN(store_open_refuses_a_newer_schema_version);
+	RUN(store_open_refuses_a_database_that_is_not_tapgates);
+	RUN(request_insert_then_get_returns_every_field);
+	RUN(request_insert_refuses_missing_overlong_and_malformed_fields);
+	RUN(request_list_filters_by_queue_and_state_newest_first);
+	RUN(request_list_callback_may_query_the_store_again);
+	RUN(idempotency_key_returns_the_first_stored_response);
+	RUN(rolled_back_transaction_leaves_no_state_change_and_no_audit_entry);
+	RUN(writes_outside_a_transaction_are_refused);
+	RUN(set_state_refuses_a_stale_expected_state);
+	RUN(hold_due_lists_only_requests_whose_hold_ended);
+	RUN(request_counts_group_by_queue_and_state);
+	RUN(evidence_add_and_list_in_order);
+	RUN(decision_add_and_list);
+	RUN(schema_guards_approver_counters_and_one_time_orders);
+	tmp_remove();
+	TAP_EXIT();
+}
