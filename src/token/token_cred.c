@@ -1,0 +1,510 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Enrolment: makeCredential, then everything a relying party must check
+ * that libfido2 leaves to it (FIDO-NOTES): the attestation chain up to
+ * pinned roots, the certificate's AAGUID, the UP/UV flags and rpIdHash.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "token_cbor.h"
+#include <fido/eddsa.h>
+#include <fido/es256.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "common/errors.h"
+#include "token_int.h"
+
+#define USER_ID_MAX	64
+#define ATTSTMT_MAX	8192	/* a packed statement with a short chain */
+#define X5C_MAX		4	/* certificates in a chain we accept */
+#define CERT_MAX	4096
+/* authData up to the credential id: rpIdHash|flags|counter|aaguid|len */
+#define AUTHDATA_AT_HDR	(32 + 1 + 4 + TOKEN_AAGUID_LEN + 2)
+#define OID_FIDO_AAGUID	"1.3.6.1.4.1.45724.1.1.4"
+#define ATTEST_OU	"Authenticator Attestation"
+
+/* ---- public keys */
+
+int
+token_pubkey_from_raw(int alg, const uint8_t *raw, size_t len,
+    struct token_pubkey *pk)
+{
+	es256_pk_t	*es = NULL;
+	eddsa_pk_t	*ed = NULL;
+	EVP_PKEY	*pkey = NULL;
+	struct token_pubkey tmp;
+	int		 r = TG_ERR_INVALID;
+
+	if (raw == NULL || pk == NULL)
+		return TG_ERR_INVALID;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.alg = alg;
+	switch (alg) {
+	case TOKEN_ALG_ES256:
+		if (len == 65 && raw[0] == 0x04) {
+			raw++;
+			len--;
+		}
+		if (len != 64)
+			goto out;
+		/* libfido2 refuses points off the curve here. */
+		if ((es = es256_pk_new()) == NULL) {
+			r = TG_ERR_NOMEM;
+			goto out;
+		}
+		if (es256_pk_from_ptr(es, raw, len) != FIDO_OK ||
+		    (pkey = es256_pk_to_EVP_PKEY(es)) == NULL)
+			goto out;
+		break;
+	case TOKEN_ALG_EDDSA:
+		if (len != 32)
+			goto out;
+		if ((ed = eddsa_pk_new()) == NULL) {
+			r = TG_ERR_NOMEM;
+			goto out;
+		}
+		if (eddsa_pk_from_ptr(ed, raw, len) != FIDO_OK ||
+		    (pkey = eddsa_pk_to_EVP_PKEY(ed)) == NULL)
+			goto out;
+		break;
+	default:
+		r = TG_ERR_UNSUPPORTED;
+		goto out;
+	}
+	memcpy(tmp.raw, raw, len);
+	tmp.raw_len = len;
+	*pk = tmp;
+	r = 0;
+out:
+	EVP_PKEY_free(pkey);
+	es256_pk_free(&es);
+	eddsa_pk_free(&ed);
+	return r;
+}
+
+int
+token_pubkey_to_cose(const struct token_pubkey *pk, uint8_t *out,
+    size_t cap, size_t *outlen)
+{
+	/*
+	 * The two key shapes are fixed, so their CTAP2 canonical encodings
+	 * are too: {1:kty, 3:alg, -1:crv, -2:x[, -3:y]}.
+	 */
+	static const uint8_t es256_hdr[] = {
+		0xa5, 0x01, 0x02, 0x03, 0x26, 0x20, 0x01, 0x21, 0x58, 0x20,
+	};
+	static const uint8_t es256_y[] = { 0x22, 0x58, 0x20 };
+	static const uint8_t eddsa_hdr[] = {
+		0xa4, 0x01, 0x01, 0x03, 0x27, 0x20, 0x06, 0x21, 0x58, 0x20,
+	};
+	size_t n;
+
+	if (pk == NULL || out == NULL)
+		return TG_ERR_INVALID;
+	if (pk->alg == TOKEN_ALG_ES256 && pk->raw_len == 64) {
+		n = sizeof(es256_hdr) + 32 + sizeof(es256_y) + 32;
+		if (cap < n)
+			return TG_ERR_TOO_LONG;
+		memcpy(out, es256_hdr, sizeof(es256_hdr));
+		memcpy(out + sizeof(es256_hdr), pk->raw, 32);
+		memcpy(out + sizeof(es256_hdr) + 32, es256_y, sizeof(es256_y));
+		memcpy(out + sizeof(es256_hdr) + 32 + sizeof(es256_y),
+		    pk->raw + 32, 32);
+	} else if (pk->alg == TOKEN_ALG_EDDSA && pk->raw_len == 32) {
+		n = sizeof(eddsa_hdr) + 32;
+		if (cap < n)
+			return TG_ERR_TOO_LONG;
+		memcpy(out, eddsa_hdr, sizeof(eddsa_hdr));
+		memcpy(out + sizeof(eddsa_hdr), pk->raw, 32);
+	} else
+		return TG_ERR_INVALID;
+	*outlen = n;
+	return 0;
+}
+
+/* ---- attestation */
+
+/*
+ * The x5c array of a packed attStmt: leaf DER into *leaf, the rest into a
+ * new stack of untrusted intermediates.  libfido2 1.12 only keeps x5c[0].
+ */
+static int
+attstmt_x5c(const uint8_t *stmt, size_t len, X509 **leafp,
+    STACK_OF(X509) **chainp)
+{
+	struct cbor_load_result	 res;
+	cbor_item_t		*item = NULL, *x5c = NULL, **certs;
+	struct cbor_pair	*pairs;
+	STACK_OF(X509)		*chain = NULL;
+	X509			*leaf = NULL, *c;
+	const unsigned char	*p;
+	size_t			 n;
+	int			 r = TG_ERR_ATTESTATION;
+
+	if (stmt == NULL || len == 0 || len > ATTSTMT_MAX)
+		return TG_ERR_ATTESTATION;
+	item = cbor_load(stmt, len, &res);
+	if (item == NULL || res.error.code != CBOR_ERR_NONE ||
+	    res.read != len || !cbor_isa_map(item) ||
+	    !cbor_map_is_definite(item))
+		goto out;
+	pairs = cbor_map_handle(item);
+	for (size_t i = 0; i < cbor_map_size(item); i++) {
+		cbor_item_t *k = pairs[i].key;
+
+		if (cbor_isa_string(k) && cbor_string_is_definite(k) &&
+		    cbor_string_length(k) == 3 &&
+		    memcmp(cbor_string_handle(k), "x5c", 3) == 0)
+			x5c = pairs[i].value;
+	}
+	if (x5c == NULL || !cbor_isa_array(x5c) ||
+	    !cbor_array_is_definite(x5c) || (n = cbor_array_size(x5c)) == 0 ||
+	    n > X5C_MAX)
+		goto out;
+	certs = cbor_array_handle(x5c);
+	if ((chain = sk_X509_new_null()) == NULL) {
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!cbor_isa_bytestring(certs[i]) ||
+		    !cbor_bytestring_is_definite(certs[i]) ||
+		    cbor_bytestring_length(certs[i]) > CERT_MAX)
+			goto out;
+		p = cbor_bytestring_handle(certs[i]);
+		/* d2i must consume the whole byte string. */
+		if ((c = d2i_X509(NULL, &p,
+		    (long)cbor_bytestring_length(certs[i]))) == NULL)
+			goto out;
+		if (p != cbor_bytestring_handle(certs[i]) +
+		    cbor_bytestring_length(certs[i])) {
+			X509_free(c);
+			goto out;
+		}
+		if (i == 0)
+			leaf = c;
+		else if (sk_X509_push(chain, c) == 0) {
+			X509_free(c);
+			r = TG_ERR_NOMEM;
+			goto out;
+		}
+	}
+	*leafp = leaf;
+	*chainp = chain;
+	leaf = NULL;
+	chain = NULL;	/* transferred */
+	r = 0;
+out:
+	X509_free(leaf);
+	sk_X509_pop_free(chain, X509_free);
+	if (item != NULL)
+		cbor_decref(&item);
+	return r;
+}
+
+static int
+chain_verify(X509 *leaf, STACK_OF(X509) *chain, const char *roots_pem)
+{
+	X509_STORE	*store = NULL;
+	X509_STORE_CTX	*ctx = NULL;
+	int		 r;
+
+	if ((store = X509_STORE_new()) == NULL ||
+	    (ctx = X509_STORE_CTX_new()) == NULL) {
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	if (X509_STORE_load_file(store, roots_pem) != 1) {
+		r = TG_ERR_IO;
+		goto out;
+	}
+	if (X509_STORE_CTX_init(ctx, store, leaf, chain) != 1) {
+		r = TG_ERR_INTERNAL;
+		goto out;
+	}
+	r = X509_verify_cert(ctx) == 1 ? 0 : TG_ERR_ATTESTATION;
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return r;
+}
+
+/*
+ * WebAuthn 8.2.1: a packed attestation certificate is X.509 v3, not a CA,
+ * has OU "Authenticator Attestation", and when it carries the FIDO AAGUID
+ * extension that is non-critical and equals authData's AAGUID.
+ */
+static int
+leaf_check(X509 *leaf, const uint8_t aaguid[TOKEN_AAGUID_LEN])
+{
+	ASN1_OBJECT		*oid = NULL;
+	ASN1_OCTET_STRING	*inner = NULL;
+	X509_EXTENSION		*ext;
+	const ASN1_OCTET_STRING	*data;
+	const unsigned char	*p;
+	X509_NAME		*subj;
+	char			 ou[64];
+	int			 idx, r = TG_ERR_ATTESTATION;
+
+	if (X509_get_version(leaf) != X509_VERSION_3)
+		goto out;
+	if (X509_check_ca(leaf) != 0)
+		goto out;
+	subj = X509_get_subject_name(leaf);
+	if (X509_NAME_get_text_by_NID(subj, NID_organizationalUnitName, ou,
+	    sizeof(ou)) < 0 || strcmp(ou, ATTEST_OU) != 0)
+		goto out;
+	if ((oid = OBJ_txt2obj(OID_FIDO_AAGUID, 1)) == NULL) {
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	if ((idx = X509_get_ext_by_OBJ(leaf, oid, -1)) >= 0) {
+		/* Once only. */
+		if (X509_get_ext_by_OBJ(leaf, oid, idx) >= 0)
+			goto out;
+		ext = X509_get_ext(leaf, idx);
+		if (X509_EXTENSION_get_critical(ext))
+			goto out;
+		data = X509_EXTENSION_get_data(ext);
+		p = ASN1_STRING_get0_data(data);
+		if ((inner = d2i_ASN1_OCTET_STRING(NULL, &p,
+		    ASN1_STRING_length(data))) == NULL ||
+		    p != ASN1_STRING_get0_data(data) +
+		    ASN1_STRING_length(data) ||
+		    ASN1_STRING_length(inner) != TOKEN_AAGUID_LEN ||
+		    memcmp(ASN1_STRING_get0_data(inner), aaguid,
+		    TOKEN_AAGUID_LEN) != 0)
+			goto out;
+	}
+	r = 0;
+out:
+	ASN1_OCTET_STRING_free(inner);
+	ASN1_OBJECT_free(oid);
+	return r;
+}
+
+static int
+enroll_req_check(const struct token_enroll_req *req)
+{
+	size_t pinlen;
+
+	if (req == NULL || req->rp_id == NULL || *req->rp_id == '\0' ||
+	    req->user_id == NULL || req->user_id_len == 0 ||
+	    req->user_id_len > USER_ID_MAX || req->user_name == NULL ||
+	    req->client_data_hash == NULL || req->pin == NULL ||
+	    req->trust_roots_pem == NULL ||
+	    (req->naaguids > 0 && req->aaguids == NULL))
+		return TG_ERR_INVALID;
+	if (req->alg != TOKEN_ALG_ES256 && req->alg != TOKEN_ALG_EDDSA)
+		return TG_ERR_UNSUPPORTED;
+	if (req->cred_protect < 0 || req->cred_protect > 3)
+		return TG_ERR_INVALID;
+	pinlen = strnlen(req->pin, TOKEN_PIN_MAX + 1);
+	/* No such PIN can be right; do not spend a retry on it. */
+	if (pinlen == 0 || pinlen > TOKEN_PIN_MAX)
+		return TG_ERR_PIN_INVALID;
+	return 0;
+}
+
+/*
+ * Rebuild the credential from the bytes the key sent, as a remote relying
+ * party would, and let libfido2 check the packed attestation signature.
+ */
+static int
+attestation_sig_verify(const fido_cred_t *made,
+    const struct token_enroll_req *req, fido_cred_t **vcredp)
+{
+	fido_cred_t	*v;
+	int		 r = TG_ERR_ATTESTATION;
+
+	if ((v = fido_cred_new()) == NULL)
+		return TG_ERR_NOMEM;
+	if (fido_cred_set_type(v, req->alg) != FIDO_OK ||
+	    fido_cred_set_clientdata_hash(v, req->client_data_hash,
+	    TOKEN_CDH_LEN) != FIDO_OK ||
+	    fido_cred_set_rp(v, req->rp_id, req->rp_name) != FIDO_OK ||
+	    (req->cred_protect > 0 &&
+	    fido_cred_set_prot(v, req->cred_protect) != FIDO_OK) ||
+	    fido_cred_set_uv(v, FIDO_OPT_TRUE) != FIDO_OK ||
+	    fido_cred_set_authdata_raw(v, fido_cred_authdata_raw_ptr(made),
+	    fido_cred_authdata_raw_len(made)) != FIDO_OK ||
+	    fido_cred_set_fmt(v, fido_cred_fmt(made)) != FIDO_OK ||
+	    fido_cred_set_attstmt(v, fido_cred_attstmt_ptr(made),
+	    fido_cred_attstmt_len(made)) != FIDO_OK)
+		goto out;
+	if (fido_cred_verify(v) != FIDO_OK)
+		goto out;
+	*vcredp = v;
+	v = NULL;	/* transferred */
+	r = 0;
+out:
+	fido_cred_free(&v);
+	return r;
+}
+
+/* Everything after makeCredential; fills out on success. */
+static int
+enroll_verify(const fido_cred_t *made, const struct token_enroll_req *req,
+    struct token_credential *out)
+{
+	fido_cred_t		*v = NULL;
+	X509			*leaf = NULL;
+	STACK_OF(X509)		*chain = NULL;
+	unsigned char		*der = NULL;
+	const unsigned char	*ad, *x5c;
+	uint8_t			 rphash[32];
+	const char		*fmt;
+	size_t			 adlen;
+	int			 derlen, r;
+
+	ad = fido_cred_authdata_raw_ptr(made);
+	adlen = fido_cred_authdata_raw_len(made);
+	if (ad == NULL || adlen < AUTHDATA_AT_HDR) {
+		r = TG_ERR_PROTOCOL;
+		goto out;
+	}
+	/* Precise errors first: which relying party, which flags. */
+	SHA256((const unsigned char *)req->rp_id, strlen(req->rp_id), rphash);
+	if (!token_memeq(ad, rphash, sizeof(rphash))) {
+		r = TG_ERR_RPID;
+		goto out;
+	}
+	if ((ad[32] & (TOKEN_FLAG_UP | TOKEN_FLAG_UV)) !=
+	    (TOKEN_FLAG_UP | TOKEN_FLAG_UV)) {
+		r = TG_ERR_FLAGS;
+		goto out;
+	}
+	if ((ad[32] & TOKEN_FLAG_AT) == 0 || fido_cred_type(made) != req->alg ||
+	    fido_cred_id_len(made) == 0 ||
+	    fido_cred_id_len(made) > TOKEN_CRED_ID_MAX ||
+	    fido_cred_aaguid_len(made) != TOKEN_AAGUID_LEN) {
+		r = TG_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((fmt = fido_cred_fmt(made)) == NULL || strcmp(fmt, "packed") != 0) {
+		r = TG_ERR_ATTESTATION;
+		goto out;
+	}
+	if ((r = attestation_sig_verify(made, req, &v)) != 0)
+		goto out;
+	if ((r = attstmt_x5c(fido_cred_attstmt_ptr(made),
+	    fido_cred_attstmt_len(made), &leaf, &chain)) != 0)
+		goto out;
+	/* The certificate libfido2 checked the signature with is our leaf. */
+	if ((derlen = i2d_X509(leaf, &der)) <= 0) {
+		r = TG_ERR_ATTESTATION;
+		goto out;
+	}
+	x5c = fido_cred_x5c_ptr(v);
+	if (x5c == NULL || fido_cred_x5c_len(v) != (size_t)derlen ||
+	    memcmp(x5c, der, (size_t)derlen) != 0) {
+		r = TG_ERR_ATTESTATION;
+		goto out;
+	}
+	if ((r = chain_verify(leaf, chain, req->trust_roots_pem)) != 0 ||
+	    (r = leaf_check(leaf, fido_cred_aaguid_ptr(made))) != 0)
+		goto out;
+	if (req->naaguids > 0) {
+		r = TG_ERR_AAGUID;
+		for (size_t i = 0; i < req->naaguids; i++)
+			if (memcmp(req->aaguids[i], fido_cred_aaguid_ptr(made),
+			    TOKEN_AAGUID_LEN) == 0)
+				r = 0;
+		if (r != 0)
+			goto out;
+	}
+	if ((r = token_pubkey_from_raw(req->alg, fido_cred_pubkey_ptr(made),
+	    fido_cred_pubkey_len(made), &out->pubkey)) != 0) {
+		r = TG_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = token_pubkey_to_cose(&out->pubkey, out->cose,
+	    sizeof(out->cose), &out->cose_len)) != 0)
+		goto out;
+	if ((out->id = malloc(fido_cred_id_len(made))) == NULL) {
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(out->id, fido_cred_id_ptr(made), fido_cred_id_len(made));
+	out->id_len = fido_cred_id_len(made);
+	memcpy(out->aaguid, fido_cred_aaguid_ptr(made), TOKEN_AAGUID_LEN);
+	SHA256(der, (size_t)derlen, out->cert_sha256);
+	out->sign_count = fido_cred_sigcount(made);
+	out->flags = ad[32];
+	out->cred_protect = fido_cred_prot(made);
+	r = 0;
+out:
+	OPENSSL_free(der);
+	X509_free(leaf);
+	sk_X509_pop_free(chain, X509_free);
+	fido_cred_free(&v);
+	return r;
+}
+
+int
+token_enroll(struct token *tok, const struct token_enroll_req *req,
+    struct token_credential **credp)
+{
+	fido_cred_t		*cred = NULL;
+	struct token_credential	*out = NULL;
+	int			 r, fr;
+
+	if (tok == NULL || credp == NULL)
+		return TG_ERR_INVALID;
+	if ((r = enroll_req_check(req)) != 0)
+		return r;
+	if (req->cred_protect > 0 && !fido_dev_supports_cred_prot(tok->dev))
+		return TG_ERR_UNSUPPORTED;
+	if ((cred = fido_cred_new()) == NULL ||
+	    (out = calloc(1, sizeof(*out))) == NULL) {
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	/*
+	 * UV comes from the PIN (pinUvAuthParam); the "uv" option stays
+	 * unset, as CTAP 2.1 wants when a pinUvAuthParam is sent.
+	 */
+	if (fido_cred_set_type(cred, req->alg) != FIDO_OK ||
+	    fido_cred_set_clientdata_hash(cred, req->client_data_hash,
+	    TOKEN_CDH_LEN) != FIDO_OK ||
+	    fido_cred_set_rp(cred, req->rp_id, req->rp_name) != FIDO_OK ||
+	    fido_cred_set_user(cred, req->user_id, req->user_id_len,
+	    req->user_name, req->user_display_name, NULL) != FIDO_OK ||
+	    (req->resident &&
+	    fido_cred_set_rk(cred, FIDO_OPT_TRUE) != FIDO_OK) ||
+	    (req->cred_protect > 0 &&
+	    fido_cred_set_prot(cred, req->cred_protect) != FIDO_OK)) {
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	token_op_begin(tok);
+	if ((fr = fido_dev_make_cred(tok->dev, cred, req->pin)) != FIDO_OK) {
+		r = token_map_err(tok, fr);
+		goto out;
+	}
+	if ((r = enroll_verify(cred, req, out)) != 0)
+		goto out;
+	*credp = out;
+	out = NULL;	/* transferred */
+	r = 0;
+out:
+	token_credential_free(&out);
+	fido_cred_free(&cred);
+	return r;
+}
+
+void
+token_credential_free(struct token_credential **credp)
+{
+	struct token_credential *c;
+
+	if (credp == NULL || (c = *credp) == NULL)
+		return;
+	free(c->id);
+	free(c);
+	*credp = NULL;
+}

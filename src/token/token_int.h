@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: ISC */
+/* Private to src/token/: shared between its files, not a contract. */
+#ifndef TAPGATE_TOKEN_INT_H
+#define TAPGATE_TOKEN_INT_H
+
+#include <fido.h>
+
+#include "token.h"
+
+#define SOFTFIDO_PREFIX		"softfido:"
+
+enum token_kind {
+	TOKEN_HID = 1,
+	TOKEN_SOFTFIDO,
+};
+
+struct token {
+	fido_dev_t	*dev;
+	char		*name;		/* as given to token_open() */
+	char		*path;		/* hidraw node or socket path */
+	enum token_kind	 kind;
+	int		 timeout_ms;
+	uint64_t	 op_start_ms;	/* when the current operation began */
+};
+
+/* Why the last softfido I/O call failed (sf_conn_state()). */
+enum sf_state {
+	SF_OK = 0,
+	SF_GONE,	/* peer closed, reset, or nobody listening */
+	SF_TIMEOUT,	/* read budget ran out */
+	SF_BADFRAME,	/* a packet that is not one 64-byte report */
+};
+
+/* libfido2 custom I/O hooks speaking to softfido (token_io.c). */
+extern const fido_dev_io_t sf_io;
+
+/*
+ * Parameters for the next sf_io.open on this thread: libfido2 passes open
+ * only the path, so the connect wait travels beside it.
+ */
+void		sf_io_prepare(int connect_wait_ms);
+/* errno of the last failed sf_io.open on this thread (0 if it worked). */
+int		sf_io_open_errno(void);
+/* State of the last connection closed on this thread. */
+enum sf_state	sf_io_closed_state(void);
+/* State of an open connection (the handle from fido_dev_io_handle()). */
+enum sf_state	sf_conn_state(const void *handle);
+/* Forget a transient state (timeout) before the next operation. */
+void		sf_conn_clear(void *handle);
+
+/* One-time libfido2 initialisation (thread-safe). */
+void		token_fido_init(void);
+
+/*
+ * Translate a libfido2 result into TG_ERR_*, looking at the transport to
+ * tell a vanished device or an expired budget from a malformed reply.
+ */
+int		token_map_err(const struct token *tok, int fido_r);
+
+/* Reset per-operation transport state; call before each operation. */
+void		token_op_begin(struct token *tok);
+
+/* Monotonic clock in ms. */
+uint64_t	token_now_ms(void);
+
+/* Constant-time equality of two byte strings of the same length. */
+int		token_memeq(const void *a, const void *b, size_t len);
+
+#endif /* TAPGATE_TOKEN_INT_H */
