@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * policy: the appliance configuration and the pure recovery-policy
+ * evaluation.  This header is the module's whole contract.
+ *
+ * Configuration format: libconfig.  It is typed (integers, booleans,
+ * strings, arrays, lists and groups are distinct, so "900" is not 900 and
+ * "no" is not false, unlike YAML), it has comments for the security team
+ * that reviews the policy, every setting carries its line number so an error
+ * can point at the exact line, it parses from a memory buffer (the daemon
+ * embeds its default), and it is a small, long-maintained C library packaged
+ * everywhere (Debian libconfig-dev).  JSON has no comments; the TOML and
+ * YAML C libraries are either less maintained or untyped.
+ *
+ * Loading is strict because a typo in a security policy must not be
+ * silently ignored: unknown keys and unknown queue, class, evidence, risk,
+ * role, channel and approver-group names are refused; every number, string
+ * and count has a bound; "@include" is refused (the policy is one reviewable
+ * file, and loading must not open other files); every queue x class rule
+ * must be present.  Errors read
+ *   config line 42: rules.mfa_reset.admin.evidence.require_all[0]:
+ *   unknown evidence type "fax"
+ * (one line) so the operator sees the setting and its line.
+ *
+ * Evaluation (policy_evaluate, policy_check_approver, policy_roles) is pure:
+ * no I/O, no clock, no globals, no allocation.  The caller passes the time.
+ *
+ * Identity comparisons (requester agent, target account, officers, class
+ * names and patterns, target groups, systems) ignore ASCII case, because
+ * directories do: "Alice" and "alice" are the same person, so neither
+ * self-approval nor a class downgrade can hide behind a capital letter.
+ * Channels and approver groups are lowercase identifiers compared exactly;
+ * credential ids and evidence refs are compared exactly.
+ */
+#ifndef TAPGATE_POLICY_H
+#define TAPGATE_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- bounds (every string length excludes the NUL) */
+#define POLICY_CONFIG_MAX		(256 * 1024)	/* config text bytes */
+#define POLICY_IDENT_MAX		64	/* ids, channels, groups */
+#define POLICY_NAME_MAX			128	/* accounts, patterns, ... */
+#define POLICY_LONG_MAX			255	/* rp_id, issuer, paths */
+#define POLICY_SOCKET_MAX		107	/* sizeof(sun_path) - 1 */
+#define POLICY_MAX_ROLE_ENTRIES		64
+#define POLICY_MAX_CHANNELS		32
+#define POLICY_MAX_APPROVER_GROUPS	16
+#define POLICY_MAX_CLASS_ACCOUNTS	256
+#define POLICY_MAX_CLASS_PATTERNS	64
+#define POLICY_MAX_CLASS_GROUPS		64
+#define POLICY_MAX_CLASS_SYSTEMS	32
+#define POLICY_MAX_PATTERN_STARS	2	/* fnmatch is O(n^stars) */
+#define POLICY_MAX_RULE_APPROVALS	4	/* groups per rule */
+#define POLICY_MAX_APPROVAL_COUNT	5	/* approvals per group */
+#define POLICY_MAX_ENTITLEMENTS		32	/* dropped, per rule */
+#define POLICY_MAX_EVIDENCE_COUNT	8	/* min_passing bound */
+#define POLICY_MAX_EXTRA_EVIDENCE	4
+#define POLICY_MAX_HOLD_SECONDS		(30 * 86400)
+#define POLICY_MIN_TTL_SECONDS		60
+#define POLICY_MAX_TTL_SECONDS		(7 * 86400)
+#define POLICY_MAX_HOOKS		8
+#define POLICY_MIN_HOOK_TIMEOUT_MS	100
+#define POLICY_MAX_HOOK_TIMEOUT_MS	60000
+/* requests and progress */
+#define POLICY_MAX_EVIDENCE		32	/* items in one request */
+#define POLICY_MAX_TARGET_GROUPS	64
+#define POLICY_MAX_APPROVALS		32	/* recorded approvals */
+#define POLICY_REQ_STRING_MAX		256	/* any request string */
+#define POLICY_MAX_TIME			INT64_C(253402300799) /* 9999-12-31 */
+/* decisions */
+#define POLICY_MAX_DECISION_APPROVALS	(2 * POLICY_MAX_RULE_APPROVALS)
+#define POLICY_MAX_DECISION_DROPS	(2 * POLICY_MAX_ENTITLEMENTS)
+#define POLICY_MAX_MISSING		24
+#define POLICY_MISSING_CODE_MAX		160
+#define POLICY_MISSING_TEXT_MAX		320
+#define POLICY_REASON_MAX		320
+
+/* The reserved entitlement name meaning "every privileged entitlement". */
+#define POLICY_DROP_ALL_PRIVILEGED	"all_privileged"
+
+/* ---- names */
+
+enum policy_queue {
+	POLICY_QUEUE_PASSWORD_RESET,
+	POLICY_QUEUE_MFA_RESET,
+	POLICY_QUEUE_REACTIVATION,
+	POLICY_QUEUE_PRIVILEGE_CHANGE,
+	POLICY_QUEUE_TRANSACTION_APPROVAL,
+	POLICY_QUEUE_COUNT
+};
+
+/*
+ * Account classes, ordered by strictness: a larger value is stricter, and
+ * the effective class is the maximum of everything that applies.
+ * standard < shared < finance < admin: a shared identity (shared mailbox,
+ * service account, delegated role) has no single owner to notice and veto
+ * a takeover; a finance account moves money; an admin account can grant
+ * itself any of the others.
+ */
+enum policy_class {
+	POLICY_CLASS_STANDARD,
+	POLICY_CLASS_SHARED,
+	POLICY_CLASS_FINANCE,
+	POLICY_CLASS_ADMIN,
+	POLICY_CLASS_COUNT
+};
+
+enum policy_evidence_type {
+	POLICY_EVIDENCE_PRE_REGISTERED_FACTOR,
+	POLICY_EVIDENCE_OUT_OF_BAND_CALLBACK,
+	POLICY_EVIDENCE_MANAGER_CONFIRMATION,	/* manager or delegate */
+	POLICY_EVIDENCE_IDENTITY_DOCUMENT,
+	POLICY_EVIDENCE_ACCOUNT_HISTORY,
+	POLICY_EVIDENCE_COUNT
+};
+#define POLICY_EVIDENCE_BIT(t)	(1u << (t))
+
+enum policy_risk {
+	POLICY_RISK_NEW_DEVICE,
+	POLICY_RISK_UNUSUAL_GEOLOCATION,
+	POLICY_RISK_RECENT_COMPROMISE,
+	POLICY_RISK_RECENT_FACTOR_CHANGE,
+	POLICY_RISK_COUNT
+};
+
+/* API roles, granted by peer credentials (SO_PEERCRED uid and gids). */
+enum policy_role {
+	POLICY_ROLE_INTAKE,
+	POLICY_ROLE_OFFICER,
+	POLICY_ROLE_DOWNSTREAM,
+	POLICY_ROLE_OPERATOR,
+	POLICY_ROLE_COUNT
+};
+#define POLICY_ROLE_BIT(r)	(1u << (r))
+
+enum policy_route {
+	POLICY_ROUTE_NORMAL,
+	POLICY_ROUTE_MANUAL_REVIEW	/* no trusted factor, or risk */
+};
+
+/*
+ * Where a request stands.  The non-final states are ordered: evidence
+ * first, then approvals (NEEDS_APPROVAL on the normal route, MANUAL_REVIEW
+ * on the manual route), then the veto hold, then READY (the daemon may
+ * co-sign).  VETOED and DENIED are final and win over everything.
+ */
+enum policy_state {
+	POLICY_STATE_NEEDS_EVIDENCE,
+	POLICY_STATE_NEEDS_APPROVAL,
+	POLICY_STATE_MANUAL_REVIEW,
+	POLICY_STATE_IN_HOLD,
+	POLICY_STATE_READY,
+	POLICY_STATE_VETOED,
+	POLICY_STATE_DENIED,
+	POLICY_STATE_COUNT
+};
+
+/* What set the effective class. */
+enum policy_class_source {
+	POLICY_CLASS_SOURCE_DEFAULT,	/* nothing matched: standard */
+	POLICY_CLASS_SOURCE_CLAIM,	/* the request's claim was stricter */
+	POLICY_CLASS_SOURCE_ACCOUNT,	/* exact account name */
+	POLICY_CLASS_SOURCE_PATTERN,	/* fnmatch pattern on the account */
+	POLICY_CLASS_SOURCE_GROUP,	/* a group listed in target.groups */
+	POLICY_CLASS_SOURCE_SYSTEM	/* every account of that system */
+};
+
+/* Why an evidence item did or did not count. */
+enum policy_evidence_verdict {
+	POLICY_EVIDENCE_COUNTED,
+	POLICY_EVIDENCE_FAILED,			/* result was "fail" */
+	POLICY_EVIDENCE_REQUEST_CHANNEL,	/* the request's own channel */
+	POLICY_EVIDENCE_RECOVERED_CHANNEL,	/* the channel recovered */
+	POLICY_EVIDENCE_SELF_VERIFIED,		/* verifier is the target */
+	POLICY_EVIDENCE_DUPLICATE		/* same type and ref again */
+};
+
+/* Why policy_check_approver refused an approver. */
+enum policy_approver_fault {
+	POLICY_APPROVER_OK,
+	POLICY_APPROVER_NOT_USER_VERIFIED,	/* no PIN/biometric (UV) */
+	POLICY_APPROVER_IS_REQUESTER,		/* officer is the agent */
+	POLICY_APPROVER_IS_TARGET,		/* officer is the account */
+	POLICY_APPROVER_ALREADY_APPROVED,	/* officer already counted */
+	POLICY_APPROVER_CREDENTIAL_REUSED,	/* credential already used */
+	POLICY_APPROVER_NOT_AWAITING_APPROVAL,	/* state takes no approval */
+	POLICY_APPROVER_GROUP_NOT_NEEDED	/* group not required or full */
+};
+
+/* "password_reset", ... (static, never NULL; "?" when out of range). */
+const char	*policy_queue_name(enum policy_queue q);
+/* Parse a queue name: 0, or TG_ERR_INVALID (*q untouched). */
+int		 policy_queue_parse(const char *s, enum policy_queue *q);
+/* "standard", "shared", "finance", "admin" ("?" when out of range). */
+const char	*policy_class_name(enum policy_class c);
+/* Parse a class name: 0, or TG_ERR_INVALID (*c untouched). */
+int		 policy_class_parse(const char *s, enum policy_class *c);
+/* "pre_registered_factor", ... ("?" when out of range). */
+const char	*policy_evidence_name(enum policy_evidence_type t);
+/* Parse an evidence type name: 0, or TG_ERR_INVALID (*t untouched). */
+int		 policy_evidence_parse(const char *s,
+		    enum policy_evidence_type *t);
+/* "new_device", ... ("?" when out of range). */
+const char	*policy_risk_name(enum policy_risk r);
+/* Parse a risk signal name: 0, or TG_ERR_INVALID (*r untouched). */
+int		 policy_risk_parse(const char *s, enum policy_risk *r);
+/* "intake", "officer", "downstream", "operator" ("?" when out of range). */
+const char	*policy_role_name(enum policy_role r);
+/* Parse a role name: 0, or TG_ERR_INVALID (*r untouched). */
+int		 policy_role_parse(const char *s, enum policy_role *r);
+/* "needs_evidence", ..., "denied" ("?" when out of range). */
+const char	*policy_state_name(enum policy_state s);
+/* Parse a state name (query filters): 0, or TG_ERR_INVALID. */
+int		 policy_state_parse(const char *s, enum policy_state *st);
+/* "normal" or "manual_review" ("?" when out of range). */
+const char	*policy_route_name(enum policy_route r);
+/* "default", "claim", "account", "pattern", "group", "system". */
+const char	*policy_class_source_name(enum policy_class_source s);
+/* "counted", "failed", "request_channel", ... ("?" when out of range). */
+const char	*policy_evidence_verdict_name(enum policy_evidence_verdict v);
+/* "ok", "not_user_verified", "is_requester", ... ("?" when out of range). */
+const char	*policy_approver_fault_name(enum policy_approver_fault f);
+
+/* ---- configuration (plain data; strings are NUL-terminated copies) */
+
+struct policy_appliance {
+	char	id[POLICY_IDENT_MAX + 1];
+	char	name[POLICY_NAME_MAX + 1];
+	char	rp_id[POLICY_LONG_MAX + 1];	/* WebAuthn RP ID (a domain) */
+	char	state_dir[POLICY_LONG_MAX + 1];	/* absolute */
+	char	socket[POLICY_SOCKET_MAX + 1];	/* absolute */
+	char	order_issuer[POLICY_LONG_MAX + 1];
+};
+
+/* One roles entry: a uid or a gid and the roles it grants. */
+struct policy_role_entry {
+	bool		is_gid;
+	uint32_t	id;
+	unsigned	roles;		/* POLICY_ROLE_BIT() mask */
+};
+
+/* How the appliance itself recognises accounts of one class. */
+struct policy_class_map {
+	char	accounts[POLICY_MAX_CLASS_ACCOUNTS][POLICY_NAME_MAX + 1];
+	size_t	naccounts;
+	char	patterns[POLICY_MAX_CLASS_PATTERNS][POLICY_NAME_MAX + 1];
+	size_t	npatterns;
+	char	groups[POLICY_MAX_CLASS_GROUPS][POLICY_NAME_MAX + 1];
+	size_t	ngroups;
+	char	systems[POLICY_MAX_CLASS_SYSTEMS][POLICY_NAME_MAX + 1];
+	size_t	nsystems;
+};
+
+/* Evidence one rule needs (counted items only, see policy_evaluate). */
+struct policy_evidence_rule {
+	unsigned	min_passing;	/* counted items, >= min_types */
+	unsigned	min_types;	/* distinct types among them */
+	unsigned	require_all;	/* POLICY_EVIDENCE_BIT mask: each */
+	unsigned	require_one_of;	/* mask: at least one (0 = none) */
+};
+
+/* count approvals from officers of group, each with user verification. */
+struct policy_approval_rule {
+	char		group[POLICY_IDENT_MAX + 1];
+	unsigned	count;
+};
+
+/*
+ * One queue x class rule; also the manual-review route (whose evidence
+ * member is unused: that route exists for requests evidence cannot carry).
+ * napprovals == 0 means no FIDO approval is needed at all.
+ */
+struct policy_rule {
+	struct policy_evidence_rule	evidence;
+	struct policy_approval_rule	approvals[POLICY_MAX_RULE_APPROVALS];
+	size_t				napprovals;
+	int64_t				hold_seconds;	/* veto window */
+	int64_t				order_ttl_seconds;
+	bool				drop_all_privileged;
+	char	drop[POLICY_MAX_ENTITLEMENTS][POLICY_NAME_MAX + 1];
+	size_t	ndrop;
+};
+
+/* What one risk signal adds when the request raises it. */
+struct policy_risk_action {
+	int64_t		extra_hold_seconds;
+	unsigned	extra_evidence;	/* more items and more distinct types */
+	bool		manual_review;	/* force the manual route */
+};
+
+struct policy_notify {
+	char		hooks[POLICY_MAX_HOOKS][POLICY_LONG_MAX + 1];
+	size_t		nhooks;
+	unsigned	timeout_ms;
+};
+
+/*
+ * A loaded configuration.  classes[POLICY_CLASS_STANDARD] is always empty:
+ * standard is what an account is when nothing stricter applies.
+ */
+struct policy_config {
+	struct policy_appliance		appliance;
+	char				policy_id[POLICY_IDENT_MAX + 1];
+	int64_t				policy_version;	/* >= 1 */
+	struct policy_role_entry	roles[POLICY_MAX_ROLE_ENTRIES];
+	size_t				nroles;
+	char	channels[POLICY_MAX_CHANNELS][POLICY_IDENT_MAX + 1];
+	size_t	nchannels;
+	char	approver_groups[POLICY_MAX_APPROVER_GROUPS]
+		    [POLICY_IDENT_MAX + 1];
+	size_t	napprover_groups;
+	unsigned			trusted_evidence; /* type mask */
+	struct policy_class_map		classes[POLICY_CLASS_COUNT];
+	struct policy_rule		rules[POLICY_QUEUE_COUNT]
+					    [POLICY_CLASS_COUNT];
+	struct policy_rule		manual_review;
+	struct policy_risk_action	risk[POLICY_RISK_COUNT];
+	struct policy_notify		notify;
+};
+
+/*
+ * Load and validate the configuration file at path.  On success *cfgp is a
+ * new configuration (free with policy_config_free) and 0 is returned.  On
+ * failure returns TG_ERR_CONFIG (invalid content), TG_ERR_TOO_LONG (over
+ * POLICY_CONFIG_MAX bytes), TG_ERR_IO (unreadable) or TG_ERR_NOMEM, leaves
+ * *cfgp untouched, and writes a one-line message naming the line and the
+ * setting to errbuf (which may be NULL when errlen is 0).  Messages start
+ * with "config"; callers prefix the path.
+ */
+int	policy_config_load_file(const char *path, struct policy_config **cfgp,
+	    char *errbuf, size_t errlen);
+
+/*
+ * As policy_config_load_file, from NUL-terminated text in memory (the
+ * daemon's embedded default, tests, the fuzzer).
+ */
+int	policy_config_load_string(const char *text,
+	    struct policy_config **cfgp, char *errbuf, size_t errlen);
+
+/* Free a configuration and NULL the pointer; accepts NULL and *cfgp NULL. */
+void	policy_config_free(struct policy_config **cfgp);
+
+/* True if name is one of the configured channels (exact match). */
+bool	policy_channel_known(const struct policy_config *cfg,
+	    const char *name);
+
+/* True if name is one of the configured approver groups (exact match). */
+bool	policy_approver_group_known(const struct policy_config *cfg,
+	    const char *name);
+
+/*
+ * The roles (POLICY_ROLE_BIT mask) a peer holds: the union over every
+ * entry naming its uid or one of its ngids gids.  0 means no role.
+ */
+unsigned policy_roles(const struct policy_config *cfg, uint32_t uid,
+	    const uint32_t *gids, size_t ngids);
+
+/* ---- a request, as the daemon parsed it (strings borrowed, NUL-ended) */
+
+struct policy_evidence {
+	enum policy_evidence_type	type;
+	bool				passed;		/* "pass" / "fail" */
+	const char			*verifier;	/* who checked it */
+	const char			*channel;	/* configured channel */
+	const char			*ref;		/* may be "" */
+};
+
+/*
+ * A recovery request.  recovered_channel names the channel being recovered
+ * (the MFA factor being reset: "sms", "totp", ...); it is required for
+ * mfa_reset, optional elsewhere (NULL or "" = none), and evidence gathered
+ * over it never counts: an sms code cannot prove the right to reset the
+ * sms factor.  Evidence over requester_channel never counts either: a
+ * caller cannot vouch for themselves on the call they are making.
+ * groups are the target's groups as the caller states them; they can only
+ * make the class stricter.  claimed_class defaults to standard (no claim).
+ */
+struct policy_request {
+	enum policy_queue		 queue;
+	const char			*account;
+	const char			*system;
+	enum policy_class		 claimed_class;
+	const char *const		*groups;
+	size_t				 ngroups;
+	const char			*recovered_channel;
+	const char			*agent;		/* requesting agent */
+	const char			*requester_channel;
+	const struct policy_evidence	*evidence;
+	size_t				 nevidence;
+	bool				 risk[POLICY_RISK_COUNT];
+};
+
+/* One recorded officer approval (the token module verified it). */
+struct policy_approval {
+	const char	*group;		/* approver group it counts for */
+	const char	*officer;	/* officer identity */
+	const char	*credential_id;	/* e.g. base64url; compared exactly */
+	bool		 user_verified;	/* UV flag of the assertion */
+};
+
+/*
+ * What has happened to a request so far.  hold_start is 0 until the hold
+ * has started; the caller stores decision.hold_start back after every
+ * evaluation (it becomes 0 again if the request falls back to an earlier
+ * state, so a hold always runs in full after the last change).
+ */
+struct policy_progress {
+	const struct policy_approval	*approvals;
+	size_t				 napprovals;
+	int64_t				 hold_start;
+	bool				 vetoed;
+	bool				 denied;
+};
+
+/* ---- the decision */
+
+/* One machine code ("approval:security_officer:1") and a sentence. */
+struct policy_missing {
+	char	code[POLICY_MISSING_CODE_MAX];
+	char	text[POLICY_MISSING_TEXT_MAX];
+};
+
+struct policy_approval_need {
+	const char	*group;		/* points into the config */
+	unsigned	 required;
+	unsigned	 counted;
+};
+
+/*
+ * The outcome of policy_evaluate.  const char * members point into the
+ * configuration and live as long as it does.
+ */
+struct policy_decision {
+	const char			*policy_id;
+	int64_t				 policy_version;
+	enum policy_class		 account_class;	/* effective */
+	enum policy_class		 configured_class;
+	enum policy_class		 claimed_class;
+	enum policy_class_source	 class_source;
+	char				 class_reason[POLICY_REASON_MAX];
+	enum policy_route		 route;
+	char				 route_reason[POLICY_REASON_MAX];
+	enum policy_state		 state;
+	/* evidence: one verdict per request item, in request order */
+	enum policy_evidence_verdict	 verdicts[POLICY_MAX_EVIDENCE];
+	unsigned			 evidence_counted;
+	unsigned			 evidence_types;	/* mask */
+	unsigned			 evidence_required;
+	unsigned			 evidence_types_required;
+	unsigned			 evidence_require_all;	/* mask */
+	unsigned			 evidence_require_one_of; /* mask */
+	/* approvals, AND-ed across groups */
+	bool				 approval_required;
+	struct policy_approval_need
+			     approvals[POLICY_MAX_DECISION_APPROVALS];
+	size_t				 napprovals;
+	/* hold: 0 start/until while the hold has not started */
+	int64_t				 hold_seconds;
+	int64_t				 hold_start;
+	int64_t				 hold_until;
+	int64_t				 order_ttl_seconds;
+	bool				 drop_all_privileged;
+	const char		*drop[POLICY_MAX_DECISION_DROPS];
+	size_t			 ndrop;
+	/* what is still missing, evidence first, then approvals, then hold */
+	struct policy_missing		 missing[POLICY_MAX_MISSING];
+	size_t				 nmissing;
+};
+
+/*
+ * Check a request against the configuration without evaluating it: every
+ * string present (ref and recovered_channel may be empty), bounded and free
+ * of control characters, every enum in range, channels configured, counts
+ * bounded, mfa_reset naming its recovered channel.  Returns 0, or
+ * TG_ERR_INVALID / TG_ERR_TOO_LONG with a message naming the field
+ * ("evidence[2].channel: unknown channel \"fax\"") in errbuf.
+ */
+int	policy_request_check(const struct policy_config *cfg,
+	    const struct policy_request *req, char *errbuf, size_t errlen);
+
+/*
+ * Evaluate a request.  Pure: the result depends only on the arguments.
+ * prog may be NULL (nothing recorded yet).  now is Unix time, 0..
+ * POLICY_MAX_TIME.  Returns 0 and fills *dec, or TG_ERR_INVALID /
+ * TG_ERR_TOO_LONG for a request failing policy_request_check or bad
+ * progress (*dec untouched).
+ *
+ * Class: the strictest of the claim and every configured match (exact
+ * account, pattern, listed group, system).  Evidence counts only if it
+ * passed, was gathered over neither the request's channel nor the
+ * recovered channel, was not verified by the target account itself, and
+ * is not a repeat of an earlier item of the same type and ref.  Route:
+ * manual_review when a raised risk signal says so, or when no counted item
+ * is of a trusted type; otherwise normal.  The manual route is never weaker
+ * than the rule it replaces: the union of approval groups with the larger
+ * count, the longer hold, the shorter order ttl, the union of dropped
+ * entitlements; it needs no evidence.  Risk signals add their holds (both
+ * routes) and their extra evidence (normal route).  Approvals count in
+ * recorded order when user-verified, not from the requesting agent or the
+ * target account, from an officer and a credential not already counted,
+ * for a required group not yet full.  The hold starts when evidence and
+ * approvals are complete (prog->hold_start, or now if not yet started).
+ */
+int	policy_evaluate(const struct policy_config *cfg,
+	    const struct policy_request *req,
+	    const struct policy_progress *prog, int64_t now,
+	    struct policy_decision *dec);
+
+/*
+ * Separation of duties for one more approval cand on request req with
+ * progress prog (may be NULL).  Refused when: no user verification; the
+ * officer is the requesting agent or the target account; the officer or
+ * the credential is already in a valid recorded approval; and, when dec
+ * (the current decision) is given, the request is not awaiting approvals
+ * (approvals sign the final evidence, so they come after it) or cand's
+ * group is not required or already full.  Returns 0 (accepted, *fault =
+ * POLICY_APPROVER_OK), TG_ERR_POLICY (refused, *fault says which rule), or
+ * TG_ERR_INVALID for missing or over-long arguments (*fault untouched).
+ */
+int	policy_check_approver(const struct policy_request *req,
+	    const struct policy_progress *prog,
+	    const struct policy_decision *dec,
+	    const struct policy_approval *cand,
+	    enum policy_approver_fault *fault);
+
+#endif /* TAPGATE_POLICY_H */

@@ -1,0 +1,1197 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Loading the appliance configuration with libconfig.
+ *
+ * libconfig gives a typed tree; this file walks it against a fixed schema.
+ * Every group's keys are checked against the names it may hold, so a typo
+ * ("hold_secnds") is an error instead of a silently missing rule, and every
+ * value is checked for type and bounds before it is copied into the plain
+ * struct policy_config.  Nothing of libconfig survives the load.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "common/errors.h"
+#include "policy/policy.h"
+
+#define PATH_DEPTH_MAX	16	/* the schema is shallower; deeper = bogus */
+#define DEFAULT_HOOK_TIMEOUT_MS	5000
+
+struct loader {
+	struct policy_config	*cfg;
+	char			*err;
+	size_t			 errlen;
+};
+
+/* What a configured string may contain. */
+enum str_kind {
+	STR_IDENT,	/* lowercase id: channels, groups, policy id */
+	STR_NAME,	/* printable ASCII: accounts, groups, entitlements */
+	STR_PATTERN,	/* STR_NAME that is also a sane fnmatch pattern */
+	STR_PATH,	/* absolute path, no spaces, no ".." */
+	STR_HOST	/* a DNS name: rp_id */
+};
+
+/*
+ * Append to buf at *off without overflowing; a truncated message is still
+ * NUL-terminated and still names the setting first.
+ */
+static void
+append(char *buf, size_t len, size_t *off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+append(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (len == 0 || *off >= len - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= len - *off)
+		*off = len - 1;
+	else
+		*off += (size_t)n;
+}
+
+/* A one-line message for the caller, if it gave room for one. */
+static void
+errf(char *errbuf, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+errf(char *errbuf, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errbuf == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(errbuf, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* "rules.mfa_reset.admin.approvals[0].group" for a setting. */
+static void
+setting_path(const config_setting_t *s, char *buf, size_t len)
+{
+	const config_setting_t *chain[PATH_DEPTH_MAX];
+	size_t n = 0, i, off = 0;
+	const char *name;
+
+	buf[0] = '\0';
+	for (; s != NULL && !config_setting_is_root(s);
+	    s = config_setting_parent(s)) {
+		if (n == PATH_DEPTH_MAX) {
+			append(buf, len, &off, "...");
+			break;
+		}
+		chain[n++] = s;
+	}
+	for (i = n; i-- > 0;) {
+		if ((name = config_setting_name(chain[i])) != NULL)
+			append(buf, len, &off, "%s%s", off ? "." : "", name);
+		else
+			append(buf, len, &off, "[%d]",
+			    config_setting_index(chain[i]));
+	}
+}
+
+/*
+ * Quote a configured value for a message: control and non-ASCII bytes
+ * escaped (the message goes to a terminal and the journal), long values
+ * cut.
+ */
+static const char *
+quote(const char *v, char *buf, size_t len)
+{
+	size_t off = 0, i;
+
+	append(buf, len, &off, "\"");
+	for (i = 0; v[i] != '\0' && i < 64; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			append(buf, len, &off, "\\x%02x", c);
+		else
+			append(buf, len, &off, "%c", c);
+	}
+	append(buf, len, &off, "%s\"", v[i] != '\0' ? "..." : "");
+	return buf;
+}
+
+/*
+ * Record "config line N: SETTING[.member]: message" and return
+ * TG_ERR_CONFIG.  member names a setting of group s that is absent.
+ */
+static int
+fail(struct loader *ld, const config_setting_t *s, const char *member,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+fail(struct loader *ld, const config_setting_t *s, const char *member,
+    const char *fmt, ...)
+{
+	char path[256], msg[384];
+	unsigned line = s != NULL ? config_setting_source_line(s) : 0;
+	size_t off = 0;
+	va_list ap;
+
+	setting_path(s, path, sizeof(path));
+	off = strlen(path);
+	if (member != NULL)
+		append(path, sizeof(path), &off, "%s%s", off ? "." : "",
+		    member);
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	off = 0;
+	if (ld->errlen > 0) {
+		if (line > 0)
+			append(ld->err, ld->errlen, &off, "config line %u: ",
+			    line);
+		else
+			append(ld->err, ld->errlen, &off, "config: ");
+		append(ld->err, ld->errlen, &off, "%s: %s",
+		    path[0] != '\0' ? path : "(top level)", msg);
+	}
+	return TG_ERR_CONFIG;
+}
+
+static const char *
+type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_GROUP:		return "a group { }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:		return "an integer";
+	case CONFIG_TYPE_FLOAT:		return "a floating-point number";
+	case CONFIG_TYPE_STRING:	return "a string";
+	case CONFIG_TYPE_BOOL:		return "a boolean";
+	case CONFIG_TYPE_ARRAY:		return "an array [ ]";
+	case CONFIG_TYPE_LIST:		return "a list ( )";
+	}
+	return "an unknown type";
+}
+
+static bool
+in_list(const char *const *names, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Refuse any member of group grp not named in allowed: a misspelt key in a
+ * security policy must stop the load, not weaken the policy.
+ */
+static int
+check_keys(struct loader *ld, const config_setting_t *grp,
+    const char *const *allowed, size_t nallowed, const char *what)
+{
+	const config_setting_t *m;
+	char q[96];
+	int i, n = config_setting_length(grp);
+
+	for (i = 0; i < n; i++) {
+		m = config_setting_get_elem(grp, (unsigned)i);
+		if (m == NULL || config_setting_name(m) == NULL)
+			return fail(ld, grp, NULL, "malformed group");
+		if (!in_list(allowed, nallowed, config_setting_name(m)))
+			return fail(ld, m, NULL, "unknown %s %s", what,
+			    quote(config_setting_name(m), q, sizeof(q)));
+	}
+	return 0;
+}
+
+static int
+expect_type(struct loader *ld, const config_setting_t *s, int type)
+{
+	if (config_setting_type(s) != type)
+		return fail(ld, s, NULL, "expected %s, got %s",
+		    type_name(type), type_name(config_setting_type(s)));
+	return 0;
+}
+
+/* *out = member name of grp, or NULL if absent and optional. */
+static int
+member(struct loader *ld, const config_setting_t *grp, const char *name,
+    bool required, const config_setting_t **out)
+{
+	const config_setting_t *m;
+
+	*out = NULL;
+	m = config_setting_get_member(grp, name);
+	if (m == NULL && required)
+		return fail(ld, grp, name, "missing required setting");
+	*out = m;
+	return 0;
+}
+
+static int
+member_group(struct loader *ld, const config_setting_t *grp,
+    const char *name, bool required, const config_setting_t **out)
+{
+	const config_setting_t *m;
+	int r;
+
+	if ((r = member(ld, grp, name, required, &m)) != 0)
+		return r;
+	if (m != NULL && (r = expect_type(ld, m, CONFIG_TYPE_GROUP)) != 0)
+		return r;
+	*out = m;
+	return 0;
+}
+
+static int
+int_value(struct loader *ld, const config_setting_t *s, int64_t min,
+    int64_t max, int64_t *out)
+{
+	int type = config_setting_type(s);
+	long long v;
+
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		return fail(ld, s, NULL, "expected an integer, got %s",
+		    type_name(type));
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return fail(ld, s, NULL, "must be between %lld and %lld, "
+		    "not %lld", (long long)min, (long long)max, v);
+	*out = (int64_t)v;
+	return 0;
+}
+
+static int
+get_int(struct loader *ld, const config_setting_t *grp, const char *name,
+    bool required, int64_t def, int64_t min, int64_t max, int64_t *out)
+{
+	const config_setting_t *m;
+	int r;
+
+	if ((r = member(ld, grp, name, required, &m)) != 0)
+		return r;
+	if (m == NULL) {
+		*out = def;
+		return 0;
+	}
+	return int_value(ld, m, min, max, out);
+}
+
+static int
+get_uint(struct loader *ld, const config_setting_t *grp, const char *name,
+    bool required, unsigned def, unsigned min, unsigned max, unsigned *out)
+{
+	int64_t v;
+	int r;
+
+	if ((r = get_int(ld, grp, name, required, def, min, max, &v)) != 0)
+		return r;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int
+get_bool(struct loader *ld, const config_setting_t *grp, const char *name,
+    bool def, bool *out)
+{
+	const config_setting_t *m;
+	int r;
+
+	if ((r = member(ld, grp, name, false, &m)) != 0)
+		return r;
+	if (m == NULL) {
+		*out = def;
+		return 0;
+	}
+	if ((r = expect_type(ld, m, CONFIG_TYPE_BOOL)) != 0)
+		return r;
+	*out = config_setting_get_bool(m) != 0;
+	return 0;
+}
+
+static bool
+ident_char(char c, bool first)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+		return true;
+	return !first && (c == '_' || c == '.' || c == '-');
+}
+
+/* Validate a configured string value v of setting s. */
+static int
+check_string(struct loader *ld, const config_setting_t *s, const char *v,
+    enum str_kind kind, size_t max)
+{
+	size_t len = strlen(v), i, stars = 0;
+	char q[96];
+	int fr;
+
+	if (len == 0 || len > max)
+		return fail(ld, s, NULL, "must be 1 to %zu characters long",
+		    max);
+	for (i = 0; i < len; i++) {
+		char c = v[i];
+
+		switch (kind) {
+		case STR_IDENT:
+			if (!ident_char(c, i == 0))
+				return fail(ld, s, NULL, "%s: only lowercase "
+				    "letters, digits, '_', '.' and '-' "
+				    "(starting with a letter or digit)",
+				    quote(v, q, sizeof(q)));
+			break;
+		case STR_HOST:
+			if (!ident_char(c, i == 0) || c == '_' ||
+			    (c == '-' && i + 1 == len) ||
+			    (c == '.' && (i + 1 == len || v[i + 1] == '.')))
+				return fail(ld, s, NULL, "%s: not a lowercase "
+				    "DNS name", quote(v, q, sizeof(q)));
+			break;
+		case STR_NAME:
+		case STR_PATTERN:
+			if (c < 0x20 || c > 0x7e)
+				return fail(ld, s, NULL, "%s: only printable "
+				    "ASCII", quote(v, q, sizeof(q)));
+			stars += c == '*';
+			break;
+		case STR_PATH:
+			if (c <= 0x20 || c > 0x7e)
+				return fail(ld, s, NULL, "%s: only printable "
+				    "ASCII without spaces",
+				    quote(v, q, sizeof(q)));
+			break;
+		}
+	}
+	if ((kind == STR_NAME || kind == STR_PATTERN) &&
+	    (v[0] == ' ' || v[len - 1] == ' '))
+		return fail(ld, s, NULL, "%s: leading or trailing space",
+		    quote(v, q, sizeof(q)));
+	if (kind == STR_PATH && (v[0] != '/' || strstr(v, "/../") != NULL ||
+	    (len >= 3 && strcmp(v + len - 3, "/..") == 0)))
+		return fail(ld, s, NULL, "%s: must be an absolute path "
+		    "without \"..\"", quote(v, q, sizeof(q)));
+	if (kind == STR_PATTERN) {
+		/* glibc fnmatch backtracks: n^stars steps per account. */
+		if (stars > POLICY_MAX_PATTERN_STARS)
+			return fail(ld, s, NULL, "%s: at most %d '*' per "
+			    "pattern", quote(v, q, sizeof(q)),
+			    POLICY_MAX_PATTERN_STARS);
+		fr = fnmatch(v, "x", FNM_CASEFOLD);
+		if (fr != 0 && fr != FNM_NOMATCH)
+			return fail(ld, s, NULL, "%s: not a valid pattern",
+			    quote(v, q, sizeof(q)));
+	}
+	return 0;
+}
+
+static int
+get_string(struct loader *ld, const config_setting_t *grp, const char *name,
+    bool required, enum str_kind kind, char *out, size_t outsz)
+{
+	const config_setting_t *m;
+	const char *v;
+	int r;
+
+	if ((r = member(ld, grp, name, required, &m)) != 0)
+		return r;
+	if (m == NULL)
+		return 0;
+	if ((r = expect_type(ld, m, CONFIG_TYPE_STRING)) != 0)
+		return r;
+	if ((v = config_setting_get_string(m)) == NULL)
+		return fail(ld, m, NULL, "unreadable string");
+	if ((r = check_string(ld, m, v, kind, outsz - 1)) != 0)
+		return r;
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
+/*
+ * *out = the array or list member name of grp (NULL if absent and
+ * optional), with at most max elements.
+ */
+static int
+member_list(struct loader *ld, const config_setting_t *grp, const char *name,
+    bool required, size_t max, const config_setting_t **out)
+{
+	const config_setting_t *m;
+	int r, type;
+
+	if ((r = member(ld, grp, name, required, &m)) != 0)
+		return r;
+	if (m != NULL) {
+		type = config_setting_type(m);
+		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
+			return fail(ld, m, NULL, "expected a list [ ], got %s",
+			    type_name(type));
+		if ((size_t)config_setting_length(m) > max)
+			return fail(ld, m, NULL, "too many entries (%d, at "
+			    "most %zu)", config_setting_length(m), max);
+	}
+	*out = m;
+	return 0;
+}
+
+/* The string at index i of list l, type-checked. */
+static int
+list_string(struct loader *ld, const config_setting_t *l, int i,
+    const config_setting_t **elem, const char **v)
+{
+	const config_setting_t *e;
+	int r;
+
+	if ((e = config_setting_get_elem(l, (unsigned)i)) == NULL)
+		return fail(ld, l, NULL, "malformed list");
+	if ((r = expect_type(ld, e, CONFIG_TYPE_STRING)) != 0)
+		return r;
+	if ((*v = config_setting_get_string(e)) == NULL)
+		return fail(ld, e, NULL, "unreadable string");
+	*elem = e;
+	return 0;
+}
+
+/*
+ * A list of strings copied into rows of stride bytes at base; duplicates
+ * are refused (ignoring case for names, as matching does).
+ */
+static int
+get_string_list(struct loader *ld, const config_setting_t *grp,
+    const char *name, bool required, bool nonempty, enum str_kind kind,
+    size_t max, char *base, size_t stride, size_t *n)
+{
+	const config_setting_t *l, *e;
+	const char *v;
+	char q[96];
+	int r, i, j, len;
+
+	if ((r = member_list(ld, grp, name, required, max, &l)) != 0)
+		return r;
+	*n = 0;
+	if (l == NULL)
+		return 0;
+	len = config_setting_length(l);
+	if (nonempty && len == 0)
+		return fail(ld, l, NULL, "must not be empty");
+	for (i = 0; i < len; i++) {
+		if ((r = list_string(ld, l, i, &e, &v)) != 0 ||
+		    (r = check_string(ld, e, v, kind, stride - 1)) != 0)
+			return r;
+		for (j = 0; j < i; j++) {
+			const char *prev = base + (size_t)j * stride;
+
+			if ((kind == STR_IDENT || kind == STR_PATH) ?
+			    strcmp(prev, v) == 0 : strcasecmp(prev, v) == 0)
+				return fail(ld, e, NULL, "%s listed twice",
+				    quote(v, q, sizeof(q)));
+		}
+		memcpy(base + (size_t)i * stride, v, strlen(v) + 1);
+	}
+	*n = (size_t)len;
+	return 0;
+}
+
+/* A list of evidence type names as a POLICY_EVIDENCE_BIT mask. */
+static int
+get_evidence_list(struct loader *ld, const config_setting_t *grp,
+    const char *name, bool required, bool nonempty, unsigned *mask)
+{
+	const config_setting_t *l, *e;
+	enum policy_evidence_type t;
+	const char *v;
+	char q[96];
+	int r, i, len;
+
+	if ((r = member_list(ld, grp, name, required, POLICY_EVIDENCE_COUNT,
+	    &l)) != 0)
+		return r;
+	*mask = 0;
+	if (l == NULL)
+		return 0;
+	len = config_setting_length(l);
+	if (nonempty && len == 0)
+		return fail(ld, l, NULL, "must not be empty");
+	for (i = 0; i < len; i++) {
+		if ((r = list_string(ld, l, i, &e, &v)) != 0)
+			return r;
+		if (policy_evidence_parse(v, &t) != 0)
+			return fail(ld, e, NULL, "unknown evidence type %s",
+			    quote(v, q, sizeof(q)));
+		if (*mask & POLICY_EVIDENCE_BIT(t))
+			return fail(ld, e, NULL, "%s listed twice",
+			    quote(v, q, sizeof(q)));
+		*mask |= POLICY_EVIDENCE_BIT(t);
+	}
+	return 0;
+}
+
+static int
+parse_appliance(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "id", "name", "rp_id",
+	    "state_dir", "socket", "order_issuer" };
+	struct policy_appliance *a = &ld->cfg->appliance;
+	const config_setting_t *g;
+	int r;
+
+	if ((r = member_group(ld, root, "appliance", true, &g)) != 0 ||
+	    (r = check_keys(ld, g, keys, 6, "setting")) != 0 ||
+	    (r = get_string(ld, g, "id", true, STR_IDENT, a->id,
+	    sizeof(a->id))) != 0 ||
+	    (r = get_string(ld, g, "name", true, STR_NAME, a->name,
+	    sizeof(a->name))) != 0 ||
+	    (r = get_string(ld, g, "rp_id", true, STR_HOST, a->rp_id,
+	    sizeof(a->rp_id))) != 0 ||
+	    (r = get_string(ld, g, "state_dir", true, STR_PATH, a->state_dir,
+	    sizeof(a->state_dir))) != 0 ||
+	    (r = get_string(ld, g, "socket", true, STR_PATH, a->socket,
+	    sizeof(a->socket))) != 0 ||
+	    (r = get_string(ld, g, "order_issuer", true, STR_NAME,
+	    a->order_issuer, sizeof(a->order_issuer))) != 0)
+		return r;
+	return 0;
+}
+
+static int
+parse_policy_id(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "id", "version" };
+	struct policy_config *cfg = ld->cfg;
+	const config_setting_t *g;
+	int r;
+
+	/*
+	 * An integer version: orders embed it in canonical JSON (integers
+	 * only) and a downstream system can refuse an older policy.
+	 */
+	if ((r = member_group(ld, root, "policy", true, &g)) != 0 ||
+	    (r = check_keys(ld, g, keys, 2, "setting")) != 0 ||
+	    (r = get_string(ld, g, "id", true, STR_IDENT, cfg->policy_id,
+	    sizeof(cfg->policy_id))) != 0 ||
+	    (r = get_int(ld, g, "version", true, 0, 1, INT32_MAX,
+	    &cfg->policy_version)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+parse_role_entry(struct loader *ld, const config_setting_t *e,
+    struct policy_role_entry *re)
+{
+	static const char *const keys[] = { "uid", "gid", "roles" };
+	const config_setting_t *uid, *gid, *l, *s;
+	enum policy_role role;
+	const char *v;
+	char q[96];
+	int64_t id;
+	int r, i, len;
+
+	/* Numeric ids only: resolving names would need NSS at load time,
+	 * and a renamed account must not silently gain a role. */
+	if ((r = expect_type(ld, e, CONFIG_TYPE_GROUP)) != 0 ||
+	    (r = check_keys(ld, e, keys, 3, "setting")) != 0 ||
+	    (r = member(ld, e, "uid", false, &uid)) != 0 ||
+	    (r = member(ld, e, "gid", false, &gid)) != 0)
+		return r;
+	if ((uid == NULL) == (gid == NULL))
+		return fail(ld, e, NULL, "needs exactly one of uid or gid");
+	if ((r = int_value(ld, uid != NULL ? uid : gid, 0,
+	    (int64_t)UINT32_MAX - 1, &id)) != 0)
+		return r;
+	re->is_gid = gid != NULL;
+	re->id = (uint32_t)id;
+	if ((r = member_list(ld, e, "roles", true, POLICY_ROLE_COUNT,
+	    &l)) != 0)
+		return r;
+	if ((len = config_setting_length(l)) == 0)
+		return fail(ld, l, NULL, "must not be empty");
+	re->roles = 0;
+	for (i = 0; i < len; i++) {
+		if ((r = list_string(ld, l, i, &s, &v)) != 0)
+			return r;
+		if (policy_role_parse(v, &role) != 0)
+			return fail(ld, s, NULL, "unknown role %s",
+			    quote(v, q, sizeof(q)));
+		if (re->roles & POLICY_ROLE_BIT(role))
+			return fail(ld, s, NULL, "%s listed twice",
+			    quote(v, q, sizeof(q)));
+		re->roles |= POLICY_ROLE_BIT(role);
+	}
+	return 0;
+}
+
+static int
+parse_roles(struct loader *ld, const config_setting_t *root)
+{
+	struct policy_config *cfg = ld->cfg;
+	const config_setting_t *l, *e;
+	int r, i, len;
+
+	if ((r = member_list(ld, root, "roles", true, POLICY_MAX_ROLE_ENTRIES,
+	    &l)) != 0)
+		return r;
+	if ((len = config_setting_length(l)) == 0)
+		return fail(ld, l, NULL, "must not be empty: no one could use "
+		    "the appliance");
+	for (i = 0; i < len; i++) {
+		if ((e = config_setting_get_elem(l, (unsigned)i)) == NULL)
+			return fail(ld, l, NULL, "malformed list");
+		if ((r = parse_role_entry(ld, e, &cfg->roles[i])) != 0)
+			return r;
+	}
+	cfg->nroles = (size_t)len;
+	return 0;
+}
+
+static int
+parse_class_map(struct loader *ld, const config_setting_t *g,
+    struct policy_class_map *m)
+{
+	static const char *const keys[] = { "accounts", "patterns", "groups",
+	    "systems" };
+	int r;
+
+	if ((r = expect_type(ld, g, CONFIG_TYPE_GROUP)) != 0 ||
+	    (r = check_keys(ld, g, keys, 4, "setting")) != 0 ||
+	    (r = get_string_list(ld, g, "accounts", false, false, STR_NAME,
+	    POLICY_MAX_CLASS_ACCOUNTS, &m->accounts[0][0],
+	    sizeof(m->accounts[0]), &m->naccounts)) != 0 ||
+	    (r = get_string_list(ld, g, "patterns", false, false, STR_PATTERN,
+	    POLICY_MAX_CLASS_PATTERNS, &m->patterns[0][0],
+	    sizeof(m->patterns[0]), &m->npatterns)) != 0 ||
+	    (r = get_string_list(ld, g, "groups", false, false, STR_NAME,
+	    POLICY_MAX_CLASS_GROUPS, &m->groups[0][0], sizeof(m->groups[0]),
+	    &m->ngroups)) != 0 ||
+	    (r = get_string_list(ld, g, "systems", false, false, STR_NAME,
+	    POLICY_MAX_CLASS_SYSTEMS, &m->systems[0][0],
+	    sizeof(m->systems[0]), &m->nsystems)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+parse_classes(struct loader *ld, const config_setting_t *root)
+{
+	const char *names[POLICY_CLASS_COUNT];
+	const config_setting_t *g, *c;
+	enum policy_class k;
+	int r;
+
+	if ((r = member_group(ld, root, "classes", true, &g)) != 0)
+		return r;
+	if ((c = config_setting_get_member(g, "standard")) != NULL)
+		return fail(ld, c, NULL, "standard is what an account is when "
+		    "nothing stricter matches; it takes no members");
+	for (k = 0; k < POLICY_CLASS_COUNT; k++)
+		names[k] = policy_class_name(k);
+	if ((r = check_keys(ld, g, names, POLICY_CLASS_COUNT, "class")) != 0)
+		return r;
+	for (k = POLICY_CLASS_STANDARD + 1; k < POLICY_CLASS_COUNT; k++) {
+		if ((c = config_setting_get_member(g,
+		    policy_class_name(k))) == NULL)
+			continue;
+		if ((r = parse_class_map(ld, c, &ld->cfg->classes[k])) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+parse_approvals(struct loader *ld, const config_setting_t *g,
+    struct policy_rule *rule)
+{
+	static const char *const keys[] = { "group", "count" };
+	const config_setting_t *l, *e;
+	struct policy_approval_rule *a;
+	char q[96];
+	int r, i, j, len;
+
+	if ((r = member_list(ld, g, "approvals", true,
+	    POLICY_MAX_RULE_APPROVALS, &l)) != 0)
+		return r;
+	len = config_setting_length(l);
+	for (i = 0; i < len; i++) {
+		a = &rule->approvals[i];
+		if ((e = config_setting_get_elem(l, (unsigned)i)) == NULL)
+			return fail(ld, l, NULL, "malformed list");
+		if ((r = expect_type(ld, e, CONFIG_TYPE_GROUP)) != 0 ||
+		    (r = check_keys(ld, e, keys, 2, "setting")) != 0 ||
+		    (r = get_string(ld, e, "group", true, STR_IDENT, a->group,
+		    sizeof(a->group))) != 0 ||
+		    (r = get_uint(ld, e, "count", true, 0, 1,
+		    POLICY_MAX_APPROVAL_COUNT, &a->count)) != 0)
+			return r;
+		if (!policy_approver_group_known(ld->cfg, a->group))
+			return fail(ld, config_setting_get_member(e, "group"),
+			    NULL, "unknown approver group %s (not in "
+			    "approver_groups)", quote(a->group, q, sizeof(q)));
+		for (j = 0; j < i; j++)
+			if (strcmp(rule->approvals[j].group, a->group) == 0)
+				return fail(ld, e, NULL, "group %s listed "
+				    "twice", quote(a->group, q, sizeof(q)));
+	}
+	rule->napprovals = (size_t)len;
+	return 0;
+}
+
+static int
+parse_drops(struct loader *ld, const config_setting_t *g,
+    struct policy_rule *rule)
+{
+	size_t i, n;
+	int r;
+
+	if ((r = get_string_list(ld, g, "drop_entitlements", true, false,
+	    STR_NAME, POLICY_MAX_ENTITLEMENTS, &rule->drop[0][0],
+	    sizeof(rule->drop[0]), &n)) != 0)
+		return r;
+	/* The reserved word becomes a flag, the rest stay names. */
+	rule->ndrop = 0;
+	for (i = 0; i < n; i++) {
+		if (strcasecmp(rule->drop[i],
+		    POLICY_DROP_ALL_PRIVILEGED) == 0) {
+			rule->drop_all_privileged = true;
+			continue;
+		}
+		if (rule->ndrop != i)
+			memcpy(rule->drop[rule->ndrop], rule->drop[i],
+			    sizeof(rule->drop[0]));
+		rule->ndrop++;
+	}
+	return 0;
+}
+
+static int
+parse_evidence_rule(struct loader *ld, const config_setting_t *rs,
+    struct policy_evidence_rule *ev)
+{
+	static const char *const keys[] = { "min_passing", "min_types",
+	    "require_all", "require_one_of" };
+	const config_setting_t *g;
+	int r, nall;
+
+	if ((r = member_group(ld, rs, "evidence", true, &g)) != 0 ||
+	    (r = check_keys(ld, g, keys, 4, "setting")) != 0 ||
+	    (r = get_uint(ld, g, "min_passing", true, 0, 1,
+	    POLICY_MAX_EVIDENCE_COUNT, &ev->min_passing)) != 0 ||
+	    (r = get_uint(ld, g, "min_types", true, 0, 1,
+	    POLICY_EVIDENCE_COUNT, &ev->min_types)) != 0 ||
+	    (r = get_evidence_list(ld, g, "require_all", false, false,
+	    &ev->require_all)) != 0 ||
+	    (r = get_evidence_list(ld, g, "require_one_of", false, false,
+	    &ev->require_one_of)) != 0)
+		return r;
+	/* Contradictions suggest a misunderstanding: refuse, do not guess. */
+	if (ev->min_types > ev->min_passing)
+		return fail(ld, config_setting_get_member(g, "min_types"),
+		    NULL, "%u distinct types need min_passing >= %u, not %u",
+		    ev->min_types, ev->min_types, ev->min_passing);
+	nall = __builtin_popcount(ev->require_all);
+	if ((unsigned)nall > ev->min_passing)
+		return fail(ld, config_setting_get_member(g, "require_all"),
+		    NULL, "lists %d types but min_passing is %u", nall,
+		    ev->min_passing);
+	return 0;
+}
+
+/*
+ * One rule.  strict: admin, finance and the manual route, which the design
+ * says always need a physical FIDO2 approval by an officer.
+ */
+static int
+parse_rule(struct loader *ld, const config_setting_t *rs,
+    struct policy_rule *rule, bool manual, bool strict)
+{
+	static const char *const keys[] = { "approvals", "hold_seconds",
+	    "order_ttl_seconds", "drop_entitlements", "evidence" };
+	int r;
+
+	if ((r = expect_type(ld, rs, CONFIG_TYPE_GROUP)) != 0 ||
+	    (r = check_keys(ld, rs, keys, manual ? 4 : 5, "setting")) != 0 ||
+	    (!manual && (r = parse_evidence_rule(ld, rs,
+	    &rule->evidence)) != 0) ||
+	    (r = parse_approvals(ld, rs, rule)) != 0 ||
+	    (r = get_int(ld, rs, "hold_seconds", true, 0, 0,
+	    POLICY_MAX_HOLD_SECONDS, &rule->hold_seconds)) != 0 ||
+	    (r = get_int(ld, rs, "order_ttl_seconds", true, 0,
+	    POLICY_MIN_TTL_SECONDS, POLICY_MAX_TTL_SECONDS,
+	    &rule->order_ttl_seconds)) != 0 ||
+	    (r = parse_drops(ld, rs, rule)) != 0)
+		return r;
+	if (strict && rule->napprovals == 0)
+		return fail(ld, config_setting_get_member(rs, "approvals"),
+		    NULL, "must name at least one approver group: %s need "
+		    "an officer's security-key approval",
+		    manual ? "manual reviews" : "admin and finance recoveries");
+	return 0;
+}
+
+static int
+parse_rules(struct loader *ld, const config_setting_t *root)
+{
+	const char *qnames[POLICY_QUEUE_COUNT], *cnames[POLICY_CLASS_COUNT];
+	const config_setting_t *g, *qg, *rs;
+	enum policy_queue q;
+	enum policy_class c;
+	int r;
+
+	for (q = 0; q < POLICY_QUEUE_COUNT; q++)
+		qnames[q] = policy_queue_name(q);
+	for (c = 0; c < POLICY_CLASS_COUNT; c++)
+		cnames[c] = policy_class_name(c);
+	if ((r = member_group(ld, root, "rules", true, &g)) != 0 ||
+	    (r = check_keys(ld, g, qnames, POLICY_QUEUE_COUNT,
+	    "queue")) != 0)
+		return r;
+	/* Every queue x class is spelt out: a gap would be a hole. */
+	for (q = 0; q < POLICY_QUEUE_COUNT; q++) {
+		if ((r = member_group(ld, g, qnames[q], true, &qg)) != 0 ||
+		    (r = check_keys(ld, qg, cnames, POLICY_CLASS_COUNT,
+		    "class")) != 0)
+			return r;
+		for (c = 0; c < POLICY_CLASS_COUNT; c++) {
+			if ((r = member(ld, qg, cnames[c], true, &rs)) != 0 ||
+			    (r = parse_rule(ld, rs, &ld->cfg->rules[q][c],
+			    false, c == POLICY_CLASS_ADMIN ||
+			    c == POLICY_CLASS_FINANCE)) != 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int
+parse_risk(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "extra_hold_seconds",
+	    "extra_evidence", "manual_review" };
+	const char *names[POLICY_RISK_COUNT];
+	const config_setting_t *g, *rg;
+	struct policy_risk_action *a;
+	enum policy_risk k;
+	int r;
+
+	for (k = 0; k < POLICY_RISK_COUNT; k++)
+		names[k] = policy_risk_name(k);
+	if ((r = member_group(ld, root, "risk", true, &g)) != 0 ||
+	    (r = check_keys(ld, g, names, POLICY_RISK_COUNT,
+	    "risk signal")) != 0)
+		return r;
+	for (k = 0; k < POLICY_RISK_COUNT; k++) {
+		a = &ld->cfg->risk[k];
+		if ((r = member_group(ld, g, names[k], true, &rg)) != 0 ||
+		    (r = check_keys(ld, rg, keys, 3, "setting")) != 0 ||
+		    (r = get_int(ld, rg, "extra_hold_seconds", false, 0, 0,
+		    POLICY_MAX_HOLD_SECONDS, &a->extra_hold_seconds)) != 0 ||
+		    (r = get_uint(ld, rg, "extra_evidence", false, 0, 0,
+		    POLICY_MAX_EXTRA_EVIDENCE, &a->extra_evidence)) != 0 ||
+		    (r = get_bool(ld, rg, "manual_review", false,
+		    &a->manual_review)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int
+parse_notify(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "hooks", "timeout_ms" };
+	struct policy_notify *n = &ld->cfg->notify;
+	const config_setting_t *g;
+	int r;
+
+	n->timeout_ms = DEFAULT_HOOK_TIMEOUT_MS;
+	if ((r = member_group(ld, root, "notify", false, &g)) != 0)
+		return r;
+	if (g == NULL)
+		return 0;
+	if ((r = check_keys(ld, g, keys, 2, "setting")) != 0 ||
+	    (r = get_string_list(ld, g, "hooks", false, false, STR_PATH,
+	    POLICY_MAX_HOOKS, &n->hooks[0][0], sizeof(n->hooks[0]),
+	    &n->nhooks)) != 0 ||
+	    (r = get_uint(ld, g, "timeout_ms", false, DEFAULT_HOOK_TIMEOUT_MS,
+	    POLICY_MIN_HOOK_TIMEOUT_MS, POLICY_MAX_HOOK_TIMEOUT_MS,
+	    &n->timeout_ms)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+parse_root(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "appliance", "policy", "roles",
+	    "channels", "approver_groups", "evidence", "classes", "rules",
+	    "manual_review", "risk", "notify" };
+	struct policy_config *cfg = ld->cfg;
+	const config_setting_t *g;
+	int r;
+
+	if ((r = check_keys(ld, root, keys, 11, "setting")) != 0 ||
+	    (r = parse_appliance(ld, root)) != 0 ||
+	    (r = parse_policy_id(ld, root)) != 0 ||
+	    (r = parse_roles(ld, root)) != 0 ||
+	    (r = get_string_list(ld, root, "channels", true, true, STR_IDENT,
+	    POLICY_MAX_CHANNELS, &cfg->channels[0][0],
+	    sizeof(cfg->channels[0]), &cfg->nchannels)) != 0 ||
+	    (r = get_string_list(ld, root, "approver_groups", true, true,
+	    STR_IDENT, POLICY_MAX_APPROVER_GROUPS, &cfg->approver_groups[0][0],
+	    sizeof(cfg->approver_groups[0]), &cfg->napprover_groups)) != 0)
+		return r;
+	/* Without a trusted type every request would be a manual review. */
+	if ((r = member_group(ld, root, "evidence", true, &g)) != 0 ||
+	    (r = check_keys(ld, g, (const char *const[]){ "trusted" }, 1,
+	    "setting")) != 0 ||
+	    (r = get_evidence_list(ld, g, "trusted", true, true,
+	    &cfg->trusted_evidence)) != 0)
+		return r;
+	if ((r = parse_classes(ld, root)) != 0 ||
+	    (r = parse_rules(ld, root)) != 0 ||
+	    (r = member_group(ld, root, "manual_review", true, &g)) != 0 ||
+	    (r = parse_rule(ld, g, &cfg->manual_review, true, true)) != 0 ||
+	    (r = parse_risk(ld, root)) != 0 ||
+	    (r = parse_notify(ld, root)) != 0)
+		return r;
+	return 0;
+}
+
+/*
+ * libconfig 1.5 follows "@include" from a string too, and offers no switch
+ * to turn that off: refuse the directive before libconfig sees it.  Looking
+ * for it anywhere (even inside a string or comment) can only refuse more.
+ */
+static int
+refuse_include(struct loader *ld, const char *text)
+{
+	const char *p = strstr(text, "@include"), *s;
+	unsigned line = 1;
+
+	if (p == NULL)
+		return 0;
+	for (s = text; s < p; s++)
+		line += *s == '\n';
+	errf(ld->err, ld->errlen, "config line %u: @include is not allowed: "
+	    "the policy must be one reviewable file", line);
+	return TG_ERR_CONFIG;
+}
+
+static int
+load_text(const char *text, struct policy_config **cfgp, char *errbuf,
+    size_t errlen)
+{
+	struct loader ld = { NULL, errbuf, errlen };
+	size_t len = strlen(text);
+	char *copy = NULL;
+	config_t lc;
+	int r;
+
+	if (errlen > 0)
+		errbuf[0] = '\0';
+	if ((r = refuse_include(&ld, text)) != 0)
+		return r;
+	/*
+	 * libconfig's comment rule wants a newline after the comment: a file
+	 * whose last line is a comment without one is a "syntax error".
+	 */
+	if (len == 0 || text[len - 1] != '\n') {
+		if ((copy = malloc(len + 2)) == NULL) {
+			errf(errbuf, errlen, "config: out of memory");
+			return TG_ERR_NOMEM;
+		}
+		memcpy(copy, text, len);
+		copy[len] = '\n';
+		copy[len + 1] = '\0';
+		text = copy;
+	}
+	config_init(&lc);
+	config_set_auto_convert(&lc, 0);
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
+		errf(errbuf, errlen, "config line %d: %s",
+		    config_error_line(&lc), config_error_text(&lc) ?
+		    config_error_text(&lc) : "cannot parse");
+		r = TG_ERR_CONFIG;
+		goto out;
+	}
+	if ((ld.cfg = calloc(1, sizeof(*ld.cfg))) == NULL) {
+		errf(errbuf, errlen, "config: out of memory");
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = parse_root(&ld, config_root_setting(&lc))) != 0)
+		goto out;
+	*cfgp = ld.cfg;
+	ld.cfg = NULL;	/* transferred */
+	r = 0;
+ out:
+	free(ld.cfg);
+	free(copy);
+	config_destroy(&lc);
+	return r;
+}
+
+int
+policy_config_load_string(const char *text, struct policy_config **cfgp,
+    char *errbuf, size_t errlen)
+{
+	if (errlen > 0 && errbuf == NULL)
+		return TG_ERR_INVALID;
+	if (text == NULL || cfgp == NULL) {
+		errf(errbuf, errlen, "config: no text");
+		return TG_ERR_INVALID;
+	}
+	if (strnlen(text, POLICY_CONFIG_MAX + 1) > POLICY_CONFIG_MAX) {
+		errf(errbuf, errlen, "config: larger than %d bytes",
+		    POLICY_CONFIG_MAX);
+		return TG_ERR_TOO_LONG;
+	}
+	return load_text(text, cfgp, errbuf, errlen);
+}
+
+int
+policy_config_load_file(const char *path, struct policy_config **cfgp,
+    char *errbuf, size_t errlen)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1, r;
+
+	if (errlen > 0 && errbuf == NULL)
+		return TG_ERR_INVALID;
+	if (path == NULL || cfgp == NULL) {
+		errf(errbuf, errlen, "config: no path");
+		return TG_ERR_INVALID;
+	}
+	/*
+	 * Read it ourselves rather than config_read_file: the size is capped
+	 * before parsing, and an embedded NUL (which would silently cut the
+	 * policy short) is refused.
+	 */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		errf(errbuf, errlen, "config: cannot open: %s",
+		    strerror(errno));
+		r = TG_ERR_IO;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errf(errbuf, errlen, "config: not a regular file");
+		r = TG_ERR_IO;
+		goto out;
+	}
+	if ((text = malloc(POLICY_CONFIG_MAX + 2)) == NULL) {
+		errf(errbuf, errlen, "config: out of memory");
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	while (len <= POLICY_CONFIG_MAX) {
+		n = read(fd, text + len, POLICY_CONFIG_MAX + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			errf(errbuf, errlen, "config: cannot read: %s",
+			    strerror(errno));
+			r = TG_ERR_IO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > POLICY_CONFIG_MAX) {
+		errf(errbuf, errlen, "config: larger than %d bytes",
+		    POLICY_CONFIG_MAX);
+		r = TG_ERR_TOO_LONG;
+		goto out;
+	}
+	text[len] = '\0';
+	if (memchr(text, '\0', len) != NULL) {
+		errf(errbuf, errlen, "config: contains a NUL byte");
+		r = TG_ERR_CONFIG;
+		goto out;
+	}
+	r = load_text(text, cfgp, errbuf, errlen);
+ out:
+	if (fd != -1)
+		close(fd);
+	free(text);
+	return r;
+}
+
+void
+policy_config_free(struct policy_config **cfgp)
+{
+	if (cfgp == NULL || *cfgp == NULL)
+		return;
+	free(*cfgp);
+	*cfgp = NULL;
+}
+
+bool
+policy_channel_known(const struct policy_config *cfg, const char *name)
+{
+	size_t i;
+
+	if (cfg == NULL || name == NULL)
+		return false;
+	for (i = 0; i < cfg->nchannels; i++)
+		if (strcmp(cfg->channels[i], name) == 0)
+			return true;
+	return false;
+}
+
+bool
+policy_approver_group_known(const struct policy_config *cfg,
+    const char *name)
+{
+	size_t i;
+
+	if (cfg == NULL || name == NULL)
+		return false;
+	for (i = 0; i < cfg->napprover_groups; i++)
+		if (strcmp(cfg->approver_groups[i], name) == 0)
+			return true;
+	return false;
+}
+
+unsigned
+policy_roles(const struct policy_config *cfg, uint32_t uid,
+    const uint32_t *gids, size_t ngids)
+{
+	const struct policy_role_entry *re;
+	unsigned roles = 0;
+	size_t i, j;
+
+	if (cfg == NULL)
+		return 0;
+	for (i = 0; i < cfg->nroles; i++) {
+		re = &cfg->roles[i];
+		if (!re->is_gid) {
+			if (re->id == uid)
+				roles |= re->roles;
+			continue;
+		}
+		for (j = 0; gids != NULL && j < ngids; j++)
+			if (re->id == gids[j])
+				roles |= re->roles;
+	}
+	return roles;
+}

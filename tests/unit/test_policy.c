@@ -1,0 +1,1514 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * policy: configuration loading and the pure evaluation, as tables.
+ *
+ * The evaluation tables run against TEST_CONF below, whose numbers differ
+ * per queue x class (hold 100*queue + 10*class, ttl 500 + that) so a rule
+ * looked up in the wrong cell shows.  The shipped config/tapgate.conf is
+ * loaded and checked for its invariants separately (tests run from the
+ * repository root).
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/errors.h"
+#include "policy/policy.h"
+#include "tap.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define NOW		INT64_C(1700000000)
+#define SHIPPED_CONF	"config/tapgate.conf"
+
+/* A failed row prints its name and why, then the test fails. */
+#define ROW_CHECK(cond, ...) do {					\
+	if (!(cond)) {							\
+		printf("#   %s:%d: row \"%s\": ", __FILE__, __LINE__,	\
+		    row_name);						\
+		printf(__VA_ARGS__);					\
+		printf("\n");						\
+		return false;						\
+	}								\
+} while (0)
+
+#define SO(n)	"{ group = \"security_officer\"; count = " #n "; }"
+#define FC(n)	"{ group = \"finance_controller\"; count = " #n "; }"
+#define IT(n)	"{ group = \"it_manager\"; count = " #n "; }"
+#define EV(n, t)	"min_passing = " #n "; min_types = " #t ";"
+#define RULE(cls, ev, ap, hold, ttl, drop)				\
+	"\t\t" cls " = { evidence = { " ev " }; approvals = ( " ap	\
+	" ); hold_seconds = " #hold "; order_ttl_seconds = " #ttl	\
+	"; drop_entitlements = [ " drop " ]; };\n"
+#define ALLPRIV	"\"all_privileged\""
+
+static const char TEST_CONF[] =
+	"# test policy\n"
+	"appliance = { id = \"test-01\"; name = \"test appliance\";\n"
+	"\trp_id = \"tapgate.test\"; state_dir = \"/var/lib/tapgate-test\";\n"
+	"\tsocket = \"/run/tapgate-test.sock\";\n"
+	"\torder_issuer = \"tapgate-test\"; };\n"
+	"policy = { id = \"test-policy\"; version = 7; };\n"
+	"roles = (\n"
+	"\t{ uid = 0; roles = [\"intake\", \"officer\", \"downstream\",\n"
+	"\t    \"operator\"]; },\n"
+	"\t{ uid = 1001; roles = [\"intake\"]; },\n"
+	"\t{ gid = 2002; roles = [\"officer\"]; },\n"
+	"\t{ gid = 2003; roles = [\"officer\", \"operator\"]; }\n"
+	");\n"
+	"channels = [\"phone\", \"email\", \"sms\", \"chat\", \"in_person\",\n"
+	"\t\"ticket\", \"video\", \"push\", \"totp\"];\n"
+	"approver_groups = [\"security_officer\", \"finance_controller\",\n"
+	"\t\"it_manager\"];\n"
+	"evidence = { trusted = [\"pre_registered_factor\",\n"
+	"\t\"out_of_band_callback\", \"identity_document\"]; };\n"
+	"classes = {\n"
+	"\tshared = { patterns = [\"svc-*\"];\n"
+	"\t\tgroups = [\"Shared Mailboxes\"]; };\n"
+	"\tfinance = { accounts = [\"carol\"]; patterns = [\"fin-*\"];\n"
+	"\t\tsystems = [\"payments\"]; };\n"
+	"\tadmin = { accounts = [\"root\"]; patterns = [\"adm-*\"];\n"
+	"\t\tgroups = [\"Domain Admins\"]; };\n"
+	"};\n"
+	"rules = {\n"
+	"\tpassword_reset = {\n"
+	RULE("standard", EV(1, 1), "", 0, 600, "")
+	RULE("shared", EV(1, 1), SO(1), 110, 610, "")
+	RULE("finance", EV(2, 2), SO(1) ", " FC(1), 120, 620,
+	    "\"payment_release\"")
+	RULE("admin", EV(2, 2) " require_all = [\"identity_document\"];",
+	    SO(2), 130, 630, ALLPRIV)
+	"\t};\n"
+	"\tmfa_reset = {\n"
+	RULE("standard", EV(2, 2) " require_one_of = [\"out_of_band_callback\","
+	    " \"identity_document\"];", SO(1), 200, 700, "")
+	RULE("shared", EV(2, 2), SO(1), 210, 710, "")
+	RULE("finance", EV(2, 2), SO(1) ", " FC(1), 220, 720, ALLPRIV)
+	RULE("admin", EV(3, 3) " require_all = [\"identity_document\"];",
+	    SO(2), 230, 730, ALLPRIV)
+	"\t};\n"
+	"\treactivation = {\n"
+	RULE("standard", EV(1, 1), "", 300, 800, ALLPRIV)
+	RULE("shared", EV(1, 1), SO(1), 310, 810, ALLPRIV)
+	RULE("finance", EV(2, 2), SO(1) ", " FC(1), 320, 820, ALLPRIV)
+	RULE("admin", EV(2, 2), SO(2), 330, 830, ALLPRIV)
+	"\t};\n"
+	"\tprivilege_change = {\n"
+	RULE("standard", EV(1, 1), IT(1), 400, 900, "")
+	RULE("shared", EV(1, 1), IT(1) ", " SO(1), 410, 910, "")
+	RULE("finance", EV(2, 2), FC(1) ", " SO(1), 420, 920, "")
+	RULE("admin", EV(2, 2), SO(2), 430, 930, "")
+	"\t};\n"
+	"\ttransaction_approval = {\n"
+	RULE("standard", EV(1, 1), FC(1), 500, 1000, "")
+	RULE("shared", EV(1, 1), FC(1), 510, 1010, "")
+	RULE("finance", EV(2, 2) " require_all = [\"manager_confirmation\"];",
+	    FC(2), 520, 1020, "")
+	RULE("admin", EV(2, 2), FC(1) ", " SO(1), 530, 1030, "")
+	"\t};\n"
+	"};\n"
+	"manual_review = { approvals = ( " SO(2) " ); hold_seconds = 5000;\n"
+	"\torder_ttl_seconds = 300; drop_entitlements = [" ALLPRIV "]; };\n"
+	"risk = {\n"
+	"\tnew_device = { extra_hold_seconds = 1000; extra_evidence = 1; };\n"
+	"\tunusual_geolocation = { extra_hold_seconds = 2000; };\n"
+	"\trecent_compromise = { manual_review = true; };\n"
+	"\trecent_factor_change = { };\n"
+	"};\n"
+	"notify = { hooks = [\"/usr/libexec/tapgate/notify\"];\n"
+	"\ttimeout_ms = 2500; };\n";
+
+static struct policy_config *tcfg;	/* TEST_CONF, loaded once */
+
+/* Evidence that satisfies every rule of TEST_CONF over a phone request. */
+static const struct policy_evidence strong[] = {
+	{ POLICY_EVIDENCE_PRE_REGISTERED_FACTOR, true, "hd-bob", "push",
+	    "push-1" },
+	{ POLICY_EVIDENCE_OUT_OF_BAND_CALLBACK, true, "hd-bob", "email",
+	    "cb-1" },
+	{ POLICY_EVIDENCE_IDENTITY_DOCUMENT, true, "hd-bob", "video", "id-1" },
+	{ POLICY_EVIDENCE_MANAGER_CONFIRMATION, true, "mgr-dave", "chat",
+	    "mgr-1" },
+};
+
+/* Approvals from every group, distinct officers and keys. */
+static const struct policy_approval everyone[] = {
+	{ "security_officer", "so-ann", "cred-ann", true },
+	{ "security_officer", "so-ben", "cred-ben", true },
+	{ "finance_controller", "fc-cat", "cred-cat", true },
+	{ "finance_controller", "fc-dan", "cred-dan", true },
+	{ "it_manager", "it-eve", "cred-eve", true },
+};
+
+static void
+base_request(struct policy_request *req, enum policy_queue q,
+    const char *account)
+{
+	memset(req, 0, sizeof(*req));
+	req->queue = q;
+	req->account = account;
+	req->system = "ldap-corp";
+	req->claimed_class = POLICY_CLASS_STANDARD;
+	req->recovered_channel = q == POLICY_QUEUE_MFA_RESET ? "sms" : NULL;
+	req->agent = "hd-bob";
+	req->requester_channel = "phone";
+	req->evidence = strong;
+	req->nevidence = NELEM(strong);
+}
+
+/* The missing codes joined by spaces. */
+static const char *
+codes(const struct policy_decision *d)
+{
+	static char buf[2048];
+	size_t i, off = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < d->nmissing; i++)
+		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
+		    i ? " " : "", d->missing[i].code);
+	return buf;
+}
+
+/* A copy of text with the first find replaced by repl; NULL if absent. */
+static char *
+replace_once(const char *text, const char *find, const char *repl)
+{
+	const char *p = strstr(text, find);
+	size_t pre, len;
+	char *out;
+
+	if (p == NULL)
+		return NULL;
+	pre = (size_t)(p - text);
+	len = strlen(text) - strlen(find) + strlen(repl);
+	if ((out = malloc(len + 1)) == NULL)
+		return NULL;
+	memcpy(out, text, pre);
+	memcpy(out + pre, repl, strlen(repl));
+	strcpy(out + pre + strlen(repl), p + strlen(find));
+	return out;
+}
+
+static char *
+read_text(const char *path)
+{
+	FILE *f;
+	char *buf;
+	size_t n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return NULL;
+	buf = calloc(1, POLICY_CONFIG_MAX + 1);
+	n = buf != NULL ? fread(buf, 1, POLICY_CONFIG_MAX, f) : 0;
+	fclose(f);
+	if (buf != NULL && n == 0) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
+/* ==== configuration ==== */
+
+static void
+shipped_config_loads(void)
+{
+	struct policy_config *cfg = NULL;
+	char err[512] = "";
+	int r;
+
+	r = policy_config_load_file(SHIPPED_CONF, &cfg, err, sizeof(err));
+	if (r != 0)
+		printf("#   %s\n", err);
+	CHECK_EQ(r, 0);
+	CHECK(cfg != NULL);
+	CHECK(cfg->policy_version >= 1);
+	CHECK(cfg->trusted_evidence != 0);
+	CHECK(cfg->manual_review.napprovals > 0);
+	CHECK(cfg->appliance.socket[0] == '/');
+	policy_config_free(&cfg);
+	CHECK(cfg == NULL);
+}
+
+static void
+shipped_config_gives_uid0_every_role(void)
+{
+	struct policy_config *cfg = NULL;
+	unsigned all = 0;
+	int k;
+
+	CHECK_EQ(policy_config_load_file(SHIPPED_CONF, &cfg, NULL, 0), 0);
+	for (k = 0; k < POLICY_ROLE_COUNT; k++)
+		all |= POLICY_ROLE_BIT(k);
+	CHECK_EQ(policy_roles(cfg, 0, NULL, 0), all);
+	CHECK_EQ(policy_roles(cfg, 12345, NULL, 0), 0);
+	policy_config_free(&cfg);
+}
+
+static void
+shipped_config_admin_and_finance_always_need_approval(void)
+{
+	struct policy_config *cfg = NULL;
+	int q;
+
+	CHECK_EQ(policy_config_load_file(SHIPPED_CONF, &cfg, NULL, 0), 0);
+	for (q = 0; q < POLICY_QUEUE_COUNT; q++) {
+		CHECK(cfg->rules[q][POLICY_CLASS_ADMIN].napprovals > 0);
+		CHECK(cfg->rules[q][POLICY_CLASS_FINANCE].napprovals > 0);
+	}
+	policy_config_free(&cfg);
+}
+
+static void
+shipped_config_loads_from_memory_too(void)
+{
+	struct policy_config *a = NULL, *b = NULL;
+	char *text = read_text(SHIPPED_CONF);
+
+	CHECK(text != NULL);
+	CHECK_EQ(policy_config_load_string(text, &a, NULL, 0), 0);
+	free(text);
+	CHECK_EQ(policy_config_load_file(SHIPPED_CONF, &b, NULL, 0), 0);
+	/* Both paths give the same plain struct (calloc'ed, so padding is
+	 * zero in both). */
+	CHECK(memcmp(a, b, sizeof(*a)) == 0);
+	policy_config_free(&a);
+	policy_config_free(&b);
+}
+
+static void
+config_values_are_loaded(void)
+{
+	const struct policy_rule *r;
+
+	CHECK(strcmp(tcfg->appliance.id, "test-01") == 0);
+	CHECK(strcmp(tcfg->appliance.rp_id, "tapgate.test") == 0);
+	CHECK(strcmp(tcfg->policy_id, "test-policy") == 0);
+	CHECK_EQ(tcfg->policy_version, 7);
+	CHECK_EQ(tcfg->nchannels, 9);
+	CHECK_EQ(tcfg->notify.nhooks, 1);
+	CHECK_EQ(tcfg->notify.timeout_ms, 2500);
+	CHECK(strcmp(tcfg->notify.hooks[0], "/usr/libexec/tapgate/notify") ==
+	    0);
+	r = &tcfg->rules[POLICY_QUEUE_PASSWORD_RESET][POLICY_CLASS_FINANCE];
+	CHECK_EQ(r->napprovals, 2);
+	CHECK(strcmp(r->approvals[1].group, "finance_controller") == 0);
+	CHECK_EQ(r->ndrop, 1);
+	CHECK(!r->drop_all_privileged);
+	r = &tcfg->rules[POLICY_QUEUE_MFA_RESET][POLICY_CLASS_ADMIN];
+	CHECK_EQ(r->evidence.min_passing, 3);
+	CHECK_EQ(r->evidence.require_all,
+	    POLICY_EVIDENCE_BIT(POLICY_EVIDENCE_IDENTITY_DOCUMENT));
+	CHECK(r->drop_all_privileged);
+	CHECK_EQ(r->ndrop, 0);
+	CHECK_EQ(tcfg->risk[POLICY_RISK_NEW_DEVICE].extra_hold_seconds, 1000);
+	CHECK(tcfg->risk[POLICY_RISK_RECENT_COMPROMISE].manual_review);
+	CHECK_EQ(tcfg->classes[POLICY_CLASS_STANDARD].npatterns, 0);
+}
+
+static void
+roles_come_from_uid_and_gids(void)
+{
+	const uint32_t officer[] = { 100, 2002 };
+	const uint32_t both[] = { 2003, 2002 };
+
+	CHECK_EQ(policy_roles(tcfg, 1001, NULL, 0),
+	    POLICY_ROLE_BIT(POLICY_ROLE_INTAKE));
+	CHECK_EQ(policy_roles(tcfg, 500, officer, 2),
+	    POLICY_ROLE_BIT(POLICY_ROLE_OFFICER));
+	CHECK_EQ(policy_roles(tcfg, 500, both, 2),
+	    POLICY_ROLE_BIT(POLICY_ROLE_OFFICER) |
+	    POLICY_ROLE_BIT(POLICY_ROLE_OPERATOR));
+	/* gid 1001 is not uid 1001 */
+	CHECK_EQ(policy_roles(tcfg, 500, (const uint32_t[]){ 1001 }, 1), 0);
+	CHECK_EQ(policy_roles(tcfg, 500, NULL, 0), 0);
+}
+
+static const char NINE_HOOKS[] =
+	"hooks = [\"/a\", \"/b\", \"/c\", \"/d\", \"/e\", \"/f\", \"/g\", "
+	"\"/h\", \"/i\"]";
+
+static const char LONG_ACCOUNT[] =
+	"accounts = [\"carol-"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	"\"]";
+
+/*
+ * Broken configurations: TEST_CONF with one edit, and what the error
+ * must mention (the setting's name, and why).
+ */
+static const struct broken {
+	const char	*name;
+	const char	*find;
+	const char	*repl;
+	const char	*want1;
+	const char	*want2;
+	int		 rc;
+} broken[] = {
+	{ "unknown_key", "hold_seconds = 110;", "hold_secnds = 110;",
+	    "rules.password_reset.shared.hold_secnds", "unknown setting",
+	    TG_ERR_CONFIG },
+	{ "unknown_top_level_key", "policy = {", "polcy = { }; policy = {",
+	    "polcy", "unknown setting", TG_ERR_CONFIG },
+	{ "unknown_queue", "\ttransaction_approval = {",
+	    "\ttransaction_aproval = {", "rules.transaction_aproval",
+	    "unknown queue", TG_ERR_CONFIG },
+	{ "unknown_class_in_classes", "admin = { accounts",
+	    "admn = { accounts", "classes.admn", "unknown class",
+	    TG_ERR_CONFIG },
+	{ "unknown_class_in_rules",
+	    RULE("admin", EV(2, 2), SO(2), 430, 930, ""),
+	    RULE("admins", EV(2, 2), SO(2), 430, 930, ""),
+	    "rules.privilege_change.admins", "unknown class", TG_ERR_CONFIG },
+	{ "standard_class_takes_no_members", "classes = {",
+	    "classes = { standard = { accounts = [\"x\"]; };",
+	    "classes.standard", "no members", TG_ERR_CONFIG },
+	{ "unknown_evidence_type", "require_all = [\"identity_document\"]",
+	    "require_all = [\"fax\"]",
+	    "rules.password_reset.admin.evidence.require_all[0]",
+	    "unknown evidence type \"fax\"", TG_ERR_CONFIG },
+	{ "unknown_trusted_evidence", "trusted = [\"pre_registered_factor\"",
+	    "trusted = [\"pre_registered_fax\"", "evidence.trusted[0]",
+	    "unknown evidence type", TG_ERR_CONFIG },
+	{ "unknown_risk_signal", "recent_factor_change = { };",
+	    "recent_factor_change = { }; sunspots = { };", "risk.sunspots",
+	    "unknown risk signal", TG_ERR_CONFIG },
+	{ "missing_risk_signal", "recent_factor_change = { };", "",
+	    "risk.recent_factor_change", "missing", TG_ERR_CONFIG },
+	{ "unknown_role", "roles = [\"intake\"]", "roles = [\"intaker\"]",
+	    "roles[1].roles[0]", "unknown role", TG_ERR_CONFIG },
+	{ "unknown_approver_group", IT(1),
+	    "{ group = \"it_managers\"; count = 1; }",
+	    "rules.privilege_change.standard.approvals[0].group",
+	    "unknown approver group", TG_ERR_CONFIG },
+	{ "negative_hold", "hold_seconds = 120;", "hold_seconds = -5;",
+	    "rules.password_reset.finance.hold_seconds", "between",
+	    TG_ERR_CONFIG },
+	{ "hold_over_bound", "hold_seconds = 5000;",
+	    "hold_seconds = 99999999;", "manual_review.hold_seconds",
+	    "between", TG_ERR_CONFIG },
+	{ "ttl_zero", "order_ttl_seconds = 600;", "order_ttl_seconds = 0;",
+	    "rules.password_reset.standard.order_ttl_seconds", "between",
+	    TG_ERR_CONFIG },
+	{ "too_many_hooks", "hooks = [\"/usr/libexec/tapgate/notify\"]",
+	    NINE_HOOKS, "notify.hooks", "too many", TG_ERR_CONFIG },
+	{ "too_many_approvals", "count = 2;", "count = 9;",
+	    "rules.password_reset.admin.approvals[0].count", "between",
+	    TG_ERR_CONFIG },
+	{ "too_long_account", "accounts = [\"carol\"]", LONG_ACCOUNT,
+	    "classes.finance.accounts[0]", "1 to 128", TG_ERR_CONFIG },
+	{ "wrong_type_string_for_integer", "order_ttl_seconds = 610;",
+	    "order_ttl_seconds = \"610\";",
+	    "rules.password_reset.shared.order_ttl_seconds",
+	    "expected an integer", TG_ERR_CONFIG },
+	{ "wrong_type_float_for_integer", "version = 7;", "version = 7.5;",
+	    "policy.version", "expected an integer", TG_ERR_CONFIG },
+	{ "wrong_type_string_for_boolean", "manual_review = true;",
+	    "manual_review = \"yes\";", "risk.recent_compromise.manual_review",
+	    "expected a boolean", TG_ERR_CONFIG },
+	{ "wrong_type_string_for_list", "channels = [\"phone\", \"email\", "
+	    "\"sms\", \"chat\", \"in_person\",\n\t\"ticket\", \"video\", "
+	    "\"push\", \"totp\"];", "channels = \"phone\";", "channels",
+	    "expected a list", TG_ERR_CONFIG },
+	{ "missing_rule", RULE("standard", EV(1, 1), FC(1), 500, 1000, ""),
+	    "", "rules.transaction_approval.standard", "missing",
+	    TG_ERR_CONFIG },
+	{ "admin_rule_without_approval", "approvals = ( " SO(2)
+	    " ); hold_seconds = 130;", "approvals = ( ); hold_seconds = 130;",
+	    "rules.password_reset.admin.approvals", "at least one",
+	    TG_ERR_CONFIG },
+	{ "manual_review_without_approval", "manual_review = { approvals = ( "
+	    SO(2) " );", "manual_review = { approvals = ( );",
+	    "manual_review.approvals", "at least one", TG_ERR_CONFIG },
+	{ "manual_review_takes_no_evidence", "manual_review = {",
+	    "manual_review = { evidence = { min_passing = 1; min_types = 1; };",
+	    "manual_review.evidence", "unknown setting", TG_ERR_CONFIG },
+	{ "min_types_over_min_passing", EV(1, 1) " }; approvals = ( " SO(1)
+	    " ); hold_seconds = 110;", EV(1, 2) " }; approvals = ( " SO(1)
+	    " ); hold_seconds = 110;",
+	    "rules.password_reset.shared.evidence.min_types", "min_passing",
+	    TG_ERR_CONFIG },
+	{ "relative_hook_path", "\"/usr/libexec/tapgate/notify\"",
+	    "\"notify.sh\"", "notify.hooks[0]", "absolute", TG_ERR_CONFIG },
+	{ "dotdot_state_dir", "\"/var/lib/tapgate-test\"",
+	    "\"/var/lib/../tmp\"", "appliance.state_dir", "absolute",
+	    TG_ERR_CONFIG },
+	{ "uppercase_channel", "\"phone\", \"email\"",
+	    "\"Phone\", \"email\"", "channels[0]", "lowercase",
+	    TG_ERR_CONFIG },
+	{ "duplicate_channel", "\"phone\", \"email\"", "\"phone\", \"phone\"",
+	    "channels[1]", "twice", TG_ERR_CONFIG },
+	{ "duplicate_account_ignoring_case", "accounts = [\"carol\"]",
+	    "accounts = [\"carol\", \"CAROL\"]", "classes.finance.accounts[1]",
+	    "twice", TG_ERR_CONFIG },
+	{ "pattern_with_too_many_stars", "\"fin-*\"", "\"*f*i*n\"",
+	    "classes.finance.patterns[0]", "'*'", TG_ERR_CONFIG },
+	{ "uid_and_gid_together", "{ uid = 1001;", "{ uid = 1001; gid = 1;",
+	    "roles[1]", "exactly one of uid or gid", TG_ERR_CONFIG },
+	{ "uid_out_of_range", "{ uid = 1001;", "{ uid = -1;", "roles[1].uid",
+	    "between", TG_ERR_CONFIG },
+	{ "bad_rp_id", "\"tapgate.test\"", "\"tapgate..test\"",
+	    "appliance.rp_id", "DNS", TG_ERR_CONFIG },
+	{ "control_character_in_name", "\"test appliance\"",
+	    "\"test\\nappliance\"", "appliance.name", "printable",
+	    TG_ERR_CONFIG },
+	{ "misspelt_section", "risk = {", "rsk = {", "rsk",
+	    "unknown setting", TG_ERR_CONFIG },
+	{ "include_refused", "# test policy\n",
+	    "# test policy\n@include \"/etc/passwd\"\n", "config line 2",
+	    "@include", TG_ERR_CONFIG },
+	{ "syntax_error_names_line", "policy = { id", "policy = { { id",
+	    "config line 6", "", TG_ERR_CONFIG },
+};
+
+static void
+broken_configs_fail_naming_the_setting(void)
+{
+	struct policy_config *sentinel = (struct policy_config *)&sentinel;
+	struct policy_config *cfg;
+	char err[512], *text;
+	size_t i;
+	int r;
+
+	for (i = 0; i < NELEM(broken); i++) {
+		const struct broken *b = &broken[i];
+
+		text = replace_once(TEST_CONF, b->find, b->repl);
+		if (text == NULL)
+			printf("#   %s: anchor not found\n", b->name);
+		CHECK(text != NULL);
+		cfg = sentinel;
+		err[0] = '\0';
+		r = policy_config_load_string(text, &cfg, err, sizeof(err));
+		free(text);
+		if (r != b->rc || strstr(err, b->want1) == NULL ||
+		    strstr(err, b->want2) == NULL || strchr(err, '\n') != NULL)
+			printf("#   %s: rc %d, message: %s\n", b->name, r, err);
+		CHECK_EQ(r, b->rc);
+		CHECK(strstr(err, b->want1) != NULL);
+		CHECK(strstr(err, b->want2) != NULL);
+		CHECK(strchr(err, '\n') == NULL);
+		/* output pointers are set only on success */
+		CHECK(cfg == sentinel);
+	}
+}
+
+static void
+config_error_names_the_line(void)
+{
+	const char *anchor = "hold_seconds = 420;", *p;
+	struct policy_config *cfg = NULL;
+	char err[512], want[64], *text;
+	unsigned line = 1;
+
+	p = strstr(TEST_CONF, anchor);
+	CHECK(p != NULL);
+	for (const char *s = TEST_CONF; s < p; s++)
+		line += *s == '\n';
+	text = replace_once(TEST_CONF, anchor, "hold_seconds = -1;");
+	CHECK(text != NULL);
+	CHECK_EQ(policy_config_load_string(text, &cfg, err, sizeof(err)),
+	    TG_ERR_CONFIG);
+	free(text);
+	snprintf(want, sizeof(want), "config line %u: ", line);
+	if (strncmp(err, want, strlen(want)) != 0)
+		printf("#   want \"%s\", got \"%s\"\n", want, err);
+	CHECK(strncmp(err, want, strlen(want)) == 0);
+	CHECK(cfg == NULL);
+}
+
+static void
+config_over_size_limit_is_refused(void)
+{
+	struct policy_config *cfg = NULL;
+	size_t n = strlen(TEST_CONF);
+	char err[256], *text;
+
+	/* A valid config padded with a comment past the limit. */
+	CHECK((text = malloc(POLICY_CONFIG_MAX + 2)) != NULL);
+	memcpy(text, TEST_CONF, n);
+	text[n] = '#';
+	memset(text + n + 1, 'x', POLICY_CONFIG_MAX - n);
+	text[POLICY_CONFIG_MAX + 1] = '\0';
+	CHECK_EQ(policy_config_load_string(text, &cfg, err, sizeof(err)),
+	    TG_ERR_TOO_LONG);
+	/* the same text exactly at the limit loads */
+	text[POLICY_CONFIG_MAX] = '\0';
+	CHECK_EQ(policy_config_load_string(text, &cfg, err, sizeof(err)), 0);
+	free(text);
+	policy_config_free(&cfg);
+}
+
+static void
+config_file_errors_are_io_or_config(void)
+{
+	struct policy_config *cfg = NULL;
+	char path[] = "/tmp/tapgate-policy-test-XXXXXX";
+	char err[256];
+	int fd;
+
+	CHECK_EQ(policy_config_load_file("no/such/tapgate.conf", &cfg, err,
+	    sizeof(err)), TG_ERR_IO);
+	CHECK(strstr(err, "cannot open") != NULL);
+	CHECK_EQ(policy_config_load_file("config", &cfg, err, sizeof(err)),
+	    TG_ERR_IO);
+	CHECK(strstr(err, "not a regular file") != NULL);
+	/* An embedded NUL would cut the policy short: refused. */
+	CHECK((fd = mkstemp(path)) != -1);
+	CHECK(write(fd, TEST_CONF, 40) == 40);
+	CHECK(write(fd, "\0", 1) == 1);
+	CHECK(write(fd, TEST_CONF + 40, strlen(TEST_CONF) - 40) ==
+	    (ssize_t)(strlen(TEST_CONF) - 40));
+	close(fd);
+	CHECK_EQ(policy_config_load_file(path, &cfg, err, sizeof(err)),
+	    TG_ERR_CONFIG);
+	unlink(path);
+	CHECK(strstr(err, "NUL") != NULL);
+	CHECK(cfg == NULL);
+}
+
+static void
+config_free_accepts_null(void)
+{
+	struct policy_config *cfg = NULL;
+
+	policy_config_free(NULL);
+	policy_config_free(&cfg);
+	CHECK(cfg == NULL);
+}
+
+/* ==== evaluation ==== */
+
+/*
+ * Each queue x class with evidence that satisfies every rule: before any
+ * approval (state0, what is missing), and with approvals from everyone
+ * (state1: in the hold, or ready when the rule has none).
+ */
+static const struct qc_row {
+	enum policy_queue	 q;
+	const char		*account;
+	enum policy_class	 cls;
+	enum policy_state	 state0;
+	const char		*missing0;
+	enum policy_state	 state1;
+	int64_t			 hold;
+	int64_t			 ttl;
+	bool			 drop_all;
+} qc_rows[] = {
+#define PR POLICY_QUEUE_PASSWORD_RESET
+#define MR POLICY_QUEUE_MFA_RESET
+#define RA POLICY_QUEUE_REACTIVATION
+#define PC POLICY_QUEUE_PRIVILEGE_CHANGE
+#define TA POLICY_QUEUE_TRANSACTION_APPROVAL
+#define STD POLICY_CLASS_STANDARD
+#define SHR POLICY_CLASS_SHARED
+#define FIN POLICY_CLASS_FINANCE
+#define ADM POLICY_CLASS_ADMIN
+#define NA POLICY_STATE_NEEDS_APPROVAL
+#define IH POLICY_STATE_IN_HOLD
+#define RD POLICY_STATE_READY
+	{ PR, "alice", STD, RD, "", RD, 0, 600, false },
+	{ PR, "svc-backup", SHR, NA,
+	    "approval:security_officer:1 hold:seconds:110", IH, 110, 610,
+	    false },
+	{ PR, "carol", FIN, NA, "approval:security_officer:1 "
+	    "approval:finance_controller:1 hold:seconds:120", IH, 120, 620,
+	    false },
+	{ PR, "root", ADM, NA, "approval:security_officer:2 hold:seconds:130",
+	    IH, 130, 630, true },
+	{ MR, "alice", STD, NA, "approval:security_officer:1 hold:seconds:200",
+	    IH, 200, 700, false },
+	{ MR, "svc-backup", SHR, NA,
+	    "approval:security_officer:1 hold:seconds:210", IH, 210, 710,
+	    false },
+	{ MR, "carol", FIN, NA, "approval:security_officer:1 "
+	    "approval:finance_controller:1 hold:seconds:220", IH, 220, 720,
+	    true },
+	{ MR, "root", ADM, NA, "approval:security_officer:2 hold:seconds:230",
+	    IH, 230, 730, true },
+	{ RA, "alice", STD, IH, "hold:until:1700000300", IH, 300, 800, true },
+	{ RA, "svc-backup", SHR, NA,
+	    "approval:security_officer:1 hold:seconds:310", IH, 310, 810,
+	    true },
+	{ RA, "carol", FIN, NA, "approval:security_officer:1 "
+	    "approval:finance_controller:1 hold:seconds:320", IH, 320, 820,
+	    true },
+	{ RA, "root", ADM, NA, "approval:security_officer:2 hold:seconds:330",
+	    IH, 330, 830, true },
+	{ PC, "alice", STD, NA, "approval:it_manager:1 hold:seconds:400", IH,
+	    400, 900, false },
+	{ PC, "svc-backup", SHR, NA, "approval:it_manager:1 "
+	    "approval:security_officer:1 hold:seconds:410", IH, 410, 910,
+	    false },
+	{ PC, "carol", FIN, NA, "approval:finance_controller:1 "
+	    "approval:security_officer:1 hold:seconds:420", IH, 420, 920,
+	    false },
+	{ PC, "root", ADM, NA, "approval:security_officer:2 hold:seconds:430",
+	    IH, 430, 930, false },
+	{ TA, "alice", STD, NA,
+	    "approval:finance_controller:1 hold:seconds:500", IH, 500, 1000,
+	    false },
+	{ TA, "svc-backup", SHR, NA,
+	    "approval:finance_controller:1 hold:seconds:510", IH, 510, 1010,
+	    false },
+	{ TA, "carol", FIN, NA,
+	    "approval:finance_controller:2 hold:seconds:520", IH, 520, 1020,
+	    false },
+	{ TA, "root", ADM, NA, "approval:finance_controller:1 "
+	    "approval:security_officer:1 hold:seconds:530", IH, 530, 1030,
+	    false },
+};
+
+static bool
+run_qc_row(const struct qc_row *row)
+{
+	struct policy_progress prog = { everyone, NELEM(everyone), 0, false,
+	    false };
+	struct policy_decision d;
+	struct policy_request req;
+	char row_name[64];
+	int r;
+
+	snprintf(row_name, sizeof(row_name), "%s/%s",
+	    policy_queue_name(row->q), row->account);
+	base_request(&req, row->q, row->account);
+	r = policy_evaluate(tcfg, &req, NULL, NOW, &d);
+	ROW_CHECK(r == 0, "evaluate returned %d", r);
+	ROW_CHECK(d.account_class == row->cls, "class %s",
+	    policy_class_name(d.account_class));
+	ROW_CHECK(d.route == POLICY_ROUTE_NORMAL, "route %s: %s",
+	    policy_route_name(d.route), d.route_reason);
+	ROW_CHECK(d.state == row->state0, "state %s",
+	    policy_state_name(d.state));
+	ROW_CHECK(strcmp(codes(&d), row->missing0) == 0, "missing \"%s\"",
+	    codes(&d));
+	ROW_CHECK(d.hold_seconds == row->hold, "hold %lld",
+	    (long long)d.hold_seconds);
+	ROW_CHECK(d.order_ttl_seconds == row->ttl, "ttl %lld",
+	    (long long)d.order_ttl_seconds);
+	ROW_CHECK(d.drop_all_privileged == row->drop_all, "drop_all %d",
+	    d.drop_all_privileged);
+	ROW_CHECK(d.approval_required == (row->missing0[0] == 'a'),
+	    "approval_required %d", d.approval_required);
+	ROW_CHECK(strcmp(d.policy_id, "test-policy") == 0 &&
+	    d.policy_version == 7, "policy id/version");
+
+	r = policy_evaluate(tcfg, &req, &prog, NOW, &d);
+	ROW_CHECK(r == 0, "evaluate with approvals returned %d", r);
+	ROW_CHECK(d.state == row->state1, "with approvals: state %s (%s)",
+	    policy_state_name(d.state), codes(&d));
+	ROW_CHECK(d.hold_start == NOW && d.hold_until == NOW + row->hold,
+	    "hold %lld..%lld", (long long)d.hold_start,
+	    (long long)d.hold_until);
+	/* the daemon records hold_start; at its end the request is ready */
+	prog.hold_start = d.hold_start;
+	r = policy_evaluate(tcfg, &req, &prog, NOW + row->hold, &d);
+	ROW_CHECK(r == 0 && d.state == POLICY_STATE_READY && d.nmissing == 0,
+	    "at hold end: state %s", policy_state_name(d.state));
+	if (row->hold > 0) {
+		r = policy_evaluate(tcfg, &req, &prog, NOW + row->hold - 1,
+		    &d);
+		ROW_CHECK(r == 0 && d.state == POLICY_STATE_IN_HOLD,
+		    "one second before the hold end: state %s",
+		    policy_state_name(d.state));
+	}
+	return true;
+}
+
+static void
+each_queue_and_class_reaches_the_state_the_policy_says(void)
+{
+	size_t i;
+
+	CHECK_EQ(NELEM(qc_rows), POLICY_QUEUE_COUNT * POLICY_CLASS_COUNT);
+	for (i = 0; i < NELEM(qc_rows); i++)
+		CHECK(run_qc_row(&qc_rows[i]));
+}
+
+/* Account class resolution. */
+static const struct class_row {
+	const char		*name;
+	const char		*account;
+	const char		*system;
+	enum policy_class	 claim;
+	const char		*group;		/* one target group or NULL */
+	enum policy_class	 want;
+	enum policy_class_source src;
+} class_rows[] = {
+	{ "admin_claimed_as_standard_stays_admin", "root", "ldap-corp", STD,
+	    NULL, ADM, POLICY_CLASS_SOURCE_ACCOUNT },
+	{ "admin_claimed_as_finance_stays_admin", "root", "ldap-corp", FIN,
+	    NULL, ADM, POLICY_CLASS_SOURCE_ACCOUNT },
+	{ "account_name_ignores_case", "ROOT", "ldap-corp", STD, NULL, ADM,
+	    POLICY_CLASS_SOURCE_ACCOUNT },
+	{ "pattern_makes_admin", "adm-bob", "ldap-corp", STD, NULL, ADM,
+	    POLICY_CLASS_SOURCE_PATTERN },
+	{ "pattern_ignores_case", "ADM-Bob", "ldap-corp", STD, NULL, ADM,
+	    POLICY_CLASS_SOURCE_PATTERN },
+	{ "group_makes_admin", "bob", "ldap-corp", STD, "domain admins", ADM,
+	    POLICY_CLASS_SOURCE_GROUP },
+	{ "system_makes_finance", "bob", "Payments", STD, NULL, FIN,
+	    POLICY_CLASS_SOURCE_SYSTEM },
+	{ "strictest_of_several_matches_wins", "svc-payroll", "payments", STD,
+	    "Domain Admins", ADM, POLICY_CLASS_SOURCE_GROUP },
+	{ "shared_pattern_below_finance_system", "svc-payroll", "payments",
+	    STD, NULL, FIN, POLICY_CLASS_SOURCE_SYSTEM },
+	{ "claim_can_raise_the_class", "alice", "ldap-corp", FIN, NULL, FIN,
+	    POLICY_CLASS_SOURCE_CLAIM },
+	{ "claim_above_configured", "svc-x", "ldap-corp", ADM, NULL, ADM,
+	    POLICY_CLASS_SOURCE_CLAIM },
+	{ "unlisted_account_is_standard", "alice", "ldap-corp", STD,
+	    "Everyone", STD, POLICY_CLASS_SOURCE_DEFAULT },
+};
+
+static bool
+run_class_row(const struct class_row *row)
+{
+	const char *row_name = row->name;
+	const char *groups[1];
+	struct policy_decision d;
+	struct policy_request req;
+	int r;
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, row->account);
+	req.system = row->system;
+	req.claimed_class = row->claim;
+	if (row->group != NULL) {
+		groups[0] = row->group;
+		req.groups = groups;
+		req.ngroups = 1;
+	}
+	r = policy_evaluate(tcfg, &req, NULL, NOW, &d);
+	ROW_CHECK(r == 0, "evaluate returned %d", r);
+	ROW_CHECK(d.account_class == row->want, "class %s (%s)",
+	    policy_class_name(d.account_class), d.class_reason);
+	ROW_CHECK(d.class_source == row->src, "source %s (%s)",
+	    policy_class_source_name(d.class_source), d.class_reason);
+	ROW_CHECK(d.claimed_class == row->claim, "claimed class not echoed");
+	/* the rule applied is the effective class's */
+	ROW_CHECK(d.order_ttl_seconds == 600 + 10 * (int)row->want,
+	    "ttl %lld is not the %s rule's", (long long)d.order_ttl_seconds,
+	    policy_class_name(row->want));
+	return true;
+}
+
+static void
+account_class_is_the_strictest_of_claim_and_configuration(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(class_rows); i++)
+		CHECK(run_class_row(&class_rows[i]));
+}
+
+static void
+admin_claimed_as_standard_stays_admin(void)
+{
+	struct policy_decision d;
+	struct policy_request req;
+
+	base_request(&req, POLICY_QUEUE_MFA_RESET, "adm-mallory");
+	req.claimed_class = POLICY_CLASS_STANDARD;
+	CHECK_EQ(policy_evaluate(tcfg, &req, NULL, NOW, &d), 0);
+	CHECK_EQ(d.account_class, POLICY_CLASS_ADMIN);
+	CHECK_EQ(d.configured_class, POLICY_CLASS_ADMIN);
+	CHECK(strstr(d.class_reason, "adm-*") != NULL);
+	CHECK(strstr(codes(&d), "approval:security_officer:2") != NULL);
+}
+
+/*
+ * Evidence rules.  Each row: the queue and account, the evidence, the
+ * verdicts expected per item, the route, state, and the missing codes.
+ */
+#define PRF POLICY_EVIDENCE_PRE_REGISTERED_FACTOR
+#define OOB POLICY_EVIDENCE_OUT_OF_BAND_CALLBACK
+#define MGR POLICY_EVIDENCE_MANAGER_CONFIRMATION
+#define IDD POLICY_EVIDENCE_IDENTITY_DOCUMENT
+#define HIS POLICY_EVIDENCE_ACCOUNT_HISTORY
+#define C_ POLICY_EVIDENCE_COUNTED
+#define F_ POLICY_EVIDENCE_FAILED
+#define RQ_ POLICY_EVIDENCE_REQUEST_CHANNEL
+#define RC_ POLICY_EVIDENCE_RECOVERED_CHANNEL
+#define SV_ POLICY_EVIDENCE_SELF_VERIFIED
+#define DU_ POLICY_EVIDENCE_DUPLICATE
+#define NORMAL POLICY_ROUTE_NORMAL
+#define MANUAL POLICY_ROUTE_MANUAL_REVIEW
+
+static const struct ev_row {
+	const char			*name;
+	enum policy_queue		 q;
+	const char			*account;
+	struct policy_evidence		 ev[4];
+	size_t				 nev;
+	enum policy_evidence_verdict	 verdicts[4];
+	enum policy_route		 route;
+	enum policy_state		 state;
+	const char			*missing;
+} ev_rows[] = {
+	{ "evidence_over_the_request_channel_does_not_count", PR, "alice",
+	    { { OOB, true, "hd-bob", "phone", "cb-1" } }, 1, { RQ_ },
+	    MANUAL, POLICY_STATE_MANUAL_REVIEW,
+	    "approval:security_officer:2 hold:seconds:5000" },
+	{ "request_channel_item_ignored_other_counts", PR, "alice",
+	    { { OOB, true, "hd-bob", "phone", "cb-1" },
+	      { PRF, true, "hd-bob", "push", "p-1" } }, 2, { RQ_, C_ },
+	    NORMAL, POLICY_STATE_READY, "" },
+	{ "evidence_over_the_recovered_channel_does_not_count", MR, "alice",
+	    { { OOB, true, "hd-bob", "sms", "cb-1" },
+	      { IDD, true, "hd-bob", "video", "id-1" } }, 2, { RC_, C_ },
+	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE,
+	    "evidence:types:1 evidence:count:1 approval:security_officer:1 "
+	    "hold:seconds:200" },
+	{ "failed_evidence_does_not_count", PR, "carol",
+	    { { IDD, false, "hd-bob", "video", "id-1" },
+	      { PRF, true, "hd-bob", "push", "p-1" } }, 2, { F_, C_ },
+	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE,
+	    "evidence:types:1 evidence:count:1 approval:security_officer:1 "
+	    "approval:finance_controller:1 hold:seconds:120" },
+	{ "evidence_verified_by_the_target_does_not_count", PR, "alice",
+	    { { PRF, true, "Alice", "push", "p-1" } }, 1, { SV_ }, MANUAL,
+	    POLICY_STATE_MANUAL_REVIEW,
+	    "approval:security_officer:2 hold:seconds:5000" },
+	{ "the_same_check_twice_counts_once", PR, "carol",
+	    { { PRF, true, "hd-bob", "push", "p-1" },
+	      { PRF, true, "hd-bob", "totp", "p-1" } }, 2, { C_, DU_ },
+	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE,
+	    "evidence:types:1 evidence:count:1 approval:security_officer:1 "
+	    "approval:finance_controller:1 hold:seconds:120" },
+	{ "two_items_of_one_type_are_one_type", PR, "carol",
+	    { { PRF, true, "hd-bob", "push", "p-1" },
+	      { PRF, true, "hd-bob", "totp", "t-1" } }, 2, { C_, C_ },
+	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE,
+	    "evidence:types:1 approval:security_officer:1 "
+	    "approval:finance_controller:1 hold:seconds:120" },
+	{ "required_type_is_named_when_missing", PR, "root",
+	    { { PRF, true, "hd-bob", "push", "p-1" },
+	      { OOB, true, "hd-bob", "email", "cb-1" } }, 2, { C_, C_ },
+	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE,
+	    "evidence:identity_document approval:security_officer:2 "
+	    "hold:seconds:130" },
+	{ "one_of_types_is_named_when_missing", MR, "alice",
+	    { { PRF, true, "hd-bob", "push", "p-1" },
+	      { HIS, true, "hd-bob", "chat", "h-1" } }, 2, { C_, C_ },
+	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE,
+	    "evidence:any_of:out_of_band_callback|identity_document "
+	    "approval:security_officer:1 hold:seconds:200" },
+	{ "no_trusted_factor_goes_to_manual_review", PR, "alice",
+	    { { MGR, true, "mgr-dave", "chat", "m-1" },
+	      { HIS, true, "hd-bob", "email", "h-1" } }, 2, { C_, C_ },
+	    MANUAL, POLICY_STATE_MANUAL_REVIEW,
+	    "approval:security_officer:2 hold:seconds:5000" },
+	{ "no_evidence_at_all_goes_to_manual_review", RA, "alice", { { 0 } },
+	    0, { 0 }, MANUAL, POLICY_STATE_MANUAL_REVIEW,
+	    "approval:security_officer:2 hold:seconds:5000" },
+	{ "manual_route_keeps_the_rule_s_approvals", PR, "carol",
+	    { { HIS, true, "hd-bob", "email", "h-1" } }, 1, { C_ }, MANUAL,
+	    POLICY_STATE_MANUAL_REVIEW, "approval:security_officer:2 "
+	    "approval:finance_controller:1 hold:seconds:5000" },
+};
+
+static bool
+run_ev_row(const struct ev_row *row)
+{
+	const char *row_name = row->name;
+	struct policy_decision d;
+	struct policy_request req;
+	size_t i;
+	int r;
+
+	base_request(&req, row->q, row->account);
+	req.evidence = row->ev;
+	req.nevidence = row->nev;
+	r = policy_evaluate(tcfg, &req, NULL, NOW, &d);
+	ROW_CHECK(r == 0, "evaluate returned %d", r);
+	for (i = 0; i < row->nev; i++)
+		ROW_CHECK(d.verdicts[i] == row->verdicts[i],
+		    "item %zu: %s", i,
+		    policy_evidence_verdict_name(d.verdicts[i]));
+	ROW_CHECK(d.route == row->route, "route %s (%s)",
+	    policy_route_name(d.route), d.route_reason);
+	ROW_CHECK(d.state == row->state, "state %s",
+	    policy_state_name(d.state));
+	ROW_CHECK(strcmp(codes(&d), row->missing) == 0, "missing \"%s\"",
+	    codes(&d));
+	for (i = 0; i < d.nmissing; i++)
+		ROW_CHECK(d.missing[i].text[0] != '\0', "no text for %s",
+		    d.missing[i].code);
+	return true;
+}
+
+static void
+evidence_counts_only_when_independent_and_passing(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(ev_rows); i++)
+		CHECK(run_ev_row(&ev_rows[i]));
+}
+
+static void
+manual_route_is_never_weaker_than_the_rule(void)
+{
+	const struct policy_evidence weak[] = {
+		{ HIS, true, "hd-bob", "email", "h-1" },
+	};
+	struct policy_decision d;
+	struct policy_request req;
+
+	/* finance reactivation: so x1 + fc x1, hold 320, ttl 820, drop all;
+	 * manual: so x2, hold 5000, ttl 300, drop all */
+	base_request(&req, POLICY_QUEUE_REACTIVATION, "carol");
+	req.evidence = weak;
+	req.nevidence = 1;
+	CHECK_EQ(policy_evaluate(tcfg, &req, NULL, NOW, &d), 0);
+	CHECK_EQ(d.route, POLICY_ROUTE_MANUAL_REVIEW);
+	CHECK(strstr(d.route_reason, "no trusted factor") != NULL);
+	CHECK_EQ(d.napprovals, 2);
+	CHECK_EQ(d.hold_seconds, 5000);
+	CHECK_EQ(d.order_ttl_seconds, 300);
+	CHECK(d.drop_all_privileged);
+	CHECK_EQ(d.evidence_required, 0);
+	/* evidence arriving later moves it to the normal route */
+	req.evidence = strong;
+	req.nevidence = NELEM(strong);
+	CHECK_EQ(policy_evaluate(tcfg, &req, NULL, NOW, &d), 0);
+	CHECK_EQ(d.route, POLICY_ROUTE_NORMAL);
+	CHECK_EQ(d.hold_seconds, 320);
+}
+
+/* Risk signals (TEST_CONF: new_device +1000 s +1 evidence, unusual_geo
+ * +2000 s, recent_compromise manual, recent_factor_change nothing). */
+static const struct risk_row {
+	const char		*name;
+	bool			 risk[POLICY_RISK_COUNT];
+	enum policy_route	 route;
+	enum policy_state	 state;
+	int64_t			 hold;
+	const char		*missing;
+} risk_rows[] = {
+	{ "no_risk", { false, false, false, false }, NORMAL,
+	    POLICY_STATE_READY, 0, "" },
+	{ "new_device_adds_hold_and_evidence", { true, false, false, false },
+	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE, 1000,
+	    "evidence:types:1 evidence:count:1 hold:seconds:1000" },
+	{ "unusual_geolocation_adds_hold", { false, true, false, false },
+	    NORMAL, POLICY_STATE_IN_HOLD, 2000, "hold:until:1700002000" },
+	{ "holds_add_up", { true, true, false, false }, NORMAL,
+	    POLICY_STATE_NEEDS_EVIDENCE, 3000,
+	    "evidence:types:1 evidence:count:1 hold:seconds:3000" },
+	{ "recent_compromise_forces_manual_review",
+	    { false, false, true, false }, MANUAL,
+	    POLICY_STATE_MANUAL_REVIEW, 5000,
+	    "approval:security_officer:2 hold:seconds:5000" },
+	{ "manual_route_still_adds_risk_holds", { false, true, true, false },
+	    MANUAL, POLICY_STATE_MANUAL_REVIEW, 7000,
+	    "approval:security_officer:2 hold:seconds:7000" },
+	{ "signal_without_actions_changes_nothing",
+	    { false, false, false, true }, NORMAL, POLICY_STATE_READY, 0,
+	    "" },
+};
+
+static bool
+run_risk_row(const struct risk_row *row)
+{
+	const struct policy_evidence one[] = {
+		{ PRF, true, "hd-bob", "push", "p-1" },
+	};
+	const char *row_name = row->name;
+	struct policy_decision d;
+	struct policy_request req;
+	int r;
+
+	/* standard password reset: 1 item, no approval, no hold */
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "alice");
+	req.evidence = one;
+	req.nevidence = 1;
+	memcpy(req.risk, row->risk, sizeof(req.risk));
+	r = policy_evaluate(tcfg, &req, NULL, NOW, &d);
+	ROW_CHECK(r == 0, "evaluate returned %d", r);
+	ROW_CHECK(d.route == row->route, "route %s (%s)",
+	    policy_route_name(d.route), d.route_reason);
+	ROW_CHECK(d.state == row->state, "state %s",
+	    policy_state_name(d.state));
+	ROW_CHECK(d.hold_seconds == row->hold, "hold %lld",
+	    (long long)d.hold_seconds);
+	ROW_CHECK(strcmp(codes(&d), row->missing) == 0, "missing \"%s\"",
+	    codes(&d));
+	if (row->risk[POLICY_RISK_RECENT_COMPROMISE])
+		ROW_CHECK(strstr(d.route_reason, "recent_compromise") != NULL,
+		    "reason \"%s\"", d.route_reason);
+	return true;
+}
+
+static void
+risk_signals_add_hold_evidence_or_manual_route(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(risk_rows); i++)
+		CHECK(run_risk_row(&risk_rows[i]));
+}
+
+/*
+ * Approvals, for a finance password reset (security_officer x1 AND
+ * finance_controller x1) and an admin one (security_officer x2).
+ */
+static const struct ap_row {
+	const char		*name;
+	const char		*account;
+	struct policy_approval	 ap[4];
+	size_t			 nap;
+	enum policy_state	 state;
+	const char		*missing;
+} ap_rows[] = {
+	{ "approvals_are_anded_across_groups", "carol",
+	    { { "security_officer", "so-ann", "k1", true },
+	      { "security_officer", "so-ben", "k2", true } }, 2,
+	    NA, "approval:finance_controller:1 hold:seconds:120" },
+	{ "both_groups_complete_the_approvals", "carol",
+	    { { "security_officer", "so-ann", "k1", true },
+	      { "finance_controller", "fc-cat", "k2", true } }, 2,
+	    IH, "hold:until:1700000120" },
+	{ "approvals_are_counted_per_group", "root",
+	    { { "security_officer", "so-ann", "k1", true },
+	      { "finance_controller", "fc-cat", "k2", true } }, 2,
+	    NA, "approval:security_officer:1 hold:seconds:130" },
+	{ "self_approval_does_not_count", "root",
+	    { { "security_officer", "so-ann", "k1", true },
+	      { "security_officer", "HD-Bob", "k2", true } }, 2,
+	    NA, "approval:security_officer:1 hold:seconds:130" },
+	{ "target_approval_does_not_count", "root",
+	    { { "security_officer", "so-ann", "k1", true },
+	      { "security_officer", "root", "k2", true } }, 2,
+	    NA, "approval:security_officer:1 hold:seconds:130" },
+	{ "one_officer_counts_once", "root",
+	    { { "security_officer", "so-ann", "k1", true },
+	      { "security_officer", "SO-ANN", "k2", true } }, 2,
+	    NA, "approval:security_officer:1 hold:seconds:130" },
+	{ "one_officer_cannot_fill_two_groups", "carol",
+	    { { "security_officer", "x-both", "k1", true },
+	      { "finance_controller", "x-both", "k2", true } }, 2,
+	    NA, "approval:finance_controller:1 hold:seconds:120" },
+	{ "one_credential_counts_once", "root",
+	    { { "security_officer", "so-ann", "k1", true },
+	      { "security_officer", "so-ben", "k1", true } }, 2,
+	    NA, "approval:security_officer:1 hold:seconds:130" },
+	{ "approval_without_user_verification_does_not_count", "root",
+	    { { "security_officer", "so-ann", "k1", true },
+	      { "security_officer", "so-ben", "k2", false } }, 2,
+	    NA, "approval:security_officer:1 hold:seconds:130" },
+	{ "approval_for_an_unrequired_group_does_not_count", "root",
+	    { { "security_officer", "so-ann", "k1", true },
+	      { "it_manager", "it-eve", "k2", true } }, 2,
+	    NA, "approval:security_officer:1 hold:seconds:130" },
+	{ "retry_with_user_verification_counts", "root",
+	    { { "security_officer", "so-ann", "k1", false },
+	      { "security_officer", "so-ann", "k1", true },
+	      { "security_officer", "so-ben", "k2", true } }, 3,
+	    IH, "hold:until:1700000130" },
+	{ "two_distinct_officers_complete_admin", "root",
+	    { { "security_officer", "so-ann", "k1", true },
+	      { "security_officer", "so-ben", "k2", true } }, 2,
+	    IH, "hold:until:1700000130" },
+};
+
+static bool
+run_ap_row(const struct ap_row *row)
+{
+	const char *row_name = row->name;
+	struct policy_progress prog = { row->ap, row->nap, 0, false, false };
+	struct policy_decision d;
+	struct policy_request req;
+	size_t i;
+	int r;
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, row->account);
+	r = policy_evaluate(tcfg, &req, &prog, NOW, &d);
+	ROW_CHECK(r == 0, "evaluate returned %d", r);
+	ROW_CHECK(d.state == row->state, "state %s",
+	    policy_state_name(d.state));
+	ROW_CHECK(strcmp(codes(&d), row->missing) == 0, "missing \"%s\"",
+	    codes(&d));
+	/* a group never shows more approvals than it needs */
+	for (i = 0; i < d.napprovals; i++)
+		ROW_CHECK(d.approvals[i].counted <= d.approvals[i].required,
+		    "%s counted %u of %u", d.approvals[i].group,
+		    d.approvals[i].counted, d.approvals[i].required);
+	return true;
+}
+
+static void
+approvals_count_per_group_with_separation_of_duties(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(ap_rows); i++)
+		CHECK(run_ap_row(&ap_rows[i]));
+}
+
+/*
+ * policy_check_approver on a password reset of root (admin: security_officer
+ * x2) or carol (finance: security_officer x1 AND finance_controller x1).
+ */
+static const struct approver_row {
+	const char			*name;
+	const char			*account;
+	struct policy_approval		 prior[2];
+	size_t				 nprior;
+	struct policy_approval		 cand;
+	bool				 with_decision;
+	enum policy_approver_fault	 want;
+} approver_rows[] = {
+	{ "first_approval_is_accepted", "root", { { 0 } }, 0,
+	    { "security_officer", "so-ann", "k1", true }, true,
+	    POLICY_APPROVER_OK },
+	{ "self_approval_is_refused", "root", { { 0 } }, 0,
+	    { "security_officer", "hd-bob", "k1", true }, true,
+	    POLICY_APPROVER_IS_REQUESTER },
+	{ "target_approval_is_refused", "root", { { 0 } }, 0,
+	    { "security_officer", "Root", "k1", true }, false,
+	    POLICY_APPROVER_IS_TARGET },
+	{ "approval_without_uv_is_refused", "root", { { 0 } }, 0,
+	    { "security_officer", "so-ann", "k1", false }, false,
+	    POLICY_APPROVER_NOT_USER_VERIFIED },
+	{ "second_approval_by_the_same_officer_is_refused", "root",
+	    { { "security_officer", "so-ann", "k1", true } }, 1,
+	    { "security_officer", "so-ann", "k2", true }, true,
+	    POLICY_APPROVER_ALREADY_APPROVED },
+	{ "same_officer_for_another_group_is_refused", "root",
+	    { { "finance_controller", "so-ann", "k1", true } }, 1,
+	    { "security_officer", "so-ann", "k2", true }, false,
+	    POLICY_APPROVER_ALREADY_APPROVED },
+	{ "reused_credential_is_refused", "root",
+	    { { "security_officer", "so-ann", "k1", true } }, 1,
+	    { "security_officer", "so-ben", "k1", true }, true,
+	    POLICY_APPROVER_CREDENTIAL_REUSED },
+	{ "retry_after_an_unverified_attempt_is_accepted", "root",
+	    { { "security_officer", "so-ann", "k1", false } }, 1,
+	    { "security_officer", "so-ann", "k1", true }, true,
+	    POLICY_APPROVER_OK },
+	{ "distinct_second_officer_is_accepted", "root",
+	    { { "security_officer", "so-ann", "k1", true } }, 1,
+	    { "security_officer", "so-ben", "k2", true }, true,
+	    POLICY_APPROVER_OK },
+	{ "group_not_required_is_refused", "root", { { 0 } }, 0,
+	    { "finance_controller", "fc-cat", "k1", true }, true,
+	    POLICY_APPROVER_GROUP_NOT_NEEDED },
+	{ "approval_for_a_full_group_is_refused", "carol",
+	    { { "security_officer", "so-ann", "k1", true } }, 1,
+	    { "security_officer", "so-ben", "k2", true }, true,
+	    POLICY_APPROVER_GROUP_NOT_NEEDED },
+	{ "approval_for_the_open_group_is_accepted", "carol",
+	    { { "security_officer", "so-ann", "k1", true } }, 1,
+	    { "finance_controller", "fc-cat", "k2", true }, true,
+	    POLICY_APPROVER_OK },
+	{ "approval_once_complete_is_refused", "root",
+	    { { "security_officer", "so-ann", "k1", true },
+	      { "security_officer", "so-ben", "k2", true } }, 2,
+	    { "security_officer", "so-cy", "k3", true }, true,
+	    POLICY_APPROVER_NOT_AWAITING_APPROVAL },
+};
+
+static bool
+run_approver_row(const struct approver_row *row)
+{
+	const char *row_name = row->name;
+	struct policy_progress prog = { row->prior, row->nprior, 0, false,
+	    false };
+	enum policy_approver_fault f = (enum policy_approver_fault)99;
+	struct policy_decision d;
+	struct policy_request req;
+	int r;
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, row->account);
+	r = policy_evaluate(tcfg, &req, &prog, NOW, &d);
+	ROW_CHECK(r == 0, "evaluate returned %d", r);
+	r = policy_check_approver(&req, &prog, row->with_decision ? &d : NULL,
+	    &row->cand, &f);
+	ROW_CHECK(f == row->want, "fault %s", policy_approver_fault_name(f));
+	ROW_CHECK(r == (row->want == POLICY_APPROVER_OK ? 0 : TG_ERR_POLICY),
+	    "returned %d", r);
+	return true;
+}
+
+static void
+check_approver_reports_which_rule_failed(void)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(approver_rows); i++)
+		CHECK(run_approver_row(&approver_rows[i]));
+}
+
+static void
+approvals_wait_until_evidence_is_complete(void)
+{
+	const struct policy_evidence one[] = {
+		{ PRF, true, "hd-bob", "push", "p-1" },
+	};
+	struct policy_approval cand = { "security_officer", "so-ann", "k1",
+	    true };
+	enum policy_approver_fault f;
+	struct policy_decision d;
+	struct policy_request req;
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	req.evidence = one;
+	req.nevidence = 1;
+	CHECK_EQ(policy_evaluate(tcfg, &req, NULL, NOW, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_NEEDS_EVIDENCE);
+	CHECK_EQ(policy_check_approver(&req, NULL, &d, &cand, &f),
+	    TG_ERR_POLICY);
+	CHECK_EQ(f, POLICY_APPROVER_NOT_AWAITING_APPROVAL);
+}
+
+static void
+missing_list_names_what_is_missing_in_order(void)
+{
+	const struct policy_evidence ev[] = {
+		{ OOB, true, "hd-bob", "email", "cb-1" },
+	};
+	const struct policy_approval ap[] = {
+		{ "security_officer", "so-ann", "k1", true },
+	};
+	struct policy_progress prog = { ap, 1, 0, false, false };
+	struct policy_decision d;
+	struct policy_request req;
+
+	/* mfa admin: 3 items of 3 types incl. identity_document; so x2 */
+	base_request(&req, POLICY_QUEUE_MFA_RESET, "root");
+	req.evidence = ev;
+	req.nevidence = 1;
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_NEEDS_EVIDENCE);
+	CHECK(strcmp(codes(&d), "evidence:identity_document evidence:types:2 "
+	    "evidence:count:2 approval:security_officer:1 hold:seconds:230")
+	    == 0);
+	CHECK(strstr(d.missing[0].text, "identity_document") != NULL);
+	CHECK(strstr(d.missing[0].text, "phone") != NULL);
+	CHECK(strstr(d.missing[0].text, "sms") != NULL);
+	CHECK(strstr(d.missing[3].text, "security_officer") != NULL);
+	CHECK_EQ(d.evidence_counted, 1);
+	CHECK_EQ(d.evidence_required, 3);
+	CHECK_EQ(d.evidence_types_required, 3);
+	CHECK_EQ(d.approvals[0].counted, 1);
+	CHECK_EQ(d.approvals[0].required, 2);
+	CHECK_EQ(d.hold_start, 0);
+	CHECK_EQ(d.hold_until, 0);
+}
+
+static void
+veto_and_deny_are_final(void)
+{
+	struct policy_progress prog = { everyone, NELEM(everyone), NOW, false,
+	    false };
+	struct policy_decision d;
+	struct policy_request req;
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 10, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_IN_HOLD);
+	prog.vetoed = true;
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 10, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_VETOED);
+	CHECK_EQ(d.nmissing, 0);
+	/* a veto stays a veto after the hold would have ended */
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 100000, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_VETOED);
+	prog.denied = true;
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 10, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_DENIED);
+}
+
+static void
+hold_restarts_when_the_request_falls_back(void)
+{
+	struct policy_progress prog = { everyone, NELEM(everyone), NOW, false,
+	    false };
+	struct policy_decision d;
+	struct policy_request req;
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 50, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_IN_HOLD);
+	CHECK_EQ(d.hold_until, NOW + 130);
+	/* an approval withdrawn: back to needs_approval, hold cleared */
+	prog.napprovals = 1;
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 60, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_NEEDS_APPROVAL);
+	CHECK_EQ(d.hold_start, 0);
+	/* the caller stores hold_start = 0; complete again: a full hold */
+	prog.hold_start = d.hold_start;
+	prog.napprovals = NELEM(everyone);
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 70, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_IN_HOLD);
+	CHECK_EQ(d.hold_until, NOW + 70 + 130);
+}
+
+/* Requests the policy refuses to evaluate, and the field it names. */
+static void
+bad_requests_are_refused_naming_the_field(void)
+{
+	struct policy_evidence ev[1] = { { PRF, true, "hd-bob", "push",
+	    "p-1" } };
+	struct policy_evidence many[POLICY_MAX_EVIDENCE + 1];
+	struct policy_decision d;
+	struct policy_request req;
+	char err[256];
+	size_t i;
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "alice");
+	req.requester_channel = "fax";
+	CHECK_EQ(policy_request_check(tcfg, &req, err, sizeof(err)),
+	    TG_ERR_INVALID);
+	CHECK(strstr(err, "requester.channel: unknown channel") != NULL);
+	/* channels are exact: a capital letter is another channel */
+	req.requester_channel = "Phone";
+	CHECK_EQ(policy_request_check(tcfg, &req, err, sizeof(err)),
+	    TG_ERR_INVALID);
+
+	base_request(&req, POLICY_QUEUE_MFA_RESET, "alice");
+	req.recovered_channel = "";
+	CHECK_EQ(policy_request_check(tcfg, &req, err, sizeof(err)),
+	    TG_ERR_INVALID);
+	CHECK(strstr(err, "target.recovered_channel") != NULL);
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "alice");
+	ev[0].channel = "carrier_pigeon";
+	req.evidence = ev;
+	req.nevidence = 1;
+	CHECK_EQ(policy_request_check(tcfg, &req, err, sizeof(err)),
+	    TG_ERR_INVALID);
+	CHECK(strstr(err, "evidence[0].channel") != NULL);
+	ev[0].channel = "push";
+	ev[0].type = (enum policy_evidence_type)POLICY_EVIDENCE_COUNT;
+	CHECK_EQ(policy_request_check(tcfg, &req, err, sizeof(err)),
+	    TG_ERR_INVALID);
+	CHECK(strstr(err, "evidence[0].type") != NULL);
+	ev[0].type = PRF;
+	ev[0].verifier = "";
+	CHECK_EQ(policy_request_check(tcfg, &req, err, sizeof(err)),
+	    TG_ERR_INVALID);
+	CHECK(strstr(err, "evidence[0].verifier") != NULL);
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "ali\nce");
+	CHECK_EQ(policy_request_check(tcfg, &req, err, sizeof(err)),
+	    TG_ERR_INVALID);
+	CHECK(strstr(err, "target.account") != NULL);
+
+	base_request(&req, (enum policy_queue)42, "alice");
+	CHECK_EQ(policy_request_check(tcfg, &req, err, sizeof(err)),
+	    TG_ERR_INVALID);
+	CHECK(strstr(err, "queue") != NULL);
+
+	for (i = 0; i < NELEM(many); i++)
+		many[i] = strong[0];
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "alice");
+	req.evidence = many;
+	req.nevidence = NELEM(many);
+	CHECK_EQ(policy_request_check(tcfg, &req, err, sizeof(err)),
+	    TG_ERR_TOO_LONG);
+	CHECK(strstr(err, "evidence") != NULL);
+	/* evaluate refuses the same and leaves the decision untouched */
+	memset(&d, 0x5a, sizeof(d));
+	CHECK_EQ(policy_evaluate(tcfg, &req, NULL, NOW, &d), TG_ERR_TOO_LONG);
+	CHECK_EQ(((unsigned char *)&d)[0], 0x5a);
+	CHECK_EQ(((unsigned char *)&d)[sizeof(d) - 1], 0x5a);
+	/* and a time outside its range */
+	req.nevidence = 1;
+	CHECK_EQ(policy_evaluate(tcfg, &req, NULL, -1, &d), TG_ERR_INVALID);
+	CHECK_EQ(policy_evaluate(tcfg, &req, NULL, POLICY_MAX_TIME + 1, &d),
+	    TG_ERR_INVALID);
+}
+
+static void
+names_round_trip(void)
+{
+	enum policy_queue q;
+	enum policy_class c;
+	enum policy_evidence_type t;
+	enum policy_risk r;
+	enum policy_role ro;
+	enum policy_state s;
+	int i;
+
+	for (i = 0; i < POLICY_QUEUE_COUNT; i++) {
+		CHECK_EQ(policy_queue_parse(policy_queue_name(i), &q), 0);
+		CHECK_EQ(q, i);
+	}
+	for (i = 0; i < POLICY_CLASS_COUNT; i++) {
+		CHECK_EQ(policy_class_parse(policy_class_name(i), &c), 0);
+		CHECK_EQ(c, i);
+	}
+	for (i = 0; i < POLICY_EVIDENCE_COUNT; i++) {
+		CHECK_EQ(policy_evidence_parse(policy_evidence_name(i), &t), 0);
+		CHECK_EQ(t, i);
+	}
+	for (i = 0; i < POLICY_RISK_COUNT; i++) {
+		CHECK_EQ(policy_risk_parse(policy_risk_name(i), &r), 0);
+		CHECK_EQ(r, i);
+	}
+	for (i = 0; i < POLICY_ROLE_COUNT; i++) {
+		CHECK_EQ(policy_role_parse(policy_role_name(i), &ro), 0);
+		CHECK_EQ(ro, i);
+	}
+	for (i = 0; i < POLICY_STATE_COUNT; i++) {
+		CHECK_EQ(policy_state_parse(policy_state_name(i), &s), 0);
+		CHECK_EQ(s, i);
+	}
+	q = POLICY_QUEUE_MFA_RESET;
+	CHECK_EQ(policy_queue_parse("Password_Reset", &q), TG_ERR_INVALID);
+	CHECK_EQ(q, POLICY_QUEUE_MFA_RESET);
+	CHECK_EQ(policy_class_parse(NULL, &c), TG_ERR_INVALID);
+	CHECK(strcmp(policy_queue_name((enum policy_queue)99), "?") == 0);
+	CHECK(strcmp(policy_approver_fault_name(POLICY_APPROVER_IS_TARGET),
+	    "is_target") == 0);
+	CHECK(strcmp(tg_strerror(TG_ERR_CONFIG), "unknown error") != 0);
+	CHECK(strcmp(tg_strerror(TG_ERR_POLICY), "unknown error") != 0);
+}
+
+int
+main(void)
+{
+	char err[512];
+
+	if (policy_config_load_string(TEST_CONF, &tcfg, err,
+	    sizeof(err)) != 0) {
+		printf("# TEST_CONF: %s\nnot ok test_config_loads\n", err);
+		return 1;
+	}
+	RUN(shipped_config_loads);
+	RUN(shipped_config_gives_uid0_every_role);
+	RUN(shipped_config_admin_and_finance_always_need_approval);
+	RUN(shipped_config_loads_from_memory_too);
+	RUN(config_values_are_loaded);
+	RUN(roles_come_from_uid_and_gids);
+	RUN(broken_configs_fail_naming_the_setting);
+	RUN(config_error_names_the_line);
+	RUN(config_over_size_limit_is_refused);
+	RUN(config_file_errors_are_io_or_config);
+	RUN(config_free_accepts_null);
+	RUN(each_queue_and_class_reaches_the_state_the_policy_says);
+	RUN(account_class_is_the_strictest_of_claim_and_configuration);
+	RUN(admin_claimed_as_standard_stays_admin);
+	RUN(evidence_counts_only_when_independent_and_passing);
+	RUN(manual_route_is_never_weaker_than_the_rule);
+	RUN(risk_signals_add_hold_evidence_or_manual_route);
+	RUN(approvals_count_per_group_with_separation_of_duties);
+	RUN(check_approver_reports_which_rule_failed);
+	RUN(approvals_wait_until_evidence_is_complete);
+	RUN(missing_list_names_what_is_missing_in_order);
+	RUN(veto_and_deny_are_final);
+	RUN(hold_restarts_when_the_request_falls_back);
+	RUN(bad_requests_are_refused_naming_the_field);
+	RUN(names_round_trip);
+	policy_config_free(&tcfg);
+	TAP_EXIT();
+}
