@@ -60,7 +60,7 @@ TG_LIB		:= $(BUILD)/libtapgate.a
 TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC))
 CTL_SRC		:= $(wildcard src/ctl/*.c)
 CTL_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRC))
-DAEMON_OBJ	:= $(BUILD)/obj/src/daemon/main.o
+DAEMON_OBJ	:= $(BUILD)/obj/src/daemon/main.o $(BUILD)/obj/gen/default_config.o
 
 UNIT_SRC	:= $(wildcard tests/unit/test_*.c)
 UNIT_BIN	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -72,7 +72,7 @@ FUZZ_BIN	:= $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 BENCH_SRC	:= $(wildcard tests/bench/bench_*.c)
 BENCH_BIN	:= $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 
-PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl
+PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated
 
 .PHONY: all check demo deps fuzz bench install clean tests format
 .DELETE_ON_ERROR:
@@ -86,6 +86,15 @@ tests: $(PROGRAMS) $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(BENCH_BIN)
 $(GEN)/attestation.c: firmware_host/tools/mkattest.sh
 	@mkdir -p $(GEN)
 	sh firmware_host/tools/mkattest.sh $(GEN)
+
+# the daemon's embedded default configuration
+$(GEN)/default_config.c: config/tapgate.conf scripts/embed.sh
+	@mkdir -p $(GEN)
+	sh scripts/embed.sh tapgated_default_config $< $@
+
+$(BUILD)/obj/gen/default_config.o: $(GEN)/default_config.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/gen/attestation.o: $(GEN)/attestation.c
 	@mkdir -p $(dir $@)

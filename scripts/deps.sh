@@ -14,6 +14,8 @@ libcbor-dev
 libjansson-dev
 libsqlite3-dev
 sqlite3
+curl
+jq
 libconfig-dev
 libmicrohttpd-dev
 libsystemd-dev

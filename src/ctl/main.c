@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * tapgatectl: dispatch the first word to its command group.  New groups
+ * (requests, approve, approvers, audit) add a line to ctl_cmds[] and a
+ * paragraph to the usage text.
+ */
+#include <sys/resource.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/errors.h"
+#include "ctl.h"
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "token", ctl_token, "security keys: list, info, set-pin" },
+	{ "requests", ctl_requests, "queues: list, show, deny, veto" },
+	{ "audit", ctl_audit, "audit log: verify, tail" },
+};
+#define NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
+
+void
+ctl_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tapgatectl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+ctl_exit_code(int err)
+{
+	switch (err) {
+	case 0:
+		return CTL_EXIT_OK;
+	case TG_ERR_INVALID:
+	case TG_ERR_TOO_LONG:
+		return CTL_EXIT_USAGE;
+	case TG_ERR_DEVICE:
+	case TG_ERR_DEVICE_GONE:
+	case TG_ERR_TIMEOUT:
+		return CTL_EXIT_NODEV;
+	case TG_ERR_PIN_INVALID:
+	case TG_ERR_PIN_BLOCKED:
+	case TG_ERR_PIN_AUTH_BLOCKED:
+	case TG_ERR_PIN_NOT_SET:
+	case TG_ERR_PIN_POLICY:
+	case TG_ERR_PIN_ALREADY_SET:
+		return CTL_EXIT_PIN;
+	default:
+		return CTL_EXIT_FAIL;
+	}
+}
+
+void
+ctl_usage(FILE *fp)
+{
+	fputs(
+"usage: tapgatectl [-s SOCKET] COMMAND ...\n"
+"\n"
+"  tapgatectl requests list [--queue Q] [--state S] [--limit N] [--json]\n"
+"      The requests in the queues, newest first.\n"
+"  tapgatectl requests show ID [--json]\n"
+"      Target, class, evidence, risk, the policy decision, what is still\n"
+"      missing and the time left in the hold.\n"
+"  tapgatectl requests deny|veto ID --reason TEXT\n"
+"      Stop a request (veto: only until its waiting period ends).\n"
+"  tapgatectl audit verify [--state-dir DIR] [--json]\n"
+"      Check the hash chain of the audit log: through the daemon, or\n"
+"      reading the database in DIR directly.\n"
+"  tapgatectl audit tail [-n N] [--json]\n"
+"      The last N audit entries.\n"
+"\n"
+"  -s SOCKET  the daemon's socket (default $TAPGATE_SOCKET, else\n"
+"             /run/tapgate/tapgate.sock); needed by requests and audit.\n"
+"\n"
+"  tapgatectl token list [softfido:PATH ...]\n"
+"      List the FIDO security keys plugged in (hidraw), and probe the\n"
+"      software keys named.\n"
+"  tapgatectl token info DEVICE [--json]\n"
+"      Show what the key supports (getInfo) and its PIN state.\n"
+"  tapgatectl token set-pin DEVICE [--change]\n"
+"      Set the key's first PIN, or change it with --change.  PINs are\n"
+"      read from the terminal without echo (the new one twice), or one\n"
+"      line each from standard input when it is not a terminal (with\n"
+"      --change: the current PIN, then the new one).  They are never\n"
+"      taken from the command line.\n"
+"\n"
+"DEVICE is a hidraw node (/dev/hidraw3) or softfido:PATH, the socket of\n"
+"a softfido software key.\n"
+"\n"
+"Exit status: 0 success; 1 the operation failed or the key refused it;\n"
+"2 usage error (including a malformed device name); 3 security key\n"
+"absent, disconnected or not answering; 4 PIN wrong, blocked, not\n"
+"accepted by the key's policy, or the two entries differ.\n", fp);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rlimit rl = { 0, 0 };
+
+	/* PINs pass through this process: never dump them to a core. */
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	if (argc >= 3 && strcmp(argv[1], "-s") == 0) {
+		ctl_socket_path = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2) {
+		ctl_usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		ctl_usage(stdout);
+		return CTL_EXIT_OK;
+	}
+	for (size_t i = 0; i < NCMDS; i++)
+		if (strcmp(argv[1], ctl_cmds[i].name) == 0)
+			return ctl_cmds[i].run(argc - 1, argv + 1);
+	ctl_err("unknown command '%s' (try: tapgatectl help)", argv[1]);
+	return CTL_EXIT_USAGE;
+}

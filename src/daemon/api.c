@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Routes of the v1 API.  Each route names the roles that may call it; the
+ * caller's roles come from its peer credentials through the configuration,
+ * never from anything it sends.
+ *
+ *	GET  /healthz				anyone connected
+ *	GET  /metrics				operator
+ *	POST /v1/requests			intake
+ *	GET  /v1/requests?queue=&state=&limit=	intake, officer, operator
+ *	GET  /v1/requests/ID			intake, officer, operator
+ *	POST /v1/requests/ID/evidence		intake, officer
+ *	POST /v1/requests/ID/veto		officer, intake (for the owner)
+ *	POST /v1/requests/ID/deny		officer
+ *	GET  /v1/audit?limit=N			operator, officer
+ *	GET  /v1/audit/verify			operator, officer
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "common/errors.h"
+#include "daemon/api.h"
+
+#define R(x)	POLICY_ROLE_BIT(POLICY_ROLE_##x)
+
+enum route_kind {
+	ROUTE_HEALTH,
+	ROUTE_METRICS,
+	ROUTE_REQUESTS,		/* collection */
+	ROUTE_REQUEST,		/* one request */
+	ROUTE_EVIDENCE,
+	ROUTE_VETO,
+	ROUTE_DENY,
+	ROUTE_AUDIT,
+	ROUTE_AUDIT_VERIFY,
+	ROUTE_NONE
+};
+
+struct route {
+	enum route_kind	 kind;
+	const char	*method;
+	unsigned	 roles;		/* 0: anyone connected */
+	const char	*allow;		/* methods of this path, for 405 */
+};
+
+static const struct route routes[] = {
+	{ ROUTE_HEALTH,   "GET",  0,				"GET" },
+	{ ROUTE_METRICS,  "GET",  R(OPERATOR),			"GET" },
+	{ ROUTE_REQUESTS, "POST", R(INTAKE),			"GET, POST" },
+	{ ROUTE_REQUESTS, "GET",  R(INTAKE) | R(OFFICER) | R(OPERATOR),
+								"GET, POST" },
+	{ ROUTE_REQUEST,  "GET",  R(INTAKE) | R(OFFICER) | R(OPERATOR), "GET" },
+	{ ROUTE_EVIDENCE, "POST", R(INTAKE) | R(OFFICER),	"POST" },
+	{ ROUTE_VETO,     "POST", R(OFFICER) | R(INTAKE),	"POST" },
+	{ ROUTE_DENY,     "POST", R(OFFICER),			"POST" },
+	{ ROUTE_AUDIT,    "GET",  R(OPERATOR) | R(OFFICER),	"GET" },
+	{ ROUTE_AUDIT_VERIFY, "GET", R(OPERATOR) | R(OFFICER),	"GET" },
+};
+
+/* Split the path into a route kind and, for one request, its id. */
+static enum route_kind
+route_of(const char *path, char *id, size_t idlen)
+{
+	const char *p, *slash;
+	size_t n;
+
+	if (strcmp(path, "/healthz") == 0)
+		return ROUTE_HEALTH;
+	if (strcmp(path, "/metrics") == 0)
+		return ROUTE_METRICS;
+	if (strcmp(path, "/v1/requests") == 0)
+		return ROUTE_REQUESTS;
+	if (strcmp(path, "/v1/audit") == 0)
+		return ROUTE_AUDIT;
+	if (strcmp(path, "/v1/audit/verify") == 0)
+		return ROUTE_AUDIT_VERIFY;
+	if (strncmp(path, "/v1/requests/", 13) != 0)
+		return ROUTE_NONE;
+	p = path + 13;
+	slash = strchr(p, '/');
+	n = slash ? (size_t)(slash - p) : strlen(p);
+	if (n == 0 || n >= idlen)
+		return ROUTE_NONE;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	if (slash == NULL)
+		return ROUTE_REQUEST;
+	if (strcmp(slash, "/evidence") == 0)
+		return ROUTE_EVIDENCE;
+	if (strcmp(slash, "/veto") == 0)
+		return ROUTE_VETO;
+	if (strcmp(slash, "/deny") == 0)
+		return ROUTE_DENY;
+	return ROUTE_NONE;
+}
+
+static void
+count_status(struct tapgated *d, unsigned status)
+{
+	size_t i;
+
+	for (i = 0; i < DAEMON_HTTP_CODES; i++) {
+		if (d->http_code[i] == status || d->http_code[i] == 0) {
+			d->http_code[i] = status;
+			d->http_count[i]++;
+			return;
+		}
+	}
+}
+
+/* The name the audit log shows for a peer: its user name, or uid:N. */
+static void
+peer_name(uid_t uid, char *out, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
+		snprintf(out, len, "%s", res->pw_name);
+	else
+		snprintf(out, len, "uid:%u", (unsigned)uid);
+}
+
+/*
+ * The role the caller acts in, for the audit log: of the route's roles it
+ * holds, the most accountable one (an officer vetoing is an officer, even
+ * when the same uid could also submit).
+ */
+static const char *
+acting_role(unsigned held, unsigned allowed)
+{
+	static const enum policy_role pref[] = { POLICY_ROLE_OFFICER,
+	    POLICY_ROLE_OPERATOR, POLICY_ROLE_INTAKE, POLICY_ROLE_DOWNSTREAM };
+	size_t i;
+
+	for (i = 0; i < sizeof(pref) / sizeof(pref[0]); i++)
+		if (held & allowed & POLICY_ROLE_BIT(pref[i]))
+			return policy_role_name(pref[i]);
+	return "none";
+}
+
+static int
+is_json(const char *ctype)
+{
+	size_t n = strlen("application/json");
+
+	return ctype != NULL && strncasecmp(ctype, "application/json", n) ==
+	    0 && (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ');
+}
+
+static void
+answer(struct http_response *res, struct engine_result *er)
+{
+	res->status = (unsigned)er->status;
+	res->json = er->body;
+	er->body = NULL;
+}
+
+static void
+dispatch(struct tapgated *d, const struct route *rt, const char *id,
+    const struct http_request *req, const struct engine_actor *a,
+    struct http_response *res)
+{
+	struct engine_result er = { 0, NULL };
+	int64_t now = (int64_t)time(NULL);
+	const char *q, *s;
+	enum policy_queue qq;
+	enum policy_state ss;
+	long limit = 100;
+	char *end;
+	int schema = 0;
+
+	switch (rt->kind) {
+	case ROUTE_HEALTH:
+		store_schema_version(d->st, &schema);
+		res->status = 200;
+		res->json = json_pack("{s:s,s:s,s:i}", "status", "ok",
+		    "appliance", d->cfg->appliance.id, "schema", schema);
+		return;
+	case ROUTE_METRICS:
+		res->status = 200;
+		res->text = engine_metrics(d);
+		res->content_type = "text/plain; version=0.0.4";
+		return;
+	case ROUTE_REQUESTS:
+		if (strcmp(req->method, "POST") == 0) {
+			engine_submit(d, a, req->body, req->body_len,
+			    req->idempotency_key, now, &er);
+			break;
+		}
+		q = http_query(req, "queue");
+		s = http_query(req, "state");
+		if (q != NULL && policy_queue_parse(q, &qq) != 0) {
+			http_error(res, 400, "invalid_query", "queue: unknown "
+			    "queue \"%.64s\"", q);
+			return;
+		}
+		if (s != NULL && policy_state_parse(s, &ss) != 0) {
+			http_error(res, 400, "invalid_query", "state: unknown "
+			    "state \"%.64s\"", s);
+			return;
+		}
+		if ((q = http_query(req, "limit")) != NULL) {
+			limit = strtol(q, &end, 10);
+			if (*q == '\0' || *end != '\0' || limit < 1 ||
+			    limit > STORE_LIST_MAX) {
+				http_error(res, 400, "invalid_query", "limit: "
+				    "must be 1 to %d", STORE_LIST_MAX);
+				return;
+			}
+		}
+		engine_list(d, http_query(req, "queue"), s, (int)limit, &er);
+		break;
+	case ROUTE_REQUEST:
+		engine_show(d, id, now, &er);
+		break;
+	case ROUTE_EVIDENCE:
+		engine_add_evidence(d, a, id, req->body, req->body_len, now,
+		    &er);
+		break;
+	case ROUTE_VETO:
+	case ROUTE_DENY:
+		engine_decide(d, a, id, rt->kind == ROUTE_VETO ? "veto" :
+		    "deny", req->body, req->body_len, now, &er);
+		break;
+	case ROUTE_AUDIT:
+		limit = 50;
+		if ((q = http_query(req, "limit")) != NULL) {
+			limit = strtol(q, &end, 10);
+			if (*q == '\0' || *end != '\0' || limit < 1 ||
+			    limit > AUDIT_TAIL_MAX) {
+				http_error(res, 400, "invalid_query", "limit: "
+				    "must be 1 to %d", AUDIT_TAIL_MAX);
+				return;
+			}
+		}
+		engine_audit_tail(d, (int)limit, &er);
+		break;
+	case ROUTE_AUDIT_VERIFY:
+		engine_audit_verify(d, &er);
+		break;
+	case ROUTE_NONE:
+		break;
+	}
+	answer(res, &er);
+}
+
+void
+api_handle(void *ctx, const struct http_request *req,
+    struct http_response *res)
+{
+	struct tapgated *d = ctx;
+	const struct route *rt = NULL;
+	struct engine_actor a;
+	enum route_kind kind;
+	char id[80], name[64];
+	uint32_t gid = req->peer.gid;
+	unsigned held;
+	size_t i;
+	int path_known = 0;
+
+	kind = route_of(req->path, id, sizeof(id));
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (routes[i].kind != kind)
+			continue;
+		path_known = 1;
+		if (strcmp(routes[i].method, req->method) == 0) {
+			rt = &routes[i];
+			break;
+		}
+	}
+	pthread_mutex_lock(&d->lock);
+	held = policy_roles(d->cfg, req->peer.uid, &gid, 1);
+	if (!path_known) {
+		http_error(res, 404, "not_found", "no such resource: %.100s",
+		    req->path);
+	} else if (rt == NULL) {
+		for (i = 0; routes[i].kind != kind; i++)
+			;
+		http_error(res, 405, "method_not_allowed", "%s is not allowed "
+		    "here (allowed: %s)", req->method, routes[i].allow);
+		res->allow = routes[i].allow;
+	} else if (rt->roles != 0 && (held & rt->roles) == 0) {
+		http_error(res, 403, "forbidden", "uid %u holds no role that "
+		    "may do this", (unsigned)req->peer.uid);
+	} else if (strcmp(rt->method, "POST") == 0 &&
+	    !is_json(req->content_type)) {
+		http_error(res, 415, "unsupported_media_type", "Content-Type "
+		    "must be application/json");
+	} else {
+		peer_name(req->peer.uid, name, sizeof(name));
+		a.uid = req->peer.uid;
+		a.role = acting_role(held, rt->roles);
+		a.name = name;
+		dispatch(d, rt, id, req, &a, res);
+	}
+	if (res->status == 0)
+		http_error(res, 500, "internal", "no answer");
+	count_status(d, res->status);
+	pthread_mutex_unlock(&d->lock);
+}

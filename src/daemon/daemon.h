@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * tapgated's shared state and its engine: every change to a request goes
+ * through the engine, which re-evaluates the policy over the stored facts,
+ * records the new state and the audit entry in one transaction, and tells
+ * the notification hooks.  The HTTP handlers (api.c) and the hold timer
+ * (main.c) call the engine under d->lock, which serialises all use of the
+ * store.
+ */
+#ifndef TAPGATE_DAEMON_H
+#define TAPGATE_DAEMON_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "daemon/hooks.h"
+#include "policy/policy.h"
+#include "store/audit.h"
+#include "store/store.h"
+
+#define DAEMON_HTTP_CODES	16
+
+struct tapgated {
+	struct policy_config	*cfg;
+	struct store		*st;
+	struct hooks		*hooks;
+	pthread_mutex_t		 lock;
+	/* metrics, under lock */
+	unsigned		 http_code[DAEMON_HTTP_CODES];
+	uint64_t		 http_count[DAEMON_HTTP_CODES];
+	uint64_t		 hook_outcomes[HOOK_DROPPED + 1];
+	uint64_t		 errors;
+};
+
+/* Who does something: the peer and the name the audit log shows. */
+struct engine_actor {
+	int64_t		 uid;
+	const char	*role;		/* intake, officer, ..., system */
+	const char	*name;
+};
+
+/* The result of an engine call, for the HTTP answer. */
+struct engine_result {
+	int	 status;		/* HTTP status */
+	json_t	*body;			/* answer (owned) */
+};
+
+/*
+ * Submit a request (body as received).  With an idempotency key, a retry
+ * with the same body gets the first answer again; the same key with
+ * another body is a conflict.
+ */
+int	engine_submit(struct tapgated *d, const struct engine_actor *a,
+	    const char *body, size_t len, const char *idem_key, int64_t now,
+	    struct engine_result *res);
+
+/* Add evidence ({"evidence":[...]}) to a request and re-evaluate it. */
+int	engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, const char *body, size_t len, int64_t now,
+	    struct engine_result *res);
+
+/* Veto or deny ({"reason":"..."}) a request; kind is "veto" or "deny". */
+int	engine_decide(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, const char *kind, const char *body, size_t len,
+	    int64_t now, struct engine_result *res);
+
+/* One request in detail (request, evidence, decisions, decision). */
+int	engine_show(struct tapgated *d, const char *id, int64_t now,
+	    struct engine_result *res);
+
+/* Requests, newest first, filtered by queue and state (may be NULL). */
+int	engine_list(struct tapgated *d, const char *queue, const char *state,
+	    int limit, struct engine_result *res);
+
+/* The last limit audit entries, oldest first. */
+int	engine_audit_tail(struct tapgated *d, int limit,
+	    struct engine_result *res);
+
+/* An audit_verify() report as JSON: ok, count, head, and the break. */
+json_t	*engine_audit_report_json(const struct audit_report *rep);
+
+/* Walk the audit chain and report where it breaks, if it does. */
+int	engine_audit_verify(struct tapgated *d, struct engine_result *res);
+
+/*
+ * The timer: move requests whose hold has ended on, and warn the hooks
+ * of veto windows about to close.  Returns how many requests changed.
+ */
+int	engine_tick(struct tapgated *d, int64_t now);
+
+/* Hook outcome reporter (hooks_report_fn) that audits failures. */
+void	engine_hook_report(void *ctx, const char *program,
+	    const char *event_json, enum hook_outcome outcome, int status);
+
+/* The metrics page (Prometheus text format), malloc'd. */
+char	*engine_metrics(struct tapgated *d);
+
+#endif

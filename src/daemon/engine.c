@@ -1,0 +1,1209 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The engine: what happens to a request.  The stored facts (the request as
+ * submitted, its evidence rows, the vetoes and denials, the hold) are the
+ * truth; the state is what policy_evaluate() says of them now.  Every
+ * change and its audit entry commit in one transaction; hooks hear of it
+ * only after the commit.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/sha.h>
+
+#include "common/b64url.h"
+#include "common/errors.h"
+#include "common/jcs.h"
+#include "daemon/daemon.h"
+#include "daemon/reqjson.h"
+
+#define IDEM_KEY_MAX	200
+#define WARNED_MAX	256
+#define EVENTS_MAX	4
+
+/* A request as the engine works on it. */
+struct facts {
+	struct store_request	*row;
+	struct reqjson		 rq;
+	json_t			*evidence;	/* stored evidence objects */
+	bool			 vetoed;
+	bool			 denied;
+};
+
+/* Hook events of one transaction, posted after it commits. */
+struct events {
+	json_t	*ev[EVENTS_MAX];
+	size_t	 n;
+};
+
+/* Requests whose closing veto window the hooks have heard of. */
+static char	warned[WARNED_MAX][STORE_ID_LEN + 1];
+static size_t	warned_next;
+
+static void
+set_error(struct engine_result *res, int status, const char *code,
+    const char *msg)
+{
+	json_decref(res->body);
+	res->status = status;
+	res->body = json_pack("{s:{s:s,s:s}}", "error", "code", code,
+	    "message", msg);
+}
+
+/* A database failure: logged for the operator, generic to the caller. */
+static int
+db_error(struct tapgated *d, struct engine_result *res, int r)
+{
+	fprintf(stderr, "tapgated: database: %s (%s)\n", tg_strerror(r),
+	    store_errmsg(d->st));
+	d->errors++;
+	if (r == TG_ERR_BUSY)
+		set_error(res, 503, "busy", "the database is busy; retry");
+	else
+		set_error(res, 500, "internal", "the request could not be "
+		    "recorded; nothing was changed");
+	return r;
+}
+
+static void
+sha256_hex(const void *p, size_t n, char out[STORE_DIGEST_LEN + 1])
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+
+	SHA256(p, n, md);
+	hex_encode(md, sizeof(md), out);
+}
+
+/* SHA-256 (hex) of the canonical form of a JSON value. */
+static int
+jcs_digest(const json_t *v, char out[STORE_DIGEST_LEN + 1])
+{
+	char *c;
+	size_t n;
+	int r;
+
+	if ((r = jcs_serialize(v, &c, &n)) != 0)
+		return r;
+	sha256_hex(c, n, out);
+	free(c);
+	return 0;
+}
+
+static json_t *
+names_of_mask(unsigned mask, const char *(*name)(enum policy_evidence_type))
+{
+	json_t *a = json_array();
+	int t;
+
+	for (t = 0; t < POLICY_EVIDENCE_COUNT; t++)
+		if (mask & POLICY_EVIDENCE_BIT(t))
+			json_array_append_new(a, json_string(name(
+			    (enum policy_evidence_type)t)));
+	return a;
+}
+
+static json_t *
+missing_json(const struct policy_decision *dec)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < dec->nmissing; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s}", "code",
+		    dec->missing[i].code, "text", dec->missing[i].text));
+	return a;
+}
+
+/* The decision as JSON: what the console shows and the store keeps. */
+static json_t *
+decision_json(const struct policy_decision *dec, size_t nevidence,
+    int64_t now)
+{
+	json_t *verdicts = json_array(), *groups = json_array();
+	json_t *drops = json_array();
+	size_t i;
+
+	for (i = 0; i < nevidence && i < POLICY_MAX_EVIDENCE; i++)
+		json_array_append_new(verdicts, json_string(
+		    policy_evidence_verdict_name(dec->verdicts[i])));
+	for (i = 0; i < dec->napprovals; i++)
+		json_array_append_new(groups, json_pack("{s:s,s:i,s:i}",
+		    "group", dec->approvals[i].group, "required",
+		    (int)dec->approvals[i].required, "counted",
+		    (int)dec->approvals[i].counted));
+	for (i = 0; i < dec->ndrop; i++)
+		json_array_append_new(drops, json_string(dec->drop[i]));
+	return json_pack("{s:s,s:I,s:s,s:{s:s,s:s,s:s,s:s,s:s},"
+	    "s:{s:s,s:s},s:{s:i,s:i,s:o,s:o,s:o,s:o,s:o},"
+	    "s:{s:b,s:o},s:{s:I,s:I,s:I,s:I},s:I,s:{s:b,s:o},s:o}",
+	    "policy_id", dec->policy_id,
+	    "policy_version", (json_int_t)dec->policy_version,
+	    "state", policy_state_name(dec->state),
+	    "class", "effective", policy_class_name(dec->account_class),
+	    "configured", policy_class_name(dec->configured_class),
+	    "claimed", policy_class_name(dec->claimed_class),
+	    "source", policy_class_source_name(dec->class_source),
+	    "reason", dec->class_reason,
+	    "route", "name", policy_route_name(dec->route),
+	    "reason", dec->route_reason,
+	    "evidence", "counted", (int)dec->evidence_counted,
+	    "required", (int)dec->evidence_required,
+	    "types_counted", names_of_mask(dec->evidence_types,
+	    policy_evidence_name),
+	    "types_required_count", json_integer(
+	    dec->evidence_types_required),
+	    "require_all", names_of_mask(dec->evidence_require_all,
+	    policy_evidence_name),
+	    "require_one_of", names_of_mask(dec->evidence_require_one_of,
+	    policy_evidence_name),
+	    "verdicts", verdicts,
+	    "approvals", "required", dec->approval_required,
+	    "groups", groups,
+	    "hold", "seconds", (json_int_t)dec->hold_seconds,
+	    "start", (json_int_t)dec->hold_start,
+	    "until", (json_int_t)dec->hold_until,
+	    "left", (json_int_t)(dec->hold_until > now ?
+	    dec->hold_until - now : 0),
+	    "order_ttl_seconds", (json_int_t)dec->order_ttl_seconds,
+	    "entitlements_dropped", "all_privileged",
+	    dec->drop_all_privileged, "names", drops,
+	    "missing", missing_json(dec));
+}
+
+static json_t *
+event_new(struct tapgated *d, const char *event, const char *id,
+    const struct policy_request *pr, int64_t now)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:I}", "event", event,
+	    "appliance", d->cfg->appliance.id, "request_id", id,
+	    "queue", policy_queue_name(pr->queue), "target", "account",
+	    pr->account, "system", pr->system, "time", (json_int_t)now);
+}
+
+static void
+events_add(struct events *evs, json_t *ev)
+{
+	if (ev == NULL)
+		return;
+	if (evs->n == EVENTS_MAX) {
+		json_decref(ev);
+		return;
+	}
+	evs->ev[evs->n++] = ev;
+}
+
+static void
+events_post(struct tapgated *d, struct events *evs)
+{
+	char *s;
+	size_t i;
+
+	for (i = 0; i < evs->n; i++) {
+		if ((s = json_dumps(evs->ev[i], JSON_COMPACT)) != NULL)
+			hooks_post(d->hooks, s);
+		free(s);
+		json_decref(evs->ev[i]);
+	}
+	evs->n = 0;
+}
+
+static void
+events_clear(struct events *evs)
+{
+	size_t i;
+
+	for (i = 0; i < evs->n; i++)
+		json_decref(evs->ev[i]);
+	evs->n = 0;
+}
+
+/* Append an audit entry; details is consumed. */
+static int
+audit(struct tapgated *d, const struct engine_actor *a, const char *event,
+    const char *id, json_t *details, int64_t now)
+{
+	struct audit_entry e;
+	char *s = NULL;
+	int r;
+
+	if (details == NULL || (s = json_dumps(details, JSON_COMPACT |
+	    JSON_SORT_KEYS)) == NULL) {
+		json_decref(details);
+		return TG_ERR_NOMEM;
+	}
+	json_decref(details);
+	memset(&e, 0, sizeof(e));
+	e.time = now;
+	e.actor_uid = a->uid;
+	e.actor_role = a->role;
+	e.actor_name = a->name;
+	e.event = event;
+	e.request_id = id;
+	e.details = s;
+	r = audit_append(d->st, &e, NULL);
+	free(s);
+	return r;
+}
+
+static int
+collect_evidence(const struct store_evidence *ev, void *arg)
+{
+	json_t *arr = arg, *v;
+
+	if ((v = json_loads(ev->json, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return TG_ERR_CORRUPT;
+	return json_array_append_new(arr, v) == 0 ? 0 : TG_ERR_NOMEM;
+}
+
+static int
+collect_decision(const struct store_decision *dc, void *arg)
+{
+	struct facts *f = arg;
+
+	if (strcmp(dc->kind, "veto") == 0)
+		f->vetoed = true;
+	else if (strcmp(dc->kind, "deny") == 0)
+		f->denied = true;
+	return 0;
+}
+
+static void
+facts_clear(struct facts *f)
+{
+	store_request_free(&f->row);
+	reqjson_clear(&f->rq);
+	json_decref(f->evidence);
+	memset(f, 0, sizeof(*f));
+}
+
+/*
+ * Load what is known of request id.  The request is re-read from the JSON
+ * it was submitted with and its evidence from the evidence rows, so the
+ * evaluation sees exactly what was recorded.
+ */
+static int
+facts_load(struct tapgated *d, const char *id, struct facts *f, char *err,
+    size_t errlen)
+{
+	int r, status;
+
+	memset(f, 0, sizeof(*f));
+	if (!store_request_id_valid(id))
+		return TG_ERR_NOT_FOUND;
+	if ((r = store_request_get(d->st, id, &f->row)) != 0)
+		return r;
+	if ((r = reqjson_parse(d->cfg, f->row->request_json,
+	    strlen(f->row->request_json), &f->rq, &status, err,
+	    errlen)) != 0) {
+		/* stored by us, so only a changed config can refuse it */
+		fprintf(stderr, "tapgated: request %s no longer passes the "
+		    "configuration: %s\n", id, err);
+		goto fail;
+	}
+	if ((f->evidence = json_array()) == NULL) {
+		r = TG_ERR_NOMEM;
+		goto fail;
+	}
+	if ((r = store_evidence_list(d->st, id, collect_evidence,
+	    f->evidence)) != 0 ||
+	    (r = store_decision_list(d->st, id, collect_decision, f)) != 0)
+		goto fail;
+	f->rq.pr.evidence = NULL;
+	f->rq.pr.nevidence = 0;
+	if (json_array_size(f->evidence) > 0) {
+		if ((r = reqjson_evidence(f->evidence, "stored evidence",
+		    f->rq.ev, &f->rq.pr.nevidence, err, errlen)) != 0)
+			goto fail;
+		f->rq.pr.evidence = f->rq.ev;
+	}
+	return 0;
+fail:
+	facts_clear(f);
+	return r;
+}
+
+static int
+facts_evaluate(struct tapgated *d, const struct facts *f, int64_t now,
+    struct policy_decision *dec)
+{
+	struct policy_progress prog;
+
+	memset(&prog, 0, sizeof(prog));
+	prog.hold_start = f->row->hold_start;
+	prog.vetoed = f->vetoed;
+	prog.denied = f->denied;
+	return policy_evaluate(d->cfg, &f->rq.pr, &prog, now, dec);
+}
+
+/*
+ * Record what a new evaluation changed (inside the caller's transaction):
+ * state, decision, hold; audit each change; queue the hook events.
+ */
+static int
+facts_apply(struct tapgated *d, const struct facts *f,
+    const struct policy_decision *dec, const struct engine_actor *a,
+    int64_t now, struct events *evs)
+{
+	const char *id = f->row->id, *state = policy_state_name(dec->state);
+	json_t *dj;
+	char *ds;
+	int r;
+
+	if ((dj = decision_json(dec, f->rq.pr.nevidence, now)) == NULL ||
+	    (ds = json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		json_decref(dj);
+		return TG_ERR_NOMEM;
+	}
+	json_decref(dj);
+	r = store_request_set_state(d->st, id, f->row->state, state, ds, now);
+	free(ds);
+	if (r != 0)
+		return r;
+	if (strcmp(state, f->row->state) != 0) {
+		if ((r = audit(d, a, "request.state_changed", id,
+		    json_pack("{s:s,s:s,s:o}", "from", f->row->state, "to",
+		    state, "missing", missing_json(dec)), now)) != 0)
+			return r;
+		if (dec->state == POLICY_STATE_READY ||
+		    dec->state == POLICY_STATE_VETOED ||
+		    dec->state == POLICY_STATE_DENIED) {
+			char name[48];
+
+			snprintf(name, sizeof(name), "request.%s", state);
+			events_add(evs, event_new(d, name, id, &f->rq.pr, now));
+		}
+	}
+	if (dec->hold_start != f->row->hold_start) {
+		if ((r = store_request_set_hold(d->st, id, dec->hold_start,
+		    dec->hold_start ? dec->hold_until : 0, now)) != 0)
+			return r;
+		if (dec->hold_start != 0) {
+			json_t *ev;
+
+			if ((r = audit(d, a, "request.hold_started", id,
+			    json_pack("{s:I,s:I}", "start",
+			    (json_int_t)dec->hold_start, "until",
+			    (json_int_t)dec->hold_until), now)) != 0)
+				return r;
+			ev = event_new(d, "hold.started", id, &f->rq.pr, now);
+			if (ev != NULL)
+				json_object_set_new(ev, "hold_until",
+				    json_integer(dec->hold_until));
+			events_add(evs, ev);
+		} else if ((r = audit(d, a, "request.hold_cleared", id,
+		    json_object(), now)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Answer for a request: id, state, what is missing, the hold. */
+static json_t *
+summary_json(const char *id, const struct policy_decision *dec)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:I}", "id", id, "state",
+	    policy_state_name(dec->state), "class",
+	    policy_class_name(dec->account_class), "route",
+	    policy_route_name(dec->route), "missing", missing_json(dec),
+	    "hold_until", (json_int_t)dec->hold_until);
+}
+
+static int
+idem_replay(struct tapgated *d, const char *key, const char *digest,
+    struct engine_result *res)
+{
+	struct store_request *row = NULL;
+	int r;
+
+	if ((r = store_request_get_by_idem(d->st, key, &row)) != 0)
+		return r;
+	if (row->idem_digest == NULL || strcmp(row->idem_digest, digest) != 0) {
+		set_error(res, 409, "idempotency_key_reused", "Idempotency-Key "
+		    "was used before with a different body");
+	} else {
+		json_decref(res->body);
+		res->status = 201;
+		res->body = row->response_json ? json_loads(row->response_json,
+		    0, NULL) : NULL;
+		if (res->body == NULL)
+			set_error(res, 500, "internal", "stored answer lost");
+	}
+	store_request_free(&row);
+	return 0;
+}
+
+static int
+idem_key_valid(const char *k)
+{
+	size_t i, n = strlen(k);
+
+	if (n == 0 || n > IDEM_KEY_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (k[i] <= 0x20 || k[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+add_evidence_rows(struct tapgated *d, const char *id, const json_t *arr,
+    int64_t uid, int64_t now, json_t *digests)
+{
+	struct store_evidence ev;
+	char digest[STORE_DIGEST_LEN + 1], *js;
+	const json_t *item;
+	size_t i;
+	int r;
+
+	json_array_foreach(arr, i, item) {
+		memset(&ev, 0, sizeof(ev));
+		if ((r = jcs_digest(item, digest)) != 0)
+			return r;
+		if ((js = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS)) ==
+		    NULL)
+			return TG_ERR_NOMEM;
+		ev.request_id = id;
+		ev.type = json_string_value(json_object_get(item, "type"));
+		ev.result = json_string_value(json_object_get(item, "result"));
+		ev.verifier = json_string_value(json_object_get(item,
+		    "verifier"));
+		ev.channel = json_string_value(json_object_get(item,
+		    "channel"));
+		ev.ref = json_string_value(json_object_get(item, "ref"));
+		ev.json = js;
+		ev.digest = digest;
+		ev.added_uid = uid;
+		ev.created = now;
+		r = store_evidence_add(d->st, &ev, NULL);
+		free(js);
+		if (r != 0)
+			return r;
+		json_array_append_new(digests, json_string(digest));
+	}
+	return 0;
+}
+
+int
+engine_submit(struct tapgated *d, const struct engine_actor *a,
+    const char *body, size_t len, const char *idem_key, int64_t now,
+    struct engine_result *res)
+{
+	struct store_request row;
+	struct policy_decision dec;
+	struct reqjson rq;
+	struct events evs = { { NULL }, 0 };
+	char id[STORE_ID_LEN + 1], digest[STORE_DIGEST_LEN + 1], err[512];
+	char key[IDEM_KEY_MAX + 32];
+	char *req_s = NULL, *dec_s = NULL, *resp_s = NULL;
+	const json_t *evarr;
+	json_t *dj = NULL, *resp = NULL, *digests = NULL;
+	int r, status;
+
+	memset(&rq, 0, sizeof(rq));
+	if (idem_key != NULL) {
+		if (!idem_key_valid(idem_key)) {
+			set_error(res, 400, "invalid_idempotency_key",
+			    "Idempotency-Key: 1 to 200 printable ASCII "
+			    "characters without spaces");
+			return TG_ERR_INVALID;
+		}
+		/* keys are per caller: two clients cannot collide */
+		snprintf(key, sizeof(key), "uid:%lld:%s", (long long)a->uid,
+		    idem_key);
+		idem_key = key;
+		sha256_hex(body, len, digest);
+		if ((r = idem_replay(d, idem_key, digest, res)) == 0)
+			return 0;
+		if (r != TG_ERR_NOT_FOUND)
+			return db_error(d, res, r);
+	}
+	if ((r = reqjson_parse(d->cfg, body, len, &rq, &status, err,
+	    sizeof(err))) != 0) {
+		set_error(res, status, status == 400 ? "malformed_body" :
+		    status == 413 ? "body_too_large" : "invalid_field", err);
+		return r;
+	}
+	if ((r = policy_evaluate(d->cfg, &rq.pr, NULL, now, &dec)) != 0) {
+		set_error(res, 422, "invalid_request", "the request does not "
+		    "fit the policy");
+		goto out;
+	}
+	if ((r = store_request_id_new(id)) != 0 ||
+	    (dj = decision_json(&dec, rq.pr.nevidence, now)) == NULL ||
+	    (resp = summary_json(id, &dec)) == NULL ||
+	    (digests = json_array()) == NULL ||
+	    (req_s = strndup(body, len)) == NULL ||
+	    (dec_s = json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS)) == NULL ||
+	    (resp_s = json_dumps(resp, JSON_COMPACT | JSON_SORT_KEYS)) ==
+	    NULL) {
+		r = r ? r : TG_ERR_NOMEM;
+		db_error(d, res, r);
+		goto out;
+	}
+	memset(&row, 0, sizeof(row));
+	row.id = id;
+	row.queue = policy_queue_name(rq.pr.queue);
+	row.target_account = rq.pr.account;
+	row.target_system = rq.pr.system;
+	row.claimed_class = rq.claimed;
+	row.effective_class = policy_class_name(dec.account_class);
+	row.requester_agent = rq.pr.agent;
+	row.requester_channel = rq.pr.requester_channel;
+	row.requester_ticket = rq.ticket;
+	row.requester_uid = a->uid;
+	row.request_json = req_s;
+	row.state = policy_state_name(dec.state);
+	row.policy_id = dec.policy_id;
+	row.policy_version = dec.policy_version;
+	row.decision_json = dec_s;
+	row.idem_key = idem_key;
+	row.idem_digest = idem_key ? digest : NULL;
+	row.response_json = resp_s;
+	row.created = now;
+	row.hold_start = dec.hold_start;
+	row.hold_end = dec.hold_start ? dec.hold_until : 0;
+	evarr = json_object_get(rq.root, "evidence");
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = store_request_insert(d->st, &row)) != 0 ||
+	    (evarr != NULL && json_is_array(evarr) &&
+	    (r = add_evidence_rows(d, id, evarr, a->uid, now, digests)) != 0) ||
+	    (r = audit(d, a, "request.submitted", id, json_pack(
+	    "{s:s,s:s,s:s,s:s,s:s?,s:s,s:s,s:s,s:s?,s:O,s:o}",
+	    "queue", row.queue, "account", row.target_account, "system",
+	    row.target_system, "class", row.effective_class,
+	    "claimed_class", row.claimed_class, "agent", row.requester_agent,
+	    "channel", row.requester_channel, "state", row.state, "ticket",
+	    row.requester_ticket, "evidence_digests", digests, "missing",
+	    missing_json(&dec)), now)) != 0 ||
+	    (dec.hold_start != 0 && (r = audit(d, a, "request.hold_started",
+	    id, json_pack("{s:I,s:I}", "start", (json_int_t)dec.hold_start,
+	    "until", (json_int_t)dec.hold_until), now)) != 0) ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		if (r == TG_ERR_EXISTS && idem_key != NULL &&
+		    idem_replay(d, idem_key, digest, res) == 0) {
+			r = 0;
+			goto out;
+		}
+		db_error(d, res, r);
+		goto out;
+	}
+	events_add(&evs, event_new(d, "request.created", id, &rq.pr, now));
+	if (dec.hold_start != 0) {
+		json_t *ev = event_new(d, "hold.started", id, &rq.pr, now);
+
+		if (ev != NULL)
+			json_object_set_new(ev, "hold_until",
+			    json_integer(dec.hold_until));
+		events_add(&evs, ev);
+	}
+	json_decref(res->body);
+	res->status = 201;
+	res->body = resp;
+	resp = NULL;
+out:
+	events_post(d, &evs);
+	json_decref(dj);
+	json_decref(resp);
+	json_decref(digests);
+	free(req_s);
+	free(dec_s);
+	free(resp_s);
+	reqjson_clear(&rq);
+	return r;
+}
+
+static int
+load_or_answer(struct tapgated *d, const char *id, struct facts *f,
+    struct engine_result *res)
+{
+	char err[512];
+	int r;
+
+	if ((r = facts_load(d, id, f, err, sizeof(err))) == 0)
+		return 0;
+	if (r == TG_ERR_NOT_FOUND)
+		set_error(res, 404, "not_found", "no such request");
+	else if (r == TG_ERR_INVALID || r == TG_ERR_TOO_LONG)
+		set_error(res, 409, "stale_request", "the request no longer "
+		    "passes the appliance configuration; deny it");
+	else
+		db_error(d, res, r);
+	return r;
+}
+
+static int
+final_state(enum policy_state s)
+{
+	return s == POLICY_STATE_VETOED || s == POLICY_STATE_DENIED;
+}
+
+int
+engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *body, size_t len, int64_t now,
+    struct engine_result *res)
+{
+	struct policy_evidence ev[POLICY_MAX_EVIDENCE];
+	struct policy_decision dec;
+	struct events evs = { { NULL }, 0 };
+	struct facts f;
+	json_t *root = NULL, *arr, *digests = NULL;
+	json_error_t je;
+	char err[512];
+	size_t nev, i;
+	int r;
+
+	if ((r = load_or_answer(d, id, &f, res)) != 0)
+		return r;
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL || !json_is_object(root)) {
+		set_error(res, 400, "malformed_body", "body: must be a JSON "
+		    "object {\"evidence\":[...]}");
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	arr = json_object_get(root, "evidence");
+	if (arr == NULL || (r = reqjson_evidence(arr, "evidence", ev, &nev,
+	    err, sizeof(err))) != 0 || nev == 0) {
+		if (arr == NULL || nev == 0)
+			snprintf(err, sizeof(err), "evidence: missing or empty");
+		set_error(res, 422, "invalid_field", err);
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	if (f.rq.pr.nevidence + nev > POLICY_MAX_EVIDENCE) {
+		snprintf(err, sizeof(err), "evidence: a request holds at most "
+		    "%d items", POLICY_MAX_EVIDENCE);
+		set_error(res, 422, "too_much_evidence", err);
+		r = TG_ERR_TOO_LONG;
+		goto out;
+	}
+	if ((r = facts_evaluate(d, &f, now, &dec)) != 0) {
+		set_error(res, 409, "stale_request", "the request no longer "
+		    "passes the appliance configuration");
+		goto out;
+	}
+	if (final_state(dec.state) || dec.state == POLICY_STATE_READY) {
+		snprintf(err, sizeof(err), "request is %s: evidence can no "
+		    "longer change it", policy_state_name(dec.state));
+		set_error(res, 409, "request_closed", err);
+		r = TG_ERR_CONFLICT;
+		goto out;
+	}
+	for (i = 0; i < nev; i++)
+		f.rq.ev[f.rq.pr.nevidence + i] = ev[i];
+	f.rq.pr.evidence = f.rq.ev;
+	f.rq.pr.nevidence += nev;
+	if ((r = policy_request_check(d->cfg, &f.rq.pr, err,
+	    sizeof(err))) != 0) {
+		set_error(res, 422, "invalid_field", err);
+		goto out;
+	}
+	if ((r = facts_evaluate(d, &f, now, &dec)) != 0 ||
+	    (digests = json_array()) == NULL) {
+		set_error(res, 422, "invalid_request", "the evidence does not "
+		    "fit the policy");
+		r = r ? r : TG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = add_evidence_rows(d, id, arr, a->uid, now, digests)) != 0 ||
+	    (r = audit(d, a, "request.evidence_added", id, json_pack(
+	    "{s:O}", "evidence_digests", digests), now)) != 0 ||
+	    (r = facts_apply(d, &f, &dec, a, now, &evs)) != 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		events_clear(&evs);
+		if (r == TG_ERR_CONFLICT)
+			set_error(res, 409, "conflict", "the request changed "
+			    "meanwhile; retry");
+		else
+			db_error(d, res, r);
+		goto out;
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = summary_json(id, &dec);
+out:
+	events_post(d, &evs);
+	json_decref(root);
+	json_decref(digests);
+	facts_clear(&f);
+	return r;
+}
+
+int
+engine_decide(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *kind, const char *body, size_t len,
+    int64_t now, struct engine_result *res)
+{
+	struct store_decision sd;
+	struct policy_decision dec;
+	struct events evs = { { NULL }, 0 };
+	struct facts f;
+	const char *reason;
+	json_t *root = NULL;
+	char err[512], event[32];
+	int r, veto = strcmp(kind, "veto") == 0;
+
+	if ((r = load_or_answer(d, id, &f, res)) != 0)
+		return r;
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	if ((r = reqjson_reason(root, &reason, err, sizeof(err))) != 0) {
+		set_error(res, root ? 422 : 400, root ? "invalid_field" :
+		    "malformed_body", err);
+		goto out;
+	}
+	if ((r = facts_evaluate(d, &f, now, &dec)) != 0) {
+		set_error(res, 409, "stale_request", "the request no longer "
+		    "passes the appliance configuration");
+		goto out;
+	}
+	if (final_state(dec.state)) {
+		snprintf(err, sizeof(err), "request is already %s",
+		    policy_state_name(dec.state));
+		set_error(res, 409, "request_closed", err);
+		r = TG_ERR_CONFLICT;
+		goto out;
+	}
+	if (veto && dec.state == POLICY_STATE_READY) {
+		set_error(res, 409, "veto_window_closed", "the waiting period "
+		    "has ended: a veto is no longer possible; an officer can "
+		    "still deny");
+		r = TG_ERR_CONFLICT;
+		goto out;
+	}
+	if (veto)
+		f.vetoed = true;
+	else
+		f.denied = true;
+	if ((r = facts_evaluate(d, &f, now, &dec)) != 0) {
+		db_error(d, res, r);
+		goto out;
+	}
+	memset(&sd, 0, sizeof(sd));
+	sd.request_id = id;
+	sd.kind = kind;
+	sd.actor_uid = a->uid;
+	sd.actor_role = a->role;
+	sd.actor_name = a->name;
+	sd.reason = reason;
+	sd.created = now;
+	snprintf(event, sizeof(event), "request.%s", veto ? "vetoed" :
+	    "denied");
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = store_decision_add(d->st, &sd, NULL)) != 0 ||
+	    (r = audit(d, a, veto ? "request.veto" : "request.deny", id,
+	    json_pack("{s:s}", "reason", reason), now)) != 0 ||
+	    (r = facts_apply(d, &f, &dec, a, now, &evs)) != 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		events_clear(&evs);
+		db_error(d, res, r);
+		goto out;
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = summary_json(id, &dec);
+out:
+	events_post(d, &evs);
+	json_decref(root);
+	facts_clear(&f);
+	return r;
+}
+
+static int
+evidence_row_json(const struct store_evidence *ev, void *arg)
+{
+	return json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s?,"
+	    "s:s,s:I,s:I}", "type", ev->type, "result", ev->result,
+	    "verifier", ev->verifier, "channel", ev->channel, "ref", ev->ref,
+	    "digest", ev->digest, "added_uid", (json_int_t)ev->added_uid,
+	    "created", (json_int_t)ev->created)) == 0 ? 0 : TG_ERR_NOMEM;
+}
+
+static int
+decision_row_json(const struct store_decision *dc, void *arg)
+{
+	return json_array_append_new(arg, json_pack("{s:s,s:I,s:s,s:s,s:s,"
+	    "s:I}", "kind", dc->kind, "actor_uid", (json_int_t)dc->actor_uid,
+	    "actor_role", dc->actor_role, "actor_name", dc->actor_name,
+	    "reason", dc->reason, "created", (json_int_t)dc->created)) == 0 ?
+	    0 : TG_ERR_NOMEM;
+}
+
+int
+engine_show(struct tapgated *d, const char *id, int64_t now,
+    struct engine_result *res)
+{
+	struct policy_decision dec;
+	struct facts f;
+	json_t *evs = json_array(), *decs = json_array(), *out;
+	int r;
+
+	if ((r = load_or_answer(d, id, &f, res)) != 0)
+		goto out;
+	if ((r = store_evidence_list(d->st, id, evidence_row_json, evs)) != 0 ||
+	    (r = store_decision_list(d->st, id, decision_row_json, decs)) !=
+	    0) {
+		db_error(d, res, r);
+		goto out;
+	}
+	/* evaluated now, so the hold shows the time really left */
+	if ((r = facts_evaluate(d, &f, now, &dec)) != 0) {
+		set_error(res, 409, "stale_request", "the request no longer "
+		    "passes the appliance configuration");
+		goto out;
+	}
+	out = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s?},s:{s:s,s:s,s:s?,"
+	    "s:I},s:I,s:I,s:o,s:O,s:O,s:o}",
+	    "id", f.row->id, "queue", f.row->queue, "state",
+	    policy_state_name(dec.state),
+	    "target", "account", f.row->target_account, "system",
+	    f.row->target_system, "class", f.row->effective_class,
+	    "claimed_class", f.row->claimed_class,
+	    "requester", "agent", f.row->requester_agent, "channel",
+	    f.row->requester_channel, "ticket", f.row->requester_ticket,
+	    "uid", (json_int_t)f.row->requester_uid,
+	    "created", (json_int_t)f.row->created,
+	    "updated", (json_int_t)f.row->updated,
+	    "request", json_loads(f.row->request_json, 0, NULL),
+	    "evidence", evs, "decisions", decs,
+	    "decision", decision_json(&dec, f.rq.pr.nevidence, now));
+	if (out == NULL) {
+		r = TG_ERR_NOMEM;
+		db_error(d, res, r);
+		goto out;
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = out;
+out:
+	json_decref(evs);
+	json_decref(decs);
+	facts_clear(&f);
+	return r;
+}
+
+static int
+list_row_json(const struct store_request *rw, void *arg)
+{
+	return json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s,"
+	    "s:s,s:s,s:I,s:I}", "id", rw->id, "queue", rw->queue, "state",
+	    rw->state, "account", rw->target_account, "system",
+	    rw->target_system, "class", rw->effective_class, "agent",
+	    rw->requester_agent, "created", (json_int_t)rw->created,
+	    "hold_until", (json_int_t)rw->hold_end)) == 0 ? 0 : TG_ERR_NOMEM;
+}
+
+int
+engine_list(struct tapgated *d, const char *queue, const char *state,
+    int limit, struct engine_result *res)
+{
+	json_t *arr = json_array();
+	int r;
+
+	if ((r = store_request_list(d->st, queue, state, limit, list_row_json,
+	    arr)) != 0) {
+		json_decref(arr);
+		return db_error(d, res, r);
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:o}", "requests", arr);
+	return 0;
+}
+
+static int
+audit_row_json(const struct audit_entry *e, void *arg)
+{
+	json_t *details = json_loads(e->details, 0, NULL);
+
+	return json_array_append_new(arg, json_pack("{s:I,s:I,s:I,s:s,s:s,"
+	    "s:s,s:s?,s:o,s:s,s:s}", "seq", (json_int_t)e->seq, "time",
+	    (json_int_t)e->time, "actor_uid", (json_int_t)e->actor_uid,
+	    "actor_role", e->actor_role, "actor_name", e->actor_name,
+	    "event", e->event, "request_id", e->request_id, "details",
+	    details ? details : json_string(e->details), "prev_hash",
+	    e->prev_hash, "hash", e->hash)) == 0 ? 0 : TG_ERR_NOMEM;
+}
+
+int
+engine_audit_tail(struct tapgated *d, int limit, struct engine_result *res)
+{
+	json_t *arr = json_array();
+	int r;
+
+	if ((r = audit_tail(d->st, limit, audit_row_json, arr)) != 0) {
+		json_decref(arr);
+		return db_error(d, res, r);
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:o}", "entries", arr);
+	return 0;
+}
+
+/* An audit report as JSON (shared with the console's offline verify). */
+json_t *
+engine_audit_report_json(const struct audit_report *rep)
+{
+	static const char *const why[] = { "intact", "edited", "missing",
+	    "unlinked", "malformed" };
+
+	if (rep->ok)
+		return json_pack("{s:b,s:I,s:I,s:s}", "ok", 1, "count",
+		    (json_int_t)rep->count, "head_seq",
+		    (json_int_t)rep->head_seq, "head_hash", rep->head_hash);
+	return json_pack("{s:b,s:I,s:I,s:s,s:I,s:s,s:s}", "ok", 0, "count",
+	    (json_int_t)rep->count, "head_seq", (json_int_t)rep->head_seq,
+	    "head_hash", rep->head_hash, "bad_seq", (json_int_t)rep->bad_seq,
+	    "why", (unsigned)rep->why < 5 ? why[rep->why] : "unknown",
+	    "reason", rep->reason);
+}
+
+int
+engine_audit_verify(struct tapgated *d, struct engine_result *res)
+{
+	struct audit_report rep;
+	int r;
+
+	memset(&rep, 0, sizeof(rep));
+	if ((r = audit_verify(d->st, &rep)) != 0)
+		return db_error(d, res, r);
+	json_decref(res->body);
+	res->status = 200;
+	res->body = engine_audit_report_json(&rep);
+	return 0;
+}
+
+struct due {
+	char	ids[64][STORE_ID_LEN + 1];
+	int64_t	start[64];
+	int64_t	end[64];
+	size_t	n;
+};
+
+static int
+collect_due(const struct store_request *rw, void *arg)
+{
+	struct due *due = arg;
+
+	if (due->n == 64)
+		return 0;
+	snprintf(due->ids[due->n], sizeof(due->ids[0]), "%s", rw->id);
+	due->start[due->n] = rw->hold_start;
+	due->end[due->n] = rw->hold_end;
+	due->n++;
+	return 0;
+}
+
+static int
+warned_before(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < WARNED_MAX; i++)
+		if (strcmp(warned[i], id) == 0)
+			return 1;
+	snprintf(warned[warned_next], sizeof(warned[0]), "%s", id);
+	warned_next = (warned_next + 1) % WARNED_MAX;
+	return 0;
+}
+
+/*
+ * Hooks hear once that a veto window is about to close: in its last tenth,
+ * and at least the last minute.
+ */
+static void
+warn_closing(struct tapgated *d, int64_t now)
+{
+	struct policy_decision dec;
+	struct events evs = { { NULL }, 0 };
+	struct facts f;
+	struct due due;
+	char err[256];
+	int64_t warn;
+	size_t i;
+
+	memset(&due, 0, sizeof(due));
+	if (store_request_list_hold_due(d->st, "in_hold", now + 86400, 64,
+	    collect_due, &due) != 0)
+		return;
+	for (i = 0; i < due.n; i++) {
+		warn = (due.end[i] - due.start[i]) / 10;
+		if (warn < 60)
+			warn = 60;
+		if (due.end[i] <= now || due.end[i] - now > warn ||
+		    warned_before(due.ids[i]))
+			continue;
+		if (facts_load(d, due.ids[i], &f, err, sizeof(err)) != 0)
+			continue;
+		if (facts_evaluate(d, &f, now, &dec) == 0) {
+			json_t *ev = event_new(d, "veto_window.closing",
+			    due.ids[i], &f.rq.pr, now);
+
+			if (ev != NULL)
+				json_object_set_new(ev, "hold_until",
+				    json_integer(due.end[i]));
+			events_add(&evs, ev);
+		}
+		facts_clear(&f);
+	}
+	events_post(d, &evs);
+}
+
+int
+engine_tick(struct tapgated *d, int64_t now)
+{
+	const struct engine_actor sys = { -1, "system", "tapgated" };
+	struct policy_decision dec;
+	struct events evs = { { NULL }, 0 };
+	struct facts f;
+	struct due due;
+	char err[256];
+	size_t i;
+	int r, changed = 0;
+
+	memset(&due, 0, sizeof(due));
+	if ((r = store_request_list_hold_due(d->st, "in_hold", now, 64,
+	    collect_due, &due)) != 0)
+		return r;
+	for (i = 0; i < due.n; i++) {
+		if (facts_load(d, due.ids[i], &f, err, sizeof(err)) != 0)
+			continue;
+		if (facts_evaluate(d, &f, now, &dec) == 0 &&
+		    strcmp(policy_state_name(dec.state), f.row->state) != 0) {
+			if ((r = store_begin(d->st)) != 0 ||
+			    (r = facts_apply(d, &f, &dec, &sys, now,
+			    &evs)) != 0 ||
+			    (r = store_commit(d->st)) != 0) {
+				store_rollback(d->st);
+				events_clear(&evs);
+				fprintf(stderr, "tapgated: hold timer: %s\n",
+				    tg_strerror(r));
+			} else
+				changed++;
+		}
+		facts_clear(&f);
+		events_post(d, &evs);
+	}
+	warn_closing(d, now);
+	return changed;
+}
+
+void
+engine_hook_report(void *ctx, const char *program, const char *event_json,
+    enum hook_outcome outcome, int status)
+{
+	const struct engine_actor sys = { -1, "system", "tapgated" };
+	struct tapgated *d = ctx;
+	json_t *ev = json_loads(event_json, 0, NULL);
+	const char *name = ev ? json_string_value(json_object_get(ev,
+	    "event")) : NULL;
+	const char *rid = ev ? json_string_value(json_object_get(ev,
+	    "request_id")) : NULL;
+	int r;
+
+	pthread_mutex_lock(&d->lock);
+	d->hook_outcomes[outcome]++;
+	if (outcome != HOOK_OK) {
+		fprintf(stderr, "tapgated: hook %s: %s (%d) for %s\n",
+		    program ? program : "-", hooks_outcome_name(outcome),
+		    status, name ? name : "?");
+		if ((r = store_begin(d->st)) != 0 ||
+		    (r = audit(d, &sys, "hook.failed", rid, json_pack(
+		    "{s:s,s:s,s:s,s:i}", "program", program ? program : "",
+		    "event", name ? name : "", "outcome",
+		    hooks_outcome_name(outcome), "status", status),
+		    (int64_t)time(NULL))) != 0 ||
+		    (r = store_commit(d->st)) != 0) {
+			store_rollback(d->st);
+			fprintf(stderr, "tapgated: cannot audit hook outcome: "
+			    "%s\n", tg_strerror(r));
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	json_decref(ev);
+}
+
+struct metrics_buf {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+};
+
+static void
+mprintf(struct metrics_buf *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+mprintf(struct metrics_buf *m, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *p;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(m->p ? m->p + m->len : NULL, m->p ?
+		    m->cap - m->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			return;
+		if (m->p != NULL && (size_t)n < m->cap - m->len) {
+			m->len += (size_t)n;
+			return;
+		}
+		if ((p = realloc(m->p, m->cap + (size_t)n + 4096)) == NULL)
+			return;
+		m->p = p;
+		m->cap += (size_t)n + 4096;
+	}
+}
+
+static int
+metrics_count(const char *queue, const char *state, int64_t count, void *arg)
+{
+	mprintf(arg, "tapgate_requests{queue=\"%s\",state=\"%s\"} %lld\n",
+	    queue, state, (long long)count);
+	return 0;
+}
+
+char *
+engine_metrics(struct tapgated *d)
+{
+	struct metrics_buf m = { NULL, 0, 0 };
+	char head[AUDIT_HASH_HEX + 1];
+	int64_t seq = 0;
+	size_t i;
+
+	mprintf(&m, "# HELP tapgate_up The daemon answers.\n"
+	    "# TYPE tapgate_up gauge\ntapgate_up 1\n"
+	    "# HELP tapgate_requests Requests by queue and state.\n"
+	    "# TYPE tapgate_requests gauge\n");
+	store_request_counts(d->st, metrics_count, &m);
+	mprintf(&m, "# HELP tapgate_http_responses_total HTTP answers by "
+	    "status.\n# TYPE tapgate_http_responses_total counter\n");
+	for (i = 0; i < DAEMON_HTTP_CODES && d->http_code[i] != 0; i++)
+		mprintf(&m, "tapgate_http_responses_total{code=\"%u\"} %llu\n",
+		    d->http_code[i], (unsigned long long)d->http_count[i]);
+	mprintf(&m, "# HELP tapgate_hook_runs_total Notification hook runs "
+	    "by outcome.\n# TYPE tapgate_hook_runs_total counter\n");
+	for (i = 0; i <= HOOK_DROPPED; i++)
+		mprintf(&m, "tapgate_hook_runs_total{outcome=\"%s\"} %llu\n",
+		    hooks_outcome_name((enum hook_outcome)i),
+		    (unsigned long long)d->hook_outcomes[i]);
+	if (audit_head(d->st, &seq, head) == 0)
+		mprintf(&m, "# HELP tapgate_audit_entries Entries in the audit "
+		    "chain.\n# TYPE tapgate_audit_entries gauge\n"
+		    "tapgate_audit_entries %lld\n", (long long)seq);
+	mprintf(&m, "# HELP tapgate_internal_errors_total Database or "
+	    "internal failures.\n# TYPE tapgate_internal_errors_total "
+	    "counter\ntapgate_internal_errors_total %llu\n",
+	    (unsigned long long)d->errors);
+	return m.p;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Recovery requests as JSON: the submitted body parsed into the policy
+ * module's struct policy_request, with every field checked for type, bound
+ * and vocabulary, and an error that names the field at fault.  Fields
+ * beyond the known ones are allowed (ticketing systems send their own).
+ */
+#ifndef TAPGATE_REQJSON_H
+#define TAPGATE_REQJSON_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "policy/policy.h"
+
+#define REQJSON_MAX_BODY	(64 * 1024)
+
+/* A parsed request; every string points into root. */
+struct reqjson {
+	json_t			*root;
+	struct policy_request	 pr;
+	struct policy_evidence	 ev[POLICY_MAX_EVIDENCE];
+	const char		*groups[POLICY_MAX_TARGET_GROUPS];
+	const char		*ticket;	/* NULL when absent */
+	const char		*claimed;	/* class name or NULL */
+};
+
+/*
+ * Parse and check a submission.  0, or TG_ERR_INVALID with *status 400
+ * (not JSON, not an object) or 422 (a field is wrong), TG_ERR_TOO_LONG
+ * (413), and a message naming the field in errbuf.  On success free with
+ * reqjson_clear().
+ */
+int	reqjson_parse(const struct policy_config *cfg, const char *body,
+	    size_t len, struct reqjson *rq, int *status, char *errbuf,
+	    size_t errlen);
+
+/*
+ * Parse an "evidence" array (items as in a submission) into ev, for
+ * POST /v1/requests/ID/evidence and for re-reading stored evidence;
+ * *nev set on success.  where prefixes error messages ("evidence").
+ */
+int	reqjson_evidence(const json_t *arr, const char *where,
+	    struct policy_evidence *ev, size_t *nev, char *errbuf,
+	    size_t errlen);
+
+/* Release what reqjson_parse() holds; safe on a zeroed struct. */
+void	reqjson_clear(struct reqjson *rq);
+
+/*
+ * A "reason" for a veto or denial: a non-empty string of at most 1000
+ * bytes without control characters.  0 or TG_ERR_INVALID with errbuf.
+ */
+int	reqjson_reason(const json_t *body, const char **reason, char *errbuf,
+	    size_t errlen);
+
+#endif
