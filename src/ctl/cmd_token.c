@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include <jansson.h>
 
 #include "common/errors.h"
@@ -396,17 +398,152 @@ out:
 	return rc;
 }
 
+/* ---- check */
+
+/*
+ * An enrolment dry run: make a credential with touch and PIN, verify its
+ * attestation against the given roots, then get an assertion with it and
+ * verify that the way an approval is verified.  Nothing is stored: this
+ * answers "will this key work as an approver's key on this appliance?".
+ */
+static int
+cmd_check(int argc, char **argv)
+{
+	struct token		*tok = NULL;
+	struct token_credential	*cred = NULL;
+	struct token_assertion	*as = NULL;
+	struct token_enroll_req	 er;
+	struct token_assert_req	 ar;
+	struct token_verify_req	 vr;
+	struct token_cred_id	 allow;
+	const char		*name = NULL, *roots = NULL;
+	const char		*rp = "tapgate.local";
+	char			 pin[PIN_BUF], aaguid[37], fp[65];
+	uint8_t			 cdh[TOKEN_CDH_LEN], uid[16];
+	uint32_t		 count;
+	int			 alg = TOKEN_ALG_ES256, r, rc;
+
+	memset(pin, 0, sizeof(pin));
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--roots") == 0 && i + 1 < argc)
+			roots = argv[++i];
+		else if (strcmp(argv[i], "--rp") == 0 && i + 1 < argc)
+			rp = argv[++i];
+		else if (strcmp(argv[i], "--alg") == 0 && i + 1 < argc) {
+			i++;
+			if (strcmp(argv[i], "es256") == 0)
+				alg = TOKEN_ALG_ES256;
+			else if (strcmp(argv[i], "eddsa") == 0)
+				alg = TOKEN_ALG_EDDSA;
+			else {
+				ctl_err("token check: --alg es256 or eddsa");
+				return CTL_EXIT_USAGE;
+			}
+		} else if (argv[i][0] != '-' && name == NULL)
+			name = argv[i];
+		else {
+			ctl_err("token check: usage: token check DEVICE --roots "
+			    "PEM [--rp RPID] [--alg es256|eddsa]");
+			return CTL_EXIT_USAGE;
+		}
+	}
+	if (name == NULL || roots == NULL) {
+		ctl_err("token check: DEVICE and --roots PEM are required");
+		return CTL_EXIT_USAGE;
+	}
+	if ((rc = open_dev(name, &tok)) != CTL_EXIT_OK)
+		return rc;
+	rc = CTL_EXIT_PIN;
+	if (read_pin("PIN: ", pin) != 0)
+		goto out;
+	if (RAND_bytes(cdh, sizeof(cdh)) != 1 ||
+	    RAND_bytes(uid, sizeof(uid)) != 1) {
+		rc = CTL_EXIT_FAIL;
+		goto out;
+	}
+	memset(&er, 0, sizeof(er));
+	er.rp_id = rp;
+	er.rp_name = "tapgate";
+	er.user_id = uid;
+	er.user_id_len = sizeof(uid);
+	er.user_name = "tapgate-check";
+	er.client_data_hash = cdh;
+	er.alg = alg;
+	er.cred_protect = 3;
+	er.pin = pin;
+	er.trust_roots_pem = roots;
+	printf("1. enrolment: touch your security key...\n");
+	fflush(stdout);
+	if ((r = token_enroll(tok, &er, &cred)) != 0) {
+		ctl_err("%s: enrolment: %s", name, tg_strerror(r));
+		rc = ctl_exit_code(r);
+		goto out;
+	}
+	token_aaguid_format(cred->aaguid, aaguid);
+	for (size_t i = 0; i < sizeof(cred->cert_sha256); i++)
+		snprintf(fp + 2 * i, 3, "%02x", cred->cert_sha256[i]);
+	printf("   credential made (%s, credProtect %d), attestation "
+	    "verified against %s\n   AAGUID %s\n   attestation "
+	    "certificate SHA-256 %s\n", alg == TOKEN_ALG_ES256 ? "ES256" :
+	    "EdDSA", cred->cred_protect, roots, aaguid, fp);
+	if (RAND_bytes(cdh, sizeof(cdh)) != 1) {
+		rc = CTL_EXIT_FAIL;
+		goto out;
+	}
+	allow.ptr = cred->id;
+	allow.len = cred->id_len;
+	memset(&ar, 0, sizeof(ar));
+	ar.rp_id = rp;
+	ar.client_data_hash = cdh;
+	ar.allow = &allow;
+	ar.nallow = 1;
+	ar.pin = pin;
+	printf("2. assertion: touch your security key again...\n");
+	fflush(stdout);
+	if ((r = token_assert(tok, &ar, &as)) != 0) {
+		ctl_err("%s: assertion: %s", name, tg_strerror(r));
+		rc = ctl_exit_code(r);
+		goto out;
+	}
+	memset(&vr, 0, sizeof(vr));
+	vr.pubkey = &cred->pubkey;
+	vr.rp_id = rp;
+	vr.client_data_hash = cdh;
+	vr.authdata = as->authdata;
+	vr.authdata_len = as->authdata_len;
+	vr.sig = as->sig;
+	vr.sig_len = as->sig_len;
+	vr.prev_sign_count = cred->sign_count;
+	if ((r = token_verify_assertion(&vr, &count)) != 0) {
+		ctl_err("%s: the assertion does not verify: %s", name,
+		    tg_strerror(r));
+		rc = CTL_EXIT_FAIL;
+		goto out;
+	}
+	printf("   assertion verified: signature, rpIdHash of %s, user "
+	    "present, user verified, counter %u > %u\n%s: this key can "
+	    "approve on this appliance\n", rp, count, cred->sign_count, name);
+	rc = CTL_EXIT_OK;
+out:
+	explicit_bzero(pin, sizeof(pin));
+	token_assertion_free(&as);
+	token_credential_free(&cred);
+	token_free(&tok);
+	return rc;
+}
+
 static const struct ctl_cmd token_cmds[] = {
 	{ "list", cmd_list, "list security keys" },
 	{ "info", cmd_info, "show a key's capabilities" },
 	{ "set-pin", cmd_set_pin, "set or change a key's PIN" },
+	{ "check", cmd_check, "enrol and assert once, verify both" },
 };
 
 int
 ctl_token(int argc, char **argv)
 {
 	if (argc < 2) {
-		ctl_err("token: which one? list, info or set-pin "
+		ctl_err("token: which one? list, info, set-pin or check "
 		    "(see tapgatectl help)");
 		return CTL_EXIT_USAGE;
 	}
@@ -414,7 +551,7 @@ ctl_token(int argc, char **argv)
 	    i++)
 		if (strcmp(argv[1], token_cmds[i].name) == 0)
 			return token_cmds[i].run(argc - 1, argv + 1);
-	ctl_err("token: unknown subcommand '%s' (list, info, set-pin)",
+	ctl_err("token: unknown subcommand '%s' (list, info, set-pin, check)",
 	    argv[1]);
 	return CTL_EXIT_USAGE;
 }
