@@ -143,11 +143,22 @@ FUZZ_FLAGS	:= -std=c11 -g -O1 -D_GNU_SOURCE -Isrc -Ifirmware_host/core \
 		   -fno-sanitize-recover=all $(PKG_CFLAGS) -Wno-unused-command-line-argument
 FUZZ_DEPS	:= $(FW_CORE_SRC) $(FW_CRYPTO_SRC) $(FW_GEN_SRC) \
 		   tests/common/fake_board.c $(TG_SRC)
-build/fuzz/%: tests/fuzz/%.c $(FUZZ_DEPS)
+FUZZ_OBJ	:= $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_DEPS:$(GEN)/%=gen/%))
+# the code under test is compiled once with coverage instrumentation, and
+# each harness links against it
+build/fuzz/obj/gen/%.o: $(GEN)/%.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Itests/common -c -o $@ $<
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Itests/common -MMD -MP -c -o $@ $<
+build/fuzz/libfuzzdeps.a: $(FUZZ_OBJ)
+	rm -f $@; ar rcs $@ $^
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libfuzzdeps.a
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_FLAGS) -Itests/common -o $@ $^ $(PKG_LIBS) -lpthread
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
 
 # ---- the two commands of README.md
 deps:
