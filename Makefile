@@ -31,7 +31,7 @@ endif
 PKG_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-CPPFLAGS	+= -D_GNU_SOURCE -Isrc -Ifirmware_host/core -Ifirmware_host/host \
+CPPFLAGS	+= -D_GNU_SOURCE -Isrc -iquote firmware_host/core -iquote firmware_host/host \
 		   -Itests/common
 CFLAGS		+= -std=c11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS)
 LDFLAGS		+= -pie -Wl,-z,relro,-z,now,-z,noexecstack $(SAN)
@@ -138,8 +138,8 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o \
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ... and built for libFuzzer with clang (make fuzz, and briefly in check).
-FUZZ_FLAGS	:= -std=c11 -g -O1 -D_GNU_SOURCE -Isrc -Ifirmware_host/core \
-		   -Ifirmware_host/host -fsanitize=fuzzer,address,undefined \
+FUZZ_FLAGS	:= -std=c11 -g -O1 -D_GNU_SOURCE -Isrc -iquote firmware_host/core \
+		   -iquote firmware_host/host -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=all $(PKG_CFLAGS) -Wno-unused-command-line-argument
 FUZZ_DEPS	:= $(FW_CORE_SRC) $(FW_CRYPTO_SRC) $(FW_GEN_SRC) \
 		   tests/common/fake_board.c $(TG_SRC)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "token_cbor.h"
+#include <cbor.h>
 #include <fido/eddsa.h>
 #include <fido/es256.h>
 #include <openssl/evp.h>
