@@ -54,13 +54,21 @@ FAKE_OBJ	:= $(BUILD)/obj/tests/common/fake_board.o
 
 # tapgate's shared code (everything but the programs' main files).
 TG_SRC		:= $(wildcard src/common/*.c src/token/*.c src/store/*.c \
-		   src/policy/*.c src/order/*.c) \
-		   $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c))
+		   src/policy/*.c src/order/*.c src/seal/*.c) \
+		   $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
+		   $(filter-out src/verify/tapgate-verify.c, \
+		   $(wildcard src/verify/*.c))
 TG_LIB		:= $(BUILD)/libtapgate.a
 TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC))
 CTL_SRC		:= $(wildcard src/ctl/*.c)
 CTL_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRC))
 DAEMON_OBJ	:= $(BUILD)/obj/src/daemon/main.o $(BUILD)/obj/gen/default_config.o
+# libtapgate-verify: what a downstream connector links to check orders
+VERIFY_LIB	:= $(BUILD)/libtapgate-verify.a
+VERIFY_OBJ	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out \
+		   src/verify/tapgate-verify.c,$(wildcard src/verify/*.c)) \
+		   $(wildcard src/order/*.c) $(wildcard src/token/*.c) \
+		   $(wildcard src/common/*.c))
 
 UNIT_SRC	:= $(wildcard tests/unit/test_*.c)
 UNIT_BIN	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -72,7 +80,8 @@ FUZZ_BIN	:= $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 BENCH_SRC	:= $(wildcard tests/bench/bench_*.c)
 BENCH_BIN	:= $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 
-PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated
+PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated \
+		   $(if $(wildcard src/verify/tapgate-verify.c),$(BUILD)/tapgate-verify)
 
 .PHONY: all check demo deps fuzz bench install clean tests format
 .DELETE_ON_ERROR:
@@ -117,6 +126,12 @@ $(BUILD)/tapgatectl: $(CTL_OBJ) $(TG_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tapgated: $(DAEMON_OBJ) $(TG_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(VERIFY_LIB): $(VERIFY_OBJ)
+	rm -f $@; ar rcs $@ $^
+
+$(BUILD)/tapgate-verify: $(BUILD)/obj/src/verify/tapgate-verify.o $(VERIFY_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)

@@ -23,7 +23,8 @@
  * (one line) so the operator sees the setting and its line.
  *
  * Evaluation (policy_evaluate, policy_check_approver, policy_roles) is pure:
- * no I/O, no clock, no globals, no allocation.  The caller passes the time.
+ * no I/O, no clock, no globals, no allocation, no time-zone lookup.  The
+ * caller passes the time.
  *
  * Identity comparisons (requester agent, target account, officers, class
  * names and patterns, target groups, systems) ignore ASCII case, because

@@ -360,9 +360,10 @@ check_string(struct loader *ld, const config_setting_t *s, const char *v,
 				    quote(v, q, sizeof(q)));
 			break;
 		case STR_HOST:
+			/* labels: letters, digits, inner '-' */
 			if (!ident_char(c, i == 0) || c == '_' ||
-			    (c == '-' && i + 1 == len) ||
-			    (c == '.' && (i + 1 == len || v[i + 1] == '.')))
+			    ((c == '.' || c == '-') && (i + 1 == len ||
+			    v[i + 1] == '.' || v[i - 1] == '.')))
 				return fail(ld, s, NULL, "%s: not a lowercase "
 				    "DNS name", quote(v, q, sizeof(q)));
 			break;
@@ -776,6 +777,8 @@ parse_drops(struct loader *ld, const config_setting_t *g,
 			    sizeof(rule->drop[0]));
 		rule->ndrop++;
 	}
+	for (i = rule->ndrop; i < n; i++)
+		memset(rule->drop[i], 0, sizeof(rule->drop[0]));
 	return 0;
 }
 

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "common/errors.h"
 #include "policy/policy.h"
@@ -557,16 +556,28 @@ approvals_missing(struct policy_decision *dec)
 	return missing;
 }
 
+/*
+ * t (>= 0) as "YYYY-MM-DDTHH:MM:SSZ".  Computed here rather than with
+ * gmtime_r, which may load the time-zone file on first use: evaluation does
+ * no I/O, and may run in a process whose sandbox forbids opening files.
+ * Days to civil date: H. Hinnant's algorithm (proleptic Gregorian).
+ */
 static void
 utc_time(int64_t t, char *buf, size_t len)
 {
-	time_t tt = (time_t)t;
-	struct tm tm;
+	int64_t z = t / 86400 + 719468, secs = t % 86400;
+	int64_t era = z / 146097, doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int64_t day = doy - (153 * mp + 2) / 5 + 1;
+	int64_t mon = mp < 10 ? mp + 3 : mp - 9;
+	int64_t year = yoe + era * 400 + (mon <= 2);
 
-	/* gmtime_r reads no time zone file: still pure. */
-	if (gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "%lld", (long long)t);
+	snprintf(buf, len, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ",
+	    (long long)year, (long long)mon, (long long)day,
+	    (long long)(secs / 3600), (long long)(secs / 60 % 60),
+	    (long long)(secs % 60));
 }
 
 static void
@@ -654,7 +665,7 @@ policy_evaluate(const struct policy_config *cfg,
     const struct policy_request *req, const struct policy_progress *prog,
     int64_t now, struct policy_decision *dec)
 {
-	char code[POLICY_MISSING_CODE_MAX], when[32];
+	char code[POLICY_MISSING_CODE_MAX], when[64];
 	bool ev_missing, ap_missing;
 	int r;
 

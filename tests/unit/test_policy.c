@@ -1315,6 +1315,8 @@ veto_and_deny_are_final(void)
 	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
 	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 10, &d), 0);
 	CHECK_EQ(d.state, POLICY_STATE_IN_HOLD);
+	/* 1700000130 in UTC, for people */
+	CHECK(strstr(d.missing[0].text, "2023-11-14T22:15:30Z") != NULL);
 	prog.vetoed = true;
 	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 10, &d), 0);
 	CHECK_EQ(d.state, POLICY_STATE_VETOED);
