@@ -13,7 +13,7 @@ CLANG		?= clang
 PKG_CONFIG	?= pkg-config
 
 PKGS		:= libfido2 libcrypto libcbor jansson sqlite3 libconfig \
-		   libmicrohttpd libsystemd
+		   libmicrohttpd libsystemd ykpers-1
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 		   -Wcast-qual -Wwrite-strings -Wstrict-prototypes
@@ -133,6 +133,14 @@ $(VERIFY_LIB): $(VERIFY_OBJ)
 
 $(BUILD)/tapgate-verify: $(BUILD)/obj/src/verify/tapgate-verify.o $(VERIFY_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The seal test runs the YubiKey seal on a software key below the libykpers
+# API (tests/stub/ykpers_stub.c), linked instead of -lykpers-1.
+YKSTUB_OBJ	:= $(BUILD)/obj/tests/stub/ykpers_stub.o
+$(BUILD)/tests/test_seal: $(BUILD)/obj/tests/unit/test_seal.o $(YKSTUB_OBJ) \
+    $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(filter-out -lykpers-1,$(LDLIBS))
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
 	@mkdir -p $(dir $@)

@@ -19,6 +19,7 @@ jq
 libconfig-dev
 libmicrohttpd-dev
 libsystemd-dev
+libykpers-1-dev
 fido2-tools
 clang-14
 libclang-rt-14-dev

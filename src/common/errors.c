@@ -51,6 +51,22 @@ tg_strerror(int err)
 	case TG_ERR_ALG_MISMATCH:	return "signature algorithm does not match the key";
 	case TG_ERR_UNKNOWN_KID:	return "signing key is not among the trusted keys";
 	case TG_ERR_BAD_SIGNATURE:	return "order signature did not verify";
+	/* verify */
+	case TG_ERR_MALFORMED:		return "malformed order";
+	case TG_ERR_WRONG_AUDIENCE:	return "wrong audience";
+	case TG_ERR_WRONG_ISSUER:	return "wrong issuer";
+	case TG_ERR_NOT_YET_VALID:	return "order not yet valid";
+	case TG_ERR_EXPIRED:		return "order expired";
+	case TG_ERR_DIGEST_MISMATCH:	return "change digest does not match the change";
+	case TG_ERR_REDEEMED:		return "order already redeemed";
+	case TG_ERR_APPROVAL:		return "bad or missing approver assertion";
+	/* seal */
+	case TG_ERR_UNSEAL:		return "sealed data did not authenticate (wrong key or label, or damaged)";
+	case TG_ERR_SEAL_KEY:		return "sealed by another seal";
+	case TG_ERR_NO_YUBIKEY:		return "no YubiKey present";
+	case TG_ERR_YUBIKEY_SERIAL:	return "sealed by or bound to a YubiKey of another serial";
+	case TG_ERR_YUBIKEY_ACCESS:	return "YubiKey present but USB access refused (udev rule for VID 1050?)";
+	case TG_ERR_YUBIKEY_SETUP:	return "YubiKey serial not readable (program it with -oserial-api-visible)";
 	}
 	return "unknown error";
 }

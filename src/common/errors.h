@@ -57,6 +57,24 @@
 #define TG_ERR_UNKNOWN_KID	-102	/* kid missing from the trusted JWKS */
 #define TG_ERR_BAD_SIGNATURE	-103	/* order signature did not verify */
 
+/* verify (libtapgate-verify; mirrored as TGV_ERR_* in tapgate_verify.h) */
+#define TG_ERR_MALFORMED	-120	/* order is not what tapgate signs */
+#define TG_ERR_WRONG_AUDIENCE	-121	/* aud is not this system */
+#define TG_ERR_WRONG_ISSUER	-122	/* iss is not the expected appliance */
+#define TG_ERR_NOT_YET_VALID	-123	/* before nbf (leeway included) */
+#define TG_ERR_EXPIRED		-124	/* at or past exp (leeway included) */
+#define TG_ERR_DIGEST_MISMATCH	-125	/* change_digest is not the change's */
+#define TG_ERR_REDEEMED		-126	/* jti already used */
+#define TG_ERR_APPROVAL		-127	/* bad or missing approver assertion */
+
+/* seal (key at rest) */
+#define TG_ERR_UNSEAL		-140	/* sealed data did not authenticate */
+#define TG_ERR_SEAL_KEY		-141	/* another seal kind or key file */
+#define TG_ERR_NO_YUBIKEY	-142	/* no YubiKey present */
+#define TG_ERR_YUBIKEY_SERIAL	-143	/* a YubiKey of another serial */
+#define TG_ERR_YUBIKEY_ACCESS	-144	/* YubiKey found, USB access refused */
+#define TG_ERR_YUBIKEY_SETUP	-145	/* serial not API-visible */
+
 /* A static, human-readable name for err (never NULL). */
 const char	*tg_strerror(int err);
 

@@ -46,6 +46,9 @@ ctl_api(const char *method, const char *target, const json_t *body,
 		return TG_ERR_NOMEM;
 	r = uhttp_request(socket_path(), method, target, b, NULL, 0,
 	    CTL_API_TIMEOUT_MS, &res);
+	/* a body may carry a PIN to the daemon's security-key code */
+	if (b != NULL)
+		explicit_bzero(b, strlen(b));
 	free(b);
 	if (r != 0) {
 		ctl_err("cannot reach tapgated at %s: %s", socket_path(),

@@ -51,4 +51,10 @@ int	ctl_api(const char *method, const char *target,
 int	ctl_requests(int argc, char **argv);
 int	ctl_audit(int argc, char **argv);
 
+/* `tapgatectl approve`, `approvers`, `orders`, `keys` (cmd_approve.c). */
+int	ctl_approve(int argc, char **argv);
+int	ctl_approvers(int argc, char **argv);
+int	ctl_orders(int argc, char **argv);
+int	ctl_keys(int argc, char **argv);
+
 #endif /* TAPGATE_CTL_H */

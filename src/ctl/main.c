@@ -17,6 +17,10 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "token", ctl_token, "security keys: list, info, set-pin" },
 	{ "requests", ctl_requests, "queues: list, show, deny, veto" },
 	{ "audit", ctl_audit, "audit log: verify, tail" },
+	{ "approve", ctl_approve, "approve a request with a security key" },
+	{ "approvers", ctl_approvers, "officers: enroll, list, revoke, export" },
+	{ "orders", ctl_orders, "co-signed orders: show, jws, issue" },
+	{ "keys", ctl_keys, "the appliance's JWKS" },
 };
 #define NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 
@@ -75,6 +79,19 @@ ctl_usage(FILE *fp)
 "      reading the database in DIR directly.\n"
 "  tapgatectl audit tail [-n N] [--json]\n"
 "      The last N audit entries.\n"
+"  tapgatectl approve ID --device DEVICE\n"
+"      Show what is being approved, ask for the key's PIN, and approve with\n"
+"      a touch of the security key plugged into the box.\n"
+"  tapgatectl approvers enroll --name NAME --group GROUP --device DEVICE\n"
+"                              [--alg es256|eddsa]\n"
+"  tapgatectl approvers list [--all] [--json]\n"
+"  tapgatectl approvers revoke NAME --reason TEXT\n"
+"  tapgatectl approvers export [-o FILE]\n"
+"      Officers' credentials; the export is what downstream systems pin.\n"
+"  tapgatectl orders show|jws|issue ID\n"
+"      A request's co-signed order (issue: ask the signer explicitly).\n"
+"  tapgatectl keys [-o FILE]\n"
+"      The appliance's public co-signing keys (JWKS).\n"
 "\n"
 "  -s SOCKET  the daemon's socket (default $TAPGATE_SOCKET, else\n"
 "             /run/tapgate/tapgate.sock); needed by requests and audit.\n"

@@ -14,6 +14,16 @@
  *	POST /v1/requests/ID/deny		officer
  *	GET  /v1/audit?limit=N			operator, officer
  *	GET  /v1/audit/verify			operator, officer
+ *	GET  /v1/requests/ID/approval		officer: what a touch approves
+ *	POST /v1/requests/ID/approve		officer: {"device","pin"}
+ *	POST /v1/requests/ID/order		operator: ask the signer
+ *	POST /v1/approvers			operator: enrol
+ *	GET  /v1/approvers[?all=1]		operator, officer
+ *	GET  /v1/approvers/export		operator, officer, downstream
+ *	POST /v1/approvers/NAME/revoke		operator
+ *	GET  /v1/orders/ID			downstream, officer, operator
+ *	POST /v1/orders/ID/redeem		downstream
+ *	GET  /v1/keys				anyone connected (the JWKS)
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -37,6 +47,15 @@ enum route_kind {
 	ROUTE_DENY,
 	ROUTE_AUDIT,
 	ROUTE_AUDIT_VERIFY,
+	ROUTE_PREVIEW,
+	ROUTE_APPROVE,
+	ROUTE_ISSUE,
+	ROUTE_APPROVERS,
+	ROUTE_EXPORT,
+	ROUTE_REVOKE,
+	ROUTE_ORDER,
+	ROUTE_REDEEM,
+	ROUTE_KEYS,
 	ROUTE_NONE
 };
 
@@ -59,14 +78,63 @@ static const struct route routes[] = {
 	{ ROUTE_DENY,     "POST", R(OFFICER),			"POST" },
 	{ ROUTE_AUDIT,    "GET",  R(OPERATOR) | R(OFFICER),	"GET" },
 	{ ROUTE_AUDIT_VERIFY, "GET", R(OPERATOR) | R(OFFICER),	"GET" },
+	{ ROUTE_PREVIEW,  "GET",  R(OFFICER),			"GET" },
+	{ ROUTE_APPROVE,  "POST", R(OFFICER),			"POST" },
+	{ ROUTE_ISSUE,    "POST", R(OPERATOR),			"POST" },
+	{ ROUTE_APPROVERS, "POST", R(OPERATOR),			"GET, POST" },
+	{ ROUTE_APPROVERS, "GET", R(OPERATOR) | R(OFFICER),	"GET, POST" },
+	{ ROUTE_EXPORT,   "GET",  R(OPERATOR) | R(OFFICER) | R(DOWNSTREAM),
+								"GET" },
+	{ ROUTE_REVOKE,   "POST", R(OPERATOR),			"POST" },
+	{ ROUTE_ORDER,    "GET",  R(DOWNSTREAM) | R(OFFICER) | R(OPERATOR),
+								"GET" },
+	{ ROUTE_REDEEM,   "POST", R(DOWNSTREAM),			"POST" },
+	{ ROUTE_KEYS,     "GET",  0,				"GET" },
 };
 
-/* Split the path into a route kind and, for one request, its id. */
+/* "/PREFIX/X[/SUFFIX]": copy X into id; *rest is what follows X. */
+static int
+path_id(const char *path, const char *prefix, char *id, size_t idlen,
+    const char **rest)
+{
+	const char *p, *slash;
+	size_t n, plen = strlen(prefix);
+
+	if (strncmp(path, prefix, plen) != 0)
+		return 0;
+	p = path + plen;
+	slash = strchr(p, '/');
+	n = slash ? (size_t)(slash - p) : strlen(p);
+	if (n == 0 || n >= idlen)
+		return 0;
+	memcpy(id, p, n);
+	id[n] = '\0';
+	*rest = slash ? slash : "";
+	return 1;
+}
+
+/* Split the path into a route kind and, for one item, its id. */
 static enum route_kind
 route_of(const char *path, char *id, size_t idlen)
 {
-	const char *p, *slash;
-	size_t n;
+	static const struct {
+		const char	*prefix;
+		const char	*rest;
+		enum route_kind	 kind;
+	} items[] = {
+		{ "/v1/requests/", "", ROUTE_REQUEST },
+		{ "/v1/requests/", "/evidence", ROUTE_EVIDENCE },
+		{ "/v1/requests/", "/veto", ROUTE_VETO },
+		{ "/v1/requests/", "/deny", ROUTE_DENY },
+		{ "/v1/requests/", "/approval", ROUTE_PREVIEW },
+		{ "/v1/requests/", "/approve", ROUTE_APPROVE },
+		{ "/v1/requests/", "/order", ROUTE_ISSUE },
+		{ "/v1/approvers/", "/revoke", ROUTE_REVOKE },
+		{ "/v1/orders/", "", ROUTE_ORDER },
+		{ "/v1/orders/", "/redeem", ROUTE_REDEEM },
+	};
+	const char *rest;
+	size_t i;
 
 	if (strcmp(path, "/healthz") == 0)
 		return ROUTE_HEALTH;
@@ -78,23 +146,16 @@ route_of(const char *path, char *id, size_t idlen)
 		return ROUTE_AUDIT;
 	if (strcmp(path, "/v1/audit/verify") == 0)
 		return ROUTE_AUDIT_VERIFY;
-	if (strncmp(path, "/v1/requests/", 13) != 0)
-		return ROUTE_NONE;
-	p = path + 13;
-	slash = strchr(p, '/');
-	n = slash ? (size_t)(slash - p) : strlen(p);
-	if (n == 0 || n >= idlen)
-		return ROUTE_NONE;
-	memcpy(id, p, n);
-	id[n] = '\0';
-	if (slash == NULL)
-		return ROUTE_REQUEST;
-	if (strcmp(slash, "/evidence") == 0)
-		return ROUTE_EVIDENCE;
-	if (strcmp(slash, "/veto") == 0)
-		return ROUTE_VETO;
-	if (strcmp(slash, "/deny") == 0)
-		return ROUTE_DENY;
+	if (strcmp(path, "/v1/approvers") == 0)
+		return ROUTE_APPROVERS;
+	if (strcmp(path, "/v1/approvers/export") == 0)
+		return ROUTE_EXPORT;
+	if (strcmp(path, "/v1/keys") == 0)
+		return ROUTE_KEYS;
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+		if (path_id(path, items[i].prefix, id, idlen, &rest) &&
+		    strcmp(rest, items[i].rest) == 0)
+			return items[i].kind;
 	return ROUTE_NONE;
 }
 
@@ -243,6 +304,37 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 	case ROUTE_AUDIT_VERIFY:
 		engine_audit_verify(d, &er);
 		break;
+	case ROUTE_PREVIEW:
+		engine_approval_preview(d, id, now, &er);
+		break;
+	case ROUTE_APPROVE:
+		engine_approve(d, a, id, req->body, req->body_len, &er);
+		break;
+	case ROUTE_ISSUE:
+		engine_order_issue(d, a, id, now, &er);
+		break;
+	case ROUTE_APPROVERS:
+		if (strcmp(req->method, "POST") == 0)
+			engine_enroll(d, a, req->body, req->body_len, &er);
+		else
+			engine_approvers(d, (q = http_query(req, "all")) != NULL &&
+			    strcmp(q, "1") == 0, 0, &er);
+		break;
+	case ROUTE_EXPORT:
+		engine_approvers(d, 1, 1, &er);
+		break;
+	case ROUTE_REVOKE:
+		engine_revoke(d, a, id, req->body, req->body_len, now, &er);
+		break;
+	case ROUTE_ORDER:
+		engine_order_get(d, id, &er);
+		break;
+	case ROUTE_REDEEM:
+		engine_order_redeem(d, a, id, now, &er);
+		break;
+	case ROUTE_KEYS:
+		engine_keys(d, &er);
+		break;
 	case ROUTE_NONE:
 		break;
 	}
@@ -287,7 +379,7 @@ api_handle(void *ctx, const struct http_request *req,
 	} else if (rt->roles != 0 && (held & rt->roles) == 0) {
 		http_error(res, 403, "forbidden", "uid %u holds no role that "
 		    "may do this", (unsigned)req->peer.uid);
-	} else if (strcmp(rt->method, "POST") == 0 &&
+	} else if (strcmp(rt->method, "POST") == 0 && req->body_len > 0 &&
 	    !is_json(req->content_type)) {
 		http_error(res, 415, "unsupported_media_type", "Content-Type "
 		    "must be application/json");

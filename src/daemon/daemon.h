@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "daemon/hooks.h"
+#include "order/jwk.h"
 #include "policy/policy.h"
 #include "store/audit.h"
 #include "store/store.h"
@@ -26,7 +27,12 @@ struct tapgated {
 	struct policy_config	*cfg;
 	struct store		*st;
 	struct hooks		*hooks;
+	struct jwk		*signkey;	/* the co-signing key */
+	int			 token_timeout_ms; /* touch wait budget */
 	pthread_mutex_t		 lock;
+	/* approver groups whose enrolled officers cannot reach a quorum */
+	unsigned		 quorum_enrolled[POLICY_MAX_APPROVER_GROUPS];
+	unsigned		 quorum_needed[POLICY_MAX_APPROVER_GROUPS];
 	/* metrics, under lock */
 	unsigned		 http_code[DAEMON_HTTP_CODES];
 	uint64_t		 http_count[DAEMON_HTTP_CODES];
@@ -93,6 +99,39 @@ int	engine_tick(struct tapgated *d, int64_t now);
 /* Hook outcome reporter (hooks_report_fn) that audits failures. */
 void	engine_hook_report(void *ctx, const char *program,
 	    const char *event_json, enum hook_outcome outcome, int status);
+
+/*
+ * Approvers and orders (approve.c).  Enrolment and approval wait for a
+ * touch on a security key: they release d->lock meanwhile (the caller holds
+ * it on entry and exit) so the API stays responsive.
+ */
+int	engine_enroll(struct tapgated *d, const struct engine_actor *a,
+	    const char *body, size_t len, struct engine_result *res);
+int	engine_approvers(struct tapgated *d, int all, int export,
+	    struct engine_result *res);
+int	engine_revoke(struct tapgated *d, const struct engine_actor *a,
+	    const char *name, const char *body, size_t len, int64_t now,
+	    struct engine_result *res);
+int	engine_approve(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, const char *body, size_t len,
+	    struct engine_result *res);
+/* What an approver is asked to approve: the change and its digest. */
+int	engine_approval_preview(struct tapgated *d, const char *id,
+	    int64_t now, struct engine_result *res);
+/* The signer, asked explicitly (refuses what the store does not show). */
+int	engine_order_issue(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, int64_t now, struct engine_result *res);
+int	engine_order_get(struct tapgated *d, const char *id,
+	    struct engine_result *res);
+int	engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, int64_t now, struct engine_result *res);
+int	engine_keys(struct tapgated *d, struct engine_result *res);
+/*
+ * Count enrolled officers per approver group against what the policy
+ * needs; log (and audit, when audit_it) every group that cannot reach its
+ * quorum.  Returns the number of such groups.
+ */
+int	engine_quorum_check(struct tapgated *d, int audit_it, int64_t now);
 
 /* The metrics page (Prometheus text format), malloc'd. */
 char	*engine_metrics(struct tapgated *d);

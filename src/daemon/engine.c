@@ -18,33 +18,18 @@
 #include "common/errors.h"
 #include "common/jcs.h"
 #include "daemon/daemon.h"
+#include "daemon/engine_int.h"
 #include "daemon/reqjson.h"
 
 #define IDEM_KEY_MAX	200
 #define WARNED_MAX	256
-#define EVENTS_MAX	4
-
-/* A request as the engine works on it. */
-struct facts {
-	struct store_request	*row;
-	struct reqjson		 rq;
-	json_t			*evidence;	/* stored evidence objects */
-	bool			 vetoed;
-	bool			 denied;
-};
-
-/* Hook events of one transaction, posted after it commits. */
-struct events {
-	json_t	*ev[EVENTS_MAX];
-	size_t	 n;
-};
 
 /* Requests whose closing veto window the hooks have heard of. */
 static char	warned[WARNED_MAX][STORE_ID_LEN + 1];
 static size_t	warned_next;
 
-static void
-set_error(struct engine_result *res, int status, const char *code,
+void
+eng_error(struct engine_result *res, int status, const char *code,
     const char *msg)
 {
 	json_decref(res->body);
@@ -54,22 +39,22 @@ set_error(struct engine_result *res, int status, const char *code,
 }
 
 /* A database failure: logged for the operator, generic to the caller. */
-static int
-db_error(struct tapgated *d, struct engine_result *res, int r)
+int
+eng_db_error(struct tapgated *d, struct engine_result *res, int r)
 {
 	fprintf(stderr, "tapgated: database: %s (%s)\n", tg_strerror(r),
 	    store_errmsg(d->st));
 	d->errors++;
 	if (r == TG_ERR_BUSY)
-		set_error(res, 503, "busy", "the database is busy; retry");
+		eng_error(res, 503, "busy", "the database is busy; retry");
 	else
-		set_error(res, 500, "internal", "the request could not be "
+		eng_error(res, 500, "internal", "the request could not be "
 		    "recorded; nothing was changed");
 	return r;
 }
 
-static void
-sha256_hex(const void *p, size_t n, char out[STORE_DIGEST_LEN + 1])
+void
+eng_sha256_hex(const void *p, size_t n, char out[STORE_DIGEST_LEN + 1])
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 
@@ -78,8 +63,8 @@ sha256_hex(const void *p, size_t n, char out[STORE_DIGEST_LEN + 1])
 }
 
 /* SHA-256 (hex) of the canonical form of a JSON value. */
-static int
-jcs_digest(const json_t *v, char out[STORE_DIGEST_LEN + 1])
+int
+eng_jcs_digest(const json_t *v, char out[STORE_DIGEST_LEN + 1])
 {
 	char *c;
 	size_t n;
@@ -87,7 +72,7 @@ jcs_digest(const json_t *v, char out[STORE_DIGEST_LEN + 1])
 
 	if ((r = jcs_serialize(v, &c, &n)) != 0)
 		return r;
-	sha256_hex(c, n, out);
+	eng_sha256_hex(c, n, out);
 	free(c);
 	return 0;
 }
@@ -105,8 +90,8 @@ names_of_mask(unsigned mask, const char *(*name)(enum policy_evidence_type))
 	return a;
 }
 
-static json_t *
-missing_json(const struct policy_decision *dec)
+json_t *
+eng_missing_json(const struct policy_decision *dec)
 {
 	json_t *a = json_array();
 	size_t i;
@@ -170,11 +155,11 @@ decision_json(const struct policy_decision *dec, size_t nevidence,
 	    "order_ttl_seconds", (json_int_t)dec->order_ttl_seconds,
 	    "entitlements_dropped", "all_privileged",
 	    dec->drop_all_privileged, "names", drops,
-	    "missing", missing_json(dec));
+	    "missing", eng_missing_json(dec));
 }
 
-static json_t *
-event_new(struct tapgated *d, const char *event, const char *id,
+json_t *
+eng_event_new(struct tapgated *d, const char *event, const char *id,
     const struct policy_request *pr, int64_t now)
 {
 	return json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:I}", "event", event,
@@ -183,8 +168,8 @@ event_new(struct tapgated *d, const char *event, const char *id,
 	    pr->account, "system", pr->system, "time", (json_int_t)now);
 }
 
-static void
-events_add(struct events *evs, json_t *ev)
+void
+eng_events_add(struct events *evs, json_t *ev)
 {
 	if (ev == NULL)
 		return;
@@ -195,8 +180,8 @@ events_add(struct events *evs, json_t *ev)
 	evs->ev[evs->n++] = ev;
 }
 
-static void
-events_post(struct tapgated *d, struct events *evs)
+void
+eng_events_post(struct tapgated *d, struct events *evs)
 {
 	char *s;
 	size_t i;
@@ -210,8 +195,8 @@ events_post(struct tapgated *d, struct events *evs)
 	evs->n = 0;
 }
 
-static void
-events_clear(struct events *evs)
+void
+eng_events_clear(struct events *evs)
 {
 	size_t i;
 
@@ -221,8 +206,8 @@ events_clear(struct events *evs)
 }
 
 /* Append an audit entry; details is consumed. */
-static int
-audit(struct tapgated *d, const struct engine_actor *a, const char *event,
+int
+eng_audit(struct tapgated *d, const struct engine_actor *a, const char *event,
     const char *id, json_t *details, int64_t now)
 {
 	struct audit_entry e;
@@ -270,12 +255,13 @@ collect_decision(const struct store_decision *dc, void *arg)
 	return 0;
 }
 
-static void
-facts_clear(struct facts *f)
+void
+eng_facts_clear(struct facts *f)
 {
 	store_request_free(&f->row);
 	reqjson_clear(&f->rq);
 	json_decref(f->evidence);
+	json_decref(f->approvals);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -284,8 +270,81 @@ facts_clear(struct facts *f)
  * it was submitted with and its evidence from the evidence rows, so the
  * evaluation sees exactly what was recorded.
  */
+/*
+ * Approvals count only while their approver stays enrolled: one found to
+ * be a cloned key, or revoked, no longer vouches for anything.
+ */
 static int
-facts_load(struct tapgated *d, const char *id, struct facts *f, char *err,
+collect_approval(const struct store_approval *ap, void *arg)
+{
+	json_t *arr = arg;
+	char *cred;
+	int r, uv;
+
+	if ((r = b64url_encode_alloc(ap->cred_id, ap->cred_id_len, &cred)) != 0)
+		return r;
+	uv = ap->auth_data_len > 32 && (ap->auth_data[32] & 0x04) != 0;
+	r = json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:b,s:I}",
+	    "officer", ap->approver_name, "group", ap->approver_group,
+	    "cred", cred, "uv", uv, "approver_id",
+	    (json_int_t)ap->approver_id)) == 0 ? 0 : TG_ERR_NOMEM;
+	free(cred);
+	return r;
+}
+
+struct revoked_set {
+	int64_t	ids[256];
+	size_t	n;
+};
+
+static int
+collect_revoked(const struct store_approver *a, void *arg)
+{
+	struct revoked_set *rs = arg;
+
+	if (a->revoked && rs->n < 256)
+		rs->ids[rs->n++] = a->id;
+	return 0;
+}
+
+static int
+load_approvals(struct tapgated *d, const char *id, struct facts *f)
+{
+	struct revoked_set rs;
+	const json_t *ap;
+	size_t i, k;
+	int r;
+
+	memset(&rs, 0, sizeof(rs));
+	if ((f->approvals = json_array()) == NULL)
+		return TG_ERR_NOMEM;
+	if ((r = store_approval_list(d->st, id, collect_approval,
+	    f->approvals)) != 0 ||
+	    (r = store_approver_list(d->st, 1, collect_revoked, &rs)) != 0)
+		return r;
+	json_array_foreach(f->approvals, i, ap) {
+		int64_t aid = json_integer_value(json_object_get(ap,
+		    "approver_id"));
+
+		for (k = 0; k < rs.n && rs.ids[k] != aid; k++)
+			;
+		if (k < rs.n || f->nappr == POLICY_MAX_APPROVALS)
+			continue;
+		f->appr[f->nappr].group = json_string_value(json_object_get(ap,
+		    "group"));
+		f->appr[f->nappr].officer = json_string_value(json_object_get(
+		    ap, "officer"));
+		f->appr[f->nappr].credential_id = json_string_value(
+		    json_object_get(ap, "cred"));
+		f->appr[f->nappr].user_verified = json_is_true(json_object_get(
+		    ap, "uv"));
+		f->nappr++;
+	}
+	return 0;
+}
+
+int
+eng_facts_load(struct tapgated *d, const char *id, struct facts *f, char *err,
     size_t errlen)
 {
 	int r, status;
@@ -309,7 +368,8 @@ facts_load(struct tapgated *d, const char *id, struct facts *f, char *err,
 	}
 	if ((r = store_evidence_list(d->st, id, collect_evidence,
 	    f->evidence)) != 0 ||
-	    (r = store_decision_list(d->st, id, collect_decision, f)) != 0)
+	    (r = store_decision_list(d->st, id, collect_decision, f)) != 0 ||
+	    (r = load_approvals(d, id, f)) != 0)
 		goto fail;
 	f->rq.pr.evidence = NULL;
 	f->rq.pr.nevidence = 0;
@@ -321,18 +381,20 @@ facts_load(struct tapgated *d, const char *id, struct facts *f, char *err,
 	}
 	return 0;
 fail:
-	facts_clear(f);
+	eng_facts_clear(f);
 	return r;
 }
 
-static int
-facts_evaluate(struct tapgated *d, const struct facts *f, int64_t now,
+int
+eng_facts_evaluate(struct tapgated *d, const struct facts *f, int64_t now,
     struct policy_decision *dec)
 {
 	struct policy_progress prog;
 
 	memset(&prog, 0, sizeof(prog));
 	prog.hold_start = f->row->hold_start;
+	prog.approvals = f->appr;
+	prog.napprovals = f->nappr;
 	prog.vetoed = f->vetoed;
 	prog.denied = f->denied;
 	return policy_evaluate(d->cfg, &f->rq.pr, &prog, now, dec);
@@ -342,8 +404,8 @@ facts_evaluate(struct tapgated *d, const struct facts *f, int64_t now,
  * Record what a new evaluation changed (inside the caller's transaction):
  * state, decision, hold; audit each change; queue the hook events.
  */
-static int
-facts_apply(struct tapgated *d, const struct facts *f,
+int
+eng_facts_apply(struct tapgated *d, const struct facts *f,
     const struct policy_decision *dec, const struct engine_actor *a,
     int64_t now, struct events *evs)
 {
@@ -363,9 +425,9 @@ facts_apply(struct tapgated *d, const struct facts *f,
 	if (r != 0)
 		return r;
 	if (strcmp(state, f->row->state) != 0) {
-		if ((r = audit(d, a, "request.state_changed", id,
+		if ((r = eng_audit(d, a, "request.state_changed", id,
 		    json_pack("{s:s,s:s,s:o}", "from", f->row->state, "to",
-		    state, "missing", missing_json(dec)), now)) != 0)
+		    state, "missing", eng_missing_json(dec)), now)) != 0)
 			return r;
 		if (dec->state == POLICY_STATE_READY ||
 		    dec->state == POLICY_STATE_VETOED ||
@@ -373,8 +435,13 @@ facts_apply(struct tapgated *d, const struct facts *f,
 			char name[48];
 
 			snprintf(name, sizeof(name), "request.%s", state);
-			events_add(evs, event_new(d, name, id, &f->rq.pr, now));
+			eng_events_add(evs, eng_event_new(d, name, id, &f->rq.pr, now));
 		}
+		/* the signer refuses (and audits) what it must not sign */
+		if (dec->state == POLICY_STATE_READY &&
+		    (r = eng_issue_order(d, f, dec, a, now, evs)) != 0 &&
+		    r != TG_ERR_POLICY && r != TG_ERR_EXISTS)
+			return r;
 	}
 	if (dec->hold_start != f->row->hold_start) {
 		if ((r = store_request_set_hold(d->st, id, dec->hold_start,
@@ -383,17 +450,17 @@ facts_apply(struct tapgated *d, const struct facts *f,
 		if (dec->hold_start != 0) {
 			json_t *ev;
 
-			if ((r = audit(d, a, "request.hold_started", id,
+			if ((r = eng_audit(d, a, "request.hold_started", id,
 			    json_pack("{s:I,s:I}", "start",
 			    (json_int_t)dec->hold_start, "until",
 			    (json_int_t)dec->hold_until), now)) != 0)
 				return r;
-			ev = event_new(d, "hold.started", id, &f->rq.pr, now);
+			ev = eng_event_new(d, "hold.started", id, &f->rq.pr, now);
 			if (ev != NULL)
 				json_object_set_new(ev, "hold_until",
 				    json_integer(dec->hold_until));
-			events_add(evs, ev);
-		} else if ((r = audit(d, a, "request.hold_cleared", id,
+			eng_events_add(evs, ev);
+		} else if ((r = eng_audit(d, a, "request.hold_cleared", id,
 		    json_object(), now)) != 0)
 			return r;
 	}
@@ -401,13 +468,13 @@ facts_apply(struct tapgated *d, const struct facts *f,
 }
 
 /* Answer for a request: id, state, what is missing, the hold. */
-static json_t *
-summary_json(const char *id, const struct policy_decision *dec)
+json_t *
+eng_summary_json(const char *id, const struct policy_decision *dec)
 {
 	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:I}", "id", id, "state",
 	    policy_state_name(dec->state), "class",
 	    policy_class_name(dec->account_class), "route",
-	    policy_route_name(dec->route), "missing", missing_json(dec),
+	    policy_route_name(dec->route), "missing", eng_missing_json(dec),
 	    "hold_until", (json_int_t)dec->hold_until);
 }
 
@@ -421,7 +488,7 @@ idem_replay(struct tapgated *d, const char *key, const char *digest,
 	if ((r = store_request_get_by_idem(d->st, key, &row)) != 0)
 		return r;
 	if (row->idem_digest == NULL || strcmp(row->idem_digest, digest) != 0) {
-		set_error(res, 409, "idempotency_key_reused", "Idempotency-Key "
+		eng_error(res, 409, "idempotency_key_reused", "Idempotency-Key "
 		    "was used before with a different body");
 	} else {
 		json_decref(res->body);
@@ -429,7 +496,7 @@ idem_replay(struct tapgated *d, const char *key, const char *digest,
 		res->body = row->response_json ? json_loads(row->response_json,
 		    0, NULL) : NULL;
 		if (res->body == NULL)
-			set_error(res, 500, "internal", "stored answer lost");
+			eng_error(res, 500, "internal", "stored answer lost");
 	}
 	store_request_free(&row);
 	return 0;
@@ -460,7 +527,7 @@ add_evidence_rows(struct tapgated *d, const char *id, const json_t *arr,
 
 	json_array_foreach(arr, i, item) {
 		memset(&ev, 0, sizeof(ev));
-		if ((r = jcs_digest(item, digest)) != 0)
+		if ((r = eng_jcs_digest(item, digest)) != 0)
 			return r;
 		if ((js = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS)) ==
 		    NULL)
@@ -505,7 +572,7 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	memset(&rq, 0, sizeof(rq));
 	if (idem_key != NULL) {
 		if (!idem_key_valid(idem_key)) {
-			set_error(res, 400, "invalid_idempotency_key",
+			eng_error(res, 400, "invalid_idempotency_key",
 			    "Idempotency-Key: 1 to 200 printable ASCII "
 			    "characters without spaces");
 			return TG_ERR_INVALID;
@@ -514,33 +581,33 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 		snprintf(key, sizeof(key), "uid:%lld:%s", (long long)a->uid,
 		    idem_key);
 		idem_key = key;
-		sha256_hex(body, len, digest);
+		eng_sha256_hex(body, len, digest);
 		if ((r = idem_replay(d, idem_key, digest, res)) == 0)
 			return 0;
 		if (r != TG_ERR_NOT_FOUND)
-			return db_error(d, res, r);
+			return eng_db_error(d, res, r);
 	}
 	if ((r = reqjson_parse(d->cfg, body, len, &rq, &status, err,
 	    sizeof(err))) != 0) {
-		set_error(res, status, status == 400 ? "malformed_body" :
+		eng_error(res, status, status == 400 ? "malformed_body" :
 		    status == 413 ? "body_too_large" : "invalid_field", err);
 		return r;
 	}
 	if ((r = policy_evaluate(d->cfg, &rq.pr, NULL, now, &dec)) != 0) {
-		set_error(res, 422, "invalid_request", "the request does not "
+		eng_error(res, 422, "invalid_request", "the request does not "
 		    "fit the policy");
 		goto out;
 	}
 	if ((r = store_request_id_new(id)) != 0 ||
 	    (dj = decision_json(&dec, rq.pr.nevidence, now)) == NULL ||
-	    (resp = summary_json(id, &dec)) == NULL ||
+	    (resp = eng_summary_json(id, &dec)) == NULL ||
 	    (digests = json_array()) == NULL ||
 	    (req_s = strndup(body, len)) == NULL ||
 	    (dec_s = json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS)) == NULL ||
 	    (resp_s = json_dumps(resp, JSON_COMPACT | JSON_SORT_KEYS)) ==
 	    NULL) {
 		r = r ? r : TG_ERR_NOMEM;
-		db_error(d, res, r);
+		eng_db_error(d, res, r);
 		goto out;
 	}
 	memset(&row, 0, sizeof(row));
@@ -570,15 +637,15 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	    (r = store_request_insert(d->st, &row)) != 0 ||
 	    (evarr != NULL && json_is_array(evarr) &&
 	    (r = add_evidence_rows(d, id, evarr, a->uid, now, digests)) != 0) ||
-	    (r = audit(d, a, "request.submitted", id, json_pack(
+	    (r = eng_audit(d, a, "request.submitted", id, json_pack(
 	    "{s:s,s:s,s:s,s:s,s:s?,s:s,s:s,s:s,s:s?,s:O,s:o}",
 	    "queue", row.queue, "account", row.target_account, "system",
 	    row.target_system, "class", row.effective_class,
 	    "claimed_class", row.claimed_class, "agent", row.requester_agent,
 	    "channel", row.requester_channel, "state", row.state, "ticket",
 	    row.requester_ticket, "evidence_digests", digests, "missing",
-	    missing_json(&dec)), now)) != 0 ||
-	    (dec.hold_start != 0 && (r = audit(d, a, "request.hold_started",
+	    eng_missing_json(&dec)), now)) != 0 ||
+	    (dec.hold_start != 0 && (r = eng_audit(d, a, "request.hold_started",
 	    id, json_pack("{s:I,s:I}", "start", (json_int_t)dec.hold_start,
 	    "until", (json_int_t)dec.hold_until), now)) != 0) ||
 	    (r = store_commit(d->st)) != 0) {
@@ -588,24 +655,24 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 			r = 0;
 			goto out;
 		}
-		db_error(d, res, r);
+		eng_db_error(d, res, r);
 		goto out;
 	}
-	events_add(&evs, event_new(d, "request.created", id, &rq.pr, now));
+	eng_events_add(&evs, eng_event_new(d, "request.created", id, &rq.pr, now));
 	if (dec.hold_start != 0) {
-		json_t *ev = event_new(d, "hold.started", id, &rq.pr, now);
+		json_t *ev = eng_event_new(d, "hold.started", id, &rq.pr, now);
 
 		if (ev != NULL)
 			json_object_set_new(ev, "hold_until",
 			    json_integer(dec.hold_until));
-		events_add(&evs, ev);
+		eng_events_add(&evs, ev);
 	}
 	json_decref(res->body);
 	res->status = 201;
 	res->body = resp;
 	resp = NULL;
 out:
-	events_post(d, &evs);
+	eng_events_post(d, &evs);
 	json_decref(dj);
 	json_decref(resp);
 	json_decref(digests);
@@ -616,27 +683,27 @@ out:
 	return r;
 }
 
-static int
-load_or_answer(struct tapgated *d, const char *id, struct facts *f,
+int
+eng_load(struct tapgated *d, const char *id, struct facts *f,
     struct engine_result *res)
 {
 	char err[512];
 	int r;
 
-	if ((r = facts_load(d, id, f, err, sizeof(err))) == 0)
+	if ((r = eng_facts_load(d, id, f, err, sizeof(err))) == 0)
 		return 0;
 	if (r == TG_ERR_NOT_FOUND)
-		set_error(res, 404, "not_found", "no such request");
+		eng_error(res, 404, "not_found", "no such request");
 	else if (r == TG_ERR_INVALID || r == TG_ERR_TOO_LONG)
-		set_error(res, 409, "stale_request", "the request no longer "
+		eng_error(res, 409, "stale_request", "the request no longer "
 		    "passes the appliance configuration; deny it");
 	else
-		db_error(d, res, r);
+		eng_db_error(d, res, r);
 	return r;
 }
 
-static int
-final_state(enum policy_state s)
+int
+eng_final_state(enum policy_state s)
 {
 	return s == POLICY_STATE_VETOED || s == POLICY_STATE_DENIED;
 }
@@ -656,11 +723,11 @@ engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
 	size_t nev, i;
 	int r;
 
-	if ((r = load_or_answer(d, id, &f, res)) != 0)
+	if ((r = eng_load(d, id, &f, res)) != 0)
 		return r;
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
 	if (root == NULL || !json_is_object(root)) {
-		set_error(res, 400, "malformed_body", "body: must be a JSON "
+		eng_error(res, 400, "malformed_body", "body: must be a JSON "
 		    "object {\"evidence\":[...]}");
 		r = TG_ERR_INVALID;
 		goto out;
@@ -670,26 +737,34 @@ engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
 	    err, sizeof(err))) != 0 || nev == 0) {
 		if (arr == NULL || nev == 0)
 			snprintf(err, sizeof(err), "evidence: missing or empty");
-		set_error(res, 422, "invalid_field", err);
+		eng_error(res, 422, "invalid_field", err);
 		r = TG_ERR_INVALID;
 		goto out;
 	}
 	if (f.rq.pr.nevidence + nev > POLICY_MAX_EVIDENCE) {
 		snprintf(err, sizeof(err), "evidence: a request holds at most "
 		    "%d items", POLICY_MAX_EVIDENCE);
-		set_error(res, 422, "too_much_evidence", err);
+		eng_error(res, 422, "too_much_evidence", err);
 		r = TG_ERR_TOO_LONG;
 		goto out;
 	}
-	if ((r = facts_evaluate(d, &f, now, &dec)) != 0) {
-		set_error(res, 409, "stale_request", "the request no longer "
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_error(res, 409, "stale_request", "the request no longer "
 		    "passes the appliance configuration");
 		goto out;
 	}
-	if (final_state(dec.state) || dec.state == POLICY_STATE_READY) {
+	if (f.nappr > 0) {
+		/* approvals signed the evidence as it was: it is final now */
+		eng_error(res, 409, "evidence_final", "officers have approved "
+		    "this request: its evidence can no longer change (deny it "
+		    "and submit a new request)");
+		r = TG_ERR_CONFLICT;
+		goto out;
+	}
+	if (eng_final_state(dec.state) || dec.state == POLICY_STATE_READY) {
 		snprintf(err, sizeof(err), "request is %s: evidence can no "
 		    "longer change it", policy_state_name(dec.state));
-		set_error(res, 409, "request_closed", err);
+		eng_error(res, 409, "request_closed", err);
 		r = TG_ERR_CONFLICT;
 		goto out;
 	}
@@ -699,39 +774,39 @@ engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
 	f.rq.pr.nevidence += nev;
 	if ((r = policy_request_check(d->cfg, &f.rq.pr, err,
 	    sizeof(err))) != 0) {
-		set_error(res, 422, "invalid_field", err);
+		eng_error(res, 422, "invalid_field", err);
 		goto out;
 	}
-	if ((r = facts_evaluate(d, &f, now, &dec)) != 0 ||
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
 	    (digests = json_array()) == NULL) {
-		set_error(res, 422, "invalid_request", "the evidence does not "
+		eng_error(res, 422, "invalid_request", "the evidence does not "
 		    "fit the policy");
 		r = r ? r : TG_ERR_NOMEM;
 		goto out;
 	}
 	if ((r = store_begin(d->st)) != 0 ||
 	    (r = add_evidence_rows(d, id, arr, a->uid, now, digests)) != 0 ||
-	    (r = audit(d, a, "request.evidence_added", id, json_pack(
+	    (r = eng_audit(d, a, "request.evidence_added", id, json_pack(
 	    "{s:O}", "evidence_digests", digests), now)) != 0 ||
-	    (r = facts_apply(d, &f, &dec, a, now, &evs)) != 0 ||
+	    (r = eng_facts_apply(d, &f, &dec, a, now, &evs)) != 0 ||
 	    (r = store_commit(d->st)) != 0) {
 		store_rollback(d->st);
-		events_clear(&evs);
+		eng_events_clear(&evs);
 		if (r == TG_ERR_CONFLICT)
-			set_error(res, 409, "conflict", "the request changed "
+			eng_error(res, 409, "conflict", "the request changed "
 			    "meanwhile; retry");
 		else
-			db_error(d, res, r);
+			eng_db_error(d, res, r);
 		goto out;
 	}
 	json_decref(res->body);
 	res->status = 200;
-	res->body = summary_json(id, &dec);
+	res->body = eng_summary_json(id, &dec);
 out:
-	events_post(d, &evs);
+	eng_events_post(d, &evs);
 	json_decref(root);
 	json_decref(digests);
-	facts_clear(&f);
+	eng_facts_clear(&f);
 	return r;
 }
 
@@ -749,28 +824,28 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 	char err[512], event[32];
 	int r, veto = strcmp(kind, "veto") == 0;
 
-	if ((r = load_or_answer(d, id, &f, res)) != 0)
+	if ((r = eng_load(d, id, &f, res)) != 0)
 		return r;
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	if ((r = reqjson_reason(root, &reason, err, sizeof(err))) != 0) {
-		set_error(res, root ? 422 : 400, root ? "invalid_field" :
+		eng_error(res, root ? 422 : 400, root ? "invalid_field" :
 		    "malformed_body", err);
 		goto out;
 	}
-	if ((r = facts_evaluate(d, &f, now, &dec)) != 0) {
-		set_error(res, 409, "stale_request", "the request no longer "
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_error(res, 409, "stale_request", "the request no longer "
 		    "passes the appliance configuration");
 		goto out;
 	}
-	if (final_state(dec.state)) {
+	if (eng_final_state(dec.state)) {
 		snprintf(err, sizeof(err), "request is already %s",
 		    policy_state_name(dec.state));
-		set_error(res, 409, "request_closed", err);
+		eng_error(res, 409, "request_closed", err);
 		r = TG_ERR_CONFLICT;
 		goto out;
 	}
 	if (veto && dec.state == POLICY_STATE_READY) {
-		set_error(res, 409, "veto_window_closed", "the waiting period "
+		eng_error(res, 409, "veto_window_closed", "the waiting period "
 		    "has ended: a veto is no longer possible; an officer can "
 		    "still deny");
 		r = TG_ERR_CONFLICT;
@@ -780,8 +855,8 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 		f.vetoed = true;
 	else
 		f.denied = true;
-	if ((r = facts_evaluate(d, &f, now, &dec)) != 0) {
-		db_error(d, res, r);
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_db_error(d, res, r);
 		goto out;
 	}
 	memset(&sd, 0, sizeof(sd));
@@ -796,22 +871,22 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 	    "denied");
 	if ((r = store_begin(d->st)) != 0 ||
 	    (r = store_decision_add(d->st, &sd, NULL)) != 0 ||
-	    (r = audit(d, a, veto ? "request.veto" : "request.deny", id,
+	    (r = eng_audit(d, a, veto ? "request.veto" : "request.deny", id,
 	    json_pack("{s:s}", "reason", reason), now)) != 0 ||
-	    (r = facts_apply(d, &f, &dec, a, now, &evs)) != 0 ||
+	    (r = eng_facts_apply(d, &f, &dec, a, now, &evs)) != 0 ||
 	    (r = store_commit(d->st)) != 0) {
 		store_rollback(d->st);
-		events_clear(&evs);
-		db_error(d, res, r);
+		eng_events_clear(&evs);
+		eng_db_error(d, res, r);
 		goto out;
 	}
 	json_decref(res->body);
 	res->status = 200;
-	res->body = summary_json(id, &dec);
+	res->body = eng_summary_json(id, &dec);
 out:
-	events_post(d, &evs);
+	eng_events_post(d, &evs);
 	json_decref(root);
-	facts_clear(&f);
+	eng_facts_clear(&f);
 	return r;
 }
 
@@ -844,17 +919,17 @@ engine_show(struct tapgated *d, const char *id, int64_t now,
 	json_t *evs = json_array(), *decs = json_array(), *out;
 	int r;
 
-	if ((r = load_or_answer(d, id, &f, res)) != 0)
+	if ((r = eng_load(d, id, &f, res)) != 0)
 		goto out;
 	if ((r = store_evidence_list(d->st, id, evidence_row_json, evs)) != 0 ||
 	    (r = store_decision_list(d->st, id, decision_row_json, decs)) !=
 	    0) {
-		db_error(d, res, r);
+		eng_db_error(d, res, r);
 		goto out;
 	}
 	/* evaluated now, so the hold shows the time really left */
-	if ((r = facts_evaluate(d, &f, now, &dec)) != 0) {
-		set_error(res, 409, "stale_request", "the request no longer "
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_error(res, 409, "stale_request", "the request no longer "
 		    "passes the appliance configuration");
 		goto out;
 	}
@@ -875,7 +950,7 @@ engine_show(struct tapgated *d, const char *id, int64_t now,
 	    "decision", decision_json(&dec, f.rq.pr.nevidence, now));
 	if (out == NULL) {
 		r = TG_ERR_NOMEM;
-		db_error(d, res, r);
+		eng_db_error(d, res, r);
 		goto out;
 	}
 	json_decref(res->body);
@@ -884,7 +959,7 @@ engine_show(struct tapgated *d, const char *id, int64_t now,
 out:
 	json_decref(evs);
 	json_decref(decs);
-	facts_clear(&f);
+	eng_facts_clear(&f);
 	return r;
 }
 
@@ -909,7 +984,7 @@ engine_list(struct tapgated *d, const char *queue, const char *state,
 	if ((r = store_request_list(d->st, queue, state, limit, list_row_json,
 	    arr)) != 0) {
 		json_decref(arr);
-		return db_error(d, res, r);
+		return eng_db_error(d, res, r);
 	}
 	json_decref(res->body);
 	res->status = 200;
@@ -939,7 +1014,7 @@ engine_audit_tail(struct tapgated *d, int limit, struct engine_result *res)
 
 	if ((r = audit_tail(d->st, limit, audit_row_json, arr)) != 0) {
 		json_decref(arr);
-		return db_error(d, res, r);
+		return eng_db_error(d, res, r);
 	}
 	json_decref(res->body);
 	res->status = 200;
@@ -973,7 +1048,7 @@ engine_audit_verify(struct tapgated *d, struct engine_result *res)
 
 	memset(&rep, 0, sizeof(rep));
 	if ((r = audit_verify(d->st, &rep)) != 0)
-		return db_error(d, res, r);
+		return eng_db_error(d, res, r);
 	json_decref(res->body);
 	res->status = 200;
 	res->body = engine_audit_report_json(&rep);
@@ -1040,20 +1115,20 @@ warn_closing(struct tapgated *d, int64_t now)
 		if (due.end[i] <= now || due.end[i] - now > warn ||
 		    warned_before(due.ids[i]))
 			continue;
-		if (facts_load(d, due.ids[i], &f, err, sizeof(err)) != 0)
+		if (eng_facts_load(d, due.ids[i], &f, err, sizeof(err)) != 0)
 			continue;
-		if (facts_evaluate(d, &f, now, &dec) == 0) {
-			json_t *ev = event_new(d, "veto_window.closing",
+		if (eng_facts_evaluate(d, &f, now, &dec) == 0) {
+			json_t *ev = eng_event_new(d, "veto_window.closing",
 			    due.ids[i], &f.rq.pr, now);
 
 			if (ev != NULL)
 				json_object_set_new(ev, "hold_until",
 				    json_integer(due.end[i]));
-			events_add(&evs, ev);
+			eng_events_add(&evs, ev);
 		}
-		facts_clear(&f);
+		eng_facts_clear(&f);
 	}
-	events_post(d, &evs);
+	eng_events_post(d, &evs);
 }
 
 int
@@ -1073,23 +1148,23 @@ engine_tick(struct tapgated *d, int64_t now)
 	    collect_due, &due)) != 0)
 		return r;
 	for (i = 0; i < due.n; i++) {
-		if (facts_load(d, due.ids[i], &f, err, sizeof(err)) != 0)
+		if (eng_facts_load(d, due.ids[i], &f, err, sizeof(err)) != 0)
 			continue;
-		if (facts_evaluate(d, &f, now, &dec) == 0 &&
+		if (eng_facts_evaluate(d, &f, now, &dec) == 0 &&
 		    strcmp(policy_state_name(dec.state), f.row->state) != 0) {
 			if ((r = store_begin(d->st)) != 0 ||
-			    (r = facts_apply(d, &f, &dec, &sys, now,
+			    (r = eng_facts_apply(d, &f, &dec, &sys, now,
 			    &evs)) != 0 ||
 			    (r = store_commit(d->st)) != 0) {
 				store_rollback(d->st);
-				events_clear(&evs);
+				eng_events_clear(&evs);
 				fprintf(stderr, "tapgated: hold timer: %s\n",
 				    tg_strerror(r));
 			} else
 				changed++;
 		}
-		facts_clear(&f);
-		events_post(d, &evs);
+		eng_facts_clear(&f);
+		eng_events_post(d, &evs);
 	}
 	warn_closing(d, now);
 	return changed;
@@ -1115,7 +1190,7 @@ engine_hook_report(void *ctx, const char *program, const char *event_json,
 		    program ? program : "-", hooks_outcome_name(outcome),
 		    status, name ? name : "?");
 		if ((r = store_begin(d->st)) != 0 ||
-		    (r = audit(d, &sys, "hook.failed", rid, json_pack(
+		    (r = eng_audit(d, &sys, "hook.failed", rid, json_pack(
 		    "{s:s,s:s,s:s,s:i}", "program", program ? program : "",
 		    "event", name ? name : "", "outcome",
 		    hooks_outcome_name(outcome), "status", status),
@@ -1201,6 +1276,17 @@ engine_metrics(struct tapgated *d)
 		mprintf(&m, "# HELP tapgate_audit_entries Entries in the audit "
 		    "chain.\n# TYPE tapgate_audit_entries gauge\n"
 		    "tapgate_audit_entries %lld\n", (long long)seq);
+	mprintf(&m, "# HELP tapgate_approvers_enrolled Officers enrolled per "
+	    "approver group.\n# TYPE tapgate_approvers_enrolled gauge\n"
+	    "# HELP tapgate_quorum_unreachable 1 when fewer officers are "
+	    "enrolled in a group than some policy needs.\n"
+	    "# TYPE tapgate_quorum_unreachable gauge\n");
+	for (i = 0; i < d->cfg->napprover_groups; i++)
+		mprintf(&m, "tapgate_approvers_enrolled{group=\"%s\"} %u\n"
+		    "tapgate_quorum_unreachable{group=\"%s\"} %d\n",
+		    d->cfg->approver_groups[i], d->quorum_enrolled[i],
+		    d->cfg->approver_groups[i],
+		    d->quorum_enrolled[i] < d->quorum_needed[i]);
 	mprintf(&m, "# HELP tapgate_internal_errors_total Database or "
 	    "internal failures.\n# TYPE tapgate_internal_errors_total "
 	    "counter\ntapgate_internal_errors_total %llu\n",

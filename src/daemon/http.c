@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
 
 #include "common/errors.h"
 #include "daemon/http.h"
@@ -138,8 +139,14 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 				cap = cap < 1024 ? 1024 : cap * 2;
 				if (cap > srv->max_body + 1)
 					cap = srv->max_body + 1;
-				if ((p = realloc(up->body, cap)) == NULL)
+				/* no realloc: the old copy is wiped first */
+				if ((p = malloc(cap)) == NULL)
 					return MHD_NO;
+				if (up->body != NULL) {
+					memcpy(p, up->body, up->len);
+					OPENSSL_cleanse(up->body, up->cap);
+					free(up->body);
+				}
 				up->body = p;
 				up->cap = cap;
 			}
@@ -192,6 +199,9 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)c;
 	(void)toe;
 	if (up != NULL) {
+		/* bodies may carry a PIN on its way to a security key */
+		if (up->body != NULL)
+			OPENSSL_cleanse(up->body, up->cap);
 		free(up->body);
 		free(up);
 		*con_cls = NULL;
@@ -218,7 +228,8 @@ http_server_start(int listen_fd, size_t max_body, http_handler_fn fn,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MAX_HEADER_BYTES,
 	    MHD_OPTION_CONNECTION_LIMIT, 256u,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 120u,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
 	    MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		free(srv);

@@ -2,9 +2,9 @@
 /*
  * The daemon's HTTP/1.1 front over a Unix socket (libmicrohttpd).  It owns
  * framing only: peer credentials, bounded bodies, and JSON error replies;
- * what a request means is the handler's business.  Handlers run one at a
- * time on the server's single polling thread, so they need no locking
- * against each other.
+ * what a request means is the handler's business.  Handlers run on a
+ * small pool of threads (one may wait for a touch on a security key while
+ * others answer), so a handler locks what it shares.
  */
 #ifndef TAPGATE_HTTP_H
 #define TAPGATE_HTTP_H
@@ -16,6 +16,7 @@
 
 #define HTTP_MAX_PATH		256
 #define HTTP_MAX_HEADER_BYTES	(16 * 1024)
+#define HTTP_THREADS		4
 
 struct http_server;
 

@@ -23,6 +23,8 @@
 #include "daemon/daemon.h"
 #include "daemon/listen.h"
 #include "daemon/reqjson.h"
+#include "seal/seal.h"
+#include "seal/signkey.h"
 
 extern const char tapgated_default_config[];
 
@@ -31,6 +33,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: tapgated [-c CONFIG] [--state-dir DIR] [--socket PATH]\n"
+	    "                [--trust-roots PEM] [--token-timeout MS]\n"
 	    "       tapgated --check-config [-c CONFIG]\n"
 	    "       tapgated --print-default-config\n"
 	    "Without -c the embedded default configuration is used.\n"
@@ -59,6 +62,8 @@ main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "check-config", no_argument, NULL, 'k' },
+		{ "trust-roots", required_argument, NULL, 't' },
+		{ "token-timeout", required_argument, NULL, 'T' },
 		{ "print-default-config", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -66,6 +71,10 @@ main(int argc, char **argv)
 	struct tapgated d;
 	struct http_server *srv = NULL;
 	const char *config = NULL, *state_dir = NULL, *sock = NULL;
+	const char *roots = NULL, *timeout = NULL;
+	struct seal *seal = NULL;
+	enum seal_kind sk;
+	char keyfile[POLICY_LONG_MAX + 32];
 	const char *hooks[POLICY_MAX_HOOKS];
 	char err[512];
 	sigset_t sigs;
@@ -79,6 +88,8 @@ main(int argc, char **argv)
 		case 'd': state_dir = optarg; break;
 		case 's': sock = optarg; break;
 		case 'k': check = 1; break;
+		case 't': roots = optarg; break;
+		case 'T': timeout = optarg; break;
 		case 'p':
 			fputs(tapgated_default_config, stdout);
 			return 0;
@@ -106,11 +117,20 @@ main(int argc, char **argv)
 	if ((state_dir && set_path(d.cfg->appliance.state_dir,
 	    sizeof(d.cfg->appliance.state_dir), state_dir, "--state-dir")) ||
 	    (sock && set_path(d.cfg->appliance.socket,
-	    sizeof(d.cfg->appliance.socket), sock, "--socket"))) {
+	    sizeof(d.cfg->appliance.socket), sock, "--socket")) ||
+	    (roots && set_path(d.cfg->approvers.trust_roots,
+	    sizeof(d.cfg->approvers.trust_roots), roots, "--trust-roots"))) {
 		policy_config_free(&d.cfg);
 		return 2;
 	}
-	/* the daemon will hold signing keys: no core dumps, nothing shared */
+	d.token_timeout_ms = 60000;
+	if (timeout != NULL && ((d.token_timeout_ms = atoi(timeout)) < 1000 ||
+	    d.token_timeout_ms > 600000)) {
+		fprintf(stderr, "tapgated: --token-timeout: 1000 to 600000 ms\n");
+		policy_config_free(&d.cfg);
+		return 2;
+	}
+	/* the daemon holds the co-signing key: no core dumps, nothing shared */
 	prctl(PR_SET_DUMPABLE, 0);
 	umask(077);
 	pthread_mutex_init(&d.lock, NULL);
@@ -126,6 +146,31 @@ main(int argc, char **argv)
 		    d.cfg->appliance.state_dir, tg_strerror(r));
 		goto out;
 	}
+	/* the co-signing key, unsealed for the life of the process */
+	if (d.cfg->signing.seal_key_file[0] != '\0')
+		snprintf(keyfile, sizeof(keyfile), "%s",
+		    d.cfg->signing.seal_key_file);
+	else
+		snprintf(keyfile, sizeof(keyfile), "%s/seal.key",
+		    d.cfg->appliance.state_dir);
+	if (seal_kind_parse(d.cfg->signing.seal, &sk) != 0 ||
+	    (r = seal_open(sk, sk == SEAL_FILE ? keyfile : NULL, &seal)) != 0 ||
+	    (r = signkey_load_or_create(seal, d.cfg->appliance.state_dir,
+	    strcmp(d.cfg->signing.alg, "ES256") == 0 ? JWK_ALG_ES256 :
+	    JWK_ALG_EDDSA, &d.signkey, &c)) != 0) {
+		fprintf(stderr, "tapgated: co-signing key (%s seal): %s%s%s\n",
+		    d.cfg->signing.seal, tg_strerror(r), seal ? ": " : "",
+		    seal ? seal_errmsg(seal) : "");
+		seal_free(&seal);
+		goto out;
+	}
+	seal_free(&seal);
+	fprintf(stderr, "tapgated: co-signing key %s %s (%s)\n",
+	    jwk_alg_name(jwk_alg(d.signkey)), jwk_kid(d.signkey),
+	    c ? "created and sealed" : "unsealed");
+	pthread_mutex_lock(&d.lock);
+	engine_quorum_check(&d, 0, (int64_t)time(NULL));
+	pthread_mutex_unlock(&d.lock);
 	for (i = 0; i < d.cfg->notify.nhooks; i++)
 		hooks[i] = d.cfg->notify.hooks[i];
 	if ((r = hooks_start(hooks, d.cfg->notify.nhooks,
@@ -169,6 +214,7 @@ out:
 		unlink(d.cfg->appliance.socket);
 	hooks_stop(&d.hooks);
 	store_close(&d.st);
+	jwk_free(&d.signkey);
 	policy_config_free(&d.cfg);
 	pthread_mutex_destroy(&d.lock);
 	return rc;

@@ -63,6 +63,9 @@
 #define POLICY_MIN_TTL_SECONDS		60
 #define POLICY_MAX_TTL_SECONDS		(7 * 86400)
 #define POLICY_MAX_HOOKS		8
+#define POLICY_MAX_AAGUIDS		32
+#define POLICY_DEFAULT_COOLDOWN		(30 * 86400)
+#define POLICY_MAX_COOLDOWN		(365 * 86400)
 #define POLICY_MIN_HOOK_TIMEOUT_MS	100
 #define POLICY_MAX_HOOK_TIMEOUT_MS	60000
 /* requests and progress */
@@ -292,6 +295,21 @@ struct policy_risk_action {
 	bool		manual_review;	/* force the manual route */
 };
 
+/* Who may enrol as an approver, and when an officer may not approve. */
+struct policy_approvers {
+	char		trust_roots[POLICY_LONG_MAX + 1]; /* attestation PEM */
+	char		aaguids[POLICY_MAX_AAGUIDS][37];  /* allow-list, UUID */
+	size_t		naaguids;			  /* 0: any attested */
+	int64_t		cooldown_seconds;	/* after their own recovery */
+};
+
+/* The appliance's co-signing key and how it is sealed at rest. */
+struct policy_signing {
+	char		alg[8];				/* "EdDSA", "ES256" */
+	char		seal[8];			/* "file", "yubikey" */
+	char		seal_key_file[POLICY_LONG_MAX + 1]; /* "" = default */
+};
+
 struct policy_notify {
 	char		hooks[POLICY_MAX_HOOKS][POLICY_LONG_MAX + 1];
 	size_t		nhooks;
@@ -320,6 +338,8 @@ struct policy_config {
 	struct policy_rule		manual_review;
 	struct policy_risk_action	risk[POLICY_RISK_COUNT];
 	struct policy_notify		notify;
+	struct policy_approvers		approvers;
+	struct policy_signing		signing;
 };
 
 /*

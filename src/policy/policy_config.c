@@ -937,17 +937,119 @@ parse_notify(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+/* A canonical UUID text: 8-4-4-4-12 lower-case hex digits. */
+static int
+uuid_text(const char *v)
+{
+	size_t i;
+
+	if (strlen(v) != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (v[i] != '-')
+				return 0;
+		} else if (!((v[i] >= '0' && v[i] <= '9') ||
+		    (v[i] >= 'a' && v[i] <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+parse_approvers(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "trust_roots", "aaguids",
+	    "cooldown_seconds" };
+	struct policy_approvers *a = &ld->cfg->approvers;
+	const config_setting_t *g, *l, *e;
+	const char *v;
+	int i, r;
+
+	snprintf(a->trust_roots, sizeof(a->trust_roots), "%s",
+	    "/etc/tapgate/attestation-roots.pem");
+	a->cooldown_seconds = POLICY_DEFAULT_COOLDOWN;
+	if ((r = member_group(ld, root, "approvers", false, &g)) != 0)
+		return r;
+	if (g == NULL)
+		return 0;
+	if ((r = check_keys(ld, g, keys, 3, "setting")) != 0 ||
+	    (r = get_string(ld, g, "trust_roots", false, STR_PATH,
+	    a->trust_roots, sizeof(a->trust_roots))) != 0 ||
+	    (r = get_int(ld, g, "cooldown_seconds", false,
+	    POLICY_DEFAULT_COOLDOWN, 0, POLICY_MAX_COOLDOWN,
+	    &a->cooldown_seconds)) != 0 ||
+	    (r = member_list(ld, g, "aaguids", false, POLICY_MAX_AAGUIDS,
+	    &l)) != 0)
+		return r;
+	for (i = 0; l != NULL && i < config_setting_length(l); i++) {
+		if ((r = list_string(ld, l, i, &e, &v)) != 0)
+			return r;
+		if (!uuid_text(v))
+			return fail(ld, e, NULL, "not an AAGUID in canonical "
+			    "UUID form (lower-case 8-4-4-4-12 hex)");
+		memcpy(a->aaguids[a->naaguids++], v, 37);
+	}
+	return 0;
+}
+
+static int
+parse_signing(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "alg", "seal", "seal_key_file" };
+	struct policy_signing *sg = &ld->cfg->signing;
+	const config_setting_t *g, *m;
+	const char *v;
+	int r;
+
+	snprintf(sg->alg, sizeof(sg->alg), "EdDSA");
+	snprintf(sg->seal, sizeof(sg->seal), "file");
+	if ((r = member_group(ld, root, "signing", false, &g)) != 0)
+		return r;
+	if (g == NULL)
+		return 0;
+	if ((r = check_keys(ld, g, keys, 3, "setting")) != 0 ||
+	    (r = get_string(ld, g, "seal_key_file", false, STR_PATH,
+	    sg->seal_key_file, sizeof(sg->seal_key_file))) != 0)
+		return r;
+	if ((r = member(ld, g, "alg", false, &m)) != 0)
+		return r;
+	if (m != NULL) {
+		if ((r = expect_type(ld, m, CONFIG_TYPE_STRING)) != 0)
+			return r;
+		v = config_setting_get_string(m);
+		if (v == NULL || (strcmp(v, "EdDSA") != 0 &&
+		    strcmp(v, "ES256") != 0))
+			return fail(ld, m, NULL, "must be \"EdDSA\" or "
+			    "\"ES256\"");
+		snprintf(sg->alg, sizeof(sg->alg), "%s", v);
+	}
+	if ((r = member(ld, g, "seal", false, &m)) != 0)
+		return r;
+	if (m != NULL) {
+		if ((r = expect_type(ld, m, CONFIG_TYPE_STRING)) != 0)
+			return r;
+		v = config_setting_get_string(m);
+		if (v == NULL || (strcmp(v, "file") != 0 &&
+		    strcmp(v, "yubikey") != 0))
+			return fail(ld, m, NULL, "must be \"file\" or "
+			    "\"yubikey\"");
+		snprintf(sg->seal, sizeof(sg->seal), "%s", v);
+	}
+	return 0;
+}
+
 static int
 parse_root(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "appliance", "policy", "roles",
 	    "channels", "approver_groups", "evidence", "classes", "rules",
-	    "manual_review", "risk", "notify" };
+	    "manual_review", "risk", "notify", "approvers", "signing" };
 	struct policy_config *cfg = ld->cfg;
 	const config_setting_t *g;
 	int r;
 
-	if ((r = check_keys(ld, root, keys, 11, "setting")) != 0 ||
+	if ((r = check_keys(ld, root, keys, 13, "setting")) != 0 ||
 	    (r = parse_appliance(ld, root)) != 0 ||
 	    (r = parse_policy_id(ld, root)) != 0 ||
 	    (r = parse_roles(ld, root)) != 0 ||
@@ -970,7 +1072,9 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    (r = member_group(ld, root, "manual_review", true, &g)) != 0 ||
 	    (r = parse_rule(ld, g, &cfg->manual_review, true, true)) != 0 ||
 	    (r = parse_risk(ld, root)) != 0 ||
-	    (r = parse_notify(ld, root)) != 0)
+	    (r = parse_notify(ld, root)) != 0 ||
+	    (r = parse_approvers(ld, root)) != 0 ||
+	    (r = parse_signing(ld, root)) != 0)
 		return r;
 	return 0;
 }

@@ -174,8 +174,20 @@ static const char *const migration_1[] = {
 	NULL
 };
 
+/*
+ * Version 2: why an approver was revoked (an operator, or a signature
+ * counter that did not grow: a cloned key), and the serial of a YubiKey
+ * where one could be read.
+ */
+static const char *const migration_2[] = {
+	"ALTER TABLE approvers ADD COLUMN revoke_reason TEXT",
+	"ALTER TABLE approvers ADD COLUMN yk_serial INTEGER",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
+	migration_2,
 };
 
 const int store_nmigrations =

@@ -217,4 +217,117 @@ int	store_decision_add(struct store *st, const struct store_decision *d,
 int	store_decision_list(struct store *st, const char *request_id,
 	    store_decision_cb *cb, void *arg);
 
+/* ---- approvers, approvals, orders */
+
+/* An officer's enrolled credential.  Blobs are (pointer, length). */
+struct store_approver {
+	int64_t		 id;		/* set by the store */
+	const char	*name;
+	const char	*group;
+	const uint8_t	*cred_id;
+	size_t		 cred_id_len;
+	const uint8_t	*pubkey;	/* raw: ES256 x||y, EdDSA 32 bytes */
+	size_t		 pubkey_len;
+	int		 alg;		/* COSE: -7 ES256, -8 EdDSA */
+	const uint8_t	*aaguid;	/* 16 bytes, optional */
+	const char	*attest_fpr;	/* hex SHA-256 of the cert, optional */
+	int64_t		 sign_count;
+	int		 revoked;
+	const char	*revoke_reason;	/* optional */
+	int64_t		 yk_serial;	/* 0: none */
+	int64_t		 enrolled;	/* 0 on insert: now */
+	int64_t		 revoked_at;
+};
+
+/* One officer's verified assertion over a request's change. */
+struct store_approval {
+	int64_t		 id;
+	const char	*request_id;
+	int64_t		 approver_id;
+	const char	*approver_name;	/* filled on list */
+	const char	*approver_group; /* filled on list */
+	int		 alg;		/* filled on list */
+	const uint8_t	*cred_id;
+	size_t		 cred_id_len;
+	const uint8_t	*auth_data;
+	size_t		 auth_data_len;
+	const uint8_t	*signature;
+	size_t		 signature_len;
+	const char	*client_data;
+	int64_t		 sign_count;
+	int64_t		 created;
+};
+
+/* A co-signed order. */
+struct store_order {
+	const char	*jti;
+	const char	*request_id;
+	const char	*jws;
+	int64_t		 issued;
+	int64_t		 expires;
+	int64_t		 redeemed;	/* 0: not yet */
+	const char	*redeemed_by;
+};
+
+typedef int	store_approver_cb(const struct store_approver *, void *);
+typedef int	store_approval_cb(const struct store_approval *, void *);
+typedef int	store_order_cb(const struct store_order *, void *);
+
+/*
+ * Enrol (in a transaction).  TG_ERR_EXISTS when the credential is
+ * enrolled already.  The new id in *idp when not NULL.
+ */
+int	store_approver_insert(struct store *st, const struct store_approver *a,
+	    int64_t *idp);
+
+/* Every approver (revoked too when all), enrolment order. */
+int	store_approver_list(struct store *st, int all, store_approver_cb *cb,
+	    void *arg);
+
+/* The approver holding this credential; TG_ERR_NOT_FOUND if none. */
+int	store_approver_by_cred(struct store *st, const uint8_t *cred,
+	    size_t len, store_approver_cb *cb, void *arg);
+
+/*
+ * Store a new signature counter (in a transaction); a lower one is refused
+ * by the database (TG_ERR_IMMUTABLE) whatever the caller believes.
+ */
+int	store_approver_set_count(struct store *st, int64_t id, int64_t count);
+
+/*
+ * Revoke one credential (id > 0) or every credential of name (id 0), in
+ * a transaction; *n how many were revoked.  TG_ERR_NOT_FOUND when none was
+ * active.
+ */
+int	store_approver_revoke(struct store *st, int64_t id, const char *name,
+	    const char *reason, int64_t now, int *n);
+
+/* Record an approval (in a transaction); TG_ERR_EXISTS if a repeat. */
+int	store_approval_insert(struct store *st, const struct store_approval *a);
+
+/* A request's approvals, oldest first, with approver name and group. */
+int	store_approval_list(struct store *st, const char *request_id,
+	    store_approval_cb *cb, void *arg);
+
+/* Store an issued order (in a transaction). */
+int	store_order_insert(struct store *st, const struct store_order *o);
+
+/* The newest order of a request; TG_ERR_NOT_FOUND if none. */
+int	store_order_by_request(struct store *st, const char *request_id,
+	    store_order_cb *cb, void *arg);
+
+/*
+ * Mark an order redeemed (in a transaction).  TG_ERR_IMMUTABLE when it
+ * was redeemed before, TG_ERR_NOT_FOUND when there is no such jti.
+ */
+int	store_order_redeem(struct store *st, const char *jti, const char *by,
+	    int64_t now);
+
+/*
+ * Recoveries of account (any queue, case-insensitive) created at or after
+ * since and not denied or vetoed: for the approvers' cool-down.
+ */
+int	store_recent_recoveries(struct store *st, const char *account,
+	    int64_t since, int64_t *count);
+
 #endif /* TAPGATE_STORE_H */

@@ -149,6 +149,8 @@ token_map_err(const struct token *tok, int r)
 		return TG_ERR_PIN_NOT_SET;
 	case FIDO_ERR_PIN_POLICY_VIOLATION:
 		return TG_ERR_PIN_POLICY;
+	case FIDO_ERR_CREDENTIAL_EXCLUDED:
+		return TG_ERR_EXISTS;
 	case FIDO_ERR_NO_CREDENTIALS:
 		return TG_ERR_NO_CREDENTIAL;
 	case FIDO_ERR_KEEPALIVE_CANCEL:

@@ -203,6 +203,11 @@ int	token_pubkey_to_cose(const struct token_pubkey *pk, uint8_t *out,
 
 /* ---- enrolment */
 
+struct token_cred_id {
+	const uint8_t	*ptr;
+	size_t		 len;
+};
+
 struct token_enroll_req {
 	const char	*rp_id;
 	const char	*rp_name;
@@ -217,6 +222,12 @@ struct token_enroll_req {
 	const char	*pin;		/* required: enrolment needs UV */
 	/* PEM file of the trusted attestation roots (required) */
 	const char	*trust_roots_pem;
+	/*
+	 * Credentials already enrolled (excludeList): a key holding one of
+	 * them refuses after the touch, TG_ERR_EXISTS.
+	 */
+	const struct token_cred_id	*exclude;
+	size_t		 nexclude;
 	/* if naaguids > 0, the key's AAGUID must be one of these */
 	const uint8_t	(*aaguids)[TOKEN_AAGUID_LEN];
 	size_t		 naaguids;
@@ -251,11 +262,6 @@ int	token_enroll(struct token *tok, const struct token_enroll_req *req,
 void	token_credential_free(struct token_credential **credp);
 
 /* ---- assertion */
-
-struct token_cred_id {
-	const uint8_t	*ptr;
-	size_t		 len;
-};
 
 struct token_assert_req {
 	const char			*rp_id;
@@ -297,6 +303,12 @@ struct token_verify_req {
 	const uint8_t			*sig;
 	size_t				 sig_len;
 	uint32_t			 prev_sign_count;
+	/*
+	 * An offline verifier (libtapgate-verify) never saw the last
+	 * counter: true skips the counter check, and prev_sign_count is
+	 * then ignored.  Everything else is checked as always.
+	 */
+	bool				 skip_counter;
 };
 
 /*
@@ -306,7 +318,8 @@ struct token_verify_req {
  * ED flag (no extensions are ever requested) (TG_ERR_INVALID); rpIdHash not
  * SHA-256(rp_id) (TG_ERR_RPID); UP or UV clear (TG_ERR_FLAGS); signature
  * (TG_ERR_SIGNATURE); counter not strictly above prev_sign_count
- * (TG_ERR_COUNTER).  On success *sign_count is the new counter to store.
+ * (TG_ERR_COUNTER, unless skip_counter).  On success *sign_count is the
+ * new counter to store.
  */
 int	token_verify_assertion(const struct token_verify_req *req,
 	    uint32_t *sign_count);

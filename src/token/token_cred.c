@@ -481,6 +481,12 @@ token_enroll(struct token *tok, const struct token_enroll_req *req,
 		r = TG_ERR_INVALID;
 		goto out;
 	}
+	for (size_t i = 0; i < req->nexclude; i++)
+		if (fido_cred_exclude(cred, req->exclude[i].ptr,
+		    req->exclude[i].len) != FIDO_OK) {
+			r = TG_ERR_INVALID;
+			goto out;
+		}
 	token_op_begin(tok);
 	if ((fr = fido_dev_make_cred(tok->dev, cred, req->pin)) != FIDO_OK) {
 		r = token_map_err(tok, fr);

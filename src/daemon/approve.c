@@ -1,0 +1,1382 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Approvers, token-attested approvals and co-signed orders.
+ *
+ * An officer's approval is a FIDO2 assertion whose clientDataHash is the
+ * SHA-256 of a WebAuthn-shaped clientData whose challenge is the SHA-256 of
+ * the canonical change (eng_change): the touch is bound to exactly this
+ * change.  The daemon verifies it against the officer's enrolled key (UP,
+ * UV, rpIdHash, a counter that grows), checks separation of duties, and
+ * records it with its audit entry.  When the policy says ready, the signer
+ * (eng_issue_order) re-derives the change from the store, re-verifies every
+ * recorded assertion against it and signs the order; it signs nothing
+ * else.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "common/b64url.h"
+#include "common/errors.h"
+#include "common/jcs.h"
+#include "daemon/engine_int.h"
+#include "order/jws.h"
+#include "token/token.h"
+
+#define PIN_MAX		TOKEN_PIN_MAX
+#define NAME_MAX_LEN	64
+#define ALLOW_MAX	32
+
+/* ---- the change and its clientData */
+
+static int
+evidence_digests(const struct facts *f, json_t *out)
+{
+	char digest[STORE_DIGEST_LEN + 1];
+	const json_t *ev;
+	size_t i;
+	int r;
+
+	json_array_foreach(f->evidence, i, ev) {
+		if ((r = eng_jcs_digest(ev, digest)) != 0)
+			return r;
+		if (json_array_append_new(out, json_string(digest)) != 0)
+			return TG_ERR_NOMEM;
+	}
+	return 0;
+}
+
+int
+eng_change(struct tapgated *d, const struct facts *f,
+    const struct policy_decision *dec, json_t **changep, uint8_t digest[32])
+{
+	json_t *change, *digests = json_array(), *drops = json_array();
+	const json_t *changes = json_object_get(f->rq.root, "changes");
+	char *c = NULL;
+	size_t i, n;
+	int r;
+
+	if (digests == NULL || drops == NULL ||
+	    (r = evidence_digests(f, digests)) != 0) {
+		json_decref(digests);
+		json_decref(drops);
+		return TG_ERR_NOMEM;
+	}
+	for (i = 0; i < dec->ndrop; i++)
+		json_array_append_new(drops, json_string(dec->drop[i]));
+	change = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},s:O,"
+	    "s:{s:b,s:o},s:{s:s,s:I},s:o,s:{s:s}}",
+	    "typ", "tapgate-change/v1",
+	    "appliance", d->cfg->appliance.id,
+	    "request_id", f->row->id,
+	    "queue", policy_queue_name(f->rq.pr.queue),
+	    "target", "account", f->rq.pr.account, "system", f->rq.pr.system,
+	    "class", policy_class_name(dec->account_class),
+	    "changes", json_is_object(changes) ? changes : json_object(),
+	    "entitlements_dropped", "all_privileged",
+	    dec->drop_all_privileged, "names", drops,
+	    "policy", "id", dec->policy_id, "version",
+	    (json_int_t)dec->policy_version,
+	    "evidence_digests", digests,
+	    "requester", "agent", f->rq.pr.agent);
+	if (change == NULL)
+		return TG_ERR_NOMEM;
+	if (!json_is_object(changes))
+		json_decref(json_object_get(change, "changes"));
+	if (f->rq.ticket != NULL)
+		json_object_set_new(json_object_get(change, "requester"),
+		    "ticket", json_string(f->rq.ticket));
+	if ((r = jcs_serialize(change, &c, &n)) != 0) {
+		json_decref(change);
+		return r;
+	}
+	SHA256((const unsigned char *)c, n, digest);
+	free(c);
+	*changep = change;
+	return 0;
+}
+
+/* The exact clientData bytes an approval signs (hash of it: cdh). */
+static int
+client_data(struct tapgated *d, const uint8_t digest[32], char *out,
+    size_t len, uint8_t cdh[32])
+{
+	char chal[48];
+	int n;
+
+	b64url_encode(digest, 32, chal);
+	n = snprintf(out, len, "{\"type\":\"webauthn.get\",\"challenge\":"
+	    "\"%s\",\"origin\":\"https://%s\",\"crossOrigin\":false}", chal,
+	    d->cfg->appliance.rp_id);
+	if (n < 0 || (size_t)n >= len)
+		return TG_ERR_TOO_LONG;
+	SHA256((const unsigned char *)out, (size_t)n, cdh);
+	return 0;
+}
+
+/* ---- small helpers */
+
+static int
+body_object(const char *body, size_t len, json_t **out,
+    struct engine_result *res)
+{
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+
+	if (j == NULL || !json_is_object(j)) {
+		json_decref(j);
+		eng_error(res, 400, "malformed_body", "body: must be a JSON "
+		    "object");
+		return TG_ERR_INVALID;
+	}
+	*out = j;
+	return 0;
+}
+
+/* A bounded string member; msg names it when missing or wrong. */
+static const char *
+member_str(const json_t *o, const char *key, size_t max, int required,
+    struct engine_result *res)
+{
+	const json_t *v = json_object_get(o, key);
+	char msg[128];
+
+	if (v == NULL && !required)
+		return "";
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) > max ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		snprintf(msg, sizeof(msg), "%s: must be a string of 1 to %zu "
+		    "bytes", key, max);
+		eng_error(res, 422, "invalid_field", msg);
+		return NULL;
+	}
+	return json_string_value(v);
+}
+
+/* Overwrite the PIN inside the parsed body before it is freed. */
+static void
+wipe_member(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (json_is_string(v))
+		OPENSSL_cleanse((char *)(uintptr_t)json_string_value(v),
+		    json_string_length(v));
+}
+
+static int
+name_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > NAME_MAX_LEN)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' &&
+		    s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/* What a token error means to the officer at the box. */
+static void
+token_answer(struct engine_result *res, int r, const char *what)
+{
+	char msg[256];
+	int status = 409;
+	const char *code = "token_error";
+
+	switch (r) {
+	case TG_ERR_NO_TOUCH:
+	case TG_ERR_TIMEOUT:
+		status = 408;
+		code = "no_touch";
+		break;
+	case TG_ERR_DENIED:
+		code = "refused_on_key";
+		break;
+	case TG_ERR_PIN_INVALID:
+	case TG_ERR_PIN_BLOCKED:
+	case TG_ERR_PIN_AUTH_BLOCKED:
+	case TG_ERR_PIN_NOT_SET:
+	case TG_ERR_PIN_POLICY:
+		status = 403;
+		code = "pin";
+		break;
+	case TG_ERR_DEVICE:
+	case TG_ERR_DEVICE_GONE:
+	case TG_ERR_INVALID:
+		status = 404;
+		code = "no_device";
+		break;
+	case TG_ERR_NO_CREDENTIAL:
+		status = 403;
+		code = "not_enrolled";
+		break;
+	case TG_ERR_ATTESTATION:
+	case TG_ERR_AAGUID:
+		status = 403;
+		code = "attestation";
+		break;
+	}
+	snprintf(msg, sizeof(msg), "%s: %s", what, tg_strerror(r));
+	eng_error(res, status, code, msg);
+}
+
+static int64_t
+now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static void
+cred_prefix(const uint8_t *cred, size_t len, char out[17])
+{
+	char full[64];
+
+	/* never log a whole credential id: a prefix identifies it enough */
+	b64url_encode(cred, len < 12 ? len : 12, full);
+	snprintf(out, 17, "%.16s", full);
+}
+
+/*
+ * Audit a refusal in a transaction of its own (nothing else changes with
+ * it); a failure to audit is logged, since the refusal stands anyway.
+ */
+static void
+audit_alone(struct tapgated *d, const struct engine_actor *a,
+    const char *event, const char *id, json_t *details, int64_t now)
+{
+	int r;
+
+	if ((r = store_begin(d->st)) != 0) {
+		json_decref(details);
+	} else if ((r = eng_audit(d, a, event, id, details, now)) != 0 ||
+	    (r = store_commit(d->st)) != 0)
+		store_rollback(d->st);
+	if (r != 0)
+		fprintf(stderr, "tapgated: cannot audit %s: %s\n", event,
+		    tg_strerror(r));
+}
+
+/* ---- quorum */
+
+static unsigned
+needed_for(const struct policy_config *cfg, const char *group)
+{
+	const struct policy_rule *rules[POLICY_QUEUE_COUNT *
+	    POLICY_CLASS_COUNT + 1];
+	size_t n = 0, i, k;
+	unsigned need = 0;
+	int q, c;
+
+	for (q = 0; q < POLICY_QUEUE_COUNT; q++)
+		for (c = 0; c < POLICY_CLASS_COUNT; c++)
+			rules[n++] = &cfg->rules[q][c];
+	rules[n++] = &cfg->manual_review;
+	for (i = 0; i < n; i++)
+		for (k = 0; k < rules[i]->napprovals; k++)
+			if (strcmp(rules[i]->approvals[k].group, group) == 0 &&
+			    rules[i]->approvals[k].count > need)
+				need = rules[i]->approvals[k].count;
+	return need;
+}
+
+struct names {
+	char	name[64][NAME_MAX_LEN + 1];
+	char	group[64][NAME_MAX_LEN + 1];
+	size_t	n;
+};
+
+static int
+collect_names(const struct store_approver *a, void *arg)
+{
+	struct names *nm = arg;
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		if (strcmp(nm->name[i], a->name) == 0 &&
+		    strcmp(nm->group[i], a->group) == 0)
+			return 0;
+	if (nm->n < 64) {
+		snprintf(nm->name[nm->n], sizeof(nm->name[0]), "%s", a->name);
+		snprintf(nm->group[nm->n], sizeof(nm->group[0]), "%s",
+		    a->group);
+		nm->n++;
+	}
+	return 0;
+}
+
+int
+engine_quorum_check(struct tapgated *d, int audit_it, int64_t now)
+{
+	const struct engine_actor sys = { -1, "system", "tapgated" };
+	struct names nm;
+	size_t g, i;
+	int bad = 0, r;
+
+	memset(&nm, 0, sizeof(nm));
+	if ((r = store_approver_list(d->st, 0, collect_names, &nm)) != 0)
+		return r;
+	for (g = 0; g < d->cfg->napprover_groups; g++) {
+		const char *group = d->cfg->approver_groups[g];
+		unsigned have = 0, need = needed_for(d->cfg, group);
+
+		for (i = 0; i < nm.n; i++)
+			if (strcmp(nm.group[i], group) == 0)
+				have++;
+		d->quorum_enrolled[g] = have;
+		d->quorum_needed[g] = need;
+		if (have >= need)
+			continue;
+		bad++;
+		fprintf(stderr, "tapgated: ALARM: approver group %s has %u "
+		    "enrolled officer(s); the policy needs %u: requests that "
+		    "need them cannot be approved\n", group, have, need);
+		if (audit_it && (eng_audit(d, &sys, "alarm.quorum_unreachable",
+		    NULL, json_pack("{s:s,s:i,s:i}", "group", group,
+		    "enrolled", (int)have, "needed", (int)need), now)) != 0)
+			return TG_ERR_DB;
+	}
+	return bad;
+}
+
+/* ---- enrolment */
+
+struct allow {
+	uint8_t	*ids[ALLOW_MAX];
+	size_t	 lens[ALLOW_MAX];
+	size_t	 n;
+};
+
+static int
+collect_allow(const struct store_approver *a, void *arg)
+{
+	struct allow *al = arg;
+
+	if (al->n == ALLOW_MAX)
+		return 0;
+	if ((al->ids[al->n] = malloc(a->cred_id_len)) == NULL)
+		return TG_ERR_NOMEM;
+	memcpy(al->ids[al->n], a->cred_id, a->cred_id_len);
+	al->lens[al->n] = a->cred_id_len;
+	al->n++;
+	return 0;
+}
+
+static void
+allow_clear(struct allow *al)
+{
+	size_t i;
+
+	for (i = 0; i < al->n; i++)
+		free(al->ids[i]);
+	al->n = 0;
+}
+
+
+
+static int
+parse_aaguids(const struct policy_config *cfg,
+    uint8_t (*out)[TOKEN_AAGUID_LEN], size_t *n)
+{
+	size_t i, k, o;
+	const char *s;
+
+	for (i = 0; i < cfg->approvers.naaguids; i++) {
+		s = cfg->approvers.aaguids[i];
+		for (k = 0, o = 0; s[k] != '\0' && o < 32; k++) {
+			if (s[k] == '-')
+				continue;
+			if (hex_decode(s + k, 2, &out[i][o / 2], 1) != 0)
+				return TG_ERR_CONFIG;
+			k++;
+			o += 2;
+		}
+	}
+	*n = cfg->approvers.naaguids;
+	return 0;
+}
+
+static json_t *
+approver_json(const struct store_approver *a, int export)
+{
+	char *cred = NULL, *pk = NULL, aaguid[37] = "";
+	json_t *j;
+
+	if (b64url_encode_alloc(a->cred_id, a->cred_id_len, &cred) != 0 ||
+	    b64url_encode_alloc(a->pubkey, a->pubkey_len, &pk) != 0) {
+		free(cred);
+		return NULL;
+	}
+	if (a->aaguid != NULL)
+		token_aaguid_format(a->aaguid, aaguid);
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s?,s:b}", "name", a->name,
+	    "group", a->group, "credential_id", cred, "alg",
+	    a->alg == TOKEN_ALG_EDDSA ? "EdDSA" : "ES256", "public_key", pk,
+	    "aaguid", aaguid, "attestation_cert_sha256", a->attest_fpr,
+	    "revoked", a->revoked != 0);
+	if (j != NULL && !export) {
+		json_object_set_new(j, "sign_count",
+		    json_integer(a->sign_count));
+		json_object_set_new(j, "enrolled", json_integer(a->enrolled));
+		if (a->revoked) {
+			json_object_set_new(j, "revoked_at",
+			    json_integer(a->revoked_at));
+			json_object_set_new(j, "revoke_reason", json_string(
+			    a->revoke_reason ? a->revoke_reason : ""));
+		}
+	}
+	free(cred);
+	free(pk);
+	return j;
+}
+
+int
+engine_enroll(struct tapgated *d, const struct engine_actor *a,
+    const char *body, size_t len, struct engine_result *res)
+{
+	uint8_t (*aaguids)[TOKEN_AAGUID_LEN] = NULL;
+	struct token_credential *cred = NULL;
+	struct token_enroll_req er;
+	struct store_approver sa;
+	struct token_opts opts = { 0, 2000 };
+	struct token *tok = NULL;
+	struct token_cred_id excl[ALLOW_MAX];
+	struct allow al;
+	const char *name, *group, *device, *pin, *alg;
+	uint8_t uid[16], cdh[32], chal[32];
+	char cd[512], chal64[48], prefix[17], fpr[65];
+	json_t *j = NULL, *out = NULL;
+	int64_t id = 0, now;
+	size_t naaguids = 0, i;
+	int r;
+
+	memset(&al, 0, sizeof(al));
+	if ((r = body_object(body, len, &j, res)) != 0)
+		return r;
+	if ((name = member_str(j, "name", NAME_MAX_LEN, 1, res)) == NULL ||
+	    (group = member_str(j, "group", NAME_MAX_LEN, 1, res)) == NULL ||
+	    (device = member_str(j, "device", 4096, 1, res)) == NULL ||
+	    (pin = member_str(j, "pin", PIN_MAX, 1, res)) == NULL ||
+	    (alg = member_str(j, "alg", 8, 0, res)) == NULL) {
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	if (!name_ok(name)) {
+		eng_error(res, 422, "invalid_field", "name: 1 to 64 of a-z, "
+		    "0-9, '-', '_', '.' (the officer's account name)");
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	if (!policy_approver_group_known(d->cfg, group)) {
+		eng_error(res, 422, "invalid_field", "group: not one of the "
+		    "configured approver_groups");
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	if (*alg != '\0' && strcmp(alg, "es256") != 0 &&
+	    strcmp(alg, "eddsa") != 0) {
+		eng_error(res, 422, "invalid_field", "alg: es256 or eddsa");
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	if (d->cfg->approvers.naaguids > 0 &&
+	    ((aaguids = calloc(d->cfg->approvers.naaguids,
+	    sizeof(*aaguids))) == NULL ||
+	    parse_aaguids(d->cfg, aaguids, &naaguids) != 0)) {
+		eng_error(res, 500, "internal", "AAGUID allow-list unusable");
+		r = TG_ERR_INTERNAL;
+		goto out;
+	}
+	if (RAND_bytes(uid, sizeof(uid)) != 1 ||
+	    RAND_bytes(chal, sizeof(chal)) != 1) {
+		r = TG_ERR_INTERNAL;
+		eng_error(res, 500, "internal", "no randomness");
+		goto out;
+	}
+	b64url_encode(chal, sizeof(chal), chal64);
+	snprintf(cd, sizeof(cd), "{\"type\":\"webauthn.create\",\"challenge\":"
+	    "\"%s\",\"origin\":\"https://%s\",\"crossOrigin\":false}", chal64,
+	    d->cfg->appliance.rp_id);
+	SHA256((const unsigned char *)cd, strlen(cd), cdh);
+	memset(&er, 0, sizeof(er));
+	er.rp_id = d->cfg->appliance.rp_id;
+	er.rp_name = d->cfg->appliance.name;
+	er.user_id = uid;
+	er.user_id_len = sizeof(uid);
+	er.user_name = name;
+	er.client_data_hash = cdh;
+	er.alg = strcmp(alg, "eddsa") == 0 ? TOKEN_ALG_EDDSA : TOKEN_ALG_ES256;
+	er.resident = false;
+	er.cred_protect = 3;	/* UV required for every use of it */
+	er.pin = pin;
+	er.trust_roots_pem = d->cfg->approvers.trust_roots;
+	er.aaguids = (const uint8_t (*)[TOKEN_AAGUID_LEN])aaguids;
+	er.naaguids = naaguids;
+	/* one key, one officer: the key refuses if it holds one already */
+	if ((r = store_approver_list(d->st, 1, collect_allow, &al)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	for (i = 0; i < al.n; i++) {
+		excl[i].ptr = al.ids[i];
+		excl[i].len = al.lens[i];
+	}
+	er.exclude = excl;
+	er.nexclude = al.n;
+	opts.timeout_ms = d->token_timeout_ms;
+	/* the touch: without the lock, so the API keeps answering */
+	pthread_mutex_unlock(&d->lock);
+	if ((r = token_open(device, &opts, &tok)) == 0)
+		r = token_enroll(tok, &er, &cred);
+	token_free(&tok);
+	pthread_mutex_lock(&d->lock);
+	wipe_member(j, "pin");
+	now = now_s();
+	if (r == TG_ERR_EXISTS) {
+		eng_error(res, 409, "already_enrolled", "this security key "
+		    "holds an enrolled credential already: one key, one officer");
+		audit_alone(d, a, "approver.enrol_refused", NULL, json_pack(
+		    "{s:s,s:s,s:s}", "name", name, "group", group, "reason",
+		    "key already enrolled"), now);
+		goto out;
+	}
+	if (r != 0) {
+		token_answer(res, r, "enrolment");
+		audit_alone(d, a, "approver.enrol_refused", NULL, json_pack(
+		    "{s:s,s:s,s:s}", "name", name, "group", group, "reason",
+		    tg_strerror(r)), now);
+		goto out;
+	}
+	for (i = 0; i < 32; i++)
+		snprintf(fpr + 2 * i, 3, "%02x", cred->cert_sha256[i]);
+	memset(&sa, 0, sizeof(sa));
+	sa.name = name;
+	sa.group = group;
+	sa.cred_id = cred->id;
+	sa.cred_id_len = cred->id_len;
+	sa.pubkey = cred->pubkey.raw;
+	sa.pubkey_len = cred->pubkey.raw_len;
+	sa.alg = cred->pubkey.alg;
+	sa.aaguid = cred->aaguid;
+	sa.attest_fpr = fpr;
+	sa.sign_count = cred->sign_count;
+	sa.enrolled = now;
+	cred_prefix(cred->id, cred->id_len, prefix);
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = store_approver_insert(d->st, &sa, &id)) != 0 ||
+	    (r = eng_audit(d, a, "approver.enrolled", NULL, json_pack(
+	    "{s:s,s:s,s:s,s:s,s:s,s:s}", "name", name, "group", group, "alg",
+	    sa.alg == TOKEN_ALG_EDDSA ? "EdDSA" : "ES256", "credential",
+	    prefix, "aaguid", "", "attestation_cert_sha256", fpr), now)) != 0 ||
+	    (r = engine_quorum_check(d, 1, now)) < 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		if (r == TG_ERR_EXISTS)
+			eng_error(res, 409, "already_enrolled", "this "
+			    "credential is enrolled already");
+		else
+			eng_db_error(d, res, r);
+		goto out;
+	}
+	sa.id = id;
+	if ((out = approver_json(&sa, 0)) == NULL) {
+		r = TG_ERR_NOMEM;
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	json_decref(res->body);
+	res->status = 201;
+	res->body = out;
+	r = 0;
+out:
+	if (j != NULL)
+		wipe_member(j, "pin");
+	json_decref(j);
+	free(aaguids);
+	allow_clear(&al);
+	token_credential_free(&cred);
+	return r;
+}
+
+struct approver_list {
+	json_t	*arr;
+	int	 export;
+};
+
+static int
+approver_row(const struct store_approver *a, void *arg)
+{
+	struct approver_list *al = arg;
+	json_t *j = approver_json(a, al->export);
+
+	return j != NULL && json_array_append_new(al->arr, j) == 0 ? 0 :
+	    TG_ERR_NOMEM;
+}
+
+int
+engine_approvers(struct tapgated *d, int all, int export,
+    struct engine_result *res)
+{
+	struct approver_list al = { json_array(), export };
+	int r;
+
+	if ((r = store_approver_list(d->st, all, approver_row, &al)) != 0) {
+		json_decref(al.arr);
+		return eng_db_error(d, res, r);
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = export ? json_pack("{s:s,s:s,s:o}", "rp_id",
+	    d->cfg->appliance.rp_id, "appliance", d->cfg->appliance.id,
+	    "approvers", al.arr) : json_pack("{s:o}", "approvers", al.arr);
+	return 0;
+}
+
+int
+engine_revoke(struct tapgated *d, const struct engine_actor *a,
+    const char *name, const char *body, size_t len, int64_t now,
+    struct engine_result *res)
+{
+	const char *reason;
+	json_t *j = NULL;
+	char err[256];
+	int r, n = 0;
+
+	if ((r = body_object(body, len, &j, res)) != 0)
+		return r;
+	if ((r = reqjson_reason(j, &reason, err, sizeof(err))) != 0) {
+		eng_error(res, 422, "invalid_field", err);
+		goto out;
+	}
+	if (!name_ok(name)) {
+		eng_error(res, 404, "not_found", "no such approver");
+		r = TG_ERR_NOT_FOUND;
+		goto out;
+	}
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = store_approver_revoke(d->st, 0, name, reason, now, &n)) != 0 ||
+	    (r = eng_audit(d, a, "approver.revoked", NULL, json_pack(
+	    "{s:s,s:s,s:i}", "name", name, "reason", reason, "credentials",
+	    n), now)) != 0 ||
+	    (r = engine_quorum_check(d, 1, now)) < 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		if (r == TG_ERR_NOT_FOUND)
+			eng_error(res, 404, "not_found", "no enrolled, "
+			    "unrevoked approver of that name");
+		else
+			eng_db_error(d, res, r);
+		goto out;
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:s,s:i}", "revoked", name, "credentials", n);
+	r = 0;
+out:
+	json_decref(j);
+	return r;
+}
+
+/* ---- approval */
+
+/* The approver behind a credential, copied out of the row. */
+struct who {
+	int64_t			id;
+	char			name[NAME_MAX_LEN + 1];
+	char			group[NAME_MAX_LEN + 1];
+	int			revoked;
+	int64_t			sign_count;
+	struct token_pubkey	pk;
+	int			pk_ok;
+};
+
+static int
+collect_who(const struct store_approver *a, void *arg)
+{
+	struct who *w = arg;
+
+	w->id = a->id;
+	snprintf(w->name, sizeof(w->name), "%s", a->name);
+	snprintf(w->group, sizeof(w->group), "%s", a->group);
+	w->revoked = a->revoked;
+	w->sign_count = a->sign_count;
+	w->pk_ok = token_pubkey_from_raw(a->alg, a->pubkey, a->pubkey_len,
+	    &w->pk) == 0;
+	return 0;
+}
+
+/* Refuse an approval: answer, and audit why (own transaction). */
+static int
+refuse(struct tapgated *d, const struct engine_actor *a, const char *id,
+    struct engine_result *res, int status, const char *code,
+    const char *why, const char *officer, int64_t now)
+{
+	eng_error(res, status, code, why);
+	audit_alone(d, a, "approval.refused", id, json_pack("{s:s,s:s,s:s}",
+	    "code", code, "reason", why, "officer", officer ? officer : ""),
+	    now);
+	return TG_ERR_POLICY;
+}
+
+int
+engine_approval_preview(struct tapgated *d, const char *id, int64_t now,
+    struct engine_result *res)
+{
+	struct policy_decision dec;
+	struct facts f;
+	uint8_t digest[32], cdh[32];
+	char cd[512], dig64[48];
+	json_t *change = NULL;
+	int r;
+
+	if ((r = eng_load(d, id, &f, res)) != 0)
+		return r;
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
+	    (r = eng_change(d, &f, &dec, &change, digest)) != 0 ||
+	    (r = client_data(d, digest, cd, sizeof(cd), cdh)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	b64url_encode(digest, 32, dig64);
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:s,s:s,s:o,s:s,s:s,s:o}", "request_id", id,
+	    "state", policy_state_name(dec.state), "change", change,
+	    "change_digest", dig64, "client_data", cd, "missing",
+	    eng_missing_json(&dec));
+	change = NULL;
+out:
+	json_decref(change);
+	eng_facts_clear(&f);
+	return r;
+}
+
+int
+engine_approve(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *body, size_t len, struct engine_result *res)
+{
+	struct policy_decision dec;
+	struct policy_approval cand;
+	struct token_assertion *as = NULL;
+	struct token_cred_id allow_ids[ALLOW_MAX];
+	struct token_assert_req ar;
+	struct token_verify_req vr;
+	struct token_opts opts = { 0, 2000 };
+	struct token *tok = NULL;
+	struct store_approval sap;
+	struct events evs = { { NULL }, 0 };
+	enum policy_approver_fault fault;
+	struct allow al;
+	struct facts f;
+	struct who w;
+	const char *device, *pin;
+	uint8_t digest[32], digest2[32], cdh[32];
+	char cd[512], why[256], prefix[17], *cred64 = NULL;
+	json_t *j = NULL, *change = NULL;
+	int64_t since, recent = 0, now = now_s();
+	uint32_t count = 0;
+	size_t i;
+	int r;
+
+	memset(&al, 0, sizeof(al));
+	memset(&f, 0, sizeof(f));
+	if ((r = body_object(body, len, &j, res)) != 0)
+		return r;
+	if ((device = member_str(j, "device", 4096, 1, res)) == NULL ||
+	    (pin = member_str(j, "pin", PIN_MAX, 1, res)) == NULL) {
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	/* phase 1, locked: what is being approved */
+	if ((r = eng_load(d, id, &f, res)) != 0)
+		goto out;
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
+	    (r = eng_change(d, &f, &dec, &change, digest)) != 0 ||
+	    (r = client_data(d, digest, cd, sizeof(cd), cdh)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	if (dec.state != POLICY_STATE_NEEDS_APPROVAL &&
+	    dec.state != POLICY_STATE_MANUAL_REVIEW) {
+		snprintf(why, sizeof(why), "request is %s: it takes no "
+		    "approval now", policy_state_name(dec.state));
+		r = refuse(d, a, id, res, 409, "not_awaiting_approval", why,
+		    NULL, now);
+		goto out;
+	}
+	if ((r = store_approver_list(d->st, 0, collect_allow, &al)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	if (al.n == 0) {
+		r = refuse(d, a, id, res, 409, "no_approvers", "no approver is "
+		    "enrolled", NULL, now);
+		goto out;
+	}
+	for (i = 0; i < al.n; i++) {
+		allow_ids[i].ptr = al.ids[i];
+		allow_ids[i].len = al.lens[i];
+	}
+	memset(&ar, 0, sizeof(ar));
+	ar.rp_id = d->cfg->appliance.rp_id;
+	ar.client_data_hash = cdh;
+	ar.allow = allow_ids;
+	ar.nallow = al.n;
+	ar.pin = pin;
+	opts.timeout_ms = d->token_timeout_ms;
+	/* phase 2, unlocked: the touch */
+	pthread_mutex_unlock(&d->lock);
+	if ((r = token_open(device, &opts, &tok)) == 0)
+		r = token_assert(tok, &ar, &as);
+	token_free(&tok);
+	pthread_mutex_lock(&d->lock);
+	wipe_member(j, "pin");
+	now = now_s();
+	if (r != 0) {
+		char code[48];
+		int status;
+
+		token_answer(res, r, "assertion");
+		status = res->status;
+		snprintf(code, sizeof(code), "%s", json_string_value(
+		    json_object_get(json_object_get(res->body, "error"),
+		    "code")));
+		snprintf(why, sizeof(why), "assertion: %s", tg_strerror(r));
+		r = refuse(d, a, id, res, status, code, why, NULL, now);
+		goto out;
+	}
+	/* phase 3, locked again: the request may have moved meanwhile */
+	eng_facts_clear(&f);
+	json_decref(change);
+	change = NULL;
+	if ((r = eng_load(d, id, &f, res)) != 0)
+		goto out;
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
+	    (r = eng_change(d, &f, &dec, &change, digest2)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	if (CRYPTO_memcmp(digest, digest2, 32) != 0) {
+		r = refuse(d, a, id, res, 409, "changed_meanwhile", "the "
+		    "request changed while the key was touched; approve again",
+		    NULL, now);
+		goto out;
+	}
+	memset(&w, 0, sizeof(w));
+	if ((r = store_approver_by_cred(d->st, as->cred_id, as->cred_id_len,
+	    collect_who, &w)) != 0) {
+		r = refuse(d, a, id, res, 403, "not_enrolled", "the key "
+		    "answered with a credential that is not enrolled", NULL,
+		    now);
+		goto out;
+	}
+	if (w.revoked) {
+		r = refuse(d, a, id, res, 403, "revoked_approver", "this "
+		    "approver's credential is revoked", w.name, now);
+		goto out;
+	}
+	memset(&vr, 0, sizeof(vr));
+	vr.pubkey = &w.pk;
+	vr.rp_id = d->cfg->appliance.rp_id;
+	vr.client_data_hash = cdh;
+	vr.authdata = as->authdata;
+	vr.authdata_len = as->authdata_len;
+	vr.sig = as->sig;
+	vr.sig_len = as->sig_len;
+	vr.prev_sign_count = (uint32_t)w.sign_count;
+	if (!w.pk_ok)
+		r = TG_ERR_SIGNATURE;
+	else
+		r = token_verify_assertion(&vr, &count);
+	if (r == TG_ERR_COUNTER) {
+		const struct engine_actor sys = { -1, "system", "tapgated" };
+		int n = 0;
+
+		/* a key whose counter does not grow may be a clone */
+		eng_error(res, 403, "cloned_key", "the signature counter did "
+		    "not grow: this credential may be cloned; its approver "
+		    "is suspended");
+		if (store_begin(d->st) != 0 ||
+		    store_approver_revoke(d->st, w.id, NULL, "signature "
+		    "counter did not grow: possible cloned key", now, &n) != 0 ||
+		    eng_audit(d, &sys, "alarm.cloned_key", id, json_pack(
+		    "{s:s,s:s,s:I,s:I}", "approver", w.name, "group", w.group,
+		    "stored_counter", (json_int_t)w.sign_count,
+		    "presented_counter", (json_int_t)(as->sign_count)), now) !=
+		    0 || eng_audit(d, a, "approval.refused", id, json_pack(
+		    "{s:s,s:s,s:s}", "code", "cloned_key", "reason", "signature "
+		    "counter did not grow", "officer", w.name), now) != 0 ||
+		    engine_quorum_check(d, 1, now) < 0 ||
+		    store_commit(d->st) != 0)
+			store_rollback(d->st);
+		fprintf(stderr, "tapgated: ALARM: approver %s presented counter "
+		    "%u, stored %lld: suspended as a possible cloned key\n",
+		    w.name, as->sign_count, (long long)w.sign_count);
+		r = TG_ERR_POLICY;
+		goto out;
+	}
+	if (r != 0) {
+		snprintf(why, sizeof(why), "the assertion does not verify: %s",
+		    tg_strerror(r));
+		r = refuse(d, a, id, res, 403, r == TG_ERR_FLAGS ?
+		    "presence_or_verification_missing" : "bad_assertion", why,
+		    w.name, now);
+		goto out;
+	}
+	if ((r = b64url_encode_alloc(as->cred_id, as->cred_id_len,
+	    &cred64)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	memset(&cand, 0, sizeof(cand));
+	cand.group = w.group;
+	cand.officer = w.name;
+	cand.credential_id = cred64;
+	cand.user_verified = (as->flags & TOKEN_FLAG_UV) != 0;
+	{
+		struct policy_progress prog;
+
+		memset(&prog, 0, sizeof(prog));
+		prog.approvals = f.appr;
+		prog.napprovals = f.nappr;
+		prog.hold_start = f.row->hold_start;
+		if (policy_check_approver(&f.rq.pr, &prog, &dec, &cand,
+		    &fault) != 0) {
+			snprintf(why, sizeof(why), "separation of duties: %s",
+			    policy_approver_fault_name(fault));
+			r = refuse(d, a, id, res, 403,
+			    policy_approver_fault_name(fault), why, w.name, now);
+			goto out;
+		}
+	}
+	since = now - d->cfg->approvers.cooldown_seconds;
+	if ((r = store_recent_recoveries(d->st, w.name, since, &recent)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	if (recent > 0) {
+		snprintf(why, sizeof(why), "approver %s had a recovery of their "
+		    "own account within the last %lld s", w.name,
+		    (long long)d->cfg->approvers.cooldown_seconds);
+		r = refuse(d, a, id, res, 403, "approver_in_cooldown", why,
+		    w.name, now);
+		goto out;
+	}
+	memset(&sap, 0, sizeof(sap));
+	sap.request_id = id;
+	sap.approver_id = w.id;
+	sap.cred_id = as->cred_id;
+	sap.cred_id_len = as->cred_id_len;
+	sap.auth_data = as->authdata;
+	sap.auth_data_len = as->authdata_len;
+	sap.signature = as->sig;
+	sap.signature_len = as->sig_len;
+	sap.client_data = cd;
+	sap.sign_count = count;
+	sap.created = now;
+	cred_prefix(as->cred_id, as->cred_id_len, prefix);
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = store_approval_insert(d->st, &sap)) != 0 ||
+	    (r = store_approver_set_count(d->st, w.id, count)) != 0 ||
+	    (r = eng_audit(d, a, "request.approved", id, json_pack(
+	    "{s:s,s:s,s:s,s:I,s:b}", "approver", w.name, "group", w.group,
+	    "credential", prefix, "counter", (json_int_t)count,
+	    "user_verified", cand.user_verified), now)) != 0) {
+		store_rollback(d->st);
+		if (r == TG_ERR_EXISTS)
+			refuse(d, a, id, res, 409, "already_approved", "this "
+			    "approver has approved this request already",
+			    w.name, now);
+		else
+			eng_db_error(d, res, r);
+		goto out;
+	}
+	/* the new approval counts: evaluate and record what follows */
+	eng_facts_clear(&f);
+	if ((r = eng_facts_load(d, id, &f, why, sizeof(why))) != 0 ||
+	    (r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
+	    (r = eng_facts_apply(d, &f, &dec, a, now, &evs)) != 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		eng_events_clear(&evs);
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = eng_summary_json(id, &dec);
+	json_object_set_new(res->body, "approver", json_string(w.name));
+	json_object_set_new(res->body, "group", json_string(w.group));
+out:
+	eng_events_post(d, &evs);
+	if (j != NULL)
+		wipe_member(j, "pin");
+	json_decref(j);
+	json_decref(change);
+	free(cred64);
+	allow_clear(&al);
+	token_assertion_free(&as);
+	eng_facts_clear(&f);
+	return r;
+}
+
+/* ---- the signer */
+
+struct signer_ctx {
+	struct tapgated		*d;
+	const uint8_t		*digest;
+	const char		*rp_id;
+	json_t			*approvals;
+	char			 why[192];
+	int			 bad;
+};
+
+static int
+approver_for(const struct store_approver *a, void *arg)
+{
+	struct who *w = arg;
+
+	return collect_who(a, w);
+}
+
+/*
+ * Re-verify one recorded approval against the change being signed, with
+ * the approver's enrolled key, and add it to the order's list.
+ */
+static int
+signer_check(const struct store_approval *ap, void *arg)
+{
+	struct signer_ctx *sc = arg;
+	struct token_verify_req vr;
+	struct who w;
+	uint8_t cdh[32], expect_cdh[32];
+	char cd[512], *cred = NULL, *ad = NULL, *sig = NULL, *cdb = NULL;
+	uint32_t count;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	if (store_approver_by_cred(sc->d->st, ap->cred_id, ap->cred_id_len,
+	    approver_for, &w) != 0 || w.revoked || !w.pk_ok) {
+		/* an approval of a since revoked approver is not signed */
+		return 0;
+	}
+	if (client_data(sc->d, sc->digest, cd, sizeof(cd), expect_cdh) != 0 ||
+	    strcmp(cd, ap->client_data) != 0) {
+		snprintf(sc->why, sizeof(sc->why), "approval by %s is for "
+		    "another change", w.name);
+		sc->bad = 1;
+		return 0;
+	}
+	SHA256((const unsigned char *)ap->client_data,
+	    strlen(ap->client_data), cdh);
+	memset(&vr, 0, sizeof(vr));
+	vr.pubkey = &w.pk;
+	vr.rp_id = sc->rp_id;
+	vr.client_data_hash = cdh;
+	vr.authdata = ap->auth_data;
+	vr.authdata_len = ap->auth_data_len;
+	vr.sig = ap->signature;
+	vr.sig_len = ap->signature_len;
+	vr.prev_sign_count = 0;
+	vr.skip_counter = true;	/* checked when the approval was taken */
+	if ((r = token_verify_assertion(&vr, &count)) != 0) {
+		snprintf(sc->why, sizeof(sc->why), "approval by %s does not "
+		    "verify: %s", w.name, tg_strerror(r));
+		sc->bad = 1;
+		return 0;
+	}
+	if (b64url_encode_alloc(ap->cred_id, ap->cred_id_len, &cred) != 0 ||
+	    b64url_encode_alloc(ap->auth_data, ap->auth_data_len, &ad) != 0 ||
+	    b64url_encode_alloc(ap->signature, ap->signature_len, &sig) != 0 ||
+	    b64url_encode_alloc((const uint8_t *)ap->client_data,
+	    strlen(ap->client_data), &cdb) != 0)
+		r = TG_ERR_NOMEM;
+	else
+		r = json_array_append_new(sc->approvals, json_pack(
+		    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "approver", w.name,
+		    "group", w.group, "credential_id", cred, "alg",
+		    w.pk.alg == TOKEN_ALG_EDDSA ? "EdDSA" : "ES256",
+		    "authenticator_data", ad, "client_data", cdb,
+		    "signature", sig)) == 0 ? 0 : TG_ERR_NOMEM;
+	free(cred);
+	free(ad);
+	free(sig);
+	free(cdb);
+	return r;
+}
+
+static int
+order_exists(const struct store_order *o, void *arg)
+{
+	(void)o;
+	(void)arg;
+	return 0;
+}
+
+int
+eng_issue_order(struct tapgated *d, const struct facts *f,
+    const struct policy_decision *dec, const struct engine_actor *a,
+    int64_t now, struct events *evs)
+{
+	struct signer_ctx sc;
+	struct store_order so;
+	uint8_t digest[32], jrnd[16];
+	char dig64[48], jti[33], *payload = NULL, *jws = NULL;
+	json_t *change = NULL, *doc = NULL;
+	size_t plen, jlen;
+	int r;
+
+	memset(&sc, 0, sizeof(sc));
+	r = store_order_by_request(d->st, f->row->id, order_exists, NULL);
+	if (r == 0)
+		return TG_ERR_EXISTS;	/* never two orders for one request */
+	if (r != TG_ERR_NOT_FOUND)
+		return r;
+	if (d->signkey == NULL) {
+		snprintf(sc.why, sizeof(sc.why), "no co-signing key");
+		goto refuse;
+	}
+	if (dec->state != POLICY_STATE_READY) {
+		snprintf(sc.why, sizeof(sc.why), "the store shows the request "
+		    "%s, not ready", policy_state_name(dec->state));
+		goto refuse;
+	}
+	if ((r = eng_change(d, f, dec, &change, digest)) != 0)
+		return r;
+	sc.d = d;
+	sc.digest = digest;
+	sc.rp_id = d->cfg->appliance.rp_id;
+	if ((sc.approvals = json_array()) == NULL) {
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = store_approval_list(d->st, f->row->id, signer_check,
+	    &sc)) != 0)
+		goto out;
+	if (sc.bad)
+		goto refuse;
+	if (dec->approval_required && json_array_size(sc.approvals) == 0) {
+		snprintf(sc.why, sizeof(sc.why), "the policy needs approvals "
+		    "and none verifies");
+		goto refuse;
+	}
+	if (RAND_bytes(jrnd, sizeof(jrnd)) != 1) {
+		r = TG_ERR_INTERNAL;
+		goto out;
+	}
+	hex_encode(jrnd, sizeof(jrnd), jti);
+	b64url_encode(digest, 32, dig64);
+	doc = json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:O,s:s,s:O}", "iss",
+	    d->cfg->appliance.order_issuer, "aud", f->rq.pr.system, "iat",
+	    (json_int_t)now, "nbf", (json_int_t)now, "exp",
+	    (json_int_t)(now + dec->order_ttl_seconds), "jti", jti, "change",
+	    change, "change_digest", dig64, "approvals", sc.approvals);
+	if (doc == NULL || (r = jcs_serialize(doc, &payload, &plen)) != 0 ||
+	    (r = jws_sign(d->signkey, (const uint8_t *)payload, plen, &jws,
+	    &jlen)) != 0) {
+		r = r ? r : TG_ERR_NOMEM;
+		goto out;
+	}
+	memset(&so, 0, sizeof(so));
+	so.jti = jti;
+	so.request_id = f->row->id;
+	so.jws = jws;
+	so.issued = now;
+	so.expires = now + dec->order_ttl_seconds;
+	if ((r = store_order_insert(d->st, &so)) != 0 ||
+	    (r = eng_audit(d, a, "order.issued", f->row->id, json_pack(
+	    "{s:s,s:I,s:s,s:s,s:i}", "jti", jti, "expires",
+	    (json_int_t)so.expires, "kid", jwk_kid(d->signkey),
+	    "change_digest", dig64, "approvals",
+	    (int)json_array_size(sc.approvals)), now)) != 0)
+		goto out;
+	{
+		json_t *ev = eng_event_new(d, "order.issued", f->row->id,
+		    &f->rq.pr, now);
+
+		if (ev != NULL)
+			json_object_set_new(ev, "expires",
+			    json_integer(so.expires));
+		eng_events_add(evs, ev);
+	}
+	r = 0;
+	goto out;
+refuse:
+	fprintf(stderr, "tapgated: signer refuses request %s: %s\n",
+	    f->row->id, sc.why);
+	r = eng_audit(d, a, "order.refused", f->row->id, json_pack("{s:s}",
+	    "reason", sc.why), now);
+	if (r == 0)
+		r = TG_ERR_POLICY;
+out:
+	json_decref(change);
+	json_decref(doc);
+	json_decref(sc.approvals);
+	free(payload);
+	free(jws);
+	return r;
+}
+
+int
+engine_order_issue(struct tapgated *d, const struct engine_actor *a,
+    const char *id, int64_t now, struct engine_result *res)
+{
+	struct policy_decision dec;
+	struct events evs = { { NULL }, 0 };
+	struct facts f;
+	int r;
+
+	if ((r = eng_load(d, id, &f, res)) != 0)
+		return r;
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	if ((r = store_begin(d->st)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	r = eng_issue_order(d, &f, &dec, a, now, &evs);
+	if (r == 0 || r == TG_ERR_POLICY) {
+		if (store_commit(d->st) != 0) {
+			store_rollback(d->st);
+			eng_events_clear(&evs);
+			eng_db_error(d, res, TG_ERR_DB);
+			goto out;
+		}
+	} else
+		store_rollback(d->st);
+	if (r == TG_ERR_EXISTS)
+		eng_error(res, 409, "order_exists", "this request has its "
+		    "order already");
+	else if (r == TG_ERR_POLICY)
+		eng_error(res, 409, "not_approved", "the signer refuses: the "
+		    "store does not show this request fully approved and past "
+		    "its hold");
+	else if (r != 0)
+		eng_db_error(d, res, r);
+	else
+		r = engine_order_get(d, id, res);
+out:
+	eng_events_post(d, &evs);
+	eng_facts_clear(&f);
+	return r;
+}
+
+static int
+order_json(const struct store_order *o, void *arg)
+{
+	json_t **out = arg;
+
+	*out = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b}", "request_id",
+	    o->request_id, "jti", o->jti, "jws", o->jws, "issued",
+	    (json_int_t)o->issued, "expires", (json_int_t)o->expires,
+	    "redeemed", o->redeemed != 0);
+	if (*out != NULL && o->redeemed != 0)
+		json_object_set_new(*out, "redeemed_at",
+		    json_integer(o->redeemed));
+	return *out != NULL ? 0 : TG_ERR_NOMEM;
+}
+
+int
+engine_order_get(struct tapgated *d, const char *id,
+    struct engine_result *res)
+{
+	json_t *out = NULL;
+	int r;
+
+	if (!store_request_id_valid(id)) {
+		eng_error(res, 404, "not_found", "no order for that request");
+		return TG_ERR_NOT_FOUND;
+	}
+	if ((r = store_order_by_request(d->st, id, order_json, &out)) != 0) {
+		if (r == TG_ERR_NOT_FOUND)
+			eng_error(res, 404, "not_found", "no order for that "
+			    "request (not approved yet, refused, or unknown)");
+		else
+			eng_db_error(d, res, r);
+		return r;
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = out;
+	return 0;
+}
+
+int
+engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
+    const char *id, int64_t now, struct engine_result *res)
+{
+	json_t *o = NULL;
+	const char *jti;
+	int r;
+
+	if ((r = engine_order_get(d, id, res)) != 0)
+		return r;
+	o = res->body;
+	res->body = NULL;
+	jti = json_string_value(json_object_get(o, "jti"));
+	if (json_is_true(json_object_get(o, "redeemed"))) {
+		eng_error(res, 409, "already_redeemed", "this order was "
+		    "redeemed before: a replay");
+		r = TG_ERR_IMMUTABLE;
+	} else if (now >= json_integer_value(json_object_get(o, "expires"))) {
+		eng_error(res, 409, "order_expired", "this order has expired");
+		r = TG_ERR_CONFLICT;
+	} else if ((r = store_begin(d->st)) != 0 ||
+	    (r = store_order_redeem(d->st, jti, a->name, now)) != 0 ||
+	    (r = eng_audit(d, a, "order.redeemed", id, json_pack("{s:s,s:s}",
+	    "jti", jti, "by", a->name), now)) != 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		if (r == TG_ERR_IMMUTABLE)
+			eng_error(res, 409, "already_redeemed", "this order "
+			    "was redeemed before: a replay");
+		else
+			eng_db_error(d, res, r);
+	} else {
+		res->status = 200;
+		res->body = json_pack("{s:s,s:s,s:I}", "request_id", id, "jti",
+		    jti, "redeemed_at", (json_int_t)now);
+	}
+	if (r == TG_ERR_IMMUTABLE || r == TG_ERR_CONFLICT)
+		audit_alone(d, a, "order.redeem_refused", id, json_pack(
+		    "{s:s,s:s}", "jti", jti ? jti : "", "reason",
+		    r == TG_ERR_IMMUTABLE ? "already redeemed" : "expired"),
+		    now);
+	json_decref(o);
+	return r;
+}
+
+int
+engine_keys(struct tapgated *d, struct engine_result *res)
+{
+	struct jwks *set = NULL;
+	char *doc = NULL;
+	size_t len;
+	int r;
+
+	if (d->signkey == NULL) {
+		eng_error(res, 503, "no_key", "no co-signing key loaded");
+		return TG_ERR_NOT_FOUND;
+	}
+	if ((r = jwks_new(&set)) != 0 || (r = jwks_add(set, d->signkey)) != 0 ||
+	    (r = jwks_serialize(set, &doc, &len)) != 0) {
+		jwks_free(&set);
+		return eng_db_error(d, res, r);
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_loadb(doc, len, 0, NULL);
+	free(doc);
+	jwks_free(&set);
+	return 0;
+}

@@ -1,0 +1,104 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Approvals from the attacker's side: each attempt is refused, audited, and
+# leaves the request unapproved.  Keys misbehave through softfido's fault
+# switches (a cloned key's counter, a missing touch, UP or UV cleared, a bad
+# signature, another relying party), officers try to approve their own
+# requests, and the signer is asked to sign what is not approved.
+. tests/e2e/lib/daemon.sh
+. tests/e2e/lib/officers.sh
+
+make_config "$T/tapgate.conf"
+daemon_start "$T/tapgate.conf" --trust-roots "$PWD/build/gen/softfido-ca.pem" \
+    --token-timeout 4000 || { notok daemon_starts; exit 1; }
+key_start ann --up-timeout 1500
+key_start ben --up-timeout 1500
+key_start cid --up-timeout 1500
+enroll officer-ann security_officer ann
+enroll officer-ben security_officer ben
+enroll officer-cid security_officer cid
+
+ID=$(admin_reset alice)
+counted() {	# approvals counted so far for security_officer
+	api GET "/v1/requests/$ID"
+	jbody '.decision.approvals.groups[0].counted'
+}
+
+approve "$ID" ann 000000
+check wrong_pin_is_refused [ "$(approve_code)" = pin ]
+key_ctl ann button refuse
+approve "$ID" ann
+check touch_refused_on_the_key_is_refused [ "$(approve_code)" = refused_on_key ]
+key_ctl ann button never
+approve "$ID" ann
+check missing_touch_times_out [ "$(approve_code)" = no_touch ]
+key_ctl ann button auto
+for f in no-uv no-up; do
+	key_ctl ann fault "$f"
+	approve "$ID" ann
+	check "assertion_with_${f}_flag_cleared_is_refused" \
+	    [ "$(approve_code)" = presence_or_verification_missing ]
+	key_ctl ann fault none
+done
+key_ctl ann fault bad-signature
+approve "$ID" ann
+check assertion_with_a_bad_signature_is_refused [ "$(approve_code)" = bad_assertion ]
+key_ctl ann fault wrong-rpid
+approve "$ID" ann
+check assertion_for_another_relying_party_is_refused [ "$(approve_code)" = bad_assertion ]
+key_ctl ann fault malformed-cbor
+approve "$ID" ann
+check malformed_reply_from_the_key_is_refused [ $? -ne 0 ]
+key_ctl ann fault none
+check no_refused_attempt_counted [ "$(counted)" = 0 ]
+
+# a cloned key: its counter does not grow
+approve "$ID" ben
+check good_approval_is_counted [ "$(counted)" = 1 ]
+ID2=$(admin_reset bob)
+key_ctl ben fault counter-backwards
+ID=$ID2
+approve "$ID" ben
+check cloned_key_counter_regression_is_refused [ "$(approve_code)" = cloned_key ]
+key_ctl ben fault none
+CTL approvers list --all >"$T/list"
+check cloned_key_suspends_its_approver grep -q '^officer-ben .*revoked: signature counter' "$T/list"
+approve "$ID" ben
+check suspended_approver_cannot_approve_again [ "$(approve_code)" = not_enrolled ]
+api GET /metrics
+check metrics_show_the_unreachable_quorum \
+    grep -q 'tapgate_quorum_unreachable{group="finance_controller"} 1' "$T/body"
+
+# revoked approver
+CTL approvers revoke officer-cid --reason "left the company" >/dev/null
+approve "$ID" cid
+check revoked_approver_cannot_approve [ "$(approve_code)" = not_enrolled ]
+check quorum_alarm_when_too_few_officers_remain \
+    grep -q 'ALARM: approver group security_officer has 1 enrolled officer(s); the policy needs 2' "$T/daemon.log"
+
+# separation of duties
+ID=$(admin_reset carol officer-ann)
+approve "$ID" ann
+check officer_cannot_approve_a_request_they_submitted [ "$(approve_code)" = is_requester ]
+ID=$(admin_reset officer-ann)
+approve "$ID" ann
+check officer_cannot_approve_their_own_recovery [ "$(approve_code)" = is_target ]
+ID=$(admin_reset dave)
+approve "$ID" ann
+check officer_whose_account_was_just_recovered_cannot_approve \
+    [ "$(approve_code)" = approver_in_cooldown ]
+
+# the signer refuses what the store does not show approved
+api POST "/v1/requests/$ID/order" '{}'
+check signer_refuses_an_unapproved_request \
+    [ "$STATUS" = 409 -a "$(jbody .error.code)" = not_approved ]
+api GET "/v1/orders/$ID"
+check no_order_exists_for_an_unapproved_request [ "$STATUS" = 404 ]
+
+CTL audit tail -n 300 --json >"$T/audit.json"
+for ev in approval.refused alarm.cloned_key alarm.quorum_unreachable order.refused approver.revoked; do
+	check "audit_records_$(echo $ev | tr . _)" \
+	    sh -c "jq -e '[.entries[].event] | index(\"$ev\") != null' $T/audit.json >/dev/null"
+done
+CTL audit verify >/dev/null
+check audit_chain_verifies_after_the_attacks [ $? -eq 0 ]

@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: ISC
+# Officers' security keys for the approval tests: softfido processes with a
+# PIN set, enrolled in tapgated.  Source after tests/e2e/lib/daemon.sh.
+
+KEYS=
+# key_start NAME [softfido args]: a software key at $T/NAME.sock, PIN set
+key_start() {
+	n=$1; shift
+	"$BUILD/softfido" --socket "$T/$n.sock" --state "$T/$n.state" "$@" \
+	    2>>"$T/$n.log" &
+	KEYS="$KEYS $!"
+	echo "$PIN" | "$BUILD/tapgatectl" token set-pin "softfido:$T/$n.sock" \
+	    >/dev/null
+}
+keys_stop() {
+	for p in $KEYS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	KEYS=
+}
+key_ctl() { n=$1; shift; "$BUILD/softfido" --ctl "$T/$n.sock.ctl" "$@" >/dev/null; }
+trap 'daemon_stop; keys_stop; cp "$T/daemon.log" /tmp/last-daemon.log 2>/dev/null; rm -rf "$T"' EXIT
+PIN=739251
+
+CTL() { "$BUILD/tapgatectl" -s "$T/api.sock" "$@"; }
+# enroll NAME GROUP KEY
+enroll() { echo "$PIN" | CTL approvers enroll --name "$1" --group "$2" \
+    --device "softfido:$T/$3.sock" >/dev/null 2>>"$T/ctl.err"; }
+# approve ID KEY [PIN]: exit status of tapgatectl approve
+approve() { echo "${3:-$PIN}" | CTL approve "$1" --device \
+    "softfido:$T/$2.sock" >"$T/approve.out" 2>"$T/approve.err"; }
+approve_code() { sed -n 's/.*(HTTP [0-9]* \([a-z_]*\)).*/\1/p' "$T/approve.err" | head -n 1; }
+
+OOB=$(ev out_of_band_callback pass hd-bob email cb-1)
+PRF=$(ev pre_registered_factor pass hd-bob push push-1)
+IDD=$(ev identity_document pass hd-carol video id-1)
+# an admin password reset with all the evidence the default policy wants
+admin_reset() {	# account [agent]
+	api POST /v1/requests "$(req password_reset "$1" admin "${2:-hd-bob}" phone "[$OOB,$PRF,$IDD]")"
+	jbody .id
+}
