@@ -209,9 +209,22 @@ fuzz: deps fuzz-build
 bench: deps all $(BENCH_BIN)
 	@sh tests/bench/run.sh $(BUILD)
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+VERSION		:= 0.1.0
+SYSCONFDIR	?= /etc
+
+# Programs, the verifier library with its header and pkg-config file, and
+# the documented default configuration (never overwriting a local one).
+install: all $(VERIFY_LIB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(SYSCONFDIR)/tapgate
 	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(VERIFY_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 src/verify/tapgate_verify.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    src/verify/tapgate-verify.pc.in \
+	    >$(DESTDIR)$(PREFIX)/lib/pkgconfig/tapgate-verify.pc
+	[ -e $(DESTDIR)$(SYSCONFDIR)/tapgate/tapgate.conf ] || \
+	    install -m 0640 config/tapgate.conf $(DESTDIR)$(SYSCONFDIR)/tapgate/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

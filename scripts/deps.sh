@@ -16,6 +16,8 @@ libsqlite3-dev
 sqlite3
 curl
 jq
+python3
+python3-jwcrypto
 libconfig-dev
 libmicrohttpd-dev
 libsystemd-dev

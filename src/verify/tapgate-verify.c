@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * tapgate-verify: what a downstream system runs before applying a change.
+ * It checks a co-signed order offline with libtapgate-verify (and only
+ * through its public header, as any connector would), optionally redeems
+ * it once, and prints the verified order as JSON.  Each cause of refusal
+ * has its own exit code, so a shell connector can tell them apart.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "verify/tapgate_verify.h"
+
+enum {
+	EXIT_OTHER = 1,
+	EXIT_USAGE = 2,
+	EXIT_MALFORMED = 3,
+	EXIT_UNKNOWN_KID = 4,
+	EXIT_BAD_SIGNATURE = 5,
+	EXIT_AUDIENCE = 6,
+	EXIT_NOT_YET_VALID = 7,
+	EXIT_EXPIRED = 8,
+	EXIT_REDEEMED = 9,
+	EXIT_APPROVAL = 10,
+};
+
+static const char usage_text[] =
+"usage: tapgate-verify --jwks FILE --aud SYSTEM [--iss ISSUER]\n"
+"           [--approvers FILE] [--min-approvals N] [--redeem-db FILE]\n"
+"           [--now UNIX] [--leeway S] ORDER|-\n"
+"\n"
+"Verify a tapgate co-signed order (a compact JWS in the file ORDER, or on\n"
+"standard input for -; one trailing newline allowed) and print it as JSON:\n"
+"  {\"approvals_verified\",\"approvers\",\"aud\",\"change\",\"exp\",\"iat\",\n"
+"   \"iss\",\"jti\",\"kid\",\"nbf\"}\n"
+"\n"
+"  --jwks FILE          the appliance keys to trust (repeat for several)\n"
+"  --aud SYSTEM         this system: the order's aud and target system\n"
+"  --iss ISSUER         require this issuer (default: any)\n"
+"  --approvers FILE     the appliance's approvers export: verify every\n"
+"                       approval's security-key assertion against it.\n"
+"                       Without it approvals are NOT checked.\n"
+"  --min-approvals N    at least N verified approvals (default 1 with\n"
+"                       --approvers; needs --approvers when N > 0)\n"
+"  --redeem-db FILE     redeem the order once: record its jti in FILE\n"
+"                       (sqlite, created 0600); a second redemption fails\n"
+"  --now UNIX           verify at this time (tests, audits of old orders)\n"
+"  --leeway S           clock skew tolerated, 0 to 3600 s (default 60)\n"
+"\n"
+"exit status:\n"
+"   0  verified (and redeemed with --redeem-db)\n"
+"   1  other error (unreadable file, bad JWKS or approvers file, database)\n"
+"   2  usage\n"
+"   3  malformed order (includes a change_digest that is not the change's)\n"
+"   4  unknown kid: not signed by a trusted key\n"
+"   5  bad signature\n"
+"   6  wrong audience or issuer\n"
+"   7  not yet valid\n"
+"   8  expired\n"
+"   9  already redeemed\n"
+"  10  bad or missing approver assertion\n";
+
+static void
+fail_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tapgate-verify: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int
+usage(const char *why)
+{
+	if (why != NULL)
+		fail_msg("%s", why);
+	fputs(usage_text, stderr);
+	return EXIT_USAGE;
+}
+
+static int
+exit_code(int err)
+{
+	switch (err) {
+	case TGV_ERR_MALFORMED:
+	case TGV_ERR_DIGEST_MISMATCH:
+		return EXIT_MALFORMED;
+	case TGV_ERR_UNKNOWN_KID:
+		return EXIT_UNKNOWN_KID;
+	case TGV_ERR_BAD_SIGNATURE:
+		return EXIT_BAD_SIGNATURE;
+	case TGV_ERR_WRONG_AUDIENCE:
+	case TGV_ERR_WRONG_ISSUER:
+		return EXIT_AUDIENCE;
+	case TGV_ERR_NOT_YET_VALID:
+		return EXIT_NOT_YET_VALID;
+	case TGV_ERR_EXPIRED:
+		return EXIT_EXPIRED;
+	case TGV_ERR_REDEEMED:
+		return EXIT_REDEEMED;
+	case TGV_ERR_APPROVAL:
+		return EXIT_APPROVAL;
+	default:
+		return EXIT_OTHER;
+	}
+}
+
+/* A decimal integer in min..max, the whole of s. */
+static int
+parse_num(const char *s, long long min, long long max, long long *vp)
+{
+	char *end;
+	long long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*vp = v;
+	return 0;
+}
+
+/*
+ * The order from path (or standard input for "-"), at most TGV_ORDER_MAX
+ * bytes plus one trailing newline, which is dropped.  0, 1 (I/O, message
+ * printed) or 3 (too large).
+ */
+static int
+read_order(const char *path, char **bufp, size_t *lenp)
+{
+	const size_t cap = TGV_ORDER_MAX + 2;
+	char *buf;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		fd = STDIN_FILENO;
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		fail_msg("cannot read order %s: %s", path, strerror(errno));
+		return EXIT_OTHER;
+	}
+	if ((buf = malloc(cap + 1)) == NULL) {
+		fail_msg("out of memory");
+		goto fail;
+	}
+	for (;;) {
+		n = read(fd, buf + len, cap + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			fail_msg("cannot read order %s: %s", path,
+			    strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > cap)
+			break;
+	}
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	if (len > TGV_ORDER_MAX) {
+		fail_msg("%s: order is over %d bytes",
+		    tgv_strerror(TGV_ERR_MALFORMED), TGV_ORDER_MAX);
+		free(buf);
+		if (fd != STDIN_FILENO)
+			close(fd);
+		return EXIT_MALFORMED;
+	}
+	if (fd != STDIN_FILENO)
+		close(fd);
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+fail:
+	free(buf);
+	if (fd != STDIN_FILENO)
+		close(fd);
+	return EXIT_OTHER;
+}
+
+enum {
+	OPT_JWKS = 256, OPT_AUD, OPT_ISS, OPT_APPROVERS, OPT_MIN, OPT_DB,
+	OPT_NOW, OPT_LEEWAY, OPT_HELP,
+};
+
+static const struct option longopts[] = {
+	{ "jwks", required_argument, NULL, OPT_JWKS },
+	{ "aud", required_argument, NULL, OPT_AUD },
+	{ "iss", required_argument, NULL, OPT_ISS },
+	{ "approvers", required_argument, NULL, OPT_APPROVERS },
+	{ "min-approvals", required_argument, NULL, OPT_MIN },
+	{ "redeem-db", required_argument, NULL, OPT_DB },
+	{ "now", required_argument, NULL, OPT_NOW },
+	{ "leeway", required_argument, NULL, OPT_LEEWAY },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+#define JWKS_FILES_MAX	8
+
+int
+main(int argc, char **argv)
+{
+	const char *jwks[JWKS_FILES_MAX], *aud = NULL, *iss = NULL;
+	const char *approvers = NULL, *db = NULL;
+	struct tgv_ctx *ctx = NULL;
+	struct tgv_order *o = NULL;
+	long long v, now = -1, leeway = TGV_LEEWAY_DEFAULT, min = -1;
+	char *token = NULL, *json = NULL;
+	size_t njwks = 0, toklen, jsonlen, i;
+	int c, r, rc = EXIT_OTHER;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_JWKS:
+			if (njwks == JWKS_FILES_MAX)
+				return usage("too many --jwks");
+			jwks[njwks++] = optarg;
+			break;
+		case OPT_AUD:
+			aud = optarg;
+			break;
+		case OPT_ISS:
+			iss = optarg;
+			break;
+		case OPT_APPROVERS:
+			approvers = optarg;
+			break;
+		case OPT_DB:
+			db = optarg;
+			break;
+		case OPT_MIN:
+			if (parse_num(optarg, 0, TGV_APPROVALS_MAX, &min) != 0)
+				return usage("--min-approvals: not a number "
+				    "from 0 to 16");
+			break;
+		case OPT_NOW:
+			/* 2^53 - 1: the range the order's times have */
+			if (parse_num(optarg, 0, 9007199254740991LL,
+			    &now) != 0)
+				return usage("--now: not a Unix time");
+			break;
+		case OPT_LEEWAY:
+			if (parse_num(optarg, 0, TGV_LEEWAY_MAX, &v) != 0)
+				return usage("--leeway: not 0 to 3600 seconds");
+			leeway = v;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			return usage(NULL);
+		}
+	}
+	if (optind != argc - 1)
+		return usage("exactly one ORDER (or -) is needed");
+	if (njwks == 0 || aud == NULL)
+		return usage("--jwks and --aud are required");
+	if (min > 0 && approvers == NULL)
+		return usage("--min-approvals needs --approvers: approvals "
+		    "are only counted once verified");
+	if (now < 0)
+		now = (long long)time(NULL);
+
+	if ((r = tgv_ctx_new(&ctx)) != 0) {
+		fail_msg("%s", tgv_strerror(r));
+		goto out;
+	}
+	for (i = 0; i < njwks; i++)
+		if ((r = tgv_load_jwks_file(ctx, jwks[i])) != 0) {
+			fail_msg("cannot load JWKS: %s", tgv_errmsg(ctx));
+			goto out;
+		}
+	if (approvers != NULL &&
+	    (r = tgv_load_approvers_file(ctx, approvers)) != 0) {
+		fail_msg("cannot load approvers: %s", tgv_errmsg(ctx));
+		goto out;
+	}
+	if ((r = tgv_set_audience(ctx, aud)) != 0 ||
+	    (iss != NULL && (r = tgv_set_issuer(ctx, iss)) != 0) ||
+	    (r = tgv_set_leeway(ctx, leeway)) != 0 ||
+	    (min >= 0 && (r = tgv_set_min_approvals(ctx,
+	    (unsigned int)min)) != 0)) {
+		rc = usage(tgv_errmsg(ctx));
+		goto out;
+	}
+	if ((rc = read_order(argv[optind], &token, &toklen)) != 0)
+		goto out;
+	rc = EXIT_OTHER;
+	if ((r = tgv_verify(ctx, token, toklen, now, &o)) != 0) {
+		fail_msg("%s: %s", tgv_strerror(r), tgv_errmsg(ctx));
+		rc = exit_code(r);
+		goto out;
+	}
+	if (db != NULL && (r = tgv_redeem(db, o, now)) != 0) {
+		if (r == TGV_ERR_REDEEMED)
+			fail_msg("%s: jti %s is already recorded in %s",
+			    tgv_strerror(r), tgv_order_jti(o), db);
+		else
+			fail_msg("cannot redeem in %s: %s", db,
+			    tgv_strerror(r));
+		rc = exit_code(r);
+		goto out;
+	}
+	if ((r = tgv_order_to_json(o, &json, &jsonlen)) != 0) {
+		fail_msg("%s", tgv_strerror(r));
+		goto out;
+	}
+	if (fwrite(json, 1, jsonlen, stdout) != jsonlen ||
+	    fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
+		fail_msg("cannot write the order: %s", strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(json);
+	free(token);
+	tgv_order_free(&o);
+	tgv_ctx_free(&ctx);
+	return rc;
+}

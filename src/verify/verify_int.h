@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: ISC */
+/* Private to src/verify/: shared between its files, not a contract. */
+#ifndef TAPGATE_VERIFY_INT_H
+#define TAPGATE_VERIFY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "order/jwk.h"
+#include "token/token.h"
+#include "verify/tapgate_verify.h"
+
+#define TGV_ERRMSG_LEN		256
+#define TGV_NAME_MAX		256	/* iss, aud, approver, account... */
+#define TGV_CLIENT_DATA_MAX	2048	/* WebAuthn clientData, decoded */
+#define TGV_RP_ID_MAX		253	/* a DNS name */
+
+/* One pinned credential of the approvers export. */
+struct tgv_approver {
+	char			*name;
+	char			*group;
+	uint8_t			*cred_id;
+	size_t			 cred_id_len;
+	struct token_pubkey	 pk;
+	bool			 revoked;
+};
+
+struct tgv_approvers {
+	char			*rp_id;
+	char			*origin;	/* "https://" rp_id */
+	char			*appliance;
+	struct tgv_approver	*v;
+	size_t			 n;
+};
+
+struct tgv_ctx {
+	struct jwks		*keys;
+	struct tgv_approvers	*approvers;	/* NULL: not checked */
+	char			*audience;
+	char			*issuer;	/* NULL: any */
+	int64_t			 leeway;
+	int			 min_approvals;	/* -1: the default */
+	char			 errmsg[TGV_ERRMSG_LEN];
+};
+
+/* One approval of an order, its binary members decoded. */
+struct tgv_approval {
+	const char	*approver;	/* point into the payload */
+	const char	*group;
+	const char	*alg;
+	uint8_t		*client_data;	/* the exact bytes hashed */
+	size_t		 client_data_len;
+	uint8_t		*cred_id;
+	size_t		 cred_id_len;
+	uint8_t		*authdata;
+	size_t		 authdata_len;
+	uint8_t		*sig;
+	size_t		 sig_len;
+};
+
+struct tgv_order {
+	json_t		*payload;	/* strings below point into it */
+	char		*kid;
+	char		*change_json;	/* RFC 8785 form of change */
+	size_t		 change_len;
+	const char	*jti, *iss, *aud;
+	const char	*appliance, *request_id, *queue, *account, *system;
+	int64_t		 iat, nbf, exp;
+	int64_t		 leeway;	/* as verified, for tgv_redeem() */
+	const char	**approvers;
+	size_t		 napprovers;
+	bool		 approvals_verified;
+};
+
+/*
+ * Set ctx's message from fmt and return err, so a check reads
+ * "return tgv_fail(ctx, TGV_ERR_..., "why", ...)".
+ */
+int	tgv_fail(struct tgv_ctx *ctx, int err, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Untrusted s, made fit for a one-line message: at most 64 bytes, bytes
+ * outside printable ASCII (and quotes) replaced by '?'.  out holds 72.
+ */
+#define TGV_SHOWN_LEN	72
+const char *tgv_shown(const char *s, char out[TGV_SHOWN_LEN]);
+
+/*
+ * Read a whole regular file of at most max bytes into a new buffer
+ * (*bufp, *lenp; NUL-terminated beyond len).  TGV_ERR_IO, or
+ * TGV_ERR_CONFIG when it is larger than max.
+ */
+int	tgv_read_file(const char *path, size_t max, char **bufp,
+	    size_t *lenp);
+
+/* Parse an approvers export (see tgv_load_approvers()). */
+int	tgv_approvers_parse(struct tgv_ctx *ctx, const char *doc, size_t len,
+	    struct tgv_approvers **ap);
+void	tgv_approvers_free(struct tgv_approvers **ap);
+
+/*
+ * Check the approvals a[0..n) of an order whose change is from appliance
+ * and has change_digest_b64 (already checked against the change) against
+ * the pinned approvers of ctx, and that there are at least min of them.
+ * TGV_ERR_APPROVAL with a message, or another error (TGV_ERR_NOMEM, ...).
+ */
+int	tgv_approvals_check(struct tgv_ctx *ctx, const char *appliance,
+	    const char *change_digest_b64, const struct tgv_approval *a,
+	    size_t n, unsigned int min);
+
+#endif /* TAPGATE_VERIFY_INT_H */
