@@ -18,6 +18,7 @@ curl
 jq
 python3
 python3-jwcrypto
+minisign
 libconfig-dev
 libmicrohttpd-dev
 libsystemd-dev

@@ -14,6 +14,7 @@ daemon_start "$T/tapgate.conf" --trust-roots "$PWD/build/gen/softfido-ca.pem" \
 key_start ann --up-timeout 1500
 key_start ben --up-timeout 1500
 key_start cid --up-timeout 1500
+key_start dan
 enroll officer-ann security_officer ann
 enroll officer-ben security_officer ben
 enroll officer-cid security_officer cid
@@ -87,6 +88,17 @@ ID=$(admin_reset dave)
 approve "$ID" ann
 check officer_whose_account_was_just_recovered_cannot_approve \
     [ "$(approve_code)" = approver_in_cooldown ]
+
+# a veto during the hold: no order, and no approval afterwards
+enroll officer-dan security_officer dan
+ID=$(admin_reset erin)
+approve "$ID" dan
+api POST "/v1/requests/$ID/veto" '{"reason":"owner: I did not call"}'
+check veto_during_approval_stops_the_request [ "$(jbody .state)" = vetoed ]
+approve "$ID" ann
+check approval_after_a_veto_is_refused [ "$(approve_code)" = not_awaiting_approval ]
+api GET "/v1/orders/$ID"
+check vetoed_request_gets_no_order [ "$STATUS" = 404 ]
 
 # the signer refuses what the store does not show approved
 api POST "/v1/requests/$ID/order" '{}'
