@@ -15,6 +15,7 @@ key_start ann --up-timeout 1500
 key_start ben --up-timeout 1500
 key_start cid --up-timeout 1500
 key_start dan
+key_start eli
 enroll officer-ann security_officer ann
 enroll officer-ben security_officer ben
 enroll officer-cid security_officer cid
@@ -101,11 +102,35 @@ api GET "/v1/orders/$ID"
 check vetoed_request_gets_no_order [ "$STATUS" = 404 ]
 
 # the signer refuses what the store does not show approved
+ID=$(admin_reset harry)
 api POST "/v1/requests/$ID/order" '{}'
 check signer_refuses_an_unapproved_request \
     [ "$STATUS" = 409 -a "$(jbody .error.code)" = not_approved ]
 api GET "/v1/orders/$ID"
 check no_order_exists_for_an_unapproved_request [ "$STATUS" = 404 ]
+
+# an assertion moved to another request by someone with the database
+# file: the policy still counts two approvals, the signer refuses to sign
+enroll officer-eli security_officer eli
+ID_A=$(admin_reset frank)
+approve "$ID_A" eli
+approve "$ID_A" dan
+ID_B=$(admin_reset gina)
+approve "$ID_B" eli
+approve "$ID_B" dan
+daemon_stop
+ELI="(SELECT id FROM approvers WHERE name = 'officer-eli')"
+FROM_A="FROM approvals WHERE request_id = '$ID_A' AND approver_id = $ELI"
+sqlite3 "$T/state/tapgate.db" "UPDATE approvals SET auth_data = (SELECT auth_data $FROM_A), signature = (SELECT signature $FROM_A), client_data = (SELECT client_data $FROM_A) WHERE request_id = '$ID_B' AND approver_id = $ELI"
+daemon_start "$T/tapgate.conf" --trust-roots "$PWD/build/gen/softfido-ca.pem" \
+    --token-timeout 4000 || notok daemon_restarts
+sleep 3.5
+api GET "/v1/orders/$ID_A"
+check genuine_request_gets_its_order [ "$STATUS" = 200 ]
+api GET "/v1/orders/$ID_B"
+check assertion_for_another_order_is_not_signed [ "$STATUS" = 404 ]
+check signer_logs_why_it_refused \
+    grep -q "signer refuses request $ID_B: approval by officer-eli is for another change" "$T/daemon.log"
 
 CTL audit tail -n 300 --json >"$T/audit.json"
 for ev in approval.refused alarm.cloned_key alarm.quorum_unreachable order.refused approver.revoked; do

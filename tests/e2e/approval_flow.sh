@@ -70,6 +70,21 @@ if [ -x "$BUILD/tapgate-verify" ]; then
 	check tapgate_verify_accepts_the_order_and_both_approvals \
 	    sh -c "[ $? -eq 0 ] && [ \$(jq -r .change.target.account $T/verified.json) = alice ]"
 fi
+if python3 -c 'import jwcrypto' 2>/dev/null; then
+	python3 - "$T/jwks.json" "$T/order.jws" >"$T/jwcrypto.out" 2>&1 <<'EOPY'
+import json, sys
+from jwcrypto import jwk, jws
+keys = jwk.JWKSet.from_json(open(sys.argv[1]).read())
+token = open(sys.argv[2]).read().strip()
+obj = jws.JWS()
+obj.deserialize(token)
+kid = obj.jose_header["kid"]
+obj.verify(keys.get_key(kid))
+print(json.loads(obj.payload)["aud"])
+EOPY
+	check independent_jose_library_verifies_the_appliance_signature \
+	    grep -qx ldap-corp "$T/jwcrypto.out"
+fi
 api POST "/v1/orders/$ID/redeem"
 check downstream_redeems_the_order_once [ "$STATUS" = 200 ]
 api POST "/v1/orders/$ID/redeem"
