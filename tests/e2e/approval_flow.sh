@@ -100,3 +100,19 @@ check audit_never_holds_a_full_credential_id \
     sh -c "! grep -q \"\$(jq -r '.approvers[0].credential_id' $T/approvers.json)\" $T/audit.json"
 CTL audit verify >/dev/null
 check audit_chain_verifies_after_the_flow [ $? -eq 0 ]
+
+# ES256 instead of EdDSA: selectable, and never silently switched under a
+# sealed key of the other algorithm
+daemon_stop
+make_config "$T/es256.conf" 's/^	alg = "EdDSA";/	alg = "ES256";/'
+"$BUILD/tapgated" -c "$T/es256.conf" --state-dir "$T/state" \
+    --socket "$T/api.sock" 2>"$T/es256.err" &
+P=$!
+wait $P
+check sealed_key_of_another_algorithm_is_refused \
+    sh -c "[ $? -ne 0 ] && grep -q 'co-signing key' $T/es256.err"
+mv "$T/state" "$T/state.eddsa"
+daemon_start "$T/es256.conf" || notok daemon_starts_with_es256
+api GET /v1/keys
+check es256_signing_key_is_published \
+    [ "$(jbody '.keys[0].kty')" = EC -a "$(jbody '.keys[0].alg')" = ES256 ]
