@@ -108,30 +108,6 @@ drop_body(json_t *body)
 	json_decref(body);
 }
 
-static const char *
-js(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "-";
-}
-
-static int
-id_ok(const char *id)
-{
-	return strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32;
-}
-
-static void
-print_json(const json_t *j)
-{
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-
-	if (s != NULL)
-		puts(s);
-	free(s);
-}
-
 /* ---- approve */
 
 int
@@ -153,7 +129,7 @@ ctl_approve(int argc, char **argv)
 			return CTL_EXIT_USAGE;
 		}
 	}
-	if (id == NULL || dev == NULL || !id_ok(id)) {
+	if (id == NULL || dev == NULL || !ctl_id_ok(id)) {
 		ctl_err("usage: tapgatectl approve ID --device DEVICE (ID: 32 "
 		    "hex digits)");
 		return CTL_EXIT_USAGE;
@@ -174,16 +150,16 @@ ctl_approve(int argc, char **argv)
 	    "  requested by %s\n"
 	    "  evidence     %zu item(s)\n"
 	    "  policy       %s version %lld\n"
-	    "  digest       %s\n", id, js(prev, "state"), js(ch, "queue"),
-	    js(t, "account"), js(t, "system"), js(t, "class"),
+	    "  digest       %s\n", id, ctl_js(prev, "state"), ctl_js(ch, "queue"),
+	    ctl_js(t, "account"), ctl_js(t, "system"), ctl_js(t, "class"),
 	    changes ? changes : "{}", json_is_true(json_object_get(drops,
 	    "all_privileged")) ? "all privileged entitlements " : "",
 	    json_array_size(json_object_get(drops, "names")) ? "(and named "
-	    "ones)" : "", js(json_object_get(ch, "requester"), "agent"),
+	    "ones)" : "", ctl_js(json_object_get(ch, "requester"), "agent"),
 	    json_array_size(json_object_get(ch, "evidence_digests")),
-	    js(json_object_get(ch, "policy"), "id"),
+	    ctl_js(json_object_get(ch, "policy"), "id"),
 	    (long long)json_integer_value(json_object_get(json_object_get(ch,
-	    "policy"), "version")), js(prev, "change_digest"));
+	    "policy"), "version")), ctl_js(prev, "change_digest"));
 	free(changes);
 	json_decref(prev);
 	fflush(stdout);
@@ -197,8 +173,8 @@ ctl_approve(int argc, char **argv)
 	drop_body(body);
 	if (r != 0)
 		return ctl_exit_code(r);
-	printf("approved by %s (%s): request is now %s\n", js(out, "approver"),
-	    js(out, "group"), js(out, "state"));
+	printf("approved by %s (%s): request is now %s\n", ctl_js(out, "approver"),
+	    ctl_js(out, "group"), ctl_js(out, "state"));
 	json_decref(out);
 	return CTL_EXIT_OK;
 }
@@ -247,9 +223,9 @@ approvers_enroll(int argc, char **argv)
 	if (r != 0)
 		return ctl_exit_code(r);
 	printf("enrolled %s in %s: %s credential, AAGUID %s, attestation "
-	    "certificate %s\n", js(out, "name"), js(out, "group"),
-	    js(out, "alg"), js(out, "aaguid"),
-	    js(out, "attestation_cert_sha256"));
+	    "certificate %s\n", ctl_js(out, "name"), ctl_js(out, "group"),
+	    ctl_js(out, "alg"), ctl_js(out, "aaguid"),
+	    ctl_js(out, "attestation_cert_sha256"));
 	json_decref(out);
 	return CTL_EXIT_OK;
 }
@@ -276,7 +252,7 @@ approvers_list(int argc, char **argv)
 	    NULL, &out)) != 0)
 		return ctl_exit_code(r);
 	if (json) {
-		print_json(out);
+		ctl_print_json(out);
 		json_decref(out);
 		return CTL_EXIT_OK;
 	}
@@ -284,12 +260,12 @@ approvers_list(int argc, char **argv)
 	    "COUNTER", "CREDENTIAL", "STATUS");
 	json_array_foreach(json_object_get(out, "approvers"), i, a)
 		printf("%-20s  %-20s  %-6s  %8lld  %-16.16s  %s%s\n",
-		    js(a, "name"), js(a, "group"), js(a, "alg"),
+		    ctl_js(a, "name"), ctl_js(a, "group"), ctl_js(a, "alg"),
 		    (long long)json_integer_value(json_object_get(a,
-		    "sign_count")), js(a, "credential_id"),
+		    "sign_count")), ctl_js(a, "credential_id"),
 		    json_is_true(json_object_get(a, "revoked")) ? "revoked: " :
 		    "active", json_is_true(json_object_get(a, "revoked")) ?
-		    js(a, "revoke_reason") : "");
+		    ctl_js(a, "revoke_reason") : "");
 	json_decref(out);
 	return CTL_EXIT_OK;
 }
@@ -338,7 +314,7 @@ fetch_to(const char *target, const char *path)
 	if ((r = ctl_api("GET", target, NULL, &out)) != 0)
 		return ctl_exit_code(r);
 	if (path == NULL) {
-		print_json(out);
+		ctl_print_json(out);
 	} else if ((f = fopen(path, "w")) == NULL ||
 	    json_dumpf(out, f, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 ||
 	    fclose(f) != 0) {
@@ -378,7 +354,7 @@ ctl_orders(int argc, char **argv)
 	json_t *out = NULL;
 	int r;
 
-	if (argc < 3 || !id_ok(argv[2])) {
+	if (argc < 3 || !ctl_id_ok(argv[2])) {
 		ctl_err("usage: tapgatectl orders show|jws|issue ID");
 		return CTL_EXIT_USAGE;
 	}
@@ -397,9 +373,9 @@ ctl_orders(int argc, char **argv)
 	if (r != 0)
 		return ctl_exit_code(r);
 	if (strcmp(argv[1], "jws") == 0)
-		printf("%s\n", js(out, "jws"));
+		printf("%s\n", ctl_js(out, "jws"));
 	else
-		print_json(out);
+		ctl_print_json(out);
 	json_decref(out);
 	return CTL_EXIT_OK;
 }

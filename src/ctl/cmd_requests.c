@@ -75,8 +75,8 @@ ctl_api(const char *method, const char *target, const json_t *body,
 	return 0;
 }
 
-static const char *
-js(const json_t *o, const char *key)
+const char *
+ctl_js(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 
@@ -105,8 +105,8 @@ duration(long long s, char *out, size_t len)
 		snprintf(out, len, "%lldd%02lldh", s / 86400, s / 3600 % 24);
 }
 
-static void
-print_json(const json_t *j)
+void
+ctl_print_json(const json_t *j)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
 
@@ -163,7 +163,7 @@ requests_list(int argc, char **argv)
 	if ((r = ctl_api("GET", target, NULL, &out)) != 0)
 		return ctl_exit_code(r);
 	if (json) {
-		print_json(out);
+		ctl_print_json(out);
 		json_decref(out);
 		return CTL_EXIT_OK;
 	}
@@ -173,15 +173,15 @@ requests_list(int argc, char **argv)
 	json_array_foreach(json_object_get(out, "requests"), i, row) {
 		char who[128];
 
-		snprintf(who, sizeof(who), "%s@%s", js(row, "account"),
-		    js(row, "system"));
+		snprintf(who, sizeof(who), "%s@%s", ctl_js(row, "account"),
+		    ctl_js(row, "system"));
 		duration((long long)now - ji(row, "created"), age, sizeof(age));
 		duration(ji(row, "hold_until") - (long long)now, hold,
 		    sizeof(hold));
 		printf("%-32s  %-20s  %-8s  %-14s  %-24.24s  %-10.10s  %6s  "
-		    "%8s\n", js(row, "id"), js(row, "queue"), js(row, "class"),
-		    js(row, "state"), who, js(row, "agent"), age,
-		    strcmp(js(row, "state"), "in_hold") == 0 ? hold : "-");
+		    "%8s\n", ctl_js(row, "id"), ctl_js(row, "queue"), ctl_js(row, "class"),
+		    ctl_js(row, "state"), who, ctl_js(row, "agent"), age,
+		    strcmp(ctl_js(row, "state"), "in_hold") == 0 ? hold : "-");
 	}
 	if (json_array_size(json_object_get(out, "requests")) == 0)
 		printf("(no requests)\n");
@@ -189,8 +189,8 @@ requests_list(int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
-static int
-id_ok(const char *id)
+int
+ctl_id_ok(const char *id)
 {
 	return strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32;
 }
@@ -212,15 +212,15 @@ show_text(const json_t *j)
 	char left[48];
 	size_t i;
 
-	printf("request   %s\n", js(j, "id"));
-	printf("queue     %s\n", js(j, "queue"));
-	printf("state     %s\n", js(j, "state"));
-	printf("target    %s on %s\n", js(t, "account"), js(t, "system"));
-	printf("class     %s (claimed %s; %s: %s)\n", js(cls, "effective"),
-	    js(t, "claimed_class"), js(cls, "source"), js(cls, "reason"));
-	printf("requester %s over %s, ticket %s, uid %lld\n", js(rq, "agent"),
-	    js(rq, "channel"), js(rq, "ticket"), ji(rq, "uid"));
-	printf("route     %s (%s)\n", js(route, "name"), js(route, "reason"));
+	printf("request   %s\n", ctl_js(j, "id"));
+	printf("queue     %s\n", ctl_js(j, "queue"));
+	printf("state     %s\n", ctl_js(j, "state"));
+	printf("target    %s on %s\n", ctl_js(t, "account"), ctl_js(t, "system"));
+	printf("class     %s (claimed %s; %s: %s)\n", ctl_js(cls, "effective"),
+	    ctl_js(t, "claimed_class"), ctl_js(cls, "source"), ctl_js(cls, "reason"));
+	printf("requester %s over %s, ticket %s, uid %lld\n", ctl_js(rq, "agent"),
+	    ctl_js(rq, "channel"), ctl_js(rq, "ticket"), ji(rq, "uid"));
+	printf("route     %s (%s)\n", ctl_js(route, "name"), ctl_js(route, "reason"));
 	printf("risk     ");
 	i = 0;
 	json_object_foreach((json_t *)(uintptr_t)risk, key, v)
@@ -233,27 +233,27 @@ show_text(const json_t *j)
 	    ji(evd, "required"));
 	json_array_foreach(json_object_get(j, "evidence"), i, item)
 		printf("  - %-22s %-4s by %s over %s ref %s: %s\n",
-		    js(item, "type"), js(item, "result"), js(item, "verifier"),
-		    js(item, "channel"), js(item, "ref"),
+		    ctl_js(item, "type"), ctl_js(item, "result"), ctl_js(item, "verifier"),
+		    ctl_js(item, "channel"), ctl_js(item, "ref"),
 		    json_string_value(json_array_get(json_object_get(evd,
 		    "verdicts"), i)) ? json_string_value(json_array_get(
 		    json_object_get(evd, "verdicts"), i)) : "-");
 	json_array_foreach(json_object_get(json_object_get(dec, "approvals"),
 	    "groups"), i, item)
-		printf("approvals %s: %lld of %lld\n", js(item, "group"),
+		printf("approvals %s: %lld of %lld\n", ctl_js(item, "group"),
 		    ji(item, "counted"), ji(item, "required"));
 	duration(ji(hold, "left"), left, sizeof(left));
 	printf("hold      %lld s%s%s\n", ji(hold, "seconds"),
 	    ji(hold, "start") ? ", time left " : " (not started)",
 	    ji(hold, "start") ? left : "");
 	json_array_foreach(json_object_get(j, "decisions"), i, item)
-		printf("decision  %s by %s (%s): %s\n", js(item, "kind"),
-		    js(item, "actor_name"), js(item, "actor_role"),
-		    js(item, "reason"));
+		printf("decision  %s by %s (%s): %s\n", ctl_js(item, "kind"),
+		    ctl_js(item, "actor_name"), ctl_js(item, "actor_role"),
+		    ctl_js(item, "reason"));
 	if (json_array_size(json_object_get(dec, "missing")) > 0)
 		printf("missing:\n");
 	json_array_foreach(json_object_get(dec, "missing"), i, item)
-		printf("  - %s\n    %s\n", js(item, "code"), js(item, "text"));
+		printf("  - %s\n    %s\n", ctl_js(item, "code"), ctl_js(item, "text"));
 }
 
 static int
@@ -269,7 +269,7 @@ requests_show(int argc, char **argv)
 		ctl_err("usage: tapgatectl requests show ID [--json]");
 		return CTL_EXIT_USAGE;
 	}
-	if (!id_ok(argv[2])) {
+	if (!ctl_id_ok(argv[2])) {
 		ctl_err("requests show: '%s' is not a request id (32 hex "
 		    "digits)", argv[2]);
 		return CTL_EXIT_USAGE;
@@ -278,7 +278,7 @@ requests_show(int argc, char **argv)
 	if ((r = ctl_api("GET", target, NULL, &out)) != 0)
 		return ctl_exit_code(r);
 	if (json)
-		print_json(out);
+		ctl_print_json(out);
 	else
 		show_text(out);
 	json_decref(out);
@@ -310,7 +310,7 @@ requests_decide(int argc, char **argv, const char *kind)
 		ctl_err("usage: tapgatectl requests %s ID --reason TEXT", kind);
 		return CTL_EXIT_USAGE;
 	}
-	if (!id_ok(argv[optind])) {
+	if (!ctl_id_ok(argv[optind])) {
 		ctl_err("requests %s: '%s' is not a request id", kind,
 		    argv[optind]);
 		return CTL_EXIT_USAGE;
@@ -326,9 +326,9 @@ requests_decide(int argc, char **argv, const char *kind)
 	if (r != 0)
 		return ctl_exit_code(r);
 	if (json)
-		print_json(out);
+		ctl_print_json(out);
 	else
-		printf("%s: %s\n", js(out, "id"), js(out, "state"));
+		printf("%s: %s\n", ctl_js(out, "id"), ctl_js(out, "state"));
 	json_decref(out);
 	return CTL_EXIT_OK;
 }
@@ -354,17 +354,17 @@ static void
 print_report(const json_t *rep, int json)
 {
 	if (json) {
-		print_json(rep);
+		ctl_print_json(rep);
 		return;
 	}
 	if (json_is_true(json_object_get(rep, "ok")))
 		printf("audit chain OK: %lld entries, head %lld %s\n",
 		    ji(rep, "count"), ji(rep, "head_seq"),
-		    js(rep, "head_hash"));
+		    ctl_js(rep, "head_hash"));
 	else
 		printf("audit chain BROKEN at entry %lld (%s): %s\n"
 		    "  %lld entries verify before it\n", ji(rep, "bad_seq"),
-		    js(rep, "why"), js(rep, "reason"), ji(rep, "count"));
+		    ctl_js(rep, "why"), ctl_js(rep, "reason"), ji(rep, "count"));
 }
 
 /*
@@ -452,7 +452,7 @@ ctl_audit(int argc, char **argv)
 	if ((r = ctl_api("GET", target, NULL, &out)) != 0)
 		return ctl_exit_code(r);
 	if (json) {
-		print_json(out);
+		ctl_print_json(out);
 		json_decref(out);
 		return CTL_EXIT_OK;
 	}
@@ -465,8 +465,8 @@ ctl_audit(int argc, char **argv)
 		gmtime_r(&t, &tm);
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		printf("%6lld %s %-24s %-9s %-12.12s %-32s %s\n",
-		    ji(e, "seq"), when, js(e, "event"), js(e, "actor_role"),
-		    js(e, "actor_name"), js(e, "request_id"),
+		    ji(e, "seq"), when, ctl_js(e, "event"), ctl_js(e, "actor_role"),
+		    ctl_js(e, "actor_name"), ctl_js(e, "request_id"),
 		    details ? details : "");
 		free(details);
 	}

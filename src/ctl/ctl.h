@@ -47,6 +47,15 @@ struct json_t;
 int	ctl_api(const char *method, const char *target,
 	    const struct json_t *body, struct json_t **out);
 
+/* A string member of o, or "-" when absent (for tables). */
+const char *ctl_js(const struct json_t *o, const char *key);
+
+/* Print JSON indented with sorted keys (--json output). */
+void	ctl_print_json(const struct json_t *j);
+
+/* Whether id has the form of a request id (32 lower-case hex digits). */
+int	ctl_id_ok(const char *id);
+
 /* `tapgatectl requests ...` and `tapgatectl audit ...` (cmd_requests.c). */
 int	ctl_requests(int argc, char **argv);
 int	ctl_audit(int argc, char **argv);

@@ -821,7 +821,7 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 	struct facts f;
 	const char *reason;
 	json_t *root = NULL;
-	char err[512], event[32];
+	char err[512];
 	int r, veto = strcmp(kind, "veto") == 0;
 
 	if ((r = eng_load(d, id, &f, res)) != 0)
@@ -867,8 +867,6 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 	sd.actor_name = a->name;
 	sd.reason = reason;
 	sd.created = now;
-	snprintf(event, sizeof(event), "request.%s", veto ? "vetoed" :
-	    "denied");
 	if ((r = store_begin(d->st)) != 0 ||
 	    (r = store_decision_add(d->st, &sd, NULL)) != 0 ||
 	    (r = eng_audit(d, a, veto ? "request.veto" : "request.deny", id,
