@@ -19,6 +19,8 @@ jq
 python3
 python3-jwcrypto
 minisign
+slapd
+ldap-utils
 libconfig-dev
 libmicrohttpd-dev
 libsystemd-dev
@@ -42,6 +44,17 @@ echo "deps: installing$missing"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+# Installing must not start services (slapd would take port 389): hold
+# invoke-rc.d back with a policy-rc.d for the duration, unless one exists.
+guard=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+	$SUDO chmod 755 /usr/sbin/policy-rc.d
+	guard=1
+fi
+rc=0
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+$SUDO apt-get update -qq &&
+    $SUDO apt-get install -y -qq --no-install-recommends $missing || rc=$?
+[ -n "$guard" ] && $SUDO rm -f /usr/sbin/policy-rc.d
+exit $rc
