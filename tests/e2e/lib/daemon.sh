@@ -44,11 +44,18 @@ daemon_start() {	# config [extra args]
 	return 1
 }
 
+# Stop the daemon; it must exit 0 and its log must hold no sanitizer
+# report (a leak or an error in the daemon fails the test that ran it).
 daemon_stop() {
 	[ -n "$DAEMON_PID" ] || return 0
 	kill "$DAEMON_PID" 2>/dev/null
 	wait "$DAEMON_PID" 2>/dev/null
+	rc=$?
 	DAEMON_PID=
+	if [ "$rc" -ne 0 ] || grep -q 'Sanitizer' "$T/daemon.log" 2>/dev/null; then
+		echo "not ok daemon_exits_cleanly (status $rc)"
+		grep -A20 'Sanitizer' "$T/daemon.log" 2>/dev/null | sed 's/^/#   /' | head -40
+	fi
 }
 
 # api METHOD PATH [BODY [curl args...]]: status in $STATUS, body in $T/body
