@@ -83,7 +83,7 @@ BENCH_BIN	:= $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated \
 		   $(if $(wildcard src/verify/tapgate-verify.c),$(BUILD)/tapgate-verify)
 
-.PHONY: all check demo deps fuzz bench install clean tests format
+.PHONY: all check demo deps fuzz bench crash install clean tests format
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -205,6 +205,11 @@ fuzz: deps fuzz-build
 		$$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=512 \
 		    build/fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
+
+# The crash test at depth: kill -9 the daemon under load, CRASH_CYCLES times.
+CRASH_CYCLES	?= 1000
+crash: deps all
+	CYCLES=$(CRASH_CYCLES) BUILD=$(BUILD) sh tests/e2e/daemon_crash.sh
 
 bench: deps all $(BENCH_BIN)
 	@sh tests/bench/run.sh $(BUILD)
