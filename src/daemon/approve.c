@@ -446,8 +446,6 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 	struct token_credential *cred = NULL;
 	struct token_enroll_req er;
 	struct store_approver sa;
-	struct token_opts opts = { 0, 2000 };
-	struct token *tok = NULL;
 	struct token_cred_id excl[ALLOW_MAX];
 	struct allow al;
 	const char *name, *group, *device, *pin, *alg;
@@ -531,12 +529,9 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 	}
 	er.exclude = excl;
 	er.nexclude = al.n;
-	opts.timeout_ms = d->token_timeout_ms;
 	/* the touch: without the lock, so the API keeps answering */
 	pthread_mutex_unlock(&d->lock);
-	if ((r = token_open(device, &opts, &tok)) == 0)
-		r = token_enroll(tok, &er, &cred);
-	token_free(&tok);
+	r = tokenproc_enroll(d->tokenproc, device, &er, &cred);
 	pthread_mutex_lock(&d->lock);
 	wipe_member(j, "pin");
 	now = now_s();
@@ -769,8 +764,6 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 	struct token_cred_id allow_ids[ALLOW_MAX];
 	struct token_assert_req ar;
 	struct token_verify_req vr;
-	struct token_opts opts = { 0, 2000 };
-	struct token *tok = NULL;
 	struct store_approval sap;
 	struct events evs = { { NULL }, 0 };
 	enum policy_approver_fault fault;
@@ -831,12 +824,9 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 	ar.allow = allow_ids;
 	ar.nallow = al.n;
 	ar.pin = pin;
-	opts.timeout_ms = d->token_timeout_ms;
 	/* phase 2, unlocked: the touch */
 	pthread_mutex_unlock(&d->lock);
-	if ((r = token_open(device, &opts, &tok)) == 0)
-		r = token_assert(tok, &ar, &as);
-	token_free(&tok);
+	r = tokenproc_assert(d->tokenproc, device, &ar, &as);
 	pthread_mutex_lock(&d->lock);
 	wipe_member(j, "pin");
 	now = now_s();

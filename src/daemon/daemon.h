@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "daemon/hooks.h"
+#include "daemon/tokenproc.h"
 #include "order/jwk.h"
 #include "policy/policy.h"
 #include "store/audit.h"
@@ -28,6 +29,7 @@ struct tapgated {
 	struct store		*st;
 	struct hooks		*hooks;
 	struct jwk		*signkey;	/* the co-signing key */
+	struct tokenproc	*tokenproc;	/* opens the security keys */
 	int			 token_timeout_ms; /* touch wait budget */
 	pthread_mutex_t		 lock;
 	/* approver groups whose enrolled officers cannot reach a quorum */

@@ -63,6 +63,8 @@ hooks_run_one(const struct hooks *h, const char *prog, const char *event,
     int *status)
 {
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
+	sigset_t none;
 	char *argv[2];
 	size_t len = strlen(event), off = 0;
 	int64_t deadline = hooks_now_ms() + h->timeout_ms;
@@ -83,7 +85,13 @@ hooks_run_one(const struct hooks *h, const char *prog, const char *event,
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	argv[0] = (char *)(uintptr_t)prog;
 	argv[1] = NULL;
-	*status = posix_spawn(&pid, prog, &fa, NULL, argv, environ);
+	/* a hook starts with no signal blocked, whatever the daemon blocks */
+	posix_spawnattr_init(&sa);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&sa, &none);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK);
+	*status = posix_spawn(&pid, prog, &fa, &sa, argv, environ);
+	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);
 	close(in[0]);
 	if (*status != 0) {

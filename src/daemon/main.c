@@ -82,6 +82,9 @@ main(int argc, char **argv)
 	int c, check = 0, fd, bound = 0, r, rc = 1, sig;
 	size_t i;
 
+	/* the token process: the daemon's own binary with a role */
+	if (argc == 3 && strcmp(argv[1], TOKENPROC_ARG) == 0)
+		return tokenproc_main(atoi(argv[2]));
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
@@ -141,6 +144,12 @@ main(int argc, char **argv)
 	/* threads started below inherit the mask: signals come to sigwait */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if ((r = tokenproc_start("/proc/self/exe", d.token_timeout_ms,
+	    &d.tokenproc)) != 0) {
+		fprintf(stderr, "tapgated: cannot start the token process: "
+		    "%s\n", tg_strerror(r));
+		goto out;
+	}
 	if ((r = store_open(d.cfg->appliance.state_dir, &d.st)) != 0) {
 		fprintf(stderr, "tapgated: state %s: %s\n",
 		    d.cfg->appliance.state_dir, tg_strerror(r));
@@ -213,6 +222,7 @@ out:
 	if (bound)
 		unlink(d.cfg->appliance.socket);
 	hooks_stop(&d.hooks);
+	tokenproc_stop(&d.tokenproc);
 	store_close(&d.st);
 	jwk_free(&d.signkey);
 	policy_config_free(&d.cfg);

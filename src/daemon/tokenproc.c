@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/errors.h"
+#include "common/msg.h"
+#include "daemon/tokenproc.h"
+
+#define OP_ENROLL	1
+#define OP_ASSERT	2
+#define MAX_LIST	64
+#define STR_MAX		4096
+#define GRACE_MS	10000	/* beyond the key's own budget */
+
+struct tokenproc {
+	pthread_mutex_t	 lock;
+	char		*exe;
+	int		 timeout_ms;
+	pid_t		 pid;
+	int		 fd;
+};
+
+/* ---- parent */
+
+static int
+tp_spawn(struct tokenproc *tp)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return TG_ERR_IO;
+	if ((pid = fork()) < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return TG_ERR_IO;
+	}
+	if (pid == 0) {
+		/* only the socket crosses into the child's fresh image */
+		if (dup2(sv[1], 3) != 3)
+			_exit(127);
+		/* only async-signal-safe calls between fork and exec */
+		close_range(4, ~0U, 0);
+		execl(tp->exe, tp->exe, TOKENPROC_ARG, "3", (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	tp->pid = pid;
+	tp->fd = sv[0];
+	return 0;
+}
+
+static void
+tp_kill(struct tokenproc *tp)
+{
+	if (tp->pid > 0) {
+		kill(tp->pid, SIGKILL);
+		waitpid(tp->pid, NULL, 0);
+	}
+	if (tp->fd >= 0)
+		close(tp->fd);
+	tp->pid = -1;
+	tp->fd = -1;
+}
+
+int
+tokenproc_start(const char *exe, int timeout_ms, struct tokenproc **out)
+{
+	struct tokenproc *tp;
+	int r;
+
+	if ((tp = calloc(1, sizeof(*tp))) == NULL ||
+	    (tp->exe = strdup(exe)) == NULL) {
+		free(tp);
+		return TG_ERR_NOMEM;
+	}
+	tp->timeout_ms = timeout_ms;
+	tp->pid = -1;
+	tp->fd = -1;
+	pthread_mutex_init(&tp->lock, NULL);
+	if ((r = tp_spawn(tp)) != 0) {
+		pthread_mutex_destroy(&tp->lock);
+		free(tp->exe);
+		free(tp);
+		return r;
+	}
+	*out = tp;
+	return 0;
+}
+
+void
+tokenproc_stop(struct tokenproc **tpp)
+{
+	struct tokenproc *tp;
+
+	if (tpp == NULL || (tp = *tpp) == NULL)
+		return;
+	/* closing its socket ends the child's loop; then make sure */
+	if (tp->fd >= 0) {
+		close(tp->fd);
+		tp->fd = -1;
+	}
+	if (tp->pid > 0 && waitpid(tp->pid, NULL, WNOHANG) == 0) {
+		usleep(100000);
+		tp_kill(tp);
+	}
+	pthread_mutex_destroy(&tp->lock);
+	free(tp->exe);
+	free(tp);
+	*tpp = NULL;
+}
+
+/*
+ * One exchange: send req, wait for the reply into rep.  A child that is
+ * gone, silent past the budget or sends nothing sensible is killed and
+ * replaced, and the operation fails.
+ */
+static int
+tp_call(struct tokenproc *tp, struct msg *req, struct msg *rep)
+{
+	struct pollfd pfd;
+	ssize_t n;
+	int r = 0;
+
+	/* a child that died since the last call is replaced first */
+	if (tp->pid > 0 && waitpid(tp->pid, NULL, WNOHANG) == tp->pid) {
+		fprintf(stderr, "tapgated: token process exited; restarting "
+		    "it\n");
+		tp->pid = -1;
+		tp_kill(tp);
+	}
+	if (tp->pid < 0 && (r = tp_spawn(tp)) != 0)
+		return r;
+	if (send(tp->fd, req->buf, req->len, MSG_NOSIGNAL) != (ssize_t)req->len)
+		r = TG_ERR_PROTOCOL;
+	pfd.fd = tp->fd;
+	pfd.events = POLLIN;
+	while (r == 0) {
+		n = poll(&pfd, 1, tp->timeout_ms + GRACE_MS);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = TG_ERR_TIMEOUT;
+			break;
+		}
+		n = recv(tp->fd, rep->buf, sizeof(rep->buf), MSG_TRUNC);
+		if (n <= 0 || (size_t)n > sizeof(rep->buf))
+			r = TG_ERR_PROTOCOL;
+		else {
+			rep->len = (size_t)n;
+			rep->off = 0;
+			rep->bad = 0;
+		}
+		break;
+	}
+	if (r != 0) {
+		fprintf(stderr, "tapgated: token process %s: restarting it\n",
+		    r == TG_ERR_TIMEOUT ? "silent past its budget" :
+		    "broke the protocol");
+		tp_kill(tp);
+		tp_spawn(tp);
+	}
+	return r;
+}
+
+static void
+put_ids(struct msg *m, const struct token_cred_id *ids, size_t n)
+{
+	size_t i;
+
+	msg_put_u32(m, (uint32_t)n);
+	for (i = 0; i < n; i++)
+		msg_put_bytes(m, ids[i].ptr, ids[i].len);
+}
+
+int
+tokenproc_enroll(struct tokenproc *tp, const char *device,
+    const struct token_enroll_req *req, struct token_credential **credp)
+{
+	static struct msg rq, rp;	/* under tp->lock */
+	struct token_credential *c = NULL;
+	const uint8_t *p;
+	size_t i, n;
+	int r;
+
+	pthread_mutex_lock(&tp->lock);
+	msg_init(&rq);
+	msg_put_u8(&rq, OP_ENROLL);
+	msg_put_u32(&rq, (uint32_t)tp->timeout_ms);
+	msg_put_str(&rq, device);
+	msg_put_str(&rq, req->rp_id);
+	msg_put_str(&rq, req->rp_name);
+	msg_put_bytes(&rq, req->user_id, req->user_id_len);
+	msg_put_str(&rq, req->user_name);
+	msg_put_str(&rq, req->user_display_name);
+	msg_put_bytes(&rq, req->client_data_hash, TOKEN_CDH_LEN);
+	msg_put_u32(&rq, (uint32_t)req->alg);
+	msg_put_u8(&rq, req->resident);
+	msg_put_u8(&rq, (uint8_t)req->cred_protect);
+	msg_put_str(&rq, req->pin);
+	msg_put_str(&rq, req->trust_roots_pem);
+	msg_put_u32(&rq, (uint32_t)req->naaguids);
+	for (i = 0; i < req->naaguids; i++)
+		msg_put_bytes(&rq, req->aaguids[i], TOKEN_AAGUID_LEN);
+	put_ids(&rq, req->exclude, req->nexclude);
+	if (rq.bad) {
+		r = TG_ERR_TOO_LONG;
+		goto out;
+	}
+	if ((r = tp_call(tp, &rq, &rp)) != 0)
+		goto out;
+	if ((r = (int32_t)msg_get_u32(&rp)) == 0) {
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			r = TG_ERR_NOMEM;
+			goto out;
+		}
+		n = msg_get_bytes(&rp, &p, TOKEN_CRED_ID_MAX);
+		if (p != NULL && n > 0 && (c->id = malloc(n)) != NULL) {
+			memcpy(c->id, p, n);
+			c->id_len = n;
+		}
+		c->pubkey.alg = (int32_t)msg_get_u32(&rp);
+		n = msg_get_bytes(&rp, &p, sizeof(c->pubkey.raw));
+		if (p != NULL)
+			memcpy(c->pubkey.raw, p, c->pubkey.raw_len = n);
+		n = msg_get_bytes(&rp, &p, sizeof(c->cose));
+		if (p != NULL)
+			memcpy(c->cose, p, c->cose_len = n);
+		if (msg_get_bytes(&rp, &p, TOKEN_AAGUID_LEN) ==
+		    TOKEN_AAGUID_LEN && p != NULL)
+			memcpy(c->aaguid, p, TOKEN_AAGUID_LEN);
+		else
+			rp.bad = 1;
+		if (msg_get_bytes(&rp, &p, 32) == 32 && p != NULL)
+			memcpy(c->cert_sha256, p, 32);
+		else
+			rp.bad = 1;
+		c->sign_count = msg_get_u32(&rp);
+		c->flags = msg_get_u8(&rp);
+		c->cred_protect = (int32_t)msg_get_u32(&rp);
+		if (c->id == NULL)
+			rp.bad = 1;
+	}
+	if (msg_end(&rp) != 0) {
+		fprintf(stderr, "tapgated: token process sent a malformed "
+		    "enrolment reply\n");
+		tp_kill(tp);
+		tp_spawn(tp);
+		r = TG_ERR_PROTOCOL;
+	}
+	if (r == 0) {
+		*credp = c;
+		c = NULL;	/* transferred */
+	}
+out:
+	msg_wipe(&rq);
+	token_credential_free(&c);
+	pthread_mutex_unlock(&tp->lock);
+	return r;
+}
+
+static uint8_t *
+dup_bytes(const uint8_t *p, size_t n)
+{
+	uint8_t *d;
+
+	if (p == NULL || n == 0 || (d = malloc(n)) == NULL)
+		return NULL;
+	memcpy(d, p, n);
+	return d;
+}
+
+int
+tokenproc_assert(struct tokenproc *tp, const char *device,
+    const struct token_assert_req *req, struct token_assertion **asp)
+{
+	static struct msg rq, rp;	/* under tp->lock */
+	struct token_assertion *a = NULL;
+	const uint8_t *p;
+	size_t n;
+	int r;
+
+	pthread_mutex_lock(&tp->lock);
+	msg_init(&rq);
+	msg_put_u8(&rq, OP_ASSERT);
+	msg_put_u32(&rq, (uint32_t)tp->timeout_ms);
+	msg_put_str(&rq, device);
+	msg_put_str(&rq, req->rp_id);
+	msg_put_bytes(&rq, req->client_data_hash, TOKEN_CDH_LEN);
+	put_ids(&rq, req->allow, req->nallow);
+	msg_put_str(&rq, req->pin);
+	if (rq.bad) {
+		r = TG_ERR_TOO_LONG;
+		goto out;
+	}
+	if ((r = tp_call(tp, &rq, &rp)) != 0)
+		goto out;
+	if ((r = (int32_t)msg_get_u32(&rp)) == 0) {
+		if ((a = calloc(1, sizeof(*a))) == NULL) {
+			r = TG_ERR_NOMEM;
+			goto out;
+		}
+		n = msg_get_bytes(&rp, &p, TOKEN_CRED_ID_MAX);
+		a->cred_id = dup_bytes(p, a->cred_id_len = n);
+		n = msg_get_bytes(&rp, &p, TOKEN_AUTHDATA_MAX);
+		a->authdata = dup_bytes(p, a->authdata_len = n);
+		n = msg_get_bytes(&rp, &p, TOKEN_SIG_MAX);
+		a->sig = dup_bytes(p, a->sig_len = n);
+		a->sign_count = msg_get_u32(&rp);
+		a->flags = msg_get_u8(&rp);
+		if (a->cred_id == NULL || a->authdata == NULL || a->sig == NULL)
+			rp.bad = 1;
+	}
+	if (msg_end(&rp) != 0) {
+		fprintf(stderr, "tapgated: token process sent a malformed "
+		    "assertion reply\n");
+		tp_kill(tp);
+		tp_spawn(tp);
+		r = TG_ERR_PROTOCOL;
+	}
+	if (r == 0) {
+		*asp = a;
+		a = NULL;	/* transferred */
+	}
+out:
+	msg_wipe(&rq);
+	token_assertion_free(&a);
+	pthread_mutex_unlock(&tp->lock);
+	return r;
+}
+
+/* ---- child */
+
+struct ids {
+	struct token_cred_id	id[MAX_LIST];
+	size_t			n;
+};
+
+static void
+get_ids(struct msg *m, struct ids *ids)
+{
+	uint32_t i, n = msg_get_u32(m);
+
+	if (n > MAX_LIST) {
+		m->bad = 1;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		ids->id[i].len = msg_get_bytes(m, &ids->id[i].ptr,
+		    TOKEN_CRED_ID_MAX);
+	ids->n = n;
+}
+
+static void
+child_enroll(struct msg *rq, struct msg *rp)
+{
+	static char dev[STR_MAX], rp_id[256], rp_name[256], uname[256];
+	static char dname[256], pin[TOKEN_PIN_MAX + 1], roots[STR_MAX];
+	uint8_t aaguids[MAX_LIST][TOKEN_AAGUID_LEN];
+	struct token_credential *c = NULL;
+	struct token_enroll_req er;
+	struct token_opts opts = { 0, 2000 };
+	struct token *tok = NULL;
+	struct ids excl;
+	const uint8_t *p;
+	uint32_t i, na;
+	int r;
+
+	memset(&er, 0, sizeof(er));
+	opts.timeout_ms = (int)msg_get_u32(rq);
+	msg_get_str(rq, dev, sizeof(dev));
+	msg_get_str(rq, rp_id, sizeof(rp_id));
+	msg_get_str(rq, rp_name, sizeof(rp_name));
+	er.user_id_len = msg_get_bytes(rq, &er.user_id, 64);
+	msg_get_str(rq, uname, sizeof(uname));
+	msg_get_str(rq, dname, sizeof(dname));
+	if (msg_get_bytes(rq, &p, TOKEN_CDH_LEN) != TOKEN_CDH_LEN)
+		rq->bad = 1;
+	er.client_data_hash = p;
+	er.alg = (int32_t)msg_get_u32(rq);
+	er.resident = msg_get_u8(rq) != 0;
+	er.cred_protect = msg_get_u8(rq);
+	msg_get_str(rq, pin, sizeof(pin));
+	msg_get_str(rq, roots, sizeof(roots));
+	if ((na = msg_get_u32(rq)) > MAX_LIST)
+		rq->bad = 1;
+	for (i = 0; i < na && !rq->bad; i++) {
+		if (msg_get_bytes(rq, &p, TOKEN_AAGUID_LEN) != TOKEN_AAGUID_LEN)
+			rq->bad = 1;
+		else
+			memcpy(aaguids[i], p, TOKEN_AAGUID_LEN);
+	}
+	get_ids(rq, &excl);
+	if (msg_end(rq) != 0 || opts.timeout_ms <= 0) {
+		fprintf(stderr, "tapgated[token]: malformed enrolment "
+		    "request\n");
+		exit(2);
+	}
+	er.rp_id = rp_id;
+	er.rp_name = rp_name;
+	er.user_name = uname;
+	er.user_display_name = dname[0] ? dname : NULL;
+	er.pin = pin;
+	er.trust_roots_pem = roots;
+	er.aaguids = (const uint8_t (*)[TOKEN_AAGUID_LEN])aaguids;
+	er.naaguids = na;
+	er.exclude = excl.id;
+	er.nexclude = excl.n;
+	if ((r = token_open(dev, &opts, &tok)) == 0)
+		r = token_enroll(tok, &er, &c);
+	token_free(&tok);
+	explicit_bzero(pin, sizeof(pin));
+	msg_init(rp);
+	msg_put_u32(rp, (uint32_t)r);
+	if (r == 0) {
+		msg_put_bytes(rp, c->id, c->id_len);
+		msg_put_u32(rp, (uint32_t)c->pubkey.alg);
+		msg_put_bytes(rp, c->pubkey.raw, c->pubkey.raw_len);
+		msg_put_bytes(rp, c->cose, c->cose_len);
+		msg_put_bytes(rp, c->aaguid, TOKEN_AAGUID_LEN);
+		msg_put_bytes(rp, c->cert_sha256, 32);
+		msg_put_u32(rp, c->sign_count);
+		msg_put_u8(rp, c->flags);
+		msg_put_u32(rp, (uint32_t)c->cred_protect);
+	}
+	token_credential_free(&c);
+}
+
+static void
+child_assert(struct msg *rq, struct msg *rp)
+{
+	static char dev[STR_MAX], rp_id[256], pin[TOKEN_PIN_MAX + 1];
+	struct token_assertion *a = NULL;
+	struct token_assert_req ar;
+	struct token_opts opts = { 0, 2000 };
+	struct token *tok = NULL;
+	struct ids allow;
+	const uint8_t *p;
+	int r;
+
+	memset(&ar, 0, sizeof(ar));
+	opts.timeout_ms = (int)msg_get_u32(rq);
+	msg_get_str(rq, dev, sizeof(dev));
+	msg_get_str(rq, rp_id, sizeof(rp_id));
+	if (msg_get_bytes(rq, &p, TOKEN_CDH_LEN) != TOKEN_CDH_LEN)
+		rq->bad = 1;
+	ar.client_data_hash = p;
+	get_ids(rq, &allow);
+	msg_get_str(rq, pin, sizeof(pin));
+	if (msg_end(rq) != 0 || opts.timeout_ms <= 0) {
+		fprintf(stderr, "tapgated[token]: malformed assertion "
+		    "request\n");
+		exit(2);
+	}
+	ar.rp_id = rp_id;
+	ar.allow = allow.id;
+	ar.nallow = allow.n;
+	ar.pin = pin;
+	if ((r = token_open(dev, &opts, &tok)) == 0)
+		r = token_assert(tok, &ar, &a);
+	token_free(&tok);
+	explicit_bzero(pin, sizeof(pin));
+	msg_init(rp);
+	msg_put_u32(rp, (uint32_t)r);
+	if (r == 0) {
+		msg_put_bytes(rp, a->cred_id, a->cred_id_len);
+		msg_put_bytes(rp, a->authdata, a->authdata_len);
+		msg_put_bytes(rp, a->sig, a->sig_len);
+		msg_put_u32(rp, a->sign_count);
+		msg_put_u8(rp, a->flags);
+	}
+	token_assertion_free(&a);
+}
+
+int
+tokenproc_main(int fd)
+{
+	static struct msg rq, rp;
+	sigset_t none;
+	ssize_t n;
+
+	/* the daemon's blocked signals survive exec: start clean */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* die with the daemon; hold nothing worth a core dump */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	prctl(PR_SET_DUMPABLE, 0);
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		n = recv(fd, rq.buf, sizeof(rq.buf), MSG_TRUNC);
+		if (n == 0)
+			return 0;	/* the daemon closed: done */
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return 1;
+		}
+		if ((size_t)n > sizeof(rq.buf)) {
+			fprintf(stderr, "tapgated[token]: oversized request\n");
+			return 2;
+		}
+		rq.len = (size_t)n;
+		rq.off = 0;
+		rq.bad = 0;
+		switch (msg_get_u8(&rq)) {
+		case OP_ENROLL:
+			child_enroll(&rq, &rp);
+			break;
+		case OP_ASSERT:
+			child_assert(&rq, &rp);
+			break;
+		default:
+			fprintf(stderr, "tapgated[token]: unknown request\n");
+			return 2;
+		}
+		msg_wipe(&rq);
+		if (rp.bad || send(fd, rp.buf, rp.len, MSG_NOSIGNAL) !=
+		    (ssize_t)rp.len)
+			return 1;
+	}
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The token process: the only part of tapgated that opens security keys.
+ * libfido2 parses what a key sends (CTAPHID frames, CBOR) in a process of
+ * its own that holds neither the co-signing key nor the database; the
+ * daemon asks it for an enrolment or an assertion over a socketpair with
+ * bounded messages (common/msg.h) and verifies what comes back itself.
+ * The child is the daemon's own binary re-executed with a role, so it
+ * starts from a clean image.  A malformed message from either side ends
+ * the exchange: the child exits, the parent kills and restarts it.
+ */
+#ifndef TAPGATE_TOKENPROC_H
+#define TAPGATE_TOKENPROC_H
+
+#include "token/token.h"
+
+/* The hidden role argument: `tapgated --token-process FD`. */
+#define TOKENPROC_ARG	"--token-process"
+
+struct tokenproc;
+
+/*
+ * Start the token process from the binary at exe.  timeout_ms is the
+ * budget of one key operation (touch included).  0 or TG_ERR_*.
+ */
+int	tokenproc_start(const char *exe, int timeout_ms, struct tokenproc **tp);
+
+/* Stop the child and free; NULL is fine. */
+void	tokenproc_stop(struct tokenproc **tp);
+
+/*
+ * Enrolment and assertion on the key named device, done by the token
+ * process; same contracts as token_enroll() / token_assert(), plus
+ * TG_ERR_PROTOCOL when the child broke the protocol (it is restarted).
+ * Thread-safe: one operation at a time.
+ */
+int	tokenproc_enroll(struct tokenproc *tp, const char *device,
+	    const struct token_enroll_req *req, struct token_credential **credp);
+int	tokenproc_assert(struct tokenproc *tp, const char *device,
+	    const struct token_assert_req *req, struct token_assertion **asp);
+
+/* The child's main loop on fd; returns the process exit status. */
+int	tokenproc_main(int fd);
+
+#endif
