@@ -218,7 +218,19 @@ VERSION		:= 0.1.0
 SYSCONFDIR	?= /etc
 
 # Programs, the verifier library with its header and pkg-config file, and
-# the documented default configuration (never overwriting a local one).
+# the documented default configuration (never overwriting a local one);
+# man pages, systemd units, sysusers.d and tmpfiles.d entries, udev rules.
+# The directories are the ones systemd and udev search under $(PREFIX)
+# (/usr and /usr/local both work); packagers may override each one.
+SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
+UDEVRULESDIR	?= $(PREFIX)/lib/udev/rules.d
+MANDIR		?= $(PREFIX)/share/man
+TG_DATADIR	?= $(PREFIX)/share/tapgate
+# the units and tmpfiles name the installed paths
+TG_PATHS_SED	:= -e 's|/usr/bin/tapgated|$(PREFIX)/bin/tapgated|g' \
+		   -e 's|/etc/tapgate|$(SYSCONFDIR)/tapgate|g'
 install: all $(VERIFY_LIB)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(SYSCONFDIR)/tapgate
@@ -230,6 +242,24 @@ install: all $(VERIFY_LIB)
 	    >$(DESTDIR)$(PREFIX)/lib/pkgconfig/tapgate-verify.pc
 	[ -e $(DESTDIR)$(SYSCONFDIR)/tapgate/tapgate.conf ] || \
 	    install -m 0640 config/tapgate.conf $(DESTDIR)$(SYSCONFDIR)/tapgate/
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(UDEVRULESDIR) \
+	    $(DESTDIR)$(TG_DATADIR)/systemd
+	install -m 0644 man/tapgate-verify.1 man/softfido.1 \
+	    $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/tapgated.8 man/tapgatectl.8 $(DESTDIR)$(MANDIR)/man8/
+	sed $(TG_PATHS_SED) systemd/tapgated.service \
+	    >$(DESTDIR)$(SYSTEMDUNITDIR)/tapgated.service
+	install -m 0644 systemd/tapgated.socket $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -m 0644 systemd/tapgate.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/tapgate.conf
+	sed $(TG_PATHS_SED) systemd/tapgate.tmpfiles \
+	    >$(DESTDIR)$(TMPFILESDIR)/tapgate.conf
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/tapgated.service \
+	    $(DESTDIR)$(TMPFILESDIR)/tapgate.conf
+	install -m 0644 systemd/yubikey-seal.conf $(DESTDIR)$(TG_DATADIR)/systemd/
+	install -m 0644 udev/70-tapgate.rules $(DESTDIR)$(UDEVRULESDIR)/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -21,6 +21,9 @@ python3-jwcrypto
 minisign
 slapd
 ldap-utils
+systemd
+udev
+groff-base
 libconfig-dev
 libmicrohttpd-dev
 libsystemd-dev

@@ -1,0 +1,300 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# The systemd units: the hardening settings the appliance promises, kept
+# consistent with the daemon, tmpfiles.d, sysusers.d and the default
+# configuration; `systemd-analyze security --offline` exposure held at or
+# below 0.5 (--threshold, so a regression fails; the YubiKey-seal drop-in at
+# or below 0.6); `systemd-analyze verify` on a temporary root; and the
+# daemon itself under socket activation (systemd-socket-activate hands it
+# the listening socket, the daemon answers on it and says READY=1 to
+# NOTIFY_SOCKET, as Type=notify needs).  Nothing is installed on this
+# machine; every check runs in a temporary directory.
+set -u
+BUILD=${BUILD:-build}
+SVC=systemd/tapgated.service
+SOCK=systemd/tapgated.socket
+T=$(mktemp -d "${TMPDIR:-/tmp}/tg-units.XXXXXX")
+chmod 755 "$T"
+DPID=
+NPID=
+cleanup() {
+	[ -n "$DPID" ] && kill -KILL "$DPID" 2>/dev/null
+	[ -n "$NPID" ] && kill -KILL "$NPID" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fails=0
+ok() { echo "ok $1"; }
+notok() {
+	echo "not ok $1"; shift; fails=$((fails + 1))
+	[ $# -gt 0 ] && echo "#   $*"
+	return 0
+}
+have() { command -v "$1" >/dev/null 2>&1; }
+# none NAME FINDINGS: ok when there are none
+none() {
+	if [ -z "$2" ]; then ok "$1"; else notok "$1" "$2"; fi
+}
+# open_items FILE: the rows of a security report that carry an exposure
+# (the marks in front of them depend on the locale, the number does not)
+open_items() {
+	grep -E '=.*[[:space:]][0-9]+\.[0-9][[:space:]]*$' "$1" | grep -v Overall
+}
+
+# ---- static: the settings the appliance promises (always runs)
+missing=""
+for kv in 'Type=notify' 'User=tapgate' 'Group=tapgate' \
+    'CapabilityBoundingSet=' 'AmbientCapabilities=' 'NoNewPrivileges=yes' \
+    'ProtectSystem=strict' 'ReadWritePaths=/var/lib/tapgate' \
+    'ProtectHome=yes' 'PrivateTmp=yes' 'PrivateMounts=yes' \
+    'PrivateNetwork=yes' 'RestrictAddressFamilies=AF_UNIX' \
+    'IPAddressDeny=any' 'DevicePolicy=closed' 'DeviceAllow=char-hidraw rw' \
+    'DeviceAllow=char-usb_device rw' \
+    'SystemCallFilter=@system-service seccomp' \
+    'SystemCallFilter=~@privileged @resources' \
+    'SystemCallArchitectures=native' 'MemoryDenyWriteExecute=yes' \
+    'LockPersonality=yes' 'RestrictRealtime=yes' 'RestrictNamespaces=yes' \
+    'RestrictSUIDSGID=yes' 'ProtectKernelTunables=yes' \
+    'ProtectKernelModules=yes' 'ProtectKernelLogs=yes' \
+    'ProtectControlGroups=yes' 'ProtectClock=yes' 'ProtectHostname=yes' \
+    'ProtectProc=invisible' 'ProcSubset=pid' 'UMask=0077' 'LimitAS=1G' \
+    'LimitCORE=0' 'KeyringMode=private' 'RemoveIPC=yes' 'PrivateIPC=yes' \
+    'Requires=tapgated.socket'; do
+	grep -qxF "$kv" "$SVC" || missing="$missing missing [$kv]"
+done
+none units_service_hardening_settings "$missing"
+
+# Each of these keys once: a second line would add to or override the
+# first one silently.
+dups=$(grep -oE '^(User|Group|ProtectSystem|PrivateNetwork|NoNewPrivileges|RestrictAddressFamilies|DevicePolicy|CapabilityBoundingSet|AmbientCapabilities|UMask|LimitAS|ExecStart)=' \
+    "$SVC" | sort | uniq -d)
+none units_service_no_repeated_keys "$dups"
+
+# A user namespace would turn every caller's SO_PEERCRED into 65534 and
+# break the role mapping; a private /dev would hide hot-plugged keys.
+if grep -qE '^(PrivateUsers|PrivateDevices|DynamicUser)=(yes|true|1|on)' \
+    "$SVC"; then
+	notok units_no_userns_no_private_dev "see tapgated(8), SANDBOX"
+else
+	ok units_no_userns_no_private_dev
+fi
+
+missing=""
+for kv in 'ListenStream=/run/tapgate/tapgate.sock' 'SocketMode=0660' \
+    'SocketGroup=tapgate' 'SocketUser=root'; do
+	grep -qxF "$kv" "$SOCK" || missing="$missing missing [$kv]"
+done
+none units_socket_settings "$missing"
+if grep -qE '^Accept=(yes|true|1)' "$SOCK"; then
+	notok units_socket_not_accept "the daemon serves one listening socket"
+else
+	ok units_socket_not_accept
+fi
+
+# The daemon keeps its promises to the units: it takes the socket systemd
+# passes and reports readiness (Type=notify would hang otherwise).
+if grep -q 'sd_listen_fds' src/daemon/listen.c &&
+    grep -q 'sd_notify(0, "READY=1")' src/daemon/main.c; then
+	ok units_daemon_source_socket_activation_and_notify
+else
+	notok units_daemon_source_socket_activation_and_notify \
+	    "src/daemon no longer calls sd_listen_fds or sd_notify READY=1"
+fi
+
+# The units, tmpfiles.d, sysusers.d and the default configuration agree on
+# the user, the state directory and the socket.
+if grep -qE '^u[[:space:]]+tapgate[[:space:]]' systemd/tapgate.sysusers &&
+    grep -qE '^d[[:space:]]+/var/lib/tapgate[[:space:]]+0700[[:space:]]+tapgate[[:space:]]+tapgate' \
+    systemd/tapgate.tmpfiles &&
+    grep -qE '^d[[:space:]]+/run/tapgate[[:space:]]' systemd/tapgate.tmpfiles &&
+    grep -qE '^[[:space:]]*state_dir = "/var/lib/tapgate";' config/tapgate.conf &&
+    grep -qE '^[[:space:]]*socket = "/run/tapgate/tapgate.sock";' \
+    config/tapgate.conf; then
+	ok units_agree_with_tmpfiles_sysusers_config
+else
+	notok units_agree_with_tmpfiles_sysusers_config \
+	    "user, /var/lib/tapgate or /run/tapgate/tapgate.sock differ"
+fi
+
+# ---- a temporary root with the units and the daemon at its ExecStart path
+R=$T/root
+U=$R/usr/lib/systemd/system
+mkdir -p "$U" "$R/usr/bin" "$R/etc/systemd/system" "$R/etc/tapgate"
+cp "$SVC" "$SOCK" "$U/"
+exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$SVC")
+if [ -x "$BUILD/tapgated" ]; then
+	cp "$BUILD/tapgated" "$R$exe"
+else
+	echo "# $BUILD/tapgated not built: a stub stands at $exe for verify"
+	printf '#!/bin/sh\nexit 0\n' >"$R$exe"
+	chmod 755 "$R$exe"
+fi
+cp config/tapgate.conf "$R/etc/tapgate/tapgate.conf"
+
+# ---- systemd-analyze security: the exposure score, held by --threshold
+# (0..100 internally, printed as 0.0..10.0: 5 is 0.5).
+if have systemd-analyze &&
+    systemd-analyze security --help 2>/dev/null | grep -q -- '--offline' &&
+    systemd-analyze security --help 2>/dev/null | grep -q -- '--threshold'
+then
+	systemd-analyze security --offline=yes --root="$R" tapgated.service \
+	    >"$T/sec.out" 2>&1
+	score=$(sed -n 's/.*Overall exposure level for tapgated.service: \([0-9.]*\).*/\1/p' \
+	    "$T/sec.out")
+	echo "# systemd-analyze security --offline: exposure ${score:-?}" \
+	    "(target <= 0.5); open:"
+	open_items "$T/sec.out" | sed -E 's/^[^A-Za-z]*([^ ]*).*[[:space:]]([0-9.]+)[[:space:]]*$/#   \1 \2/'
+	if systemd-analyze security --offline=yes --root="$R" --threshold=5 \
+	    tapgated.service >/dev/null 2>&1 && [ -n "$score" ]; then
+		ok units_security_exposure_at_most_0.5
+	else
+		notok units_security_exposure_at_most_0.5 "exposure ${score:-?}"
+	fi
+	# the YubiKey seal's drop-in adds AF_NETLINK and nothing else
+	D=$R/etc/systemd/system/tapgated.service.d
+	mkdir -p "$D"
+	cp systemd/yubikey-seal.conf "$D/"
+	systemd-analyze security --offline=yes --root="$R" tapgated.service \
+	    >"$T/sec-yk.out" 2>&1
+	yk=$(sed -n 's/.*Overall exposure level for tapgated.service: \([0-9.]*\).*/\1/p' \
+	    "$T/sec-yk.out")
+	echo "# with yubikey-seal.conf: exposure ${yk:-?} (target <= 0.6)"
+	if systemd-analyze security --offline=yes --root="$R" --threshold=6 \
+	    tapgated.service >/dev/null 2>&1 && [ -n "$yk" ] &&
+	    [ "$(open_items "$T/sec-yk.out" | wc -l)" -eq \
+	    "$(($(open_items "$T/sec.out" | wc -l) + 1))" ] &&
+	    open_items "$T/sec-yk.out" | grep -q 'RestrictAddressFamilies=~AF_NETLINK'
+	then
+		ok units_security_yubikey_dropin_only_adds_netlink
+	else
+		notok units_security_yubikey_dropin_only_adds_netlink \
+		    "exposure ${yk:-?}"
+	fi
+	rm -rf "$D"
+else
+	echo "# systemd-analyze security --offline/--threshold unavailable" \
+	    "(systemd >= 250, Debian package systemd): exposure not measured"
+fi
+
+# ---- systemd-analyze verify on the temporary root.  The targets the units
+# depend on by default are stubs there (a real root has them); man pages
+# are not looked up (--man=no).  Any output is a finding.
+if have systemd-analyze &&
+    systemd-analyze verify --help 2>/dev/null | grep -q -- '--root'; then
+	for u in sysinit.target basic.target shutdown.target sockets.target \
+	    multi-user.target; do
+		printf '[Unit]\nDescription=stub %s\nDefaultDependencies=no\n' \
+		    "$u" >"$R/etc/systemd/system/$u"
+	done
+	if systemd-analyze verify --man=no --root="$R" tapgated.service \
+	    tapgated.socket >"$T/verify.out" 2>&1 && [ ! -s "$T/verify.out" ]
+	then
+		ok units_systemd_analyze_verify
+	else
+		notok units_systemd_analyze_verify "$(head -10 "$T/verify.out")"
+	fi
+	D=$R/etc/systemd/system/tapgated.service.d
+	mkdir -p "$D"
+	cp systemd/yubikey-seal.conf "$D/"
+	if systemd-analyze verify --man=no --root="$R" tapgated.service \
+	    >"$T/verify-yk.out" 2>&1 && [ ! -s "$T/verify-yk.out" ]; then
+		ok units_systemd_analyze_verify_yubikey_dropin
+	else
+		notok units_systemd_analyze_verify_yubikey_dropin \
+		    "$(head -10 "$T/verify-yk.out")"
+	fi
+	rm -rf "$D"
+	echo "# verify: default targets stubbed, man pages not checked"
+else
+	echo "# systemd-analyze verify --root unavailable: units not verified"
+fi
+
+# ---- the daemon under socket activation, outside systemd
+if [ -x "$BUILD/tapgated" ] && have systemd-socket-activate && have curl &&
+    have python3; then
+	# NOTIFY_SOCKET: a datagram socket that records what the daemon says
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(60)
+with open(sys.argv[2], "a") as out:
+	while True:
+		try:
+			m = s.recv(4096)
+		except socket.timeout:
+			break
+		out.write(m.decode(errors="replace") + "\n")
+		out.flush()
+' "$T/notify.sock" "$T/notify.log" &
+	NPID=$!
+	i=0
+	while [ ! -S "$T/notify.sock" ] && [ $i -lt 100 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	systemd-socket-activate -l "$T/api.sock" \
+	    -E NOTIFY_SOCKET="$T/notify.sock" \
+	    -E ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
+	    -E UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
+	    "$BUILD/tapgated" -c config/tapgate.conf --state-dir "$T/state" \
+	    --socket "$T/own.sock" 2>"$T/daemon.log" &
+	DPID=$!
+	i=0
+	while [ ! -S "$T/api.sock" ] && [ $i -lt 100 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	# the first connection starts the daemon (it execs in place)
+	body=$(curl -s --max-time 30 --unix-socket "$T/api.sock" \
+	    http://tapgated/healthz)
+	if printf '%s' "$body" | grep -q '"status":"ok"' &&
+	    grep -q 'listening on the socket systemd passed' "$T/daemon.log" &&
+	    [ ! -e "$T/own.sock" ]; then
+		ok units_daemon_serves_activated_socket
+	else
+		notok units_daemon_serves_activated_socket "healthz: $body"
+		sed 's/^/#   /' "$T/daemon.log" | tail -10
+	fi
+	i=0
+	while ! grep -q '^READY=1' "$T/notify.log" 2>/dev/null &&
+	    [ $i -lt 100 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	if grep -q '^READY=1' "$T/notify.log" 2>/dev/null; then
+		ok units_daemon_notifies_ready
+	else
+		notok units_daemon_notifies_ready "nothing on NOTIFY_SOCKET"
+	fi
+	kill -TERM "$DPID" 2>/dev/null
+	wait "$DPID"
+	rc=$?
+	DPID=
+	if [ "$rc" -eq 0 ] && ! grep -q 'Sanitizer' "$T/daemon.log" &&
+	    [ -S "$T/api.sock" ]; then
+		# systemd's socket outlives the daemon (RemoveOnStop is
+		# systemd's business, not the daemon's)
+		ok units_daemon_stops_cleanly_keeps_passed_socket
+	else
+		notok units_daemon_stops_cleanly_keeps_passed_socket \
+		    "status $rc"
+		grep -A20 'Sanitizer' "$T/daemon.log" | sed 's/^/#   /' |
+		    head -40
+	fi
+	i=0
+	while ! grep -q '^STOPPING=1' "$T/notify.log" 2>/dev/null &&
+	    [ $i -lt 40 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	if grep -q '^STOPPING=1' "$T/notify.log" 2>/dev/null; then
+		ok units_daemon_notifies_stopping
+	else
+		notok units_daemon_notifies_stopping "no STOPPING=1"
+	fi
+else
+	echo "# socket activation not exercised (needs $BUILD/tapgated," \
+	    "systemd-socket-activate, curl, python3)"
+fi
+
+[ "$fails" -eq 0 ]
