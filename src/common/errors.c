@@ -67,6 +67,8 @@ tg_strerror(int err)
 	case TG_ERR_YUBIKEY_SERIAL:	return "sealed by or bound to a YubiKey of another serial";
 	case TG_ERR_YUBIKEY_ACCESS:	return "YubiKey present but USB access refused (udev rule for VID 1050?)";
 	case TG_ERR_YUBIKEY_SETUP:	return "YubiKey serial not readable (program it with -oserial-api-visible)";
+	/* sandbox */
+	case TG_ERR_SANDBOX:		return "cannot confine the process (seccomp, prctl or resource limit refused)";
 	}
 	return "unknown error";
 }

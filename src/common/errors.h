@@ -75,6 +75,9 @@
 #define TG_ERR_YUBIKEY_ACCESS	-144	/* YubiKey found, USB access refused */
 #define TG_ERR_YUBIKEY_SETUP	-145	/* serial not API-visible */
 
+/* sandbox (process confinement) */
+#define TG_ERR_SANDBOX		-160	/* seccomp, prctl or rlimit refused */
+
 /* A static, human-readable name for err (never NULL). */
 const char	*tg_strerror(int err);
 

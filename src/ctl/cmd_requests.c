@@ -17,6 +17,8 @@
 #include "common/uhttp.h"
 #include "ctl/ctl.h"
 #include "daemon/daemon.h"
+#include "order/jwk.h"
+#include "store/checkpoint.h"
 
 #define CTL_API_TIMEOUT_MS	30000
 #define CTL_DEFAULT_SOCKET	"/run/tapgate/tapgate.sock"
@@ -31,6 +33,39 @@ socket_path(void)
 	if (ctl_socket_path != NULL)
 		return ctl_socket_path;
 	return env != NULL && *env != '\0' ? env : CTL_DEFAULT_SOCKET;
+}
+
+const char *
+ctl_socket(void)
+{
+	return socket_path();
+}
+
+int
+ctl_read_jwks(const char *path, struct jwks **setp)
+{
+	char *buf = NULL;
+	size_t n = 0;
+	FILE *fp;
+	int r;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		ctl_err("%s: cannot open", path);
+		return TG_ERR_IO;
+	}
+	/* one byte more than a key set may hold, to tell it is too long */
+	if ((buf = malloc(JWKS_MAX_SIZE + 1)) == NULL) {
+		fclose(fp);
+		return TG_ERR_NOMEM;
+	}
+	n = fread(buf, 1, JWKS_MAX_SIZE + 1, fp);
+	r = ferror(fp) ? TG_ERR_IO : jwks_parse(buf, n, setp);
+	fclose(fp);
+	free(buf);
+	if (r != 0)
+		ctl_err("%s: not a key set tapgate can use: %s", path,
+		    tg_strerror(r));
+	return r;
 }
 
 int
@@ -350,9 +385,22 @@ ctl_requests(int argc, char **argv)
 	return CTL_EXIT_USAGE;
 }
 
-static void
-print_report(const json_t *rep, int json)
+/* Whether why names a break of the chain itself (not a checkpoint's). */
+static int
+chain_break(const char *why)
 {
+	return strcmp(why, "edited") == 0 || strcmp(why, "missing") == 0 ||
+	    strcmp(why, "unlinked") == 0 || strcmp(why, "malformed") == 0;
+}
+
+void
+ctl_print_audit_report(const json_t *rep, int json)
+{
+	const json_t *cp = json_object_get(rep, "checkpoint");
+	char when[32];
+	time_t t;
+	struct tm tm;
+
 	if (json) {
 		ctl_print_json(rep);
 		return;
@@ -361,37 +409,66 @@ print_report(const json_t *rep, int json)
 		printf("audit chain OK: %lld entries, head %lld %s\n",
 		    ji(rep, "count"), ji(rep, "head_seq"),
 		    ctl_js(rep, "head_hash"));
-	else
+	else if (chain_break(ctl_js(rep, "why")))
 		printf("audit chain BROKEN at entry %lld (%s): %s\n"
 		    "  %lld entries verify before it\n", ji(rep, "bad_seq"),
-		    ctl_js(rep, "why"), ctl_js(rep, "reason"), ji(rep, "count"));
+		    ctl_js(rep, "why"), ctl_js(rep, "reason"),
+		    ji(rep, "count"));
+	else
+		printf("audit chain BROKEN at entry %lld (%s): %s\n"
+		    "  the chain alone verifies: %lld entries, head %lld\n",
+		    ji(rep, "bad_seq"), ctl_js(rep, "why"),
+		    ctl_js(rep, "reason"), ji(rep, "count"),
+		    ji(rep, "head_seq"));
+	if (json_object_get(rep, "checkpoints") == NULL)
+		return;		/* a daemon from before checkpoints */
+	if (json_is_object(cp)) {
+		t = (time_t)ji(cp, "time");
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		printf("latest checkpoint: entry %lld, signed %s by %s "
+		    "(%lld checkpoints%s)\n", ji(cp, "seq"), when,
+		    ctl_js(cp, "kid"), ji(rep, "checkpoints"),
+		    json_is_true(json_object_get(rep, "signatures_checked")) ?
+		    ", signatures verified" : "; signatures NOT checked: "
+		    "give --jwks");
+	} else if (json_is_true(json_object_get(rep, "ok")))
+		printf("no signed checkpoint yet: a cut tail would not "
+		    "show\n");
 }
 
 /*
  * Verify the database file directly, without the daemon: for an operator
- * who does not want to trust the process whose log it is.
+ * who does not want to trust the process whose log it is.  Checkpoint
+ * signatures need the appliance's public keys (its JWKS, --jwks).
  */
 static int
-audit_verify_offline(const char *dir, int json)
+audit_verify_offline(const char *dir, const char *jwks, int json)
 {
-	struct audit_report rep;
+	struct checkpoint_report rep;
 	struct store *st = NULL;
+	struct jwks *keys = NULL;
 	json_t *j;
 	int r, ok;
 
 	memset(&rep, 0, sizeof(rep));
+	if (jwks != NULL && (r = ctl_read_jwks(jwks, &keys)) != 0)
+		return CTL_EXIT_FAIL;
 	if ((r = store_open(dir, &st)) != 0) {
+		jwks_free(&keys);
 		ctl_err("audit verify: %s: %s", dir, tg_strerror(r));
 		return ctl_exit_code(r);
 	}
-	r = audit_verify(st, &rep);
+	r = checkpoint_verify(st, keys, &rep);
 	store_close(&st);
+	jwks_free(&keys);
 	if (r != 0) {
 		ctl_err("audit verify: %s", tg_strerror(r));
 		return CTL_EXIT_FAIL;
 	}
-	j = engine_audit_report_json(&rep);
-	print_report(j, json);
+	if ((j = engine_checkpoint_report_json(&rep)) == NULL)
+		return CTL_EXIT_FAIL;
+	ctl_print_audit_report(j, json);
 	ok = json_is_true(json_object_get(j, "ok"));
 	json_decref(j);
 	return ok ? CTL_EXIT_OK : CTL_EXIT_FAIL;
@@ -402,10 +479,11 @@ ctl_audit(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 'd' },
+		{ "jwks", required_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *dir = NULL, *n = "20";
+	const char *dir = NULL, *n = "20", *jwks = NULL;
 	const json_t *e;
 	json_t *out = NULL;
 	char target[64], when[32];
@@ -420,6 +498,7 @@ ctl_audit(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
+		case 'k': jwks = optarg; break;
 		case 'j': json = 1; break;
 		case 'n': n = optarg; break;
 		default: return CTL_EXIT_USAGE;
@@ -431,17 +510,22 @@ ctl_audit(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "verify") == 0) {
 		if (dir != NULL)
-			return audit_verify_offline(dir, json);
+			return audit_verify_offline(dir, jwks, json);
+		if (jwks != NULL) {
+			ctl_err("audit verify: --jwks goes with --state-dir "
+			    "(the daemon checks with its own key)");
+			return CTL_EXIT_USAGE;
+		}
 		if ((r = ctl_api("GET", "/v1/audit/verify", NULL, &out)) != 0)
 			return ctl_exit_code(r);
-		print_report(out, json);
+		ctl_print_audit_report(out, json);
 		ok = json_is_true(json_object_get(out, "ok"));
 		json_decref(out);
 		return ok ? CTL_EXIT_OK : CTL_EXIT_FAIL;
 	}
-	if (strcmp(argv[1], "tail") != 0 || dir != NULL) {
-		ctl_err("audit: usage: audit verify [--state-dir DIR] [--json] "
-		    "| audit tail [-n N] [--json]");
+	if (strcmp(argv[1], "tail") != 0 || dir != NULL || jwks != NULL) {
+		ctl_err("audit: usage: audit verify [--state-dir DIR "
+		    "[--jwks FILE]] [--json] | audit tail [-n N] [--json]");
 		return CTL_EXIT_USAGE;
 	}
 	if (strspn(n, "0123456789") != strlen(n) || *n == '\0') {

@@ -60,6 +60,23 @@ int	ctl_id_ok(const char *id);
 int	ctl_requests(int argc, char **argv);
 int	ctl_audit(int argc, char **argv);
 
+/* The daemon's socket path as ctl_api() uses it. */
+const char *ctl_socket(void);
+
+/* Read and parse a JWKS file (bounded); errors are printed. */
+struct jwks;
+int	ctl_read_jwks(const char *path, struct jwks **setp);
+
+/*
+ * Print an audit verify report (the daemon's or an offline one): the
+ * chain, where it breaks, and the latest signed checkpoint.
+ */
+void	ctl_print_audit_report(const struct json_t *rep, int json);
+
+/* `tapgatectl backup` (through the daemon) and `restore` (offline). */
+int	ctl_backup(int argc, char **argv);
+int	ctl_restore(int argc, char **argv);
+
 /* `tapgatectl approve`, `approvers`, `orders`, `keys` (cmd_approve.c). */
 int	ctl_approve(int argc, char **argv);
 int	ctl_approvers(int argc, char **argv);

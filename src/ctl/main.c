@@ -21,6 +21,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "approvers", ctl_approvers, "officers: enroll, list, revoke, export" },
 	{ "orders", ctl_orders, "co-signed orders: show, jws, issue" },
 	{ "keys", ctl_keys, "the appliance's JWKS" },
+	{ "backup", ctl_backup, "online backup of the database, verified" },
+	{ "restore", ctl_restore, "install a checked backup (daemon stopped)" },
 };
 #define NCMDS (sizeof(ctl_cmds) / sizeof(ctl_cmds[0]))
 
@@ -74,9 +76,11 @@ ctl_usage(FILE *fp)
 "      missing and the time left in the hold.\n"
 "  tapgatectl requests deny|veto ID --reason TEXT\n"
 "      Stop a request (veto: only until its waiting period ends).\n"
-"  tapgatectl audit verify [--state-dir DIR] [--json]\n"
-"      Check the hash chain of the audit log: through the daemon, or\n"
-"      reading the database in DIR directly.\n"
+"  tapgatectl audit verify [--state-dir DIR [--jwks FILE]] [--json]\n"
+"      Check the hash chain of the audit log and hold it to its signed\n"
+"      checkpoints (a cut tail fails too): through the daemon, or reading\n"
+"      the database in DIR directly, checking checkpoint signatures with\n"
+"      the appliance's public keys in FILE (from tapgatectl keys -o).\n"
 "  tapgatectl audit tail [-n N] [--json]\n"
 "      The last N audit entries.\n"
 "  tapgatectl approve ID --device DEVICE\n"
@@ -92,6 +96,13 @@ ctl_usage(FILE *fp)
 "      A request's co-signed order (issue: ask the signer explicitly).\n"
 "  tapgatectl keys [-o FILE]\n"
 "      The appliance's public co-signing keys (JWKS).\n"
+"  tapgatectl backup FILE [--json]\n"
+"      Have the daemon copy its database to FILE (a new file; FILE.sha256\n"
+"      beside it), check the copy and audit the backup.\n"
+"  tapgatectl restore FILE --state-dir DIR [--jwks JWKS]\n"
+"      With the daemon stopped: check the backup (digest, integrity,\n"
+"      schema, audit chain), move the database in DIR aside with a time\n"
+"      suffix, install the copy and audit the restore in it.\n"
 "\n"
 "  -s SOCKET  the daemon's socket (default $TAPGATE_SOCKET, else\n"
 "             /run/tapgate/tapgate.sock); needed by requests and audit.\n"

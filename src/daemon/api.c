@@ -24,6 +24,7 @@
  *	GET  /v1/orders/ID			downstream, officer, operator
  *	POST /v1/orders/ID/redeem		downstream
  *	GET  /v1/keys				anyone connected (the JWKS)
+ *	POST /v1/backup				operator: {"path"}
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -56,6 +57,7 @@ enum route_kind {
 	ROUTE_ORDER,
 	ROUTE_REDEEM,
 	ROUTE_KEYS,
+	ROUTE_BACKUP,
 	ROUTE_NONE
 };
 
@@ -90,6 +92,7 @@ static const struct route routes[] = {
 								"GET" },
 	{ ROUTE_REDEEM,   "POST", R(DOWNSTREAM),			"POST" },
 	{ ROUTE_KEYS,     "GET",  0,				"GET" },
+	{ ROUTE_BACKUP,   "POST", R(OPERATOR),			"POST" },
 };
 
 /* "/PREFIX/X[/SUFFIX]": copy X into id; *rest is what follows X. */
@@ -152,6 +155,8 @@ route_of(const char *path, char *id, size_t idlen)
 		return ROUTE_EXPORT;
 	if (strcmp(path, "/v1/keys") == 0)
 		return ROUTE_KEYS;
+	if (strcmp(path, "/v1/backup") == 0)
+		return ROUTE_BACKUP;
 	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
 		if (path_id(path, items[i].prefix, id, idlen, &rest) &&
 		    strcmp(rest, items[i].rest) == 0)
@@ -334,6 +339,9 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		break;
 	case ROUTE_KEYS:
 		engine_keys(d, &er);
+		break;
+	case ROUTE_BACKUP:
+		engine_backup(d, a, req->body, req->body_len, now, &er);
 		break;
 	case ROUTE_NONE:
 		break;

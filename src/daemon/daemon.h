@@ -23,6 +23,9 @@
 #include "store/store.h"
 
 #define DAEMON_HTTP_CODES	16
+#define DAEMON_CHECKPOINT_SECONDS 60	/* audit checkpoint period (default) */
+
+struct checkpoint_report;
 
 struct tapgated {
 	struct policy_config	*cfg;
@@ -31,6 +34,8 @@ struct tapgated {
 	struct jwk		*signkey;	/* the co-signing key */
 	struct tokenproc	*tokenproc;	/* opens the security keys */
 	int			 token_timeout_ms; /* touch wait budget */
+	int64_t			 checkpoint_interval; /* s; 0: the default */
+	int64_t			 checkpoint_next; /* next audit checkpoint */
 	pthread_mutex_t		 lock;
 	/* approver groups whose enrolled officers cannot reach a quorum */
 	unsigned		 quorum_enrolled[POLICY_MAX_APPROVER_GROUPS];
@@ -89,8 +94,38 @@ int	engine_audit_tail(struct tapgated *d, int limit,
 /* An audit_verify() report as JSON: ok, count, head, and the break. */
 json_t	*engine_audit_report_json(const struct audit_report *rep);
 
-/* Walk the audit chain and report where it breaks, if it does. */
+/*
+ * Walk the audit chain and report where it breaks, if it does, and hold
+ * it to its signed checkpoints (store/checkpoint.h) under the co-signing
+ * key: a tail cut after a checkpoint, a rewritten entry or a forged
+ * checkpoint fails too.
+ */
 int	engine_audit_verify(struct tapgated *d, struct engine_result *res);
+
+/* A checkpoint_verify() report as JSON: the chain's, plus checkpoint. */
+json_t	*engine_checkpoint_report_json(const struct checkpoint_report *rep);
+
+/*
+ * Sign the audit chain's head with the co-signing key as a checkpoint,
+ * when it moved since the last one and the chain still extends that one
+ * (refused, logged and counted as an error otherwise).  Checkpoints are
+ * not audited: that entry would move the head just signed.  Sets the
+ * next due time.  1 written, 0 nothing new, negative refused or failed.
+ * Called at start, from engine_tick() every checkpoint_interval seconds,
+ * before a backup and at a clean stop.
+ */
+int	engine_checkpoint(struct tapgated *d, int64_t now);
+
+/*
+ * Back the database up ({"path":"/absolute/file"}) with sqlite's online
+ * backup into a new 0600 file (never over one) and FILE.sha256; open the
+ * copy and check it (integrity, schema, audit chain and checkpoints),
+ * and audit "store.backup" with the copy's audit head.  A copy that does
+ * not check out is removed.
+ */
+int	engine_backup(struct tapgated *d, const struct engine_actor *a,
+	    const char *body, size_t len, int64_t now,
+	    struct engine_result *res);
 
 /*
  * The timer: move requests whose hold has ended on, and warn the hooks

@@ -6,11 +6,13 @@
  * change and its audit entry commit in one transaction; hooks hear of it
  * only after the commit.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <openssl/sha.h>
 
@@ -20,6 +22,8 @@
 #include "daemon/daemon.h"
 #include "daemon/engine_int.h"
 #include "daemon/reqjson.h"
+#include "store/backup.h"
+#include "store/checkpoint.h"
 
 #define IDEM_KEY_MAX	200
 #define WARNED_MAX	256
@@ -1038,18 +1042,282 @@ engine_audit_report_json(const struct audit_report *rep)
 	    "reason", rep->reason);
 }
 
+/* ---- signed audit checkpoints and backups (checkpoint.h, backup.h) */
+
+/* The key set checkpoints are checked against: the co-signing key's. */
+static int
+signer_keys(struct tapgated *d, struct jwks **setp)
+{
+	struct jwks *set = NULL;
+	int r;
+
+	if (d->signkey == NULL)
+		return TG_ERR_NOT_FOUND;
+	if ((r = jwks_new(&set)) != 0 || (r = jwks_add(set, d->signkey)) != 0) {
+		jwks_free(&set);
+		return r;
+	}
+	*setp = set;
+	return 0;
+}
+
+/* A checkpoint report as JSON: the chain's, plus the checkpoints'. */
+json_t *
+engine_checkpoint_report_json(const struct checkpoint_report *rep)
+{
+	json_t *j, *cp = NULL;
+	char sig[128];
+
+	if ((j = engine_audit_report_json(&rep->chain)) == NULL)
+		return NULL;
+	if (!rep->ok && rep->why != CHECKPOINT_CHAIN) {
+		json_object_set_new(j, "ok", json_false());
+		json_object_set_new(j, "bad_seq", json_integer(rep->bad_seq));
+		json_object_set_new(j, "why",
+		    json_string(checkpoint_break_name(rep->why)));
+		json_object_set_new(j, "reason", json_string(rep->reason));
+	}
+	if (rep->have_latest) {
+		b64url_encode(rep->latest.sig, sizeof(rep->latest.sig), sig);
+		cp = json_pack("{s:I,s:s,s:I,s:s,s:s}", "seq",
+		    (json_int_t)rep->latest.seq, "hash", rep->latest.hash,
+		    "time", (json_int_t)rep->latest.time, "kid",
+		    rep->latest.kid, "signature", sig);
+	}
+	json_object_set_new(j, "checkpoint", cp != NULL ? cp : json_null());
+	json_object_set_new(j, "checkpoints", json_integer(rep->count));
+	json_object_set_new(j, "signatures_checked",
+	    json_boolean(rep->signatures));
+	return j;
+}
+
 int
 engine_audit_verify(struct tapgated *d, struct engine_result *res)
 {
-	struct audit_report rep;
+	struct checkpoint_report rep;
+	struct jwks *keys = NULL;
 	int r;
 
 	memset(&rep, 0, sizeof(rep));
-	if ((r = audit_verify(d->st, &rep)) != 0)
+	if ((r = signer_keys(d, &keys)) != 0 && r != TG_ERR_NOT_FOUND)
+		return eng_db_error(d, res, r);
+	r = checkpoint_verify(d->st, keys, &rep);
+	jwks_free(&keys);
+	if (r != 0)
 		return eng_db_error(d, res, r);
 	json_decref(res->body);
 	res->status = 200;
-	res->body = engine_audit_report_json(&rep);
+	res->body = engine_checkpoint_report_json(&rep);
+	return 0;
+}
+
+int
+engine_checkpoint(struct tapgated *d, int64_t now)
+{
+	struct checkpoint cp;
+	struct jwks *keys = NULL;
+	char why[256];
+	int r;
+
+	d->checkpoint_next = now + (d->checkpoint_interval > 0 ?
+	    d->checkpoint_interval : DAEMON_CHECKPOINT_SECONDS);
+	if (d->st == NULL || d->signkey == NULL)
+		return TG_ERR_INVALID;
+	if ((r = signer_keys(d, &keys)) != 0)
+		return r;
+	if ((r = store_begin(d->st)) != 0)
+		goto fail;
+	/* the signer re-checks the chain up to the head it signs */
+	r = checkpoint_prepare(d->st, keys, now, &cp);
+	if (r == TG_ERR_EXISTS || r == TG_ERR_NOT_FOUND) {
+		store_rollback(d->st);	/* nothing new to sign */
+		jwks_free(&keys);
+		return 0;
+	}
+	if (r != 0 || (r = checkpoint_sign(&cp, d->signkey)) != 0 ||
+	    (r = checkpoint_insert(d->st, &cp)) != 0 ||
+	    (r = store_commit(d->st)) != 0)
+		goto fail;
+	jwks_free(&keys);
+	fprintf(stderr, "tapgated: audit checkpoint: entry %lld %s signed by "
+	    "%s\n", (long long)cp.seq, cp.hash, cp.kid);
+	return 1;
+fail:
+	snprintf(why, sizeof(why), "%s", store_errmsg(d->st));
+	store_rollback(d->st);
+	jwks_free(&keys);
+	d->errors++;
+	/* an alarm: the chain no longer extends what was signed */
+	fprintf(stderr, "tapgated: audit checkpoint refused: %s (%s)\n",
+	    tg_strerror(r), why);
+	return r;
+}
+
+/* Whether path lies in the state directory (or cannot be told). */
+static int
+in_state_dir(struct tapgated *d, const char *path)
+{
+	char dir[PATH_MAX], parent[PATH_MAX], real[PATH_MAX];
+	char *slash;
+	size_t n;
+
+	if (realpath(d->cfg->appliance.state_dir, dir) == NULL)
+		return 1;
+	snprintf(parent, sizeof(parent), "%s", path);
+	if ((slash = strrchr(parent, '/')) == NULL)
+		return 1;
+	if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (realpath(parent, real) == NULL)
+		return 0;	/* no such directory: the backup will say */
+	n = strlen(dir);
+	return strncmp(real, dir, n) == 0 && (real[n] == '\0' ||
+	    real[n] == '/');
+}
+
+/* Remove a backup that is not to be trusted, and its digest. */
+static void
+backup_discard(const char *path)
+{
+	char digest[PATH_MAX + 16];
+
+	(void)unlink(path);
+	snprintf(digest, sizeof(digest), "%s%s", path,
+	    STORE_BACKUP_DIGEST_SUFFIX);
+	(void)unlink(digest);
+}
+
+/*
+ * Open the copy as restore will and check it the same way: integrity,
+ * schema, the audit chain and its checkpoints.  0 when it holds; else
+ * why in msg.
+ */
+static int
+backup_check(struct tapgated *d, const char *path,
+    struct checkpoint_report *rep, int *schemap, char *msg, size_t len)
+{
+	struct store *copy = NULL;
+	struct jwks *keys = NULL;
+	char err[256];
+	int ok = 0, r;
+
+	if ((r = store_open_copy(path, &copy, err, sizeof(err))) != 0) {
+		snprintf(msg, len, "the copy does not open: %s", err);
+		return r;
+	}
+	if ((r = store_integrity(copy, &ok, err, sizeof(err))) != 0 || !ok) {
+		snprintf(msg, len, "integrity check: %s", r != 0 ?
+		    tg_strerror(r) : err);
+		r = r != 0 ? r : TG_ERR_CORRUPT;
+		goto out;
+	}
+	if ((r = store_schema_version(copy, schemap)) != 0 ||
+	    *schemap != store_schema_latest()) {
+		snprintf(msg, len, "the copy has schema %d, not %d", *schemap,
+		    store_schema_latest());
+		r = r != 0 ? r : TG_ERR_SCHEMA;
+		goto out;
+	}
+	if ((r = signer_keys(d, &keys)) != 0 ||
+	    (r = checkpoint_verify(copy, keys, rep)) != 0) {
+		snprintf(msg, len, "audit verify: %s", tg_strerror(r));
+		goto out;
+	}
+	if (!rep->ok) {
+		snprintf(msg, len, "audit verify: %s", rep->reason);
+		r = TG_ERR_CORRUPT;
+	}
+out:
+	jwks_free(&keys);
+	store_close(&copy);
+	return r;
+}
+
+int
+engine_backup(struct tapgated *d, const struct engine_actor *a,
+    const char *body, size_t len, int64_t now, struct engine_result *res)
+{
+	struct checkpoint_report rep;
+	json_t *req, *report;
+	const char *path;
+	char sha[STORE_DIGEST_LEN + 1], head[AUDIT_HASH_HEX + 1], msg[512];
+	int64_t size = 0, seq = 0;
+	int schema = 0, r;
+
+	req = json_loadb(body != NULL ? body : "", len, JSON_REJECT_DUPLICATES,
+	    NULL);
+	path = json_string_value(json_object_get(req, "path"));
+	if (!json_is_object(req) || json_object_size(req) != 1 ||
+	    path == NULL) {
+		json_decref(req);
+		eng_error(res, 400, "malformed_body", "expected {\"path\": "
+		    "\"/absolute/file\"}");
+		return TG_ERR_INVALID;
+	}
+	if (path[0] != '/' || strlen(path) >= PATH_MAX - 16 ||
+	    path[strlen(path) - 1] == '/') {
+		json_decref(req);
+		eng_error(res, 400, "invalid_path", "path: an absolute file "
+		    "name is needed");
+		return TG_ERR_INVALID;
+	}
+	if (in_state_dir(d, path)) {
+		json_decref(req);
+		eng_error(res, 400, "invalid_path", "path: a backup does not "
+		    "belong in the state directory");
+		return TG_ERR_INVALID;
+	}
+	/* sign the head first, so the copy is covered to its last entry */
+	(void)engine_checkpoint(d, now);
+	if ((r = store_backup(d->st, path, sha, &size)) != 0) {
+		json_decref(req);
+		if (r == TG_ERR_EXISTS)
+			eng_error(res, 409, "exists", "path: the file (or its "
+			    ".sha256) exists; a backup never overwrites");
+		else if (r == TG_ERR_IO || r == TG_ERR_PERM ||
+		    r == TG_ERR_TOO_LONG)
+			eng_error(res, 400, "cannot_write", "path: tapgated "
+			    "cannot create the file there");
+		else
+			return eng_db_error(d, res, r);
+		return r;
+	}
+	memset(&rep, 0, sizeof(rep));
+	if ((r = backup_check(d, path, &rep, &schema, msg,
+	    sizeof(msg))) != 0) {
+		backup_discard(path);
+		json_decref(req);
+		fprintf(stderr, "tapgated: backup %s discarded: %s\n", path,
+		    msg);
+		d->errors++;
+		eng_error(res, 500, "backup_unverified", msg);
+		return r;
+	}
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = eng_audit(d, a, "store.backup", NULL, json_pack(
+	    "{s:s,s:s,s:I,s:i,s:I,s:s,s:I}", "path", path, "sha256", sha,
+	    "size", (json_int_t)size, "schema", schema, "audit_head_seq",
+	    (json_int_t)rep.chain.head_seq, "audit_head_hash",
+	    rep.chain.head_hash, "checkpoint_seq", (json_int_t)(
+	    rep.have_latest ? rep.latest.seq : 0)), now)) != 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		/* no backup without its audit entry */
+		backup_discard(path);
+		json_decref(req);
+		return eng_db_error(d, res, r);
+	}
+	(void)audit_head(d->st, &seq, head);
+	report = engine_checkpoint_report_json(&rep);
+	json_decref(res->body);
+	res->status = 201;
+	res->body = json_pack("{s:s,s:s,s:I,s:i,s:s,s:o,s:I}", "path", path,
+	    "sha256", sha, "size", (json_int_t)size, "schema", schema,
+	    "integrity", "ok", "audit", report ? report : json_null(),
+	    "audit_seq", (json_int_t)seq);
+	json_decref(req);
 	return 0;
 }
 
@@ -1165,6 +1433,11 @@ engine_tick(struct tapgated *d, int64_t now)
 		eng_events_post(d, &evs);
 	}
 	warn_closing(d, now);
+	/* sign the audit head when due (and when the clock went back) */
+	if (now >= d->checkpoint_next || d->checkpoint_next - now >
+	    (d->checkpoint_interval > 0 ? d->checkpoint_interval :
+	    DAEMON_CHECKPOINT_SECONDS))
+		(void)engine_checkpoint(d, now);
 	return changed;
 }
 

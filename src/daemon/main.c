@@ -34,6 +34,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: tapgated [-c CONFIG] [--state-dir DIR] [--socket PATH]\n"
 	    "                [--trust-roots PEM] [--token-timeout MS]\n"
+	    "                [--checkpoint-interval SECONDS]\n"
 	    "       tapgated --check-config [-c CONFIG]\n"
 	    "       tapgated --print-default-config\n"
 	    "Without -c the embedded default configuration is used.\n"
@@ -64,6 +65,7 @@ main(int argc, char **argv)
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "trust-roots", required_argument, NULL, 't' },
 		{ "token-timeout", required_argument, NULL, 'T' },
+		{ "checkpoint-interval", required_argument, NULL, 'C' },
 		{ "print-default-config", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -72,6 +74,7 @@ main(int argc, char **argv)
 	struct http_server *srv = NULL;
 	const char *config = NULL, *state_dir = NULL, *sock = NULL;
 	const char *roots = NULL, *timeout = NULL;
+	const char *ckpt = NULL;	/* audit checkpoint period */
 	struct seal *seal = NULL;
 	enum seal_kind sk;
 	char keyfile[POLICY_LONG_MAX + 32];
@@ -93,6 +96,7 @@ main(int argc, char **argv)
 		case 'k': check = 1; break;
 		case 't': roots = optarg; break;
 		case 'T': timeout = optarg; break;
+		case 'C': ckpt = optarg; break;
 		case 'p':
 			fputs(tapgated_default_config, stdout);
 			return 0;
@@ -130,6 +134,14 @@ main(int argc, char **argv)
 	if (timeout != NULL && ((d.token_timeout_ms = atoi(timeout)) < 1000 ||
 	    d.token_timeout_ms > 600000)) {
 		fprintf(stderr, "tapgated: --token-timeout: 1000 to 600000 ms\n");
+		policy_config_free(&d.cfg);
+		return 2;
+	}
+	/* signed audit checkpoints: every minute the head moved, by default */
+	if (ckpt != NULL && ((d.checkpoint_interval = atoi(ckpt)) < 1 ||
+	    d.checkpoint_interval > 86400)) {
+		fprintf(stderr, "tapgated: --checkpoint-interval: 1 to 86400 "
+		    "seconds\n");
 		policy_config_free(&d.cfg);
 		return 2;
 	}
@@ -180,6 +192,10 @@ main(int argc, char **argv)
 	pthread_mutex_lock(&d.lock);
 	engine_quorum_check(&d, 0, (int64_t)time(NULL));
 	pthread_mutex_unlock(&d.lock);
+	/* sign the audit head found at start (refused if the chain was cut) */
+	pthread_mutex_lock(&d.lock);
+	(void)engine_checkpoint(&d, (int64_t)time(NULL));
+	pthread_mutex_unlock(&d.lock);
 	for (i = 0; i < d.cfg->notify.nhooks; i++)
 		hooks[i] = d.cfg->notify.hooks[i];
 	if ((r = hooks_start(hooks, d.cfg->notify.nhooks,
@@ -223,6 +239,12 @@ out:
 		unlink(d.cfg->appliance.socket);
 	hooks_stop(&d.hooks);
 	tokenproc_stop(&d.tokenproc);
+	/* a clean stop signs the final audit head: nothing writes any more */
+	if (rc == 0) {
+		pthread_mutex_lock(&d.lock);
+		(void)engine_checkpoint(&d, (int64_t)time(NULL));
+		pthread_mutex_unlock(&d.lock);
+	}
 	store_close(&d.st);
 	jwk_free(&d.signkey);
 	policy_config_free(&d.cfg);

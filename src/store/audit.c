@@ -341,25 +341,32 @@ report_break(struct audit_report *rep, int64_t seq, enum audit_break why,
 	va_end(ap);
 }
 
-int
-audit_verify(struct store *st, struct audit_report *report)
+/*
+ * Walk the chain from entry `from` (1: the whole chain).  From a later
+ * entry, that entry's stored hash must be `from_hash` and is taken as the
+ * link to what precedes it: what a checkpoint vouches for.
+ */
+static int
+verify_walk(struct store *st, int64_t from, const char *from_hash,
+    struct audit_report *report)
 {
 	struct audit_report rep;
 	struct audit_entry e;
 	sqlite3_stmt *s = NULL;
 	char want[AUDIT_HASH_HEX + 1];
-	int64_t expect = 1;
+	int64_t expect = from;
 	int rc, r;
 
-	if (st == NULL || report == NULL)
-		return TG_ERR_INVALID;
 	memset(&rep, 0, sizeof(rep));
 	rep.ok = 1;
 	memcpy(rep.head_hash, AUDIT_ZERO_HASH, sizeof(rep.head_hash));
 	/* One statement reads one snapshot, even while others append. */
 	if ((r = store_prepare(st, SLOT_AUDIT_ALL, "SELECT " AUDIT_COLS
-	    " FROM audit ORDER BY seq", &s)) != 0)
+	    " FROM audit WHERE seq >= ?1 ORDER BY seq", &s)) != 0)
 		return r;
+	/* The whole chain: rows the CHECK should have kept out too. */
+	if ((r = store_bind_int(st, s, 1, from > 1 ? from : INT64_MIN)) != 0)
+		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		row_entry(s, &e);
 		if (e.seq != expect) {
@@ -382,7 +389,16 @@ audit_verify(struct store *st, struct audit_report *report)
 			    "type or shape)", (long long)e.seq);
 			break;
 		}
-		if (CRYPTO_memcmp(e.prev_hash, rep.head_hash,
+		if (from_hash != NULL && e.seq == from &&
+		    CRYPTO_memcmp(e.hash, from_hash, AUDIT_HASH_HEX) != 0) {
+			report_break(&rep, e.seq, AUDIT_EDITED,
+			    "entry %lld is not the entry that was signed "
+			    "(rewritten)", (long long)e.seq);
+			break;
+		}
+		/* From a later entry, the signed hash stands for its past. */
+		if ((e.seq != from || from == 1) &&
+		    CRYPTO_memcmp(e.prev_hash, rep.head_hash,
 		    AUDIT_HASH_HEX) != 0) {
 			report_break(&rep, e.seq, AUDIT_UNLINKED,
 			    "entry %lld does not follow entry %lld (deleted, "
@@ -407,11 +423,34 @@ audit_verify(struct store *st, struct audit_report *report)
 		r = store_sqlerr(st, rc);
 		goto out;
 	}
+	/* The entry a checkpoint signed is gone: the tail was cut. */
+	if (rep.ok && from_hash != NULL && rep.count == 0)
+		report_break(&rep, from, AUDIT_MISSING, "entry %lld is "
+		    "missing (deleted): the log ends before it",
+		    (long long)from);
 	*report = rep;
 	r = 0;
 out:
 	store_done(st, SLOT_AUDIT_ALL, s);
 	return r;
+}
+
+int
+audit_verify(struct store *st, struct audit_report *report)
+{
+	if (st == NULL || report == NULL)
+		return TG_ERR_INVALID;
+	return verify_walk(st, 1, NULL, report);
+}
+
+int
+audit_verify_from(struct store *st, int64_t seq,
+    const char hash[AUDIT_HASH_HEX + 1], struct audit_report *report)
+{
+	if (st == NULL || report == NULL || seq < 1 ||
+	    !store_is_hex(hash, AUDIT_HASH_HEX))
+		return TG_ERR_INVALID;
+	return verify_walk(st, seq, hash, report);
 }
 
 static int

@@ -87,6 +87,17 @@ int	audit_append(struct store *st, const struct audit_entry *e,
  */
 int	audit_verify(struct store *st, struct audit_report *report);
 
+/*
+ * Walk the chain from entry `seq` to the newest, taking `hash` (what a
+ * checkpoint signed) as entry seq's hash: that entry must still have it,
+ * and every later one must extend it.  The verdict in *report as for
+ * audit_verify() (count: entries from seq on); entry seq gone is a break
+ * at seq (AUDIT_MISSING), another hash there AUDIT_EDITED.  Lets the
+ * signer re-check only what it has not signed yet (checkpoint.h).
+ */
+int	audit_verify_from(struct store *st, int64_t seq,
+	    const char hash[AUDIT_HASH_HEX + 1], struct audit_report *report);
+
 /* The last `n` (1..AUDIT_TAIL_MAX) entries, oldest first. */
 int	audit_tail(struct store *st, int n, audit_cb *cb, void *arg);
 

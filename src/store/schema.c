@@ -185,9 +185,40 @@ static const char *const migration_2[] = {
 	NULL
 };
 
+/*
+ * Version 3: signed audit checkpoints (checkpoint.h).  The co-signing key
+ * signs the chain's head now and then; the table is append-only like the
+ * audit log, and only takes the head's hash of an entry that exists,
+ * newer than the last checkpoint, so the signer cannot record what the
+ * chain does not hold.
+ */
+static const char *const migration_3[] = {
+	"CREATE TABLE checkpoints ("
+	"  id			INTEGER PRIMARY KEY,"
+	"  seq			INTEGER NOT NULL CHECK (seq >= 1),"
+	"  hash			TEXT NOT NULL CHECK (length(hash) = 64),"
+	"  time			INTEGER NOT NULL,"
+	"  kid			TEXT NOT NULL CHECK (length(kid) = 43),"
+	"  signature		BLOB NOT NULL CHECK (length(signature) = 64),"
+	"  created		INTEGER NOT NULL"
+	") STRICT",
+	"CREATE INDEX checkpoints_seq ON checkpoints(seq)",
+	"CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END",
+	"CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints"
+	"  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END",
+	"CREATE TRIGGER checkpoints_of_the_chain BEFORE INSERT ON checkpoints"
+	"  WHEN NEW.hash IS NOT (SELECT hash FROM audit WHERE seq = NEW.seq)"
+	"  OR NEW.seq <= (SELECT coalesce(max(seq), 0) FROM checkpoints)"
+	"  BEGIN SELECT RAISE(ABORT, 'checkpoint is not a newer head of the "
+	"audit chain'); END",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
 	migration_2,
+	migration_3,
 };
 
 const int store_nmigrations =

@@ -17,7 +17,6 @@
 #include "common/errors.h"
 #include "store/store_int.h"
 
-#define STORE_APP_ID	0x74617067	/* "tapg": this file is tapgate's */
 #define STORE_BUSY_MS	5000		/* wait this long for the write lock */
 #define STORE_SQLITE_MIN 3037000	/* STRICT tables */
 /* No single value, row or statement may exceed this (defence in depth). */

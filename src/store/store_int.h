@@ -14,6 +14,9 @@
 #include "store/audit.h"
 #include "store/store.h"
 
+/* PRAGMA application_id of every tapgate database: "tapg". */
+#define STORE_APP_ID	0x74617067
+
 /* One cached prepared statement per slot; the SQL lives at its user. */
 enum store_slot {
 	SLOT_BEGIN,
