@@ -48,7 +48,7 @@ open_items() {
 missing=""
 for kv in 'Type=notify' 'User=tapgate' 'Group=tapgate' \
     'CapabilityBoundingSet=' 'AmbientCapabilities=' 'NoNewPrivileges=yes' \
-    'ProtectSystem=strict' 'ReadWritePaths=/var/lib/tapgate' \
+    'ProtectSystem=strict' 'ReadWritePaths=/var/lib/tapgate /var/backups/tapgate' \
     'ProtectHome=yes' 'PrivateTmp=yes' 'PrivateMounts=yes' \
     'PrivateNetwork=yes' 'RestrictAddressFamilies=AF_UNIX' \
     'IPAddressDeny=any' 'DevicePolicy=closed' 'DeviceAllow=char-hidraw rw' \
