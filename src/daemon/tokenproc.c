@@ -172,6 +172,22 @@ tp_call(struct tokenproc *tp, struct msg *req, struct msg *rep)
 	return r;
 }
 
+/*
+ * A reply must be read exactly; one that is not is a child breaking the
+ * protocol: it is replaced.
+ */
+static int
+tp_reply_end(struct tokenproc *tp, const struct msg *rp, const char *what)
+{
+	if (msg_end(rp) == 0)
+		return 0;
+	fprintf(stderr, "tapgated: token process sent a malformed %s reply; "
+	    "restarting it\n", what);
+	tp_kill(tp);
+	tp_spawn(tp);
+	return TG_ERR_PROTOCOL;
+}
+
 static void
 put_ids(struct msg *m, const struct token_cred_id *ids, size_t n)
 {
@@ -250,13 +266,8 @@ tokenproc_enroll(struct tokenproc *tp, const char *device,
 		if (c->id == NULL)
 			rp.bad = 1;
 	}
-	if (msg_end(&rp) != 0) {
-		fprintf(stderr, "tapgated: token process sent a malformed "
-		    "enrolment reply\n");
-		tp_kill(tp);
-		tp_spawn(tp);
+	if (tp_reply_end(tp, &rp, "enrolment") != 0)
 		r = TG_ERR_PROTOCOL;
-	}
 	if (r == 0) {
 		*credp = c;
 		c = NULL;	/* transferred */
@@ -320,13 +331,8 @@ tokenproc_assert(struct tokenproc *tp, const char *device,
 		if (a->cred_id == NULL || a->authdata == NULL || a->sig == NULL)
 			rp.bad = 1;
 	}
-	if (msg_end(&rp) != 0) {
-		fprintf(stderr, "tapgated: token process sent a malformed "
-		    "assertion reply\n");
-		tp_kill(tp);
-		tp_spawn(tp);
+	if (tp_reply_end(tp, &rp, "assertion") != 0)
 		r = TG_ERR_PROTOCOL;
-	}
 	if (r == 0) {
 		*asp = a;
 		a = NULL;	/* transferred */
