@@ -31,6 +31,60 @@ struct tokenproc {
 
 /* ---- parent */
 
+int
+tokenproc_enroll_reply(struct msg *rp, struct token_credential **cp)
+{
+	struct token_credential *c = NULL;
+	const uint8_t *p;
+	size_t n;
+	int r;
+
+	/* a status is 0 or a TG_ERR_*: anything else is a broken child */
+	if ((r = (int32_t)msg_get_u32(rp)) > 0 || r < -1000) {
+		rp->bad = 1;
+		return TG_ERR_PROTOCOL;
+	}
+	if (r == 0) {
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			r = TG_ERR_NOMEM;
+			return r;
+		}
+		n = msg_get_bytes(rp, &p, TOKEN_CRED_ID_MAX);
+		if (p != NULL && n > 0 && (c->id = malloc(n)) != NULL) {
+			memcpy(c->id, p, n);
+			c->id_len = n;
+		}
+		c->pubkey.alg = (int32_t)msg_get_u32(rp);
+		n = msg_get_bytes(rp, &p, sizeof(c->pubkey.raw));
+		if (p != NULL)
+			memcpy(c->pubkey.raw, p, c->pubkey.raw_len = n);
+		n = msg_get_bytes(rp, &p, sizeof(c->cose));
+		if (p != NULL)
+			memcpy(c->cose, p, c->cose_len = n);
+		if (msg_get_bytes(rp, &p, TOKEN_AAGUID_LEN) ==
+		    TOKEN_AAGUID_LEN && p != NULL)
+			memcpy(c->aaguid, p, TOKEN_AAGUID_LEN);
+		else
+			rp->bad = 1;
+		if (msg_get_bytes(rp, &p, 32) == 32 && p != NULL)
+			memcpy(c->cert_sha256, p, 32);
+		else
+			rp->bad = 1;
+		c->sign_count = msg_get_u32(rp);
+		c->flags = msg_get_u8(rp);
+		c->cred_protect = (int32_t)msg_get_u32(rp);
+		if (c->id == NULL)
+			rp->bad = 1;
+	}
+	if (r == 0 && rp->bad) {
+		token_credential_free(&c);
+		return TG_ERR_PROTOCOL;
+	}
+	*cp = c;
+	return r;
+}
+
+
 static int
 tp_spawn(struct tokenproc *tp)
 {
@@ -204,8 +258,7 @@ tokenproc_enroll(struct tokenproc *tp, const char *device,
 {
 	static struct msg rq, rp;	/* under tp->lock */
 	struct token_credential *c = NULL;
-	const uint8_t *p;
-	size_t i, n;
+	size_t i;
 	int r;
 
 	pthread_mutex_lock(&tp->lock);
@@ -234,38 +287,9 @@ tokenproc_enroll(struct tokenproc *tp, const char *device,
 	}
 	if ((r = tp_call(tp, &rq, &rp)) != 0)
 		goto out;
-	if ((r = (int32_t)msg_get_u32(&rp)) == 0) {
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			r = TG_ERR_NOMEM;
-			goto out;
-		}
-		n = msg_get_bytes(&rp, &p, TOKEN_CRED_ID_MAX);
-		if (p != NULL && n > 0 && (c->id = malloc(n)) != NULL) {
-			memcpy(c->id, p, n);
-			c->id_len = n;
-		}
-		c->pubkey.alg = (int32_t)msg_get_u32(&rp);
-		n = msg_get_bytes(&rp, &p, sizeof(c->pubkey.raw));
-		if (p != NULL)
-			memcpy(c->pubkey.raw, p, c->pubkey.raw_len = n);
-		n = msg_get_bytes(&rp, &p, sizeof(c->cose));
-		if (p != NULL)
-			memcpy(c->cose, p, c->cose_len = n);
-		if (msg_get_bytes(&rp, &p, TOKEN_AAGUID_LEN) ==
-		    TOKEN_AAGUID_LEN && p != NULL)
-			memcpy(c->aaguid, p, TOKEN_AAGUID_LEN);
-		else
-			rp.bad = 1;
-		if (msg_get_bytes(&rp, &p, 32) == 32 && p != NULL)
-			memcpy(c->cert_sha256, p, 32);
-		else
-			rp.bad = 1;
-		c->sign_count = msg_get_u32(&rp);
-		c->flags = msg_get_u8(&rp);
-		c->cred_protect = (int32_t)msg_get_u32(&rp);
-		if (c->id == NULL)
-			rp.bad = 1;
-	}
+	r = tokenproc_enroll_reply(&rp, &c);
+	if (r == TG_ERR_NOMEM)
+		goto out;
 	if (tp_reply_end(tp, &rp, "enrolment") != 0)
 		r = TG_ERR_PROTOCOL;
 	if (r == 0) {
@@ -291,13 +315,48 @@ dup_bytes(const uint8_t *p, size_t n)
 }
 
 int
+tokenproc_assert_reply(struct msg *rp, struct token_assertion **ap)
+{
+	struct token_assertion *a = NULL;
+	const uint8_t *p;
+	size_t n;
+	int r;
+
+	/* a status is 0 or a TG_ERR_*: anything else is a broken child */
+	if ((r = (int32_t)msg_get_u32(rp)) > 0 || r < -1000) {
+		rp->bad = 1;
+		return TG_ERR_PROTOCOL;
+	}
+	if (r == 0) {
+		if ((a = calloc(1, sizeof(*a))) == NULL) {
+			r = TG_ERR_NOMEM;
+			return r;
+		}
+		n = msg_get_bytes(rp, &p, TOKEN_CRED_ID_MAX);
+		a->cred_id = dup_bytes(p, a->cred_id_len = n);
+		n = msg_get_bytes(rp, &p, TOKEN_AUTHDATA_MAX);
+		a->authdata = dup_bytes(p, a->authdata_len = n);
+		n = msg_get_bytes(rp, &p, TOKEN_SIG_MAX);
+		a->sig = dup_bytes(p, a->sig_len = n);
+		a->sign_count = msg_get_u32(rp);
+		a->flags = msg_get_u8(rp);
+		if (a->cred_id == NULL || a->authdata == NULL || a->sig == NULL)
+			rp->bad = 1;
+	}
+	if (r == 0 && rp->bad) {
+		token_assertion_free(&a);
+		return TG_ERR_PROTOCOL;
+	}
+	*ap = a;
+	return r;
+}
+
+int
 tokenproc_assert(struct tokenproc *tp, const char *device,
     const struct token_assert_req *req, struct token_assertion **asp)
 {
 	static struct msg rq, rp;	/* under tp->lock */
 	struct token_assertion *a = NULL;
-	const uint8_t *p;
-	size_t n;
 	int r;
 
 	pthread_mutex_lock(&tp->lock);
@@ -315,22 +374,9 @@ tokenproc_assert(struct tokenproc *tp, const char *device,
 	}
 	if ((r = tp_call(tp, &rq, &rp)) != 0)
 		goto out;
-	if ((r = (int32_t)msg_get_u32(&rp)) == 0) {
-		if ((a = calloc(1, sizeof(*a))) == NULL) {
-			r = TG_ERR_NOMEM;
-			goto out;
-		}
-		n = msg_get_bytes(&rp, &p, TOKEN_CRED_ID_MAX);
-		a->cred_id = dup_bytes(p, a->cred_id_len = n);
-		n = msg_get_bytes(&rp, &p, TOKEN_AUTHDATA_MAX);
-		a->authdata = dup_bytes(p, a->authdata_len = n);
-		n = msg_get_bytes(&rp, &p, TOKEN_SIG_MAX);
-		a->sig = dup_bytes(p, a->sig_len = n);
-		a->sign_count = msg_get_u32(&rp);
-		a->flags = msg_get_u8(&rp);
-		if (a->cred_id == NULL || a->authdata == NULL || a->sig == NULL)
-			rp.bad = 1;
-	}
+	r = tokenproc_assert_reply(&rp, &a);
+	if (r == TG_ERR_NOMEM)
+		goto out;
 	if (tp_reply_end(tp, &rp, "assertion") != 0)
 		r = TG_ERR_PROTOCOL;
 	if (r == 0) {

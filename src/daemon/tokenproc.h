@@ -12,6 +12,7 @@
 #ifndef TAPGATE_TOKENPROC_H
 #define TAPGATE_TOKENPROC_H
 
+#include "common/msg.h"
 #include "token/token.h"
 
 /* The hidden role argument: `tapgated --token-process FD`. */
@@ -38,6 +39,15 @@ int	tokenproc_enroll(struct tokenproc *tp, const char *device,
 	    const struct token_enroll_req *req, struct token_credential **credp);
 int	tokenproc_assert(struct tokenproc *tp, const char *device,
 	    const struct token_assert_req *req, struct token_assertion **asp);
+
+/*
+ * Parse the child's reply to an enrolment or an assertion (the daemon's
+ * side of the protocol; exposed for fuzzing).  Returns the child's status,
+ * or TG_ERR_PROTOCOL for a malformed reply; *out is set when 0.  The caller
+ * still checks msg_end() for trailing bytes.
+ */
+int	tokenproc_enroll_reply(struct msg *rp, struct token_credential **out);
+int	tokenproc_assert_reply(struct msg *rp, struct token_assertion **out);
 
 /* The child's main loop on fd; returns the process exit status. */
 int	tokenproc_main(int fd);
