@@ -13,7 +13,7 @@ CLANG		?= clang
 PKG_CONFIG	?= pkg-config
 
 PKGS		:= libfido2 libcrypto libcbor jansson sqlite3 libconfig \
-		   libmicrohttpd libsystemd ykpers-1
+		   libmicrohttpd libsystemd ykpers-1 libseccomp
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 		   -Wcast-qual -Wwrite-strings -Wstrict-prototypes
@@ -54,7 +54,7 @@ FAKE_OBJ	:= $(BUILD)/obj/tests/common/fake_board.o
 
 # tapgate's shared code (everything but the programs' main files).
 TG_SRC		:= $(wildcard src/common/*.c src/token/*.c src/store/*.c \
-		   src/policy/*.c src/order/*.c src/seal/*.c) \
+		   src/policy/*.c src/order/*.c src/seal/*.c src/sandbox/*.c) \
 		   $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
 		   $(filter-out src/verify/tapgate-verify.c, \
 		   $(wildcard src/verify/*.c))

@@ -28,6 +28,7 @@ libconfig-dev
 libmicrohttpd-dev
 libsystemd-dev
 libykpers-1-dev
+libseccomp-dev
 fido2-tools
 clang-14
 libclang-rt-14-dev

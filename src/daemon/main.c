@@ -23,6 +23,7 @@
 #include "daemon/daemon.h"
 #include "daemon/listen.h"
 #include "daemon/reqjson.h"
+#include "sandbox/sandbox.h"
 #include "seal/seal.h"
 #include "seal/signkey.h"
 
@@ -214,6 +215,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "tapgated: cannot serve HTTP: %s\n",
 		    tg_strerror(r));
 		close(fd);
+		goto out;
+	}
+	/* everything is open: confine the process before any input arrives */
+	if ((r = sandbox_harden()) != 0 ||
+	    (r = sandbox_limit_as(SANDBOX_AS_DAEMON)) != 0 ||
+	    (r = sandbox_apply(SANDBOX_ROLE_DAEMON)) != 0) {
+		fprintf(stderr, "tapgated: cannot confine the daemon: %s\n",
+		    tg_strerror(r));
 		goto out;
 	}
 	fprintf(stderr, "tapgated: policy %s version %lld; state %s; "

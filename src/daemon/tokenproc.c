@@ -14,6 +14,7 @@
 #include "common/errors.h"
 #include "common/msg.h"
 #include "daemon/tokenproc.h"
+#include "sandbox/sandbox.h"
 
 #define OP_ENROLL	1
 #define OP_ASSERT	2
@@ -545,8 +546,14 @@ tokenproc_main(int fd)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* die with the daemon; hold nothing worth a core dump */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	prctl(PR_SET_DUMPABLE, 0);
 	signal(SIGPIPE, SIG_IGN);
+	/* it parses what keys send: confined before the first request */
+	if (sandbox_harden() != 0 || sandbox_limit_as(SANDBOX_AS_TOKEN) != 0 ||
+	    sandbox_apply(SANDBOX_ROLE_TOKEN) != 0) {
+		fprintf(stderr, "tapgated[token]: cannot confine the token "
+		    "process\n");
+		return 1;
+	}
 	for (;;) {
 		n = recv(fd, rq.buf, sizeof(rq.buf), MSG_TRUNC);
 		if (n == 0)

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Confinement of tapgate's processes: no new privileges, no core dumps, an
+ * address-space limit, and a seccomp allow-list per process role.
+ *
+ * Every filter first checks the architecture (only the one the program was
+ * built for passes: a 32-bit int 0x80 or x32 call is not a way around the
+ * list) and kills the whole process with SIGSYS on any system call it does
+ * not list.  The kernel audits each kill (audit type 1326 "SECCOMP": pid,
+ * comm, arch, syscall number) to the journal or dmesg, and a parent sees
+ * WTERMSIG == SIGSYS, so the reason survives the victim.
+ *
+ * Filters are inherited across fork and execve and they stack: a child
+ * started after sandbox_apply() (a hook program, the token process) runs
+ * under its parent's list and under whatever it applies itself.  The same
+ * holds for the limits of sandbox_harden() and sandbox_limit_as().
+ *
+ * AddressSanitizer builds (make check): RLIMIT_AS is not set, because ASan
+ * reserves terabytes of shadow address space up front, and every filter
+ * also admits what ASan, LeakSanitizer and UBSan need to print a report
+ * and run the leak check at exit (ptrace of the process's own threads, a
+ * read-only open of /proc/self/...).  sandbox_asan() says which build this
+ * is.  Sanitizer builds are for tests, not for the appliance.
+ */
+#ifndef TAPGATE_SANDBOX_H
+#define TAPGATE_SANDBOX_H
+
+#include <stdint.h>
+
+enum sandbox_role {
+	/*
+	 * tapgated as one process: HTTP on the listening socket (accept
+	 * only), sqlite in the state dir, journald, the token process and
+	 * the hook programs it starts (fork/posix_spawn, execve, wait, kill).
+	 * No IP sockets, no namespaces, no ptrace, no bpf, no mount.
+	 */
+	SANDBOX_ROLE_DAEMON,
+	/*
+	 * tapgated --token-process: libfido2 on a hidraw node or a softfido
+	 * Unix socket, talking to the daemon over the socketpair it was given.
+	 * Opens files but never creates or truncates one; no threads, no
+	 * fork, no exec.
+	 */
+	SANDBOX_ROLE_TOKEN,
+	/*
+	 * The privilege-separated front: HTTP and JSON on descriptors it
+	 * already has.  accept() is its only way to a new socket; no open of
+	 * any file, no socket(), no connect(), no fork, no exec.
+	 */
+	SANDBOX_ROLE_FRONT,
+	/*
+	 * tapgate-verify: reads the order, JWKS and approvers files, keeps
+	 * the redemption database (sqlite); no socket of any kind, no
+	 * threads, no fork, no exec.
+	 */
+	SANDBOX_ROLE_VERIFY,
+};
+
+/*
+ * Address-space limits (RLIMIT_AS) that leave room for normal work.  The
+ * daemon's figure covers its threads' stacks and malloc arenas (64 MiB of
+ * address space each); a libcbor allocation bomb asks for gigabytes.
+ */
+#define SANDBOX_AS_DAEMON	(1024ULL << 20)
+#define SANDBOX_AS_TOKEN	(512ULL << 20)
+#define SANDBOX_AS_FRONT	(512ULL << 20)
+#define SANDBOX_AS_VERIFY	(512ULL << 20)
+
+/*
+ * No new privileges (setuid bits and file capabilities stop working for
+ * this process and its children), not dumpable (no ptrace attach by the
+ * same user, no core), RLIMIT_CORE 0.  Call it early: before any secret
+ * is in memory.  0 or TG_ERR_SANDBOX.
+ */
+int	sandbox_harden(void);
+
+/*
+ * Limit the address space to bytes (soft and hard limit; an existing lower
+ * hard limit is kept), so that an oversized allocation fails with ENOMEM
+ * and malloc() returns NULL instead of waking the OOM killer.  Inherited
+ * by children.  Does nothing and returns 0 in ASan builds.  0,
+ * TG_ERR_INVALID (bytes is 0) or TG_ERR_SANDBOX.
+ */
+int	sandbox_limit_as(uint64_t bytes);
+
+/*
+ * Install role's allow-list on every thread of the process (TSYNC), after
+ * setting no-new-privs.  Irreversible.  Call it after the process has
+ * opened what it needs that its role forbids, before it reads untrusted
+ * input.  0, TG_ERR_INVALID (unknown role) or TG_ERR_SANDBOX.
+ */
+int	sandbox_apply(enum sandbox_role role);
+
+/*
+ * Write role's filter, as libseccomp's pseudo-filter code, to fd: what an
+ * auditor (or a test) reads to see what the process may do.  Installs
+ * nothing.  0, TG_ERR_INVALID or TG_ERR_SANDBOX.
+ */
+int	sandbox_export(enum sandbox_role role, int fd);
+
+/* The role's name ("daemon", "token", "front", "verify"; "?" if unknown). */
+const char	*sandbox_role_name(enum sandbox_role role);
+
+/* 1 in an AddressSanitizer build (see above), else 0. */
+int	sandbox_asan(void);
+
+#endif /* TAPGATE_SANDBOX_H */
