@@ -18,9 +18,10 @@
  * AddressSanitizer builds (make check): RLIMIT_AS is not set, because ASan
  * reserves terabytes of shadow address space up front, and every filter
  * also admits what ASan, LeakSanitizer and UBSan need to print a report
- * and run the leak check at exit (ptrace of the process's own threads, a
- * read-only open of /proc/self/...).  sandbox_asan() says which build this
- * is.  Sanitizer builds are for tests, not for the appliance.
+ * and run the leak check at exit (ptrace attach, register reads and
+ * detach, meant for the process's own threads; read-only open() of
+ * /proc/self/... and of the binaries).  sandbox_asan() says which build
+ * this is.  Sanitizer builds are for tests, not for the appliance.
  */
 #ifndef TAPGATE_SANDBOX_H
 #define TAPGATE_SANDBOX_H
@@ -32,7 +33,9 @@ enum sandbox_role {
 	 * tapgated as one process: HTTP on the listening socket (accept
 	 * only), sqlite in the state dir, journald, the token process and
 	 * the hook programs it starts (fork/posix_spawn, execve, wait, kill).
-	 * No IP sockets, no namespaces, no ptrace, no bpf, no mount.
+	 * No IP sockets, no namespaces, no ptrace, no bpf, no mount.  Hook
+	 * programs inherit this list: a shell script with cat(1) fits, a hook
+	 * that needs the network does not (it dies of SIGSYS, audited).
 	 */
 	SANDBOX_ROLE_DAEMON,
 	/*
