@@ -32,6 +32,22 @@ struct tokenproc {
 
 /* ---- parent */
 
+/*
+ * The status that opens every reply: 0 or a TG_ERR_*; anything else is a
+ * broken child (the message is marked bad).
+ */
+static int
+reply_status(struct msg *rp)
+{
+	int r = (int32_t)msg_get_u32(rp);
+
+	if (r > 0 || r < -1000) {
+		rp->bad = 1;
+		return TG_ERR_PROTOCOL;
+	}
+	return r;
+}
+
 int
 tokenproc_enroll_reply(struct msg *rp, struct token_credential **cp)
 {
@@ -40,16 +56,9 @@ tokenproc_enroll_reply(struct msg *rp, struct token_credential **cp)
 	size_t n;
 	int r;
 
-	/* a status is 0 or a TG_ERR_*: anything else is a broken child */
-	if ((r = (int32_t)msg_get_u32(rp)) > 0 || r < -1000) {
-		rp->bad = 1;
-		return TG_ERR_PROTOCOL;
-	}
-	if (r == 0) {
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			r = TG_ERR_NOMEM;
-			return r;
-		}
+	if ((r = reply_status(rp)) == 0) {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return TG_ERR_NOMEM;
 		n = msg_get_bytes(rp, &p, TOKEN_CRED_ID_MAX);
 		if (p != NULL && n > 0 && (c->id = malloc(n)) != NULL) {
 			memcpy(c->id, p, n);
@@ -323,12 +332,7 @@ tokenproc_assert_reply(struct msg *rp, struct token_assertion **ap)
 	size_t n;
 	int r;
 
-	/* a status is 0 or a TG_ERR_*: anything else is a broken child */
-	if ((r = (int32_t)msg_get_u32(rp)) > 0 || r < -1000) {
-		rp->bad = 1;
-		return TG_ERR_PROTOCOL;
-	}
-	if (r == 0) {
+	if ((r = reply_status(rp)) == 0) {
 		if ((a = calloc(1, sizeof(*a))) == NULL) {
 			r = TG_ERR_NOMEM;
 			return r;
