@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -147,7 +146,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	/* the daemon holds the co-signing key: no core dumps, nothing shared */
-	prctl(PR_SET_DUMPABLE, 0);
+	if ((r = sandbox_harden()) != 0 ||
+	    (r = sandbox_limit_as(SANDBOX_AS_DAEMON)) != 0) {
+		fprintf(stderr, "tapgated: %s\n", tg_strerror(r));
+		policy_config_free(&d.cfg);
+		return 1;
+	}
 	umask(077);
 	pthread_mutex_init(&d.lock, NULL);
 	sigemptyset(&sigs);
@@ -210,19 +214,18 @@ main(int argc, char **argv)
 		fprintf(stderr, "tapgated: %s\n", err);
 		goto out;
 	}
+	/* everything is open and no thread serves yet: confine, then serve */
+	if ((r = sandbox_apply(SANDBOX_ROLE_DAEMON)) != 0) {
+		fprintf(stderr, "tapgated: cannot confine the daemon: %s\n",
+		    tg_strerror(r));
+		close(fd);
+		goto out;
+	}
 	if ((r = http_server_start(fd, REQJSON_MAX_BODY, api_handle, &d,
 	    &srv)) != 0) {
 		fprintf(stderr, "tapgated: cannot serve HTTP: %s\n",
 		    tg_strerror(r));
 		close(fd);
-		goto out;
-	}
-	/* everything is open: confine the process before any input arrives */
-	if ((r = sandbox_harden()) != 0 ||
-	    (r = sandbox_limit_as(SANDBOX_AS_DAEMON)) != 0 ||
-	    (r = sandbox_apply(SANDBOX_ROLE_DAEMON)) != 0) {
-		fprintf(stderr, "tapgated: cannot confine the daemon: %s\n",
-		    tg_strerror(r));
 		goto out;
 	}
 	fprintf(stderr, "tapgated: policy %s version %lld; state %s; "
