@@ -47,8 +47,40 @@ http_error(struct http_response *res, unsigned int status, const char *code,
 const char *
 http_query(const struct http_request *req, const char *key)
 {
-	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
-	    key);
+	size_t i;
+
+	for (i = 0; i < req->nquery; i++)
+		if (strcmp(req->query[i].key, key) == 0)
+			return req->query[i].value;
+	return NULL;
+}
+
+/* MHD_KeyValueIterator: collect the query into the request, bounded. */
+static enum MHD_Result
+http_param_add(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct http_request *req = cls;
+
+	(void)kind;
+	if (value == NULL)
+		value = "";
+	if (req->nquery == HTTP_MAX_QUERY ||
+	    strlen(key) > HTTP_MAX_QUERY_KEY ||
+	    strlen(value) > HTTP_MAX_QUERY_VALUE) {
+		req->nquery = HTTP_MAX_QUERY + 1;	/* too much: refuse */
+		return MHD_NO;
+	}
+	req->query[req->nquery].key = key;
+	req->query[req->nquery].value = value;
+	req->nquery++;
+	return MHD_YES;
+}
+
+static int
+http_field_ok(const char *v)
+{
+	return v == NULL || strlen(v) <= HTTP_MAX_FIELD;
 }
 
 static int
@@ -167,16 +199,24 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	} else if (http_peer_of(c, &req.peer) != 0) {
 		http_error(&res, 403, "no_peer_credentials",
 		    "caller's peer credentials are unavailable");
+	} else if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND,
+	    http_param_add, &req) < 0 || req.nquery > HTTP_MAX_QUERY) {
+		http_error(&res, 400, "invalid_query", "query: at most %d "
+		    "parameters, names up to %d and values up to %d bytes",
+		    HTTP_MAX_QUERY, HTTP_MAX_QUERY_KEY, HTTP_MAX_QUERY_VALUE);
+	} else if (!http_field_ok(req.content_type =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE)) ||
+	    !http_field_ok(req.idempotency_key =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Idempotency-Key"))) {
+		http_error(&res, 400, "header_too_long", "Content-Type and "
+		    "Idempotency-Key: at most %d bytes", HTTP_MAX_FIELD);
 	} else {
 		req.method = method;
 		req.path = url;
 		req.body = up->body ? up->body : "";
 		req.body_len = up->len;
-		req.content_type = MHD_lookup_connection_value(c,
-		    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-		req.idempotency_key = MHD_lookup_connection_value(c,
-		    MHD_HEADER_KIND, "Idempotency-Key");
-		req.conn = c;
 		res.status = 0;
 		srv->fn(srv->ctx, &req, &res);
 		if (res.status == 0)

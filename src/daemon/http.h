@@ -17,6 +17,10 @@
 #define HTTP_MAX_PATH		256
 #define HTTP_MAX_HEADER_BYTES	(16 * 1024)
 #define HTTP_THREADS		4
+#define HTTP_MAX_QUERY		8	/* query parameters per request */
+#define HTTP_MAX_QUERY_KEY	32
+#define HTTP_MAX_QUERY_VALUE	256
+#define HTTP_MAX_FIELD		1024	/* Content-Type, Idempotency-Key */
 
 struct http_server;
 
@@ -27,6 +31,18 @@ struct http_peer {
 	pid_t	pid;
 };
 
+/* One query parameter, as decoded from the URL. */
+struct http_param {
+	const char	*key;
+	const char	*value;		/* "" for "?key" */
+};
+
+/*
+ * A request as a handler sees it.  Every field is bounded by the server
+ * before the handler runs: the path by HTTP_MAX_PATH, the query by
+ * HTTP_MAX_QUERY parameters of bounded size, the two headers a handler
+ * reads by HTTP_MAX_FIELD, the body by the server's max_body.
+ */
 struct http_request {
 	const char		*method;	/* "GET", "POST", ... */
 	const char		*path;		/* without the query */
@@ -35,7 +51,8 @@ struct http_request {
 	size_t			 body_len;
 	const char		*content_type;	/* NULL if absent */
 	const char		*idempotency_key; /* NULL if absent */
-	void			*conn;		/* for http_query() */
+	struct http_param	 query[HTTP_MAX_QUERY];
+	size_t			 nquery;
 };
 
 /*
@@ -64,7 +81,7 @@ int	http_server_start(int listen_fd, size_t max_body, http_handler_fn fn,
 /* Stop serving, wait for the handler thread, free the server; NULL is ok. */
 void	http_server_stop(struct http_server **srv);
 
-/* Value of query parameter key, or NULL (valid during the handler). */
+/* Value of query parameter key (the first, if repeated), or NULL. */
 const char	*http_query(const struct http_request *req, const char *key);
 
 /*
