@@ -89,7 +89,8 @@ PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated \
 
 all: $(PROGRAMS)
 
-tests: $(PROGRAMS) $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(BENCH_BIN)
+tests: $(PROGRAMS) $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(BENCH_BIN) \
+    $(BUILD)/tests/front_exploit.so
 
 # ---- generated: the softfido test attestation CA and the key's certificate
 $(GEN)/attestation.c: firmware_host/tools/mkattest.sh
@@ -153,6 +154,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/e2e/%.o $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
 $(BUILD)/tests/bench_%: $(BUILD)/obj/tests/bench/bench_%.o $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# an exploited front, preloaded by tests/e2e/privsep_front.sh (no sanitizer:
+# it only wraps one libmicrohttpd call)
+$(BUILD)/tests/front_exploit.so: tests/stub/front_exploit.c
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -std=c11 -O1 -Wall -Wextra -Werror -fPIC -shared \
+	    -o $@ $< -ldl
 
 # fuzz harnesses: replayed over their corpus by every build (gcc works) ...
 $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o \

@@ -12,6 +12,7 @@ tg_strerror(int err)
 	case TG_ERR_TOO_LONG:		return "input too long";
 	case TG_ERR_IO:			return "input/output error";
 	case TG_ERR_NOT_FOUND:		return "not found";
+	case TG_ERR_CLOSED:		return "the peer process closed the channel";
 	case TG_ERR_DEVICE:		return "cannot use the security key";
 	case TG_ERR_DEVICE_GONE:	return "security key disconnected";
 	case TG_ERR_TIMEOUT:		return "security key did not answer in time";

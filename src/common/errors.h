@@ -13,6 +13,7 @@
 #define TG_ERR_TOO_LONG		 -4	/* input over its bound */
 #define TG_ERR_IO		 -5
 #define TG_ERR_NOT_FOUND	 -6
+#define TG_ERR_CLOSED		 -7	/* the peer process closed its end */
 /* security keys */
 #define TG_ERR_DEVICE		-20	/* cannot open or talk to the key */
 #define TG_ERR_DEVICE_GONE	-21	/* key unplugged or its socket closed */

@@ -133,6 +133,14 @@ int	engine_backup(struct tapgated *d, const struct engine_actor *a,
  */
 int	engine_tick(struct tapgated *d, int64_t now);
 
+/*
+ * Audit what happened to one of the daemon's own processes (the front
+ * broke the channel's protocol, or went away): event and details (an
+ * object, consumed) as the system.  Takes d->lock.  0 or a TG_ERR_*.
+ */
+int	engine_audit_system(struct tapgated *d, const char *event,
+	    json_t *details);
+
 /* Hook outcome reporter (hooks_report_fn) that audits failures. */
 void	engine_hook_report(void *ctx, const char *program,
 	    const char *event_json, enum hook_outcome outcome, int status);

@@ -1441,6 +1441,26 @@ engine_tick(struct tapgated *d, int64_t now)
 	return changed;
 }
 
+int
+engine_audit_system(struct tapgated *d, const char *event, json_t *details)
+{
+	const struct engine_actor sys = { -1, "system", "tapgated" };
+	int r;
+
+	pthread_mutex_lock(&d->lock);
+	if ((r = store_begin(d->st)) != 0)
+		json_decref(details);
+	else if ((r = eng_audit(d, &sys, event, NULL, details,
+	    (int64_t)time(NULL))) != 0 || (r = store_commit(d->st)) != 0)
+		store_rollback(d->st);
+	if (r != 0) {
+		fprintf(stderr, "tapgated: cannot audit %s: %s\n", event,
+		    tg_strerror(r));
+	}
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
 void
 engine_hook_report(void *ctx, const char *program, const char *event_json,
     enum hook_outcome outcome, int status)

@@ -20,6 +20,7 @@
 #include "common/errors.h"
 #include "daemon/api.h"
 #include "daemon/daemon.h"
+#include "daemon/front.h"
 #include "daemon/listen.h"
 #include "daemon/reqjson.h"
 #include "sandbox/sandbox.h"
@@ -27,6 +28,21 @@
 #include "seal/signkey.h"
 
 extern const char tapgated_default_config[];
+
+/* Set when the front broke its protocol or died: the daemon stops, fails. */
+static volatile sig_atomic_t front_failed;
+
+/* front_report_fn: audit, then stop the daemon with a failure status. */
+static void
+front_report(void *ctx, const char *event, const char *detail)
+{
+	struct tapgated *d = ctx;
+
+	(void)engine_audit_system(d, event, json_pack("{s:s,s:s}",
+	    "process", "front", "detail", detail));
+	front_failed = 1;
+	kill(getpid(), SIGTERM);
+}
 
 static void
 usage(void)
@@ -71,7 +87,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct tapgated d;
-	struct http_server *srv = NULL;
+	struct front *front = NULL;
 	const char *config = NULL, *state_dir = NULL, *sock = NULL;
 	const char *roots = NULL, *timeout = NULL;
 	const char *ckpt = NULL;	/* audit checkpoint period */
@@ -88,6 +104,9 @@ main(int argc, char **argv)
 	/* the token process: the daemon's own binary with a role */
 	if (argc == 3 && strcmp(argv[1], TOKENPROC_ARG) == 0)
 		return tokenproc_main(atoi(argv[2]));
+	/* the front process: HTTP, nothing else */
+	if (argc == 3 && strcmp(argv[1], FRONT_ARG) == 0)
+		return front_main(atoi(argv[2]));
 	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
@@ -221,17 +240,18 @@ main(int argc, char **argv)
 		close(fd);
 		goto out;
 	}
-	if ((r = http_server_start(fd, REQJSON_MAX_BODY, api_handle, &d,
-	    &srv)) != 0) {
-		fprintf(stderr, "tapgated: cannot serve HTTP: %s\n",
-		    tg_strerror(r));
-		close(fd);
+	/* HTTP is parsed in the front process; its requests come here */
+	if ((r = front_start("/proc/self/exe", fd, REQJSON_MAX_BODY,
+	    api_handle, &d, front_report, &d, &front)) != 0) {
+		fprintf(stderr, "tapgated: cannot start the front process: "
+		    "%s\n", tg_strerror(r));
 		goto out;
 	}
 	fprintf(stderr, "tapgated: policy %s version %lld; state %s; "
-	    "listening on %s\n", d.cfg->policy_id,
+	    "listening on %s (front process %d)\n", d.cfg->policy_id,
 	    (long long)d.cfg->policy_version, d.cfg->appliance.state_dir,
-	    bound ? d.cfg->appliance.socket : "the socket systemd passed");
+	    bound ? d.cfg->appliance.socket : "the socket systemd passed",
+	    front_pid(front));
 	sd_notify(0, "READY=1");
 	for (;;) {
 		sig = sigtimedwait(&sigs, NULL, &tick);
@@ -244,9 +264,9 @@ main(int argc, char **argv)
 		pthread_mutex_unlock(&d.lock);
 	}
 	sd_notify(0, "STOPPING=1");
-	rc = 0;
+	rc = front_failed ? 1 : 0;
 out:
-	http_server_stop(&srv);
+	front_stop(&front);
 	if (bound)
 		unlink(d.cfg->appliance.socket);
 	hooks_stop(&d.hooks);

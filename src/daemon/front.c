@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/errors.h"
+#include "daemon/front.h"
+#include "daemon/frontchan.h"
+#include "daemon/reqjson.h"
+#include "sandbox/sandbox.h"
+
+#define NCHAN		HTTP_THREADS
+#define FD_LISTEN	3
+#define FD_CONTROL	4
+#define FD_CHAN0	5
+#define STOP_GRACE_MS	2000
+
+/* ---- monitor side */
+
+struct front;
+
+struct front_worker {
+	struct front	*f;
+	struct fc_chan	 ch;
+	pthread_t	 thread;
+	int		 started;
+};
+
+struct front {
+	pid_t			 pid;
+	int			 ctl;		/* closing it stops the front */
+	size_t			 max_body;
+	http_handler_fn		 fn;
+	void			*ctx;
+	front_report_fn		 report;
+	void			*rctx;
+	atomic_int		 stopping;
+	atomic_int		 reported;
+	struct front_worker	 w[NCHAN];
+};
+
+/* How the front ended, when it has (waiting up to a second for it). */
+static void
+front_reap(struct front *f, char *out, size_t len)
+{
+	int st, i;
+
+	out[0] = '\0';
+	for (i = 0; i < 50; i++) {
+		/* front_stop() then finds no child to wait for (ECHILD) */
+		if (waitpid(f->pid, &st, WNOHANG) == f->pid) {
+			if (WIFSIGNALED(st))
+				snprintf(out, len, "; killed by signal %d (%s)",
+				    WTERMSIG(st), strsignal(WTERMSIG(st)));
+			else if (WIFEXITED(st))
+				snprintf(out, len, "; exit status %d",
+				    WEXITSTATUS(st));
+			return;
+		}
+		usleep(20000);
+	}
+}
+
+static void
+front_report_once(struct front *f, const char *event, const char *detail)
+{
+	char how[96], msg[320];
+
+	if (atomic_load(&f->stopping) || atomic_exchange(&f->reported, 1))
+		return;
+	front_reap(f, how, sizeof(how));
+	snprintf(msg, sizeof(msg), "%s%s", detail, how);
+	fprintf(stderr, "tapgated: front process: %s: %s\n", event, msg);
+	if (f->report != NULL)
+		f->report(f->rctx, event, msg);
+}
+
+/* One channel: a request in, the handler's answer out, until it ends. */
+static void *
+front_serve(void *arg)
+{
+	struct front_worker *w = arg;
+	struct front *f = w->f;
+	struct fc_request rq;
+	struct http_request req;
+	struct http_response res;
+	int r;
+
+	for (;;) {
+		r = fc_recv_request(&w->ch, f->max_body, &rq);
+		if (r == TG_ERR_CLOSED) {
+			front_report_once(f, "front.exited", "the front "
+			    "process closed its channel");
+			break;
+		}
+		if (r != 0) {
+			front_report_once(f, r == TG_ERR_PROTOCOL ?
+			    "privsep.violation" : "front.exited",
+			    r == TG_ERR_PROTOCOL ? w->ch.err : tg_strerror(r));
+			break;
+		}
+		fc_request_view(&rq, &req);
+		memset(&res, 0, sizeof(res));
+		f->fn(f->ctx, &req, &res);
+		if (res.status == 0)
+			http_error(&res, 500, "internal", "handler gave no "
+			    "answer");
+		r = fc_send_reply(&w->ch, &res);
+		json_decref(res.json);
+		free(res.text);
+		fc_request_clear(&rq);
+		if (r != 0) {
+			front_report_once(f, "front.exited", r ==
+			    TG_ERR_PROTOCOL ? w->ch.err : tg_strerror(r));
+			break;
+		}
+	}
+	/* a dead channel is not read again: the front sees EOF on it */
+	shutdown(w->ch.fd, SHUT_RDWR);
+	return NULL;
+}
+
+/*
+ * In the child between fork and exec (async-signal-safe calls only):
+ * move the listening socket, the control socket and the channels to
+ * fds 3, 4, 5.. and close everything else.
+ */
+static void
+front_exec(const char *exe, const int *fds, int n, const char *nchan)
+{
+	int hi[2 + NCHAN], i;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (i = 0; i < n; i++)
+		if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 64)) < 0)
+			_exit(127);
+	for (i = 0; i < n; i++)
+		if (dup2(hi[i], FD_LISTEN + i) != FD_LISTEN + i)
+			_exit(127);
+	close_range((unsigned)(FD_LISTEN + n), ~0U, 0);
+	execl(exe, exe, FRONT_ARG, nchan, (char *)NULL);
+	_exit(127);
+}
+
+static void
+front_free(struct front *f)
+{
+	int i;
+
+	for (i = 0; i < NCHAN; i++)
+		if (f->w[i].ch.fd >= 0)
+			close(f->w[i].ch.fd);
+	if (f->ctl >= 0)
+		close(f->ctl);
+	free(f);
+}
+
+int
+front_start(const char *exe, int listen_fd, size_t max_body,
+    http_handler_fn fn, void *ctx, front_report_fn report, void *rctx,
+    struct front **out)
+{
+	struct front *f;
+	int fds[2 + NCHAN], peer[1 + NCHAN], sv[2], i, r = TG_ERR_IO;
+	char nchan[8];
+
+	if ((f = calloc(1, sizeof(*f))) == NULL) {
+		close(listen_fd);
+		return TG_ERR_NOMEM;
+	}
+	f->pid = -1;
+	f->ctl = -1;
+	f->max_body = max_body;
+	f->fn = fn;
+	f->ctx = ctx;
+	f->report = report;
+	f->rctx = rctx;
+	for (i = 0; i < NCHAN; i++)
+		f->w[i].ch.fd = -1;
+	for (i = 0; i < 1 + NCHAN; i++)
+		peer[i] = -1;
+	fds[0] = listen_fd;
+	for (i = 0; i < 1 + NCHAN; i++) {
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+			goto fail;
+		peer[i] = sv[1];
+		fds[1 + i] = sv[1];
+		if (i == 0)
+			f->ctl = sv[0];
+		else
+			fc_chan_init(&f->w[i - 1].ch, sv[0], FC_MONITOR);
+	}
+	snprintf(nchan, sizeof(nchan), "%d", NCHAN);
+	if ((f->pid = fork()) < 0)
+		goto fail;
+	if (f->pid == 0)
+		front_exec(exe, fds, 2 + NCHAN, nchan);
+	for (i = 0; i < 1 + NCHAN; i++)
+		close(peer[i]);
+	close(listen_fd);
+	for (i = 0; i < NCHAN; i++) {
+		f->w[i].f = f;
+		if (pthread_create(&f->w[i].thread, NULL, front_serve,
+		    &f->w[i]) != 0) {
+			*out = f;
+			front_stop(out);
+			return TG_ERR_NOMEM;
+		}
+		f->w[i].started = 1;
+	}
+	*out = f;
+	return 0;
+fail:
+	for (i = 0; i < 1 + NCHAN; i++)
+		if (peer[i] >= 0)
+			close(peer[i]);
+	close(listen_fd);
+	front_free(f);
+	return r;
+}
+
+int
+front_pid(const struct front *f)
+{
+	return f != NULL ? (int)f->pid : -1;
+}
+
+void
+front_stop(struct front **fp)
+{
+	struct front *f;
+	int i, waited = 0;
+
+	if (fp == NULL || (f = *fp) == NULL)
+		return;
+	atomic_store(&f->stopping, 1);
+	if (f->ctl >= 0) {
+		close(f->ctl);
+		f->ctl = -1;
+	}
+	if (f->pid > 0) {
+		while (waitpid(f->pid, NULL, WNOHANG) == 0) {
+			if (waited >= STOP_GRACE_MS) {
+				kill(f->pid, SIGKILL);
+				waitpid(f->pid, NULL, 0);
+				break;
+			}
+			usleep(20000);
+			waited += 20;
+		}
+	}
+	/* the front is gone: every channel reads EOF */
+	for (i = 0; i < NCHAN; i++)
+		if (f->w[i].started)
+			pthread_join(f->w[i].thread, NULL);
+	front_free(f);
+	*fp = NULL;
+}
+
+/* ---- front side */
+
+struct front_pool {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 freed;
+	struct fc_chan	 ch[NCHAN];
+	int		 busy[NCHAN];
+	int		 dead[NCHAN];
+	int		 nchan;
+};
+
+/* A free, live channel (waiting for one), or -1 when none is left. */
+static int
+pool_take(struct front_pool *p)
+{
+	int i, live;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		live = 0;
+		for (i = 0; i < p->nchan; i++) {
+			if (p->dead[i])
+				continue;
+			live++;
+			if (!p->busy[i]) {
+				p->busy[i] = 1;
+				pthread_mutex_unlock(&p->lock);
+				return i;
+			}
+		}
+		if (live == 0)
+			break;
+		pthread_cond_wait(&p->freed, &p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return -1;
+}
+
+static void
+pool_give(struct front_pool *p, int i, int dead)
+{
+	pthread_mutex_lock(&p->lock);
+	p->busy[i] = 0;
+	if (dead) {
+		p->dead[i] = 1;
+		shutdown(p->ch[i].fd, SHUT_RDWR);
+	}
+	pthread_cond_broadcast(&p->freed);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* The front's handler: the monitor answers. */
+static void
+front_forward(void *ctx, const struct http_request *req,
+    struct http_response *res)
+{
+	struct front_pool *p = ctx;
+	struct fc_reply rep;
+	int i, r;
+
+	if (strlen(req->method) > FC_MAX_METHOD) {
+		http_error(res, 501, "not_implemented", "no such method");
+		return;
+	}
+	if ((i = pool_take(p)) < 0) {
+		http_error(res, 503, "unavailable", "the daemon is stopping");
+		return;
+	}
+	if ((r = fc_send_request(&p->ch[i], req, REQJSON_MAX_BODY)) != 0 ||
+	    (r = fc_recv_reply(&p->ch[i], &rep)) != 0) {
+		pool_give(p, i, 1);
+		fprintf(stderr, "tapgated[front]: channel %d: %s\n", i,
+		    r == TG_ERR_PROTOCOL ? p->ch[i].err : tg_strerror(r));
+		http_error(res, 503, "unavailable", "the daemon did not "
+		    "answer");
+		return;
+	}
+	pool_give(p, i, 0);
+	res->status = rep.status;
+	res->text = rep.body;
+	res->content_type = rep.content_type;
+	res->allow = rep.allow;
+	rep.body = NULL;
+	fc_reply_clear(&rep);
+}
+
+static int
+is_socket(int fd)
+{
+	struct stat sb;
+
+	return fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
+}
+
+int
+front_main(int nchan)
+{
+	static struct front_pool pool;
+	struct http_server *srv = NULL;
+	sigset_t none;
+	char c;
+	int i, r;
+
+	/* the daemon's blocked signals survive exec: start clean */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (nchan < 1 || nchan > NCHAN) {
+		fprintf(stderr, "tapgated[front]: 1 to %d channels\n", NCHAN);
+		return 2;
+	}
+	for (i = FD_LISTEN; i < FD_CHAN0 + nchan; i++) {
+		if (!is_socket(i)) {
+			fprintf(stderr, "tapgated[front]: fd %d is not a "
+			    "socket: start it from tapgated\n", i);
+			return 2;
+		}
+		(void)fcntl(i, F_SETFD, FD_CLOEXEC);
+	}
+	pthread_mutex_init(&pool.lock, NULL);
+	pthread_cond_init(&pool.freed, NULL);
+	pool.nchan = nchan;
+	for (i = 0; i < nchan; i++)
+		fc_chan_init(&pool.ch[i], FD_CHAN0 + i, FC_FRONT);
+	/*
+	 * libmicrohttpd dates its answers: the time zone is read now, as
+	 * the filter has no open() to read /etc/localtime later.
+	 */
+	tzset();
+	/* ... and jansson seeds its hash tables from /dev/urandom */
+	json_object_seed(0);
+	/* nothing of value here; confined before the first byte is read */
+	if ((r = sandbox_harden()) != 0 ||
+	    (r = sandbox_limit_as(SANDBOX_AS_FRONT)) != 0 ||
+	    (r = sandbox_apply(SANDBOX_ROLE_FRONT)) != 0) {
+		fprintf(stderr, "tapgated[front]: cannot confine the front "
+		    "process: %s\n", tg_strerror(r));
+		return 1;
+	}
+	if ((r = http_server_start(FD_LISTEN, REQJSON_MAX_BODY, front_forward,
+	    &pool, &srv)) != 0) {
+		fprintf(stderr, "tapgated[front]: cannot serve HTTP: %s\n",
+		    tg_strerror(r));
+		return 1;
+	}
+	/* until the monitor closes the control socket, or dies */
+	while (read(FD_CONTROL, &c, 1) < 0 && errno == EINTR)
+		;
+	http_server_stop(&srv);
+	for (i = 0; i < nchan; i++)
+		close(pool.ch[i].fd);
+	close(FD_CONTROL);
+	pthread_cond_destroy(&pool.freed);
+	pthread_mutex_destroy(&pool.lock);
+	return 0;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The front process: tapgated's own binary re-executed with FRONT_ARG.
+ * It serves HTTP on the API socket (libmicrohttpd: the largest parser of
+ * untrusted bytes in the appliance) and holds nothing else: no database,
+ * no co-signing key, no security key, no configuration.  It runs under
+ * the FRONT seccomp role (no open, no socket, no connect, no exec), so a
+ * flaw in the HTTP parser reaches neither the key nor the store.
+ *
+ * Each request, with the caller's peer credentials read from the
+ * connection, goes to the monitor (the daemon) over one of HTTP_THREADS
+ * channels (frontchan.h); the monitor checks the caller's roles, runs the
+ * request and sends the answer back.  The monitor never trusts the front
+ * beyond the channel's bounds: a malformed or out-of-order frame ends the
+ * channel and is reported, as is the front's exit.
+ *
+ * Process layout of the child: fd 3 the listening socket, fd 4 the control
+ * socket (its end at the monitor closes to stop the front), fds 5.. the
+ * channels.
+ */
+#ifndef TAPGATE_FRONT_H
+#define TAPGATE_FRONT_H
+
+#include "daemon/http.h"
+
+#define FRONT_ARG	"--front-process"
+
+struct front;
+
+/*
+ * Called once, from a channel thread, when the front breaks the protocol
+ * (event "privsep.violation") or goes away while the monitor did not stop
+ * it (event "front.exited"); detail says what happened.
+ */
+typedef void	(*front_report_fn)(void *ctx, const char *event,
+		    const char *detail);
+
+/*
+ * Start the front from exe on listen_fd (closed here: the front owns it)
+ * and serve its requests with fn(ctx, ...) on HTTP_THREADS threads.
+ * max_body bounds request bodies.  0 or a TG_ERR_*.
+ */
+int	front_start(const char *exe, int listen_fd, size_t max_body,
+	    http_handler_fn fn, void *ctx, front_report_fn report, void *rctx,
+	    struct front **out);
+
+/* The front's process id (for logs and tests); -1 if none. */
+int	front_pid(const struct front *f);
+
+/*
+ * Stop the front (it finishes the HTTP exchanges under way and exits; it
+ * is killed if it has not within two seconds), wait for the channel
+ * threads, free.  NULL is ok.
+ */
+void	front_stop(struct front **f);
+
+/* The front process's main: nchan channels from fd 5.  Its exit status. */
+int	front_main(int nchan);
+
+#endif
