@@ -14,16 +14,17 @@
 	"attest_fpr, sign_count, revoked, revoke_reason, yk_serial, "	\
 	"enrolled, revoked_at"
 
+/*
+ * The cached statement of slot (store_prepare()); give it back with
+ * store_done() on every path.  A NULL store is the caller's error.
+ */
 static int
-prep(struct store *st, const char *sql, sqlite3_stmt **s)
+prep(struct store *st, enum store_slot slot, const char *sql,
+    sqlite3_stmt **s)
 {
-	int rc;
-
 	if (st == NULL)
 		return TG_ERR_INVALID;
-	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, s, NULL)) != SQLITE_OK)
-		return store_sqlerr(st, rc);
-	return 0;
+	return store_prepare(st, slot, sql, s);
 }
 
 static int
@@ -73,7 +74,7 @@ store_approver_insert(struct store *st, const struct store_approver *a,
 		return TG_ERR_INVALID;
 	if (!store_in_txn(st))
 		return TG_ERR_TXN;
-	if ((e = prep(st, sql, &s)) != 0 ||
+	if ((e = prep(st, SLOT_APPROVER_INSERT, sql, &s)) != 0 ||
 	    (e = store_bind_text(st, s, 1, a->name)) != 0 ||
 	    (e = store_bind_text(st, s, 2, a->group)) != 0 ||
 	    (e = bind_blob(st, s, 3, a->cred_id, a->cred_id_len)) != 0 ||
@@ -90,7 +91,7 @@ store_approver_insert(struct store *st, const struct store_approver *a,
 	if (idp != NULL)
 		*idp = sqlite3_last_insert_rowid(st->db);
 out:
-	sqlite3_finalize(s);
+	store_done(st, SLOT_APPROVER_INSERT, s);
 	return e;
 }
 
@@ -132,16 +133,20 @@ int
 store_approver_list(struct store *st, int all, store_approver_cb *cb,
     void *arg)
 {
+	static const char sql_all[] = "SELECT " APPROVER_COLS " FROM "
+	    "approvers ORDER BY id";
+	static const char sql_active[] = "SELECT " APPROVER_COLS " FROM "
+	    "approvers WHERE revoked = 0 ORDER BY id";
+	const enum store_slot slot = all ? SLOT_APPROVER_LIST_ALL :
+	    SLOT_APPROVER_LIST_ACTIVE;
 	sqlite3_stmt *s = NULL;
 	int e, n;
 
 	if (cb == NULL)
 		return TG_ERR_INVALID;
-	if ((e = prep(st, all ? "SELECT " APPROVER_COLS " FROM approvers "
-	    "ORDER BY id" : "SELECT " APPROVER_COLS " FROM approvers WHERE "
-	    "revoked = 0 ORDER BY id", &s)) == 0)
+	if ((e = prep(st, slot, all ? sql_all : sql_active, &s)) == 0)
 		e = approver_rows(st, s, cb, arg, &n);
-	sqlite3_finalize(s);
+	store_done(st, slot, s);
 	return e;
 }
 
@@ -154,12 +159,12 @@ store_approver_by_cred(struct store *st, const uint8_t *cred, size_t len,
 
 	if (cred == NULL || len == 0 || len > 1024 || cb == NULL)
 		return TG_ERR_INVALID;
-	if ((e = prep(st, "SELECT " APPROVER_COLS " FROM approvers WHERE "
-	    "cred_id = ?1", &s)) == 0 &&
+	if ((e = prep(st, SLOT_APPROVER_BY_CRED, "SELECT " APPROVER_COLS
+	    " FROM approvers WHERE cred_id = ?1", &s)) == 0 &&
 	    (e = bind_blob(st, s, 1, cred, len)) == 0 &&
 	    (e = approver_rows(st, s, cb, arg, &n)) == 0 && n == 0)
 		e = TG_ERR_NOT_FOUND;
-	sqlite3_finalize(s);
+	store_done(st, SLOT_APPROVER_BY_CRED, s);
 	return e;
 }
 
@@ -173,13 +178,13 @@ store_approver_set_count(struct store *st, int64_t id, int64_t count)
 		return TG_ERR_INVALID;
 	if (!store_in_txn(st))
 		return TG_ERR_TXN;
-	if ((e = prep(st, "UPDATE approvers SET sign_count = ?2 WHERE "
-	    "id = ?1", &s)) == 0 &&
+	if ((e = prep(st, SLOT_APPROVER_SET_COUNT, "UPDATE approvers SET "
+	    "sign_count = ?2 WHERE id = ?1", &s)) == 0 &&
 	    (e = store_bind_int(st, s, 1, id)) == 0 &&
 	    (e = store_bind_int(st, s, 2, count)) == 0 &&
 	    (e = exec_done(st, s)) == 0 && sqlite3_changes(st->db) == 0)
 		e = TG_ERR_NOT_FOUND;
-	sqlite3_finalize(s);
+	store_done(st, SLOT_APPROVER_SET_COUNT, s);
 	return e;
 }
 
@@ -187,6 +192,15 @@ int
 store_approver_revoke(struct store *st, int64_t id, const char *name,
     const char *reason, int64_t now, int *n)
 {
+	/* by id when one is given, else by name */
+	static const char sql_id[] = "UPDATE approvers SET revoked = 1, "
+	    "revoke_reason = ?3, revoked_at = ?4 WHERE id = ?1 AND "
+	    "revoked = 0";
+	static const char sql_name[] = "UPDATE approvers SET revoked = 1, "
+	    "revoke_reason = ?3, revoked_at = ?4 WHERE name = ?2 AND "
+	    "revoked = 0";
+	const enum store_slot slot = id > 0 ? SLOT_APPROVER_REVOKE_ID :
+	    SLOT_APPROVER_REVOKE_NAME;
 	sqlite3_stmt *s = NULL;
 	int e;
 
@@ -195,11 +209,7 @@ store_approver_revoke(struct store *st, int64_t id, const char *name,
 		return TG_ERR_INVALID;
 	if (!store_in_txn(st))
 		return TG_ERR_TXN;
-	if ((e = prep(st, id > 0 ? "UPDATE approvers SET revoked = 1, "
-	    "revoke_reason = ?3, revoked_at = ?4 WHERE id = ?1 AND "
-	    "revoked = 0" : "UPDATE approvers SET revoked = 1, "
-	    "revoke_reason = ?3, revoked_at = ?4 WHERE name = ?2 AND "
-	    "revoked = 0", &s)) != 0 ||
+	if ((e = prep(st, slot, id > 0 ? sql_id : sql_name, &s)) != 0 ||
 	    (e = store_bind_int(st, s, 1, id)) != 0 ||
 	    (e = store_bind_text(st, s, 2, name)) != 0 ||
 	    (e = store_bind_text(st, s, 3, reason)) != 0 ||
@@ -210,7 +220,7 @@ store_approver_revoke(struct store *st, int64_t id, const char *name,
 	if (*n == 0)
 		e = TG_ERR_NOT_FOUND;
 out:
-	sqlite3_finalize(s);
+	store_done(st, slot, s);
 	return e;
 }
 
@@ -231,7 +241,7 @@ store_approval_insert(struct store *st, const struct store_approval *a)
 		return TG_ERR_INVALID;
 	if (!store_in_txn(st))
 		return TG_ERR_TXN;
-	if ((e = prep(st, sql, &s)) != 0 ||
+	if ((e = prep(st, SLOT_APPROVAL_INSERT, sql, &s)) != 0 ||
 	    (e = store_bind_text(st, s, 1, a->request_id)) != 0 ||
 	    (e = store_bind_int(st, s, 2, a->approver_id)) != 0 ||
 	    (e = bind_blob(st, s, 3, a->cred_id, a->cred_id_len)) != 0 ||
@@ -244,7 +254,7 @@ store_approval_insert(struct store *st, const struct store_approval *a)
 		goto out;
 	e = exec_done(st, s);
 out:
-	sqlite3_finalize(s);
+	store_done(st, SLOT_APPROVAL_INSERT, s);
 	return e;
 }
 
@@ -263,7 +273,7 @@ store_approval_list(struct store *st, const char *request_id,
 
 	if (!store_request_id_valid(request_id) || cb == NULL)
 		return TG_ERR_INVALID;
-	if ((e = prep(st, sql, &s)) != 0 ||
+	if ((e = prep(st, SLOT_APPROVAL_LIST, sql, &s)) != 0 ||
 	    (e = store_bind_text(st, s, 1, request_id)) != 0)
 		goto out;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -288,7 +298,7 @@ store_approval_list(struct store *st, const char *request_id,
 	}
 	e = rc == SQLITE_DONE ? 0 : store_sqlerr(st, rc);
 out:
-	sqlite3_finalize(s);
+	store_done(st, SLOT_APPROVAL_LIST, s);
 	return e;
 }
 
@@ -305,15 +315,16 @@ store_order_insert(struct store *st, const struct store_order *o)
 		return TG_ERR_INVALID;
 	if (!store_in_txn(st))
 		return TG_ERR_TXN;
-	if ((e = prep(st, "INSERT INTO orders (jti, request_id, jws, issued, "
-	    "expires) VALUES (?1, ?2, ?3, ?4, ?5)", &s)) == 0 &&
+	if ((e = prep(st, SLOT_ORDER_INSERT, "INSERT INTO orders (jti, "
+	    "request_id, jws, issued, expires) VALUES (?1, ?2, ?3, ?4, ?5)",
+	    &s)) == 0 &&
 	    (e = store_bind_text(st, s, 1, o->jti)) == 0 &&
 	    (e = store_bind_text(st, s, 2, o->request_id)) == 0 &&
 	    (e = store_bind_text(st, s, 3, o->jws)) == 0 &&
 	    (e = store_bind_int(st, s, 4, o->issued)) == 0 &&
 	    (e = store_bind_int(st, s, 5, o->expires)) == 0)
 		e = exec_done(st, s);
-	sqlite3_finalize(s);
+	store_done(st, SLOT_ORDER_INSERT, s);
 	return e;
 }
 
@@ -327,10 +338,11 @@ store_order_by_request(struct store *st, const char *request_id,
 
 	if (!store_request_id_valid(request_id) || cb == NULL)
 		return TG_ERR_INVALID;
-	if ((e = prep(st, "SELECT jti, request_id, jws, issued, expires, "
-	    "coalesce(redeemed, 0), redeemed_by FROM orders WHERE "
-	    "request_id = ?1 ORDER BY issued DESC, rowid DESC LIMIT 1",
-	    &s)) != 0 || (e = store_bind_text(st, s, 1, request_id)) != 0)
+	if ((e = prep(st, SLOT_ORDER_BY_REQUEST, "SELECT jti, request_id, "
+	    "jws, issued, expires, coalesce(redeemed, 0), redeemed_by FROM "
+	    "orders WHERE request_id = ?1 ORDER BY issued DESC, rowid DESC "
+	    "LIMIT 1", &s)) != 0 ||
+	    (e = store_bind_text(st, s, 1, request_id)) != 0)
 		goto out;
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		memset(&o, 0, sizeof(o));
@@ -345,7 +357,7 @@ store_order_by_request(struct store *st, const char *request_id,
 	} else
 		e = rc == SQLITE_DONE ? TG_ERR_NOT_FOUND : store_sqlerr(st, rc);
 out:
-	sqlite3_finalize(s);
+	store_done(st, SLOT_ORDER_BY_REQUEST, s);
 	return e;
 }
 
@@ -361,14 +373,14 @@ store_order_redeem(struct store *st, const char *jti, const char *by,
 		return TG_ERR_INVALID;
 	if (!store_in_txn(st))
 		return TG_ERR_TXN;
-	if ((e = prep(st, "UPDATE orders SET redeemed = ?2, redeemed_by = ?3 "
-	    "WHERE jti = ?1", &s)) == 0 &&
+	if ((e = prep(st, SLOT_ORDER_REDEEM, "UPDATE orders SET redeemed = ?2, "
+	    "redeemed_by = ?3 WHERE jti = ?1", &s)) == 0 &&
 	    (e = store_bind_text(st, s, 1, jti)) == 0 &&
 	    (e = store_bind_int(st, s, 2, now ? now : store_now())) == 0 &&
 	    (e = store_bind_text(st, s, 3, by)) == 0 &&
 	    (e = exec_done(st, s)) == 0 && sqlite3_changes(st->db) == 0)
 		e = TG_ERR_NOT_FOUND;
-	sqlite3_finalize(s);
+	store_done(st, SLOT_ORDER_REDEEM, s);
 	return e;
 }
 
@@ -381,9 +393,9 @@ store_recent_recoveries(struct store *st, const char *account, int64_t since,
 
 	if ((e = store_check_str(account, STORE_MAX_NAME, 0)) != 0)
 		return e;
-	if ((e = prep(st, "SELECT count(*) FROM requests WHERE "
-	    "target_account = ?1 COLLATE NOCASE AND created >= ?2 AND "
-	    "state NOT IN ('denied', 'vetoed')", &s)) == 0 &&
+	if ((e = prep(st, SLOT_RECENT_RECOVERIES, "SELECT count(*) FROM "
+	    "requests WHERE target_account = ?1 COLLATE NOCASE AND "
+	    "created >= ?2 AND state NOT IN ('denied', 'vetoed')", &s)) == 0 &&
 	    (e = store_bind_text(st, s, 1, account)) == 0 &&
 	    (e = store_bind_int(st, s, 2, since)) == 0) {
 		if ((rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -391,6 +403,6 @@ store_recent_recoveries(struct store *st, const char *account, int64_t since,
 		else
 			e = store_sqlerr(st, rc);
 	}
-	sqlite3_finalize(s);
+	store_done(st, SLOT_RECENT_RECOVERIES, s);
 	return e;
 }
