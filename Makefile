@@ -83,7 +83,8 @@ BENCH_BIN	:= $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated \
 		   $(if $(wildcard src/verify/tapgate-verify.c),$(BUILD)/tapgate-verify)
 
-.PHONY: all check demo deps fuzz bench crash install clean tests format
+.PHONY: all check check-opt demo deps fuzz bench crash install clean tests \
+		format
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -132,7 +133,9 @@ $(BUILD)/tapgated: $(DAEMON_OBJ) $(TG_LIB)
 $(VERIFY_LIB): $(VERIFY_OBJ)
 	rm -f $@; ar rcs $@ $^
 
-$(BUILD)/tapgate-verify: $(BUILD)/obj/src/verify/tapgate-verify.o $(VERIFY_LIB)
+# the program (not the library) confines itself: src/sandbox and libseccomp
+$(BUILD)/tapgate-verify: $(BUILD)/obj/src/verify/tapgate-verify.o \
+    $(BUILD)/obj/src/sandbox/sandbox.o $(VERIFY_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The seal test runs the YubiKey seal on a software key below the libykpers
@@ -142,6 +145,15 @@ $(BUILD)/tests/test_seal: $(BUILD)/obj/tests/unit/test_seal.o $(YKSTUB_OBJ) \
     $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(filter-out -lykpers-1,$(LDLIBS))
+
+# The sandbox test needs the sandbox alone: make check builds it without
+# the sanitizers too (check-opt), to run what ASan builds skip.
+SANDBOX_TEST_OBJ := $(BUILD)/obj/tests/unit/test_sandbox.o \
+		   $(BUILD)/obj/src/sandbox/sandbox.o \
+		   $(BUILD)/obj/src/common/errors.o
+$(BUILD)/tests/test_sandbox: $(SANDBOX_TEST_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
 	@mkdir -p $(dir $@)
@@ -195,10 +207,18 @@ build/fuzz/%: tests/fuzz/%.c build/fuzz/libfuzzdeps.a
 deps:
 	@sh scripts/deps.sh
 
+# Besides the sanitized build, the two programs whose tests say more
+# without ASan (RLIMIT_AS, the filter without the sanitizers' allowances)
+# are built plain into build/: tests/run.sh runs them as well.
 check: deps
 	$(MAKE) SANITIZE=1 BUILD=build/san all tests
+	$(MAKE) check-opt
 	$(MAKE) fuzz-build
 	@sh tests/run.sh build/san
+
+check-opt:
+	$(MAKE) SANITIZE=0 BUILD=build build/tests/test_sandbox \
+	    build/tapgate-verify
 
 demo: deps all
 	@sh scripts/demo.sh $(BUILD)

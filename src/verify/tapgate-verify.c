@@ -5,6 +5,12 @@
  * through its public header, as any connector would), optionally redeems
  * it once, and prints the verified order as JSON.  Each cause of refusal
  * has its own exit code, so a shell connector can tell them apart.
+ *
+ * The order, the JWKS and the approvers file come from elsewhere and are
+ * parsed by a program the downstream system trusts, so the program confines
+ * itself (src/sandbox, the verify role) before it reads any of them: what
+ * a parser bug could then do is read files, write the redemption database
+ * and print; no network, no other program, no debugger.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sandbox/sandbox.h"
 #include "verify/tapgate_verify.h"
 
 enum {
@@ -114,6 +121,25 @@ exit_code(int err)
 	default:
 		return EXIT_OTHER;
 	}
+}
+
+/*
+ * No new privileges, no core dump, RLIMIT_AS, then the verify role's
+ * seccomp filter.  Everything the program still does (open and read the
+ * input files, sqlite in the redemption database, stdio) is within the
+ * role; nothing needs opening beforehand.  0 or EXIT_OTHER, message printed.
+ */
+static int
+confine(void)
+{
+	if (sandbox_harden() != 0 ||
+	    sandbox_limit_as(SANDBOX_AS_VERIFY) != 0 ||
+	    sandbox_apply(SANDBOX_ROLE_VERIFY) != 0) {
+		fail_msg("cannot confine the process (no-new-privs, "
+		    "rlimits, seccomp filter)");
+		return EXIT_OTHER;
+	}
+	return 0;
 }
 
 /* A decimal integer in min..max, the whole of s. */
@@ -279,6 +305,9 @@ main(int argc, char **argv)
 		    "are only counted once verified");
 	if (now < 0)
 		now = (long long)time(NULL);
+	/* before the first byte of input: the JWKS files are read below */
+	if (confine() != 0)
+		return EXIT_OTHER;
 
 	if ((r = tgv_ctx_new(&ctx)) != 0) {
 		fail_msg("%s", tgv_strerror(r));
