@@ -88,7 +88,7 @@ front_report_once(struct front *f, const char *event, const char *detail)
 
 /* One channel: a request in, the handler's answer out, until it ends. */
 static void *
-front_serve(void *arg)
+front_channel(void *arg)
 {
 	struct front_worker *w = arg;
 	struct front *f = w->f;
@@ -167,9 +167,7 @@ front_free(struct front *f)
 }
 
 int
-front_start(const char *exe, int listen_fd, size_t max_body,
-    http_handler_fn fn, void *ctx, front_report_fn report, void *rctx,
-    struct front **out)
+front_start(const char *exe, int listen_fd, struct front **out)
 {
 	struct front *f;
 	int fds[2 + NCHAN], peer[1 + NCHAN], sv[2], i, r = TG_ERR_IO;
@@ -181,11 +179,6 @@ front_start(const char *exe, int listen_fd, size_t max_body,
 	}
 	f->pid = -1;
 	f->ctl = -1;
-	f->max_body = max_body;
-	f->fn = fn;
-	f->ctx = ctx;
-	f->report = report;
-	f->rctx = rctx;
 	for (i = 0; i < NCHAN; i++)
 		f->w[i].ch.fd = -1;
 	for (i = 0; i < 1 + NCHAN; i++)
@@ -209,16 +202,6 @@ front_start(const char *exe, int listen_fd, size_t max_body,
 	for (i = 0; i < 1 + NCHAN; i++)
 		close(peer[i]);
 	close(listen_fd);
-	for (i = 0; i < NCHAN; i++) {
-		f->w[i].f = f;
-		if (pthread_create(&f->w[i].thread, NULL, front_serve,
-		    &f->w[i]) != 0) {
-			*out = f;
-			front_stop(out);
-			return TG_ERR_NOMEM;
-		}
-		f->w[i].started = 1;
-	}
 	*out = f;
 	return 0;
 fail:
@@ -228,6 +211,29 @@ fail:
 	close(listen_fd);
 	front_free(f);
 	return r;
+}
+
+int
+front_serve(struct front *f, size_t max_body, http_handler_fn fn, void *ctx,
+    front_report_fn report, void *rctx)
+{
+	int i;
+
+	f->max_body = max_body;
+	f->fn = fn;
+	f->ctx = ctx;
+	f->report = report;
+	f->rctx = rctx;
+	for (i = 0; i < NCHAN; i++) {
+		f->w[i].f = f;
+		if (f->w[i].started)
+			return TG_ERR_INVALID;
+		if (pthread_create(&f->w[i].thread, NULL, front_channel,
+		    &f->w[i]) != 0)
+			return TG_ERR_NOMEM;
+		f->w[i].started = 1;
+	}
+	return 0;
 }
 
 int

@@ -36,13 +36,20 @@ typedef void	(*front_report_fn)(void *ctx, const char *event,
 		    const char *detail);
 
 /*
- * Start the front from exe on listen_fd (closed here: the front owns it)
- * and serve its requests with fn(ctx, ...) on HTTP_THREADS threads.
- * max_body bounds request bodies.  0 or a TG_ERR_*.
+ * Start the front from exe on listen_fd (closed here: the front owns it).
+ * Call it before the monitor confines itself: the front must not inherit
+ * the monitor's filter, which has no accept() and no epoll.  0 or a
+ * TG_ERR_*.
  */
-int	front_start(const char *exe, int listen_fd, size_t max_body,
-	    http_handler_fn fn, void *ctx, front_report_fn report, void *rctx,
-	    struct front **out);
+int	front_start(const char *exe, int listen_fd, struct front **out);
+
+/*
+ * Serve the front's requests with fn(ctx, ...) on HTTP_THREADS threads;
+ * max_body bounds request bodies.  Call it once, when the monitor is
+ * ready (and confined).  0 or a TG_ERR_*.
+ */
+int	front_serve(struct front *f, size_t max_body, http_handler_fn fn,
+	    void *ctx, front_report_fn report, void *rctx);
 
 /* The front's process id (for logs and tests); -1 if none. */
 int	front_pid(const struct front *f);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * tapgated: the approval appliance's daemon.  Serves the HTTP API on a
- * Unix socket (systemd's, or one it binds), keeps the state database and
- * runs the hold timer.  Runs in the foreground; logs to stderr (journald
- * under systemd).
+ * tapgated: the approval appliance's daemon.  Three processes, by trust:
+ * this one, the monitor, keeps the state database and the co-signing key
+ * and runs the engine and the hold timer; the front (front.c) serves the
+ * HTTP API on a Unix socket (systemd's, or one the monitor binds) and
+ * passes each request here; the token process (tokenproc.c) talks to the
+ * security keys.  Runs in the foreground; logs to stderr (journald under
+ * systemd).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -233,18 +236,22 @@ main(int argc, char **argv)
 		fprintf(stderr, "tapgated: %s\n", err);
 		goto out;
 	}
+	/* HTTP is parsed in the front process, started before the filter */
+	if ((r = front_start("/proc/self/exe", fd, &front)) != 0) {
+		fprintf(stderr, "tapgated: cannot start the front process: "
+		    "%s\n", tg_strerror(r));
+		goto out;
+	}
 	/* everything is open and no thread serves yet: confine, then serve */
 	if ((r = sandbox_apply(SANDBOX_ROLE_DAEMON)) != 0) {
 		fprintf(stderr, "tapgated: cannot confine the daemon: %s\n",
 		    tg_strerror(r));
-		close(fd);
 		goto out;
 	}
-	/* HTTP is parsed in the front process; its requests come here */
-	if ((r = front_start("/proc/self/exe", fd, REQJSON_MAX_BODY,
-	    api_handle, &d, front_report, &d, &front)) != 0) {
-		fprintf(stderr, "tapgated: cannot start the front process: "
-		    "%s\n", tg_strerror(r));
+	if ((r = front_serve(front, REQJSON_MAX_BODY, api_handle, &d,
+	    front_report, &d)) != 0) {
+		fprintf(stderr, "tapgated: cannot serve the front: %s\n",
+		    tg_strerror(r));
 		goto out;
 	}
 	fprintf(stderr, "tapgated: policy %s version %lld; state %s; "

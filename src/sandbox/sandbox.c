@@ -78,7 +78,7 @@ static const struct {
 	const char	*name;
 	unsigned int	 groups;
 } roles[] = {
-	[SANDBOX_ROLE_DAEMON] = { "daemon", G_THREADS | G_SOCKIO | G_SERVER |
+	[SANDBOX_ROLE_DAEMON] = { "daemon", G_THREADS | G_SOCKIO |
 	    G_CONNECT | G_FILES | G_DB | G_HID | G_PROCS | G_CREATE },
 	[SANDBOX_ROLE_TOKEN] = { "token", G_SOCKIO | G_CONNECT | G_FILES |
 	    G_HID },
@@ -197,6 +197,7 @@ static const int sys_procs[] = {
 	SCMP_SYS(waitid),
 	SCMP_SYS(kill),			/* SIGKILL past a hook's timeout */
 	SCMP_SYS(tgkill),		/* raise(), pthread_kill() */
+	SCMP_SYS(pipe2),		/* a hook's stdin */
 	SCMP_SYS(dup),			/* spawn file actions, fd 3 */
 	SCMP_SYS(dup2),
 	SCMP_SYS(dup3),

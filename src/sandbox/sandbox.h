@@ -30,10 +30,12 @@
 
 enum sandbox_role {
 	/*
-	 * tapgated as one process: HTTP on the listening socket (accept
-	 * only), sqlite in the state dir, journald, the token process and
-	 * the hook programs it starts (fork/posix_spawn, execve, wait, kill).
-	 * No IP sockets, no namespaces, no ptrace, no bpf, no mount.  Hook
+	 * tapgated, the monitor: sqlite in the state dir, journald, the
+	 * front's and token process's channels, the children it starts
+	 * (the two processes; hooks by fork/posix_spawn, execve, wait,
+	 * kill).  It parses no HTTP: no accept() and no epoll (that is the
+	 * front's).  No IP sockets, no namespaces, no ptrace, no bpf, no
+	 * mount.  Hook
 	 * programs inherit this list: a shell script with cat(1) fits, a hook
 	 * that needs the network does not (it dies of SIGSYS, audited).
 	 */

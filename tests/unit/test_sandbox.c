@@ -364,6 +364,12 @@ ip_socket(void)
 }
 
 static int
+do_accept(void)
+{
+	return accept4(0, NULL, NULL, 0) == -1 ? 90 : 91;
+}
+
+static int
 netlink_socket(void)
 {
 	return socket(AF_NETLINK, SOCK_RAW, 0) == -1 ? 90 : 91;
@@ -470,6 +476,7 @@ static const struct forbidden {
 	int		(*fn)(void);
 } daemon_forbidden[] = {
 	{ "socket(AF_INET)", ip_socket },
+	{ "accept4() (HTTP is the front's)", do_accept },
 	{ "socket(AF_NETLINK)", netlink_socket },
 	{ "ptrace(PTRACE_TRACEME)", do_ptrace },
 	{ "unshare(CLONE_NEWUSER)", new_user_ns },
