@@ -116,7 +116,16 @@ front_channel(void *arg)
 		if (res.status == 0)
 			http_error(&res, 500, "internal", "handler gave no "
 			    "answer");
-		r = fc_send_reply(&w->ch, &res);
+		if ((r = fc_send_reply(&w->ch, &res)) == TG_ERR_PROTOCOL) {
+			/* ours, not the front's: an answer over the bounds */
+			fprintf(stderr, "tapgated: %s %s: %s\n", req.method,
+			    req.path, w->ch.err);
+			free(res.text);
+			res.text = NULL;
+			http_error(&res, 500, "reply_too_large", "the answer "
+			    "is over %u bytes; ask for less", FC_MAX_REPLY);
+			r = fc_send_reply(&w->ch, &res);
+		}
 		json_decref(res.json);
 		free(res.text);
 		fc_request_clear(&rq);
