@@ -13,23 +13,12 @@ nm "$BUILD/tapgated" 2>/dev/null | grep -q ' __asan_init$' && ASAN=1
 make_config "$T/tapgate.conf"
 daemon_start "$T/tapgate.conf" || { notok daemon_starts; exit 1; }
 
-st() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
-lim() { sed -n "s/^$2  *\([0-9a-z]*\) .*/\1/p" "/proc/$1/limits"; }
 front_of() { pgrep -P "$1" -f -- '--front-process' | head -n 1; }
 
 FP=$(front_of "$DAEMON_PID")
 check front_process_runs [ -n "$FP" ]
 FP=${FP:-0}
-check front_runs_under_a_seccomp_filter [ "$(st "$FP" Seccomp)" = 2 ]
-check front_has_no_new_privileges [ "$(st "$FP" NoNewPrivs)" = 1 ]
-check front_dumps_no_core [ "$(lim "$FP" 'Max core file size')" = 0 ]
-if [ "$ASAN" = 1 ]; then
-	echo "ok front_address_space_is_limited # SKIP ASan build: no" \
-	    "RLIMIT_AS next to ASan's shadow memory"
-else
-	check front_address_space_is_limited \
-	    [ "$(lim "$FP" 'Max address space')" = 536870912 ]
-fi
+check_confined front "$FP" 536870912
 
 # beyond stdio the front holds sockets and epoll sets, nothing else ...
 held() {	# pid: descriptors 3 and up that are not sockets or anon inodes

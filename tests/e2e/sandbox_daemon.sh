@@ -12,8 +12,6 @@ if ! nm "$BUILD/tapgated" 2>/dev/null | grep -q ' T sandbox_apply$'; then
 	    "sandbox_apply() yet"
 	exit 0
 fi
-ASAN=0
-nm "$BUILD/tapgated" 2>/dev/null | grep -q ' __asan_init$' && ASAN=1
 
 # the same shell twice: it may write a file, it may not reach the network
 cat >"$T/quiet.sh" <<EOS
@@ -29,24 +27,13 @@ make_config "$T/tapgate.conf" \
     "s|hooks = \[\];.*|hooks = [ \"$T/quiet.sh\", \"$T/network.sh\" ];|"
 daemon_start "$T/tapgate.conf" || { notok daemon_starts_confined; exit 1; }
 
-st() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
-lim() { sed -n "s/^$2  *\([0-9a-z]*\) .*/\1/p" "/proc/$1/limits"; }
 
-check daemon_runs_under_a_seccomp_filter [ "$(st "$DAEMON_PID" Seccomp)" = 2 ]
-check daemon_has_no_new_privileges [ "$(st "$DAEMON_PID" NoNewPrivs)" = 1 ]
-check daemon_dumps_no_core [ "$(lim "$DAEMON_PID" 'Max core file size')" = 0 ]
-if [ "$ASAN" = 1 ]; then
-	echo "ok daemon_address_space_is_limited # SKIP ASan build: no" \
-	    "RLIMIT_AS next to ASan's shadow memory"
-else
-	check daemon_address_space_is_limited \
-	    [ "$(lim "$DAEMON_PID" 'Max address space')" = 1073741824 ]
-fi
+check_confined daemon "$DAEMON_PID" 1073741824
 TP=$(pgrep -P "$DAEMON_PID" -f -- '--token-process' | head -n 1)
 check token_process_runs_under_a_seccomp_filter \
-    [ -n "$TP" -a "$(st "${TP:-0}" Seccomp 2>/dev/null)" = 2 ]
+    [ -n "$TP" -a "$(proc_status "${TP:-0}" Seccomp 2>/dev/null)" = 2 ]
 check token_process_has_no_new_privileges \
-    [ "$(st "${TP:-0}" NoNewPrivs 2>/dev/null)" = 1 ]
+    [ "$(proc_status "${TP:-0}" NoNewPrivs 2>/dev/null)" = 1 ]
 
 api POST /v1/requests "$(req password_reset alice "" hd-bob phone \
     "[$(ev out_of_band_callback pass hd-bob email cb-1)]")"

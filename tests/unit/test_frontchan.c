@@ -81,6 +81,19 @@ request_header(uint32_t seq, const char *method, const char *path)
 	msg_put_u8(&hdr, 0);
 }
 
+/* A reply frame as the monitor (or something posing as it) writes it. */
+static void
+monitor_reply(uint32_t seq, uint32_t status, uint8_t ctype)
+{
+	msg_init(&hdr);
+	msg_put_u8(&hdr, FC_REPLY);
+	msg_put_u32(&hdr, seq);
+	msg_put_u32(&hdr, status);
+	msg_put_u8(&hdr, ctype);
+	msg_put_u8(&hdr, 0);
+	raw_frame(sv[1], &hdr, "{}");
+}
+
 static struct http_request
 sample_request(void)
 {
@@ -300,13 +313,7 @@ front_refuses_a_reply_it_did_not_ask_for(void)
 	struct fc_reply rep;
 
 	pair();
-	msg_init(&hdr);
-	msg_put_u8(&hdr, FC_REPLY);
-	msg_put_u32(&hdr, 0);
-	msg_put_u32(&hdr, 200);
-	msg_put_u8(&hdr, 0);
-	msg_put_u8(&hdr, 0);
-	raw_frame(sv[1], &hdr, "{}");
+	monitor_reply(0, 200, 0);
 	CHECK_EQ(fc_recv_reply(&front, &rep), TG_ERR_PROTOCOL);
 	CHECK(strstr(front.err, "not permitted while the channel is idle")
 	    != NULL);
@@ -314,25 +321,13 @@ front_refuses_a_reply_it_did_not_ask_for(void)
 	/* an answer to another request, or a status out of range */
 	pair();
 	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), 0);
-	msg_init(&hdr);
-	msg_put_u8(&hdr, FC_REPLY);
-	msg_put_u32(&hdr, 7);
-	msg_put_u32(&hdr, 200);
-	msg_put_u8(&hdr, 0);
-	msg_put_u8(&hdr, 0);
-	raw_frame(sv[1], &hdr, "{}");
+	monitor_reply(7, 200, 0);
 	CHECK_EQ(fc_recv_reply(&front, &rep), TG_ERR_PROTOCOL);
 	CHECK(strstr(front.err, "reply to request 7, 1 outstanding") != NULL);
 
 	pair();
 	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), 0);
-	msg_init(&hdr);
-	msg_put_u8(&hdr, FC_REPLY);
-	msg_put_u32(&hdr, 1);
-	msg_put_u32(&hdr, 700);
-	msg_put_u8(&hdr, 9);
-	msg_put_u8(&hdr, 0);
-	raw_frame(sv[1], &hdr, "{}");
+	monitor_reply(1, 700, 9);
 	CHECK_EQ(fc_recv_reply(&front, &rep), TG_ERR_PROTOCOL);
 	CHECK(strstr(front.err, "reply fields out of range") != NULL);
 }

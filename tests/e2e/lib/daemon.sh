@@ -17,6 +17,27 @@ check() {
 	if "$@"; then ok "$name"; else notok "$name" "failed: $*"; fi
 }
 
+# proc_status PID FIELD / proc_limit PID LIMIT: from /proc/PID/status, limits
+proc_status() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
+proc_limit() { sed -n "s/^$2  *\([0-9a-z]*\) .*/\1/p" "/proc/$1/limits"; }
+
+# check_confined WHO PID BYTES: the marks of a process src/sandbox confined:
+# a seccomp filter, no new privileges, no core dumps and (not in ASan
+# builds, where the shadow memory needs the address space) RLIMIT_AS.
+check_confined() {
+	check "$1"_runs_under_a_seccomp_filter \
+	    [ "$(proc_status "$2" Seccomp)" = 2 ]
+	check "$1"_has_no_new_privileges [ "$(proc_status "$2" NoNewPrivs)" = 1 ]
+	check "$1"_dumps_no_core [ "$(proc_limit "$2" 'Max core file size')" = 0 ]
+	if nm "$BUILD/tapgated" 2>/dev/null | grep -q ' __asan_init$'; then
+		echo "ok $1_address_space_is_limited # SKIP ASan build: no" \
+		    "RLIMIT_AS next to ASan's shadow memory"
+	else
+		check "$1"_address_space_is_limited \
+		    [ "$(proc_limit "$2" 'Max address space')" = "$3" ]
+	fi
+}
+
 # A configuration derived from the default: short holds so tests can watch
 # them end, and whatever sed expressions the caller adds.
 make_config() {	# out [sed-expr...]
