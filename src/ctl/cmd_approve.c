@@ -222,8 +222,10 @@ approvers_enroll(int argc, char **argv)
 	drop_body(body);
 	if (r != 0)
 		return ctl_exit_code(r);
-	printf("enrolled %s in %s: %s credential, AAGUID %s, attestation "
-	    "certificate %s\n", ctl_js(out, "name"), ctl_js(out, "group"),
+	printf("%s %s in %s: %s credential, AAGUID %s, attestation "
+	    "certificate %s\n", json_is_true(json_object_get(out,
+	    "reenrolled")) ? "re-enrolled (a key revoked before)" :
+	    "enrolled", ctl_js(out, "name"), ctl_js(out, "group"),
 	    ctl_js(out, "alg"), ctl_js(out, "aaguid"),
 	    ctl_js(out, "attestation_cert_sha256"));
 	json_decref(out);
@@ -273,15 +275,24 @@ approvers_list(int argc, char **argv)
 static int
 approvers_revoke(int argc, char **argv)
 {
-	const char *reason = NULL;
+	const char *reason = NULL, *cause = NULL;
 	char target[160];
 	json_t *body, *out = NULL;
-	int r;
+	int i, r;
 
-	if (argc == 5 && strcmp(argv[3], "--reason") == 0)
-		reason = argv[4];
-	if (reason == NULL || strlen(argv[2]) > 64) {
-		ctl_err("usage: tapgatectl approvers revoke NAME --reason TEXT");
+	for (i = 3; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--cause") == 0 && cause == NULL)
+			cause = argv[i + 1];
+		else if (strcmp(argv[i], "--reason") == 0 && reason == NULL)
+			reason = argv[i + 1];
+		else
+			break;
+	}
+	if (i != argc || cause == NULL || strlen(argv[2]) > 64) {
+		ctl_err("usage: tapgatectl approvers revoke NAME --cause CAUSE "
+		    "[--reason TEXT]\n  CAUSE: lost, stolen, cloned, "
+		    "compromised (the key is never enrolled again);\n"
+		    "         left, role-change, replaced (it may be)");
 		return CTL_EXIT_USAGE;
 	}
 	if (strspn(argv[2], "abcdefghijklmnopqrstuvwxyz0123456789-_.") !=
@@ -291,14 +302,21 @@ approvers_revoke(int argc, char **argv)
 		return CTL_EXIT_USAGE;
 	}
 	snprintf(target, sizeof(target), "/v1/approvers/%s/revoke", argv[2]);
-	if ((body = json_pack("{s:s}", "reason", reason)) == NULL)
+	if ((body = json_pack("{s:s}", "cause", cause)) == NULL ||
+	    (reason != NULL && json_object_set_new(body, "reason",
+	    json_string(reason)) != 0)) {
+		json_decref(body);
 		return CTL_EXIT_USAGE;
+	}
 	r = ctl_api("POST", target, body, &out);
 	json_decref(body);
 	if (r != 0)
 		return ctl_exit_code(r);
-	printf("revoked %s (%lld credential(s))\n", argv[2],
-	    (long long)json_integer_value(json_object_get(out, "credentials")));
+	printf("revoked %s (%lld credential(s)), cause %s: %s\n", argv[2],
+	    (long long)json_integer_value(json_object_get(out, "credentials")),
+	    ctl_js(out, "cause"), json_is_true(json_object_get(out,
+	    "reenrollable")) ? "the key may be enrolled again" :
+	    "the key is never enrolled again");
 	json_decref(out);
 	return CTL_EXIT_OK;
 }
@@ -380,13 +398,55 @@ ctl_orders(int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/* `tapgatectl keys rotate [--json]`: the operator's rotation. */
+static int
+keys_rotate(int argc, char **argv)
+{
+	json_t *body, *out = NULL;
+	int json = 0, r;
+
+	if (argc == 3 && strcmp(argv[2], "--json") == 0)
+		json = 1;
+	else if (argc != 2) {
+		ctl_err("usage: tapgatectl keys rotate [--json]");
+		return CTL_EXIT_USAGE;
+	}
+	if ((body = json_object()) == NULL)
+		return CTL_EXIT_FAIL;
+	r = ctl_api("POST", "/v1/keys/rotate", body, &out);
+	json_decref(body);
+	if (r != 0)
+		return ctl_exit_code(r);
+	if (json)
+		ctl_print_json(out);
+	else
+		printf("co-signing key rotated: %s is active; %s is retired "
+		    "and stays published until %lld\n", ctl_js(out, "kid"),
+		    ctl_js(out, "retired_kid"), (long long)json_integer_value(
+		    json_object_get(out, "retired_published_until")));
+	json_decref(out);
+	return CTL_EXIT_OK;
+}
+
 int
 ctl_keys(int argc, char **argv)
 {
-	if (argc == 1)
-		return fetch_to("/v1/keys", NULL);
-	if (argc == 3 && strcmp(argv[1], "-o") == 0)
-		return fetch_to("/v1/keys", argv[2]);
-	ctl_err("usage: tapgatectl keys [-o FILE]");
-	return CTL_EXIT_USAGE;
+	const char *target = "/v1/keys", *path = NULL;
+	int i;
+
+	if (argc >= 2 && strcmp(argv[1], "rotate") == 0)
+		return keys_rotate(argc, argv);
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--all") == 0)
+			target = "/v1/keys?all=1";
+		else if (strcmp(argv[i], "-o") == 0 && i + 1 < argc &&
+		    path == NULL)
+			path = argv[++i];
+		else {
+			ctl_err("usage: tapgatectl keys [--all] [-o FILE] | "
+			    "keys rotate [--json]");
+			return CTL_EXIT_USAGE;
+		}
+	}
+	return fetch_to(target, path);
 }

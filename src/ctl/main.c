@@ -20,7 +20,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "approve", ctl_approve, "approve a request with a security key" },
 	{ "approvers", ctl_approvers, "officers: enroll, list, revoke, export" },
 	{ "orders", ctl_orders, "co-signed orders: show, jws, issue" },
-	{ "keys", ctl_keys, "the appliance's JWKS" },
+	{ "keys", ctl_keys, "the appliance's JWKS; key rotation" },
 	{ "backup", ctl_backup, "online backup of the database, verified" },
 	{ "restore", ctl_restore, "install a checked backup (daemon stopped)" },
 };
@@ -80,7 +80,8 @@ ctl_usage(FILE *fp)
 "      Check the hash chain of the audit log and hold it to its signed\n"
 "      checkpoints (a cut tail fails too): through the daemon, or reading\n"
 "      the database in DIR directly, checking checkpoint signatures with\n"
-"      the appliance's public keys in FILE (from tapgatectl keys -o).\n"
+"      the appliance's public keys in FILE (from tapgatectl keys --all\n"
+"      -o FILE: retired keys signed older checkpoints).\n"
 "  tapgatectl audit tail [-n N] [--json]\n"
 "      The last N audit entries.\n"
 "  tapgatectl approve ID --device DEVICE\n"
@@ -89,13 +90,21 @@ ctl_usage(FILE *fp)
 "  tapgatectl approvers enroll --name NAME --group GROUP --device DEVICE\n"
 "                              [--alg es256|eddsa]\n"
 "  tapgatectl approvers list [--all] [--json]\n"
-"  tapgatectl approvers revoke NAME --reason TEXT\n"
+"  tapgatectl approvers revoke NAME --cause CAUSE [--reason TEXT]\n"
+"      CAUSE lost, stolen, cloned or compromised: the key is never\n"
+"      enrolled again; left, role-change or replaced: it may be (a new\n"
+"      credential, audited as a re-enrolment).\n"
 "  tapgatectl approvers export [-o FILE]\n"
 "      Officers' credentials; the export is what downstream systems pin.\n"
 "  tapgatectl orders show|jws|issue ID\n"
 "      A request's co-signed order (issue: ask the signer explicitly).\n"
-"  tapgatectl keys [-o FILE]\n"
-"      The appliance's public co-signing keys (JWKS).\n"
+"  tapgatectl keys [--all] [-o FILE]\n"
+"      The appliance's public co-signing keys (JWKS): the active key and\n"
+"      retired ones until their last order expires; --all: every key it\n"
+"      ever signed with (for audit verify).\n"
+"  tapgatectl keys rotate [--json]\n"
+"      Make the standby key the co-signing key; the old one is retired\n"
+"      (its private half destroyed, its public half kept).\n"
 "  tapgatectl backup FILE [--json]\n"
 "      Have the daemon copy its database to FILE (a new file; FILE.sha256\n"
 "      beside it), check the copy and audit the backup.\n"

@@ -23,7 +23,9 @@
  *	POST /v1/approvers/NAME/revoke		operator
  *	GET  /v1/orders/ID			downstream, officer, operator
  *	POST /v1/orders/ID/redeem		downstream
- *	GET  /v1/keys				anyone connected (the JWKS)
+ *	GET  /v1/keys[?all=1]			anyone connected (the JWKS;
+ *						all: retired keys too)
+ *	POST /v1/keys/rotate			operator: rotate the key
  *	POST /v1/backup				operator: {"path"}
  */
 #include <pwd.h>
@@ -57,6 +59,7 @@ enum route_kind {
 	ROUTE_ORDER,
 	ROUTE_REDEEM,
 	ROUTE_KEYS,
+	ROUTE_KEY_ROTATE,
 	ROUTE_BACKUP,
 	ROUTE_NONE
 };
@@ -92,6 +95,7 @@ static const struct route routes[] = {
 								"GET" },
 	{ ROUTE_REDEEM,   "POST", R(DOWNSTREAM),			"POST" },
 	{ ROUTE_KEYS,     "GET",  0,				"GET" },
+	{ ROUTE_KEY_ROTATE, "POST", R(OPERATOR),		"POST" },
 	{ ROUTE_BACKUP,   "POST", R(OPERATOR),			"POST" },
 };
 
@@ -155,6 +159,8 @@ route_of(const char *path, char *id, size_t idlen)
 		return ROUTE_EXPORT;
 	if (strcmp(path, "/v1/keys") == 0)
 		return ROUTE_KEYS;
+	if (strcmp(path, "/v1/keys/rotate") == 0)
+		return ROUTE_KEY_ROTATE;
 	if (strcmp(path, "/v1/backup") == 0)
 		return ROUTE_BACKUP;
 	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
@@ -338,7 +344,11 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		engine_order_redeem(d, a, id, now, &er);
 		break;
 	case ROUTE_KEYS:
-		engine_keys(d, &er);
+		engine_keys(d, (q = http_query(req, "all")) != NULL &&
+		    strcmp(q, "1") == 0, now, &er);
+		break;
+	case ROUTE_KEY_ROTATE:
+		engine_key_rotate(d, a, now, &er);
 		break;
 	case ROUTE_BACKUP:
 		engine_backup(d, a, req->body, req->body_len, now, &er);

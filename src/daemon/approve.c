@@ -380,6 +380,112 @@ allow_clear(struct allow *al)
 	al->n = 0;
 }
 
+/*
+ * Why a credential was revoked.  A compromise cause (the key, or its
+ * holder's control of it, can no longer be trusted) keeps the key out
+ * for ever: enrolment puts that credential in the excludeList, so the
+ * key refuses to make a new credential.  Any other cause leaves the key
+ * itself trusted and it may be enrolled again (a new credential, any
+ * name), audited as a re-enrolment.  The cause is stored as the first
+ * word of revoke_reason ("cause: text"); a reason without a known cause
+ * (written before causes existed) counts as a compromise.
+ */
+static const struct {
+	const char	*name;
+	int		 compromise;
+} revoke_causes[] = {
+	{ "lost", 1 },
+	{ "stolen", 1 },
+	{ "cloned", 1 },
+	{ "compromised", 1 },
+	{ "left", 0 },
+	{ "role-change", 0 },
+	{ "replaced", 0 },
+};
+#define NCAUSES	(sizeof(revoke_causes) / sizeof(revoke_causes[0]))
+#define CAUSES_TEXT "lost, stolen, cloned, compromised (never enrolled " \
+	"again); left, role-change, replaced (the key may be enrolled again)"
+
+/* The cause called name (n bytes), or -1. */
+static int
+cause_index(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < NCAUSES; i++)
+		if (strlen(revoke_causes[i].name) == n &&
+		    strncmp(revoke_causes[i].name, name, n) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The cause a stored revoke_reason starts with, or -1 (compromise). */
+static int
+reason_cause(const char *reason)
+{
+	if (reason == NULL)
+		return -1;
+	return cause_index(reason, strcspn(reason, ":"));
+}
+
+/* Whether a revoked credential's key may be enrolled again. */
+static int
+reenrollable(const struct store_approver *a)
+{
+	int c = reason_cause(a->revoke_reason);
+
+	return a->revoked && c >= 0 && !revoke_causes[c].compromise;
+}
+
+/*
+ * What enrolment excludes: strict holds every active credential and
+ * every one revoked for compromise (the key must refuse these); again
+ * holds those revoked for another cause, and who held them.
+ */
+struct exclusions {
+	struct allow	 strict;
+	struct allow	 again;
+	json_t		*previous;
+};
+
+static int
+collect_exclusions(const struct store_approver *a, void *arg)
+{
+	struct exclusions *ex = arg;
+	char prefix[17];
+	int c;
+
+	if (!reenrollable(a))
+		return collect_allow(a, &ex->strict);
+	if (ex->again.n == ALLOW_MAX)
+		return 0;
+	c = reason_cause(a->revoke_reason);
+	cred_prefix(a->cred_id, a->cred_id_len, prefix);
+	if (json_array_append_new(ex->previous, json_pack("{s:s,s:s,s:s}",
+	    "name", a->name, "credential", prefix, "cause",
+	    revoke_causes[c].name)) != 0)
+		return TG_ERR_NOMEM;
+	return collect_allow(a, &ex->again);
+}
+
+/* Point ids at the first n of ex's lists, strict first. */
+static size_t
+exclusion_ids(const struct exclusions *ex, int with_again,
+    struct token_cred_id ids[ALLOW_MAX])
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < ex->strict.n && n < ALLOW_MAX; i++, n++) {
+		ids[n].ptr = ex->strict.ids[i];
+		ids[n].len = ex->strict.lens[i];
+	}
+	for (i = 0; with_again && i < ex->again.n && n < ALLOW_MAX; i++, n++) {
+		ids[n].ptr = ex->again.ids[i];
+		ids[n].len = ex->again.lens[i];
+	}
+	return n;
+}
+
 
 
 static int
@@ -431,6 +537,12 @@ approver_json(const struct store_approver *a, int export)
 			    json_integer(a->revoked_at));
 			json_object_set_new(j, "revoke_reason", json_string(
 			    a->revoke_reason ? a->revoke_reason : ""));
+			json_object_set_new(j, "revoke_cause", json_string(
+			    reason_cause(a->revoke_reason) >= 0 ?
+			    revoke_causes[reason_cause(a->revoke_reason)].name :
+			    "unspecified"));
+			json_object_set_new(j, "reenrollable",
+			    json_boolean(reenrollable(a)));
 		}
 	}
 	free(cred);
@@ -447,18 +559,23 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 	struct token_enroll_req er;
 	struct store_approver sa;
 	struct token_cred_id excl[ALLOW_MAX];
-	struct allow al;
+	struct exclusions ex;
 	const char *name, *group, *device, *pin, *alg;
 	uint8_t uid[16], cdh[32], chal[32];
 	char cd[512], chal64[48], prefix[17], fpr[65];
 	json_t *j = NULL, *out = NULL;
 	int64_t id = 0, now;
 	size_t naaguids = 0, i;
-	int r;
+	int r, again = 0;
 
-	memset(&al, 0, sizeof(al));
+	memset(&ex, 0, sizeof(ex));
 	if ((r = body_object(body, len, &j, res)) != 0)
 		return r;
+	if ((ex.previous = json_array()) == NULL) {
+		json_decref(j);
+		eng_error(res, 500, "internal", "out of memory");
+		return TG_ERR_NOMEM;
+	}
 	if ((name = member_str(j, "name", NAME_MAX_LEN, 1, res)) == NULL ||
 	    (group = member_str(j, "group", NAME_MAX_LEN, 1, res)) == NULL ||
 	    (device = member_str(j, "device", 4096, 1, res)) == NULL ||
@@ -518,29 +635,39 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 	er.trust_roots_pem = d->cfg->approvers.trust_roots;
 	er.aaguids = (const uint8_t (*)[TOKEN_AAGUID_LEN])aaguids;
 	er.naaguids = naaguids;
-	/* one key, one officer: the key refuses if it holds one already */
-	if ((r = store_approver_list(d->st, 1, collect_allow, &al)) != 0) {
+	/*
+	 * One key, one officer: the key refuses when it holds any known
+	 * credential.  When it does and some were revoked for a cause that
+	 * allows it, ask once more excluding only the active ones and those
+	 * revoked for compromise: a key that then makes a credential is
+	 * being enrolled again (a second touch).
+	 */
+	if ((r = store_approver_list(d->st, 1, collect_exclusions,
+	    &ex)) != 0) {
 		eng_db_error(d, res, r);
 		goto out;
 	}
-	for (i = 0; i < al.n; i++) {
-		excl[i].ptr = al.ids[i];
-		excl[i].len = al.lens[i];
-	}
 	er.exclude = excl;
-	er.nexclude = al.n;
+	er.nexclude = exclusion_ids(&ex, 1, excl);
 	/* the touch: without the lock, so the API keeps answering */
 	pthread_mutex_unlock(&d->lock);
 	r = tokenproc_enroll(d->tokenproc, device, &er, &cred);
+	if (r == TG_ERR_EXISTS && ex.again.n > 0) {
+		er.nexclude = exclusion_ids(&ex, 0, excl);
+		r = tokenproc_enroll(d->tokenproc, device, &er, &cred);
+		again = r == 0;
+	}
 	pthread_mutex_lock(&d->lock);
 	wipe_member(j, "pin");
 	now = now_s();
 	if (r == TG_ERR_EXISTS) {
 		eng_error(res, 409, "already_enrolled", "this security key "
-		    "holds an enrolled credential already: one key, one officer");
+		    "holds an enrolled credential already (one key, one "
+		    "officer), or one revoked as lost, stolen, cloned or "
+		    "compromised (never enrolled again)");
 		audit_alone(d, a, "approver.enrol_refused", NULL, json_pack(
 		    "{s:s,s:s,s:s}", "name", name, "group", group, "reason",
-		    "key already enrolled"), now);
+		    "key already enrolled, or revoked for compromise"), now);
 		goto out;
 	}
 	if (r != 0) {
@@ -565,12 +692,18 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 	sa.sign_count = cred->sign_count;
 	sa.enrolled = now;
 	cred_prefix(cred->id, cred->id_len, prefix);
+	/*
+	 * A re-enrolment names the revoked credentials the key may have
+	 * held (a key does not say which of the excluded ones it knows).
+	 */
 	if ((r = store_begin(d->st)) != 0 ||
 	    (r = store_approver_insert(d->st, &sa, &id)) != 0 ||
-	    (r = eng_audit(d, a, "approver.enrolled", NULL, json_pack(
-	    "{s:s,s:s,s:s,s:s,s:s,s:s}", "name", name, "group", group, "alg",
-	    sa.alg == TOKEN_ALG_EDDSA ? "EdDSA" : "ES256", "credential",
-	    prefix, "aaguid", "", "attestation_cert_sha256", fpr), now)) != 0 ||
+	    (r = eng_audit(d, a, again ? "approver.reenrolled" :
+	    "approver.enrolled", NULL, json_pack(
+	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:O*}", "name", name, "group", group,
+	    "alg", sa.alg == TOKEN_ALG_EDDSA ? "EdDSA" : "ES256", "credential",
+	    prefix, "aaguid", "", "attestation_cert_sha256", fpr,
+	    "previous", again ? ex.previous : NULL), now)) != 0 ||
 	    (r = engine_quorum_check(d, 1, now)) < 0 ||
 	    (r = store_commit(d->st)) != 0) {
 		store_rollback(d->st);
@@ -587,6 +720,9 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 		eng_db_error(d, res, r);
 		goto out;
 	}
+	json_object_set_new(out, "reenrolled", json_boolean(again));
+	if (again)
+		json_object_set(out, "previous", ex.previous);
 	json_decref(res->body);
 	res->status = 201;
 	res->body = out;
@@ -596,7 +732,9 @@ out:
 		wipe_member(j, "pin");
 	json_decref(j);
 	free(aaguids);
-	allow_clear(&al);
+	allow_clear(&ex.strict);
+	allow_clear(&ex.again);
+	json_decref(ex.previous);
 	token_credential_free(&cred);
 	return r;
 }
@@ -640,14 +778,26 @@ engine_revoke(struct tapgated *d, const struct engine_actor *a,
     const char *name, const char *body, size_t len, int64_t now,
     struct engine_result *res)
 {
-	const char *reason;
+	const char *reason = NULL, *cause;
 	json_t *j = NULL;
-	char err[256];
-	int r, n = 0;
+	char err[256], *stored = NULL;
+	int r, n = 0, c;
 
 	if ((r = body_object(body, len, &j, res)) != 0)
 		return r;
-	if ((r = reqjson_reason(j, &reason, err, sizeof(err))) != 0) {
+	if ((cause = member_str(j, "cause", 32, 1, res)) == NULL) {
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	if ((c = cause_index(cause, strlen(cause))) < 0) {
+		eng_error(res, 422, "invalid_field", "cause: one of "
+		    CAUSES_TEXT);
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	/* the words are optional; the cause is not */
+	if (json_object_get(j, "reason") != NULL &&
+	    (r = reqjson_reason(j, &reason, err, sizeof(err))) != 0) {
 		eng_error(res, 422, "invalid_field", err);
 		goto out;
 	}
@@ -656,10 +806,20 @@ engine_revoke(struct tapgated *d, const struct engine_actor *a,
 		r = TG_ERR_NOT_FOUND;
 		goto out;
 	}
+	if (asprintf(&stored, "%s%s%s", revoke_causes[c].name,
+	    reason != NULL ? ": " : "", reason != NULL ? reason : "") < 0) {
+		stored = NULL;
+		r = TG_ERR_NOMEM;
+		eng_db_error(d, res, r);
+		goto out;
+	}
 	if ((r = store_begin(d->st)) != 0 ||
-	    (r = store_approver_revoke(d->st, 0, name, reason, now, &n)) != 0 ||
+	    (r = store_approver_revoke(d->st, 0, name, stored, now,
+	    &n)) != 0 ||
 	    (r = eng_audit(d, a, "approver.revoked", NULL, json_pack(
-	    "{s:s,s:s,s:i}", "name", name, "reason", reason, "credentials",
+	    "{s:s,s:s,s:s,s:b,s:i}", "name", name, "cause",
+	    revoke_causes[c].name, "reason", reason != NULL ? reason : "",
+	    "reenrollable", !revoke_causes[c].compromise, "credentials",
 	    n), now)) != 0 ||
 	    (r = engine_quorum_check(d, 1, now)) < 0 ||
 	    (r = store_commit(d->st)) != 0) {
@@ -673,9 +833,12 @@ engine_revoke(struct tapgated *d, const struct engine_actor *a,
 	}
 	json_decref(res->body);
 	res->status = 200;
-	res->body = json_pack("{s:s,s:i}", "revoked", name, "credentials", n);
+	res->body = json_pack("{s:s,s:s,s:b,s:i}", "revoked", name, "cause",
+	    revoke_causes[c].name, "reenrollable",
+	    !revoke_causes[c].compromise, "credentials", n);
 	r = 0;
 out:
+	free(stored);
 	json_decref(j);
 	return r;
 }
@@ -895,8 +1058,8 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 		    "not grow: this credential may be cloned; its approver "
 		    "is suspended");
 		if (store_begin(d->st) != 0 ||
-		    store_approver_revoke(d->st, w.id, NULL, "signature "
-		    "counter did not grow: possible cloned key", now, &n) != 0 ||
+		    store_approver_revoke(d->st, w.id, NULL, "cloned: "
+		    "signature counter did not grow", now, &n) != 0 ||
 		    eng_audit(d, &sys, "alarm.cloned_key", id, json_pack(
 		    "{s:s,s:s,s:I,s:I}", "approver", w.name, "group", w.group,
 		    "stored_counter", (json_int_t)w.sign_count,
@@ -1344,29 +1507,4 @@ engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
 		    now);
 	json_decref(o);
 	return r;
-}
-
-int
-engine_keys(struct tapgated *d, struct engine_result *res)
-{
-	struct jwks *set = NULL;
-	char *doc = NULL;
-	size_t len;
-	int r;
-
-	if (d->signkey == NULL) {
-		eng_error(res, 503, "no_key", "no co-signing key loaded");
-		return TG_ERR_NOT_FOUND;
-	}
-	if ((r = jwks_new(&set)) != 0 || (r = jwks_add(set, d->signkey)) != 0 ||
-	    (r = jwks_serialize(set, &doc, &len)) != 0) {
-		jwks_free(&set);
-		return eng_db_error(d, res, r);
-	}
-	json_decref(res->body);
-	res->status = 200;
-	res->body = json_loadb(doc, len, 0, NULL);
-	free(doc);
-	jwks_free(&set);
-	return 0;
 }

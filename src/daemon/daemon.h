@@ -26,12 +26,17 @@
 #define DAEMON_CHECKPOINT_SECONDS 60	/* audit checkpoint period (default) */
 
 struct checkpoint_report;
+struct seal;
+struct signkey_ring;
+struct signkey_report;
 
 struct tapgated {
 	struct policy_config	*cfg;
 	struct store		*st;
 	struct hooks		*hooks;
-	struct jwk		*signkey;	/* the co-signing key */
+	struct jwk		*signkey;	/* keyring->active: signs */
+	struct signkey_ring	*keyring;	/* active, standby, retired */
+	struct seal		*seal;		/* kept open: file seal only */
 	struct tokenproc	*tokenproc;	/* opens the security keys */
 	int			 token_timeout_ms; /* touch wait budget */
 	int64_t			 checkpoint_interval; /* s; 0: the default */
@@ -170,7 +175,33 @@ int	engine_order_get(struct tapgated *d, const char *id,
 	    struct engine_result *res);
 int	engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, int64_t now, struct engine_result *res);
-int	engine_keys(struct tapgated *d, struct engine_result *res);
+
+/*
+ * Co-signing keys (keys.c).  engine_keys() answers the JWKS: the active
+ * key and the retired ones still published at now (until the last order
+ * they signed expires); with all, every key the appliance ever signed
+ * with (what audit checkpoints verify against).
+ */
+int	engine_keys(struct tapgated *d, int all, int64_t now,
+	    struct engine_result *res);
+
+/*
+ * Rotate the co-signing key (operator): the standby key becomes active,
+ * the old one is retired (public half kept, published until its last
+ * order expires; private half wiped and its blob destroyed), audited as
+ * "key.rotate".  The audit head is checkpointed with the old key before
+ * and with the new one after.  409 no_standby_key when no standby key is
+ * sealed (YubiKey seal: one rotation per start).
+ */
+int	engine_key_rotate(struct tapgated *d, const struct engine_actor *a,
+	    int64_t now, struct engine_result *res);
+
+/*
+ * At start, after signkey_ring_open(): audit a rotation that a crash
+ * interrupted and that was completed now.
+ */
+int	engine_keys_opened(struct tapgated *d,
+	    const struct signkey_report *rep, int64_t now);
 /*
  * Count enrolled officers per approver group against what the policy
  * needs; log (and audit, when audit_it) every group that cannot reach its

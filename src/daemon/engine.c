@@ -22,6 +22,7 @@
 #include "daemon/daemon.h"
 #include "daemon/engine_int.h"
 #include "daemon/reqjson.h"
+#include "seal/signkey.h"
 #include "store/backup.h"
 #include "store/checkpoint.h"
 
@@ -1044,21 +1045,16 @@ engine_audit_report_json(const struct audit_report *rep)
 
 /* ---- signed audit checkpoints and backups (checkpoint.h, backup.h) */
 
-/* The key set checkpoints are checked against: the co-signing key's. */
+/*
+ * The key set checkpoints are checked against: every key the appliance
+ * signed with, retired ones too (a checkpoint outlives its key).
+ */
 static int
 signer_keys(struct tapgated *d, struct jwks **setp)
 {
-	struct jwks *set = NULL;
-	int r;
-
-	if (d->signkey == NULL)
+	if (d->keyring == NULL || d->signkey == NULL)
 		return TG_ERR_NOT_FOUND;
-	if ((r = jwks_new(&set)) != 0 || (r = jwks_add(set, d->signkey)) != 0) {
-		jwks_free(&set);
-		return r;
-	}
-	*setp = set;
-	return 0;
+	return signkey_ring_jwks(d->keyring, SIGNKEY_ALL, setp);
 }
 
 /* A checkpoint report as JSON: the chain's, plus the checkpoints'. */

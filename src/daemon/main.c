@@ -95,6 +95,7 @@ main(int argc, char **argv)
 	const char *roots = NULL, *timeout = NULL;
 	const char *ckpt = NULL;	/* audit checkpoint period */
 	struct seal *seal = NULL;
+	struct signkey_report keyrep;
 	enum seal_kind sk;
 	char keyfile[POLICY_LONG_MAX + 32];
 	const char *hooks[POLICY_MAX_HOOKS];
@@ -203,19 +204,36 @@ main(int argc, char **argv)
 		    d.cfg->appliance.state_dir);
 	if (seal_kind_parse(d.cfg->signing.seal, &sk) != 0 ||
 	    (r = seal_open(sk, sk == SEAL_FILE ? keyfile : NULL, &seal)) != 0 ||
-	    (r = signkey_load_or_create(seal, d.cfg->appliance.state_dir,
+	    (r = signkey_ring_open(seal, d.cfg->appliance.state_dir,
 	    strcmp(d.cfg->signing.alg, "ES256") == 0 ? JWK_ALG_ES256 :
-	    JWK_ALG_EDDSA, &d.signkey, &c)) != 0) {
+	    JWK_ALG_EDDSA, &d.keyring, &keyrep)) != 0) {
 		fprintf(stderr, "tapgated: co-signing key (%s seal): %s%s%s\n",
 		    d.cfg->signing.seal, tg_strerror(r), seal ? ": " : "",
 		    seal ? seal_errmsg(seal) : "");
 		seal_free(&seal);
 		goto out;
 	}
-	seal_free(&seal);
+	d.signkey = d.keyring->active;
+	/*
+	 * A file seal stays open to seal the next standby key after a
+	 * rotation; the YubiKey goes back to the kernel (and its USB node
+	 * is out of the sandbox's reach anyway).
+	 */
+	if (seal_kind(seal) == SEAL_FILE)
+		d.seal = seal;
+	else
+		seal_free(&seal);
+	seal = NULL;
 	fprintf(stderr, "tapgated: co-signing key %s %s (%s)\n",
 	    jwk_alg_name(jwk_alg(d.signkey)), jwk_kid(d.signkey),
-	    c ? "created and sealed" : "unsealed");
+	    keyrep.created ? "created and sealed" : keyrep.completed ?
+	    "made active: an interrupted rotation completed" : "unsealed");
+	pthread_mutex_lock(&d.lock);
+	if (keyrep.completed && (r = engine_keys_opened(&d, &keyrep,
+	    (int64_t)time(NULL))) != 0)
+		fprintf(stderr, "tapgated: cannot audit the completed "
+		    "rotation: %s\n", tg_strerror(r));
+	pthread_mutex_unlock(&d.lock);
 	pthread_mutex_lock(&d.lock);
 	engine_quorum_check(&d, 0, (int64_t)time(NULL));
 	pthread_mutex_unlock(&d.lock);
@@ -285,7 +303,9 @@ out:
 		pthread_mutex_unlock(&d.lock);
 	}
 	store_close(&d.st);
-	jwk_free(&d.signkey);
+	d.signkey = NULL;
+	signkey_ring_free(&d.keyring);
+	seal_free(&d.seal);
 	policy_config_free(&d.cfg);
 	pthread_mutex_destroy(&d.lock);
 	return rc;

@@ -73,13 +73,15 @@
 #define G_HID		0x040	/* hidraw security keys (libfido2) */
 #define G_PROCS		0x080	/* start, wait for and kill children */
 #define G_CREATE	0x100	/* open may create and truncate */
+#define G_KEYS		0x200	/* replace and remove key files */
 
 static const struct {
 	const char	*name;
 	unsigned int	 groups;
 } roles[] = {
 	[SANDBOX_ROLE_DAEMON] = { "daemon", G_THREADS | G_SOCKIO |
-	    G_CONNECT | G_FILES | G_DB | G_HID | G_PROCS | G_CREATE },
+	    G_CONNECT | G_FILES | G_DB | G_HID | G_PROCS | G_CREATE |
+	    G_KEYS },
 	[SANDBOX_ROLE_TOKEN] = { "token", G_SOCKIO | G_CONNECT | G_FILES |
 	    G_HID },
 	[SANDBOX_ROLE_FRONT] = { "front", G_THREADS | G_SOCKIO | G_SERVER },
@@ -177,6 +179,17 @@ static const int sys_db[] = {
 	SCMP_SYS(unlink),		/* journal files; the socket at exit */
 	SCMP_SYS(fchmod),		/* a new journal gets the db's mode */
 	SCMP_SYS(fchown),		/* ... and, as root, the db's owner */
+};
+
+/*
+ * G_KEYS: co-signing key rotation (signkey.h): the old blob linked aside,
+ * the standby renamed over it, the old one wiped and removed
+ */
+static const int sys_keys[] = {
+	SCMP_SYS(linkat),
+	SCMP_SYS(renameat),
+	SCMP_SYS(renameat2),		/* what renameat() may use */
+	SCMP_SYS(unlinkat),
 };
 
 /* G_HID: beyond the ioctl()s (see add_arg_rules()) */
@@ -441,6 +454,7 @@ build(enum sandbox_role role, scmp_filter_ctx *out)
 	    ((g & G_CONNECT) && (r = LIST(sys_connect)) != 0) ||
 	    ((g & G_FILES) && (r = LIST(sys_files)) != 0) ||
 	    ((g & G_DB) && (r = LIST(sys_db)) != 0) ||
+	    ((g & G_KEYS) && (r = LIST(sys_keys)) != 0) ||
 	    ((g & G_HID) && (r = LIST(sys_hid)) != 0) ||
 	    ((g & G_PROCS) && (r = LIST(sys_procs)) != 0) ||
 	    (r = add_arg_rules(ctx, g)) != 0 ||

@@ -94,4 +94,21 @@ int	sealio_read_private(int dirfd, const char *name, uint8_t *buf,
 int	sealio_create_private(int dirfd, const char *name, const uint8_t *data,
 	    size_t len);
 
+/*
+ * Replace name (relative to dirfd) with data[0..len), mode 0600,
+ * atomically and durably: a temporary file written and fsync()ed, then
+ * rename(2)d over name, then the directory fsync()ed.  A crash leaves
+ * either the old file or the new one.  For files that are meant to
+ * change (the retired keys' list), never for a sealed key.
+ */
+int	sealio_replace_private(int dirfd, const char *name, const uint8_t *data,
+	    size_t len);
+
+/*
+ * Overwrite name (relative to dirfd; a regular file of ours) with zeros,
+ * fsync() it, remove it and fsync() the directory.  0 also when it does
+ * not exist.  The best a file system offers for destroying a blob.
+ */
+int	sealio_destroy(int dirfd, const char *name);
+
 #endif /* TAPGATE_SEAL_INT_H */

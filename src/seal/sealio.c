@@ -220,3 +220,82 @@ out:
 		close(pfd);
 	return r;
 }
+
+/* A new temporary file beside name, 0600, holding data, fsync()ed. */
+static int
+write_temp(int dirfd, const char *name, const uint8_t *data, size_t len,
+    char tmp[NAME_MAX + 1])
+{
+	uint8_t rnd[8];
+	int fd, r;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return TG_ERR_INTERNAL;
+	if ((size_t)snprintf(tmp, NAME_MAX + 1,
+	    ".%s.tmp-%02x%02x%02x%02x%02x%02x%02x%02x", name, rnd[0], rnd[1],
+	    rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]) >= NAME_MAX + 1)
+		return TG_ERR_TOO_LONG;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1)
+		return TG_ERR_IO;
+	if (fchmod(fd, 0600) == -1 || (r = write_all(fd, data, len)) != 0 ||
+	    fsync(fd) == -1)
+		r = TG_ERR_IO;
+	if (close(fd) == -1 && r == 0)
+		r = TG_ERR_IO;
+	if (r != 0)
+		(void)unlinkat(dirfd, tmp, 0);
+	return r;
+}
+
+int
+sealio_replace_private(int dirfd, const char *name, const uint8_t *data,
+    size_t len)
+{
+	char tmp[NAME_MAX + 1];
+	int r;
+
+	if (dirfd < 0 || name == NULL || strchr(name, '/') != NULL)
+		return TG_ERR_INVALID;
+	if ((r = write_temp(dirfd, name, data, len, tmp)) != 0)
+		return r;
+	if (renameat(dirfd, tmp, dirfd, name) == -1) {
+		(void)unlinkat(dirfd, tmp, 0);
+		return TG_ERR_IO;
+	}
+	return fsync(dirfd) == -1 ? TG_ERR_IO : 0;
+}
+
+int
+sealio_destroy(int dirfd, const char *name)
+{
+	static const uint8_t zeros[512];
+	struct stat sb;
+	off_t left;
+	size_t n;
+	int fd, r = 0;
+
+	fd = openat(dirfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK);
+	if (fd == -1)
+		return errno == ENOENT ? 0 : TG_ERR_IO;
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_uid != geteuid()) {
+		close(fd);
+		return TG_ERR_PERM;
+	}
+	for (left = sb.st_size; left > 0 && r == 0; left -= (off_t)n) {
+		n = (size_t)left < sizeof(zeros) ? (size_t)left :
+		    sizeof(zeros);
+		r = write_all(fd, zeros, n);
+	}
+	if (r == 0 && fsync(fd) == -1)
+		r = TG_ERR_IO;
+	close(fd);
+	if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT)
+		return TG_ERR_IO;
+	if (fsync(dirfd) == -1)
+		return TG_ERR_IO;
+	return r;
+}

@@ -633,3 +633,27 @@ out:
 	store_done(st, SLOT_DEC_LIST, s);
 	return e;
 }
+
+/*
+ * Here rather than with the other order statements: key rotation asks
+ * it, rarely, so it is prepared when used.
+ */
+int
+store_order_last_expiry(struct store *st, int64_t *expp)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, e;
+
+	if (st == NULL || expp == NULL)
+		return TG_ERR_INVALID;
+	if ((rc = sqlite3_prepare_v2(st->db, "SELECT coalesce(max(expires), "
+	    "0) FROM orders", -1, &s, NULL)) != SQLITE_OK)
+		return store_sqlerr(st, rc);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*expp = sqlite3_column_int64(s, 0);
+		e = 0;
+	} else
+		e = store_sqlerr(st, rc);
+	sqlite3_finalize(s);
+	return e;
+}

@@ -324,6 +324,12 @@ int	store_order_redeem(struct store *st, const char *jti, const char *by,
 	    int64_t now);
 
 /*
+ * The latest expiry of any order ever issued (0 when none): until then
+ * the key that signed it stays published.
+ */
+int	store_order_last_expiry(struct store *st, int64_t *expp);
+
+/*
  * Recoveries of account (any queue, case-insensitive) created at or after
  * since and not denied or vetoed: for the approvers' cool-down.
  */

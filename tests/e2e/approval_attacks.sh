@@ -64,7 +64,7 @@ approve "$ID" ben
 check cloned_key_counter_regression_is_refused [ "$(approve_code)" = cloned_key ]
 key_ctl ben fault none
 CTL approvers list --all >"$T/list"
-check cloned_key_suspends_its_approver grep -q '^officer-ben .*revoked: signature counter' "$T/list"
+check cloned_key_suspends_its_approver grep -q '^officer-ben .*revoked: cloned: signature counter' "$T/list"
 approve "$ID" ben
 check suspended_approver_cannot_approve_again [ "$(approve_code)" = not_enrolled ]
 api GET /metrics
@@ -72,7 +72,7 @@ check metrics_show_the_unreachable_quorum \
     grep -q 'tapgate_quorum_unreachable{group="finance_controller"} 1' "$T/body"
 
 # revoked approver
-CTL approvers revoke officer-cid --reason "left the company" >/dev/null
+CTL approvers revoke officer-cid --cause left --reason "left the company" >/dev/null
 approve "$ID" cid
 check revoked_approver_cannot_approve [ "$(approve_code)" = not_enrolled ]
 check quorum_alarm_when_too_few_officers_remain \

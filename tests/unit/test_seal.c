@@ -568,6 +568,142 @@ signkey_is_created_once_then_reloaded(void)
 	}
 }
 
+/* ---- rotation: standby, retired list, promotion, crash recovery */
+
+static int
+set_has(const struct jwks *set, const char *kid)
+{
+	const struct jwk *k;
+
+	return jwks_find(set, kid, &k) == 0;
+}
+
+static void
+signkey_rotation_keeps_one_active_key_and_the_old_public_half(void)
+{
+	struct seal *s = NULL;
+	struct signkey_ring *ring = NULL;
+	struct signkey_report rep;
+	struct jwks *set = NULL;
+	char k1[JWK_KID_LEN + 1], k2[JWK_KID_LEN + 1], path[1200];
+	uint8_t *doc = NULL;
+	size_t len;
+
+	tmp_make();
+	CHECK_EQ(file_seal("seal.key", &s), 0);
+	CHECK_EQ(signkey_ring_open(s, tmpdir, JWK_ALG_EDDSA, &ring, &rep), 0);
+	CHECK(rep.created && rep.standby_created && !rep.completed);
+	CHECK(ring->standby != NULL && ring->nretired == 0);
+	snprintf(k1, sizeof(k1), "%s", jwk_kid(ring->active));
+	snprintf(k2, sizeof(k2), "%s", jwk_kid(ring->standby));
+	CHECK(strcmp(k1, k2) != 0);
+	CHECK_EQ(signkey_ring_jwks(ring, 100, &set), 0);
+	CHECK_EQ(jwks_count(set), 1);	/* never the standby */
+	jwks_free(&set);
+	/* promotion before the retirement is recorded is refused */
+	CHECK_EQ(signkey_promote(tmpdir, ring), TG_ERR_INVALID);
+	CHECK_EQ(signkey_retire(tmpdir, ring, 100, 200), 0);
+	CHECK_EQ(signkey_promote(tmpdir, ring), 0);
+	CHECK(strcmp(jwk_kid(ring->active), k2) == 0);
+	CHECK(ring->standby == NULL);
+	CHECK_EQ(access(tmp_path(path, sizeof(path), SIGNKEY_RETIRING_FILE),
+	    F_OK), -1);
+	CHECK_EQ(access(tmp_path(path, sizeof(path), SIGNKEY_NEXT_FILE),
+	    F_OK), -1);
+	/* published until its last order expires, then only for audit */
+	CHECK_EQ(signkey_ring_jwks(ring, 199, &set), 0);
+	CHECK(set_has(set, k1) && set_has(set, k2));
+	jwks_free(&set);
+	CHECK_EQ(signkey_ring_jwks(ring, 200, &set), 0);
+	CHECK(!set_has(set, k1) && set_has(set, k2));
+	jwks_free(&set);
+	CHECK_EQ(signkey_ring_jwks(ring, SIGNKEY_ALL, &set), 0);
+	CHECK(set_has(set, k1) && set_has(set, k2));
+	jwks_free(&set);
+	/* only the public half of the old key is kept */
+	CHECK_EQ(slurp(tmp_path(path, sizeof(path), SIGNKEY_RETIRED_FILE),
+	    &doc, &len), 0);
+	CHECK(!contains(doc, len, (const uint8_t *)"\"d\"", 3));
+	free(doc);
+	signkey_ring_free(&ring);
+	/* a restart: the new key is active, a new standby is sealed */
+	CHECK_EQ(signkey_ring_open(s, tmpdir, JWK_ALG_EDDSA, &ring, &rep), 0);
+	CHECK(!rep.created && rep.standby_created && !rep.completed);
+	CHECK(strcmp(jwk_kid(ring->active), k2) == 0);
+	CHECK_EQ(ring->nretired, 1);
+	CHECK(strcmp(jwk_kid(ring->retired[0].pub), k1) == 0);
+	CHECK(!jwk_has_private(ring->retired[0].pub));
+	CHECK_EQ(ring->retired[0].publish_until, 200);
+	signkey_ring_free(&ring);
+	CHECK(ring == NULL);
+	seal_free(&s);
+	tmp_remove();
+}
+
+static void
+signkey_interrupted_rotation_completes_at_start(void)
+{
+	struct seal *s = NULL;
+	struct signkey_ring *ring = NULL;
+	struct signkey_report rep;
+	char k1[JWK_KID_LEN + 1], k2[JWK_KID_LEN + 1], path[1200];
+
+	tmp_make();
+	CHECK_EQ(file_seal("seal.key", &s), 0);
+	CHECK_EQ(signkey_ring_open(s, tmpdir, JWK_ALG_ES256, &ring, &rep), 0);
+	snprintf(k1, sizeof(k1), "%s", jwk_kid(ring->active));
+	snprintf(k2, sizeof(k2), "%s", jwk_kid(ring->standby));
+	/* step 1 done, then the crash */
+	CHECK_EQ(signkey_retire(tmpdir, ring, 100, 200), 0);
+	signkey_ring_free(&ring);
+	CHECK_EQ(signkey_ring_open(s, tmpdir, JWK_ALG_ES256, &ring, &rep), 0);
+	CHECK(rep.completed && !rep.created);
+	CHECK(strcmp(rep.old_kid, k1) == 0);
+	CHECK(strcmp(jwk_kid(ring->active), k2) == 0);
+	CHECK(ring->standby != NULL && rep.standby_created);
+	signkey_ring_free(&ring);
+	/* an active key recorded retired without its successor: refused */
+	CHECK_EQ(signkey_ring_open(s, tmpdir, JWK_ALG_ES256, &ring, &rep), 0);
+	CHECK_EQ(signkey_retire(tmpdir, ring, 300, 400), 0);
+	signkey_ring_free(&ring);
+	CHECK_EQ(unlink(tmp_path(path, sizeof(path), SIGNKEY_NEXT_FILE)), 0);
+	CHECK_EQ(signkey_ring_open(s, tmpdir, JWK_ALG_ES256, &ring, &rep),
+	    TG_ERR_CORRUPT);
+	CHECK(ring == NULL);
+	/* and a retired list that does not parse is damage */
+	CHECK_EQ(spit(tmp_path(path, sizeof(path),
+	    SIGNKEY_RETIRED_FILE), (const uint8_t *)"{\"version\":1}", 13,
+	    0600), 0);
+	CHECK_EQ(signkey_ring_open(s, tmpdir, JWK_ALG_ES256, &ring, &rep),
+	    TG_ERR_CORRUPT);
+	seal_free(&s);
+	tmp_remove();
+}
+
+static void
+signkey_abandoned_retirement_is_undone(void)
+{
+	struct seal *s = NULL;
+	struct signkey_ring *ring = NULL;
+	struct signkey_report rep;
+	char k1[JWK_KID_LEN + 1];
+
+	tmp_make();
+	CHECK_EQ(file_seal("seal.key", &s), 0);
+	CHECK_EQ(signkey_ring_open(s, tmpdir, JWK_ALG_EDDSA, &ring, &rep), 0);
+	snprintf(k1, sizeof(k1), "%s", jwk_kid(ring->active));
+	CHECK_EQ(signkey_retire(tmpdir, ring, 100, 200), 0);
+	CHECK_EQ(signkey_retire_undo(tmpdir, ring), 0);
+	CHECK_EQ(ring->nretired, 0);
+	signkey_ring_free(&ring);
+	CHECK_EQ(signkey_ring_open(s, tmpdir, JWK_ALG_EDDSA, &ring, &rep), 0);
+	CHECK(!rep.completed);
+	CHECK(strcmp(jwk_kid(ring->active), k1) == 0);
+	signkey_ring_free(&ring);
+	seal_free(&s);
+	tmp_remove();
+}
+
 static void
 signkey_file_never_holds_the_raw_private_key(void)
 {
@@ -1009,6 +1145,9 @@ main(void)
 	RUN(seal_kind_names_parse);
 	RUN(signkey_is_created_once_then_reloaded);
 	RUN(signkey_file_never_holds_the_raw_private_key);
+	RUN(signkey_rotation_keeps_one_active_key_and_the_old_public_half);
+	RUN(signkey_interrupted_rotation_completes_at_start);
+	RUN(signkey_abandoned_retirement_is_undone);
 	RUN(signkey_of_another_algorithm_is_refused);
 	RUN(signkey_with_another_seal_fails_and_keeps_the_file);
 	RUN(signkey_refuses_a_blob_sealed_for_another_purpose);
