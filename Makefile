@@ -91,7 +91,7 @@ PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated \
 all: $(PROGRAMS)
 
 tests: $(PROGRAMS) $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(BENCH_BIN) \
-    $(BUILD)/tests/front_exploit.so
+    $(BUILD)/tests/exploit.so
 
 # ---- generated: the softfido test attestation CA and the key's certificate
 $(GEN)/attestation.c: firmware_host/tools/mkattest.sh
@@ -167,9 +167,9 @@ $(BUILD)/tests/bench_%: $(BUILD)/obj/tests/bench/bench_%.o $(TG_LIB) $(SF_LIB) $
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# an exploited front, preloaded by tests/e2e/privsep_front.sh (no sanitizer:
-# it only wraps one libmicrohttpd call)
-$(BUILD)/tests/front_exploit.so: tests/stub/front_exploit.c
+# exploited children, preloaded by tests/e2e/privsep_front.sh and
+# token_process.sh (no sanitizer: it only wraps two library calls)
+$(BUILD)/tests/exploit.so: tests/stub/exploit.c
 	@mkdir -p $(dir $@)
 	$(CC) -D_GNU_SOURCE -std=c11 -O1 -Wall -Wextra -Werror -fPIC -shared \
 	    -o $@ $< -ldl

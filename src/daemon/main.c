@@ -106,8 +106,9 @@ main(int argc, char **argv)
 	size_t i;
 
 	/* the token process: the daemon's own binary with a role */
-	if (argc == 3 && strcmp(argv[1], TOKENPROC_ARG) == 0)
-		return tokenproc_main(atoi(argv[2]));
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], TOKENPROC_ARG) == 0)
+		return tokenproc_main(atoi(argv[2]), argc == 4 ? argv[3] :
+		    NULL);
 	/* the front process: HTTP, nothing else */
 	if (argc == 3 && strcmp(argv[1], FRONT_ARG) == 0)
 		return front_main(atoi(argv[2]));
@@ -185,6 +186,7 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = tokenproc_start("/proc/self/exe", d.token_timeout_ms,
+	    d.cfg->approvers.trust_roots,
 	    &d.tokenproc)) != 0) {
 		fprintf(stderr, "tapgated: cannot start the token process: "
 		    "%s\n", tg_strerror(r));

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common/errors.h"
 #include "common/msg.h"
 #include "daemon/tokenproc.h"
@@ -25,6 +27,7 @@
 struct tokenproc {
 	pthread_mutex_t	 lock;
 	char		*exe;
+	char		*roots;		/* NULL: none */
 	int		 timeout_ms;
 	pid_t		 pid;
 	int		 fd;
@@ -114,7 +117,8 @@ tp_spawn(struct tokenproc *tp)
 			_exit(127);
 		/* only async-signal-safe calls between fork and exec */
 		close_range(4, ~0U, 0);
-		execl(tp->exe, tp->exe, TOKENPROC_ARG, "3", (char *)NULL);
+		execl(tp->exe, tp->exe, TOKENPROC_ARG, "3", tp->roots,
+		    (char *)NULL);
 		_exit(127);
 	}
 	close(sv[1]);
@@ -137,13 +141,18 @@ tp_kill(struct tokenproc *tp)
 }
 
 int
-tokenproc_start(const char *exe, int timeout_ms, struct tokenproc **out)
+tokenproc_start(const char *exe, int timeout_ms, const char *roots,
+    struct tokenproc **out)
 {
 	struct tokenproc *tp;
 	int r;
 
 	if ((tp = calloc(1, sizeof(*tp))) == NULL ||
-	    (tp->exe = strdup(exe)) == NULL) {
+	    (tp->exe = strdup(exe)) == NULL ||
+	    (roots != NULL && roots[0] != '\0' &&
+	    (tp->roots = strdup(roots)) == NULL)) {
+		if (tp != NULL)
+			free(tp->exe);
 		free(tp);
 		return TG_ERR_NOMEM;
 	}
@@ -153,6 +162,7 @@ tokenproc_start(const char *exe, int timeout_ms, struct tokenproc **out)
 	pthread_mutex_init(&tp->lock, NULL);
 	if ((r = tp_spawn(tp)) != 0) {
 		pthread_mutex_destroy(&tp->lock);
+		free(tp->roots);
 		free(tp->exe);
 		free(tp);
 		return r;
@@ -178,6 +188,7 @@ tokenproc_stop(struct tokenproc **tpp)
 		tp_kill(tp);
 	}
 	pthread_mutex_destroy(&tp->lock);
+	free(tp->roots);
 	free(tp->exe);
 	free(tp);
 	*tpp = NULL;
@@ -539,7 +550,7 @@ child_assert(struct msg *rq, struct msg *rp)
 }
 
 int
-tokenproc_main(int fd)
+tokenproc_main(int fd, const char *roots)
 {
 	static struct msg rq, rp;
 	sigset_t none;
@@ -551,9 +562,16 @@ tokenproc_main(int fd)
 	/* die with the daemon; hold nothing worth a core dump */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	signal(SIGPIPE, SIG_IGN);
+	/* asked before the filter, which has no landlock_*() calls */
+	if (sandbox_landlock_abi() < 1)
+		fprintf(stderr, "tapgated[token]: the kernel has no Landlock: "
+		    "the token process's opens are limited by seccomp only\n");
+	/* OpenSSL reads its configuration once, while it still can */
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
 	/* it parses what keys send: confined before the first request */
 	if (sandbox_harden() != 0 || sandbox_limit_as(SANDBOX_AS_TOKEN) != 0 ||
-	    sandbox_apply(SANDBOX_ROLE_TOKEN) != 0) {
+	    sandbox_apply_paths(SANDBOX_ROLE_TOKEN, &roots, roots ? 1 : 0) !=
+	    0) {
 		fprintf(stderr, "tapgated[token]: cannot confine the token "
 		    "process\n");
 		return 1;

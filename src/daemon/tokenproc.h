@@ -15,16 +15,19 @@
 #include "common/msg.h"
 #include "token/token.h"
 
-/* The hidden role argument: `tapgated --token-process FD`. */
+/* The hidden role argument: `tapgated --token-process FD [ROOTS]`. */
 #define TOKENPROC_ARG	"--token-process"
 
 struct tokenproc;
 
 /*
  * Start the token process from the binary at exe.  timeout_ms is the
- * budget of one key operation (touch included).  0 or TG_ERR_*.
+ * budget of one key operation (touch included).  roots (may be NULL) is
+ * the attestation trust roots file, the one file outside the devices that
+ * the process may read (enrolment requests must name it).  0 or TG_ERR_*.
  */
-int	tokenproc_start(const char *exe, int timeout_ms, struct tokenproc **tp);
+int	tokenproc_start(const char *exe, int timeout_ms, const char *roots,
+	    struct tokenproc **tp);
 
 /* Stop the child and free; NULL is fine. */
 void	tokenproc_stop(struct tokenproc **tp);
@@ -49,7 +52,10 @@ int	tokenproc_assert(struct tokenproc *tp, const char *device,
 int	tokenproc_enroll_reply(struct msg *rp, struct token_credential **out);
 int	tokenproc_assert_reply(struct msg *rp, struct token_assertion **out);
 
-/* The child's main loop on fd; returns the process exit status. */
-int	tokenproc_main(int fd);
+/*
+ * The child's main loop on fd, confined to the devices and roots (may be
+ * NULL); returns the process exit status.
+ */
+int	tokenproc_main(int fd, const char *roots);
 
 #endif

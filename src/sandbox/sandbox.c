@@ -15,14 +15,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/hidraw.h>
+#include <linux/landlock.h>
 #include <sched.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -211,6 +214,9 @@ static const int sys_procs[] = {
 	SCMP_SYS(kill),			/* SIGKILL past a hook's timeout */
 	SCMP_SYS(tgkill),		/* raise(), pthread_kill() */
 	SCMP_SYS(pipe2),		/* a hook's stdin */
+	SCMP_SYS(landlock_create_ruleset), /* a new token process confines */
+	SCMP_SYS(landlock_add_rule),	/* ... its file-system reach */
+	SCMP_SYS(landlock_restrict_self),
 	SCMP_SYS(dup),			/* spawn file actions, fd 3 */
 	SCMP_SYS(dup2),
 	SCMP_SYS(dup3),
@@ -499,14 +505,159 @@ sandbox_limit_as(uint64_t bytes)
 	return 0;
 }
 
+/* ---- Landlock: where in the file system a role's opens may reach */
+
+#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
+#define LANDLOCK_ACCESS_FS_TRUNCATE	(1ULL << 14)	/* ABI 3 */
+#endif
+#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV	(1ULL << 15)	/* ABI 5 */
+#endif
+#define LL_READ		(LANDLOCK_ACCESS_FS_READ_FILE | \
+			 LANDLOCK_ACCESS_FS_READ_DIR)
+#define LL_DEVICE	(LL_READ | LANDLOCK_ACCESS_FS_WRITE_FILE | \
+			 LANDLOCK_ACCESS_FS_IOCTL_DEV)
+
+struct fs_rule {
+	const char	*path;
+	uint64_t	 access;	/* beneath path */
+};
+
+/*
+ * The token process: security keys and what libfido2 and libudev read
+ * about them; /proc for the C library (and the sanitizers).  Not the
+ * state directory, not the configuration, not the co-signing key.
+ */
+static const struct fs_rule token_fs[] = {
+	{ "/dev", LL_DEVICE },		/* hidraw nodes, /dev/urandom */
+	{ "/sys", LL_READ },		/* device attributes */
+	{ "/run/udev", LL_READ },	/* udev's device database */
+	{ "/proc", LL_READ },
+};
+
+int
+sandbox_landlock_abi(void)
+{
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+	    LANDLOCK_CREATE_RULESET_VERSION);
+
+	return abi < 0 ? 0 : (int)abi;
+}
+
+/* Every file-system access right the kernel's Landlock ABI knows. */
+static uint64_t
+landlock_handled(int abi)
+{
+	uint64_t h = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;	/* ABI 1 */
+
+	if (abi >= 2)
+		h |= LANDLOCK_ACCESS_FS_REFER;
+	if (abi >= 3)
+		h |= LANDLOCK_ACCESS_FS_TRUNCATE;
+	if (abi >= 5)
+		h |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
+	return h;
+}
+
+/*
+ * Restrict the calling thread (and what it starts) to rules: any other
+ * path opens with EACCES.  Landlock is per thread: call it while the
+ * process has one.  A kernel without Landlock leaves seccomp alone in
+ * charge (0); sandbox_landlock_abi() tells.
+ */
+static int
+landlock_rule(int rs, const char *path, uint64_t access, uint64_t handled)
+{
+	struct landlock_path_beneath_attr pb;
+	int fd, r = 0;
+
+	if ((fd = open(path, O_PATH | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : TG_ERR_SANDBOX;
+	memset(&pb, 0, sizeof(pb));
+	pb.allowed_access = access & handled;
+	pb.parent_fd = fd;
+	if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb,
+	    0) != 0)
+		r = TG_ERR_SANDBOX;
+	close(fd);
+	return r;
+}
+
+/* ASan builds: read what symbolizing a report takes (never the state). */
+static int
+landlock_asan(int rs, uint64_t handled)
+{
+	static const char *const libs[] = { "/usr", "/lib", "/lib64" };
+	char exe[4096];
+	ssize_t n;
+	size_t i;
+	int r = 0;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
+		exe[n] = '\0';
+		r = landlock_rule(rs, exe, LANDLOCK_ACCESS_FS_READ_FILE,
+		    handled);
+	}
+	for (i = 0; i < sizeof(libs) / sizeof(libs[0]) && r == 0; i++)
+		r = landlock_rule(rs, libs[i], LL_READ, handled);
+	return r;
+}
+
+static int
+landlock_apply(const struct fs_rule *rules, size_t n,
+    const char *const *files, size_t nfiles)
+{
+	struct landlock_ruleset_attr attr;
+	int abi, rs, r = 0;
+	size_t i;
+
+	if ((abi = sandbox_landlock_abi()) < 1)
+		return 0;
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_access_fs = landlock_handled(abi);
+	if ((rs = (int)syscall(SYS_landlock_create_ruleset, &attr,
+	    sizeof(attr), 0)) < 0)
+		return TG_ERR_SANDBOX;
+	for (i = 0; i < n && r == 0; i++)
+		r = landlock_rule(rs, rules[i].path, rules[i].access,
+		    attr.handled_access_fs);
+	for (i = 0; i < nfiles && r == 0; i++)
+		r = landlock_rule(rs, files[i], LANDLOCK_ACCESS_FS_READ_FILE,
+		    attr.handled_access_fs);
+	/* sanitizer reports name functions: the binary and libraries */
+	if (SANDBOX_ASAN && r == 0)
+		r = landlock_asan(rs, attr.handled_access_fs);
+	if (r == 0 && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    syscall(SYS_landlock_restrict_self, rs, 0) != 0))
+		r = TG_ERR_SANDBOX;
+	close(rs);
+	return r;
+}
+
 int
 sandbox_apply(enum sandbox_role role)
+{
+	return sandbox_apply_paths(role, NULL, 0);
+}
+
+int
+sandbox_apply_paths(enum sandbox_role role, const char *const *files,
+    size_t nfiles)
 {
 	scmp_filter_ctx ctx;
 	int r;
 
 	if ((r = build(role, &ctx)) != 0)
 		return r;
+	if (role != SANDBOX_ROLE_TOKEN && nfiles != 0) {
+		seccomp_release(ctx);
+		return TG_ERR_INVALID;
+	}
+	if (role == SANDBOX_ROLE_TOKEN && (r = landlock_apply(token_fs,
+	    sizeof(token_fs) / sizeof(token_fs[0]), files, nfiles)) != 0) {
+		seccomp_release(ctx);
+		return r;
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
 	    seccomp_load(ctx) != 0)
 		r = TG_ERR_SANDBOX;

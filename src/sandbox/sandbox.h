@@ -20,12 +20,14 @@
  * also admits what ASan, LeakSanitizer and UBSan need to print a report
  * and run the leak check at exit (ptrace attach, register reads and
  * detach, meant for the process's own threads; read-only open() of
- * /proc/self/... and of the binaries).  sandbox_asan() says which build
+ * /proc/self/... and of the binaries; under Landlock, reads of the
+ * executable and of /usr and /lib to name functions in a report).  sandbox_asan() says which build
  * this is.  Sanitizer builds are for tests, not for the appliance.
  */
 #ifndef TAPGATE_SANDBOX_H
 #define TAPGATE_SANDBOX_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 enum sandbox_role {
@@ -44,7 +46,11 @@ enum sandbox_role {
 	 * tapgated --token-process: libfido2 on a hidraw node or a softfido
 	 * Unix socket, talking to the daemon over the socketpair it was given.
 	 * Opens files but never creates or truncates one; no threads, no
-	 * fork, no exec.
+	 * fork, no exec.  Where the kernel has Landlock, its opens reach
+	 * only /dev (read, write, ioctl), /sys, /run/udev and /proc (read):
+	 * not the state directory, the configuration or the key files,
+	 * which seccomp cannot tell from a hidraw node.  Call it while the
+	 * process has a single thread (Landlock binds the calling thread).
 	 */
 	SANDBOX_ROLE_TOKEN,
 	/*
@@ -97,6 +103,14 @@ int	sandbox_limit_as(uint64_t bytes);
 int	sandbox_apply(enum sandbox_role role);
 
 /*
+ * sandbox_apply() for the TOKEN role, whose Landlock rules also let it
+ * read the nfiles files named (the attestation trust roots).  Other roles
+ * take no files (TG_ERR_INVALID).  A file that does not exist is skipped.
+ */
+int	sandbox_apply_paths(enum sandbox_role role, const char *const *files,
+	    size_t nfiles);
+
+/*
  * Write role's filter, as libseccomp's pseudo-filter code, to fd: what an
  * auditor (or a test) reads to see what the process may do.  Installs
  * nothing.  0, TG_ERR_INVALID or TG_ERR_SANDBOX.
@@ -105,6 +119,12 @@ int	sandbox_export(enum sandbox_role role, int fd);
 
 /* The role's name ("daemon", "token", "front", "verify"; "?" if unknown). */
 const char	*sandbox_role_name(enum sandbox_role role);
+
+/*
+ * The kernel's Landlock ABI version, 0 without Landlock (then the TOKEN
+ * role's file-system rules are not in force; seccomp's still are).
+ */
+int	sandbox_landlock_abi(void);
 
 /* 1 in an AddressSanitizer build (see above), else 0. */
 int	sandbox_asan(void);

@@ -55,7 +55,7 @@ check too_many_query_parameters_get_400 \
     [ "$STATUS" = 400 -a "$(jbody .error.code)" = invalid_query ]
 
 # The exploited parser: code running in the front opens the key file, or
-# a device node as it would a security key (tests/stub/front_exploit.c,
+# a device node as it would a security key (tests/stub/exploit.c,
 # preloaded, does it for requests that ask).
 wait_exit() {	# pid: its exit status once it ends (at most 10 s)
 	i=0
@@ -75,7 +75,7 @@ audited() {	# event text: the audit holds that event with that text
 exploited() {	# name path [write]: the front opens path, the kernel kills it
 	daemon_stop
 	: >"$T/daemon.log"
-	LD_PRELOAD=$PWD/$BUILD/tests/front_exploit.so
+	LD_PRELOAD=$PWD/$BUILD/tests/exploit.so
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0
 	export LD_PRELOAD ASAN_OPTIONS
 	daemon_start "$T/tapgate.conf" || { notok "$1"_daemon_starts; exit 1; }

@@ -29,3 +29,38 @@ ID=$(admin_reset alice)
 approve "$ID" ann
 check approval_goes_through_the_token_process [ $? -eq 0 ]
 check daemon_logged_the_restart grep -q 'token process exited; restarting' "$T/daemon.log"
+
+# An exploited token process (tests/stub/exploit.c opens the daemon's key
+# file before each device it opens) is refused by Landlock: seccomp lets
+# it open files, since it must open hidraw nodes, but not beyond /dev.
+landlock=$("$BUILD/tests/test_sandbox" 2>/dev/null |
+    grep -c '^ok token_role_cannot_open_the_key_file$')
+daemon_stop
+if [ "$landlock" = 1 ]; then
+	TAPGATE_TEST_TOKEN_OPEN=$T/state/seal.key
+	LD_PRELOAD=$PWD/$BUILD/tests/exploit.so
+	ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0
+	export TAPGATE_TEST_TOKEN_OPEN LD_PRELOAD ASAN_OPTIONS
+	daemon_start "$T/tapgate.conf" \
+	    --trust-roots "$PWD/build/gen/softfido-ca.pem" \
+	    --token-timeout 4000 || { notok daemon_restarts; exit 1; }
+	unset LD_PRELOAD TAPGATE_TEST_TOKEN_OPEN
+	key_start cal
+	enroll officer-cal security_officer cal
+	check enrolment_works_with_the_exploit_loaded [ $? -eq 0 ]
+	check token_process_cannot_read_the_key_file grep -q \
+	    "token-exploit: $T/state/seal.key: Permission denied" \
+	    "$T/daemon.log"
+	check key_file_was_never_opened sh -c \
+	    "! grep -q 'token-exploit: .*: opened' '$T/daemon.log'"
+	# the control: unconfined (tapgatectl), the same stub reads it
+	TAPGATE_TEST_TOKEN_OPEN=$T/state/seal.key \
+	    LD_PRELOAD=$PWD/$BUILD/tests/exploit.so \
+	    "$BUILD/tapgatectl" token info "softfido:$T/cal.sock" \
+	    >/dev/null 2>"$T/control.err"
+	check unconfined_the_stub_reads_the_key_file \
+	    grep -q "token-exploit: $T/state/seal.key: opened" "$T/control.err"
+else
+	echo "ok token_process_cannot_read_the_key_file # SKIP the kernel" \
+	    "has no Landlock (test_sandbox says)"
+fi

@@ -251,7 +251,7 @@ token_work(void)
 	if (poll(&pfd, 1, 1000) != 1 || recv(sv[1], buf, sizeof(buf), 0) != 3)
 		return 3;
 	/* a key node exists already: opened read-write, never created */
-	if ((fd = open(keyfile, O_RDWR | O_CLOEXEC)) == -1)
+	if ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		return 4;
 	close(fd);
 	if (unix_client_work() != 0)
@@ -693,6 +693,39 @@ token_role_does_its_work(void)
 	CHECK(exited_0(in_child(token_work)));
 }
 
+/* the key file is beyond the token role's reach (Landlock): EACCES */
+static int
+token_opens_key_file(void)
+{
+	int fd;
+
+	if (confine(SANDBOX_ROLE_TOKEN) != 0)
+		return 100;
+	if ((fd = open(keyfile, O_RDONLY | O_CLOEXEC)) != -1)
+		return 1;
+	if (errno != EACCES)
+		return 2;
+	/* ... while the control reads: the file is there, /proc is not out */
+	if ((fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC)) == -1)
+		return 3;
+	close(fd);
+	return 0;
+}
+
+static void
+token_role_cannot_open_the_key_file(void)
+{
+	int fd;
+
+	if (sandbox_landlock_abi() < 1)
+		SKIP("the kernel has no Landlock");
+	/* readable outside the sandbox: what the child is refused is real */
+	CHECK((fd = open(keyfile, O_RDONLY | O_CLOEXEC)) != -1);
+	if (fd != -1)
+		close(fd);
+	CHECK(exited_0(in_child(token_opens_key_file)));
+}
+
 static void
 token_role_forbidden_calls_kill(void)
 {
@@ -1103,6 +1136,7 @@ main(void)
 	RUN(daemon_role_forbidden_calls_kill);
 	RUN(token_role_does_its_work);
 	RUN(token_role_forbidden_calls_kill);
+	RUN(token_role_cannot_open_the_key_file);
 	RUN(front_role_does_its_work);
 	RUN(front_role_forbidden_calls_kill);
 	RUN_MAY_SKIP(front_cannot_read_the_key_file);
