@@ -174,11 +174,24 @@ $(BUILD)/tests/exploit.so: tests/stub/exploit.c
 	$(CC) -D_GNU_SOURCE -std=c11 -O1 -Wall -Wextra -Werror -fPIC -shared \
 	    -o $@ $< -ldl
 
+# Failure injection (tests/fuzz/wrap.c): every harness and its replay link
+# with -Wl,--wrap=X for each __wrap_X that wrap.o defines, so the list lives
+# in one place.  --wrap redirects the undefined references of every object
+# on the link line; the libFuzzer and sanitizer runtimes reference none of
+# the wrapped symbols and shared libraries are not affected, so only the
+# harness, tapgate's code and the softfido core go through the wrappers,
+# which fail only while a harness has started injection.  GNU ld does this
+# for gcc and clang alike: the gcc replay runs the same schedules.
+NM		?= nm
+wrap_ldflags	= $$($(NM) $(1) | sed -n 's/^[0-9a-f]* T __wrap_/-Wl,--wrap=/p')
+
 # fuzz harnesses: replayed over their corpus by every build (gcc works) ...
 $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o \
-    $(BUILD)/obj/tests/fuzz/replay.o $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
+    $(BUILD)/obj/tests/fuzz/replay.o $(BUILD)/obj/tests/fuzz/wrap.o \
+    $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) $(call wrap_ldflags,$(BUILD)/obj/tests/fuzz/wrap.o) \
+	    -o $@ $^ $(LDLIBS)
 
 # ... and built for libFuzzer with clang (make fuzz, and briefly in check).
 FUZZ_FLAGS	:= -std=c11 -g -O1 -D_GNU_SOURCE -Isrc -iquote firmware_host/core \
@@ -197,9 +210,17 @@ build/fuzz/obj/%.o: %.c
 	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -Itests/common -MMD -MP -c -o $@ $<
 build/fuzz/libfuzzdeps.a: $(FUZZ_OBJ)
 	rm -f $@; ar rcs $@ $^
-build/fuzz/%: tests/fuzz/%.c build/fuzz/libfuzzdeps.a
+# the wrappers themselves carry no coverage: a failure shows as the error
+# path it takes in the code under test
+build/fuzz/wrap.o: tests/fuzz/wrap.c tests/fuzz/wrap.h
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_FLAGS) -Itests/common -o $@ $^ $(PKG_LIBS) -lpthread
+	$(CLANG) $(filter-out -fsanitize=fuzzer%,$(FUZZ_FLAGS)) \
+	    -fsanitize=address,undefined -c -o $@ $<
+build/fuzz/%: tests/fuzz/%.c tests/fuzz/wrap.h build/fuzz/wrap.o \
+    build/fuzz/libfuzzdeps.a
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_FLAGS) $(call wrap_ldflags,build/fuzz/wrap.o) \
+	    -Itests/common -o $@ $(filter-out %.h,$^) $(PKG_LIBS) -lpthread
 
 -include $(shell find $(BUILD)/obj build/fuzz/obj -name '*.d' 2>/dev/null)
 

@@ -595,7 +595,8 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	if ((r = reqjson_parse(d->cfg, body, len, &rq, &status, err,
 	    sizeof(err))) != 0) {
 		eng_error(res, status, status == 400 ? "malformed_body" :
-		    status == 413 ? "body_too_large" : "invalid_field", err);
+		    status == 413 ? "body_too_large" : status == 500 ?
+		    "internal" : "invalid_field", err);
 		return r;
 	}
 	if ((r = policy_evaluate(d->cfg, &rq.pr, NULL, now, &dec)) != 0) {

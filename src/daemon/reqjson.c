@@ -247,6 +247,13 @@ reqjson_parse(const struct policy_config *cfg, const char *body, size_t len,
 		return TG_ERR_TOO_LONG;
 	}
 	rq->root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (rq->root == NULL &&
+	    json_error_code(&je) == json_error_out_of_memory) {
+		/* our trouble, not a malformed body: the client may retry */
+		*status = 500;
+		snprintf(err, errlen, "body: out of memory");
+		return TG_ERR_NOMEM;
+	}
 	if (rq->root == NULL || !json_is_object(rq->root)) {
 		*status = 400;
 		if (rq->root == NULL)

@@ -29,8 +29,8 @@ struct reqjson {
 /*
  * Parse and check a submission.  0, or TG_ERR_INVALID with *status 400
  * (not JSON, not an object) or 422 (a field is wrong), TG_ERR_TOO_LONG
- * (413), and a message naming the field in errbuf.  On success free with
- * reqjson_clear().
+ * (413), TG_ERR_NOMEM (500: out of memory while parsing), and a message
+ * naming the field in errbuf.  On success free with reqjson_clear().
  */
 int	reqjson_parse(const struct policy_config *cfg, const char *body,
 	    size_t len, struct reqjson *rq, int *status, char *errbuf,

@@ -160,6 +160,9 @@ check_details(const char *details)
 	int r;
 
 	j = json_loads(details, JSON_REJECT_DUPLICATES, &err);
+	/* Out of memory is ours, not the caller's malformed details. */
+	if (j == NULL && json_error_code(&err) == json_error_out_of_memory)
+		return TG_ERR_NOMEM;
 	r = j != NULL && json_is_object(j) ? 0 : TG_ERR_INVALID;
 	json_decref(j);
 	return r;

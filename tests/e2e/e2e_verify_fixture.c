@@ -8,7 +8,8 @@
  * as a test line, so tests/run.sh runs this program as a test too.
  *
  * With --fuzz-corpus DIR it writes the seed corpus of
- * tests/fuzz/fuzz_order.c instead (same keys, same "now").
+ * tests/fuzz/fuzz_order.c instead (same keys, same "now"), each input
+ * with a zero failure-injection seed in front.
  */
 #include <sys/stat.h>
 
@@ -219,18 +220,25 @@ write_e2e_files(void)
 	return 0;
 }
 
-/* Seed i of the corpus: the mode byte, then the body. */
+/* The failure-injection seed in front of every input (tests/fuzz/wrap.h). */
+#define FUZZ_WRAP_SEED_LEN	4
+
+/*
+ * Seed i of the corpus: a zero failure-injection seed (no failures), the
+ * mode byte, then the body.
+ */
 static int
 seed(const char *name, uint8_t mode, const char *body, size_t len)
 {
 	uint8_t *buf;
 	int r;
 
-	if (body == NULL || (buf = malloc(len + 1)) == NULL)
+	if (body == NULL ||
+	    (buf = calloc(1, FUZZ_WRAP_SEED_LEN + len + 1)) == NULL)
 		return -1;
-	buf[0] = mode;
-	memcpy(buf + 1, body, len);
-	r = put(name, buf, len + 1);
+	buf[FUZZ_WRAP_SEED_LEN] = mode;
+	memcpy(buf + FUZZ_WRAP_SEED_LEN + 1, body, len);
+	r = put(name, buf, FUZZ_WRAP_SEED_LEN + len + 1);
 	free(buf);
 	return r;
 }

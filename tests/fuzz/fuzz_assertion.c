@@ -3,8 +3,12 @@
  * Stored or received assertions handed to libfido2: arbitrary
  * authenticatorData and signature through token_verify_assertion against
  * a fixed ES256 and Ed25519 key (FIDO-NOTES: the libcbor allocation bomb
- * behind the ED flag must be refused before libfido2 sees the bytes).  The
- * first byte picks the key and the split between authData and signature.
+ * behind the ED flag must be refused before libfido2 sees the bytes).
+ * After a failure-injection seed (wrap.h: WRAP_SEED_LEN bytes, 0 for none)
+ * the first byte picks the key, the counter and whether it is checked; the
+ * second is the length of the authData (a whole 37 bytes must be
+ * reachable: any other length is refused before libfido2); the rest is
+ * the signature.  Failures are injected into the verification only.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +16,7 @@
 
 #include "common/errors.h"
 #include "token/token.h"
+#include "wrap.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -36,17 +41,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	struct token_verify_req vr;
 	struct token_pubkey pk;
 	uint8_t cdh[TOKEN_CDH_LEN] = { 0 };
-	uint32_t count;
+	uint32_t count, seed;
 	size_t split;
 	int r;
 
-	if (len < 2)
+	if (wrap_take_seed(&data, &len, &seed) != 0 || len < 2)
 		return 0;
 	if (token_pubkey_from_raw(data[0] & 1 ? TOKEN_ALG_EDDSA :
 	    TOKEN_ALG_ES256, data[0] & 1 ? ed25519 : p256, data[0] & 1 ? 32 :
 	    64, &pk) != 0)
 		abort();	/* the fixed keys are valid */
-	split = (size_t)data[1] * 8;
+	split = data[1];
 	if (split > len - 2)
 		split = len - 2;
 	memset(&vr, 0, sizeof(vr));
@@ -59,7 +64,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	vr.sig_len = len - 2 - split;
 	vr.prev_sign_count = data[0] >> 1;
 	vr.skip_counter = (data[0] & 2) != 0;
+	wrap_start(seed);
 	r = token_verify_assertion(&vr, &count);
+	wrap_stop();
 	if (r == 0)
 		abort();	/* nobody holds these keys' private halves */
 	return 0;

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * libFuzzer harness for the configuration loader.  The input is config
- * text for policy_config_load_string.  Whatever loads is then put to work:
- * requests for every queue against several accounts and claims are
- * evaluated, with and without approvals, and the decision's invariants are
- * checked (abort() makes a violation a crash), so a config that loads but
- * breaks the evaluation shows up too.
+ * libFuzzer harness for the configuration loader.  The input is a
+ * failure-injection seed (wrap.h: WRAP_SEED_LEN bytes, 0 for none), then
+ * config text for policy_config_load_string, which runs with failures
+ * injected: a load that fails for want of memory must still refuse cleanly
+ * (no config, one line naming the config).  Whatever loads is then put to
+ * work, without injection: requests for every queue against several
+ * accounts and claims are evaluated, with and without approvals, and the
+ * decision's invariants are checked (abort() makes a violation a crash), so
+ * a config that loads but breaks the evaluation shows up too.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +17,7 @@
 
 #include "common/errors.h"
 #include "policy/policy.h"
+#include "wrap.h"
 
 #define FUZZ_MAX	(64 * 1024)
 #define NOW		INT64_C(1700000000)
@@ -153,13 +157,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct policy_config *cfg = NULL;
 	char err[512];
 	char *text;
+	uint32_t seed;
 	int r;
 
-	if (size > FUZZ_MAX || (text = malloc(size + 1)) == NULL)
+	if (wrap_take_seed(&data, &size, &seed) != 0 || size > FUZZ_MAX ||
+	    (text = malloc(size + 1)) == NULL)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
+	wrap_start(seed);
 	r = policy_config_load_string(text, &cfg, err, sizeof(err));
+	wrap_stop();
 	free(text);
 	if (r != 0) {
 		/* refused: one line, naming the config, and no config */

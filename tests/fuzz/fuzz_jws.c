@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * libFuzzer harness for what a downstream verifier reads from outside: a
- * JWKS document and a compact JWS order.  Input layout: byte 0 times 16 is
+ * JWKS document and a compact JWS order.  Input layout: a failure-injection
+ * seed (wrap.h: WRAP_SEED_LEN bytes, 0 for none), then byte 0 times 16 is
  * the length of the JWKS part (capped by what is there), the rest is the
  * token.  When the JWKS part does not parse, the token is still verified
  * against a fixed set (the RFC 8037 key), so the token parser is reached
- * from every input.
+ * from every input.  Failures are injected while the JWKS is parsed and
+ * while the token is verified; the round trip and the fallback set run
+ * without, as they check properties, not error paths.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +17,7 @@
 #include "common/errors.h"
 #include "order/jwk.h"
 #include "order/jws.h"
+#include "wrap.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -61,20 +65,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *payload = NULL;
 	char *kid = NULL;
 	size_t split, plen;
+	uint32_t seed;
 	int r;
 
-	if (size < 1)
+	if (wrap_take_seed(&data, &size, &seed) != 0 || size < 1)
 		return 0;
 	split = (size_t)data[0] * FUZZ_SPLIT_UNIT;
 	if (split > size - 1)
 		split = size - 1;
-	if (jwks_parse((const char *)data + 1, split, &set) == 0)
+	wrap_start(seed);
+	r = jwks_parse((const char *)data + 1, split, &set);
+	wrap_stop();
+	if (r == 0)
 		fuzz_jwks_round_trip(set);
-	else
+	else {
+		fuzz_assert(r < 0 && set == NULL);
 		fuzz_assert(jwks_parse(fuzz_fallback_jwks,
 		    sizeof(fuzz_fallback_jwks) - 1, &set) == 0);
+	}
+	/* the same schedule again, from its start */
+	wrap_start(seed);
 	r = jws_verify((const char *)data + 1 + split, size - 1 - split, set,
 	    &payload, &plen, &kid);
+	wrap_stop();
 	if (r == 0) {
 		/* only a key of the set can have signed it */
 		fuzz_assert(jwks_find(set, kid, &key) == 0);

@@ -5,14 +5,19 @@
  * and the fixture's approvers export, at a fixed "now", so a run depends
  * on its input alone.
  *
- * Input: byte 0 is a mode, the rest is the body.
+ * Input: a failure-injection seed (wrap.h: WRAP_SEED_LEN bytes, 0 for
+ * none) for the verification, then byte 0 is a mode, the rest is the
+ * body.
  *   bit 0 clear	the body is a token, verified as it is
  *   bit 0 set	the body is a payload, signed here with the fixture's
  *		Ed25519 appliance key first: random bytes cannot carry a
  *		valid signature, and this way the payload, change and
  *		approval checks behind it are fuzzed too
  *   bit 1 set	no approvers file (approvals not checked)
- * tests/e2e/e2e_verify_fixture --fuzz-corpus DIR writes the seeds.
+ * tests/e2e/e2e_verify_fixture --fuzz-corpus DIR writes the seeds.  A
+ * verification that fails because of an injected failure must still refuse
+ * cleanly: no order, a known error, one line saying why, nothing leaked,
+ * and the context as good as before for the next input.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,6 +26,7 @@
 #include "../unit/test_verify_fixture.h"
 #include "common/errors.h"
 #include "verify/tapgate_verify.h"
+#include "wrap.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -101,6 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tgv_order *o = NULL;
 	char *tok = NULL;
 	const char *body;
+	uint32_t seed;
 	size_t len;
 	int r;
 
@@ -108,7 +115,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_init();
 		ready = 1;
 	}
-	if (size < 1 || size - 1 > TGV_ORDER_MAX)
+	if (wrap_take_seed(&data, &size, &seed) != 0 || size < 1 ||
+	    size - 1 > TGV_ORDER_MAX)
 		return 0;
 	ctx = (data[0] & MODE_UNPINNED) ? unpinned : pinned;
 	body = (const char *)data + 1;
@@ -120,7 +128,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		body = tok;
 		len = strlen(tok);
 	}
+	wrap_start(seed);
 	r = tgv_verify(ctx, body, len, FX_NOW, &o);
+	wrap_stop();
 	if (r == 0) {
 		fuzz_check_order(o, ctx == pinned);
 		tgv_order_free(&o);
