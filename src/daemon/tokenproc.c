@@ -52,49 +52,24 @@ reply_status(struct msg *rp)
 }
 
 int
-tokenproc_enroll_reply(struct msg *rp, struct token_credential **cp)
+tokenproc_enroll_reply(struct msg *rp, const struct token_enroll_req *req,
+    struct token_credential **cp)
 {
-	struct token_credential *c = NULL;
-	const uint8_t *p;
-	size_t n;
+	const uint8_t *ad, *att;
+	char fmt[TOKEN_FMT_MAX + 1];
+	size_t adlen, attlen;
 	int r;
 
-	if ((r = reply_status(rp)) == 0) {
-		if ((c = calloc(1, sizeof(*c))) == NULL)
-			return TG_ERR_NOMEM;
-		n = msg_get_bytes(rp, &p, TOKEN_CRED_ID_MAX);
-		if (p != NULL && n > 0 && (c->id = malloc(n)) != NULL) {
-			memcpy(c->id, p, n);
-			c->id_len = n;
-		}
-		c->pubkey.alg = (int32_t)msg_get_u32(rp);
-		n = msg_get_bytes(rp, &p, sizeof(c->pubkey.raw));
-		if (p != NULL)
-			memcpy(c->pubkey.raw, p, c->pubkey.raw_len = n);
-		n = msg_get_bytes(rp, &p, sizeof(c->cose));
-		if (p != NULL)
-			memcpy(c->cose, p, c->cose_len = n);
-		if (msg_get_bytes(rp, &p, TOKEN_AAGUID_LEN) ==
-		    TOKEN_AAGUID_LEN && p != NULL)
-			memcpy(c->aaguid, p, TOKEN_AAGUID_LEN);
-		else
-			rp->bad = 1;
-		if (msg_get_bytes(rp, &p, 32) == 32 && p != NULL)
-			memcpy(c->cert_sha256, p, 32);
-		else
-			rp->bad = 1;
-		c->sign_count = msg_get_u32(rp);
-		c->flags = msg_get_u8(rp);
-		c->cred_protect = (int32_t)msg_get_u32(rp);
-		if (c->id == NULL)
-			rp->bad = 1;
-	}
-	if (r == 0 && rp->bad) {
-		token_credential_free(&c);
+	if ((r = reply_status(rp)) != 0)
+		return r;
+	adlen = msg_get_bytes(rp, &ad, TOKEN_AUTHDATA_MAX);
+	msg_get_str(rp, fmt, sizeof(fmt));
+	attlen = msg_get_bytes(rp, &att, TOKEN_ATTSTMT_MAX);
+	if (rp->bad || ad == NULL || att == NULL)
 		return TG_ERR_PROTOCOL;
-	}
-	*cp = c;
-	return r;
+	/* what the key sent, checked here: the child's word is not enough */
+	r = token_verify_enrolment(req, ad, adlen, fmt, att, attlen, cp);
+	return r > 0 ? TG_ERR_INTERNAL : r;
 }
 
 
@@ -308,7 +283,7 @@ tokenproc_enroll(struct tokenproc *tp, const char *device,
 	}
 	if ((r = tp_call(tp, &rq, &rp)) != 0)
 		goto out;
-	r = tokenproc_enroll_reply(&rp, &c);
+	r = tokenproc_enroll_reply(&rp, req, &c);
 	if (r == TG_ERR_NOMEM)
 		goto out;
 	if (tp_reply_end(tp, &rp, "enrolment") != 0)
@@ -490,15 +465,9 @@ child_enroll(struct msg *rq, struct msg *rp)
 	msg_init(rp);
 	msg_put_u32(rp, (uint32_t)r);
 	if (r == 0) {
-		msg_put_bytes(rp, c->id, c->id_len);
-		msg_put_u32(rp, (uint32_t)c->pubkey.alg);
-		msg_put_bytes(rp, c->pubkey.raw, c->pubkey.raw_len);
-		msg_put_bytes(rp, c->cose, c->cose_len);
-		msg_put_bytes(rp, c->aaguid, TOKEN_AAGUID_LEN);
-		msg_put_bytes(rp, c->cert_sha256, 32);
-		msg_put_u32(rp, c->sign_count);
-		msg_put_u8(rp, c->flags);
-		msg_put_u32(rp, (uint32_t)c->cred_protect);
+		msg_put_bytes(rp, c->authdata, c->authdata_len);
+		msg_put_str(rp, c->fmt);
+		msg_put_bytes(rp, c->attstmt, c->attstmt_len);
 	}
 	token_credential_free(&c);
 }

@@ -45,11 +45,16 @@ int	tokenproc_assert(struct tokenproc *tp, const char *device,
 
 /*
  * Parse the child's reply to an enrolment or an assertion (the daemon's
- * side of the protocol; exposed for fuzzing).  Returns the child's status,
- * or TG_ERR_PROTOCOL for a malformed reply; *out is set when 0.  The caller
- * still checks msg_end() for trailing bytes.
+ * side of the protocol; exposed for fuzzing and tests).  Returns the
+ * child's status, or TG_ERR_PROTOCOL for a malformed reply; *out is set
+ * when 0.  The caller still checks msg_end() for trailing bytes.  An
+ * enrolment reply carries what the key sent (authenticatorData, format,
+ * attStmt), and the credential comes from token_verify_enrolment() on it
+ * against req: a token process that reports a credential the key did not
+ * attest gets the verification's error, not an officer.
  */
-int	tokenproc_enroll_reply(struct msg *rp, struct token_credential **out);
+int	tokenproc_enroll_reply(struct msg *rp, const struct token_enroll_req *req,
+	    struct token_credential **out);
 int	tokenproc_assert_reply(struct msg *rp, struct token_assertion **out);
 
 /*

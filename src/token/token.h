@@ -31,6 +31,8 @@
 #define TOKEN_PIN_MAX		63	/* CTAP 2.1: UTF-8 bytes */
 #define TOKEN_AUTHDATA_MAX	1024	/* cap before any parser sees it */
 #define TOKEN_SIG_MAX		128	/* DER ES256 <= 72, EdDSA 64 */
+#define TOKEN_FMT_MAX		15	/* attestation format name */
+#define TOKEN_ATTSTMT_MAX	8192	/* attStmt: signature and x5c chain */
 #define TOKEN_CRED_ID_MAX	1023
 #define TOKEN_TIMEOUT_DEFAULT	60000	/* ms; longer than any touch window */
 
@@ -244,6 +246,12 @@ struct token_credential {
 	uint32_t		 sign_count;
 	uint8_t			 flags;
 	int			 cred_protect;	/* as the key reported it */
+	/* what the key sent, for token_verify_enrolment() elsewhere */
+	uint8_t			*authdata;	/* raw authenticatorData */
+	size_t			 authdata_len;
+	char			 fmt[TOKEN_FMT_MAX + 1];
+	uint8_t			*attstmt;	/* CBOR attStmt */
+	size_t			 attstmt_len;
 };
 
 /*
@@ -256,6 +264,19 @@ struct token_credential {
  * for credProtect on a key without it.
  */
 int	token_enroll(struct token *tok, const struct token_enroll_req *req,
+	    struct token_credential **credp);
+
+/*
+ * Everything token_enroll() checks after makeCredential, done again on
+ * the bytes the key sent (authenticatorData, format, attStmt) as a remote
+ * relying party would: how the daemon holds its token process, which
+ * talks to the key, to the attestation it reports.  req as for
+ * token_enroll(); its pin and exclude list are not used.  Same errors;
+ * TG_ERR_TOO_LONG for bytes over their bounds.
+ */
+int	token_verify_enrolment(const struct token_enroll_req *req,
+	    const uint8_t *authdata, size_t authdata_len, const char *fmt,
+	    const uint8_t *attstmt, size_t attstmt_len,
 	    struct token_credential **credp);
 
 /* Free a credential; NULL-safe, sets *credp to NULL. */

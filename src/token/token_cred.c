@@ -287,6 +287,21 @@ out:
 	return r;
 }
 
+/* What verifying an enrolment needs of req (no PIN). */
+static int
+enroll_fields_check(const struct token_enroll_req *req)
+{
+	if (req == NULL || req->rp_id == NULL || *req->rp_id == '\0' ||
+	    req->client_data_hash == NULL || req->trust_roots_pem == NULL ||
+	    (req->naaguids > 0 && req->aaguids == NULL))
+		return TG_ERR_INVALID;
+	if (req->alg != TOKEN_ALG_ES256 && req->alg != TOKEN_ALG_EDDSA)
+		return TG_ERR_UNSUPPORTED;
+	if (req->cred_protect < 0 || req->cred_protect > 3)
+		return TG_ERR_INVALID;
+	return 0;
+}
+
 static int
 enroll_req_check(const struct token_enroll_req *req)
 {
@@ -436,6 +451,21 @@ enroll_verify(const fido_cred_t *made, const struct token_enroll_req *req,
 	out->sign_count = fido_cred_sigcount(made);
 	out->flags = ad[32];
 	out->cred_protect = fido_cred_prot(made);
+	if (adlen > TOKEN_AUTHDATA_MAX ||
+	    fido_cred_attstmt_len(made) > TOKEN_ATTSTMT_MAX ||
+	    strlen(fmt) > TOKEN_FMT_MAX) {
+		r = TG_ERR_TOO_LONG;
+		goto out;
+	}
+	if ((out->authdata = malloc(adlen)) == NULL ||
+	    (out->attstmt = malloc(fido_cred_attstmt_len(made))) == NULL) {
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(out->authdata, ad, out->authdata_len = adlen);
+	memcpy(out->attstmt, fido_cred_attstmt_ptr(made),
+	    out->attstmt_len = fido_cred_attstmt_len(made));
+	memcpy(out->fmt, fmt, strlen(fmt) + 1);
 	r = 0;
 out:
 	OPENSSL_free(der);
@@ -511,6 +541,57 @@ token_credential_free(struct token_credential **credp)
 	if (credp == NULL || (c = *credp) == NULL)
 		return;
 	free(c->id);
+	free(c->authdata);
+	free(c->attstmt);
 	free(c);
 	*credp = NULL;
+}
+
+int
+token_verify_enrolment(const struct token_enroll_req *req,
+    const uint8_t *authdata, size_t authdata_len, const char *fmt,
+    const uint8_t *attstmt, size_t attstmt_len,
+    struct token_credential **credp)
+{
+	fido_cred_t		*made = NULL;
+	struct token_credential	*out = NULL;
+	int			 r;
+
+	if (credp == NULL || authdata == NULL || fmt == NULL ||
+	    attstmt == NULL)
+		return TG_ERR_INVALID;
+	if ((r = enroll_fields_check(req)) != 0)
+		return r;
+	if (authdata_len > TOKEN_AUTHDATA_MAX ||
+	    attstmt_len > TOKEN_ATTSTMT_MAX || strlen(fmt) > TOKEN_FMT_MAX)
+		return TG_ERR_TOO_LONG;
+	if ((made = fido_cred_new()) == NULL ||
+	    (out = calloc(1, sizeof(*out))) == NULL) {
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	/* the credential as the key described it, parsed by libfido2 */
+	if (fido_cred_set_type(made, req->alg) != FIDO_OK ||
+	    fido_cred_set_clientdata_hash(made, req->client_data_hash,
+	    TOKEN_CDH_LEN) != FIDO_OK ||
+	    fido_cred_set_rp(made, req->rp_id, req->rp_name) != FIDO_OK ||
+	    (req->cred_protect > 0 &&
+	    fido_cred_set_prot(made, req->cred_protect) != FIDO_OK)) {
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	if (fido_cred_set_authdata_raw(made, authdata, authdata_len) !=
+	    FIDO_OK || fido_cred_set_fmt(made, fmt) != FIDO_OK ||
+	    fido_cred_set_attstmt(made, attstmt, attstmt_len) != FIDO_OK) {
+		r = TG_ERR_PROTOCOL;
+		goto out;
+	}
+	if ((r = enroll_verify(made, req, out)) != 0)
+		goto out;
+	*credp = out;
+	out = NULL;	/* transferred */
+out:
+	token_credential_free(&out);
+	fido_cred_free(&made);
+	return r;
 }

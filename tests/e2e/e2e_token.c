@@ -36,6 +36,8 @@
 
 #include "../unit/tap.h"
 #include "common/errors.h"
+#include "common/msg.h"
+#include "daemon/tokenproc.h"
 #include "token/token.h"
 
 #define RP		"tapgate.example"
@@ -953,6 +955,84 @@ killing_softfido_mid_session_gives_device_gone(void)
 	CHECK(again == NULL);
 }
 
+/* ---- tests: the daemon re-verifies what its token process reports */
+
+/* The enrolment reply a token process sends, from parts it may forge. */
+static int
+child_reply(const uint8_t *ad, size_t adlen, const char *fmt,
+    const uint8_t *att, size_t attlen, const uint8_t *want_cdh,
+    struct token_credential **out)
+{
+	static struct msg m, r;
+	struct token_enroll_req req;
+
+	msg_init(&m);
+	msg_put_u32(&m, 0);
+	msg_put_bytes(&m, ad, adlen);
+	msg_put_str(&m, fmt);
+	msg_put_bytes(&m, att, attlen);
+	if (msg_load(&r, m.buf, m.len) != 0)
+		return -1000;
+	memset(&req, 0, sizeof(req));
+	req.rp_id = RP;
+	req.rp_name = "tapgate";
+	req.client_data_hash = want_cdh;
+	req.alg = TOKEN_ALG_ES256;
+	req.trust_roots_pem = ca_pem;
+	return tokenproc_enroll_reply(&r, &req, out);
+}
+
+static void
+forged_enrolment_reports_are_refused_by_the_daemon(void)
+{
+	struct token		*tok = NULL;
+	struct token_credential	*a = NULL, *b = NULL, *v = NULL;
+	uint8_t			 ad[TOKEN_AUTHDATA_MAX], other_cdh[32];
+	int			 ra, rb;
+
+	CHECK_EQ(open_key(&sf_a, 0, &tok), 0);
+	ra = enroll(tok, TOKEN_ALG_ES256, ca_pem, PIN, NULL, 0, &a);
+	rb = enroll(tok, TOKEN_ALG_ES256, ca_pem, PIN, NULL, 0, &b);
+	token_free(&tok);
+	CHECK_EQ(ra, 0);
+	CHECK_EQ(rb, 0);
+	if (ra != 0 || rb != 0)
+		goto out;
+	/* the genuine report: the daemon derives the same credential */
+	CHECK_EQ(child_reply(a->authdata, a->authdata_len, a->fmt, a->attstmt,
+	    a->attstmt_len, cdh, &v), 0);
+	CHECK(v != NULL && v->id_len == a->id_len &&
+	    memcmp(v->id, a->id, a->id_len) == 0 &&
+	    v->pubkey.raw_len == a->pubkey.raw_len &&
+	    memcmp(v->pubkey.raw, a->pubkey.raw, a->pubkey.raw_len) == 0 &&
+	    memcmp(v->cert_sha256, a->cert_sha256, 32) == 0);
+	token_credential_free(&v);
+	/* another credential's key under this attestation: a swapped key */
+	CHECK_EQ(child_reply(b->authdata, b->authdata_len, a->fmt, a->attstmt,
+	    a->attstmt_len, cdh, &v), TG_ERR_ATTESTATION);
+	/* one bit of the public key changed */
+	memcpy(ad, a->authdata, a->authdata_len);
+	ad[a->authdata_len - 1] ^= 1;
+	CHECK(child_reply(ad, a->authdata_len, a->fmt, a->attstmt,
+	    a->attstmt_len, cdh, &v) != 0 && v == NULL);
+	/* a genuine attestation replayed for another enrolment's challenge */
+	memset(other_cdh, 0x5a, sizeof(other_cdh));
+	CHECK_EQ(child_reply(a->authdata, a->authdata_len, a->fmt, a->attstmt,
+	    a->attstmt_len, other_cdh, &v), TG_ERR_ATTESTATION);
+	/* no attestation at all */
+	CHECK_EQ(child_reply(a->authdata, a->authdata_len, "none",
+	    (const uint8_t *)"\xa0", 1, cdh, &v), TG_ERR_ATTESTATION);
+	/* the flags say no user verification */
+	memcpy(ad, a->authdata, a->authdata_len);
+	ad[32] &= (uint8_t)~TOKEN_FLAG_UV;
+	CHECK_EQ(child_reply(ad, a->authdata_len, a->fmt, a->attstmt,
+	    a->attstmt_len, cdh, &v), TG_ERR_FLAGS);
+	CHECK(v == NULL);
+out:
+	token_credential_free(&a);
+	token_credential_free(&b);
+}
+
 /* ---- tests: wearing a PIN out (second key) */
 
 static void
@@ -1072,6 +1152,7 @@ main(void)
 	RUN(enroll_against_another_ca_is_refused);
 	RUN(enroll_with_aaguid_not_on_allow_list_is_refused);
 	RUN(enroll_with_unreadable_roots_fails);
+	RUN(forged_enrolment_reports_are_refused_by_the_daemon);
 	RUN(resident_credential_with_cred_protect_asserts_without_allow_list);
 	RUN(assertion_es256_verifies_with_up_uv_and_counter_grows);
 	RUN(assertion_eddsa_verifies_with_up_uv_and_counter_grows);

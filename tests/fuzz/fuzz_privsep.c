@@ -2,7 +2,10 @@
 /*
  * The daemon's side of the token-process protocol: replies from a child
  * that may be compromised (it parses what security keys send).  The first
- * byte picks the reply kind; the rest is the message.
+ * byte picks the reply kind (and for enrolments the algorithm); the rest
+ * is the message.  An enrolment reply carries the key's raw attestation,
+ * which the daemon verifies itself (libfido2's authData and attStmt
+ * parsers, then the packed signature).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,7 +26,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (len < 1 || msg_load(&m, data + 1, len - 1) != 0)
 		return 0;
 	if (data[0] & 1) {
-		r = tokenproc_enroll_reply(&m, &c);
+		/* roots nobody can load: the chain check is the last step */
+		static const uint8_t cdh[TOKEN_CDH_LEN];
+		struct token_enroll_req req = { .rp_id = "tapgate.example",
+		    .client_data_hash = cdh, .trust_roots_pem =
+		    "/nonexistent/roots.pem", .alg = (data[0] & 2) ?
+		    TOKEN_ALG_EDDSA : TOKEN_ALG_ES256 };
+
+		r = tokenproc_enroll_reply(&m, &req, &c);
 		if (r == 0 && (c == NULL || c->id == NULL ||
 		    c->pubkey.raw_len > sizeof(c->pubkey.raw)))
 			abort();
