@@ -15,7 +15,7 @@
 
 #include <jansson.h>
 
-#include "daemon/hooks.h"
+#include "daemon/hookproc.h"
 #include "daemon/tokenproc.h"
 #include "order/jwk.h"
 #include "policy/policy.h"
@@ -33,7 +33,7 @@ struct signkey_report;
 struct tapgated {
 	struct policy_config	*cfg;
 	struct store		*st;
-	struct hooks		*hooks;
+	struct hookproc		*hooks;		/* the hook runner */
 	struct jwk		*signkey;	/* keyring->active: signs */
 	struct signkey_ring	*keyring;	/* active, standby, retired */
 	struct seal		*seal;		/* kept open: file seal only */

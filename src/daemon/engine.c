@@ -193,7 +193,7 @@ eng_events_post(struct tapgated *d, struct events *evs)
 
 	for (i = 0; i < evs->n; i++) {
 		if ((s = json_dumps(evs->ev[i], JSON_COMPACT)) != NULL)
-			hooks_post(d->hooks, s);
+			hookproc_post(d->hooks, s);
 		free(s);
 		json_decref(evs->ev[i]);
 	}

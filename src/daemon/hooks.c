@@ -64,7 +64,7 @@ hooks_run_one(const struct hooks *h, const char *prog, const char *event,
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
-	sigset_t none;
+	sigset_t none, dfl;
 	char *argv[2];
 	size_t len = strlen(event), off = 0;
 	int64_t deadline = hooks_now_ms() + h->timeout_ms;
@@ -85,11 +85,21 @@ hooks_run_one(const struct hooks *h, const char *prog, const char *event,
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	argv[0] = (char *)(uintptr_t)prog;
 	argv[1] = NULL;
-	/* a hook starts with no signal blocked, whatever the daemon blocks */
+	/*
+	 * a hook starts with no signal blocked and none ignored, whatever
+	 * the daemon blocks or ignores (SIGPIPE; SIGTERM in the runner)
+	 */
 	posix_spawnattr_init(&sa);
 	sigemptyset(&none);
 	posix_spawnattr_setsigmask(&sa, &none);
-	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	sigaddset(&dfl, SIGTERM);
+	sigaddset(&dfl, SIGINT);
+	sigaddset(&dfl, SIGHUP);
+	posix_spawnattr_setsigdefault(&sa, &dfl);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF);
 	*status = posix_spawn(&pid, prog, &fa, &sa, argv, environ);
 	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);

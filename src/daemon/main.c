@@ -109,6 +109,10 @@ main(int argc, char **argv)
 	if ((argc == 3 || argc == 4) && strcmp(argv[1], TOKENPROC_ARG) == 0)
 		return tokenproc_main(atoi(argv[2]), argc == 4 ? argv[3] :
 		    NULL);
+	/* the hook runner: starts the administrator's programs */
+	if (argc >= 4 && strcmp(argv[1], HOOKPROC_ARG) == 0)
+		return hookproc_main(atoi(argv[2]), atoi(argv[3]), argv + 4,
+		    (size_t)(argc - 4));
 	/* the front process: HTTP, nothing else */
 	if (argc == 3 && strcmp(argv[1], FRONT_ARG) == 0)
 		return front_main(atoi(argv[2]));
@@ -245,7 +249,8 @@ main(int argc, char **argv)
 	pthread_mutex_unlock(&d.lock);
 	for (i = 0; i < d.cfg->notify.nhooks; i++)
 		hooks[i] = d.cfg->notify.hooks[i];
-	if ((r = hooks_start(hooks, d.cfg->notify.nhooks,
+	/* hooks run from a process that never gets the daemon's filter */
+	if ((r = hookproc_start("/proc/self/exe", hooks, d.cfg->notify.nhooks,
 	    (int)d.cfg->notify.timeout_ms, engine_hook_report, &d,
 	    &d.hooks)) != 0) {
 		fprintf(stderr, "tapgated: hooks: %s\n", tg_strerror(r));
@@ -296,7 +301,7 @@ out:
 	front_stop(&front);
 	if (bound)
 		unlink(d.cfg->appliance.socket);
-	hooks_stop(&d.hooks);
+	hookproc_stop(&d.hooks);
 	tokenproc_stop(&d.tokenproc);
 	/* a clean stop signs the final audit head: nothing writes any more */
 	if (rc == 0) {

@@ -201,32 +201,24 @@ static const int sys_hid[] = {
 };
 
 /*
- * G_PROCS: the token process (fork + execve of /proc/self/exe) and hooks
- * (posix_spawn).  A child inherits this filter across execve, so what the
- * dynamic loader and a small hook program need is here too.
+ * G_PROCS: the token process, started again when it dies (fork + execve
+ * of /proc/self/exe), under this filter and then its own: what the
+ * dynamic loader and its start need is here too.  Hooks are not started
+ * here but by the hook runner, which never has this filter.
  */
 static const int sys_procs[] = {
 	SCMP_SYS(rt_sigtimedwait),	/* the main loop waits for signals */
-	SCMP_SYS(vfork),		/* /bin/sh running a hook script */
-	SCMP_SYS(execve),		/* hooks, the token process */
-	SCMP_SYS(wait4),		/* reaping them */
+	SCMP_SYS(execve),		/* the token process */
+	SCMP_SYS(wait4),		/* reaping children */
 	SCMP_SYS(waitid),
-	SCMP_SYS(kill),			/* SIGKILL past a hook's timeout */
+	SCMP_SYS(kill),			/* SIGKILL to a silent child */
 	SCMP_SYS(tgkill),		/* raise(), pthread_kill() */
-	SCMP_SYS(pipe2),		/* a hook's stdin */
 	SCMP_SYS(landlock_create_ruleset), /* a new token process confines */
 	SCMP_SYS(landlock_add_rule),	/* ... its file-system reach */
 	SCMP_SYS(landlock_restrict_self),
-	SCMP_SYS(dup),			/* spawn file actions, fd 3 */
-	SCMP_SYS(dup2),
+	SCMP_SYS(dup2),			/* the child's fd 3 */
 	SCMP_SYS(dup3),
 	SCMP_SYS(close_range),		/* the child closes what it inherited */
-	SCMP_SYS(getppid),		/* shells */
-	SCMP_SYS(fadvise64),		/* cat(1) in a hook script */
-	SCMP_SYS(sysinfo),		/* bash(1) at start ... */
-	SCMP_SYS(uname),
-	SCMP_SYS(getpgrp),
-	SCMP_SYS(getpeername),		/* ... is stdin a remote shell's? */
 	SCMP_SYS(arch_prctl),		/* ld.so of an exec'd program: TLS */
 	SCMP_SYS(set_tid_address),	/* ... and its thread setup */
 	SCMP_SYS(memfd_create),		/* sd_journal_send: large entries */
@@ -319,11 +311,6 @@ add_arg_rules(scmp_filter_ctx ctx, unsigned int g)
 	 */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 	    SCMP_SYS(clone3), 0)) != 0)
-		return r;
-	/* bash(1) in a hook asks whether stderr is its terminal */
-	if ((g & G_PROCS) != 0 &&
-	    ((r = allow_if(ctx, SCMP_SYS(ioctl), 1, LOW32, TIOCGPGRP)) != 0 ||
-	    (r = allow_if(ctx, SCMP_SYS(ioctl), 1, LOW32, TIOCGWINSZ)) != 0))
 		return r;
 	/* libcap's constructor in an exec'd child probes the bounding set */
 	if ((g & G_PROCS) != 0 && (r = allow_if(ctx, SCMP_SYS(prctl), 0, LOW32,

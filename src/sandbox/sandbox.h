@@ -11,7 +11,7 @@
  * WTERMSIG == SIGSYS, so the reason survives the victim.
  *
  * Filters are inherited across fork and execve and they stack: a child
- * started after sandbox_apply() (a hook program, the token process) runs
+ * started after sandbox_apply() (a token process started again) runs
  * under its parent's list and under whatever it applies itself.  The same
  * holds for the limits of sandbox_harden() and sandbox_limit_as().
  *
@@ -32,14 +32,12 @@
 
 enum sandbox_role {
 	/*
-	 * tapgated, the monitor: sqlite in the state dir, journald, the
-	 * front's and token process's channels, the children it starts
-	 * (the two processes; hooks by fork/posix_spawn, execve, wait,
-	 * kill).  It parses no HTTP: no accept() and no epoll (that is the
-	 * front's).  No IP sockets, no namespaces, no ptrace, no bpf, no
-	 * mount.  Hook
-	 * programs inherit this list: a shell script with cat(1) fits, a hook
-	 * that needs the network does not (it dies of SIGSYS, audited).
+	 * tapgated, the monitor: sqlite in the state dir, journald, its
+	 * children's channels, a token process started again (fork,
+	 * execve, wait, kill).  It parses no HTTP: no accept() and no epoll
+	 * (that is the front's), and starts no hook (the hook runner does,
+	 * from outside this filter).  No IP sockets, no namespaces, no
+	 * ptrace, no bpf, no mount.
 	 */
 	SANDBOX_ROLE_DAEMON,
 	/*

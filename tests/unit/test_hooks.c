@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/errors.h"
+#include "daemon/hookproc.h"
 #include "daemon/hooks.h"
 #include "tap.h"
 
@@ -164,6 +166,67 @@ relative_program_path_is_refused(void)
 	CHECK(h == NULL);
 }
 
+/* A report as the hook runner writes it. */
+static size_t
+report(uint8_t *buf, int outcome, uint32_t status, const char *prog,
+    const char *event)
+{
+	size_t plen = strlen(prog), elen = strlen(event);
+
+	buf[0] = (uint8_t)outcome;
+	buf[1] = (uint8_t)(status >> 24);
+	buf[2] = (uint8_t)(status >> 16);
+	buf[3] = (uint8_t)(status >> 8);
+	buf[4] = (uint8_t)status;
+	buf[5] = (uint8_t)(plen >> 8);
+	buf[6] = (uint8_t)plen;
+	memcpy(buf + 7, prog, plen);
+	memcpy(buf + 7 + plen, event, elen);
+	return 7 + plen + elen;
+}
+
+static void
+runner_reports_parse_within_their_bounds(void)
+{
+	uint8_t buf[256];
+	enum hook_outcome o;
+	const char *ev;
+	char prog[32];
+	size_t n;
+	int st;
+
+	n = report(buf, HOOK_TIMED_OUT, 9, "/bin/notify", "{\"event\":1}");
+	CHECK_EQ(hookproc_parse_report(buf, n, sizeof(buf), &o, &st, prog,
+	    sizeof(prog), &ev), 0);
+	CHECK_EQ(o, HOOK_TIMED_OUT);
+	CHECK_EQ(st, 9);
+	CHECK(strcmp(prog, "/bin/notify") == 0);
+	CHECK(strcmp(ev, "{\"event\":1}") == 0);
+	/* an outcome that does not exist */
+	n = report(buf, HOOK_DROPPED + 1, 0, "/x", "{}");
+	CHECK_EQ(hookproc_parse_report(buf, n, sizeof(buf), &o, &st, prog,
+	    sizeof(prog), &ev), TG_ERR_PROTOCOL);
+	/* a program longer than the caller's room, or than the report */
+	n = report(buf, HOOK_OK, 0, "/a/program/name/over/thirty-two/bytes",
+	    "{}");
+	CHECK_EQ(hookproc_parse_report(buf, n, sizeof(buf), &o, &st, prog,
+	    sizeof(prog), &ev), TG_ERR_PROTOCOL);
+	n = report(buf, HOOK_OK, 0, "/x", "");
+	buf[6] = 40;
+	CHECK_EQ(hookproc_parse_report(buf, n, sizeof(buf), &o, &st, prog,
+	    sizeof(prog), &ev), TG_ERR_PROTOCOL);
+	/* a NUL inside, a header cut short, no room for the terminator */
+	n = report(buf, HOOK_OK, 0, "/x", "{}");
+	buf[n - 1] = '\0';
+	CHECK_EQ(hookproc_parse_report(buf, n, sizeof(buf), &o, &st, prog,
+	    sizeof(prog), &ev), TG_ERR_PROTOCOL);
+	CHECK_EQ(hookproc_parse_report(buf, 6, sizeof(buf), &o, &st, prog,
+	    sizeof(prog), &ev), TG_ERR_PROTOCOL);
+	n = report(buf, HOOK_OK, 0, "/x", "{}");
+	CHECK_EQ(hookproc_parse_report(buf, n, n, &o, &st, prog,
+	    sizeof(prog), &ev), TG_ERR_PROTOCOL);
+}
+
 int
 main(void)
 {
@@ -177,6 +240,7 @@ main(void)
 	RUN(failing_and_missing_hooks_are_reported);
 	RUN(hook_that_ignores_stdin_does_not_hang_the_daemon);
 	RUN(relative_program_path_is_refused);
+	RUN(runner_reports_parse_within_their_bounds);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		return 1;
