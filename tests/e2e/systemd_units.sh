@@ -53,7 +53,8 @@ for kv in 'Type=notify' 'User=tapgate' 'Group=tapgate' \
     'PrivateNetwork=yes' 'RestrictAddressFamilies=AF_UNIX' \
     'IPAddressDeny=any' 'DevicePolicy=closed' 'DeviceAllow=char-hidraw rw' \
     'DeviceAllow=char-usb_device rw' \
-    'SystemCallFilter=@system-service seccomp' \
+    'SystemCallFilter=@system-service seccomp landlock_create_ruleset' \
+    'SystemCallFilter=landlock_add_rule landlock_restrict_self' \
     'SystemCallFilter=~@privileged @resources' \
     'SystemCallArchitectures=native' 'MemoryDenyWriteExecute=yes' \
     'LockPersonality=yes' 'RestrictRealtime=yes' 'RestrictNamespaces=yes' \
