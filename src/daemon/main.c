@@ -35,6 +35,14 @@ extern const char tapgated_default_config[];
 /* Set when the front broke its protocol or died: the daemon stops, fails. */
 static volatile sig_atomic_t front_failed;
 
+/* tokenproc_report_fn: audit; the token process was replaced already. */
+static void
+token_report(void *ctx, const char *event, const char *detail)
+{
+	(void)engine_audit_system(ctx, event, json_pack("{s:s,s:s}",
+	    "process", "token", "detail", detail));
+}
+
 /* front_report_fn: audit, then stop the daemon with a failure status. */
 static void
 front_report(void *ctx, const char *event, const char *detail)
@@ -190,7 +198,7 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = tokenproc_start("/proc/self/exe", d.token_timeout_ms,
-	    d.cfg->approvers.trust_roots,
+	    d.cfg->approvers.trust_roots, token_report, &d,
 	    &d.tokenproc)) != 0) {
 		fprintf(stderr, "tapgated: cannot start the token process: "
 		    "%s\n", tg_strerror(r));

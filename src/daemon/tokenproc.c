@@ -28,6 +28,8 @@ struct tokenproc {
 	pthread_mutex_t	 lock;
 	char		*exe;
 	char		*roots;		/* NULL: none */
+	tokenproc_report_fn report;
+	void		*ctx;
 	int		 timeout_ms;
 	pid_t		 pid;
 	int		 fd;
@@ -117,7 +119,7 @@ tp_kill(struct tokenproc *tp)
 
 int
 tokenproc_start(const char *exe, int timeout_ms, const char *roots,
-    struct tokenproc **out)
+    tokenproc_report_fn report, void *ctx, struct tokenproc **out)
 {
 	struct tokenproc *tp;
 	int r;
@@ -132,6 +134,8 @@ tokenproc_start(const char *exe, int timeout_ms, const char *roots,
 		return TG_ERR_NOMEM;
 	}
 	tp->timeout_ms = timeout_ms;
+	tp->report = report;
+	tp->ctx = ctx;
 	tp->pid = -1;
 	tp->fd = -1;
 	pthread_mutex_init(&tp->lock, NULL);
@@ -167,6 +171,18 @@ tokenproc_stop(struct tokenproc **tpp)
 	free(tp->exe);
 	free(tp);
 	*tpp = NULL;
+}
+
+/* The child broke the protocol: replaced, logged, and the daemon told. */
+static void
+tp_violation(struct tokenproc *tp, const char *detail)
+{
+	fprintf(stderr, "tapgated: token process broke the protocol (%s): "
+	    "restarting it\n", detail);
+	tp_kill(tp);
+	tp_spawn(tp);
+	if (tp->report != NULL)
+		tp->report(tp->ctx, "privsep.violation", detail);
 }
 
 /*
@@ -212,13 +228,13 @@ tp_call(struct tokenproc *tp, struct msg *req, struct msg *rep)
 		}
 		break;
 	}
-	if (r != 0) {
-		fprintf(stderr, "tapgated: token process %s: restarting it\n",
-		    r == TG_ERR_TIMEOUT ? "silent past its budget" :
-		    "broke the protocol");
+	if (r == TG_ERR_TIMEOUT) {
+		fprintf(stderr, "tapgated: token process silent past its "
+		    "budget: restarting it\n");
 		tp_kill(tp);
 		tp_spawn(tp);
-	}
+	} else if (r != 0)
+		tp_violation(tp, "no reply, or one over the message bound");
 	return r;
 }
 
@@ -229,12 +245,12 @@ tp_call(struct tokenproc *tp, struct msg *req, struct msg *rep)
 static int
 tp_reply_end(struct tokenproc *tp, const struct msg *rp, const char *what)
 {
+	char detail[64];
+
 	if (msg_end(rp) == 0)
 		return 0;
-	fprintf(stderr, "tapgated: token process sent a malformed %s reply; "
-	    "restarting it\n", what);
-	tp_kill(tp);
-	tp_spawn(tp);
+	snprintf(detail, sizeof(detail), "malformed %s reply", what);
+	tp_violation(tp, detail);
 	return TG_ERR_PROTOCOL;
 }
 
@@ -288,6 +304,10 @@ tokenproc_enroll(struct tokenproc *tp, const char *device,
 		goto out;
 	if (tp_reply_end(tp, &rp, "enrolment") != 0)
 		r = TG_ERR_PROTOCOL;
+	else if (r != 0 && rp.len >= 4 && rp.buf[0] == 0 && rp.buf[1] == 0 &&
+	    rp.buf[2] == 0 && rp.buf[3] == 0)
+		/* it called good what the key did not attest: it lies */
+		tp_violation(tp, "enrolment reported good does not verify");
 	if (r == 0) {
 		*credp = c;
 		c = NULL;	/* transferred */

@@ -21,13 +21,22 @@
 struct tokenproc;
 
 /*
+ * Told when the token process broke the protocol (a malformed or oversized
+ * reply, or an enrolment it called good that the key did not attest) and
+ * was replaced: event "privsep.violation", detail what happened.  Called
+ * without the daemon's lock held, from the thread that asked.
+ */
+typedef void	(*tokenproc_report_fn)(void *ctx, const char *event,
+		    const char *detail);
+
+/*
  * Start the token process from the binary at exe.  timeout_ms is the
  * budget of one key operation (touch included).  roots (may be NULL) is
  * the attestation trust roots file, the one file outside the devices that
  * the process may read (enrolment requests must name it).  0 or TG_ERR_*.
  */
 int	tokenproc_start(const char *exe, int timeout_ms, const char *roots,
-	    struct tokenproc **tp);
+	    tokenproc_report_fn report, void *ctx, struct tokenproc **tp);
 
 /* Stop the child and free; NULL is fine. */
 void	tokenproc_stop(struct tokenproc **tp);

@@ -64,3 +64,38 @@ else
 	echo "ok token_process_cannot_read_the_key_file # SKIP the kernel" \
 	    "has no Landlock (test_sandbox says)"
 fi
+
+# A token process that lies: it reports an enrolment its own checks passed
+# with one bit of the public key changed (tests/stub/exploit.c).  The
+# daemon verifies the attestation itself, refuses, audits the violation,
+# replaces the process and carries on.
+daemon_stop
+TAPGATE_TEST_TOKEN_LIE=1
+LD_PRELOAD=$PWD/$BUILD/tests/exploit.so
+ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0
+export TAPGATE_TEST_TOKEN_LIE LD_PRELOAD ASAN_OPTIONS
+daemon_start "$T/tapgate.conf" --trust-roots "$PWD/build/gen/softfido-ca.pem" \
+    --token-timeout 4000 || { notok daemon_restarts_with_a_liar; exit 1; }
+unset LD_PRELOAD TAPGATE_TEST_TOKEN_LIE
+LIAR=$(tokpid)
+key_start dan
+enroll officer-dan security_officer dan
+check forged_enrolment_is_refused [ $? -ne 0 ]
+"$BUILD/tapgatectl" -s "$T/api.sock" audit tail -n 20 --json \
+    >"$T/audit.json" 2>/dev/null
+lie_audited() {
+	jq -e '[.entries[] | select(.event == "privsep.violation" and
+	    .details.process == "token" and
+	    (.details.detail | contains("does not verify")))] | length == 1' \
+	    "$T/audit.json" >/dev/null
+}
+check lying_token_process_is_audited lie_audited
+check lying_token_process_is_replaced sh -c \
+    "[ -n \"\$(pgrep -P $DAEMON_PID -f -- --token-process)\" ] &&
+    [ \"\$(pgrep -P $DAEMON_PID -f -- --token-process)\" != '$LIAR' ]"
+"$BUILD/tapgatectl" -s "$T/api.sock" approvers list --json >"$T/appr.json" \
+    2>/dev/null
+check forged_officer_is_not_enrolled sh -c \
+    "! grep -q officer-dan '$T/appr.json'"
+api GET /healthz
+check daemon_carries_on_after_a_liar [ "$STATUS" = 200 ]
