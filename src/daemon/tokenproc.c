@@ -542,6 +542,7 @@ int
 tokenproc_main(int fd, const char *roots)
 {
 	static struct msg rq, rp;
+	const struct sandbox_path rootsp = { roots, 0 };
 	sigset_t none;
 	ssize_t n;
 
@@ -559,7 +560,7 @@ tokenproc_main(int fd, const char *roots)
 	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
 	/* it parses what keys send: confined before the first request */
 	if (sandbox_harden() != 0 || sandbox_limit_as(SANDBOX_AS_TOKEN) != 0 ||
-	    sandbox_apply_paths(SANDBOX_ROLE_TOKEN, &roots, roots ? 1 : 0) !=
+	    sandbox_apply_paths(SANDBOX_ROLE_TOKEN, &rootsp, roots ? 1 : 0) !=
 	    0) {
 		fprintf(stderr, "tapgated[token]: cannot confine the token "
 		    "process\n");

@@ -522,6 +522,33 @@ static const struct fs_rule token_fs[] = {
 	{ "/proc", LL_READ },
 };
 
+/*
+ * tapgate-verify: its inputs and redemption database come as paths
+ * (sandbox_apply_paths); sqlite seeds itself from /dev/urandom.
+ */
+static const struct fs_rule verify_fs[] = {
+	{ "/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE },
+};
+
+/* The roles whose opens Landlock holds, and their fixed rules. */
+static const struct {
+	const struct fs_rule	*rules;
+	size_t			 n;
+} landlock_roles[] = {
+	[SANDBOX_ROLE_TOKEN] = { token_fs,
+	    sizeof(token_fs) / sizeof(token_fs[0]) },
+	[SANDBOX_ROLE_VERIFY] = { verify_fs,
+	    sizeof(verify_fs) / sizeof(verify_fs[0]) },
+};
+#define NLANDLOCK	(sizeof(landlock_roles) / sizeof(landlock_roles[0]))
+
+/* What a sandbox_path grants: one file to read, or a directory to keep. */
+#define LL_FILE		LANDLOCK_ACCESS_FS_READ_FILE
+#define LL_DB_DIR	(LL_READ | LANDLOCK_ACCESS_FS_WRITE_FILE | \
+			 LANDLOCK_ACCESS_FS_MAKE_REG | \
+			 LANDLOCK_ACCESS_FS_REMOVE_FILE | \
+			 LANDLOCK_ACCESS_FS_TRUNCATE)
+
 int
 sandbox_landlock_abi(void)
 {
@@ -546,12 +573,7 @@ landlock_handled(int abi)
 	return h;
 }
 
-/*
- * Restrict the calling thread (and what it starts) to rules: any other
- * path opens with EACCES.  Landlock is per thread: call it while the
- * process has one.  A kernel without Landlock leaves seccomp alone in
- * charge (0); sandbox_landlock_abi() tells.
- */
+/* Allow access beneath path; a path that does not exist is skipped. */
 static int
 landlock_rule(int rs, const char *path, uint64_t access, uint64_t handled)
 {
@@ -570,11 +592,13 @@ landlock_rule(int rs, const char *path, uint64_t access, uint64_t handled)
 	return r;
 }
 
-/* ASan builds: read what symbolizing a report takes (never the state). */
+/* ASan builds: read what the leak check and a report take (not state). */
 static int
 landlock_asan(int rs, uint64_t handled)
 {
-	static const char *const libs[] = { "/usr", "/lib", "/lib64" };
+	/* LeakSanitizer walks /proc/self/task; reports read the libraries */
+	static const char *const libs[] = { "/proc", "/usr", "/lib",
+	    "/lib64" };
 	char exe[4096];
 	ssize_t n;
 	size_t i;
@@ -590,9 +614,15 @@ landlock_asan(int rs, uint64_t handled)
 	return r;
 }
 
+/*
+ * Restrict the calling thread (and what it starts) to rules and paths:
+ * any other path opens with EACCES.  Landlock is per thread: call it while
+ * the process has one.  A kernel without Landlock leaves seccomp alone in
+ * charge (0); sandbox_landlock_abi() tells.
+ */
 static int
 landlock_apply(const struct fs_rule *rules, size_t n,
-    const char *const *files, size_t nfiles)
+    const struct sandbox_path *paths, size_t npaths)
 {
 	struct landlock_ruleset_attr attr;
 	int abi, rs, r = 0;
@@ -608,9 +638,9 @@ landlock_apply(const struct fs_rule *rules, size_t n,
 	for (i = 0; i < n && r == 0; i++)
 		r = landlock_rule(rs, rules[i].path, rules[i].access,
 		    attr.handled_access_fs);
-	for (i = 0; i < nfiles && r == 0; i++)
-		r = landlock_rule(rs, files[i], LANDLOCK_ACCESS_FS_READ_FILE,
-		    attr.handled_access_fs);
+	for (i = 0; i < npaths && r == 0; i++)
+		r = landlock_rule(rs, paths[i].path, paths[i].db_dir ?
+		    LL_DB_DIR : LL_FILE, attr.handled_access_fs);
 	/* sanitizer reports name functions: the binary and libraries */
 	if (SANDBOX_ASAN && r == 0)
 		r = landlock_asan(rs, attr.handled_access_fs);
@@ -628,25 +658,22 @@ sandbox_apply(enum sandbox_role role)
 }
 
 int
-sandbox_apply_paths(enum sandbox_role role, const char *const *files,
-    size_t nfiles)
+sandbox_apply_paths(enum sandbox_role role, const struct sandbox_path *paths,
+    size_t npaths)
 {
 	scmp_filter_ctx ctx;
-	int r;
+	int ll, r;
 
 	if ((r = build(role, &ctx)) != 0)
 		return r;
-	if (role != SANDBOX_ROLE_TOKEN && nfiles != 0) {
-		seccomp_release(ctx);
-		return TG_ERR_INVALID;
-	}
-	if (role == SANDBOX_ROLE_TOKEN && (r = landlock_apply(token_fs,
-	    sizeof(token_fs) / sizeof(token_fs[0]), files, nfiles)) != 0) {
-		seccomp_release(ctx);
-		return r;
-	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    seccomp_load(ctx) != 0)
+	ll = (size_t)role < NLANDLOCK && landlock_roles[role].rules != NULL;
+	if (!ll && npaths != 0)
+		r = TG_ERR_INVALID;
+	else if (ll)
+		r = landlock_apply(landlock_roles[role].rules,
+		    landlock_roles[role].n, paths, npaths);
+	if (r == 0 && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+	    seccomp_load(ctx) != 0))
 		r = TG_ERR_SANDBOX;
 	seccomp_release(ctx);
 	return r;

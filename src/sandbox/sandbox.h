@@ -20,8 +20,8 @@
  * also admits what ASan, LeakSanitizer and UBSan need to print a report
  * and run the leak check at exit (ptrace attach, register reads and
  * detach, meant for the process's own threads; read-only open() of
- * /proc/self/... and of the binaries; under Landlock, reads of the
- * executable and of /usr and /lib to name functions in a report).  sandbox_asan() says which build
+ * /proc/self/... and of the binaries; under Landlock, reads of /proc,
+ * the executable and /usr and /lib for the leak check and reports).  sandbox_asan() says which build
  * this is.  Sanitizer builds are for tests, not for the appliance.
  */
 #ifndef TAPGATE_SANDBOX_H
@@ -59,7 +59,9 @@ enum sandbox_role {
 	SANDBOX_ROLE_FRONT,
 	/*
 	 * tapgate-verify: reads the order, JWKS and approvers files, keeps
-	 * the redemption database (sqlite); no socket of any kind, no
+	 * the redemption database (sqlite); where the kernel has Landlock,
+	 * it reaches those paths only (and /dev/urandom); no socket of any
+	 * kind, no
 	 * threads, no fork, no exec.
 	 */
 	SANDBOX_ROLE_VERIFY,
@@ -100,13 +102,23 @@ int	sandbox_limit_as(uint64_t bytes);
  */
 int	sandbox_apply(enum sandbox_role role);
 
+/* A path a process may reach besides its role's own (Landlock). */
+struct sandbox_path {
+	const char	*path;
+	int		 db_dir;	/* 0: read this one file; 1: read,
+					   write, create and remove files
+					   beneath this directory (sqlite) */
+};
+
 /*
- * sandbox_apply() for the TOKEN role, whose Landlock rules also let it
- * read the nfiles files named (the attestation trust roots).  Other roles
- * take no files (TG_ERR_INVALID).  A file that does not exist is skipped.
+ * sandbox_apply() for a role whose opens Landlock holds (TOKEN, VERIFY),
+ * letting it also reach the npaths paths given: the token process's
+ * trust roots, tapgate-verify's inputs and its redemption database's
+ * directory.  Other roles take no paths (TG_ERR_INVALID).  A path that
+ * does not exist is skipped.
  */
-int	sandbox_apply_paths(enum sandbox_role role, const char *const *files,
-	    size_t nfiles);
+int	sandbox_apply_paths(enum sandbox_role role,
+	    const struct sandbox_path *paths, size_t npaths);
 
 /*
  * Write role's filter, as libseccomp's pseudo-filter code, to fd: what an

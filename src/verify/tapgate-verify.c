@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "sandbox/sandbox.h"
 #include "verify/tapgate_verify.h"
 
@@ -38,6 +40,8 @@ enum {
 	EXIT_REDEEMED = 9,
 	EXIT_APPROVAL = 10,
 };
+
+#define JWKS_FILES_MAX	8
 
 static const char usage_text[] =
 "usage: tapgate-verify --jwks FILE --aud SYSTEM [--iss ISSUER]\n"
@@ -129,14 +133,46 @@ exit_code(int err)
  * input files, sqlite in the redemption database, stdio) is within the
  * role; nothing needs opening beforehand.  0 or EXIT_OTHER, message printed.
  */
+/*
+ * Confine the process to its inputs: no new privileges, no core, an
+ * address-space limit, the VERIFY seccomp role, and (where the kernel has
+ * Landlock) opens only of the files named here and beneath the redemption
+ * database's directory.
+ */
 static int
-confine(void)
+confine(const char *const *jwks, size_t njwks, const char *approvers,
+    const char *order, const char *db)
 {
+	struct sandbox_path paths[JWKS_FILES_MAX + 3];
+	static char dbdir[PATH_MAX];
+	const char *slash;
+	size_t n = 0, i;
+
+	for (i = 0; i < njwks; i++)
+		paths[n++] = (struct sandbox_path){ jwks[i], 0 };
+	if (approvers != NULL)
+		paths[n++] = (struct sandbox_path){ approvers, 0 };
+	if (strcmp(order, "-") != 0)
+		paths[n++] = (struct sandbox_path){ order, 0 };
+	if (db != NULL) {
+		/* sqlite keeps a journal beside the database */
+		if ((slash = strrchr(db, '/')) == NULL)
+			snprintf(dbdir, sizeof(dbdir), ".");
+		else if (slash == db)
+			snprintf(dbdir, sizeof(dbdir), "/");
+		else
+			snprintf(dbdir, sizeof(dbdir), "%.*s",
+			    (int)(slash - db), db);
+		paths[n++] = (struct sandbox_path){ dbdir, 1 };
+	}
+	/* what libraries would read later, read while they still can */
+	tzset();
+	OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
 	if (sandbox_harden() != 0 ||
 	    sandbox_limit_as(SANDBOX_AS_VERIFY) != 0 ||
-	    sandbox_apply(SANDBOX_ROLE_VERIFY) != 0) {
+	    sandbox_apply_paths(SANDBOX_ROLE_VERIFY, paths, n) != 0) {
 		fail_msg("cannot confine the process (no-new-privs, "
-		    "rlimits, seccomp filter)");
+		    "rlimits, seccomp filter, Landlock)");
 		return EXIT_OTHER;
 	}
 	return 0;
@@ -240,8 +276,6 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-#define JWKS_FILES_MAX	8
-
 int
 main(int argc, char **argv)
 {
@@ -306,7 +340,7 @@ main(int argc, char **argv)
 	if (now < 0)
 		now = (long long)time(NULL);
 	/* before the first byte of input: the JWKS files are read below */
-	if (confine() != 0)
+	if (confine(jwks, njwks, approvers, argv[optind], db) != 0)
 		return EXIT_OTHER;
 
 	if ((r = tgv_ctx_new(&ctx)) != 0) {

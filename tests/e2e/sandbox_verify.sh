@@ -7,7 +7,8 @@
 # call it makes at exit (socket(), from an atexit handler that an
 # LD_PRELOAD library registers) kills it with SIGSYS.  Run on the binary of
 # $BUILD and on the optimised one of $OPT_BUILD (default build/), whose
-# filter lacks the sanitizers' allowances.
+# filter lacks the sanitizers' allowances.  Where the kernel has Landlock,
+# a file that is none of its inputs stays closed to it.
 set -u
 . tests/e2e/lib/daemon.sh
 
@@ -143,12 +144,42 @@ forbidden_call_kills() {
 	fi
 }
 
+# beyond_its_inputs V NAME: a hostile order makes the parser open a file
+# that is none of its inputs (tests/stub/exploit.c, at each JSON text):
+# where the kernel has Landlock that is refused, and verification goes on
+EXPLOIT=$PWD/$BUILD/tests/exploit.so
+echo "not an input" >"$T/secret"
+chmod 644 "$T/secret"
+beyond_its_inputs() {
+	v=$1 n=$2
+	if [ "$("$BUILD/tests/test_sandbox" 2>/dev/null |
+	    grep -c '^ok token_role_cannot_open_the_key_file$')" != 1 ]; then
+		echo "ok verify_${n}_cannot_open_beyond_its_inputs # SKIP the" \
+		    "kernel has no Landlock"
+		return 0
+	fi
+	ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
+	    TAPGATE_TEST_VERIFY_OPEN=$T/secret LD_PRELOAD=$EXPLOIT \
+	    "$v" $PIN --now $NOW --redeem-db "$T/redeem-x.$n/r.db" \
+	    "$D/good.jws" >"$T/out.$n" 2>"$T/err.$n"
+	rc=$?
+	check "verify_${n}_cannot_open_beyond_its_inputs" grep -q \
+	    "verify-exploit: $T/secret: Permission denied" "$T/err.$n"
+	check "verify_${n}_never_opened_it" sh -c \
+	    "! grep -q 'verify-exploit: .*: opened' '$T/err.$n'"
+	check "verify_${n}_still_verifies_and_redeems_beside_it" \
+	    [ "$rc" -eq 0 -a -s "$T/redeem-x.$n/r.db" ]
+}
+mkdir -p "$T/redeem-x.this_build" "$T/redeem-x.optimised"
+check verify_secret_is_readable_outside_the_sandbox grep -q input "$T/secret"
+
 run_one() {	# binary name
 	v=$1 n=$2 asan=0
 	nm "$v" 2>/dev/null | grep -q ' __asan_init$' && asan=1
 	confined_while_waiting "$v" "$n" "$asan"
 	redeems_confined "$v" "$n"
 	forbidden_call_kills "$v" "$n"
+	beyond_its_inputs "$v" "$n"
 }
 
 if [ ! -x "$BUILD/tapgate-verify" ]; then

@@ -324,7 +324,12 @@ verify_work(void)
 	char buf[16];
 	FILE *f;
 
-	if (confine(SANDBOX_ROLE_VERIFY) != 0)
+	/* its inputs and the redemption database's directory, named */
+	const struct sandbox_path paths[] = { { keyfile, 0 }, { dir, 1 } };
+	int landlock = sandbox_landlock_abi() >= 1;	/* asked unconfined */
+
+	if (sandbox_harden() != 0 || sandbox_apply_paths(SANDBOX_ROLE_VERIFY,
+	    paths, 2) != 0)
 		return 100;
 	/* the order, JWKS and approvers files */
 	if ((f = fopen(keyfile, "r")) == NULL)
@@ -336,6 +341,10 @@ verify_work(void)
 	fclose(f);
 	if (db_work("redeem.db") != 0)
 		return 4;
+	/* ... and nothing else (where the kernel has Landlock) */
+	if (landlock && ((f = fopen("/etc/passwd", "r")) != NULL ||
+	    errno != EACCES))
+		return 5;
 	return 0;
 }
 
