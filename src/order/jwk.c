@@ -787,3 +787,13 @@ jwks_find(const struct jwks *set, const char *kid, const struct jwk **keyp)
 	}
 	return TG_ERR_UNKNOWN_KID;
 }
+
+int
+jwk_kid_ok(const char *kid)
+{
+	static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+
+	return kid != NULL && strlen(kid) == JWK_KID_LEN &&
+	    strspn(kid, b64url) == JWK_KID_LEN;
+}

@@ -87,6 +87,9 @@ int	jwk_public(const struct jwk *key, struct jwk **pubp);
 /* The key's kid: its RFC 7638 thumbprint, JWK_KID_LEN characters. */
 const char *jwk_kid(const struct jwk *key);
 
+/* 1 when kid has the shape jwk_kid() gives (JWK_KID_LEN of base64url). */
+int	jwk_kid_ok(const char *kid);
+
 /* The algorithm the key signs with. */
 enum jwk_alg jwk_alg(const struct jwk *key);
 

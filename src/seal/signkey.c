@@ -169,17 +169,6 @@ signkey_ring_free(struct signkey_ring **ringp)
 	*ringp = NULL;
 }
 
-/* A kid as jwk_kid() makes them: 43 characters of base64url. */
-static int
-kid_ok(const char *kid)
-{
-	static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-
-	return kid != NULL && strlen(kid) == JWK_KID_LEN &&
-	    strspn(kid, b64url) == JWK_KID_LEN;
-}
-
 /*
  * Parse the retired list:
  *	{"version":1,"retired":[{"key":JWK,"retired":T,
@@ -206,7 +195,7 @@ retired_parse(const char *doc, size_t len, struct signkey_ring *ring)
 
 		if (json_unpack(e, "{s:o,s:I,s:I,s:s!}", "key", &k, "retired",
 		    &when, "publish_until", &until, "successor", &succ) != 0 ||
-		    !kid_ok(succ) || jwk_from_json(k, &rk->pub) != 0)
+		    !jwk_kid_ok(succ) || jwk_from_json(k, &rk->pub) != 0)
 			goto out;
 		rk->retired = when;
 		rk->publish_until = until;

@@ -65,17 +65,6 @@ checkpoint_message(const struct checkpoint *cp,
 	return 0;
 }
 
-/* A kid as jwk_kid() makes it: 43 characters of base64url. */
-static int
-kid_ok(const char *kid)
-{
-	static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
-
-	return kid != NULL && strlen(kid) == JWK_KID_LEN &&
-	    strspn(kid, b64url) == JWK_KID_LEN;
-}
-
 static int
 prep(struct store *st, const char *sql, sqlite3_stmt **sp)
 {
@@ -123,7 +112,7 @@ row_checkpoint(sqlite3_stmt *s, struct checkpoint *cp)
 	kid = (const char *)sqlite3_column_text(s, 4);
 	if (cp->seq < 1 || sqlite3_column_type(s, 2) != SQLITE_TEXT ||
 	    !store_is_hex(hash, AUDIT_HASH_HEX) ||
-	    sqlite3_column_type(s, 4) != SQLITE_TEXT || !kid_ok(kid) ||
+	    sqlite3_column_type(s, 4) != SQLITE_TEXT || !jwk_kid_ok(kid) ||
 	    sqlite3_column_type(s, 5) != SQLITE_BLOB ||
 	    sqlite3_column_bytes(s, 5) != JWK_SIG_LEN ||
 	    (sig = sqlite3_column_blob(s, 5)) == NULL)
@@ -286,7 +275,7 @@ checkpoint_insert(struct store *st, const struct checkpoint *cp)
 	int rc, r;
 
 	if (st == NULL || cp == NULL || cp->seq < 1 ||
-	    !store_is_hex(cp->hash, AUDIT_HASH_HEX) || !kid_ok(cp->kid))
+	    !store_is_hex(cp->hash, AUDIT_HASH_HEX) || !jwk_kid_ok(cp->kid))
 		return TG_ERR_INVALID;
 	if (!store_in_txn(st))
 		return TG_ERR_TXN;

@@ -326,6 +326,43 @@ enroll_req_check(const struct token_enroll_req *req)
 }
 
 /*
+ * A credential as a relying party rebuilds it from the bytes a key sent
+ * (authenticatorData, format, attStmt), parsed by libfido2, with what was
+ * asked (type, client data hash, relying party, credProtect, UV).
+ * TG_ERR_INVALID when req does not fit, TG_ERR_PROTOCOL when the bytes do
+ * not parse.
+ */
+static int
+cred_from_raw(const struct token_enroll_req *req, const uint8_t *ad,
+    size_t adlen, const char *fmt, const uint8_t *att, size_t attlen,
+    fido_cred_t **credp)
+{
+	fido_cred_t	*c;
+	int		 r = 0;
+
+	if ((c = fido_cred_new()) == NULL)
+		return TG_ERR_NOMEM;
+	if (fido_cred_set_type(c, req->alg) != FIDO_OK ||
+	    fido_cred_set_clientdata_hash(c, req->client_data_hash,
+	    TOKEN_CDH_LEN) != FIDO_OK ||
+	    fido_cred_set_rp(c, req->rp_id, req->rp_name) != FIDO_OK ||
+	    (req->cred_protect > 0 &&
+	    fido_cred_set_prot(c, req->cred_protect) != FIDO_OK) ||
+	    fido_cred_set_uv(c, FIDO_OPT_TRUE) != FIDO_OK)
+		r = TG_ERR_INVALID;
+	else if (fido_cred_set_authdata_raw(c, ad, adlen) != FIDO_OK ||
+	    fido_cred_set_fmt(c, fmt) != FIDO_OK ||
+	    fido_cred_set_attstmt(c, att, attlen) != FIDO_OK)
+		r = TG_ERR_PROTOCOL;
+	if (r != 0) {
+		fido_cred_free(&c);
+		return r;
+	}
+	*credp = c;
+	return 0;
+}
+
+/*
  * Rebuild the credential from the bytes the key sent, as a remote relying
  * party would, and let libfido2 check the packed attestation signature.
  */
@@ -333,32 +370,17 @@ static int
 attestation_sig_verify(const fido_cred_t *made,
     const struct token_enroll_req *req, fido_cred_t **vcredp)
 {
-	fido_cred_t	*v;
-	int		 r = TG_ERR_ATTESTATION;
+	fido_cred_t	*v = NULL;
 
-	if ((v = fido_cred_new()) == NULL)
-		return TG_ERR_NOMEM;
-	if (fido_cred_set_type(v, req->alg) != FIDO_OK ||
-	    fido_cred_set_clientdata_hash(v, req->client_data_hash,
-	    TOKEN_CDH_LEN) != FIDO_OK ||
-	    fido_cred_set_rp(v, req->rp_id, req->rp_name) != FIDO_OK ||
-	    (req->cred_protect > 0 &&
-	    fido_cred_set_prot(v, req->cred_protect) != FIDO_OK) ||
-	    fido_cred_set_uv(v, FIDO_OPT_TRUE) != FIDO_OK ||
-	    fido_cred_set_authdata_raw(v, fido_cred_authdata_raw_ptr(made),
-	    fido_cred_authdata_raw_len(made)) != FIDO_OK ||
-	    fido_cred_set_fmt(v, fido_cred_fmt(made)) != FIDO_OK ||
-	    fido_cred_set_attstmt(v, fido_cred_attstmt_ptr(made),
-	    fido_cred_attstmt_len(made)) != FIDO_OK)
-		goto out;
-	if (fido_cred_verify(v) != FIDO_OK)
-		goto out;
+	if (cred_from_raw(req, fido_cred_authdata_raw_ptr(made),
+	    fido_cred_authdata_raw_len(made), fido_cred_fmt(made),
+	    fido_cred_attstmt_ptr(made), fido_cred_attstmt_len(made), &v) != 0 ||
+	    fido_cred_verify(v) != FIDO_OK) {
+		fido_cred_free(&v);
+		return TG_ERR_ATTESTATION;
+	}
 	*vcredp = v;
-	v = NULL;	/* transferred */
-	r = 0;
-out:
-	fido_cred_free(&v);
-	return r;
+	return 0;
 }
 
 /* Everything after makeCredential; fills out on success. */
@@ -565,27 +587,12 @@ token_verify_enrolment(const struct token_enroll_req *req,
 	if (authdata_len > TOKEN_AUTHDATA_MAX ||
 	    attstmt_len > TOKEN_ATTSTMT_MAX || strlen(fmt) > TOKEN_FMT_MAX)
 		return TG_ERR_TOO_LONG;
-	if ((made = fido_cred_new()) == NULL ||
-	    (out = calloc(1, sizeof(*out))) == NULL) {
-		r = TG_ERR_NOMEM;
-		goto out;
-	}
+	if ((out = calloc(1, sizeof(*out))) == NULL)
+		return TG_ERR_NOMEM;
 	/* the credential as the key described it, parsed by libfido2 */
-	if (fido_cred_set_type(made, req->alg) != FIDO_OK ||
-	    fido_cred_set_clientdata_hash(made, req->client_data_hash,
-	    TOKEN_CDH_LEN) != FIDO_OK ||
-	    fido_cred_set_rp(made, req->rp_id, req->rp_name) != FIDO_OK ||
-	    (req->cred_protect > 0 &&
-	    fido_cred_set_prot(made, req->cred_protect) != FIDO_OK)) {
-		r = TG_ERR_INVALID;
+	if ((r = cred_from_raw(req, authdata, authdata_len, fmt, attstmt,
+	    attstmt_len, &made)) != 0)
 		goto out;
-	}
-	if (fido_cred_set_authdata_raw(made, authdata, authdata_len) !=
-	    FIDO_OK || fido_cred_set_fmt(made, fmt) != FIDO_OK ||
-	    fido_cred_set_attstmt(made, attstmt, attstmt_len) != FIDO_OK) {
-		r = TG_ERR_PROTOCOL;
-		goto out;
-	}
 	if ((r = enroll_verify(made, req, out)) != 0)
 		goto out;
 	*credp = out;
