@@ -185,6 +185,9 @@ eng_events_add(struct events *evs, json_t *ev)
 	evs->ev[evs->n++] = ev;
 }
 
+static void	hook_outcome_locked(struct tapgated *, const char *, const char *,
+		    enum hook_outcome, int);
+
 void
 eng_events_post(struct tapgated *d, struct events *evs)
 {
@@ -192,8 +195,10 @@ eng_events_post(struct tapgated *d, struct events *evs)
 	size_t i;
 
 	for (i = 0; i < evs->n; i++) {
-		if ((s = json_dumps(evs->ev[i], JSON_COMPACT)) != NULL)
-			hookproc_post(d->hooks, s);
+		/* under d->lock: a drop is reported here, not called back */
+		if ((s = json_dumps(evs->ev[i], JSON_COMPACT)) != NULL &&
+		    hookproc_post(d->hooks, s) != 0)
+			hook_outcome_locked(d, NULL, s, HOOK_DROPPED, 0);
 		free(s);
 		json_decref(evs->ev[i]);
 	}
@@ -1458,12 +1463,12 @@ engine_audit_system(struct tapgated *d, const char *event, json_t *details)
 	return r;
 }
 
-void
-engine_hook_report(void *ctx, const char *program, const char *event_json,
-    enum hook_outcome outcome, int status)
+/* A hook's outcome: counted, and audited unless it went well (d->lock). */
+static void
+hook_outcome_locked(struct tapgated *d, const char *program,
+    const char *event_json, enum hook_outcome outcome, int status)
 {
 	const struct engine_actor sys = { -1, "system", "tapgated" };
-	struct tapgated *d = ctx;
 	json_t *ev = json_loads(event_json, 0, NULL);
 	const char *name = ev ? json_string_value(json_object_get(ev,
 	    "event")) : NULL;
@@ -1471,7 +1476,6 @@ engine_hook_report(void *ctx, const char *program, const char *event_json,
 	    "request_id")) : NULL;
 	int r;
 
-	pthread_mutex_lock(&d->lock);
 	d->hook_outcomes[outcome]++;
 	if (outcome != HOOK_OK) {
 		fprintf(stderr, "tapgated: hook %s: %s (%d) for %s\n",
@@ -1489,8 +1493,18 @@ engine_hook_report(void *ctx, const char *program, const char *event_json,
 			    "%s\n", tg_strerror(r));
 		}
 	}
-	pthread_mutex_unlock(&d->lock);
 	json_decref(ev);
+}
+
+void
+engine_hook_report(void *ctx, const char *program, const char *event_json,
+    enum hook_outcome outcome, int status)
+{
+	struct tapgated *d = ctx;
+
+	pthread_mutex_lock(&d->lock);
+	hook_outcome_locked(d, program, event_json, outcome, status);
+	pthread_mutex_unlock(&d->lock);
 }
 
 struct metrics_buf {

@@ -25,11 +25,12 @@ struct hookproc {
 	int		 timeout_ms;
 	size_t		 nprog;
 	hooks_report_fn	 report;
+	hookproc_died_fn died;
 	void		*ctx;
 	pthread_t	 reader;
 	int		 reading;
-	pthread_mutex_t	 lock;		/* the gone flag */
-	int		 gone;		/* the runner stopped taking events */
+	atomic_int	 gone;		/* the runner stopped taking events */
+	atomic_int	 stopping;	/* hookproc_stop() asked it to */
 };
 
 /* ---- the daemon's side */
@@ -60,12 +61,26 @@ hookproc_parse_report(uint8_t *buf, size_t len, size_t cap,
 	return 0;
 }
 
+/* How the runner ended (waiting up to a second for it), for the log. */
 static void
-hookproc_gone(struct hookproc *hp)
+hookproc_reap(struct hookproc *hp, char *out, size_t len)
 {
-	pthread_mutex_lock(&hp->lock);
-	hp->gone = 1;
-	pthread_mutex_unlock(&hp->lock);
+	int st, i;
+
+	snprintf(out, len, "the hook runner closed its socket");
+	for (i = 0; i < 50; i++) {
+		if (waitpid(hp->pid, &st, WNOHANG) == hp->pid) {
+			if (WIFSIGNALED(st))
+				snprintf(out, len, "the hook runner was killed "
+				    "by signal %d (%s)", WTERMSIG(st),
+				    strsignal(WTERMSIG(st)));
+			else if (WIFEXITED(st))
+				snprintf(out, len, "the hook runner exited "
+				    "with status %d", WEXITSTATUS(st));
+			return;
+		}
+		usleep(20000);
+	}
 }
 
 /* The daemon's thread that hears the runner's reports. */
@@ -81,7 +96,7 @@ hookproc_reader(void *arg)
 	int status;
 
 	if ((buf = malloc(REPORT_MAX + 1)) == NULL) {
-		hookproc_gone(hp);
+		atomic_store(&hp->gone, 1);
 		return NULL;
 	}
 	for (;;) {
@@ -101,14 +116,20 @@ hookproc_reader(void *arg)
 			hp->report(hp->ctx, program[0] ? program : NULL, event,
 			    outcome, status);
 	}
-	hookproc_gone(hp);
+	atomic_store(&hp->gone, 1);
 	free(buf);
+	if (!atomic_load(&hp->stopping) && hp->died != NULL) {
+		hookproc_reap(hp, program, sizeof(program));
+		fprintf(stderr, "tapgated: hooks.exited: %s\n", program);
+		hp->died(hp->ctx, "hooks.exited", program);
+	}
 	return NULL;
 }
 
 int
 hookproc_start(const char *exe, const char *const *programs, size_t nprog,
-    int timeout_ms, hooks_report_fn report, void *ctx, struct hookproc **out)
+    int timeout_ms, hooks_report_fn report, hookproc_died_fn died, void *ctx,
+    struct hookproc **out)
 {
 	struct hookproc *hp;
 	char *argv[4 + HOOKS_MAX_PROGRAMS + 1], tmo[16];
@@ -126,8 +147,8 @@ hookproc_start(const char *exe, const char *const *programs, size_t nprog,
 	hp->timeout_ms = timeout_ms;
 	hp->nprog = nprog;
 	hp->report = report;
+	hp->died = died;
 	hp->ctx = ctx;
-	pthread_mutex_init(&hp->lock, NULL);
 	hp->pid = -1;
 	hp->fd = -1;
 	if (nprog == 0) {
@@ -177,27 +198,22 @@ hookproc_start(const char *exe, const char *const *programs, size_t nprog,
 	*out = hp;
 	return 0;
 fail:
-	pthread_mutex_destroy(&hp->lock);
 	free(hp);
 	return r;
 }
 
-void
+int
 hookproc_post(struct hookproc *hp, const char *event_json)
 {
 	size_t len = strlen(event_json);
-	int gone;
 
 	if (hp == NULL || hp->nprog == 0)
-		return;
-	pthread_mutex_lock(&hp->lock);
-	gone = hp->gone;
-	pthread_mutex_unlock(&hp->lock);
-	if (!gone && len <= HOOKS_MAX_EVENT && send(hp->fd, event_json, len,
-	    MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)len)
-		return;
-	if (hp->report != NULL)
-		hp->report(hp->ctx, NULL, event_json, HOOK_DROPPED, 0);
+		return 0;
+	if (!atomic_load(&hp->gone) && len <= HOOKS_MAX_EVENT &&
+	    send(hp->fd, event_json, len, MSG_DONTWAIT | MSG_NOSIGNAL) ==
+	    (ssize_t)len)
+		return 0;
+	return TG_ERR_BUSY;
 }
 
 void
@@ -208,6 +224,7 @@ hookproc_stop(struct hookproc **hpp)
 
 	if (hpp == NULL || (hp = *hpp) == NULL)
 		return;
+	atomic_store(&hp->stopping, 1);
 	/* no more events: the runner delivers what it holds, then exits */
 	if (hp->fd >= 0)
 		shutdown(hp->fd, SHUT_WR);
@@ -227,7 +244,6 @@ hookproc_stop(struct hookproc **hpp)
 		pthread_join(hp->reader, NULL);
 	if (hp->fd >= 0)
 		close(hp->fd);
-	pthread_mutex_destroy(&hp->lock);
 	free(hp);
 	*hpp = NULL;
 }

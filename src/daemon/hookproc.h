@@ -17,6 +17,7 @@
 #ifndef TAPGATE_HOOKPROC_H
 #define TAPGATE_HOOKPROC_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,19 +28,32 @@
 struct hookproc;
 
 /*
- * Start the runner from exe for nprog programs (none is fine: events are
- * then discarded), each run with timeout_ms; report(ctx, ...) hears of
- * every outcome, on a thread of the daemon's.  0 or a TG_ERR_*.
+ * Told, once, when the runner goes away while the daemon did not stop it
+ * (event "hooks.exited", detail how it ended): events can no longer be
+ * delivered, and a runner started now would inherit the daemon's filter,
+ * so the daemon stops and its supervisor starts it afresh.
  */
-int	hookproc_start(const char *exe, const char *const *programs,
-	    size_t nprog, int timeout_ms, hooks_report_fn report, void *ctx,
-	    struct hookproc **out);
+typedef void	(*hookproc_died_fn)(void *ctx, const char *event,
+		    const char *detail);
 
 /*
- * Hand an event to the runner.  Never blocks: an event the runner cannot
- * take (its socket full, or the runner gone) is reported as HOOK_DROPPED.
+ * Start the runner from exe for nprog programs (none is fine: no runner
+ * is started and events are discarded), each run with timeout_ms.
+ * report(ctx, ...) hears of every outcome and died(ctx, ...) of the
+ * runner's end, on a thread of the daemon's.  0 or a TG_ERR_*.
  */
-void	hookproc_post(struct hookproc *hp, const char *event_json);
+int	hookproc_start(const char *exe, const char *const *programs,
+	    size_t nprog, int timeout_ms, hooks_report_fn report,
+	    hookproc_died_fn died, void *ctx, struct hookproc **out);
+
+/*
+ * Hand an event to the runner.  Never blocks and never calls back (the
+ * caller may hold the lock report takes): 0 when handed over or when
+ * there is nothing to run, TG_ERR_BUSY when the event was dropped (the
+ * runner's socket is full, or the runner is gone); the caller reports
+ * the drop.
+ */
+int	hookproc_post(struct hookproc *hp, const char *event_json);
 
 /*
  * Let the runner deliver what it holds (its hooks' timeouts bound the

@@ -32,8 +32,8 @@
 
 extern const char tapgated_default_config[];
 
-/* Set when the front broke its protocol or died: the daemon stops, fails. */
-static volatile sig_atomic_t front_failed;
+/* Set when the front or the hook runner failed: the daemon stops, fails. */
+static volatile sig_atomic_t child_failure;
 
 /* tokenproc_report_fn: audit; the token process was replaced already. */
 static void
@@ -43,16 +43,29 @@ token_report(void *ctx, const char *event, const char *detail)
 	    "process", "token", "detail", detail));
 }
 
-/* front_report_fn: audit, then stop the daemon with a failure status. */
+/* A child the daemon cannot do without failed: audit, stop, status 1. */
+static void
+child_failed(struct tapgated *d, const char *process, const char *event,
+    const char *detail)
+{
+	(void)engine_audit_system(d, event, json_pack("{s:s,s:s}",
+	    "process", process, "detail", detail));
+	child_failure = 1;
+	kill(getpid(), SIGTERM);
+}
+
+/* front_report_fn */
 static void
 front_report(void *ctx, const char *event, const char *detail)
 {
-	struct tapgated *d = ctx;
+	child_failed(ctx, "front", event, detail);
+}
 
-	(void)engine_audit_system(d, event, json_pack("{s:s,s:s}",
-	    "process", "front", "detail", detail));
-	front_failed = 1;
-	kill(getpid(), SIGTERM);
+/* hookproc_died_fn */
+static void
+hooks_died(void *ctx, const char *event, const char *detail)
+{
+	child_failed(ctx, "hooks", event, detail);
 }
 
 static void
@@ -259,7 +272,7 @@ main(int argc, char **argv)
 		hooks[i] = d.cfg->notify.hooks[i];
 	/* hooks run from a process that never gets the daemon's filter */
 	if ((r = hookproc_start("/proc/self/exe", hooks, d.cfg->notify.nhooks,
-	    (int)d.cfg->notify.timeout_ms, engine_hook_report, &d,
+	    (int)d.cfg->notify.timeout_ms, engine_hook_report, hooks_died, &d,
 	    &d.hooks)) != 0) {
 		fprintf(stderr, "tapgated: hooks: %s\n", tg_strerror(r));
 		goto out;
@@ -304,7 +317,7 @@ main(int argc, char **argv)
 		pthread_mutex_unlock(&d.lock);
 	}
 	sd_notify(0, "STOPPING=1");
-	rc = front_failed ? 1 : 0;
+	rc = child_failure ? 1 : 0;
 out:
 	front_stop(&front);
 	if (bound)

@@ -54,4 +54,48 @@ check metrics_count_hook_outcomes \
     grep -q '^tapgate_hook_runs_total{outcome="timed_out"} 2' "$T/body"
 "$BUILD/tapgatectl" -s "$T/api.sock" audit verify >/dev/null
 check audit_chain_with_hook_entries_verifies [ $? -eq 0 ]
-daemon_stop
+
+# A stalled hook runner (stopped: its socket fills) costs events, which
+# are audited as dropped; it never blocks the daemon, which reports a drop
+# itself while it holds its lock.
+HP=$(pgrep -P "$DAEMON_PID" -f -- '--hook-process' | head -n 1)
+kill -STOP "${HP:-0}"
+i=0
+while [ $i -lt 600 ]; do
+	curl -s -o /dev/null --max-time 5 --unix-socket "$T/api.sock" \
+	    -X POST -H 'Content-Type: application/json' --data-binary \
+	    "$(req password_reset "user$i" "" hd-bob phone \
+	    "[$(ev out_of_band_callback pass hd-bob email "cb-$i")]")" \
+	    http://tapgated/v1/requests || break
+	n=$(sqlite3 "$T/state/tapgate.db" "SELECT count(*) FROM audit WHERE
+	    event = 'hook.failed' AND details LIKE '%dropped%'" 2>/dev/null)
+	[ "${n:-0}" -gt 0 ] && break
+	i=$((i + 1))
+done
+check stalled_hook_runner_drops_are_audited [ "${n:-0}" -gt 0 ]
+api GET /healthz
+check daemon_answers_beside_a_stalled_hook_runner [ "$STATUS" = 200 ]
+kill -CONT "${HP:-0}"
+
+# The hook runner is a child the daemon cannot replace once confined (a
+# new one would inherit the filter): killed, the daemon audits it and
+# stops with status 1 for its supervisor to start it afresh, rather than
+# drop every notification from then on.
+HP=$(pgrep -P "$DAEMON_PID" -f -- '--hook-process' | head -n 1)
+check hook_runner_runs [ -n "$HP" ]
+kill -9 "${HP:-0}"
+i=0
+while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+wait "$DAEMON_PID" 2>/dev/null
+rc=$?
+DAEMON_PID=
+check daemon_stops_with_failure_without_its_hook_runner [ "$rc" = 1 ]
+check hook_runner_death_is_logged \
+    grep -q 'hooks.exited: the hook runner was killed by signal 9' \
+    "$T/daemon.log"
+n=$(sqlite3 "$T/state/tapgate.db" "SELECT count(*) FROM audit WHERE
+    event = 'hooks.exited' AND details LIKE '%signal 9%'" 2>/dev/null)
+check hook_runner_death_is_audited [ "${n:-0}" = 1 ]
