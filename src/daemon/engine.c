@@ -367,9 +367,13 @@ eng_facts_load(struct tapgated *d, const char *id, struct facts *f, char *err,
 	if ((r = reqjson_parse(d->cfg, f->row->request_json,
 	    strlen(f->row->request_json), &f->rq, &status, err,
 	    errlen)) != 0) {
-		/* stored by us, so only a changed config can refuse it */
-		fprintf(stderr, "tapgated: request %s no longer passes the "
-		    "configuration: %s\n", id, err);
+		/* stored by us: a changed config, or no memory, refuses it */
+		if (r == TG_ERR_NOMEM)
+			fprintf(stderr, "tapgated: request %s: out of memory\n",
+			    id);
+		else
+			fprintf(stderr, "tapgated: request %s no longer passes "
+			    "the configuration: %s\n", id, err);
 		goto fail;
 	}
 	if ((f->evidence = json_array()) == NULL) {
