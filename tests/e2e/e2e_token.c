@@ -982,6 +982,30 @@ child_reply(const uint8_t *ad, size_t adlen, const char *fmt,
 	return tokenproc_enroll_reply(&r, &req, out);
 }
 
+/* fuzz_privsep's input for an enrolment reply: kind byte, then the reply */
+static void
+write_privsep_seed(const struct token_credential *c)
+{
+	static struct msg m;
+	const char *dir = getenv("TAPGATE_FUZZ_SEED_DIR");
+	char path[512];
+	uint8_t kind = 1;	/* an enrolment, ES256 */
+	FILE *f;
+
+	if (dir == NULL)
+		return;
+	msg_init(&m);
+	msg_put_u32(&m, 0);
+	msg_put_bytes(&m, c->authdata, c->authdata_len);
+	msg_put_str(&m, c->fmt);
+	msg_put_bytes(&m, c->attstmt, c->attstmt_len);
+	snprintf(path, sizeof(path), "%s/enroll_genuine_es256", dir);
+	if ((f = fopen(path, "wb")) == NULL ||
+	    fwrite(&kind, 1, 1, f) != 1 ||
+	    fwrite(m.buf, 1, m.len, f) != m.len || fclose(f) != 0)
+		printf("# cannot write %s\n", path);
+}
+
 static void
 forged_enrolment_reports_are_refused_by_the_daemon(void)
 {
@@ -998,6 +1022,8 @@ forged_enrolment_reports_are_refused_by_the_daemon(void)
 	CHECK_EQ(rb, 0);
 	if (ra != 0 || rb != 0)
 		goto out;
+	/* with TAPGATE_FUZZ_SEED_DIR, keep the genuine one for fuzz_privsep */
+	write_privsep_seed(a);
 	/* the genuine report: the daemon derives the same credential */
 	CHECK_EQ(child_reply(a->authdata, a->authdata_len, a->fmt, a->attstmt,
 	    a->attstmt_len, cdh, &v), 0);
