@@ -569,6 +569,88 @@ token_credential_free(struct token_credential **credp)
 	*credp = NULL;
 }
 
+/*
+ * Is there one well-formed CBOR item at p[*off..len) whose declared sizes
+ * fit in the bytes that follow (every element takes at least one), nested
+ * at most depth_left deep?  Definite lengths only, as CTAP2 canonical
+ * CBOR has.  libcbor allocates what a header declares before it reads a
+ * byte of it (FIDO-NOTES: a few bytes ask for gigabytes), so bytes from
+ * another process are walked here first.
+ */
+static int
+cbor_item_ok(const uint8_t *p, size_t len, size_t *off, int depth_left)
+{
+	uint64_t v = 0, items;
+	uint8_t mt, ai;
+	size_t i, n;
+
+	if (depth_left < 0 || *off >= len)
+		return 0;
+	mt = p[*off] >> 5;
+	ai = p[*off] & 31;
+	(*off)++;
+	if (ai < 24)
+		v = ai;
+	else if (ai <= 27) {
+		n = (size_t)1 << (ai - 24);
+		if (n > len - *off)
+			return 0;
+		for (i = 0; i < n; i++)
+			v = v << 8 | p[(*off)++];
+	} else
+		return 0;	/* indefinite length, or reserved */
+	switch (mt) {
+	case 2:			/* byte string */
+	case 3:			/* text string */
+		if (v > len - *off)
+			return 0;
+		*off += (size_t)v;
+		return 1;
+	case 4:			/* array */
+	case 5:			/* map: two items an entry */
+		if (v > (len - *off) / (mt == 5 ? 2 : 1))
+			return 0;
+		items = v * (mt == 5 ? 2 : 1);
+		for (i = 0; i < items; i++)
+			if (!cbor_item_ok(p, len, off, depth_left - 1))
+				return 0;
+		return 1;
+	case 6:			/* tag */
+		return cbor_item_ok(p, len, off, depth_left - 1);
+	default:		/* integers, simple values, floats */
+		return 1;
+	}
+}
+
+/* Exactly nitems well-formed CBOR items in p[off..len). */
+static int
+cbor_items_ok(const uint8_t *p, size_t len, size_t off, int nitems)
+{
+	while (nitems-- > 0)
+		if (!cbor_item_ok(p, len, &off, 8))
+			return 0;
+	return off == len;
+}
+
+/*
+ * The CBOR inside an enrolment's authenticatorData (the credential's
+ * COSE key, then the extensions when ED is set) and its attStmt.
+ */
+static int
+enrolment_shape_ok(const uint8_t *ad, size_t adlen, const uint8_t *att,
+    size_t attlen)
+{
+	size_t off = AUTHDATA_AT_HDR;
+
+	if (adlen < AUTHDATA_AT_HDR || (ad[32] & TOKEN_FLAG_AT) == 0)
+		return 0;
+	off += (size_t)ad[AUTHDATA_AT_HDR - 2] << 8 | ad[AUTHDATA_AT_HDR - 1];
+	if (off > adlen || !cbor_items_ok(ad, adlen, off,
+	    (ad[32] & TOKEN_FLAG_ED) ? 2 : 1))
+		return 0;
+	return cbor_items_ok(att, attlen, 0, 1);
+}
+
 int
 token_verify_enrolment(const struct token_enroll_req *req,
     const uint8_t *authdata, size_t authdata_len, const char *fmt,
@@ -587,6 +669,8 @@ token_verify_enrolment(const struct token_enroll_req *req,
 	if (authdata_len > TOKEN_AUTHDATA_MAX ||
 	    attstmt_len > TOKEN_ATTSTMT_MAX || strlen(fmt) > TOKEN_FMT_MAX)
 		return TG_ERR_TOO_LONG;
+	if (!enrolment_shape_ok(authdata, authdata_len, attstmt, attstmt_len))
+		return TG_ERR_PROTOCOL;
 	if ((out = calloc(1, sizeof(*out))) == NULL)
 		return TG_ERR_NOMEM;
 	/* the credential as the key described it, parsed by libfido2 */

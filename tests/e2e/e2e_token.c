@@ -1048,6 +1048,19 @@ forged_enrolment_reports_are_refused_by_the_daemon(void)
 	/* no attestation at all */
 	CHECK_EQ(child_reply(a->authdata, a->authdata_len, "none",
 	    (const uint8_t *)"\xa0", 1, cdh, &v), TG_ERR_ATTESTATION);
+	/* a map header that declares 35 M entries (libcbor would allocate) */
+	{
+		uint8_t bomb[TOKEN_ATTSTMT_MAX];
+
+		CHECK(a->attstmt_len + 8 <= sizeof(bomb));
+		bomb[0] = 0xbb;		/* map, 8-byte count */
+		memset(bomb + 1, 0, 8);
+		bomb[5] = 0x02;
+		bomb[6] = 0x20;
+		memcpy(bomb + 9, a->attstmt + 1, a->attstmt_len - 1);
+		CHECK_EQ(child_reply(a->authdata, a->authdata_len, a->fmt,
+		    bomb, a->attstmt_len + 8, cdh, &v), TG_ERR_PROTOCOL);
+	}
 	/* the flags say no user verification */
 	memcpy(ad, a->authdata, a->authdata_len);
 	ad[32] &= (uint8_t)~TOKEN_FLAG_UV;
