@@ -10,11 +10,11 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/errors.h"
+#include "daemon/child.h"
 #include "daemon/front.h"
 #include "daemon/frontchan.h"
 #include "daemon/reqjson.h"
@@ -50,36 +50,21 @@ struct front {
 	struct front_worker	 w[NCHAN];
 };
 
-/* How the front ended, when it has (waiting up to a second for it). */
-static void
-front_reap(struct front *f, char *out, size_t len)
-{
-	int st, i;
-
-	out[0] = '\0';
-	for (i = 0; i < 50; i++) {
-		/* front_stop() then finds no child to wait for (ECHILD) */
-		if (waitpid(f->pid, &st, WNOHANG) == f->pid) {
-			if (WIFSIGNALED(st))
-				snprintf(out, len, "; killed by signal %d (%s)",
-				    WTERMSIG(st), strsignal(WTERMSIG(st)));
-			else if (WIFEXITED(st))
-				snprintf(out, len, "; exit status %d",
-				    WEXITSTATUS(st));
-			return;
-		}
-		usleep(20000);
-	}
-}
-
 static void
 front_report_once(struct front *f, const char *event, const char *detail)
 {
-	char how[96], msg[320];
+	char end[80], how[96], msg[320];
+	int st;
 
 	if (atomic_load(&f->stopping) || atomic_exchange(&f->reported, 1))
 		return;
-	front_reap(f, how, sizeof(how));
+	/* how it ended, when it has within a second; front_stop() then
+	   finds no child to wait for */
+	how[0] = '\0';
+	if (child_wait(f->pid, 1000, &st) == 1) {
+		child_describe(st, end, sizeof(end));
+		snprintf(how, sizeof(how), "; the front %s", end);
+	}
 	snprintf(msg, sizeof(msg), "%s%s", detail, how);
 	fprintf(stderr, "tapgated: front process: %s: %s\n", event, msg);
 	if (f->report != NULL)
@@ -255,7 +240,7 @@ void
 front_stop(struct front **fp)
 {
 	struct front *f;
-	int i, waited = 0;
+	int i;
 
 	if (fp == NULL || (f = *fp) == NULL)
 		return;
@@ -264,17 +249,7 @@ front_stop(struct front **fp)
 		close(f->ctl);
 		f->ctl = -1;
 	}
-	if (f->pid > 0) {
-		while (waitpid(f->pid, NULL, WNOHANG) == 0) {
-			if (waited >= STOP_GRACE_MS) {
-				kill(f->pid, SIGKILL);
-				waitpid(f->pid, NULL, 0);
-				break;
-			}
-			usleep(20000);
-			waited += 20;
-		}
-	}
+	child_stop(f->pid, STOP_GRACE_MS);
 	/* the front is gone: every channel reads EOF */
 	for (i = 0; i < NCHAN; i++)
 		if (f->w[i].started)

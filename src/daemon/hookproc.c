@@ -8,10 +8,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/errors.h"
+#include "daemon/child.h"
 #include "daemon/hookproc.h"
 #include "sandbox/sandbox.h"
 
@@ -61,28 +61,6 @@ hookproc_parse_report(uint8_t *buf, size_t len, size_t cap,
 	return 0;
 }
 
-/* How the runner ended (waiting up to a second for it), for the log. */
-static void
-hookproc_reap(struct hookproc *hp, char *out, size_t len)
-{
-	int st, i;
-
-	snprintf(out, len, "the hook runner closed its socket");
-	for (i = 0; i < 50; i++) {
-		if (waitpid(hp->pid, &st, WNOHANG) == hp->pid) {
-			if (WIFSIGNALED(st))
-				snprintf(out, len, "the hook runner was killed "
-				    "by signal %d (%s)", WTERMSIG(st),
-				    strsignal(WTERMSIG(st)));
-			else if (WIFEXITED(st))
-				snprintf(out, len, "the hook runner exited "
-				    "with status %d", WEXITSTATUS(st));
-			return;
-		}
-		usleep(20000);
-	}
-}
-
 /* The daemon's thread that hears the runner's reports. */
 static void *
 hookproc_reader(void *arg)
@@ -90,7 +68,7 @@ hookproc_reader(void *arg)
 	struct hookproc *hp = arg;
 	enum hook_outcome outcome;
 	const char *event;
-	char program[4096];
+	char program[4096], end[80];
 	uint8_t *buf;
 	ssize_t n;
 	int status;
@@ -119,7 +97,14 @@ hookproc_reader(void *arg)
 	atomic_store(&hp->gone, 1);
 	free(buf);
 	if (!atomic_load(&hp->stopping) && hp->died != NULL) {
-		hookproc_reap(hp, program, sizeof(program));
+		/* how it ended, when it has within a second */
+		snprintf(program, sizeof(program), "the hook runner closed its "
+		    "socket");
+		if (child_wait(hp->pid, 1000, &status) == 1) {
+			child_describe(status, end, sizeof(end));
+			snprintf(program, sizeof(program), "the hook runner %s",
+			    end);
+		}
 		fprintf(stderr, "tapgated: hooks.exited: %s\n", program);
 		hp->died(hp->ctx, "hooks.exited", program);
 	}
@@ -137,11 +122,9 @@ hookproc_start(const char *exe, const char *const *programs, size_t nprog,
 	size_t i;
 	int sv[2], r;
 
-	if (nprog > HOOKS_MAX_PROGRAMS || timeout_ms <= 0)
+	/* refused here, before a runner is started to refuse them */
+	if (hooks_check(programs, nprog, timeout_ms) != 0)
 		return TG_ERR_INVALID;
-	for (i = 0; i < nprog; i++)
-		if (programs[i] == NULL || programs[i][0] != '/')
-			return TG_ERR_INVALID;
 	if ((hp = calloc(1, sizeof(*hp))) == NULL)
 		return TG_ERR_NOMEM;
 	hp->timeout_ms = timeout_ms;
@@ -220,7 +203,6 @@ void
 hookproc_stop(struct hookproc **hpp)
 {
 	struct hookproc *hp;
-	int waited = 0, budget;
 
 	if (hpp == NULL || (hp = *hpp) == NULL)
 		return;
@@ -228,18 +210,8 @@ hookproc_stop(struct hookproc **hpp)
 	/* no more events: the runner delivers what it holds, then exits */
 	if (hp->fd >= 0)
 		shutdown(hp->fd, SHUT_WR);
-	budget = STOP_GRACE_MS + hp->timeout_ms * (int)(hp->nprog + 1);
-	if (hp->pid > 0) {
-		while (waitpid(hp->pid, NULL, WNOHANG) == 0) {
-			if (waited >= budget) {
-				kill(hp->pid, SIGKILL);
-				waitpid(hp->pid, NULL, 0);
-				break;
-			}
-			usleep(20000);
-			waited += 20;
-		}
-	}
+	child_stop(hp->pid, STOP_GRACE_MS + hp->timeout_ms *
+	    (int)(hp->nprog + 1));
 	if (hp->reading)
 		pthread_join(hp->reader, NULL);
 	if (hp->fd >= 0)
