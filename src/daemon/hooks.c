@@ -180,6 +180,19 @@ hooks_main(void *arg)
 }
 
 int
+hooks_check(const char *const *programs, size_t nprog, int timeout_ms)
+{
+	size_t i;
+
+	if (nprog > HOOKS_MAX_PROGRAMS || timeout_ms <= 0)
+		return TG_ERR_INVALID;
+	for (i = 0; i < nprog; i++)
+		if (programs[i] == NULL || programs[i][0] != '/')
+			return TG_ERR_INVALID;
+	return 0;
+}
+
+int
 hooks_start(const char *const *programs, size_t nprog, int timeout_ms,
     hooks_report_fn report, void *ctx, struct hooks **out)
 {
@@ -188,11 +201,8 @@ hooks_start(const char *const *programs, size_t nprog, int timeout_ms,
 	sigset_t all, old;
 	int r;
 
-	if (nprog > HOOKS_MAX_PROGRAMS || timeout_ms <= 0)
+	if (hooks_check(programs, nprog, timeout_ms) != 0)
 		return TG_ERR_INVALID;
-	for (i = 0; i < nprog; i++)
-		if (programs[i] == NULL || programs[i][0] != '/')
-			return TG_ERR_INVALID;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return TG_ERR_NOMEM;
 	for (i = 0; i < nprog; i++) {

@@ -34,6 +34,10 @@ typedef void	(*hooks_report_fn)(void *ctx, const char *program,
 		    const char *event_json, enum hook_outcome outcome,
 		    int status);
 
+/* 0 when programs and timeout_ms are what hooks_start() takes. */
+int	hooks_check(const char *const *programs, size_t nprog,
+	    int timeout_ms);
+
 /*
  * Start the hook thread for nprog absolute program paths (none is fine:
  * events are then discarded without a report).  0 or TG_ERR_*.

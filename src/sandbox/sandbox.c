@@ -616,7 +616,7 @@ landlock_asan(int rs, uint64_t handled)
 
 /*
  * Restrict the calling thread (and what it starts) to rules and paths:
- * any other path opens with EACCES.  Landlock is per thread: call it while
+ * any other path opens with EACCES.  No-new-privs must be set already.  Landlock is per thread: call it while
  * the process has one.  A kernel without Landlock leaves seccomp alone in
  * charge (0); sandbox_landlock_abi() tells.
  */
@@ -644,8 +644,7 @@ landlock_apply(const struct fs_rule *rules, size_t n,
 	/* sanitizer reports name functions: the binary and libraries */
 	if (SANDBOX_ASAN && r == 0)
 		r = landlock_asan(rs, attr.handled_access_fs);
-	if (r == 0 && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    syscall(SYS_landlock_restrict_self, rs, 0) != 0))
+	if (r == 0 && syscall(SYS_landlock_restrict_self, rs, 0) != 0)
 		r = TG_ERR_SANDBOX;
 	close(rs);
 	return r;
@@ -667,13 +666,15 @@ sandbox_apply_paths(enum sandbox_role role, const struct sandbox_path *paths,
 	if ((r = build(role, &ctx)) != 0)
 		return r;
 	ll = (size_t)role < NLANDLOCK && landlock_roles[role].rules != NULL;
+	/* no new privileges first: Landlock and seccomp both require it */
 	if (!ll && npaths != 0)
 		r = TG_ERR_INVALID;
+	else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		r = TG_ERR_SANDBOX;
 	else if (ll)
 		r = landlock_apply(landlock_roles[role].rules,
 		    landlock_roles[role].n, paths, npaths);
-	if (r == 0 && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
-	    seccomp_load(ctx) != 0))
+	if (r == 0 && seccomp_load(ctx) != 0)
 		r = TG_ERR_SANDBOX;
 	seccomp_release(ctx);
 	return r;

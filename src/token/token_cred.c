@@ -302,22 +302,19 @@ enroll_fields_check(const struct token_enroll_req *req)
 	return 0;
 }
 
+/* What making a credential needs of req: the above, a user and a PIN. */
 static int
 enroll_req_check(const struct token_enroll_req *req)
 {
 	size_t pinlen;
+	int r;
 
-	if (req == NULL || req->rp_id == NULL || *req->rp_id == '\0' ||
-	    req->user_id == NULL || req->user_id_len == 0 ||
+	if (req == NULL || req->user_id == NULL || req->user_id_len == 0 ||
 	    req->user_id_len > USER_ID_MAX || req->user_name == NULL ||
-	    req->client_data_hash == NULL || req->pin == NULL ||
-	    req->trust_roots_pem == NULL ||
-	    (req->naaguids > 0 && req->aaguids == NULL))
+	    req->pin == NULL)
 		return TG_ERR_INVALID;
-	if (req->alg != TOKEN_ALG_ES256 && req->alg != TOKEN_ALG_EDDSA)
-		return TG_ERR_UNSUPPORTED;
-	if (req->cred_protect < 0 || req->cred_protect > 3)
-		return TG_ERR_INVALID;
+	if ((r = enroll_fields_check(req)) != 0)
+		return r;
 	pinlen = strnlen(req->pin, TOKEN_PIN_MAX + 1);
 	/* No such PIN can be right; do not spend a retry on it. */
 	if (pinlen == 0 || pinlen > TOKEN_PIN_MAX)

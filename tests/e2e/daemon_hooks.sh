@@ -84,12 +84,7 @@ kill -CONT "${HP:-0}"
 HP=$(pgrep -P "$DAEMON_PID" -f -- '--hook-process' | head -n 1)
 check hook_runner_runs [ -n "$HP" ]
 kill -9 "${HP:-0}"
-i=0
-while kill -0 "$DAEMON_PID" 2>/dev/null && [ $i -lt 200 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-wait "$DAEMON_PID" 2>/dev/null
+wait_exit "$DAEMON_PID"
 rc=$?
 DAEMON_PID=
 check daemon_stops_with_failure_without_its_hook_runner [ "$rc" = 1 ]

@@ -57,14 +57,6 @@ check too_many_query_parameters_get_400 \
 # The exploited parser: code running in the front opens the key file, or
 # a device node as it would a security key (tests/stub/exploit.c,
 # preloaded, does it for requests that ask).
-wait_exit() {	# pid: its exit status once it ends (at most 10 s)
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	wait "$1" 2>/dev/null
-}
 audited() {	# event text: the audit holds that event with that text
 	"$BUILD/tapgatectl" -s "$T/api.sock" audit tail -n 50 --json \
 	    >"$T/audit.json" 2>/dev/null &&

@@ -79,6 +79,17 @@ daemon_stop() {
 	fi
 }
 
+# wait_exit PID: wait (at most 10 s) for a process that ends by itself,
+# such as a daemon stopping on a child's failure; returns its status
+wait_exit() {
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	wait "$1" 2>/dev/null
+}
+
 # api METHOD PATH [BODY [curl args...]]: status in $STATUS, body in $T/body
 api() {
 	m=$1 p=$2; shift 2
