@@ -30,6 +30,20 @@ endif
 
 PKG_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_OK		:= $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo 1)
+
+# The flags above are read when make parses this file.  The targets that
+# install packages first (deps, and the ones that run it) do so and then
+# build in a sub-make, which parses again with the packages in place; any
+# other build on a machine without them stops here instead of failing at
+# link time with undefined references.
+DEPS_FIRST	:= deps check demo fuzz bench crash clean format
+ifneq ($(PKG_OK),1)
+ifneq ($(filter-out $(DEPS_FIRST),$(or $(MAKECMDGOALS),all)),)
+$(error missing build packages (pkg-config: $(PKGS)); run `make deps` \
+    first, or `make demo` or `make check`, which run it)
+endif
+endif
 
 CPPFLAGS	+= -D_GNU_SOURCE -Isrc -iquote firmware_host/core -iquote firmware_host/host \
 		   -Itests/common
@@ -241,13 +255,15 @@ check-opt:
 	$(MAKE) SANITIZE=0 BUILD=build build/tests/test_sandbox \
 	    build/tapgate-verify
 
-demo: deps all
+demo: deps
+	$(MAKE) all
 	@sh scripts/demo.sh $(BUILD)
 
 fuzz-build: $(FUZZ_BIN)
 
 FUZZ_SECONDS	?= 300
-fuzz: deps fuzz-build
+fuzz: deps
+	$(MAKE) fuzz-build
 	@for f in $(FUZZ_BIN); do \
 		n=$$(basename $$f); mkdir -p build/fuzz/corpus/$$n; \
 		echo "== $$n for $(FUZZ_SECONDS) s"; \
@@ -257,10 +273,12 @@ fuzz: deps fuzz-build
 
 # The crash test at depth: kill -9 the daemon under load, CRASH_CYCLES times.
 CRASH_CYCLES	?= 1000
-crash: deps all
+crash: deps
+	$(MAKE) all
 	CYCLES=$(CRASH_CYCLES) BUILD=$(BUILD) sh tests/e2e/daemon_crash.sh
 
-bench: deps all $(BENCH_BIN)
+bench: deps
+	$(MAKE) all $(BENCH_BIN)
 	@sh tests/bench/run.sh $(BUILD)
 
 VERSION		:= 0.1.0
