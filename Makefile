@@ -9,7 +9,11 @@ SANITIZE	?= 0
 PREFIX		?= /usr/local
 DESTDIR		?=
 CC		?= cc
-CLANG		?= clang
+# Debian's clang-14 package (what make deps installs) has no plain
+# `clang`; a machine with another clang may name it in CLANG
+ifeq ($(origin CLANG),undefined)
+CLANG		:= $(or $(shell command -v clang-14 2>/dev/null),clang)
+endif
 PKG_CONFIG	?= pkg-config
 
 PKGS		:= libfido2 libcrypto libcbor jansson sqlite3 libconfig \
