@@ -6,6 +6,11 @@
  * maxCredentialCountInList) and answers CTAP2_ERR_LIMIT_EXCEEDED past
  * that, as many hardware keys do.  The ids the key does not hold are
  * random 32-byte strings, the shape of softfido's own.
+ *
+ * Last, the replies a token process sends for enrolments as the daemon
+ * asks for them (credProtect 3) must verify in the daemon; with
+ * TAPGATE_FUZZ_SEED_DIR set they are kept there as fuzz_privsep's
+ * genuine seeds (tests/fuzz/mkcorpus_privsep.sh).
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -367,6 +372,80 @@ token_process_carries_a_list_over_one_message(void)
 	CHECK_EQ(over, TG_ERR_TOO_LONG);
 }
 
+/*
+ * fuzz_privsep's input for an enrolment reply: the kind byte (bit 0 an
+ * enrolment, bit 1 EdDSA), then what the token process sends.
+ */
+static int
+privsep_reply(const struct token_credential *c, uint8_t kind, struct msg *m)
+{
+	msg_init(m);
+	msg_put_u8(m, kind);
+	msg_put_u32(m, 0);
+	msg_put_bytes(m, c->authdata, c->authdata_len);
+	msg_put_str(m, c->fmt);
+	msg_put_bytes(m, c->attstmt, c->attstmt_len);
+	return m->bad ? -1 : 0;
+}
+
+static int
+keep_seed(const struct msg *m, const char *file)
+{
+	const char	*d = getenv("TAPGATE_FUZZ_SEED_DIR");
+	char		 path[512];
+	FILE		*f;
+
+	if (d == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", d, file);
+	if ((f = fopen(path, "wb")) == NULL ||
+	    fwrite(m->buf, 1, m->len, f) != m->len) {
+		if (f != NULL)
+			fclose(f);
+		return -1;
+	}
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+/* The daemon's enrolment as fuzz_privsep replays it; 0 when it verifies. */
+static int
+enrolment_reply_verifies(int alg, const char *file)
+{
+	static const uint8_t zero[TOKEN_CDH_LEN];
+	static struct msg m, r;
+	struct token_credential	*c = NULL, *v = NULL;
+	struct token_enroll_req	 req;
+	struct token		*tok = NULL;
+	int			 rc = -1;
+
+	enroll_req(&req, PIN, 0);
+	req.alg = alg;
+	req.client_data_hash = zero;
+	if (open_key(&tok) != 0 || token_enroll(tok, &req, &c) != 0 ||
+	    privsep_reply(c, alg == TOKEN_ALG_EDDSA ? 3 : 1, &m) != 0 ||
+	    msg_load(&r, m.buf + 1, m.len - 1) != 0)
+		goto out;
+	if (tokenproc_enroll_reply(&r, &req, &v) != 0 || msg_end(&r) != 0 ||
+	    v->id_len != c->id_len || memcmp(v->id, c->id, c->id_len) != 0 ||
+	    v->cred_protect != 3)
+		goto out;
+	rc = keep_seed(&m, file);
+out:
+	token_free(&tok);
+	token_credential_free(&c);
+	token_credential_free(&v);
+	return rc;
+}
+
+static void
+enrolment_replies_with_cred_protect_verify_in_the_daemon(void)
+{
+	CHECK_EQ(enrolment_reply_verifies(TOKEN_ALG_ES256,
+	    "enroll_verifies_es256"), 0);
+	CHECK_EQ(enrolment_reply_verifies(TOKEN_ALG_EDDSA,
+	    "enroll_verifies_eddsa"), 0);
+}
+
 /* ---- setup */
 
 static void
@@ -445,6 +524,7 @@ main(void)
 		RUN(id_longer_than_the_key_takes_is_refused_before_any_touch);
 		RUN(wrong_pin_costs_one_retry_however_many_batches);
 		RUN(token_process_carries_a_list_over_one_message);
+		RUN(enrolment_replies_with_cred_protect_verify_in_the_daemon);
 	}
 	sf_stop();
 	token_credential_free(&held);

@@ -15,3 +15,22 @@ bytes() { u32 "$1"; head -c "$1" /dev/zero | tr '\0' "$2"; }
 { printf '\000'; u32 0; bytes 32 a; bytes 37 b; bytes 71 c; u32 7; printf '\005'; } >"$P/assert_ok"
 { printf '\000'; u32 0; bytes 32 a; bytes 37 b; bytes 71 c; u32 7; printf '\005\000'; } >"$P/assert_trailing"
 { printf '\000'; u32 7; } >"$P/assert_positive_status"
+# Genuine enrolment replies, ES256 and EdDSA with credProtect 3, from a
+# softfido enrolled by a real token process (needs a build: BUILD, default
+# build/san), and the softfido CA they chain to, which fuzz_privsep
+# trusts: every build makes its own CA, so the seeds keep theirs.
+BUILD=${BUILD:-build/san}
+CA=tests/fuzz/fuzz_privsep-ca.pem
+if [ -x "$BUILD/tests/e2e_token_lists" ] && [ -r build/gen/softfido-ca.pem ]; then
+	TAPGATE_FUZZ_SEED_DIR=$P BUILD=$BUILD "$BUILD/tests/e2e_token_lists" \
+	    >/dev/null
+	[ -s "$P/enroll_verifies_es256" ] && [ -s "$P/enroll_verifies_eddsa" ]
+	{
+		echo "softfido test attestation CA: the one fuzz_privsep's"
+		echo "enroll_verifies_* seeds chain to (mkcorpus_privsep.sh)"
+		cat build/gen/softfido-ca.pem
+	} >"$CA"
+else
+	echo "mkcorpus_privsep.sh: no $BUILD/tests/e2e_token_lists or" \
+	    "build/gen/softfido-ca.pem: genuine seeds left as they are" >&2
+fi
