@@ -48,7 +48,7 @@ static pid_t		 sf_pid = -1;
 static uint8_t		 cdh[32];
 static struct token_credential *held;	/* a credential the key holds */
 static uint8_t		 foreign[NPROC][ID_LEN];	/* ids nobody holds */
-static struct token_cred_id list[NPROC + 1];
+static struct token_cred_id list[TOKEN_LIST_MAX + 1];
 
 /* ---- the key */
 

@@ -20,10 +20,10 @@ bytes() { u32 "$1"; head -c "$1" /dev/zero | tr '\0' "$2"; }
 # build/san), and the softfido CA they chain to, which fuzz_privsep
 # trusts: every build makes its own CA, so the seeds keep theirs.
 BUILD=${BUILD:-build/san}
+export BUILD
 CA=tests/fuzz/fuzz_privsep-ca.pem
 if [ -x "$BUILD/tests/e2e_token_lists" ] && [ -r build/gen/softfido-ca.pem ]; then
-	TAPGATE_FUZZ_SEED_DIR=$P BUILD=$BUILD "$BUILD/tests/e2e_token_lists" \
-	    >/dev/null
+	TAPGATE_FUZZ_SEED_DIR=$P "$BUILD/tests/e2e_token_lists" >/dev/null
 	[ -s "$P/enroll_verifies_es256" ] && [ -s "$P/enroll_verifies_eddsa" ]
 	{
 		echo "softfido test attestation CA: the one fuzz_privsep's"
