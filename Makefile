@@ -211,6 +211,12 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o \
 	$(CC) $(LDFLAGS) $(call wrap_ldflags,$(BUILD)/obj/tests/fuzz/wrap.o) \
 	    -o $@ $^ $(LDLIBS)
 
+# fuzz_privsep trusts the softfido CA its genuine seeds chain to (each
+# build makes its own CA, so the seeds keep theirs), found from anywhere
+FUZZ_PRIVSEP_ROOTS := -DFUZZ_PRIVSEP_ROOTS='"$(abspath tests/fuzz/fuzz_privsep-ca.pem)"'
+$(BUILD)/obj/tests/fuzz/fuzz_privsep.o: CPPFLAGS += $(FUZZ_PRIVSEP_ROOTS)
+build/fuzz/fuzz_privsep: FUZZ_FLAGS += $(FUZZ_PRIVSEP_ROOTS)
+
 # ... and built for libFuzzer with clang (make fuzz, and briefly in check).
 FUZZ_FLAGS	:= -std=c11 -g -O1 -D_GNU_SOURCE -Isrc -iquote firmware_host/core \
 		   -iquote firmware_host/host -fsanitize=fuzzer,address,undefined \

@@ -438,13 +438,59 @@ reenrollable(const struct store_approver *a)
 }
 
 /*
+ * A list of credential ids that grows as long as the store is: what
+ * enrolment excludes is every credential ever enrolled, and a key that
+ * holds one must be refused however long the list has become.
+ */
+struct idlist {
+	uint8_t	**ids;
+	size_t	 *lens;
+	size_t	  n, cap;
+};
+
+static int
+idlist_add(struct idlist *l, const uint8_t *id, size_t len)
+{
+	uint8_t **ids;
+	size_t *lens, cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap == 0 ? 16 : 2 * l->cap;
+		if ((ids = reallocarray(l->ids, cap, sizeof(*ids))) == NULL)
+			return TG_ERR_NOMEM;
+		l->ids = ids;
+		if ((lens = reallocarray(l->lens, cap, sizeof(*lens))) == NULL)
+			return TG_ERR_NOMEM;
+		l->lens = lens;
+		l->cap = cap;
+	}
+	if ((l->ids[l->n] = malloc(len)) == NULL)
+		return TG_ERR_NOMEM;
+	memcpy(l->ids[l->n], id, len);
+	l->lens[l->n++] = len;
+	return 0;
+}
+
+static void
+idlist_clear(struct idlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->ids[i]);
+	free(l->ids);
+	free(l->lens);
+	memset(l, 0, sizeof(*l));
+}
+
+/*
  * What enrolment excludes: strict holds every active credential and
  * every one revoked for compromise (the key must refuse these); again
  * holds those revoked for another cause, and who held them.
  */
 struct exclusions {
-	struct allow	 strict;
-	struct allow	 again;
+	struct idlist	 strict;
+	struct idlist	 again;
 	json_t		*previous;
 };
 
@@ -456,37 +502,40 @@ collect_exclusions(const struct store_approver *a, void *arg)
 	int c;
 
 	if (!reenrollable(a))
-		return collect_allow(a, &ex->strict);
-	if (ex->again.n == ALLOW_MAX)
-		return 0;
+		return idlist_add(&ex->strict, a->cred_id, a->cred_id_len);
 	c = reason_cause(a->revoke_reason);
 	cred_prefix(a->cred_id, a->cred_id_len, prefix);
 	if (json_array_append_new(ex->previous, json_pack("{s:s,s:s,s:s}",
 	    "name", a->name, "credential", prefix, "cause",
 	    revoke_causes[c].name)) != 0)
 		return TG_ERR_NOMEM;
-	return collect_allow(a, &ex->again);
+	return idlist_add(&ex->again, a->cred_id, a->cred_id_len);
 }
 
-/* Point ids at the first n of ex's lists, strict first. */
-static size_t
-exclusion_ids(const struct exclusions *ex, int with_again,
-    struct token_cred_id ids[ALLOW_MAX])
+/*
+ * All of ex's ids, strict first, into *idsp (freed by the caller): the
+ * first ex->strict.n of them are the list without those of again.
+ */
+static int
+exclusion_ids(const struct exclusions *ex, struct token_cred_id **idsp)
 {
+	struct token_cred_id *ids;
 	size_t i, n = 0;
 
-	for (i = 0; i < ex->strict.n && n < ALLOW_MAX; i++, n++) {
+	if ((ids = calloc(ex->strict.n + ex->again.n + 1,
+	    sizeof(*ids))) == NULL)
+		return TG_ERR_NOMEM;
+	for (i = 0; i < ex->strict.n; i++, n++) {
 		ids[n].ptr = ex->strict.ids[i];
 		ids[n].len = ex->strict.lens[i];
 	}
-	for (i = 0; with_again && i < ex->again.n && n < ALLOW_MAX; i++, n++) {
+	for (i = 0; i < ex->again.n; i++, n++) {
 		ids[n].ptr = ex->again.ids[i];
 		ids[n].len = ex->again.lens[i];
 	}
-	return n;
+	*idsp = ids;
+	return 0;
 }
-
-
 
 static int
 parse_aaguids(const struct policy_config *cfg,
@@ -550,22 +599,178 @@ approver_json(const struct store_approver *a, int export)
 	return j;
 }
 
+/* An enrolment request's fields, checked; they point into its JSON. */
+struct enrol_fields {
+	const char	*name, *group, *device, *pin, *alg;
+};
+
+static int
+enroll_fields(struct tapgated *d, json_t *j, struct enrol_fields *f,
+    struct engine_result *res)
+{
+	if ((f->name = member_str(j, "name", NAME_MAX_LEN, 1, res)) == NULL ||
+	    (f->group = member_str(j, "group", NAME_MAX_LEN, 1,
+	    res)) == NULL ||
+	    (f->device = member_str(j, "device", 4096, 1, res)) == NULL ||
+	    (f->pin = member_str(j, "pin", PIN_MAX, 1, res)) == NULL ||
+	    (f->alg = member_str(j, "alg", 8, 0, res)) == NULL)
+		return TG_ERR_INVALID;
+	if (!name_ok(f->name)) {
+		eng_error(res, 422, "invalid_field", "name: 1 to 64 of a-z, "
+		    "0-9, '-', '_', '.' (the officer's account name)");
+		return TG_ERR_INVALID;
+	}
+	if (!policy_approver_group_known(d->cfg, f->group)) {
+		eng_error(res, 422, "invalid_field", "group: not one of the "
+		    "configured approver_groups");
+		return TG_ERR_INVALID;
+	}
+	if (*f->alg != '\0' && strcmp(f->alg, "es256") != 0 &&
+	    strcmp(f->alg, "eddsa") != 0) {
+		eng_error(res, 422, "invalid_field", "alg: es256 or eddsa");
+		return TG_ERR_INVALID;
+	}
+	return 0;
+}
+
+/*
+ * The key's side of the enrolment, without the lock so the API keeps
+ * answering.  One key, one officer: the key refuses when it holds any
+ * known credential (the list is probed in batches when it is longer than
+ * the key takes).  When it does and some were revoked for a cause that
+ * allows it, ask once more excluding only the active ones and those
+ * revoked for compromise (strict comes first in ids): a key that then
+ * makes a credential is being enrolled again (a second touch).
+ */
+static int
+enroll_touch(struct tapgated *d, const char *device,
+    struct token_enroll_req *er, const struct exclusions *ex,
+    const struct token_cred_id *ids, struct token_credential **credp,
+    int *again)
+{
+	int r;
+
+	er->exclude = ids;
+	er->nexclude = ex->strict.n + ex->again.n;
+	*again = 0;
+	pthread_mutex_unlock(&d->lock);
+	r = tokenproc_enroll(d->tokenproc, device, er, credp);
+	if (r == TG_ERR_EXISTS && ex->again.n > 0) {
+		er->nexclude = ex->strict.n;
+		r = tokenproc_enroll(d->tokenproc, device, er, credp);
+		*again = r == 0;
+	}
+	pthread_mutex_lock(&d->lock);
+	return r;
+}
+
+/* Answer and audit an enrolment the key or its checks refused. */
+static void
+enroll_refused(struct tapgated *d, const struct engine_actor *a,
+    const struct enrol_fields *f, int r, struct engine_result *res,
+    int64_t now)
+{
+	const char *why = tg_strerror(r);
+	char msg[256];
+
+	switch (r) {
+	case TG_ERR_EXISTS:
+		eng_error(res, 409, "already_enrolled", "this security key "
+		    "holds an enrolled credential already (one key, one "
+		    "officer), or one revoked as lost, stolen, cloned or "
+		    "compromised (never enrolled again)");
+		why = "key already enrolled, or revoked for compromise";
+		break;
+	case TG_ERR_UNSUPPORTED:
+		/* never enrolled unchecked: the officer needs another key */
+		eng_error(res, 409, "key_unsupported", "this security key "
+		    "cannot be enrolled: it lacks credProtect, or it cannot "
+		    "be asked about every enrolled or compromised credential "
+		    "(a credential id longer than it takes)");
+		break;
+	case TG_ERR_TOO_LONG:
+		snprintf(msg, sizeof(msg), "this security key refused the "
+		    "list of enrolled and compromised credentials it must be "
+		    "checked against, or that list is over %d credentials",
+		    TOKEN_LIST_MAX);
+		eng_error(res, 409, "key_cannot_be_checked", msg);
+		break;
+	default:
+		token_answer(res, r, "enrolment");
+		break;
+	}
+	audit_alone(d, a, "approver.enrol_refused", NULL, json_pack(
+	    "{s:s,s:s,s:s}", "name", f->name, "group", f->group, "reason",
+	    why), now);
+}
+
+/* Store the new approver and its audit entry, in one transaction. */
+static int
+enroll_store(struct tapgated *d, const struct engine_actor *a,
+    const struct enrol_fields *f, const struct token_credential *cred,
+    const char *fpr, int again, json_t *previous, struct store_approver *sa,
+    struct engine_result *res, int64_t now)
+{
+	char prefix[17], aaguid[37];
+	int64_t id = 0;
+	int r;
+
+	token_aaguid_format(cred->aaguid, aaguid);
+	memset(sa, 0, sizeof(*sa));
+	sa->name = f->name;
+	sa->group = f->group;
+	sa->cred_id = cred->id;
+	sa->cred_id_len = cred->id_len;
+	sa->pubkey = cred->pubkey.raw;
+	sa->pubkey_len = cred->pubkey.raw_len;
+	sa->alg = cred->pubkey.alg;
+	sa->aaguid = cred->aaguid;
+	sa->attest_fpr = fpr;
+	sa->sign_count = cred->sign_count;
+	sa->enrolled = now;
+	cred_prefix(cred->id, cred->id_len, prefix);
+	/*
+	 * A re-enrolment names the revoked credentials the key may have
+	 * held (a key does not say which of the excluded ones it knows).
+	 */
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = store_approver_insert(d->st, sa, &id)) != 0 ||
+	    (r = eng_audit(d, a, again ? "approver.reenrolled" :
+	    "approver.enrolled", NULL, json_pack(
+	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:O*}", "name", f->name, "group",
+	    f->group, "alg", sa->alg == TOKEN_ALG_EDDSA ? "EdDSA" : "ES256",
+	    "credential", prefix, "aaguid", aaguid, "attestation_cert_sha256",
+	    fpr, "previous", again ? previous : NULL), now)) != 0 ||
+	    (r = engine_quorum_check(d, 1, now)) < 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		if (r == TG_ERR_EXISTS)
+			eng_error(res, 409, "already_enrolled", "this "
+			    "credential is enrolled already");
+		else
+			eng_db_error(d, res, r);
+		return r;
+	}
+	sa->id = id;
+	return 0;
+}
+
 int
 engine_enroll(struct tapgated *d, const struct engine_actor *a,
     const char *body, size_t len, struct engine_result *res)
 {
 	uint8_t (*aaguids)[TOKEN_AAGUID_LEN] = NULL;
 	struct token_credential *cred = NULL;
+	struct token_cred_id *excl = NULL;
 	struct token_enroll_req er;
 	struct store_approver sa;
-	struct token_cred_id excl[ALLOW_MAX];
+	struct enrol_fields f;
 	struct exclusions ex;
-	const char *name, *group, *device, *pin, *alg;
 	uint8_t uid[16], cdh[32], chal[32];
-	char cd[512], chal64[48], prefix[17], fpr[65];
+	char cd[512], chal64[48], fpr[65];
 	json_t *j = NULL, *out = NULL;
-	int64_t id = 0, now;
 	size_t naaguids = 0, i;
+	int64_t now;
 	int r, again = 0;
 
 	memset(&ex, 0, sizeof(ex));
@@ -576,32 +781,8 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 		eng_error(res, 500, "internal", "out of memory");
 		return TG_ERR_NOMEM;
 	}
-	if ((name = member_str(j, "name", NAME_MAX_LEN, 1, res)) == NULL ||
-	    (group = member_str(j, "group", NAME_MAX_LEN, 1, res)) == NULL ||
-	    (device = member_str(j, "device", 4096, 1, res)) == NULL ||
-	    (pin = member_str(j, "pin", PIN_MAX, 1, res)) == NULL ||
-	    (alg = member_str(j, "alg", 8, 0, res)) == NULL) {
-		r = TG_ERR_INVALID;
+	if ((r = enroll_fields(d, j, &f, res)) != 0)
 		goto out;
-	}
-	if (!name_ok(name)) {
-		eng_error(res, 422, "invalid_field", "name: 1 to 64 of a-z, "
-		    "0-9, '-', '_', '.' (the officer's account name)");
-		r = TG_ERR_INVALID;
-		goto out;
-	}
-	if (!policy_approver_group_known(d->cfg, group)) {
-		eng_error(res, 422, "invalid_field", "group: not one of the "
-		    "configured approver_groups");
-		r = TG_ERR_INVALID;
-		goto out;
-	}
-	if (*alg != '\0' && strcmp(alg, "es256") != 0 &&
-	    strcmp(alg, "eddsa") != 0) {
-		eng_error(res, 422, "invalid_field", "alg: es256 or eddsa");
-		r = TG_ERR_INVALID;
-		goto out;
-	}
 	if (d->cfg->approvers.naaguids > 0 &&
 	    ((aaguids = calloc(d->cfg->approvers.naaguids,
 	    sizeof(*aaguids))) == NULL ||
@@ -626,95 +807,34 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 	er.rp_name = d->cfg->appliance.name;
 	er.user_id = uid;
 	er.user_id_len = sizeof(uid);
-	er.user_name = name;
+	er.user_name = f.name;
 	er.client_data_hash = cdh;
-	er.alg = strcmp(alg, "eddsa") == 0 ? TOKEN_ALG_EDDSA : TOKEN_ALG_ES256;
+	er.alg = strcmp(f.alg, "eddsa") == 0 ? TOKEN_ALG_EDDSA :
+	    TOKEN_ALG_ES256;
 	er.resident = false;
 	er.cred_protect = 3;	/* UV required for every use of it */
-	er.pin = pin;
+	er.pin = f.pin;
 	er.trust_roots_pem = d->cfg->approvers.trust_roots;
 	er.aaguids = (const uint8_t (*)[TOKEN_AAGUID_LEN])aaguids;
 	er.naaguids = naaguids;
-	/*
-	 * One key, one officer: the key refuses when it holds any known
-	 * credential.  When it does and some were revoked for a cause that
-	 * allows it, ask once more excluding only the active ones and those
-	 * revoked for compromise: a key that then makes a credential is
-	 * being enrolled again (a second touch).
-	 */
+	/* every credential ever enrolled: no cap, none left out */
 	if ((r = store_approver_list(d->st, 1, collect_exclusions,
-	    &ex)) != 0) {
+	    &ex)) != 0 || (r = exclusion_ids(&ex, &excl)) != 0) {
 		eng_db_error(d, res, r);
 		goto out;
 	}
-	er.exclude = excl;
-	er.nexclude = exclusion_ids(&ex, 1, excl);
-	/* the touch: without the lock, so the API keeps answering */
-	pthread_mutex_unlock(&d->lock);
-	r = tokenproc_enroll(d->tokenproc, device, &er, &cred);
-	if (r == TG_ERR_EXISTS && ex.again.n > 0) {
-		er.nexclude = exclusion_ids(&ex, 0, excl);
-		r = tokenproc_enroll(d->tokenproc, device, &er, &cred);
-		again = r == 0;
-	}
-	pthread_mutex_lock(&d->lock);
+	r = enroll_touch(d, f.device, &er, &ex, excl, &cred, &again);
 	wipe_member(j, "pin");
 	now = now_s();
-	if (r == TG_ERR_EXISTS) {
-		eng_error(res, 409, "already_enrolled", "this security key "
-		    "holds an enrolled credential already (one key, one "
-		    "officer), or one revoked as lost, stolen, cloned or "
-		    "compromised (never enrolled again)");
-		audit_alone(d, a, "approver.enrol_refused", NULL, json_pack(
-		    "{s:s,s:s,s:s}", "name", name, "group", group, "reason",
-		    "key already enrolled, or revoked for compromise"), now);
-		goto out;
-	}
 	if (r != 0) {
-		token_answer(res, r, "enrolment");
-		audit_alone(d, a, "approver.enrol_refused", NULL, json_pack(
-		    "{s:s,s:s,s:s}", "name", name, "group", group, "reason",
-		    tg_strerror(r)), now);
+		enroll_refused(d, a, &f, r, res, now);
 		goto out;
 	}
 	for (i = 0; i < 32; i++)
 		snprintf(fpr + 2 * i, 3, "%02x", cred->cert_sha256[i]);
-	memset(&sa, 0, sizeof(sa));
-	sa.name = name;
-	sa.group = group;
-	sa.cred_id = cred->id;
-	sa.cred_id_len = cred->id_len;
-	sa.pubkey = cred->pubkey.raw;
-	sa.pubkey_len = cred->pubkey.raw_len;
-	sa.alg = cred->pubkey.alg;
-	sa.aaguid = cred->aaguid;
-	sa.attest_fpr = fpr;
-	sa.sign_count = cred->sign_count;
-	sa.enrolled = now;
-	cred_prefix(cred->id, cred->id_len, prefix);
-	/*
-	 * A re-enrolment names the revoked credentials the key may have
-	 * held (a key does not say which of the excluded ones it knows).
-	 */
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = store_approver_insert(d->st, &sa, &id)) != 0 ||
-	    (r = eng_audit(d, a, again ? "approver.reenrolled" :
-	    "approver.enrolled", NULL, json_pack(
-	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:O*}", "name", name, "group", group,
-	    "alg", sa.alg == TOKEN_ALG_EDDSA ? "EdDSA" : "ES256", "credential",
-	    prefix, "aaguid", "", "attestation_cert_sha256", fpr,
-	    "previous", again ? ex.previous : NULL), now)) != 0 ||
-	    (r = engine_quorum_check(d, 1, now)) < 0 ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
-		if (r == TG_ERR_EXISTS)
-			eng_error(res, 409, "already_enrolled", "this "
-			    "credential is enrolled already");
-		else
-			eng_db_error(d, res, r);
+	if ((r = enroll_store(d, a, &f, cred, fpr, again, ex.previous, &sa,
+	    res, now)) != 0)
 		goto out;
-	}
-	sa.id = id;
 	if ((out = approver_json(&sa, 0)) == NULL) {
 		r = TG_ERR_NOMEM;
 		eng_db_error(d, res, r);
@@ -732,8 +852,9 @@ out:
 		wipe_member(j, "pin");
 	json_decref(j);
 	free(aaguids);
-	allow_clear(&ex.strict);
-	allow_clear(&ex.again);
+	free(excl);
+	idlist_clear(&ex.strict);
+	idlist_clear(&ex.again);
 	json_decref(ex.previous);
 	token_credential_free(&cred);
 	return r;

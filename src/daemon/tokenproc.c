@@ -20,7 +20,8 @@
 
 #define OP_ENROLL	1
 #define OP_ASSERT	2
-#define MAX_LIST	64
+#define OP_LIST		3	/* the next part of the next request's list */
+#define MAX_AAGUIDS	64
 #define STR_MAX		4096
 #define GRACE_MS	10000	/* beyond the key's own budget */
 
@@ -254,14 +255,57 @@ tp_reply_end(struct tokenproc *tp, const struct msg *rp, const char *what)
 	return TG_ERR_PROTOCOL;
 }
 
-static void
-put_ids(struct msg *m, const struct token_cred_id *ids, size_t n)
+/* A list the child would refuse, refused here (nothing sent). */
+static int
+list_check(const struct token_cred_id *ids, size_t n)
 {
 	size_t i;
 
-	msg_put_u32(m, (uint32_t)n);
+	if (n > TOKEN_LIST_MAX)
+		return TG_ERR_TOO_LONG;
+	if (n > 0 && ids == NULL)
+		return TG_ERR_INVALID;
 	for (i = 0; i < n; i++)
-		msg_put_bytes(m, ids[i].ptr, ids[i].len);
+		if (ids[i].ptr == NULL || ids[i].len == 0 ||
+		    ids[i].len > TOKEN_CRED_ID_MAX)
+			return TG_ERR_INVALID;
+	return 0;
+}
+
+/*
+ * A credential list travels ahead of its request, in as many OP_LIST
+ * messages as its ids take (an exclude list grows with every credential
+ * ever revoked for compromise); the request then names how many there
+ * are.  Each part is answered with a status.  ids passed list_check().
+ */
+static int
+tp_send_list(struct tokenproc *tp, const struct token_cred_id *ids,
+    size_t n)
+{
+	static struct msg lq, lr;	/* under tp->lock */
+	size_t i = 0, k, room;
+	int r;
+
+	while (i < n) {
+		msg_init(&lq);
+		msg_put_u8(&lq, OP_LIST);
+		room = sizeof(lq.buf) - lq.len - 4;
+		for (k = i; k < n && 4 + ids[k].len <= room; k++)
+			room -= 4 + ids[k].len;
+		msg_put_u32(&lq, (uint32_t)(k - i));
+		for (; i < k; i++)
+			msg_put_bytes(&lq, ids[i].ptr, ids[i].len);
+		if ((r = tp_call(tp, &lq, &lr)) != 0)
+			return r;
+		r = reply_status(&lr);
+		if (tp_reply_end(tp, &lr, "list") != 0)
+			return TG_ERR_PROTOCOL;
+		if (r != 0) {
+			tp_violation(tp, "a list part refused");
+			return TG_ERR_PROTOCOL;
+		}
+	}
+	return 0;
 }
 
 int
@@ -292,12 +336,15 @@ tokenproc_enroll(struct tokenproc *tp, const char *device,
 	msg_put_u32(&rq, (uint32_t)req->naaguids);
 	for (i = 0; i < req->naaguids; i++)
 		msg_put_bytes(&rq, req->aaguids[i], TOKEN_AAGUID_LEN);
-	put_ids(&rq, req->exclude, req->nexclude);
+	msg_put_u32(&rq, (uint32_t)req->nexclude);
 	if (rq.bad) {
 		r = TG_ERR_TOO_LONG;
 		goto out;
 	}
-	if ((r = tp_call(tp, &rq, &rp)) != 0)
+	/* the request is whole: its list goes first */
+	if ((r = list_check(req->exclude, req->nexclude)) != 0 ||
+	    (r = tp_send_list(tp, req->exclude, req->nexclude)) != 0 ||
+	    (r = tp_call(tp, &rq, &rp)) != 0)
 		goto out;
 	r = tokenproc_enroll_reply(&rp, req, &c);
 	if (r == TG_ERR_NOMEM)
@@ -377,13 +424,15 @@ tokenproc_assert(struct tokenproc *tp, const char *device,
 	msg_put_str(&rq, device);
 	msg_put_str(&rq, req->rp_id);
 	msg_put_bytes(&rq, req->client_data_hash, TOKEN_CDH_LEN);
-	put_ids(&rq, req->allow, req->nallow);
+	msg_put_u32(&rq, (uint32_t)req->nallow);
 	msg_put_str(&rq, req->pin);
 	if (rq.bad) {
 		r = TG_ERR_TOO_LONG;
 		goto out;
 	}
-	if ((r = tp_call(tp, &rq, &rp)) != 0)
+	if ((r = list_check(req->allow, req->nallow)) != 0 ||
+	    (r = tp_send_list(tp, req->allow, req->nallow)) != 0 ||
+	    (r = tp_call(tp, &rq, &rp)) != 0)
 		goto out;
 	r = tokenproc_assert_reply(&rp, &a);
 	if (r == TG_ERR_NOMEM)
@@ -403,24 +452,61 @@ out:
 
 /* ---- child */
 
-struct ids {
-	struct token_cred_id	id[MAX_LIST];
-	size_t			n;
-};
+/* The list the next request uses, gathered from OP_LIST messages. */
+static struct token_cred_id	pending[TOKEN_LIST_MAX];
+static size_t			npending;
 
 static void
-get_ids(struct msg *m, struct ids *ids)
+pending_clear(void)
 {
-	uint32_t i, n = msg_get_u32(m);
+	size_t i;
 
-	if (n > MAX_LIST) {
-		m->bad = 1;
-		return;
+	for (i = 0; i < npending; i++)
+		free((void *)(uintptr_t)pending[i].ptr);
+	memset(pending, 0, npending * sizeof(pending[0]));
+	npending = 0;
+}
+
+/* One part of a list; the daemon broke the protocol if it overflows. */
+static void
+child_list(struct msg *rq, struct msg *rp)
+{
+	const uint8_t *p;
+	uint8_t *copy;
+	uint32_t i, n = msg_get_u32(rq);
+	size_t len;
+
+	if (n == 0 || n > TOKEN_LIST_MAX - npending)
+		rq->bad = 1;
+	for (i = 0; i < n && !rq->bad; i++) {
+		len = msg_get_bytes(rq, &p, TOKEN_CRED_ID_MAX);
+		if (rq->bad || len == 0)
+			rq->bad = 1;
+		else if ((copy = malloc(len)) == NULL) {
+			fprintf(stderr, "tapgated[token]: out of memory\n");
+			exit(1);
+		} else {
+			memcpy(copy, p, len);
+			pending[npending].ptr = copy;
+			pending[npending++].len = len;
+		}
 	}
-	for (i = 0; i < n; i++)
-		ids->id[i].len = msg_get_bytes(m, &ids->id[i].ptr,
-		    TOKEN_CRED_ID_MAX);
-	ids->n = n;
+	if (msg_end(rq) != 0) {
+		fprintf(stderr, "tapgated[token]: malformed list\n");
+		exit(2);
+	}
+	msg_init(rp);
+	msg_put_u32(rp, 0);
+}
+
+/* A request names how long its list is: what came before, exactly. */
+static void
+get_ids(struct msg *m, const struct token_cred_id **ids, size_t *n)
+{
+	if (msg_get_u32(m) != npending)
+		m->bad = 1;
+	*ids = pending;
+	*n = npending;
 }
 
 static void
@@ -428,12 +514,11 @@ child_enroll(struct msg *rq, struct msg *rp)
 {
 	static char dev[STR_MAX], rp_id[256], rp_name[256], uname[256];
 	static char dname[256], pin[TOKEN_PIN_MAX + 1], roots[STR_MAX];
-	uint8_t aaguids[MAX_LIST][TOKEN_AAGUID_LEN];
+	uint8_t aaguids[MAX_AAGUIDS][TOKEN_AAGUID_LEN];
 	struct token_credential *c = NULL;
 	struct token_enroll_req er;
 	struct token_opts opts = { 0, 2000 };
 	struct token *tok = NULL;
-	struct ids excl;
 	const uint8_t *p;
 	uint32_t i, na;
 	int r;
@@ -454,7 +539,7 @@ child_enroll(struct msg *rq, struct msg *rp)
 	er.cred_protect = msg_get_u8(rq);
 	msg_get_str(rq, pin, sizeof(pin));
 	msg_get_str(rq, roots, sizeof(roots));
-	if ((na = msg_get_u32(rq)) > MAX_LIST)
+	if ((na = msg_get_u32(rq)) > MAX_AAGUIDS)
 		rq->bad = 1;
 	for (i = 0; i < na && !rq->bad; i++) {
 		if (msg_get_bytes(rq, &p, TOKEN_AAGUID_LEN) != TOKEN_AAGUID_LEN)
@@ -462,7 +547,7 @@ child_enroll(struct msg *rq, struct msg *rp)
 		else
 			memcpy(aaguids[i], p, TOKEN_AAGUID_LEN);
 	}
-	get_ids(rq, &excl);
+	get_ids(rq, &er.exclude, &er.nexclude);
 	if (msg_end(rq) != 0 || opts.timeout_ms <= 0) {
 		fprintf(stderr, "tapgated[token]: malformed enrolment "
 		    "request\n");
@@ -476,11 +561,10 @@ child_enroll(struct msg *rq, struct msg *rp)
 	er.trust_roots_pem = roots;
 	er.aaguids = (const uint8_t (*)[TOKEN_AAGUID_LEN])aaguids;
 	er.naaguids = na;
-	er.exclude = excl.id;
-	er.nexclude = excl.n;
 	if ((r = token_open(dev, &opts, &tok)) == 0)
 		r = token_enroll(tok, &er, &c);
 	token_free(&tok);
+	pending_clear();
 	explicit_bzero(pin, sizeof(pin));
 	msg_init(rp);
 	msg_put_u32(rp, (uint32_t)r);
@@ -500,7 +584,6 @@ child_assert(struct msg *rq, struct msg *rp)
 	struct token_assert_req ar;
 	struct token_opts opts = { 0, 2000 };
 	struct token *tok = NULL;
-	struct ids allow;
 	const uint8_t *p;
 	int r;
 
@@ -511,7 +594,7 @@ child_assert(struct msg *rq, struct msg *rp)
 	if (msg_get_bytes(rq, &p, TOKEN_CDH_LEN) != TOKEN_CDH_LEN)
 		rq->bad = 1;
 	ar.client_data_hash = p;
-	get_ids(rq, &allow);
+	get_ids(rq, &ar.allow, &ar.nallow);
 	msg_get_str(rq, pin, sizeof(pin));
 	if (msg_end(rq) != 0 || opts.timeout_ms <= 0) {
 		fprintf(stderr, "tapgated[token]: malformed assertion "
@@ -519,12 +602,11 @@ child_assert(struct msg *rq, struct msg *rp)
 		exit(2);
 	}
 	ar.rp_id = rp_id;
-	ar.allow = allow.id;
-	ar.nallow = allow.n;
 	ar.pin = pin;
 	if ((r = token_open(dev, &opts, &tok)) == 0)
 		r = token_assert(tok, &ar, &a);
 	token_free(&tok);
+	pending_clear();
 	explicit_bzero(pin, sizeof(pin));
 	msg_init(rp);
 	msg_put_u32(rp, (uint32_t)r);
@@ -583,6 +665,9 @@ tokenproc_main(int fd, const char *roots)
 		rq.off = 0;
 		rq.bad = 0;
 		switch (msg_get_u8(&rq)) {
+		case OP_LIST:
+			child_list(&rq, &rp);
+			break;
 		case OP_ENROLL:
 			child_enroll(&rq, &rp);
 			break;

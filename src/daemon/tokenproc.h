@@ -45,7 +45,9 @@ void	tokenproc_stop(struct tokenproc **tp);
  * Enrolment and assertion on the key named device, done by the token
  * process; same contracts as token_enroll() / token_assert(), plus
  * TG_ERR_PROTOCOL when the child broke the protocol (it is restarted).
- * Thread-safe: one operation at a time.
+ * An exclude or allow list of any length up to TOKEN_LIST_MAX goes to the
+ * child in as many messages as it takes.  Thread-safe: one operation at a
+ * time.
  */
 int	tokenproc_enroll(struct tokenproc *tp, const char *device,
 	    const struct token_enroll_req *req, struct token_credential **credp);

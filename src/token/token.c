@@ -153,6 +153,9 @@ token_map_err(const struct token *tok, int r)
 		return TG_ERR_EXISTS;
 	case FIDO_ERR_NO_CREDENTIALS:
 		return TG_ERR_NO_CREDENTIAL;
+	case FIDO_ERR_LIMIT_EXCEEDED:
+		/* a list longer than the key takes */
+		return TG_ERR_TOO_LONG;
 	case FIDO_ERR_KEEPALIVE_CANCEL:
 		return TG_ERR_CANCELLED;
 	case FIDO_ERR_UNSUPPORTED_ALGORITHM:
@@ -529,6 +532,8 @@ info_copy(const fido_cbor_info_t *ci, struct token_info *info)
 	info->npin_protocols = n;
 	info->max_msg_size = fido_cbor_info_maxmsgsiz(ci);
 	info->min_pin_length = fido_cbor_info_minpinlen(ci);
+	info->max_cred_count_in_list = fido_cbor_info_maxcredcntlst(ci);
+	info->max_cred_id_len = fido_cbor_info_maxcredidlen(ci);
 	return 0;
 }
 

@@ -34,6 +34,7 @@
 #define TOKEN_FMT_MAX		15	/* attestation format name */
 #define TOKEN_ATTSTMT_MAX	8192	/* attStmt: signature and x5c chain */
 #define TOKEN_CRED_ID_MAX	1023
+#define TOKEN_LIST_MAX		4096	/* ids in one exclude or allow list */
 #define TOKEN_TIMEOUT_DEFAULT	60000	/* ms; longer than any touch window */
 
 /* COSE algorithm identifiers, as libfido2 and WebAuthn use them. */
@@ -137,6 +138,8 @@ struct token_info {
 	uint8_t			 *pin_protocols;
 	size_t			  npin_protocols;
 	uint64_t		  min_pin_length; /* 0: not reported */
+	uint64_t		  max_cred_count_in_list; /* 0: not reported */
+	uint64_t		  max_cred_id_len; /* 0: not reported */
 	bool			  pin_supported; /* has option clientPin */
 	bool			  pin_set;	/* clientPin is true */
 	int			  pin_retries;	/* -1: no PIN support */
@@ -203,12 +206,38 @@ int	token_pubkey_from_raw(int alg, const uint8_t *raw, size_t len,
 int	token_pubkey_to_cose(const struct token_pubkey *pk, uint8_t *out,
 	    size_t cap, size_t *outlen);
 
-/* ---- enrolment */
+/* ---- credential lists longer than a key takes */
 
 struct token_cred_id {
 	const uint8_t	*ptr;
 	size_t		 len;
 };
+
+/*
+ * What one request to a key may carry (getInfo's maxCredentialCountInList,
+ * maxCredentialIdLength and maxMsgSize).  Keys take short lists: an
+ * exclude or allow list longer than that goes to the key in batches, each
+ * but the last probed with a silent getAssertion (up false, UV by the PIN,
+ * as credProtect level 3 wants), the way browsers do; no credential is
+ * ever left out of the check.
+ */
+struct token_list_limits {
+	size_t	max_count;	/* ids in one request, at least 1 */
+	size_t	max_id_len;	/* 0: no bound reported */
+	size_t	max_bytes;	/* the encoded ids of one request */
+};
+
+/*
+ * The batch of ids[0..n) that starts at start: *end is one past its last
+ * id.  Batches follow the list's order and take as many ids as lim
+ * allows, at least one.  TG_ERR_UNSUPPORTED when ids[start] alone does not
+ * fit (longer than max_id_len, or over max_bytes): the key cannot be
+ * asked about that credential.  Pure: no I/O.
+ */
+int	token_list_batch(const struct token_cred_id *ids, size_t n,
+	    size_t start, const struct token_list_limits *lim, size_t *end);
+
+/* ---- enrolment */
 
 struct token_enroll_req {
 	const char	*rp_id;
@@ -225,8 +254,11 @@ struct token_enroll_req {
 	/* PEM file of the trusted attestation roots (required) */
 	const char	*trust_roots_pem;
 	/*
-	 * Credentials already enrolled (excludeList): a key holding one of
-	 * them refuses after the touch, TG_ERR_EXISTS.
+	 * Credentials already enrolled (excludeList, at most
+	 * TOKEN_LIST_MAX): a key holding one of them refuses after the
+	 * touch, TG_ERR_EXISTS.  A list longer than the key takes is probed
+	 * batch by batch first (see token_list_batch()); then makeCredential
+	 * excludes the batch that holds the key's credential, or the last.
 	 */
 	const struct token_cred_id	*exclude;
 	size_t		 nexclude;
@@ -261,7 +293,10 @@ struct token_credential {
  * the trusted roots, the certificate's AAGUID extension against authData,
  * and the AAGUID allow-list (all TG_ERR_ATTESTATION, the list TG_ERR_AAGUID;
  * TG_ERR_IO when the roots file cannot be loaded).  TG_ERR_UNSUPPORTED
- * for credProtect on a key without it.
+ * for credProtect on a key without it, or for an excluded credential id
+ * the key cannot be asked about (nothing is sent then);
+ * TG_ERR_TOO_LONG for an exclude list over TOKEN_LIST_MAX, or when the
+ * key refuses a list its getInfo promised to take.
  */
 int	token_enroll(struct token *tok, const struct token_enroll_req *req,
 	    struct token_credential **credp);
@@ -287,7 +322,8 @@ void	token_credential_free(struct token_credential **credp);
 struct token_assert_req {
 	const char			*rp_id;
 	const uint8_t			*client_data_hash; /* TOKEN_CDH_LEN */
-	const struct token_cred_id	*allow;	/* may be empty (resident) */
+	/* may be empty (resident); at most TOKEN_LIST_MAX, in batches */
+	const struct token_cred_id	*allow;
 	size_t				 nallow;
 	const char			*pin;	/* required: UV */
 };
@@ -307,7 +343,10 @@ struct token_assertion {
  * getAssertion requiring a touch and UV by PIN.  The reply is not verified
  * here: pass it with the stored public key to token_verify_assertion().
  * TG_ERR_PROTOCOL when the key answers with a credential that was not
- * allowed.
+ * allowed.  An allow list longer than the key takes is probed batch by
+ * batch (see token_list_batch()) and the touch asked with the batch that
+ * holds the key's credential; TG_ERR_UNSUPPORTED and TG_ERR_TOO_LONG as
+ * for token_enroll().
  */
 int	token_assert(struct token *tok, const struct token_assert_req *req,
 	    struct token_assertion **assertp);

@@ -14,7 +14,8 @@
 #include "common/errors.h"
 #include "token_int.h"
 
-#define ALLOW_MAX	64
+/* a getAssertion's fixed parts: hashes, options, PIN auth */
+#define REQ_RESERVE	128
 /* rpIdHash | flags | counter: an assertion without extensions. */
 #define AUTHDATA_LEN	(32 + 1 + 4)
 
@@ -66,7 +67,7 @@ assert_req_check(const struct token_assert_req *req)
 	    req->client_data_hash == NULL || req->pin == NULL ||
 	    (req->nallow > 0 && req->allow == NULL))
 		return TG_ERR_INVALID;
-	if (req->nallow > ALLOW_MAX)
+	if (req->nallow > TOKEN_LIST_MAX)
 		return TG_ERR_TOO_LONG;
 	for (size_t i = 0; i < req->nallow; i++)
 		if (req->allow[i].ptr == NULL || req->allow[i].len == 0 ||
@@ -85,8 +86,8 @@ token_assert(struct token *tok, const struct token_assert_req *req,
 	fido_assert_t		*a = NULL;
 	struct token_assertion	*out = NULL;
 	const unsigned char	*id, *sig;
-	size_t			 idlen, siglen;
-	int			 r, fr, allowed;
+	size_t			 idlen, siglen, first, end;
+	int			 r, fr, allowed, hit;
 
 	if (tok == NULL || assertp == NULL)
 		return TG_ERR_INVALID;
@@ -105,7 +106,12 @@ token_assert(struct token *tok, const struct token_assert_req *req,
 		r = TG_ERR_INVALID;
 		goto out;
 	}
-	for (size_t i = 0; i < req->nallow; i++)
+	/* a list longer than the key takes: which batch goes with the touch */
+	if ((r = token_list_pick(tok, req->rp_id, req->pin, REQ_RESERVE +
+	    strlen(req->rp_id), req->allow, req->nallow, &first, &end,
+	    &hit)) != 0)
+		goto out;
+	for (size_t i = first; i < end; i++)
 		if (fido_assert_allow_cred(a, req->allow[i].ptr,
 		    req->allow[i].len) != FIDO_OK) {
 			r = TG_ERR_NOMEM;
@@ -132,7 +138,7 @@ token_assert(struct token *tok, const struct token_assert_req *req,
 	/* A key answering for a credential we did not offer is broken. */
 	if (req->nallow > 0) {
 		allowed = 0;
-		for (size_t i = 0; i < req->nallow; i++)
+		for (size_t i = first; i < end; i++)
 			if (req->allow[i].len == idlen &&
 			    memcmp(req->allow[i].ptr, id, idlen) == 0)
 				allowed = 1;

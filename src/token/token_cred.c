@@ -25,6 +25,8 @@
 /* authData up to the credential id: rpIdHash|flags|counter|aaguid|len */
 #define AUTHDATA_AT_HDR	(32 + 1 + 4 + TOKEN_AAGUID_LEN + 2)
 #define OID_FIDO_AAGUID	"1.3.6.1.4.1.45724.1.1.4"
+/* a makeCredential's fixed parts: hashes, params, options, PIN auth */
+#define REQ_RESERVE	256
 #define ATTEST_OU	"Authenticator Attestation"
 
 /* ---- public keys */
@@ -315,11 +317,29 @@ enroll_req_check(const struct token_enroll_req *req)
 		return TG_ERR_INVALID;
 	if ((r = enroll_fields_check(req)) != 0)
 		return r;
+	if (req->nexclude > 0 && req->exclude == NULL)
+		return TG_ERR_INVALID;
+	if (req->nexclude > TOKEN_LIST_MAX)
+		return TG_ERR_TOO_LONG;
+	for (size_t i = 0; i < req->nexclude; i++)
+		if (req->exclude[i].ptr == NULL || req->exclude[i].len == 0 ||
+		    req->exclude[i].len > TOKEN_CRED_ID_MAX)
+			return TG_ERR_INVALID;
 	pinlen = strnlen(req->pin, TOKEN_PIN_MAX + 1);
 	/* No such PIN can be right; do not spend a retry on it. */
 	if (pinlen == 0 || pinlen > TOKEN_PIN_MAX)
 		return TG_ERR_PIN_INVALID;
 	return 0;
+}
+
+/* What a makeCredential request takes besides its exclude list. */
+static size_t
+enroll_reserve(const struct token_enroll_req *req)
+{
+	return REQ_RESERVE + strlen(req->rp_id) + (req->rp_name != NULL ?
+	    strlen(req->rp_name) : 0) + req->user_id_len +
+	    strlen(req->user_name) + (req->user_display_name != NULL ?
+	    strlen(req->user_display_name) : 0);
 }
 
 /*
@@ -500,7 +520,8 @@ token_enroll(struct token *tok, const struct token_enroll_req *req,
 {
 	fido_cred_t		*cred = NULL;
 	struct token_credential	*out = NULL;
-	int			 r, fr;
+	size_t			 first, end;
+	int			 r, fr, hit;
 
 	if (tok == NULL || credp == NULL)
 		return TG_ERR_INVALID;
@@ -530,7 +551,12 @@ token_enroll(struct token *tok, const struct token_enroll_req *req,
 		r = TG_ERR_INVALID;
 		goto out;
 	}
-	for (size_t i = 0; i < req->nexclude; i++)
+	/* a list longer than the key takes: which batch goes with the touch */
+	if ((r = token_list_pick(tok, req->rp_id, req->pin,
+	    enroll_reserve(req), req->exclude, req->nexclude, &first, &end,
+	    &hit)) != 0)
+		goto out;
+	for (size_t i = first; i < end; i++)
 		if (fido_cred_exclude(cred, req->exclude[i].ptr,
 		    req->exclude[i].len) != FIDO_OK) {
 			r = TG_ERR_INVALID;
@@ -539,6 +565,11 @@ token_enroll(struct token *tok, const struct token_enroll_req *req,
 	token_op_begin(tok);
 	if ((fr = fido_dev_make_cred(tok->dev, cred, req->pin)) != FIDO_OK) {
 		r = token_map_err(tok, fr);
+		goto out;
+	}
+	/* the key holds an excluded credential, whatever it just did */
+	if (hit) {
+		r = TG_ERR_EXISTS;
 		goto out;
 	}
 	if ((r = enroll_verify(cred, req, out)) != 0)

@@ -60,6 +60,20 @@ int		token_map_err(const struct token *tok, int fido_r);
 /* Reset per-operation transport state; call before each operation. */
 void		token_op_begin(struct token *tok);
 
+/*
+ * Which part of a credential list goes into the request that needs the
+ * touch (token_list.c): [*first, *end) of ids[0..n).  The whole list when
+ * the key takes it at once; else the first batch a silent getAssertion
+ * finds one of the key's credentials in (*hit set), or the last batch.
+ * reserve is what the rest of that request takes besides its list.
+ * TG_ERR_UNSUPPORTED for an id the key cannot be asked about,
+ * TG_ERR_TOO_LONG past TOKEN_LIST_MAX, else what the key answered.
+ */
+int		token_list_pick(struct token *tok, const char *rp_id,
+		    const char *pin, size_t reserve,
+		    const struct token_cred_id *ids, size_t n, size_t *first,
+		    size_t *end, int *hit);
+
 /* Monotonic clock in ms. */
 uint64_t	token_now_ms(void);
 

@@ -1,10 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# Seeds for fuzz_privsep and fuzz_assertion (sh and printf only).
+# Seeds for fuzz_privsep (sh and printf only); fuzz_assertion's are
+# written by mkcorpus_assertion.sh.
 set -eu
 P=tests/fuzz/corpus/fuzz_privsep
-A=tests/fuzz/corpus/fuzz_assertion
-mkdir -p "$P" "$A"
+mkdir -p "$P"
 u32() { printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"; }
 bytes() { u32 "$1"; head -c "$1" /dev/zero | tr '\0' "$2"; }
 # enrolment reply: kind 1, status 0, id, alg, raw, cose, aaguid, cert, count, flags, credprotect
@@ -15,7 +15,22 @@ bytes() { u32 "$1"; head -c "$1" /dev/zero | tr '\0' "$2"; }
 { printf '\000'; u32 0; bytes 32 a; bytes 37 b; bytes 71 c; u32 7; printf '\005'; } >"$P/assert_ok"
 { printf '\000'; u32 0; bytes 32 a; bytes 37 b; bytes 71 c; u32 7; printf '\005\000'; } >"$P/assert_trailing"
 { printf '\000'; u32 7; } >"$P/assert_positive_status"
-# assertions: key/split byte, split*8, authData then signature
-{ printf '\000\005'; head -c 32 /dev/zero; printf '\005\000\000\000\001'; bytes 0 x >/dev/null; head -c 3 /dev/zero; head -c 70 /dev/zero | tr '\0' '0'; } >"$A/es256_zero_sig"
-{ printf '\001\005'; head -c 32 /dev/zero; printf '\305\000\000\000\002\232\232\232\232\232'; head -c 64 /dev/zero; } >"$A/eddsa_ed_flag_bomb"
-{ printf '\003\004'; head -c 32 /dev/zero | tr '\0' 'r'; printf '\000\000\000\000\000'; head -c 64 /dev/zero; } >"$A/no_flags"
+# Genuine enrolment replies, ES256 and EdDSA with credProtect 3, from a
+# softfido enrolled by a real token process (needs a build: BUILD, default
+# build/san), and the softfido CA they chain to, which fuzz_privsep
+# trusts: every build makes its own CA, so the seeds keep theirs.
+BUILD=${BUILD:-build/san}
+export BUILD
+CA=tests/fuzz/fuzz_privsep-ca.pem
+if [ -x "$BUILD/tests/e2e_token_lists" ] && [ -r build/gen/softfido-ca.pem ]; then
+	TAPGATE_FUZZ_SEED_DIR=$P "$BUILD/tests/e2e_token_lists" >/dev/null
+	[ -s "$P/enroll_verifies_es256" ] && [ -s "$P/enroll_verifies_eddsa" ]
+	{
+		echo "softfido test attestation CA: the one fuzz_privsep's"
+		echo "enroll_verifies_* seeds chain to (mkcorpus_privsep.sh)"
+		cat build/gen/softfido-ca.pem
+	} >"$CA"
+else
+	echo "mkcorpus_privsep.sh: no $BUILD/tests/e2e_token_lists or" \
+	    "build/gen/softfido-ca.pem: genuine seeds left as they are" >&2
+fi

@@ -2,7 +2,8 @@
 /*
  * Replay runner: feeds every file of a corpus directory to a libFuzzer
  * harness's LLVMFuzzerTestOneInput, so gcc builds (without -fsanitize=fuzzer)
- * run the stored corpora under ASan and UBSan too.
+ * run the stored corpora under ASan and UBSan too; then checks that the
+ * corpus reached each of the harness's goals (goal.h), if it has any.
  */
 #include <dirent.h>
 #include <stdint.h>
@@ -10,7 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "goal.h"
+
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+/* defined by the harnesses that have goals (goal.h) */
+int	fuzz_goal(size_t, const char **, unsigned long *)
+	    __attribute__((weak));
 
 #define REPLAY_MAX	(1024 * 1024)
 
@@ -19,8 +25,10 @@ main(int argc, char **argv)
 {
 	static uint8_t buf[REPLAY_MAX];
 	struct dirent **ents;
+	const char *goal;
+	unsigned long hits;
 	char path[4096];
-	int i, n, ran = 0, bad = 0;
+	int i, n, ran = 0, bad = 0, missed = 0;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
@@ -59,5 +67,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("ok replay_corpus_%d_inputs_without_a_crash\n", ran);
-	return 0;
+	for (size_t g = 0; fuzz_goal != NULL &&
+	    fuzz_goal(g, &goal, &hits) == 0; g++) {
+		if (hits == 0) {
+			printf("not ok replay_corpus_reaches_%s (no stored "
+			    "input does)\n", goal);
+			missed++;
+		} else
+			printf("ok replay_corpus_reaches_%s\n# %lu inputs "
+			    "reach %s\n", goal, hits, goal);
+	}
+	return missed == 0 ? 0 : 1;
 }

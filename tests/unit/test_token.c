@@ -3,7 +3,8 @@
  * src/token/ without a key: device names, the PIN policy, public keys,
  * token_verify_assertion() against assertions this test signs itself (so a
  * refusal is proved to come from the check named, not from a bad
- * signature), and the softfido transport against misbehaving peers.
+ * signature), how long credential lists are cut into batches a key
+ * takes, and the softfido transport against misbehaving peers.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -380,6 +381,71 @@ public_keys_are_validated_and_encoded_as_cose(void)
 	tkey_free(&k);
 }
 
+/* ---- lists longer than a key takes */
+
+static void
+list_batches_follow_count_id_length_and_bytes(void)
+{
+	static const uint8_t id[64];
+	struct token_cred_id ids[40];
+	struct token_list_limits lim = { 8, 32, 1024 };
+	size_t end = 0, i, s, seen;
+
+	for (i = 0; i < 40; i++) {
+		ids[i].ptr = id;
+		ids[i].len = 32;
+	}
+	/* by count: 8 at a time, the last batch what is left */
+	CHECK_EQ(token_list_batch(ids, 40, 0, &lim, &end), 0);
+	CHECK_EQ(end, 8);
+	CHECK_EQ(token_list_batch(ids, 40, 32, &lim, &end), 0);
+	CHECK_EQ(end, 40);
+	CHECK_EQ(token_list_batch(ids, 37, 32, &lim, &end), 0);
+	CHECK_EQ(end, 37);
+	/* every id in exactly one batch, in order */
+	for (s = 0, seen = 0; s < 37; s = end) {
+		CHECK_EQ(token_list_batch(ids, 37, s, &lim, &end), 0);
+		CHECK(end > s && end - s <= 8);
+		seen += end - s;
+	}
+	CHECK_EQ(seen, 37);
+	/* by bytes: an id takes its length and 24 bytes of CBOR */
+	lim.max_bytes = 3 * (32 + 24);
+	CHECK_EQ(token_list_batch(ids, 40, 0, &lim, &end), 0);
+	CHECK_EQ(end, 3);
+	lim.max_bytes--;
+	CHECK_EQ(token_list_batch(ids, 40, 0, &lim, &end), 0);
+	CHECK_EQ(end, 2);
+	/* one id alone over the budget: the key cannot be asked about it */
+	lim.max_bytes = 32 + 23;
+	end = 99;
+	CHECK_EQ(token_list_batch(ids, 40, 0, &lim, &end), TG_ERR_UNSUPPORTED);
+	CHECK_EQ(end, 99);
+	lim.max_bytes = 0;
+	CHECK_EQ(token_list_batch(ids, 40, 0, &lim, &end), TG_ERR_UNSUPPORTED);
+	/* an id longer than the key takes ends a batch, and starts none */
+	lim.max_bytes = 1024;
+	ids[5].len = 33;
+	CHECK_EQ(token_list_batch(ids, 40, 0, &lim, &end), 0);
+	CHECK_EQ(end, 5);
+	CHECK_EQ(token_list_batch(ids, 40, 5, &lim, &end), TG_ERR_UNSUPPORTED);
+	/* ... unless the key reported no bound */
+	lim.max_id_len = 0;
+	ids[5].len = 64;
+	CHECK_EQ(token_list_batch(ids, 40, 5, &lim, &end), 0);
+	CHECK_EQ(end, 13);
+	/* a key that reports no count is asked one id at a time */
+	lim.max_count = 1;
+	CHECK_EQ(token_list_batch(ids, 40, 7, &lim, &end), 0);
+	CHECK_EQ(end, 8);
+	/* misuse */
+	CHECK_EQ(token_list_batch(ids, 40, 40, &lim, &end), TG_ERR_INVALID);
+	CHECK_EQ(token_list_batch(NULL, 40, 0, &lim, &end), TG_ERR_INVALID);
+	CHECK_EQ(token_list_batch(ids, 40, 0, NULL, &end), TG_ERR_INVALID);
+	lim.max_count = 0;
+	CHECK_EQ(token_list_batch(ids, 40, 0, &lim, &end), TG_ERR_INVALID);
+}
+
 /* ---- the softfido transport against peers that misbehave */
 
 enum peer_mode {
@@ -537,6 +603,7 @@ main(void)
 	RUN(verify_refuses_extension_data_before_libcbor_sees_it);
 	RUN(verify_caps_authdata_and_signature_sizes);
 	RUN(public_keys_are_validated_and_encoded_as_cose);
+	RUN(list_batches_follow_count_id_length_and_bytes);
 	RUN(transport_tells_gone_timeout_and_bad_frames_apart);
 	RUN(connect_wait_is_bounded);
 	RUN(list_without_softfido_names_is_not_an_error);
