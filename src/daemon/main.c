@@ -74,7 +74,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: tapgated [-c CONFIG] [--state-dir DIR] [--socket PATH]\n"
 	    "                [--trust-roots PEM] [--token-timeout MS]\n"
-	    "                [--checkpoint-interval SECONDS]\n"
+	    "                [--checkpoint-interval SECONDS] "
+	    "[--accept-audit-head]\n"
 	    "       tapgated --check-config [-c CONFIG]\n"
 	    "       tapgated --print-default-config\n"
 	    "Without -c the embedded default configuration is used.\n"
@@ -106,6 +107,7 @@ main(int argc, char **argv)
 		{ "trust-roots", required_argument, NULL, 't' },
 		{ "token-timeout", required_argument, NULL, 'T' },
 		{ "checkpoint-interval", required_argument, NULL, 'C' },
+		{ "accept-audit-head", no_argument, NULL, 'A' },
 		{ "print-default-config", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -124,6 +126,7 @@ main(int argc, char **argv)
 	sigset_t sigs;
 	struct timespec tick = { 1, 0 };
 	int c, check = 0, fd, bound = 0, r, rc = 1, sig;
+	int accept_head = 0;
 	size_t i;
 
 	/* the token process: the daemon's own binary with a role */
@@ -146,6 +149,7 @@ main(int argc, char **argv)
 		case 't': roots = optarg; break;
 		case 'T': timeout = optarg; break;
 		case 'C': ckpt = optarg; break;
+		case 'A': accept_head = 1; break;
 		case 'p':
 			fputs(tapgated_default_config, stdout);
 			return 0;
@@ -255,6 +259,12 @@ main(int argc, char **argv)
 	    jwk_alg_name(jwk_alg(d.signkey)), jwk_kid(d.signkey),
 	    keyrep.created ? "created and sealed" : keyrep.completed ?
 	    "made active: an interrupted rotation completed" : "unsealed");
+	/* before anything is appended or signed: the chain went forward */
+	pthread_mutex_lock(&d.lock);
+	r = engine_audit_mark_open(&d, accept_head, (int64_t)time(NULL));
+	pthread_mutex_unlock(&d.lock);
+	if (r != 0)
+		goto out;
 	pthread_mutex_lock(&d.lock);
 	if (keyrep.completed && (r = engine_keys_opened(&d, &keyrep,
 	    (int64_t)time(NULL))) != 0)
