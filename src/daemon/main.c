@@ -26,6 +26,7 @@
 #include "daemon/front.h"
 #include "daemon/listen.h"
 #include "daemon/reqjson.h"
+#include "daemon/startup.h"
 #include "sandbox/sandbox.h"
 #include "seal/seal.h"
 #include "seal/signkey.h"
@@ -84,6 +85,39 @@ usage(void)
 	exit(2);
 }
 
+/* The files the configuration names: 0, or the message and -1. */
+static int
+check_paths(const struct policy_config *cfg, const char *config)
+{
+	char err[512];
+
+	if (policy_config_check_paths(cfg, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "tapgated: %s: %s\n", config, err);
+	return -1;
+}
+
+/*
+ * Before the token process, the database, the key or the socket: the
+ * state directory is ours and closed to others, this daemon alone holds
+ * its lock (*lockfd, kept open), and nothing answers on the socket.
+ */
+static int
+claim_state(const struct policy_config *cfg, int *lockfd)
+{
+	char err[512];
+
+	if (startup_state_dir(cfg->appliance.state_dir, err,
+	    sizeof(err)) != 0 ||
+	    startup_lock(cfg->appliance.state_dir, lockfd, err,
+	    sizeof(err)) != 0 ||
+	    startup_socket_free(cfg->appliance.socket, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tapgated: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 set_path(char *dst, size_t cap, const char *src, const char *what)
 {
@@ -126,7 +160,7 @@ main(int argc, char **argv)
 	sigset_t sigs;
 	struct timespec tick = { 1, 0 };
 	int c, check = 0, fd, bound = 0, r, rc = 1, sig;
-	int accept_head = 0;
+	int accept_head = 0, lockfd = -1;
 	size_t i;
 
 	/* the token process: the daemon's own binary with a role */
@@ -167,21 +201,22 @@ main(int argc, char **argv)
 		    "embedded default", err);
 		return 2;
 	}
+	if ((state_dir && set_path(d.cfg->appliance.state_dir,
+	    sizeof(d.cfg->appliance.state_dir), state_dir, "--state-dir")) ||
+	    (sock && set_path(d.cfg->appliance.socket,
+	    sizeof(d.cfg->appliance.socket), sock, "--socket")) ||
+	    (roots && set_path(d.cfg->approvers.trust_roots,
+	    sizeof(d.cfg->approvers.trust_roots), roots, "--trust-roots")) ||
+	    check_paths(d.cfg, config ? config : "embedded default") != 0) {
+		policy_config_free(&d.cfg);
+		return 2;
+	}
 	if (check) {
 		printf("%s: configuration OK (policy %s version %lld)\n",
 		    config ? config : "embedded default", d.cfg->policy_id,
 		    (long long)d.cfg->policy_version);
 		policy_config_free(&d.cfg);
 		return 0;
-	}
-	if ((state_dir && set_path(d.cfg->appliance.state_dir,
-	    sizeof(d.cfg->appliance.state_dir), state_dir, "--state-dir")) ||
-	    (sock && set_path(d.cfg->appliance.socket,
-	    sizeof(d.cfg->appliance.socket), sock, "--socket")) ||
-	    (roots && set_path(d.cfg->approvers.trust_roots,
-	    sizeof(d.cfg->approvers.trust_roots), roots, "--trust-roots"))) {
-		policy_config_free(&d.cfg);
-		return 2;
 	}
 	d.token_timeout_ms = 60000;
 	if (timeout != NULL && ((d.token_timeout_ms = atoi(timeout)) < 1000 ||
@@ -214,6 +249,8 @@ main(int argc, char **argv)
 	/* threads started below inherit the mask: signals come to sigwait */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (claim_state(d.cfg, &lockfd) != 0)
+		goto out;
 	if ((r = tokenproc_start("/proc/self/exe", d.token_timeout_ms,
 	    d.cfg->approvers.trust_roots, token_report, &d,
 	    &d.tokenproc)) != 0) {
@@ -346,5 +383,7 @@ out:
 	seal_free(&d.seal);
 	policy_config_free(&d.cfg);
 	pthread_mutex_destroy(&d.lock);
+	if (lockfd != -1)
+		close(lockfd);	/* the state is free for the next daemon */
 	return rc;
 }
