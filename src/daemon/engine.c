@@ -1136,8 +1136,9 @@ engine_audit_verify(struct tapgated *d, const char *const *anchors,
 	}
 	for (i = 0; i < n; i++, na++) {
 		if (anchor_parse(anchors[i], &a[na]) != 0) {
-			eng_error(res, 400, "invalid_query", "anchor: SEQ:HASH, "
-			    "an entry's seq and its 64 hex digit hash");
+			eng_error(res, 400, "invalid_query",
+			    "anchor: SEQ:HASH (an entry's seq and its 64 hex "
+			    "digit hash)");
 			return TG_ERR_INVALID;
 		}
 		src[na] = "the caller";
