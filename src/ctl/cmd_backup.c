@@ -30,6 +30,7 @@
 #include "daemon/daemon.h"
 #include "order/jwk.h"
 #include "store/audit.h"
+#include "store/auditmark.h"
 #include "store/backup.h"
 #include "store/checkpoint.h"
 #include "store/store.h"
@@ -130,12 +131,54 @@ state_dir_ready(const char *dir)
 		ctl_err("restore: %s is not a directory", dir);
 		return -1;
 	}
-	if (sb.st_uid != geteuid() || (sb.st_mode & 022) != 0) {
-		ctl_err("restore: %s must belong to this user and not be "
-		    "writable by others", dir);
+	if (sb.st_uid != geteuid() || (sb.st_mode & 077) != 0) {
+		ctl_err("restore: %s must belong to this user and be closed "
+		    "to group and others (mode %04o; chmod 700 %s)", dir,
+		    (unsigned)(sb.st_mode & 07777), dir);
 		return -1;
 	}
 	return 0;
+}
+
+/* The state's lock, held until the restore is done: no daemon starts. */
+static int
+state_lock(const char *dir, int *fdp)
+{
+	long holder = 0;
+	int r;
+
+	if ((r = store_lock(dir, fdp, &holder)) == 0)
+		return 0;
+	if (r == TG_ERR_BUSY)
+		ctl_err("restore: refused: %s is in use (pid %ld holds %s)",
+		    dir, holder, STORE_LOCK_NAME);
+	else
+		ctl_err("restore: %s: cannot take its lock: %s", dir,
+		    tg_strerror(r));
+	return -1;
+}
+
+/*
+ * The daemon holds the log to its high-water mark beside the key: tell
+ * the operator when the restored log will not hold it.
+ */
+static void
+mark_note(const char *dir, const json_t *rep)
+{
+	struct auditmark m;
+
+	if (auditmark_read(dir, &m) != 0) {
+		printf("no audit high-water mark in %s: start tapgated once "
+		    "with --accept-audit-head (audited)\n", dir);
+		return;
+	}
+	if (m.seq == ji(rep, "head_seq") &&
+	    strcmp(m.hash, ctl_js(rep, "head_hash")) == 0)
+		return;
+	printf("the audit high-water mark in %s is entry %lld, not this "
+	    "backup's head %lld: if tapgated refuses to start on it, start "
+	    "it once with --accept-audit-head (audited)\n", dir,
+	    (long long)m.seq, ji(rep, "head_seq"));
 }
 
 /* Copy src into a new private file in dir, synced; its name in tmp. */
@@ -423,7 +466,7 @@ ctl_restore(int argc, char **argv)
 	struct jwks *keys = NULL;
 	json_t *rep = NULL, *details;
 	int64_t size = 0, seq = 0;
-	int c, r, schema = 0, digest, rc = CTL_EXIT_FAIL;
+	int c, r, schema = 0, digest, rc = CTL_EXIT_FAIL, lockfd = -1;
 
 	tmp[0] = '\0';
 	optind = 1;
@@ -458,7 +501,7 @@ ctl_restore(int argc, char **argv)
 	}
 	if (jwks != NULL && ctl_read_jwks(jwks, &keys) != 0)
 		return CTL_EXIT_FAIL;
-	if (state_dir_ready(dir) != 0)
+	if (state_dir_ready(dir) != 0 || state_lock(dir, &lockfd) != 0)
 		goto out;
 	/* from here on, everything is checked on the copy to install */
 	r = store_backup_read_digest(file, want);
@@ -535,6 +578,7 @@ ctl_restore(int argc, char **argv)
 		printf("the old database was moved aside to %s\n", aside);
 	printf("installed as %s; audited as entry %lld (store.restored)\n",
 	    db, (long long)seq);
+	mark_note(dir, rep);
 	rc = CTL_EXIT_OK;
 out:
 	if (tmp[0] != '\0') {
@@ -546,5 +590,7 @@ out:
 	}
 	json_decref(rep);
 	jwks_free(&keys);
+	if (lockfd != -1)
+		close(lockfd);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #define CTL_EXIT_USAGE		2	/* bad command line */
 #define CTL_EXIT_NODEV		3	/* key absent, gone or silent */
 #define CTL_EXIT_PIN		4	/* PIN wrong, blocked, refused */
+#define CTL_EXIT_ANCHOR		5	/* the audit log lacks an anchor */
 
 struct ctl_cmd {
 	const char	*name;
@@ -56,8 +57,10 @@ void	ctl_print_json(const struct json_t *j);
 /* Whether id has the form of a request id (32 lower-case hex digits). */
 int	ctl_id_ok(const char *id);
 
-/* `tapgatectl requests ...` and `tapgatectl audit ...` (cmd_requests.c). */
+/* `tapgatectl requests ...` (cmd_requests.c). */
 int	ctl_requests(int argc, char **argv);
+
+/* `tapgatectl audit ...` (cmd_audit.c). */
 int	ctl_audit(int argc, char **argv);
 
 /* The daemon's socket path as ctl_api() uses it. */

@@ -16,7 +16,7 @@
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "token", ctl_token, "security keys: list, info, set-pin" },
 	{ "requests", ctl_requests, "queues: list, show, deny, veto" },
-	{ "audit", ctl_audit, "audit log: verify, tail" },
+	{ "audit", ctl_audit, "audit log: verify, checkpoint, tail" },
 	{ "approve", ctl_approve, "approve a request with a security key" },
 	{ "approvers", ctl_approvers, "officers: enroll, list, revoke, export" },
 	{ "orders", ctl_orders, "co-signed orders: show, jws, issue" },
@@ -76,12 +76,20 @@ ctl_usage(FILE *fp)
 "      missing and the time left in the hold.\n"
 "  tapgatectl requests deny|veto ID --reason TEXT\n"
 "      Stop a request (veto: only until its waiting period ends).\n"
-"  tapgatectl audit verify [--state-dir DIR [--jwks FILE]] [--json]\n"
+"  tapgatectl audit verify [--state-dir DIR [--jwks FILE]] [--anchor FILE]...\n"
+"                          [--checkpoint-interval S] [--json]\n"
 "      Check the hash chain of the audit log and hold it to its signed\n"
-"      checkpoints (a cut tail fails too): through the daemon, or reading\n"
-"      the database in DIR directly, checking checkpoint signatures with\n"
-"      the appliance's public keys in FILE (from tapgatectl keys --all\n"
-"      -o FILE: retired keys signed older checkpoints).\n"
+"      checkpoints (a cut tail fails too, and so do entries no checkpoint\n"
+"      signed for longer than S seconds, default 60, plus 60): through\n"
+"      the daemon, or reading the database in DIR directly (never created;\n"
+"      also held to DIR's high-water mark), checking signatures with the\n"
+"      appliance's public keys in FILE (from tapgatectl keys --all -o\n"
+"      FILE: retired keys signed older checkpoints).  Each --anchor FILE,\n"
+"      an order or an exported checkpoint (at most 8), must verify under\n"
+"      those keys, and the log must still hold the entry it names.\n"
+"  tapgatectl audit checkpoint [-o FILE] [--state-dir DIR [--jwks FILE]]\n"
+"      The latest signed checkpoint of a log that verifies, as a document\n"
+"      to keep off the box (FILE is never overwritten): --anchor FILE.\n"
 "  tapgatectl audit tail [-n N] [--json]\n"
 "      The last N audit entries.\n"
 "  tapgatectl approve ID --device DEVICE\n"
@@ -139,7 +147,8 @@ ctl_usage(FILE *fp)
 "Exit status: 0 success; 1 the operation failed or the key refused it;\n"
 "2 usage error (including a malformed device name); 3 security key\n"
 "absent, disconnected or not answering; 4 PIN wrong, blocked, not\n"
-"accepted by the key's policy, or the two entries differ.\n", fp);
+"accepted by the key's policy, or the two entries differ; 5 audit\n"
+"verify: the log lacks, or has another hash at, an anchor's entry.\n", fp);
 }
 
 int

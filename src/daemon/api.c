@@ -13,7 +13,7 @@
  *	POST /v1/requests/ID/veto		officer, intake (for the owner)
  *	POST /v1/requests/ID/deny		officer
  *	GET  /v1/audit?limit=N			operator, officer
- *	GET  /v1/audit/verify			operator, officer
+ *	GET  /v1/audit/verify[?anchor=SEQ:HASH]	operator, officer
  *	GET  /v1/requests/ID/approval		officer: what a touch approves
  *	POST /v1/requests/ID/approve		officer: {"device","pin"}
  *	POST /v1/requests/ID/order		operator: ask the signer
@@ -232,6 +232,20 @@ answer(struct http_response *res, struct engine_result *er)
 	er->body = NULL;
 }
 
+/* GET /v1/audit/verify[?anchor=SEQ:HASH...]: every anchor given. */
+static void
+api_audit_verify(struct tapgated *d, const struct http_request *req,
+    int64_t now, struct engine_result *er)
+{
+	const char *anchors[HTTP_MAX_QUERY];
+	size_t i, n = 0;
+
+	for (i = 0; i < req->nquery && i < HTTP_MAX_QUERY; i++)
+		if (strcmp(req->query[i].key, "anchor") == 0)
+			anchors[n++] = req->query[i].value;
+	engine_audit_verify(d, anchors, n, now, er);
+}
+
 static void
 dispatch(struct tapgated *d, const struct route *rt, const char *id,
     const struct http_request *req, const struct engine_actor *a,
@@ -313,7 +327,7 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		engine_audit_tail(d, (int)limit, &er);
 		break;
 	case ROUTE_AUDIT_VERIFY:
-		engine_audit_verify(d, &er);
+		api_audit_verify(d, req, now, &er);
 		break;
 	case ROUTE_PREVIEW:
 		engine_approval_preview(d, id, now, &er);

@@ -1453,7 +1453,8 @@ eng_issue_order(struct tapgated *d, const struct facts *f,
 	    (json_int_t)now, "nbf", (json_int_t)now, "exp",
 	    (json_int_t)(now + dec->order_ttl_seconds), "jti", jti, "change",
 	    change, "change_digest", dig64, "approvals", sc.approvals);
-	if (doc == NULL || (r = jcs_serialize(doc, &payload, &plen)) != 0 ||
+	if (doc == NULL || (r = eng_order_anchor(d, doc)) != 0 ||
+	    (r = jcs_serialize(doc, &payload, &plen)) != 0 ||
 	    (r = jws_sign(d->signkey, (const uint8_t *)payload, plen, &jws,
 	    &jlen)) != 0) {
 		r = r ? r : TG_ERR_NOMEM;

@@ -20,6 +20,7 @@
 #include "order/jwk.h"
 #include "policy/policy.h"
 #include "store/audit.h"
+#include "store/auditmark.h"
 #include "store/store.h"
 
 #define DAEMON_HTTP_CODES	16
@@ -41,6 +42,8 @@ struct tapgated {
 	int			 token_timeout_ms; /* touch wait budget */
 	int64_t			 checkpoint_interval; /* s; 0: the default */
 	int64_t			 checkpoint_next; /* next audit checkpoint */
+	struct auditmark	 mark;		/* the audit high-water mark */
+	int			 have_mark;	/* mark holds one we trust */
 	pthread_mutex_t		 lock;
 	/* approver groups whose enrolled officers cannot reach a quorum */
 	unsigned		 quorum_enrolled[POLICY_MAX_APPROVER_GROUPS];
@@ -103,12 +106,42 @@ json_t	*engine_audit_report_json(const struct audit_report *rep);
  * Walk the audit chain and report where it breaks, if it does, and hold
  * it to its signed checkpoints (store/checkpoint.h) under the co-signing
  * key: a tail cut after a checkpoint, a rewritten entry or a forged
- * checkpoint fails too.
+ * checkpoint fails too, and so does a stale tail (checkpoint_check_stale()
+ * with the daemon's period).  It is also held to the high-water mark and
+ * to the anchors[0..n) the caller brings ("SEQ:HASH", what an order or an
+ * exported checkpoint carries; at most ENGINE_ANCHORS_MAX; 400 for a
+ * malformed one).
  */
-int	engine_audit_verify(struct tapgated *d, struct engine_result *res);
+#define ENGINE_ANCHORS_MAX	8
+int	engine_audit_verify(struct tapgated *d, const char *const *anchors,
+	    size_t n, int64_t now, struct engine_result *res);
 
 /* A checkpoint_verify() report as JSON: the chain's, plus checkpoint. */
 json_t	*engine_checkpoint_report_json(const struct checkpoint_report *rep);
+
+/*
+ * Add the anchors a[0..n) (audit_hold_anchor() done), named by
+ * sources[i], to a report made by engine_checkpoint_report_json():
+ * "anchors":[{"seq","hash","source","held"[,"reason"]}], and when one is
+ * not held and the report was ok, ok false with why "anchor", bad_seq and
+ * reason.  0, or TG_ERR_NOMEM.
+ */
+int	engine_anchors_json(json_t *rep, const struct audit_anchor *a,
+	    const char *const *sources, size_t n);
+
+/*
+ * At start, once the co-signing keys are open and before anything is
+ * appended or signed: hold the audit chain to the high-water mark beside
+ * the sealed key (auditmark.h).  A fresh state (no mark, no entry) gets
+ * the mark of the empty chain.  A chain that went backwards (the mark's
+ * entry is gone or has another hash), a mark that does not verify under
+ * the appliance's keys, or a missing mark while the log has entries
+ * (deleted, or the first start of a version that keeps one: the daemon
+ * cannot tell them apart) raises an ALARM on stderr and refuses
+ * (TG_ERR_CORRUPT), unless accept: then "audit.head_accepted" is audited
+ * with what was found and the mark moves to the chain's head.
+ */
+int	engine_audit_mark_open(struct tapgated *d, int accept, int64_t now);
 
 /*
  * Sign the audit chain's head with the co-signing key as a checkpoint,

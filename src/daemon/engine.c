@@ -1097,23 +1097,75 @@ engine_checkpoint_report_json(const struct checkpoint_report *rep)
 	return j;
 }
 
-int
-engine_audit_verify(struct tapgated *d, struct engine_result *res)
+/* "SEQ:HASH" into a; 0 or TG_ERR_INVALID. */
+static int
+anchor_parse(const char *s, struct audit_anchor *a)
 {
+	const char *colon = strchr(s, ':');
+	char *end;
+	long long seq;
+
+	memset(a, 0, sizeof(*a));
+	if (colon == NULL || colon == s || strspn(s, "0123456789") !=
+	    (size_t)(colon - s) || strlen(colon + 1) != AUDIT_HASH_HEX ||
+	    strspn(colon + 1, "0123456789abcdef") != AUDIT_HASH_HEX)
+		return TG_ERR_INVALID;
+	seq = strtoll(s, &end, 10);
+	if (end != colon || seq < 0 || seq > JCS_INT_MAX)
+		return TG_ERR_INVALID;
+	a->seq = (int64_t)seq;
+	memcpy(a->hash, colon + 1, AUDIT_HASH_HEX + 1);
+	return 0;
+}
+
+int
+engine_audit_verify(struct tapgated *d, const char *const *anchors,
+    size_t n, int64_t now, struct engine_result *res)
+{
+	struct audit_anchor a[ENGINE_ANCHORS_MAX + 1];
+	const char *src[ENGINE_ANCHORS_MAX + 1];
 	struct checkpoint_report rep;
 	struct jwks *keys = NULL;
+	size_t i, na = 0;
+	json_t *j;
 	int r;
 
+	if (n > ENGINE_ANCHORS_MAX) {
+		eng_error(res, 400, "invalid_query", "anchor: too many");
+		return TG_ERR_INVALID;
+	}
+	for (i = 0; i < n; i++, na++) {
+		if (anchor_parse(anchors[i], &a[na]) != 0) {
+			eng_error(res, 400, "invalid_query",
+			    "anchor: SEQ:HASH (an entry's seq and its 64 hex "
+			    "digit hash)");
+			return TG_ERR_INVALID;
+		}
+		src[na] = "the caller";
+	}
+	if (d->have_mark) {
+		auditmark_anchor(&d->mark, &a[na]);
+		src[na++] = "the high-water mark";
+	}
 	memset(&rep, 0, sizeof(rep));
 	if ((r = signer_keys(d, &keys)) != 0 && r != TG_ERR_NOT_FOUND)
 		return eng_db_error(d, res, r);
 	r = checkpoint_verify(d->st, keys, &rep);
 	jwks_free(&keys);
+	for (i = 0; r == 0 && i < na; i++)
+		r = audit_hold_anchor(d->st, &a[i]);
 	if (r != 0)
 		return eng_db_error(d, res, r);
+	checkpoint_check_stale(&rep, now, d->checkpoint_interval > 0 ?
+	    d->checkpoint_interval : DAEMON_CHECKPOINT_SECONDS);
+	if ((j = engine_checkpoint_report_json(&rep)) == NULL ||
+	    engine_anchors_json(j, a, src, na) != 0) {
+		json_decref(j);
+		return eng_db_error(d, res, TG_ERR_NOMEM);
+	}
 	json_decref(res->body);
 	res->status = 200;
-	res->body = engine_checkpoint_report_json(&rep);
+	res->body = j;
 	return 0;
 }
 
@@ -1147,6 +1199,8 @@ engine_checkpoint(struct tapgated *d, int64_t now)
 	jwks_free(&keys);
 	fprintf(stderr, "tapgated: audit checkpoint: entry %lld %s signed by "
 	    "%s\n", (long long)cp.seq, cp.hash, cp.kid);
+	/* and outside the file it protects */
+	(void)eng_mark_update(d, cp.seq, cp.hash, cp.time);
 	return 1;
 fail:
 	snprintf(why, sizeof(why), "%s", store_errmsg(d->st));

@@ -59,6 +59,23 @@ int	 eng_load(struct tapgated *d, const char *id, struct facts *f,
 	    struct engine_result *res);
 int	 eng_final_state(enum policy_state s);
 
+/* auditguard.c */
+
+/*
+ * Put the audit chain's head into the order doc being signed, as
+ * "audit":{"seq","hash"}: read inside the signer's transaction, so it is
+ * the entry before the order's own "order.issued" (seq + 1).
+ */
+int	 eng_order_anchor(struct tapgated *d, json_t *doc);
+
+/*
+ * Move the high-water mark to (seq, hash) at now: signed with the
+ * co-signing key, written beside the sealed key, logged.  A failure is
+ * logged and counted, never fatal: the old mark stays, lower.
+ */
+int	 eng_mark_update(struct tapgated *d, int64_t seq, const char *hash,
+	    int64_t now);
+
 /* approve.c */
 
 /*

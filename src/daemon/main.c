@@ -26,6 +26,7 @@
 #include "daemon/front.h"
 #include "daemon/listen.h"
 #include "daemon/reqjson.h"
+#include "daemon/startup.h"
 #include "sandbox/sandbox.h"
 #include "seal/seal.h"
 #include "seal/signkey.h"
@@ -74,13 +75,47 @@ usage(void)
 	fprintf(stderr,
 	    "usage: tapgated [-c CONFIG] [--state-dir DIR] [--socket PATH]\n"
 	    "                [--trust-roots PEM] [--token-timeout MS]\n"
-	    "                [--checkpoint-interval SECONDS]\n"
+	    "                [--checkpoint-interval SECONDS] "
+	    "[--accept-audit-head]\n"
 	    "       tapgated --check-config [-c CONFIG]\n"
 	    "       tapgated --print-default-config\n"
 	    "Without -c the embedded default configuration is used.\n"
 	    "Exit status: 0 stopped cleanly, 1 runtime failure, 2 usage or "
 	    "configuration error.\n");
 	exit(2);
+}
+
+/* The files the configuration names: 0, or the message and -1. */
+static int
+check_paths(const struct policy_config *cfg, const char *config)
+{
+	char err[512];
+
+	if (policy_config_check_paths(cfg, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "tapgated: %s: %s\n", config, err);
+	return -1;
+}
+
+/*
+ * Before the token process, the database, the key or the socket: the
+ * state directory is ours and closed to others, this daemon alone holds
+ * its lock (*lockfd, kept open), and nothing answers on the socket.
+ */
+static int
+claim_state(const struct policy_config *cfg, int *lockfd)
+{
+	char err[512];
+
+	if (startup_state_dir(cfg->appliance.state_dir, err,
+	    sizeof(err)) != 0 ||
+	    startup_lock(cfg->appliance.state_dir, lockfd, err,
+	    sizeof(err)) != 0 ||
+	    startup_socket_free(cfg->appliance.socket, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tapgated: %s\n", err);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -106,6 +141,7 @@ main(int argc, char **argv)
 		{ "trust-roots", required_argument, NULL, 't' },
 		{ "token-timeout", required_argument, NULL, 'T' },
 		{ "checkpoint-interval", required_argument, NULL, 'C' },
+		{ "accept-audit-head", no_argument, NULL, 'A' },
 		{ "print-default-config", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -124,6 +160,7 @@ main(int argc, char **argv)
 	sigset_t sigs;
 	struct timespec tick = { 1, 0 };
 	int c, check = 0, fd, bound = 0, r, rc = 1, sig;
+	int accept_head = 0, lockfd = -1;
 	size_t i;
 
 	/* the token process: the daemon's own binary with a role */
@@ -146,6 +183,7 @@ main(int argc, char **argv)
 		case 't': roots = optarg; break;
 		case 'T': timeout = optarg; break;
 		case 'C': ckpt = optarg; break;
+		case 'A': accept_head = 1; break;
 		case 'p':
 			fputs(tapgated_default_config, stdout);
 			return 0;
@@ -163,21 +201,22 @@ main(int argc, char **argv)
 		    "embedded default", err);
 		return 2;
 	}
+	if ((state_dir && set_path(d.cfg->appliance.state_dir,
+	    sizeof(d.cfg->appliance.state_dir), state_dir, "--state-dir")) ||
+	    (sock && set_path(d.cfg->appliance.socket,
+	    sizeof(d.cfg->appliance.socket), sock, "--socket")) ||
+	    (roots && set_path(d.cfg->approvers.trust_roots,
+	    sizeof(d.cfg->approvers.trust_roots), roots, "--trust-roots")) ||
+	    check_paths(d.cfg, config ? config : "embedded default") != 0) {
+		policy_config_free(&d.cfg);
+		return 2;
+	}
 	if (check) {
 		printf("%s: configuration OK (policy %s version %lld)\n",
 		    config ? config : "embedded default", d.cfg->policy_id,
 		    (long long)d.cfg->policy_version);
 		policy_config_free(&d.cfg);
 		return 0;
-	}
-	if ((state_dir && set_path(d.cfg->appliance.state_dir,
-	    sizeof(d.cfg->appliance.state_dir), state_dir, "--state-dir")) ||
-	    (sock && set_path(d.cfg->appliance.socket,
-	    sizeof(d.cfg->appliance.socket), sock, "--socket")) ||
-	    (roots && set_path(d.cfg->approvers.trust_roots,
-	    sizeof(d.cfg->approvers.trust_roots), roots, "--trust-roots"))) {
-		policy_config_free(&d.cfg);
-		return 2;
 	}
 	d.token_timeout_ms = 60000;
 	if (timeout != NULL && ((d.token_timeout_ms = atoi(timeout)) < 1000 ||
@@ -210,6 +249,8 @@ main(int argc, char **argv)
 	/* threads started below inherit the mask: signals come to sigwait */
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (claim_state(d.cfg, &lockfd) != 0)
+		goto out;
 	if ((r = tokenproc_start("/proc/self/exe", d.token_timeout_ms,
 	    d.cfg->approvers.trust_roots, token_report, &d,
 	    &d.tokenproc)) != 0) {
@@ -255,6 +296,12 @@ main(int argc, char **argv)
 	    jwk_alg_name(jwk_alg(d.signkey)), jwk_kid(d.signkey),
 	    keyrep.created ? "created and sealed" : keyrep.completed ?
 	    "made active: an interrupted rotation completed" : "unsealed");
+	/* before anything is appended or signed: the chain went forward */
+	pthread_mutex_lock(&d.lock);
+	r = engine_audit_mark_open(&d, accept_head, (int64_t)time(NULL));
+	pthread_mutex_unlock(&d.lock);
+	if (r != 0)
+		goto out;
 	pthread_mutex_lock(&d.lock);
 	if (keyrep.completed && (r = engine_keys_opened(&d, &keyrep,
 	    (int64_t)time(NULL))) != 0)
@@ -336,5 +383,7 @@ out:
 	seal_free(&d.seal);
 	policy_config_free(&d.cfg);
 	pthread_mutex_destroy(&d.lock);
+	if (lockfd != -1)
+		close(lockfd);	/* the state is free for the next daemon */
 	return rc;
 }

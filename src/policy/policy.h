@@ -361,6 +361,18 @@ int	policy_config_load_file(const char *path, struct policy_config **cfgp,
 int	policy_config_load_string(const char *text,
 	    struct policy_config **cfgp, char *errbuf, size_t errlen);
 
+/*
+ * Check the files the configuration names, as the caller's user sees
+ * them: approvers.trust_roots is a readable regular file holding at
+ * least one PEM certificate, every notify.hooks program an executable
+ * regular file, and the directory of signing.seal_key_file (file seal)
+ * exists.  0, or TG_ERR_CONFIG with "setting: path: why" in errbuf.
+ * Loading never touches these files; the daemon checks them at
+ * --check-config and at start.
+ */
+int	policy_config_check_paths(const struct policy_config *cfg,
+	    char *errbuf, size_t errlen);
+
 /* Free a configuration and NULL the pointer; accepts NULL and *cfgp NULL. */
 void	policy_config_free(struct policy_config **cfgp);
 

@@ -21,6 +21,10 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
 #include "common/errors.h"
 #include "policy/policy.h"
 
@@ -1301,4 +1305,96 @@ policy_roles(const struct policy_config *cfg, uint32_t uid,
 				roles |= re->roles;
 	}
 	return roles;
+}
+
+/* ---- the files the configuration names */
+
+static int path_fail(char *, size_t, const char *, const char *, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* "setting: path: why" into err; TG_ERR_CONFIG. */
+static int
+path_fail(char *err, size_t len, const char *setting, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (err == NULL || len == 0)
+		return TG_ERR_CONFIG;
+	n = snprintf(err, len, "%s: ", setting);
+	if (n > 0 && (size_t)n < len) {
+		va_start(ap, fmt);
+		vsnprintf(err + n, len - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return TG_ERR_CONFIG;
+}
+
+/* How many PEM certificates the regular file at path holds (< 0: errno). */
+static int
+count_certs(const char *path)
+{
+	struct stat sb;
+	X509 *x;
+	BIO *bio;
+	int n = 0, fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return -errno;
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	if ((bio = BIO_new_fd(fd, BIO_CLOSE)) == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		X509_free(x);
+		n++;
+	}
+	ERR_clear_error();	/* the end of the file reads as an error */
+	BIO_free(bio);
+	return n;
+}
+
+int
+policy_config_check_paths(const struct policy_config *cfg, char *err,
+    size_t errlen)
+{
+	const char *p = cfg->approvers.trust_roots;
+	char dir[POLICY_LONG_MAX + 1], *slash;
+	struct stat sb;
+	size_t i;
+	int n;
+
+	if ((n = count_certs(p)) < 0)
+		return path_fail(err, errlen, "approvers.trust_roots", "%s: %s",
+		    p, n == -EINVAL ? "not a regular file" : strerror(-n));
+	if (n == 0)
+		return path_fail(err, errlen, "approvers.trust_roots", "%s: no "
+		    "PEM certificate in it", p);
+	for (i = 0; i < cfg->notify.nhooks; i++) {
+		p = cfg->notify.hooks[i];
+		if (stat(p, &sb) == -1)
+			return path_fail(err, errlen, "notify.hooks", "%s: %s",
+			    p, strerror(errno));
+		if (!S_ISREG(sb.st_mode) || access(p, X_OK) == -1)
+			return path_fail(err, errlen, "notify.hooks", "%s: not "
+			    "an executable file", p);
+	}
+	if (strcmp(cfg->signing.seal, "file") != 0 ||
+	    cfg->signing.seal_key_file[0] == '\0')
+		return 0;	/* the default lies in the state directory */
+	p = cfg->signing.seal_key_file;
+	if (stat(p, &sb) == 0)
+		return S_ISREG(sb.st_mode) ? 0 : path_fail(err, errlen,
+		    "signing.seal_key_file", "%s: not a regular file", p);
+	snprintf(dir, sizeof(dir), "%s", p);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	if (stat(dir, &sb) == -1 || !S_ISDIR(sb.st_mode))
+		return path_fail(err, errlen, "signing.seal_key_file", "%s: "
+		    "its directory %s does not exist", p, dir);
+	return 0;
 }

@@ -218,6 +218,86 @@ out:
 	return r;
 }
 
+int
+audit_hash_at(struct store *st, int64_t seq, char hash[AUDIT_HASH_HEX + 1])
+{
+	sqlite3_stmt *s = NULL;
+	const char *h;
+	int rc, r;
+
+	if (st == NULL || hash == NULL)
+		return TG_ERR_INVALID;
+	if (seq < 1)
+		return TG_ERR_NOT_FOUND;
+	/* rare (anchors, marks): prepared when used, not cached */
+	if ((rc = sqlite3_prepare_v2(st->db, "SELECT hash FROM audit "
+	    "WHERE seq = ?1", -1, &s, NULL)) != SQLITE_OK)
+		return store_sqlerr(st, rc);
+	if ((r = store_bind_int(st, s, 1, seq)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(s)) == SQLITE_DONE) {
+		r = TG_ERR_NOT_FOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = store_sqlerr(st, rc);
+		goto out;
+	}
+	h = (const char *)sqlite3_column_text(s, 0);
+	if (sqlite3_column_type(s, 0) != SQLITE_TEXT ||
+	    !store_is_hex(h, AUDIT_HASH_HEX)) {
+		r = TG_ERR_CORRUPT;
+		goto out;
+	}
+	memcpy(hash, h, AUDIT_HASH_HEX + 1);
+	r = 0;
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
+audit_hold_anchor(struct store *st, struct audit_anchor *a)
+{
+	char hash[AUDIT_HASH_HEX + 1], head_hash[AUDIT_HASH_HEX + 1];
+	int64_t head;
+	int r;
+
+	if (st == NULL || a == NULL || a->seq < 0 ||
+	    !store_is_hex(a->hash, AUDIT_HASH_HEX))
+		return TG_ERR_INVALID;
+	a->held = 0;
+	a->reason[0] = '\0';
+	if (a->seq == 0) {
+		a->held = 1;	/* the empty chain: a prefix of every chain */
+		return 0;
+	}
+	r = audit_hash_at(st, a->seq, hash);
+	if (r == TG_ERR_NOT_FOUND) {
+		if ((r = audit_head(st, &head, head_hash)) != 0)
+			return r;
+		snprintf(a->reason, sizeof(a->reason), "the log has no entry "
+		    "%lld: it ends at entry %lld (cut after the anchor)",
+		    (long long)a->seq, (long long)head);
+		return 0;
+	}
+	if (r == TG_ERR_CORRUPT) {
+		snprintf(a->reason, sizeof(a->reason), "entry %lld has a "
+		    "malformed hash", (long long)a->seq);
+		return 0;
+	}
+	if (r != 0)
+		return r;
+	if (CRYPTO_memcmp(hash, a->hash, AUDIT_HASH_HEX) != 0) {
+		snprintf(a->reason, sizeof(a->reason), "entry %lld has hash "
+		    "%.16s..., the anchor %.16s... (rewritten)",
+		    (long long)a->seq, hash, a->hash);
+		return 0;
+	}
+	a->held = 1;
+	return 0;
+}
+
 /* Keep a copy of the entry for journald until the commit. */
 static int
 queue_pending(struct store *st, const struct audit_entry *e)

@@ -110,6 +110,39 @@ int	audit_head(struct store *st, int64_t *seqp,
 	    char hash[AUDIT_HASH_HEX + 1]);
 
 /*
+ * The hash entry seq holds, into hash: TG_ERR_NOT_FOUND when the chain has
+ * no entry seq (seq < 1 included), TG_ERR_CORRUPT when the stored hash is
+ * not 64 lower-case hex digits.  Reads that one row only: whether the
+ * chain up to it links is audit_verify()'s business.
+ */
+int	audit_hash_at(struct store *st, int64_t seq,
+	    char hash[AUDIT_HASH_HEX + 1]);
+
+/*
+ * An anchor: a head of the chain (seq, hash) held outside the database,
+ * by whoever took it away: an order carries the head it was signed at
+ * (order.issued is entry seq + 1), an exported checkpoint the head it
+ * signed, the daemon's high-water mark (auditmark.h) the last head it
+ * vouched for.  Seq 0 is the empty chain: every chain holds it.
+ */
+struct audit_anchor {
+	int64_t		 seq;
+	char		 hash[AUDIT_HASH_HEX + 1];
+	int		 held;		/* set by audit_hold_anchor() */
+	char		 reason[192];	/* when !held: for people */
+};
+
+/*
+ * Whether the chain still holds the anchor: an entry at a->seq with
+ * exactly a->hash.  Sets a->held, and a->reason when it does not (no such
+ * entry: the log was cut after it; another hash: rewritten).  Together
+ * with an intact chain (audit_verify()), a held anchor means nothing up to
+ * a->seq changed since the anchor was taken.  Negative only for database
+ * errors and a malformed anchor (TG_ERR_INVALID).
+ */
+int	audit_hold_anchor(struct store *st, struct audit_anchor *a);
+
+/*
  * Compute an entry's hash from its fields, seq and prev_hash (the encoding
  * above) into `hash`: what audit_verify() checks, for anyone re-checking an
  * exported copy.  TG_ERR_INVALID when a field is missing or malformed.

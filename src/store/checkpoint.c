@@ -22,7 +22,7 @@
 
 static const char *const break_names[] = {
 	"intact", "chain", "truncated", "mismatch", "bad_signature",
-	"unknown_key", "bad_checkpoint"
+	"unknown_key", "bad_checkpoint", "stale", "anchor"
 };
 
 const char *
@@ -163,6 +163,15 @@ check_signature(const struct jwks *keys, const struct checkpoint *cp)
 	if (jwk_verify(key, msg, sizeof(msg), cp->sig, sizeof(cp->sig)) != 0)
 		return TG_ERR_BAD_SIGNATURE;
 	return 0;
+}
+
+int
+checkpoint_check_signature(const struct checkpoint *cp,
+    const struct jwks *keys)
+{
+	if (cp == NULL || keys == NULL)
+		return TG_ERR_INVALID;
+	return check_signature(keys, cp);
 }
 
 static void refuse(struct store *, const char *, ...)
@@ -357,6 +366,57 @@ query_int(struct store *st, const char *sql, int64_t *vp)
 	return r;
 }
 
+/*
+ * The entries after the newest checkpoint (all of them without one) in a
+ * chain that holds: how many, and the first one's seq and time.
+ */
+static int
+uncovered_tail(struct store *st, struct checkpoint_report *rep)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t first;
+	int rc, r;
+
+	first = (rep->have_latest ? rep->latest.seq : 0) + 1;
+	if (first > rep->chain.head_seq)
+		return 0;
+	if ((r = prep(st, "SELECT time FROM audit WHERE seq = ?1", &s)) != 0)
+		return r;
+	if ((r = store_bind_int(st, s, 1, first)) != 0)
+		goto out;
+	if ((rc = sqlite3_step(s)) != SQLITE_ROW) {
+		/* the verified chain holds every seq up to its head */
+		r = rc == SQLITE_DONE ? TG_ERR_INTERNAL : store_sqlerr(st, rc);
+		goto out;
+	}
+	rep->uncovered = rep->chain.head_seq - first + 1;
+	rep->uncovered_seq = first;
+	rep->uncovered_since = sqlite3_column_int64(s, 0);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+void
+checkpoint_check_stale(struct checkpoint_report *rep, int64_t now,
+    int64_t interval)
+{
+	int64_t age;
+
+	if (rep == NULL || !rep->ok || rep->uncovered == 0 || interval < 0 ||
+	    now < rep->uncovered_since)
+		return;
+	age = now - rep->uncovered_since;
+	if (age <= interval + CHECKPOINT_STALE_SLACK)
+		return;
+	report_break(rep, rep->uncovered_seq, CHECKPOINT_STALE, "stale tail: "
+	    "entries %lld to %lld are signed by no checkpoint after %lld s "
+	    "(the signer's period is %lld s, plus %d s): checkpoints deleted, "
+	    "or the daemon stopped without signing and has not started since",
+	    (long long)rep->uncovered_seq, (long long)rep->chain.head_seq,
+	    (long long)age, (long long)interval, CHECKPOINT_STALE_SLACK);
+}
+
 /* Each checkpoint against the keys and the (verified) chain. */
 static int
 walk_checkpoints(struct store *st, const struct jwks *keys,
@@ -432,7 +492,7 @@ walk_checkpoints(struct store *st, const struct jwks *keys,
 		    "but the log ends at entry %lld",
 		    (long long)rep->latest.seq, (long long)rep->latest.seq,
 		    (long long)rep->chain.head_seq);
-	r = 0;
+	r = rep->ok ? uncovered_tail(st, rep) : 0;
 out:
 	sqlite3_finalize(at);
 	sqlite3_finalize(s);

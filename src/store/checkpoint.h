@@ -59,8 +59,19 @@ enum checkpoint_break {
 	CHECKPOINT_MISMATCH,		/* an entry is not the one signed */
 	CHECKPOINT_BAD_SIGNATURE,	/* forged or altered checkpoint */
 	CHECKPOINT_UNKNOWN_KEY,		/* signed by a key not in the set */
-	CHECKPOINT_MALFORMED		/* a field of the wrong type or shape */
+	CHECKPOINT_MALFORMED,		/* a field of the wrong type or shape */
+	CHECKPOINT_STALE,		/* entries signed by no checkpoint for
+					   longer than the signer allows */
+	CHECKPOINT_ANCHOR		/* the chain lacks or disagrees with an
+					   anchor from outside (audit.h) */
 };
+
+/*
+ * How long past the checkpoint interval an entry may wait for its
+ * checkpoint before the tail counts as stale: the daemon's timer ticks
+ * every second and may wait for a long approval to release the store.
+ */
+#define CHECKPOINT_STALE_SLACK	60
 
 struct checkpoint_report {
 	struct audit_report	 chain;		/* audit_verify()'s verdict */
@@ -72,6 +83,14 @@ struct checkpoint_report {
 	int			 signatures;	/* 1: checked against keys */
 	int			 have_latest;	/* latest is set */
 	struct checkpoint	 latest;	/* newest that held */
+	/*
+	 * When chain and checkpoints hold: the entries no checkpoint
+	 * covers (after latest, or all of them when there is none), the
+	 * first one's seq and time.  0 for a copy from before checkpoints.
+	 */
+	int64_t			 uncovered;
+	int64_t			 uncovered_seq;
+	int64_t			 uncovered_since;
 };
 
 /* The bytes cp signs (seq, hash and time; the encoding above) into out. */
@@ -92,6 +111,14 @@ int	checkpoint_message(const struct checkpoint *cp,
  */
 int	checkpoint_prepare(struct store *st, const struct jwks *keys,
 	    int64_t now, struct checkpoint *cp);
+
+/*
+ * Check cp's signature with the key of keys its kid names: 0,
+ * TG_ERR_UNKNOWN_KID, or TG_ERR_BAD_SIGNATURE (for an exported
+ * checkpoint brought back as an anchor).
+ */
+int	checkpoint_check_signature(const struct checkpoint *cp,
+	    const struct jwks *keys);
 
 /* Sign cp (from checkpoint_prepare()) with key: fills kid and sig. */
 int	checkpoint_sign(struct checkpoint *cp, const struct jwk *key);
@@ -118,6 +145,19 @@ int	checkpoint_latest(struct store *st, struct checkpoint *cp);
  */
 int	checkpoint_verify(struct store *st, const struct jwks *keys,
 	    struct checkpoint_report *report);
+
+/*
+ * The stale tail: turn a report that holds into CHECKPOINT_STALE (naming
+ * the first uncovered entry) when that entry is older, at now, than
+ * interval + CHECKPOINT_STALE_SLACK seconds.  The daemon signs the head
+ * within interval of its moving, at start and at a clean stop, so such a
+ * tail means checkpoints were deleted, or the daemon stopped without
+ * signing (a crash, a kill) and has not started since.  interval is the
+ * daemon's checkpoint period (DAEMON_CHECKPOINT_SECONDS by default).
+ * Entries dated after now (a clock set back) are not stale.
+ */
+void	checkpoint_check_stale(struct checkpoint_report *report, int64_t now,
+	    int64_t interval);
 
 /* "intact", "truncated", "bad_signature", ... for reports and JSON. */
 const char *checkpoint_break_name(enum checkpoint_break why);

@@ -3,6 +3,7 @@
  * Opening the state database safely, migrating its schema, transactions,
  * and the helpers the typed operations (request.c, audit.c) share.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -429,7 +430,11 @@ configure(struct store *st)
 	return migrate(st);
 }
 
-/* The directory must be ours and closed to others. */
+/*
+ * The directory must be ours and closed to others: requests, evidence and
+ * the officers' credentials are nobody else's to read, and a directory
+ * others may search lets them open whatever file is left readable.
+ */
 static int
 check_dir(const char *dir)
 {
@@ -437,10 +442,11 @@ check_dir(const char *dir)
 	int fd, r;
 
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return errno == ENOTDIR ? TG_ERR_INVALID : TG_ERR_IO;
+		return errno == ENOTDIR ? TG_ERR_INVALID :
+		    errno == ENOENT ? TG_ERR_NOT_FOUND : TG_ERR_IO;
 	if (fstat(fd, &sb) == -1)
 		r = TG_ERR_IO;
-	else if (sb.st_uid != geteuid() || (sb.st_mode & 022) != 0)
+	else if (sb.st_uid != geteuid() || (sb.st_mode & 077) != 0)
 		r = TG_ERR_PERM;
 	else
 		r = 0;
@@ -454,7 +460,7 @@ check_dir(const char *dir)
  * database file's mode.  Never follow a symlink planted in their place.
  */
 static int
-check_files(const char *db)
+check_files(const char *db, int create)
 {
 	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
 	struct stat sb;
@@ -467,11 +473,13 @@ check_files(const char *db)
 		    suffix[i]) >= sizeof(path))
 			return TG_ERR_TOO_LONG;
 		flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
-		if (i == 0)
+		if (i == 0 && create)
 			flags |= O_CREAT;
 		if ((fd = open(path, flags, 0600)) == -1) {
 			if (i > 0 && errno == ENOENT)
 				continue;
+			if (errno == ENOENT)
+				return TG_ERR_NOT_FOUND;
 			return errno == ELOOP ? TG_ERR_PERM : TG_ERR_IO;
 		}
 		if (fstat(fd, &sb) == -1)
@@ -487,9 +495,12 @@ check_files(const char *db)
 	return r;
 }
 
-/* From the state directory or database path, the database path. */
+/*
+ * From the state directory or database path, the database path; create
+ * the directory and the file only when create is set.
+ */
 static int
-prepare_files(const char *path, char **dbp)
+prepare_files(const char *path, int create, char **dbp)
 {
 	struct stat sb;
 	char *db = NULL, *dir = NULL, *slash;
@@ -520,6 +531,10 @@ prepare_files(const char *path, char **dbp)
 		else
 			*slash = '\0';
 	} else {
+		if (!isdir && !create) {
+			r = TG_ERR_NOT_FOUND;
+			goto fail;
+		}
 		if (!isdir && mkdir(path, 0700) == -1 && errno != EEXIST) {
 			r = TG_ERR_IO;
 			goto fail;
@@ -535,7 +550,7 @@ prepare_files(const char *path, char **dbp)
 			goto fail;
 		}
 	}
-	if ((r = check_dir(dir)) != 0 || (r = check_files(db)) != 0)
+	if ((r = check_dir(dir)) != 0 || (r = check_files(db, create)) != 0)
 		goto fail;
 	free(dir);
 	*dbp = db;
@@ -546,8 +561,8 @@ fail:
 	return r;
 }
 
-int
-store_open(const char *path, struct store **stp)
+static int
+open_state(const char *path, int create, struct store **stp)
 {
 	struct store *st = NULL;
 	char *db = NULL;
@@ -557,7 +572,7 @@ store_open(const char *path, struct store **stp)
 		return TG_ERR_INVALID;
 	if (sqlite3_libversion_number() < STORE_SQLITE_MIN)
 		return TG_ERR_UNSUPPORTED;
-	if ((r = prepare_files(path, &db)) != 0)
+	if ((r = prepare_files(path, create, &db)) != 0)
 		goto fail;
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		r = TG_ERR_NOMEM;
@@ -580,6 +595,74 @@ fail:
 	free(db);
 	store_close(&st);
 	return r;
+}
+
+int
+store_open(const char *path, struct store **stp)
+{
+	return open_state(path, 1, stp);
+}
+
+int
+store_open_existing(const char *path, struct store **stp)
+{
+	return open_state(path, 0, stp);
+}
+
+/* The pid a lock file names, or 0. */
+static long
+lock_holder(int fd)
+{
+	char buf[24];
+	ssize_t n;
+	long pid;
+	char *end;
+
+	if ((n = pread(fd, buf, sizeof(buf) - 1, 0)) <= 0)
+		return 0;
+	buf[n] = '\0';
+	pid = strtol(buf, &end, 10);
+	return pid > 0 && (*end == '\n' || *end == '\0') ? pid : 0;
+}
+
+int
+store_lock(const char *dir, int *fdp, long *holderp)
+{
+	char path[PATH_MAX], buf[24];
+	struct stat sb;
+	int fd, n, r;
+
+	if (dir == NULL || fdp == NULL)
+		return TG_ERR_INVALID;
+	if (holderp != NULL)
+		*holderp = 0;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+	    STORE_LOCK_NAME) >= sizeof(path))
+		return TG_ERR_TOO_LONG;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK, 0600)) == -1)
+		return errno == ELOOP ? TG_ERR_PERM : errno == ENOENT ?
+		    TG_ERR_NOT_FOUND : TG_ERR_IO;
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_uid != geteuid()) {
+		close(fd);
+		return TG_ERR_PERM;
+	}
+	/* flock: not lost when another descriptor of the file closes */
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		r = errno == EWOULDBLOCK ? TG_ERR_BUSY : TG_ERR_IO;
+		if (r == TG_ERR_BUSY && holderp != NULL)
+			*holderp = lock_holder(fd);
+		close(fd);
+		return r;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, (size_t)n, 0) != n) {
+		close(fd);
+		return TG_ERR_IO;
+	}
+	*fdp = fd;
+	return 0;
 }
 
 void

@@ -103,13 +103,34 @@ typedef int	store_count_cb(const char *queue, const char *state,
  * Open the state database.  `path` is a state directory (created 0700 when
  * missing; the database is STORE_DB_NAME inside it) or, when it ends in
  * ".db" and is not a directory, the database file itself.  The directory
- * must belong to the effective user and not be writable by others
- * (TG_ERR_PERM); the database file is created 0600.  Migrates the schema to
+ * must belong to the effective user and be closed to group and others (no
+ * mode bit in 077: TG_ERR_PERM); the database file is created 0600.
+ * Migrates the schema to
  * the latest version, each step in its own transaction; a database written
  * by a newer tapgate, or not by tapgate at all, is refused (TG_ERR_SCHEMA).
  * Audit entries go to journald after commit when journald is present.
  */
 int	store_open(const char *path, struct store **stp);
+
+/*
+ * store_open() of a state that exists: never creates the directory or the
+ * database, TG_ERR_NOT_FOUND when either is missing.  For the console,
+ * whose typo must not leave an empty state behind.
+ */
+int	store_open_existing(const char *path, struct store **stp);
+
+#define STORE_LOCK_NAME	"tapgated.lock"
+
+/*
+ * Take the state directory's lock: an exclusive flock(2) on STORE_LOCK_NAME
+ * in dir (created 0600, ours, never through a symlink: TG_ERR_PERM), held
+ * as long as the descriptor in *fdp stays open, so that one daemon, or one
+ * restore, uses a state at a time.  Our pid goes into the file for the
+ * message of whoever comes next.  TG_ERR_BUSY when someone holds it, with
+ * its pid in *holderp (0 when the file does not say); TG_ERR_NOT_FOUND
+ * when dir does not exist.
+ */
+int	store_lock(const char *dir, int *fdp, long *holderp);
 
 /* Close the database (rolling back an open transaction); NULLs *stp. */
 void	store_close(struct store **stp);

@@ -118,6 +118,19 @@ tgv_order_approvals_verified(const struct tgv_order *o)
 	return o != NULL && o->approvals_verified;
 }
 
+bool
+tgv_order_audit_anchor(const struct tgv_order *o, int64_t *seqp,
+    const char **hashp)
+{
+	if (o == NULL || o->audit_hash == NULL)
+		return false;
+	if (seqp != NULL)
+		*seqp = o->audit_seq;
+	if (hashp != NULL)
+		*hashp = o->audit_hash;
+	return true;
+}
+
 int
 tgv_order_to_json(const struct tgv_order *o, char **jsonp, size_t *lenp)
 {
@@ -139,6 +152,10 @@ tgv_order_to_json(const struct tgv_order *o, char **jsonp, size_t *lenp)
 	    json_object_get(o->payload, "change"), "exp", (json_int_t)o->exp,
 	    "iat", (json_int_t)o->iat, "iss", o->iss, "jti", o->jti, "kid",
 	    o->kid, "nbf", (json_int_t)o->nbf)) == NULL)
+		goto out;
+	if (o->audit_hash != NULL && json_object_set_new(root, "audit",
+	    json_pack("{s:I,s:s}", "seq", (json_int_t)o->audit_seq, "hash",
+	    o->audit_hash)) != 0)
 		goto out;
 	if ((r = jcs_serialize(root, jsonp, lenp)) != 0)
 		r = r == TG_ERR_NOMEM ? TGV_ERR_NOMEM : TGV_ERR_INTERNAL;

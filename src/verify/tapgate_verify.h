@@ -21,7 +21,15 @@
  *
  *	    {"iss","aud","iat","nbf","exp","jti","change","change_digest",
  *	     "approvals":[{"approver","group","credential_id","alg",
- *	                   "authenticator_data","client_data","signature"}]}
+ *	                   "authenticator_data","client_data","signature"}],
+ *	     "audit":{"seq","hash"}}
+ *
+ *	"audit" (absent from orders of appliances before it) is the head of
+ *	the appliance's audit chain when it signed: the entry seq and its
+ *	hash (64 lower-case hex digits); the order's own "order.issued"
+ *	entry is seq + 1.  Keep it: "tapgatectl audit verify --anchor
+ *	ORDER" on the appliance fails when its log no longer holds that
+ *	entry, so a cut or rewritten log shows wherever an order went.
  *
  *	A downstream system (directory, IdP, payment system) applies the
  *	change only when tgv_verify() accepts the order, and only once:
@@ -39,7 +47,8 @@
  *				not byte for byte its own RFC 8785 form (so
  *				every order has exactly one encoding), or
  *				has a member missing, of the wrong type, out
- *				of its bounds, or unknown (the change too:
+ *				of its bounds, or unknown (audit too: exactly
+ *				seq and hash; the change too:
  *				typ "tapgate-change/v1", 32-hex request_id,
  *				target {account,system,class}, ...)
  *	TGV_ERR_WRONG_AUDIENCE	aud is not the expected audience, or aud is
@@ -257,9 +266,17 @@ const char *tgv_order_approver(const struct tgv_order *o, size_t i);
 bool	tgv_order_approvals_verified(const struct tgv_order *o);
 
 /*
+ * The order's audit anchor: true with the seq and hash (owned by the
+ * order) when it has one, false for an order from before anchors.
+ */
+bool	tgv_order_audit_anchor(const struct tgv_order *o, int64_t *seqp,
+	    const char **hashp);
+
+/*
  * The verified order as canonical JSON, NUL-terminated (*jsonp, *lenp;
  * freed by the caller with free()):
- *   {"approvals_verified":bool,"approvers":[names],"aud","change":{..},
+ *   {"approvals_verified":bool,"approvers":[names],"aud",
+ *    "audit":{"hash","seq"} (when the order has one),"change":{..},
  *    "exp","iat","iss","jti","kid","nbf"}
  */
 int	tgv_order_to_json(const struct tgv_order *o, char **jsonp,

@@ -659,6 +659,29 @@ parse_approvals(struct tgv_ctx *ctx, json_t *arr, struct tgv_order *o,
 }
 
 /*
+ * The audit anchor, when the order has one: {"seq","hash"}, the head of
+ * the appliance's audit chain when it signed (a downstream keeps it to
+ * hold the appliance's log to later).  Orders from before anchors have
+ * none.
+ */
+static int
+parse_audit(struct tgv_ctx *ctx, const json_t *root, struct tgv_order *o)
+{
+	static const char *const names[] = { "seq", "hash" };
+	json_t *a = json_object_get(root, "audit");
+	int r;
+
+	if (a == NULL)
+		return 0;
+	if ((r = members(ctx, a, "order.audit", names, 2, 2)) != 0 ||
+	    (r = get_int(ctx, a, "order.audit", "seq", &o->audit_seq)) != 0 ||
+	    (r = get_str(ctx, a, "order.audit", "hash", DIGEST_HEX_LEN,
+	    &o->audit_hash)) != 0)
+		return r;
+	return 0;
+}
+
+/*
  * The signed payload: one JSON object that is its own RFC 8785 form, with
  * exactly the order's members.
  */
@@ -667,7 +690,7 @@ parse_payload(struct tgv_ctx *ctx, const uint8_t *payload, size_t len,
     struct tgv_order *o, struct tgv_approval **ap, size_t *np)
 {
 	static const char *const top[] = { "iss", "aud", "iat", "nbf", "exp",
-	    "jti", "change", "change_digest", "approvals" };
+	    "jti", "change", "change_digest", "approvals", "audit" };
 	char shown[TGV_SHOWN_LEN], *canon = NULL;
 	json_t *root;
 	json_error_t e;
@@ -697,7 +720,7 @@ parse_payload(struct tgv_ctx *ctx, const uint8_t *payload, size_t len,
 		    "RFC 8785 canonical form");
 	}
 	free(canon);
-	if ((r = members(ctx, root, "the order", top, 9, 9)) != 0 ||
+	if ((r = members(ctx, root, "the order", top, 10, 9)) != 0 ||
 	    (r = get_str(ctx, root, "order", "iss", 0, &o->iss)) != 0 ||
 	    (r = get_str(ctx, root, "order", "aud", 0, &o->aud)) != 0 ||
 	    (r = get_int(ctx, root, "order", "iat", &o->iat)) != 0 ||
@@ -705,7 +728,8 @@ parse_payload(struct tgv_ctx *ctx, const uint8_t *payload, size_t len,
 	    (r = get_int(ctx, root, "order", "exp", &o->exp)) != 0 ||
 	    (r = get_str(ctx, root, "order", "jti", HEX_ID_LEN,
 	    &o->jti)) != 0 ||
-	    (r = parse_change(ctx, json_object_get(root, "change"), o)) != 0)
+	    (r = parse_change(ctx, json_object_get(root, "change"), o)) != 0 ||
+	    (r = parse_audit(ctx, root, o)) != 0)
 		return r;
 	if (!json_is_string(json_object_get(root, "change_digest")))
 		return tgv_fail(ctx, TGV_ERR_MALFORMED,

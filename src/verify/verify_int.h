@@ -72,6 +72,8 @@ struct tgv_order {
 	int64_t		 leeway;	/* as verified, for tgv_redeem() */
 	const char	**approvers;
 	size_t		 napprovers;
+	const char	*audit_hash;	/* NULL: the order has no anchor */
+	int64_t		 audit_seq;
 	bool		 approvals_verified;
 };
 

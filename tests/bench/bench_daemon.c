@@ -117,11 +117,15 @@ static pid_t
 start_daemon(const char *build, const char *conf, const char *dir,
     const char *sock)
 {
-	char bin[512], state[512], log[512];
+	char bin[512], state[512], log[512], cwd[512], roots[600];
 	struct uhttp_response res;
 	pid_t pid;
 	int fd, st, i;
 
+	/* the daemon refuses to start without its trust roots file */
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	snprintf(roots, sizeof(roots), "%s/build/gen/softfido-ca.pem", cwd);
 	snprintf(bin, sizeof(bin), "%s/tapgated", build);
 	snprintf(state, sizeof(state), "%s/state", dir);
 	snprintf(log, sizeof(log), "%s/daemon.log", dir);
@@ -140,7 +144,7 @@ start_daemon(const char *build, const char *conf, const char *dir,
 			close(fd);
 		}
 		execl(bin, bin, "-c", conf, "--state-dir", state, "--socket",
-		    sock, (char *)NULL);
+		    sock, "--trust-roots", roots, (char *)NULL);
 		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}

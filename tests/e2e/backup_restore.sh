@@ -93,7 +93,8 @@ check restore_into_a_fresh_state_dir \
     sh -c "[ $? -eq 0 ] && grep -q 'matches' $T/r1 && grep -q 'signatures verified' $T/r1 && grep -q 'store.restored' $T/r1"
 check restore_leaves_no_temporary_file \
     sh -c "[ -z \"\$(ls $T/state2 | grep restore-)\" ]"
-daemon_start "$T/tapgate.conf" --state-dir "$T/state2" ||
+# a restored log did not reach the box's high-water mark: accepted once
+daemon_start "$T/tapgate.conf" --state-dir "$T/state2" --accept-audit-head ||
     notok daemon_starts_on_the_restored_state
 api GET /v1/requests?limit=1000
 check restored_daemon_has_the_requests_of_the_backup \

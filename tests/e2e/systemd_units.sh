@@ -241,6 +241,7 @@ with open(sys.argv[2], "a") as out:
 	    -E ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
 	    -E UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" \
 	    "$BUILD/tapgated" -c config/tapgate.conf --state-dir "$T/state" \
+	    --trust-roots "$PWD/build/gen/softfido-ca.pem" \
 	    --socket "$T/own.sock" 2>"$T/daemon.log" &
 	DPID=$!
 	i=0

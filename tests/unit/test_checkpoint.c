@@ -603,6 +603,116 @@ es256_checkpoints_verify_too(void)
 }
 
 static void
+stale_tail_is_counted_from_the_first_unsigned_entry(void)
+{
+	struct checkpoint_report rep, copy;
+	struct store *st = NULL;
+	struct jwk *key = NULL;
+	struct jwks *keys = NULL;
+	int64_t limit;
+
+	CHECK_EQ(signed_log(4, &key, &keys), 0);
+	CHECK_EQ(verify(keys, &rep), 0);
+	CHECK(rep.ok);
+	CHECK_EQ(rep.uncovered, 0);
+	/* a signed head is never stale, whatever the clock says */
+	checkpoint_check_stale(&rep, 4000000000, 60);
+	CHECK(rep.ok);
+	/* three entries after the checkpoint, the first at 1700000001 */
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK_EQ(append_n(st, 3), 0);
+	store_close(&st);
+	CHECK_EQ(verify(keys, &rep), 0);
+	CHECK(rep.ok);
+	CHECK_EQ(rep.uncovered, 3);
+	CHECK_EQ(rep.uncovered_seq, 5);
+	CHECK_EQ(rep.uncovered_since, 1700000001);
+	limit = 1700000001 + 60 + CHECKPOINT_STALE_SLACK;
+	copy = rep;
+	checkpoint_check_stale(&copy, limit, 60);
+	CHECK(copy.ok);
+	copy = rep;
+	checkpoint_check_stale(&copy, limit + 1, 60);
+	CHECK(!copy.ok);
+	CHECK_EQ(copy.why, CHECKPOINT_STALE);
+	CHECK_EQ(copy.bad_seq, 5);
+	CHECK(strstr(copy.reason, "entries 5 to 7") != NULL);
+	CHECK(strcmp(checkpoint_break_name(copy.why), "stale") == 0);
+	/* a longer period, or a clock set back, is not stale */
+	copy = rep;
+	checkpoint_check_stale(&copy, limit + 1, 61);
+	CHECK(copy.ok);
+	copy = rep;
+	checkpoint_check_stale(&copy, 1600000000, 60);
+	CHECK(copy.ok);
+	/* every checkpoint deleted: stale from the first entry on */
+	CHECK_EQ(drop_triggers(), SQLITE_OK);
+	CHECK_EQ(raw_exec("DELETE FROM checkpoints"), SQLITE_OK);
+	CHECK_EQ(verify(keys, &rep), 0);
+	CHECK(rep.ok);
+	CHECK_EQ(rep.uncovered, 7);
+	checkpoint_check_stale(&rep, limit + 1, 60);
+	CHECK_EQ(rep.why, CHECKPOINT_STALE);
+	CHECK_EQ(rep.bad_seq, 1);
+	jwks_free(&keys);
+	jwk_free(&key);
+	tmp_remove();
+}
+
+static void
+anchors_hold_only_while_the_chain_keeps_their_entry(void)
+{
+	struct audit_anchor a;
+	struct store *st = NULL;
+	struct jwk *key = NULL;
+	struct jwks *keys = NULL;
+
+	CHECK_EQ(signed_log(6, &key, &keys), 0);
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	memset(&a, 0, sizeof(a));
+	a.seq = 4;
+	CHECK_EQ(audit_hash_at(st, 4, a.hash), 0);
+	CHECK_EQ(audit_hold_anchor(st, &a), 0);
+	CHECK(a.held);
+	/* the empty chain's anchor: held by every chain */
+	a.seq = 0;
+	CHECK_EQ(audit_hold_anchor(st, &a), 0);
+	CHECK(a.held);
+	a.seq = 9;
+	CHECK_EQ(audit_hold_anchor(st, &a), 0);
+	CHECK(!a.held);
+	CHECK(strstr(a.reason, "no entry 9: it ends at entry 6") != NULL);
+	a.seq = 4;
+	a.hash[0] = 'X';
+	CHECK_EQ(audit_hold_anchor(st, &a), TG_ERR_INVALID);
+	CHECK_EQ(audit_hash_at(st, 4, a.hash), 0);
+	CHECK_EQ(audit_hash_at(st, 7, a.hash), TG_ERR_NOT_FOUND);
+	CHECK_EQ(audit_hash_at(st, 0, a.hash), TG_ERR_NOT_FOUND);
+	store_close(&st);
+	/* rewritten: entry 4 holds another hash */
+	CHECK_EQ(drop_triggers(), SQLITE_OK);
+	CHECK_EQ(raw_exec("UPDATE audit SET hash = '"
+	    "00000000000000000000000000000000"
+	    "00000000000000000000000000000001' WHERE seq = 4"), SQLITE_OK);
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK_EQ(audit_hold_anchor(st, &a), 0);
+	CHECK(!a.held);
+	CHECK(strstr(a.reason, "entry 4 has hash 0000000000000000...") != NULL);
+	CHECK(strstr(a.reason, "(rewritten)") != NULL);
+	/* cut: entry 4 gone */
+	store_close(&st);
+	CHECK_EQ(raw_exec("DELETE FROM audit WHERE seq >= 4"), SQLITE_OK);
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK_EQ(audit_hold_anchor(st, &a), 0);
+	CHECK(!a.held);
+	CHECK(strstr(a.reason, "no entry 4: it ends at entry 3") != NULL);
+	store_close(&st);
+	jwks_free(&keys);
+	jwk_free(&key);
+	tmp_remove();
+}
+
+static void
 backup_copy_checks_out_and_never_overwrites(void)
 {
 	struct checkpoint_report rep;
@@ -680,6 +790,8 @@ main(void)
 	RUN(signer_refuses_to_sign_over_a_cut_chain);
 	RUN(schema_keeps_checkpoints_append_only_and_on_the_chain);
 	RUN(es256_checkpoints_verify_too);
+	RUN(stale_tail_is_counted_from_the_first_unsigned_entry);
+	RUN(anchors_hold_only_while_the_chain_keeps_their_entry);
 	RUN(backup_copy_checks_out_and_never_overwrites);
 	tmp_remove();
 	TAP_EXIT();

@@ -225,6 +225,83 @@ store_open_refuses_a_state_dir_writable_by_others(void)
 }
 
 static void
+store_open_refuses_a_state_dir_readable_or_searchable_by_others(void)
+{
+	static const mode_t modes[] = { 0755, 0750, 0705, 0701, 0710 };
+	struct store *st = NULL;
+	char dir[1100];
+	size_t i;
+
+	tmp_make();
+	snprintf(dir, sizeof(dir), "%s/state", tmpdir);
+	CHECK(mkdir(dir, 0700) == 0);
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		CHECK(chmod(dir, modes[i]) == 0);
+		CHECK_EQ(store_open(dir, &st), TG_ERR_PERM);
+		CHECK(st == NULL);
+	}
+	/* and nothing was made in it meanwhile */
+	snprintf(statedir, sizeof(statedir), "%s", dir);
+	CHECK(access(db_path(), F_OK) != 0);
+	CHECK(chmod(dir, 0700) == 0);
+	CHECK_EQ(store_open(dir, &st), 0);
+	store_close(&st);
+	tmp_remove();
+}
+
+static void
+store_open_existing_never_creates_a_state(void)
+{
+	struct store *st = NULL;
+	char dir[1100], db[1200];
+
+	tmp_make();
+	snprintf(dir, sizeof(dir), "%s/typo", tmpdir);
+	CHECK_EQ(store_open_existing(dir, &st), TG_ERR_NOT_FOUND);
+	CHECK(access(dir, F_OK) != 0);
+	/* a directory without a database: no database made there */
+	CHECK(mkdir(dir, 0700) == 0);
+	snprintf(db, sizeof(db), "%s/%s", dir, STORE_DB_NAME);
+	CHECK_EQ(store_open_existing(dir, &st), TG_ERR_NOT_FOUND);
+	CHECK(access(db, F_OK) != 0);
+	snprintf(db, sizeof(db), "%s/missing.db", tmpdir);
+	CHECK_EQ(store_open_existing(db, &st), TG_ERR_NOT_FOUND);
+	CHECK(access(db, F_OK) != 0);
+	/* control: a state that exists opens */
+	CHECK_EQ(store_open(dir, &st), 0);
+	store_close(&st);
+	CHECK_EQ(store_open_existing(dir, &st), 0);
+	store_close(&st);
+	tmp_remove();
+}
+
+static void
+store_lock_is_exclusive_and_names_its_holder(void)
+{
+	char path[1200];
+	long holder = -1;
+	int fd = -1, fd2 = -1;
+
+	tmp_make();
+	CHECK_EQ(store_lock(tmpdir, &fd, &holder), 0);
+	CHECK(fd >= 0);
+	CHECK_EQ(holder, 0);
+	/* a second taker (another open file description) is refused */
+	CHECK_EQ(store_lock(tmpdir, &fd2, &holder), TG_ERR_BUSY);
+	CHECK_EQ(fd2, -1);
+	CHECK_EQ(holder, (long)getpid());
+	close(fd);
+	CHECK_EQ(store_lock(tmpdir, &fd2, &holder), 0);
+	close(fd2);
+	/* never through a symlink planted in its place */
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, STORE_LOCK_NAME);
+	CHECK(unlink(path) == 0);
+	CHECK(symlink("/etc/passwd", path) == 0);
+	CHECK_EQ(store_lock(tmpdir, &fd, &holder), TG_ERR_PERM);
+	tmp_remove();
+}
+
+static void
 store_open_tightens_an_open_database_file(void)
 {
 	struct store *st = NULL;
@@ -1020,6 +1097,9 @@ main(void)
 	RUN(store_open_creates_private_dir_and_file_in_wal_mode);
 	RUN(store_open_accepts_a_db_path);
 	RUN(store_open_refuses_a_state_dir_writable_by_others);
+	RUN(store_open_refuses_a_state_dir_readable_or_searchable_by_others);
+	RUN(store_open_existing_never_creates_a_state);
+	RUN(store_lock_is_exclusive_and_names_its_holder);
 	RUN(store_open_tightens_an_open_database_file);
 	RUN(store_open_refuses_a_symlinked_database);
 	RUN(migrations_from_empty_reach_latest_and_reopen_is_idempotent);

@@ -453,6 +453,73 @@ missing_ill_typed_or_unknown_members_are_malformed(void)
 }
 
 static void
+audit_anchor_is_read_shown_and_checked(void)
+{
+	static const char hash[] =
+	    "05bdfd92042f7c5be27f99ef4ada563d185fafd892cbad1af87224b713f1fb15";
+	struct tgv_ctx *ctx = NULL;
+	struct tgv_order *o = NULL;
+	json_t *p, *back = NULL;
+	const char *h = NULL;
+	char *tok = NULL, *json = NULL;
+	int64_t seq = -1;
+	size_t len;
+
+	/* an order from before anchors has none */
+	CHECK((ctx = ctx_new(true)) != NULL);
+	CHECK((tok = good_token()) != NULL);
+	CHECK_EQ(verify_with(ctx, tok, FX_NOW, &o), 0);
+	CHECK(!tgv_order_audit_anchor(o, &seq, &h));
+	CHECK_EQ(tgv_order_to_json(o, &json, &len), 0);
+	CHECK(strstr(json, "\"audit\"") == NULL);
+	free(json);
+	json = NULL;
+	tgv_order_free(&o);
+	free(tok);
+	/* with one: under the signature, read and shown */
+	p = fx_good_payload(&F);
+	json_object_set_new(p, "audit", json_pack("{s:i,s:s}", "seq", 41,
+	    "hash", hash));
+	CHECK((tok = fx_sign(F.key, p)) != NULL);
+	json_decref(p);
+	CHECK_EQ(verify_with(ctx, tok, FX_NOW, &o), 0);
+	CHECK(tgv_order_audit_anchor(o, &seq, &h));
+	CHECK_EQ(seq, 41);
+	CHECK(strcmp(h, hash) == 0);
+	CHECK_EQ(tgv_order_to_json(o, &json, &len), 0);
+	CHECK((back = json_loads(json, 0, NULL)) != NULL);
+	CHECK_EQ(json_integer_value(json_object_get(json_object_get(back,
+	    "audit"), "seq")), 41);
+	CHECK(strcmp(json_string_value(json_object_get(json_object_get(back,
+	    "audit"), "hash")), hash) == 0);
+	json_decref(back);
+	free(json);
+	tgv_order_free(&o);
+	free(tok);
+	tgv_ctx_free(&ctx);
+	/* its shape is checked like every member */
+	p = fx_good_payload(&F);
+	json_object_set_new(p, "audit", json_pack("{s:i,s:s,s:b}", "seq", 41,
+	    "hash", hash, "extra", 1));
+	CHECK_EQ(verify_payload(p, true), TGV_ERR_MALFORMED);
+	CHECK(strstr(lastmsg, "order.audit") != NULL);
+	p = fx_good_payload(&F);
+	json_object_set_new(p, "audit", json_pack("{s:i}", "seq", 41));
+	CHECK_EQ(verify_payload(p, true), TGV_ERR_MALFORMED);
+	p = fx_good_payload(&F);
+	json_object_set_new(p, "audit", json_pack("{s:i,s:s}", "seq", -1,
+	    "hash", hash));
+	CHECK_EQ(verify_payload(p, true), TGV_ERR_MALFORMED);
+	p = fx_good_payload(&F);
+	json_object_set_new(p, "audit", json_pack("{s:i,s:s}", "seq", 41,
+	    "hash", "05BDFD92"));
+	CHECK_EQ(verify_payload(p, true), TGV_ERR_MALFORMED);
+	p = fx_good_payload(&F);
+	json_object_set_new(p, "audit", json_string("41:abc"));
+	CHECK_EQ(verify_payload(p, true), TGV_ERR_MALFORMED);
+}
+
+static void
 malformed_change_is_refused(void)
 {
 	json_t *c, *p;
@@ -1120,6 +1187,7 @@ main(void)
 	RUN(payload_not_json_is_malformed);
 	RUN(non_canonical_payload_encoding_is_malformed);
 	RUN(missing_ill_typed_or_unknown_members_are_malformed);
+	RUN(audit_anchor_is_read_shown_and_checked);
 	RUN(malformed_change_is_refused);
 	RUN(changed_change_is_refused);
 	RUN(changed_digest_is_refused);

@@ -39,12 +39,15 @@ check_confined() {
 }
 
 # A configuration derived from the default: short holds so tests can watch
-# them end, and whatever sed expressions the caller adds.
+# them end, softfido's attestation CA as trust roots, and whatever sed
+# expressions the caller adds.
 make_config() {	# out [sed-expr...]
 	out=$1; shift
 	cp config/tapgate.conf "$out"
 	sed -i -E 's/hold_seconds = [0-9]+;/hold_seconds = 2;/' "$out"
 	sed -i -E 's/extra_hold_seconds = [0-9]+;/extra_hold_seconds = 1;/' "$out"
+	# the daemon refuses to start without its trust roots file
+	sed -i -E "s|trust_roots = \"[^\"]*\";|trust_roots = \"$PWD/build/gen/softfido-ca.pem\";|" "$out"
 	for e in "$@"; do sed -i -E "$e" "$out"; done
 }
 
