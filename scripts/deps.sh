@@ -15,6 +15,7 @@ libjansson-dev
 libsqlite3-dev
 sqlite3
 curl
+procps
 jq
 python3
 python3-jwcrypto
