@@ -383,11 +383,11 @@ front_main(int nchan)
 	for (i = 0; i < nchan; i++)
 		fc_chan_init(&pool.ch[i], FD_CHAN0 + i, FC_FRONT);
 	/*
-	 * libmicrohttpd dates its answers: the time zone is read now, as
-	 * the filter has no open() to read /etc/localtime later.
+	 * jansson seeds its hash tables from /dev/urandom, and the filter
+	 * has no open() to do it later; the C library's lazy reads (the
+	 * time zone libmicrohttpd's dates need, malloc's) are settled by
+	 * sandbox_apply(), before the first thread.
 	 */
-	tzset();
-	/* ... and jansson seeds its hash tables from /dev/urandom */
 	json_object_seed(0);
 	/* nothing of value here; confined before the first byte is read */
 	if ((r = sandbox_harden()) != 0 ||
