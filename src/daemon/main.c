@@ -312,7 +312,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* HTTP is parsed in the front process, started before the filter */
-	if ((r = front_start("/proc/self/exe", fd, &front)) != 0) {
+	if ((r = front_start("/proc/self/exe", fd, d.cfg, &front)) != 0) {
 		fprintf(stderr, "tapgated: cannot start the front process: "
 		    "%s\n", tg_strerror(r));
 		goto out;
