@@ -29,6 +29,8 @@
 /* the roles whose holders may use the connections kept in reserve */
 #define PRIVILEGED_ROLES (POLICY_ROLE_BIT(POLICY_ROLE_OFFICER) | \
 			 POLICY_ROLE_BIT(POLICY_ROLE_OPERATOR))
+_Static_assert(HTTP_MAX_PRIVILEGED >= POLICY_MAX_ROLE_ENTRIES + 1,
+    "every roles entry and uid 0 fit the front's privileged lists");
 
 /* ---- monitor side */
 
@@ -211,15 +213,15 @@ front_privileged(const struct policy_config *cfg, struct http_limits *lim)
 	const struct policy_role_entry *e;
 	size_t i;
 
+	/* nroles <= POLICY_MAX_ROLE_ENTRIES: everything fits (above) */
 	lim->uids[lim->nuids++] = 0;
 	for (i = 0; i < cfg->nroles; i++) {
 		e = &cfg->roles[i];
 		if ((e->roles & PRIVILEGED_ROLES) == 0)
 			continue;
-		if (e->is_gid && lim->ngids < HTTP_MAX_PRIVILEGED)
+		if (e->is_gid)
 			lim->gids[lim->ngids++] = (gid_t)e->id;
-		else if (!e->is_gid && e->id != 0 &&
-		    lim->nuids < HTTP_MAX_PRIVILEGED)
+		else if (e->id != 0)
 			lim->uids[lim->nuids++] = (uid_t)e->id;
 	}
 }

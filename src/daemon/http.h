@@ -48,8 +48,9 @@
 #define HTTP_RESERVED_CONNS	64
 #define HTTP_CONNS_PER_UID	32
 #define HTTP_REQUEST_DEADLINE_MS 10000
-/* Uids and gids a server may know as privileged: the roles entries. */
-#define HTTP_MAX_PRIVILEGED	64
+/* Uids, and gids, a server may know as privileged: every roles entry of
+   the configuration (64) and uid 0 */
+#define HTTP_MAX_PRIVILEGED	65
 #define HTTP_MAX_QUERY		8	/* query parameters per request */
 #define HTTP_MAX_QUERY_KEY	32
 #define HTTP_MAX_QUERY_VALUE	256
