@@ -173,6 +173,13 @@ $(BUILD)/tests/test_sandbox: $(SANDBOX_TEST_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# ... as does the C-library test (tests/unit/test_sandbox_libc.c), whose
+# malloc cases need glibc's allocator and so the plain build
+$(BUILD)/tests/test_sandbox_libc: $(BUILD)/obj/tests/unit/test_sandbox_libc.o \
+    $(BUILD)/obj/src/sandbox/sandbox.o $(BUILD)/obj/src/common/errors.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -252,9 +259,10 @@ build/fuzz/%: tests/fuzz/%.c tests/fuzz/wrap.h build/fuzz/wrap.o \
 deps:
 	@sh scripts/deps.sh
 
-# Besides the sanitized build, the two programs whose tests say more
-# without ASan (RLIMIT_AS, the filter without the sanitizers' allowances)
-# are built plain into build/: tests/run.sh runs them as well.
+# Besides the sanitized build, the programs whose tests say more without
+# ASan (RLIMIT_AS, the filter without the sanitizers' allowances, glibc's
+# own malloc under the filters) are built plain into build/: tests/run.sh
+# runs them as well.
 check: deps
 	$(MAKE) SANITIZE=1 BUILD=build/san all tests
 	$(MAKE) check-opt
@@ -263,7 +271,7 @@ check: deps
 
 check-opt:
 	$(MAKE) SANITIZE=0 BUILD=build build/tests/test_sandbox \
-	    build/tapgate-verify
+	    build/tests/test_sandbox_libc build/tapgate-verify build/tapgated
 
 demo: deps
 	$(MAKE) all

@@ -6,9 +6,10 @@
 # "ok NAME # SKIP why" is a skip: neither passed nor failed; the skips are
 # listed and counted in an "N skipped" line just before the closing one.
 #
-# The sandbox test skips its address-space checks under ASan; the plain
-# build of it in $OPT_BUILD (make check builds build/tests/test_sandbox)
-# runs as test_sandbox_opt, so make check runs them too.
+# The sandbox tests skip their address-space and malloc checks under ASan;
+# the plain builds of them in $OPT_BUILD (make check builds
+# build/tests/test_sandbox and test_sandbox_libc) run as test_sandbox_opt
+# and test_sandbox_libc_opt, so make check runs them too.
 set -u
 BUILD=${1:-build/san}
 OPT_BUILD=${OPT_BUILD:-build}
@@ -59,10 +60,12 @@ for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	run "$(basename "$t")" "$t"
 done
-# the plain build's sandbox test, when that is another build
-if [ "$OPT_BUILD" != "$BUILD" ] && [ -x "$OPT_BUILD/tests/test_sandbox" ]; then
-	run test_sandbox_opt "$OPT_BUILD/tests/test_sandbox"
-fi
+# the plain build's sandbox tests, when that is another build
+for t in test_sandbox test_sandbox_libc; do
+	if [ "$OPT_BUILD" != "$BUILD" ] && [ -x "$OPT_BUILD/tests/$t" ]; then
+		run "${t}_opt" "$OPT_BUILD/tests/$t"
+	fi
+done
 for t in "$BUILD"/tests/e2e_*; do
 	[ -x "$t" ] || continue
 	run "$(basename "$t")" "$t"

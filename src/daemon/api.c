@@ -184,17 +184,36 @@ count_status(struct tapgated *d, unsigned status)
 	}
 }
 
-/* The name the audit log shows for a peer: its user name, or uid:N. */
+/*
+ * The name the audit log shows for a peer: the uid's entry in /etc/passwd,
+ * read as a plain file, else uid:N.  Not getpwuid(): the monitor is
+ * confined, and an NSS module asked about a uid without a local entry
+ * (nss_systemd under Debian's "passwd: files systemd"; nss_sss, nss_ldap)
+ * makes calls its filter kills.  So uids from LDAP or SSSD, DynamicUser
+ * services and user namespaces show as uid:N.  Read at each call, so a
+ * renamed account shows the name it has now; the uid, which decides the
+ * roles, is logged beside it.
+ */
 static void
 peer_name(uid_t uid, char *out, size_t len)
 {
 	struct passwd pw, *res = NULL;
 	char buf[1024];
+	FILE *f;
 
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL)
-		snprintf(out, len, "%s", res->pw_name);
-	else
-		snprintf(out, len, "uid:%u", (unsigned)uid);
+	snprintf(out, len, "uid:%u", (unsigned)uid);
+	if ((f = fopen("/etc/passwd", "re")) == NULL)
+		return;
+	/* a line over buf ends the search: the caller stays uid:N */
+	while (fgetpwent_r(f, &pw, buf, sizeof(buf), &res) == 0) {
+		/* "+" and "-" lines are nss_compat's, uid 0 to the parser */
+		if (pw.pw_name[0] == '+' || pw.pw_name[0] == '-' ||
+		    pw.pw_uid != uid)
+			continue;
+		snprintf(out, len, "%s", pw.pw_name);
+		break;
+	}
+	fclose(f);
 }
 
 /*
@@ -416,7 +435,12 @@ api_handle(void *ctx, const struct http_request *req,
 		http_error(res, 415, "unsupported_media_type", "Content-Type "
 		    "must be application/json");
 	} else {
-		peer_name(req->peer.uid, name, sizeof(name));
+		/* only a route that needs a role audits who called it */
+		if (rt->roles != 0)
+			peer_name(req->peer.uid, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "uid:%u",
+			    (unsigned)req->peer.uid);
 		a.uid = req->peer.uid;
 		a.role = acting_role(held, rt->roles);
 		a.name = name;

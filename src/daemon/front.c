@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/errors.h"
+#include "common/msg.h"
 #include "daemon/child.h"
 #include "daemon/front.h"
 #include "daemon/frontchan.h"
@@ -25,6 +26,11 @@
 #define FD_CONTROL	4
 #define FD_CHAN0	5
 #define STOP_GRACE_MS	2000
+/* the roles whose holders may use the connections kept in reserve */
+#define PRIVILEGED_ROLES (POLICY_ROLE_BIT(POLICY_ROLE_OFFICER) | \
+			 POLICY_ROLE_BIT(POLICY_ROLE_OPERATOR))
+_Static_assert(HTTP_MAX_PRIVILEGED >= POLICY_MAX_ROLE_ENTRIES + 1,
+    "every roles entry and uid 0 fit the front's privileged lists");
 
 /* ---- monitor side */
 
@@ -160,8 +166,101 @@ front_free(struct front *f)
 	free(f);
 }
 
+/* Whole writes and reads on a blocking socket. */
+static int
+write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, b, n)) < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return TG_ERR_IO;
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int
+read_all(int fd, void *p, size_t n)
+{
+	uint8_t *b = p;
+	ssize_t r;
+
+	while (n > 0) {
+		if ((r = read(fd, b, n)) < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return TG_ERR_CLOSED;
+		if (r < 0)
+			return TG_ERR_IO;
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * The privileged callers: uid 0 (every role, in the default configuration
+ * and at the box) and each roles entry granting officer or operator.
+ */
+static void
+front_privileged(const struct policy_config *cfg, struct http_limits *lim)
+{
+	const struct policy_role_entry *e;
+	size_t i;
+
+	/* nroles <= POLICY_MAX_ROLE_ENTRIES: everything fits (above) */
+	lim->uids[lim->nuids++] = 0;
+	for (i = 0; i < cfg->nroles; i++) {
+		e = &cfg->roles[i];
+		if ((e->roles & PRIVILEGED_ROLES) == 0)
+			continue;
+		if (e->is_gid)
+			lim->gids[lim->ngids++] = (gid_t)e->id;
+		else if (e->id != 0)
+			lim->uids[lim->nuids++] = (uid_t)e->id;
+	}
+}
+
+/* Tell the front its privileged callers: the first message on ctl. */
+static int
+front_send_privileged(int ctl, const struct policy_config *cfg)
+{
+	struct http_limits lim;
+	struct msg *m;
+	uint8_t hdr[4];
+	size_t i;
+	int r;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return TG_ERR_NOMEM;
+	memset(&lim, 0, sizeof(lim));
+	front_privileged(cfg, &lim);
+	msg_init(m);
+	msg_put_u32(m, (uint32_t)lim.nuids);
+	for (i = 0; i < lim.nuids; i++)
+		msg_put_u32(m, (uint32_t)lim.uids[i]);
+	msg_put_u32(m, (uint32_t)lim.ngids);
+	for (i = 0; i < lim.ngids; i++)
+		msg_put_u32(m, (uint32_t)lim.gids[i]);
+	hdr[0] = (uint8_t)(m->len >> 24);
+	hdr[1] = (uint8_t)(m->len >> 16);
+	hdr[2] = (uint8_t)(m->len >> 8);
+	hdr[3] = (uint8_t)m->len;
+	r = m->bad ? TG_ERR_INTERNAL : write_all(ctl, hdr, sizeof(hdr));
+	if (r == 0)
+		r = write_all(ctl, m->buf, m->len);
+	free(m);
+	return r;
+}
+
 int
-front_start(const char *exe, int listen_fd, struct front **out)
+front_start(const char *exe, int listen_fd, const struct policy_config *cfg,
+    struct front **out)
 {
 	struct front *f;
 	int fds[2 + NCHAN], peer[1 + NCHAN], sv[2], i, r = TG_ERR_IO;
@@ -196,6 +295,11 @@ front_start(const char *exe, int listen_fd, struct front **out)
 	for (i = 0; i < 1 + NCHAN; i++)
 		close(peer[i]);
 	close(listen_fd);
+	if ((r = front_send_privileged(f->ctl, cfg)) != 0) {
+		/* the front reads EOF instead, and exits */
+		front_stop(&f);
+		return r;
+	}
 	*out = f;
 	return 0;
 fail:
@@ -344,6 +448,45 @@ front_forward(void *ctx, const struct http_request *req,
 	fc_reply_clear(&rep);
 }
 
+/*
+ * The front's limits: the appliance's figures, and the privileged callers
+ * the monitor sends first on the control socket.
+ */
+static int
+front_read_limits(int ctl, struct http_limits *lim)
+{
+	/* two counts and at most HTTP_MAX_PRIVILEGED ids of each */
+	uint8_t hdr[4], buf[4 * (2 + 2 * HTTP_MAX_PRIVILEGED)];
+	struct msg *m;
+	uint32_t len, n, i;
+	int r;
+
+	http_limits_default(lim);
+	if ((r = read_all(ctl, hdr, sizeof(hdr))) != 0)
+		return r;
+	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	    (uint32_t)hdr[2] << 8 | hdr[3];
+	if (len > sizeof(buf))
+		return TG_ERR_PROTOCOL;
+	if ((r = read_all(ctl, buf, len)) != 0)
+		return r;
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return TG_ERR_NOMEM;
+	if ((r = msg_load(m, buf, len)) == 0) {
+		if ((n = msg_get_u32(m)) > HTTP_MAX_PRIVILEGED)
+			m->bad = 1;
+		for (i = 0; i < n && !m->bad; i++)
+			lim->uids[lim->nuids++] = (uid_t)msg_get_u32(m);
+		if ((n = msg_get_u32(m)) > HTTP_MAX_PRIVILEGED)
+			m->bad = 1;
+		for (i = 0; i < n && !m->bad; i++)
+			lim->gids[lim->ngids++] = (gid_t)msg_get_u32(m);
+		r = msg_end(m);
+	}
+	free(m);
+	return r;
+}
+
 static int
 is_socket(int fd)
 {
@@ -356,6 +499,7 @@ int
 front_main(int nchan)
 {
 	static struct front_pool pool;
+	static struct http_limits lim;
 	struct http_server *srv = NULL;
 	sigset_t none;
 	char c;
@@ -377,17 +521,22 @@ front_main(int nchan)
 		}
 		(void)fcntl(i, F_SETFD, FD_CLOEXEC);
 	}
+	if ((r = front_read_limits(FD_CONTROL, &lim)) != 0) {
+		fprintf(stderr, "tapgated[front]: who is privileged: %s\n",
+		    tg_strerror(r));
+		return 1;
+	}
 	pthread_mutex_init(&pool.lock, NULL);
 	pthread_cond_init(&pool.freed, NULL);
 	pool.nchan = nchan;
 	for (i = 0; i < nchan; i++)
 		fc_chan_init(&pool.ch[i], FD_CHAN0 + i, FC_FRONT);
 	/*
-	 * libmicrohttpd dates its answers: the time zone is read now, as
-	 * the filter has no open() to read /etc/localtime later.
+	 * jansson seeds its hash tables from /dev/urandom, and the filter
+	 * has no open() to do it later; the C library's lazy reads (the
+	 * time zone libmicrohttpd's dates need, malloc's) are settled by
+	 * sandbox_apply(), before the first thread.
 	 */
-	tzset();
-	/* ... and jansson seeds its hash tables from /dev/urandom */
 	json_object_seed(0);
 	/* nothing of value here; confined before the first byte is read */
 	if ((r = sandbox_harden()) != 0 ||
@@ -397,8 +546,8 @@ front_main(int nchan)
 		    "process: %s\n", tg_strerror(r));
 		return 1;
 	}
-	if ((r = http_server_start(FD_LISTEN, REQJSON_MAX_BODY, front_forward,
-	    &pool, &srv)) != 0) {
+	if ((r = http_server_start(FD_LISTEN, REQJSON_MAX_BODY, &lim,
+	    front_forward, &pool, &srv)) != 0) {
 		fprintf(stderr, "tapgated[front]: cannot serve HTTP: %s\n",
 		    tg_strerror(r));
 		return 1;

@@ -16,12 +16,16 @@
  *
  * Process layout of the child: fd 3 the listening socket, fd 4 the control
  * socket (its end at the monitor closes to stop the front), fds 5.. the
- * channels.
+ * channels.  The monitor first writes on the control socket who may use
+ * the connections kept in reserve (http.h): uid 0 and the uids and gids
+ * the configuration gives the officer or operator role; one bounded
+ * message (u32 length, then u32 count and uids, u32 count and gids).
  */
 #ifndef TAPGATE_FRONT_H
 #define TAPGATE_FRONT_H
 
 #include "daemon/http.h"
+#include "policy/policy.h"
 
 #define FRONT_ARG	"--front-process"
 
@@ -36,12 +40,13 @@ typedef void	(*front_report_fn)(void *ctx, const char *event,
 		    const char *detail);
 
 /*
- * Start the front from exe on listen_fd (closed here: the front owns it).
- * Call it before the monitor confines itself: the front must not inherit
- * the monitor's filter, which has no accept() and no epoll.  0 or a
- * TG_ERR_*.
+ * Start the front from exe on listen_fd (closed here: the front owns it),
+ * telling it the privileged callers of cfg.  Call it before the monitor
+ * confines itself: the front must not inherit the monitor's filter, which
+ * has no accept() and no epoll.  0 or a TG_ERR_*.
  */
-int	front_start(const char *exe, int listen_fd, struct front **out);
+int	front_start(const char *exe, int listen_fd,
+	    const struct policy_config *cfg, struct front **out);
 
 /*
  * Serve the front's requests with fn(ctx, ...) on HTTP_THREADS threads;

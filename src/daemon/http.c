@@ -1,10 +1,25 @@
 /* SPDX-License-Identifier: ISC */
+/*
+ * Threads: HTTP_IO_THREADS of libmicrohttpd's (accept, parse, send; they
+ * never wait for a handler), HTTP_THREADS handler threads, and one reaper
+ * that shuts down connections whose request is past its deadline.  A
+ * connection is admitted, by its peer credentials, when libmicrohttpd
+ * announces it; a complete request is queued for a handler thread while
+ * its connection is suspended, and the handler's answer resumes it.  One
+ * lock guards the connection table, the queues and the stopping flag; no
+ * libmicrohttpd call is made under it.
+ */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
@@ -13,19 +28,80 @@
 #include "common/errors.h"
 #include "daemon/http.h"
 
+/* libmicrohttpd's idle timeout: only an answer nobody reads meets it */
+#define HTTP_IDLE_TIMEOUT_S	30
+/*
+ * libmicrohttpd's own connection limit, per I/O thread: above ours, so
+ * that it accepts and we refuse (with an answer), refused connections
+ * living only until their 503 is written.
+ */
+#define HTTP_MHD_CONNS(lim)	(2 * (lim)->max_conns)
+/* how often at most refusals, cuts and libmicrohttpd's messages are logged */
+#define HTTP_LOG_PERIOD_MS	10000
+#define HTTP_LOG_BURST		10	/* libmicrohttpd's lines per period */
+
+/* A connection from its accept to its close: a slot of the table. */
+struct http_conn {
+	int		 fd;		/* -1: the slot is free */
+	uid_t		 uid;
+	int		 privileged;
+	int64_t		 deadline;	/* CLOCK_MONOTONIC ms; 0: not running */
+	int		 cut;		/* shut down at its deadline */
+};
+
+enum upload_state {
+	UP_READING,	/* headers and body arriving */
+	UP_QUEUED,	/* suspended, waiting for or at a handler thread */
+	UP_ANSWERED,	/* res holds the answer to send */
+};
+
+/* Per-request state between libmicrohttpd's calls. */
+struct http_upload {
+	char			*body;
+	size_t			 len;
+	size_t			 cap;
+	int			 too_large;
+	enum upload_state	 state;
+	struct MHD_Connection	*c;
+	struct http_conn	*conn;	/* its slot */
+	struct http_request	 req;	/* from the final call on */
+	struct http_response	 res;
+	struct http_upload	*next;	/* in a queue */
+};
+
+/* A queue of requests for the handler threads. */
+struct http_queue {
+	struct http_upload	*head;
+	struct http_upload	*tail;
+};
+
 struct http_server {
 	struct MHD_Daemon	*mhd;
 	http_handler_fn		 fn;
 	void			*ctx;
 	size_t			 max_body;
-};
-
-/* Per-request state between libmicrohttpd's calls. */
-struct http_upload {
-	char	*body;
-	size_t	 len;
-	size_t	 cap;
-	int	 too_large;
+	struct http_limits	 lim;
+	int			 stop_fd;	/* eventfd: the reaper ends */
+	pthread_t		 reaper;
+	int			 reaper_started;
+	pthread_t		 handlers[HTTP_THREADS];
+	int			 nhandlers;
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 work;
+	struct http_conn	*conns;		/* lim.max_conns slots */
+	unsigned int		 nconns;
+	struct http_queue	 queue[2];	/* [1]: privileged callers' */
+	int			 stopping;
+	/* what the reaper logs now and then */
+	unsigned long		 refused_uid;
+	unsigned long		 refused_all;
+	unsigned long		 cut;
+	int64_t			 logged;
+	/* libmicrohttpd's messages: a flood of callers is not a log flood */
+	pthread_mutex_t		 log_lock;
+	int64_t			 log_since;
+	unsigned int		 log_lines;
+	unsigned long		 log_dropped;
 };
 
 void
@@ -53,6 +129,275 @@ http_query(const struct http_request *req, const char *key)
 		if (strcmp(req->query[i].key, key) == 0)
 			return req->query[i].value;
 	return NULL;
+}
+
+void
+http_limits_default(struct http_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->max_conns = HTTP_MAX_CONNS;
+	lim->reserved = HTTP_RESERVED_CONNS;
+	lim->per_uid = HTTP_CONNS_PER_UID;
+	lim->deadline_ms = HTTP_REQUEST_DEADLINE_MS;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- admission: who may hold which connections */
+
+static int
+http_privileged(const struct http_limits *lim, uid_t uid, gid_t gid)
+{
+	size_t i;
+
+	for (i = 0; i < lim->nuids; i++)
+		if (lim->uids[i] == uid)
+			return 1;
+	for (i = 0; i < lim->ngids; i++)
+		if (lim->gids[i] == gid)
+			return 1;
+	return 0;
+}
+
+/*
+ * A slot for fd, or NULL with *why set when the caller is over a bound.
+ * Called with the lock held.
+ */
+static struct http_conn *
+conn_admit(struct http_server *srv, int fd, uid_t uid, int privileged,
+    const char **why)
+{
+	struct http_conn *free_slot = NULL, *k;
+	unsigned int i, mine = 0;
+
+	for (i = 0; i < srv->lim.max_conns; i++) {
+		k = &srv->conns[i];
+		if (k->fd < 0) {
+			if (free_slot == NULL)
+				free_slot = k;
+			continue;
+		}
+		if (k->uid == uid)
+			mine++;
+	}
+	*why = NULL;
+	if (free_slot == NULL)
+		*why = "the daemon is at its connection limit";
+	else if (!privileged && srv->nconns >= srv->lim.max_conns -
+	    srv->lim.reserved)
+		*why = "the connections left are kept for officers and "
+		    "operators";
+	else if (!privileged && mine >= srv->lim.per_uid) {
+		*why = "this uid holds as many connections as one may";
+		srv->refused_uid++;
+		return NULL;
+	}
+	if (*why != NULL) {
+		srv->refused_all++;
+		return NULL;
+	}
+	free_slot->fd = fd;
+	free_slot->uid = uid;
+	free_slot->privileged = privileged;
+	free_slot->deadline = now_ms() + srv->lim.deadline_ms;
+	free_slot->cut = 0;
+	srv->nconns++;
+	return free_slot;
+}
+
+static void
+conn_release(struct http_server *srv, struct http_conn *k)
+{
+	pthread_mutex_lock(&srv->lock);
+	if (k->fd >= 0) {
+		k->fd = -1;
+		srv->nconns--;
+	}
+	pthread_mutex_unlock(&srv->lock);
+}
+
+/*
+ * Over a bound: a 503 the caller can read (best effort), and the socket
+ * shut down; libmicrohttpd, which owns it, reads EOF and closes it.
+ */
+static void
+http_refuse(int fd, const char *why)
+{
+	char body[256], buf[512];
+	int n;
+
+	snprintf(body, sizeof(body), "{\"error\":{\"code\":"
+	    "\"too_many_connections\",\"message\":\"%s\"}}", why);
+	n = snprintf(buf, sizeof(buf), "HTTP/1.1 503 Service Unavailable\r\n"
+	    "Content-Type: application/json\r\nCache-Control: no-store\r\n"
+	    "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+	    strlen(body), body);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		(void)send(fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	shutdown(fd, SHUT_RDWR);
+}
+
+/* ---- deadlines */
+
+/*
+ * Shut down the connections whose request is past its deadline (a slot's
+ * socket is open until libmicrohttpd's CLOSED notice frees the slot);
+ * the time (ms) until the next deadline, at most deadline_ms (a deadline
+ * set later is always that far away).
+ */
+static int
+http_reap(struct http_server *srv)
+{
+	struct http_conn *k;
+	int64_t now = now_ms(), next = srv->lim.deadline_ms;
+	unsigned int i;
+
+	pthread_mutex_lock(&srv->lock);
+	for (i = 0; i < srv->lim.max_conns; i++) {
+		k = &srv->conns[i];
+		if (k->fd < 0 || k->deadline == 0)
+			continue;
+		if (k->deadline > now) {
+			if (k->deadline - now < next)
+				next = k->deadline - now;
+			continue;
+		}
+		k->deadline = 0;
+		shutdown(k->fd, SHUT_RDWR);
+		k->cut = 1;
+		srv->cut++;
+	}
+	pthread_mutex_unlock(&srv->lock);
+	return (int)next;
+}
+
+/* Now and then, what the bounds turned away: an operator sees a flood. */
+static void
+http_log_bounds(struct http_server *srv)
+{
+	unsigned long uid, all, cut;
+	int64_t now = now_ms();
+
+	pthread_mutex_lock(&srv->lock);
+	uid = srv->refused_uid;
+	all = srv->refused_all;
+	cut = srv->cut;
+	if (uid + all + cut == 0 || now - srv->logged < HTTP_LOG_PERIOD_MS) {
+		pthread_mutex_unlock(&srv->lock);
+		return;
+	}
+	srv->refused_uid = srv->refused_all = srv->cut = 0;
+	srv->logged = now;
+	pthread_mutex_unlock(&srv->lock);
+	fprintf(stderr, "tapgated[front]: refused %lu connections over the "
+	    "per-uid bound and %lu over the total; cut %lu requests at their "
+	    "%u ms deadline\n", uid, all, cut, srv->lim.deadline_ms);
+}
+
+static void *
+http_reaper(void *arg)
+{
+	struct http_server *srv = arg;
+	struct pollfd pfd;
+	int timeout;
+
+	pfd.fd = srv->stop_fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		timeout = http_reap(srv);
+		http_log_bounds(srv);
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+			break;
+		if (pfd.revents != 0)
+			break;
+	}
+	return NULL;
+}
+
+/* ---- libmicrohttpd's callbacks */
+
+/*
+ * MHD_NotifyConnectionCallback: admit a new connection by its peer
+ * credentials (a slot), or refuse it; free its slot when it closes.
+ */
+static void
+http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *srv = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct http_conn *k;
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	const char *why;
+	int fd;
+
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		/* before libmicrohttpd closes the socket */
+		if ((k = *socket_context) != NULL)
+			conn_release(srv, k);
+		*socket_context = NULL;
+		return;
+	}
+	*socket_context = NULL;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		return;		/* no slot: http_access() drops it */
+	fd = ci->connect_fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
+	    len != sizeof(cr)) {
+		shutdown(fd, SHUT_RDWR);
+		return;
+	}
+	pthread_mutex_lock(&srv->lock);
+	k = conn_admit(srv, fd, cr.uid, http_privileged(&srv->lim, cr.uid,
+	    cr.gid), &why);
+	pthread_mutex_unlock(&srv->lock);
+	if (k == NULL)
+		http_refuse(fd, why);
+	*socket_context = k;
+}
+
+/*
+ * MHD_LogCallback: libmicrohttpd's messages to stderr, HTTP_LOG_BURST per
+ * period at most (each cut or refused connection can make one); the
+ * rest are counted.
+ */
+static void
+http_log(void *cls, const char *fmt, va_list ap)
+{
+	struct http_server *srv = cls;
+	unsigned long dropped = 0;
+	int64_t now = now_ms();
+	char line[512];
+	int print;
+
+	pthread_mutex_lock(&srv->log_lock);
+	if (now - srv->log_since >= HTTP_LOG_PERIOD_MS) {
+		dropped = srv->log_dropped;
+		srv->log_dropped = 0;
+		srv->log_lines = 0;
+		srv->log_since = now;
+	}
+	if (!(print = srv->log_lines < HTTP_LOG_BURST))
+		srv->log_dropped++;
+	else
+		srv->log_lines++;
+	pthread_mutex_unlock(&srv->log_lock);
+	if (dropped > 0)
+		fprintf(stderr, "libmicrohttpd: %lu more messages not "
+		    "shown\n", dropped);
+	if (print) {
+		vsnprintf(line, sizeof(line), fmt, ap);
+		fprintf(stderr, "libmicrohttpd: %s", line);
+	}
 }
 
 /* MHD_KeyValueIterator: collect the query into the request, bounded. */
@@ -135,6 +480,128 @@ http_send(struct MHD_Connection *c, struct http_response *res)
 	return ret;
 }
 
+/* A body chunk: count what streams in; keep nothing past the bound. */
+static enum MHD_Result
+http_upload_add(struct http_server *srv, struct http_upload *up,
+    const char *data, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (!up->too_large && n > srv->max_body - up->len)
+		up->too_large = 1;
+	if (up->too_large)
+		return MHD_YES;
+	if (up->len + n + 1 > up->cap) {
+		cap = up->len + n + 1;
+		cap = cap < 1024 ? 1024 : cap * 2;
+		if (cap > srv->max_body + 1)
+			cap = srv->max_body + 1;
+		/* no realloc: the old copy is wiped first */
+		if ((p = malloc(cap)) == NULL)
+			return MHD_NO;
+		if (up->body != NULL) {
+			memcpy(p, up->body, up->len);
+			OPENSSL_cleanse(up->body, up->cap);
+			free(up->body);
+		}
+		up->body = p;
+		up->cap = cap;
+	}
+	memcpy(up->body + up->len, data, n);
+	up->len += n;
+	up->body[up->len] = '\0';
+	return MHD_YES;
+}
+
+/*
+ * The request is whole: fill up->req, or up->res with the error that
+ * answers it without a handler.  1 when a handler is to run.
+ */
+static int
+http_request_check(struct http_server *srv, struct MHD_Connection *c,
+    const char *url, const char *method, struct http_upload *up)
+{
+	struct http_request *req = &up->req;
+	struct http_response *res = &up->res;
+
+	memset(req, 0, sizeof(*req));
+	if (up->too_large) {
+		http_error(res, 413, "body_too_large",
+		    "request body is over %zu bytes", srv->max_body);
+	} else if (strlen(url) > HTTP_MAX_PATH) {
+		http_error(res, 414, "path_too_long",
+		    "request path is over %d bytes", HTTP_MAX_PATH);
+	} else if (http_peer_of(c, &req->peer) != 0) {
+		http_error(res, 403, "no_peer_credentials",
+		    "caller's peer credentials are unavailable");
+	} else if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND,
+	    http_param_add, req) < 0 || req->nquery > HTTP_MAX_QUERY) {
+		http_error(res, 400, "invalid_query", "query: at most %d "
+		    "parameters, names up to %d and values up to %d bytes",
+		    HTTP_MAX_QUERY, HTTP_MAX_QUERY_KEY, HTTP_MAX_QUERY_VALUE);
+	} else if (!http_field_ok(req->content_type =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_TYPE)) ||
+	    !http_field_ok(req->idempotency_key =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "Idempotency-Key"))) {
+		http_error(res, 400, "header_too_long", "Content-Type and "
+		    "Idempotency-Key: at most %d bytes", HTTP_MAX_FIELD);
+	} else {
+		req->method = method;
+		req->path = url;
+		req->body = up->body ? up->body : "";
+		req->body_len = up->len;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Hand a whole request to the handler threads: its deadline stops, its
+ * connection is suspended (no I/O thread waits), and it is queued,
+ * privileged callers' first.  MHD_NO drops a connection cut meanwhile.
+ */
+static enum MHD_Result
+http_request_queue(struct http_server *srv, struct MHD_Connection *c,
+    struct http_upload *up)
+{
+	struct http_queue *q;
+	int stopping;
+
+	pthread_mutex_lock(&srv->lock);
+	if (up->conn->cut) {
+		pthread_mutex_unlock(&srv->lock);
+		return MHD_NO;
+	}
+	up->conn->deadline = 0;
+	pthread_mutex_unlock(&srv->lock);
+	/* suspended before any handler thread can see it, so resumed after */
+	up->c = c;
+	MHD_suspend_connection(c);
+	pthread_mutex_lock(&srv->lock);
+	if (!(stopping = srv->stopping)) {
+		up->state = UP_QUEUED;
+		q = &srv->queue[up->conn->privileged != 0];
+		up->next = NULL;
+		if (q->tail != NULL)
+			q->tail->next = up;
+		else
+			q->head = up;
+		q->tail = up;
+		pthread_cond_signal(&srv->work);
+	}
+	pthread_mutex_unlock(&srv->lock);
+	if (stopping) {
+		http_error(&up->res, 503, "unavailable", "the daemon is "
+		    "stopping");
+		up->state = UP_ANSWERED;
+		MHD_resume_connection(c);
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *c, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -142,18 +609,22 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 {
 	struct http_server *srv = cls;
 	struct http_upload *up = *con_cls;
-	struct http_response res = { 500, NULL, NULL, NULL, NULL };
-	struct http_request req;
+	const union MHD_ConnectionInfo *ci;
 	const char *clen;
 	enum MHD_Result ret;
-	size_t cap;
-	char *p;
 
 	(void)version;
 	if (up == NULL) {
 		/* first call: headers only */
 		if ((up = calloc(1, sizeof(*up))) == NULL)
 			return MHD_NO;
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		/* a connection refused at its start says nothing more */
+		if (ci == NULL || (up->conn = ci->socket_context) == NULL) {
+			free(up);
+			return MHD_NO;
+		}
 		clen = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (clen != NULL && strtoull(clen, NULL, 10) > srv->max_body)
@@ -162,118 +633,204 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_size != 0) {
-		/* count what streams in; keep nothing past the bound */
-		if (!up->too_large && *upload_size > srv->max_body - up->len)
-			up->too_large = 1;
-		if (!up->too_large) {
-			if (up->len + *upload_size + 1 > up->cap) {
-				cap = up->len + *upload_size + 1;
-				cap = cap < 1024 ? 1024 : cap * 2;
-				if (cap > srv->max_body + 1)
-					cap = srv->max_body + 1;
-				/* no realloc: the old copy is wiped first */
-				if ((p = malloc(cap)) == NULL)
-					return MHD_NO;
-				if (up->body != NULL) {
-					memcpy(p, up->body, up->len);
-					OPENSSL_cleanse(up->body, up->cap);
-					free(up->body);
-				}
-				up->body = p;
-				up->cap = cap;
-			}
-			memcpy(up->body + up->len, upload_data, *upload_size);
-			up->len += *upload_size;
-			up->body[up->len] = '\0';
-		}
+		ret = http_upload_add(srv, up, upload_data, *upload_size);
 		*upload_size = 0;
-		return MHD_YES;
+		return ret;
 	}
-	memset(&req, 0, sizeof(req));
-	if (up->too_large) {
-		http_error(&res, 413, "body_too_large",
-		    "request body is over %zu bytes", srv->max_body);
-	} else if (strlen(url) > HTTP_MAX_PATH) {
-		http_error(&res, 414, "path_too_long",
-		    "request path is over %d bytes", HTTP_MAX_PATH);
-	} else if (http_peer_of(c, &req.peer) != 0) {
-		http_error(&res, 403, "no_peer_credentials",
-		    "caller's peer credentials are unavailable");
-	} else if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND,
-	    http_param_add, &req) < 0 || req.nquery > HTTP_MAX_QUERY) {
-		http_error(&res, 400, "invalid_query", "query: at most %d "
-		    "parameters, names up to %d and values up to %d bytes",
-		    HTTP_MAX_QUERY, HTTP_MAX_QUERY_KEY, HTTP_MAX_QUERY_VALUE);
-	} else if (!http_field_ok(req.content_type =
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_TYPE)) ||
-	    !http_field_ok(req.idempotency_key =
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-	    "Idempotency-Key"))) {
-		http_error(&res, 400, "header_too_long", "Content-Type and "
-		    "Idempotency-Key: at most %d bytes", HTTP_MAX_FIELD);
-	} else {
-		req.method = method;
-		req.path = url;
-		req.body = up->body ? up->body : "";
-		req.body_len = up->len;
-		res.status = 0;
-		srv->fn(srv->ctx, &req, &res);
-		if (res.status == 0)
-			http_error(&res, 500, "internal",
-			    "handler gave no answer");
+	/* the final call; called again once a handler has answered */
+	if (up->state == UP_READING) {
+		up->res.status = 500;
+		if (http_request_check(srv, c, url, method, up))
+			return http_request_queue(srv, c, up);
+		up->state = UP_ANSWERED;
 	}
-	ret = http_send(c, &res);
-	json_decref(res.json);
-	free(res.text);
+	if (up->state != UP_ANSWERED)
+		return MHD_NO;		/* resumed without an answer */
+	ret = http_send(c, &up->res);
+	json_decref(up->res.json);
+	up->res.json = NULL;
+	free(up->res.text);
+	up->res.text = NULL;
 	return ret;
 }
 
+/* MHD_RequestCompletedCallback: free the request; the next one's clock. */
 static void
 http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *srv = cls;
 	struct http_upload *up = *con_cls;
 
-	(void)cls;
 	(void)c;
 	(void)toe;
-	if (up != NULL) {
-		/* bodies may carry a PIN on its way to a security key */
-		if (up->body != NULL)
-			OPENSSL_cleanse(up->body, up->cap);
-		free(up->body);
-		free(up);
-		*con_cls = NULL;
+	if (up == NULL)
+		return;
+	pthread_mutex_lock(&srv->lock);
+	if (!up->conn->cut && up->conn->fd >= 0)
+		up->conn->deadline = now_ms() + srv->lim.deadline_ms;
+	pthread_mutex_unlock(&srv->lock);
+	/* bodies may carry a PIN on its way to a security key */
+	if (up->body != NULL)
+		OPENSSL_cleanse(up->body, up->cap);
+	free(up->body);
+	json_decref(up->res.json);
+	free(up->res.text);
+	free(up);
+	*con_cls = NULL;
+}
+
+/* ---- handler threads */
+
+/* The next request, privileged callers' first; NULL: stop. */
+static struct http_upload *
+http_next(struct http_server *srv, int *stopping)
+{
+	struct http_upload *up = NULL;
+	struct http_queue *q;
+	int i;
+
+	pthread_mutex_lock(&srv->lock);
+	for (;;) {
+		for (i = 1; i >= 0 && up == NULL; i--) {
+			q = &srv->queue[i];
+			if ((up = q->head) == NULL)
+				continue;
+			if ((q->head = up->next) == NULL)
+				q->tail = NULL;
+		}
+		if (up != NULL || srv->stopping)
+			break;
+		pthread_cond_wait(&srv->work, &srv->lock);
 	}
+	*stopping = srv->stopping;
+	pthread_mutex_unlock(&srv->lock);
+	return up;
+}
+
+static void *
+http_handler(void *arg)
+{
+	struct http_server *srv = arg;
+	struct http_upload *up;
+	int stopping;
+
+	while ((up = http_next(srv, &stopping)) != NULL) {
+		if (stopping) {
+			http_error(&up->res, 503, "unavailable", "the daemon "
+			    "is stopping");
+		} else {
+			up->res.status = 0;
+			srv->fn(srv->ctx, &up->req, &up->res);
+			if (up->res.status == 0)
+				http_error(&up->res, 500, "internal",
+				    "handler gave no answer");
+		}
+		pthread_mutex_lock(&srv->lock);
+		up->state = UP_ANSWERED;
+		pthread_mutex_unlock(&srv->lock);
+		MHD_resume_connection(up->c);
+	}
+	return NULL;
+}
+
+/* ---- start and stop */
+
+static int
+http_limits_ok(const struct http_limits *lim)
+{
+	return lim->max_conns > 0 && lim->reserved < lim->max_conns &&
+	    lim->per_uid > 0 && lim->deadline_ms > 0 &&
+	    lim->deadline_ms <= 3600 * 1000 &&
+	    lim->nuids <= HTTP_MAX_PRIVILEGED &&
+	    lim->ngids <= HTTP_MAX_PRIVILEGED;
+}
+
+static void
+http_server_free(struct http_server *srv)
+{
+	if (srv->stop_fd >= 0)
+		close(srv->stop_fd);
+	pthread_cond_destroy(&srv->work);
+	pthread_mutex_destroy(&srv->lock);
+	pthread_mutex_destroy(&srv->log_lock);
+	free(srv->conns);
+	free(srv);
+}
+
+static int
+http_threads_start(struct http_server *srv)
+{
+	int i;
+
+	for (i = 0; i < HTTP_THREADS; i++) {
+		if (pthread_create(&srv->handlers[i], NULL, http_handler,
+		    srv) != 0)
+			return TG_ERR_NOMEM;
+		srv->nhandlers++;
+	}
+	if (pthread_create(&srv->reaper, NULL, http_reaper, srv) != 0)
+		return TG_ERR_NOMEM;
+	srv->reaper_started = 1;
+	return 0;
 }
 
 int
-http_server_start(int listen_fd, size_t max_body, http_handler_fn fn,
-    void *ctx, struct http_server **out)
+http_server_start(int listen_fd, size_t max_body,
+    const struct http_limits *lim, http_handler_fn fn, void *ctx,
+    struct http_server **out)
 {
 	struct http_server *srv;
+	unsigned int i;
+	int r;
 
-	if (listen_fd < 0 || fn == NULL)
+	if (listen_fd < 0 || fn == NULL ||
+	    (lim != NULL && !http_limits_ok(lim)))
 		return TG_ERR_INVALID;
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return TG_ERR_NOMEM;
+	srv->stop_fd = -1;
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_mutex_init(&srv->log_lock, NULL);
+	pthread_cond_init(&srv->work, NULL);
 	srv->fn = fn;
 	srv->ctx = ctx;
 	srv->max_body = max_body;
+	if (lim != NULL)
+		srv->lim = *lim;
+	else
+		http_limits_default(&srv->lim);
+	if ((srv->conns = calloc(srv->lim.max_conns,
+	    sizeof(*srv->conns))) == NULL) {
+		http_server_free(srv);
+		return TG_ERR_NOMEM;
+	}
+	for (i = 0; i < srv->lim.max_conns; i++)
+		srv->conns[i].fd = -1;
+	if ((srv->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0) {
+		http_server_free(srv);
+		return TG_ERR_IO;
+	}
 	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    http_access, srv,
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
+	    NULL, NULL, http_access, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_log, srv,	/* first, it says */
 	    MHD_OPTION_LISTEN_SOCKET, listen_fd,
+	    MHD_OPTION_NOTIFY_CONNECTION, http_notify, srv,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MAX_HEADER_BYTES,
-	    MHD_OPTION_CONNECTION_LIMIT, 256u,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 120u,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_THREADS,
+	    MHD_OPTION_CONNECTION_LIMIT, HTTP_MHD_CONNS(&srv->lim) *
+	    HTTP_IO_THREADS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_IO_THREADS,
 	    MHD_OPTION_END);
 	if (srv->mhd == NULL) {
-		free(srv);
+		http_server_free(srv);
 		return TG_ERR_IO;
+	}
+	if ((r = http_threads_start(srv)) != 0) {
+		http_server_stop(&srv);
+		return r;
 	}
 	*out = srv;
 	return 0;
@@ -283,10 +840,30 @@ void
 http_server_stop(struct http_server **srvp)
 {
 	struct http_server *srv;
+	uint64_t one = 1;
+	int i;
 
 	if (srvp == NULL || (srv = *srvp) == NULL)
 		return;
+	if (srv->reaper_started) {
+		while (write(srv->stop_fd, &one, sizeof(one)) < 0 &&
+		    errno == EINTR)
+			;
+		pthread_join(srv->reaper, NULL);
+	}
+	/* queued requests get 503; those at a handler are answered */
+	pthread_mutex_lock(&srv->lock);
+	srv->stopping = 1;
+	pthread_cond_broadcast(&srv->work);
+	pthread_mutex_unlock(&srv->lock);
+	for (i = 0; i < srv->nhandlers; i++)
+		pthread_join(srv->handlers[i], NULL);
+	/*
+	 * Every connection is resumed by now: libmicrohttpd may stop.  It
+	 * closes the listening socket and every connection (each CLOSED
+	 * notice frees its slot).
+	 */
 	MHD_stop_daemon(srv->mhd);
-	free(srv);
+	http_server_free(srv);
 	*srvp = NULL;
 }

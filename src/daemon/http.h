@@ -5,6 +5,21 @@
  * what a request means is the handler's business.  Handlers run on a
  * small pool of threads (one may wait for a touch on a security key while
  * others answer), so a handler locks what it shares.
+ *
+ * No local caller can take the API from the others (issue 9: 300
+ * connections trickling a header line every 10 s held every slot).  The
+ * server reads a new connection's peer credentials before it parses a
+ * byte of it: a uid holds at most per_uid connections, and the
+ * last `reserved` of max_conns are kept for privileged callers (uid 0 and
+ * the officers and operators, by uid or primary gid).  A connection over
+ * a bound gets 503 and is closed at once.  Each request must arrive,
+ * headers and body, within deadline_ms of the connection's accept or of
+ * the end of the previous request on it, however slowly its bytes
+ * trickle in; then its connection is shut down.  The time a request
+ * spends with its handler (an approval waits up to a minute for a touch)
+ * does not count, and it holds no I/O thread: the connection is
+ * suspended meanwhile.  Privileged callers' requests reach a handler
+ * thread before others'.
  */
 #ifndef TAPGATE_HTTP_H
 #define TAPGATE_HTTP_H
@@ -16,7 +31,26 @@
 
 #define HTTP_MAX_PATH		256
 #define HTTP_MAX_HEADER_BYTES	(16 * 1024)
-#define HTTP_THREADS		4
+#define HTTP_THREADS		4	/* handler threads */
+#define HTTP_IO_THREADS		2	/* libmicrohttpd's: they never wait */
+/*
+ * The appliance's limits (http_limits_default()).  Callers sit at the box
+ * (the console, the help-desk bridge, the TLS terminator, connectors):
+ * tens of connections at a time between them, not hundreds, and each
+ * sends a request of at most 64 KiB over a local socket in milliseconds.
+ * 32 per uid covers a connector's parallel calls; the 64 kept in reserve
+ * are more than the officers and operators at one box use at once.  10 s
+ * for one request's headers and body leaves a loaded box two orders of
+ * magnitude of slack, and closes an idle keep-alive connection after as
+ * long (clients reconnect).
+ */
+#define HTTP_MAX_CONNS		256
+#define HTTP_RESERVED_CONNS	64
+#define HTTP_CONNS_PER_UID	32
+#define HTTP_REQUEST_DEADLINE_MS 10000
+/* Uids, and gids, a server may know as privileged: every roles entry of
+   the configuration (64) and uid 0 */
+#define HTTP_MAX_PRIVILEGED	65
 #define HTTP_MAX_QUERY		8	/* query parameters per request */
 #define HTTP_MAX_QUERY_KEY	32
 #define HTTP_MAX_QUERY_VALUE	256
@@ -70,15 +104,37 @@ struct http_response {
 typedef void	(*http_handler_fn)(void *ctx, const struct http_request *,
 		    struct http_response *);
 
+/* Who may use which connections, and how long a request may take. */
+struct http_limits {
+	unsigned int	max_conns;	/* open at once, all callers */
+	unsigned int	reserved;	/* of those, for privileged callers */
+	unsigned int	per_uid;	/* one unprivileged uid's, at once */
+	unsigned int	deadline_ms;	/* one request's headers and body */
+	uid_t		uids[HTTP_MAX_PRIVILEGED];	/* privileged uids */
+	size_t		nuids;
+	gid_t		gids[HTTP_MAX_PRIVILEGED];	/* by primary gid */
+	size_t		ngids;
+};
+
+/* The appliance's figures (HTTP_MAX_CONNS ...), no privileged caller. */
+void	http_limits_default(struct http_limits *lim);
+
 /*
  * Serve HTTP on listen_fd (a bound, listening AF_UNIX stream socket, which
- * the server takes over and closes on stop).  Bodies over max_body bytes get
- * 413 without reaching the handler.  0 or a TG_ERR_*.
+ * the server takes over and closes on stop) within lim (copied; NULL: the
+ * defaults).  Bodies over max_body bytes get 413 without reaching the
+ * handler.  0 or a TG_ERR_* (TG_ERR_INVALID: reserved not below
+ * max_conns, a zero bound).
  */
-int	http_server_start(int listen_fd, size_t max_body, http_handler_fn fn,
-	    void *ctx, struct http_server **out);
+int	http_server_start(int listen_fd, size_t max_body,
+	    const struct http_limits *lim, http_handler_fn fn, void *ctx,
+	    struct http_server **out);
 
-/* Stop serving, wait for the handler thread, free the server; NULL is ok. */
+/*
+ * Stop serving: no new connection; requests waiting for a handler get
+ * 503, those at a handler are answered; then every connection closes and
+ * the threads end.  Frees the server; NULL is ok.
+ */
 void	http_server_stop(struct http_server **srv);
 
 /* Value of query parameter key (the first, if repeated), or NULL. */

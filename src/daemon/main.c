@@ -74,7 +74,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: tapgated [-c CONFIG] [--state-dir DIR] [--socket PATH]\n"
-	    "                [--trust-roots PEM] [--token-timeout MS]\n"
+	    "                [--socket-mode MODE] [--trust-roots PEM]\n"
+	    "                [--token-timeout MS]\n"
 	    "                [--checkpoint-interval SECONDS] "
 	    "[--accept-audit-head]\n"
 	    "       tapgated --check-config [-c CONFIG]\n"
@@ -130,6 +131,24 @@ set_path(char *dst, size_t cap, const char *src, const char *what)
 	return 0;
 }
 
+/*
+ * --socket-mode: octal, read and write for the owner and at most that for
+ * group and others (no execute, no special bits).  0 or -1.
+ */
+static int
+parse_socket_mode(const char *s, mode_t *out)
+{
+	unsigned long m;
+	char *end;
+
+	m = strtoul(s, &end, 8);
+	if (*s < '0' || *s > '7' || *end != '\0' || (m & ~0666UL) != 0 ||
+	    (m & 0600UL) != 0600UL)
+		return -1;
+	*out = (mode_t)m;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -137,6 +156,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "socket-mode", required_argument, NULL, 'm' },
 		{ "check-config", no_argument, NULL, 'k' },
 		{ "trust-roots", required_argument, NULL, 't' },
 		{ "token-timeout", required_argument, NULL, 'T' },
@@ -151,6 +171,8 @@ main(int argc, char **argv)
 	const char *config = NULL, *state_dir = NULL, *sock = NULL;
 	const char *roots = NULL, *timeout = NULL;
 	const char *ckpt = NULL;	/* audit checkpoint period */
+	const char *smode = NULL;	/* of a socket bound here */
+	mode_t sock_mode = 0660;
 	struct seal *seal = NULL;
 	struct signkey_report keyrep;
 	enum seal_kind sk;
@@ -179,6 +201,7 @@ main(int argc, char **argv)
 		case 'c': config = optarg; break;
 		case 'd': state_dir = optarg; break;
 		case 's': sock = optarg; break;
+		case 'm': smode = optarg; break;
 		case 'k': check = 1; break;
 		case 't': roots = optarg; break;
 		case 'T': timeout = optarg; break;
@@ -217,6 +240,12 @@ main(int argc, char **argv)
 		    (long long)d.cfg->policy_version);
 		policy_config_free(&d.cfg);
 		return 0;
+	}
+	if (smode != NULL && parse_socket_mode(smode, &sock_mode) != 0) {
+		fprintf(stderr, "tapgated: --socket-mode: an octal mode from "
+		    "0600 to 0666\n");
+		policy_config_free(&d.cfg);
+		return 2;
 	}
 	d.token_timeout_ms = 60000;
 	if (timeout != NULL && ((d.token_timeout_ms = atoi(timeout)) < 1000 ||
@@ -324,13 +353,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "tapgated: hooks: %s\n", tg_strerror(r));
 		goto out;
 	}
-	if ((fd = listen_open(d.cfg->appliance.socket, 0666, &bound, err,
+	if ((fd = listen_open(d.cfg->appliance.socket, sock_mode, &bound, err,
 	    sizeof(err))) < 0) {
 		fprintf(stderr, "tapgated: %s\n", err);
 		goto out;
 	}
 	/* HTTP is parsed in the front process, started before the filter */
-	if ((r = front_start("/proc/self/exe", fd, &front)) != 0) {
+	if ((r = front_start("/proc/self/exe", fd, d.cfg, &front)) != 0) {
 		fprintf(stderr, "tapgated: cannot start the front process: "
 		    "%s\n", tg_strerror(r));
 		goto out;

@@ -16,8 +16,10 @@
 #include <fcntl.h>
 #include <linux/hidraw.h>
 #include <linux/landlock.h>
+#include <malloc.h>
 #include <sched.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -26,6 +28,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <seccomp.h>
@@ -124,6 +127,9 @@ static const int sys_core[] = {
 	SCMP_SYS(getgid),
 	SCMP_SYS(getegid),
 	SCMP_SYS(getrandom),		/* OpenSSL's DRBG, sqlite */
+	SCMP_SYS(sysinfo),		/* qsort() of over 1 KiB sizes its
+					   buffer by the RAM (JSON_SORT_KEYS,
+					   jcs.c): load and memory figures */
 	SCMP_SYS(restart_syscall),	/* an interrupted sleep resumes */
 	SCMP_SYS(exit),			/* a thread ends */
 	SCMP_SYS(exit_group),		/* the process ends */
@@ -650,6 +656,37 @@ landlock_apply(const struct fs_rule *rules, size_t n,
 	return r;
 }
 
+/*
+ * Settle what the C library would otherwise fetch lazily, on a path no
+ * filter allows, when any caller can make a confined process take it
+ * (see sandbox.h for the list of paths checked).
+ */
+static void
+settle_libc(void)
+{
+	/*
+	 * One malloc arena.  A thread arena's heap is shrunk in free() and,
+	 * the first time, glibc opens /proc/sys/vm/overcommit_memory to
+	 * choose how; past 8 arenas glibc counts the CPUs from
+	 * /sys/devices/system/cpu/online.  The main arena shrinks with
+	 * brk() and needs neither; its lock costs little next to the
+	 * daemon's own.  It binds threads started from now on (one that
+	 * exists keeps its arena): call this before the first thread.
+	 * The trim and mmap thresholds stay glibc's: trimming the main
+	 * heap and mapping large blocks use calls every filter allows.
+	 */
+	(void)mallopt(M_ARENA_MAX, 1);
+	/*
+	 * The time zone, read once for good: with TZ unset, tzset(),
+	 * localtime() and mktime() look at /etc/localtime again on every
+	 * call and re-read it when it changed; naming it makes the next
+	 * look a string compare.  ":/etc/localtime" means what unset means.
+	 */
+	if (getenv("TZ") == NULL)
+		(void)setenv("TZ", ":/etc/localtime", 0);
+	tzset();
+}
+
 int
 sandbox_apply(enum sandbox_role role)
 {
@@ -665,6 +702,7 @@ sandbox_apply_paths(enum sandbox_role role, const struct sandbox_path *paths,
 
 	if ((r = build(role, &ctx)) != 0)
 		return r;
+	settle_libc();
 	ll = (size_t)role < NLANDLOCK && landlock_roles[role].rules != NULL;
 	/* no new privileges first: Landlock and seccomp both require it */
 	if (!ll && npaths != 0)

@@ -98,7 +98,42 @@ int	sandbox_limit_as(uint64_t bytes);
  * Install role's allow-list on every thread of the process (TSYNC), after
  * setting no-new-privs.  Irreversible.  Call it after the process has
  * opened what it needs that its role forbids, before it reads untrusted
- * input.  0, TG_ERR_INVALID (unknown role) or TG_ERR_SANDBOX.
+ * input, and before it starts its first thread (see below).  0,
+ * TG_ERR_INVALID (unknown role) or TG_ERR_SANDBOX.
+ *
+ * First it settles what the C library (glibc 2.36) fetches lazily, so
+ * that no caller can steer a confined process onto a call its filter
+ * kills: one malloc arena (mallopt M_ARENA_MAX 1; it binds threads
+ * started afterwards), TZ set to ":/etc/localtime" when unset, tzset().
+ * The lazy paths checked, in the monitor, the front and the token
+ * process, and how each ends:
+ *  - free() shrinking a thread arena's heap opens
+ *    /proc/sys/vm/overcommit_memory once (a chunked POST did it in the
+ *    front): one arena, whose heap shrinks with brk().
+ *  - a ninth arena counts CPUs from /sys/devices/system/cpu/online:
+ *    one arena.
+ *  - qsort() over 1 KiB (JSON_SORT_KEYS, jcs.c; an object of 128 keys
+ *    in a request killed the monitor) asks sysinfo() for the RAM: allowed.
+ *  - gmtime_r() loads the time zone on first use, and tzset(),
+ *    localtime() and mktime() re-read it when TZ is unset: settled here.
+ *  - getpwuid() and the other NSS lookups (nss_systemd reads links and
+ *    talks varlink; nss_sss and nss_ldap connect): never called after
+ *    confinement; the monitor names callers from /etc/passwd read as a
+ *    plain file (api.c).  No getaddrinfo (no IP anywhere).
+ *  - locale, strerror() translations, iconv/gconv: the processes never
+ *    call setlocale() and stay in the "C" locale, where strerror() and
+ *    gettext read no file; nothing converts character sets.
+ *  - syslog(): not called; the monitor logs to stderr and journald
+ *    (sd_journal_send: an AF_UNIX datagram and, for large entries, a
+ *    memfd; both allowed).
+ *  - get_nprocs()/sysconf(_SC_NPROCESSORS_*): read /sys; called by
+ *    nothing in these processes (libmicrohttpd is given its thread count).
+ *  - threads: stacks are mmap()ed and cached by glibc, threads are named
+ *    with prctl(PR_SET_NAME) on themselves; no pthread_cancel() or
+ *    pthread_exit(), which would dlopen libgcc_s.
+ * A path the list misses ends the process with SIGSYS, logged with the
+ * call's number (audit type 1326): tests/unit/test_sandbox_libc.c and
+ * tests/e2e/front_limits.sh pin the ones above.
  */
 int	sandbox_apply(enum sandbox_role role);
 

@@ -51,10 +51,13 @@ make_config() {	# out [sed-expr...]
 	for e in "$@"; do sed -i -E "$e" "$out"; done
 }
 
+# The socket is open to every local uid (the daemon's own default is
+# 0660), so that tests can call as users without a role; a later
+# --socket-mode in the extra args wins.
 daemon_start() {	# config [extra args]
 	cfg=$1; shift
 	"$BUILD/tapgated" -c "$cfg" --state-dir "$T/state" \
-	    --socket "$T/api.sock" "$@" 2>>"$T/daemon.log" &
+	    --socket "$T/api.sock" --socket-mode 0666 "$@" 2>>"$T/daemon.log" &
 	DAEMON_PID=$!
 	i=0
 	while [ $i -lt 100 ]; do
