@@ -1188,7 +1188,7 @@ struct signer_ctx {
 	const uint8_t		*digest;
 	const char		*rp_id;
 	json_t			*approvals;
-	char			 why[192];
+	char			 why[ENG_WHY_MAX];
 	int			 bad;
 };
 
@@ -1274,13 +1274,67 @@ order_exists(const struct store_order *o, void *arg)
 	return 0;
 }
 
-int
-eng_issue_order(struct tapgated *d, const struct facts *f,
-    const struct policy_decision *dec, const struct engine_actor *a,
-    int64_t now, struct events *evs)
+/* A refusal: why, audited as order.refused in the open transaction. */
+static int
+signer_refuse(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *why, int64_t now)
 {
+	int r;
+
+	fprintf(stderr, "tapgated: signer refuses request %s: %s\n", id, why);
+	if ((r = eng_audit(d, a, "order.refused", id, json_pack("{s:s}",
+	    "reason", why), now)) != 0)
+		return r;
+	return TG_ERR_POLICY;
+}
+
+/* What the signer sees in the store: the request, ready, and its change. */
+static int
+signer_facts(struct tapgated *d, const char *id, int64_t now,
+    struct facts *f, struct policy_decision *dec, json_t **change,
+    uint8_t digest[32], char *why, size_t whylen)
+{
+	char err[ENG_WHY_MAX - 64];
+	int r;
+
+	err[0] = '\0';
+	if ((r = eng_facts_load(d, id, f, err, sizeof(err))) != 0) {
+		snprintf(why, whylen, "the stored request does not load: %s",
+		    err[0] != '\0' ? err : tg_strerror(r));
+		return r;
+	}
+	if ((r = eng_facts_evaluate(d, f, now, dec)) != 0) {
+		snprintf(why, whylen, "the policy cannot evaluate the stored "
+		    "request: %s", tg_strerror(r));
+		return r;
+	}
+	if (dec->state != POLICY_STATE_READY) {
+		snprintf(why, whylen, "the store shows the request %s, not "
+		    "ready", policy_state_name(dec->state));
+		return TG_ERR_POLICY;
+	}
+	if ((r = reqjson_changes_check(json_object_get(f->rq.root, "changes"),
+	    err, sizeof(err))) != 0) {
+		snprintf(why, whylen, "the change cannot be signed: %s", err);
+		return r;
+	}
+	if ((r = eng_change(d, f, dec, change, digest)) != 0) {
+		snprintf(why, whylen, "the change has no canonical form: %s",
+		    tg_strerror(r));
+		return r;
+	}
+	return 0;
+}
+
+int
+eng_issue_order(struct tapgated *d, const char *id,
+    const struct engine_actor *a, int64_t now, struct events *evs,
+    char *why, size_t whylen)
+{
+	struct policy_decision dec;
 	struct signer_ctx sc;
 	struct store_order so;
+	struct facts f;
 	uint8_t digest[32], jrnd[16];
 	char dig64[48], jti[33], *payload = NULL, *jws = NULL;
 	json_t *change = NULL, *doc = NULL;
@@ -1288,7 +1342,9 @@ eng_issue_order(struct tapgated *d, const struct facts *f,
 	int r;
 
 	memset(&sc, 0, sizeof(sc));
-	r = store_order_by_request(d->st, f->row->id, order_exists, NULL);
+	memset(&f, 0, sizeof(f));
+	snprintf(why, whylen, "unknown");
+	r = store_order_by_request(d->st, id, order_exists, NULL);
 	if (r == 0)
 		return TG_ERR_EXISTS;	/* never two orders for one request */
 	if (r != TG_ERR_NOT_FOUND)
@@ -1297,13 +1353,12 @@ eng_issue_order(struct tapgated *d, const struct facts *f,
 		snprintf(sc.why, sizeof(sc.why), "no co-signing key");
 		goto refuse;
 	}
-	if (dec->state != POLICY_STATE_READY) {
-		snprintf(sc.why, sizeof(sc.why), "the store shows the request "
-		    "%s, not ready", policy_state_name(dec->state));
+	if ((r = signer_facts(d, id, now, &f, &dec, &change, digest, sc.why,
+	    sizeof(sc.why))) != 0) {
+		if (eng_transient(r))
+			goto out;
 		goto refuse;
 	}
-	if ((r = eng_change(d, f, dec, &change, digest)) != 0)
-		return r;
 	sc.d = d;
 	sc.digest = digest;
 	sc.rp_id = d->cfg->appliance.rp_id;
@@ -1311,49 +1366,61 @@ eng_issue_order(struct tapgated *d, const struct facts *f,
 		r = TG_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = store_approval_list(d->st, f->row->id, signer_check,
-	    &sc)) != 0)
+	if ((r = store_approval_list(d->st, id, signer_check, &sc)) != 0)
 		goto out;
 	if (sc.bad)
 		goto refuse;
-	if (dec->approval_required && json_array_size(sc.approvals) == 0) {
+	if (dec.approval_required && json_array_size(sc.approvals) == 0) {
 		snprintf(sc.why, sizeof(sc.why), "the policy needs approvals "
 		    "and none verifies");
 		goto refuse;
 	}
 	if (RAND_bytes(jrnd, sizeof(jrnd)) != 1) {
-		r = TG_ERR_INTERNAL;
-		goto out;
+		snprintf(sc.why, sizeof(sc.why), "no randomness for the jti");
+		goto refuse;
 	}
 	hex_encode(jrnd, sizeof(jrnd), jti);
 	b64url_encode(digest, 32, dig64);
 	doc = json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:O,s:s,s:O}", "iss",
-	    d->cfg->appliance.order_issuer, "aud", f->rq.pr.system, "iat",
+	    d->cfg->appliance.order_issuer, "aud", f.rq.pr.system, "iat",
 	    (json_int_t)now, "nbf", (json_int_t)now, "exp",
-	    (json_int_t)(now + dec->order_ttl_seconds), "jti", jti, "change",
+	    (json_int_t)(now + dec.order_ttl_seconds), "jti", jti, "change",
 	    change, "change_digest", dig64, "approvals", sc.approvals);
-	if (doc == NULL || (r = jcs_serialize(doc, &payload, &plen)) != 0 ||
+	if (doc == NULL) {
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = jcs_serialize(doc, &payload, &plen)) != 0 ||
 	    (r = jws_sign(d->signkey, (const uint8_t *)payload, plen, &jws,
 	    &jlen)) != 0) {
-		r = r ? r : TG_ERR_NOMEM;
-		goto out;
+		if (eng_transient(r))
+			goto out;
+		snprintf(sc.why, sizeof(sc.why), "the order cannot be signed: "
+		    "%s", tg_strerror(r));
+		goto refuse;
 	}
 	memset(&so, 0, sizeof(so));
 	so.jti = jti;
-	so.request_id = f->row->id;
+	so.request_id = id;
 	so.jws = jws;
 	so.issued = now;
-	so.expires = now + dec->order_ttl_seconds;
-	if ((r = store_order_insert(d->st, &so)) != 0 ||
-	    (r = eng_audit(d, a, "order.issued", f->row->id, json_pack(
+	so.expires = now + dec.order_ttl_seconds;
+	if ((r = store_order_insert(d->st, &so)) != 0) {
+		if (eng_transient(r))
+			goto out;
+		snprintf(sc.why, sizeof(sc.why), "the store refuses the "
+		    "order (%zu bytes): %s", jlen, tg_strerror(r));
+		goto refuse;
+	}
+	if ((r = eng_audit(d, a, "order.issued", id, json_pack(
 	    "{s:s,s:I,s:s,s:s,s:i}", "jti", jti, "expires",
 	    (json_int_t)so.expires, "kid", jwk_kid(d->signkey),
 	    "change_digest", dig64, "approvals",
 	    (int)json_array_size(sc.approvals)), now)) != 0)
 		goto out;
 	{
-		json_t *ev = eng_event_new(d, "order.issued", f->row->id,
-		    &f->rq.pr, now);
+		json_t *ev = eng_event_new(d, "order.issued", id, &f.rq.pr,
+		    now);
 
 		if (ev != NULL)
 			json_object_set_new(ev, "expires",
@@ -1363,21 +1430,68 @@ eng_issue_order(struct tapgated *d, const struct facts *f,
 	r = 0;
 	goto out;
 refuse:
-	fprintf(stderr, "tapgated: signer refuses request %s: %s\n",
-	    f->row->id, sc.why);
-	r = eng_audit(d, a, "order.refused", f->row->id, json_pack("{s:s}",
-	    "reason", sc.why), now);
-	if (r == 0)
-		r = TG_ERR_POLICY;
+	snprintf(why, whylen, "%s", sc.why);
+	r = signer_refuse(d, a, id, sc.why, now);
 out:
 	json_decref(change);
 	json_decref(doc);
 	json_decref(sc.approvals);
 	free(payload);
 	free(jws);
+	eng_facts_clear(&f);
 	return r;
 }
 
+/* The retry of a parked request: a decision, so it is parked no more. */
+static int
+sign_retry(struct tapgated *d, const struct engine_actor *a, const char *id,
+    int64_t now)
+{
+	struct store_decision sd;
+	int r;
+
+	memset(&sd, 0, sizeof(sd));
+	sd.request_id = id;
+	sd.kind = ENG_SIGN_RETRY;
+	sd.actor_uid = a->uid;
+	sd.actor_role = a->role;
+	sd.actor_name = a->name;
+	sd.reason = "an operator asked the signer again";
+	sd.created = now;
+	if ((r = store_decision_add(d->st, &sd, NULL)) != 0)
+		return r;
+	return eng_audit(d, a, "order.retry", id, json_object(), now);
+}
+
+/*
+ * What the signer's answer means to the explicit caller (in the open
+ * transaction): an order makes the request ready; a refusal of a request
+ * the policy holds ready parks it (again).  TG_ERR_POLICY refused.
+ */
+static int
+order_outcome(struct tapgated *d, const struct engine_actor *a,
+    const struct facts *f, const struct policy_decision *dec, int r,
+    const char *why, int64_t now)
+{
+	const char *ready = policy_state_name(POLICY_STATE_READY);
+
+	if (r == TG_ERR_POLICY && dec->state == POLICY_STATE_READY)
+		return (r = eng_park(d, f->row->id, f->row->state, why, a,
+		    now)) == 0 ? TG_ERR_POLICY : r;
+	if (r != 0 || strcmp(f->row->state, ready) == 0)
+		return r;
+	if ((r = store_request_set_state(d->st, f->row->id, f->row->state,
+	    ready, NULL, now)) != 0)
+		return r;
+	return eng_audit(d, a, "request.state_changed", f->row->id,
+	    json_pack("{s:s,s:s}", "from", f->row->state, "to", ready), now);
+}
+
+/*
+ * An operator asks the signer explicitly.  A parked request goes to the
+ * signer once more (the operator has mended what failed); refused again,
+ * it stays parked.
+ */
 int
 engine_order_issue(struct tapgated *d, const struct engine_actor *a,
     const char *id, int64_t now, struct engine_result *res)
@@ -1385,39 +1499,50 @@ engine_order_issue(struct tapgated *d, const struct engine_actor *a,
 	struct policy_decision dec;
 	struct events evs = { { NULL }, 0 };
 	struct facts f;
-	int r;
+	char why[ENG_WHY_MAX], msg[ENG_WHY_MAX + 64];
+	int r, retry;
 
 	if ((r = eng_load(d, id, &f, res)) != 0)
 		return r;
-	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+	retry = f.sign_failed;
+	f.sign_failed = false;
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
+	    (r = store_begin(d->st)) != 0) {
 		eng_db_error(d, res, r);
 		goto out;
 	}
-	if ((r = store_begin(d->st)) != 0) {
-		eng_db_error(d, res, r);
-		goto out;
-	}
-	r = eng_issue_order(d, &f, &dec, a, now, &evs);
-	if (r == 0 || r == TG_ERR_POLICY) {
-		if (store_commit(d->st) != 0) {
-			store_rollback(d->st);
-			eng_events_clear(&evs);
-			eng_db_error(d, res, TG_ERR_DB);
-			goto out;
-		}
-	} else
-		store_rollback(d->st);
+	if (retry && dec.state == POLICY_STATE_READY &&
+	    (r = sign_retry(d, a, id, now)) != 0)
+		goto fail;
+	r = eng_issue_order(d, id, a, now, &evs, why, sizeof(why));
 	if (r == TG_ERR_EXISTS)
-		eng_error(res, 409, "order_exists", "this request has its "
-		    "order already");
-	else if (r == TG_ERR_POLICY)
+		goto fail;
+	if ((r = order_outcome(d, a, &f, &dec, r, why, now)) != 0 &&
+	    r != TG_ERR_POLICY)
+		goto fail;
+	if (store_commit(d->st) != 0) {
+		r = TG_ERR_DB;
+		goto fail;
+	}
+	if (r == 0)
+		r = engine_order_get(d, id, res);
+	else if (dec.state == POLICY_STATE_READY) {
+		snprintf(msg, sizeof(msg), "the signer refuses: %s; the "
+		    "request is parked as sign_failed", why);
+		eng_error(res, 409, "sign_failed", msg);
+	} else
 		eng_error(res, 409, "not_approved", "the signer refuses: the "
 		    "store does not show this request fully approved and past "
 		    "its hold");
-	else if (r != 0)
-		eng_db_error(d, res, r);
+	goto out;
+fail:
+	store_rollback(d->st);
+	eng_events_clear(&evs);
+	if (r == TG_ERR_EXISTS)
+		eng_error(res, 409, "order_exists", "this request has its "
+		    "order already");
 	else
-		r = engine_order_get(d, id, res);
+		eng_db_error(d, res, r);
 out:
 	eng_events_post(d, &evs);
 	eng_facts_clear(&f);

@@ -262,6 +262,10 @@ collect_decision(const struct store_decision *dc, void *arg)
 		f->vetoed = true;
 	else if (strcmp(dc->kind, "deny") == 0)
 		f->denied = true;
+	else if (strcmp(dc->kind, ENG_SIGN_FAILED) == 0)
+		f->sign_failed = true;	/* oldest first: the last one wins */
+	else if (strcmp(dc->kind, ENG_SIGN_RETRY) == 0)
+		f->sign_failed = false;
 	return 0;
 }
 
@@ -411,12 +415,87 @@ eng_facts_evaluate(struct tapgated *d, const struct facts *f, int64_t now,
 	prog.napprovals = f->nappr;
 	prog.vetoed = f->vetoed;
 	prog.denied = f->denied;
+	prog.sign_failed = f->sign_failed;
 	return policy_evaluate(d->cfg, &f->rq.pr, &prog, now, dec);
+}
+
+int
+eng_transient(int r)
+{
+	return r == TG_ERR_NOMEM || r == TG_ERR_DB || r == TG_ERR_BUSY ||
+	    r == TG_ERR_IO || r == TG_ERR_TXN;
+}
+
+int
+eng_park(struct tapgated *d, const char *id, const char *from,
+    const char *cause, const struct engine_actor *a, int64_t now)
+{
+	const struct engine_actor sys = { -1, "system", "tapgated" };
+	struct store_decision sd;
+	int r;
+
+	memset(&sd, 0, sizeof(sd));
+	sd.request_id = id;
+	sd.kind = ENG_SIGN_FAILED;
+	sd.actor_uid = sys.uid;
+	sd.actor_role = sys.role;
+	sd.actor_name = sys.name;
+	sd.reason = cause[0] != '\0' ? cause : "unknown";
+	sd.created = now;
+	if ((r = store_decision_add(d->st, &sd, NULL)) != 0 ||
+	    (r = store_request_set_state(d->st, id, from,
+	    policy_state_name(POLICY_STATE_SIGN_FAILED), NULL, now)) != 0 ||
+	    (r = eng_audit(d, a, "request.sign_failed", id, json_pack(
+	    "{s:s,s:s,s:s}", "from", from, "to", policy_state_name(
+	    POLICY_STATE_SIGN_FAILED), "cause", sd.reason), now)) != 0)
+		return r;
+	fprintf(stderr, "tapgated: request %s parked as sign_failed: %s\n",
+	    id, sd.reason);
+	return 0;
+}
+
+/* Record a hold that started, ended early (cleared) or grew. */
+static int
+apply_hold(struct tapgated *d, const struct facts *f,
+    const struct policy_decision *dec, const struct engine_actor *a,
+    int64_t now, struct events *evs)
+{
+	const char *id = f->row->id;
+	json_t *ev;
+	int r;
+
+	if (dec->hold_start == f->row->hold_start &&
+	    (dec->hold_start == 0 || dec->hold_until <= f->row->hold_end))
+		return 0;
+	if ((r = store_request_set_hold(d->st, id, dec->hold_start,
+	    dec->hold_start ? dec->hold_until : 0, now)) != 0)
+		return r;
+	if (dec->hold_start == 0)
+		return eng_audit(d, a, "request.hold_cleared", id,
+		    json_object(), now);
+	if (dec->hold_start == f->row->hold_start)
+		/* the policy's hold grew (a new configuration) */
+		return eng_audit(d, a, "hold.extended", id, json_pack(
+		    "{s:s,s:I,s:I}", "cause", "policy", "from",
+		    (json_int_t)f->row->hold_end, "until",
+		    (json_int_t)dec->hold_until), now);
+	if ((r = eng_audit(d, a, "request.hold_started", id,
+	    json_pack("{s:I,s:I}", "start", (json_int_t)dec->hold_start,
+	    "until", (json_int_t)dec->hold_until), now)) != 0)
+		return r;
+	ev = eng_event_new(d, "hold.started", id, &f->rq.pr, now);
+	if (ev != NULL)
+		json_object_set_new(ev, "hold_until",
+		    json_integer(dec->hold_until));
+	eng_events_add(evs, ev);
+	return 0;
 }
 
 /*
  * Record what a new evaluation changed (inside the caller's transaction):
- * state, decision, hold; audit each change; queue the hook events.
+ * hold, state, decision; audit each change; queue the hook events.  A
+ * request the policy holds ready goes to the signer, which re-checks it
+ * from the store; one it refuses is parked as sign_failed instead.
  */
 int
 eng_facts_apply(struct tapgated *d, const struct facts *f,
@@ -424,61 +503,52 @@ eng_facts_apply(struct tapgated *d, const struct facts *f,
     int64_t now, struct events *evs)
 {
 	const char *id = f->row->id, *state = policy_state_name(dec->state);
+	char why[ENG_WHY_MAX];
+	size_t nev;
 	json_t *dj;
 	char *ds;
 	int r;
 
+	/* the hold first: the signer reads it from the store */
+	if ((r = apply_hold(d, f, dec, a, now, evs)) != 0)
+		return r;
 	if ((dj = decision_json(dec, f->rq.pr.nevidence, now)) == NULL ||
 	    (ds = json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		json_decref(dj);
 		return TG_ERR_NOMEM;
 	}
 	json_decref(dj);
+	if (strcmp(state, f->row->state) == 0) {
+		r = store_request_set_state(d->st, id, f->row->state, state,
+		    ds, now);
+		free(ds);
+		return r;
+	}
 	r = store_request_set_state(d->st, id, f->row->state, state, ds, now);
 	free(ds);
-	if (r != 0)
+	if (r != 0 || (r = eng_audit(d, a, "request.state_changed", id,
+	    json_pack("{s:s,s:s,s:o}", "from", f->row->state, "to",
+	    state, "missing", eng_missing_json(dec)), now)) != 0)
 		return r;
-	if (strcmp(state, f->row->state) != 0) {
-		if ((r = eng_audit(d, a, "request.state_changed", id,
-		    json_pack("{s:s,s:s,s:o}", "from", f->row->state, "to",
-		    state, "missing", eng_missing_json(dec)), now)) != 0)
-			return r;
-		if (dec->state == POLICY_STATE_READY ||
-		    dec->state == POLICY_STATE_VETOED ||
-		    dec->state == POLICY_STATE_DENIED) {
-			char name[48];
+	nev = evs->n;
+	if (dec->state == POLICY_STATE_READY ||
+	    dec->state == POLICY_STATE_VETOED ||
+	    dec->state == POLICY_STATE_DENIED) {
+		char name[48];
 
-			snprintf(name, sizeof(name), "request.%s", state);
-			eng_events_add(evs, eng_event_new(d, name, id, &f->rq.pr, now));
-		}
-		/* the signer refuses (and audits) what it must not sign */
-		if (dec->state == POLICY_STATE_READY &&
-		    (r = eng_issue_order(d, f, dec, a, now, evs)) != 0 &&
-		    r != TG_ERR_POLICY && r != TG_ERR_EXISTS)
-			return r;
+		snprintf(name, sizeof(name), "request.%s", state);
+		eng_events_add(evs, eng_event_new(d, name, id, &f->rq.pr, now));
 	}
-	if (dec->hold_start != f->row->hold_start) {
-		if ((r = store_request_set_hold(d->st, id, dec->hold_start,
-		    dec->hold_start ? dec->hold_until : 0, now)) != 0)
-			return r;
-		if (dec->hold_start != 0) {
-			json_t *ev;
-
-			if ((r = eng_audit(d, a, "request.hold_started", id,
-			    json_pack("{s:I,s:I}", "start",
-			    (json_int_t)dec->hold_start, "until",
-			    (json_int_t)dec->hold_until), now)) != 0)
-				return r;
-			ev = eng_event_new(d, "hold.started", id, &f->rq.pr, now);
-			if (ev != NULL)
-				json_object_set_new(ev, "hold_until",
-				    json_integer(dec->hold_until));
-			eng_events_add(evs, ev);
-		} else if ((r = eng_audit(d, a, "request.hold_cleared", id,
-		    json_object(), now)) != 0)
-			return r;
+	if (dec->state != POLICY_STATE_READY)
+		return 0;
+	r = eng_issue_order(d, id, a, now, evs, why, sizeof(why));
+	if (r == TG_ERR_POLICY) {
+		/* the hooks hear of no ready request that is not signed */
+		while (evs->n > nev)
+			json_decref(evs->ev[--evs->n]);
+		return eng_park(d, id, state, why, a, now);
 	}
-	return 0;
+	return r == TG_ERR_EXISTS ? 0 : r;
 }
 
 /* Answer for a request: id, state, what is missing, the hold. */
@@ -720,7 +790,8 @@ eng_load(struct tapgated *d, const char *id, struct facts *f,
 int
 eng_final_state(enum policy_state s)
 {
-	return s == POLICY_STATE_VETOED || s == POLICY_STATE_DENIED;
+	return s == POLICY_STATE_VETOED || s == POLICY_STATE_DENIED ||
+	    s == POLICY_STATE_SIGN_FAILED;
 }
 
 int
@@ -852,7 +923,9 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 		    "passes the appliance configuration");
 		goto out;
 	}
-	if (eng_final_state(dec.state)) {
+	/* a parked request can still be closed for good */
+	if (eng_final_state(dec.state) &&
+	    (veto || dec.state != POLICY_STATE_SIGN_FAILED)) {
 		snprintf(err, sizeof(err), "request is already %s",
 		    policy_state_name(dec.state));
 		eng_error(res, 409, "request_closed", err);
@@ -1327,10 +1400,17 @@ engine_backup(struct tapgated *d, const struct engine_actor *a,
 	return 0;
 }
 
+/*
+ * A batch of requests whose hold ends, soonest first.  The store hands
+ * over at most DUE_MAX; the rest wait for the next tick, which is safe
+ * because the timer parks whatever it cannot move on.
+ */
+#define DUE_MAX	64
+
 struct due {
-	char	ids[64][STORE_ID_LEN + 1];
-	int64_t	start[64];
-	int64_t	end[64];
+	char	ids[DUE_MAX][STORE_ID_LEN + 1];
+	int64_t	start[DUE_MAX];
+	int64_t	end[DUE_MAX];
 	size_t	n;
 };
 
@@ -1339,8 +1419,8 @@ collect_due(const struct store_request *rw, void *arg)
 {
 	struct due *due = arg;
 
-	if (due->n == 64)
-		return 0;
+	if (due->n == DUE_MAX)
+		return TG_ERR_INTERNAL;	/* the store gave more than asked */
 	snprintf(due->ids[due->n], sizeof(due->ids[0]), "%s", rw->id);
 	due->start[due->n] = rw->hold_start;
 	due->end[due->n] = rw->hold_end;
@@ -1377,8 +1457,8 @@ warn_closing(struct tapgated *d, int64_t now)
 	size_t i;
 
 	memset(&due, 0, sizeof(due));
-	if (store_request_list_hold_due(d->st, "in_hold", now + 86400, 64,
-	    collect_due, &due) != 0)
+	if (store_request_list_hold_due(d->st, "in_hold", now + 86400,
+	    DUE_MAX, collect_due, &due) != 0)
 		return;
 	for (i = 0; i < due.n; i++) {
 		warn = (due.end[i] - due.start[i]) / 10;
@@ -1403,41 +1483,89 @@ warn_closing(struct tapgated *d, int64_t now)
 	eng_events_post(d, &evs);
 }
 
-int
-engine_tick(struct tapgated *d, int64_t now)
+/*
+ * Park a due request the timer cannot move on (the facts do not load or
+ * evaluate, or recording the change failed for a reason that will not go
+ * away), in a transaction of its own: it never blocks the timer again.
+ */
+static void
+tick_park(struct tapgated *d, const char *id, const char *state,
+    const char *cause, int64_t now)
+{
+	const struct engine_actor sys = { -1, "system", "tapgated" };
+	int r;
+
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = eng_park(d, id, state, cause, &sys, now)) != 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		d->errors++;
+		fprintf(stderr, "tapgated: hold timer: cannot park request "
+		    "%s: %s\n", id, tg_strerror(r));
+	}
+}
+
+/* Move one request whose hold has ended on; 1 when it changed. */
+static int
+tick_one(struct tapgated *d, const char *id, const char *state, int64_t now)
 {
 	const struct engine_actor sys = { -1, "system", "tapgated" };
 	struct policy_decision dec;
 	struct events evs = { { NULL }, 0 };
 	struct facts f;
+	char err[ENG_WHY_MAX - 64], why[ENG_WHY_MAX];
+	int r;
+
+	err[0] = '\0';
+	if ((r = eng_facts_load(d, id, &f, err, sizeof(err))) != 0) {
+		snprintf(why, sizeof(why), "the stored request does not "
+		    "load: %s", err[0] != '\0' ? err : tg_strerror(r));
+		goto park;
+	}
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		snprintf(why, sizeof(why), "the policy cannot evaluate the "
+		    "stored request: %s", tg_strerror(r));
+		goto park;
+	}
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = eng_facts_apply(d, &f, &dec, &sys, now, &evs)) != 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		eng_events_clear(&evs);
+		snprintf(why, sizeof(why), "recording its new state failed: "
+		    "%s (%s)", tg_strerror(r), store_errmsg(d->st));
+		goto park;
+	}
+	eng_events_post(d, &evs);
+	eng_facts_clear(&f);
+	return 1;
+park:
+	eng_facts_clear(&f);
+	if (eng_transient(r)) {
+		/* the database or memory: it may work on the next tick */
+		d->errors++;
+		fprintf(stderr, "tapgated: hold timer: request %s: %s\n", id,
+		    why);
+		return 0;
+	}
+	tick_park(d, id, state, why, now);
+	return 0;
+}
+
+int
+engine_tick(struct tapgated *d, int64_t now)
+{
 	struct due due;
-	char err[256];
 	size_t i;
 	int r, changed = 0;
 
+	/* a request the timer cannot move on is parked, so none blocks it */
 	memset(&due, 0, sizeof(due));
-	if ((r = store_request_list_hold_due(d->st, "in_hold", now, 64,
+	if ((r = store_request_list_hold_due(d->st, "in_hold", now, DUE_MAX,
 	    collect_due, &due)) != 0)
 		return r;
-	for (i = 0; i < due.n; i++) {
-		if (eng_facts_load(d, due.ids[i], &f, err, sizeof(err)) != 0)
-			continue;
-		if (eng_facts_evaluate(d, &f, now, &dec) == 0 &&
-		    strcmp(policy_state_name(dec.state), f.row->state) != 0) {
-			if ((r = store_begin(d->st)) != 0 ||
-			    (r = eng_facts_apply(d, &f, &dec, &sys, now,
-			    &evs)) != 0 ||
-			    (r = store_commit(d->st)) != 0) {
-				store_rollback(d->st);
-				eng_events_clear(&evs);
-				fprintf(stderr, "tapgated: hold timer: %s\n",
-				    tg_strerror(r));
-			} else
-				changed++;
-		}
-		eng_facts_clear(&f);
-		eng_events_post(d, &evs);
-	}
+	for (i = 0; i < due.n; i++)
+		changed += tick_one(d, due.ids[i], "in_hold", now);
 	warn_closing(d, now);
 	/* sign the audit head when due (and when the clock went back) */
 	if (now >= d->checkpoint_next || d->checkpoint_next - now >

@@ -150,6 +150,10 @@ enum policy_route {
  * first, then approvals (NEEDS_APPROVAL on the normal route, MANUAL_REVIEW
  * on the manual route), then the veto hold, then READY (the daemon may
  * co-sign).  VETOED and DENIED are final and win over everything.
+ * SIGN_FAILED is a request the policy held ready but the signer refused
+ * (a corrupt row, a check that failed, a crypto error): parked where
+ * everyone sees it, never signed unless an operator asks the signer
+ * again, and final otherwise (only a denial still moves it).
  */
 enum policy_state {
 	POLICY_STATE_NEEDS_EVIDENCE,
@@ -159,6 +163,7 @@ enum policy_state {
 	POLICY_STATE_READY,
 	POLICY_STATE_VETOED,
 	POLICY_STATE_DENIED,
+	POLICY_STATE_SIGN_FAILED,
 	POLICY_STATE_COUNT
 };
 
@@ -434,6 +439,7 @@ struct policy_progress {
 	int64_t				 hold_start;
 	bool				 vetoed;
 	bool				 denied;
+	bool				 sign_failed;	/* parked by the signer */
 };
 
 /* ---- the decision */

@@ -693,6 +693,10 @@ policy_evaluate(const struct policy_config *cfg,
 		dec->state = POLICY_STATE_VETOED;
 		return 0;
 	}
+	if (prog != NULL && prog->sign_failed) {
+		dec->state = POLICY_STATE_SIGN_FAILED;
+		return 0;
+	}
 	ev_missing = evidence_missing(req, dec);
 	ap_missing = approvals_missing(dec);
 	if (ev_missing || ap_missing) {

@@ -670,7 +670,7 @@ static bool
 run_qc_row(const struct qc_row *row)
 {
 	struct policy_progress prog = { everyone, NELEM(everyone), 0, false,
-	    false };
+	    false, false };
 	struct policy_decision d;
 	struct policy_request req;
 	char row_name[64];
@@ -1123,7 +1123,7 @@ static bool
 run_ap_row(const struct ap_row *row)
 {
 	const char *row_name = row->name;
-	struct policy_progress prog = { row->ap, row->nap, 0, false, false };
+	struct policy_progress prog = { row->ap, row->nap, 0, false, false, false };
 	struct policy_decision d;
 	struct policy_request req;
 	size_t i;
@@ -1221,7 +1221,7 @@ run_approver_row(const struct approver_row *row)
 {
 	const char *row_name = row->name;
 	struct policy_progress prog = { row->prior, row->nprior, 0, false,
-	    false };
+	    false, false };
 	enum policy_approver_fault f = (enum policy_approver_fault)99;
 	struct policy_decision d;
 	struct policy_request req;
@@ -1278,7 +1278,7 @@ missing_list_names_what_is_missing_in_order(void)
 	const struct policy_approval ap[] = {
 		{ "security_officer", "so-ann", "k1", true },
 	};
-	struct policy_progress prog = { ap, 1, 0, false, false };
+	struct policy_progress prog = { ap, 1, 0, false, false, false };
 	struct policy_decision d;
 	struct policy_request req;
 
@@ -1308,7 +1308,7 @@ static void
 veto_and_deny_are_final(void)
 {
 	struct policy_progress prog = { everyone, NELEM(everyone), NOW, false,
-	    false };
+	    false, false };
 	struct policy_decision d;
 	struct policy_request req;
 
@@ -1330,10 +1330,32 @@ veto_and_deny_are_final(void)
 }
 
 static void
+request_the_signer_refused_stays_parked(void)
+{
+	struct policy_progress prog = { everyone, NELEM(everyone), NOW, false,
+	    false, true };
+	struct policy_decision d;
+	struct policy_request req;
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	/* parked: neither in hold nor ready, however late it is */
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 10, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_SIGN_FAILED);
+	CHECK_EQ(d.nmissing, 0);
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 100000, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_SIGN_FAILED);
+	CHECK(strcmp(policy_state_name(d.state), "sign_failed") == 0);
+	/* a denial still closes it */
+	prog.denied = true;
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 10, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_DENIED);
+}
+
+static void
 hold_restarts_when_the_request_falls_back(void)
 {
 	struct policy_progress prog = { everyone, NELEM(everyone), NOW, false,
-	    false };
+	    false, false };
 	struct policy_decision d;
 	struct policy_request req;
 
@@ -1508,6 +1530,7 @@ main(void)
 	RUN(approvals_wait_until_evidence_is_complete);
 	RUN(missing_list_names_what_is_missing_in_order);
 	RUN(veto_and_deny_are_final);
+	RUN(request_the_signer_refused_stays_parked);
 	RUN(hold_restarts_when_the_request_falls_back);
 	RUN(bad_requests_are_refused_naming_the_field);
 	RUN(names_round_trip);
