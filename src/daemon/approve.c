@@ -288,28 +288,37 @@ needed_for(const struct policy_config *cfg, const char *group)
 	return need;
 }
 
+/* Distinct (officer, group) pairs enrolled now: as many as there are. */
 struct names {
-	char	name[64][NAME_MAX_LEN + 1];
-	char	group[64][NAME_MAX_LEN + 1];
-	size_t	n;
+	struct {
+		char	name[NAME_MAX_LEN + 1];
+		char	group[NAME_MAX_LEN + 1];
+	}	*v;
+	size_t	 n;
+	size_t	 cap;
 };
 
 static int
 collect_names(const struct store_approver *a, void *arg)
 {
 	struct names *nm = arg;
-	size_t i;
+	size_t i, cap;
+	void *p;
 
 	for (i = 0; i < nm->n; i++)
-		if (strcmp(nm->name[i], a->name) == 0 &&
-		    strcmp(nm->group[i], a->group) == 0)
+		if (strcmp(nm->v[i].name, a->name) == 0 &&
+		    strcmp(nm->v[i].group, a->group) == 0)
 			return 0;
-	if (nm->n < 64) {
-		snprintf(nm->name[nm->n], sizeof(nm->name[0]), "%s", a->name);
-		snprintf(nm->group[nm->n], sizeof(nm->group[0]), "%s",
-		    a->group);
-		nm->n++;
+	if (nm->n == nm->cap) {
+		cap = nm->cap ? 2 * nm->cap : 16;
+		if ((p = reallocarray(nm->v, cap, sizeof(*nm->v))) == NULL)
+			return TG_ERR_NOMEM;
+		nm->v = p;
+		nm->cap = cap;
 	}
+	snprintf(nm->v[nm->n].name, sizeof(nm->v[0].name), "%s", a->name);
+	snprintf(nm->v[nm->n].group, sizeof(nm->v[0].group), "%s", a->group);
+	nm->n++;
 	return 0;
 }
 
@@ -322,14 +331,16 @@ engine_quorum_check(struct tapgated *d, int audit_it, int64_t now)
 	int bad = 0, r;
 
 	memset(&nm, 0, sizeof(nm));
-	if ((r = store_approver_list(d->st, 0, collect_names, &nm)) != 0)
+	if ((r = store_approver_list(d->st, 0, collect_names, &nm)) != 0) {
+		free(nm.v);
 		return r;
+	}
 	for (g = 0; g < d->cfg->napprover_groups; g++) {
 		const char *group = d->cfg->approver_groups[g];
 		unsigned have = 0, need = needed_for(d->cfg, group);
 
 		for (i = 0; i < nm.n; i++)
-			if (strcmp(nm.group[i], group) == 0)
+			if (strcmp(nm.v[i].group, group) == 0)
 				have++;
 		d->quorum_enrolled[g] = have;
 		d->quorum_needed[g] = need;
@@ -341,9 +352,12 @@ engine_quorum_check(struct tapgated *d, int audit_it, int64_t now)
 		    "need them cannot be approved\n", group, have, need);
 		if (audit_it && (eng_audit(d, &sys, "alarm.quorum_unreachable",
 		    NULL, json_pack("{s:s,s:i,s:i}", "group", group,
-		    "enrolled", (int)have, "needed", (int)need), now)) != 0)
+		    "enrolled", (int)have, "needed", (int)need), now)) != 0) {
+			free(nm.v);
 			return TG_ERR_DB;
+		}
 	}
+	free(nm.v);
 	return bad;
 }
 
@@ -1187,7 +1201,8 @@ struct signer_ctx {
 	struct tapgated		*d;
 	const uint8_t		*digest;
 	const char		*rp_id;
-	json_t			*approvals;
+	json_t			*approvals;	/* for the order */
+	json_t			*verified;	/* for the rule: who, group */
 	char			 why[ENG_WHY_MAX];
 	int			 bad;
 };
@@ -1216,9 +1231,18 @@ signer_check(const struct store_approval *ap, void *arg)
 	int r;
 
 	memset(&w, 0, sizeof(w));
-	if (store_approver_by_cred(sc->d->st, ap->cred_id, ap->cred_id_len,
-	    approver_for, &w) != 0 || w.revoked || !w.pk_ok) {
-		/* an approval of a since revoked approver is not signed */
+	r = store_approver_by_cred(sc->d->st, ap->cred_id, ap->cred_id_len,
+	    approver_for, &w);
+	/* an approval of a since revoked approver is not signed */
+	if (r == TG_ERR_NOT_FOUND || (r == 0 && w.revoked))
+		return 0;
+	if (r != 0)
+		return r;
+	if (w.id != ap->approver_id || !w.pk_ok) {
+		snprintf(sc->why, sizeof(sc->why), "approval by %s: %s",
+		    w.name, w.pk_ok ? "the row names another approver than "
+		    "its credential's" : "the enrolled key does not parse");
+		sc->bad = 1;
 		return 0;
 	}
 	if (client_data(sc->d, sc->digest, cd, sizeof(cd), expect_cdh) != 0 ||
@@ -1252,6 +1276,10 @@ signer_check(const struct store_approval *ap, void *arg)
 	    b64url_encode_alloc((const uint8_t *)ap->client_data,
 	    strlen(ap->client_data), &cdb) != 0)
 		r = TG_ERR_NOMEM;
+	else if (json_array_append_new(sc->verified, json_pack(
+	    "{s:s,s:s,s:s,s:b}", "officer", w.name, "group", w.group, "cred",
+	    cred, "uv", (ap->auth_data[32] & TOKEN_FLAG_UV) != 0)) != 0)
+		r = TG_ERR_NOMEM;
 	else
 		r = json_array_append_new(sc->approvals, json_pack(
 		    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "approver", w.name,
@@ -1271,6 +1299,66 @@ order_exists(const struct store_order *o, void *arg)
 {
 	(void)o;
 	(void)arg;
+	return 0;
+}
+
+/*
+ * The whole rule once more, over the approvals the signer verified itself
+ * (each by a currently enrolled approver, against this change): the
+ * policy counts them (distinct officers and credentials, neither the
+ * requester nor the target, user-verified, per group, AND-ed across
+ * groups) with the vetoes, denials and hold the store shows, and every
+ * group must be full and the hold over.  0, or TG_ERR_POLICY with why.
+ */
+static int
+signer_rule(struct tapgated *d, const struct facts *f,
+    const json_t *verified, int64_t now, char *why, size_t whylen)
+{
+	struct policy_approval *appr;
+	struct policy_progress prog;
+	struct policy_decision dec;
+	const json_t *v;
+	size_t i, n = json_array_size(verified);
+	int r;
+
+	if ((appr = calloc(n + 1, sizeof(*appr))) == NULL)
+		return TG_ERR_NOMEM;
+	json_array_foreach(verified, i, v) {
+		appr[i].officer = json_string_value(json_object_get(v,
+		    "officer"));
+		appr[i].group = json_string_value(json_object_get(v, "group"));
+		appr[i].credential_id = json_string_value(json_object_get(v,
+		    "cred"));
+		appr[i].user_verified = json_is_true(json_object_get(v, "uv"));
+	}
+	memset(&prog, 0, sizeof(prog));
+	prog.approvals = appr;
+	prog.napprovals = n;
+	prog.hold_start = f->row->hold_start;
+	prog.vetoed = f->vetoed;
+	prog.denied = f->denied;
+	r = policy_evaluate(d->cfg, &f->rq.pr, &prog, now, &dec);
+	free(appr);
+	if (r != 0) {
+		snprintf(why, whylen, "the %zu verified approvals cannot be "
+		    "evaluated: %s", n, tg_strerror(r));
+		return TG_ERR_POLICY;
+	}
+	for (i = 0; i < dec.napprovals; i++) {
+		if (dec.approvals[i].counted < dec.approvals[i].required) {
+			snprintf(why, whylen, "the verified approvals do not "
+			    "meet the rule: %u of %u from %s",
+			    dec.approvals[i].counted,
+			    dec.approvals[i].required, dec.approvals[i].group);
+			return TG_ERR_POLICY;
+		}
+	}
+	if (dec.state != POLICY_STATE_READY || dec.hold_until > now) {
+		snprintf(why, whylen, "over the verified approvals the request "
+		    "is %s, not ready%s", policy_state_name(dec.state),
+		    dec.hold_until > now ? " (the hold is not over)" : "");
+		return TG_ERR_POLICY;
+	}
 	return 0;
 }
 
@@ -1362,18 +1450,25 @@ eng_issue_order(struct tapgated *d, const char *id,
 	sc.d = d;
 	sc.digest = digest;
 	sc.rp_id = d->cfg->appliance.rp_id;
-	if ((sc.approvals = json_array()) == NULL) {
+	if ((sc.approvals = json_array()) == NULL ||
+	    (sc.verified = json_array()) == NULL) {
 		r = TG_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = store_approval_list(d->st, id, signer_check, &sc)) != 0)
-		goto out;
+	if ((r = store_approval_list(d->st, id, signer_check, &sc)) != 0) {
+		if (eng_transient(r))
+			goto out;
+		snprintf(sc.why, sizeof(sc.why), "the stored approvals do not "
+		    "read: %s", tg_strerror(r));
+		goto refuse;
+	}
 	if (sc.bad)
 		goto refuse;
-	if (dec.approval_required && json_array_size(sc.approvals) == 0) {
-		snprintf(sc.why, sizeof(sc.why), "the policy needs approvals "
-		    "and none verifies");
-		goto refuse;
+	if ((r = signer_rule(d, &f, sc.verified, now, sc.why,
+	    sizeof(sc.why))) != 0) {
+		if (r == TG_ERR_POLICY)
+			goto refuse;
+		goto out;
 	}
 	if (RAND_bytes(jrnd, sizeof(jrnd)) != 1) {
 		snprintf(sc.why, sizeof(sc.why), "no randomness for the jti");
@@ -1436,6 +1531,7 @@ out:
 	json_decref(change);
 	json_decref(doc);
 	json_decref(sc.approvals);
+	json_decref(sc.verified);
 	free(payload);
 	free(jws);
 	eng_facts_clear(&f);

@@ -280,25 +280,50 @@ eng_facts_clear(struct facts *f)
 }
 
 /*
- * Load what is known of request id.  The request is re-read from the JSON
- * it was submitted with and its evidence from the evidence rows, so the
- * evaluation sees exactly what was recorded.
+ * An approval counts only while the credential that made it belongs to
+ * the approver the row names and stays enrolled: one found to be a cloned
+ * key, or revoked, no longer vouches for anything.  Asked of the store
+ * for each approval, so no list of revoked approvers can run out.
  */
-/*
- * Approvals count only while their approver stays enrolled: one found to
- * be a cloned key, or revoked, no longer vouches for anything.
- */
+struct approver_now {
+	int64_t	id;
+	int	revoked;
+};
+
+static int
+approver_now(const struct store_approver *a, void *arg)
+{
+	struct approver_now *an = arg;
+
+	an->id = a->id;
+	an->revoked = a->revoked;
+	return 0;
+}
+
+struct approval_load {
+	struct store	*st;
+	json_t		*arr;
+};
+
 static int
 collect_approval(const struct store_approval *ap, void *arg)
 {
-	json_t *arr = arg;
+	struct approval_load *al = arg;
+	struct approver_now an = { 0, 1 };
 	char *cred;
 	int r, uv;
 
+	r = store_approver_by_cred(al->st, ap->cred_id, ap->cred_id_len,
+	    approver_now, &an);
+	if (r == TG_ERR_NOT_FOUND || (r == 0 && (an.revoked ||
+	    an.id != ap->approver_id)))
+		return 0;
+	if (r != 0)
+		return r;
 	if ((r = b64url_encode_alloc(ap->cred_id, ap->cred_id_len, &cred)) != 0)
 		return r;
 	uv = ap->auth_data_len > 32 && (ap->auth_data[32] & 0x04) != 0;
-	r = json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:b,s:I}",
+	r = json_array_append_new(al->arr, json_pack("{s:s,s:s,s:s,s:b,s:I}",
 	    "officer", ap->approver_name, "group", ap->approver_group,
 	    "cred", cred, "uv", uv, "approver_id",
 	    (json_int_t)ap->approver_id)) == 0 ? 0 : TG_ERR_NOMEM;
@@ -306,57 +331,46 @@ collect_approval(const struct store_approval *ap, void *arg)
 	return r;
 }
 
-struct revoked_set {
-	int64_t	ids[256];
-	size_t	n;
-};
-
-static int
-collect_revoked(const struct store_approver *a, void *arg)
-{
-	struct revoked_set *rs = arg;
-
-	if (a->revoked && rs->n < 256)
-		rs->ids[rs->n++] = a->id;
-	return 0;
-}
-
 static int
 load_approvals(struct tapgated *d, const char *id, struct facts *f)
 {
-	struct revoked_set rs;
+	struct approval_load al;
 	const json_t *ap;
-	size_t i, k;
+	size_t i;
 	int r;
 
-	memset(&rs, 0, sizeof(rs));
 	if ((f->approvals = json_array()) == NULL)
 		return TG_ERR_NOMEM;
-	if ((r = store_approval_list(d->st, id, collect_approval,
-	    f->approvals)) != 0 ||
-	    (r = store_approver_list(d->st, 1, collect_revoked, &rs)) != 0)
+	al.st = d->st;
+	al.arr = f->approvals;
+	if ((r = store_approval_list(d->st, id, collect_approval, &al)) != 0)
 		return r;
-	json_array_foreach(f->approvals, i, ap) {
-		int64_t aid = json_integer_value(json_object_get(ap,
-		    "approver_id"));
-
-		for (k = 0; k < rs.n && rs.ids[k] != aid; k++)
-			;
-		if (k < rs.n || f->nappr == POLICY_MAX_APPROVALS)
-			continue;
-		f->appr[f->nappr].group = json_string_value(json_object_get(ap,
-		    "group"));
-		f->appr[f->nappr].officer = json_string_value(json_object_get(
-		    ap, "officer"));
-		f->appr[f->nappr].credential_id = json_string_value(
-		    json_object_get(ap, "cred"));
-		f->appr[f->nappr].user_verified = json_is_true(json_object_get(
-		    ap, "uv"));
-		f->nappr++;
+	/* more than any rule can count: say so rather than drop some */
+	if (json_array_size(f->approvals) > POLICY_MAX_APPROVALS) {
+		fprintf(stderr, "tapgated: request %s has %zu standing "
+		    "approvals, more than %d\n", id,
+		    json_array_size(f->approvals), POLICY_MAX_APPROVALS);
+		return TG_ERR_TOO_LONG;
 	}
+	json_array_foreach(f->approvals, i, ap) {
+		f->appr[i].group = json_string_value(json_object_get(ap,
+		    "group"));
+		f->appr[i].officer = json_string_value(json_object_get(ap,
+		    "officer"));
+		f->appr[i].credential_id = json_string_value(json_object_get(ap,
+		    "cred"));
+		f->appr[i].user_verified = json_is_true(json_object_get(ap,
+		    "uv"));
+	}
+	f->nappr = json_array_size(f->approvals);
 	return 0;
 }
 
+/*
+ * Load what is known of request id.  The request is re-read from the JSON
+ * it was submitted with and its evidence from the evidence rows, so the
+ * evaluation sees exactly what was recorded.
+ */
 int
 eng_facts_load(struct tapgated *d, const char *id, struct facts *f, char *err,
     size_t errlen)

@@ -71,7 +71,7 @@
 /* requests and progress */
 #define POLICY_MAX_EVIDENCE		32	/* items in one request */
 #define POLICY_MAX_TARGET_GROUPS	64
-#define POLICY_MAX_APPROVALS		32	/* recorded approvals */
+#define POLICY_MAX_APPROVALS		64	/* standing approvals */
 #define POLICY_REQ_STRING_MAX		256	/* any request string */
 #define POLICY_MAX_TIME			INT64_C(253402300799) /* 9999-12-31 */
 /* decisions */
@@ -81,6 +81,11 @@
 #define POLICY_MISSING_CODE_MAX		160
 #define POLICY_MISSING_TEXT_MAX		320
 #define POLICY_REASON_MAX		320
+
+/* Every approval any rule can count fits in a request's progress. */
+_Static_assert(POLICY_MAX_APPROVALS >=
+    POLICY_MAX_DECISION_APPROVALS * POLICY_MAX_APPROVAL_COUNT,
+    "POLICY_MAX_APPROVALS below what a rule can count");
 
 /* The reserved entitlement name meaning "every privileged entitlement". */
 #define POLICY_DROP_ALL_PRIVILEGED	"all_privileged"

@@ -226,3 +226,53 @@ api POST "/v1/requests/$P2/deny" '{"reason":"damaged approval; resubmit"}'
 check parked_request_can_be_denied [ "$(jbody .state)" = denied ]
 CTL audit verify >/dev/null
 check audit_chain_verifies [ $? -eq 0 ]
+
+# No silent cap in the rule: with more than 256 revoked approvers in the
+# store, the approval of one revoked after them still stops counting, and
+# the signer never signs with fewer approvals than the rule needs.
+key_start cid
+key_start dan
+enroll officer-cid security_officer cid
+enroll officer-dan security_officer dan
+# 300 former officers, all enrolled (and revoked) before officer-cid
+q "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k
+    WHERE i < 300)
+    INSERT INTO approvers (name, approver_group, cred_id, pubkey, alg,
+    enrolled, revoked, revoked_at, revoke_reason)
+    SELECT 'former-' || i, 'security_officer', randomblob(16),
+    randomblob(32), -8, 1, 1, 1, 'left: long gone' FROM k;
+    UPDATE approvers SET id = 100000 WHERE name = 'officer-cid'"
+check more_than_256_revoked_approvers_precede_officer_cid \
+    [ "$(q "SELECT count(*) FROM approvers WHERE revoked = 1 AND
+    id < 100000")" -gt 256 ]
+R3=$(admin_reset erin)
+approve "$R3" cid
+check officer_cid_approves [ $? -eq 0 ]
+CTL approvers revoke officer-cid --cause compromised --reason "key lost" \
+    >/dev/null
+approve "$R3" ann
+api GET "/v1/requests/$R3"
+check approval_of_the_301st_revoked_approver_stops_counting \
+    [ "$(jbody .state)" = needs_approval -a \
+    "$(jbody '.decision.approvals.groups[0].counted')" = 1 ]
+# an approval row deleted by someone with the database file during the
+# hold: the request falls back, and no order is signed with one approval
+R4=$(admin_reset frank)
+approve "$R4" ann && approve "$R4" dan
+daemon_stop
+q "DELETE FROM approvals WHERE request_id = '$R4' AND approver_id =
+    (SELECT id FROM approvers WHERE name = 'officer-dan')"
+daemon_start $START || notok daemon_restarts
+# by the time a later request has its order, both holds are long over
+api POST /v1/requests "$(req password_reset carl "" hd-bob phone "[$OOB]")"
+wait_order "$(jbody .id)"
+for r in "$R3" "$R4"; do
+	api GET "/v1/orders/$r"
+	[ "$STATUS" = 404 ] || break
+done
+check no_order_is_signed_with_fewer_approvals_than_the_rule [ "$STATUS" = 404 ]
+api GET "/v1/requests/$R4"
+check deleted_approval_sends_the_request_back [ "$(jbody .state)" = needs_approval ]
+check no_order_issued_with_a_single_approval \
+    [ "$(q "SELECT count(*) FROM audit WHERE event = 'order.issued' AND
+    details LIKE '%\"approvals\":1,%'")" = 0 ]
