@@ -885,6 +885,63 @@ collect_who(const struct store_approver *a, void *arg)
 	return 0;
 }
 
+/*
+ * A key whose signature counter did not grow may be a clone: suspend its
+ * approver (revoked as "cloned"), raise the alarm and refuse, in one
+ * transaction.  Whether the suspension took is what the log, the audit
+ * and the answer say; the approval is refused either way.  TG_ERR_POLICY.
+ */
+static int
+suspend_clone(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const struct who *w, uint32_t presented, int64_t now,
+    struct engine_result *res)
+{
+	const struct engine_actor sys = { -1, "system", "tapgated" };
+	char msg[320], cause[160];
+	int r, n = 0;
+
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = store_approver_revoke(d->st, w->id, NULL, "cloned: "
+	    "signature counter did not grow", now, &n)) != 0 ||
+	    (r = eng_audit(d, &sys, "alarm.cloned_key", id, json_pack(
+	    "{s:s,s:s,s:I,s:I,s:b}", "approver", w->name, "group", w->group,
+	    "stored_counter", (json_int_t)w->sign_count, "presented_counter",
+	    (json_int_t)presented, "suspended", 1), now)) != 0 ||
+	    (r = eng_audit(d, a, "approval.refused", id, json_pack(
+	    "{s:s,s:s,s:s}", "code", "cloned_key", "reason", "signature "
+	    "counter did not grow", "officer", w->name), now)) != 0 ||
+	    (r = engine_quorum_check(d, 1, now)) < 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		snprintf(cause, sizeof(cause), "%s (%s)", tg_strerror(r),
+		    store_errmsg(d->st));
+		store_rollback(d->st);
+		d->errors++;
+		fprintf(stderr, "tapgated: ALARM: approver %s presented counter "
+		    "%u, stored %lld: a possible cloned key; suspending it "
+		    "FAILED: %s: revoke it by hand\n", w->name, presented,
+		    (long long)w->sign_count, cause);
+		snprintf(msg, sizeof(msg), "the signature counter did not "
+		    "grow: this credential may be cloned; suspending its "
+		    "approver failed (%s): an operator must revoke it", cause);
+		eng_error(res, 403, "cloned_key", msg);
+		/* the alarm, at least, if the store takes it now */
+		audit_alone(d, &sys, "alarm.cloned_key", id, json_pack(
+		    "{s:s,s:s,s:I,s:I,s:b,s:s}", "approver", w->name, "group",
+		    w->group, "stored_counter", (json_int_t)w->sign_count,
+		    "presented_counter", (json_int_t)presented, "suspended", 0,
+		    "why", cause), now);
+		json_object_set_new(res->body, "suspended", json_false());
+		return TG_ERR_POLICY;
+	}
+	fprintf(stderr, "tapgated: ALARM: approver %s presented counter "
+	    "%u, stored %lld: suspended as a possible cloned key\n",
+	    w->name, presented, (long long)w->sign_count);
+	eng_error(res, 403, "cloned_key", "the signature counter did not "
+	    "grow: this credential may be cloned; its approver is suspended");
+	json_object_set_new(res->body, "suspended", json_true());
+	return TG_ERR_POLICY;
+}
+
 /* Refuse an approval: answer, and audit why (own transaction). */
 static int
 refuse(struct tapgated *d, const struct engine_actor *a, const char *id,
@@ -1064,30 +1121,8 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 	else
 		r = token_verify_assertion(&vr, &count);
 	if (r == TG_ERR_COUNTER) {
-		const struct engine_actor sys = { -1, "system", "tapgated" };
-		int n = 0;
-
 		/* a key whose counter does not grow may be a clone */
-		eng_error(res, 403, "cloned_key", "the signature counter did "
-		    "not grow: this credential may be cloned; its approver "
-		    "is suspended");
-		if (store_begin(d->st) != 0 ||
-		    store_approver_revoke(d->st, w.id, NULL, "cloned: "
-		    "signature counter did not grow", now, &n) != 0 ||
-		    eng_audit(d, &sys, "alarm.cloned_key", id, json_pack(
-		    "{s:s,s:s,s:I,s:I}", "approver", w.name, "group", w.group,
-		    "stored_counter", (json_int_t)w.sign_count,
-		    "presented_counter", (json_int_t)(as->sign_count)), now) !=
-		    0 || eng_audit(d, a, "approval.refused", id, json_pack(
-		    "{s:s,s:s,s:s}", "code", "cloned_key", "reason", "signature "
-		    "counter did not grow", "officer", w.name), now) != 0 ||
-		    engine_quorum_check(d, 1, now) < 0 ||
-		    store_commit(d->st) != 0)
-			store_rollback(d->st);
-		fprintf(stderr, "tapgated: ALARM: approver %s presented counter "
-		    "%u, stored %lld: suspended as a possible cloned key\n",
-		    w.name, as->sign_count, (long long)w.sign_count);
-		r = TG_ERR_POLICY;
+		r = suspend_clone(d, a, id, &w, as->sign_count, now, res);
 		goto out;
 	}
 	if (r != 0) {
