@@ -1165,8 +1165,8 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 		goto out;
 	}
 	if (recent > 0) {
-		snprintf(why, sizeof(why), "approver %s had a recovery of their "
-		    "own account within the last %lld s", w.name,
+		snprintf(why, sizeof(why), "a recovery of approver %s's own "
+		    "account was approved within the last %lld s", w.name,
 		    (long long)d->cfg->approvers.cooldown_seconds);
 		r = refuse(d, a, id, res, 403, "approver_in_cooldown", why,
 		    w.name, now);

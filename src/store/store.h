@@ -330,8 +330,9 @@ int	store_order_redeem(struct store *st, const char *jti, const char *by,
 int	store_order_last_expiry(struct store *st, int64_t *expp);
 
 /*
- * Recoveries of account (any queue, case-insensitive) created at or after
- * since and not denied or vetoed: for the approvers' cool-down.
+ * Recoveries of account (any queue, case-insensitive) approved at or
+ * after since, that is whose co-signed order was issued then: for the
+ * approvers' cool-down.  A request merely submitted does not count.
  */
 int	store_recent_recoveries(struct store *st, const char *account,
 	    int64_t since, int64_t *count);
