@@ -916,10 +916,10 @@ suspend_clone(struct tapgated *d, const struct engine_actor *a,
 		    store_errmsg(d->st));
 		store_rollback(d->st);
 		d->errors++;
-		fprintf(stderr, "tapgated: ALARM: approver %s presented counter "
-		    "%u, stored %lld: a possible cloned key; suspending it "
-		    "FAILED: %s: revoke it by hand\n", w->name, presented,
-		    (long long)w->sign_count, cause);
+		fprintf(stderr, "tapgated: ALARM: approver %s presented "
+		    "counter %u, stored %lld: a possible cloned key; "
+		    "suspending it FAILED: %s: revoke it by hand\n", w->name,
+		    presented, (long long)w->sign_count, cause);
 		snprintf(msg, sizeof(msg), "the signature counter did not "
 		    "grow: this credential may be cloned; suspending its "
 		    "approver failed (%s): an operator must revoke it", cause);
@@ -1370,6 +1370,7 @@ signer_rule(struct tapgated *d, const struct facts *f,
 	prog.approvals = appr;
 	prog.napprovals = n;
 	prog.hold_start = f->row->hold_start;
+	prog.hold_end = f->row->hold_end;
 	prog.vetoed = f->vetoed;
 	prog.denied = f->denied;
 	r = policy_evaluate(d->cfg, &f->rq.pr, &prog, now, &dec);

@@ -75,8 +75,19 @@ int	 eng_transient(int r);
  */
 int	 eng_park(struct tapgated *d, const char *id, const char *from,
 	    const char *cause, const struct engine_actor *a, int64_t now);
+/*
+ * Load a request for an API call (404, 409 stale, 503 answered in res);
+ * a stalled clock is counted as downtime first (eng_clock).
+ */
 int	 eng_load(struct tapgated *d, const char *id, struct facts *f,
 	    struct engine_result *res);
+/*
+ * The monitor looks at the clock: a gap of more than holds.stall_seconds
+ * since the last look is downtime, and extends the holds it ate before
+ * anything is evaluated.  0, or a database failure (nothing may then be
+ * evaluated against the clock: the holds are not extended yet).
+ */
+int	 eng_clock(struct tapgated *d, int64_t now);
 int	 eng_final_state(enum policy_state s);
 
 /* approve.c */

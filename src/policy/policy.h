@@ -66,6 +66,10 @@
 #define POLICY_MAX_AAGUIDS		32
 #define POLICY_DEFAULT_COOLDOWN		(30 * 86400)
 #define POLICY_MAX_COOLDOWN		(365 * 86400)
+#define POLICY_DEFAULT_RESTART_VETO	3600	/* fresh veto window */
+#define POLICY_DEFAULT_STALL		30	/* clock gap = downtime */
+#define POLICY_MIN_STALL		2
+#define POLICY_MAX_STALL		3600
 #define POLICY_MIN_HOOK_TIMEOUT_MS	100
 #define POLICY_MAX_HOOK_TIMEOUT_MS	60000
 /* requests and progress */
@@ -313,6 +317,18 @@ struct policy_approvers {
 	int64_t		cooldown_seconds;	/* after their own recovery */
 };
 
+/*
+ * Waiting periods count only while the appliance can take a veto.  Time
+ * it was down (from its last heartbeat to its start), or stalled (its
+ * clock moved on by more than stall_seconds between two looks: a
+ * suspended VM), is added to every hold still running then; a hold that
+ * ran out meanwhile runs at least restart_veto_seconds more.
+ */
+struct policy_holds {
+	int64_t		restart_veto_seconds;
+	int64_t		stall_seconds;
+};
+
 /* The appliance's co-signing key and how it is sealed at rest. */
 struct policy_signing {
 	char		alg[8];				/* "EdDSA", "ES256" */
@@ -350,6 +366,7 @@ struct policy_config {
 	struct policy_notify		notify;
 	struct policy_approvers		approvers;
 	struct policy_signing		signing;
+	struct policy_holds		holds;
 };
 
 /*
@@ -436,7 +453,10 @@ struct policy_approval {
  * What has happened to a request so far.  hold_start is 0 until the hold
  * has started; the caller stores decision.hold_start back after every
  * evaluation (it becomes 0 again if the request falls back to an earlier
- * state, so a hold always runs in full after the last change).
+ * state, so a hold always runs in full after the last change).  hold_end,
+ * when later than hold_start plus the hold's length, is when a started
+ * hold ends instead: the appliance extended it (downtime, see struct
+ * policy_holds); it never shortens a hold.
  */
 struct policy_progress {
 	const struct policy_approval	*approvals;
@@ -444,7 +464,8 @@ struct policy_progress {
 	int64_t				 hold_start;
 	bool				 vetoed;
 	bool				 denied;
-	bool				 sign_failed;	/* parked by the signer */
+	bool				 sign_failed;	/* parked */
+	int64_t				 hold_end;	/* 0: no extension */
 };
 
 /* ---- the decision */

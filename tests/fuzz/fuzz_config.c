@@ -100,7 +100,8 @@ exercise(const struct policy_config *cfg)
 {
 	struct policy_evidence ev[POLICY_EVIDENCE_COUNT + 1];
 	struct policy_progress prog = { approvals,
-	    sizeof(approvals) / sizeof(approvals[0]), 0, false, false, false };
+	    sizeof(approvals) / sizeof(approvals[0]), 0, false, false, false,
+	    0 };
 	const uint32_t gids[] = { 0, 100, 2002 };
 	enum policy_approver_fault fault;
 	struct policy_decision d;
