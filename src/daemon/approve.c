@@ -1620,6 +1620,38 @@ order_outcome(struct tapgated *d, const struct engine_actor *a,
 }
 
 /*
+ * The explicit signing, in one transaction: 0 issued, TG_ERR_POLICY
+ * refused (and committed: the refusal is audited, a ready request
+ * parked), or another TG_ERR_* rolled back.
+ */
+static int
+order_issue_txn(struct tapgated *d, const struct engine_actor *a,
+    const struct facts *f, const struct policy_decision *dec, int retry,
+    int64_t now, struct events *evs, char *why, size_t whylen)
+{
+	int r, outcome;
+
+	if ((r = store_begin(d->st)) != 0)
+		return r;
+	if (retry && dec->state == POLICY_STATE_READY &&
+	    (r = sign_retry(d, a, f->row->id, now)) != 0)
+		goto fail;
+	r = eng_issue_order(d, f->row->id, a, now, evs, why, whylen);
+	if (r != TG_ERR_EXISTS)
+		r = order_outcome(d, a, f, dec, r, why, now);
+	if (r != 0 && r != TG_ERR_POLICY)
+		goto fail;
+	outcome = r;
+	if ((r = store_commit(d->st)) != 0)
+		goto fail;
+	return outcome;
+fail:
+	store_rollback(d->st);
+	eng_events_clear(evs);
+	return r;
+}
+
+/*
  * An operator asks the signer explicitly.  A parked request goes to the
  * signer once more (the operator has mended what failed); refused again,
  * it stays parked.
@@ -1638,39 +1670,23 @@ engine_order_issue(struct tapgated *d, const struct engine_actor *a,
 		return r;
 	retry = f.sign_failed;
 	f.sign_failed = false;
-	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
-	    (r = store_begin(d->st)) != 0) {
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
 		eng_db_error(d, res, r);
 		goto out;
 	}
-	if (retry && dec.state == POLICY_STATE_READY &&
-	    (r = sign_retry(d, a, id, now)) != 0)
-		goto fail;
-	r = eng_issue_order(d, id, a, now, &evs, why, sizeof(why));
-	if (r == TG_ERR_EXISTS)
-		goto fail;
-	if ((r = order_outcome(d, a, &f, &dec, r, why, now)) != 0 &&
-	    r != TG_ERR_POLICY)
-		goto fail;
-	if (store_commit(d->st) != 0) {
-		r = TG_ERR_DB;
-		goto fail;
-	}
+	r = order_issue_txn(d, a, &f, &dec, retry, now, &evs, why,
+	    sizeof(why));
 	if (r == 0)
 		r = engine_order_get(d, id, res);
-	else if (dec.state == POLICY_STATE_READY) {
+	else if (r == TG_ERR_POLICY && dec.state == POLICY_STATE_READY) {
 		snprintf(msg, sizeof(msg), "the signer refuses: %s; the "
 		    "request is parked as sign_failed", why);
 		eng_error(res, 409, "sign_failed", msg);
-	} else
+	} else if (r == TG_ERR_POLICY)
 		eng_error(res, 409, "not_approved", "the signer refuses: the "
 		    "store does not show this request fully approved and past "
 		    "its hold");
-	goto out;
-fail:
-	store_rollback(d->st);
-	eng_events_clear(&evs);
-	if (r == TG_ERR_EXISTS)
+	else if (r == TG_ERR_EXISTS)
 		eng_error(res, 409, "order_exists", "this request has its "
 		    "order already");
 	else

@@ -276,3 +276,20 @@ check deleted_approval_sends_the_request_back [ "$(jbody .state)" = needs_approv
 check no_order_issued_with_a_single_approval \
     [ "$(q "SELECT count(*) FROM audit WHERE event = 'order.issued' AND
     details LIKE '%\"approvals\":1,%'")" = 0 ]
+
+# The quorum alarm counts every enrolled officer, not the first 64: with
+# 70 officers of one group enrolled before one of another, that one counts.
+q "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k
+    WHERE i < 70)
+    INSERT INTO approvers (name, approver_group, cred_id, pubkey, alg,
+    enrolled) SELECT 'officer-' || i, 'it_manager', randomblob(16),
+    randomblob(32), -8, 1 FROM k;
+    INSERT INTO approvers (name, approver_group, cred_id, pubkey, alg,
+    enrolled) VALUES ('officer-fin', 'finance_controller', randomblob(16),
+    randomblob(32), -8, 1)"
+# a revocation runs the quorum check
+CTL approvers revoke officer-70 --cause left >/dev/null
+api GET /metrics
+check quorum_counts_officers_past_the_first_64 \
+    grep -q '^tapgate_approvers_enrolled{group="finance_controller"} 1$' \
+    "$T/body"
