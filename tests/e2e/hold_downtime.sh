@@ -52,16 +52,16 @@ wait_order() {
 	done
 	return 1
 }
-# ext ID FIELD: a field of the request's last hold.extended audit entry
+# ext ID FIELD: a field of the request's first hold.extended audit entry
 # ("time" is the entry's own time)
 ext() {
 	if [ "$2" = time ]; then
 		q "SELECT time FROM audit WHERE request_id = '$1' AND
-		    event = 'hold.extended' ORDER BY seq DESC LIMIT 1"
+		    event = 'hold.extended' ORDER BY seq LIMIT 1"
 	else
 		q "SELECT json_extract(details, '$.$2') FROM audit WHERE
 		    request_id = '$1' AND event = 'hold.extended'
-		    ORDER BY seq DESC LIMIT 1"
+		    ORDER BY seq LIMIT 1"
 	fi
 }
 # extn ID FIELD: the same as a number (0 when there is none)
