@@ -1398,6 +1398,34 @@ signer_rule(struct tapgated *d, const struct facts *f,
 	return 0;
 }
 
+/*
+ * Re-verify every stored approval of the request against the change in
+ * sc, then the rule over those that verify.  0; TG_ERR_POLICY with the
+ * cause in sc->why; or a failure of the database or of memory.
+ */
+static int
+signer_approvals(struct tapgated *d, const struct facts *f, int64_t now,
+    struct signer_ctx *sc)
+{
+	int r;
+
+	if ((sc->approvals = json_array()) == NULL ||
+	    (sc->verified = json_array()) == NULL)
+		return TG_ERR_NOMEM;
+	if ((r = store_approval_list(d->st, f->row->id, signer_check,
+	    sc)) != 0) {
+		if (eng_transient(r))
+			return r;
+		snprintf(sc->why, sizeof(sc->why), "the stored approvals do "
+		    "not read: %s", tg_strerror(r));
+		return TG_ERR_POLICY;
+	}
+	if (sc->bad)
+		return TG_ERR_POLICY;
+	return signer_rule(d, f, sc->verified, now, sc->why,
+	    sizeof(sc->why));
+}
+
 /* A refusal: why, audited as order.refused in the open transaction. */
 static int
 signer_refuse(struct tapgated *d, const struct engine_actor *a,
@@ -1486,22 +1514,7 @@ eng_issue_order(struct tapgated *d, const char *id,
 	sc.d = d;
 	sc.digest = digest;
 	sc.rp_id = d->cfg->appliance.rp_id;
-	if ((sc.approvals = json_array()) == NULL ||
-	    (sc.verified = json_array()) == NULL) {
-		r = TG_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = store_approval_list(d->st, id, signer_check, &sc)) != 0) {
-		if (eng_transient(r))
-			goto out;
-		snprintf(sc.why, sizeof(sc.why), "the stored approvals do not "
-		    "read: %s", tg_strerror(r));
-		goto refuse;
-	}
-	if (sc.bad)
-		goto refuse;
-	if ((r = signer_rule(d, &f, sc.verified, now, sc.why,
-	    sizeof(sc.why))) != 0) {
+	if ((r = signer_approvals(d, &f, now, &sc)) != 0) {
 		if (r == TG_ERR_POLICY)
 			goto refuse;
 		goto out;
