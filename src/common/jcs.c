@@ -143,6 +143,29 @@ jcs_key_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/*
+ * Why a single value (not its members) has no canonical form, or NULL.
+ * jcs_value() and jcs_check() both ask this, so what the signer refuses
+ * and what the intake check refuses cannot drift apart.
+ */
+static const char *
+jcs_refusal(const json_t *v)
+{
+	json_int_t iv;
+
+	switch (json_typeof(v)) {
+	case JSON_REAL:
+		return "floats are not allowed";
+	case JSON_INTEGER:
+		iv = json_integer_value(v);
+		if (iv > JCS_INT_MAX || iv < -JCS_INT_MAX)
+			return "integers beyond +-(2^53 - 1) are not allowed";
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
 static int
 jcs_value(struct jcs_buf *b, const json_t *v, int depth)
 {
@@ -150,10 +173,9 @@ jcs_value(struct jcs_buf *b, const json_t *v, int depth)
 	char num[32];
 	json_t *item;
 	size_t i, n;
-	json_int_t iv;
 	int r = 0;
 
-	if (depth > JCS_MAX_DEPTH)
+	if (depth > JCS_MAX_DEPTH || jcs_refusal(v) != NULL)
 		return TG_ERR_INVALID;
 	switch (json_typeof(v)) {
 	case JSON_NULL:
@@ -165,11 +187,8 @@ jcs_value(struct jcs_buf *b, const json_t *v, int depth)
 	case JSON_REAL:
 		return TG_ERR_INVALID;
 	case JSON_INTEGER:
-		iv = json_integer_value(v);
-		if (iv > JCS_INT_MAX || iv < -JCS_INT_MAX)
-			return TG_ERR_INVALID;
 		n = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-		    iv);
+		    json_integer_value(v));
 		return jcs_put(b, num, n);
 	case JSON_STRING:
 		return jcs_string(b, json_string_value(v),
@@ -225,4 +244,105 @@ jcs_serialize(const json_t *v, char **out, size_t *outlen)
 	*out = b.p;
 	*outlen = b.len;
 	return 0;
+}
+
+/* A path being walked: "changes.limits[2]", truncated to fit. */
+struct jcs_path {
+	char	buf[JCS_PATH_MAX];
+	size_t	len;
+};
+
+/* Append a member name (printable ASCII kept, the rest as '?'). */
+static void
+path_key(struct jcs_path *p, const char *key)
+{
+	size_t i;
+
+	if (p->len + 1 < sizeof(p->buf))
+		p->buf[p->len++] = '.';
+	for (i = 0; key[i] != '\0' && i < JCS_PATH_KEY_MAX &&
+	    p->len + 1 < sizeof(p->buf); i++)
+		p->buf[p->len++] = key[i] > 0x20 && key[i] < 0x7f ? key[i] :
+		    '?';
+	if (key[i] != '\0' && p->len + 3 < sizeof(p->buf)) {
+		memcpy(p->buf + p->len, "...", 3);
+		p->len += 3;
+	}
+	p->buf[p->len] = '\0';
+}
+
+static void
+path_index(struct jcs_path *p, size_t i)
+{
+	int n;
+
+	n = snprintf(p->buf + p->len, sizeof(p->buf) - p->len, "[%zu]", i);
+	if (n > 0 && (size_t)n < sizeof(p->buf) - p->len)
+		p->len += (size_t)n;
+	else
+		p->buf[p->len] = '\0';
+}
+
+static int
+check_value(const json_t *v, int level, int max_depth, struct jcs_path *p,
+    char *err, size_t errlen)
+{
+	const char *why, *key;
+	const json_t *item;
+	size_t i, mark = p->len;
+	int r;
+
+	if (level > max_depth) {
+		snprintf(err, errlen, "%s: nesting deeper than %d levels",
+		    p->buf, max_depth);
+		return TG_ERR_INVALID;
+	}
+	if ((why = jcs_refusal(v)) != NULL) {
+		snprintf(err, errlen, "%s: %s", p->buf, why);
+		return TG_ERR_INVALID;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, item) {
+			path_index(p, i);
+			r = check_value(item, level + 1, max_depth, p, err,
+			    errlen);
+			p->len = mark;
+			p->buf[mark] = '\0';
+			if (r != 0)
+				return r;
+		}
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)(uintptr_t)v, key, item) {
+			path_key(p, key);
+			r = check_value(item, level + 1, max_depth, p, err,
+			    errlen);
+			p->len = mark;
+			p->buf[mark] = '\0';
+			if (r != 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
+int
+jcs_check(const json_t *v, int max_depth, const char *where, char *err,
+    size_t errlen)
+{
+	struct jcs_path p;
+	char dummy[1];
+
+	if (err == NULL || errlen == 0) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	if (v == NULL || where == NULL || max_depth < 0 ||
+	    max_depth > JCS_MAX_DEPTH) {
+		snprintf(err, errlen, "%s: no value", where ? where : "?");
+		return TG_ERR_INVALID;
+	}
+	p.len = strnlen(where, sizeof(p.buf) - 1);
+	memcpy(p.buf, where, p.len);
+	p.buf[p.len] = '\0';
+	return check_value(v, 0, max_depth, &p, err, errlen);
 }

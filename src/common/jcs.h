@@ -25,4 +25,21 @@
  */
 int	jcs_serialize(const json_t *v, char **out, size_t *outlen);
 
+#define JCS_PATH_MAX	160	/* a path in jcs_check()'s message */
+#define JCS_PATH_KEY_MAX 40	/* of one member name, then "..." */
+
+/*
+ * Whether jcs_serialize() takes v, with nesting limited to max_depth
+ * (0..JCS_MAX_DEPTH) levels below v: v itself is level 0, its members
+ * level 1.  Pure: no allocation, no I/O; the same per-value rule as
+ * jcs_serialize(), so a value this accepts serialises (size apart).
+ * 0, or TG_ERR_INVALID with errbuf naming the first refused value in
+ * document order from where, e.g. "changes.limits[2]: floats are not
+ * allowed" or "changes.a.a: nesting deeper than 16 levels".  Member
+ * names are cut to JCS_PATH_KEY_MAX bytes with non-printable bytes
+ * shown as '?'; errbuf may be NULL when errlen is 0.
+ */
+int	jcs_check(const json_t *v, int max_depth, const char *where,
+	    char *errbuf, size_t errlen);
+
 #endif

@@ -250,6 +250,11 @@ show_text(const json_t *j)
 	printf("request   %s\n", ctl_js(j, "id"));
 	printf("queue     %s\n", ctl_js(j, "queue"));
 	printf("state     %s\n", ctl_js(j, "state"));
+	if (strcmp(ctl_js(j, "state"), "sign_failed") == 0)
+		printf("          parked: the signer refused it (the "
+		    "sign_failed decision below says why); once mended,\n"
+		    "          `tapgatectl orders issue %s` asks it again, "
+		    "`requests deny` closes it\n", ctl_js(j, "id"));
 	printf("target    %s on %s\n", ctl_js(t, "account"), ctl_js(t, "system"));
 	printf("class     %s (claimed %s; %s: %s)\n", ctl_js(cls, "effective"),
 	    ctl_js(t, "claimed_class"), ctl_js(cls, "source"), ctl_js(cls, "reason"));

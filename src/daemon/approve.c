@@ -288,28 +288,37 @@ needed_for(const struct policy_config *cfg, const char *group)
 	return need;
 }
 
+/* Distinct (officer, group) pairs enrolled now: as many as there are. */
 struct names {
-	char	name[64][NAME_MAX_LEN + 1];
-	char	group[64][NAME_MAX_LEN + 1];
-	size_t	n;
+	struct {
+		char	name[NAME_MAX_LEN + 1];
+		char	group[NAME_MAX_LEN + 1];
+	}	*v;
+	size_t	 n;
+	size_t	 cap;
 };
 
 static int
 collect_names(const struct store_approver *a, void *arg)
 {
 	struct names *nm = arg;
-	size_t i;
+	size_t i, cap;
+	void *p;
 
 	for (i = 0; i < nm->n; i++)
-		if (strcmp(nm->name[i], a->name) == 0 &&
-		    strcmp(nm->group[i], a->group) == 0)
+		if (strcmp(nm->v[i].name, a->name) == 0 &&
+		    strcmp(nm->v[i].group, a->group) == 0)
 			return 0;
-	if (nm->n < 64) {
-		snprintf(nm->name[nm->n], sizeof(nm->name[0]), "%s", a->name);
-		snprintf(nm->group[nm->n], sizeof(nm->group[0]), "%s",
-		    a->group);
-		nm->n++;
+	if (nm->n == nm->cap) {
+		cap = nm->cap ? 2 * nm->cap : 16;
+		if ((p = reallocarray(nm->v, cap, sizeof(*nm->v))) == NULL)
+			return TG_ERR_NOMEM;
+		nm->v = p;
+		nm->cap = cap;
 	}
+	snprintf(nm->v[nm->n].name, sizeof(nm->v[0].name), "%s", a->name);
+	snprintf(nm->v[nm->n].group, sizeof(nm->v[0].group), "%s", a->group);
+	nm->n++;
 	return 0;
 }
 
@@ -322,14 +331,16 @@ engine_quorum_check(struct tapgated *d, int audit_it, int64_t now)
 	int bad = 0, r;
 
 	memset(&nm, 0, sizeof(nm));
-	if ((r = store_approver_list(d->st, 0, collect_names, &nm)) != 0)
+	if ((r = store_approver_list(d->st, 0, collect_names, &nm)) != 0) {
+		free(nm.v);
 		return r;
+	}
 	for (g = 0; g < d->cfg->napprover_groups; g++) {
 		const char *group = d->cfg->approver_groups[g];
 		unsigned have = 0, need = needed_for(d->cfg, group);
 
 		for (i = 0; i < nm.n; i++)
-			if (strcmp(nm.group[i], group) == 0)
+			if (strcmp(nm.v[i].group, group) == 0)
 				have++;
 		d->quorum_enrolled[g] = have;
 		d->quorum_needed[g] = need;
@@ -341,9 +352,12 @@ engine_quorum_check(struct tapgated *d, int audit_it, int64_t now)
 		    "need them cannot be approved\n", group, have, need);
 		if (audit_it && (eng_audit(d, &sys, "alarm.quorum_unreachable",
 		    NULL, json_pack("{s:s,s:i,s:i}", "group", group,
-		    "enrolled", (int)have, "needed", (int)need), now)) != 0)
+		    "enrolled", (int)have, "needed", (int)need), now)) != 0) {
+			free(nm.v);
 			return TG_ERR_DB;
+		}
 	}
+	free(nm.v);
 	return bad;
 }
 
@@ -992,6 +1006,63 @@ collect_who(const struct store_approver *a, void *arg)
 	return 0;
 }
 
+/*
+ * A key whose signature counter did not grow may be a clone: suspend its
+ * approver (revoked as "cloned"), raise the alarm and refuse, in one
+ * transaction.  Whether the suspension took is what the log, the audit
+ * and the answer say; the approval is refused either way.  TG_ERR_POLICY.
+ */
+static int
+suspend_clone(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const struct who *w, uint32_t presented, int64_t now,
+    struct engine_result *res)
+{
+	const struct engine_actor sys = { -1, "system", "tapgated" };
+	char msg[320], cause[160];
+	int r, n = 0;
+
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = store_approver_revoke(d->st, w->id, NULL, "cloned: "
+	    "signature counter did not grow", now, &n)) != 0 ||
+	    (r = eng_audit(d, &sys, "alarm.cloned_key", id, json_pack(
+	    "{s:s,s:s,s:I,s:I,s:b}", "approver", w->name, "group", w->group,
+	    "stored_counter", (json_int_t)w->sign_count, "presented_counter",
+	    (json_int_t)presented, "suspended", 1), now)) != 0 ||
+	    (r = eng_audit(d, a, "approval.refused", id, json_pack(
+	    "{s:s,s:s,s:s}", "code", "cloned_key", "reason", "signature "
+	    "counter did not grow", "officer", w->name), now)) != 0 ||
+	    (r = engine_quorum_check(d, 1, now)) < 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		snprintf(cause, sizeof(cause), "%s (%s)", tg_strerror(r),
+		    store_errmsg(d->st));
+		store_rollback(d->st);
+		d->errors++;
+		fprintf(stderr, "tapgated: ALARM: approver %s presented "
+		    "counter %u, stored %lld: a possible cloned key; "
+		    "suspending it FAILED: %s: revoke it by hand\n", w->name,
+		    presented, (long long)w->sign_count, cause);
+		snprintf(msg, sizeof(msg), "the signature counter did not "
+		    "grow: this credential may be cloned; suspending its "
+		    "approver failed (%s): an operator must revoke it", cause);
+		eng_error(res, 403, "cloned_key", msg);
+		/* the alarm, at least, if the store takes it now */
+		audit_alone(d, &sys, "alarm.cloned_key", id, json_pack(
+		    "{s:s,s:s,s:I,s:I,s:b,s:s}", "approver", w->name, "group",
+		    w->group, "stored_counter", (json_int_t)w->sign_count,
+		    "presented_counter", (json_int_t)presented, "suspended", 0,
+		    "why", cause), now);
+		json_object_set_new(res->body, "suspended", json_false());
+		return TG_ERR_POLICY;
+	}
+	fprintf(stderr, "tapgated: ALARM: approver %s presented counter "
+	    "%u, stored %lld: suspended as a possible cloned key\n",
+	    w->name, presented, (long long)w->sign_count);
+	eng_error(res, 403, "cloned_key", "the signature counter did not "
+	    "grow: this credential may be cloned; its approver is suspended");
+	json_object_set_new(res->body, "suspended", json_true());
+	return TG_ERR_POLICY;
+}
+
 /* Refuse an approval: answer, and audit why (own transaction). */
 static int
 refuse(struct tapgated *d, const struct engine_actor *a, const char *id,
@@ -1171,30 +1242,8 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 	else
 		r = token_verify_assertion(&vr, &count);
 	if (r == TG_ERR_COUNTER) {
-		const struct engine_actor sys = { -1, "system", "tapgated" };
-		int n = 0;
-
 		/* a key whose counter does not grow may be a clone */
-		eng_error(res, 403, "cloned_key", "the signature counter did "
-		    "not grow: this credential may be cloned; its approver "
-		    "is suspended");
-		if (store_begin(d->st) != 0 ||
-		    store_approver_revoke(d->st, w.id, NULL, "cloned: "
-		    "signature counter did not grow", now, &n) != 0 ||
-		    eng_audit(d, &sys, "alarm.cloned_key", id, json_pack(
-		    "{s:s,s:s,s:I,s:I}", "approver", w.name, "group", w.group,
-		    "stored_counter", (json_int_t)w.sign_count,
-		    "presented_counter", (json_int_t)(as->sign_count)), now) !=
-		    0 || eng_audit(d, a, "approval.refused", id, json_pack(
-		    "{s:s,s:s,s:s}", "code", "cloned_key", "reason", "signature "
-		    "counter did not grow", "officer", w.name), now) != 0 ||
-		    engine_quorum_check(d, 1, now) < 0 ||
-		    store_commit(d->st) != 0)
-			store_rollback(d->st);
-		fprintf(stderr, "tapgated: ALARM: approver %s presented counter "
-		    "%u, stored %lld: suspended as a possible cloned key\n",
-		    w.name, as->sign_count, (long long)w.sign_count);
-		r = TG_ERR_POLICY;
+		r = suspend_clone(d, a, id, &w, as->sign_count, now, res);
 		goto out;
 	}
 	if (r != 0) {
@@ -1237,8 +1286,8 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 		goto out;
 	}
 	if (recent > 0) {
-		snprintf(why, sizeof(why), "approver %s had a recovery of their "
-		    "own account within the last %lld s", w.name,
+		snprintf(why, sizeof(why), "a recovery of approver %s's own "
+		    "account was approved within the last %lld s", w.name,
 		    (long long)d->cfg->approvers.cooldown_seconds);
 		r = refuse(d, a, id, res, 403, "approver_in_cooldown", why,
 		    w.name, now);
@@ -1308,8 +1357,9 @@ struct signer_ctx {
 	struct tapgated		*d;
 	const uint8_t		*digest;
 	const char		*rp_id;
-	json_t			*approvals;
-	char			 why[192];
+	json_t			*approvals;	/* for the order */
+	json_t			*verified;	/* for the rule: who, group */
+	char			 why[ENG_WHY_MAX];
 	int			 bad;
 };
 
@@ -1337,9 +1387,18 @@ signer_check(const struct store_approval *ap, void *arg)
 	int r;
 
 	memset(&w, 0, sizeof(w));
-	if (store_approver_by_cred(sc->d->st, ap->cred_id, ap->cred_id_len,
-	    approver_for, &w) != 0 || w.revoked || !w.pk_ok) {
-		/* an approval of a since revoked approver is not signed */
+	r = store_approver_by_cred(sc->d->st, ap->cred_id, ap->cred_id_len,
+	    approver_for, &w);
+	/* an approval of a since revoked approver is not signed */
+	if (r == TG_ERR_NOT_FOUND || (r == 0 && w.revoked))
+		return 0;
+	if (r != 0)
+		return r;
+	if (w.id != ap->approver_id || !w.pk_ok) {
+		snprintf(sc->why, sizeof(sc->why), "approval by %s: %s",
+		    w.name, w.pk_ok ? "the row names another approver than "
+		    "its credential's" : "the enrolled key does not parse");
+		sc->bad = 1;
 		return 0;
 	}
 	if (client_data(sc->d, sc->digest, cd, sizeof(cd), expect_cdh) != 0 ||
@@ -1373,6 +1432,10 @@ signer_check(const struct store_approval *ap, void *arg)
 	    b64url_encode_alloc((const uint8_t *)ap->client_data,
 	    strlen(ap->client_data), &cdb) != 0)
 		r = TG_ERR_NOMEM;
+	else if (json_array_append_new(sc->verified, json_pack(
+	    "{s:s,s:s,s:s,s:b}", "officer", w.name, "group", w.group, "cred",
+	    cred, "uv", (ap->auth_data[32] & TOKEN_FLAG_UV) != 0)) != 0)
+		r = TG_ERR_NOMEM;
 	else
 		r = json_array_append_new(sc->approvals, json_pack(
 		    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "approver", w.name,
@@ -1395,13 +1458,156 @@ order_exists(const struct store_order *o, void *arg)
 	return 0;
 }
 
-int
-eng_issue_order(struct tapgated *d, const struct facts *f,
-    const struct policy_decision *dec, const struct engine_actor *a,
-    int64_t now, struct events *evs)
+/*
+ * The whole rule once more, over the approvals the signer verified itself
+ * (each by a currently enrolled approver, against this change): the
+ * policy counts them (distinct officers and credentials, neither the
+ * requester nor the target, user-verified, per group, AND-ed across
+ * groups) with the vetoes, denials and hold the store shows, and every
+ * group must be full and the hold over.  0, or TG_ERR_POLICY with why.
+ */
+static int
+signer_rule(struct tapgated *d, const struct facts *f,
+    const json_t *verified, int64_t now, char *why, size_t whylen)
 {
+	struct policy_approval *appr;
+	struct policy_progress prog;
+	struct policy_decision dec;
+	const json_t *v;
+	size_t i, n = json_array_size(verified);
+	int r;
+
+	if ((appr = calloc(n + 1, sizeof(*appr))) == NULL)
+		return TG_ERR_NOMEM;
+	json_array_foreach(verified, i, v) {
+		appr[i].officer = json_string_value(json_object_get(v,
+		    "officer"));
+		appr[i].group = json_string_value(json_object_get(v, "group"));
+		appr[i].credential_id = json_string_value(json_object_get(v,
+		    "cred"));
+		appr[i].user_verified = json_is_true(json_object_get(v, "uv"));
+	}
+	memset(&prog, 0, sizeof(prog));
+	prog.approvals = appr;
+	prog.napprovals = n;
+	prog.hold_start = f->row->hold_start;
+	prog.hold_end = f->row->hold_end;
+	prog.vetoed = f->vetoed;
+	prog.denied = f->denied;
+	r = policy_evaluate(d->cfg, &f->rq.pr, &prog, now, &dec);
+	free(appr);
+	if (r != 0) {
+		snprintf(why, whylen, "the %zu verified approvals cannot be "
+		    "evaluated: %s", n, tg_strerror(r));
+		return TG_ERR_POLICY;
+	}
+	for (i = 0; i < dec.napprovals; i++) {
+		if (dec.approvals[i].counted < dec.approvals[i].required) {
+			snprintf(why, whylen, "the verified approvals do not "
+			    "meet the rule: %u of %u from %s",
+			    dec.approvals[i].counted,
+			    dec.approvals[i].required, dec.approvals[i].group);
+			return TG_ERR_POLICY;
+		}
+	}
+	if (dec.state != POLICY_STATE_READY || dec.hold_until > now) {
+		snprintf(why, whylen, "over the verified approvals the request "
+		    "is %s, not ready%s", policy_state_name(dec.state),
+		    dec.hold_until > now ? " (the hold is not over)" : "");
+		return TG_ERR_POLICY;
+	}
+	return 0;
+}
+
+/*
+ * Re-verify every stored approval of the request against the change in
+ * sc, then the rule over those that verify.  0; TG_ERR_POLICY with the
+ * cause in sc->why; or a failure of the database or of memory.
+ */
+static int
+signer_approvals(struct tapgated *d, const struct facts *f, int64_t now,
+    struct signer_ctx *sc)
+{
+	int r;
+
+	if ((sc->approvals = json_array()) == NULL ||
+	    (sc->verified = json_array()) == NULL)
+		return TG_ERR_NOMEM;
+	if ((r = store_approval_list(d->st, f->row->id, signer_check,
+	    sc)) != 0) {
+		if (eng_transient(r))
+			return r;
+		snprintf(sc->why, sizeof(sc->why), "the stored approvals do "
+		    "not read: %s", tg_strerror(r));
+		return TG_ERR_POLICY;
+	}
+	if (sc->bad)
+		return TG_ERR_POLICY;
+	return signer_rule(d, f, sc->verified, now, sc->why,
+	    sizeof(sc->why));
+}
+
+/* A refusal: why, audited as order.refused in the open transaction. */
+static int
+signer_refuse(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *why, int64_t now)
+{
+	int r;
+
+	fprintf(stderr, "tapgated: signer refuses request %s: %s\n", id, why);
+	if ((r = eng_audit(d, a, "order.refused", id, json_pack("{s:s}",
+	    "reason", why), now)) != 0)
+		return r;
+	return TG_ERR_POLICY;
+}
+
+/* What the signer sees in the store: the request, ready, and its change. */
+static int
+signer_facts(struct tapgated *d, const char *id, int64_t now,
+    struct facts *f, struct policy_decision *dec, json_t **change,
+    uint8_t digest[32], char *why, size_t whylen)
+{
+	char err[ENG_WHY_MAX - 64];
+	int r;
+
+	err[0] = '\0';
+	if ((r = eng_facts_load(d, id, f, err, sizeof(err))) != 0) {
+		snprintf(why, whylen, "the stored request does not load: %s",
+		    err[0] != '\0' ? err : tg_strerror(r));
+		return r;
+	}
+	if ((r = eng_facts_evaluate(d, f, now, dec)) != 0) {
+		snprintf(why, whylen, "the policy cannot evaluate the stored "
+		    "request: %s", tg_strerror(r));
+		return r;
+	}
+	if (dec->state != POLICY_STATE_READY) {
+		snprintf(why, whylen, "the store shows the request %s, not "
+		    "ready", policy_state_name(dec->state));
+		return TG_ERR_POLICY;
+	}
+	if ((r = reqjson_changes_check(json_object_get(f->rq.root, "changes"),
+	    err, sizeof(err))) != 0) {
+		snprintf(why, whylen, "the change cannot be signed: %s", err);
+		return r;
+	}
+	if ((r = eng_change(d, f, dec, change, digest)) != 0) {
+		snprintf(why, whylen, "the change has no canonical form: %s",
+		    tg_strerror(r));
+		return r;
+	}
+	return 0;
+}
+
+int
+eng_issue_order(struct tapgated *d, const char *id,
+    const struct engine_actor *a, int64_t now, struct events *evs,
+    char *why, size_t whylen)
+{
+	struct policy_decision dec;
 	struct signer_ctx sc;
 	struct store_order so;
+	struct facts f;
 	uint8_t digest[32], jrnd[16];
 	char dig64[48], jti[33], *payload = NULL, *jws = NULL;
 	json_t *change = NULL, *doc = NULL;
@@ -1409,7 +1615,9 @@ eng_issue_order(struct tapgated *d, const struct facts *f,
 	int r;
 
 	memset(&sc, 0, sizeof(sc));
-	r = store_order_by_request(d->st, f->row->id, order_exists, NULL);
+	memset(&f, 0, sizeof(f));
+	snprintf(why, whylen, "unknown");
+	r = store_order_by_request(d->st, id, order_exists, NULL);
 	if (r == 0)
 		return TG_ERR_EXISTS;	/* never two orders for one request */
 	if (r != TG_ERR_NOT_FOUND)
@@ -1418,64 +1626,67 @@ eng_issue_order(struct tapgated *d, const struct facts *f,
 		snprintf(sc.why, sizeof(sc.why), "no co-signing key");
 		goto refuse;
 	}
-	if (dec->state != POLICY_STATE_READY) {
-		snprintf(sc.why, sizeof(sc.why), "the store shows the request "
-		    "%s, not ready", policy_state_name(dec->state));
+	if ((r = signer_facts(d, id, now, &f, &dec, &change, digest, sc.why,
+	    sizeof(sc.why))) != 0) {
+		if (eng_transient(r))
+			goto out;
 		goto refuse;
 	}
-	if ((r = eng_change(d, f, dec, &change, digest)) != 0)
-		return r;
 	sc.d = d;
 	sc.digest = digest;
 	sc.rp_id = d->cfg->appliance.rp_id;
-	if ((sc.approvals = json_array()) == NULL) {
-		r = TG_ERR_NOMEM;
+	if ((r = signer_approvals(d, &f, now, &sc)) != 0) {
+		if (r == TG_ERR_POLICY)
+			goto refuse;
 		goto out;
-	}
-	if ((r = store_approval_list(d->st, f->row->id, signer_check,
-	    &sc)) != 0)
-		goto out;
-	if (sc.bad)
-		goto refuse;
-	if (dec->approval_required && json_array_size(sc.approvals) == 0) {
-		snprintf(sc.why, sizeof(sc.why), "the policy needs approvals "
-		    "and none verifies");
-		goto refuse;
 	}
 	if (RAND_bytes(jrnd, sizeof(jrnd)) != 1) {
-		r = TG_ERR_INTERNAL;
-		goto out;
+		snprintf(sc.why, sizeof(sc.why), "no randomness for the jti");
+		goto refuse;
 	}
 	hex_encode(jrnd, sizeof(jrnd), jti);
 	b64url_encode(digest, 32, dig64);
 	doc = json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:O,s:s,s:O}", "iss",
-	    d->cfg->appliance.order_issuer, "aud", f->rq.pr.system, "iat",
+	    d->cfg->appliance.order_issuer, "aud", f.rq.pr.system, "iat",
 	    (json_int_t)now, "nbf", (json_int_t)now, "exp",
-	    (json_int_t)(now + dec->order_ttl_seconds), "jti", jti, "change",
+	    (json_int_t)(now + dec.order_ttl_seconds), "jti", jti, "change",
 	    change, "change_digest", dig64, "approvals", sc.approvals);
-	if (doc == NULL || (r = eng_order_anchor(d, doc)) != 0 ||
+	if (doc == NULL) {
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = eng_order_anchor(d, doc)) != 0 ||
 	    (r = jcs_serialize(doc, &payload, &plen)) != 0 ||
 	    (r = jws_sign(d->signkey, (const uint8_t *)payload, plen, &jws,
 	    &jlen)) != 0) {
-		r = r ? r : TG_ERR_NOMEM;
-		goto out;
+		if (eng_transient(r))
+			goto out;
+		snprintf(sc.why, sizeof(sc.why), "the order cannot be signed: "
+		    "%s", tg_strerror(r));
+		goto refuse;
 	}
 	memset(&so, 0, sizeof(so));
 	so.jti = jti;
-	so.request_id = f->row->id;
+	so.request_id = id;
 	so.jws = jws;
 	so.issued = now;
-	so.expires = now + dec->order_ttl_seconds;
-	if ((r = store_order_insert(d->st, &so)) != 0 ||
-	    (r = eng_audit(d, a, "order.issued", f->row->id, json_pack(
+	so.expires = now + dec.order_ttl_seconds;
+	if ((r = store_order_insert(d->st, &so)) != 0) {
+		if (eng_transient(r))
+			goto out;
+		snprintf(sc.why, sizeof(sc.why), "the store refuses the "
+		    "order (%zu bytes): %s", jlen, tg_strerror(r));
+		goto refuse;
+	}
+	if ((r = eng_audit(d, a, "order.issued", id, json_pack(
 	    "{s:s,s:I,s:s,s:s,s:i}", "jti", jti, "expires",
 	    (json_int_t)so.expires, "kid", jwk_kid(d->signkey),
 	    "change_digest", dig64, "approvals",
 	    (int)json_array_size(sc.approvals)), now)) != 0)
 		goto out;
 	{
-		json_t *ev = eng_event_new(d, "order.issued", f->row->id,
-		    &f->rq.pr, now);
+		json_t *ev = eng_event_new(d, "order.issued", id, &f.rq.pr,
+		    now);
 
 		if (ev != NULL)
 			json_object_set_new(ev, "expires",
@@ -1485,21 +1696,101 @@ eng_issue_order(struct tapgated *d, const struct facts *f,
 	r = 0;
 	goto out;
 refuse:
-	fprintf(stderr, "tapgated: signer refuses request %s: %s\n",
-	    f->row->id, sc.why);
-	r = eng_audit(d, a, "order.refused", f->row->id, json_pack("{s:s}",
-	    "reason", sc.why), now);
-	if (r == 0)
-		r = TG_ERR_POLICY;
+	snprintf(why, whylen, "%s", sc.why);
+	r = signer_refuse(d, a, id, sc.why, now);
 out:
 	json_decref(change);
 	json_decref(doc);
 	json_decref(sc.approvals);
+	json_decref(sc.verified);
 	free(payload);
 	free(jws);
+	eng_facts_clear(&f);
 	return r;
 }
 
+/* The retry of a parked request: a decision, so it is parked no more. */
+static int
+sign_retry(struct tapgated *d, const struct engine_actor *a, const char *id,
+    int64_t now)
+{
+	struct store_decision sd;
+	int r;
+
+	memset(&sd, 0, sizeof(sd));
+	sd.request_id = id;
+	sd.kind = ENG_SIGN_RETRY;
+	sd.actor_uid = a->uid;
+	sd.actor_role = a->role;
+	sd.actor_name = a->name;
+	sd.reason = "an operator asked the signer again";
+	sd.created = now;
+	if ((r = store_decision_add(d->st, &sd, NULL)) != 0)
+		return r;
+	return eng_audit(d, a, "order.retry", id, json_object(), now);
+}
+
+/*
+ * What the signer's answer means to the explicit caller (in the open
+ * transaction): an order makes the request ready; a refusal of a request
+ * the policy holds ready parks it (again).  TG_ERR_POLICY refused.
+ */
+static int
+order_outcome(struct tapgated *d, const struct engine_actor *a,
+    const struct facts *f, const struct policy_decision *dec, int r,
+    const char *why, int64_t now)
+{
+	const char *ready = policy_state_name(POLICY_STATE_READY);
+
+	if (r == TG_ERR_POLICY && dec->state == POLICY_STATE_READY)
+		return (r = eng_park(d, f->row->id, f->row->state, why, a,
+		    now)) == 0 ? TG_ERR_POLICY : r;
+	if (r != 0 || strcmp(f->row->state, ready) == 0)
+		return r;
+	if ((r = store_request_set_state(d->st, f->row->id, f->row->state,
+	    ready, NULL, now)) != 0)
+		return r;
+	return eng_audit(d, a, "request.state_changed", f->row->id,
+	    json_pack("{s:s,s:s}", "from", f->row->state, "to", ready), now);
+}
+
+/*
+ * The explicit signing, in one transaction: 0 issued, TG_ERR_POLICY
+ * refused (and committed: the refusal is audited, a ready request
+ * parked), or another TG_ERR_* rolled back.
+ */
+static int
+order_issue_txn(struct tapgated *d, const struct engine_actor *a,
+    const struct facts *f, const struct policy_decision *dec, int retry,
+    int64_t now, struct events *evs, char *why, size_t whylen)
+{
+	int r, outcome;
+
+	if ((r = store_begin(d->st)) != 0)
+		return r;
+	if (retry && dec->state == POLICY_STATE_READY &&
+	    (r = sign_retry(d, a, f->row->id, now)) != 0)
+		goto fail;
+	r = eng_issue_order(d, f->row->id, a, now, evs, why, whylen);
+	if (r != TG_ERR_EXISTS)
+		r = order_outcome(d, a, f, dec, r, why, now);
+	if (r != 0 && r != TG_ERR_POLICY)
+		goto fail;
+	outcome = r;
+	if ((r = store_commit(d->st)) != 0)
+		goto fail;
+	return outcome;
+fail:
+	store_rollback(d->st);
+	eng_events_clear(evs);
+	return r;
+}
+
+/*
+ * An operator asks the signer explicitly.  A parked request goes to the
+ * signer once more (the operator has mended what failed); refused again,
+ * it stays parked.
+ */
 int
 engine_order_issue(struct tapgated *d, const struct engine_actor *a,
     const char *id, int64_t now, struct engine_result *res)
@@ -1507,39 +1798,34 @@ engine_order_issue(struct tapgated *d, const struct engine_actor *a,
 	struct policy_decision dec;
 	struct events evs = { { NULL }, 0 };
 	struct facts f;
-	int r;
+	char why[ENG_WHY_MAX], msg[ENG_WHY_MAX + 64];
+	int r, retry;
 
 	if ((r = eng_load(d, id, &f, res)) != 0)
 		return r;
+	retry = f.sign_failed;
+	f.sign_failed = false;
 	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
 		eng_db_error(d, res, r);
 		goto out;
 	}
-	if ((r = store_begin(d->st)) != 0) {
-		eng_db_error(d, res, r);
-		goto out;
-	}
-	r = eng_issue_order(d, &f, &dec, a, now, &evs);
-	if (r == 0 || r == TG_ERR_POLICY) {
-		if (store_commit(d->st) != 0) {
-			store_rollback(d->st);
-			eng_events_clear(&evs);
-			eng_db_error(d, res, TG_ERR_DB);
-			goto out;
-		}
-	} else
-		store_rollback(d->st);
-	if (r == TG_ERR_EXISTS)
-		eng_error(res, 409, "order_exists", "this request has its "
-		    "order already");
-	else if (r == TG_ERR_POLICY)
+	r = order_issue_txn(d, a, &f, &dec, retry, now, &evs, why,
+	    sizeof(why));
+	if (r == 0)
+		r = engine_order_get(d, id, res);
+	else if (r == TG_ERR_POLICY && dec.state == POLICY_STATE_READY) {
+		snprintf(msg, sizeof(msg), "the signer refuses: %s; the "
+		    "request is parked as sign_failed", why);
+		eng_error(res, 409, "sign_failed", msg);
+	} else if (r == TG_ERR_POLICY)
 		eng_error(res, 409, "not_approved", "the signer refuses: the "
 		    "store does not show this request fully approved and past "
 		    "its hold");
-	else if (r != 0)
-		eng_db_error(d, res, r);
+	else if (r == TG_ERR_EXISTS)
+		eng_error(res, 409, "order_exists", "this request has its "
+		    "order already");
 	else
-		r = engine_order_get(d, id, res);
+		eng_db_error(d, res, r);
 out:
 	eng_events_post(d, &evs);
 	eng_facts_clear(&f);

@@ -25,6 +25,7 @@
 
 #define DAEMON_HTTP_CODES	16
 #define DAEMON_CHECKPOINT_SECONDS 60	/* audit checkpoint period (default) */
+#define DAEMON_HEARTBEAT_SECONDS 2	/* how often the heartbeat is stored */
 
 struct checkpoint_report;
 struct seal;
@@ -53,6 +54,10 @@ struct tapgated {
 	uint64_t		 http_count[DAEMON_HTTP_CODES];
 	uint64_t		 hook_outcomes[HOOK_DROPPED + 1];
 	uint64_t		 errors;
+	/* downtime (engine_start): the monitor's last look at the clock,
+	 * and the heartbeat it last stored */
+	int64_t			 clock_seen;
+	int64_t			 heartbeat_at;
 };
 
 /* Who does something: the peer and the name the audit log shows. */
@@ -166,10 +171,27 @@ int	engine_backup(struct tapgated *d, const struct engine_actor *a,
 	    struct engine_result *res);
 
 /*
- * The timer: move requests whose hold has ended on, and warn the hooks
- * of veto windows about to close.  Returns how many requests changed.
+ * The timer: count a stalled clock as downtime (holds, see engine_start),
+ * store the heartbeat every DAEMON_HEARTBEAT_SECONDS, move requests whose
+ * hold has ended on, and warn the hooks of veto windows about to close.
+ * Returns how many requests changed.
  */
 int	engine_tick(struct tapgated *d, int64_t now);
+
+/*
+ * At start, before the API is served: the time since the last stored
+ * heartbeat was downtime, in which no veto could be taken.  Every hold
+ * still running at the heartbeat is extended by it, and one that ran out
+ * meanwhile runs at least holds.restart_veto_seconds more; each audited
+ * as hold.extended and told to the hooks, in one transaction with the
+ * new heartbeat.  A failure must stop the daemon: it would otherwise
+ * sign what no one could veto.
+ */
+int	engine_start(struct tapgated *d, int64_t now);
+
+/* At a clean stop: the last heartbeat, so a restart counts only the time
+ * it was really down. */
+void	engine_stop(struct tapgated *d, int64_t now);
 
 /*
  * Audit what happened to one of the daemon's own processes (the front

@@ -262,6 +262,10 @@ collect_decision(const struct store_decision *dc, void *arg)
 		f->vetoed = true;
 	else if (strcmp(dc->kind, "deny") == 0)
 		f->denied = true;
+	else if (strcmp(dc->kind, ENG_SIGN_FAILED) == 0)
+		f->sign_failed = true;	/* oldest first: the last one wins */
+	else if (strcmp(dc->kind, ENG_SIGN_RETRY) == 0)
+		f->sign_failed = false;
 	return 0;
 }
 
@@ -276,25 +280,50 @@ eng_facts_clear(struct facts *f)
 }
 
 /*
- * Load what is known of request id.  The request is re-read from the JSON
- * it was submitted with and its evidence from the evidence rows, so the
- * evaluation sees exactly what was recorded.
+ * An approval counts only while the credential that made it belongs to
+ * the approver the row names and stays enrolled: one found to be a cloned
+ * key, or revoked, no longer vouches for anything.  Asked of the store
+ * for each approval, so no list of revoked approvers can run out.
  */
-/*
- * Approvals count only while their approver stays enrolled: one found to
- * be a cloned key, or revoked, no longer vouches for anything.
- */
+struct approver_now {
+	int64_t	id;
+	int	revoked;
+};
+
+static int
+approver_now(const struct store_approver *a, void *arg)
+{
+	struct approver_now *an = arg;
+
+	an->id = a->id;
+	an->revoked = a->revoked;
+	return 0;
+}
+
+struct approval_load {
+	struct store	*st;
+	json_t		*arr;
+};
+
 static int
 collect_approval(const struct store_approval *ap, void *arg)
 {
-	json_t *arr = arg;
+	struct approval_load *al = arg;
+	struct approver_now an = { 0, 1 };
 	char *cred;
 	int r, uv;
 
+	r = store_approver_by_cred(al->st, ap->cred_id, ap->cred_id_len,
+	    approver_now, &an);
+	if (r == TG_ERR_NOT_FOUND || (r == 0 && (an.revoked ||
+	    an.id != ap->approver_id)))
+		return 0;
+	if (r != 0)
+		return r;
 	if ((r = b64url_encode_alloc(ap->cred_id, ap->cred_id_len, &cred)) != 0)
 		return r;
 	uv = ap->auth_data_len > 32 && (ap->auth_data[32] & 0x04) != 0;
-	r = json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:b,s:I}",
+	r = json_array_append_new(al->arr, json_pack("{s:s,s:s,s:s,s:b,s:I}",
 	    "officer", ap->approver_name, "group", ap->approver_group,
 	    "cred", cred, "uv", uv, "approver_id",
 	    (json_int_t)ap->approver_id)) == 0 ? 0 : TG_ERR_NOMEM;
@@ -302,57 +331,46 @@ collect_approval(const struct store_approval *ap, void *arg)
 	return r;
 }
 
-struct revoked_set {
-	int64_t	ids[256];
-	size_t	n;
-};
-
-static int
-collect_revoked(const struct store_approver *a, void *arg)
-{
-	struct revoked_set *rs = arg;
-
-	if (a->revoked && rs->n < 256)
-		rs->ids[rs->n++] = a->id;
-	return 0;
-}
-
 static int
 load_approvals(struct tapgated *d, const char *id, struct facts *f)
 {
-	struct revoked_set rs;
+	struct approval_load al;
 	const json_t *ap;
-	size_t i, k;
+	size_t i;
 	int r;
 
-	memset(&rs, 0, sizeof(rs));
 	if ((f->approvals = json_array()) == NULL)
 		return TG_ERR_NOMEM;
-	if ((r = store_approval_list(d->st, id, collect_approval,
-	    f->approvals)) != 0 ||
-	    (r = store_approver_list(d->st, 1, collect_revoked, &rs)) != 0)
+	al.st = d->st;
+	al.arr = f->approvals;
+	if ((r = store_approval_list(d->st, id, collect_approval, &al)) != 0)
 		return r;
-	json_array_foreach(f->approvals, i, ap) {
-		int64_t aid = json_integer_value(json_object_get(ap,
-		    "approver_id"));
-
-		for (k = 0; k < rs.n && rs.ids[k] != aid; k++)
-			;
-		if (k < rs.n || f->nappr == POLICY_MAX_APPROVALS)
-			continue;
-		f->appr[f->nappr].group = json_string_value(json_object_get(ap,
-		    "group"));
-		f->appr[f->nappr].officer = json_string_value(json_object_get(
-		    ap, "officer"));
-		f->appr[f->nappr].credential_id = json_string_value(
-		    json_object_get(ap, "cred"));
-		f->appr[f->nappr].user_verified = json_is_true(json_object_get(
-		    ap, "uv"));
-		f->nappr++;
+	/* more than any rule can count: say so rather than drop some */
+	if (json_array_size(f->approvals) > POLICY_MAX_APPROVALS) {
+		fprintf(stderr, "tapgated: request %s has %zu standing "
+		    "approvals, more than %d\n", id,
+		    json_array_size(f->approvals), POLICY_MAX_APPROVALS);
+		return TG_ERR_TOO_LONG;
 	}
+	json_array_foreach(f->approvals, i, ap) {
+		f->appr[i].group = json_string_value(json_object_get(ap,
+		    "group"));
+		f->appr[i].officer = json_string_value(json_object_get(ap,
+		    "officer"));
+		f->appr[i].credential_id = json_string_value(json_object_get(ap,
+		    "cred"));
+		f->appr[i].user_verified = json_is_true(json_object_get(ap,
+		    "uv"));
+	}
+	f->nappr = json_array_size(f->approvals);
 	return 0;
 }
 
+/*
+ * Load what is known of request id.  The request is re-read from the JSON
+ * it was submitted with and its evidence from the evidence rows, so the
+ * evaluation sees exactly what was recorded.
+ */
 int
 eng_facts_load(struct tapgated *d, const char *id, struct facts *f, char *err,
     size_t errlen)
@@ -411,12 +429,88 @@ eng_facts_evaluate(struct tapgated *d, const struct facts *f, int64_t now,
 	prog.napprovals = f->nappr;
 	prog.vetoed = f->vetoed;
 	prog.denied = f->denied;
+	prog.sign_failed = f->sign_failed;
+	prog.hold_end = f->row->hold_end;
 	return policy_evaluate(d->cfg, &f->rq.pr, &prog, now, dec);
+}
+
+int
+eng_transient(int r)
+{
+	return r == TG_ERR_NOMEM || r == TG_ERR_DB || r == TG_ERR_BUSY ||
+	    r == TG_ERR_IO || r == TG_ERR_TXN;
+}
+
+int
+eng_park(struct tapgated *d, const char *id, const char *from,
+    const char *cause, const struct engine_actor *a, int64_t now)
+{
+	const struct engine_actor sys = { -1, "system", "tapgated" };
+	struct store_decision sd;
+	int r;
+
+	memset(&sd, 0, sizeof(sd));
+	sd.request_id = id;
+	sd.kind = ENG_SIGN_FAILED;
+	sd.actor_uid = sys.uid;
+	sd.actor_role = sys.role;
+	sd.actor_name = sys.name;
+	sd.reason = cause[0] != '\0' ? cause : "unknown";
+	sd.created = now;
+	if ((r = store_decision_add(d->st, &sd, NULL)) != 0 ||
+	    (r = store_request_set_state(d->st, id, from,
+	    policy_state_name(POLICY_STATE_SIGN_FAILED), NULL, now)) != 0 ||
+	    (r = eng_audit(d, a, "request.sign_failed", id, json_pack(
+	    "{s:s,s:s,s:s}", "from", from, "to", policy_state_name(
+	    POLICY_STATE_SIGN_FAILED), "cause", sd.reason), now)) != 0)
+		return r;
+	fprintf(stderr, "tapgated: request %s parked as sign_failed: %s\n",
+	    id, sd.reason);
+	return 0;
+}
+
+/* Record a hold that started, ended early (cleared) or grew. */
+static int
+apply_hold(struct tapgated *d, const struct facts *f,
+    const struct policy_decision *dec, const struct engine_actor *a,
+    int64_t now, struct events *evs)
+{
+	const char *id = f->row->id;
+	json_t *ev;
+	int r;
+
+	if (dec->hold_start == f->row->hold_start &&
+	    (dec->hold_start == 0 || dec->hold_until <= f->row->hold_end))
+		return 0;
+	if ((r = store_request_set_hold(d->st, id, dec->hold_start,
+	    dec->hold_start ? dec->hold_until : 0, now)) != 0)
+		return r;
+	if (dec->hold_start == 0)
+		return eng_audit(d, a, "request.hold_cleared", id,
+		    json_object(), now);
+	if (dec->hold_start == f->row->hold_start)
+		/* the policy's hold grew (a new configuration) */
+		return eng_audit(d, a, "hold.extended", id, json_pack(
+		    "{s:s,s:I,s:I}", "cause", "policy", "from",
+		    (json_int_t)f->row->hold_end, "until",
+		    (json_int_t)dec->hold_until), now);
+	if ((r = eng_audit(d, a, "request.hold_started", id,
+	    json_pack("{s:I,s:I}", "start", (json_int_t)dec->hold_start,
+	    "until", (json_int_t)dec->hold_until), now)) != 0)
+		return r;
+	ev = eng_event_new(d, "hold.started", id, &f->rq.pr, now);
+	if (ev != NULL)
+		json_object_set_new(ev, "hold_until",
+		    json_integer(dec->hold_until));
+	eng_events_add(evs, ev);
+	return 0;
 }
 
 /*
  * Record what a new evaluation changed (inside the caller's transaction):
- * state, decision, hold; audit each change; queue the hook events.
+ * hold, state, decision; audit each change; queue the hook events.  A
+ * request the policy holds ready goes to the signer, which re-checks it
+ * from the store; one it refuses is parked as sign_failed instead.
  */
 int
 eng_facts_apply(struct tapgated *d, const struct facts *f,
@@ -424,61 +518,52 @@ eng_facts_apply(struct tapgated *d, const struct facts *f,
     int64_t now, struct events *evs)
 {
 	const char *id = f->row->id, *state = policy_state_name(dec->state);
+	char why[ENG_WHY_MAX];
+	size_t nev;
 	json_t *dj;
 	char *ds;
 	int r;
 
+	/* the hold first: the signer reads it from the store */
+	if ((r = apply_hold(d, f, dec, a, now, evs)) != 0)
+		return r;
 	if ((dj = decision_json(dec, f->rq.pr.nevidence, now)) == NULL ||
 	    (ds = json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		json_decref(dj);
 		return TG_ERR_NOMEM;
 	}
 	json_decref(dj);
+	if (strcmp(state, f->row->state) == 0) {
+		r = store_request_set_state(d->st, id, f->row->state, state,
+		    ds, now);
+		free(ds);
+		return r;
+	}
 	r = store_request_set_state(d->st, id, f->row->state, state, ds, now);
 	free(ds);
-	if (r != 0)
+	if (r != 0 || (r = eng_audit(d, a, "request.state_changed", id,
+	    json_pack("{s:s,s:s,s:o}", "from", f->row->state, "to",
+	    state, "missing", eng_missing_json(dec)), now)) != 0)
 		return r;
-	if (strcmp(state, f->row->state) != 0) {
-		if ((r = eng_audit(d, a, "request.state_changed", id,
-		    json_pack("{s:s,s:s,s:o}", "from", f->row->state, "to",
-		    state, "missing", eng_missing_json(dec)), now)) != 0)
-			return r;
-		if (dec->state == POLICY_STATE_READY ||
-		    dec->state == POLICY_STATE_VETOED ||
-		    dec->state == POLICY_STATE_DENIED) {
-			char name[48];
+	nev = evs->n;
+	if (dec->state == POLICY_STATE_READY ||
+	    dec->state == POLICY_STATE_VETOED ||
+	    dec->state == POLICY_STATE_DENIED) {
+		char name[48];
 
-			snprintf(name, sizeof(name), "request.%s", state);
-			eng_events_add(evs, eng_event_new(d, name, id, &f->rq.pr, now));
-		}
-		/* the signer refuses (and audits) what it must not sign */
-		if (dec->state == POLICY_STATE_READY &&
-		    (r = eng_issue_order(d, f, dec, a, now, evs)) != 0 &&
-		    r != TG_ERR_POLICY && r != TG_ERR_EXISTS)
-			return r;
+		snprintf(name, sizeof(name), "request.%s", state);
+		eng_events_add(evs, eng_event_new(d, name, id, &f->rq.pr, now));
 	}
-	if (dec->hold_start != f->row->hold_start) {
-		if ((r = store_request_set_hold(d->st, id, dec->hold_start,
-		    dec->hold_start ? dec->hold_until : 0, now)) != 0)
-			return r;
-		if (dec->hold_start != 0) {
-			json_t *ev;
-
-			if ((r = eng_audit(d, a, "request.hold_started", id,
-			    json_pack("{s:I,s:I}", "start",
-			    (json_int_t)dec->hold_start, "until",
-			    (json_int_t)dec->hold_until), now)) != 0)
-				return r;
-			ev = eng_event_new(d, "hold.started", id, &f->rq.pr, now);
-			if (ev != NULL)
-				json_object_set_new(ev, "hold_until",
-				    json_integer(dec->hold_until));
-			eng_events_add(evs, ev);
-		} else if ((r = eng_audit(d, a, "request.hold_cleared", id,
-		    json_object(), now)) != 0)
-			return r;
+	if (dec->state != POLICY_STATE_READY)
+		return 0;
+	r = eng_issue_order(d, id, a, now, evs, why, sizeof(why));
+	if (r == TG_ERR_POLICY) {
+		/* the hooks hear of no ready request that is not signed */
+		while (evs->n > nev)
+			json_decref(evs->ev[--evs->n]);
+		return eng_park(d, id, state, why, a, now);
 	}
-	return 0;
+	return r == TG_ERR_EXISTS ? 0 : r;
 }
 
 /* Answer for a request: id, state, what is missing, the hold. */
@@ -705,6 +790,10 @@ eng_load(struct tapgated *d, const char *id, struct facts *f,
 	char err[512];
 	int r;
 
+	memset(f, 0, sizeof(*f));
+	/* a stalled monitor first extends the holds it ate */
+	if ((r = eng_clock(d, (int64_t)time(NULL))) != 0)
+		return eng_db_error(d, res, r);
 	if ((r = eng_facts_load(d, id, f, err, sizeof(err))) == 0)
 		return 0;
 	if (r == TG_ERR_NOT_FOUND)
@@ -720,7 +809,8 @@ eng_load(struct tapgated *d, const char *id, struct facts *f,
 int
 eng_final_state(enum policy_state s)
 {
-	return s == POLICY_STATE_VETOED || s == POLICY_STATE_DENIED;
+	return s == POLICY_STATE_VETOED || s == POLICY_STATE_DENIED ||
+	    s == POLICY_STATE_SIGN_FAILED;
 }
 
 int
@@ -852,7 +942,9 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 		    "passes the appliance configuration");
 		goto out;
 	}
-	if (eng_final_state(dec.state)) {
+	/* a parked request can still be closed for good */
+	if (eng_final_state(dec.state) &&
+	    (veto || dec.state != POLICY_STATE_SIGN_FAILED)) {
 		snprintf(err, sizeof(err), "request is already %s",
 		    policy_state_name(dec.state));
 		eng_error(res, 409, "request_closed", err);
@@ -1381,10 +1473,17 @@ engine_backup(struct tapgated *d, const struct engine_actor *a,
 	return 0;
 }
 
+/*
+ * A batch of requests whose hold ends, soonest first.  The store hands
+ * over at most DUE_MAX; the rest wait for the next tick, which is safe
+ * because the timer parks whatever it cannot move on.
+ */
+#define DUE_MAX	64
+
 struct due {
-	char	ids[64][STORE_ID_LEN + 1];
-	int64_t	start[64];
-	int64_t	end[64];
+	char	ids[DUE_MAX][STORE_ID_LEN + 1];
+	int64_t	start[DUE_MAX];
+	int64_t	end[DUE_MAX];
 	size_t	n;
 };
 
@@ -1393,8 +1492,8 @@ collect_due(const struct store_request *rw, void *arg)
 {
 	struct due *due = arg;
 
-	if (due->n == 64)
-		return 0;
+	if (due->n == DUE_MAX)
+		return TG_ERR_INTERNAL;	/* the store gave more than asked */
 	snprintf(due->ids[due->n], sizeof(due->ids[0]), "%s", rw->id);
 	due->start[due->n] = rw->hold_start;
 	due->end[due->n] = rw->hold_end;
@@ -1415,6 +1514,17 @@ warned_before(const char *id)
 	return 0;
 }
 
+/* A hold was extended: its new end deserves a new warning. */
+static void
+warned_forget(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < WARNED_MAX; i++)
+		if (strcmp(warned[i], id) == 0)
+			warned[i][0] = '\0';
+}
+
 /*
  * Hooks hear once that a veto window is about to close: in its last tenth,
  * and at least the last minute.
@@ -1431,8 +1541,8 @@ warn_closing(struct tapgated *d, int64_t now)
 	size_t i;
 
 	memset(&due, 0, sizeof(due));
-	if (store_request_list_hold_due(d->st, "in_hold", now + 86400, 64,
-	    collect_due, &due) != 0)
+	if (store_request_list_hold_due(d->st, "in_hold", now + 86400,
+	    DUE_MAX, collect_due, &due) != 0)
 		return;
 	for (i = 0; i < due.n; i++) {
 		warn = (due.end[i] - due.start[i]) / 10;
@@ -1457,41 +1567,303 @@ warn_closing(struct tapgated *d, int64_t now)
 	eng_events_post(d, &evs);
 }
 
+/* ---- downtime: waiting periods count only while a veto can be taken */
+
+#define HEARTBEAT_KEY	"heartbeat"
+#define HELD_PAGE	500
+
+/* The requests in hold when the appliance went down, as many as there are. */
+struct held {
+	struct {
+		char	id[STORE_ID_LEN + 1];
+		char	queue[STORE_MAX_NAME + 1];
+		char	account[STORE_MAX_NAME + 1];
+		char	system[STORE_MAX_NAME + 1];
+		int64_t	start;
+		int64_t	end;
+	}	*v;
+	size_t	 n;
+	size_t	 cap;
+};
+
+static int
+collect_held(const struct store_request *rw, void *arg)
+{
+	struct held *h = arg;
+	size_t cap;
+	void *p;
+
+	if (h->n == h->cap) {
+		cap = h->cap ? 2 * h->cap : 16;
+		if ((p = reallocarray(h->v, cap, sizeof(*h->v))) == NULL)
+			return TG_ERR_NOMEM;
+		h->v = p;
+		h->cap = cap;
+	}
+	snprintf(h->v[h->n].id, sizeof(h->v[0].id), "%s", rw->id);
+	snprintf(h->v[h->n].queue, sizeof(h->v[0].queue), "%s", rw->queue);
+	snprintf(h->v[h->n].account, sizeof(h->v[0].account), "%s",
+	    rw->target_account);
+	snprintf(h->v[h->n].system, sizeof(h->v[0].system), "%s",
+	    rw->target_system);
+	h->v[h->n].start = rw->hold_start;
+	h->v[h->n].end = rw->hold_end;
+	h->n++;
+	return 0;
+}
+
+/* Every request in hold whose hold had not ended at `after`. */
+static int
+list_held(struct tapgated *d, int64_t after, struct held *h)
+{
+	size_t before;
+	int r;
+
+	for (;;) {
+		before = h->n;
+		if ((r = store_request_list_hold_after(d->st, "in_hold", after,
+		    h->n > 0 ? h->v[h->n - 1].id : "", HELD_PAGE, collect_held,
+		    h)) != 0)
+			return r;
+		if (h->n - before < HELD_PAGE)
+			return 0;
+	}
+}
+
+/* When a hold the downtime ate now ends. */
+static int64_t
+extended_end(const struct tapgated *d, int64_t end, int64_t down,
+    int64_t now)
+{
+	int64_t fresh = now + d->cfg->holds.restart_veto_seconds;
+	int64_t until = end + down;
+
+	/* ran out meanwhile: the owner gets a fresh veto window */
+	if (end <= now && until < fresh)
+		until = fresh;
+	return until > POLICY_MAX_TIME ? POLICY_MAX_TIME : until;
+}
+
+/* Tell the hooks that a hold was extended, after the commit. */
+static void
+post_extended(struct tapgated *d, const struct held *h, size_t i,
+    int64_t until, int64_t now)
+{
+	struct events evs = { { NULL }, 0 };
+
+	eng_events_add(&evs, json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s},s:I,"
+	    "s:I}", "event", "hold.extended", "appliance",
+	    d->cfg->appliance.id, "request_id", h->v[i].id, "queue",
+	    h->v[i].queue, "target", "account", h->v[i].account, "system",
+	    h->v[i].system, "time", (json_int_t)now, "hold_until",
+	    (json_int_t)until));
+	eng_events_post(d, &evs);
+	warned_forget(h->v[i].id);
+}
+
+/*
+ * The appliance could take no veto from `from` to `now` (it was down, or
+ * stalled): extend every hold still running at `from` by that time, with
+ * a fresh veto window for those that ran out meanwhile, each audited, in
+ * one transaction with the new heartbeat.
+ */
+static int
+eng_downtime(struct tapgated *d, int64_t from, int64_t now,
+    const char *cause)
+{
+	const struct engine_actor sys = { -1, "system", "tapgated" };
+	struct held h;
+	int64_t down = now - from, until;
+	size_t i;
+	int r;
+
+	memset(&h, 0, sizeof(h));
+	if ((r = list_held(d, from, &h)) != 0 ||
+	    (r = store_begin(d->st)) != 0)
+		goto out;
+	for (i = 0; i < h.n; i++) {
+		until = extended_end(d, h.v[i].end, down, now);
+		if ((r = store_request_set_hold(d->st, h.v[i].id,
+		    h.v[i].start, until, now)) != 0 ||
+		    (r = eng_audit(d, &sys, "hold.extended", h.v[i].id,
+		    json_pack("{s:s,s:I,s:I,s:I,s:I,s:b}", "cause", cause,
+		    "from", (json_int_t)h.v[i].end, "until",
+		    (json_int_t)until, "downtime", (json_int_t)down,
+		    "since", (json_int_t)from, "fresh_window",
+		    h.v[i].end <= now), now)) != 0)
+			break;
+	}
+	if (r != 0 || (r = store_meta_set(d->st, HEARTBEAT_KEY, now)) != 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		goto out;
+	}
+	d->heartbeat_at = now;
+	fprintf(stderr, "tapgated: %lld s without a veto (%s, since %lld): "
+	    "%zu hold(s) extended\n", (long long)down, cause,
+	    (long long)from, h.n);
+	for (i = 0; i < h.n; i++)
+		post_extended(d, &h, i, extended_end(d, h.v[i].end, down, now),
+		    now);
+out:
+	if (r != 0) {
+		d->errors++;
+		fprintf(stderr, "tapgated: cannot extend the holds after %lld "
+		    "s of downtime (%s): %s (%s)\n", (long long)down, cause,
+		    tg_strerror(r), store_errmsg(d->st));
+	}
+	free(h.v);
+	return r;
+}
+
+static int
+store_heartbeat(struct tapgated *d, int64_t now)
+{
+	int r;
+
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = store_meta_set(d->st, HEARTBEAT_KEY, now)) != 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		d->errors++;
+		fprintf(stderr, "tapgated: cannot store the heartbeat: %s\n",
+		    tg_strerror(r));
+		return r;
+	}
+	d->heartbeat_at = now;
+	return 0;
+}
+
 int
-engine_tick(struct tapgated *d, int64_t now)
+eng_clock(struct tapgated *d, int64_t now)
+{
+	int r;
+
+	if (d->clock_seen == 0)
+		return 0;	/* not started (engine_start) */
+	if (now - d->clock_seen > d->cfg->holds.stall_seconds &&
+	    (r = eng_downtime(d, d->clock_seen, now, "stall")) != 0)
+		return r;	/* tried again on the next look */
+	d->clock_seen = now;
+	return 0;
+}
+
+int
+engine_start(struct tapgated *d, int64_t now)
+{
+	int64_t hb = 0;
+	int r;
+
+	r = store_meta_get(d->st, HEARTBEAT_KEY, &hb);
+	if (r != 0 && r != TG_ERR_NOT_FOUND)
+		return r;
+	if (r == 0 && hb > 0 && now > hb)
+		r = eng_downtime(d, hb, now, "restart");
+	else
+		r = store_heartbeat(d, now);
+	if (r == 0)
+		d->clock_seen = now;
+	return r;
+}
+
+void
+engine_stop(struct tapgated *d, int64_t now)
+{
+	/* after a stall, the older heartbeat makes the next start count it */
+	if (d->st != NULL && d->clock_seen != 0 &&
+	    now - d->clock_seen <= d->cfg->holds.stall_seconds)
+		(void)store_heartbeat(d, now);
+}
+
+/*
+ * Park a due request the timer cannot move on (the facts do not load or
+ * evaluate, or recording the change failed for a reason that will not go
+ * away), in a transaction of its own: it never blocks the timer again.
+ */
+static void
+tick_park(struct tapgated *d, const char *id, const char *state,
+    const char *cause, int64_t now)
+{
+	const struct engine_actor sys = { -1, "system", "tapgated" };
+	int r;
+
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = eng_park(d, id, state, cause, &sys, now)) != 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		d->errors++;
+		fprintf(stderr, "tapgated: hold timer: cannot park request "
+		    "%s: %s\n", id, tg_strerror(r));
+	}
+}
+
+/* Move one request whose hold has ended on; 1 when it changed. */
+static int
+tick_one(struct tapgated *d, const char *id, const char *state, int64_t now)
 {
 	const struct engine_actor sys = { -1, "system", "tapgated" };
 	struct policy_decision dec;
 	struct events evs = { { NULL }, 0 };
 	struct facts f;
+	char err[ENG_WHY_MAX - 64], why[ENG_WHY_MAX];
+	int r;
+
+	err[0] = '\0';
+	if ((r = eng_facts_load(d, id, &f, err, sizeof(err))) != 0) {
+		snprintf(why, sizeof(why), "the stored request does not "
+		    "load: %s", err[0] != '\0' ? err : tg_strerror(r));
+		goto park;
+	}
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		snprintf(why, sizeof(why), "the policy cannot evaluate the "
+		    "stored request: %s", tg_strerror(r));
+		goto park;
+	}
+	if ((r = store_begin(d->st)) != 0 ||
+	    (r = eng_facts_apply(d, &f, &dec, &sys, now, &evs)) != 0 ||
+	    (r = store_commit(d->st)) != 0) {
+		store_rollback(d->st);
+		eng_events_clear(&evs);
+		snprintf(why, sizeof(why), "recording its new state failed: "
+		    "%s (%s)", tg_strerror(r), store_errmsg(d->st));
+		goto park;
+	}
+	eng_events_post(d, &evs);
+	eng_facts_clear(&f);
+	return 1;
+park:
+	eng_facts_clear(&f);
+	if (eng_transient(r)) {
+		/* the database or memory: it may work on the next tick */
+		d->errors++;
+		fprintf(stderr, "tapgated: hold timer: request %s: %s\n", id,
+		    why);
+		return 0;
+	}
+	tick_park(d, id, state, why, now);
+	return 0;
+}
+
+int
+engine_tick(struct tapgated *d, int64_t now)
+{
 	struct due due;
-	char err[256];
 	size_t i;
 	int r, changed = 0;
 
+	/* downtime first: a hold it ate must not end now */
+	if ((r = eng_clock(d, now)) != 0)
+		return r;
+	if (d->clock_seen != 0 && (now - d->heartbeat_at >=
+	    DAEMON_HEARTBEAT_SECONDS || now < d->heartbeat_at))
+		(void)store_heartbeat(d, now);
+	/* a request the timer cannot move on is parked, so none blocks it */
 	memset(&due, 0, sizeof(due));
-	if ((r = store_request_list_hold_due(d->st, "in_hold", now, 64,
+	if ((r = store_request_list_hold_due(d->st, "in_hold", now, DUE_MAX,
 	    collect_due, &due)) != 0)
 		return r;
-	for (i = 0; i < due.n; i++) {
-		if (eng_facts_load(d, due.ids[i], &f, err, sizeof(err)) != 0)
-			continue;
-		if (eng_facts_evaluate(d, &f, now, &dec) == 0 &&
-		    strcmp(policy_state_name(dec.state), f.row->state) != 0) {
-			if ((r = store_begin(d->st)) != 0 ||
-			    (r = eng_facts_apply(d, &f, &dec, &sys, now,
-			    &evs)) != 0 ||
-			    (r = store_commit(d->st)) != 0) {
-				store_rollback(d->st);
-				eng_events_clear(&evs);
-				fprintf(stderr, "tapgated: hold timer: %s\n",
-				    tg_strerror(r));
-			} else
-				changed++;
-		}
-		eng_facts_clear(&f);
-		eng_events_post(d, &evs);
-	}
+	for (i = 0; i < due.n; i++)
+		changed += tick_one(d, due.ids[i], "in_hold", now);
 	warn_closing(d, now);
 	/* sign the audit head when due (and when the clock went back) */
 	if (now >= d->checkpoint_next || d->checkpoint_next - now >

@@ -12,6 +12,11 @@
 #include "daemon/reqjson.h"
 
 #define EVENTS_MAX	6
+#define ENG_WHY_MAX	256	/* why the signer refused */
+/* Decision kinds (with "veto" and "deny"): the signer parked a request,
+ * and an operator asked the signer again. */
+#define ENG_SIGN_FAILED	"sign_failed"
+#define ENG_SIGN_RETRY	"sign_retry"
 
 /* A request as the engine works on it. */
 struct facts {
@@ -23,6 +28,7 @@ struct facts {
 	size_t			 nappr;
 	bool			 vetoed;
 	bool			 denied;
+	bool			 sign_failed;	/* parked by the signer */
 };
 
 /* Hook events of one transaction, posted after it commits. */
@@ -55,8 +61,33 @@ int	 eng_facts_apply(struct tapgated *d, const struct facts *f,
 	    const struct policy_decision *dec, const struct engine_actor *a,
 	    int64_t now, struct events *evs);
 json_t	*eng_summary_json(const char *id, const struct policy_decision *dec);
+/*
+ * 1 when r is a failure of the database, of memory or of I/O, after which
+ * the caller rolls back and the same work may succeed later; 0 for
+ * anything that will fail the same way again (the request is at fault).
+ */
+int	 eng_transient(int r);
+/*
+ * Park request id, now in state from, as sign_failed (inside the
+ * caller's transaction): the decision "sign_failed" with the cause, the
+ * state, and one audit entry "request.sign_failed" by a.  The timer never
+ * picks it up again.
+ */
+int	 eng_park(struct tapgated *d, const char *id, const char *from,
+	    const char *cause, const struct engine_actor *a, int64_t now);
+/*
+ * Load a request for an API call (404, 409 stale, 503 answered in res);
+ * a stalled clock is counted as downtime first (eng_clock).
+ */
 int	 eng_load(struct tapgated *d, const char *id, struct facts *f,
 	    struct engine_result *res);
+/*
+ * The monitor looks at the clock: a gap of more than holds.stall_seconds
+ * since the last look is downtime, and extends the holds it ate before
+ * anything is evaluated.  0, or a database failure (nothing may then be
+ * evaluated against the clock: the holds are not extended yet).
+ */
+int	 eng_clock(struct tapgated *d, int64_t now);
 int	 eng_final_state(enum policy_state s);
 
 /* auditguard.c */
@@ -88,14 +119,17 @@ int	 eng_change(struct tapgated *d, const struct facts *f,
 	    uint8_t digest[32]);
 
 /*
- * The signer: issue the co-signed order of a request the store shows
- * ready (inside the caller's transaction), re-checking everything it
- * signs.  0 when issued; TG_ERR_EXISTS when the request has an order
- * already; TG_ERR_POLICY (audited as order.refused) when it must not be
- * signed.
+ * The signer: issue the co-signed order of request id (inside the
+ * caller's transaction) when the store shows it fully approved and past
+ * its hold.  It re-reads the request from the store and re-checks the
+ * whole rule itself, whatever the caller evaluated.  0 when issued;
+ * TG_ERR_EXISTS when the request has an order already; TG_ERR_POLICY when
+ * it must not or cannot be signed, audited as order.refused with the
+ * cause, which is also written to why; another TG_ERR_* (eng_transient())
+ * when the database or memory failed: the caller rolls back.
  */
-int	 eng_issue_order(struct tapgated *d, const struct facts *f,
-	    const struct policy_decision *dec, const struct engine_actor *a,
-	    int64_t now, struct events *evs);
+int	 eng_issue_order(struct tapgated *d, const char *id,
+	    const struct engine_actor *a, int64_t now, struct events *evs,
+	    char *why, size_t whylen);
 
 #endif

@@ -353,6 +353,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "tapgated: hooks: %s\n", tg_strerror(r));
 		goto out;
 	}
+	/* holds the downtime ate are extended (and the hooks told) first */
+	pthread_mutex_lock(&d.lock);
+	r = engine_start(&d, (int64_t)time(NULL));
+	pthread_mutex_unlock(&d.lock);
+	if (r != 0) {
+		fprintf(stderr, "tapgated: cannot account for the downtime: "
+		    "%s\n", tg_strerror(r));
+		goto out;
+	}
 	if ((fd = listen_open(d.cfg->appliance.socket, sock_mode, &bound, err,
 	    sizeof(err))) < 0) {
 		fprintf(stderr, "tapgated: %s\n", err);
@@ -403,6 +412,7 @@ out:
 	/* a clean stop signs the final audit head: nothing writes any more */
 	if (rc == 0) {
 		pthread_mutex_lock(&d.lock);
+		engine_stop(&d, (int64_t)time(NULL));
 		(void)engine_checkpoint(&d, (int64_t)time(NULL));
 		pthread_mutex_unlock(&d.lock);
 	}

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/errors.h"
+#include "common/jcs.h"
 #include "daemon/reqjson.h"
 
 #define REASON_MAX	1000
@@ -98,6 +100,10 @@ reqjson_evidence(const json_t *arr, const char *where,
 			snprintf(err, errlen, "%s: must be an object", at);
 			return TG_ERR_INVALID;
 		}
+		/* its digest goes into the signed change: it must have one */
+		if ((r = jcs_check(item, REQJSON_MAX_DEPTH, at, err,
+		    errlen)) != 0)
+			return r;
 		memset(&ev[i], 0, sizeof(ev[i]));
 		if ((r = str_member(item, at, "type", 1, &type, err,
 		    errlen)) != 0 ||
@@ -225,12 +231,40 @@ reqjson_fields(const struct policy_config *cfg, struct reqjson *rq,
 			pr->risk[rk] = json_is_true(g);
 		}
 	}
-	if ((v = json_object_get(root, "changes")) != NULL &&
-	    !json_is_null(v) && !json_is_object(v)) {
+	if ((r = reqjson_changes_check(json_object_get(root, "changes"), err,
+	    errlen)) != 0)
+		return r;
+	return policy_request_check(cfg, pr, err, errlen);
+}
+
+int
+reqjson_changes_check(const json_t *v, char *err, size_t errlen)
+{
+	char *c = NULL;
+	size_t n;
+	int r;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_object(v)) {
 		snprintf(err, errlen, "changes: must be an object");
 		return TG_ERR_INVALID;
 	}
-	return policy_request_check(cfg, pr, err, errlen);
+	if ((r = jcs_check(v, REQJSON_MAX_DEPTH, "changes", err,
+	    errlen)) != 0)
+		return r;
+	if ((r = jcs_serialize(v, &c, &n)) != 0) {
+		snprintf(err, errlen, "changes: %s", r == TG_ERR_NOMEM ?
+		    "out of memory" : "over the canonical size limit");
+		return r;
+	}
+	free(c);
+	if (n > REQJSON_CHANGES_MAX) {
+		snprintf(err, errlen, "changes: %zu bytes in canonical form, "
+		    "over %d", n, REQJSON_CHANGES_MAX);
+		return TG_ERR_TOO_LONG;
+	}
+	return 0;
 }
 
 int
@@ -265,7 +299,7 @@ reqjson_parse(const struct policy_config *cfg, const char *body, size_t len,
 		return TG_ERR_INVALID;
 	}
 	if ((r = reqjson_fields(cfg, rq, err, errlen)) != 0) {
-		*status = 422;
+		*status = r == TG_ERR_NOMEM ? 500 : 422;
 		reqjson_clear(rq);
 		return r;
 	}

@@ -15,6 +15,16 @@
 #include "policy/policy.h"
 
 #define REQJSON_MAX_BODY	(64 * 1024)
+/*
+ * What ends up in the signed order must have a canonical form (common/
+ * jcs.h): `changes` and every evidence item (whose digest is signed) hold
+ * no floats, no integers beyond +-(2^53 - 1), at most REQJSON_MAX_DEPTH
+ * levels of nesting, and `changes` at most REQJSON_CHANGES_MAX bytes in
+ * canonical form, so the order always fits its store.  Refused at
+ * submission (422 naming the field), and refused by the signer the same.
+ */
+#define REQJSON_MAX_DEPTH	16
+#define REQJSON_CHANGES_MAX	(16 * 1024)
 
 /* A parsed request; every string points into root. */
 struct reqjson {
@@ -43,6 +53,15 @@ int	reqjson_parse(const struct policy_config *cfg, const char *body,
  */
 int	reqjson_evidence(const json_t *arr, const char *where,
 	    struct policy_evidence *ev, size_t *nev, char *errbuf,
+	    size_t errlen);
+
+/*
+ * Whether a request's "changes" (an object; NULL or JSON null for none)
+ * can be signed: the intake check and the signer both ask this.  0, or
+ * TG_ERR_INVALID / TG_ERR_TOO_LONG (TG_ERR_NOMEM) with errbuf naming the
+ * member at fault ("changes.password: floats are not allowed").
+ */
+int	reqjson_changes_check(const json_t *changes, char *errbuf,
 	    size_t errlen);
 
 /* Release what reqjson_parse() holds; safe on a zeroed struct. */

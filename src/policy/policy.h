@@ -66,12 +66,16 @@
 #define POLICY_MAX_AAGUIDS		32
 #define POLICY_DEFAULT_COOLDOWN		(30 * 86400)
 #define POLICY_MAX_COOLDOWN		(365 * 86400)
+#define POLICY_DEFAULT_RESTART_VETO	3600	/* fresh veto window */
+#define POLICY_DEFAULT_STALL		30	/* clock gap = downtime */
+#define POLICY_MIN_STALL		2
+#define POLICY_MAX_STALL		3600
 #define POLICY_MIN_HOOK_TIMEOUT_MS	100
 #define POLICY_MAX_HOOK_TIMEOUT_MS	60000
 /* requests and progress */
 #define POLICY_MAX_EVIDENCE		32	/* items in one request */
 #define POLICY_MAX_TARGET_GROUPS	64
-#define POLICY_MAX_APPROVALS		32	/* recorded approvals */
+#define POLICY_MAX_APPROVALS		64	/* standing approvals */
 #define POLICY_REQ_STRING_MAX		256	/* any request string */
 #define POLICY_MAX_TIME			INT64_C(253402300799) /* 9999-12-31 */
 /* decisions */
@@ -81,6 +85,11 @@
 #define POLICY_MISSING_CODE_MAX		160
 #define POLICY_MISSING_TEXT_MAX		320
 #define POLICY_REASON_MAX		320
+
+/* Every approval any rule can count fits in a request's progress. */
+_Static_assert(POLICY_MAX_APPROVALS >=
+    POLICY_MAX_DECISION_APPROVALS * POLICY_MAX_APPROVAL_COUNT,
+    "POLICY_MAX_APPROVALS below what a rule can count");
 
 /* The reserved entitlement name meaning "every privileged entitlement". */
 #define POLICY_DROP_ALL_PRIVILEGED	"all_privileged"
@@ -150,6 +159,10 @@ enum policy_route {
  * first, then approvals (NEEDS_APPROVAL on the normal route, MANUAL_REVIEW
  * on the manual route), then the veto hold, then READY (the daemon may
  * co-sign).  VETOED and DENIED are final and win over everything.
+ * SIGN_FAILED is a request the policy held ready but the signer refused
+ * (a corrupt row, a check that failed, a crypto error): parked where
+ * everyone sees it, never signed unless an operator asks the signer
+ * again, and final otherwise (only a denial still moves it).
  */
 enum policy_state {
 	POLICY_STATE_NEEDS_EVIDENCE,
@@ -159,6 +172,7 @@ enum policy_state {
 	POLICY_STATE_READY,
 	POLICY_STATE_VETOED,
 	POLICY_STATE_DENIED,
+	POLICY_STATE_SIGN_FAILED,
 	POLICY_STATE_COUNT
 };
 
@@ -303,6 +317,18 @@ struct policy_approvers {
 	int64_t		cooldown_seconds;	/* after their own recovery */
 };
 
+/*
+ * Waiting periods count only while the appliance can take a veto.  Time
+ * it was down (from its last heartbeat to its start), or stalled (its
+ * clock moved on by more than stall_seconds between two looks: a
+ * suspended VM), is added to every hold still running then; a hold that
+ * ran out meanwhile runs at least restart_veto_seconds more.
+ */
+struct policy_holds {
+	int64_t		restart_veto_seconds;
+	int64_t		stall_seconds;
+};
+
 /* The appliance's co-signing key and how it is sealed at rest. */
 struct policy_signing {
 	char		alg[8];				/* "EdDSA", "ES256" */
@@ -340,6 +366,7 @@ struct policy_config {
 	struct policy_notify		notify;
 	struct policy_approvers		approvers;
 	struct policy_signing		signing;
+	struct policy_holds		holds;
 };
 
 /*
@@ -438,7 +465,10 @@ struct policy_approval {
  * What has happened to a request so far.  hold_start is 0 until the hold
  * has started; the caller stores decision.hold_start back after every
  * evaluation (it becomes 0 again if the request falls back to an earlier
- * state, so a hold always runs in full after the last change).
+ * state, so a hold always runs in full after the last change).  hold_end,
+ * when later than hold_start plus the hold's length, is when a started
+ * hold ends instead: the appliance extended it (downtime, see struct
+ * policy_holds); it never shortens a hold.
  */
 struct policy_progress {
 	const struct policy_approval	*approvals;
@@ -446,6 +476,8 @@ struct policy_progress {
 	int64_t				 hold_start;
 	bool				 vetoed;
 	bool				 denied;
+	bool				 sign_failed;	/* parked */
+	int64_t				 hold_end;	/* 0: no extension */
 };
 
 /* ---- the decision */

@@ -1044,16 +1044,42 @@ parse_signing(struct loader *ld, const config_setting_t *root)
 }
 
 static int
+parse_holds(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "restart_veto_seconds",
+	    "stall_seconds" };
+	struct policy_holds *h = &ld->cfg->holds;
+	const config_setting_t *g;
+	int r;
+
+	h->restart_veto_seconds = POLICY_DEFAULT_RESTART_VETO;
+	h->stall_seconds = POLICY_DEFAULT_STALL;
+	if ((r = member_group(ld, root, "holds", false, &g)) != 0)
+		return r;
+	if (g == NULL)
+		return 0;
+	if ((r = check_keys(ld, g, keys, 2, "setting")) != 0 ||
+	    (r = get_int(ld, g, "restart_veto_seconds", false,
+	    POLICY_DEFAULT_RESTART_VETO, 0, POLICY_MAX_HOLD_SECONDS,
+	    &h->restart_veto_seconds)) != 0 ||
+	    (r = get_int(ld, g, "stall_seconds", false, POLICY_DEFAULT_STALL,
+	    POLICY_MIN_STALL, POLICY_MAX_STALL, &h->stall_seconds)) != 0)
+		return r;
+	return 0;
+}
+
+static int
 parse_root(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "appliance", "policy", "roles",
 	    "channels", "approver_groups", "evidence", "classes", "rules",
-	    "manual_review", "risk", "notify", "approvers", "signing" };
+	    "manual_review", "risk", "notify", "approvers", "signing",
+	    "holds" };
 	struct policy_config *cfg = ld->cfg;
 	const config_setting_t *g;
 	int r;
 
-	if ((r = check_keys(ld, root, keys, 13, "setting")) != 0 ||
+	if ((r = check_keys(ld, root, keys, 14, "setting")) != 0 ||
 	    (r = parse_appliance(ld, root)) != 0 ||
 	    (r = parse_policy_id(ld, root)) != 0 ||
 	    (r = parse_roles(ld, root)) != 0 ||
@@ -1078,7 +1104,8 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    (r = parse_risk(ld, root)) != 0 ||
 	    (r = parse_notify(ld, root)) != 0 ||
 	    (r = parse_approvers(ld, root)) != 0 ||
-	    (r = parse_signing(ld, root)) != 0)
+	    (r = parse_signing(ld, root)) != 0 ||
+	    (r = parse_holds(ld, root)) != 0)
 		return r;
 	return 0;
 }

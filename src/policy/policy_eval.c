@@ -191,7 +191,8 @@ check_progress(const struct policy_progress *prog)
 	for (i = 0; i < prog->napprovals; i++)
 		if ((r = check_approval(&prog->approvals[i], i)) != 0)
 			return r;
-	if (prog->hold_start < 0 || prog->hold_start > POLICY_MAX_TIME)
+	if (prog->hold_start < 0 || prog->hold_start > POLICY_MAX_TIME ||
+	    prog->hold_end < 0 || prog->hold_end > POLICY_MAX_TIME)
 		return TG_ERR_INVALID;
 	return 0;
 }
@@ -693,6 +694,10 @@ policy_evaluate(const struct policy_config *cfg,
 		dec->state = POLICY_STATE_VETOED;
 		return 0;
 	}
+	if (prog != NULL && prog->sign_failed) {
+		dec->state = POLICY_STATE_SIGN_FAILED;
+		return 0;
+	}
 	ev_missing = evidence_missing(req, dec);
 	ap_missing = approvals_missing(dec);
 	if (ev_missing || ap_missing) {
@@ -715,6 +720,10 @@ policy_evaluate(const struct policy_config *cfg,
 	dec->hold_start = prog != NULL && prog->hold_start != 0 ?
 	    prog->hold_start : now;
 	dec->hold_until = dec->hold_start + dec->hold_seconds;
+	/* an extension of a hold that has started: time it could not count */
+	if (prog != NULL && prog->hold_start != 0 &&
+	    prog->hold_end > dec->hold_until)
+		dec->hold_until = prog->hold_end;
 	if (now >= dec->hold_until) {
 		dec->state = POLICY_STATE_READY;
 		return 0;

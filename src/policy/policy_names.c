@@ -56,6 +56,7 @@ static const char *const state_names[] = {
 	[POLICY_STATE_READY] = "ready",
 	[POLICY_STATE_VETOED] = "vetoed",
 	[POLICY_STATE_DENIED] = "denied",
+	[POLICY_STATE_SIGN_FAILED] = "sign_failed",
 };
 
 static const char *const route_names[] = {

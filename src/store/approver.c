@@ -393,9 +393,11 @@ store_recent_recoveries(struct store *st, const char *account, int64_t since,
 
 	if ((e = store_check_str(account, STORE_MAX_NAME, 0)) != 0)
 		return e;
+	/* approved: co-signed, not merely asked for */
 	if ((e = prep(st, SLOT_RECENT_RECOVERIES, "SELECT count(*) FROM "
-	    "requests WHERE target_account = ?1 COLLATE NOCASE AND "
-	    "created >= ?2 AND state NOT IN ('denied', 'vetoed')", &s)) == 0 &&
+	    "orders o JOIN requests r ON r.id = o.request_id WHERE "
+	    "r.target_account = ?1 COLLATE NOCASE AND o.issued >= ?2",
+	    &s)) == 0 &&
 	    (e = store_bind_text(st, s, 1, account)) == 0 &&
 	    (e = store_bind_int(st, s, 2, since)) == 0) {
 		if ((rc = sqlite3_step(s)) == SQLITE_ROW)

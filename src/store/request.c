@@ -635,6 +635,102 @@ out:
 }
 
 /*
+ * The statements below run rarely (at start, every few seconds, or when
+ * the clock jumped), so they are prepared when used.
+ */
+int
+store_request_list_hold_after(struct store *st, const char *state,
+    int64_t after, const char *after_id, int limit, store_request_cb *cb,
+    void *arg)
+{
+	static const char sql[] = "SELECT " REQ_COLS " FROM requests "
+	    "WHERE state = ?1 AND hold_end IS NOT NULL AND hold_end > ?2 "
+	    "AND id > ?3 ORDER BY id LIMIT ?4";
+	struct store_request r;
+	sqlite3_stmt *s = NULL;
+	int rc, e = 0;
+
+	if (st == NULL || cb == NULL || limit < 1 || limit > STORE_LIST_MAX ||
+	    after_id == NULL || (after_id[0] != '\0' &&
+	    !store_request_id_valid(after_id)))
+		return TG_ERR_INVALID;
+	if ((e = store_check_str(state, STORE_MAX_NAME, 0)) != 0)
+		return e;
+	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK)
+		return store_sqlerr(st, rc);
+	if ((rc = sqlite3_bind_text(s, 1, state, -1, SQLITE_STATIC)) !=
+	    SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(s, 2, after)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(s, 3, after_id, -1, SQLITE_STATIC)) !=
+	    SQLITE_OK ||
+	    (rc = sqlite3_bind_int(s, 4, limit)) != SQLITE_OK) {
+		e = store_sqlerr(st, rc);
+		goto out;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_request(s, &r);
+		if ((e = cb(&r, arg)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		e = store_sqlerr(st, rc);
+out:
+	sqlite3_finalize(s);
+	return e;
+}
+
+static int
+meta_key_ok(const char *key)
+{
+	return key != NULL && key[0] != '\0' && strlen(key) <= 64;
+}
+
+int
+store_meta_get(struct store *st, const char *key, int64_t *vp)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, e;
+
+	if (st == NULL || vp == NULL || !meta_key_ok(key))
+		return TG_ERR_INVALID;
+	if ((rc = sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE "
+	    "key = ?1", -1, &s, NULL)) != SQLITE_OK)
+		return store_sqlerr(st, rc);
+	if ((rc = sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC)) !=
+	    SQLITE_OK)
+		e = store_sqlerr(st, rc);
+	else if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*vp = sqlite3_column_int64(s, 0);
+		e = 0;
+	} else
+		e = rc == SQLITE_DONE ? TG_ERR_NOT_FOUND : store_sqlerr(st, rc);
+	sqlite3_finalize(s);
+	return e;
+}
+
+int
+store_meta_set(struct store *st, const char *key, int64_t v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, e = 0;
+
+	if (st == NULL || !meta_key_ok(key))
+		return TG_ERR_INVALID;
+	if (!store_in_txn(st))
+		return TG_ERR_TXN;
+	if ((rc = sqlite3_prepare_v2(st->db, "INSERT INTO meta (key, value) "
+	    "VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = "
+	    "excluded.value", -1, &s, NULL)) != SQLITE_OK)
+		return store_sqlerr(st, rc);
+	if ((rc = sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC)) !=
+	    SQLITE_OK || (rc = sqlite3_bind_int64(s, 2, v)) != SQLITE_OK ||
+	    (rc = sqlite3_step(s)) != SQLITE_DONE)
+		e = store_sqlerr(st, rc);
+	sqlite3_finalize(s);
+	return e;
+}
+
+/*
  * Here rather than with the other order statements: key rotation asks
  * it, rarely, so it is prepared when used.
  */

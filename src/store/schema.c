@@ -215,10 +215,26 @@ static const char *const migration_3[] = {
 	NULL
 };
 
+/*
+ * Version 4: small facts about the appliance itself, by name; the first
+ * is the daemon's heartbeat ("heartbeat": the last time it was up and
+ * able to take a veto), from which the next start learns how long it was
+ * down.
+ */
+static const char *const migration_4[] = {
+	"CREATE TABLE meta ("
+	"  key			TEXT PRIMARY KEY NOT NULL"
+	"			CHECK (length(key) BETWEEN 1 AND 64),"
+	"  value		INTEGER NOT NULL"
+	") STRICT",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
+	migration_4,
 };
 
 const int store_nmigrations =

@@ -216,6 +216,15 @@ int	store_request_list(struct store *st, const char *queue,
 int	store_request_list_hold_due(struct store *st, const char *state,
 	    int64_t now, int limit, store_request_cb *cb, void *arg);
 
+/*
+ * Requests in `state` whose hold ends after `after`, by id, at most
+ * `limit` (1..STORE_LIST_MAX) with an id greater than after_id ("" for
+ * the first page): pass the last id seen to get the next page.
+ */
+int	store_request_list_hold_after(struct store *st, const char *state,
+	    int64_t after, const char *after_id, int limit,
+	    store_request_cb *cb, void *arg);
+
 /* The number of requests per (queue, state), for metrics. */
 int	store_request_counts(struct store *st, store_count_cb *cb, void *arg);
 
@@ -351,10 +360,19 @@ int	store_order_redeem(struct store *st, const char *jti, const char *by,
 int	store_order_last_expiry(struct store *st, int64_t *expp);
 
 /*
- * Recoveries of account (any queue, case-insensitive) created at or after
- * since and not denied or vetoed: for the approvers' cool-down.
+ * Recoveries of account (any queue, case-insensitive) approved at or
+ * after since, that is whose co-signed order was issued then: for the
+ * approvers' cool-down.  A request merely submitted does not count.
  */
 int	store_recent_recoveries(struct store *st, const char *account,
 	    int64_t since, int64_t *count);
+
+/*
+ * Small facts about the appliance by name (1..64 bytes), such as the
+ * daemon's heartbeat.  get: TG_ERR_NOT_FOUND when never set; set (in a
+ * transaction) inserts or replaces.
+ */
+int	store_meta_get(struct store *st, const char *key, int64_t *vp);
+int	store_meta_set(struct store *st, const char *key, int64_t v);
 
 #endif /* TAPGATE_STORE_H */

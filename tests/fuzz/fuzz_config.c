@@ -69,7 +69,8 @@ check_decision(const struct policy_config *cfg,
 		abort();
 	if ((d->state == POLICY_STATE_READY ||
 	    d->state == POLICY_STATE_VETOED ||
-	    d->state == POLICY_STATE_DENIED) && d->nmissing != 0)
+	    d->state == POLICY_STATE_DENIED ||
+	    d->state == POLICY_STATE_SIGN_FAILED) && d->nmissing != 0)
 		abort();
 	if (d->state == POLICY_STATE_IN_HOLD &&
 	    (d->nmissing != 1 || d->hold_until <= NOW))
@@ -99,7 +100,8 @@ exercise(const struct policy_config *cfg)
 {
 	struct policy_evidence ev[POLICY_EVIDENCE_COUNT + 1];
 	struct policy_progress prog = { approvals,
-	    sizeof(approvals) / sizeof(approvals[0]), 0, false, false };
+	    sizeof(approvals) / sizeof(approvals[0]), 0, false, false, false,
+	    0 };
 	const uint32_t gids[] = { 0, 100, 2002 };
 	enum policy_approver_fault fault;
 	struct policy_decision d;

@@ -165,6 +165,104 @@ jcs_refuses_nesting_past_the_limit(void)
 	free(out);
 }
 
+/* jcs_check's verdict on one document, and its message. */
+static const struct {
+	const char	*json;
+	int		 max_depth;
+	int		 rc;
+	const char	*msg;
+} jcs_check_cases[] = {
+	{ "{\"password\":\"reset\"}", 16, 0, "" },
+	{ "{\"password\":1.5}", 16, TG_ERR_INVALID,
+	    "changes.password: floats are not allowed" },
+	{ "{\"n\":1e3}", 16, TG_ERR_INVALID,
+	    "changes.n: floats are not allowed" },
+	{ "{\"n\":-0.0}", 16, TG_ERR_INVALID,
+	    "changes.n: floats are not allowed" },
+	{ "{\"n\":9007199254740991,\"m\":-9007199254740991}", 16, 0, "" },
+	{ "{\"n\":9007199254740992}", 16, TG_ERR_INVALID,
+	    "changes.n: integers beyond +-(2^53 - 1) are not allowed" },
+	{ "{\"n\":-9007199254740992}", 16, TG_ERR_INVALID,
+	    "changes.n: integers beyond +-(2^53 - 1) are not allowed" },
+	{ "{\"a\":[1,2,{\"b\":[true,0.5]}]}", 16, TG_ERR_INVALID,
+	    "changes.a[2].b[1]: floats are not allowed" },
+	/* the first refused value in document order */
+	{ "{\"a\":1,\"b\":2.5,\"c\":1e99}", 16, TG_ERR_INVALID,
+	    "changes.b: floats are not allowed" },
+	{ "{\"a\":{\"b\":{}}}", 2, 0, "" },
+	{ "{\"a\":{\"b\":{\"c\":1}}}", 2, TG_ERR_INVALID,
+	    "changes.a.b.c: nesting deeper than 2 levels" },
+	{ "[[[]]]", 2, 0, "" },
+	{ "[[[[]]]]", 2, TG_ERR_INVALID,
+	    "changes[0][0][0]: nesting deeper than 2 levels" },
+	/* member names: control bytes shown as '?', long ones cut */
+	{ "{\"a\\nb\":0.1}", 16, TG_ERR_INVALID,
+	    "changes.a?b: floats are not allowed" },
+	{ "{\"0123456789012345678901234567890123456789XYZ\":0.1}", 16,
+	    TG_ERR_INVALID, "changes.0123456789012345678901234567890123456789"
+	    "...: floats are not allowed" },
+	{ "\"just a string\"", 0, 0, "" },
+	{ "3.25", 0, TG_ERR_INVALID, "changes: floats are not allowed" },
+	{ "[]", 0, 0, "" },
+	{ "[1]", 0, TG_ERR_INVALID,
+	    "changes[0]: nesting deeper than 0 levels" },
+};
+
+static void
+jcs_check_names_what_jcs_refuses(void)
+{
+	json_error_t e;
+	json_t *v;
+	char err[256], *out = NULL;
+	size_t i, n;
+	int rc;
+
+	for (i = 0; i < sizeof(jcs_check_cases) /
+	    sizeof(jcs_check_cases[0]); i++) {
+		v = json_loads(jcs_check_cases[i].json, JSON_DECODE_ANY, &e);
+		CHECK(v != NULL);
+		err[0] = '\0';
+		rc = jcs_check(v, jcs_check_cases[i].max_depth, "changes",
+		    err, sizeof(err));
+		if (rc != jcs_check_cases[i].rc ||
+		    strcmp(err, jcs_check_cases[i].msg) != 0)
+			printf("#   case %zu: %d \"%s\"\n", i, rc, err);
+		CHECK_EQ(rc, jcs_check_cases[i].rc);
+		CHECK(strcmp(err, jcs_check_cases[i].msg) == 0);
+		/* what the check accepts within the depth, JCS serialises */
+		if (rc == 0) {
+			CHECK_EQ(jcs_serialize(v, &out, &n), 0);
+			free(out);
+			out = NULL;
+		}
+		json_decref(v);
+	}
+}
+
+static void
+jcs_check_agrees_with_serialize_at_its_depth_limit(void)
+{
+	char deep[2 * (JCS_MAX_DEPTH + 2) + 1];
+	char *out = NULL;
+	json_t *v;
+	size_t i, n, len;
+
+	for (n = JCS_MAX_DEPTH; n <= JCS_MAX_DEPTH + 2; n++) {
+		for (i = 0; i < n; i++) {
+			deep[i] = '[';
+			deep[n + i] = ']';
+		}
+		deep[2 * n] = '\0';
+		CHECK((v = json_loads(deep, 0, NULL)) != NULL);
+		/* n brackets: the innermost array is at level n - 1 */
+		CHECK_EQ(jcs_check(v, JCS_MAX_DEPTH, "x", NULL, 0) == 0,
+		    jcs_serialize(v, &out, &len) == 0);
+		free(out);
+		out = NULL;
+		json_decref(v);
+	}
+}
+
 int
 main(void)
 {
@@ -177,5 +275,7 @@ main(void)
 	RUN(jcs_writes_nested_values_without_whitespace);
 	RUN(jcs_refuses_floats_and_unsafe_integers);
 	RUN(jcs_refuses_nesting_past_the_limit);
+	RUN(jcs_check_names_what_jcs_refuses);
+	RUN(jcs_check_agrees_with_serialize_at_its_depth_limit);
 	TAP_EXIT();
 }

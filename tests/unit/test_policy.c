@@ -310,6 +310,10 @@ config_values_are_loaded(void)
 	CHECK_EQ(tcfg->risk[POLICY_RISK_NEW_DEVICE].extra_hold_seconds, 1000);
 	CHECK(tcfg->risk[POLICY_RISK_RECENT_COMPROMISE].manual_review);
 	CHECK_EQ(tcfg->classes[POLICY_CLASS_STANDARD].npatterns, 0);
+	/* not in TEST_CONF: the defaults */
+	CHECK_EQ(tcfg->holds.restart_veto_seconds,
+	    POLICY_DEFAULT_RESTART_VETO);
+	CHECK_EQ(tcfg->holds.stall_seconds, POLICY_DEFAULT_STALL);
 }
 
 static void
@@ -466,6 +470,15 @@ static const struct broken {
 	    "@include", TG_ERR_CONFIG },
 	{ "syntax_error_names_line", "policy = { id", "policy = { { id",
 	    "config line 6", "", TG_ERR_CONFIG },
+	{ "stall_too_short", "policy = {", "holds = { stall_seconds = 1; "
+	    "}; policy = {", "holds.stall_seconds", "between",
+	    TG_ERR_CONFIG },
+	{ "negative_restart_veto", "policy = {", "holds = { "
+	    "restart_veto_seconds = -1; }; policy = {",
+	    "holds.restart_veto_seconds", "between", TG_ERR_CONFIG },
+	{ "unknown_holds_key", "policy = {", "holds = { restart_veto = 5; "
+	    "}; policy = {", "holds.restart_veto", "unknown setting",
+	    TG_ERR_CONFIG },
 };
 
 static void
@@ -670,7 +683,7 @@ static bool
 run_qc_row(const struct qc_row *row)
 {
 	struct policy_progress prog = { everyone, NELEM(everyone), 0, false,
-	    false };
+	    false, false, 0 };
 	struct policy_decision d;
 	struct policy_request req;
 	char row_name[64];
@@ -1123,7 +1136,8 @@ static bool
 run_ap_row(const struct ap_row *row)
 {
 	const char *row_name = row->name;
-	struct policy_progress prog = { row->ap, row->nap, 0, false, false };
+	struct policy_progress prog = { row->ap, row->nap, 0, false, false,
+	    false, 0 };
 	struct policy_decision d;
 	struct policy_request req;
 	size_t i;
@@ -1221,7 +1235,7 @@ run_approver_row(const struct approver_row *row)
 {
 	const char *row_name = row->name;
 	struct policy_progress prog = { row->prior, row->nprior, 0, false,
-	    false };
+	    false, false, 0 };
 	enum policy_approver_fault f = (enum policy_approver_fault)99;
 	struct policy_decision d;
 	struct policy_request req;
@@ -1278,7 +1292,8 @@ missing_list_names_what_is_missing_in_order(void)
 	const struct policy_approval ap[] = {
 		{ "security_officer", "so-ann", "k1", true },
 	};
-	struct policy_progress prog = { ap, 1, 0, false, false };
+	struct policy_progress prog = { ap, 1, 0, false, false, false,
+	    0 };
 	struct policy_decision d;
 	struct policy_request req;
 
@@ -1308,7 +1323,7 @@ static void
 veto_and_deny_are_final(void)
 {
 	struct policy_progress prog = { everyone, NELEM(everyone), NOW, false,
-	    false };
+	    false, false, 0 };
 	struct policy_decision d;
 	struct policy_request req;
 
@@ -1330,10 +1345,32 @@ veto_and_deny_are_final(void)
 }
 
 static void
+request_the_signer_refused_stays_parked(void)
+{
+	struct policy_progress prog = { everyone, NELEM(everyone), NOW, false,
+	    false, true, 0 };
+	struct policy_decision d;
+	struct policy_request req;
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	/* parked: neither in hold nor ready, however late it is */
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 10, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_SIGN_FAILED);
+	CHECK_EQ(d.nmissing, 0);
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 100000, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_SIGN_FAILED);
+	CHECK(strcmp(policy_state_name(d.state), "sign_failed") == 0);
+	/* a denial still closes it */
+	prog.denied = true;
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 10, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_DENIED);
+}
+
+static void
 hold_restarts_when_the_request_falls_back(void)
 {
 	struct policy_progress prog = { everyone, NELEM(everyone), NOW, false,
-	    false };
+	    false, false, 0 };
 	struct policy_decision d;
 	struct policy_request req;
 
@@ -1352,6 +1389,38 @@ hold_restarts_when_the_request_falls_back(void)
 	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 70, &d), 0);
 	CHECK_EQ(d.state, POLICY_STATE_IN_HOLD);
 	CHECK_EQ(d.hold_until, NOW + 70 + 130);
+}
+
+static void
+extended_hold_ends_later_never_sooner(void)
+{
+	struct policy_progress prog = { everyone, NELEM(everyone), NOW, false,
+	    false, false, NOW + 500 };
+	struct policy_decision d;
+	struct policy_request req;
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	/* the 130 s hold would be over; extended, it runs to NOW + 500 */
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 200, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_IN_HOLD);
+	CHECK_EQ(d.hold_start, NOW);
+	CHECK_EQ(d.hold_until, NOW + 500);
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 500, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_READY);
+	/* an earlier end never shortens the hold */
+	prog.hold_end = NOW + 10;
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 100, &d), 0);
+	CHECK_EQ(d.state, POLICY_STATE_IN_HOLD);
+	CHECK_EQ(d.hold_until, NOW + 130);
+	/* an extension of a hold that has not started means nothing */
+	prog.hold_start = 0;
+	prog.hold_end = NOW + 5000;
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 100, &d), 0);
+	CHECK_EQ(d.hold_until, NOW + 100 + 130);
+	/* out of range */
+	prog.hold_end = -1;
+	CHECK_EQ(policy_evaluate(tcfg, &req, &prog, NOW + 100, &d),
+	    TG_ERR_INVALID);
 }
 
 /* Requests the policy refuses to evaluate, and the field it names. */
@@ -1508,6 +1577,8 @@ main(void)
 	RUN(approvals_wait_until_evidence_is_complete);
 	RUN(missing_list_names_what_is_missing_in_order);
 	RUN(veto_and_deny_are_final);
+	RUN(request_the_signer_refused_stays_parked);
+	RUN(extended_hold_ends_later_never_sooner);
 	RUN(hold_restarts_when_the_request_falls_back);
 	RUN(bad_requests_are_refused_naming_the_field);
 	RUN(names_round_trip);

@@ -895,6 +895,72 @@ hold_due_lists_only_requests_whose_hold_ended(void)
 	tmp_remove();
 }
 
+static void
+hold_after_pages_through_running_holds_by_id(void)
+{
+	struct store *st = NULL;
+	struct store_request r;
+	struct collect c;
+	int i;
+	char ids[5][STORE_ID_LEN + 1];
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	for (i = 0; i < 5; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "%032x", 0xb0 + i);
+		sample_request(&r, ids[i]);
+		r.state = i == 4 ? "done" : "held";
+		CHECK_EQ(submit(st, &r), 0);
+	}
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_request_set_hold(st, ids[0], 1000, 2000, 1000), 0);
+	CHECK_EQ(store_request_set_hold(st, ids[1], 1000, 5000, 1000), 0);
+	CHECK_EQ(store_request_set_hold(st, ids[2], 1000, 4000, 1000), 0);
+	CHECK_EQ(store_request_set_hold(st, ids[4], 1000, 9000, 1000), 0);
+	CHECK_EQ(store_commit(st), 0);
+	/* ids[3] has no hold, ids[4] is in another state, ids[0] ended */
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_hold_after(st, "held", 2000, "", 1,
+	    collect_cb, &c), 0);
+	CHECK_EQ(c.n, 1);
+	CHECK(strcmp(c.ids[0], ids[1]) == 0);
+	CHECK_EQ(store_request_list_hold_after(st, "held", 2000, c.ids[0], 1,
+	    collect_cb, &c), 0);
+	CHECK_EQ(c.n, 2);
+	CHECK(strcmp(c.ids[1], ids[2]) == 0);
+	CHECK_EQ(store_request_list_hold_after(st, "held", 2000, c.ids[1], 1,
+	    collect_cb, &c), 0);
+	CHECK_EQ(c.n, 2);
+	CHECK_EQ(store_request_list_hold_after(st, "held", 2000, "nope", 1,
+	    collect_cb, &c), TG_ERR_INVALID);
+	store_close(&st);
+	tmp_remove();
+}
+
+static void
+meta_values_are_kept_by_name(void)
+{
+	struct store *st = NULL;
+	int64_t v = 7;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK_EQ(store_meta_get(st, "heartbeat", &v), TG_ERR_NOT_FOUND);
+	CHECK_EQ(v, 7);
+	CHECK_EQ(store_meta_set(st, "heartbeat", 1), TG_ERR_TXN);
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_meta_set(st, "heartbeat", 1700000000), 0);
+	CHECK_EQ(store_meta_set(st, "heartbeat", 1700000005), 0);
+	CHECK_EQ(store_meta_set(st, "", 1), TG_ERR_INVALID);
+	CHECK_EQ(store_commit(st), 0);
+	store_close(&st);
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK_EQ(store_meta_get(st, "heartbeat", &v), 0);
+	CHECK_EQ(v, 1700000005);
+	store_close(&st);
+	tmp_remove();
+}
+
 struct counts {
 	int	 n;
 	int64_t	 held_mfa;
@@ -1109,6 +1175,8 @@ main(void)
 	RUN(request_insert_refuses_missing_overlong_and_malformed_fields);
 	RUN(request_list_filters_by_queue_and_state_newest_first);
 	RUN(request_list_callback_may_query_the_store_again);
+	RUN(hold_after_pages_through_running_holds_by_id);
+	RUN(meta_values_are_kept_by_name);
 	RUN(idempotency_key_returns_the_first_stored_response);
 	RUN(rolled_back_transaction_leaves_no_state_change_and_no_audit_entry);
 	RUN(writes_outside_a_transaction_are_refused);

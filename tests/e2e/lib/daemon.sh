@@ -46,6 +46,7 @@ make_config() {	# out [sed-expr...]
 	cp config/tapgate.conf "$out"
 	sed -i -E 's/hold_seconds = [0-9]+;/hold_seconds = 2;/' "$out"
 	sed -i -E 's/extra_hold_seconds = [0-9]+;/extra_hold_seconds = 1;/' "$out"
+	sed -i -E 's/restart_veto_seconds = [0-9]+;/restart_veto_seconds = 2;/' "$out"
 	# the daemon refuses to start without its trust roots file
 	sed -i -E "s|trust_roots = \"[^\"]*\";|trust_roots = \"$PWD/build/gen/softfido-ca.pem\";|" "$out"
 	for e in "$@"; do sed -i -E "$e" "$out"; done
