@@ -31,7 +31,6 @@
 
 #define PIN_MAX		TOKEN_PIN_MAX
 #define NAME_MAX_LEN	64
-#define ALLOW_MAX	32
 
 /* ---- the change and its clientData */
 
@@ -363,37 +362,6 @@ engine_quorum_check(struct tapgated *d, int audit_it, int64_t now)
 
 /* ---- enrolment */
 
-struct allow {
-	uint8_t	*ids[ALLOW_MAX];
-	size_t	 lens[ALLOW_MAX];
-	size_t	 n;
-};
-
-static int
-collect_allow(const struct store_approver *a, void *arg)
-{
-	struct allow *al = arg;
-
-	if (al->n == ALLOW_MAX)
-		return 0;
-	if ((al->ids[al->n] = malloc(a->cred_id_len)) == NULL)
-		return TG_ERR_NOMEM;
-	memcpy(al->ids[al->n], a->cred_id, a->cred_id_len);
-	al->lens[al->n] = a->cred_id_len;
-	al->n++;
-	return 0;
-}
-
-static void
-allow_clear(struct allow *al)
-{
-	size_t i;
-
-	for (i = 0; i < al->n; i++)
-		free(al->ids[i]);
-	al->n = 0;
-}
-
 /*
  * Why a credential was revoked.  A compromise cause (the key, or its
  * holder's control of it, can no longer be trusted) keeps the key out
@@ -454,7 +422,9 @@ reenrollable(const struct store_approver *a)
 /*
  * A list of credential ids that grows as long as the store is: what
  * enrolment excludes is every credential ever enrolled, and a key that
- * holds one must be refused however long the list has become.
+ * holds one must be refused however long the list has become; what an
+ * approval allows is every active officer's credential, however many
+ * officers there are.
  */
 struct idlist {
 	uint8_t	**ids;
@@ -495,6 +465,13 @@ idlist_clear(struct idlist *l)
 	free(l->ids);
 	free(l->lens);
 	memset(l, 0, sizeof(*l));
+}
+
+/* store_approver_list callback: every active credential may approve. */
+static int
+collect_allow(const struct store_approver *a, void *arg)
+{
+	return idlist_add(arg, a->cred_id, a->cred_id_len);
 }
 
 /*
@@ -1116,13 +1093,13 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 	struct policy_decision dec;
 	struct policy_approval cand;
 	struct token_assertion *as = NULL;
-	struct token_cred_id allow_ids[ALLOW_MAX];
+	struct token_cred_id *allow_ids = NULL;
 	struct token_assert_req ar;
 	struct token_verify_req vr;
 	struct store_approval sap;
 	struct events evs = { { NULL }, 0 };
 	enum policy_approver_fault fault;
-	struct allow al;
+	struct idlist al;
 	struct facts f;
 	struct who w;
 	const char *device, *pin;
@@ -1167,6 +1144,11 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 	if (al.n == 0) {
 		r = refuse(d, a, id, res, 409, "no_approvers", "no approver is "
 		    "enrolled", NULL, now);
+		goto out;
+	}
+	if ((allow_ids = calloc(al.n, sizeof(*allow_ids))) == NULL) {
+		r = TG_ERR_NOMEM;
+		eng_db_error(d, res, r);
 		goto out;
 	}
 	for (i = 0; i < al.n; i++) {
@@ -1345,7 +1327,8 @@ out:
 	json_decref(j);
 	json_decref(change);
 	free(cred64);
-	allow_clear(&al);
+	free(allow_ids);
+	idlist_clear(&al);
 	token_assertion_free(&as);
 	eng_facts_clear(&f);
 	return r;

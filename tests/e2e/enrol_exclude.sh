@@ -35,7 +35,8 @@ fillers() {
 	while [ "$i" -le "$2" ]; do
 		key_start "f$i" && enroll "officer-f$i" security_officer "f$i" ||
 		    return 1
-		if [ "$i" != 20 ]; then	# f20 stays, to approve with
+		# f20 and f40 stay, to approve with
+		if [ "$i" != 20 ] && [ "$i" != 40 ]; then
 			pid=${KEYS##* }
 			kill "$pid"
 			wait "$pid" 2>/dev/null
@@ -129,6 +130,13 @@ check re_enrolment_audit_records_the_aaguid \
 ID=$(admin_reset alice)
 approve "$ID" f20
 check officer_past_the_keys_list_limit_approves [ $? -eq 0 ]
+# the approval's allow list was once cut at 32 credentials too: f40's is
+# about the 40th active one
+approve "$ID" f40
+check officer_past_the_32nd_active_credential_approves [ $? -eq 0 ]
+api GET "/v1/requests/$ID"
+check both_approvals_count_past_32_officers \
+    [ "$STATUS:$(jbody .state)" = 200:in_hold ]
 
 # A lost key of another model, whose credential ids are 64 bytes: softfido
 # takes ids of 32 at most, so it cannot be asked about that one and is
