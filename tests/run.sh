@@ -6,12 +6,19 @@
 # "ok NAME # SKIP why" is a skip: neither passed nor failed; the skips are
 # listed and counted in an "N skipped" line just before the closing one.
 #
+# Each program runs under timeout(1): TEST_TIMEOUT seconds (default 600;
+# key_rotation, the slowest, takes about 80), then SIGTERM to its process
+# group and SIGKILL 10 s later.  A program that times out counts as one
+# failure that names it and the bound, whatever it printed before: a
+# check that hangs fails instead of holding up the run.
+#
 # The sandbox test skips its address-space checks under ASan; the plain
 # build of it in $OPT_BUILD (make check builds build/tests/test_sandbox)
 # runs as test_sandbox_opt, so make check runs them too.
 set -u
 BUILD=${1:-build/san}
 OPT_BUILD=${OPT_BUILD:-build}
+TEST_TIMEOUT=${TEST_TIMEOUT:-600}
 export BUILD OPT_BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -26,8 +33,10 @@ SKIPS=$LOG/skipped.list
 run() {	# name, command...
 	name=$1; shift
 	out=$LOG/$name.log
-	"$@" >"$out" 2>&1
+	t0=$(date +%s)
+	timeout --kill-after=10 "$TEST_TIMEOUT" "$@" >"$out" 2>&1
 	rc=$?
+	took=$(($(date +%s) - t0))
 	# TAP: the directive follows a '#', SKIP in any case
 	s=$(grep -c -i -E '^ok [^#]*# *skip' "$out")
 	p=$(($(grep -c '^ok ' "$out") - s))
@@ -35,7 +44,14 @@ run() {	# name, command...
 	grep -i -E '^ok [^#]*# *skip' "$out" | sed -E \
 	    -e "s/^ok +([^#]*[^# ]) *# *[Ss][Kk][Ii][Pp] *(.*)/$name: \1 (\2)/" \
 	    -e 's/ \(\)$//' >>"$SKIPS"
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+	# timed out: 124 (SIGTERM), or 137 (SIGKILL after the grace period),
+	# once the bound has passed; before it they are the program's own
+	if { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; } &&
+	    [ "$took" -ge "$TEST_TIMEOUT" ]; then
+		echo "not ok $name (timed out: still running after" \
+		    "TEST_TIMEOUT=$TEST_TIMEOUT s)" >>"$out"
+		f=$((f + 1))
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "not ok $name (exit $rc, no failure reported: crashed?)" >>"$out"
 		f=1
 	fi

@@ -3,17 +3,27 @@
 # PIN set, enrolled in tapgated.  Source after tests/e2e/lib/daemon.sh.
 
 KEYS=
-# key_start NAME [softfido args]: a software key at $T/NAME.sock, PIN set
+# key_start NAME [softfido args]: a software key at $T/NAME.sock, PIN set;
+# a key that does not come up (10 s) or take its PIN is reported as
+# "not ok key_NAME_starts_with_a_pin" and returns 1
 key_start() {
 	n=$1; shift
 	"$BUILD/softfido" --socket "$T/$n.sock" --state "$T/$n.state" "$@" \
 	    2>>"$T/$n.log" &
 	KEYS="$KEYS $!"
-	echo "$PIN" | "$BUILD/tapgatectl" token set-pin "softfido:$T/$n.sock" \
-	    >/dev/null
+	if ! wait_for 10 "$BUILD/softfido" --ctl "$T/$n.sock.ctl" status \
+	    >/dev/null 2>&1 ||
+	    ! echo "$PIN" | "$BUILD/tapgatectl" token set-pin \
+	    "softfido:$T/$n.sock" >/dev/null 2>>"$T/$n.log"; then
+		notok "key_${n}_starts_with_a_pin" "$(tail -n 3 "$T/$n.log")"
+		return 1
+	fi
 }
 keys_stop() {
-	for p in $KEYS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	for p in $KEYS; do
+		kill "$p" 2>/dev/null
+		wait_exit "$p" 10 >/dev/null
+	done
 	KEYS=
 }
 key_ctl() { n=$1; shift; "$BUILD/softfido" --ctl "$T/$n.sock.ctl" "$@" >/dev/null; }
@@ -32,8 +42,15 @@ approve_code() { sed -n 's/.*(HTTP [0-9]* \([a-z_]*\)).*/\1/p' "$T/approve.err" 
 OOB=$(ev out_of_band_callback pass hd-bob email cb-1)
 PRF=$(ev pre_registered_factor pass hd-bob push push-1)
 IDD=$(ev identity_document pass hd-carol video id-1)
-# an admin password reset with all the evidence the default policy wants
+# an admin password reset with all the evidence the default policy wants:
+# prints its id; a refused submission prints nothing and is reported
+# (on stderr, which tests/run.sh counts too: the caller's $(...) keeps
+# stdout)
 admin_reset() {	# account [agent]
 	api POST /v1/requests "$(req password_reset "$1" admin "${2:-hd-bob}" phone "[$OOB,$PRF,$IDD]")"
+	if [ "$STATUS" != 201 ]; then
+		notok "admin_reset_of_$1_is_taken" "HTTP $STATUS" >&2
+		return 1
+	fi
 	jbody .id
 }
