@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: ISC
 # Shared by the end-to-end shell tests of tapgated: a scratch directory, a
 # daemon on a private socket, an HTTP client, and TAP-style results.
-# Source it; it sets T (scratch dir) and removes it on exit.
+# Source it; it sets T (scratch dir) and removes it on exit (KEEP_T=1
+# keeps it, to look into a failure).
 #
 # Every helper is bounded in time: a daemon that hangs or dies makes the
 # checks that need it fail or time out, never pass and never hang.
@@ -44,7 +45,7 @@ BUILD=${BUILD:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/tg-e2e.XXXXXX")
 chmod 755 "$T"
 DAEMON_PID=
-trap 'daemon_stop; rm -rf "$T"' EXIT
+trap 'daemon_stop; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
 # tests/run.sh's timeout (SIGTERM): the EXIT trap still cleans up
 trap 'exit 143' TERM
 trap 'exit 130' INT
