@@ -27,17 +27,26 @@ keys_stop() {
 	KEYS=
 }
 key_ctl() { n=$1; shift; "$BUILD/softfido" --ctl "$T/$n.sock.ctl" "$@" >/dev/null; }
-trap 'daemon_stop; keys_stop; cp "$T/daemon.log" /tmp/last-daemon.log 2>/dev/null; rm -rf "$T"' EXIT
+trap 'daemon_stop; keys_stop; cp "$T/daemon.log" /tmp/last-daemon.log 2>/dev/null; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
 PIN=739251
 
 CTL() { "$BUILD/tapgatectl" -s "$T/api.sock" "$@"; }
-# enroll NAME GROUP KEY
-enroll() { echo "$PIN" | CTL approvers enroll --name "$1" --group "$2" \
-    --device "softfido:$T/$3.sock" >/dev/null 2>>"$T/ctl.err"; }
+# enroll NAME GROUP KEY: exit status of tapgatectl approvers enroll, its
+# messages in $T/enrol.err (and added to $T/ctl.err)
+enroll() {
+	echo "$PIN" | CTL approvers enroll --name "$1" --group "$2" \
+	    --device "softfido:$T/$3.sock" >/dev/null 2>"$T/enrol.err"
+	en_rc=$?
+	cat "$T/enrol.err" >>"$T/ctl.err"
+	return $en_rc
+}
 # approve ID KEY [PIN]: exit status of tapgatectl approve
 approve() { echo "${3:-$PIN}" | CTL approve "$1" --device \
     "softfido:$T/$2.sock" >"$T/approve.out" 2>"$T/approve.err"; }
 approve_code() { sed -n 's/.*(HTTP [0-9]* \([a-z_]*\)).*/\1/p' "$T/approve.err" | head -n 1; }
+# refusal FILE: "STATUS code" of the API refusal tapgatectl reported in
+# FILE ("(HTTP 409 already_enrolled)" gives "409 already_enrolled")
+refusal() { sed -n 's/.*(HTTP \([0-9]*\) \([a-z_]*\)).*/\1 \2/p' "$1" | head -n 1; }
 
 OOB=$(ev out_of_band_callback pass hd-bob email cb-1)
 PRF=$(ev pre_registered_factor pass hd-bob push push-1)
