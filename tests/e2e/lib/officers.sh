@@ -22,7 +22,7 @@ key_start() {
 keys_stop() {
 	for p in $KEYS; do
 		kill "$p" 2>/dev/null
-		wait_exit "$p" 10 >/dev/null
+		wait_exit "$p" 10
 	done
 	KEYS=
 }
