@@ -206,7 +206,7 @@ refused() {
 		notok "$name" "exit $rc, expected $want: $(cat "$T/conn.err")"
 	elif [ ! -s "$T/conn.err" ]; then
 		notok "$name" "refused without a message"
-	elif [ "$(dir_state)" != "$(cat "$T/before")" ]; then
+	elif ! unchanged "$(cat "$T/before")" "$(dir_state)"; then
 		notok "$name" "the directory changed"
 	elif [ -n "$(ls -A "$T/handover")" ]; then
 		notok "$name" "a password was handed out"
@@ -241,9 +241,9 @@ conn - <"$T/order.jws" >"$T/conn1.out" 2>"$T/conn1.err" &
 p1=$!
 conn "$T/order.jws" >"$T/conn2.out" 2>"$T/conn2.err" &
 p2=$!
-wait $p1
+wait_exit $p1 60
 r1=$?
-wait $p2
+wait_exit $p2 60
 r2=$?
 check genuine_order_is_applied_exactly_once_by_concurrent_runs \
     [ $((r1 + r2)) -eq 9 -a $((r1 * r2)) -eq 0 ]
@@ -261,7 +261,7 @@ check directory_stores_the_new_password_hashed starts \
 check alice_loses_her_privileged_group not has_member "$ADMINS" "$ALICE"
 check alice_keeps_her_ordinary_group has_member "$STAFF" "$ALICE"
 check bob_is_untouched \
-    [ "$(ldap_attr "$BOB" userPassword)" = "$(sed -n 2p "$T/before")" ]
+    unchanged "$(sed -n 2p "$T/before")" "$(ldap_attr "$BOB" userPassword)"
 
 # ---- a replay changes nothing
 dir_state >"$T/before"
