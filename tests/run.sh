@@ -6,11 +6,14 @@
 # "ok NAME # SKIP why" is a skip: neither passed nor failed; the skips are
 # listed and counted in an "N skipped" line just before the closing one.
 #
-# Each program runs under timeout(1): TEST_TIMEOUT seconds (default 600;
-# key_rotation, the slowest, takes about 80), then SIGTERM to its process
-# group and SIGKILL 10 s later.  A program that times out counts as one
-# failure that names it and the bound, whatever it printed before: a
-# check that hangs fails instead of holding up the run.
+# Each program runs in a session of its own, for TEST_TIMEOUT seconds at
+# most (default 600; key_rotation, the slowest, takes about 80): then its
+# process group gets SIGTERM (and SIGCONT, should it be stopped) and, 10 s
+# later, SIGKILL.  A program that times out counts as one failure that
+# names it and the bound, whatever it printed before: a check that hangs
+# fails instead of holding up the run.  Its own session keeps whatever
+# the program does to its process group (kill 0, kill -STOP 0) away from
+# this script and its watch.
 #
 # The sandbox test skips its address-space checks under ASan; the plain
 # build of it in $OPT_BUILD (make check builds build/tests/test_sandbox)
@@ -30,13 +33,43 @@ skip=0
 SKIPS=$LOG/skipped.list
 : >"$SKIPS"
 
+# bounded OUT COMMAND...: COMMAND's status; TIMED_OUT=1 when it was
+# stopped for running too long
+bounded() {
+	bd_out=$1; shift
+	TIMED_OUT=
+	# a background job of this (non-interactive) shell leads no group,
+	# so setsid(1) makes the session in place: $! is its leader
+	setsid "$@" >"$bd_out" 2>&1 </dev/null &
+	bd_pid=$!
+	bd_end=$(($(date +%s) + TEST_TIMEOUT))
+	while kill -0 "$bd_pid" 2>/dev/null &&
+	    ! grep -q '^State:[[:space:]]*Z' "/proc/$bd_pid/status" 2>/dev/null
+	do
+		if [ "$(date +%s)" -ge "$bd_end" ]; then
+			kill -TERM "-$bd_pid" 2>/dev/null
+			kill -CONT "-$bd_pid" 2>/dev/null
+			bd_i=0
+			while kill -0 "-$bd_pid" 2>/dev/null &&
+			    [ $bd_i -lt 100 ]; do
+				sleep 0.1
+				bd_i=$((bd_i + 1))
+			done
+			kill -KILL "-$bd_pid" 2>/dev/null
+			wait "$bd_pid" 2>/dev/null
+			TIMED_OUT=1
+			return 124
+		fi
+		sleep 0.1
+	done
+	wait "$bd_pid"
+}
+
 run() {	# name, command...
 	name=$1; shift
 	out=$LOG/$name.log
-	t0=$(date +%s)
-	timeout --kill-after=10 "$TEST_TIMEOUT" "$@" >"$out" 2>&1
+	bounded "$out" "$@"
 	rc=$?
-	took=$(($(date +%s) - t0))
 	# TAP: the directive follows a '#', SKIP in any case
 	s=$(grep -c -i -E '^ok [^#]*# *skip' "$out")
 	p=$(($(grep -c '^ok ' "$out") - s))
@@ -44,10 +77,7 @@ run() {	# name, command...
 	grep -i -E '^ok [^#]*# *skip' "$out" | sed -E \
 	    -e "s/^ok +([^#]*[^# ]) *# *[Ss][Kk][Ii][Pp] *(.*)/$name: \1 (\2)/" \
 	    -e 's/ \(\)$//' >>"$SKIPS"
-	# timed out: 124 (SIGTERM), or 137 (SIGKILL after the grace period),
-	# once the bound has passed; before it they are the program's own
-	if { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; } &&
-	    [ "$took" -ge "$TEST_TIMEOUT" ]; then
+	if [ -n "$TIMED_OUT" ]; then
 		echo "not ok $name (timed out: still running after" \
 		    "TEST_TIMEOUT=$TEST_TIMEOUT s)" >>"$out"
 		f=$((f + 1))

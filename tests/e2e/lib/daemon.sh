@@ -107,7 +107,6 @@ check_confined() {
 	fi
 }
 
-
 # wait_exit PID [SECONDS]: a process that ends by itself, such as a daemon
 # stopping on a child's failure.  Returns its status as wait does (128 + N
 # for signal N; 127 when it is not this shell's child).  One still running
