@@ -15,7 +15,7 @@ BK=$T/backups
 mkdir -m 700 "$BK"
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 count_requests() { sqlite3 "$1" "SELECT count(*) FROM requests"; }
-jqok() { jq -e "$@" >/dev/null; }
+jqok() { jqtrue "$@"; }
 
 make_config "$T/tapgate.conf"
 daemon_start "$T/tapgate.conf" || { notok daemon_starts; exit 1; }

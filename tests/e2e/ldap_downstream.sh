@@ -146,7 +146,6 @@ PAYLOAD=$(printf '%s' "$P" | unb64u)
 printf '%s\n' "$PAYLOAD" >"$T/payload.json"
 NBF=$(jq .nbf "$T/payload.json")
 EXP=$(jq .exp "$T/payload.json")
-jqtrue() { jq -e "$@" >/dev/null; }
 check order_asks_for_a_reset_and_carries_no_password jqtrue \
     '.change.changes == {"password": "reset"} and .aud == "ldap-corp" and
     .change.entitlements_dropped.all_privileged' "$T/payload.json"

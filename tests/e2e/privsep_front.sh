@@ -64,9 +64,9 @@ check too_many_query_parameters_get_400 \
 audited() {	# event text: the audit holds that event with that text
 	"$BUILD/tapgatectl" -s "$T/api.sock" audit tail -n 50 --json \
 	    >"$T/audit.json" 2>/dev/null &&
-	    jq -e --arg e "$1" --arg t "$2" '[.entries[] | select(.event ==
+	    jqtrue --arg e "$1" --arg t "$2" '[.entries[] | select(.event ==
 	    $e and (.details.detail | contains($t)))] | length >= 1' \
-	    "$T/audit.json" >/dev/null
+	    "$T/audit.json"
 }
 exploited() {	# name path [write]: the front opens path, the kernel kills it
 	daemon_stop

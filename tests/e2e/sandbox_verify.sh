@@ -96,8 +96,8 @@ confined_while_waiting() {
 	    kill "$pid" 2>/dev/null
 	wait_exit "$pid" 30
 	rc=$?
-	if [ "$rc" -eq 0 ] && jq -e '.jti != null and .approvals_verified' \
-	    "$T/out.$n" >/dev/null 2>&1; then
+	if [ "$rc" -eq 0 ] && jqtrue '.jti != null and .approvals_verified' \
+	    "$T/out.$n"; then
 		ok "verify_${n}_confined_verifies_the_order"
 	else
 		notok "verify_${n}_confined_verifies_the_order" \

@@ -90,10 +90,10 @@ check forged_enrolment_is_refused \
 "$BUILD/tapgatectl" -s "$T/api.sock" audit tail -n 20 --json \
     >"$T/audit.json" 2>/dev/null
 lie_audited() {
-	jq -e '[.entries[] | select(.event == "privsep.violation" and
+	jqtrue '[.entries[] | select(.event == "privsep.violation" and
 	    .details.process == "token" and
 	    (.details.detail | contains("does not verify")))] | length == 1' \
-	    "$T/audit.json" >/dev/null
+	    "$T/audit.json"
 }
 check lying_token_process_is_audited lie_audited
 check lying_token_process_is_replaced sh -c \
@@ -101,8 +101,8 @@ check lying_token_process_is_replaced sh -c \
     [ \"\$(pgrep -P $DAEMON_PID -f -- --token-process)\" != '$LIAR' ]"
 "$BUILD/tapgatectl" -s "$T/api.sock" approvers list --json >"$T/appr.json" \
     2>/dev/null
-check forged_officer_is_not_enrolled sh -c "jq -e '[.approvers[].name] |
-    index(\"officer-cal\") != null and index(\"officer-dan\") == null' \
-    '$T/appr.json' >/dev/null"
+check forged_officer_is_not_enrolled jqtrue '[.approvers[].name] |
+    index("officer-cal") != null and index("officer-dan") == null' \
+    "$T/appr.json"
 api GET /healthz
 check daemon_carries_on_after_a_liar [ "$STATUS" = 200 ]

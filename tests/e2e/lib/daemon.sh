@@ -33,6 +33,12 @@
 #				(API_TIMEOUT seconds at most, default 60)
 #   api_as UID METHOD PATH [BODY]	the same, as another user
 #   jbody JQ-FILTER		the filter over $T/body
+#   jqtrue [JQ-ARGS...] FILTER FILE
+#				true when the filter gives exactly "true" on
+#				FILE (not jq -e: jq 1.6, Debian 12's, exits
+#				0 on an empty file, so a failed read passed)
+#   answered WANT FILTER [JQ-ARGS...]
+#				$STATUS is WANT and jqtrue FILTER $T/body
 #   status_is WANT METHOD PATH [BODY]
 #				api, then true when $STATUS is WANT
 #   request_in_state ID STATE	GET /v1/requests/ID answers 200 with that
@@ -211,6 +217,11 @@ api_as() {
 }
 
 jbody() { jq -r "$1" "$T/body"; }
+jqtrue() { [ "$(jq "$@" 2>/dev/null)" = true ]; }
+answered() {
+	an_want=$1 an_filter=$2; shift 2
+	[ "$STATUS" = "$an_want" ] && jqtrue "$@" "$an_filter" "$T/body"
+}
 status_is() { si_want=$1; shift; api "$@"; [ "$STATUS" = "$si_want" ]; }
 request_in_state() {
 	api GET "/v1/requests/$1"
