@@ -6,6 +6,15 @@
 # "ok NAME # SKIP why" is a skip: neither passed nor failed; the skips are
 # listed and counted in an "N skipped" line just before the closing one.
 #
+# Each program runs in a session of its own, for TEST_TIMEOUT seconds at
+# most (default 600; key_rotation, the slowest, takes about 80): then its
+# process group gets SIGTERM (and SIGCONT, should it be stopped) and, 10 s
+# later, SIGKILL.  A program that times out counts as one failure that
+# names it and the bound, whatever it printed before: a check that hangs
+# fails instead of holding up the run.  Its own session keeps whatever
+# the program does to its process group (kill 0, kill -STOP 0) away from
+# this script and its watch.
+#
 # The sandbox tests skip their address-space and malloc checks under ASan;
 # the plain builds of them in $OPT_BUILD (make check builds
 # build/tests/test_sandbox and test_sandbox_libc) run as test_sandbox_opt
@@ -13,6 +22,7 @@
 set -u
 BUILD=${1:-build/san}
 OPT_BUILD=${OPT_BUILD:-build}
+TEST_TIMEOUT=${TEST_TIMEOUT:-600}
 export BUILD OPT_BUILD
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -24,10 +34,42 @@ skip=0
 SKIPS=$LOG/skipped.list
 : >"$SKIPS"
 
+# bounded OUT COMMAND...: COMMAND's status; TIMED_OUT=1 when it was
+# stopped for running too long
+bounded() {
+	bd_out=$1; shift
+	TIMED_OUT=
+	# a background job of this (non-interactive) shell leads no group,
+	# so setsid(1) makes the session in place: $! is its leader
+	setsid "$@" >"$bd_out" 2>&1 </dev/null &
+	bd_pid=$!
+	bd_end=$(($(date +%s) + TEST_TIMEOUT))
+	while kill -0 "$bd_pid" 2>/dev/null &&
+	    ! grep -q '^State:[[:space:]]*Z' "/proc/$bd_pid/status" 2>/dev/null
+	do
+		if [ "$(date +%s)" -ge "$bd_end" ]; then
+			kill -TERM "-$bd_pid" 2>/dev/null
+			kill -CONT "-$bd_pid" 2>/dev/null
+			bd_i=0
+			while kill -0 "-$bd_pid" 2>/dev/null &&
+			    [ $bd_i -lt 100 ]; do
+				sleep 0.1
+				bd_i=$((bd_i + 1))
+			done
+			kill -KILL "-$bd_pid" 2>/dev/null
+			wait "$bd_pid" 2>/dev/null
+			TIMED_OUT=1
+			return 124
+		fi
+		sleep 0.1
+	done
+	wait "$bd_pid"
+}
+
 run() {	# name, command...
 	name=$1; shift
 	out=$LOG/$name.log
-	"$@" >"$out" 2>&1
+	bounded "$out" "$@"
 	rc=$?
 	# TAP: the directive follows a '#', SKIP in any case
 	s=$(grep -c -i -E '^ok [^#]*# *skip' "$out")
@@ -36,7 +78,11 @@ run() {	# name, command...
 	grep -i -E '^ok [^#]*# *skip' "$out" | sed -E \
 	    -e "s/^ok +([^#]*[^# ]) *# *[Ss][Kk][Ii][Pp] *(.*)/$name: \1 (\2)/" \
 	    -e 's/ \(\)$//' >>"$SKIPS"
-	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+	if [ -n "$TIMED_OUT" ]; then
+		echo "not ok $name (timed out: still running after" \
+		    "TEST_TIMEOUT=$TEST_TIMEOUT s)" >>"$out"
+		f=$((f + 1))
+	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "not ok $name (exit $rc, no failure reported: crashed?)" >>"$out"
 		f=1
 	fi

@@ -258,6 +258,15 @@ hookproc_main(int fd, int timeout_ms, char *const *programs, size_t nprog)
 	/* the daemon's blocked signals survive exec: start clean */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/*
+	 * dup2() gave us the channel without close-on-exec: hooks must not
+	 * inherit it, or what they leave running keeps it open (the daemon
+	 * would not see this runner die) and could write to the daemon
+	 */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		fprintf(stderr, "tapgated[hooks]: %s\n", strerror(errno));
+		return 1;
+	}
 	/* a stop is the daemon closing the socket: queued events go first */
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);

@@ -11,10 +11,13 @@ DB=$T/state/tapgate.db
 make_config "$T/tapgate.conf"
 daemon_start "$T/tapgate.conf" || { notok daemon_starts; exit 1; }
 OOB=$(ev out_of_band_callback pass hd-bob email cb-1)
+taken=0
 for a in alice bob carol dave; do
 	api POST /v1/requests "$(req password_reset $a "" hd-bob phone "[$OOB]")"
+	[ "$STATUS" = 201 ] && taken=$((taken + 1))
 done
 ID=$(jbody .id)
+check four_requests_are_taken [ "$taken" = 4 ]
 
 $CTL requests list >"$T/list"
 check console_lists_requests_as_a_table \
@@ -39,12 +42,19 @@ check audit_verify_through_the_daemon_is_ok grep -q '^audit chain OK' "$T/verify
 N=$($CTL audit verify --json | jq -r .count)
 daemon_stop
 
-sqlite3 "$DB" "UPDATE audit SET details='{}' WHERE seq=1" 2>/dev/null
+# refused_sql SQL: sqlite fails the statement, and says why
+refused_sql() {
+	! sqlite3 "$DB" "$1" 2>"$T/sql.err" && [ -s "$T/sql.err" ]
+}
+D1=$(sqlite3 "$DB" "SELECT details FROM audit WHERE seq=1")
 check trigger_refuses_update_of_an_audit_entry \
-    [ "$(sqlite3 "$DB" "SELECT details FROM audit WHERE seq=1")" != '{}' ]
-sqlite3 "$DB" "DELETE FROM audit WHERE seq=2" 2>/dev/null
+    refused_sql "UPDATE audit SET details='{}' WHERE seq=1"
+check updated_entry_is_unchanged \
+    unchanged "$D1" "$(sqlite3 "$DB" "SELECT details FROM audit WHERE seq=1")"
 check trigger_refuses_delete_of_an_audit_entry \
-    [ "$(sqlite3 "$DB" "SELECT count(*) FROM audit")" = "$N" ]
+    refused_sql "DELETE FROM audit WHERE seq=2"
+check no_entry_is_deleted \
+    unchanged "$N" "$(sqlite3 "$DB" "SELECT count(*) FROM audit")"
 $BUILD/tapgatectl audit verify --state-dir "$T/state" >"$T/v0"
 check offline_verify_of_untouched_log_is_ok [ $? -eq 0 ]
 
@@ -72,7 +82,7 @@ check reordered_entries_are_found \
     sh -c "[ \$(jq .ok $T/v3) = false ] && [ \$(jq .bad_seq $T/v3) -eq 6 ]"
 
 cp "$T/pristine.db" "$DB"; rm -f "$DB-wal" "$DB-shm"
-daemon_start "$T/tapgate.conf"
+daemon_start "$T/tapgate.conf" || notok daemon_starts_on_the_restored_log
 $CTL audit verify >/dev/null
 check restored_log_verifies_again [ $? -eq 0 ]
 daemon_stop

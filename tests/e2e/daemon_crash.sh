@@ -20,7 +20,7 @@ start() {
 client() {	# tag: submit until the daemon dies, record acknowledged ids
 	n=0
 	while [ $n -lt 400 ]; do
-		st=$(curl -s -o "$T/c$1.body" -w '%{http_code}' \
+		st=$(curl -s -o "$T/c$1.body" -w '%{http_code}' --max-time 30 \
 		    --unix-socket "$T/api.sock" -H 'Content-Type: application/json' \
 		    -H "Idempotency-Key: $1-$n" \
 		    --data-binary "$(req password_reset "user$1x$n" admin hd-bob phone "[$OOB,$PRF,$IDD]")" \
@@ -33,7 +33,7 @@ client() {	# tag: submit until the daemon dies, record acknowledged ids
 
 officer() {	# key: approve whatever waits, record acknowledged approvals
 	while :; do
-		curl -s --unix-socket "$T/api.sock" \
+		curl -s --max-time 30 --unix-socket "$T/api.sock" \
 		    'http://tapgated/v1/requests?state=needs_approval&limit=5' \
 		    >"$T/o$1.list" 2>/dev/null || break
 		ids=$(jq -r '.requests[].id' "$T/o$1.list" 2>/dev/null) || break
@@ -61,15 +61,20 @@ while [ $c -le "$CYCLES" ]; do
 	client "b$c" & B=$!
 	officer ann & O1=$!
 	officer ben & O2=$!
-	sleep 0.$((4 + c % 5))
-	kill -9 "$DAEMON_PID"
-	wait "$DAEMON_PID" 2>/dev/null
+	sleep 0.$((4 + c % 5))	# the load runs a while: then the crash
+	kill_pid "crash_cycle_${c}_kills_the_daemon" KILL "$DAEMON_PID"
+	wait_exit "$DAEMON_PID"
 	DAEMON_PID=
-	wait $A $B $O1 $O2
+	for p in $A $B $O1 $O2; do wait_exit "$p" 60; done
 	c=$((c + 1))
 done
 start || { notok daemon_restarts_after_kill; exit 1; }
-sleep 3	# holds of the fully approved requests run out: orders are signed
+# the holds of the fully approved requests run out: orders are signed
+no_hold_runs() {
+	api GET '/v1/requests?state=in_hold&limit=1'
+	[ "$STATUS" = 200 ] && [ "$(jbody '.requests | length')" = 0 ]
+}
+check every_hold_runs_out_after_the_restart wait_for 20 no_hold_runs
 acked=$(sort "$T/acked" | uniq | wc -l)
 echo "# $acked requests and $(wc -l <"$T/approved") approvals acknowledged over $CYCLES kill -9 cycles"
 check some_requests_were_acknowledged [ "$acked" -gt 0 ]

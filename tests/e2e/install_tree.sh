@@ -29,6 +29,11 @@ check() {	# name command...
 	n=$1; shift
 	if "$@"; then ok "$n"; else notok "$n" "failed: $*"; fi
 }
+# skip WHY NAME...: a counted skip of each check, with the reason
+skip() {
+	why=$1; shift
+	for n in "$@"; do echo "ok $n # SKIP $why"; done
+}
 have() { command -v "$1" >/dev/null 2>&1; }
 # none NAME FINDINGS: ok when there are none
 none() {
@@ -121,6 +126,9 @@ if have pkg-config; then
 		notok install_header_compiles_with_pc_cflags \
 		    "$(head -5 "$T/cc.log")"
 	fi
+else
+	skip "no pkg-config (Debian package pkg-config: make deps)" \
+	    install_pc_includedir install_header_compiles_with_pc_cflags
 fi
 
 # ---- the units and tmpfiles name the installed paths
@@ -194,7 +202,8 @@ elif have groff; then
 		ok install_man_pages_render_groff
 	fi
 else
-	echo "# neither mandoc nor groff: man pages not rendered"
+	skip "neither mandoc nor groff (groff-base: make deps)" \
+	    install_man_pages_render
 fi
 
 # ---- sysusers.d and tmpfiles.d applied to the temporary root.  Setting
@@ -225,7 +234,10 @@ if [ "$(id -u)" -eq 0 ] && have systemd-sysusers && have systemd-tmpfiles; then
 	check install_tmpfiles_config_root_tapgate_0640 \
 	    [ "$(own "$R/etc/tapgate/tapgate.conf")" = "640 0 $gid" ]
 else
-	echo "# sysusers/tmpfiles not applied (need root and systemd-sysusers," \
-	    "systemd-tmpfiles)"
+	skip "sysusers.d and tmpfiles.d are applied only as root, with\
+ systemd-sysusers and systemd-tmpfiles (uid $(id -u))" \
+	    install_sysusers_creates_tapgate install_tmpfiles_create \
+	    install_tmpfiles_state_dir_0700 install_tmpfiles_run_dir_0750 \
+	    install_tmpfiles_config_root_tapgate_0640
 fi
 [ "$fails" -eq 0 ]

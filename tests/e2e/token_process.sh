@@ -15,13 +15,15 @@ tokpid() { pgrep -P "$DAEMON_PID" -f -- '--token-process' | head -n 1; }
 TP=$(tokpid)
 check daemon_runs_a_token_process [ -n "$TP" ]
 check token_process_holds_no_database_or_key_file \
-    sh -c "! ls -l /proc/$TP/fd 2>/dev/null | grep -q -e tapgate.db -e cosign.key -e seal.key"
+    sh -c "[ -n '$TP' ] && ls -l /proc/$TP/fd >$T/tp.fds &&
+    ! grep -q -e tapgate.db -e cosign.key -e seal.key $T/tp.fds"
 check daemon_holds_the_database \
     sh -c "ls -l /proc/$DAEMON_PID/fd | grep -q tapgate.db"
 enroll officer-ann security_officer ann
 check enrolment_goes_through_the_token_process [ $? -eq 0 ]
-kill -9 "$TP"
-sleep 0.2
+gone() { ! alive "$1"; }
+kill_pid token_process_is_killed KILL "$TP" &&
+    check killed_token_process_is_gone wait_for 10 gone "$TP"
 enroll officer-ben security_officer ben
 check a_dead_token_process_is_replaced [ $? -eq 0 ]
 check replacement_is_a_new_process sh -c "[ -n \"\$(pgrep -P $DAEMON_PID -f -- --token-process)\" ] && [ \"\$(pgrep -P $DAEMON_PID -f -- --token-process)\" != $TP ]"
@@ -33,10 +35,9 @@ check daemon_logged_the_restart grep -q 'token process exited; restarting' "$T/d
 # An exploited token process (tests/stub/exploit.c opens the daemon's key
 # file before each device it opens) is refused by Landlock: seccomp lets
 # it open files, since it must open hidraw nodes, but not beyond /dev.
-landlock=$("$BUILD/tests/test_sandbox" 2>/dev/null |
-    grep -c '^ok token_role_cannot_open_the_key_file$')
+landlock=$(landlock_probe)
 daemon_stop
-if [ "$landlock" = 1 ]; then
+if [ "$landlock" = yes ]; then
 	TAPGATE_TEST_TOKEN_OPEN=$T/state/seal.key
 	LD_PRELOAD=$PWD/$BUILD/tests/exploit.so
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0
@@ -60,9 +61,12 @@ if [ "$landlock" = 1 ]; then
 	    >/dev/null 2>"$T/control.err"
 	check unconfined_the_stub_reads_the_key_file \
 	    grep -q "token-exploit: $T/state/seal.key: opened" "$T/control.err"
+elif [ "${landlock%%:*}" = no ]; then
+	skip token_process_cannot_read_the_key_file \
+	    "${landlock#no: } (test_sandbox says)"
 else
-	echo "ok token_process_cannot_read_the_key_file # SKIP the kernel" \
-	    "has no Landlock (test_sandbox says)"
+	notok token_process_cannot_read_the_key_file \
+	    "whether the kernel has Landlock: ${landlock#unknown: }"
 fi
 
 # A token process that lies: it reports an enrolment its own checks passed
@@ -80,14 +84,16 @@ unset LD_PRELOAD TAPGATE_TEST_TOKEN_LIE
 LIAR=$(tokpid)
 key_start dan
 enroll officer-dan security_officer dan
-check forged_enrolment_is_refused [ $? -ne 0 ]
+rc=$?
+check forged_enrolment_is_refused \
+    [ "$rc" != 0 -a "$(refusal "$T/enrol.err")" = "403 attestation" ]
 "$BUILD/tapgatectl" -s "$T/api.sock" audit tail -n 20 --json \
     >"$T/audit.json" 2>/dev/null
 lie_audited() {
-	jq -e '[.entries[] | select(.event == "privsep.violation" and
+	jqtrue '[.entries[] | select(.event == "privsep.violation" and
 	    .details.process == "token" and
 	    (.details.detail | contains("does not verify")))] | length == 1' \
-	    "$T/audit.json" >/dev/null
+	    "$T/audit.json"
 }
 check lying_token_process_is_audited lie_audited
 check lying_token_process_is_replaced sh -c \
@@ -95,7 +101,8 @@ check lying_token_process_is_replaced sh -c \
     [ \"\$(pgrep -P $DAEMON_PID -f -- --token-process)\" != '$LIAR' ]"
 "$BUILD/tapgatectl" -s "$T/api.sock" approvers list --json >"$T/appr.json" \
     2>/dev/null
-check forged_officer_is_not_enrolled sh -c \
-    "! grep -q officer-dan '$T/appr.json'"
+check forged_officer_is_not_enrolled jqtrue '[.approvers[].name] |
+    index("officer-cal") != null and index("officer-dan") == null' \
+    "$T/appr.json"
 api GET /healthz
 check daemon_carries_on_after_a_liar [ "$STATUS" = 200 ]

@@ -1,27 +1,102 @@
 # SPDX-License-Identifier: ISC
 # Shared by the end-to-end shell tests of tapgated: a scratch directory, a
 # daemon on a private socket, an HTTP client, and TAP-style results.
-# Source it; it sets T (scratch dir) and removes it on exit.
+# Source it; it sets T (scratch dir) and removes it on exit (KEEP_T=1
+# keeps it, to look into a failure).
+#
+# Every helper is bounded in time: a daemon that hangs or dies makes the
+# checks that need it fail or time out, never pass and never hang.
+#
+#   ok NAME / notok NAME [WHY...]	one result line
+#   skip NAME WHY...		"ok NAME # SKIP WHY": a counted skip, for a
+#				check the machine cannot run (say why)
+#   check NAME COMMAND...	ok when COMMAND succeeds
+#   unchanged BEFORE AFTER	true when BEFORE is not empty and equals
+#				AFTER: a "nothing changed" comparison that a
+#				failed measurement cannot pass
+#   wait_for SECONDS COMMAND...	poll (every 0.05 s) until COMMAND succeeds;
+#				false when it never did within SECONDS
+#   alive PID			the process exists and is no zombie
+#   kill_pid NAME SIGNAL PID	kill -SIGNAL PID; an empty PID or a failed
+#				kill is reported as "not ok NAME" and returns
+#				1 (never "kill ... 0", the process group)
+#   wait_exit PID [SECONDS]	wait, at most SECONDS (default 10), for a
+#				process to end by itself; its status, or
+#				124 (after SIGKILL, reported as not ok)
+#   make_config OUT [SED...]	a configuration with short holds
+#   daemon_start CONFIG [ARGS]	tapgated on $T/api.sock; sets DAEMON_PID
+#   daemon_stop			SIGTERM; it must exit 0 within 30 s with no
+#				sanitizer report
+#   api METHOD PATH [BODY [CURL-ARGS...]]
+#				HTTP status in $STATUS, body in $T/body;
+#				000 and an empty body when nothing answered
+#				(API_TIMEOUT seconds at most, default 60)
+#   api_as UID METHOD PATH [BODY]	the same, as another user
+#   jbody JQ-FILTER		the filter over $T/body
+#   jqtrue [JQ-ARGS...] FILTER FILE
+#				true when the filter gives exactly "true" on
+#				FILE (not jq -e: jq 1.6, Debian 12's, exits
+#				0 on an empty file, so a failed read passed)
+#   answered WANT FILTER [JQ-ARGS...]
+#				$STATUS is WANT and jqtrue FILTER $T/body
+#   status_is WANT METHOD PATH [BODY]
+#				api, then true when $STATUS is WANT
+#   request_in_state ID STATE	GET /v1/requests/ID answers 200 with that
+#				state (for wait_for: a hold running out)
+#   req ..., ev ...		request and evidence bodies
+#   check_confined WHO PID BYTES	marks of a confined process
+#   landlock_probe		what test_sandbox says of Landlock here
 
 BUILD=${BUILD:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/tg-e2e.XXXXXX")
 chmod 755 "$T"
 DAEMON_PID=
-trap 'daemon_stop; rm -rf "$T"' EXIT
+trap 'daemon_stop; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
+# tests/run.sh's timeout (SIGTERM): the EXIT trap still cleans up
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 ok() { echo "ok $1"; }
-notok() { echo "not ok $1"; shift; [ $# -gt 0 ] && echo "#   $*"; }
+notok() { echo "not ok $1"; shift; [ $# -gt 0 ] && echo "#   $*"; return 0; }
+skip() { sk_n=$1; shift; echo "ok $sk_n # SKIP $*"; }
 # check NAME COMMAND...: ok when COMMAND succeeds
 check() {
 	name=$1; shift
 	if "$@"; then ok "$name"; else notok "$name" "failed: $*"; fi
 }
-
+unchanged() {
+	if [ -z "$1" ]; then
+		echo "#   nothing was measured before: no comparison"
+		return 1
+	fi
+	[ "$1" = "$2" ] || { echo "#   before '$1', after '$2'"; return 1; }
+}
+wait_for() {
+	wf_end=$(($(date +%s) + $1)); shift
+	until "$@"; do
+		[ "$(date +%s)" -lt "$wf_end" ] || return 1
+		sleep 0.05
+	done
+}
+alive() {
+	kill -0 "$1" 2>/dev/null &&
+	    ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+kill_pid() {
+	case $3 in
+	''|*[!0-9]*|0)
+		notok "$1" "no process to send SIG$2 to (pid '$3')"
+		return 1 ;;
+	esac
+	kill -"$2" "$3" 2>/dev/null && return 0
+	notok "$1" "kill -$2 $3 failed: no such process"
+	return 1
+}
 # proc_status PID FIELD / proc_limit PID LIMIT: from /proc/PID/status, limits
 proc_status() { sed -n "s/^$2:[[:space:]]*//p" "/proc/$1/status"; }
 proc_limit() { sed -n "s/^$2  *\([0-9a-z]*\) .*/\1/p" "/proc/$1/limits"; }
 
-# check_confined WHO PID BYTES: the marks of a process src/sandbox confined:
+# check_confined WHO PID BYTES: marks of a confined process:
 # a seccomp filter, no new privileges, no core dumps and (not in ASan
 # builds, where the shadow memory needs the address space) RLIMIT_AS.
 check_confined() {
@@ -38,6 +113,31 @@ check_confined() {
 	fi
 }
 
+# wait_exit PID [SECONDS]: a process that ends by itself, such as a daemon
+# stopping on a child's failure.  Returns its status as wait does (128 + N
+# for signal N; 127 when it is not this shell's child).  One still running
+# after SECONDS is killed (SIGKILL) and reported, and 124 is returned.
+wait_exit() {
+	we_pid=$1 we_end=$(($(date +%s) + ${2:-10}))
+	case $we_pid in
+	''|*[!0-9]*|0)
+		notok wait_exit_has_a_process "no pid ('$we_pid') to wait for"
+		return 127 ;;
+	esac
+	while alive "$we_pid"; do
+		if [ "$(date +%s)" -ge "$we_end" ]; then
+			notok "process_${we_pid}_ends_within_${2:-10}s" "$(tr \
+			    '\0' ' ' <"/proc/$we_pid/cmdline" 2>/dev/null)" \
+			    "still runs: killed"
+			kill -KILL "$we_pid" 2>/dev/null
+			wait "$we_pid" 2>/dev/null
+			return 124
+		fi
+		sleep 0.05
+	done
+	wait "$we_pid" 2>/dev/null
+}
+
 # A configuration derived from the default: short holds so tests can watch
 # them end, softfido's attestation CA as trust roots, and whatever sed
 # expressions the caller adds.
@@ -52,79 +152,107 @@ make_config() {	# out [sed-expr...]
 	for e in "$@"; do sed -i -E "$e" "$out"; done
 }
 
+# daemon_start CONFIG [ARGS]: true once /healthz answers (10 s at most).
 # The socket is open to every local uid (the daemon's own default is
 # 0660), so that tests can call as users without a role; a later
-# --socket-mode in the extra args wins.
-daemon_start() {	# config [extra args]
+# --socket-mode in ARGS wins.
+daemon_start() {
 	cfg=$1; shift
 	"$BUILD/tapgated" -c "$cfg" --state-dir "$T/state" \
 	    --socket "$T/api.sock" --socket-mode 0666 "$@" 2>>"$T/daemon.log" &
 	DAEMON_PID=$!
-	i=0
-	while [ $i -lt 100 ]; do
-		curl -s --unix-socket "$T/api.sock" http://tapgated/healthz \
-		    >/dev/null 2>&1 && return 0
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
+	ds_end=$(($(date +%s) + 10))
+	while [ "$(date +%s)" -lt "$ds_end" ]; do
+		curl -s --max-time 2 --unix-socket "$T/api.sock" \
+		    http://tapgated/healthz >/dev/null 2>&1 && return 0
+		alive "$DAEMON_PID" || break
 		sleep 0.05
-		i=$((i + 1))
 	done
 	echo "# tapgated did not start:"; sed 's/^/#   /' "$T/daemon.log"
 	return 1
 }
 
-# Stop the daemon; it must exit 0 and its log must hold no sanitizer
-# report (a leak or an error in the daemon fails the test that ran it).
+# Stop the daemon; it must exit 0 within 30 s and its log must hold no
+# sanitizer report (a leak or an error in the daemon fails the test that
+# ran it).
 daemon_stop() {
 	[ -n "$DAEMON_PID" ] || return 0
 	kill "$DAEMON_PID" 2>/dev/null
-	wait "$DAEMON_PID" 2>/dev/null
+	wait_exit "$DAEMON_PID" 30
 	rc=$?
 	DAEMON_PID=
-	if [ "$rc" -ne 0 ] || grep -q 'Sanitizer' "$T/daemon.log" 2>/dev/null; then
+	if [ "$rc" -ne 0 ] ||
+	    grep -q 'Sanitizer' "$T/daemon.log" 2>/dev/null; then
 		echo "not ok daemon_exits_cleanly (status $rc)"
-		grep -A20 'Sanitizer' "$T/daemon.log" 2>/dev/null | sed 's/^/#   /' | head -40
+		grep -A20 'Sanitizer' "$T/daemon.log" 2>/dev/null |
+		    sed 's/^/#   /' | head -40
 	fi
-}
-
-# wait_exit PID: wait (at most 10 s) for a process that ends by itself,
-# such as a daemon stopping on a child's failure; returns its status
-wait_exit() {
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	wait "$1" 2>/dev/null
 }
 
 # api METHOD PATH [BODY [curl args...]]: status in $STATUS, body in $T/body
+# (000 and an empty body when the daemon does not answer at all)
 api() {
 	m=$1 p=$2; shift 2
+	: >"$T/body"
 	if [ $# -gt 0 ]; then
 		b=$1; shift
-		STATUS=$(curl -s -o "$T/body" -w '%{http_code}' \
-		    --unix-socket "$T/api.sock" -X "$m" \
-		    -H 'Content-Type: application/json' --data-binary "$b" \
-		    "$@" "http://tapgated$p")
-	else
-		STATUS=$(curl -s -o "$T/body" -w '%{http_code}' \
-		    --unix-socket "$T/api.sock" -X "$m" "http://tapgated$p")
+		set -- -H 'Content-Type: application/json' \
+		    --data-binary "$b" "$@"
 	fi
+	STATUS=$(curl -s -o "$T/body" -w '%{http_code}' \
+	    --max-time "${API_TIMEOUT:-60}" --unix-socket "$T/api.sock" \
+	    -X "$m" "$@" "http://tapgated$p")
+	[ -n "$STATUS" ] || STATUS=000
 }
 
-# api_as UID METHOD PATH [BODY]: the same, as another user
+# api_as UID METHOD PATH [BODY]: the same, as another user (whose curl
+# cannot write into $T: the body comes through a pipe)
 api_as() {
 	u=$1; shift
 	m=$1 p=$2; shift 2
+	: >"$T/body"
 	STATUS=$(setpriv --reuid="$u" --regid="$u" --clear-groups \
-	    curl -s -o - -w '\n%{http_code}' --unix-socket "$T/api.sock" \
+	    curl -s -o - -w '\n%{http_code}' --max-time "${API_TIMEOUT:-60}" \
+	    --unix-socket "$T/api.sock" \
 	    -X "$m" -H 'Content-Type: application/json' \
 	    ${1:+--data-binary "$1"} "http://tapgated$p" | tee "$T/body.as" |
 	    tail -n 1)
-	sed '$d' "$T/body.as" >"$T/body"
+	case $STATUS in
+	''|000) STATUS=000 ;;
+	*) sed '$d' "$T/body.as" >"$T/body" ;;
+	esac
 }
 
 jbody() { jq -r "$1" "$T/body"; }
+jqtrue() { [ "$(jq "$@" 2>/dev/null)" = true ]; }
+answered() {
+	an_want=$1 an_filter=$2; shift 2
+	[ "$STATUS" = "$an_want" ] && jqtrue "$@" "$an_filter" "$T/body"
+}
+status_is() { si_want=$1; shift; api "$@"; [ "$STATUS" = "$si_want" ]; }
+request_in_state() {
+	api GET "/v1/requests/$1"
+	[ "$STATUS" = 200 ] && [ "$(jbody .state)" = "$2" ]
+}
+
+# landlock_probe: "yes" where test_sandbox confined a process with
+# Landlock, "no: WHY" where it skipped that for want of Landlock, and
+# "unknown: WHY" otherwise (test_sandbox missing or failing: a failure of
+# the caller's check, never a skip)
+landlock_probe() {
+	lp_t=$BUILD/tests/test_sandbox
+	[ -x "$lp_t" ] || { echo "unknown: $lp_t is not built"; return; }
+	lp_l=$("$lp_t" 2>/dev/null |
+	    grep -E '^(not )?ok token_role_cannot_open_the_key_file( |$)')
+	case $lp_l in
+	'ok token_role_cannot_open_the_key_file') echo yes ;;
+	'ok token_role_cannot_open_the_key_file # SKIP '*)
+		echo "no: ${lp_l#*# SKIP }" ;;
+	'') echo "unknown: $lp_t reported no" \
+	    "token_role_cannot_open_the_key_file" ;;
+	*) echo "unknown: $lp_t says: $lp_l" ;;
+	esac
+}
 
 # A request body: queue account class agent channel evidence-json [extra]
 req() {

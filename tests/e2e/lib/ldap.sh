@@ -14,12 +14,14 @@
 #				writable, anonymous auth, users read the rest)
 #	ldap_add_ldif FILE	load more entries (before ldap_start)
 #	ldap_start		start slapd; sets LDAP_URI, LDAP_PORT, SLAPD_PID
-#	ldap_stop		SIGTERM + wait (call it from the EXIT trap)
+#	ldap_stop		SIGTERM + wait, 10 s at most (call it from the
+#				EXIT trap)
 #	ldap_hash PASSWORD	a {SSHA} userPassword value
 #	ldap_bind DN PASSWORD	exit 0 when a simple bind succeeds
 #	ldap_attr DN ATTR	the attribute's values as the rootdn reads them
 #
-# Source it; the caller's EXIT trap must call ldap_stop.
+# Source it after tests/e2e/lib/daemon.sh (wait_exit); the caller's EXIT
+# trap must call ldap_stop.
 
 SLAPD=$(command -v slapd 2>/dev/null || echo /usr/sbin/slapd)
 SLAPADD=$(command -v slapadd 2>/dev/null || echo /usr/sbin/slapadd)
@@ -164,7 +166,7 @@ ldap_start() {
 ldap_stop() {
 	[ -n "$SLAPD_PID" ] || return 0
 	kill -TERM "$SLAPD_PID" 2>/dev/null
-	wait "$SLAPD_PID" 2>/dev/null
+	wait_exit "$SLAPD_PID" 10
 	SLAPD_PID=
 }
 
