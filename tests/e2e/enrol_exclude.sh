@@ -23,7 +23,7 @@ make_config "$T/tapgate.conf"
 daemon_start "$T/tapgate.conf" --trust-roots "$PWD/build/gen/softfido-ca.pem" \
     --token-timeout 5000 || { notok daemon_starts; exit 1; }
 
-jqe() { jq -e "$@" >/dev/null; }
+jqe() { jqtrue "$@"; }
 nenrolled() {
 	CTL approvers list --all --json | jq '.approvers | length'
 }

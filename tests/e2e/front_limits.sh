@@ -30,7 +30,7 @@ as() {	# uid [gid] -- command...: run command as uid (primary gid)
 	setpriv --reuid="$u" --regid="$g" --clear-groups "$@"
 }
 front_of() { pgrep -P "$1" -f -- '--front-process' | head -n 1; }
-jq_true() { jq -e "$@" >/dev/null; }
+jq_true() { jqtrue "$@"; }
 
 # officers by uid and by gid; intake callers with and without a passwd
 # entry (uid 1 is "daemon" on Debian)
