@@ -317,16 +317,18 @@ load_keys(const char *jwks, struct jwks **setp)
 /*
  * The high-water mark of the state in dir, as an anchor (*have 0 when
  * there is none).  With keys its signature is checked; without, it is
- * named unchecked.
+ * named unchecked.  A mark whose signature does not verify with the keys
+ * given is no anchor: bad says why, and the report fails on it.
  */
 static int
 mark_anchor(const char *dir, const struct jwks *keys, struct anchor_in *out,
-    int *have)
+    int *have, char *bad, size_t badlen)
 {
 	struct auditmark m;
 	int r;
 
 	*have = 0;
+	bad[0] = '\0';
 	if ((r = auditmark_read(dir, &m)) == TG_ERR_NOT_FOUND)
 		return 0;
 	if (r != 0) {
@@ -335,10 +337,10 @@ mark_anchor(const char *dir, const struct jwks *keys, struct anchor_in *out,
 		return -1;
 	}
 	if (keys != NULL && (r = auditmark_verify(&m, keys)) != 0) {
-		ctl_err("%s/%s: the high-water mark (entry %lld, kid %s) does "
-		    "not verify with the keys given: %s", dir, AUDITMARK_FILE,
-		    (long long)m.seq, m.kid, tg_strerror(r));
-		return -1;
+		snprintf(bad, badlen, "%s/%s: the high-water mark (entry %lld, "
+		    "kid %s) does not verify with the keys given: %s", dir,
+		    AUDITMARK_FILE, (long long)m.seq, m.kid, tg_strerror(r));
+		return 0;
 	}
 	auditmark_anchor(&m, &out->a);
 	snprintf(out->source, sizeof(out->source), "the high-water mark "
@@ -361,11 +363,12 @@ verify_offline(const struct verify_args *va, const struct jwks *keys,
 	struct audit_anchor a[ANCHORS_MAX + 1];
 	const char *src[ANCHORS_MAX + 1];
 	struct store *st = NULL;
+	char bad[512];
 	json_t *j;
 	size_t i;
 	int r, have;
 
-	if (mark_anchor(va->dir, keys, &in[n], &have) != 0)
+	if (mark_anchor(va->dir, keys, &in[n], &have, bad, sizeof(bad)) != 0)
 		return CTL_EXIT_FAIL;
 	n += (size_t)have;
 	if ((r = store_open_existing(va->dir, &st)) != 0) {
@@ -393,7 +396,14 @@ verify_offline(const struct verify_args *va, const struct jwks *keys,
 		json_decref(j);
 		return CTL_EXIT_FAIL;
 	}
-	if (!have)
+	if (bad[0] != '\0') {
+		/* the chain's own why, when it has one, comes first */
+		if (json_is_true(json_object_get(j, "ok")))
+			json_object_set_new(j, "why",
+			    json_string("mark_unverified"));
+		json_object_set_new(j, "ok", json_false());
+		json_object_set_new(j, "mark_error", json_string(bad));
+	} else if (!have)
 		json_object_set_new(j, "mark", json_false());
 	*repp = j;
 	return CTL_EXIT_OK;
@@ -457,6 +467,8 @@ cmd_verify(const struct verify_args *va)
 	ctl_print_audit_report(rep, va->json);
 	if (json_is_false(json_object_get(rep, "mark")) && !va->json)
 		printf("no high-water mark in %s\n", va->dir);
+	if (json_object_get(rep, "mark_error") != NULL && !va->json)
+		printf("%s\n", ctl_js(rep, "mark_error"));
 	rc = verify_exit(rep, va->nfiles);
 out:
 	json_decref(rep);

@@ -181,7 +181,7 @@ chmod 644 "$T/client.py"
 client() { as "$@"; }
 CL="$PY $T/client.py"
 
-alive() {	# label: the same daemon and front, serving, chain intact
+still_serving() {	# label: the same daemon and front, serving, chain intact
 	check "$1"_daemon_is_the_same_process kill -0 "$DAEMON_PID"
 	check "$1"_front_is_the_same_process \
 	    [ "$(front_of "$DAEMON_PID")" = "$FP" ]
@@ -213,7 +213,7 @@ heap_attacks() {	# label
 	wait $pids
 	check "$l"_concurrent_chunked_posts_are_refused sh -c \
 	    "[ \"\$(cat $T/conc.* | tr ' ' '\n' | sort -u)\" = 403 ]"
-	alive "$l"
+	still_serving "$l"
 }
 
 daemon_start "$T/tapgate.conf" || { notok daemon_starts; exit 1; }
@@ -267,7 +267,7 @@ else
 	echo "ok audit_names_a_caller_by_its_passwd_entry # SKIP no uid 1 in" \
 	    "/etc/passwd"
 fi
-alive unknown_uids
+still_serving unknown_uids
 
 # ---- 480 trickling connections: 300 from one uid, 30 each from six
 : >"$T/flood.list"
@@ -334,7 +334,7 @@ check trickling_connections_are_cut_at_the_deadline sh -c \
 	[ \"\$(sed -n '\$p' $T/flood.\$u | jq '.closed // 0')\" -ge 1 ] ||
 	    exit 1
     done"
-alive flood
+still_serving flood
 daemon_stop
 
 # ---- the socket the daemon binds itself: 0660 unless told otherwise
