@@ -100,6 +100,10 @@ int	engine_show(struct tapgated *d, const char *id, int64_t now,
 int	engine_list(struct tapgated *d, const char *queue, const char *state,
 	    int limit, struct engine_result *res);
 
+/* Requests whose id starts with prefix (1 to 32 hex digits), by id. */
+int	engine_list_prefix(struct tapgated *d, const char *prefix, int limit,
+	    struct engine_result *res);
+
 /* The last limit audit entries, oldest first. */
 int	engine_audit_tail(struct tapgated *d, int limit,
 	    struct engine_result *res);

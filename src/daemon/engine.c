@@ -1097,6 +1097,24 @@ engine_list(struct tapgated *d, const char *queue, const char *state,
 	return 0;
 }
 
+int
+engine_list_prefix(struct tapgated *d, const char *prefix, int limit,
+    struct engine_result *res)
+{
+	json_t *arr = json_array();
+	int r;
+
+	if ((r = store_request_list_prefix(d->st, prefix, limit,
+	    list_row_json, arr)) != 0) {
+		json_decref(arr);
+		return eng_db_error(d, res, r);
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:o}", "requests", arr);
+	return 0;
+}
+
 static int
 audit_row_json(const struct audit_entry *e, void *arg)
 {
