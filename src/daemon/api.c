@@ -313,8 +313,10 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 	case ROUTE_HEALTH:
 		store_schema_version(d->st, &schema);
 		res->status = 200;
-		res->json = json_pack("{s:s,s:s,s:i}", "status", "ok",
-		    "appliance", d->cfg->appliance.id, "schema", schema);
+		/* the touch window, for the console's countdown and wait */
+		res->json = json_pack("{s:s,s:s,s:i,s:i}", "status", "ok",
+		    "appliance", d->cfg->appliance.id, "schema", schema,
+		    "token_timeout_ms", d->token_timeout_ms);
 		return;
 	case ROUTE_METRICS:
 		res->status = 200;

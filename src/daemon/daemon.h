@@ -92,7 +92,10 @@ int	engine_decide(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, const char *kind, const char *body, size_t len,
 	    int64_t now, struct engine_result *res);
 
-/* One request in detail (request, evidence, decisions, decision). */
+/*
+ * One request in detail (request, evidence, decisions, decision, and the
+ * approvals that count: officer, group, user_verified, time).
+ */
 int	engine_show(struct tapgated *d, const char *id, int64_t now,
 	    struct engine_result *res);
 
