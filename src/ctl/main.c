@@ -167,10 +167,16 @@ main(int argc, char **argv)
 		ctl_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
+	/* help asked for, before or right after a command */
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	    strcmp(argv[1], "help") == 0 || (argc == 3 &&
+	    (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0))) {
 		ctl_usage(stdout);
-		return CTL_EXIT_OK;
+		return fflush(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("tapgatectl %s\n", TAPGATE_VERSION);
+		return fflush(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
 	}
 	for (size_t i = 0; i < NCMDS; i++)
 		if (strcmp(argv[1], ctl_cmds[i].name) == 0)
