@@ -93,6 +93,7 @@ call_with_touch(const char *method, const char *target, json_t *body,
 	pthread_t t;
 	int ticks = 0, tty = isatty(2), done, secs = window_ms / 1000;
 
+	memset(ref, 0, sizeof(*ref));
 	memset(&c, 0, sizeof(c));
 	c.method = method;
 	c.target = target;
