@@ -117,22 +117,38 @@ refusal_err(const struct ctl_refusal *ref)
 	return TG_ERR_POLICY;
 }
 
+/*
+ * Where a message merely names the code ("separation of duties:
+ * is_target", or the bare code): the length of what comes before it, or
+ * -1 when the message says more than the code.
+ */
+static int
+code_named_at(const char *msg, const char *code)
+{
+	size_t n = strlen(msg), c = strlen(code);
+
+	if (c == 0 || n < c || strcmp(msg + n - c, code) != 0)
+		return -1;
+	if (n == c)
+		return 0;
+	if (n >= c + 2 && strncmp(msg + n - c - 2, ": ", 2) == 0)
+		return (int)(n - c);
+	return -1;
+}
+
 void
 ctl_refusal_print(const struct ctl_refusal *ref, const char *more)
 {
 	const char *msg = ref->message, *words = NULL;
-	size_t n = strlen(msg), c = strlen(ref->code);
-	int i = code_row(ref->code);
+	int i = code_row(ref->code), at;
 
 	if (i >= 0)
 		words = daemon_codes[i].words;
 	if (more == NULL && strcmp(ref->code, "forbidden") == 0)
 		more = ROLES_HINT;
-	/* "separation of duties: is_target": the code, said in words */
-	if (words != NULL && c > 0 && n >= c && strcmp(msg + n - c,
-	    ref->code) == 0 && (n == c || (n >= c + 2 &&
-	    msg[n - c - 1] == ' ' && msg[n - c - 2] == ':')))
-		ctl_err("%.*s%s%s%s (HTTP %d %s)", (int)(n - c), msg, words,
+	at = code_named_at(msg, ref->code);
+	if (words != NULL && at >= 0)
+		ctl_err("%.*s%s%s%s (HTTP %d %s)", at, msg, words,
 		    more ? "; " : "", more ? more : "", ref->status,
 		    ref->code);
 	else
