@@ -51,6 +51,8 @@ endif
 
 CPPFLAGS	+= -D_GNU_SOURCE -Isrc -iquote firmware_host/core -iquote firmware_host/host \
 		   -Itests/common
+# what every program's --version prints (VERSION is set below)
+CPPFLAGS	+= -DTAPGATE_VERSION='"$(VERSION)"'
 CFLAGS		+= -std=c11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS)
 LDFLAGS		+= -pie -Wl,-z,relro,-z,now,-z,noexecstack $(SAN)
 LDLIBS		+= $(PKG_LIBS) -lpthread

@@ -26,14 +26,15 @@
 #define CTL_CLIENT_LINE_MAX	4096	/* --ctl: over softfido's bound */
 
 static void
-usage(void)
+usage(FILE *fp)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: softfido --socket PATH --state FILE [--control PATH]\n"
 	    "           [--button auto|refuse|never|delay:MS] "
 	    "[--fault NAME]...\n"
 	    "           [--up-timeout MS] [-v]\n"
 	    "       softfido --ctl PATH COMMAND...\n"
+	    "       softfido --help | --version\n"
 	    "faults: bad-signature counter-backwards wrong-rpid no-up no-uv\n"
 	    "        malformed-cbor none\n"
 	    "control commands: button MODE | fault NAME | fault none | "
@@ -134,6 +135,7 @@ main(int argc, char **argv)
 		{ "ctl",	required_argument, NULL, 'C' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
+		{ "version",	no_argument,	   NULL, 'V' },
 		{ NULL,		0,		   NULL, 0 }
 	};
 	const char	*sock = NULL, *state = NULL, *ctl = NULL;
@@ -145,8 +147,8 @@ main(int argc, char **argv)
 	int		 ch, server_opts = 0;
 
 	opterr = 0;	/* our own messages, which name the option */
-	while ((ch = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1) {
-		server_opts += ch != 'C' && ch != 'h';
+	while ((ch = getopt_long(argc, argv, "+:hvV", longopts, NULL)) != -1) {
+		server_opts += ch != 'C' && ch != 'h' && ch != 'V';
 		switch (ch) {
 		case 's':
 			sock = optarg;
@@ -170,7 +172,7 @@ main(int argc, char **argv)
 			if (board_fault_parse(optarg, &bit) != 0) {
 				fprintf(stderr, "softfido: --fault '%s': "
 				    "unknown fault\n", optarg);
-				usage();
+				usage(stderr);
 				return 2;
 			}
 			faults = bit == 0 ? 0 : faults | bit;
@@ -190,12 +192,15 @@ main(int argc, char **argv)
 			board_verbose = 1;
 			break;
 		case 'h':
-			usage();
-			return 0;
+			usage(stdout);
+			return fflush(stdout) == 0 ? 0 : 1;
+		case 'V':
+			printf("softfido %s\n", TAPGATE_VERSION);
+			return fflush(stdout) == 0 ? 0 : 1;
 		case ':':
 			fprintf(stderr, "softfido: option '%s' needs an "
 			    "argument\n", argv[optind - 1]);
-			usage();
+			usage(stderr);
 			return 2;
 		default:
 			if (optopt != 0)
@@ -204,7 +209,7 @@ main(int argc, char **argv)
 			else
 				fprintf(stderr, "softfido: unknown option "
 				    "'%s'\n", argv[optind - 1]);
-			usage();
+			usage(stderr);
 			return 2;
 		}
 	}
@@ -220,7 +225,7 @@ main(int argc, char **argv)
 		if (argc == 0) {
 			fprintf(stderr, "softfido: --ctl PATH needs a "
 			    "command\n");
-			usage();
+			usage(stderr);
 			return 2;
 		}
 		/* softfido itself bounds the line: let it say so */
@@ -233,13 +238,13 @@ main(int argc, char **argv)
 	if (argc != 0) {
 		fprintf(stderr, "softfido: unexpected argument '%s'\n",
 		    argv[0]);
-		usage();
+		usage(stderr);
 		return 2;
 	}
 	if (sock == NULL || state == NULL) {
 		fprintf(stderr, "softfido: %s is required\n",
 		    sock == NULL ? "--socket PATH" : "--state FILE");
-		usage();
+		usage(stderr);
 		return 2;
 	}
 	if (flash_set_path(state) != 0) {

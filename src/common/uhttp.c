@@ -142,12 +142,14 @@ uhttp_request(const char *path, const char *method, const char *target,
 	n += r;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
+		res->sys_errno = errno;
 		r = TG_ERR_IO;
 		goto out;
 	}
+	res->connected = 1;
 	if ((r = uhttp_send_all(fd, head, (size_t)n, deadline)) != 0 ||
 	    (blen > 0 && (r = uhttp_send_all(fd, body, blen, deadline)) != 0))
-		goto out;
+		goto io;
 	for (;;) {
 		if (len + 4096 + 1 > cap) {
 			if (cap >= UHTTP_MAX_RESPONSE) {
@@ -162,13 +164,13 @@ uhttp_request(const char *path, const char *method, const char *target,
 			buf = p;
 		}
 		if ((r = uhttp_wait(fd, POLLIN, deadline)) != 0)
-			goto out;
+			goto io;
 		got = recv(fd, buf + len, cap - len - 1, 0);
 		if (got < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (got < 0) {
 			r = TG_ERR_IO;
-			goto out;
+			goto io;
 		}
 		if (got == 0)
 			break;
@@ -180,6 +182,10 @@ uhttp_request(const char *path, const char *method, const char *target,
 	}
 	buf[len] = '\0';
 	r = uhttp_parse(buf, len, res);
+	goto out;
+io:
+	/* errno of the send, poll or recv that failed; 0 for a timeout */
+	res->sys_errno = r == TG_ERR_IO ? errno : 0;
 out:
 	if (fd >= 0)
 		close(fd);

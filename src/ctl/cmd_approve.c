@@ -3,8 +3,10 @@
  * The officer's commands at the box: `tapgatectl approve`, `approvers ...`,
  * `orders ...` and `keys`.  Approval and enrolment happen on the security
  * key plugged into the appliance: the console shows what is approved, asks
- * for the PIN (terminal without echo, or stdin), and counts down while the
- * daemon waits for the touch.
+ * for the PIN (terminal without echo, or stdin), and counts down the
+ * daemon's touch window (its /healthz says it) while the daemon waits for
+ * the touch.  After a wrong PIN it says the attempts left: the daemon's
+ * count when its answer has one, else the key's own, asked without a PIN.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -20,23 +22,35 @@
 #include "ctl/ctl.h"
 #include "token/token.h"
 
-#define TOUCH_SECONDS	60
+/*
+ * The daemon answers a touch call once its token process is done: within
+ * its touch window (tapgated --token-timeout), for up to two touches (a
+ * re-enrolment), each with the token process's grace.  The console waits
+ * that long and a margin more; for a daemon that does not say its window,
+ * as long as the longest window it can have.
+ */
+#define TOUCH_GRACE_MS		10000
+#define TOUCH_MARGIN_MS		30000
+#define TOUCH_WINDOW_MAX_MS	600000
 
 struct call {
-	const char	*method;
-	const char	*target;
-	json_t		*body;
-	json_t		*out;
-	int		 r;
-	int		 done;
-	pthread_mutex_t	 lock;
+	const char		*method;
+	const char		*target;
+	json_t			*body;
+	int			 timeout_ms;
+	json_t			*out;
+	struct ctl_refusal	 ref;
+	int			 r;
+	int			 done;
+	pthread_mutex_t		 lock;
 };
 
 static void *
 call_main(void *arg)
 {
 	struct call *c = arg;
-	int r = ctl_api(c->method, c->target, c->body, &c->out);
+	int r = ctl_call(c->method, c->target, c->body, c->timeout_ms,
+	    &c->out, &c->ref);
 
 	pthread_mutex_lock(&c->lock);
 	c->r = r;
@@ -45,37 +59,79 @@ call_main(void *arg)
 	return NULL;
 }
 
-/* Call the daemon while it waits for a touch, counting down meanwhile. */
+/*
+ * The daemon's touch window in ms, from /healthz; 0 when it does not say
+ * (a daemon from before it did).  -1 when it cannot be reached (said).
+ */
+static int
+touch_window_ms(void)
+{
+	struct ctl_refusal ref;
+	json_t *out = NULL;
+	json_int_t v;
+
+	if (ctl_call("GET", "/healthz", NULL, CTL_API_TIMEOUT_MS, &out,
+	    &ref) != 0) {
+		if (ref.status != 0)
+			ctl_refusal_print(&ref, NULL);
+		return -1;
+	}
+	v = json_integer_value(json_object_get(out, "token_timeout_ms"));
+	json_decref(out);
+	return v >= 1000 && v <= TOUCH_WINDOW_MAX_MS ? (int)v : 0;
+}
+
+/*
+ * Call the daemon while it waits for a touch, counting down the window
+ * meanwhile (window_ms 0: unknown, the seconds waited are shown).
+ */
 static int
 call_with_touch(const char *method, const char *target, json_t *body,
-    json_t **out)
+    int window_ms, json_t **out, struct ctl_refusal *ref)
 {
-	struct call c = { method, target, body, NULL, 0, 0,
-	    PTHREAD_MUTEX_INITIALIZER };
+	struct call c;
 	pthread_t t;
-	int ticks = 0, tty = isatty(2), done;
+	int ticks = 0, tty = isatty(2), done, secs = window_ms / 1000;
 
-	if (pthread_create(&t, NULL, call_main, &c) != 0)
+	memset(ref, 0, sizeof(*ref));
+	memset(&c, 0, sizeof(c));
+	c.method = method;
+	c.target = target;
+	c.body = body;
+	c.timeout_ms = 2 * ((window_ms > 0 ? window_ms :
+	    TOUCH_WINDOW_MAX_MS) + TOUCH_GRACE_MS) + TOUCH_MARGIN_MS;
+	if (pthread_mutex_init(&c.lock, NULL) != 0)
 		return TG_ERR_INTERNAL;
-	if (!tty)
+	if (pthread_create(&t, NULL, call_main, &c) != 0) {
+		pthread_mutex_destroy(&c.lock);
+		return TG_ERR_INTERNAL;
+	}
+	if (!tty && secs > 0)
 		fprintf(stderr, "touch your security key (within %d s)\n",
-		    TOUCH_SECONDS);
+		    secs);
+	else if (!tty)
+		fprintf(stderr, "touch your security key\n");
 	for (;;) {
 		pthread_mutex_lock(&c.lock);
 		done = c.done;
 		pthread_mutex_unlock(&c.lock);
 		if (done)
 			break;
-		if (tty && ticks % 10 == 0 && ticks / 10 <= TOUCH_SECONDS)
-			fprintf(stderr, "\rtouch your security key ... %2d s ",
-			    TOUCH_SECONDS - ticks / 10);
+		if (tty && ticks % 10 == 0 && secs > 0 && ticks / 10 <= secs)
+			fprintf(stderr, "\rtouch your security key ... %3d s ",
+			    secs - ticks / 10);
+		else if (tty && ticks % 10 == 0 && secs == 0)
+			fprintf(stderr, "\rtouch your security key (%d s) ",
+			    ticks / 10);
 		usleep(100000);
 		ticks++;
 	}
 	pthread_join(t, NULL);
+	pthread_mutex_destroy(&c.lock);
 	if (tty)
 		fprintf(stderr, "\r%40s\r", "");
 	*out = c.out;
+	*ref = c.ref;
 	return c.r;
 }
 
@@ -87,7 +143,14 @@ read_pin_into(json_t *body)
 
 	if ((r = pinread_line("PIN of your security key: ", pin,
 	    sizeof(pin))) != 0) {
-		ctl_err("no PIN: %s", tg_strerror(r));
+		if (r == TG_ERR_TOO_LONG)
+			ctl_err("PIN longer than %d bytes", TOKEN_PIN_MAX);
+		else if (r == TG_ERR_IO)
+			ctl_err("no PIN: %s", pinread_interactive() ?
+			    "cannot read the terminal" :
+			    "standard input ended (one PIN per line)");
+		else
+			ctl_err("PIN entry: %s", tg_strerror(r));
 		return r;
 	}
 	r = json_object_set_new(body, "pin", json_string(pin)) == 0 ? 0 :
@@ -108,32 +171,137 @@ drop_body(json_t *body)
 	json_decref(body);
 }
 
+/* A device name of the right form, or why not (exit 2). */
+static int
+device_ok(const char *what, const char *dev)
+{
+	int r = token_name_check(dev);
+
+	if (r == TG_ERR_TOO_LONG)
+		ctl_err("%s: %s: socket path too long", what, dev);
+	else if (r != 0)
+		ctl_err("%s: '%s' is not a device name: use /dev/hidrawN or "
+		    "softfido:PATH", what, dev);
+	return r == 0;
+}
+
+/*
+ * Which PIN error the daemon's message names ("assertion: wrong PIN"):
+ * both sides name them with tg_strerror().
+ */
+static int
+pin_error(const struct ctl_refusal *ref)
+{
+	static const int errs[] = { TG_ERR_PIN_INVALID, TG_ERR_PIN_BLOCKED,
+	    TG_ERR_PIN_AUTH_BLOCKED, TG_ERR_PIN_NOT_SET, TG_ERR_PIN_POLICY };
+	size_t i, n = strlen(ref->message), k;
+
+	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		k = strlen(tg_strerror(errs[i]));
+		if (n >= k && strcmp(ref->message + n - k,
+		    tg_strerror(errs[i])) == 0)
+			return errs[i];
+	}
+	return TG_ERR_PIN_INVALID;
+}
+
+/*
+ * The PIN attempts the key has left: the daemon's count when it sends
+ * one, else asked of the key (no PIN, no touch: getPINRetries), -1 when
+ * it cannot be (a hidraw node this user may not open).
+ */
+static int
+pin_retries(const struct ctl_refusal *ref, const char *dev)
+{
+	static const struct token_opts o = { .timeout_ms = 5000 };
+	struct token *tok = NULL;
+	int left = -1;
+
+	if (ref->retries >= 0)
+		return ref->retries;
+	if (token_open(dev, &o, &tok) != 0 ||
+	    token_pin_retries(tok, &left) != 0)
+		left = -1;
+	token_free(&tok);
+	return left;
+}
+
+/*
+ * Say why a touch call was refused, with what the console knows more:
+ * the attempts left after a PIN error, the device and the window.
+ */
+static void
+touch_refused(const struct ctl_refusal *ref, int r, const char *dev,
+    int window_ms)
+{
+	char more[256];
+	int left, pe;
+
+	switch (r) {
+	case TG_ERR_PIN_INVALID:
+		pe = pin_error(ref);
+		left = pe == TG_ERR_PIN_NOT_SET || pe == TG_ERR_PIN_POLICY ?
+		    -1 : pin_retries(ref, dev);
+		if (left == 0)
+			snprintf(more, sizeof(more), "no attempts left: the "
+			    "PIN is blocked, and only a reset of the key "
+			    "(which deletes its credentials) unblocks it");
+		else if (left > 0)
+			snprintf(more, sizeof(more), "%d attempt%s left before "
+			    "the key blocks its PIN", left, left == 1 ? "" :
+			    "s");
+		else
+			more[0] = '\0';
+		break;
+	case TG_ERR_DEVICE:
+		snprintf(more, sizeof(more), "no security key answers at %s: "
+		    "is it plugged in? (tapgatectl token list)", dev);
+		break;
+	case TG_ERR_NO_TOUCH:
+		if (window_ms > 0)
+			snprintf(more, sizeof(more), "the key waited %d s for "
+			    "a touch", window_ms / 1000);
+		else
+			more[0] = '\0';
+		break;
+	default:
+		more[0] = '\0';
+	}
+	ctl_refusal_print(ref, more[0] ? more : NULL);
+}
+
 /* ---- approve */
 
 int
 ctl_approve(int argc, char **argv)
 {
-	const char *id = NULL, *dev = NULL;
+	const char *arg = NULL, *dev = NULL;
 	const json_t *ch, *t, *drops;
+	struct ctl_refusal ref;
 	json_t *prev = NULL, *body = NULL, *out = NULL;
-	char target[128], *changes;
-	int r, i;
+	char target[128], id[33], *changes;
+	int r, i, window;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--device") == 0 && i + 1 < argc)
 			dev = argv[++i];
-		else if (argv[i][0] != '-' && id == NULL)
-			id = argv[i];
+		else if (argv[i][0] != '-' && arg == NULL)
+			arg = argv[i];
 		else {
 			ctl_err("usage: tapgatectl approve ID --device DEVICE");
 			return CTL_EXIT_USAGE;
 		}
 	}
-	if (id == NULL || dev == NULL || !ctl_id_ok(id)) {
-		ctl_err("usage: tapgatectl approve ID --device DEVICE (ID: 32 "
-		    "hex digits)");
+	if (arg == NULL || dev == NULL) {
+		ctl_err("usage: tapgatectl approve ID --device DEVICE (ID: the "
+		    "request id, or its first %d or more hex digits)",
+		    CTL_ID_PREFIX_MIN);
 		return CTL_EXIT_USAGE;
 	}
+	if (!device_ok("approve", dev))
+		return CTL_EXIT_USAGE;
+	if ((r = ctl_resolve_id("approve", arg, id)) != 0)
+		return ctl_exit_code(r);
 	snprintf(target, sizeof(target), "/v1/requests/%s/approval", id);
 	if ((r = ctl_api("GET", target, NULL, &prev)) != 0)
 		return ctl_exit_code(r);
@@ -163,16 +331,21 @@ ctl_approve(int argc, char **argv)
 	free(changes);
 	json_decref(prev);
 	fflush(stdout);
+	if ((window = touch_window_ms()) < 0)
+		return CTL_EXIT_FAIL;
 	if ((body = json_pack("{s:s}", "device", dev)) == NULL ||
 	    read_pin_into(body) != 0) {
 		drop_body(body);
 		return CTL_EXIT_PIN;
 	}
 	snprintf(target, sizeof(target), "/v1/requests/%s/approve", id);
-	r = call_with_touch("POST", target, body, &out);
+	r = call_with_touch("POST", target, body, window, &out, &ref);
 	drop_body(body);
-	if (r != 0)
+	if (r != 0) {
+		if (ref.status != 0)
+			touch_refused(&ref, r, dev, window);
 		return ctl_exit_code(r);
+	}
 	printf("approved by %s (%s): request is now %s\n", ctl_js(out, "approver"),
 	    ctl_js(out, "group"), ctl_js(out, "state"));
 	json_decref(out);
@@ -185,8 +358,9 @@ static int
 approvers_enroll(int argc, char **argv)
 {
 	const char *name = NULL, *group = NULL, *dev = NULL, *alg = NULL;
+	struct ctl_refusal ref;
 	json_t *body, *out = NULL;
-	int r, i;
+	int r, i, window;
 
 	for (i = 2; i < argc; i++) {
 		if (i + 1 < argc && strcmp(argv[i], "--name") == 0)
@@ -207,6 +381,8 @@ approvers_enroll(int argc, char **argv)
 		    "GROUP --device DEVICE [--alg es256|eddsa]");
 		return CTL_EXIT_USAGE;
 	}
+	if (!device_ok("approvers enroll", dev))
+		return CTL_EXIT_USAGE;
 	if ((body = json_pack("{s:s,s:s,s:s}", "name", name, "group", group,
 	    "device", dev)) == NULL) {
 		ctl_err("approvers enroll: arguments are not valid UTF-8");
@@ -214,14 +390,21 @@ approvers_enroll(int argc, char **argv)
 	}
 	if (alg != NULL)
 		json_object_set_new(body, "alg", json_string(alg));
+	if ((window = touch_window_ms()) < 0) {
+		json_decref(body);
+		return CTL_EXIT_FAIL;
+	}
 	if (read_pin_into(body) != 0) {
 		drop_body(body);
 		return CTL_EXIT_PIN;
 	}
-	r = call_with_touch("POST", "/v1/approvers", body, &out);
+	r = call_with_touch("POST", "/v1/approvers", body, window, &out, &ref);
 	drop_body(body);
-	if (r != 0)
+	if (r != 0) {
+		if (ref.status != 0)
+			touch_refused(&ref, r, dev, window);
 		return ctl_exit_code(r);
+	}
 	printf("%s %s in %s: %s credential, AAGUID %s, attestation "
 	    "certificate %s\n", json_is_true(json_object_get(out,
 	    "reenrolled")) ? "re-enrolled (a key revoked before)" :
@@ -235,6 +418,7 @@ approvers_enroll(int argc, char **argv)
 static int
 approvers_list(int argc, char **argv)
 {
+	char when[CTL_TIME_LEN];
 	const json_t *a;
 	json_t *out = NULL;
 	size_t i;
@@ -258,13 +442,15 @@ approvers_list(int argc, char **argv)
 		json_decref(out);
 		return CTL_EXIT_OK;
 	}
-	printf("%-20s  %-20s  %-6s  %-8s  %-16s  %s\n", "NAME", "GROUP", "ALG",
-	    "COUNTER", "CREDENTIAL", "STATUS");
+	printf("%-20s  %-20s  %-6s  %-8s  %-16s  %-20s  %s\n", "NAME",
+	    "GROUP", "ALG", "COUNTER", "CREDENTIAL", "ENROLLED", "STATUS");
 	json_array_foreach(json_object_get(out, "approvers"), i, a)
-		printf("%-20s  %-20s  %-6s  %8lld  %-16.16s  %s%s\n",
+		printf("%-20s  %-20s  %-6s  %8lld  %-16.16s  %-20s  %s%s\n",
 		    ctl_js(a, "name"), ctl_js(a, "group"), ctl_js(a, "alg"),
 		    (long long)json_integer_value(json_object_get(a,
 		    "sign_count")), ctl_js(a, "credential_id"),
+		    ctl_time(json_integer_value(json_object_get(a,
+		    "enrolled")), when),
 		    json_is_true(json_object_get(a, "revoked")) ? "revoked: " :
 		    "active", json_is_true(json_object_get(a, "revoked")) ?
 		    ctl_js(a, "revoke_reason") : "");
@@ -368,25 +554,27 @@ ctl_approvers(int argc, char **argv)
 int
 ctl_orders(int argc, char **argv)
 {
-	char target[128];
-	json_t *out = NULL;
+	char target[128], what[32], id[33];
+	json_t *body, *out = NULL;
 	int r;
 
-	if (argc < 3 || !ctl_id_ok(argv[2])) {
+	if (argc != 3 || (strcmp(argv[1], "issue") != 0 &&
+	    strcmp(argv[1], "show") != 0 && strcmp(argv[1], "jws") != 0)) {
 		ctl_err("usage: tapgatectl orders show|jws|issue ID");
 		return CTL_EXIT_USAGE;
 	}
+	snprintf(what, sizeof(what), "orders %s", argv[1]);
+	if ((r = ctl_resolve_id(what, argv[2], id)) != 0)
+		return ctl_exit_code(r);
 	if (strcmp(argv[1], "issue") == 0) {
-		snprintf(target, sizeof(target), "/v1/requests/%s/order",
-		    argv[2]);
-		r = ctl_api("POST", target, json_object(), &out);
-	} else if (strcmp(argv[1], "show") == 0 ||
-	    strcmp(argv[1], "jws") == 0) {
-		snprintf(target, sizeof(target), "/v1/orders/%s", argv[2]);
-		r = ctl_api("GET", target, NULL, &out);
+		snprintf(target, sizeof(target), "/v1/requests/%s/order", id);
+		if ((body = json_object()) == NULL)
+			return CTL_EXIT_FAIL;
+		r = ctl_api("POST", target, body, &out);
+		json_decref(body);
 	} else {
-		ctl_err("orders: show, jws or issue");
-		return CTL_EXIT_USAGE;
+		snprintf(target, sizeof(target), "/v1/orders/%s", id);
+		r = ctl_api("GET", target, NULL, &out);
 	}
 	if (r != 0)
 		return ctl_exit_code(r);
@@ -402,6 +590,7 @@ ctl_orders(int argc, char **argv)
 static int
 keys_rotate(int argc, char **argv)
 {
+	char when[CTL_TIME_LEN];
 	json_t *body, *out = NULL;
 	int json = 0, r;
 
@@ -421,9 +610,9 @@ keys_rotate(int argc, char **argv)
 		ctl_print_json(out);
 	else
 		printf("co-signing key rotated: %s is active; %s is retired "
-		    "and stays published until %lld\n", ctl_js(out, "kid"),
-		    ctl_js(out, "retired_kid"), (long long)json_integer_value(
-		    json_object_get(out, "retired_published_until")));
+		    "and stays published until %s\n", ctl_js(out, "kid"),
+		    ctl_js(out, "retired_kid"), ctl_time(json_integer_value(
+		    json_object_get(out, "retired_published_until")), when));
 	json_decref(out);
 	return CTL_EXIT_OK;
 }

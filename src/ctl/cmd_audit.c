@@ -78,9 +78,7 @@ void
 ctl_print_audit_report(const json_t *rep, int json)
 {
 	const json_t *cp = json_object_get(rep, "checkpoint");
-	char when[32];
-	time_t t;
-	struct tm tm;
+	char when[CTL_TIME_LEN];
 
 	if (json) {
 		ctl_print_json(rep);
@@ -105,11 +103,9 @@ ctl_print_audit_report(const json_t *rep, int json)
 	if (json_object_get(rep, "checkpoints") == NULL)
 		return;		/* a daemon from before checkpoints */
 	if (json_is_object(cp)) {
-		t = (time_t)ji(cp, "time");
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		printf("latest checkpoint: entry %lld, signed %s by %s "
-		    "(%lld checkpoints%s)\n", ji(cp, "seq"), when,
+		    "(%lld checkpoints%s)\n", ji(cp, "seq"),
+		    ctl_time(ji(cp, "time"), when),
 		    ctl_js(cp, "kid"), ji(rep, "checkpoints"),
 		    json_is_true(json_object_get(rep, "signatures_checked")) ?
 		    ", signatures verified" : "; signatures NOT checked: "
@@ -540,7 +536,7 @@ cmd_tail(const char *n, int json)
 {
 	const json_t *e;
 	json_t *out = NULL;
-	char target[64], when[32];
+	char target[64], when[CTL_TIME_LEN];
 	size_t i;
 	int r;
 
@@ -557,15 +553,12 @@ cmd_tail(const char *n, int json)
 		return CTL_EXIT_OK;
 	}
 	json_array_foreach(json_object_get(out, "entries"), i, e) {
-		time_t t = (time_t)ji(e, "time");
-		struct tm tm;
 		char *details = json_dumps(json_object_get(e, "details"),
 		    JSON_COMPACT | JSON_SORT_KEYS);
 
-		gmtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		printf("%6lld %s %-24s %-9s %-12.12s %-32s %s\n",
-		    ji(e, "seq"), when, ctl_js(e, "event"),
+		    ji(e, "seq"), ctl_time(ji(e, "time"), when),
+		    ctl_js(e, "event"),
 		    ctl_js(e, "actor_role"), ctl_js(e, "actor_name"),
 		    ctl_js(e, "request_id"), details ? details : "");
 		free(details);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * `tapgatectl requests ...`: the officers' view of the queues, over the
- * daemon's API (and the API client the other groups share).  Readable
- * tables by default, the API's JSON with --json.
+ * daemon's API, and request ids by unique prefix for every command that
+ * takes one.  Readable tables by default, the API's JSON with --json.
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -14,32 +14,10 @@
 #include <jansson.h>
 
 #include "common/errors.h"
-#include "common/uhttp.h"
 #include "ctl/ctl.h"
 #include "daemon/daemon.h"
 #include "order/jwk.h"
 #include "store/checkpoint.h"
-
-#define CTL_API_TIMEOUT_MS	30000
-#define CTL_DEFAULT_SOCKET	"/run/tapgate/tapgate.sock"
-
-const char *ctl_socket_path;
-
-static const char *
-socket_path(void)
-{
-	const char *env = getenv("TAPGATE_SOCKET");
-
-	if (ctl_socket_path != NULL)
-		return ctl_socket_path;
-	return env != NULL && *env != '\0' ? env : CTL_DEFAULT_SOCKET;
-}
-
-const char *
-ctl_socket(void)
-{
-	return socket_path();
-}
 
 int
 ctl_read_jwks(const char *path, struct jwks **setp)
@@ -68,56 +46,6 @@ ctl_read_jwks(const char *path, struct jwks **setp)
 	return r;
 }
 
-int
-ctl_api(const char *method, const char *target, const json_t *body,
-    json_t **out)
-{
-	struct uhttp_response res;
-	json_t *j = NULL;
-	char *b = NULL;
-	int r;
-
-	if (body != NULL && (b = json_dumps(body, JSON_COMPACT)) == NULL)
-		return TG_ERR_NOMEM;
-	r = uhttp_request(socket_path(), method, target, b, NULL, 0,
-	    CTL_API_TIMEOUT_MS, &res);
-	/* a body may carry a PIN to the daemon's security-key code */
-	if (b != NULL)
-		explicit_bzero(b, strlen(b));
-	free(b);
-	if (r != 0) {
-		ctl_err("cannot reach tapgated at %s: %s", socket_path(),
-		    tg_strerror(r));
-		return TG_ERR_IO;
-	}
-	j = json_loads(res.body, 0, NULL);
-	if (res.status >= 300) {
-		const json_t *e = json_object_get(j, "error");
-
-		ctl_err("%s (HTTP %d %s)", e ? json_string_value(
-		    json_object_get(e, "message")) : res.body, res.status,
-		    e ? json_string_value(json_object_get(e, "code")) : "");
-		json_decref(j);
-		uhttp_response_clear(&res);
-		return res.status == 404 ? TG_ERR_NOT_FOUND : TG_ERR_INVALID;
-	}
-	uhttp_response_clear(&res);
-	if (j == NULL) {
-		ctl_err("tapgated sent a reply that is not JSON");
-		return TG_ERR_PROTOCOL;
-	}
-	*out = j;
-	return 0;
-}
-
-const char *
-ctl_js(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : "-";
-}
-
 static long long
 ji(const json_t *o, const char *key)
 {
@@ -138,16 +66,6 @@ duration(long long s, char *out, size_t len)
 		snprintf(out, len, "%lldh%02lldm", s / 3600, s / 60 % 60);
 	else
 		snprintf(out, len, "%lldd%02lldh", s / 86400, s / 3600 % 24);
-}
-
-void
-ctl_print_json(const json_t *j)
-{
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-
-	if (s != NULL)
-		puts(s);
-	free(s);
 }
 
 static int
@@ -202,9 +120,9 @@ requests_list(int argc, char **argv)
 		json_decref(out);
 		return CTL_EXIT_OK;
 	}
-	printf("%-32s  %-20s  %-8s  %-14s  %-24s  %-10s  %6s  %8s\n", "ID",
-	    "QUEUE", "CLASS", "STATE", "ACCOUNT@SYSTEM", "AGENT", "AGE",
-	    "HOLD");
+	printf("%-32s  %-20s  %-8s  %-14s  %-24s  %-10s  %-12s  %6s  %8s\n",
+	    "ID", "QUEUE", "CLASS", "STATE", "ACCOUNT@SYSTEM", "AGENT",
+	    "TICKET", "AGE", "HOLD");
 	json_array_foreach(json_object_get(out, "requests"), i, row) {
 		char who[128];
 
@@ -213,9 +131,11 @@ requests_list(int argc, char **argv)
 		duration((long long)now - ji(row, "created"), age, sizeof(age));
 		duration(ji(row, "hold_until") - (long long)now, hold,
 		    sizeof(hold));
-		printf("%-32s  %-20s  %-8s  %-14s  %-24.24s  %-10.10s  %6s  "
-		    "%8s\n", ctl_js(row, "id"), ctl_js(row, "queue"), ctl_js(row, "class"),
-		    ctl_js(row, "state"), who, ctl_js(row, "agent"), age,
+		printf("%-32s  %-20s  %-8s  %-14s  %-24.24s  %-10.10s  "
+		    "%-12.12s  %6s  %8s\n", ctl_js(row, "id"),
+		    ctl_js(row, "queue"), ctl_js(row, "class"),
+		    ctl_js(row, "state"), who, ctl_js(row, "agent"),
+		    ctl_js(row, "ticket"), age,
 		    strcmp(ctl_js(row, "state"), "in_hold") == 0 ? hold : "-");
 	}
 	if (json_array_size(json_object_get(out, "requests")) == 0)
@@ -230,6 +150,178 @@ ctl_id_ok(const char *id)
 	return strlen(id) == 32 && strspn(id, "0123456789abcdef") == 32;
 }
 
+/*
+ * The one request whose id starts with prefix, asked of the daemon (which
+ * searches every request, not a page of the newest); several are listed.
+ */
+static int
+prefix_matches(const char *what, const char *prefix, char id[33])
+{
+	char target[96];
+	const json_t *list, *row;
+	json_t *out = NULL;
+	size_t i, n;
+	int r;
+
+	/* one more than shown, to tell "and more" */
+	snprintf(target, sizeof(target), "/v1/requests?prefix=%s&limit=9",
+	    prefix);
+	if ((r = ctl_api("GET", target, NULL, &out)) != 0)
+		return r;
+	list = json_object_get(out, "requests");
+	n = json_array_size(list);
+	json_array_foreach(list, i, row) {
+		if (!ctl_id_ok(ctl_js(row, "id")) || strncmp(ctl_js(row, "id"),
+		    prefix, strlen(prefix)) != 0) {
+			/* an older daemon: it listed the newest instead */
+			ctl_err("%s: this tapgated does not look up request "
+			    "ids by prefix: give the whole id", what);
+			json_decref(out);
+			return TG_ERR_INVALID;
+		}
+	}
+	if (n == 1) {
+		memcpy(id, ctl_js(json_array_get(list, 0), "id"), 33);
+		r = 0;
+	} else if (n == 0) {
+		ctl_err("%s: no request id starts with %s", what, prefix);
+		r = TG_ERR_NOT_FOUND;
+	} else {
+		ctl_err("%s: %s is ambiguous: %s requests have ids that start "
+		    "with it; give more digits:", what, prefix, n > 8 ?
+		    "more than 8" : "several");
+		json_array_foreach(list, i, row)
+			if (i < 8)
+				fprintf(stderr, "  %s  %s  %s@%s  %s\n",
+				    ctl_js(row, "id"), ctl_js(row, "state"),
+				    ctl_js(row, "account"),
+				    ctl_js(row, "system"),
+				    ctl_js(row, "queue"));
+		r = TG_ERR_INVALID;
+	}
+	json_decref(out);
+	return r;
+}
+
+int
+ctl_resolve_id(const char *what, const char *arg, char id[33])
+{
+	char p[33];
+	size_t i, n = strlen(arg);
+
+	for (i = 0; i < n && i < 32; i++)
+		p[i] = arg[i] >= 'A' && arg[i] <= 'F' ? (char)(arg[i] -
+		    'A' + 'a') : arg[i];
+	p[i] = '\0';
+	if (n > 32 || strspn(p, "0123456789abcdef") != n) {
+		ctl_err("%s: '%s' is not a request id (32 hex digits, or the "
+		    "first %d or more of them)", what, arg, CTL_ID_PREFIX_MIN);
+		return TG_ERR_INVALID;
+	}
+	if (n < CTL_ID_PREFIX_MIN) {
+		ctl_err("%s: '%s' is too short: give at least %d hex digits "
+		    "of the request id", what, arg, CTL_ID_PREFIX_MIN);
+		return TG_ERR_INVALID;
+	}
+	if (n == 32) {
+		memcpy(id, p, 33);
+		return 0;
+	}
+	return prefix_matches(what, p, id);
+}
+
+/* Why an evidence item did or did not count, in words. */
+static const char *
+verdict_words(const char *v)
+{
+	static const struct {
+		const char *name, *words;
+	} verdicts[] = {
+		{ "counted", "counted" },
+		{ "failed", "not counted: the check failed" },
+		{ "request_channel", "not counted: made over the channel the "
+		    "request came by" },
+		{ "recovered_channel", "not counted: made over the channel "
+		    "being recovered" },
+		{ "self_verified", "not counted: verified by the account "
+		    "holder" },
+		{ "duplicate", "not counted: the same check entered again" },
+	};
+	size_t i;
+
+	for (i = 0; v != NULL && i < sizeof(verdicts) / sizeof(verdicts[0]);
+	    i++)
+		if (strcmp(verdicts[i].name, v) == 0)
+			return verdicts[i].words;
+	return v != NULL ? v : "-";
+}
+
+/* "none", "1", "3": a count in a sentence. */
+static const char *
+count_words(long long n, char *buf, size_t len)
+{
+	if (n <= 0)
+		return "none";
+	snprintf(buf, len, "%lld", n);
+	return buf;
+}
+
+/*
+ * The evidence as the policy weighs it: items listed, counted, needed.
+ * On the manual review route none is needed: the officers judge it.
+ */
+static void
+show_evidence(const json_t *j, const json_t *dec)
+{
+	const json_t *evd = json_object_get(dec, "evidence"), *item;
+	const json_t *items = json_object_get(j, "evidence");
+	char a[24], b[24];
+	size_t i;
+
+	printf("evidence  %zu listed, %s counted, ", json_array_size(items),
+	    count_words(ji(evd, "counted"), a, sizeof(a)));
+	if (strcmp(ctl_js(json_object_get(dec, "route"), "name"),
+	    "manual_review") == 0)
+		printf("none needed: on the manual review route the officers "
+		    "judge it\n");
+	else if (ji(evd, "types_required_count") > 1)
+		printf("%s needed, of %lld different types\n", count_words(
+		    ji(evd, "required"), b, sizeof(b)),
+		    ji(evd, "types_required_count"));
+	else
+		printf("%s needed\n", count_words(ji(evd, "required"), b,
+		    sizeof(b)));
+	json_array_foreach(items, i, item)
+		printf("  - %-22s %-4s by %s over %s ref %s: %s\n",
+		    ctl_js(item, "type"), ctl_js(item, "result"),
+		    ctl_js(item, "verifier"), ctl_js(item, "channel"),
+		    ctl_js(item, "ref"), verdict_words(json_string_value(
+		    json_array_get(json_object_get(evd, "verdicts"), i))));
+}
+
+/* Each group's count, and who approved (a daemon that says so). */
+static void
+show_approvals(const json_t *j, const json_t *dec)
+{
+	const json_t *g, *ap, *list = json_object_get(j, "approvals");
+	char when[CTL_TIME_LEN];
+	size_t i, k;
+
+	json_array_foreach(json_object_get(json_object_get(dec, "approvals"),
+	    "groups"), i, g)
+		printf("approvals %s: %lld of %lld\n", ctl_js(g, "group"),
+		    ji(g, "counted"), ji(g, "required"));
+	if (list == NULL)
+		return;		/* a daemon from before it listed them */
+	if (json_array_size(list) == 0)
+		printf("approved  by nobody yet\n");
+	json_array_foreach(list, k, ap)
+		printf("approved  by %s (%s) at %s%s\n", ctl_js(ap, "officer"),
+		    ctl_js(ap, "group"), ctl_time(ji(ap, "time"), when),
+		    json_is_true(json_object_get(ap, "user_verified")) ?
+		    ", PIN verified" : ", PIN NOT verified");
+}
+
 static void
 show_text(const json_t *j)
 {
@@ -239,12 +331,11 @@ show_text(const json_t *j)
 	const json_t *cls = json_object_get(dec, "class");
 	const json_t *route = json_object_get(dec, "route");
 	const json_t *hold = json_object_get(dec, "hold");
-	const json_t *evd = json_object_get(dec, "evidence");
 	const json_t *risk = json_object_get(json_object_get(j, "request"),
 	    "risk");
 	const json_t *v, *item;
 	const char *key;
-	char left[48];
+	char left[48], when[CTL_TIME_LEN], upd[CTL_TIME_LEN];
 	size_t i;
 
 	printf("request   %s\n", ctl_js(j, "id"));
@@ -255,12 +346,18 @@ show_text(const json_t *j)
 		    "sign_failed decision below says why); once mended,\n"
 		    "          `tapgatectl orders issue %s` asks it again, "
 		    "`requests deny` closes it\n", ctl_js(j, "id"));
-	printf("target    %s on %s\n", ctl_js(t, "account"), ctl_js(t, "system"));
-	printf("class     %s (claimed %s; %s: %s)\n", ctl_js(cls, "effective"),
-	    ctl_js(t, "claimed_class"), ctl_js(cls, "source"), ctl_js(cls, "reason"));
-	printf("requester %s over %s, ticket %s, uid %lld\n", ctl_js(rq, "agent"),
-	    ctl_js(rq, "channel"), ctl_js(rq, "ticket"), ji(rq, "uid"));
-	printf("route     %s (%s)\n", ctl_js(route, "name"), ctl_js(route, "reason"));
+	printf("created   %s, last changed %s\n", ctl_time(ji(j, "created"),
+	    when), ctl_time(ji(j, "updated"), upd));
+	printf("target    %s on %s\n", ctl_js(t, "account"),
+	    ctl_js(t, "system"));
+	printf("class     %s (claimed %s; %s: %s)\n",
+	    ctl_js(cls, "effective"), ctl_js(t, "claimed_class"),
+	    ctl_js(cls, "source"), ctl_js(cls, "reason"));
+	printf("requester %s over %s, ticket %s, uid %lld\n",
+	    ctl_js(rq, "agent"), ctl_js(rq, "channel"), ctl_js(rq, "ticket"),
+	    ji(rq, "uid"));
+	printf("route     %s (%s)\n", ctl_js(route, "name"),
+	    ctl_js(route, "reason"));
 	printf("risk     ");
 	i = 0;
 	json_object_foreach((json_t *)(uintptr_t)risk, key, v)
@@ -269,37 +366,32 @@ show_text(const json_t *j)
 			i++;
 		}
 	printf("%s\n", i ? "" : " none");
-	printf("evidence  %lld of %lld counted\n", ji(evd, "counted"),
-	    ji(evd, "required"));
-	json_array_foreach(json_object_get(j, "evidence"), i, item)
-		printf("  - %-22s %-4s by %s over %s ref %s: %s\n",
-		    ctl_js(item, "type"), ctl_js(item, "result"), ctl_js(item, "verifier"),
-		    ctl_js(item, "channel"), ctl_js(item, "ref"),
-		    json_string_value(json_array_get(json_object_get(evd,
-		    "verdicts"), i)) ? json_string_value(json_array_get(
-		    json_object_get(evd, "verdicts"), i)) : "-");
-	json_array_foreach(json_object_get(json_object_get(dec, "approvals"),
-	    "groups"), i, item)
-		printf("approvals %s: %lld of %lld\n", ctl_js(item, "group"),
-		    ji(item, "counted"), ji(item, "required"));
+	show_evidence(j, dec);
+	show_approvals(j, dec);
 	duration(ji(hold, "left"), left, sizeof(left));
-	printf("hold      %lld s%s%s\n", ji(hold, "seconds"),
-	    ji(hold, "start") ? ", time left " : " (not started)",
-	    ji(hold, "start") ? left : "");
+	if (ji(hold, "start") == 0)
+		printf("hold      %lld s (not started)\n", ji(hold, "seconds"));
+	else
+		printf("hold      %lld s, started %s, ends %s%s%s\n",
+		    ji(hold, "seconds"), ctl_time(ji(hold, "start"), when),
+		    ctl_time(ji(hold, "until"), upd), ji(hold, "left") > 0 ?
+		    ", time left " : " (over)", ji(hold, "left") > 0 ? left :
+		    "");
 	json_array_foreach(json_object_get(j, "decisions"), i, item)
-		printf("decision  %s by %s (%s): %s\n", ctl_js(item, "kind"),
-		    ctl_js(item, "actor_name"), ctl_js(item, "actor_role"),
-		    ctl_js(item, "reason"));
+		printf("decision  %s by %s (%s): %s\n          at %s\n",
+		    ctl_js(item, "kind"), ctl_js(item, "actor_name"),
+		    ctl_js(item, "actor_role"), ctl_js(item, "reason"),
+		    ctl_time(ji(item, "created"), when));
 	if (json_array_size(json_object_get(dec, "missing")) > 0)
 		printf("missing:\n");
 	json_array_foreach(json_object_get(dec, "missing"), i, item)
-		printf("  - %s\n    %s\n", ctl_js(item, "code"), ctl_js(item, "text"));
+		printf("  - %s\n", ctl_js(item, "text"));
 }
 
 static int
 requests_show(int argc, char **argv)
 {
-	char target[128];
+	char target[128], id[33];
 	json_t *out = NULL;
 	int json = 0, r;
 
@@ -309,12 +401,9 @@ requests_show(int argc, char **argv)
 		ctl_err("usage: tapgatectl requests show ID [--json]");
 		return CTL_EXIT_USAGE;
 	}
-	if (!ctl_id_ok(argv[2])) {
-		ctl_err("requests show: '%s' is not a request id (32 hex "
-		    "digits)", argv[2]);
-		return CTL_EXIT_USAGE;
-	}
-	snprintf(target, sizeof(target), "/v1/requests/%s", argv[2]);
+	if ((r = ctl_resolve_id("requests show", argv[2], id)) != 0)
+		return ctl_exit_code(r);
+	snprintf(target, sizeof(target), "/v1/requests/%s", id);
 	if ((r = ctl_api("GET", target, NULL, &out)) != 0)
 		return ctl_exit_code(r);
 	if (json)
@@ -334,7 +423,7 @@ requests_decide(int argc, char **argv, const char *kind)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *reason = NULL;
-	char target[128];
+	char target[128], what[32], id[33];
 	json_t *body, *out = NULL;
 	int c, json = 0, r;
 
@@ -350,13 +439,10 @@ requests_decide(int argc, char **argv, const char *kind)
 		ctl_err("usage: tapgatectl requests %s ID --reason TEXT", kind);
 		return CTL_EXIT_USAGE;
 	}
-	if (!ctl_id_ok(argv[optind])) {
-		ctl_err("requests %s: '%s' is not a request id", kind,
-		    argv[optind]);
-		return CTL_EXIT_USAGE;
-	}
-	snprintf(target, sizeof(target), "/v1/requests/%s/%s", argv[optind],
-	    kind);
+	snprintf(what, sizeof(what), "requests %s", kind);
+	if ((r = ctl_resolve_id(what, argv[optind], id)) != 0)
+		return ctl_exit_code(r);
+	snprintf(target, sizeof(target), "/v1/requests/%s/%s", id, kind);
 	if ((body = json_pack("{s:s}", "reason", reason)) == NULL) {
 		ctl_err("requests %s: the reason is not valid UTF-8", kind);
 		return CTL_EXIT_USAGE;

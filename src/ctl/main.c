@@ -38,29 +38,45 @@ ctl_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * The one table from outcomes to exit codes (tapgatectl(8), EXIT STATUS).
+ * Local operations return TG_ERR_* values; the daemon's refusals come
+ * back from ctl_call() as the TG_ERR_* their code stands for.  Anything
+ * not listed (a refusal, a broken connection, an unreachable daemon, a
+ * request that does not exist) is 1.  Exit 5 is audit verify's verdict
+ * on a report, not an error (cmd_audit.c).
+ */
+static const struct {
+	int	err;
+	int	code;
+} exit_codes[] = {
+	{ 0,				CTL_EXIT_OK },
+	/* the command line: malformed, or naming what the daemon lacks */
+	{ TG_ERR_INVALID,		CTL_EXIT_USAGE },
+	{ TG_ERR_TOO_LONG,		CTL_EXIT_USAGE },
+	/* the security key: absent, gone, silent, untouched */
+	{ TG_ERR_DEVICE,		CTL_EXIT_NODEV },
+	{ TG_ERR_DEVICE_GONE,		CTL_EXIT_NODEV },
+	{ TG_ERR_TIMEOUT,		CTL_EXIT_NODEV },
+	{ TG_ERR_NO_TOUCH,		CTL_EXIT_NODEV },
+	/* its PIN */
+	{ TG_ERR_PIN_INVALID,		CTL_EXIT_PIN },
+	{ TG_ERR_PIN_BLOCKED,		CTL_EXIT_PIN },
+	{ TG_ERR_PIN_AUTH_BLOCKED,	CTL_EXIT_PIN },
+	{ TG_ERR_PIN_NOT_SET,		CTL_EXIT_PIN },
+	{ TG_ERR_PIN_POLICY,		CTL_EXIT_PIN },
+	{ TG_ERR_PIN_ALREADY_SET,	CTL_EXIT_PIN },
+};
+
 int
 ctl_exit_code(int err)
 {
-	switch (err) {
-	case 0:
-		return CTL_EXIT_OK;
-	case TG_ERR_INVALID:
-	case TG_ERR_TOO_LONG:
-		return CTL_EXIT_USAGE;
-	case TG_ERR_DEVICE:
-	case TG_ERR_DEVICE_GONE:
-	case TG_ERR_TIMEOUT:
-		return CTL_EXIT_NODEV;
-	case TG_ERR_PIN_INVALID:
-	case TG_ERR_PIN_BLOCKED:
-	case TG_ERR_PIN_AUTH_BLOCKED:
-	case TG_ERR_PIN_NOT_SET:
-	case TG_ERR_PIN_POLICY:
-	case TG_ERR_PIN_ALREADY_SET:
-		return CTL_EXIT_PIN;
-	default:
-		return CTL_EXIT_FAIL;
-	}
+	size_t i;
+
+	for (i = 0; i < sizeof(exit_codes) / sizeof(exit_codes[0]); i++)
+		if (exit_codes[i].err == err)
+			return exit_codes[i].code;
+	return CTL_EXIT_FAIL;
 }
 
 void
@@ -68,12 +84,13 @@ ctl_usage(FILE *fp)
 {
 	fputs(
 "usage: tapgatectl [-s SOCKET] COMMAND ...\n"
+"       tapgatectl --help | --version\n"
 "\n"
 "  tapgatectl requests list [--queue Q] [--state S] [--limit N] [--json]\n"
-"      The requests in the queues, newest first.\n"
+"      The requests in the queues, newest first, with their tickets.\n"
 "  tapgatectl requests show ID [--json]\n"
-"      Target, class, evidence, risk, the policy decision, what is still\n"
-"      missing and the time left in the hold.\n"
+"      Target, class, evidence, risk, the policy decision, who approved,\n"
+"      what is still missing and the time left in the hold.\n"
 "  tapgatectl requests deny|veto ID --reason TEXT\n"
 "      Stop a request (veto: only until its waiting period ends).\n"
 "  tapgatectl audit verify [--state-dir DIR [--jwks FILE]] [--anchor FILE]...\n"
@@ -94,7 +111,8 @@ ctl_usage(FILE *fp)
 "      The last N audit entries.\n"
 "  tapgatectl approve ID --device DEVICE\n"
 "      Show what is being approved, ask for the key's PIN, and approve with\n"
-"      a touch of the security key plugged into the box.\n"
+"      a touch of the security key plugged into the box (within the\n"
+"      daemon's touch window, counted down).\n"
 "  tapgatectl approvers enroll --name NAME --group GROUP --device DEVICE\n"
 "                              [--alg es256|eddsa]\n"
 "  tapgatectl approvers list [--all] [--json]\n"
@@ -141,14 +159,19 @@ ctl_usage(FILE *fp)
 "      assertion and verifies it as an approval is verified.  Stores\n"
 "      nothing.\n"
 "\n"
-"DEVICE is a hidraw node (/dev/hidraw3) or softfido:PATH, the socket of\n"
-"a softfido software key.\n"
+"ID is a request id, or its first 4 or more hex digits when no other\n"
+"request's id starts with them.  DEVICE is a hidraw node (/dev/hidraw3)\n"
+"or softfido:PATH, the socket of a softfido software key.  Times are\n"
+"ISO 8601, in UTC.\n"
 "\n"
-"Exit status: 0 success; 1 the operation failed or the key refused it;\n"
-"2 usage error (including a malformed device name); 3 security key\n"
-"absent, disconnected or not answering; 4 PIN wrong, blocked, not\n"
-"accepted by the key's policy, or the two entries differ; 5 audit\n"
-"verify: the log lacks, or has another hash at, an anchor's entry.\n", fp);
+"Exit status: 0 success; 1 the operation failed or was refused (by the\n"
+"daemon or the key), the request does not exist, or tapgated cannot be\n"
+"reached; 2 usage error (including a malformed device name or id, and\n"
+"an id prefix several requests share); 3 security key absent,\n"
+"disconnected, not answering or not touched in time; 4 PIN wrong,\n"
+"blocked, not set, not accepted by the key's policy, not given, or the\n"
+"two entries differ; 5 audit verify: the log lacks, or has another hash\n"
+"at, an anchor's entry.\n", fp);
 }
 
 int
@@ -167,10 +190,16 @@ main(int argc, char **argv)
 		ctl_usage(stderr);
 		return CTL_EXIT_USAGE;
 	}
+	/* help asked for, before or right after a command */
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	    strcmp(argv[1], "help") == 0 || (argc == 3 &&
+	    (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0))) {
 		ctl_usage(stdout);
-		return CTL_EXIT_OK;
+		return fflush(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("tapgatectl %s\n", TAPGATE_VERSION);
+		return fflush(stdout) == 0 ? CTL_EXIT_OK : CTL_EXIT_FAIL;
 	}
 	for (size_t i = 0; i < NCMDS; i++)
 		if (strcmp(argv[1], ctl_cmds[i].name) == 0)

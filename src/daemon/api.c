@@ -8,6 +8,7 @@
  *	GET  /metrics				operator
  *	POST /v1/requests			intake
  *	GET  /v1/requests?queue=&state=&limit=	intake, officer, operator
+ *	GET  /v1/requests?prefix=HEX&limit=	(ids that start so)
  *	GET  /v1/requests/ID			intake, officer, operator
  *	POST /v1/requests/ID/evidence		intake, officer
  *	POST /v1/requests/ID/veto		officer, intake (for the owner)
@@ -265,6 +266,35 @@ api_audit_verify(struct tapgated *d, const struct http_request *req,
 	engine_audit_verify(d, anchors, n, now, er);
 }
 
+/*
+ * GET /v1/requests?prefix=HEX: the requests whose id starts with it, for
+ * the console's abbreviated ids; it searches all, so no match can hide
+ * behind the limit, and takes no queue or state.  -1 when res holds the
+ * refusal, else 0 and er the answer.
+ */
+static int
+api_list_prefix(struct tapgated *d, const struct http_request *req,
+    const char *prefix, int limit, struct http_response *res,
+    struct engine_result *er)
+{
+	size_t n = strlen(prefix);
+
+	if (http_query(req, "queue") != NULL ||
+	    http_query(req, "state") != NULL) {
+		http_error(res, 400, "invalid_query", "prefix: not together "
+		    "with queue or state");
+		return -1;
+	}
+	if (n == 0 || n > STORE_ID_LEN ||
+	    strspn(prefix, "0123456789abcdef") != n) {
+		http_error(res, 400, "invalid_query", "prefix: 1 to %d "
+		    "lower-case hex digits", STORE_ID_LEN);
+		return -1;
+	}
+	engine_list_prefix(d, prefix, limit, er);
+	return 0;
+}
+
 static void
 dispatch(struct tapgated *d, const struct route *rt, const char *id,
     const struct http_request *req, const struct engine_actor *a,
@@ -283,8 +313,10 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 	case ROUTE_HEALTH:
 		store_schema_version(d->st, &schema);
 		res->status = 200;
-		res->json = json_pack("{s:s,s:s,s:i}", "status", "ok",
-		    "appliance", d->cfg->appliance.id, "schema", schema);
+		/* the touch window, for the console's countdown and wait */
+		res->json = json_pack("{s:s,s:s,s:i,s:i}", "status", "ok",
+		    "appliance", d->cfg->appliance.id, "schema", schema,
+		    "token_timeout_ms", d->token_timeout_ms);
 		return;
 	case ROUTE_METRICS:
 		res->status = 200;
@@ -318,7 +350,13 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 				return;
 			}
 		}
-		engine_list(d, http_query(req, "queue"), s, (int)limit, &er);
+		if ((q = http_query(req, "prefix")) != NULL) {
+			if (api_list_prefix(d, req, q, (int)limit, res,
+			    &er) != 0)
+				return;
+		} else
+			engine_list(d, http_query(req, "queue"), s, (int)limit,
+			    &er);
 		break;
 	case ROUTE_REQUEST:
 		engine_show(d, id, now, &er);

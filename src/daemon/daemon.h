@@ -92,13 +92,20 @@ int	engine_decide(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, const char *kind, const char *body, size_t len,
 	    int64_t now, struct engine_result *res);
 
-/* One request in detail (request, evidence, decisions, decision). */
+/*
+ * One request in detail (request, evidence, decisions, decision, and the
+ * approvals that count: officer, group, user_verified, time).
+ */
 int	engine_show(struct tapgated *d, const char *id, int64_t now,
 	    struct engine_result *res);
 
 /* Requests, newest first, filtered by queue and state (may be NULL). */
 int	engine_list(struct tapgated *d, const char *queue, const char *state,
 	    int limit, struct engine_result *res);
+
+/* Requests whose id starts with prefix (1 to 32 hex digits), by id. */
+int	engine_list_prefix(struct tapgated *d, const char *prefix, int limit,
+	    struct engine_result *res);
 
 /* The last limit audit entries, oldest first. */
 int	engine_audit_tail(struct tapgated *d, int limit,

@@ -323,10 +323,11 @@ collect_approval(const struct store_approval *ap, void *arg)
 	if ((r = b64url_encode_alloc(ap->cred_id, ap->cred_id_len, &cred)) != 0)
 		return r;
 	uv = ap->auth_data_len > 32 && (ap->auth_data[32] & 0x04) != 0;
-	r = json_array_append_new(al->arr, json_pack("{s:s,s:s,s:s,s:b,s:I}",
-	    "officer", ap->approver_name, "group", ap->approver_group,
+	r = json_array_append_new(al->arr, json_pack("{s:s,s:s,s:s,s:b,s:I,"
+	    "s:I}", "officer", ap->approver_name, "group", ap->approver_group,
 	    "cred", cred, "uv", uv, "approver_id",
-	    (json_int_t)ap->approver_id)) == 0 ? 0 : TG_ERR_NOMEM;
+	    (json_int_t)ap->approver_id, "time", (json_int_t)ap->created)) ==
+	    0 ? 0 : TG_ERR_NOMEM;
 	free(cred);
 	return r;
 }
@@ -1005,6 +1006,26 @@ evidence_row_json(const struct store_evidence *ev, void *arg)
 	    "created", (json_int_t)ev->created)) == 0 ? 0 : TG_ERR_NOMEM;
 }
 
+/* The standing approvals for people: who, in which group, when. */
+static json_t *
+approvals_shown(const json_t *approvals)
+{
+	json_t *arr = json_array();
+	const json_t *ap;
+	size_t i;
+
+	json_array_foreach(approvals, i, ap)
+		if (arr != NULL && json_array_append_new(arr, json_pack(
+		    "{s:O,s:O,s:O,s:O}", "officer", json_object_get(ap,
+		    "officer"), "group", json_object_get(ap, "group"),
+		    "user_verified", json_object_get(ap, "uv"), "time",
+		    json_object_get(ap, "time"))) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	return arr;
+}
+
 static int
 decision_row_json(const struct store_decision *dc, void *arg)
 {
@@ -1039,7 +1060,7 @@ engine_show(struct tapgated *d, const char *id, int64_t now,
 		goto out;
 	}
 	out = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s?},s:{s:s,s:s,s:s?,"
-	    "s:I},s:I,s:I,s:o,s:O,s:O,s:o}",
+	    "s:I},s:I,s:I,s:o,s:O,s:O,s:o,s:o}",
 	    "id", f.row->id, "queue", f.row->queue, "state",
 	    policy_state_name(dec.state),
 	    "target", "account", f.row->target_account, "system",
@@ -1052,7 +1073,8 @@ engine_show(struct tapgated *d, const char *id, int64_t now,
 	    "updated", (json_int_t)f.row->updated,
 	    "request", json_loads(f.row->request_json, 0, NULL),
 	    "evidence", evs, "decisions", decs,
-	    "decision", decision_json(&dec, f.rq.pr.nevidence, now));
+	    "decision", decision_json(&dec, f.rq.pr.nevidence, now),
+	    "approvals", approvals_shown(f.approvals));
 	if (out == NULL) {
 		r = TG_ERR_NOMEM;
 		eng_db_error(d, res, r);
@@ -1072,11 +1094,12 @@ static int
 list_row_json(const struct store_request *rw, void *arg)
 {
 	return json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s,"
-	    "s:s,s:s,s:I,s:I}", "id", rw->id, "queue", rw->queue, "state",
+	    "s:s,s:s,s:s?,s:I,s:I}", "id", rw->id, "queue", rw->queue, "state",
 	    rw->state, "account", rw->target_account, "system",
 	    rw->target_system, "class", rw->effective_class, "agent",
-	    rw->requester_agent, "created", (json_int_t)rw->created,
-	    "hold_until", (json_int_t)rw->hold_end)) == 0 ? 0 : TG_ERR_NOMEM;
+	    rw->requester_agent, "ticket", rw->requester_ticket, "created",
+	    (json_int_t)rw->created, "hold_until", (json_int_t)rw->hold_end)) ==
+	    0 ? 0 : TG_ERR_NOMEM;
 }
 
 int
@@ -1088,6 +1111,24 @@ engine_list(struct tapgated *d, const char *queue, const char *state,
 
 	if ((r = store_request_list(d->st, queue, state, limit, list_row_json,
 	    arr)) != 0) {
+		json_decref(arr);
+		return eng_db_error(d, res, r);
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:o}", "requests", arr);
+	return 0;
+}
+
+int
+engine_list_prefix(struct tapgated *d, const char *prefix, int limit,
+    struct engine_result *res)
+{
+	json_t *arr = json_array();
+	int r;
+
+	if ((r = store_request_list_prefix(d->st, prefix, limit,
+	    list_row_json, arr)) != 0) {
 		json_decref(arr);
 		return eng_db_error(d, res, r);
 	}

@@ -70,9 +70,9 @@ hooks_died(void *ctx, const char *event, const char *detail)
 }
 
 static void
-usage(void)
+usage(FILE *fp)
 {
-	fprintf(stderr,
+	fprintf(fp,
 	    "usage: tapgated [-c CONFIG] [--state-dir DIR] [--socket PATH]\n"
 	    "                [--socket-mode MODE] [--trust-roots PEM]\n"
 	    "                [--token-timeout MS]\n"
@@ -80,10 +80,11 @@ usage(void)
 	    "[--accept-audit-head]\n"
 	    "       tapgated --check-config [-c CONFIG]\n"
 	    "       tapgated --print-default-config\n"
+	    "       tapgated --help | --version\n"
 	    "Without -c the embedded default configuration is used.\n"
 	    "Exit status: 0 stopped cleanly, 1 runtime failure, 2 usage or "
 	    "configuration error.\n");
-	exit(2);
+	exit(fp == stdout ? 0 : 2);
 }
 
 /* The files the configuration names: 0, or the message and -1. */
@@ -164,6 +165,7 @@ main(int argc, char **argv)
 		{ "accept-audit-head", no_argument, NULL, 'A' },
 		{ "print-default-config", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct tapgated d;
@@ -196,7 +198,7 @@ main(int argc, char **argv)
 	/* the front process: HTTP, nothing else */
 	if (argc == 3 && strcmp(argv[1], FRONT_ARG) == 0)
 		return front_main(atoi(argv[2]));
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config = optarg; break;
 		case 'd': state_dir = optarg; break;
@@ -210,11 +212,15 @@ main(int argc, char **argv)
 		case 'p':
 			fputs(tapgated_default_config, stdout);
 			return 0;
-		default: usage();
+		case 'h': usage(stdout); break;
+		case 'V':
+			printf("tapgated %s\n", TAPGATE_VERSION);
+			return 0;
+		default: usage(stderr);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr);
 	memset(&d, 0, sizeof(d));
 	r = config ? policy_config_load_file(config, &d.cfg, err, sizeof(err)) :
 	    policy_config_load_string(tapgated_default_config, &d.cfg, err,

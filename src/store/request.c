@@ -421,6 +421,46 @@ store_request_list(struct store *st, const char *queue, const char *state,
 }
 
 int
+store_request_list_prefix(struct store *st, const char *prefix, int limit,
+    store_request_cb *cb, void *arg)
+{
+	/* a GLOB with a literal prefix runs on the id's unique index */
+	static const char sql[] = "SELECT " REQ_COLS " FROM requests "
+	    "WHERE id GLOB ?1 ORDER BY id LIMIT ?2";
+	char pattern[STORE_ID_LEN + 2];
+	struct store_request r;
+	sqlite3_stmt *s = NULL;
+	size_t n;
+	int rc, e;
+
+	if (st == NULL || cb == NULL || prefix == NULL || limit < 1 ||
+	    limit > STORE_LIST_MAX || (n = strlen(prefix)) == 0 ||
+	    n > STORE_ID_LEN || !store_is_hex(prefix, n))
+		return TG_ERR_INVALID;
+	memcpy(pattern, prefix, n);
+	pattern[n] = '*';
+	pattern[n + 1] = '\0';
+	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK)
+		return store_sqlerr(st, rc);
+	if ((rc = sqlite3_bind_text(s, 1, pattern, -1, SQLITE_STATIC)) !=
+	    SQLITE_OK || (rc = sqlite3_bind_int(s, 2, limit)) != SQLITE_OK) {
+		e = store_sqlerr(st, rc);
+		sqlite3_finalize(s);
+		return e;
+	}
+	e = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_request(s, &r);
+		if ((e = cb(&r, arg)) != 0)
+			break;
+	}
+	if (e == 0 && rc != SQLITE_DONE)
+		e = store_sqlerr(st, rc);
+	sqlite3_finalize(s);
+	return e;
+}
+
+int
 store_request_list_hold_due(struct store *st, const char *state,
     int64_t now, int limit, store_request_cb *cb, void *arg)
 {

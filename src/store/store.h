@@ -210,6 +210,14 @@ int	store_request_list(struct store *st, const char *queue,
 	    const char *state, int limit, store_request_cb *cb, void *arg);
 
 /*
+ * The requests whose id starts with prefix (1 to 32 lower-case hex
+ * digits, else TG_ERR_INVALID), in id order, at most `limit`
+ * (1..STORE_LIST_MAX): how the console resolves an abbreviated id.
+ */
+int	store_request_list_prefix(struct store *st, const char *prefix,
+	    int limit, store_request_cb *cb, void *arg);
+
+/*
  * Requests in `state` whose hold ended at or before `now`, soonest first,
  * at most `limit`: what the daemon's timer moves on.
  */

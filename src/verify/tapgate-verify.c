@@ -47,6 +47,7 @@ static const char usage_text[] =
 "usage: tapgate-verify --jwks FILE --aud SYSTEM [--iss ISSUER]\n"
 "           [--approvers FILE] [--min-approvals N] [--redeem-db FILE]\n"
 "           [--now UNIX] [--leeway S] ORDER|-\n"
+"       tapgate-verify --help | --version\n"
 "\n"
 "Verify a tapgate co-signed order (a compact JWS in the file ORDER, or on\n"
 "standard input for -; one trailing newline allowed) and print it as JSON:\n"
@@ -260,7 +261,7 @@ fail:
 
 enum {
 	OPT_JWKS = 256, OPT_AUD, OPT_ISS, OPT_APPROVERS, OPT_MIN, OPT_DB,
-	OPT_NOW, OPT_LEEWAY, OPT_HELP,
+	OPT_NOW, OPT_LEEWAY, OPT_HELP = 'h', OPT_VERSION = 'V',
 };
 
 static const struct option longopts[] = {
@@ -273,6 +274,7 @@ static const struct option longopts[] = {
 	{ "now", required_argument, NULL, OPT_NOW },
 	{ "leeway", required_argument, NULL, OPT_LEEWAY },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -288,7 +290,7 @@ main(int argc, char **argv)
 	size_t njwks = 0, toklen, jsonlen, i;
 	int c, r, rc = EXIT_OTHER;
 
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JWKS:
 			if (njwks == JWKS_FILES_MAX)
@@ -325,7 +327,10 @@ main(int argc, char **argv)
 			break;
 		case OPT_HELP:
 			fputs(usage_text, stdout);
-			return 0;
+			return fflush(stdout) == 0 ? 0 : EXIT_OTHER;
+		case OPT_VERSION:
+			printf("tapgate-verify %s\n", TAPGATE_VERSION);
+			return fflush(stdout) == 0 ? 0 : EXIT_OTHER;
 		default:
 			return usage(NULL);
 		}

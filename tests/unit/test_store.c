@@ -606,6 +606,67 @@ request_list_filters_by_queue_and_state_newest_first(void)
 	tmp_remove();
 }
 
+static void
+request_list_prefix_finds_every_id_that_starts_so(void)
+{
+	static const char *const ids[] = {
+	    "abcd0000000000000000000000000001",
+	    "abcd0000000000000000000000000002",
+	    "abce0000000000000000000000000003",
+	    "0bcd0000000000000000000000000004",
+	};
+	struct store *st = NULL;
+	struct store_request r;
+	struct collect c;
+	size_t i;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		sample_request(&r, ids[i]);
+		CHECK_EQ(submit(st, &r), 0);
+	}
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_prefix(st, "abcd", 10, collect_cb, &c), 0);
+	CHECK_EQ(c.n, 2);
+	CHECK(strcmp(c.ids[0], ids[0]) == 0);
+	CHECK(strcmp(c.ids[1], ids[1]) == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_prefix(st, "abc", 10, collect_cb, &c), 0);
+	CHECK_EQ(c.n, 3);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_prefix(st, ids[3], 10, collect_cb, &c), 0);
+	CHECK_EQ(c.n, 1);
+	CHECK(strcmp(c.ids[0], ids[3]) == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_prefix(st, "bcd", 10, collect_cb, &c), 0);
+	CHECK_EQ(c.n, 0);
+	/* the limit bounds the answer, in id order */
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_prefix(st, "a", 1, collect_cb, &c), 0);
+	CHECK_EQ(c.n, 1);
+	CHECK(strcmp(c.ids[0], ids[0]) == 0);
+	/* only lower-case hex: a GLOB character or an upper-case digit
+	 * would match otherwise */
+	CHECK_EQ(store_request_list_prefix(st, "ab*", 10, collect_cb, &c),
+	    TG_ERR_INVALID);
+	CHECK_EQ(store_request_list_prefix(st, "a?cd", 10, collect_cb, &c),
+	    TG_ERR_INVALID);
+	CHECK_EQ(store_request_list_prefix(st, "ABCD", 10, collect_cb, &c),
+	    TG_ERR_INVALID);
+	CHECK_EQ(store_request_list_prefix(st, "", 10, collect_cb, &c),
+	    TG_ERR_INVALID);
+	CHECK_EQ(store_request_list_prefix(st,
+	    "abcd00000000000000000000000000011", 10, collect_cb, &c),
+	    TG_ERR_INVALID);
+	CHECK_EQ(store_request_list_prefix(st, "abcd", 0, collect_cb, &c),
+	    TG_ERR_INVALID);
+	CHECK_EQ(store_request_list_prefix(st, "abcd", STORE_LIST_MAX + 1,
+	    collect_cb, &c), TG_ERR_INVALID);
+	store_close(&st);
+	tmp_remove();
+}
+
 struct nested {
 	struct store	*st;
 	int		 outer;
@@ -1174,6 +1235,7 @@ main(void)
 	RUN(request_insert_then_get_returns_every_field);
 	RUN(request_insert_refuses_missing_overlong_and_malformed_fields);
 	RUN(request_list_filters_by_queue_and_state_newest_first);
+	RUN(request_list_prefix_finds_every_id_that_starts_so);
 	RUN(request_list_callback_may_query_the_store_again);
 	RUN(hold_after_pages_through_running_holds_by_id);
 	RUN(meta_values_are_kept_by_name);
