@@ -36,6 +36,27 @@ PKG_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 PKG_OK		:= $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo 1)
 
+# What each program links: the libraries its own code calls, and no more
+# (every one is mapped and relocated at each start, and is attack surface
+# in a confined process).  Objects are compiled with a section per
+# function and programs link with --gc-sections, so a program that takes
+# one function from an object of libtapgate.a does not inherit the
+# libraries of the rest of that object: tapgatectl reads the audit chain
+# with the daemon's code, yet needs neither libconfig, libykpers,
+# libseccomp nor libmicrohttpd.  A library missing here fails the link.
+# The tests link everything ($(LDLIBS)).
+PKGS_SOFTFIDO	:= libcrypto
+PKGS_VERIFYLIB	:= libcrypto jansson sqlite3
+PKGS_VERIFY	:= $(PKGS_VERIFYLIB) libseccomp
+PKGS_CTL	:= libfido2 libcrypto libcbor jansson sqlite3 libsystemd
+PKGS_DAEMON	:= $(PKGS)
+pkg_libs	= $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null) -lpthread
+LIBS_SOFTFIDO	:= $(call pkg_libs,$(PKGS_SOFTFIDO))
+LIBS_VERIFYLIB	:= $(call pkg_libs,$(PKGS_VERIFYLIB))
+LIBS_VERIFY	:= $(call pkg_libs,$(PKGS_VERIFY))
+LIBS_CTL	:= $(call pkg_libs,$(PKGS_CTL))
+LIBS_DAEMON	:= $(call pkg_libs,$(PKGS_DAEMON))
+
 # The flags above are read when make parses this file.  The targets that
 # install packages first (deps, and the ones that run it) do so and then
 # build in a sub-make, which parses again with the packages in place; any
@@ -51,8 +72,10 @@ endif
 
 CPPFLAGS	+= -D_GNU_SOURCE -Isrc -iquote firmware_host/core -iquote firmware_host/host \
 		   -Itests/common
-CFLAGS		+= -std=c11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS)
-LDFLAGS		+= -pie -Wl,-z,relro,-z,now,-z,noexecstack $(SAN)
+CFLAGS		+= -std=c11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS) \
+		   -ffunction-sections -fdata-sections
+LDFLAGS		+= -pie -Wl,-z,relro,-z,now,-z,noexecstack $(SAN) \
+		   -Wl,--gc-sections -Wl,--as-needed
 LDLIBS		+= $(PKG_LIBS) -lpthread
 
 # softfido: portable core + host HAL; main.c is the program.
@@ -81,12 +104,14 @@ TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC))
 CTL_SRC		:= $(wildcard src/ctl/*.c)
 CTL_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRC))
 DAEMON_OBJ	:= $(BUILD)/obj/src/daemon/main.o $(BUILD)/obj/gen/default_config.o
-# libtapgate-verify: what a downstream connector links to check orders
+# libtapgate-verify: what a downstream connector links to check orders.
+# It checks the officers' assertions with OpenSSL itself
+# (src/verify/assertion.c), so it needs neither src/token nor libfido2.
 VERIFY_LIB	:= $(BUILD)/libtapgate-verify.a
 VERIFY_OBJ	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out \
 		   src/verify/tapgate-verify.c,$(wildcard src/verify/*.c)) \
-		   $(wildcard src/order/*.c) $(wildcard src/token/*.c) \
-		   $(wildcard src/common/*.c))
+		   $(wildcard src/order/*.c) src/common/b64url.c \
+		   src/common/errors.c src/common/jcs.c)
 
 UNIT_SRC	:= $(wildcard tests/unit/test_*.c)
 UNIT_BIN	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -121,15 +146,18 @@ $(GEN)/default_config.c: config/tapgate.conf scripts/embed.sh
 	@mkdir -p $(GEN)
 	sh scripts/embed.sh tapgated_default_config $< $@
 
-$(BUILD)/obj/gen/default_config.o: $(GEN)/default_config.c
+$(BUILD)/obj/gen/default_config.o: $(GEN)/default_config.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/gen/attestation.o: $(GEN)/attestation.c
+$(BUILD)/obj/gen/attestation.o: $(GEN)/attestation.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-variable-declarations -c -o $@ $<
 
-$(BUILD)/obj/%.o: %.c
+# Objects are compiled again when this file changes: the flags above are
+# part of what an object is (a section per function, which the links
+# below rely on).
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -140,13 +168,13 @@ $(TG_LIB): $(TG_OBJ)
 	rm -f $@; ar rcs $@ $^
 
 $(BUILD)/softfido: $(BOARD_OBJ) $(SF_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SOFTFIDO)
 
 $(BUILD)/tapgatectl: $(CTL_OBJ) $(TG_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CTL)
 
 $(BUILD)/tapgated: $(DAEMON_OBJ) $(TG_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON)
 
 $(VERIFY_LIB): $(VERIFY_OBJ)
 	rm -f $@; ar rcs $@ $^
@@ -154,7 +182,7 @@ $(VERIFY_LIB): $(VERIFY_OBJ)
 # the program (not the library) confines itself: src/sandbox and libseccomp
 $(BUILD)/tapgate-verify: $(BUILD)/obj/src/verify/tapgate-verify.o \
     $(BUILD)/obj/src/sandbox/sandbox.o $(VERIFY_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_VERIFY)
 
 # The seal test runs the YubiKey seal on a software key below the libykpers
 # API (tests/stub/ykpers_stub.c), linked instead of -lykpers-1.
