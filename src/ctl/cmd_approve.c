@@ -6,11 +6,13 @@
  * for the PIN (terminal without echo, or stdin), and counts down while the
  * daemon waits for the touch.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -22,6 +24,8 @@
 
 #define TOUCH_SECONDS	60
 
+#define TICK_NS		100000000L	/* the countdown's step */
+
 struct call {
 	const char	*method;
 	const char	*target;
@@ -30,6 +34,7 @@ struct call {
 	int		 r;
 	int		 done;
 	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
 };
 
 static void *
@@ -41,38 +46,59 @@ call_main(void *arg)
 	pthread_mutex_lock(&c->lock);
 	c->r = r;
 	c->done = 1;
+	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
 }
 
-/* Call the daemon while it waits for a touch, counting down meanwhile. */
+/*
+ * Call the daemon while it waits for a touch, counting down meanwhile.
+ * The wait ends when the answer arrives, not at the next step of the
+ * countdown: a key that is touched at once costs no 100 ms.
+ */
 static int
 call_with_touch(const char *method, const char *target, json_t *body,
     json_t **out)
 {
 	struct call c = { method, target, body, NULL, 0, 0,
-	    PTHREAD_MUTEX_INITIALIZER };
+	    PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER };
+	pthread_condattr_t attr;
+	struct timespec next;
 	pthread_t t;
-	int ticks = 0, tty = isatty(2), done;
+	int ticks = 0, tty = isatty(2);
 
-	if (pthread_create(&t, NULL, call_main, &c) != 0)
+	if (pthread_condattr_init(&attr) != 0 ||
+	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&c.cond, &attr) != 0)
 		return TG_ERR_INTERNAL;
+	pthread_condattr_destroy(&attr);
+	if (pthread_create(&t, NULL, call_main, &c) != 0) {
+		pthread_cond_destroy(&c.cond);
+		return TG_ERR_INTERNAL;
+	}
 	if (!tty)
 		fprintf(stderr, "touch your security key (within %d s)\n",
 		    TOUCH_SECONDS);
-	for (;;) {
-		pthread_mutex_lock(&c.lock);
-		done = c.done;
-		pthread_mutex_unlock(&c.lock);
-		if (done)
-			break;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&c.lock);
+	while (!c.done) {
 		if (tty && ticks % 10 == 0 && ticks / 10 <= TOUCH_SECONDS)
 			fprintf(stderr, "\rtouch your security key ... %2d s ",
 			    TOUCH_SECONDS - ticks / 10);
-		usleep(100000);
+		next.tv_nsec += TICK_NS;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		/* until the answer or the next step, whichever comes first */
+		while (!c.done && pthread_cond_timedwait(&c.cond, &c.lock,
+		    &next) != ETIMEDOUT)
+			;
 		ticks++;
 	}
+	pthread_mutex_unlock(&c.lock);
 	pthread_join(t, NULL);
+	pthread_cond_destroy(&c.cond);
 	if (tty)
 		fprintf(stderr, "\r%40s\r", "");
 	*out = c.out;
