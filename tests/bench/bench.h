@@ -13,6 +13,7 @@
 enum bench_goal {
 	BENCH_AT_LEAST,		/* the ratio should be goal or more */
 	BENCH_AT_MOST,		/* the ratio should be goal or less */
+	BENCH_NO_GOAL,		/* a figure to watch, no goal set */
 };
 
 /*
@@ -25,8 +26,35 @@ bench_line(const char *name, const char *figure, const char *baseline,
 {
 	int met = kind == BENCH_AT_LEAST ? ratio >= goal : ratio <= goal;
 
+	if (kind == BENCH_NO_GOAL) {
+		printf("%s: %s; baseline (same run): %s; ratio %.3f; no goal "
+		    "set\n", name, figure, baseline, ratio);
+		return;
+	}
 	printf("%s: %s; baseline (same run): %s; ratio %.3f; goal %s %.2f: "
 	    "%s\n", name, figure, baseline, ratio,
+	    kind == BENCH_AT_LEAST ? ">=" : "<=", goal,
+	    met ? "met" : "NOT MET");
+}
+
+/*
+ * A figure whose goal is a difference from its baseline (latency above
+ * the part's own time): name: figure; baseline (same run): baseline;
+ * D unit; goal <= G: met
+ */
+static inline void
+bench_line_diff(const char *name, const char *figure, const char *baseline,
+    double diff, enum bench_goal kind, double goal, const char *unit)
+{
+	int met = kind == BENCH_AT_LEAST ? diff >= goal : diff <= goal;
+
+	if (kind == BENCH_NO_GOAL) {
+		printf("%s: %s; baseline (same run): %s; %.2f %s; no goal "
+		    "set\n", name, figure, baseline, diff, unit);
+		return;
+	}
+	printf("%s: %s; baseline (same run): %s; %.2f %s; goal %s %.2f: %s\n",
+	    name, figure, baseline, diff, unit,
 	    kind == BENCH_AT_LEAST ? ">=" : "<=", goal,
 	    met ? "met" : "NOT MET");
 }
