@@ -547,7 +547,7 @@ cli_bench(const struct fixture *f, const char *build, int runs)
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	char dir[256], bin[512], order[300], jwks[300], appr[300], pub[300],
 	    sec[300], fig[200], base[200], *tok = NULL;
-	double t, tv = 0, ms = 0;
+	double t, tv = 0, ms = 0, st = 0;
 	int i, r, rc = -1;
 
 	snprintf(bin, sizeof(bin), "%s/tapgate-verify", build);
@@ -586,6 +586,8 @@ cli_bench(const struct fixture *f, const char *build, int runs)
 		    "-m", order, NULL };
 		const char *const check[] = { "minisign", "-V", "-q", "-p",
 		    pub, "-m", order, NULL };
+		/* the program's start and exit alone: what no work can save */
+		const char *const help[] = { bin, "--help", NULL };
 
 		if ((r = run(keygen, 1)) != 0 || (r = run(sign, 1)) != 0) {
 			fprintf(stderr, "bench_verify: minisign key or "
@@ -613,6 +615,10 @@ cli_bench(const struct fixture *f, const char *build, int runs)
 			if (run(check, 1) != 0)
 				goto out;
 			ms += now_s() - t;
+			t = now_s();
+			if (run(help, 1) != 0)
+				goto out;
+			st += now_s() - t;
 		}
 	}
 	snprintf(fig, sizeof(fig), "one tapgate-verify call (2 approvals "
@@ -621,6 +627,10 @@ cli_bench(const struct fixture *f, const char *build, int runs)
 	snprintf(base, sizeof(base), "one minisign -V call on the same "
 	    "%zu-byte file: %.2f ms", f->toklen + 1, ms / runs * 1e3);
 	bench_line("verify CLI", fig, base, tv / ms, BENCH_AT_MOST, 1.5);
+	snprintf(fig, sizeof(fig), "tapgate-verify --help (start, dynamic "
+	    "linking, exit; no OpenSSL, no work): %.2f ms", st / runs * 1e3);
+	bench_line("verify CLI start-up alone", fig, base, st / ms,
+	    BENCH_NO_GOAL, 0);
 	rc = 0;
 out:
 	if (rc != 0)
