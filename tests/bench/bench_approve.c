@@ -16,7 +16,7 @@
  * on standard input, process start included), against the same baseline,
  * and the resident memory of each of the daemon's processes.
  *
- * usage: bench_approve [APPROVALS]	(default 40, even)
+ * usage: bench_approve [APPROVALS]	(default 100, even)
  * Needs $BUILD/tapgated, $BUILD/tapgatectl, $BUILD/softfido and
  * build/gen/softfido-ca.pem; run from the top of the source tree.
  */
@@ -426,7 +426,7 @@ int
 main(int argc, char **argv)
 {
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	int n = argc > 1 ? atoi(argv[1]) : 40, i, rc = 1, nproc;
+	int n = argc > 1 ? atoi(argv[1]) : 100, i, rc = 1, nproc;
 	struct series api = { NULL, 0 }, ctl = { NULL, 0 };
 	struct series base1 = { NULL, 0 }, base2 = { NULL, 0 };
 	struct benchd_proc procs[BENCHD_PROCS];

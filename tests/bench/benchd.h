@@ -216,16 +216,17 @@ struct benchd_proc {
 	pid_t	 pid;
 	char	 role[32];	/* monitor, front, token process, ... */
 	long	 rss_kb, hwm_kb;
+	long	 anon_kb;	/* the private part: heap, stacks */
 };
 
-/* VmRSS and VmHWM (kB) of pid. */
+/* VmRSS, VmHWM and RssAnon (kB) of pid. */
 static inline int
-benchd_mem(pid_t pid, long *rss, long *hwm)
+benchd_mem(pid_t pid, long *rss, long *hwm, long *anon)
 {
 	char path[64], line[256];
 	FILE *f;
 
-	*rss = *hwm = -1;
+	*rss = *hwm = *anon = -1;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
@@ -234,6 +235,8 @@ benchd_mem(pid_t pid, long *rss, long *hwm)
 			*rss = atol(line + 6);
 		else if (strncmp(line, "VmHWM:", 6) == 0)
 			*hwm = atol(line + 6);
+		else if (strncmp(line, "RssAnon:", 8) == 0)
+			*anon = atol(line + 8);
 	}
 	fclose(f);
 	return *rss >= 0 ? 0 : -1;
@@ -279,7 +282,8 @@ benchd_procs(pid_t pid, struct benchd_proc *p, int max)
 	FILE *f;
 	int n = 0, child;
 
-	if (max < 1 || benchd_mem(pid, &p[0].rss_kb, &p[0].hwm_kb) != 0)
+	if (max < 1 || benchd_mem(pid, &p[0].rss_kb, &p[0].hwm_kb,
+	    &p[0].anon_kb) != 0)
 		return 0;
 	p[0].pid = pid;
 	snprintf(p[0].role, sizeof(p[0].role), "monitor");
@@ -298,7 +302,7 @@ benchd_procs(pid_t pid, struct benchd_proc *p, int max)
 		while (n < max && fscanf(f, "%d", &child) == 1) {
 			p[n].pid = (pid_t)child;
 			if (benchd_mem(p[n].pid, &p[n].rss_kb,
-			    &p[n].hwm_kb) != 0)
+			    &p[n].hwm_kb, &p[n].anon_kb) != 0)
 				continue;
 			benchd_role(p[n].pid, p[n].role, sizeof(p[n].role));
 			n++;
@@ -309,15 +313,20 @@ benchd_procs(pid_t pid, struct benchd_proc *p, int max)
 	return n;
 }
 
-/* One line per process: role, pid, RSS and peak. */
+/*
+ * One line per process: role, pid, RSS, its private (anonymous) part --
+ * the rest are pages of the program and its libraries, shared with the
+ * other processes -- and the peak.
+ */
 static inline void
 benchd_print_procs(const char *prefix, const struct benchd_proc *p, int n)
 {
 	int i;
 
 	for (i = 0; i < n; i++)
-		printf("%s%-14s pid %-7d RSS %6.1f MiB  (peak %.1f MiB)\n",
-		    prefix, p[i].role, (int)p[i].pid, p[i].rss_kb / 1024.0,
+		printf("%s%-14s pid %-7d RSS %5.1f MiB (private %4.1f MiB, "
+		    "peak %.1f MiB)\n", prefix, p[i].role, (int)p[i].pid,
+		    p[i].rss_kb / 1024.0, p[i].anon_kb / 1024.0,
 		    p[i].hwm_kb / 1024.0);
 }
 
