@@ -4,6 +4,7 @@
 # and runs every test; `make demo` shows the appliance at work.
 
 BUILD		?= build
+VERSION		:= 0.1.0
 GEN		:= build/gen
 SANITIZE	?= 0
 PREFIX		?= /usr/local
@@ -36,6 +37,27 @@ PKG_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 PKG_OK		:= $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo 1)
 
+# What each program links: the libraries its own code calls, and no more
+# (every one is mapped and relocated at each start, and is attack surface
+# in a confined process).  Objects are compiled with a section per
+# function and programs link with --gc-sections, so a program that takes
+# one function from an object of libtapgate.a does not inherit the
+# libraries of the rest of that object: tapgatectl reads the audit chain
+# with the daemon's code, yet needs neither libconfig, libykpers,
+# libseccomp nor libmicrohttpd.  A library missing here fails the link.
+# The tests link everything ($(LDLIBS)).
+PKGS_SOFTFIDO	:= libcrypto
+PKGS_VERIFYLIB	:= libcrypto jansson sqlite3
+PKGS_VERIFY	:= $(PKGS_VERIFYLIB) libseccomp
+PKGS_CTL	:= libfido2 libcrypto libcbor jansson sqlite3 libsystemd
+PKGS_DAEMON	:= $(PKGS)
+pkg_libs	= $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null) -lpthread
+LIBS_SOFTFIDO	:= $(call pkg_libs,$(PKGS_SOFTFIDO))
+LIBS_VERIFYLIB	:= $(call pkg_libs,$(PKGS_VERIFYLIB))
+LIBS_VERIFY	:= $(call pkg_libs,$(PKGS_VERIFY))
+LIBS_CTL	:= $(call pkg_libs,$(PKGS_CTL))
+LIBS_DAEMON	:= $(call pkg_libs,$(PKGS_DAEMON))
+
 # The flags above are read when make parses this file.  The targets that
 # install packages first (deps, and the ones that run it) do so and then
 # build in a sub-make, which parses again with the packages in place; any
@@ -51,10 +73,12 @@ endif
 
 CPPFLAGS	+= -D_GNU_SOURCE -Isrc -iquote firmware_host/core -iquote firmware_host/host \
 		   -Itests/common
-# what every program's --version prints (VERSION is set below)
+# what every program's --version prints
 CPPFLAGS	+= -DTAPGATE_VERSION='"$(VERSION)"'
-CFLAGS		+= -std=c11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS)
-LDFLAGS		+= -pie -Wl,-z,relro,-z,now,-z,noexecstack $(SAN)
+CFLAGS		+= -std=c11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS) \
+		   -ffunction-sections -fdata-sections
+LDFLAGS		+= -pie -Wl,-z,relro,-z,now,-z,noexecstack $(SAN) \
+		   -Wl,--gc-sections -Wl,--as-needed
 LDLIBS		+= $(PKG_LIBS) -lpthread
 
 # softfido: portable core + host HAL; main.c is the program.
@@ -83,12 +107,19 @@ TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC))
 CTL_SRC		:= $(wildcard src/ctl/*.c)
 CTL_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRC))
 DAEMON_OBJ	:= $(BUILD)/obj/src/daemon/main.o $(BUILD)/obj/gen/default_config.o
-# libtapgate-verify: what a downstream connector links to check orders
+# libtapgate-verify: what a downstream connector links to check orders.
+# It checks the officers' assertions with OpenSSL itself
+# (src/verify/assertion.c), so it needs neither src/token nor libfido2.
 VERIFY_LIB	:= $(BUILD)/libtapgate-verify.a
 VERIFY_OBJ	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out \
 		   src/verify/tapgate-verify.c,$(wildcard src/verify/*.c)) \
-		   $(wildcard src/order/*.c) $(wildcard src/token/*.c) \
-		   $(wildcard src/common/*.c))
+		   $(wildcard src/order/*.c) src/common/b64url.c \
+		   src/common/errors.c src/common/jcs.c)
+# ... also as a shared object (see its rule below)
+VERIFY_SONAME	:= libtapgate-verify.so.0
+VERIFY_SO	:= $(BUILD)/libtapgate-verify.so.$(VERSION)
+VERIFY_PIC_OBJ	:= $(patsubst $(BUILD)/obj/%,$(BUILD)/pic/%,$(VERIFY_OBJ))
+VERIFY_MAP	:= src/verify/libtapgate-verify.map
 
 UNIT_SRC	:= $(wildcard tests/unit/test_*.c)
 UNIT_BIN	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
@@ -103,12 +134,12 @@ BENCH_BIN	:= $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated \
 		   $(if $(wildcard src/verify/tapgate-verify.c),$(BUILD)/tapgate-verify)
 
-.PHONY: all check check-opt demo deps fuzz bench crash install clean tests \
-		format
+.PHONY: all check check-opt demo deps fuzz bench crash install \
+		install-softfido clean tests format
 .DELETE_ON_ERROR:
 .SECONDARY:
 
-all: $(PROGRAMS)
+all: $(PROGRAMS) $(VERIFY_LIB) $(VERIFY_SO)
 
 tests: $(PROGRAMS) $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(BENCH_BIN) \
     $(BUILD)/tests/exploit.so
@@ -123,15 +154,18 @@ $(GEN)/default_config.c: config/tapgate.conf scripts/embed.sh
 	@mkdir -p $(GEN)
 	sh scripts/embed.sh tapgated_default_config $< $@
 
-$(BUILD)/obj/gen/default_config.o: $(GEN)/default_config.c
+$(BUILD)/obj/gen/default_config.o: $(GEN)/default_config.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/gen/attestation.o: $(GEN)/attestation.c
+$(BUILD)/obj/gen/attestation.o: $(GEN)/attestation.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-variable-declarations -c -o $@ $<
 
-$(BUILD)/obj/%.o: %.c
+# Objects are compiled again when this file changes: the flags above are
+# part of what an object is (a section per function, which the links
+# below rely on).
+$(BUILD)/obj/%.o: %.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -142,13 +176,13 @@ $(TG_LIB): $(TG_OBJ)
 	rm -f $@; ar rcs $@ $^
 
 $(BUILD)/softfido: $(BOARD_OBJ) $(SF_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_SOFTFIDO)
 
 $(BUILD)/tapgatectl: $(CTL_OBJ) $(TG_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_CTL)
 
 $(BUILD)/tapgated: $(DAEMON_OBJ) $(TG_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_DAEMON)
 
 $(VERIFY_LIB): $(VERIFY_OBJ)
 	rm -f $@; ar rcs $@ $^
@@ -156,7 +190,24 @@ $(VERIFY_LIB): $(VERIFY_OBJ)
 # the program (not the library) confines itself: src/sandbox and libseccomp
 $(BUILD)/tapgate-verify: $(BUILD)/obj/src/verify/tapgate-verify.o \
     $(BUILD)/obj/src/sandbox/sandbox.o $(VERIFY_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_VERIFY)
+
+# libtapgate-verify as a shared object too, for connectors that link it
+# dynamically: the same sources compiled position-independent, linked with
+# a soname and exporting only the API of tapgate_verify.h (the map), so the
+# shared code inside (jwk_, jws_, jcs_, b64url_) cannot clash with the
+# connector's own symbols.
+
+$(BUILD)/pic/%.o: %.c Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(filter-out -fPIE,$(CFLAGS)) -fPIC -MMD -MP \
+	    -c -o $@ $<
+
+$(VERIFY_SO): $(VERIFY_PIC_OBJ) $(VERIFY_MAP)
+	$(CC) -shared -Wl,-soname,$(VERIFY_SONAME) \
+	    -Wl,--version-script=$(VERIFY_MAP) -Wl,--no-undefined \
+	    -Wl,-z,relro,-z,now,-z,noexecstack -Wl,--gc-sections \
+	    -Wl,--as-needed $(SAN) -o $@ $(VERIFY_PIC_OBJ) $(LIBS_VERIFYLIB)
 
 # The seal test runs the YubiKey seal on a software key below the libykpers
 # API (tests/stub/ykpers_stub.c), linked instead of -lykpers-1.
@@ -301,40 +352,60 @@ bench: deps
 	$(MAKE) all $(BENCH_BIN)
 	@sh tests/bench/run.sh $(BUILD)
 
-VERSION		:= 0.1.0
 SYSCONFDIR	?= /etc
 
-# Programs, the verifier library with its header and pkg-config file, and
-# the documented default configuration (never overwriting a local one);
-# man pages, systemd units, sysusers.d and tmpfiles.d entries, udev rules.
-# The directories are the ones systemd and udev search under $(PREFIX)
-# (/usr and /usr/local both work); packagers may override each one.
+# The appliance: the daemon and the console (administration commands,
+# section 8) in sbin, tapgate-verify in bin; the verifier library (shared
+# object with its soname and dev link, and the archive), its header and
+# pkg-config file in the multiarch directories; the documented default
+# configuration (never overwriting a local one); man pages, systemd units,
+# sysusers.d and tmpfiles.d entries, udev rules; an example trust-roots
+# file and an example hook under share/doc/tapgate.  Not softfido: see
+# install-softfido.  The directories are the ones systemd and udev search
+# under $(PREFIX) (/usr and /usr/local both work); packagers may override
+# each one.  The architecture triplet comes from DEB_HOST_MULTIARCH (as
+# dpkg-buildpackage sets it), dpkg-architecture, or the compiler.
+SBINDIR		?= $(PREFIX)/sbin
+BINDIR		?= $(PREFIX)/bin
+MULTIARCH	?= $(or $(DEB_HOST_MULTIARCH),$(shell dpkg-architecture \
+		   -qDEB_HOST_MULTIARCH 2>/dev/null),$(shell $(CC) \
+		   -print-multiarch 2>/dev/null))
+LIBDIR		?= $(PREFIX)/lib$(if $(MULTIARCH),/$(MULTIARCH))
+INCLUDEDIR	?= $(PREFIX)/include
 SYSTEMDUNITDIR	?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR	?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR	?= $(PREFIX)/lib/tmpfiles.d
 UDEVRULESDIR	?= $(PREFIX)/lib/udev/rules.d
 MANDIR		?= $(PREFIX)/share/man
+DOCDIR		?= $(PREFIX)/share/doc/tapgate
 TG_DATADIR	?= $(PREFIX)/share/tapgate
 # the units and tmpfiles name the installed paths
-TG_PATHS_SED	:= -e 's|/usr/bin/tapgated|$(PREFIX)/bin/tapgated|g' \
+TG_PATHS_SED	= -e 's|/usr/sbin/tapgated|$(SBINDIR)/tapgated|g' \
 		   -e 's|/etc/tapgate|$(SYSCONFDIR)/tapgate|g'
-install: all $(VERIFY_LIB)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(SYSCONFDIR)/tapgate
-	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 $(VERIFY_LIB) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 src/verify/tapgate_verify.h $(DESTDIR)$(PREFIX)/include/
+# the pkg-config file's libdir, relative to its prefix when beneath it
+PC_LIBDIR	= $(patsubst $(PREFIX)/%,$${exec_prefix}/%,$(LIBDIR))
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/tapgate $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(BUILD)/tapgated $(BUILD)/tapgatectl \
+	    $(DESTDIR)$(SBINDIR)/
+	install -m 0755 $(BUILD)/tapgate-verify $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(VERIFY_LIB) $(VERIFY_SO) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(VERIFY_SO)) $(DESTDIR)$(LIBDIR)/$(VERIFY_SONAME)
+	ln -sf $(VERIFY_SONAME) $(DESTDIR)$(LIBDIR)/libtapgate-verify.so
+	install -m 0644 src/verify/tapgate_verify.h $(DESTDIR)$(INCLUDEDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|^libdir=.*|libdir=$(PC_LIBDIR)|' \
 	    src/verify/tapgate-verify.pc.in \
-	    >$(DESTDIR)$(PREFIX)/lib/pkgconfig/tapgate-verify.pc
+	    >$(DESTDIR)$(LIBDIR)/pkgconfig/tapgate-verify.pc
 	[ -e $(DESTDIR)$(SYSCONFDIR)/tapgate/tapgate.conf ] || \
 	    install -m 0640 config/tapgate.conf $(DESTDIR)$(SYSCONFDIR)/tapgate/
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
 	    $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(UDEVRULESDIR) \
 	    $(DESTDIR)$(TG_DATADIR)/systemd
-	install -m 0644 man/tapgate-verify.1 man/softfido.1 \
-	    $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/tapgate-verify.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 man/tapgated.8 man/tapgatectl.8 $(DESTDIR)$(MANDIR)/man8/
 	sed $(TG_PATHS_SED) systemd/tapgated.service \
 	    >$(DESTDIR)$(SYSTEMDUNITDIR)/tapgated.service
@@ -347,6 +418,24 @@ install: all $(VERIFY_LIB)
 	    $(DESTDIR)$(TMPFILESDIR)/tapgate.conf
 	install -m 0644 systemd/yubikey-seal.conf $(DESTDIR)$(TG_DATADIR)/systemd/
 	install -m 0644 udev/70-tapgate.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 0644 contrib/examples/attestation-roots.pem.example \
+	    contrib/examples/notify-log.example $(DESTDIR)$(DOCDIR)/
+	@# the loader finds a new shared object through its cache
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && \
+	    command -v ldconfig >/dev/null; then ldconfig; fi
+
+# softfido is a test key: every build makes its own attestation CA, whose
+# key lies in the build tree, so a key it certifies proves nothing, and an
+# appliance that trusts it accepts any "security key" an attacker runs.
+# For test and demo machines only: the program, its man page and the
+# build's test CA (to put in a test configuration's trust roots).
+install-softfido: $(BUILD)/softfido
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(TG_DATADIR)/softfido
+	install -m 0755 $(BUILD)/softfido $(DESTDIR)$(BINDIR)/
+	install -m 0644 man/softfido.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(GEN)/softfido-ca.pem \
+	    $(DESTDIR)$(TG_DATADIR)/softfido/softfido-test-ca.pem
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

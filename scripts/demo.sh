@@ -1,13 +1,17 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# make demo: one help-desk recovery from request to verified co-signed
-# order, on this machine, with software security keys (softfido) in place
-# of the officers' hardware keys.  Everything lives in build/demo/; the
+# make demo: one help-desk recovery from request to the change applied in a
+# directory, on this machine, with software security keys (softfido) in
+# place of the officers' hardware keys and a private OpenLDAP slapd as the
+# downstream directory, which the shipped LDAP connector
+# (contrib/ldap-connector/tapgate-ldap-apply) changes only after verifying
+# the co-signed order.  Everything lives in build/demo/ (or $DEMO_DIR); the
 # order, the JWKS and the approvers export stay there for anyone to check
 # with their own JOSE tools.
 set -eu
 BUILD=${1:-build}
-D=build/demo
+D=${DEMO_DIR:-build/demo}
+case $D in /*) ;; *) D=$PWD/$D ;; esac
 rm -rf "$D"
 mkdir -p "$D"
 chmod 700 "$D"
@@ -15,11 +19,22 @@ CTL="$BUILD/tapgatectl -s $D/tapgate.sock"
 PIN_ANN=482913
 PIN_BEN=615027
 PIDS=
+# the directory: a private slapd on a loopback port of its own
+. tests/e2e/lib/ldap.sh
+. tests/e2e/lib/ldap_ppolicy.sh
+S=dc=corp,dc=test
+ALICE=uid=adm-alice,ou=people,$S
+SVC=cn=tapgate-connector,ou=services,$S
+RESETTERS=cn=password-resetters,ou=groups,$S
+ADMINS=cn=domain-admins,ou=groups,$S
 cleanup() {
+	ldap_stop
 	for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	return 0
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 step() { printf '\n== %s\n' "$*"; }
 api() {	# METHOD PATH [BODY]
 	if [ $# -gt 2 ]; then
@@ -43,8 +58,8 @@ echo "$PIN_BEN" | $BUILD/tapgatectl token set-pin "softfido:$D/ben.sock"
 step "tapgated on the embedded default policy; only the waiting periods are cut to 5 s for the demo"
 $BUILD/tapgated --print-default-config |
     sed -E 's/(extra_)?hold_seconds = [0-9]+;/\1hold_seconds = 5;/' >"$D/tapgate.conf"
-"$BUILD/tapgated" -c "$D/tapgate.conf" --state-dir "$PWD/$D/state" \
-    --socket "$PWD/$D/tapgate.sock" \
+"$BUILD/tapgated" -c "$D/tapgate.conf" --state-dir "$D/state" \
+    --socket "$D/tapgate.sock" \
     --trust-roots "$PWD/build/gen/softfido-ca.pem" 2>"$D/tapgated.log" &
 PIDS="$PIDS $!"
 i=0
@@ -60,6 +75,46 @@ echo "$PIN_ANN" | $CTL approvers enroll --name officer-ann \
 echo "$PIN_BEN" | $CTL approvers enroll --name officer-ben \
     --group security_officer --device "softfido:$D/ben.sock"
 $CTL approvers list
+
+step "the directory ldap-corp: a private OpenLDAP slapd, where adm-alice is a domain admin"
+# the connector's account may reset passwords (managing them, so that the
+# password policy overlay makes the owner change a reset one) and drop
+# group members, nothing else
+ldap_init_ppolicy "$D/ldap" "$S" \
+    "to attrs=userPassword by group.exact=\"$RESETTERS\" =mw by self =w by anonymous auth by * none" \
+    "to dn.one=\"ou=groups,$S\" attrs=member by group.exact=\"$RESETTERS\" write by users read by * none"
+mkdir -m 700 "$D/connector"
+(umask 077; LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 \
+    >"$D/connector/bind.pw")
+OLD_PW=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 16)
+cat >"$D/ldap/entries.ldif" <<EOL
+dn: $ALICE
+objectClass: inetOrgPerson
+uid: adm-alice
+cn: Alice Admin
+sn: Admin
+userPassword: $(ldap_hash "$OLD_PW")
+
+dn: $SVC
+objectClass: organizationalRole
+objectClass: simpleSecurityObject
+cn: tapgate-connector
+userPassword: $(ldap_hash "$(cat "$D/connector/bind.pw")")
+
+dn: $RESETTERS
+objectClass: groupOfNames
+cn: password-resetters
+member: $SVC
+
+dn: $ADMINS
+objectClass: groupOfNames
+cn: domain-admins
+member: cn=placeholder,ou=services,$S
+member: $ALICE
+EOL
+ldap_add_ldif "$D/ldap/entries.ldif"
+ldap_start
+echo "slapd on $LDAP_URI, suffix $S"
 
 step "the help desk submits a password reset for adm-alice, claimed 'standard', after a phone call"
 cat >"$D/request.json" <<'EOJ'
@@ -84,7 +139,14 @@ step "officer-ben approves"
 echo "$PIN_BEN" | $CTL approve "$ID" --device "softfido:$D/ben.sock"
 
 step "the waiting period: the owner or any officer could still veto"
-sleep 6
+$CTL requests show "$ID" | sed -n '1,4p'
+i=0
+until [ "$(api GET "/v1/orders/$ID" | jq -r '.jws // empty' | cut -c1-2)" = ey ]; do
+	i=$((i + 1))
+	[ $i -lt 300 ] || { echo "no order after 30 s"; exit 1; }
+	sleep 0.1
+done
+echo "(the hold ran out without a veto)"
 $CTL requests show "$ID" | sed -n '1,4p'
 
 step "the appliance co-signed the order; downstream fetches it, the JWKS and the approvers export"
@@ -93,20 +155,59 @@ $CTL keys -o "$D/jwks.json"
 $CTL approvers export -o "$D/approvers.json"
 cut -c1-120 "$D/order.jws"; echo "   ..."
 
-step "the directory verifies it offline with tapgate-verify before changing anything"
+step "the order as tapgate-verify reads it offline: signature, audience, times, both officers' assertions"
 "$BUILD/tapgate-verify" --jwks "$D/jwks.json" --aud ldap-corp \
-    --approvers "$D/approvers.json" --min-approvals 2 \
-    --redeem-db "$D/redeemed.db" "$D/order.jws" | jq .
+    --approvers "$D/approvers.json" --min-approvals 2 "$D/order.jws" |
+    jq '{iss, aud, approvers, approvals_verified, change: {account:
+    .change.target.account, class: .change.target.class, changes:
+    .change.changes, entitlements_dropped: .change.entitlements_dropped},
+    exp}'
+
+step "the connector applies it: verified, redeemed once, privileges dropped, password reset, change forced at logon"
+ldapsearch -x -LLL -o ldif-wrap=no -H "$LDAP_URI" -D "$LDAP_ADMIN_DN" \
+    -y "$LDAP_ADMIN_PWFILE" -b "$ADMINS" -s base member |
+    sed -e '/^$/d' -e 's/^/  before: /'
+mkdir -m 700 "$D/handover"
+apply() {
+	sh contrib/ldap-connector/tapgate-ldap-apply --verify "$BUILD/tapgate-verify" \
+	    --jwks "$D/jwks.json" --approvers "$D/approvers.json" \
+	    --min-approvals 2 --aud ldap-corp \
+	    --redeem-db "$D/connector/redeemed.db" --ldap-uri "$LDAP_URI" \
+	    --base "ou=people,$S" --bind-dn "$SVC" \
+	    --bind-pw-file "$D/connector/bind.pw" \
+	    --privileged-group "$ADMINS" --ppolicy --out-dir "$D/handover" \
+	    "$D/order.jws"
+}
+apply
+TEMP=$(cat "$D"/handover/adm-alice.*)
 echo "and a replay of the same order:"
-if "$BUILD/tapgate-verify" --jwks "$D/jwks.json" --aud ldap-corp \
-    --approvers "$D/approvers.json" --redeem-db "$D/redeemed.db" \
-    "$D/order.jws" >/dev/null; then
-	echo "replay accepted: this must not happen" >&2
+set +e
+apply
+rc=$?
+set -e
+[ $rc -eq 9 ] || { echo "replay not refused as redeemed (exit $rc)" >&2; exit 1; }
+echo "(refused with exit 9: the directory is unchanged by it)"
+
+step "the directory now: adm-alice out of domain-admins, her password reset and marked for change"
+ldapsearch -x -LLL -o ldif-wrap=no -H "$LDAP_URI" -D "$LDAP_ADMIN_DN" \
+    -y "$LDAP_ADMIN_PWFILE" -b "$ADMINS" -s base member
+ldapsearch -x -LLL -o ldif-wrap=no -H "$LDAP_URI" -D "$LDAP_ADMIN_DN" \
+    -y "$LDAP_ADMIN_PWFILE" -b "$ALICE" -s base uid pwdChangedTime pwdReset
+echo "adm-alice signs in with the temporary password the help desk hands over:"
+ldapwhoami -x -e ppolicy -H "$LDAP_URI" -D "$ALICE" -w "$TEMP" 2>&1 |
+    sed 's/^/  /'
+if ldapwhoami -x -H "$LDAP_URI" -D "$ALICE" -w "$OLD_PW" >/dev/null 2>&1; then
+	echo "the old password still works: this must not happen" >&2
 	exit 1
 fi
+echo "  (and her old password no longer works)"
 
 step "the audit log and its hash chain"
-$CTL audit tail -n 12 | cut -c1-110
+$CTL audit tail -n 12 --json | jq -r '.entries[] |
+    "\(.seq | tostring | (" " * (4 - length)) + .) \(.time | todate) \(.event)" +
+    " by \(.actor_role)/\(.actor_name)" +
+    (if .request_id then " on \(.request_id[0:8])" else "" end) +
+    "\n       \(.details | tojson)"'
 $CTL audit verify
 cat <<EOT
 

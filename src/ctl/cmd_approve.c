@@ -8,11 +8,13 @@
  * the touch.  After a wrong PIN it says the attempts left: the daemon's
  * count when its answer has one, else the key's own, asked without a PIN.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -33,6 +35,8 @@
 #define TOUCH_MARGIN_MS		30000
 #define TOUCH_WINDOW_MAX_MS	600000
 
+#define TICK_NS		100000000L	/* the countdown's step */
+
 struct call {
 	const char		*method;
 	const char		*target;
@@ -43,6 +47,7 @@ struct call {
 	int			 r;
 	int			 done;
 	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;
 };
 
 static void *
@@ -55,6 +60,7 @@ call_main(void *arg)
 	pthread_mutex_lock(&c->lock);
 	c->r = r;
 	c->done = 1;
+	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
 }
@@ -83,15 +89,19 @@ touch_window_ms(void)
 
 /*
  * Call the daemon while it waits for a touch, counting down the window
- * meanwhile (window_ms 0: unknown, the seconds waited are shown).
+ * meanwhile (window_ms 0: unknown, the seconds waited are shown).  The
+ * wait ends when the answer arrives, not at the next step of the
+ * countdown: a key that is touched at once costs no 100 ms.
  */
 static int
 call_with_touch(const char *method, const char *target, json_t *body,
     int window_ms, json_t **out, struct ctl_refusal *ref)
 {
+	pthread_condattr_t attr;
+	struct timespec next;
 	struct call c;
 	pthread_t t;
-	int ticks = 0, tty = isatty(2), done, secs = window_ms / 1000;
+	int ticks = 0, tty = isatty(2), secs = window_ms / 1000;
 
 	memset(ref, 0, sizeof(*ref));
 	memset(&c, 0, sizeof(c));
@@ -102,7 +112,15 @@ call_with_touch(const char *method, const char *target, json_t *body,
 	    TOUCH_WINDOW_MAX_MS) + TOUCH_GRACE_MS) + TOUCH_MARGIN_MS;
 	if (pthread_mutex_init(&c.lock, NULL) != 0)
 		return TG_ERR_INTERNAL;
+	if (pthread_condattr_init(&attr) != 0 ||
+	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
+	    pthread_cond_init(&c.cond, &attr) != 0) {
+		pthread_mutex_destroy(&c.lock);
+		return TG_ERR_INTERNAL;
+	}
+	pthread_condattr_destroy(&attr);
 	if (pthread_create(&t, NULL, call_main, &c) != 0) {
+		pthread_cond_destroy(&c.cond);
 		pthread_mutex_destroy(&c.lock);
 		return TG_ERR_INTERNAL;
 	}
@@ -111,22 +129,29 @@ call_with_touch(const char *method, const char *target, json_t *body,
 		    secs);
 	else if (!tty)
 		fprintf(stderr, "touch your security key\n");
-	for (;;) {
-		pthread_mutex_lock(&c.lock);
-		done = c.done;
-		pthread_mutex_unlock(&c.lock);
-		if (done)
-			break;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	pthread_mutex_lock(&c.lock);
+	while (!c.done) {
 		if (tty && ticks % 10 == 0 && secs > 0 && ticks / 10 <= secs)
 			fprintf(stderr, "\rtouch your security key ... %3d s ",
 			    secs - ticks / 10);
 		else if (tty && ticks % 10 == 0 && secs == 0)
 			fprintf(stderr, "\rtouch your security key (%d s) ",
 			    ticks / 10);
-		usleep(100000);
+		next.tv_nsec += TICK_NS;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_sec++;
+			next.tv_nsec -= 1000000000L;
+		}
+		/* until the answer or the next step, whichever comes first */
+		while (!c.done && pthread_cond_timedwait(&c.cond, &c.lock,
+		    &next) != ETIMEDOUT)
+			;
 		ticks++;
 	}
+	pthread_mutex_unlock(&c.lock);
 	pthread_join(t, NULL);
+	pthread_cond_destroy(&c.cond);
 	pthread_mutex_destroy(&c.lock);
 	if (tty)
 		fprintf(stderr, "\r%40s\r", "");

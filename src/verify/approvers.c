@@ -34,6 +34,7 @@ tgv_approvers_free(struct tgv_approvers **ap)
 		free(a->v[i].name);
 		free(a->v[i].group);
 		free(a->v[i].cred_id);
+		EVP_PKEY_free(a->v[i].pkey);
 	}
 	free(a->v);
 	free(a->rp_id);
@@ -140,7 +141,7 @@ parse_approver(struct tgv_ctx *ctx, const json_t *e, size_t i,
 	if ((r = conf_b64(e, "public_key", 65, &pk, &pklen)) != 0)
 		return tgv_fail(ctx, r, "approvers[%zu]: public_key is not "
 		    "base64url", i);
-	r = token_pubkey_from_raw(alg, pk, pklen, &ap->pk);
+	r = tgv_pubkey_load(alg, pk, pklen, &ap->pkey);
 	free(pk);
 	if (r == TG_ERR_NOMEM)
 		return tgv_fail(ctx, TGV_ERR_NOMEM, "out of memory");
@@ -151,6 +152,7 @@ parse_approver(struct tgv_ctx *ctx, const json_t *e, size_t i,
 	if ((ap->name = strdup(name)) == NULL ||
 	    (ap->group = strdup(group)) == NULL)
 		return tgv_fail(ctx, TGV_ERR_NOMEM, "out of memory");
+	ap->alg = alg;
 	ap->revoked = json_is_true(revoked);
 	return 0;
 }
@@ -205,6 +207,7 @@ tgv_approvers_parse(struct tgv_ctx *ctx, const char *doc, size_t len,
 		r = tgv_fail(ctx, TGV_ERR_NOMEM, "out of memory");
 		goto out;
 	}
+	SHA256((const unsigned char *)rp_id, strlen(rp_id), a->rp_id_hash);
 	for (i = 0; i < n; i++) {
 		a->n = i + 1;	/* so that a half-filled entry is freed */
 		if ((r = parse_approver(ctx, json_array_get(list, i), i,
@@ -306,9 +309,8 @@ check_one(struct tgv_ctx *ctx, size_t i, const struct tgv_approval *ap,
 	char s1[TGV_SHOWN_LEN], s2[TGV_SHOWN_LEN];
 	const struct tgv_approvers *pins = ctx->approvers;
 	const struct tgv_approver *p;
-	struct token_verify_req req;
+	struct tgv_assertion as;
 	uint8_t cdh[SHA256_DIGEST_LENGTH];
-	uint32_t count;
 	int r;
 
 	if ((p = find_pinned(pins, ap->cred_id, ap->cred_id_len)) == NULL)
@@ -324,22 +326,23 @@ check_one(struct tgv_ctx *ctx, size_t i, const struct tgv_approval *ap,
 		    "(%s), the credential is pinned to %s (%s)", i,
 		    tgv_shown(ap->approver, s1), tgv_shown(ap->group, s2),
 		    p->name, p->group);
-	if (alg_from_name(ap->alg) != p->pk.alg)
+	if (alg_from_name(ap->alg) != p->alg)
 		return tgv_fail(ctx, TGV_ERR_APPROVAL, "approval %zu (%s): alg "
 		    "is not the pinned key's", i, p->name);
 	if ((r = check_client_data(ctx, i, ap, digest_b64)) != 0)
 		return r;
 	SHA256(ap->client_data, ap->client_data_len, cdh);
-	memset(&req, 0, sizeof(req));
-	req.pubkey = &p->pk;
-	req.rp_id = pins->rp_id;
-	req.client_data_hash = cdh;
-	req.authdata = ap->authdata;
-	req.authdata_len = ap->authdata_len;
-	req.sig = ap->sig;
-	req.sig_len = ap->sig_len;
-	req.skip_counter = true;	/* offline: no previous counter */
-	switch ((r = token_verify_assertion(&req, &count))) {
+	memset(&as, 0, sizeof(as));
+	as.alg = p->alg;
+	as.pkey = p->pkey;
+	as.rp_id_hash = pins->rp_id_hash;
+	as.client_data_hash = cdh;
+	as.authdata = ap->authdata;
+	as.authdata_len = ap->authdata_len;
+	as.sig = ap->sig;
+	as.sig_len = ap->sig_len;
+	/* offline: no previous counter to hold this one's against */
+	switch ((r = tgv_assertion_verify(&as))) {
 	case 0:
 		return 0;
 	case TG_ERR_NOMEM:

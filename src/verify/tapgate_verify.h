@@ -7,11 +7,11 @@
  *	#include <tapgate_verify.h>
  *
  *	cc -c $(pkg-config --cflags tapgate-verify) connector.c
- *	cc -o connector connector.o \
- *	    $(pkg-config --static --libs tapgate-verify)
+ *	cc -o connector connector.o $(pkg-config --libs tapgate-verify)
  *
- *	The library is a static archive: link it with --static so that
- *	pkg-config adds libfido2, libcrypto, libcbor, jansson and sqlite3.
+ *	The library is a shared object (libtapgate-verify.so.0) and a
+ *	static archive; to link the archive, use pkg-config --static, which
+ *	adds libcrypto, jansson and sqlite3 (the library needs no more).
  *
  * DESCRIPTION
  *	A tapgate appliance approves a help-desk recovery (password reset,

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "order/jwk.h"
 #include "token/token.h"
@@ -24,12 +25,14 @@ struct tgv_approver {
 	char			*group;
 	uint8_t			*cred_id;
 	size_t			 cred_id_len;
-	struct token_pubkey	 pk;
+	int			 alg;		/* TOKEN_ALG_* */
+	EVP_PKEY		*pkey;		/* made once, at load */
 	bool			 revoked;
 };
 
 struct tgv_approvers {
 	char			*rp_id;
+	uint8_t			 rp_id_hash[32];	/* SHA-256(rp_id) */
 	char			*origin;	/* "https://" rp_id */
 	char			*appliance;
 	struct tgv_approver	*v;
@@ -103,6 +106,36 @@ int	tgv_read_file(const char *path, size_t max, char **bufp,
 int	tgv_approvers_parse(struct tgv_ctx *ctx, const char *doc, size_t len,
 	    struct tgv_approvers **ap);
 void	tgv_approvers_free(struct tgv_approvers **ap);
+
+/*
+ * The pinned raw public key of an approvers entry (ES256: x || y or
+ * 04 || x || y, a point on P-256; EdDSA: 32 bytes) as a new EVP_PKEY.
+ * TG_ERR_INVALID for anything else, TG_ERR_UNSUPPORTED for another alg.
+ */
+int	tgv_pubkey_load(int alg, const uint8_t *raw, size_t len,
+	    EVP_PKEY **pkeyp);
+
+/* One assertion to check against a pinned key (assertion.c). */
+struct tgv_assertion {
+	int		 alg;			/* TOKEN_ALG_*, pkey's */
+	EVP_PKEY	*pkey;
+	const uint8_t	*rp_id_hash;		/* 32 bytes */
+	const uint8_t	*client_data_hash;	/* TOKEN_CDH_LEN */
+	const uint8_t	*authdata;
+	size_t		 authdata_len;
+	const uint8_t	*sig;
+	size_t		 sig_len;
+};
+
+/*
+ * token_verify_assertion()'s checks without libfido2 and without the
+ * counter: authData over TOKEN_AUTHDATA_MAX or a signature over
+ * TOKEN_SIG_MAX (TG_ERR_TOO_LONG); authData other than exactly
+ * rpIdHash|flags|counter, or with the AT or ED flag (TG_ERR_INVALID);
+ * rpIdHash (TG_ERR_RPID); UP or UV clear (TG_ERR_FLAGS); the signature
+ * over authData || clientDataHash (TG_ERR_SIGNATURE).
+ */
+int	tgv_assertion_verify(const struct tgv_assertion *a);
 
 /*
  * Check the approvals a[0..n) of an order whose change is from appliance

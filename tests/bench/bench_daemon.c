@@ -8,8 +8,10 @@
  * the same disk (the same scratch directory) in the same run.  The ratio
  * says how much the daemon (HTTP, JSON, policy, state row and audit entry
  * in one transaction) costs on top of a durable commit; absolute numbers
- * on a shared machine mean little.  The daemon's resident memory after the
- * run is printed too.
+ * on a shared machine mean little.  Then the resident memory of each of
+ * the daemon's processes (monitor, front, token process; the shipped
+ * configuration has no hooks, so no hook runner), against the goal of
+ * 16 MiB for the monitor.
  *
  * usage: bench_daemon [REQUESTS_PER_CLIENT [CLIENTS]]	(default 500 4)
  * Needs $BUILD/tapgated (BUILD defaults to "build") and config/tapgate.conf,
@@ -29,229 +31,19 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <dirent.h>
 
 #include <sqlite3.h>
 
+#include "bench.h"
+#include "benchd.h"
 #include "common/errors.h"
 #include "common/uhttp.h"
 
-#define CONF		"config/tapgate.conf"
 #define ROUNDS		5	/* baseline and daemon alternate */
 #define BUDGET_S	2.4	/* s per round and side (slow disks) */
 #define WARMUP		10
 #define TIMEOUT_MS	15000
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---- scratch directory */
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb;
-	(void)flag;
-	(void)f;
-	return remove(path);
-}
-
-static void
-rm_tree(const char *dir)
-{
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/*
- * The configuration the daemon runs with: the shipped one.  Only uid 0
- * holds a role there, so when the benchmark does not run as root a copy
- * gives this uid the intake role, the one submitting needs.
- */
-static int
-write_config(const char *dir, char *path, size_t len)
-{
-	static const char anchor[] = "\nroles = (";
-	FILE *in, *out;
-	char *buf, *p;
-	long n;
-	int ok;
-
-	if (getuid() == 0) {
-		snprintf(path, len, "%s", CONF);
-		return access(path, R_OK);
-	}
-	snprintf(path, len, "%s/tapgate.conf", dir);
-	if ((in = fopen(CONF, "r")) == NULL)
-		return -1;
-	if (fseek(in, 0, SEEK_END) != 0 || (n = ftell(in)) < 0 ||
-	    fseek(in, 0, SEEK_SET) != 0 ||
-	    (buf = malloc((size_t)n + 1)) == NULL) {
-		fclose(in);
-		return -1;
-	}
-	ok = fread(buf, 1, (size_t)n, in) == (size_t)n;
-	fclose(in);
-	buf[ok ? n : 0] = '\0';
-	if (!ok || (p = strstr(buf, anchor)) == NULL ||
-	    (out = fopen(path, "w")) == NULL) {
-		free(buf);
-		return -1;
-	}
-	p += sizeof(anchor) - 1;
-	fwrite(buf, 1, (size_t)(p - buf), out);
-	fprintf(out, "\n    { uid = %u; roles = [\"intake\"]; },", getuid());
-	fputs(p, out);
-	free(buf);
-	return fclose(out) == 0 ? 0 : -1;
-}
-
-/* ---- the daemon */
-
-static pid_t
-start_daemon(const char *build, const char *conf, const char *dir,
-    const char *sock)
-{
-	char bin[512], state[512], log[512], cwd[512], roots[600];
-	struct uhttp_response res;
-	pid_t pid;
-	int fd, st, i;
-
-	/* the daemon refuses to start without its trust roots file */
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		return -1;
-	snprintf(roots, sizeof(roots), "%s/build/gen/softfido-ca.pem", cwd);
-	snprintf(bin, sizeof(bin), "%s/tapgated", build);
-	snprintf(state, sizeof(state), "%s/state", dir);
-	snprintf(log, sizeof(log), "%s/daemon.log", dir);
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		/* never outlive the benchmark, even when it is killed */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if ((fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
-		if ((fd = open("/dev/null", O_RDONLY)) >= 0) {
-			dup2(fd, 0);
-			close(fd);
-		}
-		execl(bin, bin, "-c", conf, "--state-dir", state, "--socket",
-		    sock, "--trust-roots", roots, (char *)NULL);
-		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
-		_exit(127);
-	}
-	for (i = 0; i < 200; i++) {
-		memset(&res, 0, sizeof(res));
-		if (uhttp_request(sock, "GET", "/healthz", NULL, NULL, 0, 1000,
-		    &res) == 0 && res.status == 200) {
-			uhttp_response_clear(&res);
-			return pid;
-		}
-		uhttp_response_clear(&res);
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return -1;
-		usleep(50000);
-	}
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	return -1;
-}
-
-/* SIGTERM, then SIGKILL after 5 s; whether it stopped cleanly. */
-static int
-stop_daemon(pid_t pid)
-{
-	double t0 = now_s();
-	int st;
-
-	kill(pid, SIGTERM);
-	while (waitpid(pid, &st, WNOHANG) == 0) {
-		if (now_s() - t0 > 5) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			return -1;
-		}
-		usleep(10000);
-	}
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
-}
-
-static void
-show_log(const char *dir)
-{
-	char path[512], line[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/daemon.log", dir);
-	if ((f = fopen(path, "r")) == NULL)
-		return;
-	fprintf(stderr, "bench_daemon: tapgated said:\n");
-	while (fgets(line, sizeof(line), f) != NULL)
-		fprintf(stderr, "  %s", line);
-	fclose(f);
-}
-
-/* VmRSS and VmHWM (kB) of pid. */
-static int
-proc_mem(pid_t pid, long *rss, long *hwm)
-{
-	char path[64], line[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "VmRSS:", 6) == 0)
-			*rss += atol(line + 6);
-		else if (strncmp(line, "VmHWM:", 6) == 0)
-			*hwm += atol(line + 6);
-	}
-	fclose(f);
-	return 0;
-}
-
-/*
- * The memory of pid and of every process below it, should the daemon
- * ever split into privilege-separated processes.
- */
-static int
-tree_mem(pid_t pid, long *rss, long *hwm, int *nproc)
-{
-	char path[96];
-	DIR *d;
-	struct dirent *e;
-	FILE *f;
-	int child;
-
-	if (proc_mem(pid, rss, hwm) != 0)
-		return -1;
-	(*nproc)++;
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	if ((d = opendir(path)) == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/children",
-		    (int)pid, e->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		while (fscanf(f, "%d", &child) == 1)
-			tree_mem((pid_t)child, rss, hwm, nproc);
-		fclose(f);
-	}
-	closedir(d);
-	return 0;
-}
+#define MONITOR_MIB	16.0	/* the goal for the monitor's RSS */
 
 /* ---- the submissions */
 
@@ -319,25 +111,6 @@ client_run(void *arg)
 		c->lat[c->done++] = now_s() - t;
 	}
 	return NULL;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The q-quantile of sorted v[0..n), nearest rank. */
-static double
-quantile(const double *v, int n, double q)
-{
-	int k = (int)(q * n + 0.999999);
-
-	if (k < 1)
-		k = 1;
-	return v[(k > n ? n : k) - 1];
 }
 
 /* What the clients did over all rounds. */
@@ -470,13 +243,13 @@ main(int argc, char **argv)
 {
 	const char *build = getenv("BUILD") ? getenv("BUILD") : "build";
 	const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-	char dir[256], sock[300], conf[300], err[400];
+	char dir[256], sock[300], conf[300], err[400], fig[200], base_s[200];
 	int per = argc > 1 ? atoi(argv[1]) : 500;
 	int nclients = argc > 2 ? atoi(argv[2]) : 4;
 	struct daemon_run dr;
 	struct raw raw;
-	long rss = 0, hwm = 0;
-	int i, nproc = 0, rc = 1, stopped;
+	struct benchd_proc procs[BENCHD_PROCS];
+	int i, nproc, rc = 1, stopped;
 	double base, subs;
 	pid_t pid = -1;
 
@@ -498,21 +271,22 @@ main(int argc, char **argv)
 		    "socket; set TMPDIR\n", sock);
 		goto out;
 	}
-	if (write_config(dir, conf, sizeof(conf)) != 0) {
+	if (benchd_config(dir, "\"intake\"", NULL, conf,
+	    sizeof(conf)) != 0) {
 		fprintf(stderr, "bench_daemon: cannot read %s (run from the "
-		    "top of the source tree)\n", CONF);
+		    "top of the source tree)\n", BENCHD_CONF);
 		goto out;
 	}
-	if ((pid = start_daemon(build, conf, dir, sock)) < 0) {
+	if ((pid = benchd_start(build, conf, dir, sock)) < 0) {
 		fprintf(stderr, "bench_daemon: %s/tapgated did not start\n",
 		    build);
-		show_log(dir);
+		benchd_show_log(dir);
 		goto out;
 	}
 	for (i = 0; i < WARMUP; i++)
 		if (submit(sock, 1000, i, err, sizeof(err)) != 0) {
 			fprintf(stderr, "bench_daemon: warm-up: %s\n", err);
-			show_log(dir);
+			benchd_show_log(dir);
 			goto out;
 		}
 	/*
@@ -537,44 +311,51 @@ main(int argc, char **argv)
 		    now_s() + BUDGET_S) != 0 ||
 		    run_clients(sock, nclients, first, n, now_s() + BUDGET_S,
 		    &dr) != 0) {
-			show_log(dir);
+			benchd_show_log(dir);
 			goto out_raw;
 		}
 	}
 	if (dr.requests == 0 || raw.rows == 0)
 		goto out_raw;
-	qsort(dr.lat, (size_t)dr.requests, sizeof(double), cmp_double);
-	tree_mem(pid, &rss, &hwm, &nproc);
+	qsort(dr.lat, (size_t)dr.requests, sizeof(double),
+	    benchd_cmp_double);
+	nproc = benchd_procs(pid, procs, BENCHD_PROCS);
 	base = raw.rows / raw.seconds;
 	subs = dr.requests / dr.seconds;
-	printf("submissions (%d clients, %d standard password resets, "
-	    "POST /v1/requests): %.0f/s\n", nclients, dr.requests, subs);
-	printf("  latency   p50 %.2f ms  p99 %.2f ms  max %.2f ms\n",
-	    quantile(dr.lat, dr.requests, 0.50) * 1e3,
-	    quantile(dr.lat, dr.requests, 0.99) * 1e3,
+	snprintf(fig, sizeof(fig), "%d standard password resets by %d "
+	    "clients (POST /v1/requests): %.0f/s, latency p50 %.2f ms, p99 "
+	    "%.2f ms, max %.2f ms", dr.requests, nclients, subs,
+	    benchd_quantile(dr.lat, dr.requests, 0.50) * 1e3,
+	    benchd_quantile(dr.lat, dr.requests, 0.99) * 1e3,
 	    dr.lat[dr.requests - 1] * 1e3);
-	printf("baseline    (sqlite insert+commit per row, WAL, "
-	    "synchronous=FULL, same dir, %d rows): %.0f/s\n", raw.rows, base);
-	printf("ratio       daemon/baseline = %.3f  (each submission costs "
-	    "%.2f raw commits of wall time)\n", subs / base, base / subs);
-	printf("daemon RSS after %d submissions: %.1f MiB (peak %.1f MiB, "
-	    "%d process%s)\n", dr.requests + WARMUP, rss / 1024.0,
-	    hwm / 1024.0, nproc, nproc == 1 ? "" : "es");
+	snprintf(base_s, sizeof(base_s), "sqlite insert+commit per row, WAL, "
+	    "synchronous=FULL, same directory, %d rows: %.0f/s", raw.rows,
+	    base);
+	bench_line("submissions", fig, base_s, subs / base, BENCH_NO_GOAL, 0);
+	printf("resident memory after %d submissions:\n",
+	    dr.requests + WARMUP);
+	benchd_print_procs("  ", procs, nproc);
+	if (nproc < 1)
+		goto out_raw;
+	snprintf(fig, sizeof(fig), "monitor RSS after %d submissions: %.1f "
+	    "MiB", dr.requests + WARMUP, procs[0].rss_kb / 1024.0);
+	bench_line_abs("monitor memory", fig, procs[0].rss_kb / 1024.0,
+	    BENCH_AT_MOST, MONITOR_MIB, "MiB");
 	rc = 0;
 out_raw:
 	raw_close(&raw);
 	free(dr.lat);
 out:
 	if (pid > 0) {
-		stopped = stop_daemon(pid);
+		stopped = benchd_stop(pid);
 		if (stopped != 0) {
 			fprintf(stderr, "bench_daemon: tapgated did not stop "
 			    "cleanly on SIGTERM\n");
-			show_log(dir);
+			benchd_show_log(dir);
 			rc = 1;
 		}
 	}
-	rm_tree(dir);
+	benchd_rm_tree(dir);
 	if (rc != 0)
 		printf("bench_daemon: failed\n");
 	return rc;

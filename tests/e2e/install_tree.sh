@@ -41,6 +41,9 @@ none() {
 }
 # mode FILE: octal permission bits
 mode() { stat -c %a "$1" 2>/dev/null; }
+# the multiarch directory make install puts the verifier library in
+MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null ||
+    ${CC:-cc} -print-multiarch 2>/dev/null)
 
 do_install() {	# log
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory \
@@ -48,7 +51,8 @@ do_install() {	# log
 	    DESTDIR="$R" PREFIX=/usr BUILD="$BUILD" >"$1" 2>&1
 }
 
-for p in tapgated tapgatectl tapgate-verify softfido libtapgate-verify.a; do
+for p in tapgated tapgatectl tapgate-verify libtapgate-verify.a \
+    libtapgate-verify.so.0.1.0; do
 	if [ ! -e "$BUILD/$p" ]; then
 		notok install_inputs_built "$BUILD/$p missing: build first"
 		exit 1
@@ -75,16 +79,15 @@ expect() {	# mode path...
 		fi
 	done
 }
-expect 755 /usr/bin/tapgated /usr/bin/tapgatectl /usr/bin/tapgate-verify \
-    /usr/bin/softfido
+expect 755 /usr/sbin/tapgated /usr/sbin/tapgatectl /usr/bin/tapgate-verify
 none install_binaries_0755 "$bad"
 bad=""
-expect 644 /usr/lib/libtapgate-verify.a /usr/include/tapgate_verify.h \
-    /usr/lib/pkgconfig/tapgate-verify.pc
+expect 644 "/usr/lib/$MA/libtapgate-verify.a" /usr/include/tapgate_verify.h \
+    "/usr/lib/$MA/pkgconfig/tapgate-verify.pc"
 none install_library_header_pc "$bad"
 bad=""
 expect 644 /usr/share/man/man8/tapgated.8 /usr/share/man/man8/tapgatectl.8 \
-    /usr/share/man/man1/tapgate-verify.1 /usr/share/man/man1/softfido.1
+    /usr/share/man/man1/tapgate-verify.1
 none install_man_pages "$bad"
 bad=""
 expect 644 /usr/lib/systemd/system/tapgated.service \
@@ -102,20 +105,20 @@ check install_config_is_the_default cmp -s config/tapgate.conf \
     "$R/etc/tapgate/tapgate.conf"
 
 # The installed binaries are the built ones.
-check install_binaries_match_build cmp -s "$BUILD/tapgated" "$R/usr/bin/tapgated"
+check install_binaries_match_build cmp -s "$BUILD/tapgated" "$R/usr/sbin/tapgated"
 
 # ---- the pkg-config file names the prefix, and the header compiles with it
-pc=$R/usr/lib/pkgconfig/tapgate-verify.pc
+pc=$R/usr/lib/$MA/pkgconfig/tapgate-verify.pc
 if grep -qx 'prefix=/usr' "$pc" && ! grep -q '@' "$pc"; then
 	ok install_pc_prefix_substituted
 else
 	notok install_pc_prefix_substituted "$(grep -n 'prefix\|@' "$pc")"
 fi
 if have pkg-config; then
-	v=$(PKG_CONFIG_PATH=$R/usr/lib/pkgconfig PKG_CONFIG_LIBDIR=/nonexistent \
+	v=$(PKG_CONFIG_PATH=$R/usr/lib/$MA/pkgconfig PKG_CONFIG_LIBDIR=/nonexistent \
 	    pkg-config --variable=includedir tapgate-verify 2>&1)
 	check install_pc_includedir [ "$v" = /usr/include ]
-	cf=$(PKG_CONFIG_PATH=$R/usr/lib/pkgconfig PKG_CONFIG_LIBDIR=/nonexistent \
+	cf=$(PKG_CONFIG_PATH=$R/usr/lib/$MA/pkgconfig PKG_CONFIG_LIBDIR=/nonexistent \
 	    PKG_CONFIG_SYSROOT_DIR=$R pkg-config --cflags tapgate-verify 2>&1)
 	printf '#include <tapgate_verify.h>\nint main(void) { return 0; }\n' \
 	    >"$T/use.c"
@@ -134,7 +137,7 @@ fi
 # ---- the units and tmpfiles name the installed paths
 unit=$R/usr/lib/systemd/system/tapgated.service
 exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
-if [ "$exe" = /usr/bin/tapgated ] && [ -x "$R$exe" ]; then
+if [ "$exe" = /usr/sbin/tapgated ] && [ -x "$R$exe" ]; then
 	ok install_unit_execstart_is_installed_binary
 else
 	notok install_unit_execstart_is_installed_binary "ExecStart=$exe"
@@ -153,11 +156,11 @@ R2=$T/local
 if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory \
     -o all -o "$BUILD/libtapgate-verify.a" install DESTDIR="$R2" \
     PREFIX=/usr/local BUILD="$BUILD" >"$T/install-local.log" 2>&1 &&
-    grep -q '^ExecStart=/usr/local/bin/tapgated -c /etc/tapgate/tapgate.conf$' \
+    grep -q '^ExecStart=/usr/local/sbin/tapgated -c /etc/tapgate/tapgate.conf$' \
     "$R2/usr/local/lib/systemd/system/tapgated.service" &&
     [ -f "$R2/usr/local/lib/udev/rules.d/70-tapgate.rules" ] &&
     [ -f "$R2/etc/tapgate/tapgate.conf" ] &&
-    grep -qx 'prefix=/usr/local' "$R2/usr/local/lib/pkgconfig/tapgate-verify.pc"
+    grep -qx 'prefix=/usr/local' "$R2/usr/local/lib/$MA/pkgconfig/tapgate-verify.pc"
 then
 	ok install_prefix_usr_local
 else
@@ -181,7 +184,7 @@ else
 	notok install_keeps_local_config "the second install replaced it"
 fi
 check install_second_run_same_binaries cmp -s "$BUILD/tapgated" \
-    "$R/usr/bin/tapgated"
+    "$R/usr/sbin/tapgated"
 
 # ---- man pages render without warnings (mandoc or groff, whichever runs)
 if have mandoc; then

@@ -128,7 +128,7 @@ fi
 # ---- a temporary root with the units and the daemon at its ExecStart path
 R=$T/root
 U=$R/usr/lib/systemd/system
-mkdir -p "$U" "$R/usr/bin" "$R/etc/systemd/system" "$R/etc/tapgate"
+mkdir -p "$U" "$R/usr/sbin" "$R/etc/systemd/system" "$R/etc/tapgate"
 cp "$SVC" "$SOCK" "$U/"
 exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$SVC")
 if [ -x "$BUILD/tapgated" ]; then

@@ -1,0 +1,73 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# make demo as a newcomer sees it: scripts/demo.sh succeeds and ends with
+# the shipped LDAP connector applying the co-signed order to the demo's
+# private slapd -- adm-alice out of domain-admins, her password reset and
+# to be changed at her next logon, shown by a final search and a bind --
+# and refusing the replay; the audit tail it prints is whole (each entry's
+# details a complete JSON object, not cut at a column).
+set -u
+BUILD=${BUILD:-build}
+T=$(mktemp -d "${TMPDIR:-/tmp}/tg-demo.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM
+. tests/e2e/lib/ldap.sh
+. tests/e2e/lib/ldap_ppolicy.sh
+
+ok() { echo "ok $1"; }
+notok() { echo "not ok $1"; shift; [ $# -gt 0 ] && echo "#   $*"; }
+check() {
+	name=$1; shift
+	if "$@"; then ok "$name"; else notok "$name" "failed: $*"; fi
+}
+
+if ! ldap_have_ppolicy || ! command -v jq >/dev/null ||
+    ! command -v curl >/dev/null; then
+	echo "ok demo_applies_order # SKIP slapd with ppolicy, ldap-utils," \
+	    "jq or curl missing (make deps)"
+	exit 0
+fi
+for p in tapgated tapgatectl tapgate-verify softfido; do
+	if [ ! -x "$BUILD/$p" ]; then
+		notok demo_programs_built "$BUILD/$p missing"
+		exit 1
+	fi
+done
+
+DEMO_DIR=$T/demo timeout 120 sh scripts/demo.sh "$BUILD" >"$T/out" 2>&1
+rc=$?
+check demo_succeeds [ $rc -eq 0 ]
+[ $rc -eq 0 ] || tail -n 20 "$T/out" | sed 's/^/#   /'
+
+# section NAME: the lines of the step whose title starts with NAME
+section() {
+	awk -v t="== $1" 'index($0, t) == 1 { on = 1; next }
+	    /^== / { on = 0 } on' "$T/out"
+}
+section "the connector applies it" >"$T/apply"
+check demo_connector_applies_the_order \
+    grep -q '^tapgate-ldap-apply: order [0-9a-f]* applied: password of adm-alice' \
+    "$T/apply"
+check demo_connector_drops_the_privileged_group \
+    grep -q '^tapgate-ldap-apply: uid=adm-alice,.* removed from cn=domain-admins' \
+    "$T/apply"
+check demo_connector_refuses_the_replay grep -q 'already redeemed' "$T/apply"
+section "the directory now" >"$T/after"
+check demo_final_search_shows_the_password_reset_and_marked \
+    sh -c "grep -q '^pwdChangedTime: ' $T/after && grep -q '^pwdReset: TRUE' $T/after"
+check demo_final_search_shows_adm_alice_out_of_domain_admins \
+    sh -c "grep -q '^dn: cn=domain-admins' $T/after && ! grep -q '^member: uid=adm-alice' $T/after"
+check demo_adm_alice_must_change_the_temporary_password \
+    grep -q 'Password must be changed' "$T/after"
+
+# every audit entry: a heading line, then its details as one JSON object
+section "the audit log" | sed -n 's/^       \({.*\)$/\1/p' >"$T/details"
+n=$(wc -l <"$T/details")
+bad=0
+while IFS= read -r d; do
+	printf '%s' "$d" | jq -e 'type == "object"' >/dev/null 2>&1 ||
+	    bad=$((bad + 1))
+done <"$T/details"
+check demo_audit_tail_prints_whole_details [ "$n" -ge 10 -a "$bad" -eq 0 ]
+check demo_audit_tail_shows_the_order_issued \
+    sh -c "grep -q 'order.issued' $T/out && grep -q '\"jti\":\"[0-9a-f]*\"' $T/details"
