@@ -374,13 +374,17 @@ tokenproc_enroll(struct tokenproc *tp, const char *device,
 	    (r = tp_send_list(tp, req->exclude, req->nexclude)) != 0 ||
 	    (r = tp_call(tp, PROTO_TOKEN_ENROLL, &rq, &rp)) != 0)
 		goto out;
+	/*
+	 * The reply is read whole before anything is allocated, so that a
+	 * status of TG_ERR_NOMEM from the child, or our own, still has its
+	 * trailing bytes checked.
+	 */
 	r = tokenproc_enroll_reply(&rp, req, &c);
-	if (r == TG_ERR_NOMEM)
-		goto out;
 	if (tp_reply_end(tp, &rp, "enrolment reply") != 0)
 		r = TG_ERR_PROTOCOL;
-	else if (r != 0 && rp.len >= 4 && rp.buf[0] == 0 && rp.buf[1] == 0 &&
-	    rp.buf[2] == 0 && rp.buf[3] == 0)
+	else if (r != 0 && r != TG_ERR_NOMEM && rp.len >= 4 &&
+	    rp.buf[0] == 0 && rp.buf[1] == 0 && rp.buf[2] == 0 &&
+	    rp.buf[3] == 0)
 		/* it called good what the key did not attest: it lies */
 		tp_violation(tp, "enrolment reported good does not verify");
 	if (r == 0) {
@@ -408,33 +412,36 @@ dup_bytes(const uint8_t *p, size_t n)
 int
 tokenproc_assert_reply(struct msg *rp, struct token_assertion **ap)
 {
-	struct token_assertion *a = NULL;
-	const uint8_t *p;
-	size_t n;
+	struct token_assertion *a;
+	const uint8_t *id, *ad, *sig;
+	size_t idlen, adlen, siglen;
+	uint32_t count;
+	uint8_t flags;
 	int r;
 
-	if ((r = reply_status(rp)) == 0) {
-		if ((a = calloc(1, sizeof(*a))) == NULL) {
-			r = TG_ERR_NOMEM;
-			return r;
-		}
-		n = msg_get_bytes(rp, &p, TOKEN_CRED_ID_MAX);
-		a->cred_id = dup_bytes(p, a->cred_id_len = n);
-		n = msg_get_bytes(rp, &p, TOKEN_AUTHDATA_MAX);
-		a->authdata = dup_bytes(p, a->authdata_len = n);
-		n = msg_get_bytes(rp, &p, TOKEN_SIG_MAX);
-		a->sig = dup_bytes(p, a->sig_len = n);
-		a->sign_count = msg_get_u32(rp);
-		a->flags = msg_get_u8(rp);
-		if (a->cred_id == NULL || a->authdata == NULL || a->sig == NULL)
-			rp->bad = 1;
-	}
-	if (r == 0 && rp->bad) {
-		token_assertion_free(&a);
+	if ((r = reply_status(rp)) != 0)
+		return r;
+	/* read whole before anything is allocated: see tokenproc_assert() */
+	idlen = msg_get_bytes(rp, &id, TOKEN_CRED_ID_MAX);
+	adlen = msg_get_bytes(rp, &ad, TOKEN_AUTHDATA_MAX);
+	siglen = msg_get_bytes(rp, &sig, TOKEN_SIG_MAX);
+	count = msg_get_u32(rp);
+	flags = msg_get_u8(rp);
+	if (rp->bad || idlen == 0 || adlen == 0 || siglen == 0)
 		return TG_ERR_PROTOCOL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return TG_ERR_NOMEM;
+	a->cred_id = dup_bytes(id, a->cred_id_len = idlen);
+	a->authdata = dup_bytes(ad, a->authdata_len = adlen);
+	a->sig = dup_bytes(sig, a->sig_len = siglen);
+	a->sign_count = count;
+	a->flags = flags;
+	if (a->cred_id == NULL || a->authdata == NULL || a->sig == NULL) {
+		token_assertion_free(&a);
+		return TG_ERR_NOMEM;
 	}
 	*ap = a;
-	return r;
+	return 0;
 }
 
 int
@@ -464,8 +471,6 @@ tokenproc_assert(struct tokenproc *tp, const char *device,
 	    (r = tp_call(tp, PROTO_TOKEN_ASSERT, &rq, &rp)) != 0)
 		goto out;
 	r = tokenproc_assert_reply(&rp, &a);
-	if (r == TG_ERR_NOMEM)
-		goto out;
 	if (tp_reply_end(tp, &rp, "assertion reply") != 0)
 		r = TG_ERR_PROTOCOL;
 	if (r == 0) {

@@ -228,6 +228,12 @@ lying_child(int fd)
 		} else if (strcmp(how, "trailing") == 0) {
 			msg_put_u8(&pl, 0);
 			raw(fd, PROTO_TOKEN_ASSERTED, 1);
+		} else if (strcmp(how, "nomem") == 0) {
+			/* the status a daemon short of memory would have */
+			msg_init(&pl);
+			msg_put_u32(&pl, (uint32_t)TG_ERR_NOMEM);
+			msg_put_u8(&pl, 0);
+			raw(fd, PROTO_TOKEN_ASSERTED, 1);
 		} else
 			return 1;
 		/* as if it had sent a reply: the next request is taken */
@@ -340,6 +346,13 @@ daemon_hears_an_honest_token_process_out(void)
 	CHECK_EQ(h.n, 0);
 }
 
+static void
+daemon_reads_a_reply_whole_whatever_its_status(void)
+{
+	/* a status of TG_ERR_NOMEM once let trailing bytes through */
+	refused_and_replaced("nomem", 0, 1, "malformed assertion reply");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -352,6 +365,7 @@ main(int argc, char **argv)
 	RUN(daemon_refuses_a_replayed_reply);
 	RUN(daemon_refuses_a_reply_over_its_bound);
 	RUN(daemon_refuses_a_reply_with_trailing_bytes);
+	RUN(daemon_reads_a_reply_whole_whatever_its_status);
 	msg_free(&pl);
 	msg_free(&in);
 	TAP_EXIT();
