@@ -109,7 +109,7 @@ struct msg_rule {
 /* A protocol: its table and the socket type it runs over. */
 struct msg_proto {
 	const char		*name;		/* the child: "front" */
-	int			 sock_type;	/* SOCK_STREAM, SOCK_SEQPACKET */
+	int			 sock_type;	/* SOCK_STREAM or _SEQPACKET */
 	const struct msg_rule	*rules;
 	size_t			 nrules;
 	const char *const	*states;	/* names, by number */
@@ -127,7 +127,7 @@ struct msg_chan {
 	uint8_t			 state;
 	uint32_t		 sent;		/* last number sent */
 	uint32_t		 received;	/* last number received */
-	int			 dead;		/* after a violation or I/O error */
+	int			 dead;		/* a violation or I/O error */
 	char			 err[160];	/* what the last refusal was */
 };
 

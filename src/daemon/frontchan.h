@@ -126,7 +126,8 @@ int	fc_recv_privileged(struct msg_chan *ch, struct http_limits *lim);
  */
 int	fc_parse_request(struct msg_chan *ch, struct msg *m, size_t max_body,
 	    struct fc_request *req);
-int	fc_parse_reply(struct msg_chan *ch, struct msg *m, struct fc_reply *rep);
+int	fc_parse_reply(struct msg_chan *ch, struct msg *m,
+	    struct fc_reply *rep);
 int	fc_parse_privileged(struct msg_chan *ch, struct msg *m,
 	    struct http_limits *lim);
 

@@ -102,9 +102,9 @@ raw_peer(void *arg)
 
 	for (i = 0; i < TRIPS; i++) {
 		if (dgram) {
-			if (recv(sv[1], b, sizeof(b), 0) != (ssize_t)ask_bytes ||
-			    send(sv[1], b, answer_bytes, 0) !=
-			    (ssize_t)answer_bytes)
+			if (recv(sv[1], b, sizeof(b), 0) !=
+			    (ssize_t)ask_bytes || send(sv[1], b, answer_bytes,
+			    0) != (ssize_t)answer_bytes)
 				fail("raw datagram");
 		} else {
 			read_full(sv[1], b, ask_bytes);
@@ -128,9 +128,9 @@ raw_trips(int type)
 	t0 = now_s();
 	for (i = 0; i < TRIPS; i++) {
 		if (dgram) {
-			if (send(sv[0], b, ask_bytes, 0) != (ssize_t)ask_bytes ||
-			    recv(sv[0], b, sizeof(b), 0) !=
-			    (ssize_t)answer_bytes)
+			if (send(sv[0], b, ask_bytes, 0) !=
+			    (ssize_t)ask_bytes || recv(sv[0], b, sizeof(b),
+			    0) != (ssize_t)answer_bytes)
 				fail("raw datagram");
 		} else {
 			write_full(sv[0], b, ask_bytes);

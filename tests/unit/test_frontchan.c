@@ -198,7 +198,8 @@ refused(const char *what, uint32_t seq, const char *why)
 	CHECK_EQ(r, TG_ERR_PROTOCOL);
 	CHECK(mon.dead);
 	if (strstr(mon.err, why) == NULL) {
-		printf("# %s: \"%s\" does not say \"%s\"\n", what, mon.err, why);
+		printf("# %s: \"%s\" does not say \"%s\"\n", what, mon.err,
+		    why);
 		CHECK(0);
 	}
 }

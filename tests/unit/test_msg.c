@@ -474,7 +474,7 @@ message_cut_short_or_with_trailing_bytes_is_refused(void)
 	uint8_t type;
 
 	if (proto->sock_type == SOCK_SEQPACKET) {
-		/* the datagram is the message: its length must be the header's */
+		/* the datagram is the message, as long as its header says */
 		pair();
 		raw(sv[1], T_ASK, 1, 10, "0123456789ab", 12);
 		CHECK(refused(&mon, "question of 12 bytes where its header "
