@@ -10,6 +10,7 @@
  * the fault, after which the channel stays dead.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,7 +273,9 @@ refused(struct msg_chan *ch, const char *why)
 		    ch == &mon ? "monitor" : "child", rc, ch->err, why);
 		return 0;
 	}
-	/* dead: the next call fails without reading */
+	/* dead: the next call fails without reading (nor waiting) */
+	if (fcntl(ch->fd, F_SETFL, O_NONBLOCK) != 0)
+		exit(1);
 	return ch->dead && msg_chan_recv(ch, &type, &in) == TG_ERR_PROTOCOL;
 }
 
@@ -533,6 +536,8 @@ dead_channel_sends_and_reads_nothing(void)
 	raw(sv[1], 42, 1, 0, NULL, 0);
 	CHECK_EQ(msg_chan_recv(&mon, &type, &in), TG_ERR_PROTOCOL);
 	raw(sv[1], T_ASK, 2, 0, NULL, 0);	/* waiting, unread */
+	if (fcntl(sv[0], F_SETFL, O_NONBLOCK) != 0)
+		exit(1);
 	msg_init(&out);
 	msg_put_u32(&out, 1);
 	CHECK_EQ(msg_chan_send(&mon, T_NOTE, &out, 0), TG_ERR_PROTOCOL);
