@@ -8,7 +8,9 @@
  * re-executed as a recording token process; the hook runner's reports
  * from the real runner, its events from hookproc_post() to this program
  * re-executed as a recording runner.  Each seed is fuzz_msg's input: no
- * failure injection, the channel and end byte, then the messages.
+ * failure injection, the channel and end byte, then the messages.  (The
+ * corpus also keeps a few of these with a failure-injection seed, named
+ * *_failing_*, and inputs the fuzzer found.)
  *
  *	mkcorpus_msg DIR	(from the repository root, after a build)
  */
