@@ -39,9 +39,10 @@
 
 /*
  * A message: its payload at buf (the header's MSG_HDR_LEN bytes sit just
- * before it, so a message crosses in one write).  A zeroed struct msg is
- * an empty message; the buffer grows as written, up to max, and is kept
- * for the next use until msg_free().
+ * before it, so a message crosses in one write).  A struct msg starts
+ * zeroed (static, or = { 0 }); msg_init() readies it for writing, a load
+ * or a receive for reading.  The buffer grows as written, up to max, and
+ * is kept for the next use until msg_free().
  */
 struct msg {
 	uint8_t	*frame;	/* header then payload; NULL until needed */
