@@ -51,11 +51,12 @@ int	hookproc_start(const char *exe, const char *const *programs,
 	    hookproc_died_fn died, void *ctx, struct hookproc **out);
 
 /*
- * Hand an event to the runner.  Never blocks and never calls back (the
- * caller may hold the lock report takes): 0 when handed over or when
- * there is nothing to run, TG_ERR_BUSY when the event was dropped (the
- * runner's socket is full, or the runner is gone); the caller reports
- * the drop.
+ * Hand an event to the runner.  Never waits for the runner (its own lock
+ * is held only around work in memory) and never calls back (the caller
+ * may hold the lock report takes): 0 when handed over or when there is
+ * nothing to run, TG_ERR_BUSY when the event was dropped (the runner's
+ * socket is full, or the runner is gone or broke the protocol); the
+ * caller reports the drop.
  */
 int	hookproc_post(struct hookproc *hp, const char *event_json);
 
