@@ -142,7 +142,7 @@ PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated \
 all: $(PROGRAMS) $(VERIFY_LIB) $(VERIFY_SO)
 
 tests: $(PROGRAMS) $(UNIT_BIN) $(E2E_BIN) $(FUZZ_REPLAY) $(BENCH_BIN) \
-    $(BUILD)/tests/exploit.so
+    $(BUILD)/tests/exploit.so $(BUILD)/tests/mkcorpus_msg
 
 # ---- generated: the softfido test attestation CA and the key's certificate
 $(GEN)/attestation.c: firmware_host/tools/mkattest.sh
@@ -270,6 +270,13 @@ $(BUILD)/tests/replay_%: $(BUILD)/obj/tests/fuzz/%.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) $(call wrap_ldflags,$(BUILD)/obj/tests/fuzz/wrap.o) \
 	    -o $@ $^ $(LDLIBS)
+
+# fuzz_msg's seeds are what the real writers send, recorded by
+# mkcorpus_msg DIR (built with the tests, run by hand)
+$(BUILD)/tests/mkcorpus_msg: $(BUILD)/obj/tests/fuzz/mkcorpus_msg.o \
+    $(TG_LIB) $(SF_LIB) $(FAKE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # fuzz_privsep trusts the softfido CA its genuine seeds chain to (each
 # build makes its own CA, so the seeds keep theirs), found from anywhere

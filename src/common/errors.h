@@ -32,7 +32,7 @@
 #define TG_ERR_FLAGS		-34	/* UP or UV missing from authenticatorData */
 #define TG_ERR_RPID		-35	/* rpIdHash is not ours */
 #define TG_ERR_COUNTER		-36	/* signature counter did not grow */
-#define TG_ERR_PROTOCOL		-37	/* the key broke CTAP (malformed reply) */
+#define TG_ERR_PROTOCOL		-37	/* a key or a child broke its protocol */
 #define TG_ERR_CANCELLED	-38
 #define TG_ERR_PIN_ALREADY_SET	-39	/* first PIN asked for, but one exists */
 #define TG_ERR_AAGUID		-40	/* key model not on the allow-list */

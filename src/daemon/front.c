@@ -18,6 +18,7 @@
 #include "daemon/child.h"
 #include "daemon/front.h"
 #include "daemon/frontchan.h"
+#include "daemon/proto.h"
 #include "daemon/reqjson.h"
 #include "sandbox/sandbox.h"
 
@@ -31,6 +32,8 @@
 			 POLICY_ROLE_BIT(POLICY_ROLE_OPERATOR))
 _Static_assert(HTTP_MAX_PRIVILEGED >= POLICY_MAX_ROLE_ENTRIES + 1,
     "every roles entry and uid 0 fit the front's privileged lists");
+_Static_assert(REQJSON_MAX_BODY <= FC_MAX_BODY,
+    "a request body the front takes crosses its channel");
 
 /* ---- monitor side */
 
@@ -38,14 +41,14 @@ struct front;
 
 struct front_worker {
 	struct front	*f;
-	struct fc_chan	 ch;
+	struct msg_chan	 ch;
 	pthread_t	 thread;
 	int		 started;
 };
 
 struct front {
 	pid_t			 pid;
-	int			 ctl;		/* closing it stops the front */
+	struct msg_chan		 ctl;		/* closing it stops the front */
 	size_t			 max_body;
 	http_handler_fn		 fn;
 	void			*ctx;
@@ -161,46 +164,9 @@ front_free(struct front *f)
 	for (i = 0; i < NCHAN; i++)
 		if (f->w[i].ch.fd >= 0)
 			close(f->w[i].ch.fd);
-	if (f->ctl >= 0)
-		close(f->ctl);
+	if (f->ctl.fd >= 0)
+		close(f->ctl.fd);
 	free(f);
-}
-
-/* Whole writes and reads on a blocking socket. */
-static int
-write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, b, n)) < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return TG_ERR_IO;
-		b += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static int
-read_all(int fd, void *p, size_t n)
-{
-	uint8_t *b = p;
-	ssize_t r;
-
-	while (n > 0) {
-		if ((r = read(fd, b, n)) < 0 && errno == EINTR)
-			continue;
-		if (r == 0)
-			return TG_ERR_CLOSED;
-		if (r < 0)
-			return TG_ERR_IO;
-		b += r;
-		n -= (size_t)r;
-	}
-	return 0;
 }
 
 /*
@@ -228,33 +194,17 @@ front_privileged(const struct policy_config *cfg, struct http_limits *lim)
 
 /* Tell the front its privileged callers: the first message on ctl. */
 static int
-front_send_privileged(int ctl, const struct policy_config *cfg)
+front_send_privileged(struct msg_chan *ctl, const struct policy_config *cfg)
 {
-	struct http_limits lim;
-	struct msg *m;
-	uint8_t hdr[4];
-	size_t i;
+	struct http_limits *lim;
 	int r;
 
-	if ((m = calloc(1, sizeof(*m))) == NULL)
+	if ((lim = calloc(1, sizeof(*lim))) == NULL)
 		return TG_ERR_NOMEM;
-	memset(&lim, 0, sizeof(lim));
-	front_privileged(cfg, &lim);
-	msg_init(m);
-	msg_put_u32(m, (uint32_t)lim.nuids);
-	for (i = 0; i < lim.nuids; i++)
-		msg_put_u32(m, (uint32_t)lim.uids[i]);
-	msg_put_u32(m, (uint32_t)lim.ngids);
-	for (i = 0; i < lim.ngids; i++)
-		msg_put_u32(m, (uint32_t)lim.gids[i]);
-	hdr[0] = (uint8_t)(m->len >> 24);
-	hdr[1] = (uint8_t)(m->len >> 16);
-	hdr[2] = (uint8_t)(m->len >> 8);
-	hdr[3] = (uint8_t)m->len;
-	r = m->bad ? TG_ERR_INTERNAL : write_all(ctl, hdr, sizeof(hdr));
-	if (r == 0)
-		r = write_all(ctl, m->buf, m->len);
-	free(m);
+	front_privileged(cfg, lim);
+	if ((r = fc_send_privileged(ctl, lim)) == TG_ERR_PROTOCOL)
+		r = TG_ERR_INTERNAL;	/* ours: front_privileged() fits */
+	free(lim);
 	return r;
 }
 
@@ -271,7 +221,7 @@ front_start(const char *exe, int listen_fd, const struct policy_config *cfg,
 		return TG_ERR_NOMEM;
 	}
 	f->pid = -1;
-	f->ctl = -1;
+	f->ctl.fd = -1;
 	for (i = 0; i < NCHAN; i++)
 		f->w[i].ch.fd = -1;
 	for (i = 0; i < 1 + NCHAN; i++)
@@ -283,9 +233,9 @@ front_start(const char *exe, int listen_fd, const struct policy_config *cfg,
 		peer[i] = sv[1];
 		fds[1 + i] = sv[1];
 		if (i == 0)
-			f->ctl = sv[0];
+			fc_ctl_init(&f->ctl, sv[0], MSG_MONITOR);
 		else
-			fc_chan_init(&f->w[i - 1].ch, sv[0], FC_MONITOR);
+			fc_chan_init(&f->w[i - 1].ch, sv[0], MSG_MONITOR);
 	}
 	snprintf(nchan, sizeof(nchan), "%d", NCHAN);
 	if ((f->pid = fork()) < 0)
@@ -295,7 +245,7 @@ front_start(const char *exe, int listen_fd, const struct policy_config *cfg,
 	for (i = 0; i < 1 + NCHAN; i++)
 		close(peer[i]);
 	close(listen_fd);
-	if ((r = front_send_privileged(f->ctl, cfg)) != 0) {
+	if ((r = front_send_privileged(&f->ctl, cfg)) != 0) {
 		/* the front reads EOF instead, and exits */
 		front_stop(&f);
 		return r;
@@ -349,9 +299,9 @@ front_stop(struct front **fp)
 	if (fp == NULL || (f = *fp) == NULL)
 		return;
 	atomic_store(&f->stopping, 1);
-	if (f->ctl >= 0) {
-		close(f->ctl);
-		f->ctl = -1;
+	if (f->ctl.fd >= 0) {
+		close(f->ctl.fd);
+		f->ctl.fd = -1;
 	}
 	child_stop(f->pid, STOP_GRACE_MS);
 	/* the front is gone: every channel reads EOF */
@@ -367,7 +317,7 @@ front_stop(struct front **fp)
 struct front_pool {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 freed;
-	struct fc_chan	 ch[NCHAN];
+	struct msg_chan	 ch[NCHAN];
 	int		 busy[NCHAN];
 	int		 dead[NCHAN];
 	int		 nchan;
@@ -450,41 +400,13 @@ front_forward(void *ctx, const struct http_request *req,
 
 /*
  * The front's limits: the appliance's figures, and the privileged callers
- * the monitor sends first on the control socket.
+ * the monitor sends first on the control channel.
  */
 static int
-front_read_limits(int ctl, struct http_limits *lim)
+front_read_limits(struct msg_chan *ctl, struct http_limits *lim)
 {
-	/* two counts and at most HTTP_MAX_PRIVILEGED ids of each */
-	uint8_t hdr[4], buf[4 * (2 + 2 * HTTP_MAX_PRIVILEGED)];
-	struct msg *m;
-	uint32_t len, n, i;
-	int r;
-
 	http_limits_default(lim);
-	if ((r = read_all(ctl, hdr, sizeof(hdr))) != 0)
-		return r;
-	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-	    (uint32_t)hdr[2] << 8 | hdr[3];
-	if (len > sizeof(buf))
-		return TG_ERR_PROTOCOL;
-	if ((r = read_all(ctl, buf, len)) != 0)
-		return r;
-	if ((m = calloc(1, sizeof(*m))) == NULL)
-		return TG_ERR_NOMEM;
-	if ((r = msg_load(m, buf, len)) == 0) {
-		if ((n = msg_get_u32(m)) > HTTP_MAX_PRIVILEGED)
-			m->bad = 1;
-		for (i = 0; i < n && !m->bad; i++)
-			lim->uids[lim->nuids++] = (uid_t)msg_get_u32(m);
-		if ((n = msg_get_u32(m)) > HTTP_MAX_PRIVILEGED)
-			m->bad = 1;
-		for (i = 0; i < n && !m->bad; i++)
-			lim->gids[lim->ngids++] = (gid_t)msg_get_u32(m);
-		r = msg_end(m);
-	}
-	free(m);
-	return r;
+	return fc_recv_privileged(ctl, lim);
 }
 
 static int
@@ -501,8 +423,10 @@ front_main(int nchan)
 	static struct front_pool pool;
 	static struct http_limits lim;
 	struct http_server *srv = NULL;
+	struct msg_chan ctl;
+	struct msg m = { 0 };
 	sigset_t none;
-	char c;
+	uint8_t type;
 	int i, r;
 
 	/* the daemon's blocked signals survive exec: start clean */
@@ -521,16 +445,17 @@ front_main(int nchan)
 		}
 		(void)fcntl(i, F_SETFD, FD_CLOEXEC);
 	}
-	if ((r = front_read_limits(FD_CONTROL, &lim)) != 0) {
-		fprintf(stderr, "tapgated[front]: who is privileged: %s\n",
-		    tg_strerror(r));
+	fc_ctl_init(&ctl, FD_CONTROL, MSG_CHILD);
+	if ((r = front_read_limits(&ctl, &lim)) != 0) {
+		fprintf(stderr, "tapgated[front]: who is privileged: %s%s%s\n",
+		    tg_strerror(r), ctl.err[0] ? ": " : "", ctl.err);
 		return 1;
 	}
 	pthread_mutex_init(&pool.lock, NULL);
 	pthread_cond_init(&pool.freed, NULL);
 	pool.nchan = nchan;
 	for (i = 0; i < nchan; i++)
-		fc_chan_init(&pool.ch[i], FD_CHAN0 + i, FC_FRONT);
+		fc_chan_init(&pool.ch[i], FD_CHAN0 + i, MSG_CHILD);
 	/*
 	 * jansson seeds its hash tables from /dev/urandom, and the filter
 	 * has no open() to do it later; the C library's lazy reads (the
@@ -552,9 +477,12 @@ front_main(int nchan)
 		    tg_strerror(r));
 		return 1;
 	}
-	/* until the monitor closes the control socket, or dies */
-	while (read(FD_CONTROL, &c, 1) < 0 && errno == EINTR)
-		;
+	/*
+	 * until the monitor closes the control channel, or dies (its table
+	 * permits nothing more: anything else ends the front as well)
+	 */
+	(void)msg_chan_recv(&ctl, &type, &m);
+	msg_free(&m);
 	http_server_stop(&srv);
 	for (i = 0; i < nchan; i++)
 		close(pool.ch[i].fd);

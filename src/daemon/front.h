@@ -11,15 +11,14 @@
  * connection, goes to the monitor (the daemon) over one of HTTP_THREADS
  * channels (frontchan.h); the monitor checks the caller's roles, runs the
  * request and sends the answer back.  The monitor never trusts the front
- * beyond the channel's bounds: a malformed or out-of-order frame ends the
- * channel and is reported, as is the front's exit.
+ * beyond the channel's table: a malformed, oversized or out-of-order
+ * message ends the channel and is reported, as is the front's exit.
  *
- * Process layout of the child: fd 3 the listening socket, fd 4 the control
- * socket (its end at the monitor closes to stop the front), fds 5.. the
- * channels.  The monitor first writes on the control socket who may use
- * the connections kept in reserve (http.h): uid 0 and the uids and gids
- * the configuration gives the officer or operator role; one bounded
- * message (u32 length, then u32 count and uids, u32 count and gids).
+ * Process layout of the child: fd 3 the listening socket, fd 4 the
+ * control channel (its end at the monitor closes to stop the front), fds
+ * 5.. the channels.  The monitor first sends on the control channel who
+ * may use the connections kept in reserve (http.h): uid 0 and the uids
+ * and gids the configuration gives the officer or operator role.
  */
 #ifndef TAPGATE_FRONT_H
 #define TAPGATE_FRONT_H

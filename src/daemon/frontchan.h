@@ -1,22 +1,23 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The channel between the front process (HTTP on the API socket, no key,
- * no database, no devices) and the monitor (the daemon that holds them).
+ * The channels between the front process (HTTP on the API socket, no key,
+ * no database, no devices) and the monitor (the daemon that holds them):
+ * connected stream sockets carrying the one message format of
+ * common/msg.h under the tables proto_front and proto_front_ctl
+ * (daemon/proto.h, which also gives the payloads).
  *
- * A channel is one connected stream socket carrying frames:
- *
- *	u32 header length (at most MSG_MAX), header (a struct msg),
- *	u32 payload length (bounded per frame type), payload (opaque bytes)
- *
- * The front sends FC_REQUEST frames (an HTTP request with its peer
- * credentials, bounded query and body) and the monitor answers each with
- * one FC_REPLY frame (status, content type, body).  A table of permitted
- * frames says which side may send which frame in which channel state, and
- * what state follows: a request only when the channel is idle, a reply
- * only to the request outstanding, carrying its sequence number, and each
- * sequence number once.  Whatever breaks the table, a bound or the header
- * encoding is a protocol violation: the reader gets TG_ERR_PROTOCOL and a
- * message naming what was wrong, and the channel is not used again.
+ * One channel per HTTP worker: the front sends a request (an HTTP
+ * request with its peer credentials, bounded query and body) only while
+ * the channel is idle, and the monitor answers it with one reply
+ * (status, content type, body).  The control channel carries one message,
+ * from the monitor before the front serves: who the privileged callers
+ * are; then nothing, until the monitor closes it to stop the front.
+ * Whatever breaks a table, a bound, the numbering or a payload's encoding
+ * is a protocol violation: the reader gets TG_ERR_PROTOCOL, ch->err names
+ * what was wrong, and the channel is dead.  A side's own message that its
+ * table does not permit now, or that is over a bound, is refused before
+ * anything is sent (TG_ERR_PROTOCOL, ch->err says why), and the channel
+ * lives on.
  */
 #ifndef TAPGATE_FRONTCHAN_H
 #define TAPGATE_FRONTCHAN_H
@@ -24,30 +25,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/msg.h"
 #include "daemon/http.h"
 
+#define FC_MAX_BODY	(64u * 1024)	/* a request's body, at most */
 #define FC_MAX_REPLY	(4u << 20)	/* an answer's body */
 #define FC_MAX_METHOD	15
-
-enum fc_type {
-	FC_REQUEST = 1,		/* front -> monitor */
-	FC_REPLY = 2,		/* monitor -> front */
-};
-
-/* Which side an endpoint of a channel is. */
-enum fc_side {
-	FC_FRONT,
-	FC_MONITOR,
-};
-
-/* One endpoint: its socket, its side, and the channel's state. */
-struct fc_chan {
-	int		 fd;
-	enum fc_side	 side;
-	int		 busy;		/* a request is outstanding */
-	uint32_t	 seq;		/* of the last request */
-	char		 err[160];	/* what the last violation was */
-};
 
 /*
  * A request as it crosses the channel: the http_request fields with their
@@ -77,29 +60,43 @@ struct fc_reply {
 	size_t		 body_len;
 };
 
-void	fc_chan_init(struct fc_chan *ch, int fd, enum fc_side side);
+/* A worker's channel on fd, for the front (MSG_CHILD) or the monitor. */
+void	fc_chan_init(struct msg_chan *ch, int fd, enum msg_side side);
+
+/* The control channel on fd, for either side. */
+void	fc_ctl_init(struct msg_chan *ch, int fd, enum msg_side side);
 
 /*
- * Front: send req (max_body bounds its body) as the next request.  0,
- * TG_ERR_PROTOCOL (the channel is busy or a field is over its bound) or
- * TG_ERR_IO.
+ * Front: send req (max_body, at most FC_MAX_BODY, bounds its body) as the
+ * next request.  0, TG_ERR_PROTOCOL (refused: the channel is busy or
+ * dead, or a field is over its bound), TG_ERR_NOMEM or TG_ERR_IO.
  */
-int	fc_send_request(struct fc_chan *ch, const struct http_request *req,
+int	fc_send_request(struct msg_chan *ch, const struct http_request *req,
 	    size_t max_body);
 
 /*
  * Monitor: read the next request into *req (cleared first; free it with
- * fc_request_clear).  0, TG_ERR_EOF (the front closed the channel between
- * frames), TG_ERR_PROTOCOL (ch->err says what) or TG_ERR_IO.
+ * fc_request_clear).  0, TG_ERR_CLOSED (the front closed the channel
+ * between messages), TG_ERR_PROTOCOL (ch->err says what), TG_ERR_NOMEM
+ * or TG_ERR_IO.
  */
-int	fc_recv_request(struct fc_chan *ch, size_t max_body,
+int	fc_recv_request(struct msg_chan *ch, size_t max_body,
 	    struct fc_request *req);
 
-/* Monitor: answer the outstanding request with res (JSON or text). */
-int	fc_send_reply(struct fc_chan *ch, const struct http_response *res);
+/*
+ * Monitor: answer the outstanding request with res (JSON or text).  0,
+ * TG_ERR_PROTOCOL (refused: no request is outstanding, or the answer is
+ * out of what a reply carries: ch->err says which), TG_ERR_NOMEM or
+ * TG_ERR_IO.
+ */
+int	fc_send_reply(struct msg_chan *ch, const struct http_response *res);
 
-/* Front: read the reply to the outstanding request into *rep. */
-int	fc_recv_reply(struct fc_chan *ch, struct fc_reply *rep);
+/*
+ * Front: read the reply to the outstanding request into *rep (free it
+ * with fc_reply_clear).  0, TG_ERR_CLOSED, TG_ERR_PROTOCOL, TG_ERR_NOMEM
+ * or TG_ERR_IO.
+ */
+int	fc_recv_reply(struct msg_chan *ch, struct fc_reply *rep);
 
 /* The handler's view of a received request (pointers into req). */
 void	fc_request_view(const struct fc_request *req, struct http_request *out);
@@ -108,14 +105,30 @@ void	fc_request_clear(struct fc_request *req);	/* wipes the body */
 void	fc_reply_clear(struct fc_reply *rep);
 
 /*
- * Parse one frame held in memory (header and payload as they arrived) as
- * what side expects next; the readers above use it, and so does the fuzz
- * harness.  0 or TG_ERR_PROTOCOL with ch->err set.
+ * Monitor, on the control channel: tell the front the privileged uids and
+ * gids of lim.  0 or a TG_ERR_* (as msg_chan_send).
  */
-int	fc_parse_request(struct fc_chan *ch, const uint8_t *hdr, size_t hlen,
-	    const uint8_t *payload, size_t plen, size_t max_body,
+int	fc_send_privileged(struct msg_chan *ch, const struct http_limits *lim);
+
+/*
+ * Front: set lim's privileged uids and gids to what the monitor sends
+ * first (the other limits are left as they are).  0, TG_ERR_CLOSED,
+ * TG_ERR_PROTOCOL, TG_ERR_NOMEM or TG_ERR_IO.
+ */
+int	fc_recv_privileged(struct msg_chan *ch, struct http_limits *lim);
+
+/*
+ * Decode the payload of a request, reply or privileged-callers message
+ * that msg_chan_recv() or msg_chan_parse() took on ch; the readers above
+ * use them, and so does the fuzz harness.  0, TG_ERR_PROTOCOL (ch->err
+ * set, the channel dead) or TG_ERR_NOMEM; *req and *rep are cleared
+ * first and hold nothing to free after a failure.
+ */
+int	fc_parse_request(struct msg_chan *ch, struct msg *m, size_t max_body,
 	    struct fc_request *req);
-int	fc_parse_reply(struct fc_chan *ch, const uint8_t *hdr, size_t hlen,
-	    const uint8_t *payload, size_t plen, struct fc_reply *rep);
+int	fc_parse_reply(struct msg_chan *ch, struct msg *m,
+	    struct fc_reply *rep);
+int	fc_parse_privileged(struct msg_chan *ch, struct msg *m,
+	    struct http_limits *lim);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,17 +12,26 @@
 #include <unistd.h>
 
 #include "common/errors.h"
+#include "common/msg.h"
 #include "daemon/child.h"
 #include "daemon/hookproc.h"
+#include "daemon/proto.h"
 #include "sandbox/sandbox.h"
 
-#define REPORT_HDR	7		/* outcome, status, program length */
-#define REPORT_MAX	(REPORT_HDR + 4096 + HOOKS_MAX_EVENT)
 #define STOP_GRACE_MS	5000		/* beyond the hooks' own timeouts */
 
+/*
+ * Both ends share their channel between two threads (one posts, one
+ * takes what comes back): each end's lock is held around every call on
+ * its channel, and a receive is started only once poll() has seen the
+ * datagram (or the end) there, so no call waits with the lock held but
+ * the runner's blocking report.
+ */
 struct hookproc {
 	pid_t		 pid;
-	int		 fd;
+	pthread_mutex_t	 lock;		/* ch and ev */
+	struct msg_chan	 ch;		/* ch.fd -1: no runner */
+	struct msg	 ev;		/* the event being posted */
 	int		 timeout_ms;
 	size_t		 nprog;
 	hooks_report_fn	 report;
@@ -33,32 +43,74 @@ struct hookproc {
 	atomic_int	 stopping;	/* hookproc_stop() asked it to */
 };
 
+/* Wait for what comes next on ch, then take it under lock. */
+static int
+recv_locked(pthread_mutex_t *lock, struct msg_chan *ch, uint8_t *type,
+    struct msg *m)
+{
+	struct pollfd pfd = { ch->fd, POLLIN, 0 };
+	int r;
+
+	while (poll(&pfd, 1, -1) < 0)
+		if (errno != EINTR)
+			return TG_ERR_IO;
+	pthread_mutex_lock(lock);
+	r = msg_chan_recv(ch, type, m);
+	pthread_mutex_unlock(lock);
+	return r;
+}
+
 /* ---- the daemon's side */
 
 int
-hookproc_parse_report(uint8_t *buf, size_t len, size_t cap,
+hookproc_parse_report(struct msg_chan *ch, struct msg *m,
     enum hook_outcome *outcome, int *status, char *program,
-    size_t program_cap, const char **event)
+    size_t program_cap, char *event, size_t event_cap)
 {
-	size_t plen;
+	uint8_t o;
+	int r;
 
-	if (len < REPORT_HDR || len >= cap || buf[0] > HOOK_DROPPED)
-		return TG_ERR_PROTOCOL;
-	*outcome = (enum hook_outcome)buf[0];
-	*status = (int)((uint32_t)buf[1] << 24 | (uint32_t)buf[2] << 16 |
-	    (uint32_t)buf[3] << 8 | buf[4]);
-	plen = (size_t)buf[5] << 8 | buf[6];
-	if (plen >= program_cap || plen > len - REPORT_HDR ||
-	    memchr(buf + REPORT_HDR, '\0', plen) != NULL)
-		return TG_ERR_PROTOCOL;
-	memcpy(program, buf + REPORT_HDR, plen);
-	program[plen] = '\0';
-	buf[len] = '\0';
-	if (memchr(buf + REPORT_HDR + plen, '\0', len - REPORT_HDR - plen) !=
-	    NULL)
-		return TG_ERR_PROTOCOL;
-	*event = (const char *)buf + REPORT_HDR + plen;
+	o = msg_get_u8(m);
+	*status = (int)msg_get_u32(m);
+	msg_get_str(m, program, program_cap);
+	msg_get_str(m, event, event_cap);
+	if ((r = msg_chan_end(ch, m, "report")) != 0)
+		return r;
+	if (o > HOOK_DROPPED)
+		return msg_chan_violation(ch, "report of outcome %u", o);
+	*outcome = (enum hook_outcome)o;
 	return 0;
+}
+
+/* The runner is gone, or broke the protocol: the daemon hears of it. */
+static void
+hookproc_lost(struct hookproc *hp, int r, const char *err)
+{
+	char detail[sizeof(hp->ch.err) + 96], end[80];
+	const char *event = "hooks.exited";
+	int status;
+
+	if (r == TG_ERR_PROTOCOL) {
+		/* its channel is dead: it delivers no more events */
+		event = "privsep.violation";
+		kill(hp->pid, SIGKILL);
+		snprintf(detail, sizeof(detail), "the hook runner broke the "
+		    "protocol: %s", err);
+	} else
+		snprintf(detail, sizeof(detail), "the hook runner closed its "
+		    "socket");
+	/* how it ended, when it has within a second */
+	if (child_wait(hp->pid, 1000, &status) == 1) {
+		child_describe(status, end, sizeof(end));
+		if (r == TG_ERR_PROTOCOL)
+			snprintf(detail + strlen(detail), sizeof(detail) -
+			    strlen(detail), "; it %s", end);
+		else
+			snprintf(detail, sizeof(detail), "the hook runner %s",
+			    end);
+	}
+	fprintf(stderr, "tapgated: %s: %s\n", event, detail);
+	hp->died(hp->ctx, event, detail);
 }
 
 /* The daemon's thread that hears the runner's reports. */
@@ -66,48 +118,35 @@ static void *
 hookproc_reader(void *arg)
 {
 	struct hookproc *hp = arg;
+	struct msg m = { 0 };
 	enum hook_outcome outcome;
-	const char *event;
-	char program[4096], end[80];
-	uint8_t *buf;
-	ssize_t n;
-	int status;
+	char *program, *event, err[sizeof(hp->ch.err)];
+	uint8_t type;
+	int status, r;
 
-	if ((buf = malloc(REPORT_MAX + 1)) == NULL) {
-		atomic_store(&hp->gone, 1);
-		return NULL;
-	}
-	for (;;) {
-		n = recv(hp->fd, buf, REPORT_MAX + 1, MSG_TRUNC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;		/* the runner is done */
-		if ((size_t)n > REPORT_MAX ||
-		    hookproc_parse_report(buf, (size_t)n, REPORT_MAX + 1,
-		    &outcome, &status, program, sizeof(program), &event) != 0) {
-			fprintf(stderr, "tapgated: hook runner sent a "
-			    "malformed report; dropped\n");
-			continue;
-		}
-		if (hp->report != NULL)
+	program = malloc(PROTO_HOOK_PROGRAM_MAX + 1);
+	event = malloc(HOOKS_MAX_EVENT + 1);
+	for (r = program && event ? 0 : TG_ERR_NOMEM; r == 0;) {
+		if ((r = recv_locked(&hp->lock, &hp->ch, &type, &m)) != 0)
+			break;
+		pthread_mutex_lock(&hp->lock);
+		r = hookproc_parse_report(&hp->ch, &m, &outcome, &status,
+		    program, PROTO_HOOK_PROGRAM_MAX + 1, event,
+		    HOOKS_MAX_EVENT + 1);
+		pthread_mutex_unlock(&hp->lock);
+		if (r == 0 && hp->report != NULL)
 			hp->report(hp->ctx, program[0] ? program : NULL, event,
 			    outcome, status);
 	}
 	atomic_store(&hp->gone, 1);
-	free(buf);
-	if (!atomic_load(&hp->stopping) && hp->died != NULL) {
-		/* how it ended, when it has within a second */
-		snprintf(program, sizeof(program), "the hook runner closed its "
-		    "socket");
-		if (child_wait(hp->pid, 1000, &status) == 1) {
-			child_describe(status, end, sizeof(end));
-			snprintf(program, sizeof(program), "the hook runner %s",
-			    end);
-		}
-		fprintf(stderr, "tapgated: hooks.exited: %s\n", program);
-		hp->died(hp->ctx, "hooks.exited", program);
-	}
+	pthread_mutex_lock(&hp->lock);
+	memcpy(err, hp->ch.err, sizeof(err));
+	pthread_mutex_unlock(&hp->lock);
+	msg_free(&m);
+	free(program);
+	free(event);
+	if (!atomic_load(&hp->stopping) && hp->died != NULL)
+		hookproc_lost(hp, r, err);
 	return NULL;
 }
 
@@ -133,7 +172,8 @@ hookproc_start(const char *exe, const char *const *programs, size_t nprog,
 	hp->died = died;
 	hp->ctx = ctx;
 	hp->pid = -1;
-	hp->fd = -1;
+	hp->ch.fd = -1;
+	pthread_mutex_init(&hp->lock, NULL);
 	if (nprog == 0) {
 		*out = hp;	/* nothing to run: no runner */
 		return 0;
@@ -166,7 +206,7 @@ hookproc_start(const char *exe, const char *const *programs, size_t nprog,
 		_exit(127);
 	}
 	close(sv[1]);
-	hp->fd = sv[0];
+	msg_chan_init(&hp->ch, sv[0], &proto_hooks, MSG_MONITOR);
 	/* the daemon's signals belong to its main thread */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -181,6 +221,7 @@ hookproc_start(const char *exe, const char *const *programs, size_t nprog,
 	*out = hp;
 	return 0;
 fail:
+	pthread_mutex_destroy(&hp->lock);
 	free(hp);
 	return r;
 }
@@ -189,14 +230,18 @@ int
 hookproc_post(struct hookproc *hp, const char *event_json)
 {
 	size_t len = strlen(event_json);
+	int r;
 
 	if (hp == NULL || hp->nprog == 0)
 		return 0;
-	if (!atomic_load(&hp->gone) && len <= HOOKS_MAX_EVENT &&
-	    send(hp->fd, event_json, len, MSG_DONTWAIT | MSG_NOSIGNAL) ==
-	    (ssize_t)len)
-		return 0;
-	return TG_ERR_BUSY;
+	if (atomic_load(&hp->gone) || len > HOOKS_MAX_EVENT)
+		return TG_ERR_BUSY;
+	pthread_mutex_lock(&hp->lock);
+	msg_init_max(&hp->ev, MSG_MAX_ANY);
+	msg_put_str(&hp->ev, event_json);
+	r = msg_chan_send(&hp->ch, PROTO_HOOK_EVENT, &hp->ev, MSG_CHAN_NOWAIT);
+	pthread_mutex_unlock(&hp->lock);
+	return r == 0 ? 0 : TG_ERR_BUSY;
 }
 
 void
@@ -208,51 +253,64 @@ hookproc_stop(struct hookproc **hpp)
 		return;
 	atomic_store(&hp->stopping, 1);
 	/* no more events: the runner delivers what it holds, then exits */
-	if (hp->fd >= 0)
-		shutdown(hp->fd, SHUT_WR);
+	if (hp->ch.fd >= 0)
+		shutdown(hp->ch.fd, SHUT_WR);
 	child_stop(hp->pid, STOP_GRACE_MS + hp->timeout_ms *
 	    (int)(hp->nprog + 1));
 	if (hp->reading)
 		pthread_join(hp->reader, NULL);
-	if (hp->fd >= 0)
-		close(hp->fd);
+	if (hp->ch.fd >= 0)
+		close(hp->ch.fd);
+	msg_free(&hp->ev);
+	pthread_mutex_destroy(&hp->lock);
 	free(hp);
 	*hpp = NULL;
 }
 
 /* ---- the runner */
 
+/* Its channel, shared by the main thread and the hook thread. */
+struct runner {
+	pthread_mutex_t	 lock;
+	struct msg_chan	 ch;
+	struct msg	 out;
+};
+
+int
+hookproc_parse_event(struct msg_chan *ch, struct msg *m, char *event,
+    size_t event_cap)
+{
+	msg_get_str(m, event, event_cap);
+	return msg_chan_end(ch, m, "event");
+}
+
 /* hooks_report_fn in the runner: the report crosses to the daemon. */
 static void
 runner_report(void *ctx, const char *program, const char *event_json,
     enum hook_outcome outcome, int status)
 {
-	static uint8_t buf[REPORT_MAX];	/* the one hook thread */
-	size_t plen = program ? strlen(program) : 0;
-	size_t elen = strlen(event_json);
-	int fd = *(int *)ctx;
+	struct runner *rn = ctx;
 
-	if (plen > 4095 || elen > HOOKS_MAX_EVENT)
-		return;
-	buf[0] = (uint8_t)outcome;
-	buf[1] = (uint8_t)((uint32_t)status >> 24);
-	buf[2] = (uint8_t)((uint32_t)status >> 16);
-	buf[3] = (uint8_t)((uint32_t)status >> 8);
-	buf[4] = (uint8_t)status;
-	buf[5] = (uint8_t)(plen >> 8);
-	buf[6] = (uint8_t)plen;
-	memcpy(buf + REPORT_HDR, program, plen);
-	memcpy(buf + REPORT_HDR + plen, event_json, elen);
-	(void)send(fd, buf, REPORT_HDR + plen + elen, MSG_NOSIGNAL);
+	pthread_mutex_lock(&rn->lock);
+	msg_init_max(&rn->out, MSG_MAX_ANY);
+	msg_put_u8(&rn->out, (uint8_t)outcome);
+	msg_put_u32(&rn->out, (uint32_t)status);
+	msg_put_str(&rn->out, program);
+	msg_put_str(&rn->out, event_json);
+	/* refused when over a bound: the daemon hears nothing of it */
+	(void)msg_chan_send(&rn->ch, PROTO_HOOK_REPORT, &rn->out, 0);
+	pthread_mutex_unlock(&rn->lock);
 }
 
 int
 hookproc_main(int fd, int timeout_ms, char *const *programs, size_t nprog)
 {
+	static struct runner rn = { .lock = PTHREAD_MUTEX_INITIALIZER };
+	struct msg m = { 0 };
 	struct hooks *h = NULL;
 	sigset_t none;
+	uint8_t type;
 	char *event;
-	ssize_t n;
 	int r;
 
 	/* the daemon's blocked signals survive exec: start clean */
@@ -278,27 +336,30 @@ hookproc_main(int fd, int timeout_ms, char *const *programs, size_t nprog)
 	}
 	if ((event = malloc(HOOKS_MAX_EVENT + 1)) == NULL)
 		return 1;
+	msg_chan_init(&rn.ch, fd, &proto_hooks, MSG_CHILD);
 	if ((r = hooks_start((const char *const *)programs, nprog, timeout_ms,
-	    runner_report, &fd, &h)) != 0) {
+	    runner_report, &rn, &h)) != 0) {
 		fprintf(stderr, "tapgated[hooks]: %s\n", tg_strerror(r));
 		free(event);
 		return 1;
 	}
 	for (;;) {
-		n = recv(fd, event, HOOKS_MAX_EVENT + 1, MSG_TRUNC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+		if ((r = recv_locked(&rn.lock, &rn.ch, &type, &m)) != 0)
 			break;		/* the daemon is done with us */
-		if ((size_t)n > HOOKS_MAX_EVENT) {
-			fprintf(stderr, "tapgated[hooks]: oversized event "
-			    "dropped\n");
-			continue;
-		}
-		event[n] = '\0';
+		pthread_mutex_lock(&rn.lock);
+		r = hookproc_parse_event(&rn.ch, &m, event,
+		    HOOKS_MAX_EVENT + 1);
+		pthread_mutex_unlock(&rn.lock);
+		if (r != 0)
+			break;
 		hooks_post(h, event);
 	}
+	if (r == TG_ERR_PROTOCOL)
+		fprintf(stderr, "tapgated[hooks]: %s\n", rn.ch.err);
+	/* what is queued is still delivered */
 	hooks_stop(&h);
+	msg_free(&m);
+	msg_free(&rn.out);
 	free(event);
-	return 0;
+	return r == TG_ERR_CLOSED ? 0 : 2;
 }

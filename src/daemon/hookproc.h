@@ -7,12 +7,13 @@
  * network client where the unit permits one); a filter is inherited by
  * everything a process starts, so hooks are started from a process that
  * never had the daemon's.  The runner holds no key and no database: it
- * receives each event over a socketpair and reports each outcome back.
- *
- * Messages are datagrams (SOCK_SEQPACKET).  Daemon to runner: one event,
- * a JSON text of at most HOOKS_MAX_EVENT bytes.  Runner to daemon: one
- * report, u8 outcome, u32 status, u16 program length, the program, then
- * the event text.  A report that does not parse is logged and dropped.
+ * receives each event over a SOCK_SEQPACKET socketpair and reports each
+ * outcome back, in the one message format (common/msg.h) under the table
+ * proto_hooks (daemon/proto.h: events one way, reports the other).  A
+ * message either side does not read exactly, or that the table does not
+ * permit, is a protocol violation and ends the channel: the runner stops
+ * taking events, and the daemon kills the runner and hears of it as of a
+ * runner that died.
  */
 #ifndef TAPGATE_HOOKPROC_H
 #define TAPGATE_HOOKPROC_H
@@ -21,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/msg.h"
 #include "daemon/hooks.h"
 
 #define HOOKPROC_ARG	"--hook-process"
@@ -29,9 +31,11 @@ struct hookproc;
 
 /*
  * Told, once, when the runner goes away while the daemon did not stop it
- * (event "hooks.exited", detail how it ended): events can no longer be
- * delivered, and a runner started now would inherit the daemon's filter,
- * so the daemon stops and its supervisor starts it afresh.
+ * (event "hooks.exited", detail how it ended) or breaks the protocol
+ * (event "privsep.violation", detail what it sent; the runner is killed):
+ * events can no longer be delivered, and a runner started now would
+ * inherit the daemon's filter, so the daemon stops and its supervisor
+ * starts it afresh.
  */
 typedef void	(*hookproc_died_fn)(void *ctx, const char *event,
 		    const char *detail);
@@ -47,11 +51,12 @@ int	hookproc_start(const char *exe, const char *const *programs,
 	    hookproc_died_fn died, void *ctx, struct hookproc **out);
 
 /*
- * Hand an event to the runner.  Never blocks and never calls back (the
- * caller may hold the lock report takes): 0 when handed over or when
- * there is nothing to run, TG_ERR_BUSY when the event was dropped (the
- * runner's socket is full, or the runner is gone); the caller reports
- * the drop.
+ * Hand an event to the runner.  Never waits for the runner (its own lock
+ * is held only around work in memory) and never calls back (the caller
+ * may hold the lock report takes): 0 when handed over or when there is
+ * nothing to run, TG_ERR_BUSY when the event was dropped (the runner's
+ * socket is full, or the runner is gone or broke the protocol); the
+ * caller reports the drop.
  */
 int	hookproc_post(struct hookproc *hp, const char *event_json);
 
@@ -62,13 +67,17 @@ int	hookproc_post(struct hookproc *hp, const char *event_json);
 void	hookproc_stop(struct hookproc **hp);
 
 /*
- * Parse a report datagram into its parts (pointers into buf, which must
- * have room for one more byte: the event is NUL-terminated in place).
- * 0 or TG_ERR_PROTOCOL.  Exposed for tests and fuzzing.
+ * Decode the payload of a report (the daemon's side) or of an event (the
+ * runner's) that msg_chan_recv() or msg_chan_parse() took on ch: the
+ * strings are copied into program and event, of program_cap and
+ * event_cap bytes (a program of none is "").  0, or TG_ERR_PROTOCOL with
+ * ch->err set and the channel dead.  Exposed for tests and fuzzing.
  */
-int	hookproc_parse_report(uint8_t *buf, size_t len, size_t cap,
+int	hookproc_parse_report(struct msg_chan *ch, struct msg *m,
 	    enum hook_outcome *outcome, int *status, char *program,
-	    size_t program_cap, const char **event);
+	    size_t program_cap, char *event, size_t event_cap);
+int	hookproc_parse_event(struct msg_chan *ch, struct msg *m, char *event,
+	    size_t event_cap);
 
 /* The runner's main: fd its socket, then timeout and programs. */
 int	hookproc_main(int fd, int timeout_ms, char *const *programs,

@@ -15,14 +15,10 @@
 
 #include "common/errors.h"
 #include "common/msg.h"
+#include "daemon/proto.h"
 #include "daemon/tokenproc.h"
 #include "sandbox/sandbox.h"
 
-#define OP_ENROLL	1
-#define OP_ASSERT	2
-#define OP_LIST		3	/* the next part of the next request's list */
-#define MAX_AAGUIDS	64
-#define STR_MAX		4096
 #define GRACE_MS	10000	/* beyond the key's own budget */
 
 struct tokenproc {
@@ -33,7 +29,7 @@ struct tokenproc {
 	void		*ctx;
 	int		 timeout_ms;
 	pid_t		 pid;
-	int		 fd;
+	struct msg_chan	 ch;		/* ch.fd -1: no child */
 };
 
 /* ---- parent */
@@ -101,7 +97,7 @@ tp_spawn(struct tokenproc *tp)
 	}
 	close(sv[1]);
 	tp->pid = pid;
-	tp->fd = sv[0];
+	msg_chan_init(&tp->ch, sv[0], &proto_token, MSG_MONITOR);
 	return 0;
 }
 
@@ -112,10 +108,10 @@ tp_kill(struct tokenproc *tp)
 		kill(tp->pid, SIGKILL);
 		waitpid(tp->pid, NULL, 0);
 	}
-	if (tp->fd >= 0)
-		close(tp->fd);
+	if (tp->ch.fd >= 0)
+		close(tp->ch.fd);
 	tp->pid = -1;
-	tp->fd = -1;
+	tp->ch.fd = -1;
 }
 
 int
@@ -138,7 +134,7 @@ tokenproc_start(const char *exe, int timeout_ms, const char *roots,
 	tp->report = report;
 	tp->ctx = ctx;
 	tp->pid = -1;
-	tp->fd = -1;
+	tp->ch.fd = -1;
 	pthread_mutex_init(&tp->lock, NULL);
 	if ((r = tp_spawn(tp)) != 0) {
 		pthread_mutex_destroy(&tp->lock);
@@ -159,9 +155,9 @@ tokenproc_stop(struct tokenproc **tpp)
 	if (tpp == NULL || (tp = *tpp) == NULL)
 		return;
 	/* closing its socket ends the child's loop; then make sure */
-	if (tp->fd >= 0) {
-		close(tp->fd);
-		tp->fd = -1;
+	if (tp->ch.fd >= 0) {
+		close(tp->ch.fd);
+		tp->ch.fd = -1;
 	}
 	if (tp->pid > 0 && waitpid(tp->pid, NULL, WNOHANG) == 0) {
 		usleep(100000);
@@ -176,8 +172,12 @@ tokenproc_stop(struct tokenproc **tpp)
 
 /* The child broke the protocol: replaced, logged, and the daemon told. */
 static void
-tp_violation(struct tokenproc *tp, const char *detail)
+tp_violation(struct tokenproc *tp, const char *what)
 {
+	char detail[sizeof(tp->ch.err)];
+
+	/* what may be the channel's own account, gone with the channel */
+	snprintf(detail, sizeof(detail), "%s", what);
 	fprintf(stderr, "tapgated: token process broke the protocol (%s): "
 	    "restarting it\n", detail);
 	tp_kill(tp);
@@ -187,16 +187,17 @@ tp_violation(struct tokenproc *tp, const char *detail)
 }
 
 /*
- * One exchange: send req, wait for the reply into rep.  A child that is
- * gone, silent past the budget or sends nothing sensible is killed and
+ * One exchange: send req as type, wait for the reply into rep (the table
+ * lets only the reply of its kind through).  A child that is gone,
+ * silent past the budget or sends nothing sensible is killed and
  * replaced, and the operation fails.
  */
 static int
-tp_call(struct tokenproc *tp, struct msg *req, struct msg *rep)
+tp_call(struct tokenproc *tp, uint8_t type, struct msg *req, struct msg *rep)
 {
 	struct pollfd pfd;
-	ssize_t n;
-	int r = 0;
+	uint8_t got;
+	int n, r;
 
 	/* a child that died since the last call is replaced first */
 	if (tp->pid > 0 && waitpid(tp->pid, NULL, WNOHANG) == tp->pid) {
@@ -207,35 +208,32 @@ tp_call(struct tokenproc *tp, struct msg *req, struct msg *rep)
 	}
 	if (tp->pid < 0 && (r = tp_spawn(tp)) != 0)
 		return r;
-	if (send(tp->fd, req->buf, req->len, MSG_NOSIGNAL) != (ssize_t)req->len)
-		r = TG_ERR_PROTOCOL;
-	pfd.fd = tp->fd;
+	r = msg_chan_send(&tp->ch, type, req, 0);
+	if (r == TG_ERR_TOO_LONG || r == TG_ERR_NOMEM)
+		return r;	/* ours, and nothing was sent */
+	pfd.fd = tp->ch.fd;
 	pfd.events = POLLIN;
 	while (r == 0) {
 		n = poll(&pfd, 1, tp->timeout_ms + GRACE_MS);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0) {
+		if (n <= 0)
 			r = TG_ERR_TIMEOUT;
-			break;
-		}
-		n = recv(tp->fd, rep->buf, sizeof(rep->buf), MSG_TRUNC);
-		if (n <= 0 || (size_t)n > sizeof(rep->buf))
-			r = TG_ERR_PROTOCOL;
-		else {
-			rep->len = (size_t)n;
-			rep->off = 0;
-			rep->bad = 0;
-		}
+		else
+			r = msg_chan_recv(&tp->ch, &got, rep);
 		break;
 	}
-	if (r == TG_ERR_TIMEOUT) {
-		fprintf(stderr, "tapgated: token process silent past its "
-		    "budget: restarting it\n");
+	if (r == TG_ERR_TIMEOUT || r == TG_ERR_NOMEM) {
+		fprintf(stderr, "tapgated: token process %s: restarting it\n",
+		    r == TG_ERR_TIMEOUT ? "silent past its budget" :
+		    "reply with no memory to take it");
 		tp_kill(tp);
 		tp_spawn(tp);
-	} else if (r != 0)
-		tp_violation(tp, "no reply, or one over the message bound");
+	} else if (r != 0) {
+		tp_violation(tp, r == TG_ERR_PROTOCOL ? tp->ch.err :
+		    "no reply");
+		r = TG_ERR_PROTOCOL;
+	}
 	return r;
 }
 
@@ -246,12 +244,9 @@ tp_call(struct tokenproc *tp, struct msg *req, struct msg *rep)
 static int
 tp_reply_end(struct tokenproc *tp, const struct msg *rp, const char *what)
 {
-	char detail[64];
-
-	if (msg_end(rp) == 0)
+	if (msg_chan_end(&tp->ch, rp, what) == 0)
 		return 0;
-	snprintf(detail, sizeof(detail), "malformed %s reply", what);
-	tp_violation(tp, detail);
+	tp_violation(tp, tp->ch.err);
 	return TG_ERR_PROTOCOL;
 }
 
@@ -273,7 +268,7 @@ list_check(const struct token_cred_id *ids, size_t n)
 }
 
 /*
- * A credential list travels ahead of its request, in as many OP_LIST
+ * A credential list travels ahead of its request, in as many TOKEN_LIST
  * messages as its ids take (an exclude list grows with every credential
  * ever revoked for compromise); the request then names how many there
  * are.  Each part is answered with a status.  ids passed list_check().
@@ -288,23 +283,55 @@ tp_send_list(struct tokenproc *tp, const struct token_cred_id *ids,
 
 	while (i < n) {
 		msg_init(&lq);
-		msg_put_u8(&lq, OP_LIST);
-		room = sizeof(lq.buf) - lq.len - 4;
+		room = MSG_MAX - 4;	/* after the count */
 		for (k = i; k < n && 4 + ids[k].len <= room; k++)
 			room -= 4 + ids[k].len;
 		msg_put_u32(&lq, (uint32_t)(k - i));
 		for (; i < k; i++)
 			msg_put_bytes(&lq, ids[i].ptr, ids[i].len);
-		if ((r = tp_call(tp, &lq, &lr)) != 0)
+		if ((r = tp_call(tp, PROTO_TOKEN_LIST, &lq, &lr)) != 0)
 			return r;
 		r = reply_status(&lr);
-		if (tp_reply_end(tp, &lr, "list") != 0)
+		if (tp_reply_end(tp, &lr, "list reply") != 0)
 			return TG_ERR_PROTOCOL;
 		if (r != 0) {
 			tp_violation(tp, "a list part refused");
 			return TG_ERR_PROTOCOL;
 		}
 	}
+	return 0;
+}
+
+static int
+str_ok(const char *s, size_t max)
+{
+	return s == NULL || strlen(s) <= max;
+}
+
+/* A request the child would refuse as malformed, refused here. */
+static int
+enroll_in_bounds(const char *device, const struct token_enroll_req *req)
+{
+	if (!str_ok(device, PROTO_TOKEN_PATH_MAX) ||
+	    !str_ok(req->rp_id, PROTO_TOKEN_NAME_MAX) ||
+	    !str_ok(req->rp_name, PROTO_TOKEN_NAME_MAX) ||
+	    req->user_id_len > PROTO_TOKEN_USER_ID_MAX ||
+	    !str_ok(req->user_name, PROTO_TOKEN_NAME_MAX) ||
+	    !str_ok(req->user_display_name, PROTO_TOKEN_NAME_MAX) ||
+	    !str_ok(req->pin, TOKEN_PIN_MAX) ||
+	    !str_ok(req->trust_roots_pem, PROTO_TOKEN_PATH_MAX) ||
+	    req->naaguids > PROTO_TOKEN_AAGUIDS_MAX)
+		return TG_ERR_TOO_LONG;
+	return 0;
+}
+
+static int
+assert_in_bounds(const char *device, const struct token_assert_req *req)
+{
+	if (!str_ok(device, PROTO_TOKEN_PATH_MAX) ||
+	    !str_ok(req->rp_id, PROTO_TOKEN_NAME_MAX) ||
+	    !str_ok(req->pin, TOKEN_PIN_MAX))
+		return TG_ERR_TOO_LONG;
 	return 0;
 }
 
@@ -318,8 +345,9 @@ tokenproc_enroll(struct tokenproc *tp, const char *device,
 	int r;
 
 	pthread_mutex_lock(&tp->lock);
+	if ((r = enroll_in_bounds(device, req)) != 0)
+		goto out;
 	msg_init(&rq);
-	msg_put_u8(&rq, OP_ENROLL);
 	msg_put_u32(&rq, (uint32_t)tp->timeout_ms);
 	msg_put_str(&rq, device);
 	msg_put_str(&rq, req->rp_id);
@@ -338,21 +366,25 @@ tokenproc_enroll(struct tokenproc *tp, const char *device,
 		msg_put_bytes(&rq, req->aaguids[i], TOKEN_AAGUID_LEN);
 	msg_put_u32(&rq, (uint32_t)req->nexclude);
 	if (rq.bad) {
-		r = TG_ERR_TOO_LONG;
+		r = rq.nomem ? TG_ERR_NOMEM : TG_ERR_TOO_LONG;
 		goto out;
 	}
 	/* the request is whole: its list goes first */
 	if ((r = list_check(req->exclude, req->nexclude)) != 0 ||
 	    (r = tp_send_list(tp, req->exclude, req->nexclude)) != 0 ||
-	    (r = tp_call(tp, &rq, &rp)) != 0)
+	    (r = tp_call(tp, PROTO_TOKEN_ENROLL, &rq, &rp)) != 0)
 		goto out;
+	/*
+	 * The reply is read whole before anything is allocated, so that a
+	 * status of TG_ERR_NOMEM from the child, or our own, still has its
+	 * trailing bytes checked.
+	 */
 	r = tokenproc_enroll_reply(&rp, req, &c);
-	if (r == TG_ERR_NOMEM)
-		goto out;
-	if (tp_reply_end(tp, &rp, "enrolment") != 0)
+	if (tp_reply_end(tp, &rp, "enrolment reply") != 0)
 		r = TG_ERR_PROTOCOL;
-	else if (r != 0 && rp.len >= 4 && rp.buf[0] == 0 && rp.buf[1] == 0 &&
-	    rp.buf[2] == 0 && rp.buf[3] == 0)
+	else if (r != 0 && r != TG_ERR_NOMEM && rp.len >= 4 &&
+	    rp.buf[0] == 0 && rp.buf[1] == 0 && rp.buf[2] == 0 &&
+	    rp.buf[3] == 0)
 		/* it called good what the key did not attest: it lies */
 		tp_violation(tp, "enrolment reported good does not verify");
 	if (r == 0) {
@@ -380,33 +412,36 @@ dup_bytes(const uint8_t *p, size_t n)
 int
 tokenproc_assert_reply(struct msg *rp, struct token_assertion **ap)
 {
-	struct token_assertion *a = NULL;
-	const uint8_t *p;
-	size_t n;
+	struct token_assertion *a;
+	const uint8_t *id, *ad, *sig;
+	size_t idlen, adlen, siglen;
+	uint32_t count;
+	uint8_t flags;
 	int r;
 
-	if ((r = reply_status(rp)) == 0) {
-		if ((a = calloc(1, sizeof(*a))) == NULL) {
-			r = TG_ERR_NOMEM;
-			return r;
-		}
-		n = msg_get_bytes(rp, &p, TOKEN_CRED_ID_MAX);
-		a->cred_id = dup_bytes(p, a->cred_id_len = n);
-		n = msg_get_bytes(rp, &p, TOKEN_AUTHDATA_MAX);
-		a->authdata = dup_bytes(p, a->authdata_len = n);
-		n = msg_get_bytes(rp, &p, TOKEN_SIG_MAX);
-		a->sig = dup_bytes(p, a->sig_len = n);
-		a->sign_count = msg_get_u32(rp);
-		a->flags = msg_get_u8(rp);
-		if (a->cred_id == NULL || a->authdata == NULL || a->sig == NULL)
-			rp->bad = 1;
-	}
-	if (r == 0 && rp->bad) {
-		token_assertion_free(&a);
+	if ((r = reply_status(rp)) != 0)
+		return r;
+	/* read whole before anything is allocated: see tokenproc_assert() */
+	idlen = msg_get_bytes(rp, &id, TOKEN_CRED_ID_MAX);
+	adlen = msg_get_bytes(rp, &ad, TOKEN_AUTHDATA_MAX);
+	siglen = msg_get_bytes(rp, &sig, TOKEN_SIG_MAX);
+	count = msg_get_u32(rp);
+	flags = msg_get_u8(rp);
+	if (rp->bad || idlen == 0 || adlen == 0 || siglen == 0)
 		return TG_ERR_PROTOCOL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return TG_ERR_NOMEM;
+	a->cred_id = dup_bytes(id, a->cred_id_len = idlen);
+	a->authdata = dup_bytes(ad, a->authdata_len = adlen);
+	a->sig = dup_bytes(sig, a->sig_len = siglen);
+	a->sign_count = count;
+	a->flags = flags;
+	if (a->cred_id == NULL || a->authdata == NULL || a->sig == NULL) {
+		token_assertion_free(&a);
+		return TG_ERR_NOMEM;
 	}
 	*ap = a;
-	return r;
+	return 0;
 }
 
 int
@@ -418,8 +453,9 @@ tokenproc_assert(struct tokenproc *tp, const char *device,
 	int r;
 
 	pthread_mutex_lock(&tp->lock);
+	if ((r = assert_in_bounds(device, req)) != 0)
+		goto out;
 	msg_init(&rq);
-	msg_put_u8(&rq, OP_ASSERT);
 	msg_put_u32(&rq, (uint32_t)tp->timeout_ms);
 	msg_put_str(&rq, device);
 	msg_put_str(&rq, req->rp_id);
@@ -427,17 +463,15 @@ tokenproc_assert(struct tokenproc *tp, const char *device,
 	msg_put_u32(&rq, (uint32_t)req->nallow);
 	msg_put_str(&rq, req->pin);
 	if (rq.bad) {
-		r = TG_ERR_TOO_LONG;
+		r = rq.nomem ? TG_ERR_NOMEM : TG_ERR_TOO_LONG;
 		goto out;
 	}
 	if ((r = list_check(req->allow, req->nallow)) != 0 ||
 	    (r = tp_send_list(tp, req->allow, req->nallow)) != 0 ||
-	    (r = tp_call(tp, &rq, &rp)) != 0)
+	    (r = tp_call(tp, PROTO_TOKEN_ASSERT, &rq, &rp)) != 0)
 		goto out;
 	r = tokenproc_assert_reply(&rp, &a);
-	if (r == TG_ERR_NOMEM)
-		goto out;
-	if (tp_reply_end(tp, &rp, "assertion") != 0)
+	if (tp_reply_end(tp, &rp, "assertion reply") != 0)
 		r = TG_ERR_PROTOCOL;
 	if (r == 0) {
 		*asp = a;
@@ -452,7 +486,7 @@ out:
 
 /* ---- child */
 
-/* The list the next request uses, gathered from OP_LIST messages. */
+/* The list the next request uses, gathered from TOKEN_LIST messages. */
 static struct token_cred_id	pending[TOKEN_LIST_MAX];
 static size_t			npending;
 
@@ -467,9 +501,22 @@ pending_clear(void)
 	npending = 0;
 }
 
+/*
+ * The end of a request: one the daemon did not write exactly is a broken
+ * daemon, and the token process has nothing better to do than exit.
+ */
+static void
+child_end(struct msg_chan *ch, const struct msg *rq, const char *what)
+{
+	if (msg_chan_end(ch, rq, what) != 0) {
+		fprintf(stderr, "tapgated[token]: %s\n", ch->err);
+		exit(2);
+	}
+}
+
 /* One part of a list; the daemon broke the protocol if it overflows. */
 static void
-child_list(struct msg *rq, struct msg *rp)
+child_list(struct msg_chan *ch, struct msg *rq, struct msg *rp)
 {
 	const uint8_t *p;
 	uint8_t *copy;
@@ -491,10 +538,7 @@ child_list(struct msg *rq, struct msg *rp)
 			pending[npending++].len = len;
 		}
 	}
-	if (msg_end(rq) != 0) {
-		fprintf(stderr, "tapgated[token]: malformed list\n");
-		exit(2);
-	}
+	child_end(ch, rq, "list part");
 	msg_init(rp);
 	msg_put_u32(rp, 0);
 }
@@ -510,11 +554,16 @@ get_ids(struct msg *m, const struct token_cred_id **ids, size_t *n)
 }
 
 static void
-child_enroll(struct msg *rq, struct msg *rp)
+child_enroll(struct msg_chan *ch, struct msg *rq, struct msg *rp)
 {
-	static char dev[STR_MAX], rp_id[256], rp_name[256], uname[256];
-	static char dname[256], pin[TOKEN_PIN_MAX + 1], roots[STR_MAX];
-	uint8_t aaguids[MAX_AAGUIDS][TOKEN_AAGUID_LEN];
+	static char dev[PROTO_TOKEN_PATH_MAX + 1];
+	static char rp_id[PROTO_TOKEN_NAME_MAX + 1];
+	static char rp_name[PROTO_TOKEN_NAME_MAX + 1];
+	static char uname[PROTO_TOKEN_NAME_MAX + 1];
+	static char dname[PROTO_TOKEN_NAME_MAX + 1];
+	static char pin[TOKEN_PIN_MAX + 1];
+	static char roots[PROTO_TOKEN_PATH_MAX + 1];
+	uint8_t aaguids[PROTO_TOKEN_AAGUIDS_MAX][TOKEN_AAGUID_LEN];
 	struct token_credential *c = NULL;
 	struct token_enroll_req er;
 	struct token_opts opts = { 0, 2000 };
@@ -528,7 +577,8 @@ child_enroll(struct msg *rq, struct msg *rp)
 	msg_get_str(rq, dev, sizeof(dev));
 	msg_get_str(rq, rp_id, sizeof(rp_id));
 	msg_get_str(rq, rp_name, sizeof(rp_name));
-	er.user_id_len = msg_get_bytes(rq, &er.user_id, 64);
+	er.user_id_len = msg_get_bytes(rq, &er.user_id,
+	    PROTO_TOKEN_USER_ID_MAX);
 	msg_get_str(rq, uname, sizeof(uname));
 	msg_get_str(rq, dname, sizeof(dname));
 	if (msg_get_bytes(rq, &p, TOKEN_CDH_LEN) != TOKEN_CDH_LEN)
@@ -539,7 +589,7 @@ child_enroll(struct msg *rq, struct msg *rp)
 	er.cred_protect = msg_get_u8(rq);
 	msg_get_str(rq, pin, sizeof(pin));
 	msg_get_str(rq, roots, sizeof(roots));
-	if ((na = msg_get_u32(rq)) > MAX_AAGUIDS)
+	if ((na = msg_get_u32(rq)) > PROTO_TOKEN_AAGUIDS_MAX)
 		rq->bad = 1;
 	for (i = 0; i < na && !rq->bad; i++) {
 		if (msg_get_bytes(rq, &p, TOKEN_AAGUID_LEN) != TOKEN_AAGUID_LEN)
@@ -548,11 +598,9 @@ child_enroll(struct msg *rq, struct msg *rp)
 			memcpy(aaguids[i], p, TOKEN_AAGUID_LEN);
 	}
 	get_ids(rq, &er.exclude, &er.nexclude);
-	if (msg_end(rq) != 0 || opts.timeout_ms <= 0) {
-		fprintf(stderr, "tapgated[token]: malformed enrolment "
-		    "request\n");
-		exit(2);
-	}
+	if (opts.timeout_ms <= 0)
+		rq->bad = 1;
+	child_end(ch, rq, "enrolment request");
 	er.rp_id = rp_id;
 	er.rp_name = rp_name;
 	er.user_name = uname;
@@ -577,9 +625,11 @@ child_enroll(struct msg *rq, struct msg *rp)
 }
 
 static void
-child_assert(struct msg *rq, struct msg *rp)
+child_assert(struct msg_chan *ch, struct msg *rq, struct msg *rp)
 {
-	static char dev[STR_MAX], rp_id[256], pin[TOKEN_PIN_MAX + 1];
+	static char dev[PROTO_TOKEN_PATH_MAX + 1];
+	static char rp_id[PROTO_TOKEN_NAME_MAX + 1];
+	static char pin[TOKEN_PIN_MAX + 1];
 	struct token_assertion *a = NULL;
 	struct token_assert_req ar;
 	struct token_opts opts = { 0, 2000 };
@@ -596,11 +646,9 @@ child_assert(struct msg *rq, struct msg *rp)
 	ar.client_data_hash = p;
 	get_ids(rq, &ar.allow, &ar.nallow);
 	msg_get_str(rq, pin, sizeof(pin));
-	if (msg_end(rq) != 0 || opts.timeout_ms <= 0) {
-		fprintf(stderr, "tapgated[token]: malformed assertion "
-		    "request\n");
-		exit(2);
-	}
+	if (opts.timeout_ms <= 0)
+		rq->bad = 1;
+	child_end(ch, rq, "assertion request");
 	ar.rp_id = rp_id;
 	ar.pin = pin;
 	if ((r = token_open(dev, &opts, &tok)) == 0)
@@ -625,8 +673,10 @@ tokenproc_main(int fd, const char *roots)
 {
 	static struct msg rq, rp;
 	const struct sandbox_path rootsp = { roots, 0 };
+	struct msg_chan ch;
 	sigset_t none;
-	ssize_t n;
+	uint8_t type, reply;
+	int r;
 
 	/* the daemon's blocked signals survive exec: start clean */
 	sigemptyset(&none);
@@ -648,39 +698,38 @@ tokenproc_main(int fd, const char *roots)
 		    "process\n");
 		return 1;
 	}
+	msg_chan_init(&ch, fd, &proto_token, MSG_CHILD);
 	for (;;) {
-		n = recv(fd, rq.buf, sizeof(rq.buf), MSG_TRUNC);
-		if (n == 0)
+		if ((r = msg_chan_recv(&ch, &type, &rq)) == TG_ERR_CLOSED)
 			return 0;	/* the daemon closed: done */
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return 1;
+		if (r != 0) {
+			fprintf(stderr, "tapgated[token]: %s\n", r ==
+			    TG_ERR_PROTOCOL ? ch.err : tg_strerror(r));
+			return r == TG_ERR_PROTOCOL ? 2 : 1;
 		}
-		if ((size_t)n > sizeof(rq.buf)) {
-			fprintf(stderr, "tapgated[token]: oversized request\n");
-			return 2;
-		}
-		rq.len = (size_t)n;
-		rq.off = 0;
-		rq.bad = 0;
-		switch (msg_get_u8(&rq)) {
-		case OP_LIST:
-			child_list(&rq, &rp);
+		/* the table let through a request, in the idle state */
+		switch (type) {
+		case PROTO_TOKEN_LIST:
+			child_list(&ch, &rq, &rp);
+			reply = PROTO_TOKEN_LISTED;
 			break;
-		case OP_ENROLL:
-			child_enroll(&rq, &rp);
+		case PROTO_TOKEN_ENROLL:
+			child_enroll(&ch, &rq, &rp);
+			reply = PROTO_TOKEN_ENROLLED;
 			break;
-		case OP_ASSERT:
-			child_assert(&rq, &rp);
+		case PROTO_TOKEN_ASSERT:
+			child_assert(&ch, &rq, &rp);
+			reply = PROTO_TOKEN_ASSERTED;
 			break;
 		default:
-			fprintf(stderr, "tapgated[token]: unknown request\n");
+			fprintf(stderr, "tapgated[token]: the table let "
+			    "through a message of type %u\n", type);
 			return 2;
 		}
 		msg_wipe(&rq);
-		if (rp.bad || send(fd, rp.buf, rp.len, MSG_NOSIGNAL) !=
-		    (ssize_t)rp.len)
+		r = msg_chan_send(&ch, reply, &rp, 0);
+		msg_wipe(&rp);
+		if (r != 0)
 			return 1;
 	}
 }

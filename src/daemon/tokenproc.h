@@ -3,11 +3,13 @@
  * The token process: the only part of tapgated that opens security keys.
  * libfido2 parses what a key sends (CTAPHID frames, CBOR) in a process of
  * its own that holds neither the co-signing key nor the database; the
- * daemon asks it for an enrolment or an assertion over a socketpair with
- * bounded messages (common/msg.h) and verifies what comes back itself.
- * The child is the daemon's own binary re-executed with a role, so it
- * starts from a clean image.  A malformed message from either side ends
- * the exchange: the child exits, the parent kills and restarts it.
+ * daemon asks it for an enrolment or an assertion over a SOCK_SEQPACKET
+ * socketpair in the one message format (common/msg.h) under the table
+ * proto_token (daemon/proto.h: one reply of the request's kind to each
+ * request), and verifies what comes back itself.  The child is the
+ * daemon's own binary re-executed with a role, so it starts from a clean
+ * image.  A malformed or unpermitted message from either side ends the
+ * exchange: the child exits, the parent kills and restarts it.
  */
 #ifndef TAPGATE_TOKENPROC_H
 #define TAPGATE_TOKENPROC_H
@@ -55,10 +57,11 @@ int	tokenproc_assert(struct tokenproc *tp, const char *device,
 	    const struct token_assert_req *req, struct token_assertion **asp);
 
 /*
- * Parse the child's reply to an enrolment or an assertion (the daemon's
- * side of the protocol; exposed for fuzzing and tests).  Returns the
- * child's status, or TG_ERR_PROTOCOL for a malformed reply; *out is set
- * when 0.  The caller still checks msg_end() for trailing bytes.  An
+ * Parse the payload of the child's reply to an enrolment or an assertion
+ * (the daemon's side of the protocol; exposed for fuzzing and tests).
+ * Returns the child's status, or TG_ERR_PROTOCOL for a malformed reply;
+ * *out is set when 0.  The caller still checks msg_end() for trailing
+ * bytes.  An
  * enrolment reply carries what the key sent (authenticatorData, format,
  * attStmt), and the credential comes from token_verify_enrolment() on it
  * against req: a token process that reports a credential the key did not

@@ -1,27 +1,30 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The channel between the front process and the monitor, over a real
- * socketpair: what crosses arrives whole, and a front that sends anything
- * the table of permitted frames does not allow (a second request before
- * the answer, a replayed sequence number, a field over its bound, a
- * frame of another kind) is refused with a message naming the fault.
+ * The channels between the front process and the monitor, over real
+ * stream socketpairs: what crosses arrives whole, and a front that sends
+ * anything the table of permitted messages does not allow (a second
+ * request before the answer, a replayed number, a field over its bound,
+ * a message of another kind or channel) is refused with a message naming
+ * the fault; so is a monitor doing the like to the front.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/errors.h"
 #include "common/msg.h"
 #include "daemon/frontchan.h"
+#include "daemon/proto.h"
 #include "tap.h"
 
 #define MAX_BODY	1024
 
-static struct fc_chan front, mon;
+static struct msg_chan front, mon;
 static int sv[2];
-static struct msg hdr;
+static struct msg pl;		/* a payload as the test writes it */
 
 static void
 pair(void)
@@ -34,64 +37,62 @@ pair(void)
 		perror("socketpair");
 		exit(1);
 	}
-	fc_chan_init(&front, sv[0], FC_FRONT);
-	fc_chan_init(&mon, sv[1], FC_MONITOR);
+	fc_chan_init(&front, sv[0], MSG_CHILD);
+	fc_chan_init(&mon, sv[1], MSG_MONITOR);
 }
 
+/*
+ * A message as a compromised front (or something posing as the monitor)
+ * writes it: any type and number, with the payload in pl.
+ */
 static void
-put_be32(int fd, size_t v)
+raw(int fd, uint8_t type, uint32_t seq)
 {
-	uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16),
-	    (uint8_t)(v >> 8), (uint8_t)v };
+	uint8_t h[MSG_HDR_LEN] = { type, (uint8_t)(seq >> 24),
+	    (uint8_t)(seq >> 16), (uint8_t)(seq >> 8), (uint8_t)seq,
+	    (uint8_t)(pl.len >> 24), (uint8_t)(pl.len >> 16),
+	    (uint8_t)(pl.len >> 8), (uint8_t)pl.len };
 
-	if (write(fd, b, 4) != 4)
+	if (write(fd, h, sizeof(h)) != (ssize_t)sizeof(h) ||
+	    (pl.len > 0 && write(fd, pl.buf, pl.len) != (ssize_t)pl.len))
 		exit(1);
 }
 
-/* A frame as a compromised front would write it: any header, payload. */
+/* A well-formed request payload with method and path, body to follow. */
 static void
-raw_frame(int fd, const struct msg *h, const char *payload)
+request_fields(const char *method, const char *path)
 {
-	size_t n = payload ? strlen(payload) : 0;
-
-	put_be32(fd, h->len);
-	if (write(fd, h->buf, h->len) != (ssize_t)h->len)
-		exit(1);
-	put_be32(fd, n);
-	if (n > 0 && write(fd, payload, n) != (ssize_t)n)
-		exit(1);
+	msg_init_max(&pl, MSG_MAX_ANY);
+	msg_put_str(&pl, method);
+	msg_put_str(&pl, path);
+	msg_put_u32(&pl, 1000);
+	msg_put_u32(&pl, 1000);
+	msg_put_u32(&pl, 42);
+	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, NULL);
+	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, NULL);
+	msg_put_u8(&pl, 0);
 }
 
-/* A well-formed request header with seq, method and path. */
+/* ... and a whole request, with an empty body. */
 static void
-request_header(uint32_t seq, const char *method, const char *path)
+request_payload(const char *method, const char *path)
 {
-	msg_init(&hdr);
-	msg_put_u8(&hdr, FC_REQUEST);
-	msg_put_u32(&hdr, seq);
-	msg_put_str(&hdr, method);
-	msg_put_str(&hdr, path);
-	msg_put_u32(&hdr, 1000);
-	msg_put_u32(&hdr, 1000);
-	msg_put_u32(&hdr, 42);
-	msg_put_u8(&hdr, 0);
-	msg_put_str(&hdr, NULL);
-	msg_put_u8(&hdr, 0);
-	msg_put_str(&hdr, NULL);
-	msg_put_u8(&hdr, 0);
+	request_fields(method, path);
+	msg_put_bytes(&pl, NULL, 0);
 }
 
-/* A reply frame as the monitor (or something posing as it) writes it. */
+/* A reply as the monitor (or something posing as it) writes it. */
 static void
 monitor_reply(uint32_t seq, uint32_t status, uint8_t ctype)
 {
-	msg_init(&hdr);
-	msg_put_u8(&hdr, FC_REPLY);
-	msg_put_u32(&hdr, seq);
-	msg_put_u32(&hdr, status);
-	msg_put_u8(&hdr, ctype);
-	msg_put_u8(&hdr, 0);
-	raw_frame(sv[1], &hdr, "{}");
+	msg_init(&pl);
+	msg_put_u32(&pl, status);
+	msg_put_u8(&pl, ctype);
+	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, "{}");
+	raw(sv[1], PROTO_FRONT_REPLY, seq);
 }
 
 static struct http_request
@@ -168,7 +169,7 @@ request_and_reply_cross_whole(void)
 	fc_request_view(&rq, &got);
 	CHECK(got.content_type == NULL && got.idempotency_key == NULL);
 	CHECK_EQ(got.body_len, 0);
-	CHECK_EQ(mon.seq, 2);
+	CHECK_EQ(mon.received, 2);
 	fc_request_clear(&rq);
 }
 
@@ -185,18 +186,20 @@ closed_channel_between_frames_is_eof(void)
 	sv[1] = sv[0] = 0;
 }
 
-/* A frame from the front that the monitor must refuse, and why. */
+/* A request (pl) from the front that the monitor must refuse, and why. */
 static void
-refused(const char *what, const char *payload, const char *why)
+refused(const char *what, uint32_t seq, const char *why)
 {
 	struct fc_request rq;
 	int r;
 
-	raw_frame(sv[0], &hdr, payload);
+	raw(sv[0], PROTO_FRONT_REQUEST, seq);
 	r = fc_recv_request(&mon, MAX_BODY, &rq);
 	CHECK_EQ(r, TG_ERR_PROTOCOL);
+	CHECK(mon.dead);
 	if (strstr(mon.err, why) == NULL) {
-		printf("# %s: \"%s\" does not say \"%s\"\n", what, mon.err, why);
+		printf("# %s: \"%s\" does not say \"%s\"\n", what, mon.err,
+		    why);
 		CHECK(0);
 	}
 }
@@ -207,13 +210,12 @@ second_request_before_the_answer_is_refused(void)
 	struct fc_request rq;
 
 	pair();
-	request_header(1, "GET", "/healthz");
-	raw_frame(sv[0], &hdr, NULL);
+	request_payload("GET", "/healthz");
+	raw(sv[0], PROTO_FRONT_REQUEST, 1);
 	CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq), 0);
 	fc_request_clear(&rq);
-	request_header(2, "GET", "/healthz");
-	refused("request while busy", NULL, "not permitted while the "
-	    "channel is busy");
+	refused("request while busy", 2, "request from the front is not "
+	    "permitted while the channel is busy");
 }
 
 static void
@@ -223,87 +225,146 @@ replayed_or_skipped_sequence_is_refused(void)
 	struct fc_request rq;
 
 	pair();
-	request_header(1, "GET", "/healthz");
-	raw_frame(sv[0], &hdr, NULL);
+	request_payload("GET", "/healthz");
+	raw(sv[0], PROTO_FRONT_REQUEST, 1);
 	CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq), 0);
 	fc_request_clear(&rq);
 	memset(&res, 0, sizeof(res));
 	res.status = 200;
 	res.text = (char *)(uintptr_t)"ok";
 	CHECK_EQ(fc_send_reply(&mon, &res), 0);
-	request_header(1, "GET", "/healthz");	/* the same seq again */
-	refused("replay", NULL, "request sequence 1 after 1");
+	refused("replay", 1, "request numbered 1 after 1: replayed");
 
 	pair();
-	request_header(5, "GET", "/healthz");
-	refused("skip", NULL, "request sequence 5 after 0");
+	request_payload("GET", "/healthz");
+	refused("skip", 5, "request numbered 5 after 0");
 }
 
 static void
 fields_over_their_bounds_are_refused(void)
 {
 	char path[HTTP_MAX_PATH + 2], body[MAX_BODY + 2];
+	static uint8_t huge[80000];
 	size_t i;
 
 	pair();
 	memset(path, 'p', sizeof(path) - 1);
 	path[0] = '/';
 	path[sizeof(path) - 1] = '\0';
-	request_header(1, "GET", path);
-	refused("long path", NULL, "malformed request header");
+	request_payload("GET", path);
+	refused("long path", 1, "malformed request");
 
+	/* the monitor's body bound, and the channel's */
 	pair();
 	memset(body, 'b', sizeof(body) - 1);
 	body[sizeof(body) - 1] = '\0';
-	request_header(1, "POST", "/v1/requests");
-	refused("big body", body, "payload of 1025 bytes");
+	request_fields("POST", "/v1/requests");
+	msg_put_str(&pl, body);
+	refused("big body", 1, "body of 1025 bytes (at most 1024)");
+	pair();
+	request_fields("POST", "/v1/requests");
+	msg_put_bytes(&pl, huge, FC_MAX_BODY + 1);
+	refused("body over the channel's", 1, "malformed request");
+	pair();
+	request_fields("POST", "/v1/requests");
+	msg_put_bytes(&pl, huge, sizeof(huge));
+	refused("over any request", 1, "request of 80051 bytes (at most ");
 
 	pair();
-	request_header(1, "GET", "/v1/requests");
-	hdr.len--;			/* the query count cut off */
-	refused("short header", NULL, "malformed request header");
+	request_payload("GET", "/v1/requests");
+	pl.len--;			/* the body's length cut short */
+	refused("short payload", 1, "malformed request");
 
 	pair();
-	request_header(1, "GET", "/v1/requests");
-	hdr.len--;			/* nquery 9, with 9 parameters */
-	msg_put_u8(&hdr, HTTP_MAX_QUERY + 1);
+	request_payload("GET", "/v1/requests");
+	msg_put_u8(&pl, 0);		/* a byte after the body */
+	refused("trailing byte", 1, "malformed request");
+
+	pair();
+	request_fields("GET", "/v1/requests");
+	pl.len--;			/* nquery 9, with 9 parameters */
+	msg_put_u8(&pl, HTTP_MAX_QUERY + 1);
 	for (i = 0; i < HTTP_MAX_QUERY + 1; i++) {
-		msg_put_str(&hdr, "k");
-		msg_put_str(&hdr, "v");
+		msg_put_str(&pl, "k");
+		msg_put_str(&pl, "v");
 	}
-	refused("many params", NULL, "9 query parameters");
-
-	pair();
-	put_be32(sv[0], MSG_MAX + 1);
-	{
-		struct fc_request rq;
-
-		CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq),
-		    TG_ERR_PROTOCOL);
-		CHECK(strstr(mon.err, "header of") != NULL);
-	}
+	msg_put_bytes(&pl, NULL, 0);
+	refused("many params", 1, "9 query parameters");
 }
 
 static void
-malformed_fields_and_foreign_frames_are_refused(void)
+malformed_fields_and_foreign_messages_are_refused(void)
 {
-	pair();
-	request_header(1, "get", "/healthz");
-	refused("lower-case method", NULL, "fields out of range");
+	struct fc_request rq;
 
 	pair();
-	request_header(1, "GET", "healthz");
-	refused("relative path", NULL, "fields out of range");
+	request_payload("get", "/healthz");
+	refused("lower-case method", 1, "fields out of range");
 
 	pair();
-	request_header(1, "GET", "/healthz");
-	hdr.buf[0] = FC_REPLY;		/* a reply from the front */
-	refused("reply kind", NULL, "frame type 2 from the front");
+	request_payload("GET", "healthz");
+	refused("relative path", 1, "fields out of range");
 
 	pair();
-	request_header(1, "GET", "/healthz");
-	hdr.buf[0] = 99;
-	refused("unknown kind", NULL, "frame type 99");
+	request_fields("GET", "/healthz");
+	pl.buf[pl.len - 5] = 0;		/* no content type ... */
+	pl.buf[pl.len - 1] = 0;		/* ... and no query */
+	msg_put_bytes(&pl, NULL, 0);
+	CHECK(pl.len > 4);
+	raw(sv[0], PROTO_FRONT_REQUEST, 1);
+	CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq), 0);
+	fc_request_clear(&rq);
+
+	/* a flag that says "absent" over a value that is there */
+	pair();
+	msg_init(&pl);
+	msg_put_str(&pl, "GET");
+	msg_put_str(&pl, "/healthz");
+	msg_put_u32(&pl, 0);
+	msg_put_u32(&pl, 0);
+	msg_put_u32(&pl, 0);
+	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, "text/plain");
+	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, NULL);
+	msg_put_u8(&pl, 0);
+	msg_put_bytes(&pl, NULL, 0);
+	refused("hidden content type", 1, "fields out of range");
+
+	pair();
+	request_payload("GET", "/healthz");
+	raw(sv[0], PROTO_FRONT_REPLY, 1);	/* a reply from the front */
+	CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq), TG_ERR_PROTOCOL);
+	CHECK(strstr(mon.err, "reply from the front is not permitted") !=
+	    NULL);
+
+	pair();
+	raw(sv[0], 99, 1);
+	CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq), TG_ERR_PROTOCOL);
+	CHECK(strstr(mon.err, "message type 99 is not one of the front "
+	    "channel's") != NULL);
+
+	/* the control channel's message on a worker's */
+	pair();
+	msg_init(&pl);
+	msg_put_u32(&pl, 0);
+	msg_put_u32(&pl, 0);
+	raw(sv[0], PROTO_FRONT_PRIVILEGED, 1);
+	CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq), TG_ERR_PROTOCOL);
+	CHECK(strstr(mon.err, "message type 3 is not one") != NULL);
+
+	/* a header announcing more than any request may be */
+	pair();
+	msg_init(&pl);
+	{
+		uint8_t h[MSG_HDR_LEN] = { PROTO_FRONT_REQUEST, 0, 0, 0, 1,
+		    0xff, 0xff, 0xff, 0xff };
+
+		if (write(sv[0], h, sizeof(h)) != (ssize_t)sizeof(h))
+			exit(1);
+	}
+	CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq), TG_ERR_PROTOCOL);
+	CHECK(strstr(mon.err, "request of 4294967295 bytes") != NULL);
 }
 
 static void
@@ -313,7 +374,7 @@ front_refuses_a_reply_it_did_not_ask_for(void)
 	struct fc_reply rep;
 
 	pair();
-	monitor_reply(0, 200, 0);
+	monitor_reply(1, 200, 0);
 	CHECK_EQ(fc_recv_reply(&front, &rep), TG_ERR_PROTOCOL);
 	CHECK(strstr(front.err, "not permitted while the channel is idle")
 	    != NULL);
@@ -323,13 +384,26 @@ front_refuses_a_reply_it_did_not_ask_for(void)
 	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), 0);
 	monitor_reply(7, 200, 0);
 	CHECK_EQ(fc_recv_reply(&front, &rep), TG_ERR_PROTOCOL);
-	CHECK(strstr(front.err, "reply to request 7, 1 outstanding") != NULL);
+	CHECK(strstr(front.err, "reply numbered 7 after 0") != NULL);
 
 	pair();
 	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), 0);
 	monitor_reply(1, 700, 9);
 	CHECK_EQ(fc_recv_reply(&front, &rep), TG_ERR_PROTOCOL);
 	CHECK(strstr(front.err, "reply fields out of range") != NULL);
+
+	/* and a reply with a byte after its body */
+	pair();
+	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), 0);
+	msg_init(&pl);
+	msg_put_u32(&pl, 200);
+	msg_put_u8(&pl, 0);
+	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, "{}");
+	msg_put_u8(&pl, 0);
+	raw(sv[1], PROTO_FRONT_REPLY, 1);
+	CHECK_EQ(fc_recv_reply(&front, &rep), TG_ERR_PROTOCOL);
+	CHECK(strstr(front.err, "malformed reply") != NULL);
 }
 
 static void
@@ -356,12 +430,103 @@ monitor_sends_only_what_the_front_may_pass_on(void)
 	res.status = 200;
 	CHECK_EQ(fc_send_reply(&mon, &res), 0);
 	CHECK_EQ(fc_send_reply(&mon, &res), TG_ERR_PROTOCOL);
+	CHECK(strstr(mon.err, "reply from the monitor is not permitted "
+	    "while the channel is idle") != NULL);
 	/* and the front does not send a second request while one is out */
 	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), TG_ERR_PROTOCOL);
 	CHECK_EQ(fc_recv_reply(&front, &rep), 0);
 	fc_reply_clear(&rep);
 	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), 0);
 	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), TG_ERR_PROTOCOL);
+	/* nor one over the bounds it promised */
+	pair();
+	req.body_len = MAX_BODY + 1;
+	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), TG_ERR_PROTOCOL);
+	CHECK_EQ(front.sent, 0);
+}
+
+static void
+largest_reply_crosses_and_one_byte_more_does_not(void)
+{
+	struct http_request req = sample_request();
+	struct http_response res;
+	struct fc_request rq;
+	struct fc_reply rep;
+	char *big;
+	pid_t pid;
+	int got, status;
+
+	CHECK((big = malloc(FC_MAX_REPLY + 2)) != NULL);
+	memset(big, 'r', FC_MAX_REPLY + 1);
+	big[FC_MAX_REPLY + 1] = '\0';
+	pair();
+	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), 0);
+	CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq), 0);
+	fc_request_clear(&rq);
+	memset(&res, 0, sizeof(res));
+	res.status = 200;
+	res.text = big;
+	CHECK_EQ(fc_send_reply(&mon, &res), TG_ERR_PROTOCOL);
+	CHECK(strstr(mon.err, "reply out of range") != NULL);
+	big[FC_MAX_REPLY] = '\0';
+	/* 4 MiB: a stream carries it, while the front reads at once */
+	if ((pid = fork()) == 0)
+		_exit(fc_send_reply(&mon, &res) == 0 ? 0 : 1);
+	CHECK(pid > 0);
+	got = fc_recv_reply(&front, &rep);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 0);
+	CHECK_EQ(got, 0);
+	CHECK_EQ(rep.body_len, FC_MAX_REPLY);
+	CHECK(rep.body[0] == 'r' && rep.body[FC_MAX_REPLY] == '\0');
+	fc_reply_clear(&rep);
+	free(big);
+}
+
+static void
+privileged_callers_cross_the_control_channel_once(void)
+{
+	struct http_limits lim, got;
+	struct msg_chan ctl_mon, ctl_front;
+	size_t i;
+
+	pair();
+	memset(&lim, 0, sizeof(lim));
+	for (i = 0; i < HTTP_MAX_PRIVILEGED; i++) {
+		lim.uids[i] = (uid_t)(1000 + i);
+		lim.gids[i] = (gid_t)(2000 + i);
+	}
+	lim.nuids = HTTP_MAX_PRIVILEGED;
+	lim.ngids = 3;
+	fc_ctl_init(&ctl_mon, sv[1], MSG_MONITOR);
+	fc_ctl_init(&ctl_front, sv[0], MSG_CHILD);
+	CHECK_EQ(fc_send_privileged(&ctl_mon, &lim), 0);
+	memset(&got, 0, sizeof(got));
+	CHECK_EQ(fc_recv_privileged(&ctl_front, &got), 0);
+	CHECK_EQ(got.nuids, HTTP_MAX_PRIVILEGED);
+	CHECK_EQ(got.ngids, 3);
+	CHECK_EQ(got.uids[HTTP_MAX_PRIVILEGED - 1], 1000 + HTTP_MAX_PRIVILEGED
+	    - 1);
+	CHECK_EQ(got.gids[2], 2002);
+	/* once: then the table permits nothing but the end */
+	CHECK_EQ(fc_send_privileged(&ctl_mon, &lim), TG_ERR_PROTOCOL);
+	CHECK(strstr(ctl_mon.err, "while the channel is running") != NULL);
+	lim.nuids = HTTP_MAX_PRIVILEGED + 1;
+	fc_ctl_init(&ctl_mon, sv[1], MSG_MONITOR);
+	CHECK_EQ(fc_send_privileged(&ctl_mon, &lim), TG_ERR_PROTOCOL);
+
+	/* a list longer than the front takes, as a broken monitor sends it */
+	pair();
+	fc_ctl_init(&ctl_front, sv[0], MSG_CHILD);
+	msg_init(&pl);
+	msg_put_u32(&pl, HTTP_MAX_PRIVILEGED + 1);
+	for (i = 0; i < HTTP_MAX_PRIVILEGED + 1; i++)
+		msg_put_u32(&pl, 7);
+	msg_put_u32(&pl, 0);
+	raw(sv[1], PROTO_FRONT_PRIVILEGED, 1);
+	CHECK_EQ(fc_recv_privileged(&ctl_front, &got), TG_ERR_PROTOCOL);
+	CHECK(strstr(ctl_front.err, "malformed list of privileged callers")
+	    != NULL);
 }
 
 int
@@ -372,12 +537,15 @@ main(void)
 	RUN(second_request_before_the_answer_is_refused);
 	RUN(replayed_or_skipped_sequence_is_refused);
 	RUN(fields_over_their_bounds_are_refused);
-	RUN(malformed_fields_and_foreign_frames_are_refused);
+	RUN(malformed_fields_and_foreign_messages_are_refused);
 	RUN(front_refuses_a_reply_it_did_not_ask_for);
 	RUN(monitor_sends_only_what_the_front_may_pass_on);
+	RUN(largest_reply_crosses_and_one_byte_more_does_not);
+	RUN(privileged_callers_cross_the_control_channel_once);
 	if (sv[0] > 0) {
 		close(sv[0]);
 		close(sv[1]);
 	}
+	msg_free(&pl);
 	TAP_EXIT();
 }

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The protocols between the monitor and its children, all on the one
+ * message format of common/msg.h: every message type, and per channel its
+ * table of permitted messages (proto.c), which is that channel's whole
+ * protocol.  A type belongs to one channel; a message of another
+ * channel's type is unknown there.  Payloads, in msg.h's encoding (str
+ * and bytes: u32 length, then the bytes; strings hold no NUL):
+ *
+ * The front's channels (frontchan.h), SOCK_STREAM: answers go up to
+ * FC_MAX_REPLY, past what one datagram of a default kernel carries.
+ *  front, one channel per HTTP worker: idle -> busy -> idle ...
+ *	FRONT_REQUEST	front, idle -> busy: str method, str path,
+ *			u32 uid, u32 gid, u32 pid, u8 has_ctype, str ctype,
+ *			u8 has_idem, str idem, u8 nquery, nquery x
+ *			(str key, str value), bytes body
+ *	FRONT_REPLY	monitor, busy -> idle: u32 status, u8 content type
+ *			code, u8 Allow code, bytes body
+ *  front control, the front's fd 4: start -> running, then only EOF
+ *	FRONT_PRIVILEGED monitor, start -> running: u32 n, n x u32 uid,
+ *			u32 n, n x u32 gid
+ *
+ * The token process (tokenproc.h), SOCK_SEQPACKET: the monitor asks, the
+ * child answers each request with the reply of its kind.
+ *	TOKEN_LIST	monitor, idle -> list: u32 n, n x bytes credential id
+ *	TOKEN_LISTED	child, list -> idle: u32 status
+ *	TOKEN_ENROLL	monitor, idle -> enroll: u32 timeout_ms, str device,
+ *			str rp_id, str rp_name, bytes user_id, str user_name,
+ *			str display_name, bytes cdh, u32 alg, u8 resident,
+ *			u8 cred_protect, str pin, str roots, u32 naaguids,
+ *			naaguids x bytes aaguid, u32 nexclude (the ids the
+ *			TOKEN_LIST messages since the last request carried)
+ *	TOKEN_ENROLLED	child, enroll -> idle: u32 status; when 0, bytes
+ *			authdata, str fmt, bytes attstmt
+ *	TOKEN_ASSERT	monitor, idle -> assert: u32 timeout_ms, str device,
+ *			str rp_id, bytes cdh, u32 nallow, str pin
+ *	TOKEN_ASSERTED	child, assert -> idle: u32 status; when 0, bytes
+ *			cred_id, bytes authdata, bytes sig, u32 sign_count,
+ *			u8 flags
+ *
+ * The hook runner (hookproc.h), SOCK_SEQPACKET, one state: events go one
+ * way, reports the other, each side numbering its own.
+ *	HOOK_EVENT	monitor: str event (JSON)
+ *	HOOK_REPORT	child: u8 outcome, u32 status, str program ("" for
+ *			none), str event
+ */
+#ifndef TAPGATE_PROTO_H
+#define TAPGATE_PROTO_H
+
+#include "common/msg.h"
+
+enum proto_type {
+	PROTO_FRONT_REQUEST = 1,
+	PROTO_FRONT_REPLY,
+	PROTO_FRONT_PRIVILEGED,
+	PROTO_TOKEN_LIST = 16,
+	PROTO_TOKEN_LISTED,
+	PROTO_TOKEN_ENROLL,
+	PROTO_TOKEN_ENROLLED,
+	PROTO_TOKEN_ASSERT,
+	PROTO_TOKEN_ASSERTED,
+	PROTO_HOOK_EVENT = 32,
+	PROTO_HOOK_REPORT,
+};
+
+/* The channels' states; each starts in its first. */
+enum { PROTO_FRONT_IDLE, PROTO_FRONT_BUSY };
+enum { PROTO_CTL_START, PROTO_CTL_RUNNING };
+enum {
+	PROTO_TOKEN_IDLE,
+	PROTO_TOKEN_LISTING,
+	PROTO_TOKEN_ENROLLING,
+	PROTO_TOKEN_ASSERTING,
+};
+enum { PROTO_HOOK_RUNNING };
+
+/* Field bounds the tables and the codecs share. */
+#define PROTO_TOKEN_PATH_MAX	4095	/* a device name, the roots file */
+#define PROTO_TOKEN_NAME_MAX	255	/* rp id and name, user names */
+#define PROTO_TOKEN_USER_ID_MAX	64
+#define PROTO_TOKEN_AAGUIDS_MAX	64
+#define PROTO_HOOK_PROGRAM_MAX	4095
+
+extern const struct msg_proto	proto_front;
+extern const struct msg_proto	proto_front_ctl;
+extern const struct msg_proto	proto_token;
+extern const struct msg_proto	proto_hooks;
+
+#endif
