@@ -20,8 +20,8 @@
 #	ldap_bind DN PASSWORD	exit 0 when a simple bind succeeds
 #	ldap_attr DN ATTR	the attribute's values as the rootdn reads them
 #
-# Source it after tests/e2e/lib/daemon.sh (wait_exit); the caller's EXIT
-# trap must call ldap_stop.
+# It stands alone (scripts/demo.sh uses it too); the caller's EXIT trap
+# must call ldap_stop.
 
 SLAPD=$(command -v slapd 2>/dev/null || echo /usr/sbin/slapd)
 SLAPADD=$(command -v slapadd 2>/dev/null || echo /usr/sbin/slapadd)
@@ -166,7 +166,16 @@ ldap_start() {
 ldap_stop() {
 	[ -n "$SLAPD_PID" ] || return 0
 	kill -TERM "$SLAPD_PID" 2>/dev/null
-	wait_exit "$SLAPD_PID" 10
+	ls_end=$(($(date +%s) + 10))
+	while kill -0 "$SLAPD_PID" 2>/dev/null &&
+	    [ "$(date +%s)" -lt "$ls_end" ]; do
+		sleep 0.05
+	done
+	if kill -0 "$SLAPD_PID" 2>/dev/null; then
+		echo "# slapd did not stop within 10 s: killed"
+		kill -KILL "$SLAPD_PID" 2>/dev/null
+	fi
+	wait "$SLAPD_PID" 2>/dev/null
 	SLAPD_PID=
 }
 
