@@ -102,34 +102,54 @@ run() {	# name, command...
 	fi
 }
 
-for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
-	run "$(basename "$t")" "$t"
+# A test program whose source is in the tree must have been built: one
+# missing counts as a failure.  Programs are found from their sources, so
+# a stale binary left in the build directory by a removed test never runs.
+missing() {	# name path
+	echo "FAIL $1: not built ($2 is missing)"
+	fail=$((fail + 1))
+}
+# run_built NAME PATH [ARGS...]
+run_built() {
+	if [ -x "$2" ]; then
+		n=$1; shift
+		run "$n" "$@"
+	else
+		missing "$1" "$2"
+	fi
+}
+
+for s in tests/unit/test_*.c; do
+	n=$(basename "$s" .c)
+	run_built "$n" "$BUILD/tests/$n"
 done
 # the plain build's sandbox tests, when that is another build
 for t in test_sandbox test_sandbox_libc; do
-	if [ "$OPT_BUILD" != "$BUILD" ] && [ -x "$OPT_BUILD/tests/$t" ]; then
-		run "${t}_opt" "$OPT_BUILD/tests/$t"
+	if [ "$OPT_BUILD" != "$BUILD" ]; then
+		run_built "${t}_opt" "$OPT_BUILD/tests/$t"
 	fi
 done
-for t in "$BUILD"/tests/e2e_*; do
-	[ -x "$t" ] || continue
-	run "$(basename "$t")" "$t"
+for s in tests/e2e/*.c; do
+	n=$(basename "$s" .c)
+	run_built "$n" "$BUILD/tests/$n"
 done
 for t in tests/e2e/*.sh; do
 	[ -f "$t" ] || continue
 	run "$(basename "$t" .sh)" sh "$t"
 done
-for t in "$BUILD"/tests/replay_*; do
-	[ -x "$t" ] || continue
-	n=$(basename "$t"); n=${n#replay_}
-	run "$(basename "$t")" "$t" "tests/fuzz/corpus/$n"
+for s in tests/fuzz/fuzz_*.c; do
+	n=$(basename "$s" .c)
+	run_built "replay_$n" "$BUILD/tests/replay_$n" "tests/fuzz/corpus/$n"
 done
 # a short libFuzzer run of each harness (clang); `make fuzz` runs longer
-for f in build/fuzz/fuzz_*; do
-	[ -x "$f" ] || continue
-	n=$(basename "$f")
-	run "libfuzzer_$n" sh tests/fuzz/brief.sh "$f" "tests/fuzz/corpus/$n"
+for s in tests/fuzz/fuzz_*.c; do
+	n=$(basename "$s" .c)
+	if [ -x "build/fuzz/$n" ]; then
+		run "libfuzzer_$n" sh tests/fuzz/brief.sh "build/fuzz/$n" \
+		    "tests/fuzz/corpus/$n"
+	else
+		missing "libfuzzer_$n" "build/fuzz/$n"
+	fi
 done
 
 sed 's/^/skipped: /' "$SKIPS"
