@@ -27,6 +27,7 @@
 #include "daemon/listen.h"
 #include "daemon/reqjson.h"
 #include "daemon/startup.h"
+#include "engine/engine.h"
 #include "sandbox/sandbox.h"
 #include "seal/seal.h"
 #include "seal/signkey.h"

@@ -10,6 +10,7 @@
 
 #include "daemon/daemon.h"
 #include "daemon/reqjson.h"
+#include "engine/engine.h"
 
 #define EVENTS_MAX	6
 #define ENG_WHY_MAX	256	/* why the signer refused */

@@ -25,7 +25,7 @@
 #include "common/b64url.h"
 #include "common/errors.h"
 #include "common/jcs.h"
-#include "daemon/engine_int.h"
+#include "engine/engine_int.h"
 #include "order/jws.h"
 #include "token/token.h"
 

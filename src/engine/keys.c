@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/errors.h"
-#include "daemon/engine_int.h"
+#include "engine/engine_int.h"
 #include "seal/signkey.h"
 
 int

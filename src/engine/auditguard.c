@@ -12,8 +12,7 @@
 #include <time.h>
 
 #include "common/errors.h"
-#include "daemon/daemon.h"
-#include "daemon/engine_int.h"
+#include "engine/engine_int.h"
 #include "seal/signkey.h"
 #include "store/checkpoint.h"
 
