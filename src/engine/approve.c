@@ -1308,7 +1308,9 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 	eng_facts_clear(&f);
 	if ((r = eng_facts_load(d, id, &f, why, sizeof(why))) != 0 ||
 	    (r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
-	    (r = eng_facts_apply(d, &f, &dec, a, now, &evs)) != 0 ||
+	    (r = eng_facts_apply(d, &f, &dec, a, now, &evs)) < 0 ||
+	    (r == ENG_READY && (r = eng_sign_ready(d, &f, a, now,
+	    &evs)) != 0) ||
 	    (r = store_commit(d->st)) != 0) {
 		store_rollback(d->st);
 		eng_events_clear(&evs);
@@ -1690,6 +1692,28 @@ out:
 	free(jws);
 	eng_facts_clear(&f);
 	return r;
+}
+
+int
+eng_sign_ready(struct tapgated *d, const struct facts *f,
+    const struct engine_actor *a, int64_t now, struct events *evs)
+{
+	const char *id = f->row->id;
+	char why[ENG_WHY_MAX];
+	size_t nev = evs->n;
+	int r;
+
+	eng_events_add(evs, eng_event_new(d, "request.ready", id, &f->rq.pr,
+	    now));
+	r = eng_issue_order(d, id, a, now, evs, why, sizeof(why));
+	if (r == TG_ERR_POLICY) {
+		/* the hooks hear of no ready request that is not signed */
+		while (evs->n > nev)
+			json_decref(evs->ev[--evs->n]);
+		return eng_park(d, id, policy_state_name(POLICY_STATE_READY),
+		    why, a, now);
+	}
+	return r == TG_ERR_EXISTS ? 0 : r;
 }
 
 /* The retry of a parked request: a decision, so it is parked no more. */

@@ -508,8 +508,8 @@ apply_hold(struct tapgated *d, const struct facts *f,
 /*
  * Record what a new evaluation changed (inside the caller's transaction):
  * hold, state, decision; audit each change; queue the hook events.  A
- * request the policy holds ready goes to the signer, which re-checks it
- * from the store; one it refuses is parked as sign_failed instead.
+ * request that has just become ready is reported (ENG_READY): the caller
+ * hands it to the signer (eng_sign_ready).
  */
 int
 eng_facts_apply(struct tapgated *d, const struct facts *f,
@@ -517,8 +517,6 @@ eng_facts_apply(struct tapgated *d, const struct facts *f,
     int64_t now, struct events *evs)
 {
 	const char *id = f->row->id, *state = policy_state_name(dec->state);
-	char why[ENG_WHY_MAX];
-	size_t nev;
 	json_t *dj;
 	char *ds;
 	int r;
@@ -544,25 +542,14 @@ eng_facts_apply(struct tapgated *d, const struct facts *f,
 	    json_pack("{s:s,s:s,s:o}", "from", f->row->state, "to",
 	    state, "missing", eng_missing_json(dec)), now)) != 0)
 		return r;
-	nev = evs->n;
-	if (dec->state == POLICY_STATE_READY ||
-	    dec->state == POLICY_STATE_VETOED ||
+	if (dec->state == POLICY_STATE_VETOED ||
 	    dec->state == POLICY_STATE_DENIED) {
 		char name[48];
 
 		snprintf(name, sizeof(name), "request.%s", state);
 		eng_events_add(evs, eng_event_new(d, name, id, &f->rq.pr, now));
 	}
-	if (dec->state != POLICY_STATE_READY)
-		return 0;
-	r = eng_issue_order(d, id, a, now, evs, why, sizeof(why));
-	if (r == TG_ERR_POLICY) {
-		/* the hooks hear of no ready request that is not signed */
-		while (evs->n > nev)
-			json_decref(evs->ev[--evs->n]);
-		return eng_park(d, id, state, why, a, now);
-	}
-	return r == TG_ERR_EXISTS ? 0 : r;
+	return dec->state == POLICY_STATE_READY ? ENG_READY : 0;
 }
 
 /* Answer for a request: id, state, what is missing, the hold. */
@@ -892,7 +879,9 @@ engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
 	    (r = add_evidence_rows(d, id, arr, a->uid, now, digests)) != 0 ||
 	    (r = eng_audit(d, a, "request.evidence_added", id, json_pack(
 	    "{s:O}", "evidence_digests", digests), now)) != 0 ||
-	    (r = eng_facts_apply(d, &f, &dec, a, now, &evs)) != 0 ||
+	    (r = eng_facts_apply(d, &f, &dec, a, now, &evs)) < 0 ||
+	    (r == ENG_READY && (r = eng_sign_ready(d, &f, a, now,
+	    &evs)) != 0) ||
 	    (r = store_commit(d->st)) != 0) {
 		store_rollback(d->st);
 		eng_events_clear(&evs);
@@ -977,7 +966,9 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 	    (r = store_decision_add(d->st, &sd, NULL)) != 0 ||
 	    (r = eng_audit(d, a, veto ? "request.veto" : "request.deny", id,
 	    json_pack("{s:s}", "reason", reason), now)) != 0 ||
-	    (r = eng_facts_apply(d, &f, &dec, a, now, &evs)) != 0 ||
+	    (r = eng_facts_apply(d, &f, &dec, a, now, &evs)) < 0 ||
+	    (r == ENG_READY && (r = eng_sign_ready(d, &f, a, now,
+	    &evs)) != 0) ||
 	    (r = store_commit(d->st)) != 0) {
 		store_rollback(d->st);
 		eng_events_clear(&evs);
@@ -1819,7 +1810,9 @@ tick_one(struct tapgated *d, const char *id, const char *state, int64_t now)
 		goto park;
 	}
 	if ((r = store_begin(d->st)) != 0 ||
-	    (r = eng_facts_apply(d, &f, &dec, &sys, now, &evs)) != 0 ||
+	    (r = eng_facts_apply(d, &f, &dec, &sys, now, &evs)) < 0 ||
+	    (r == ENG_READY && (r = eng_sign_ready(d, &f, &sys, now,
+	    &evs)) != 0) ||
 	    (r = store_commit(d->st)) != 0) {
 		store_rollback(d->st);
 		eng_events_clear(&evs);

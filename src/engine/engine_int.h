@@ -58,6 +58,14 @@ int	 eng_facts_load(struct tapgated *d, const char *id, struct facts *f,
 void	 eng_facts_clear(struct facts *f);
 int	 eng_facts_evaluate(struct tapgated *d, const struct facts *f,
 	    int64_t now, struct policy_decision *dec);
+/*
+ * Record what a new evaluation changed, inside the caller's transaction:
+ * the hold, the state and the decision, each change audited, the hook
+ * events queued.  0; ENG_READY when the request has just become ready,
+ * which the caller then hands to the signer (eng_sign_ready); or a
+ * TG_ERR_* the caller rolls back for.
+ */
+#define ENG_READY	1
 int	 eng_facts_apply(struct tapgated *d, const struct facts *f,
 	    const struct policy_decision *dec, const struct engine_actor *a,
 	    int64_t now, struct events *evs);
@@ -132,5 +140,16 @@ int	 eng_change(struct tapgated *d, const struct facts *f,
 int	 eng_issue_order(struct tapgated *d, const char *id,
 	    const struct engine_actor *a, int64_t now, struct events *evs,
 	    char *why, size_t whylen);
+
+/*
+ * Hand a request eng_facts_apply() found newly ready (f, as loaded before
+ * that evaluation) to the signer, inside the caller's transaction: the
+ * hooks get "request.ready" and the order's "order.issued".  One the
+ * signer refuses is parked as sign_failed (eng_park) and the hooks hear
+ * of no ready request that is not signed.  An order already issued is
+ * not an error.  0, or a TG_ERR_* the caller rolls back for.
+ */
+int	 eng_sign_ready(struct tapgated *d, const struct facts *f,
+	    const struct engine_actor *a, int64_t now, struct events *evs);
 
 #endif
