@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * What holds the audit chain from outside the database it lives in: the
- * head each order carries, the high-water mark beside the sealed key
+ * What holds the audit chain: the signed checkpoints of its head, and
+ * what holds it from outside the database it lives in: the head each
+ * order carries, the high-water mark beside the sealed key
  * (store/auditmark.h), checked at start and moved with every checkpoint,
  * and the anchors an operator brings to "audit verify".  A checkpoint in
  * the database proves nothing against whoever holds the file; these do.
+ * And the log's reading side: its tail, and its verification.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/b64url.h"
 #include "common/errors.h"
-#include "engine/engine_int.h"
+#include "common/jcs.h"
+#include "engine/auditguard.h"
+#include "engine/txn.h"
 #include "seal/signkey.h"
 #include "store/checkpoint.h"
 
@@ -46,8 +51,13 @@ utc(int64_t t, char out[32])
 	return out;
 }
 
-int
-eng_mark_update(struct tapgated *d, int64_t seq, const char *hash,
+/*
+ * Move the high-water mark to (seq, hash) at now: signed with the
+ * co-signing key, written beside the sealed key, logged.  A failure is
+ * logged and counted, never fatal: the old mark stays, lower.
+ */
+static int
+mark_update(struct tapgated *d, int64_t seq, const char *hash,
     int64_t now)
 {
 	struct auditmark m;
@@ -199,7 +209,7 @@ engine_audit_mark_open(struct tapgated *d, int accept, int64_t now)
 		return 0;
 	}
 	if (r == 0)		/* a fresh state: the mark of the empty chain */
-		return eng_mark_update(d, 0, ZERO_HASH, now);
+		return mark_update(d, 0, ZERO_HASH, now);
 	fprintf(stderr, "tapgated: ALARM: %s\n", why);
 	if (!accept) {
 		fprintf(stderr, "tapgated: refusing to start: nothing is "
@@ -218,7 +228,145 @@ engine_audit_mark_open(struct tapgated *d, int accept, int64_t now)
 	    "(--accept-audit-head), audited as audit.head_accepted\n");
 	if ((r = audit_head(d->st, &head, hash)) != 0)
 		return r;
-	return eng_mark_update(d, head, hash, now);
+	return mark_update(d, head, hash, now);
+}
+
+/* ---- signed audit checkpoints (checkpoint.h) */
+
+/*
+ * The key set checkpoints are checked against: every key the appliance
+ * signed with, retired ones too (a checkpoint outlives its key).
+ */
+int
+eng_signer_keys(struct tapgated *d, struct jwks **setp)
+{
+	if (d->keyring == NULL || d->signkey == NULL)
+		return TG_ERR_NOT_FOUND;
+	return signkey_ring_jwks(d->keyring, SIGNKEY_ALL, setp);
+}
+
+int
+engine_checkpoint(struct tapgated *d, int64_t now)
+{
+	struct checkpoint cp;
+	struct jwks *keys = NULL;
+	char why[256];
+	int r;
+
+	d->checkpoint_next = now + (d->checkpoint_interval > 0 ?
+	    d->checkpoint_interval : DAEMON_CHECKPOINT_SECONDS);
+	if (d->st == NULL || d->signkey == NULL)
+		return TG_ERR_INVALID;
+	if ((r = eng_signer_keys(d, &keys)) != 0)
+		return r;
+	if ((r = store_begin(d->st)) != 0)
+		goto fail;
+	/* the signer re-checks the chain up to the head it signs */
+	r = checkpoint_prepare(d->st, keys, now, &cp);
+	if (r == TG_ERR_EXISTS || r == TG_ERR_NOT_FOUND) {
+		store_rollback(d->st);	/* nothing new to sign */
+		jwks_free(&keys);
+		return 0;
+	}
+	if (r != 0 || (r = checkpoint_sign(&cp, d->signkey)) != 0 ||
+	    (r = checkpoint_insert(d->st, &cp)) != 0 ||
+	    (r = store_commit(d->st)) != 0)
+		goto fail;
+	jwks_free(&keys);
+	fprintf(stderr, "tapgated: audit checkpoint: entry %lld %s signed by "
+	    "%s\n", (long long)cp.seq, cp.hash, cp.kid);
+	/* and outside the file it protects */
+	(void)mark_update(d, cp.seq, cp.hash, cp.time);
+	return 1;
+fail:
+	snprintf(why, sizeof(why), "%s", store_errmsg(d->st));
+	store_rollback(d->st);
+	jwks_free(&keys);
+	d->errors++;
+	/* an alarm: the chain no longer extends what was signed */
+	fprintf(stderr, "tapgated: audit checkpoint refused: %s (%s)\n",
+	    tg_strerror(r), why);
+	return r;
+}
+
+/* ---- the audit log read and verified */
+
+static int
+audit_row_json(const struct audit_entry *e, void *arg)
+{
+	json_t *details = json_loads(e->details, 0, NULL);
+
+	return json_array_append_new(arg, json_pack("{s:I,s:I,s:I,s:s,s:s,"
+	    "s:s,s:s?,s:o,s:s,s:s}", "seq", (json_int_t)e->seq, "time",
+	    (json_int_t)e->time, "actor_uid", (json_int_t)e->actor_uid,
+	    "actor_role", e->actor_role, "actor_name", e->actor_name,
+	    "event", e->event, "request_id", e->request_id, "details",
+	    details ? details : json_string(e->details), "prev_hash",
+	    e->prev_hash, "hash", e->hash)) == 0 ? 0 : TG_ERR_NOMEM;
+}
+
+int
+engine_audit_tail(struct tapgated *d, int limit, struct engine_result *res)
+{
+	json_t *arr = json_array();
+	int r;
+
+	if ((r = audit_tail(d->st, limit, audit_row_json, arr)) != 0) {
+		json_decref(arr);
+		return eng_db_error(d, res, r);
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:o}", "entries", arr);
+	return 0;
+}
+
+/* An audit report as JSON (shared with the console's offline verify). */
+json_t *
+engine_audit_report_json(const struct audit_report *rep)
+{
+	static const char *const why[] = { "intact", "edited", "missing",
+	    "unlinked", "malformed" };
+
+	if (rep->ok)
+		return json_pack("{s:b,s:I,s:I,s:s}", "ok", 1, "count",
+		    (json_int_t)rep->count, "head_seq",
+		    (json_int_t)rep->head_seq, "head_hash", rep->head_hash);
+	return json_pack("{s:b,s:I,s:I,s:s,s:I,s:s,s:s}", "ok", 0, "count",
+	    (json_int_t)rep->count, "head_seq", (json_int_t)rep->head_seq,
+	    "head_hash", rep->head_hash, "bad_seq", (json_int_t)rep->bad_seq,
+	    "why", (unsigned)rep->why < 5 ? why[rep->why] : "unknown",
+	    "reason", rep->reason);
+}
+
+/* A checkpoint report as JSON: the chain's, plus the checkpoints'. */
+json_t *
+engine_checkpoint_report_json(const struct checkpoint_report *rep)
+{
+	json_t *j, *cp = NULL;
+	char sig[128];
+
+	if ((j = engine_audit_report_json(&rep->chain)) == NULL)
+		return NULL;
+	if (!rep->ok && rep->why != CHECKPOINT_CHAIN) {
+		json_object_set_new(j, "ok", json_false());
+		json_object_set_new(j, "bad_seq", json_integer(rep->bad_seq));
+		json_object_set_new(j, "why",
+		    json_string(checkpoint_break_name(rep->why)));
+		json_object_set_new(j, "reason", json_string(rep->reason));
+	}
+	if (rep->have_latest) {
+		b64url_encode(rep->latest.sig, sizeof(rep->latest.sig), sig);
+		cp = json_pack("{s:I,s:s,s:I,s:s,s:s}", "seq",
+		    (json_int_t)rep->latest.seq, "hash", rep->latest.hash,
+		    "time", (json_int_t)rep->latest.time, "kid",
+		    rep->latest.kid, "signature", sig);
+	}
+	json_object_set_new(j, "checkpoint", cp != NULL ? cp : json_null());
+	json_object_set_new(j, "checkpoints", json_integer(rep->count));
+	json_object_set_new(j, "signatures_checked",
+	    json_boolean(rep->signatures));
+	return j;
 }
 
 int
@@ -255,4 +403,76 @@ engine_anchors_json(json_t *rep, const struct audit_anchor *a,
 	}
 	return json_object_set_new(rep, "anchors", arr) == 0 ? 0 :
 	    TG_ERR_NOMEM;
+}
+
+/* "SEQ:HASH" into a; 0 or TG_ERR_INVALID. */
+static int
+anchor_parse(const char *s, struct audit_anchor *a)
+{
+	const char *colon = strchr(s, ':');
+	char *end;
+	long long seq;
+
+	memset(a, 0, sizeof(*a));
+	if (colon == NULL || colon == s || strspn(s, "0123456789") !=
+	    (size_t)(colon - s) || strlen(colon + 1) != AUDIT_HASH_HEX ||
+	    strspn(colon + 1, "0123456789abcdef") != AUDIT_HASH_HEX)
+		return TG_ERR_INVALID;
+	seq = strtoll(s, &end, 10);
+	if (end != colon || seq < 0 || seq > JCS_INT_MAX)
+		return TG_ERR_INVALID;
+	a->seq = (int64_t)seq;
+	memcpy(a->hash, colon + 1, AUDIT_HASH_HEX + 1);
+	return 0;
+}
+
+int
+engine_audit_verify(struct tapgated *d, const char *const *anchors,
+    size_t n, int64_t now, struct engine_result *res)
+{
+	struct audit_anchor a[ENGINE_ANCHORS_MAX + 1];
+	const char *src[ENGINE_ANCHORS_MAX + 1];
+	struct checkpoint_report rep;
+	struct jwks *keys = NULL;
+	size_t i, na = 0;
+	json_t *j;
+	int r;
+
+	if (n > ENGINE_ANCHORS_MAX) {
+		eng_error(res, 400, "invalid_query", "anchor: too many");
+		return TG_ERR_INVALID;
+	}
+	for (i = 0; i < n; i++, na++) {
+		if (anchor_parse(anchors[i], &a[na]) != 0) {
+			eng_error(res, 400, "invalid_query",
+			    "anchor: SEQ:HASH (an entry's seq and its 64 hex "
+			    "digit hash)");
+			return TG_ERR_INVALID;
+		}
+		src[na] = "the caller";
+	}
+	if (d->have_mark) {
+		auditmark_anchor(&d->mark, &a[na]);
+		src[na++] = "the high-water mark";
+	}
+	memset(&rep, 0, sizeof(rep));
+	if ((r = eng_signer_keys(d, &keys)) != 0 && r != TG_ERR_NOT_FOUND)
+		return eng_db_error(d, res, r);
+	r = checkpoint_verify(d->st, keys, &rep);
+	jwks_free(&keys);
+	for (i = 0; r == 0 && i < na; i++)
+		r = audit_hold_anchor(d->st, &a[i]);
+	if (r != 0)
+		return eng_db_error(d, res, r);
+	checkpoint_check_stale(&rep, now, d->checkpoint_interval > 0 ?
+	    d->checkpoint_interval : DAEMON_CHECKPOINT_SECONDS);
+	if ((j = engine_checkpoint_report_json(&rep)) == NULL ||
+	    engine_anchors_json(j, a, src, na) != 0) {
+		json_decref(j);
+		return eng_db_error(d, res, TG_ERR_NOMEM);
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = j;
+	return 0;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The co-signing keys as the daemon serves and rotates them (daemon.h).
+ * The co-signing keys as the daemon serves and rotates them (engine.h).
  * The files and their crash-safe order are signkey.h's; here are the
  * policy (how long a retired key stays published), the audit entries and
  * the checkpoints around a rotation.
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/errors.h"
-#include "engine/engine_int.h"
+#include "engine/txn.h"
 #include "seal/signkey.h"
 
 int
