@@ -26,6 +26,76 @@
 #include "engine/txn.h"
 #include "token/token.h"
 
+/* The alarm of a possible clone: suspended, or why not (cause). */
+static json_t *
+clone_alarm(const struct who *w, uint32_t presented, const char *cause)
+{
+	json_t *j;
+
+	j = json_pack("{s:s,s:s,s:I,s:I,s:b}", "approver", w->name, "group",
+	    w->group, "stored_counter", (json_int_t)w->sign_count,
+	    "presented_counter", (json_int_t)presented, "suspended",
+	    cause == NULL);
+	if (j != NULL && cause != NULL)
+		json_object_set_new(j, "why", json_string(cause));
+	return j;
+}
+
+/* A clone's suspension, as the steps of its transaction. */
+struct clone_txn {
+	const struct engine_actor	*a;
+	const char			*id;
+	const struct who		*w;
+	const json_t			*alarm;
+	const json_t			*refused;
+	int64_t				 now;
+};
+
+static int
+clone_steps(struct tapgated *d, void *arg)
+{
+	const struct clone_txn *t = arg;
+	int r, n = 0;
+
+	if ((r = store_approver_revoke(d->st, t->w->id, NULL, "cloned: "
+	    "signature counter did not grow", t->now, &n)) != 0 ||
+	    (r = eng_audit(d, &eng_system, "alarm.cloned_key", t->id,
+	    t->alarm, t->now)) != 0 ||
+	    (r = eng_audit(d, t->a, "approval.refused", t->id, t->refused,
+	    t->now)) != 0)
+		return r;
+	r = engine_quorum_check(d, 1, t->now);
+	return r < 0 ? r : 0;
+}
+
+/* The suspension of a possible clone failed (r): say so loudly. */
+static int
+clone_not_suspended(struct tapgated *d, const char *id, const struct who *w,
+    uint32_t presented, int r, int64_t now, struct engine_result *res)
+{
+	char msg[320], cause[160];
+	json_t *alarm;
+
+	snprintf(cause, sizeof(cause), "%s (%s)", tg_strerror(r),
+	    store_errmsg(d->st));
+	d->errors++;
+	fprintf(stderr, "tapgated: ALARM: approver %s presented counter %u, "
+	    "stored %lld: a possible cloned key; suspending it FAILED: %s: "
+	    "revoke it by hand\n", w->name, presented,
+	    (long long)w->sign_count, cause);
+	snprintf(msg, sizeof(msg), "the signature counter did not grow: this "
+	    "credential may be cloned; suspending its approver failed (%s): "
+	    "an operator must revoke it", cause);
+	eng_error(res, 403, "cloned_key", msg);
+	/* the alarm, at least, if the store takes it now */
+	alarm = clone_alarm(w, presented, cause);
+	(void)eng_audit_alone(d, &eng_system, "alarm.cloned_key", id, alarm,
+	    now);
+	json_decref(alarm);
+	json_object_set_new(res->body, "suspended", json_false());
+	return TG_ERR_POLICY;
+}
+
 /*
  * A key whose signature counter did not grow may be a clone: suspend its
  * approver (revoked as "cloned"), raise the alarm and refuse, in one
@@ -37,43 +107,19 @@ suspend_clone(struct tapgated *d, const struct engine_actor *a,
     const char *id, const struct who *w, uint32_t presented, int64_t now,
     struct engine_result *res)
 {
-	const struct engine_actor sys = { -1, "system", "tapgated" };
-	char msg[320], cause[160];
-	int r, n = 0;
+	struct clone_txn t;
+	json_t *alarm, *refused;
+	int r;
 
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = store_approver_revoke(d->st, w->id, NULL, "cloned: "
-	    "signature counter did not grow", now, &n)) != 0 ||
-	    (r = eng_audit(d, &sys, "alarm.cloned_key", id, json_pack(
-	    "{s:s,s:s,s:I,s:I,s:b}", "approver", w->name, "group", w->group,
-	    "stored_counter", (json_int_t)w->sign_count, "presented_counter",
-	    (json_int_t)presented, "suspended", 1), now)) != 0 ||
-	    (r = eng_audit(d, a, "approval.refused", id, json_pack(
-	    "{s:s,s:s,s:s}", "code", "cloned_key", "reason", "signature "
-	    "counter did not grow", "officer", w->name), now)) != 0 ||
-	    (r = engine_quorum_check(d, 1, now)) < 0 ||
-	    (r = store_commit(d->st)) != 0) {
-		snprintf(cause, sizeof(cause), "%s (%s)", tg_strerror(r),
-		    store_errmsg(d->st));
-		store_rollback(d->st);
-		d->errors++;
-		fprintf(stderr, "tapgated: ALARM: approver %s presented "
-		    "counter %u, stored %lld: a possible cloned key; "
-		    "suspending it FAILED: %s: revoke it by hand\n", w->name,
-		    presented, (long long)w->sign_count, cause);
-		snprintf(msg, sizeof(msg), "the signature counter did not "
-		    "grow: this credential may be cloned; suspending its "
-		    "approver failed (%s): an operator must revoke it", cause);
-		eng_error(res, 403, "cloned_key", msg);
-		/* the alarm, at least, if the store takes it now */
-		eng_audit_alone(d, &sys, "alarm.cloned_key", id, json_pack(
-		    "{s:s,s:s,s:I,s:I,s:b,s:s}", "approver", w->name, "group",
-		    w->group, "stored_counter", (json_int_t)w->sign_count,
-		    "presented_counter", (json_int_t)presented, "suspended", 0,
-		    "why", cause), now);
-		json_object_set_new(res->body, "suspended", json_false());
-		return TG_ERR_POLICY;
-	}
+	alarm = clone_alarm(w, presented, NULL);
+	refused = json_pack("{s:s,s:s,s:s}", "code", "cloned_key", "reason",
+	    "signature counter did not grow", "officer", w->name);
+	t = (struct clone_txn){ a, id, w, alarm, refused, now };
+	r = eng_txn(d, clone_steps, &t, NULL, NULL, NULL);
+	json_decref(alarm);
+	json_decref(refused);
+	if (r != 0)
+		return clone_not_suspended(d, id, w, presented, r, now, res);
 	fprintf(stderr, "tapgated: ALARM: approver %s presented counter "
 	    "%u, stored %lld: suspended as a possible cloned key\n",
 	    w->name, presented, (long long)w->sign_count);
@@ -89,11 +135,53 @@ refuse(struct tapgated *d, const struct engine_actor *a, const char *id,
     struct engine_result *res, int status, const char *code,
     const char *why, const char *officer, int64_t now)
 {
+	json_t *details;
+
 	eng_error(res, status, code, why);
-	eng_audit_alone(d, a, "approval.refused", id, json_pack("{s:s,s:s,s:s}",
-	    "code", code, "reason", why, "officer", officer ? officer : ""),
-	    now);
+	details = json_pack("{s:s,s:s,s:s}", "code", code, "reason", why,
+	    "officer", officer ? officer : "");
+	(void)eng_audit_alone(d, a, "approval.refused", id, details, now);
+	json_decref(details);
 	return TG_ERR_POLICY;
+}
+
+/* An approval, and what follows from it, as the steps of a transaction. */
+struct record_txn {
+	const struct engine_actor	*a;
+	const char			*id;
+	const struct store_approval	*sap;
+	const json_t			*details;
+	struct facts			*f;
+	struct policy_decision		*dec;
+	struct events			*evs;
+	char				*why;
+	size_t				 whylen;
+	int64_t				 now;
+	int				 recorded;
+};
+
+static int
+record_steps(struct tapgated *d, void *arg)
+{
+	struct record_txn *t = arg;
+	int r;
+
+	if ((r = store_approval_insert(d->st, t->sap)) != 0 ||
+	    (r = store_approver_set_count(d->st, t->sap->approver_id,
+	    t->sap->sign_count)) != 0 ||
+	    (r = eng_audit(d, t->a, "request.approved", t->id, t->details,
+	    t->now)) != 0)
+		return r;
+	t->recorded = 1;
+	/* the new approval counts: evaluate and record what follows */
+	eng_facts_clear(t->f);
+	if ((r = eng_facts_load(d, t->id, t->f, t->why, t->whylen)) != 0 ||
+	    (r = eng_facts_evaluate(d, t->f, t->now, t->dec)) != 0)
+		return r;
+	if ((r = eng_facts_apply(d, t->f, t->dec, t->a, t->now,
+	    t->evs)) != ENG_READY)
+		return r;
+	return eng_sign_ready(d, t->f, t->a, t->now, t->evs);
 }
 
 int
@@ -148,7 +236,8 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 	const char *device, *pin;
 	uint8_t digest[32], digest2[32], cdh[32];
 	char cd[512], why[256], prefix[17], *cred64 = NULL;
-	json_t *j = NULL, *change = NULL;
+	struct record_txn t;
+	json_t *j = NULL, *change = NULL, *details = NULL;
 	int64_t since, recent = 0, now = eng_now();
 	uint32_t count = 0;
 	size_t i;
@@ -331,35 +420,19 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 	sap.sign_count = count;
 	sap.created = now;
 	eng_cred_prefix(as->cred_id, as->cred_id_len, prefix);
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = store_approval_insert(d->st, &sap)) != 0 ||
-	    (r = store_approver_set_count(d->st, w.id, count)) != 0 ||
-	    (r = eng_audit(d, a, "request.approved", id, json_pack(
-	    "{s:s,s:s,s:s,s:I,s:b}", "approver", w.name, "group", w.group,
-	    "credential", prefix, "counter", (json_int_t)count,
-	    "user_verified", cand.user_verified), now)) != 0) {
-		store_rollback(d->st);
-		if (r == TG_ERR_EXISTS)
-			refuse(d, a, id, res, 409, "already_approved", "this "
-			    "approver has approved this request already",
-			    w.name, now);
-		else
-			eng_db_error(d, res, r);
-		goto out;
-	}
-	/* the new approval counts: evaluate and record what follows */
-	eng_facts_clear(&f);
-	if ((r = eng_facts_load(d, id, &f, why, sizeof(why))) != 0 ||
-	    (r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
-	    (r = eng_facts_apply(d, &f, &dec, a, now, &evs)) < 0 ||
-	    (r == ENG_READY && (r = eng_sign_ready(d, &f, a, now,
-	    &evs)) != 0) ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
-		eng_events_clear(&evs);
+	details = json_pack("{s:s,s:s,s:s,s:I,s:b}", "approver", w.name,
+	    "group", w.group, "credential", prefix, "counter",
+	    (json_int_t)count, "user_verified", cand.user_verified);
+	t = (struct record_txn){ a, id, &sap, details, &f, &dec, &evs, why,
+	    sizeof(why), now, 0 };
+	r = eng_txn(d, record_steps, &t, &evs, NULL, NULL);
+	if (r == TG_ERR_EXISTS && !t.recorded)
+		refuse(d, a, id, res, 409, "already_approved", "this "
+		    "approver has approved this request already", w.name, now);
+	else if (r != 0)
 		eng_db_error(d, res, r);
+	if (r != 0)
 		goto out;
-	}
 	json_decref(res->body);
 	res->status = 200;
 	res->body = eng_summary_json(id, &dec);
@@ -371,6 +444,7 @@ out:
 		eng_wipe_member(j, "pin");
 	json_decref(j);
 	json_decref(change);
+	json_decref(details);
 	free(cred64);
 	free(allow_ids);
 	eng_idlist_clear(&al);

@@ -28,13 +28,14 @@ int
 eng_order_anchor(struct tapgated *d, json_t *doc)
 {
 	char hash[AUDIT_HASH_HEX + 1];
+	json_t *head;
 	int64_t seq;
 	int r;
 
 	if ((r = audit_head(d->st, &seq, hash)) != 0)
 		return r;
-	if (json_object_set_new(doc, "audit", json_pack("{s:I,s:s}", "seq",
-	    (json_int_t)seq, "hash", hash)) != 0)
+	head = json_pack("{s:I,s:s}", "seq", (json_int_t)seq, "hash", hash);
+	if (json_object_set_new(doc, "audit", head) != 0)
 		return TG_ERR_NOMEM;
 	return 0;
 }
@@ -164,9 +165,9 @@ static int
 audit_accepted(struct tapgated *d, const struct auditmark *m, int found,
     const char *why, int64_t now)
 {
-	const struct engine_actor sys = { -1, "system", "tapgated" };
 	char hash[AUDIT_HASH_HEX + 1];
-	json_t *old;
+	struct eng_entry e;
+	json_t *old, *details;
 	int64_t head;
 	int r;
 
@@ -175,18 +176,13 @@ audit_accepted(struct tapgated *d, const struct auditmark *m, int found,
 	old = found ? json_pack("{s:I,s:s,s:I,s:s}", "seq",
 	    (json_int_t)m->seq, "hash", m->hash, "time", (json_int_t)m->time,
 	    "kid", m->kid) : json_null();
-	if ((r = store_begin(d->st)) != 0) {
-		json_decref(old);
-		return r;
-	}
-	if ((r = eng_audit(d, &sys, "audit.head_accepted", NULL,
-	    json_pack("{s:s,s:o,s:{s:I,s:s}}", "reason", why, "mark", old,
-	    "head", "seq", (json_int_t)head, "hash", hash), now)) != 0 ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
-		return r;
-	}
-	return 0;
+	details = json_pack("{s:s,s:o,s:{s:I,s:s}}", "reason", why, "mark",
+	    old, "head", "seq", (json_int_t)head, "hash", hash);
+	e = (struct eng_entry){ &eng_system, "audit.head_accepted", NULL,
+	    details, now };
+	r = eng_txn(d, eng_audit_entry, &e, NULL, NULL, NULL);
+	json_decref(details);
+	return r;
 }
 
 int
@@ -245,12 +241,38 @@ eng_signer_keys(struct tapgated *d, struct jwks **setp)
 	return signkey_ring_jwks(d->keyring, SIGNKEY_ALL, setp);
 }
 
+/* A checkpoint of the audit head, as the steps of its transaction. */
+struct checkpoint_txn {
+	const struct jwks	*keys;
+	int64_t			 now;
+	struct checkpoint	 cp;
+	int			 nothing_new;
+};
+
+static int
+checkpoint_steps(struct tapgated *d, void *arg)
+{
+	struct checkpoint_txn *t = arg;
+	int r;
+
+	/* the signer re-checks the chain up to the head it signs */
+	r = checkpoint_prepare(d->st, t->keys, t->now, &t->cp);
+	if (r == TG_ERR_EXISTS || r == TG_ERR_NOT_FOUND) {
+		t->nothing_new = 1;	/* rolled back: nothing to sign */
+		return r;
+	}
+	if (r != 0)
+		return r;
+	if ((r = checkpoint_sign(&t->cp, d->signkey)) != 0)
+		return r;
+	return checkpoint_insert(d->st, &t->cp);
+}
+
 int
 engine_checkpoint(struct tapgated *d, int64_t now)
 {
-	struct checkpoint cp;
+	struct checkpoint_txn t;
 	struct jwks *keys = NULL;
-	char why[256];
 	int r;
 
 	d->checkpoint_next = now + (d->checkpoint_interval > 0 ?
@@ -259,34 +281,25 @@ engine_checkpoint(struct tapgated *d, int64_t now)
 		return TG_ERR_INVALID;
 	if ((r = eng_signer_keys(d, &keys)) != 0)
 		return r;
-	if ((r = store_begin(d->st)) != 0)
-		goto fail;
-	/* the signer re-checks the chain up to the head it signs */
-	r = checkpoint_prepare(d->st, keys, now, &cp);
-	if (r == TG_ERR_EXISTS || r == TG_ERR_NOT_FOUND) {
-		store_rollback(d->st);	/* nothing new to sign */
-		jwks_free(&keys);
+	memset(&t, 0, sizeof(t));
+	t.keys = keys;
+	t.now = now;
+	r = eng_txn(d, checkpoint_steps, &t, NULL, NULL, NULL);
+	jwks_free(&keys);
+	if (t.nothing_new)
 		return 0;
+	if (r != 0) {
+		d->errors++;
+		/* an alarm: the chain no longer extends what was signed */
+		fprintf(stderr, "tapgated: audit checkpoint refused: %s (%s)\n",
+		    tg_strerror(r), store_errmsg(d->st));
+		return r;
 	}
-	if (r != 0 || (r = checkpoint_sign(&cp, d->signkey)) != 0 ||
-	    (r = checkpoint_insert(d->st, &cp)) != 0 ||
-	    (r = store_commit(d->st)) != 0)
-		goto fail;
-	jwks_free(&keys);
 	fprintf(stderr, "tapgated: audit checkpoint: entry %lld %s signed by "
-	    "%s\n", (long long)cp.seq, cp.hash, cp.kid);
+	    "%s\n", (long long)t.cp.seq, t.cp.hash, t.cp.kid);
 	/* and outside the file it protects */
-	(void)mark_update(d, cp.seq, cp.hash, cp.time);
+	(void)mark_update(d, t.cp.seq, t.cp.hash, t.cp.time);
 	return 1;
-fail:
-	snprintf(why, sizeof(why), "%s", store_errmsg(d->st));
-	store_rollback(d->st);
-	jwks_free(&keys);
-	d->errors++;
-	/* an alarm: the chain no longer extends what was signed */
-	fprintf(stderr, "tapgated: audit checkpoint refused: %s (%s)\n",
-	    tg_strerror(r), why);
-	return r;
 }
 
 /* ---- the audit log read and verified */

@@ -24,18 +24,6 @@ eng_event_new(struct tapgated *d, const char *event, const char *id,
 	    pr->account, "system", pr->system, "time", (json_int_t)now);
 }
 
-void
-eng_events_add(struct events *evs, json_t *ev)
-{
-	if (ev == NULL)
-		return;
-	if (evs->n == EVENTS_MAX) {
-		json_decref(ev);
-		return;
-	}
-	evs->ev[evs->n++] = ev;
-}
-
 static void	hook_outcome_locked(struct tapgated *, const char *, const char *,
 		    enum hook_outcome, int);
 
@@ -56,40 +44,16 @@ eng_events_post(struct tapgated *d, struct events *evs)
 	evs->n = 0;
 }
 
-void
-eng_events_clear(struct events *evs)
-{
-	size_t i;
-
-	for (i = 0; i < evs->n; i++)
-		json_decref(evs->ev[i]);
-	evs->n = 0;
-}
-
-void
-eng_events_drop(struct events *evs, size_t n)
-{
-	while (evs->n > n)
-		json_decref(evs->ev[--evs->n]);
-}
-
 int
 engine_audit_system(struct tapgated *d, const char *event, json_t *details)
 {
-	const struct engine_actor sys = { -1, "system", "tapgated" };
 	int r;
 
 	pthread_mutex_lock(&d->lock);
-	if ((r = store_begin(d->st)) != 0)
-		json_decref(details);
-	else if ((r = eng_audit(d, &sys, event, NULL, details,
-	    (int64_t)time(NULL))) != 0 || (r = store_commit(d->st)) != 0)
-		store_rollback(d->st);
-	if (r != 0) {
-		fprintf(stderr, "tapgated: cannot audit %s: %s\n", event,
-		    tg_strerror(r));
-	}
+	r = eng_audit_alone(d, &eng_system, event, NULL, details,
+	    (int64_t)time(NULL));
 	pthread_mutex_unlock(&d->lock);
+	json_decref(details);
 	return r;
 }
 
@@ -98,31 +62,29 @@ static void
 hook_outcome_locked(struct tapgated *d, const char *program,
     const char *event_json, enum hook_outcome outcome, int status)
 {
-	const struct engine_actor sys = { -1, "system", "tapgated" };
-	json_t *ev = json_loads(event_json, 0, NULL);
-	const char *name = ev ? json_string_value(json_object_get(ev,
-	    "event")) : NULL;
-	const char *rid = ev ? json_string_value(json_object_get(ev,
-	    "request_id")) : NULL;
+	struct eng_entry e;
+	json_t *ev, *details;
+	const char *name, *rid;
 	int r;
 
 	d->hook_outcomes[outcome]++;
-	if (outcome != HOOK_OK) {
-		fprintf(stderr, "tapgated: hook %s: %s (%d) for %s\n",
-		    program ? program : "-", hooks_outcome_name(outcome),
-		    status, name ? name : "?");
-		if ((r = store_begin(d->st)) != 0 ||
-		    (r = eng_audit(d, &sys, "hook.failed", rid, json_pack(
-		    "{s:s,s:s,s:s,s:i}", "program", program ? program : "",
-		    "event", name ? name : "", "outcome",
-		    hooks_outcome_name(outcome), "status", status),
-		    (int64_t)time(NULL))) != 0 ||
-		    (r = store_commit(d->st)) != 0) {
-			store_rollback(d->st);
-			fprintf(stderr, "tapgated: cannot audit hook outcome: "
-			    "%s\n", tg_strerror(r));
-		}
-	}
+	if (outcome == HOOK_OK)
+		return;
+	ev = json_loads(event_json, 0, NULL);
+	name = json_string_value(json_object_get(ev, "event"));
+	rid = json_string_value(json_object_get(ev, "request_id"));
+	fprintf(stderr, "tapgated: hook %s: %s (%d) for %s\n",
+	    program ? program : "-", hooks_outcome_name(outcome), status,
+	    name ? name : "?");
+	details = json_pack("{s:s,s:s,s:s,s:i}", "program",
+	    program ? program : "", "event", name ? name : "", "outcome",
+	    hooks_outcome_name(outcome), "status", status);
+	e = (struct eng_entry){ &eng_system, "hook.failed", rid, details,
+	    (int64_t)time(NULL) };
+	if ((r = eng_txn(d, eng_audit_entry, &e, NULL, NULL, NULL)) != 0)
+		fprintf(stderr, "tapgated: cannot audit hook outcome: %s\n",
+		    tg_strerror(r));
+	json_decref(details);
 	json_decref(ev);
 }
 

@@ -45,6 +45,23 @@ eng_jcs_digest(const json_t *v, char out[STORE_DIGEST_LEN + 1])
 	return 0;
 }
 
+int
+eng_evidence_digests(const json_t *arr, json_t *out)
+{
+	char digest[STORE_DIGEST_LEN + 1];
+	const json_t *ev;
+	size_t i;
+	int r;
+
+	json_array_foreach(arr, i, ev) {
+		if ((r = eng_jcs_digest(ev, digest)) != 0)
+			return r;
+		if (json_array_append_new(out, json_string(digest)) != 0)
+			return TG_ERR_NOMEM;
+	}
+	return 0;
+}
+
 static json_t *
 names_of_mask(unsigned mask, const char *(*name)(enum policy_evidence_type))
 {
@@ -335,34 +352,47 @@ eng_final_state(enum policy_state s)
 	    s == POLICY_STATE_SIGN_FAILED;
 }
 
+/* The audit entry of a hold that started, ended early (cleared) or grew:
+ * its event, and its details (NULL without memory). */
+static json_t *
+hold_entry(const struct facts *f, const struct policy_decision *dec,
+    const char **event)
+{
+	if (dec->hold_start == 0) {
+		*event = "request.hold_cleared";
+		return json_object();
+	}
+	if (dec->hold_start == f->row->hold_start) {
+		/* the policy's hold grew (a new configuration) */
+		*event = "hold.extended";
+		return json_pack("{s:s,s:I,s:I}", "cause", "policy", "from",
+		    (json_int_t)f->row->hold_end, "until",
+		    (json_int_t)dec->hold_until);
+	}
+	*event = "request.hold_started";
+	return json_pack("{s:I,s:I}", "start", (json_int_t)dec->hold_start,
+	    "until", (json_int_t)dec->hold_until);
+}
+
 /* Record a hold that started, ended early (cleared) or grew. */
 static int
 apply_hold(struct tapgated *d, const struct facts *f,
     const struct policy_decision *dec, const struct engine_actor *a,
     int64_t now, struct events *evs)
 {
-	const char *id = f->row->id;
-	json_t *ev;
+	const char *id = f->row->id, *event;
+	json_t *details, *ev;
 	int r;
 
 	if (dec->hold_start == f->row->hold_start &&
 	    (dec->hold_start == 0 || dec->hold_until <= f->row->hold_end))
 		return 0;
+	details = hold_entry(f, dec, &event);
 	if ((r = store_request_set_hold(d->st, id, dec->hold_start,
-	    dec->hold_start ? dec->hold_until : 0, now)) != 0)
-		return r;
-	if (dec->hold_start == 0)
-		return eng_audit(d, a, "request.hold_cleared", id,
-		    json_object(), now);
-	if (dec->hold_start == f->row->hold_start)
-		/* the policy's hold grew (a new configuration) */
-		return eng_audit(d, a, "hold.extended", id, json_pack(
-		    "{s:s,s:I,s:I}", "cause", "policy", "from",
-		    (json_int_t)f->row->hold_end, "until",
-		    (json_int_t)dec->hold_until), now);
-	if ((r = eng_audit(d, a, "request.hold_started", id,
-	    json_pack("{s:I,s:I}", "start", (json_int_t)dec->hold_start,
-	    "until", (json_int_t)dec->hold_until), now)) != 0)
+	    dec->hold_start ? dec->hold_until : 0, now)) == 0)
+		r = eng_audit(d, a, event, id, details, now);
+	json_decref(details);
+	if (r != 0 || strcmp(event, "request.hold_started") != 0)
 		return r;
 	ev = eng_event_new(d, "hold.started", id, &f->rq.pr, now);
 	if (ev != NULL)
@@ -384,7 +414,7 @@ eng_facts_apply(struct tapgated *d, const struct facts *f,
     int64_t now, struct events *evs)
 {
 	const char *id = f->row->id, *state = policy_state_name(dec->state);
-	json_t *dj;
+	json_t *dj, *details;
 	char *ds;
 	int r;
 
@@ -397,17 +427,15 @@ eng_facts_apply(struct tapgated *d, const struct facts *f,
 		return TG_ERR_NOMEM;
 	}
 	json_decref(dj);
-	if (strcmp(state, f->row->state) == 0) {
-		r = store_request_set_state(d->st, id, f->row->state, state,
-		    ds, now);
-		free(ds);
-		return r;
-	}
 	r = store_request_set_state(d->st, id, f->row->state, state, ds, now);
 	free(ds);
-	if (r != 0 || (r = eng_audit(d, a, "request.state_changed", id,
-	    json_pack("{s:s,s:s,s:o}", "from", f->row->state, "to",
-	    state, "missing", eng_missing_json(dec)), now)) != 0)
+	if (r != 0 || strcmp(state, f->row->state) == 0)
+		return r;
+	details = json_pack("{s:s,s:s,s:o}", "from", f->row->state, "to",
+	    state, "missing", eng_missing_json(dec));
+	r = eng_audit(d, a, "request.state_changed", id, details, now);
+	json_decref(details);
+	if (r != 0)
 		return r;
 	if (dec->state == POLICY_STATE_VETOED ||
 	    dec->state == POLICY_STATE_DENIED) {

@@ -37,6 +37,10 @@ void	 eng_sha256_hex(const void *p, size_t n,
 /* SHA-256 (hex) of the canonical form (JCS) of a JSON value. */
 int	 eng_jcs_digest(const json_t *v, char out[STORE_DIGEST_LEN + 1]);
 
+/* The digests (eng_jcs_digest) of the evidence items arr, appended to
+ * out in order: what names an item in its row, the audit and the change. */
+int	 eng_evidence_digests(const json_t *arr, json_t *out);
+
 /* What the decision still misses: [{"code","text"}]. */
 json_t	*eng_missing_json(const struct policy_decision *dec);
 

@@ -138,7 +138,7 @@ eng_warn_closing(struct tapgated *d, int64_t now)
 
 /* The requests in hold when the appliance went down, as many as there are. */
 struct held {
-	struct {
+	struct held_request {
 		char	id[STORE_ID_LEN + 1];
 		char	queue[STORE_MAX_NAME + 1];
 		char	account[STORE_MAX_NAME + 1];
@@ -225,6 +225,49 @@ post_extended(struct tapgated *d, const struct held *h, size_t i,
 	warned_forget(h->v[i].id);
 }
 
+/* The holds a downtime extends, as the steps of its transaction. */
+struct downtime_txn {
+	const struct held	*h;
+	int64_t			 from;
+	int64_t			 now;
+	const char		*cause;
+};
+
+/* Extend the hold of held request v, audited as hold.extended. */
+static int
+extend_hold(struct tapgated *d, const struct downtime_txn *t,
+    const struct held_request *v)
+{
+	int64_t down = t->now - t->from;
+	int64_t until = extended_end(d, v->end, down, t->now);
+	json_t *details;
+	int r;
+
+	details = json_pack("{s:s,s:I,s:I,s:I,s:I,s:b}", "cause", t->cause,
+	    "from", (json_int_t)v->end, "until", (json_int_t)until,
+	    "downtime", (json_int_t)down, "since", (json_int_t)t->from,
+	    "fresh_window", v->end <= t->now);
+	if ((r = store_request_set_hold(d->st, v->id, v->start, until,
+	    t->now)) == 0)
+		r = eng_audit(d, &eng_system, "hold.extended", v->id, details,
+		    t->now);
+	json_decref(details);
+	return r;
+}
+
+static int
+downtime_steps(struct tapgated *d, void *arg)
+{
+	const struct downtime_txn *t = arg;
+	size_t i;
+	int r;
+
+	for (i = 0; i < t->h->n; i++)
+		if ((r = extend_hold(d, t, &t->h->v[i])) != 0)
+			return r;
+	return store_meta_set(d->st, HEARTBEAT_KEY, t->now);
+}
+
 /*
  * The appliance could take no veto from `from` to `now` (it was down, or
  * stalled): extend every hold still running at `from` by that time, with
@@ -232,35 +275,26 @@ post_extended(struct tapgated *d, const struct held *h, size_t i,
  * one transaction with the new heartbeat.
  */
 static int
-eng_downtime(struct tapgated *d, int64_t from, int64_t now,
+downtime(struct tapgated *d, int64_t from, int64_t now,
     const char *cause)
 {
-	const struct engine_actor sys = { -1, "system", "tapgated" };
+	struct downtime_txn t;
 	struct held h;
-	int64_t down = now - from, until;
+	int64_t down = now - from;
 	size_t i;
 	int r;
 
 	memset(&h, 0, sizeof(h));
-	if ((r = list_held(d, from, &h)) != 0 ||
-	    (r = store_begin(d->st)) != 0)
-		goto out;
-	for (i = 0; i < h.n; i++) {
-		until = extended_end(d, h.v[i].end, down, now);
-		if ((r = store_request_set_hold(d->st, h.v[i].id,
-		    h.v[i].start, until, now)) != 0 ||
-		    (r = eng_audit(d, &sys, "hold.extended", h.v[i].id,
-		    json_pack("{s:s,s:I,s:I,s:I,s:I,s:b}", "cause", cause,
-		    "from", (json_int_t)h.v[i].end, "until",
-		    (json_int_t)until, "downtime", (json_int_t)down,
-		    "since", (json_int_t)from, "fresh_window",
-		    h.v[i].end <= now), now)) != 0)
-			break;
-	}
-	if (r != 0 || (r = store_meta_set(d->st, HEARTBEAT_KEY, now)) != 0 ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
-		goto out;
+	t = (struct downtime_txn){ &h, from, now, cause };
+	if ((r = list_held(d, from, &h)) == 0)
+		r = eng_txn(d, downtime_steps, &t, NULL, NULL, NULL);
+	if (r != 0) {
+		d->errors++;
+		fprintf(stderr, "tapgated: cannot extend the holds after %lld "
+		    "s of downtime (%s): %s (%s)\n", (long long)down, cause,
+		    tg_strerror(r), store_errmsg(d->st));
+		free(h.v);
+		return r;
 	}
 	d->heartbeat_at = now;
 	fprintf(stderr, "tapgated: %lld s without a veto (%s, since %lld): "
@@ -269,15 +303,16 @@ eng_downtime(struct tapgated *d, int64_t from, int64_t now,
 	for (i = 0; i < h.n; i++)
 		post_extended(d, &h, i, extended_end(d, h.v[i].end, down, now),
 		    now);
-out:
-	if (r != 0) {
-		d->errors++;
-		fprintf(stderr, "tapgated: cannot extend the holds after %lld "
-		    "s of downtime (%s): %s (%s)\n", (long long)down, cause,
-		    tg_strerror(r), store_errmsg(d->st));
-	}
 	free(h.v);
-	return r;
+	return 0;
+}
+
+static int
+heartbeat_step(struct tapgated *d, void *arg)
+{
+	const int64_t *now = arg;
+
+	return store_meta_set(d->st, HEARTBEAT_KEY, *now);
 }
 
 static int
@@ -285,10 +320,7 @@ heartbeat_store(struct tapgated *d, int64_t now)
 {
 	int r;
 
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = store_meta_set(d->st, HEARTBEAT_KEY, now)) != 0 ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
+	if ((r = eng_txn(d, heartbeat_step, &now, NULL, NULL, NULL)) != 0) {
 		d->errors++;
 		fprintf(stderr, "tapgated: cannot store the heartbeat: %s\n",
 		    tg_strerror(r));
@@ -315,7 +347,7 @@ eng_clock(struct tapgated *d, int64_t now)
 	if (d->clock_seen == 0)
 		return 0;	/* not started (engine_start) */
 	if (now - d->clock_seen > d->cfg->holds.stall_seconds &&
-	    (r = eng_downtime(d, d->clock_seen, now, "stall")) != 0)
+	    (r = downtime(d, d->clock_seen, now, "stall")) != 0)
 		return r;	/* tried again on the next look */
 	d->clock_seen = now;
 	return 0;
@@ -331,7 +363,7 @@ engine_start(struct tapgated *d, int64_t now)
 	if (r != 0 && r != TG_ERR_NOT_FOUND)
 		return r;
 	if (r == 0 && hb > 0 && now > hb)
-		r = eng_downtime(d, hb, now, "restart");
+		r = downtime(d, hb, now, "restart");
 	else
 		r = heartbeat_store(d, now);
 	if (r == 0)

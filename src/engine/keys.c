@@ -62,6 +62,8 @@ engine_key_rotate(struct tapgated *d, const struct engine_actor *a,
 {
 	const char *dir = d->cfg->appliance.state_dir;
 	char old_kid[JWK_KID_LEN + 1], new_kid[JWK_KID_LEN + 1];
+	struct eng_entry e;
+	json_t *details;
 	int64_t until = 0;
 	int r;
 
@@ -96,13 +98,13 @@ engine_key_rotate(struct tapgated *d, const struct engine_actor *a,
 		return r;
 	}
 	/* 2: audited */
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = eng_audit(d, a, "key.rotate", NULL, json_pack(
-	    "{s:s,s:s,s:s,s:I}", "old_kid", old_kid, "new_kid", new_kid,
-	    "alg", jwk_alg_name(jwk_alg(d->signkey)), "old_published_until",
-	    (json_int_t)until), now)) != 0 ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
+	details = json_pack("{s:s,s:s,s:s,s:I}", "old_kid", old_kid,
+	    "new_kid", new_kid, "alg", jwk_alg_name(jwk_alg(d->signkey)),
+	    "old_published_until", (json_int_t)until);
+	e = (struct eng_entry){ a, "key.rotate", NULL, details, now };
+	r = eng_txn(d, eng_audit_entry, &e, NULL, NULL, NULL);
+	json_decref(details);
+	if (r != 0) {
 		if (signkey_retire_undo(dir, d->keyring) != 0)
 			fprintf(stderr, "tapgated: key rotation: not audited "
 			    "and not undone: the next start completes it\n");
@@ -144,19 +146,18 @@ int
 engine_keys_opened(struct tapgated *d, const struct signkey_report *rep,
     int64_t now)
 {
-	const struct engine_actor sys = { -1, "system", "tapgated" };
+	struct eng_entry e;
+	json_t *details;
 	int r;
 
 	if (!rep->completed)
 		return 0;
-	if ((r = store_begin(d->st)) != 0)
-		return r;
 	/* the audit entry of the rotation may be missing: say it again */
-	r = eng_audit(d, &sys, "key.rotate", NULL, json_pack(
-	    "{s:s,s:s,s:s,s:b}", "old_kid", rep->old_kid, "new_kid",
-	    jwk_kid(d->signkey), "alg", jwk_alg_name(jwk_alg(d->signkey)),
-	    "completed_at_start", 1), now);
-	if (r != 0 || (r = store_commit(d->st)) != 0)
-		store_rollback(d->st);
+	details = json_pack("{s:s,s:s,s:s,s:b}", "old_kid", rep->old_kid,
+	    "new_kid", jwk_kid(d->signkey), "alg",
+	    jwk_alg_name(jwk_alg(d->signkey)), "completed_at_start", 1);
+	e = (struct eng_entry){ &eng_system, "key.rotate", NULL, details, now };
+	r = eng_txn(d, eng_audit_entry, &e, NULL, NULL, NULL);
+	json_decref(details);
 	return r;
 }

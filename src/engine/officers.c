@@ -93,15 +93,16 @@ collect_exclusions(const struct store_approver *a, void *arg)
 {
 	struct exclusions *ex = arg;
 	char prefix[17];
+	json_t *prev;
 	int c;
 
 	if (!reenrollable(a))
 		return eng_idlist_add(&ex->strict, a->cred_id, a->cred_id_len);
 	c = reason_cause(a->revoke_reason);
 	eng_cred_prefix(a->cred_id, a->cred_id_len, prefix);
-	if (json_array_append_new(ex->previous, json_pack("{s:s,s:s,s:s}",
-	    "name", a->name, "credential", prefix, "cause",
-	    revoke_causes[c].name)) != 0)
+	prev = json_pack("{s:s,s:s,s:s}", "name", a->name, "credential",
+	    prefix, "cause", revoke_causes[c].name);
+	if (json_array_append_new(ex->previous, prev) != 0)
 		return TG_ERR_NOMEM;
 	return eng_idlist_add(&ex->again, a->cred_id, a->cred_id_len);
 }
@@ -265,6 +266,7 @@ enroll_refused(struct tapgated *d, const struct engine_actor *a,
     int64_t now)
 {
 	const char *why = tg_strerror(r);
+	json_t *details;
 	char msg[256];
 
 	switch (r) {
@@ -293,20 +295,52 @@ enroll_refused(struct tapgated *d, const struct engine_actor *a,
 		eng_token_answer(res, r, "enrolment");
 		break;
 	}
-	eng_audit_alone(d, a, "approver.enrol_refused", NULL, json_pack(
-	    "{s:s,s:s,s:s}", "name", f->name, "group", f->group, "reason",
-	    why), now);
+	details = json_pack("{s:s,s:s,s:s}", "name", f->name, "group",
+	    f->group, "reason", why);
+	(void)eng_audit_alone(d, a, "approver.enrol_refused", NULL, details,
+	    now);
+	json_decref(details);
 }
 
-/* Store the new approver and its audit entry, in one transaction. */
+/* A new approver, as the steps of its transaction. */
+struct enrol_txn {
+	const struct engine_actor	*a;
+	struct store_approver		*sa;
+	const char			*event;
+	const json_t			*details;
+	int64_t				 now;
+};
+
+static int
+enrol_steps(struct tapgated *d, void *arg)
+{
+	struct enrol_txn *t = arg;
+	int r;
+
+	if ((r = store_approver_insert(d->st, t->sa, &t->sa->id)) != 0 ||
+	    (r = eng_audit(d, t->a, t->event, NULL, t->details, t->now)) != 0)
+		return r;
+	r = engine_quorum_check(d, 1, t->now);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * Store the new approver sa (made from f and cred; fpr the attestation
+ * certificate's digest) and its audit entry, in one transaction.  A
+ * re-enrolment names the revoked credentials the key may have held (a
+ * key does not say which of the excluded ones it knows).
+ */
 static int
 enroll_store(struct tapgated *d, const struct engine_actor *a,
     const struct enrol_fields *f, const struct token_credential *cred,
     const char *fpr, int again, json_t *previous, struct store_approver *sa,
     struct engine_result *res, int64_t now)
 {
+	static const struct eng_refusal enrolled = { TG_ERR_EXISTS, 409,
+	    "already_enrolled", "this credential is enrolled already" };
+	struct enrol_txn t;
 	char prefix[17], aaguid[37];
-	int64_t id = 0;
+	json_t *details;
 	int r;
 
 	token_aaguid_format(cred->aaguid, aaguid);
@@ -323,29 +357,91 @@ enroll_store(struct tapgated *d, const struct engine_actor *a,
 	sa->sign_count = cred->sign_count;
 	sa->enrolled = now;
 	eng_cred_prefix(cred->id, cred->id_len, prefix);
-	/*
-	 * A re-enrolment names the revoked credentials the key may have
-	 * held (a key does not say which of the excluded ones it knows).
-	 */
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = store_approver_insert(d->st, sa, &id)) != 0 ||
-	    (r = eng_audit(d, a, again ? "approver.reenrolled" :
-	    "approver.enrolled", NULL, json_pack(
-	    "{s:s,s:s,s:s,s:s,s:s,s:s,s:O*}", "name", f->name, "group",
-	    f->group, "alg", sa->alg == TOKEN_ALG_EDDSA ? "EdDSA" : "ES256",
-	    "credential", prefix, "aaguid", aaguid, "attestation_cert_sha256",
-	    fpr, "previous", again ? previous : NULL), now)) != 0 ||
-	    (r = engine_quorum_check(d, 1, now)) < 0 ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
-		if (r == TG_ERR_EXISTS)
-			eng_error(res, 409, "already_enrolled", "this "
-			    "credential is enrolled already");
-		else
-			eng_db_error(d, res, r);
-		return r;
+	details = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:O*}", "name", f->name,
+	    "group", f->group, "alg", sa->alg == TOKEN_ALG_EDDSA ? "EdDSA" :
+	    "ES256", "credential", prefix, "aaguid", aaguid,
+	    "attestation_cert_sha256", fpr, "previous", again ? previous :
+	    NULL);
+	t = (struct enrol_txn){ a, sa, again ? "approver.reenrolled" :
+	    "approver.enrolled", details, now };
+	r = eng_txn(d, enrol_steps, &t, NULL, res, &enrolled);
+	json_decref(details);
+	return r;
+}
+
+/* What the security key is asked to make for officer f. */
+struct enrol_req {
+	struct token_enroll_req	 er;
+	uint8_t			 uid[16];
+	uint8_t			 cdh[32];
+	uint8_t			(*aaguids)[TOKEN_AAGUID_LEN];
+};
+
+/*
+ * The request to the key: a non-resident credential that needs UV for
+ * every use, for a random user id, bound to a fresh clientData, held to
+ * the trust roots and the AAGUID allow-list (500 when that is unusable,
+ * or there is no randomness).  rq->aaguids is the caller's to free.
+ */
+static int
+enroll_request(struct tapgated *d, const struct enrol_fields *f,
+    struct enrol_req *rq, struct engine_result *res)
+{
+	struct token_enroll_req *er = &rq->er;
+	size_t naaguids = 0;
+	uint8_t chal[32];
+	char cd[512], chal64[48];
+
+	if (d->cfg->approvers.naaguids > 0 &&
+	    ((rq->aaguids = calloc(d->cfg->approvers.naaguids,
+	    sizeof(*rq->aaguids))) == NULL ||
+	    parse_aaguids(d->cfg, rq->aaguids, &naaguids) != 0)) {
+		eng_error(res, 500, "internal", "AAGUID allow-list unusable");
+		return TG_ERR_INTERNAL;
 	}
-	sa->id = id;
+	if (RAND_bytes(rq->uid, sizeof(rq->uid)) != 1 ||
+	    RAND_bytes(chal, sizeof(chal)) != 1) {
+		eng_error(res, 500, "internal", "no randomness");
+		return TG_ERR_INTERNAL;
+	}
+	b64url_encode(chal, sizeof(chal), chal64);
+	snprintf(cd, sizeof(cd), "{\"type\":\"webauthn.create\",\"challenge\":"
+	    "\"%s\",\"origin\":\"https://%s\",\"crossOrigin\":false}", chal64,
+	    d->cfg->appliance.rp_id);
+	SHA256((const unsigned char *)cd, strlen(cd), rq->cdh);
+	memset(er, 0, sizeof(*er));
+	er->rp_id = d->cfg->appliance.rp_id;
+	er->rp_name = d->cfg->appliance.name;
+	er->user_id = rq->uid;
+	er->user_id_len = sizeof(rq->uid);
+	er->user_name = f->name;
+	er->client_data_hash = rq->cdh;
+	er->alg = strcmp(f->alg, "eddsa") == 0 ? TOKEN_ALG_EDDSA :
+	    TOKEN_ALG_ES256;
+	er->resident = false;
+	er->cred_protect = 3;	/* UV required for every use of it */
+	er->pin = f->pin;
+	er->trust_roots_pem = d->cfg->approvers.trust_roots;
+	er->aaguids = (const uint8_t (*)[TOKEN_AAGUID_LEN])rq->aaguids;
+	er->naaguids = naaguids;
+	return 0;
+}
+
+/* The 201 of an enrolment: the new approver, and what it replaced. */
+static int
+enroll_answer(struct tapgated *d, const struct store_approver *sa,
+    int again, json_t *previous, struct engine_result *res)
+{
+	json_t *out;
+
+	if ((out = approver_json(sa, 0)) == NULL)
+		return eng_db_error(d, res, TG_ERR_NOMEM);
+	json_object_set_new(out, "reenrolled", json_boolean(again));
+	if (again)
+		json_object_set(out, "previous", previous);
+	json_decref(res->body);
+	res->status = 201;
+	res->body = out;
 	return 0;
 }
 
@@ -353,21 +449,20 @@ int
 engine_enroll(struct tapgated *d, const struct engine_actor *a,
     const char *body, size_t len, struct engine_result *res)
 {
-	uint8_t (*aaguids)[TOKEN_AAGUID_LEN] = NULL;
 	struct token_credential *cred = NULL;
 	struct token_cred_id *excl = NULL;
-	struct token_enroll_req er;
 	struct store_approver sa;
 	struct enrol_fields f;
+	struct enrol_req rq;
 	struct exclusions ex;
-	uint8_t uid[16], cdh[32], chal[32];
-	char cd[512], chal64[48], fpr[65];
-	json_t *j = NULL, *out = NULL;
-	size_t naaguids = 0, i;
+	char fpr[65];
+	json_t *j = NULL;
+	size_t i;
 	int64_t now;
 	int r, again = 0;
 
 	memset(&ex, 0, sizeof(ex));
+	memset(&rq, 0, sizeof(rq));
 	if ((r = eng_body_object(body, len, &j, res)) != 0)
 		return r;
 	if ((ex.previous = json_array()) == NULL) {
@@ -375,49 +470,16 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 		eng_error(res, 500, "internal", "out of memory");
 		return TG_ERR_NOMEM;
 	}
-	if ((r = enroll_fields(d, j, &f, res)) != 0)
+	if ((r = enroll_fields(d, j, &f, res)) != 0 ||
+	    (r = enroll_request(d, &f, &rq, res)) != 0)
 		goto out;
-	if (d->cfg->approvers.naaguids > 0 &&
-	    ((aaguids = calloc(d->cfg->approvers.naaguids,
-	    sizeof(*aaguids))) == NULL ||
-	    parse_aaguids(d->cfg, aaguids, &naaguids) != 0)) {
-		eng_error(res, 500, "internal", "AAGUID allow-list unusable");
-		r = TG_ERR_INTERNAL;
-		goto out;
-	}
-	if (RAND_bytes(uid, sizeof(uid)) != 1 ||
-	    RAND_bytes(chal, sizeof(chal)) != 1) {
-		r = TG_ERR_INTERNAL;
-		eng_error(res, 500, "internal", "no randomness");
-		goto out;
-	}
-	b64url_encode(chal, sizeof(chal), chal64);
-	snprintf(cd, sizeof(cd), "{\"type\":\"webauthn.create\",\"challenge\":"
-	    "\"%s\",\"origin\":\"https://%s\",\"crossOrigin\":false}", chal64,
-	    d->cfg->appliance.rp_id);
-	SHA256((const unsigned char *)cd, strlen(cd), cdh);
-	memset(&er, 0, sizeof(er));
-	er.rp_id = d->cfg->appliance.rp_id;
-	er.rp_name = d->cfg->appliance.name;
-	er.user_id = uid;
-	er.user_id_len = sizeof(uid);
-	er.user_name = f.name;
-	er.client_data_hash = cdh;
-	er.alg = strcmp(f.alg, "eddsa") == 0 ? TOKEN_ALG_EDDSA :
-	    TOKEN_ALG_ES256;
-	er.resident = false;
-	er.cred_protect = 3;	/* UV required for every use of it */
-	er.pin = f.pin;
-	er.trust_roots_pem = d->cfg->approvers.trust_roots;
-	er.aaguids = (const uint8_t (*)[TOKEN_AAGUID_LEN])aaguids;
-	er.naaguids = naaguids;
 	/* every credential ever enrolled: no cap, none left out */
 	if ((r = store_approver_list(d->st, 1, collect_exclusions,
 	    &ex)) != 0 || (r = exclusion_ids(&ex, &excl)) != 0) {
 		eng_db_error(d, res, r);
 		goto out;
 	}
-	r = enroll_touch(d, f.device, &er, &ex, excl, &cred, &again);
+	r = enroll_touch(d, f.device, &rq.er, &ex, excl, &cred, &again);
 	eng_wipe_member(j, "pin");
 	now = eng_now();
 	if (r != 0) {
@@ -429,23 +491,12 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 	if ((r = enroll_store(d, a, &f, cred, fpr, again, ex.previous, &sa,
 	    res, now)) != 0)
 		goto out;
-	if ((out = approver_json(&sa, 0)) == NULL) {
-		r = TG_ERR_NOMEM;
-		eng_db_error(d, res, r);
-		goto out;
-	}
-	json_object_set_new(out, "reenrolled", json_boolean(again));
-	if (again)
-		json_object_set(out, "previous", ex.previous);
-	json_decref(res->body);
-	res->status = 201;
-	res->body = out;
-	r = 0;
+	r = enroll_answer(d, &sa, again, ex.previous, res);
 out:
 	if (j != NULL)
 		eng_wipe_member(j, "pin");
 	json_decref(j);
-	free(aaguids);
+	free(rq.aaguids);
 	free(excl);
 	eng_idlist_clear(&ex.strict);
 	eng_idlist_clear(&ex.again);
@@ -488,13 +539,46 @@ engine_approvers(struct tapgated *d, int all, int export,
 	return 0;
 }
 
+/* A revocation, as the steps of its transaction. */
+struct revoke_txn {
+	const struct engine_actor	*a;
+	const char			*name;
+	const char			*stored;	/* the revoke_reason */
+	json_t				*details;
+	int				 n;		/* credentials */
+	int64_t				 now;
+};
+
+static int
+revoke_steps(struct tapgated *d, void *arg)
+{
+	struct revoke_txn *t = arg;
+	int r;
+
+	if ((r = store_approver_revoke(d->st, 0, t->name, t->stored, t->now,
+	    &t->n)) != 0)
+		return r;
+	/* how many credentials it revoked is known only now */
+	if (json_object_set_new(t->details, "credentials",
+	    json_integer(t->n)) != 0)
+		return TG_ERR_NOMEM;
+	if ((r = eng_audit(d, t->a, "approver.revoked", NULL, t->details,
+	    t->now)) != 0)
+		return r;
+	r = engine_quorum_check(d, 1, t->now);
+	return r < 0 ? r : 0;
+}
+
 int
 engine_revoke(struct tapgated *d, const struct engine_actor *a,
     const char *name, const char *body, size_t len, int64_t now,
     struct engine_result *res)
 {
+	static const struct eng_refusal unknown = { TG_ERR_NOT_FOUND, 404,
+	    "not_found", "no enrolled, unrevoked approver of that name" };
+	struct revoke_txn t;
 	const char *reason = NULL, *cause;
-	json_t *j = NULL;
+	json_t *j = NULL, *details = NULL;
 	char err[256], *stored = NULL;
 	int r, n = 0, c;
 
@@ -528,24 +612,13 @@ engine_revoke(struct tapgated *d, const struct engine_actor *a,
 		eng_db_error(d, res, r);
 		goto out;
 	}
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = store_approver_revoke(d->st, 0, name, stored, now,
-	    &n)) != 0 ||
-	    (r = eng_audit(d, a, "approver.revoked", NULL, json_pack(
-	    "{s:s,s:s,s:s,s:b,s:i}", "name", name, "cause",
+	details = json_pack("{s:s,s:s,s:s,s:b}", "name", name, "cause",
 	    revoke_causes[c].name, "reason", reason != NULL ? reason : "",
-	    "reenrollable", !revoke_causes[c].compromise, "credentials",
-	    n), now)) != 0 ||
-	    (r = engine_quorum_check(d, 1, now)) < 0 ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
-		if (r == TG_ERR_NOT_FOUND)
-			eng_error(res, 404, "not_found", "no enrolled, "
-			    "unrevoked approver of that name");
-		else
-			eng_db_error(d, res, r);
+	    "reenrollable", !revoke_causes[c].compromise);
+	t = (struct revoke_txn){ a, name, stored, details, 0, now };
+	if ((r = eng_txn(d, revoke_steps, &t, NULL, res, &unknown)) != 0)
 		goto out;
-	}
+	n = t.n;
 	json_decref(res->body);
 	res->status = 200;
 	res->body = json_pack("{s:s,s:s,s:b,s:i}", "revoked", name, "cause",
@@ -554,6 +627,7 @@ engine_revoke(struct tapgated *d, const struct engine_actor *a,
 	r = 0;
 out:
 	free(stored);
+	json_decref(details);
 	json_decref(j);
 	return r;
 }

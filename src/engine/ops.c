@@ -101,79 +101,104 @@ out:
 	return r;
 }
 
-int
-engine_backup(struct tapgated *d, const struct engine_actor *a,
-    const char *body, size_t len, int64_t now, struct engine_result *res)
+/*
+ * The file a backup's body ({"path":"/absolute/file"}) names, in *pathp
+ * (pointing into *reqp, which the caller frees): 400 when it is not one
+ * a backup may go to.
+ */
+static int
+backup_path(struct tapgated *d, const char *body, size_t len, json_t **reqp,
+    const char **pathp, struct engine_result *res)
 {
-	struct checkpoint_report rep;
-	json_t *req, *report;
 	const char *path;
-	char sha[STORE_DIGEST_LEN + 1], head[AUDIT_HASH_HEX + 1], msg[512];
-	int64_t size = 0, seq = 0;
-	int schema = 0, r;
+	json_t *req;
 
 	req = json_loadb(body != NULL ? body : "", len, JSON_REJECT_DUPLICATES,
 	    NULL);
+	*reqp = req;
 	path = json_string_value(json_object_get(req, "path"));
 	if (!json_is_object(req) || json_object_size(req) != 1 ||
 	    path == NULL) {
-		json_decref(req);
 		eng_error(res, 400, "malformed_body", "expected {\"path\": "
 		    "\"/absolute/file\"}");
 		return TG_ERR_INVALID;
 	}
 	if (path[0] != '/' || strlen(path) >= PATH_MAX - 16 ||
 	    path[strlen(path) - 1] == '/') {
-		json_decref(req);
 		eng_error(res, 400, "invalid_path", "path: an absolute file "
 		    "name is needed");
 		return TG_ERR_INVALID;
 	}
 	if (in_state_dir(d, path)) {
-		json_decref(req);
 		eng_error(res, 400, "invalid_path", "path: a backup does not "
 		    "belong in the state directory");
 		return TG_ERR_INVALID;
 	}
+	*pathp = path;
+	return 0;
+}
+
+/*
+ * Write the copy to path, its digest in sha and its size in *size: 409
+ * when the file (or its digest) exists, 400 when it cannot be written
+ * there.
+ */
+static int
+backup_write(struct tapgated *d, const char *path, int64_t now,
+    char sha[STORE_DIGEST_LEN + 1], int64_t *size, struct engine_result *res)
+{
+	int r;
+
 	/* sign the head first, so the copy is covered to its last entry */
 	(void)engine_checkpoint(d, now);
-	if ((r = store_backup(d->st, path, sha, &size)) != 0) {
-		json_decref(req);
-		if (r == TG_ERR_EXISTS)
-			eng_error(res, 409, "exists", "path: the file (or its "
-			    ".sha256) exists; a backup never overwrites");
-		else if (r == TG_ERR_IO || r == TG_ERR_PERM ||
-		    r == TG_ERR_TOO_LONG)
-			eng_error(res, 400, "cannot_write", "path: tapgated "
-			    "cannot create the file there");
-		else
-			return eng_db_error(d, res, r);
-		return r;
-	}
+	if ((r = store_backup(d->st, path, sha, size)) == 0)
+		return 0;
+	if (r == TG_ERR_EXISTS)
+		eng_error(res, 409, "exists", "path: the file (or its .sha256) "
+		    "exists; a backup never overwrites");
+	else if (r == TG_ERR_IO || r == TG_ERR_PERM || r == TG_ERR_TOO_LONG)
+		eng_error(res, 400, "cannot_write", "path: tapgated cannot "
+		    "create the file there");
+	else
+		eng_db_error(d, res, r);
+	return r;
+}
+
+int
+engine_backup(struct tapgated *d, const struct engine_actor *a,
+    const char *body, size_t len, int64_t now, struct engine_result *res)
+{
+	struct checkpoint_report rep;
+	struct eng_entry e;
+	json_t *req = NULL, *details = NULL, *report;
+	const char *path = NULL;
+	char sha[STORE_DIGEST_LEN + 1], head[AUDIT_HASH_HEX + 1], msg[512];
+	int64_t size = 0, seq = 0;
+	int schema = 0, r;
+
+	if ((r = backup_path(d, body, len, &req, &path, res)) != 0 ||
+	    (r = backup_write(d, path, now, sha, &size, res)) != 0)
+		goto out;
 	memset(&rep, 0, sizeof(rep));
 	if ((r = backup_check(d, path, &rep, &schema, msg,
 	    sizeof(msg))) != 0) {
 		backup_discard(path);
-		json_decref(req);
 		fprintf(stderr, "tapgated: backup %s discarded: %s\n", path,
 		    msg);
 		d->errors++;
 		eng_error(res, 500, "backup_unverified", msg);
-		return r;
+		goto out;
 	}
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = eng_audit(d, a, "store.backup", NULL, json_pack(
-	    "{s:s,s:s,s:I,s:i,s:I,s:s,s:I}", "path", path, "sha256", sha,
-	    "size", (json_int_t)size, "schema", schema, "audit_head_seq",
-	    (json_int_t)rep.chain.head_seq, "audit_head_hash",
-	    rep.chain.head_hash, "checkpoint_seq", (json_int_t)(
-	    rep.have_latest ? rep.latest.seq : 0)), now)) != 0 ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
+	details = json_pack("{s:s,s:s,s:I,s:i,s:I,s:s,s:I}", "path", path,
+	    "sha256", sha, "size", (json_int_t)size, "schema", schema,
+	    "audit_head_seq", (json_int_t)rep.chain.head_seq,
+	    "audit_head_hash", rep.chain.head_hash, "checkpoint_seq",
+	    (json_int_t)(rep.have_latest ? rep.latest.seq : 0));
+	e = (struct eng_entry){ a, "store.backup", NULL, details, now };
+	if ((r = eng_txn(d, eng_audit_entry, &e, NULL, res, NULL)) != 0) {
 		/* no backup without its audit entry */
 		backup_discard(path);
-		json_decref(req);
-		return eng_db_error(d, res, r);
+		goto out;
 	}
 	(void)audit_head(d->st, &seq, head);
 	report = engine_checkpoint_report_json(&rep);
@@ -183,8 +208,10 @@ engine_backup(struct tapgated *d, const struct engine_actor *a,
 	    "sha256", sha, "size", (json_int_t)size, "schema", schema,
 	    "integrity", "ok", "audit", report ? report : json_null(),
 	    "audit_seq", (json_int_t)seq);
+out:
+	json_decref(details);
 	json_decref(req);
-	return 0;
+	return r;
 }
 
 /* ---- metrics */

@@ -70,8 +70,8 @@ collect_names(const struct store_approver *a, void *arg)
 int
 engine_quorum_check(struct tapgated *d, int audit_it, int64_t now)
 {
-	const struct engine_actor sys = { -1, "system", "tapgated" };
 	struct names nm;
+	json_t *details;
 	size_t g, i;
 	int bad = 0, r;
 
@@ -95,9 +95,14 @@ engine_quorum_check(struct tapgated *d, int audit_it, int64_t now)
 		fprintf(stderr, "tapgated: ALARM: approver group %s has %u "
 		    "enrolled officer(s); the policy needs %u: requests that "
 		    "need them cannot be approved\n", group, have, need);
-		if (audit_it && (eng_audit(d, &sys, "alarm.quorum_unreachable",
-		    NULL, json_pack("{s:s,s:i,s:i}", "group", group,
-		    "enrolled", (int)have, "needed", (int)need), now)) != 0) {
+		if (!audit_it)
+			continue;
+		details = json_pack("{s:s,s:i,s:i}", "group", group,
+		    "enrolled", (int)have, "needed", (int)need);
+		r = eng_audit(d, &eng_system, "alarm.quorum_unreachable", NULL,
+		    details, now);
+		json_decref(details);
+		if (r != 0) {
 			free(nm.v);
 			return TG_ERR_DB;
 		}

@@ -57,20 +57,49 @@ idem_key_valid(const char *k)
 	return 1;
 }
 
+/*
+ * A submission with an Idempotency-Key: the caller's own key (keys are
+ * per uid: two clients cannot collide) into key, the body's digest into
+ * digest.  1 when the key was used before (answered: the first answer
+ * again, or a conflict), 0 when it is new, a TG_ERR_* (answered) when it
+ * is malformed or the store failed.
+ */
+static int
+idem_check(struct tapgated *d, const struct engine_actor *a,
+    const char *idem_key, const char *body, size_t len, char *key,
+    size_t keylen, char digest[STORE_DIGEST_LEN + 1],
+    struct engine_result *res)
+{
+	int r;
+
+	if (!idem_key_valid(idem_key)) {
+		eng_error(res, 400, "invalid_idempotency_key",
+		    "Idempotency-Key: 1 to 200 printable ASCII characters "
+		    "without spaces");
+		return TG_ERR_INVALID;
+	}
+	snprintf(key, keylen, "uid:%lld:%s", (long long)a->uid, idem_key);
+	eng_sha256_hex(body, len, digest);
+	if ((r = idem_replay(d, key, digest, res)) == 0)
+		return 1;
+	if (r != TG_ERR_NOT_FOUND)
+		return eng_db_error(d, res, r);
+	return 0;
+}
+
+/* Store the evidence items arr of request id, named by their digests. */
 static int
 add_evidence_rows(struct tapgated *d, const char *id, const json_t *arr,
-    int64_t uid, int64_t now, json_t *digests)
+    const json_t *digests, int64_t uid, int64_t now)
 {
 	struct store_evidence ev;
-	char digest[STORE_DIGEST_LEN + 1], *js;
 	const json_t *item;
+	char *js;
 	size_t i;
 	int r;
 
 	json_array_foreach(arr, i, item) {
 		memset(&ev, 0, sizeof(ev));
-		if ((r = eng_jcs_digest(item, digest)) != 0)
-			return r;
 		if ((js = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS)) ==
 		    NULL)
 			return TG_ERR_NOMEM;
@@ -83,16 +112,174 @@ add_evidence_rows(struct tapgated *d, const char *id, const json_t *arr,
 		    "channel"));
 		ev.ref = json_string_value(json_object_get(item, "ref"));
 		ev.json = js;
-		ev.digest = digest;
+		ev.digest = json_string_value(json_array_get(digests, i));
 		ev.added_uid = uid;
 		ev.created = now;
 		r = store_evidence_add(d->st, &ev, NULL);
 		free(js);
 		if (r != 0)
 			return r;
-		json_array_append_new(digests, json_string(digest));
 	}
 	return 0;
+}
+
+/* ---- submit */
+
+/* A new request as it is recorded: its row, evidence and audit entries. */
+struct submission {
+	const struct engine_actor	*a;
+	char				 id[STORE_ID_LEN + 1];
+	struct store_request		 row;
+	const json_t			*evidence;	/* the items, or NULL */
+	json_t				*digests;	/* of the items */
+	json_t				*submitted;	/* audit details */
+	int				 held;		/* a hold started */
+	json_t				*hold;		/* its audit details */
+	json_t				*answer;	/* the 201's body */
+	char				*req_s, *dec_s, *resp_s;
+	int64_t				 now;
+};
+
+static void
+submission_clear(struct submission *sub)
+{
+	json_decref(sub->digests);
+	json_decref(sub->submitted);
+	json_decref(sub->hold);
+	json_decref(sub->answer);
+	free(sub->req_s);
+	free(sub->dec_s);
+	free(sub->resp_s);
+	memset(sub, 0, sizeof(*sub));
+}
+
+/* The row of a new request, pointing into rq, dec and sub. */
+static void
+submission_row(struct submission *sub, const struct reqjson *rq,
+    const struct policy_decision *dec, const char *idem_key,
+    const char *digest)
+{
+	struct store_request *row = &sub->row;
+
+	memset(row, 0, sizeof(*row));
+	row->id = sub->id;
+	row->queue = policy_queue_name(rq->pr.queue);
+	row->target_account = rq->pr.account;
+	row->target_system = rq->pr.system;
+	row->claimed_class = rq->claimed;
+	row->effective_class = policy_class_name(dec->account_class);
+	row->requester_agent = rq->pr.agent;
+	row->requester_channel = rq->pr.requester_channel;
+	row->requester_ticket = rq->ticket;
+	row->requester_uid = sub->a->uid;
+	row->request_json = sub->req_s;
+	row->state = policy_state_name(dec->state);
+	row->policy_id = dec->policy_id;
+	row->policy_version = dec->policy_version;
+	row->decision_json = sub->dec_s;
+	row->idem_key = idem_key;
+	row->idem_digest = idem_key ? digest : NULL;
+	row->response_json = sub->resp_s;
+	row->created = sub->now;
+	row->hold_start = dec->hold_start;
+	row->hold_end = dec->hold_start ? dec->hold_until : 0;
+}
+
+/* The audit entries of a new request: submitted, and its hold. */
+static void
+submission_audit(struct submission *sub, const struct policy_decision *dec)
+{
+	const struct store_request *row = &sub->row;
+
+	sub->submitted = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:s,s:s,s:s?,"
+	    "s:O,s:o}", "queue", row->queue, "account", row->target_account,
+	    "system", row->target_system, "class", row->effective_class,
+	    "claimed_class", row->claimed_class, "agent",
+	    row->requester_agent, "channel", row->requester_channel, "state",
+	    row->state, "ticket", row->requester_ticket, "evidence_digests",
+	    sub->digests, "missing", eng_missing_json(dec));
+	sub->held = dec->hold_start != 0;
+	if (sub->held)
+		sub->hold = json_pack("{s:I,s:I}", "start",
+		    (json_int_t)dec->hold_start, "until",
+		    (json_int_t)dec->hold_until);
+}
+
+/*
+ * Everything a new request records, built before its transaction: a new
+ * id, the request as received, its decision, the answer, its evidence's
+ * digests, the row and the audit details.
+ */
+static int
+submission_new(const char *body, size_t len,
+    const struct reqjson *rq, const struct policy_decision *dec,
+    const char *idem_key, const char *digest, struct submission *sub)
+{
+	const json_t *evidence = json_object_get(rq->root, "evidence");
+	json_t *dj;
+	int r;
+
+	if ((r = store_request_id_new(sub->id)) != 0)
+		return r;
+	if ((dj = eng_decision_json(dec, rq->pr.nevidence, sub->now)) == NULL)
+		return TG_ERR_NOMEM;
+	sub->dec_s = json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(dj);
+	if (sub->dec_s == NULL ||
+	    (sub->answer = eng_summary_json(sub->id, dec)) == NULL ||
+	    (sub->resp_s = json_dumps(sub->answer, JSON_COMPACT |
+	    JSON_SORT_KEYS)) == NULL ||
+	    (sub->req_s = strndup(body, len)) == NULL ||
+	    (sub->digests = json_array()) == NULL)
+		return TG_ERR_NOMEM;
+	if (json_is_array(evidence)) {
+		sub->evidence = evidence;
+		if ((r = eng_evidence_digests(evidence, sub->digests)) != 0)
+			return r;
+	}
+	submission_row(sub, rq, dec, idem_key, digest);
+	submission_audit(sub, dec);
+	return 0;
+}
+
+static int
+submit_steps(struct tapgated *d, void *arg)
+{
+	const struct submission *sub = arg;
+	const char *id = sub->id;
+	int r;
+
+	if ((r = store_request_insert(d->st, &sub->row)) != 0)
+		return r;
+	if (sub->evidence != NULL && (r = add_evidence_rows(d, id,
+	    sub->evidence, sub->digests, sub->a->uid, sub->now)) != 0)
+		return r;
+	if ((r = eng_audit(d, sub->a, "request.submitted", id, sub->submitted,
+	    sub->now)) != 0)
+		return r;
+	if (!sub->held)
+		return 0;
+	return eng_audit(d, sub->a, "request.hold_started", id, sub->hold,
+	    sub->now);
+}
+
+/* The hooks hear of a new request, and of its hold. */
+static void
+submission_events(struct tapgated *d, const struct submission *sub,
+    const struct policy_request *pr, const struct policy_decision *dec,
+    struct events *evs)
+{
+	json_t *ev;
+
+	eng_events_add(evs, eng_event_new(d, "request.created", sub->id, pr,
+	    sub->now));
+	if (!sub->held)
+		return;
+	ev = eng_event_new(d, "hold.started", sub->id, pr, sub->now);
+	if (ev != NULL)
+		json_object_set_new(ev, "hold_until",
+		    json_integer(dec->hold_until));
+	eng_events_add(evs, ev);
 }
 
 int
@@ -100,34 +287,23 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
     const char *body, size_t len, const char *idem_key, int64_t now,
     struct engine_result *res)
 {
-	struct store_request row;
+	struct submission sub;
 	struct policy_decision dec;
 	struct reqjson rq;
 	struct events evs = { { NULL }, 0 };
-	char id[STORE_ID_LEN + 1], digest[STORE_DIGEST_LEN + 1], err[512];
+	char digest[STORE_DIGEST_LEN + 1], err[512];
 	char key[IDEM_KEY_MAX + 32];
-	char *req_s = NULL, *dec_s = NULL, *resp_s = NULL;
-	const json_t *evarr;
-	json_t *dj = NULL, *resp = NULL, *digests = NULL;
 	int r, status;
 
 	memset(&rq, 0, sizeof(rq));
+	memset(&sub, 0, sizeof(sub));
+	sub.a = a;
+	sub.now = now;
 	if (idem_key != NULL) {
-		if (!idem_key_valid(idem_key)) {
-			eng_error(res, 400, "invalid_idempotency_key",
-			    "Idempotency-Key: 1 to 200 printable ASCII "
-			    "characters without spaces");
-			return TG_ERR_INVALID;
-		}
-		/* keys are per caller: two clients cannot collide */
-		snprintf(key, sizeof(key), "uid:%lld:%s", (long long)a->uid,
-		    idem_key);
+		if ((r = idem_check(d, a, idem_key, body, len, key, sizeof(key),
+		    digest, res)) != 0)
+			return r > 0 ? 0 : r;
 		idem_key = key;
-		eng_sha256_hex(body, len, digest);
-		if ((r = idem_replay(d, idem_key, digest, res)) == 0)
-			return 0;
-		if (r != TG_ERR_NOT_FOUND)
-			return eng_db_error(d, res, r);
 	}
 	if ((r = reqjson_parse(d->cfg, body, len, &rq, &status, err,
 	    sizeof(err))) != 0) {
@@ -141,89 +317,142 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 		    "fit the policy");
 		goto out;
 	}
-	if ((r = store_request_id_new(id)) != 0 ||
-	    (dj = eng_decision_json(&dec, rq.pr.nevidence, now)) == NULL ||
-	    (resp = eng_summary_json(id, &dec)) == NULL ||
-	    (digests = json_array()) == NULL ||
-	    (req_s = strndup(body, len)) == NULL ||
-	    (dec_s = json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS)) == NULL ||
-	    (resp_s = json_dumps(resp, JSON_COMPACT | JSON_SORT_KEYS)) ==
-	    NULL) {
-		r = r ? r : TG_ERR_NOMEM;
+	if ((r = submission_new(body, len, &rq, &dec, idem_key, digest,
+	    &sub)) != 0) {
 		eng_db_error(d, res, r);
 		goto out;
 	}
-	memset(&row, 0, sizeof(row));
-	row.id = id;
-	row.queue = policy_queue_name(rq.pr.queue);
-	row.target_account = rq.pr.account;
-	row.target_system = rq.pr.system;
-	row.claimed_class = rq.claimed;
-	row.effective_class = policy_class_name(dec.account_class);
-	row.requester_agent = rq.pr.agent;
-	row.requester_channel = rq.pr.requester_channel;
-	row.requester_ticket = rq.ticket;
-	row.requester_uid = a->uid;
-	row.request_json = req_s;
-	row.state = policy_state_name(dec.state);
-	row.policy_id = dec.policy_id;
-	row.policy_version = dec.policy_version;
-	row.decision_json = dec_s;
-	row.idem_key = idem_key;
-	row.idem_digest = idem_key ? digest : NULL;
-	row.response_json = resp_s;
-	row.created = now;
-	row.hold_start = dec.hold_start;
-	row.hold_end = dec.hold_start ? dec.hold_until : 0;
-	evarr = json_object_get(rq.root, "evidence");
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = store_request_insert(d->st, &row)) != 0 ||
-	    (evarr != NULL && json_is_array(evarr) &&
-	    (r = add_evidence_rows(d, id, evarr, a->uid, now, digests)) != 0) ||
-	    (r = eng_audit(d, a, "request.submitted", id, json_pack(
-	    "{s:s,s:s,s:s,s:s,s:s?,s:s,s:s,s:s,s:s?,s:O,s:o}",
-	    "queue", row.queue, "account", row.target_account, "system",
-	    row.target_system, "class", row.effective_class,
-	    "claimed_class", row.claimed_class, "agent", row.requester_agent,
-	    "channel", row.requester_channel, "state", row.state, "ticket",
-	    row.requester_ticket, "evidence_digests", digests, "missing",
-	    eng_missing_json(&dec)), now)) != 0 ||
-	    (dec.hold_start != 0 && (r = eng_audit(d, a, "request.hold_started",
-	    id, json_pack("{s:I,s:I}", "start", (json_int_t)dec.hold_start,
-	    "until", (json_int_t)dec.hold_until), now)) != 0) ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
-		if (r == TG_ERR_EXISTS && idem_key != NULL &&
-		    idem_replay(d, idem_key, digest, res) == 0) {
-			r = 0;
-			goto out;
-		}
+	r = eng_txn(d, submit_steps, &sub, NULL, NULL, NULL);
+	/* the same key, submitted meanwhile: its answer */
+	if (r == TG_ERR_EXISTS && idem_key != NULL &&
+	    idem_replay(d, idem_key, digest, res) == 0) {
+		r = 0;
+		goto out;
+	}
+	if (r != 0) {
 		eng_db_error(d, res, r);
 		goto out;
 	}
-	eng_events_add(&evs, eng_event_new(d, "request.created", id, &rq.pr, now));
-	if (dec.hold_start != 0) {
-		json_t *ev = eng_event_new(d, "hold.started", id, &rq.pr, now);
-
-		if (ev != NULL)
-			json_object_set_new(ev, "hold_until",
-			    json_integer(dec.hold_until));
-		eng_events_add(&evs, ev);
-	}
+	submission_events(d, &sub, &rq.pr, &dec, &evs);
 	json_decref(res->body);
 	res->status = 201;
-	res->body = resp;
-	resp = NULL;
+	res->body = sub.answer;
+	sub.answer = NULL;
 out:
 	eng_events_post(d, &evs);
-	json_decref(dj);
-	json_decref(resp);
-	json_decref(digests);
-	free(req_s);
-	free(dec_s);
-	free(resp_s);
+	submission_clear(&sub);
 	reqjson_clear(&rq);
 	return r;
+}
+
+/* ---- evidence */
+
+/*
+ * The evidence a body ({"evidence":[...]}) adds, checked: the parsed
+ * body in *rootp (the caller frees it), its items in *arrp and ev[0..*nev).
+ */
+static int
+evidence_body(const char *body, size_t len, json_t **rootp,
+    const json_t **arrp, struct policy_evidence *ev, size_t *nev,
+    struct engine_result *res)
+{
+	const json_t *arr;
+	json_t *root;
+	char err[512];
+	int r;
+
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	*rootp = root;
+	if (root == NULL || !json_is_object(root)) {
+		eng_error(res, 400, "malformed_body", "body: must be a JSON "
+		    "object {\"evidence\":[...]}");
+		return TG_ERR_INVALID;
+	}
+	*nev = 0;
+	if ((arr = json_object_get(root, "evidence")) == NULL) {
+		eng_error(res, 422, "invalid_field", "evidence: missing or "
+		    "empty");
+		return TG_ERR_INVALID;
+	}
+	if ((r = reqjson_evidence(arr, "evidence", ev, nev, err,
+	    sizeof(err))) != 0) {
+		eng_error(res, 422, "invalid_field", err);
+		return TG_ERR_INVALID;
+	}
+	if (*nev == 0) {
+		eng_error(res, 422, "invalid_field", "evidence: missing or "
+		    "empty");
+		return TG_ERR_INVALID;
+	}
+	*arrp = arr;
+	return 0;
+}
+
+/* Whether request f still takes nev more items of evidence (409 not). */
+static int
+evidence_open(struct tapgated *d, const struct facts *f, size_t nev,
+    int64_t now, struct engine_result *res)
+{
+	struct policy_decision dec;
+	char err[512];
+	int r;
+
+	if (f->rq.pr.nevidence + nev > POLICY_MAX_EVIDENCE) {
+		snprintf(err, sizeof(err), "evidence: a request holds at most "
+		    "%d items", POLICY_MAX_EVIDENCE);
+		eng_error(res, 422, "too_much_evidence", err);
+		return TG_ERR_TOO_LONG;
+	}
+	if ((r = eng_facts_evaluate(d, f, now, &dec)) != 0) {
+		eng_error(res, 409, "stale_request", "the request no longer "
+		    "passes the appliance configuration");
+		return r;
+	}
+	if (f->nappr > 0) {
+		/* approvals signed the evidence as it was: it is final now */
+		eng_error(res, 409, "evidence_final", "officers have approved "
+		    "this request: its evidence can no longer change (deny it "
+		    "and submit a new request)");
+		return TG_ERR_CONFLICT;
+	}
+	if (eng_final_state(dec.state) || dec.state == POLICY_STATE_READY) {
+		snprintf(err, sizeof(err), "request is %s: evidence can no "
+		    "longer change it", policy_state_name(dec.state));
+		eng_error(res, 409, "request_closed", err);
+		return TG_ERR_CONFLICT;
+	}
+	return 0;
+}
+
+/* Evidence added to a request, as the steps of its transaction. */
+struct evidence_txn {
+	const struct engine_actor	*a;
+	const struct facts		*f;
+	const struct policy_decision	*dec;
+	const json_t			*arr;
+	const json_t			*digests;
+	const json_t			*details;
+	struct events			*evs;
+	int64_t				 now;
+};
+
+static int
+evidence_steps(struct tapgated *d, void *arg)
+{
+	const struct evidence_txn *t = arg;
+	const char *id = t->f->row->id;
+	int r;
+
+	if ((r = add_evidence_rows(d, id, t->arr, t->digests, t->a->uid,
+	    t->now)) != 0)
+		return r;
+	if ((r = eng_audit(d, t->a, "request.evidence_added", id, t->details,
+	    t->now)) != 0)
+		return r;
+	if ((r = eng_facts_apply(d, t->f, t->dec, t->a, t->now,
+	    t->evs)) != ENG_READY)
+		return r;
+	return eng_sign_ready(d, t->f, t->a, t->now, t->evs);
 }
 
 int
@@ -231,61 +460,24 @@ engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
     const char *id, const char *body, size_t len, int64_t now,
     struct engine_result *res)
 {
+	static const struct eng_refusal changed = { TG_ERR_CONFLICT, 409,
+	    "conflict", "the request changed meanwhile; retry" };
 	struct policy_evidence ev[POLICY_MAX_EVIDENCE];
 	struct policy_decision dec;
+	struct evidence_txn t;
 	struct events evs = { { NULL }, 0 };
 	struct facts f;
-	json_t *root = NULL, *arr, *digests = NULL;
-	json_error_t je;
+	const json_t *arr = NULL;
+	json_t *root = NULL, *digests = NULL, *details = NULL;
 	char err[512];
-	size_t nev, i;
+	size_t nev = 0, i;
 	int r;
 
 	if ((r = eng_load(d, id, &f, res)) != 0)
 		return r;
-	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (root == NULL || !json_is_object(root)) {
-		eng_error(res, 400, "malformed_body", "body: must be a JSON "
-		    "object {\"evidence\":[...]}");
-		r = TG_ERR_INVALID;
+	if ((r = evidence_body(body, len, &root, &arr, ev, &nev, res)) != 0 ||
+	    (r = evidence_open(d, &f, nev, now, res)) != 0)
 		goto out;
-	}
-	arr = json_object_get(root, "evidence");
-	if (arr == NULL || (r = reqjson_evidence(arr, "evidence", ev, &nev,
-	    err, sizeof(err))) != 0 || nev == 0) {
-		if (arr == NULL || nev == 0)
-			snprintf(err, sizeof(err), "evidence: missing or empty");
-		eng_error(res, 422, "invalid_field", err);
-		r = TG_ERR_INVALID;
-		goto out;
-	}
-	if (f.rq.pr.nevidence + nev > POLICY_MAX_EVIDENCE) {
-		snprintf(err, sizeof(err), "evidence: a request holds at most "
-		    "%d items", POLICY_MAX_EVIDENCE);
-		eng_error(res, 422, "too_much_evidence", err);
-		r = TG_ERR_TOO_LONG;
-		goto out;
-	}
-	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
-		eng_error(res, 409, "stale_request", "the request no longer "
-		    "passes the appliance configuration");
-		goto out;
-	}
-	if (f.nappr > 0) {
-		/* approvals signed the evidence as it was: it is final now */
-		eng_error(res, 409, "evidence_final", "officers have approved "
-		    "this request: its evidence can no longer change (deny it "
-		    "and submit a new request)");
-		r = TG_ERR_CONFLICT;
-		goto out;
-	}
-	if (eng_final_state(dec.state) || dec.state == POLICY_STATE_READY) {
-		snprintf(err, sizeof(err), "request is %s: evidence can no "
-		    "longer change it", policy_state_name(dec.state));
-		eng_error(res, 409, "request_closed", err);
-		r = TG_ERR_CONFLICT;
-		goto out;
-	}
 	for (i = 0; i < nev; i++)
 		f.rq.ev[f.rq.pr.nevidence + i] = ev[i];
 	f.rq.pr.evidence = f.rq.ev;
@@ -302,23 +494,15 @@ engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
 		r = r ? r : TG_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = add_evidence_rows(d, id, arr, a->uid, now, digests)) != 0 ||
-	    (r = eng_audit(d, a, "request.evidence_added", id, json_pack(
-	    "{s:O}", "evidence_digests", digests), now)) != 0 ||
-	    (r = eng_facts_apply(d, &f, &dec, a, now, &evs)) < 0 ||
-	    (r == ENG_READY && (r = eng_sign_ready(d, &f, a, now,
-	    &evs)) != 0) ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
-		eng_events_clear(&evs);
-		if (r == TG_ERR_CONFLICT)
-			eng_error(res, 409, "conflict", "the request changed "
-			    "meanwhile; retry");
-		else
-			eng_db_error(d, res, r);
+	if ((r = eng_evidence_digests(arr, digests)) != 0) {
+		eng_db_error(d, res, r);
 		goto out;
 	}
+	details = json_pack("{s:O}", "evidence_digests", digests);
+	t = (struct evidence_txn){ a, &f, &dec, arr, digests, details, &evs,
+	    now };
+	if ((r = eng_txn(d, evidence_steps, &t, &evs, res, &changed)) != 0)
+		goto out;
 	json_decref(res->body);
 	res->status = 200;
 	res->body = eng_summary_json(id, &dec);
@@ -326,8 +510,64 @@ out:
 	eng_events_post(d, &evs);
 	json_decref(root);
 	json_decref(digests);
+	json_decref(details);
 	eng_facts_clear(&f);
 	return r;
+}
+
+/* ---- veto and deny */
+
+/* Whether request f, evaluated as dec, can still be vetoed or denied. */
+static int
+decide_open(const struct policy_decision *dec, int veto,
+    struct engine_result *res)
+{
+	char err[128];
+
+	/* a parked request can still be closed for good */
+	if (eng_final_state(dec->state) &&
+	    (veto || dec->state != POLICY_STATE_SIGN_FAILED)) {
+		snprintf(err, sizeof(err), "request is already %s",
+		    policy_state_name(dec->state));
+		eng_error(res, 409, "request_closed", err);
+		return TG_ERR_CONFLICT;
+	}
+	if (veto && dec->state == POLICY_STATE_READY) {
+		eng_error(res, 409, "veto_window_closed", "the waiting period "
+		    "has ended: a veto is no longer possible; an officer can "
+		    "still deny");
+		return TG_ERR_CONFLICT;
+	}
+	return 0;
+}
+
+/* A veto or a denial, as the steps of its transaction. */
+struct decide_txn {
+	const struct engine_actor	*a;
+	const struct facts		*f;
+	const struct policy_decision	*dec;
+	const struct store_decision	*sd;
+	const char			*event;
+	const json_t			*details;
+	struct events			*evs;
+	int64_t				 now;
+};
+
+static int
+decide_steps(struct tapgated *d, void *arg)
+{
+	const struct decide_txn *t = arg;
+	int r;
+
+	if ((r = store_decision_add(d->st, t->sd, NULL)) != 0)
+		return r;
+	if ((r = eng_audit(d, t->a, t->event, t->sd->request_id, t->details,
+	    t->now)) != 0)
+		return r;
+	if ((r = eng_facts_apply(d, t->f, t->dec, t->a, t->now,
+	    t->evs)) != ENG_READY)
+		return r;
+	return eng_sign_ready(d, t->f, t->a, t->now, t->evs);
 }
 
 int
@@ -337,10 +577,11 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 {
 	struct store_decision sd;
 	struct policy_decision dec;
+	struct decide_txn t;
 	struct events evs = { { NULL }, 0 };
 	struct facts f;
 	const char *reason;
-	json_t *root = NULL;
+	json_t *root = NULL, *details = NULL;
 	char err[512];
 	int r, veto = strcmp(kind, "veto") == 0;
 
@@ -357,22 +598,8 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 		    "passes the appliance configuration");
 		goto out;
 	}
-	/* a parked request can still be closed for good */
-	if (eng_final_state(dec.state) &&
-	    (veto || dec.state != POLICY_STATE_SIGN_FAILED)) {
-		snprintf(err, sizeof(err), "request is already %s",
-		    policy_state_name(dec.state));
-		eng_error(res, 409, "request_closed", err);
-		r = TG_ERR_CONFLICT;
+	if ((r = decide_open(&dec, veto, res)) != 0)
 		goto out;
-	}
-	if (veto && dec.state == POLICY_STATE_READY) {
-		eng_error(res, 409, "veto_window_closed", "the waiting period "
-		    "has ended: a veto is no longer possible; an officer can "
-		    "still deny");
-		r = TG_ERR_CONFLICT;
-		goto out;
-	}
 	if (veto)
 		f.vetoed = true;
 	else
@@ -389,28 +616,23 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 	sd.actor_name = a->name;
 	sd.reason = reason;
 	sd.created = now;
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = store_decision_add(d->st, &sd, NULL)) != 0 ||
-	    (r = eng_audit(d, a, veto ? "request.veto" : "request.deny", id,
-	    json_pack("{s:s}", "reason", reason), now)) != 0 ||
-	    (r = eng_facts_apply(d, &f, &dec, a, now, &evs)) < 0 ||
-	    (r == ENG_READY && (r = eng_sign_ready(d, &f, a, now,
-	    &evs)) != 0) ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
-		eng_events_clear(&evs);
-		eng_db_error(d, res, r);
+	details = json_pack("{s:s}", "reason", reason);
+	t = (struct decide_txn){ a, &f, &dec, &sd, veto ? "request.veto" :
+	    "request.deny", details, &evs, now };
+	if ((r = eng_txn(d, decide_steps, &t, &evs, res, NULL)) != 0)
 		goto out;
-	}
 	json_decref(res->body);
 	res->status = 200;
 	res->body = eng_summary_json(id, &dec);
 out:
 	eng_events_post(d, &evs);
 	json_decref(root);
+	json_decref(details);
 	eng_facts_clear(&f);
 	return r;
 }
+
+/* ---- a request read, requests listed */
 
 static int
 evidence_row_json(const struct store_evidence *ev, void *arg)

@@ -33,23 +33,6 @@
 
 /* ---- the change and its clientData */
 
-static int
-evidence_digests(const struct facts *f, json_t *out)
-{
-	char digest[STORE_DIGEST_LEN + 1];
-	const json_t *ev;
-	size_t i;
-	int r;
-
-	json_array_foreach(f->evidence, i, ev) {
-		if ((r = eng_jcs_digest(ev, digest)) != 0)
-			return r;
-		if (json_array_append_new(out, json_string(digest)) != 0)
-			return TG_ERR_NOMEM;
-	}
-	return 0;
-}
-
 int
 eng_change(struct tapgated *d, const struct facts *f,
     const struct policy_decision *dec, json_t **changep, uint8_t digest[32])
@@ -61,7 +44,7 @@ eng_change(struct tapgated *d, const struct facts *f,
 	int r;
 
 	if (digests == NULL || drops == NULL ||
-	    (r = evidence_digests(f, digests)) != 0) {
+	    (r = eng_evidence_digests(f->evidence, digests)) != 0) {
 		json_decref(digests);
 		json_decref(drops);
 		return TG_ERR_NOMEM;
@@ -130,55 +113,37 @@ struct signer_ctx {
 	int			 bad;
 };
 
-static int
-approver_for(const struct store_approver *a, void *arg)
-{
-	struct who *w = arg;
-
-	return eng_collect_who(a, w);
-}
-
 /*
- * Re-verify one recorded approval against the change being signed, with
- * the approver's enrolled key, and add it to the order's list.
+ * Whether the recorded approval ap verifies against the change being
+ * signed, with the enrolled key of its approver w: 0, or 1 with the
+ * cause in sc->why.
  */
 static int
-signer_check(const struct store_approval *ap, void *arg)
+signer_verify(struct signer_ctx *sc, const struct store_approval *ap,
+    const struct who *w)
 {
-	struct signer_ctx *sc = arg;
 	struct token_verify_req vr;
-	struct who w;
 	uint8_t cdh[32], expect_cdh[32];
-	char cd[512], *cred = NULL, *ad = NULL, *sig = NULL, *cdb = NULL;
 	uint32_t count;
+	char cd[512];
 	int r;
 
-	memset(&w, 0, sizeof(w));
-	r = store_approver_by_cred(sc->d->st, ap->cred_id, ap->cred_id_len,
-	    approver_for, &w);
-	/* an approval of a since revoked approver is not signed */
-	if (r == TG_ERR_NOT_FOUND || (r == 0 && w.revoked))
-		return 0;
-	if (r != 0)
-		return r;
-	if (w.id != ap->approver_id || !w.pk_ok) {
+	if (w->id != ap->approver_id || !w->pk_ok) {
 		snprintf(sc->why, sizeof(sc->why), "approval by %s: %s",
-		    w.name, w.pk_ok ? "the row names another approver than "
+		    w->name, w->pk_ok ? "the row names another approver than "
 		    "its credential's" : "the enrolled key does not parse");
-		sc->bad = 1;
-		return 0;
+		return 1;
 	}
-	if (eng_client_data(sc->d, sc->digest, cd, sizeof(cd), expect_cdh) != 0 ||
-	    strcmp(cd, ap->client_data) != 0) {
+	if (eng_client_data(sc->d, sc->digest, cd, sizeof(cd),
+	    expect_cdh) != 0 || strcmp(cd, ap->client_data) != 0) {
 		snprintf(sc->why, sizeof(sc->why), "approval by %s is for "
-		    "another change", w.name);
-		sc->bad = 1;
-		return 0;
+		    "another change", w->name);
+		return 1;
 	}
 	SHA256((const unsigned char *)ap->client_data,
 	    strlen(ap->client_data), cdh);
 	memset(&vr, 0, sizeof(vr));
-	vr.pubkey = &w.pk;
+	vr.pubkey = &w->pk;
 	vr.rp_id = sc->rp_id;
 	vr.client_data_hash = cdh;
 	vr.authdata = ap->auth_data;
@@ -189,32 +154,77 @@ signer_check(const struct store_approval *ap, void *arg)
 	vr.skip_counter = true;	/* checked when the approval was taken */
 	if ((r = token_verify_assertion(&vr, &count)) != 0) {
 		snprintf(sc->why, sizeof(sc->why), "approval by %s does not "
-		    "verify: %s", w.name, tg_strerror(r));
-		sc->bad = 1;
-		return 0;
+		    "verify: %s", w->name, tg_strerror(r));
+		return 1;
 	}
+	return 0;
+}
+
+/*
+ * Add a verified approval to the order's list (as the order carries it:
+ * the assertion in base64url) and to the rule's (officer, group,
+ * credential, user verified).
+ */
+static int
+signer_add(struct signer_ctx *sc, const struct store_approval *ap,
+    const struct who *w)
+{
+	char *cred = NULL, *ad = NULL, *sig = NULL, *cdb = NULL;
+	json_t *verified = NULL, *approval = NULL;
+	int r = TG_ERR_NOMEM;
+
 	if (b64url_encode_alloc(ap->cred_id, ap->cred_id_len, &cred) != 0 ||
 	    b64url_encode_alloc(ap->auth_data, ap->auth_data_len, &ad) != 0 ||
 	    b64url_encode_alloc(ap->signature, ap->signature_len, &sig) != 0 ||
 	    b64url_encode_alloc((const uint8_t *)ap->client_data,
 	    strlen(ap->client_data), &cdb) != 0)
-		r = TG_ERR_NOMEM;
-	else if (json_array_append_new(sc->verified, json_pack(
-	    "{s:s,s:s,s:s,s:b}", "officer", w.name, "group", w.group, "cred",
-	    cred, "uv", (ap->auth_data[32] & TOKEN_FLAG_UV) != 0)) != 0)
-		r = TG_ERR_NOMEM;
-	else
-		r = json_array_append_new(sc->approvals, json_pack(
-		    "{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "approver", w.name,
-		    "group", w.group, "credential_id", cred, "alg",
-		    w.pk.alg == TOKEN_ALG_EDDSA ? "EdDSA" : "ES256",
-		    "authenticator_data", ad, "client_data", cdb,
-		    "signature", sig)) == 0 ? 0 : TG_ERR_NOMEM;
+		goto out;
+	verified = json_pack("{s:s,s:s,s:s,s:b}", "officer", w->name, "group",
+	    w->group, "cred", cred, "uv",
+	    (ap->auth_data[32] & TOKEN_FLAG_UV) != 0);
+	approval = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "approver",
+	    w->name, "group", w->group, "credential_id", cred, "alg",
+	    w->pk.alg == TOKEN_ALG_EDDSA ? "EdDSA" : "ES256",
+	    "authenticator_data", ad, "client_data", cdb, "signature", sig);
+	if (json_array_append(sc->verified, verified) == 0 &&
+	    json_array_append(sc->approvals, approval) == 0)
+		r = 0;
+out:
+	json_decref(verified);
+	json_decref(approval);
 	free(cred);
 	free(ad);
 	free(sig);
 	free(cdb);
 	return r;
+}
+
+/*
+ * store_approval_list() callback: re-verify one recorded approval against
+ * the change being signed, with the approver's enrolled key, and add it
+ * to the order's list.  An approval of an approver revoked since is left
+ * out; one that does not verify sets sc->bad.
+ */
+static int
+signer_check(const struct store_approval *ap, void *arg)
+{
+	struct signer_ctx *sc = arg;
+	struct who w;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	r = store_approver_by_cred(sc->d->st, ap->cred_id, ap->cred_id_len,
+	    eng_collect_who, &w);
+	/* an approval of a since revoked approver is not signed */
+	if (r == TG_ERR_NOT_FOUND || (r == 0 && w.revoked))
+		return 0;
+	if (r != 0)
+		return r;
+	if (signer_verify(sc, ap, &w) != 0) {
+		sc->bad = 1;
+		return 0;
+	}
+	return signer_add(sc, ap, &w);
 }
 
 static int
@@ -319,13 +329,14 @@ static int
 signer_refuse(struct tapgated *d, const struct engine_actor *a,
     const char *id, const char *why, int64_t now)
 {
+	json_t *details;
 	int r;
 
 	fprintf(stderr, "tapgated: signer refuses request %s: %s\n", id, why);
-	if ((r = eng_audit(d, a, "order.refused", id, json_pack("{s:s}",
-	    "reason", why), now)) != 0)
-		return r;
-	return TG_ERR_POLICY;
+	details = json_pack("{s:s}", "reason", why);
+	r = eng_audit(d, a, "order.refused", id, details, now);
+	json_decref(details);
+	return r != 0 ? r : TG_ERR_POLICY;
 }
 
 /* What the signer sees in the store: the request, ready, and its change. */
@@ -387,7 +398,7 @@ issue_order(struct tapgated *d, const char *id,
 	struct facts f;
 	uint8_t digest[32], jrnd[16];
 	char dig64[48], jti[33], *payload = NULL, *jws = NULL;
-	json_t *change = NULL, *doc = NULL;
+	json_t *change = NULL, *doc = NULL, *details = NULL;
 	size_t plen, jlen;
 	int r;
 
@@ -455,11 +466,11 @@ issue_order(struct tapgated *d, const char *id,
 		    "order (%zu bytes): %s", jlen, tg_strerror(r));
 		goto refuse;
 	}
-	if ((r = eng_audit(d, a, "order.issued", id, json_pack(
-	    "{s:s,s:I,s:s,s:s,s:i}", "jti", jti, "expires",
+	details = json_pack("{s:s,s:I,s:s,s:s,s:i}", "jti", jti, "expires",
 	    (json_int_t)so.expires, "kid", jwk_kid(d->signkey),
 	    "change_digest", dig64, "approvals",
-	    (int)json_array_size(sc.approvals)), now)) != 0)
+	    (int)json_array_size(sc.approvals));
+	if ((r = eng_audit(d, a, "order.issued", id, details, now)) != 0)
 		goto out;
 	{
 		json_t *ev = eng_event_new(d, "order.issued", id, &f.rq.pr,
@@ -476,6 +487,7 @@ refuse:
 	snprintf(why, whylen, "%s", sc.why);
 	r = signer_refuse(d, a, id, sc.why, now);
 out:
+	json_decref(details);
 	json_decref(change);
 	json_decref(doc);
 	json_decref(sc.approvals);
@@ -490,24 +502,27 @@ int
 eng_park(struct tapgated *d, const char *id, const char *from,
     const char *cause, const struct engine_actor *a, int64_t now)
 {
-	const struct engine_actor sys = { -1, "system", "tapgated" };
+	const char *parked = policy_state_name(POLICY_STATE_SIGN_FAILED);
 	struct store_decision sd;
+	json_t *details;
 	int r;
 
 	memset(&sd, 0, sizeof(sd));
 	sd.request_id = id;
 	sd.kind = ENG_SIGN_FAILED;
-	sd.actor_uid = sys.uid;
-	sd.actor_role = sys.role;
-	sd.actor_name = sys.name;
+	sd.actor_uid = eng_system.uid;
+	sd.actor_role = eng_system.role;
+	sd.actor_name = eng_system.name;
 	sd.reason = cause[0] != '\0' ? cause : "unknown";
 	sd.created = now;
-	if ((r = store_decision_add(d->st, &sd, NULL)) != 0 ||
-	    (r = store_request_set_state(d->st, id, from,
-	    policy_state_name(POLICY_STATE_SIGN_FAILED), NULL, now)) != 0 ||
-	    (r = eng_audit(d, a, "request.sign_failed", id, json_pack(
-	    "{s:s,s:s,s:s}", "from", from, "to", policy_state_name(
-	    POLICY_STATE_SIGN_FAILED), "cause", sd.reason), now)) != 0)
+	details = json_pack("{s:s,s:s,s:s}", "from", from, "to", parked,
+	    "cause", sd.reason);
+	if ((r = store_decision_add(d->st, &sd, NULL)) == 0 &&
+	    (r = store_request_set_state(d->st, id, from, parked, NULL,
+	    now)) == 0)
+		r = eng_audit(d, a, "request.sign_failed", id, details, now);
+	json_decref(details);
+	if (r != 0)
 		return r;
 	fprintf(stderr, "tapgated: request %s parked as sign_failed: %s\n",
 	    id, sd.reason);
@@ -543,6 +558,7 @@ sign_retry(struct tapgated *d, const struct engine_actor *a, const char *id,
     int64_t now)
 {
 	struct store_decision sd;
+	json_t *details;
 	int r;
 
 	memset(&sd, 0, sizeof(sd));
@@ -555,7 +571,10 @@ sign_retry(struct tapgated *d, const struct engine_actor *a, const char *id,
 	sd.created = now;
 	if ((r = store_decision_add(d->st, &sd, NULL)) != 0)
 		return r;
-	return eng_audit(d, a, "order.retry", id, json_object(), now);
+	details = json_object();
+	r = eng_audit(d, a, "order.retry", id, details, now);
+	json_decref(details);
+	return r;
 }
 
 /*
@@ -569,6 +588,7 @@ order_outcome(struct tapgated *d, const struct engine_actor *a,
     const char *why, int64_t now)
 {
 	const char *ready = policy_state_name(POLICY_STATE_READY);
+	json_t *details;
 
 	if (r == TG_ERR_POLICY && dec->state == POLICY_STATE_READY)
 		return (r = eng_park(d, f->row->id, f->row->state, why, a,
@@ -578,8 +598,42 @@ order_outcome(struct tapgated *d, const struct engine_actor *a,
 	if ((r = store_request_set_state(d->st, f->row->id, f->row->state,
 	    ready, NULL, now)) != 0)
 		return r;
-	return eng_audit(d, a, "request.state_changed", f->row->id,
-	    json_pack("{s:s,s:s}", "from", f->row->state, "to", ready), now);
+	details = json_pack("{s:s,s:s}", "from", f->row->state, "to", ready);
+	r = eng_audit(d, a, "request.state_changed", f->row->id, details, now);
+	json_decref(details);
+	return r;
+}
+
+/* The explicit signing, as the steps of its transaction. */
+struct issue_txn {
+	const struct engine_actor	*a;
+	const struct facts		*f;
+	const struct policy_decision	*dec;
+	int				 retry;
+	int64_t				 now;
+	struct events			*evs;
+	char				*why;
+	size_t				 whylen;
+	int				 outcome;	/* 0 or TG_ERR_POLICY */
+};
+
+static int
+issue_steps(struct tapgated *d, void *arg)
+{
+	struct issue_txn *t = arg;
+	const char *id = t->f->row->id;
+	int r;
+
+	if (t->retry && t->dec->state == POLICY_STATE_READY &&
+	    (r = sign_retry(d, t->a, id, t->now)) != 0)
+		return r;
+	r = issue_order(d, id, t->a, t->now, t->evs, t->why, t->whylen);
+	if (r != TG_ERR_EXISTS)
+		r = order_outcome(d, t->a, t->f, t->dec, r, t->why, t->now);
+	if (r != 0 && r != TG_ERR_POLICY)
+		return r;
+	t->outcome = r;
+	return 0;
 }
 
 /*
@@ -592,26 +646,12 @@ order_issue_txn(struct tapgated *d, const struct engine_actor *a,
     const struct facts *f, const struct policy_decision *dec, int retry,
     int64_t now, struct events *evs, char *why, size_t whylen)
 {
-	int r, outcome;
+	struct issue_txn t = { a, f, dec, retry, now, evs, why, whylen, 0 };
+	int r;
 
-	if ((r = store_begin(d->st)) != 0)
+	if ((r = eng_txn(d, issue_steps, &t, evs, NULL, NULL)) != 0)
 		return r;
-	if (retry && dec->state == POLICY_STATE_READY &&
-	    (r = sign_retry(d, a, f->row->id, now)) != 0)
-		goto fail;
-	r = issue_order(d, f->row->id, a, now, evs, why, whylen);
-	if (r != TG_ERR_EXISTS)
-		r = order_outcome(d, a, f, dec, r, why, now);
-	if (r != 0 && r != TG_ERR_POLICY)
-		goto fail;
-	outcome = r;
-	if ((r = store_commit(d->st)) != 0)
-		goto fail;
-	return outcome;
-fail:
-	store_rollback(d->st);
-	eng_events_clear(evs);
-	return r;
+	return t.outcome;
 }
 
 /*
@@ -702,11 +742,47 @@ engine_order_get(struct tapgated *d, const char *id,
 	return 0;
 }
 
+/* The redemption of an order, as the steps of its transaction. */
+struct redeem_txn {
+	const struct engine_actor	*a;
+	const char			*id;
+	const char			*jti;
+	const json_t			*details;
+	int64_t				 now;
+};
+
+static int
+redeem_steps(struct tapgated *d, void *arg)
+{
+	const struct redeem_txn *t = arg;
+	int r;
+
+	if ((r = store_order_redeem(d->st, t->jti, t->a->name, t->now)) != 0)
+		return r;
+	return eng_audit(d, t->a, "order.redeemed", t->id, t->details, t->now);
+}
+
+/* Audit a redemption refused (r: a replay, or expired). */
+static void
+redeem_refused(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *jti, int r, int64_t now)
+{
+	json_t *details;
+
+	details = json_pack("{s:s,s:s}", "jti", jti ? jti : "", "reason",
+	    r == TG_ERR_IMMUTABLE ? "already redeemed" : "expired");
+	(void)eng_audit_alone(d, a, "order.redeem_refused", id, details, now);
+	json_decref(details);
+}
+
 int
 engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
     const char *id, int64_t now, struct engine_result *res)
 {
-	json_t *o = NULL;
+	static const struct eng_refusal replay = { TG_ERR_IMMUTABLE, 409,
+	    "already_redeemed", "this order was redeemed before: a replay" };
+	struct redeem_txn t;
+	json_t *o, *details = NULL;
 	const char *jti;
 	int r;
 
@@ -716,33 +792,24 @@ engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
 	res->body = NULL;
 	jti = json_string_value(json_object_get(o, "jti"));
 	if (json_is_true(json_object_get(o, "redeemed"))) {
-		eng_error(res, 409, "already_redeemed", "this order was "
-		    "redeemed before: a replay");
+		eng_error(res, replay.status, replay.code, replay.msg);
 		r = TG_ERR_IMMUTABLE;
 	} else if (now >= json_integer_value(json_object_get(o, "expires"))) {
 		eng_error(res, 409, "order_expired", "this order has expired");
 		r = TG_ERR_CONFLICT;
-	} else if ((r = store_begin(d->st)) != 0 ||
-	    (r = store_order_redeem(d->st, jti, a->name, now)) != 0 ||
-	    (r = eng_audit(d, a, "order.redeemed", id, json_pack("{s:s,s:s}",
-	    "jti", jti, "by", a->name), now)) != 0 ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
-		if (r == TG_ERR_IMMUTABLE)
-			eng_error(res, 409, "already_redeemed", "this order "
-			    "was redeemed before: a replay");
-		else
-			eng_db_error(d, res, r);
 	} else {
+		details = json_pack("{s:s,s:s}", "jti", jti, "by", a->name);
+		t = (struct redeem_txn){ a, id, jti, details, now };
+		r = eng_txn(d, redeem_steps, &t, NULL, res, &replay);
+	}
+	if (r == 0) {
 		res->status = 200;
 		res->body = json_pack("{s:s,s:s,s:I}", "request_id", id, "jti",
 		    jti, "redeemed_at", (json_int_t)now);
 	}
 	if (r == TG_ERR_IMMUTABLE || r == TG_ERR_CONFLICT)
-		eng_audit_alone(d, a, "order.redeem_refused", id, json_pack(
-		    "{s:s,s:s}", "jti", jti ? jti : "", "reason",
-		    r == TG_ERR_IMMUTABLE ? "already redeemed" : "expired"),
-		    now);
+		redeem_refused(d, a, id, jti, r, now);
+	json_decref(details);
 	json_decref(o);
 	return r;
 }

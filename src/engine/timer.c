@@ -21,29 +21,61 @@
  * evaluate, or recording the change failed for a reason that will not go
  * away), in a transaction of its own: it never blocks the timer again.
  */
+struct park_txn {
+	const char	*id;
+	const char	*state;
+	const char	*cause;
+	int64_t		 now;
+};
+
+static int
+park_steps(struct tapgated *d, void *arg)
+{
+	const struct park_txn *t = arg;
+
+	return eng_park(d, t->id, t->state, t->cause, &eng_system, t->now);
+}
+
 static void
 tick_park(struct tapgated *d, const char *id, const char *state,
     const char *cause, int64_t now)
 {
-	const struct engine_actor sys = { -1, "system", "tapgated" };
+	struct park_txn t = { id, state, cause, now };
 	int r;
 
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = eng_park(d, id, state, cause, &sys, now)) != 0 ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
+	if ((r = eng_txn(d, park_steps, &t, NULL, NULL, NULL)) != 0) {
 		d->errors++;
 		fprintf(stderr, "tapgated: hold timer: cannot park request "
 		    "%s: %s\n", id, tg_strerror(r));
 	}
 }
 
+/* What the end of a hold changed, as the steps of its transaction. */
+struct tick_txn {
+	const struct facts		*f;
+	const struct policy_decision	*dec;
+	struct events			*evs;
+	int64_t				 now;
+};
+
+static int
+tick_steps(struct tapgated *d, void *arg)
+{
+	const struct tick_txn *t = arg;
+	int r;
+
+	if ((r = eng_facts_apply(d, t->f, t->dec, &eng_system, t->now,
+	    t->evs)) != ENG_READY)
+		return r;
+	return eng_sign_ready(d, t->f, &eng_system, t->now, t->evs);
+}
+
 /* Move one request whose hold has ended on; 1 when it changed. */
 static int
 tick_one(struct tapgated *d, const char *id, const char *state, int64_t now)
 {
-	const struct engine_actor sys = { -1, "system", "tapgated" };
 	struct policy_decision dec;
+	struct tick_txn t;
 	struct events evs = { { NULL }, 0 };
 	struct facts f;
 	char err[ENG_WHY_MAX - 64], why[ENG_WHY_MAX];
@@ -60,13 +92,8 @@ tick_one(struct tapgated *d, const char *id, const char *state, int64_t now)
 		    "stored request: %s", tg_strerror(r));
 		goto park;
 	}
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = eng_facts_apply(d, &f, &dec, &sys, now, &evs)) < 0 ||
-	    (r == ENG_READY && (r = eng_sign_ready(d, &f, &sys, now,
-	    &evs)) != 0) ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
-		eng_events_clear(&evs);
+	t = (struct tick_txn){ &f, &dec, &evs, now };
+	if ((r = eng_txn(d, tick_steps, &t, &evs, NULL, NULL)) != 0) {
 		snprintf(why, sizeof(why), "recording its new state failed: "
 		    "%s (%s)", tg_strerror(r), store_errmsg(d->st));
 		goto park;

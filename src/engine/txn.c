@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The bottom of the engine: how it answers a caller (eng_error, and
- * eng_db_error for a failure of the database), how it appends an audit
- * entry inside a transaction, and how it audits alone.  Calls nothing of
- * the engine; only the store.
+ * The bottom of the engine: the one transaction helper (every change and
+ * its audit entries commit together, or nothing does and the hooks hear
+ * nothing), the audit entry itself, the queue of a transaction's hook
+ * events, and how the engine answers a caller.  Calls nothing of the
+ * engine; only the store.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,99 @@
 
 #include "common/errors.h"
 #include "engine/txn.h"
+
+const struct engine_actor eng_system = { -1, "system", "tapgated" };
+
+void
+eng_events_add(struct events *evs, json_t *ev)
+{
+	if (ev == NULL)
+		return;
+	if (evs->n == EVENTS_MAX) {
+		json_decref(ev);
+		return;
+	}
+	evs->ev[evs->n++] = ev;
+}
+
+void
+eng_events_clear(struct events *evs)
+{
+	eng_events_drop(evs, 0);
+}
+
+void
+eng_events_drop(struct events *evs, size_t n)
+{
+	while (evs->n > n)
+		json_decref(evs->ev[--evs->n]);
+}
+
+int
+eng_txn(struct tapgated *d, eng_txn_fn *steps, void *arg, struct events *evs,
+    struct engine_result *res, const struct eng_refusal *known)
+{
+	int r;
+
+	if ((r = store_begin(d->st)) == 0 && (r = steps(d, arg)) == 0 &&
+	    (r = store_commit(d->st)) == 0)
+		return 0;
+	store_rollback(d->st);
+	if (evs != NULL)
+		eng_events_clear(evs);
+	if (res == NULL)
+		return r;
+	if (known != NULL && r == known->r)
+		eng_error(res, known->status, known->code, known->msg);
+	else
+		eng_db_error(d, res, r);
+	return r;
+}
+
+int
+eng_audit(struct tapgated *d, const struct engine_actor *a, const char *event,
+    const char *id, const json_t *details, int64_t now)
+{
+	struct audit_entry e;
+	char *s;
+	int r;
+
+	if (details == NULL || (s = json_dumps(details, JSON_COMPACT |
+	    JSON_SORT_KEYS)) == NULL)
+		return TG_ERR_NOMEM;
+	memset(&e, 0, sizeof(e));
+	e.time = now;
+	e.actor_uid = a->uid;
+	e.actor_role = a->role;
+	e.actor_name = a->name;
+	e.event = event;
+	e.request_id = id;
+	e.details = s;
+	r = audit_append(d->st, &e, NULL);
+	free(s);
+	return r;
+}
+
+int
+eng_audit_entry(struct tapgated *d, void *arg)
+{
+	const struct eng_entry *e = arg;
+
+	return eng_audit(d, e->a, e->event, e->id, e->details, e->now);
+}
+
+int
+eng_audit_alone(struct tapgated *d, const struct engine_actor *a,
+    const char *event, const char *id, const json_t *details, int64_t now)
+{
+	struct eng_entry e = { a, event, id, details, now };
+	int r;
+
+	if ((r = eng_txn(d, eng_audit_entry, &e, NULL, NULL, NULL)) != 0)
+		fprintf(stderr, "tapgated: cannot audit %s: %s\n", event,
+		    tg_strerror(r));
+	return r;
+}
 
 void
 eng_error(struct engine_result *res, int status, const char *code,
@@ -43,54 +137,6 @@ eng_transient(int r)
 {
 	return r == TG_ERR_NOMEM || r == TG_ERR_DB || r == TG_ERR_BUSY ||
 	    r == TG_ERR_IO || r == TG_ERR_TXN;
-}
-
-/* Append an audit entry; details is consumed. */
-int
-eng_audit(struct tapgated *d, const struct engine_actor *a, const char *event,
-    const char *id, json_t *details, int64_t now)
-{
-	struct audit_entry e;
-	char *s = NULL;
-	int r;
-
-	if (details == NULL || (s = json_dumps(details, JSON_COMPACT |
-	    JSON_SORT_KEYS)) == NULL) {
-		json_decref(details);
-		return TG_ERR_NOMEM;
-	}
-	json_decref(details);
-	memset(&e, 0, sizeof(e));
-	e.time = now;
-	e.actor_uid = a->uid;
-	e.actor_role = a->role;
-	e.actor_name = a->name;
-	e.event = event;
-	e.request_id = id;
-	e.details = s;
-	r = audit_append(d->st, &e, NULL);
-	free(s);
-	return r;
-}
-
-/*
- * Audit a refusal in a transaction of its own (nothing else changes with
- * it); a failure to audit is logged, since the refusal stands anyway.
- */
-void
-eng_audit_alone(struct tapgated *d, const struct engine_actor *a,
-    const char *event, const char *id, json_t *details, int64_t now)
-{
-	int r;
-
-	if ((r = store_begin(d->st)) != 0) {
-		json_decref(details);
-	} else if ((r = eng_audit(d, a, event, id, details, now)) != 0 ||
-	    (r = store_commit(d->st)) != 0)
-		store_rollback(d->st);
-	if (r != 0)
-		fprintf(stderr, "tapgated: cannot audit %s: %s\n", event,
-		    tg_strerror(r));
 }
 
 int64_t
