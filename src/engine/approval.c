@@ -217,238 +217,330 @@ out:
 	return r;
 }
 
-int
-engine_approve(struct tapgated *d, const struct engine_actor *a,
-    const char *id, const char *body, size_t len, struct engine_result *res)
+/* An approval as it goes through its phases. */
+struct approval {
+	const struct engine_actor	*a;
+	const char			*id;
+	const char			*device;
+	const char			*pin;	/* in the body, wiped after use */
+	int64_t				 now;
+	/* phase 1: what is being approved, and who may approve it */
+	struct facts			 f;
+	struct policy_decision		 dec;
+	uint8_t				 digest[32];	/* of the change */
+	char				 cd[512];	/* its clientData */
+	uint8_t				 cdh[32];
+	struct idlist			 allow;
+	struct token_cred_id		*allow_ids;
+	/* phase 2: the key's answer */
+	struct token_assertion		*as;
+	/* phase 3: the officer behind it, verified */
+	struct who			 w;
+	uint32_t			 count;
+	char				*cred64;
+	struct policy_approval		 cand;
+};
+
+static void
+approval_clear(struct approval *ap)
 {
-	struct policy_decision dec;
-	struct policy_approval cand;
-	struct token_assertion *as = NULL;
-	struct token_cred_id *allow_ids = NULL;
-	struct token_assert_req ar;
-	struct token_verify_req vr;
-	struct store_approval sap;
-	struct events evs = { { NULL }, 0 };
-	enum policy_approver_fault fault;
-	struct idlist al;
-	struct facts f;
-	struct who w;
-	const char *device, *pin;
-	uint8_t digest[32], digest2[32], cdh[32];
-	char cd[512], why[256], prefix[17], *cred64 = NULL;
-	struct record_txn t;
-	json_t *j = NULL, *change = NULL, *details = NULL;
-	int64_t since, recent = 0, now = eng_now();
-	uint32_t count = 0;
+	eng_facts_clear(&ap->f);
+	eng_idlist_clear(&ap->allow);
+	free(ap->allow_ids);
+	token_assertion_free(&ap->as);
+	free(ap->cred64);
+	memset(ap, 0, sizeof(*ap));
+}
+
+/*
+ * Phase 1, locked: the request awaits an approval; its change's digest
+ * and clientData, and every active officer's credential for the key's
+ * allow list.
+ */
+static int
+approve_prepare(struct tapgated *d, struct approval *ap,
+    struct engine_result *res)
+{
+	json_t *change = NULL;
+	char why[256];
 	size_t i;
 	int r;
 
-	memset(&al, 0, sizeof(al));
-	memset(&f, 0, sizeof(f));
-	if ((r = eng_body_object(body, len, &j, res)) != 0)
+	if ((r = eng_load(d, ap->id, &ap->f, res)) != 0)
 		return r;
-	if ((device = eng_member_str(j, "device", 4096, 1, res)) == NULL ||
-	    (pin = eng_member_str(j, "pin", TOKEN_PIN_MAX, 1, res)) == NULL) {
-		r = TG_ERR_INVALID;
-		goto out;
+	if ((r = eng_facts_evaluate(d, &ap->f, ap->now, &ap->dec)) != 0 ||
+	    (r = eng_change(d, &ap->f, &ap->dec, &change, ap->digest)) != 0 ||
+	    (r = eng_client_data(d, ap->digest, ap->cd, sizeof(ap->cd),
+	    ap->cdh)) != 0) {
+		json_decref(change);
+		return eng_db_error(d, res, r);
 	}
-	/* phase 1, locked: what is being approved */
-	if ((r = eng_load(d, id, &f, res)) != 0)
-		goto out;
-	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
-	    (r = eng_change(d, &f, &dec, &change, digest)) != 0 ||
-	    (r = eng_client_data(d, digest, cd, sizeof(cd), cdh)) != 0) {
-		eng_db_error(d, res, r);
-		goto out;
-	}
-	if (dec.state != POLICY_STATE_NEEDS_APPROVAL &&
-	    dec.state != POLICY_STATE_MANUAL_REVIEW) {
+	json_decref(change);
+	if (ap->dec.state != POLICY_STATE_NEEDS_APPROVAL &&
+	    ap->dec.state != POLICY_STATE_MANUAL_REVIEW) {
 		snprintf(why, sizeof(why), "request is %s: it takes no "
-		    "approval now", policy_state_name(dec.state));
-		r = refuse(d, a, id, res, 409, "not_awaiting_approval", why,
-		    NULL, now);
-		goto out;
+		    "approval now", policy_state_name(ap->dec.state));
+		return refuse(d, ap->a, ap->id, res, 409,
+		    "not_awaiting_approval", why, NULL, ap->now);
 	}
-	if ((r = store_approver_list(d->st, 0, eng_collect_allow, &al)) != 0) {
-		eng_db_error(d, res, r);
-		goto out;
+	if ((r = store_approver_list(d->st, 0, eng_collect_allow,
+	    &ap->allow)) != 0)
+		return eng_db_error(d, res, r);
+	if (ap->allow.n == 0)
+		return refuse(d, ap->a, ap->id, res, 409, "no_approvers",
+		    "no approver is enrolled", NULL, ap->now);
+	if ((ap->allow_ids = calloc(ap->allow.n,
+	    sizeof(*ap->allow_ids))) == NULL)
+		return eng_db_error(d, res, TG_ERR_NOMEM);
+	for (i = 0; i < ap->allow.n; i++) {
+		ap->allow_ids[i].ptr = ap->allow.ids[i];
+		ap->allow_ids[i].len = ap->allow.lens[i];
 	}
-	if (al.n == 0) {
-		r = refuse(d, a, id, res, 409, "no_approvers", "no approver is "
-		    "enrolled", NULL, now);
-		goto out;
-	}
-	if ((allow_ids = calloc(al.n, sizeof(*allow_ids))) == NULL) {
-		r = TG_ERR_NOMEM;
-		eng_db_error(d, res, r);
-		goto out;
-	}
-	for (i = 0; i < al.n; i++) {
-		allow_ids[i].ptr = al.ids[i];
-		allow_ids[i].len = al.lens[i];
-	}
+	return 0;
+}
+
+/*
+ * Phase 2, unlocked so the API keeps answering: the officer touches the
+ * key for the clientData.  The PIN is wiped from the body j right after.
+ */
+static int
+approve_touch(struct tapgated *d, struct approval *ap, json_t *j,
+    struct engine_result *res)
+{
+	struct token_assert_req ar;
+	char code[48], why[256];
+	int r, status;
+
 	memset(&ar, 0, sizeof(ar));
 	ar.rp_id = d->cfg->appliance.rp_id;
-	ar.client_data_hash = cdh;
-	ar.allow = allow_ids;
-	ar.nallow = al.n;
-	ar.pin = pin;
-	/* phase 2, unlocked: the touch */
+	ar.client_data_hash = ap->cdh;
+	ar.allow = ap->allow_ids;
+	ar.nallow = ap->allow.n;
+	ar.pin = ap->pin;
 	pthread_mutex_unlock(&d->lock);
-	r = tokenproc_assert(d->tokenproc, device, &ar, &as);
+	r = tokenproc_assert(d->tokenproc, ap->device, &ar, &ap->as);
 	pthread_mutex_lock(&d->lock);
 	eng_wipe_member(j, "pin");
-	now = eng_now();
-	if (r != 0) {
-		char code[48];
-		int status;
+	ap->now = eng_now();
+	if (r == 0)
+		return 0;
+	eng_token_answer(res, r, "assertion");
+	status = res->status;
+	snprintf(code, sizeof(code), "%s", json_string_value(json_object_get(
+	    json_object_get(res->body, "error"), "code")));
+	snprintf(why, sizeof(why), "assertion: %s", tg_strerror(r));
+	return refuse(d, ap->a, ap->id, res, status, code, why, NULL, ap->now);
+}
 
-		eng_token_answer(res, r, "assertion");
-		status = res->status;
-		snprintf(code, sizeof(code), "%s", json_string_value(
-		    json_object_get(json_object_get(res->body, "error"),
-		    "code")));
-		snprintf(why, sizeof(why), "assertion: %s", tg_strerror(r));
-		r = refuse(d, a, id, res, status, code, why, NULL, now);
-		goto out;
-	}
-	/* phase 3, locked again: the request may have moved meanwhile */
-	eng_facts_clear(&f);
+/*
+ * Phase 3, locked again: the request may have moved while the key was
+ * touched; the change must be the one the key signed for.
+ */
+static int
+approve_reload(struct tapgated *d, struct approval *ap,
+    struct engine_result *res)
+{
+	uint8_t digest[32];
+	json_t *change = NULL;
+	int r;
+
+	eng_facts_clear(&ap->f);
+	if ((r = eng_load(d, ap->id, &ap->f, res)) != 0)
+		return r;
+	if ((r = eng_facts_evaluate(d, &ap->f, ap->now, &ap->dec)) != 0 ||
+	    (r = eng_change(d, &ap->f, &ap->dec, &change, digest)) != 0)
+		return eng_db_error(d, res, r);
 	json_decref(change);
-	change = NULL;
-	if ((r = eng_load(d, id, &f, res)) != 0)
-		goto out;
-	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
-	    (r = eng_change(d, &f, &dec, &change, digest2)) != 0) {
-		eng_db_error(d, res, r);
-		goto out;
-	}
-	if (CRYPTO_memcmp(digest, digest2, 32) != 0) {
-		r = refuse(d, a, id, res, 409, "changed_meanwhile", "the "
-		    "request changed while the key was touched; approve again",
-		    NULL, now);
-		goto out;
-	}
-	memset(&w, 0, sizeof(w));
-	if ((r = store_approver_by_cred(d->st, as->cred_id, as->cred_id_len,
-	    eng_collect_who, &w)) != 0) {
-		r = refuse(d, a, id, res, 403, "not_enrolled", "the key "
-		    "answered with a credential that is not enrolled", NULL,
-		    now);
-		goto out;
-	}
-	if (w.revoked) {
-		r = refuse(d, a, id, res, 403, "revoked_approver", "this "
-		    "approver's credential is revoked", w.name, now);
-		goto out;
-	}
+	if (CRYPTO_memcmp(ap->digest, digest, 32) != 0)
+		return refuse(d, ap->a, ap->id, res, 409, "changed_meanwhile",
+		    "the request changed while the key was touched; approve "
+		    "again", NULL, ap->now);
+	return 0;
+}
+
+/*
+ * Phase 3: the officer behind the assertion is enrolled, not revoked, and
+ * the assertion verifies with their key (UP, UV, rpIdHash, the counter
+ * grew; a counter that did not suspends the key as a possible clone).
+ */
+static int
+approve_officer(struct tapgated *d, struct approval *ap,
+    struct engine_result *res)
+{
+	const struct token_assertion *as = ap->as;
+	struct token_verify_req vr;
+	char why[256];
+	int r;
+
+	memset(&ap->w, 0, sizeof(ap->w));
+	if (store_approver_by_cred(d->st, as->cred_id, as->cred_id_len,
+	    eng_collect_who, &ap->w) != 0)
+		return refuse(d, ap->a, ap->id, res, 403, "not_enrolled",
+		    "the key answered with a credential that is not enrolled",
+		    NULL, ap->now);
+	if (ap->w.revoked)
+		return refuse(d, ap->a, ap->id, res, 403, "revoked_approver",
+		    "this approver's credential is revoked", ap->w.name,
+		    ap->now);
 	memset(&vr, 0, sizeof(vr));
-	vr.pubkey = &w.pk;
+	vr.pubkey = &ap->w.pk;
 	vr.rp_id = d->cfg->appliance.rp_id;
-	vr.client_data_hash = cdh;
+	vr.client_data_hash = ap->cdh;
 	vr.authdata = as->authdata;
 	vr.authdata_len = as->authdata_len;
 	vr.sig = as->sig;
 	vr.sig_len = as->sig_len;
-	vr.prev_sign_count = (uint32_t)w.sign_count;
-	if (!w.pk_ok)
+	vr.prev_sign_count = (uint32_t)ap->w.sign_count;
+	if (!ap->w.pk_ok)
 		r = TG_ERR_SIGNATURE;
 	else
-		r = token_verify_assertion(&vr, &count);
-	if (r == TG_ERR_COUNTER) {
+		r = token_verify_assertion(&vr, &ap->count);
+	if (r == TG_ERR_COUNTER)
 		/* a key whose counter does not grow may be a clone */
-		r = suspend_clone(d, a, id, &w, as->sign_count, now, res);
-		goto out;
-	}
-	if (r != 0) {
-		snprintf(why, sizeof(why), "the assertion does not verify: %s",
-		    tg_strerror(r));
-		r = refuse(d, a, id, res, 403, r == TG_ERR_FLAGS ?
-		    "presence_or_verification_missing" : "bad_assertion", why,
-		    w.name, now);
-		goto out;
-	}
-	if ((r = b64url_encode_alloc(as->cred_id, as->cred_id_len,
-	    &cred64)) != 0) {
-		eng_db_error(d, res, r);
-		goto out;
-	}
-	memset(&cand, 0, sizeof(cand));
-	cand.group = w.group;
-	cand.officer = w.name;
-	cand.credential_id = cred64;
-	cand.user_verified = (as->flags & TOKEN_FLAG_UV) != 0;
-	{
-		struct policy_progress prog;
+		return suspend_clone(d, ap->a, ap->id, &ap->w, as->sign_count,
+		    ap->now, res);
+	if (r == 0)
+		return 0;
+	snprintf(why, sizeof(why), "the assertion does not verify: %s",
+	    tg_strerror(r));
+	return refuse(d, ap->a, ap->id, res, 403, r == TG_ERR_FLAGS ?
+	    "presence_or_verification_missing" : "bad_assertion", why,
+	    ap->w.name, ap->now);
+}
 
-		memset(&prog, 0, sizeof(prog));
-		prog.approvals = f.appr;
-		prog.napprovals = f.nappr;
-		prog.hold_start = f.row->hold_start;
-		if (policy_check_approver(&f.rq.pr, &prog, &dec, &cand,
-		    &fault) != 0) {
-			snprintf(why, sizeof(why), "separation of duties: %s",
-			    policy_approver_fault_name(fault));
-			r = refuse(d, a, id, res, 403,
-			    policy_approver_fault_name(fault), why, w.name, now);
-			goto out;
-		}
+/*
+ * Phase 3: the officer may approve this request: separation of duties
+ * (not the requester or the target, not twice, in a group the rule
+ * needs) and no recovery of their own account approved within the
+ * cooldown.
+ */
+static int
+approve_rules(struct tapgated *d, struct approval *ap,
+    struct engine_result *res)
+{
+	const struct token_assertion *as = ap->as;
+	struct policy_progress prog;
+	enum policy_approver_fault fault;
+	int64_t since, recent = 0;
+	char why[256];
+	int r;
+
+	if ((r = b64url_encode_alloc(as->cred_id, as->cred_id_len,
+	    &ap->cred64)) != 0)
+		return eng_db_error(d, res, r);
+	memset(&ap->cand, 0, sizeof(ap->cand));
+	ap->cand.group = ap->w.group;
+	ap->cand.officer = ap->w.name;
+	ap->cand.credential_id = ap->cred64;
+	ap->cand.user_verified = (as->flags & TOKEN_FLAG_UV) != 0;
+	memset(&prog, 0, sizeof(prog));
+	prog.approvals = ap->f.appr;
+	prog.napprovals = ap->f.nappr;
+	prog.hold_start = ap->f.row->hold_start;
+	if (policy_check_approver(&ap->f.rq.pr, &prog, &ap->dec, &ap->cand,
+	    &fault) != 0) {
+		snprintf(why, sizeof(why), "separation of duties: %s",
+		    policy_approver_fault_name(fault));
+		return refuse(d, ap->a, ap->id, res, 403,
+		    policy_approver_fault_name(fault), why, ap->w.name, ap->now);
 	}
-	since = now - d->cfg->approvers.cooldown_seconds;
-	if ((r = store_recent_recoveries(d->st, w.name, since, &recent)) != 0) {
-		eng_db_error(d, res, r);
-		goto out;
-	}
-	if (recent > 0) {
-		snprintf(why, sizeof(why), "a recovery of approver %s's own "
-		    "account was approved within the last %lld s", w.name,
-		    (long long)d->cfg->approvers.cooldown_seconds);
-		r = refuse(d, a, id, res, 403, "approver_in_cooldown", why,
-		    w.name, now);
-		goto out;
-	}
+	since = ap->now - d->cfg->approvers.cooldown_seconds;
+	if ((r = store_recent_recoveries(d->st, ap->w.name, since,
+	    &recent)) != 0)
+		return eng_db_error(d, res, r);
+	if (recent == 0)
+		return 0;
+	snprintf(why, sizeof(why), "a recovery of approver %s's own account "
+	    "was approved within the last %lld s", ap->w.name,
+	    (long long)d->cfg->approvers.cooldown_seconds);
+	return refuse(d, ap->a, ap->id, res, 403, "approver_in_cooldown", why,
+	    ap->w.name, ap->now);
+}
+
+/*
+ * Phase 3: record the approval and what follows from it (to the signer
+ * when the request is now ready) in one transaction, and answer.
+ */
+static int
+approve_record(struct tapgated *d, struct approval *ap, struct events *evs,
+    struct engine_result *res)
+{
+	const struct token_assertion *as = ap->as;
+	struct store_approval sap;
+	struct record_txn t;
+	char prefix[17], why[256];
+	json_t *details;
+	int r;
+
 	memset(&sap, 0, sizeof(sap));
-	sap.request_id = id;
-	sap.approver_id = w.id;
+	sap.request_id = ap->id;
+	sap.approver_id = ap->w.id;
 	sap.cred_id = as->cred_id;
 	sap.cred_id_len = as->cred_id_len;
 	sap.auth_data = as->authdata;
 	sap.auth_data_len = as->authdata_len;
 	sap.signature = as->sig;
 	sap.signature_len = as->sig_len;
-	sap.client_data = cd;
-	sap.sign_count = count;
-	sap.created = now;
+	sap.client_data = ap->cd;
+	sap.sign_count = ap->count;
+	sap.created = ap->now;
 	eng_cred_prefix(as->cred_id, as->cred_id_len, prefix);
-	details = json_pack("{s:s,s:s,s:s,s:I,s:b}", "approver", w.name,
-	    "group", w.group, "credential", prefix, "counter",
-	    (json_int_t)count, "user_verified", cand.user_verified);
-	t = (struct record_txn){ a, id, &sap, details, &f, &dec, &evs, why,
-	    sizeof(why), now, 0 };
-	r = eng_txn(d, record_steps, &t, &evs, NULL, NULL);
-	if (r == TG_ERR_EXISTS && !t.recorded)
-		refuse(d, a, id, res, 409, "already_approved", "this "
-		    "approver has approved this request already", w.name, now);
-	else if (r != 0)
-		eng_db_error(d, res, r);
+	details = json_pack("{s:s,s:s,s:s,s:I,s:b}", "approver", ap->w.name,
+	    "group", ap->w.group, "credential", prefix, "counter",
+	    (json_int_t)ap->count, "user_verified", ap->cand.user_verified);
+	t = (struct record_txn){ ap->a, ap->id, &sap, details, &ap->f,
+	    &ap->dec, evs, why, sizeof(why), ap->now, 0 };
+	r = eng_txn(d, record_steps, &t, evs, NULL, NULL);
+	json_decref(details);
+	if (r == TG_ERR_EXISTS && !t.recorded) {
+		refuse(d, ap->a, ap->id, res, 409, "already_approved", "this "
+		    "approver has approved this request already", ap->w.name,
+		    ap->now);
+		return r;
+	}
 	if (r != 0)
-		goto out;
+		return eng_db_error(d, res, r);
 	json_decref(res->body);
 	res->status = 200;
-	res->body = eng_summary_json(id, &dec);
-	json_object_set_new(res->body, "approver", json_string(w.name));
-	json_object_set_new(res->body, "group", json_string(w.group));
+	res->body = eng_summary_json(ap->id, &ap->dec);
+	json_object_set_new(res->body, "approver", json_string(ap->w.name));
+	json_object_set_new(res->body, "group", json_string(ap->w.group));
+	return 0;
+}
+
+int
+engine_approve(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *body, size_t len, struct engine_result *res)
+{
+	struct approval ap;
+	struct events evs = { { NULL }, 0 };
+	json_t *j = NULL;
+	int r;
+
+	memset(&ap, 0, sizeof(ap));
+	ap.a = a;
+	ap.id = id;
+	ap.now = eng_now();
+	if ((r = eng_body_object(body, len, &j, res)) != 0)
+		return r;
+	if ((ap.device = eng_member_str(j, "device", 4096, 1, res)) == NULL ||
+	    (ap.pin = eng_member_str(j, "pin", TOKEN_PIN_MAX, 1,
+	    res)) == NULL) {
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	if ((r = approve_prepare(d, &ap, res)) != 0 ||
+	    (r = approve_touch(d, &ap, j, res)) != 0 ||
+	    (r = approve_reload(d, &ap, res)) != 0 ||
+	    (r = approve_officer(d, &ap, res)) != 0 ||
+	    (r = approve_rules(d, &ap, res)) != 0)
+		goto out;
+	r = approve_record(d, &ap, &evs, res);
 out:
 	eng_events_post(d, &evs);
 	if (j != NULL)
 		eng_wipe_member(j, "pin");
 	json_decref(j);
-	json_decref(change);
-	json_decref(details);
-	free(cred64);
-	free(allow_ids);
-	eng_idlist_clear(&al);
-	token_assertion_free(&as);
-	eng_facts_clear(&f);
+	approval_clear(&ap);
 	return r;
 }
