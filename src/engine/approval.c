@@ -222,7 +222,7 @@ struct approval {
 	const struct engine_actor	*a;
 	const char			*id;
 	const char			*device;
-	const char			*pin;	/* in the body, wiped after use */
+	const char			*pin;	/* wiped after use */
 	int64_t				 now;
 	/* phase 1: what is being approved, and who may approve it */
 	struct facts			 f;
@@ -442,7 +442,8 @@ approve_rules(struct tapgated *d, struct approval *ap,
 		snprintf(why, sizeof(why), "separation of duties: %s",
 		    policy_approver_fault_name(fault));
 		return refuse(d, ap->a, ap->id, res, 403,
-		    policy_approver_fault_name(fault), why, ap->w.name, ap->now);
+		    policy_approver_fault_name(fault), why, ap->w.name,
+		    ap->now);
 	}
 	since = ap->now - d->cfg->approvers.cooldown_seconds;
 	if ((r = store_recent_recoveries(d->st, ap->w.name, since,

@@ -24,8 +24,8 @@ eng_event_new(struct tapgated *d, const char *event, const char *id,
 	    pr->account, "system", pr->system, "time", (json_int_t)now);
 }
 
-static void	hook_outcome_locked(struct tapgated *, const char *, const char *,
-		    enum hook_outcome, int);
+static void	hook_outcome_locked(struct tapgated *, const char *,
+		    const char *, enum hook_outcome, int);
 
 void
 eng_events_post(struct tapgated *d, struct events *evs)

@@ -2,8 +2,8 @@
 /*
  * Hook events (events.c).  A transaction queues the events it causes in a
  * struct events (txn.h); they are posted to the hook runner after the
- * commit, and dropped when it rolls back (eng_txn).  A hook's failure comes back through
- * engine_hook_report() (engine.h) and is audited.
+ * commit, and dropped when it rolls back (eng_txn).  A hook's failure
+ * comes back through engine_hook_report() (engine.h) and is audited.
  */
 #ifndef TAPGATE_ENGINE_EVENTS_H
 #define TAPGATE_ENGINE_EVENTS_H

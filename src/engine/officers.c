@@ -203,12 +203,17 @@ static int
 enroll_fields(struct tapgated *d, json_t *j, struct enrol_fields *f,
     struct engine_result *res)
 {
-	if ((f->name = eng_member_str(j, "name", ENG_NAME_MAX, 1, res)) == NULL ||
-	    (f->group = eng_member_str(j, "group", ENG_NAME_MAX, 1,
-	    res)) == NULL ||
-	    (f->device = eng_member_str(j, "device", 4096, 1, res)) == NULL ||
-	    (f->pin = eng_member_str(j, "pin", TOKEN_PIN_MAX, 1, res)) == NULL ||
-	    (f->alg = eng_member_str(j, "alg", 8, 0, res)) == NULL)
+	f->name = eng_member_str(j, "name", ENG_NAME_MAX, 1, res);
+	if (f->name == NULL)
+		return TG_ERR_INVALID;
+	f->group = eng_member_str(j, "group", ENG_NAME_MAX, 1, res);
+	if (f->group == NULL)
+		return TG_ERR_INVALID;
+	if ((f->device = eng_member_str(j, "device", 4096, 1, res)) == NULL)
+		return TG_ERR_INVALID;
+	if ((f->pin = eng_member_str(j, "pin", TOKEN_PIN_MAX, 1, res)) == NULL)
+		return TG_ERR_INVALID;
+	if ((f->alg = eng_member_str(j, "alg", 8, 0, res)) == NULL)
 		return TG_ERR_INVALID;
 	if (!eng_name_ok(f->name)) {
 		eng_error(res, 422, "invalid_field", "name: 1 to 64 of a-z, "

@@ -377,6 +377,139 @@ signer_facts(struct tapgated *d, const char *id, int64_t now,
 	return 0;
 }
 
+/* An order as the signer makes it. */
+struct order_draft {
+	struct signer_ctx	 sc;		/* the approvals, or why not */
+	struct facts		 f;
+	struct policy_decision	 dec;
+	json_t			*change;
+	uint8_t			 digest[32];	/* of the change */
+	char			 dig64[48];
+	char			 jti[33];
+	char			*jws;
+	size_t			 jlen;
+	int64_t			 now;
+	int64_t			 expires;
+};
+
+static void
+draft_clear(struct order_draft *o)
+{
+	json_decref(o->change);
+	json_decref(o->sc.approvals);
+	json_decref(o->sc.verified);
+	free(o->jws);
+	eng_facts_clear(&o->f);
+}
+
+/*
+ * Sign the order: {"iss","aud","iat","nbf","exp","jti","change",
+ * "change_digest","approvals","audit"} in its canonical form (JCS), as
+ * a JWS with the active co-signing key.  0; TG_ERR_POLICY with the cause
+ * in o->sc.why; or a failure of the database or of memory.
+ */
+static int
+order_sign(struct tapgated *d, struct order_draft *o)
+{
+	uint8_t jrnd[16];
+	char *payload = NULL;
+	size_t plen;
+	json_t *doc;
+	int r;
+
+	if (RAND_bytes(jrnd, sizeof(jrnd)) != 1) {
+		snprintf(o->sc.why, sizeof(o->sc.why), "no randomness for the "
+		    "jti");
+		return TG_ERR_POLICY;
+	}
+	hex_encode(jrnd, sizeof(jrnd), o->jti);
+	b64url_encode(o->digest, 32, o->dig64);
+	o->expires = o->now + o->dec.order_ttl_seconds;
+	doc = json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:O,s:s,s:O}", "iss",
+	    d->cfg->appliance.order_issuer, "aud", o->f.rq.pr.system, "iat",
+	    (json_int_t)o->now, "nbf", (json_int_t)o->now, "exp",
+	    (json_int_t)o->expires, "jti", o->jti, "change", o->change,
+	    "change_digest", o->dig64, "approvals", o->sc.approvals);
+	if (doc == NULL)
+		return TG_ERR_NOMEM;
+	if ((r = eng_order_anchor(d, doc)) == 0 &&
+	    (r = jcs_serialize(doc, &payload, &plen)) == 0)
+		r = jws_sign(d->signkey, (const uint8_t *)payload, plen,
+		    &o->jws, &o->jlen);
+	json_decref(doc);
+	free(payload);
+	if (r == 0 || eng_transient(r))
+		return r;
+	snprintf(o->sc.why, sizeof(o->sc.why), "the order cannot be signed: "
+	    "%s", tg_strerror(r));
+	return TG_ERR_POLICY;
+}
+
+/*
+ * Everything the order of request id needs, from the store alone: the
+ * request, ready, its change and digest; every approval re-verified and
+ * the rule held to those that verify; then the signature.  0;
+ * TG_ERR_POLICY with the cause in o->sc.why; or a failure of the
+ * database or of memory.
+ */
+static int
+order_prepare(struct tapgated *d, const char *id, struct order_draft *o)
+{
+	int r;
+
+	if ((r = signer_facts(d, id, o->now, &o->f, &o->dec, &o->change,
+	    o->digest, o->sc.why, sizeof(o->sc.why))) != 0)
+		return eng_transient(r) ? r : TG_ERR_POLICY;
+	o->sc.d = d;
+	o->sc.digest = o->digest;
+	o->sc.rp_id = d->cfg->appliance.rp_id;
+	if ((r = signer_approvals(d, &o->f, o->now, &o->sc)) != 0)
+		return r;
+	return order_sign(d, o);
+}
+
+/*
+ * Store the signed order and audit it as order.issued (inside the
+ * caller's transaction); the hooks hear of it after the commit.  0;
+ * TG_ERR_POLICY with the cause in o->sc.why when the store refuses the
+ * order; or a failure of the database or of memory.
+ */
+static int
+order_record(struct tapgated *d, const struct engine_actor *a,
+    const char *id, struct order_draft *o, struct events *evs)
+{
+	struct store_order so;
+	json_t *details, *ev;
+	int r;
+
+	memset(&so, 0, sizeof(so));
+	so.jti = o->jti;
+	so.request_id = id;
+	so.jws = o->jws;
+	so.issued = o->now;
+	so.expires = o->expires;
+	if ((r = store_order_insert(d->st, &so)) != 0) {
+		if (eng_transient(r))
+			return r;
+		snprintf(o->sc.why, sizeof(o->sc.why), "the store refuses the "
+		    "order (%zu bytes): %s", o->jlen, tg_strerror(r));
+		return TG_ERR_POLICY;
+	}
+	details = json_pack("{s:s,s:I,s:s,s:s,s:i}", "jti", o->jti, "expires",
+	    (json_int_t)o->expires, "kid", jwk_kid(d->signkey),
+	    "change_digest", o->dig64, "approvals",
+	    (int)json_array_size(o->sc.approvals));
+	r = eng_audit(d, a, "order.issued", id, details, o->now);
+	json_decref(details);
+	if (r != 0)
+		return r;
+	ev = eng_event_new(d, "order.issued", id, &o->f.rq.pr, o->now);
+	if (ev != NULL)
+		json_object_set_new(ev, "expires", json_integer(o->expires));
+	eng_events_add(evs, ev);
+	return 0;
+}
+
 /*
  * Issue the co-signed order of request id (inside the caller's
  * transaction) when the store shows it fully approved and past its hold.
@@ -392,109 +525,27 @@ issue_order(struct tapgated *d, const char *id,
     const struct engine_actor *a, int64_t now, struct events *evs,
     char *why, size_t whylen)
 {
-	struct policy_decision dec;
-	struct signer_ctx sc;
-	struct store_order so;
-	struct facts f;
-	uint8_t digest[32], jrnd[16];
-	char dig64[48], jti[33], *payload = NULL, *jws = NULL;
-	json_t *change = NULL, *doc = NULL, *details = NULL;
-	size_t plen, jlen;
+	struct order_draft o;
 	int r;
 
-	memset(&sc, 0, sizeof(sc));
-	memset(&f, 0, sizeof(f));
 	snprintf(why, whylen, "unknown");
 	r = store_order_by_request(d->st, id, order_exists, NULL);
 	if (r == 0)
 		return TG_ERR_EXISTS;	/* never two orders for one request */
 	if (r != TG_ERR_NOT_FOUND)
 		return r;
+	memset(&o, 0, sizeof(o));
+	o.now = now;
 	if (d->signkey == NULL) {
-		snprintf(sc.why, sizeof(sc.why), "no co-signing key");
-		goto refuse;
+		snprintf(o.sc.why, sizeof(o.sc.why), "no co-signing key");
+		r = TG_ERR_POLICY;
+	} else if ((r = order_prepare(d, id, &o)) == 0)
+		r = order_record(d, a, id, &o, evs);
+	if (r == TG_ERR_POLICY) {
+		snprintf(why, whylen, "%s", o.sc.why);
+		r = signer_refuse(d, a, id, o.sc.why, now);
 	}
-	if ((r = signer_facts(d, id, now, &f, &dec, &change, digest, sc.why,
-	    sizeof(sc.why))) != 0) {
-		if (eng_transient(r))
-			goto out;
-		goto refuse;
-	}
-	sc.d = d;
-	sc.digest = digest;
-	sc.rp_id = d->cfg->appliance.rp_id;
-	if ((r = signer_approvals(d, &f, now, &sc)) != 0) {
-		if (r == TG_ERR_POLICY)
-			goto refuse;
-		goto out;
-	}
-	if (RAND_bytes(jrnd, sizeof(jrnd)) != 1) {
-		snprintf(sc.why, sizeof(sc.why), "no randomness for the jti");
-		goto refuse;
-	}
-	hex_encode(jrnd, sizeof(jrnd), jti);
-	b64url_encode(digest, 32, dig64);
-	doc = json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:O,s:s,s:O}", "iss",
-	    d->cfg->appliance.order_issuer, "aud", f.rq.pr.system, "iat",
-	    (json_int_t)now, "nbf", (json_int_t)now, "exp",
-	    (json_int_t)(now + dec.order_ttl_seconds), "jti", jti, "change",
-	    change, "change_digest", dig64, "approvals", sc.approvals);
-	if (doc == NULL) {
-		r = TG_ERR_NOMEM;
-		goto out;
-	}
-	if ((r = eng_order_anchor(d, doc)) != 0 ||
-	    (r = jcs_serialize(doc, &payload, &plen)) != 0 ||
-	    (r = jws_sign(d->signkey, (const uint8_t *)payload, plen, &jws,
-	    &jlen)) != 0) {
-		if (eng_transient(r))
-			goto out;
-		snprintf(sc.why, sizeof(sc.why), "the order cannot be signed: "
-		    "%s", tg_strerror(r));
-		goto refuse;
-	}
-	memset(&so, 0, sizeof(so));
-	so.jti = jti;
-	so.request_id = id;
-	so.jws = jws;
-	so.issued = now;
-	so.expires = now + dec.order_ttl_seconds;
-	if ((r = store_order_insert(d->st, &so)) != 0) {
-		if (eng_transient(r))
-			goto out;
-		snprintf(sc.why, sizeof(sc.why), "the store refuses the "
-		    "order (%zu bytes): %s", jlen, tg_strerror(r));
-		goto refuse;
-	}
-	details = json_pack("{s:s,s:I,s:s,s:s,s:i}", "jti", jti, "expires",
-	    (json_int_t)so.expires, "kid", jwk_kid(d->signkey),
-	    "change_digest", dig64, "approvals",
-	    (int)json_array_size(sc.approvals));
-	if ((r = eng_audit(d, a, "order.issued", id, details, now)) != 0)
-		goto out;
-	{
-		json_t *ev = eng_event_new(d, "order.issued", id, &f.rq.pr,
-		    now);
-
-		if (ev != NULL)
-			json_object_set_new(ev, "expires",
-			    json_integer(so.expires));
-		eng_events_add(evs, ev);
-	}
-	r = 0;
-	goto out;
-refuse:
-	snprintf(why, whylen, "%s", sc.why);
-	r = signer_refuse(d, a, id, sc.why, now);
-out:
-	json_decref(details);
-	json_decref(change);
-	json_decref(doc);
-	json_decref(sc.approvals);
-	json_decref(sc.verified);
-	free(payload);
-	free(jws);
-	eng_facts_clear(&f);
+	draft_clear(&o);
 	return r;
 }
 
