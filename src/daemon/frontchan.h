@@ -89,8 +89,8 @@ int	fc_send_request(struct fc_chan *ch, const struct http_request *req,
 
 /*
  * Monitor: read the next request into *req (cleared first; free it with
- * fc_request_clear).  0, TG_ERR_EOF (the front closed the channel between
- * frames), TG_ERR_PROTOCOL (ch->err says what) or TG_ERR_IO.
+ * fc_request_clear).  0, TG_ERR_CLOSED (the front closed the channel
+ * between frames), TG_ERR_PROTOCOL (ch->err says what) or TG_ERR_IO.
  */
 int	fc_recv_request(struct fc_chan *ch, size_t max_body,
 	    struct fc_request *req);
