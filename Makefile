@@ -98,7 +98,8 @@ FAKE_OBJ	:= $(BUILD)/obj/tests/common/fake_board.o
 
 # tapgate's shared code (everything but the programs' main files).
 TG_SRC		:= $(wildcard src/common/*.c src/token/*.c src/store/*.c \
-		   src/policy/*.c src/order/*.c src/seal/*.c src/sandbox/*.c) \
+		   src/policy/*.c src/order/*.c src/seal/*.c src/sandbox/*.c \
+		   src/engine/*.c) \
 		   $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
 		   $(filter-out src/verify/tapgate-verify.c, \
 		   $(wildcard src/verify/*.c))

@@ -18,7 +18,7 @@
 #include "common/b64url.h"
 #include "common/errors.h"
 #include "ctl/ctl.h"
-#include "daemon/daemon.h"
+#include "engine/engine.h"
 #include "order/jwk.h"
 #include "order/jws.h"
 #include "store/auditmark.h"

@@ -27,7 +27,7 @@
 #include "common/errors.h"
 #include "common/uhttp.h"
 #include "ctl/ctl.h"
-#include "daemon/daemon.h"
+#include "engine/engine.h"
 #include "order/jwk.h"
 #include "store/audit.h"
 #include "store/auditmark.h"

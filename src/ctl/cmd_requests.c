@@ -15,7 +15,7 @@
 
 #include "common/errors.h"
 #include "ctl/ctl.h"
-#include "daemon/daemon.h"
+#include "engine/engine.h"
 #include "order/jwk.h"
 #include "store/checkpoint.h"
 

@@ -38,6 +38,8 @@
 
 #include "common/errors.h"
 #include "daemon/api.h"
+#include "daemon/daemon.h"
+#include "engine/engine.h"
 
 #define R(x)	POLICY_ROLE_BIT(POLICY_ROLE_##x)
 

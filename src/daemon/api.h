@@ -3,8 +3,9 @@
 #ifndef TAPGATE_API_H
 #define TAPGATE_API_H
 
-#include "daemon/daemon.h"
 #include "daemon/http.h"
+
+struct tapgated;
 
 /* The http_handler_fn of the daemon; ctx is the struct tapgated. */
 void	api_handle(void *ctx, const struct http_request *req,

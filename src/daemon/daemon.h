@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * tapgated's shared state and its engine: every change to a request goes
- * through the engine, which re-evaluates the policy over the stored facts,
- * records the new state and the audit entry in one transaction, and tells
- * the notification hooks.  The HTTP handlers (api.c) and the hold timer
- * (main.c) call the engine under d->lock, which serialises all use of the
- * store.
+ * The monitor's state, shared by its threads: the configuration, the
+ * store, the co-signing keys, the children it talks to (token process,
+ * hook runner) and the counters the metrics page shows.  d->lock
+ * serialises every use of it: the HTTP handlers (api.c) and the hold
+ * timer (main.c) take it around each call into the engine
+ * (engine/engine.h), which is what reads and changes it.
  */
 #ifndef TAPGATE_DAEMON_H
 #define TAPGATE_DAEMON_H
@@ -13,24 +13,17 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "daemon/hookproc.h"
 #include "daemon/tokenproc.h"
 #include "order/jwk.h"
 #include "policy/policy.h"
-#include "store/audit.h"
 #include "store/auditmark.h"
 #include "store/store.h"
 
 #define DAEMON_HTTP_CODES	16
-#define DAEMON_CHECKPOINT_SECONDS 60	/* audit checkpoint period (default) */
-#define DAEMON_HEARTBEAT_SECONDS 2	/* how often the heartbeat is stored */
 
-struct checkpoint_report;
 struct seal;
 struct signkey_ring;
-struct signkey_report;
 
 struct tapgated {
 	struct policy_config	*cfg;
@@ -59,219 +52,5 @@ struct tapgated {
 	int64_t			 clock_seen;
 	int64_t			 heartbeat_at;
 };
-
-/* Who does something: the peer and the name the audit log shows. */
-struct engine_actor {
-	int64_t		 uid;
-	const char	*role;		/* intake, officer, ..., system */
-	const char	*name;
-};
-
-/* The result of an engine call, for the HTTP answer. */
-struct engine_result {
-	int	 status;		/* HTTP status */
-	json_t	*body;			/* answer (owned) */
-};
-
-/*
- * Submit a request (body as received).  With an idempotency key, a retry
- * with the same body gets the first answer again; the same key with
- * another body is a conflict.
- */
-int	engine_submit(struct tapgated *d, const struct engine_actor *a,
-	    const char *body, size_t len, const char *idem_key, int64_t now,
-	    struct engine_result *res);
-
-/* Add evidence ({"evidence":[...]}) to a request and re-evaluate it. */
-int	engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
-	    const char *id, const char *body, size_t len, int64_t now,
-	    struct engine_result *res);
-
-/* Veto or deny ({"reason":"..."}) a request; kind is "veto" or "deny". */
-int	engine_decide(struct tapgated *d, const struct engine_actor *a,
-	    const char *id, const char *kind, const char *body, size_t len,
-	    int64_t now, struct engine_result *res);
-
-/*
- * One request in detail (request, evidence, decisions, decision, and the
- * approvals that count: officer, group, user_verified, time).
- */
-int	engine_show(struct tapgated *d, const char *id, int64_t now,
-	    struct engine_result *res);
-
-/* Requests, newest first, filtered by queue and state (may be NULL). */
-int	engine_list(struct tapgated *d, const char *queue, const char *state,
-	    int limit, struct engine_result *res);
-
-/* Requests whose id starts with prefix (1 to 32 hex digits), by id. */
-int	engine_list_prefix(struct tapgated *d, const char *prefix, int limit,
-	    struct engine_result *res);
-
-/* The last limit audit entries, oldest first. */
-int	engine_audit_tail(struct tapgated *d, int limit,
-	    struct engine_result *res);
-
-/* An audit_verify() report as JSON: ok, count, head, and the break. */
-json_t	*engine_audit_report_json(const struct audit_report *rep);
-
-/*
- * Walk the audit chain and report where it breaks, if it does, and hold
- * it to its signed checkpoints (store/checkpoint.h) under the co-signing
- * key: a tail cut after a checkpoint, a rewritten entry or a forged
- * checkpoint fails too, and so does a stale tail (checkpoint_check_stale()
- * with the daemon's period).  It is also held to the high-water mark and
- * to the anchors[0..n) the caller brings ("SEQ:HASH", what an order or an
- * exported checkpoint carries; at most ENGINE_ANCHORS_MAX; 400 for a
- * malformed one).
- */
-#define ENGINE_ANCHORS_MAX	8
-int	engine_audit_verify(struct tapgated *d, const char *const *anchors,
-	    size_t n, int64_t now, struct engine_result *res);
-
-/* A checkpoint_verify() report as JSON: the chain's, plus checkpoint. */
-json_t	*engine_checkpoint_report_json(const struct checkpoint_report *rep);
-
-/*
- * Add the anchors a[0..n) (audit_hold_anchor() done), named by
- * sources[i], to a report made by engine_checkpoint_report_json():
- * "anchors":[{"seq","hash","source","held"[,"reason"]}], and when one is
- * not held and the report was ok, ok false with why "anchor", bad_seq and
- * reason.  0, or TG_ERR_NOMEM.
- */
-int	engine_anchors_json(json_t *rep, const struct audit_anchor *a,
-	    const char *const *sources, size_t n);
-
-/*
- * At start, once the co-signing keys are open and before anything is
- * appended or signed: hold the audit chain to the high-water mark beside
- * the sealed key (auditmark.h).  A fresh state (no mark, no entry) gets
- * the mark of the empty chain.  A chain that went backwards (the mark's
- * entry is gone or has another hash), a mark that does not verify under
- * the appliance's keys, or a missing mark while the log has entries
- * (deleted, or the first start of a version that keeps one: the daemon
- * cannot tell them apart) raises an ALARM on stderr and refuses
- * (TG_ERR_CORRUPT), unless accept: then "audit.head_accepted" is audited
- * with what was found and the mark moves to the chain's head.
- */
-int	engine_audit_mark_open(struct tapgated *d, int accept, int64_t now);
-
-/*
- * Sign the audit chain's head with the co-signing key as a checkpoint,
- * when it moved since the last one and the chain still extends that one
- * (refused, logged and counted as an error otherwise).  Checkpoints are
- * not audited: that entry would move the head just signed.  Sets the
- * next due time.  1 written, 0 nothing new, negative refused or failed.
- * Called at start, from engine_tick() every checkpoint_interval seconds,
- * before a backup and at a clean stop.
- */
-int	engine_checkpoint(struct tapgated *d, int64_t now);
-
-/*
- * Back the database up ({"path":"/absolute/file"}) with sqlite's online
- * backup into a new 0600 file (never over one) and FILE.sha256; open the
- * copy and check it (integrity, schema, audit chain and checkpoints),
- * and audit "store.backup" with the copy's audit head.  A copy that does
- * not check out is removed.
- */
-int	engine_backup(struct tapgated *d, const struct engine_actor *a,
-	    const char *body, size_t len, int64_t now,
-	    struct engine_result *res);
-
-/*
- * The timer: count a stalled clock as downtime (holds, see engine_start),
- * store the heartbeat every DAEMON_HEARTBEAT_SECONDS, move requests whose
- * hold has ended on, and warn the hooks of veto windows about to close.
- * Returns how many requests changed.
- */
-int	engine_tick(struct tapgated *d, int64_t now);
-
-/*
- * At start, before the API is served: the time since the last stored
- * heartbeat was downtime, in which no veto could be taken.  Every hold
- * still running at the heartbeat is extended by it, and one that ran out
- * meanwhile runs at least holds.restart_veto_seconds more; each audited
- * as hold.extended and told to the hooks, in one transaction with the
- * new heartbeat.  A failure must stop the daemon: it would otherwise
- * sign what no one could veto.
- */
-int	engine_start(struct tapgated *d, int64_t now);
-
-/* At a clean stop: the last heartbeat, so a restart counts only the time
- * it was really down. */
-void	engine_stop(struct tapgated *d, int64_t now);
-
-/*
- * Audit what happened to one of the daemon's own processes (the front
- * broke the channel's protocol, or went away): event and details (an
- * object, consumed) as the system.  Takes d->lock.  0 or a TG_ERR_*.
- */
-int	engine_audit_system(struct tapgated *d, const char *event,
-	    json_t *details);
-
-/* Hook outcome reporter (hooks_report_fn) that audits failures. */
-void	engine_hook_report(void *ctx, const char *program,
-	    const char *event_json, enum hook_outcome outcome, int status);
-
-/*
- * Approvers and orders (approve.c).  Enrolment and approval wait for a
- * touch on a security key: they release d->lock meanwhile (the caller holds
- * it on entry and exit) so the API stays responsive.
- */
-int	engine_enroll(struct tapgated *d, const struct engine_actor *a,
-	    const char *body, size_t len, struct engine_result *res);
-int	engine_approvers(struct tapgated *d, int all, int export,
-	    struct engine_result *res);
-int	engine_revoke(struct tapgated *d, const struct engine_actor *a,
-	    const char *name, const char *body, size_t len, int64_t now,
-	    struct engine_result *res);
-int	engine_approve(struct tapgated *d, const struct engine_actor *a,
-	    const char *id, const char *body, size_t len,
-	    struct engine_result *res);
-/* What an approver is asked to approve: the change and its digest. */
-int	engine_approval_preview(struct tapgated *d, const char *id,
-	    int64_t now, struct engine_result *res);
-/* The signer, asked explicitly (refuses what the store does not show). */
-int	engine_order_issue(struct tapgated *d, const struct engine_actor *a,
-	    const char *id, int64_t now, struct engine_result *res);
-int	engine_order_get(struct tapgated *d, const char *id,
-	    struct engine_result *res);
-int	engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
-	    const char *id, int64_t now, struct engine_result *res);
-
-/*
- * Co-signing keys (keys.c).  engine_keys() answers the JWKS: the active
- * key and the retired ones still published at now (until the last order
- * they signed expires); with all, every key the appliance ever signed
- * with (what audit checkpoints verify against).
- */
-int	engine_keys(struct tapgated *d, int all, int64_t now,
-	    struct engine_result *res);
-
-/*
- * Rotate the co-signing key (operator): the standby key becomes active,
- * the old one is retired (public half kept, published until its last
- * order expires; private half wiped and its blob destroyed), audited as
- * "key.rotate".  The audit head is checkpointed with the old key before
- * and with the new one after.  409 no_standby_key when no standby key is
- * sealed (YubiKey seal: one rotation per start).
- */
-int	engine_key_rotate(struct tapgated *d, const struct engine_actor *a,
-	    int64_t now, struct engine_result *res);
-
-/*
- * At start, after signkey_ring_open(): audit a rotation that a crash
- * interrupted and that was completed now.
- */
-int	engine_keys_opened(struct tapgated *d,
-	    const struct signkey_report *rep, int64_t now);
-/*
- * Count enrolled officers per approver group against what the policy
- * needs; log (and audit, when audit_it) every group that cannot reach its
- * quorum.  Returns the number of such groups.
- */
-int	engine_quorum_check(struct tapgated *d, int audit_it, int64_t now);
-
-/* The metrics page (Prometheus text format), malloc'd. */
-char	*engine_metrics(struct tapgated *d);
 
 #endif

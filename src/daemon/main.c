@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * tapgated: the approval appliance's daemon.  Three processes, by trust:
+ * tapgated: the approval appliance's daemon.  Four processes, by trust:
  * this one, the monitor, keeps the state database and the co-signing key
- * and runs the engine and the hold timer; the front (front.c) serves the
- * HTTP API on a Unix socket (systemd's, or one the monitor binds) and
- * passes each request here; the token process (tokenproc.c) talks to the
- * security keys.  Runs in the foreground; logs to stderr (journald under
- * systemd).
+ * and runs the engine (src/engine) and the hold timer; the front
+ * (front.c) serves the HTTP API on a Unix socket (systemd's, or one the
+ * monitor binds) and passes each request here; the token process
+ * (tokenproc.c) talks to the security keys; the hook runner (hookproc.c)
+ * starts the notification hooks.  The children are this binary started
+ * again with a role.  Runs in the foreground; logs to stderr (journald
+ * under systemd).
+ *
+ * main() reads the command line and the configuration, then starts the
+ * monitor phase by phase (phases[] below), serves until a signal or a
+ * failed child stops it, and stops in the reverse order.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +33,7 @@
 #include "daemon/listen.h"
 #include "daemon/reqjson.h"
 #include "daemon/startup.h"
+#include "engine/engine.h"
 #include "sandbox/sandbox.h"
 #include "seal/seal.h"
 #include "seal/signkey.h"
@@ -35,6 +42,31 @@ extern const char tapgated_default_config[];
 
 /* Set when the front or the hook runner failed: the daemon stops, fails. */
 static volatile sig_atomic_t child_failure;
+
+/* The command line. */
+struct options {
+	const char	*config;	/* NULL: the embedded default */
+	const char	*state_dir;
+	const char	*sock;
+	const char	*roots;
+	const char	*timeout;	/* touch wait, ms */
+	const char	*ckpt;		/* audit checkpoint period */
+	const char	*smode;		/* of a socket bound here */
+	int		 check;		/* --check-config */
+	int		 accept_head;	/* --accept-audit-head */
+};
+
+/* What the monitor holds while it runs; stop() releases it. */
+struct run {
+	struct tapgated		 d;
+	struct front		*front;
+	struct signkey_report	 keyrep;
+	int			 accept_head;
+	mode_t			 sock_mode;
+	int			 bound;		/* the socket is ours */
+	int			 lockfd;	/* the state's lock */
+	sigset_t		 sigs;		/* the ones that stop it */
+};
 
 /* tokenproc_report_fn: audit; the token process was replaced already. */
 static void
@@ -87,6 +119,117 @@ usage(FILE *fp)
 	exit(fp == stdout ? 0 : 2);
 }
 
+/* ---- the command line and the configuration */
+
+/*
+ * A child process: this binary started again by the monitor with a role.
+ * 1 with the child's exit status in *status, or 0 when argv names no
+ * role.
+ */
+static int
+child_role(int argc, char **argv, int *status)
+{
+	/* the token process: opens the security keys */
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], TOKENPROC_ARG) == 0)
+		*status = tokenproc_main(atoi(argv[2]), argc == 4 ? argv[3] :
+		    NULL);
+	/* the hook runner: starts the administrator's programs */
+	else if (argc >= 4 && strcmp(argv[1], HOOKPROC_ARG) == 0)
+		*status = hookproc_main(atoi(argv[2]), atoi(argv[3]),
+		    argv + 4, (size_t)(argc - 4));
+	/* the front process: HTTP, nothing else */
+	else if (argc == 3 && strcmp(argv[1], FRONT_ARG) == 0)
+		*status = front_main(atoi(argv[2]));
+	else
+		return 0;
+	return 1;
+}
+
+/* The options into o; usage (status 2) when they are wrong. */
+static void
+parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "trust-roots", required_argument, NULL, 't' },
+		{ "token-timeout", required_argument, NULL, 'T' },
+		{ "checkpoint-interval", required_argument, NULL, 'C' },
+		{ "accept-audit-head", no_argument, NULL, 'A' },
+		{ "print-default-config", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config = optarg; break;
+		case 'd': o->state_dir = optarg; break;
+		case 's': o->sock = optarg; break;
+		case 'm': o->smode = optarg; break;
+		case 'k': o->check = 1; break;
+		case 't': o->roots = optarg; break;
+		case 'T': o->timeout = optarg; break;
+		case 'C': o->ckpt = optarg; break;
+		case 'A': o->accept_head = 1; break;
+		case 'p':
+			fputs(tapgated_default_config, stdout);
+			exit(0);
+		case 'h': usage(stdout); break;
+		case 'V':
+			printf("tapgated %s\n", TAPGATE_VERSION);
+			exit(0);
+		default: usage(stderr);
+		}
+	}
+	if (optind != argc)
+		usage(stderr);
+}
+
+static int
+set_path(char *dst, size_t cap, const char *src, const char *what)
+{
+	if (src[0] != '/' || strlen(src) >= cap) {
+		fprintf(stderr, "tapgated: %s must be an absolute path shorter "
+		    "than %zu bytes\n", what, cap);
+		return -1;
+	}
+	memcpy(dst, src, strlen(src) + 1);
+	return 0;
+}
+
+/* The paths the command line sets instead of the configuration's. */
+static int
+override_paths(const struct options *o, struct policy_config *cfg)
+{
+	const struct {
+		const char	*value;
+		char		*dst;
+		size_t		 cap;
+		const char	*what;
+	} paths[] = {
+		{ o->state_dir, cfg->appliance.state_dir,
+		    sizeof(cfg->appliance.state_dir), "--state-dir" },
+		{ o->sock, cfg->appliance.socket,
+		    sizeof(cfg->appliance.socket), "--socket" },
+		{ o->roots, cfg->approvers.trust_roots,
+		    sizeof(cfg->approvers.trust_roots), "--trust-roots" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (paths[i].value != NULL && set_path(paths[i].dst,
+		    paths[i].cap, paths[i].value, paths[i].what) != 0)
+			return -1;
+	return 0;
+}
+
 /* The files the configuration names: 0, or the message and -1. */
 static int
 check_paths(const struct policy_config *cfg, const char *config)
@@ -100,35 +243,30 @@ check_paths(const struct policy_config *cfg, const char *config)
 }
 
 /*
- * Before the token process, the database, the key or the socket: the
- * state directory is ours and closed to others, this daemon alone holds
- * its lock (*lockfd, kept open), and nothing answers on the socket.
+ * The configuration (-c, or the embedded default) into *cfgp, with the
+ * paths the command line overrides, and the files it names checked.  0,
+ * or exit status 2 (logged; nothing is left to free).
  */
 static int
-claim_state(const struct policy_config *cfg, int *lockfd)
+load_config(const struct options *o, struct policy_config **cfgp)
 {
+	const char *name = o->config ? o->config : "embedded default";
+	struct policy_config *cfg = NULL;
 	char err[512];
+	int r;
 
-	if (startup_state_dir(cfg->appliance.state_dir, err,
-	    sizeof(err)) != 0 ||
-	    startup_lock(cfg->appliance.state_dir, lockfd, err,
-	    sizeof(err)) != 0 ||
-	    startup_socket_free(cfg->appliance.socket, err, sizeof(err)) != 0) {
-		fprintf(stderr, "tapgated: %s\n", err);
-		return -1;
+	r = o->config ? policy_config_load_file(o->config, &cfg, err,
+	    sizeof(err)) : policy_config_load_string(tapgated_default_config,
+	    &cfg, err, sizeof(err));
+	if (r != 0) {
+		fprintf(stderr, "tapgated: %s: %s\n", name, err);
+		return 2;
 	}
-	return 0;
-}
-
-static int
-set_path(char *dst, size_t cap, const char *src, const char *what)
-{
-	if (src[0] != '/' || strlen(src) >= cap) {
-		fprintf(stderr, "tapgated: %s must be an absolute path shorter "
-		    "than %zu bytes\n", what, cap);
-		return -1;
+	if (override_paths(o, cfg) != 0 || check_paths(cfg, name) != 0) {
+		policy_config_free(&cfg);
+		return 2;
 	}
-	memcpy(dst, src, strlen(src) + 1);
+	*cfgp = cfg;
 	return 0;
 }
 
@@ -150,285 +288,395 @@ parse_socket_mode(const char *s, mode_t *out)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/* The settings of the command line that are not paths: 0, or status 2. */
+static int
+parse_settings(const struct options *o, struct run *rn)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "socket-mode", required_argument, NULL, 'm' },
-		{ "check-config", no_argument, NULL, 'k' },
-		{ "trust-roots", required_argument, NULL, 't' },
-		{ "token-timeout", required_argument, NULL, 'T' },
-		{ "checkpoint-interval", required_argument, NULL, 'C' },
-		{ "accept-audit-head", no_argument, NULL, 'A' },
-		{ "print-default-config", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct tapgated d;
-	struct front *front = NULL;
-	const char *config = NULL, *state_dir = NULL, *sock = NULL;
-	const char *roots = NULL, *timeout = NULL;
-	const char *ckpt = NULL;	/* audit checkpoint period */
-	const char *smode = NULL;	/* of a socket bound here */
-	mode_t sock_mode = 0660;
-	struct seal *seal = NULL;
-	struct signkey_report keyrep;
-	enum seal_kind sk;
-	char keyfile[POLICY_LONG_MAX + 32];
-	const char *hooks[POLICY_MAX_HOOKS];
-	char err[512];
-	sigset_t sigs;
-	struct timespec tick = { 1, 0 };
-	int c, check = 0, fd, bound = 0, r, rc = 1, sig;
-	int accept_head = 0, lockfd = -1;
-	size_t i;
+	struct tapgated *d = &rn->d;
 
-	/* the token process: the daemon's own binary with a role */
-	if ((argc == 3 || argc == 4) && strcmp(argv[1], TOKENPROC_ARG) == 0)
-		return tokenproc_main(atoi(argv[2]), argc == 4 ? argv[3] :
-		    NULL);
-	/* the hook runner: starts the administrator's programs */
-	if (argc >= 4 && strcmp(argv[1], HOOKPROC_ARG) == 0)
-		return hookproc_main(atoi(argv[2]), atoi(argv[3]), argv + 4,
-		    (size_t)(argc - 4));
-	/* the front process: HTTP, nothing else */
-	if (argc == 3 && strcmp(argv[1], FRONT_ARG) == 0)
-		return front_main(atoi(argv[2]));
-	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': config = optarg; break;
-		case 'd': state_dir = optarg; break;
-		case 's': sock = optarg; break;
-		case 'm': smode = optarg; break;
-		case 'k': check = 1; break;
-		case 't': roots = optarg; break;
-		case 'T': timeout = optarg; break;
-		case 'C': ckpt = optarg; break;
-		case 'A': accept_head = 1; break;
-		case 'p':
-			fputs(tapgated_default_config, stdout);
-			return 0;
-		case 'h': usage(stdout); break;
-		case 'V':
-			printf("tapgated %s\n", TAPGATE_VERSION);
-			return 0;
-		default: usage(stderr);
-		}
-	}
-	if (optind != argc)
-		usage(stderr);
-	memset(&d, 0, sizeof(d));
-	r = config ? policy_config_load_file(config, &d.cfg, err, sizeof(err)) :
-	    policy_config_load_string(tapgated_default_config, &d.cfg, err,
-	    sizeof(err));
-	if (r != 0) {
-		fprintf(stderr, "tapgated: %s: %s\n", config ? config :
-		    "embedded default", err);
-		return 2;
-	}
-	if ((state_dir && set_path(d.cfg->appliance.state_dir,
-	    sizeof(d.cfg->appliance.state_dir), state_dir, "--state-dir")) ||
-	    (sock && set_path(d.cfg->appliance.socket,
-	    sizeof(d.cfg->appliance.socket), sock, "--socket")) ||
-	    (roots && set_path(d.cfg->approvers.trust_roots,
-	    sizeof(d.cfg->approvers.trust_roots), roots, "--trust-roots")) ||
-	    check_paths(d.cfg, config ? config : "embedded default") != 0) {
-		policy_config_free(&d.cfg);
-		return 2;
-	}
-	if (check) {
-		printf("%s: configuration OK (policy %s version %lld)\n",
-		    config ? config : "embedded default", d.cfg->policy_id,
-		    (long long)d.cfg->policy_version);
-		policy_config_free(&d.cfg);
-		return 0;
-	}
-	if (smode != NULL && parse_socket_mode(smode, &sock_mode) != 0) {
+	rn->sock_mode = 0660;
+	if (o->smode != NULL && parse_socket_mode(o->smode,
+	    &rn->sock_mode) != 0) {
 		fprintf(stderr, "tapgated: --socket-mode: an octal mode from "
 		    "0600 to 0666\n");
-		policy_config_free(&d.cfg);
 		return 2;
 	}
-	d.token_timeout_ms = 60000;
-	if (timeout != NULL && ((d.token_timeout_ms = atoi(timeout)) < 1000 ||
-	    d.token_timeout_ms > 600000)) {
-		fprintf(stderr, "tapgated: --token-timeout: 1000 to 600000 ms\n");
-		policy_config_free(&d.cfg);
+	d->token_timeout_ms = 60000;
+	if (o->timeout != NULL && ((d->token_timeout_ms = atoi(o->timeout)) <
+	    1000 || d->token_timeout_ms > 600000)) {
+		fprintf(stderr, "tapgated: --token-timeout: 1000 to 600000 "
+		    "ms\n");
 		return 2;
 	}
 	/* signed audit checkpoints: every minute the head moved, by default */
-	if (ckpt != NULL && ((d.checkpoint_interval = atoi(ckpt)) < 1 ||
-	    d.checkpoint_interval > 86400)) {
+	if (o->ckpt != NULL && ((d->checkpoint_interval = atoi(o->ckpt)) < 1 ||
+	    d->checkpoint_interval > 86400)) {
 		fprintf(stderr, "tapgated: --checkpoint-interval: 1 to 86400 "
 		    "seconds\n");
-		policy_config_free(&d.cfg);
 		return 2;
 	}
-	/* the daemon holds the co-signing key: no core dumps, nothing shared */
+	return 0;
+}
+
+/*
+ * The daemon holds the co-signing key: no core dumps, nothing shared, a
+ * bounded address space, files for its owner alone.  The stopping
+ * signals are blocked (the threads started later inherit the mask) and
+ * come to sigwait in serve().  0, or status 1.
+ */
+static int
+harden(struct run *rn)
+{
+	int r;
+
 	if ((r = sandbox_harden()) != 0 ||
 	    (r = sandbox_limit_as(SANDBOX_AS_DAEMON)) != 0) {
 		fprintf(stderr, "tapgated: %s\n", tg_strerror(r));
-		policy_config_free(&d.cfg);
 		return 1;
 	}
 	umask(077);
-	pthread_mutex_init(&d.lock, NULL);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	/* threads started below inherit the mask: signals come to sigwait */
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	pthread_mutex_init(&rn->d.lock, NULL);
+	sigemptyset(&rn->sigs);
+	sigaddset(&rn->sigs, SIGTERM);
+	sigaddset(&rn->sigs, SIGINT);
+	sigaddset(&rn->sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &rn->sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (claim_state(d.cfg, &lockfd) != 0)
-		goto out;
-	if ((r = tokenproc_start("/proc/self/exe", d.token_timeout_ms,
-	    d.cfg->approvers.trust_roots, token_report, &d,
-	    &d.tokenproc)) != 0) {
+	return 0;
+}
+
+/* ---- the start-up phases: each logs why it fails and returns -1 */
+
+/*
+ * Before the token process, the database, the key or the socket: the
+ * state directory is ours and closed to others, this daemon alone holds
+ * its lock (kept open), and nothing answers on the socket.
+ */
+static int
+claim_state(struct run *rn)
+{
+	const struct policy_config *cfg = rn->d.cfg;
+	char err[512];
+
+	if (startup_state_dir(cfg->appliance.state_dir, err,
+	    sizeof(err)) != 0 ||
+	    startup_lock(cfg->appliance.state_dir, &rn->lockfd, err,
+	    sizeof(err)) != 0 ||
+	    startup_socket_free(cfg->appliance.socket, err, sizeof(err)) != 0) {
+		fprintf(stderr, "tapgated: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+start_token_process(struct run *rn)
+{
+	struct tapgated *d = &rn->d;
+	int r;
+
+	if ((r = tokenproc_start("/proc/self/exe", d->token_timeout_ms,
+	    d->cfg->approvers.trust_roots, token_report, d,
+	    &d->tokenproc)) != 0) {
 		fprintf(stderr, "tapgated: cannot start the token process: "
 		    "%s\n", tg_strerror(r));
-		goto out;
+		return -1;
 	}
-	if ((r = store_open(d.cfg->appliance.state_dir, &d.st)) != 0) {
+	return 0;
+}
+
+static int
+open_store(struct run *rn)
+{
+	struct tapgated *d = &rn->d;
+	int r;
+
+	if ((r = store_open(d->cfg->appliance.state_dir, &d->st)) != 0) {
 		fprintf(stderr, "tapgated: state %s: %s\n",
-		    d.cfg->appliance.state_dir, tg_strerror(r));
-		goto out;
+		    d->cfg->appliance.state_dir, tg_strerror(r));
+		return -1;
 	}
-	/* the co-signing key, unsealed for the life of the process */
-	if (d.cfg->signing.seal_key_file[0] != '\0')
+	return 0;
+}
+
+/*
+ * The co-signing keys, unsealed for the life of the process.  A file
+ * seal stays open to seal the next standby key after a rotation; the
+ * YubiKey goes back to the kernel (and its USB node is out of the
+ * sandbox's reach anyway).
+ */
+static int
+open_signing_key(struct run *rn)
+{
+	struct tapgated *d = &rn->d;
+	const struct policy_config *cfg = d->cfg;
+	struct seal *seal = NULL;
+	char keyfile[POLICY_LONG_MAX + 32];
+	enum seal_kind sk;
+	int r = TG_ERR_CONFIG;
+
+	if (cfg->signing.seal_key_file[0] != '\0')
 		snprintf(keyfile, sizeof(keyfile), "%s",
-		    d.cfg->signing.seal_key_file);
+		    cfg->signing.seal_key_file);
 	else
 		snprintf(keyfile, sizeof(keyfile), "%s/seal.key",
-		    d.cfg->appliance.state_dir);
-	if (seal_kind_parse(d.cfg->signing.seal, &sk) != 0 ||
+		    cfg->appliance.state_dir);
+	if (seal_kind_parse(cfg->signing.seal, &sk) != 0 ||
 	    (r = seal_open(sk, sk == SEAL_FILE ? keyfile : NULL, &seal)) != 0 ||
-	    (r = signkey_ring_open(seal, d.cfg->appliance.state_dir,
-	    strcmp(d.cfg->signing.alg, "ES256") == 0 ? JWK_ALG_ES256 :
-	    JWK_ALG_EDDSA, &d.keyring, &keyrep)) != 0) {
+	    (r = signkey_ring_open(seal, cfg->appliance.state_dir,
+	    strcmp(cfg->signing.alg, "ES256") == 0 ? JWK_ALG_ES256 :
+	    JWK_ALG_EDDSA, &d->keyring, &rn->keyrep)) != 0) {
 		fprintf(stderr, "tapgated: co-signing key (%s seal): %s%s%s\n",
-		    d.cfg->signing.seal, tg_strerror(r), seal ? ": " : "",
+		    cfg->signing.seal, tg_strerror(r), seal ? ": " : "",
 		    seal ? seal_errmsg(seal) : "");
 		seal_free(&seal);
-		goto out;
+		return -1;
 	}
-	d.signkey = d.keyring->active;
-	/*
-	 * A file seal stays open to seal the next standby key after a
-	 * rotation; the YubiKey goes back to the kernel (and its USB node
-	 * is out of the sandbox's reach anyway).
-	 */
+	d->signkey = d->keyring->active;
 	if (seal_kind(seal) == SEAL_FILE)
-		d.seal = seal;
+		d->seal = seal;
 	else
 		seal_free(&seal);
-	seal = NULL;
 	fprintf(stderr, "tapgated: co-signing key %s %s (%s)\n",
-	    jwk_alg_name(jwk_alg(d.signkey)), jwk_kid(d.signkey),
-	    keyrep.created ? "created and sealed" : keyrep.completed ?
+	    jwk_alg_name(jwk_alg(d->signkey)), jwk_kid(d->signkey),
+	    rn->keyrep.created ? "created and sealed" : rn->keyrep.completed ?
 	    "made active: an interrupted rotation completed" : "unsealed");
-	/* before anything is appended or signed: the chain went forward */
-	pthread_mutex_lock(&d.lock);
-	r = engine_audit_mark_open(&d, accept_head, (int64_t)time(NULL));
-	pthread_mutex_unlock(&d.lock);
+	return 0;
+}
+
+/*
+ * Before anything is appended or signed: the audit chain went forward
+ * (its high-water mark), a rotation a crash interrupted is audited, the
+ * quorum is counted, and the head found at start is signed (refused if
+ * the chain was cut).
+ */
+static int
+open_audit(struct run *rn)
+{
+	struct tapgated *d = &rn->d;
+	int r;
+
+	pthread_mutex_lock(&d->lock);
+	r = engine_audit_mark_open(d, rn->accept_head, (int64_t)time(NULL));
+	pthread_mutex_unlock(&d->lock);
 	if (r != 0)
-		goto out;
-	pthread_mutex_lock(&d.lock);
-	if (keyrep.completed && (r = engine_keys_opened(&d, &keyrep,
+		return -1;
+	pthread_mutex_lock(&d->lock);
+	if (rn->keyrep.completed && (r = engine_keys_opened(d, &rn->keyrep,
 	    (int64_t)time(NULL))) != 0)
 		fprintf(stderr, "tapgated: cannot audit the completed "
 		    "rotation: %s\n", tg_strerror(r));
-	pthread_mutex_unlock(&d.lock);
-	pthread_mutex_lock(&d.lock);
-	engine_quorum_check(&d, 0, (int64_t)time(NULL));
-	pthread_mutex_unlock(&d.lock);
-	/* sign the audit head found at start (refused if the chain was cut) */
-	pthread_mutex_lock(&d.lock);
-	(void)engine_checkpoint(&d, (int64_t)time(NULL));
-	pthread_mutex_unlock(&d.lock);
-	for (i = 0; i < d.cfg->notify.nhooks; i++)
-		hooks[i] = d.cfg->notify.hooks[i];
-	/* hooks run from a process that never gets the daemon's filter */
-	if ((r = hookproc_start("/proc/self/exe", hooks, d.cfg->notify.nhooks,
-	    (int)d.cfg->notify.timeout_ms, engine_hook_report, hooks_died, &d,
-	    &d.hooks)) != 0) {
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_lock(&d->lock);
+	engine_quorum_check(d, 0, (int64_t)time(NULL));
+	pthread_mutex_unlock(&d->lock);
+	pthread_mutex_lock(&d->lock);
+	(void)engine_checkpoint(d, (int64_t)time(NULL));
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+/* Hooks run from a process that never gets the daemon's filter. */
+static int
+start_hooks(struct run *rn)
+{
+	struct tapgated *d = &rn->d;
+	const char *hooks[POLICY_MAX_HOOKS];
+	size_t i;
+	int r;
+
+	for (i = 0; i < d->cfg->notify.nhooks; i++)
+		hooks[i] = d->cfg->notify.hooks[i];
+	if ((r = hookproc_start("/proc/self/exe", hooks, d->cfg->notify.nhooks,
+	    (int)d->cfg->notify.timeout_ms, engine_hook_report, hooks_died, d,
+	    &d->hooks)) != 0) {
 		fprintf(stderr, "tapgated: hooks: %s\n", tg_strerror(r));
-		goto out;
+		return -1;
 	}
-	/* holds the downtime ate are extended (and the hooks told) first */
-	pthread_mutex_lock(&d.lock);
-	r = engine_start(&d, (int64_t)time(NULL));
-	pthread_mutex_unlock(&d.lock);
+	return 0;
+}
+
+/* The holds the downtime ate are extended (and the hooks told) first. */
+static int
+start_engine(struct run *rn)
+{
+	struct tapgated *d = &rn->d;
+	int r;
+
+	pthread_mutex_lock(&d->lock);
+	r = engine_start(d, (int64_t)time(NULL));
+	pthread_mutex_unlock(&d->lock);
 	if (r != 0) {
 		fprintf(stderr, "tapgated: cannot account for the downtime: "
 		    "%s\n", tg_strerror(r));
-		goto out;
+		return -1;
 	}
-	if ((fd = listen_open(d.cfg->appliance.socket, sock_mode, &bound, err,
-	    sizeof(err))) < 0) {
+	return 0;
+}
+
+/* The API socket, and the front process that parses HTTP on it (started
+ * before the monitor's filter). */
+static int
+start_front(struct run *rn)
+{
+	const struct policy_config *cfg = rn->d.cfg;
+	char err[512];
+	int fd, r;
+
+	if ((fd = listen_open(cfg->appliance.socket, rn->sock_mode,
+	    &rn->bound, err, sizeof(err))) < 0) {
 		fprintf(stderr, "tapgated: %s\n", err);
-		goto out;
+		return -1;
 	}
-	/* HTTP is parsed in the front process, started before the filter */
-	if ((r = front_start("/proc/self/exe", fd, d.cfg, &front)) != 0) {
+	if ((r = front_start("/proc/self/exe", fd, cfg, &rn->front)) != 0) {
 		fprintf(stderr, "tapgated: cannot start the front process: "
 		    "%s\n", tg_strerror(r));
-		goto out;
+		return -1;
 	}
-	/* everything is open and no thread serves yet: confine, then serve */
+	return 0;
+}
+
+/* Everything is open and no thread serves yet: confine, then serve. */
+static int
+confine(struct run *rn)
+{
+	int r;
+
+	(void)rn;
 	if ((r = sandbox_apply(SANDBOX_ROLE_DAEMON)) != 0) {
 		fprintf(stderr, "tapgated: cannot confine the daemon: %s\n",
 		    tg_strerror(r));
-		goto out;
+		return -1;
 	}
-	if ((r = front_serve(front, REQJSON_MAX_BODY, api_handle, &d,
-	    front_report, &d)) != 0) {
+	return 0;
+}
+
+/* The front's requests go to the API (api.c); systemd hears READY. */
+static int
+serve_front(struct run *rn)
+{
+	struct tapgated *d = &rn->d;
+	int r;
+
+	if ((r = front_serve(rn->front, REQJSON_MAX_BODY, api_handle, d,
+	    front_report, d)) != 0) {
 		fprintf(stderr, "tapgated: cannot serve the front: %s\n",
 		    tg_strerror(r));
-		goto out;
+		return -1;
 	}
 	fprintf(stderr, "tapgated: policy %s version %lld; state %s; "
-	    "listening on %s (front process %d)\n", d.cfg->policy_id,
-	    (long long)d.cfg->policy_version, d.cfg->appliance.state_dir,
-	    bound ? d.cfg->appliance.socket : "the socket systemd passed",
-	    front_pid(front));
+	    "listening on %s (front process %d)\n", d->cfg->policy_id,
+	    (long long)d->cfg->policy_version, d->cfg->appliance.state_dir,
+	    rn->bound ? d->cfg->appliance.socket : "the socket systemd passed",
+	    front_pid(rn->front));
 	sd_notify(0, "READY=1");
+	return 0;
+}
+
+/* The start-up, in order. */
+static int (*const phases[])(struct run *) = {
+	claim_state,		/* the state directory, its lock, the socket */
+	start_token_process,	/* before the store and the key exist */
+	open_store,
+	open_signing_key,
+	open_audit,		/* the mark, the quorum, a first checkpoint */
+	start_hooks,
+	start_engine,		/* downtime extends the holds */
+	start_front,		/* the socket and the front process */
+	confine,		/* the monitor's own filter */
+	serve_front,
+};
+
+/* ---- serving and stopping */
+
+/*
+ * Serve until SIGTERM or SIGINT (a failed child sends SIGTERM), running
+ * the hold timer every second.  The exit status: 1 when a child failed.
+ */
+static int
+serve(struct run *rn)
+{
+	struct timespec tick = { 1, 0 };
+	int sig;
+
 	for (;;) {
-		sig = sigtimedwait(&sigs, NULL, &tick);
+		sig = sigtimedwait(&rn->sigs, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
 			break;
-		pthread_mutex_lock(&d.lock);
-		engine_tick(&d, (int64_t)time(NULL));
-		pthread_mutex_unlock(&d.lock);
+		pthread_mutex_lock(&rn->d.lock);
+		engine_tick(&rn->d, (int64_t)time(NULL));
+		pthread_mutex_unlock(&rn->d.lock);
 	}
 	sd_notify(0, "STOPPING=1");
-	rc = child_failure ? 1 : 0;
-out:
-	front_stop(&front);
-	if (bound)
-		unlink(d.cfg->appliance.socket);
-	hookproc_stop(&d.hooks);
-	tokenproc_stop(&d.tokenproc);
-	/* a clean stop signs the final audit head: nothing writes any more */
+	return child_failure ? 1 : 0;
+}
+
+/*
+ * Stop what was started, in the reverse order; a clean stop (rc 0)
+ * stores the last heartbeat and signs the final audit head: nothing
+ * writes any more.
+ */
+static void
+stop(struct run *rn, int rc)
+{
+	struct tapgated *d = &rn->d;
+
+	front_stop(&rn->front);
+	if (rn->bound)
+		unlink(d->cfg->appliance.socket);
+	hookproc_stop(&d->hooks);
+	tokenproc_stop(&d->tokenproc);
 	if (rc == 0) {
-		pthread_mutex_lock(&d.lock);
-		engine_stop(&d, (int64_t)time(NULL));
-		(void)engine_checkpoint(&d, (int64_t)time(NULL));
-		pthread_mutex_unlock(&d.lock);
+		pthread_mutex_lock(&d->lock);
+		engine_stop(d, (int64_t)time(NULL));
+		(void)engine_checkpoint(d, (int64_t)time(NULL));
+		pthread_mutex_unlock(&d->lock);
 	}
-	store_close(&d.st);
-	d.signkey = NULL;
-	signkey_ring_free(&d.keyring);
-	seal_free(&d.seal);
-	policy_config_free(&d.cfg);
-	pthread_mutex_destroy(&d.lock);
-	if (lockfd != -1)
-		close(lockfd);	/* the state is free for the next daemon */
+	store_close(&d->st);
+	d->signkey = NULL;
+	signkey_ring_free(&d->keyring);
+	seal_free(&d->seal);
+	policy_config_free(&d->cfg);
+	pthread_mutex_destroy(&d->lock);
+	if (rn->lockfd != -1)
+		close(rn->lockfd);	/* the state is free for the next one */
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o;
+	struct run rn;
+	size_t i;
+	int rc;
+
+	if (child_role(argc, argv, &rc))
+		return rc;
+	parse_options(argc, argv, &o);
+	memset(&rn, 0, sizeof(rn));
+	rn.lockfd = -1;
+	rn.accept_head = o.accept_head;
+	if ((rc = load_config(&o, &rn.d.cfg)) != 0)
+		return rc;
+	if (o.check) {
+		printf("%s: configuration OK (policy %s version %lld)\n",
+		    o.config ? o.config : "embedded default",
+		    rn.d.cfg->policy_id, (long long)rn.d.cfg->policy_version);
+		policy_config_free(&rn.d.cfg);
+		return 0;
+	}
+	if ((rc = parse_settings(&o, &rn)) != 0 || (rc = harden(&rn)) != 0) {
+		policy_config_free(&rn.d.cfg);
+		return rc;
+	}
+	rc = 0;
+	for (i = 0; i < sizeof(phases) / sizeof(phases[0]) && rc == 0; i++)
+		if (phases[i](&rn) != 0)
+			rc = 1;
+	if (rc == 0)
+		rc = serve(&rn);
+	stop(&rn, rc);
 	return rc;
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * What tapgated makes sure of before it touches its state: the state
- * directory is closed to others and used by this daemon alone, nothing
- * answers on its socket yet, and the files its configuration names exist.
- * Each check writes a one-line reason (naming the path and what to do)
- * into err and returns a negative TG_ERR_* when it refuses.
+ * directory is closed to others and used by this daemon alone, and
+ * nothing answers on its socket yet.  (That the files its configuration
+ * names exist was checked before, by policy_config_check_paths().)  Each
+ * check writes a one-line reason (naming the path and what to do) into
+ * err and returns a negative TG_ERR_* when it refuses.
  */
 #ifndef TAPGATE_STARTUP_H
 #define TAPGATE_STARTUP_H

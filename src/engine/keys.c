@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The co-signing keys as the daemon serves and rotates them (daemon.h).
+ * The co-signing keys as the daemon serves and rotates them (engine.h).
  * The files and their crash-safe order are signkey.h's; here are the
  * policy (how long a retired key stays published), the audit entries and
  * the checkpoints around a rotation.
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/errors.h"
-#include "daemon/engine_int.h"
+#include "engine/txn.h"
 #include "seal/signkey.h"
 
 int
@@ -56,15 +56,10 @@ publish_until(struct tapgated *d, int64_t now, int64_t *untilp)
 	return 0;
 }
 
-int
-engine_key_rotate(struct tapgated *d, const struct engine_actor *a,
-    int64_t now, struct engine_result *res)
+/* Whether a rotation can happen now (503 or 409 when not). */
+static int
+rotate_possible(struct tapgated *d, struct engine_result *res)
 {
-	const char *dir = d->cfg->appliance.state_dir;
-	char old_kid[JWK_KID_LEN + 1], new_kid[JWK_KID_LEN + 1];
-	int64_t until = 0;
-	int r;
-
 	if (d->keyring == NULL || d->signkey == NULL) {
 		eng_error(res, 503, "no_key", "no co-signing key loaded");
 		return TG_ERR_NOT_FOUND;
@@ -80,6 +75,48 @@ engine_key_rotate(struct tapgated *d, const struct engine_actor *a,
 		    "retired as many keys as its key set holds");
 		return TG_ERR_TOO_LONG;
 	}
+	return 0;
+}
+
+/*
+ * The rotation's audit entry.  When it cannot be written, the retirement
+ * already recorded is undone (or, failing that, completed by the next
+ * start) and the caller gets the database failure.
+ */
+static int
+rotate_audit(struct tapgated *d, const struct engine_actor *a,
+    const char *old_kid, const char *new_kid, int64_t until, int64_t now,
+    struct engine_result *res)
+{
+	struct eng_entry e;
+	json_t *details;
+	int r;
+
+	details = json_pack("{s:s,s:s,s:s,s:I}", "old_kid", old_kid,
+	    "new_kid", new_kid, "alg", jwk_alg_name(jwk_alg(d->signkey)),
+	    "old_published_until", (json_int_t)until);
+	e = (struct eng_entry){ a, "key.rotate", NULL, details, now };
+	r = eng_txn(d, eng_audit_entry, &e, NULL, NULL, NULL);
+	json_decref(details);
+	if (r == 0)
+		return 0;
+	if (signkey_retire_undo(d->cfg->appliance.state_dir, d->keyring) != 0)
+		fprintf(stderr, "tapgated: key rotation: not audited and not "
+		    "undone: the next start completes it\n");
+	return eng_db_error(d, res, r);
+}
+
+int
+engine_key_rotate(struct tapgated *d, const struct engine_actor *a,
+    int64_t now, struct engine_result *res)
+{
+	const char *dir = d->cfg->appliance.state_dir;
+	char old_kid[JWK_KID_LEN + 1], new_kid[JWK_KID_LEN + 1];
+	int64_t until = 0;
+	int r;
+
+	if ((r = rotate_possible(d, res)) != 0)
+		return r;
 	snprintf(old_kid, sizeof(old_kid), "%s", jwk_kid(d->signkey));
 	snprintf(new_kid, sizeof(new_kid), "%s",
 	    jwk_kid(d->keyring->standby));
@@ -96,18 +133,8 @@ engine_key_rotate(struct tapgated *d, const struct engine_actor *a,
 		return r;
 	}
 	/* 2: audited */
-	if ((r = store_begin(d->st)) != 0 ||
-	    (r = eng_audit(d, a, "key.rotate", NULL, json_pack(
-	    "{s:s,s:s,s:s,s:I}", "old_kid", old_kid, "new_kid", new_kid,
-	    "alg", jwk_alg_name(jwk_alg(d->signkey)), "old_published_until",
-	    (json_int_t)until), now)) != 0 ||
-	    (r = store_commit(d->st)) != 0) {
-		store_rollback(d->st);
-		if (signkey_retire_undo(dir, d->keyring) != 0)
-			fprintf(stderr, "tapgated: key rotation: not audited "
-			    "and not undone: the next start completes it\n");
-		return eng_db_error(d, res, r);
-	}
+	if ((r = rotate_audit(d, a, old_kid, new_kid, until, now, res)) != 0)
+		return r;
 	/* 3: the commit point */
 	if ((r = signkey_promote(dir, d->keyring)) != 0) {
 		fprintf(stderr, "tapgated: key rotation: cannot make %s "
@@ -144,19 +171,18 @@ int
 engine_keys_opened(struct tapgated *d, const struct signkey_report *rep,
     int64_t now)
 {
-	const struct engine_actor sys = { -1, "system", "tapgated" };
+	struct eng_entry e;
+	json_t *details;
 	int r;
 
 	if (!rep->completed)
 		return 0;
-	if ((r = store_begin(d->st)) != 0)
-		return r;
 	/* the audit entry of the rotation may be missing: say it again */
-	r = eng_audit(d, &sys, "key.rotate", NULL, json_pack(
-	    "{s:s,s:s,s:s,s:b}", "old_kid", rep->old_kid, "new_kid",
-	    jwk_kid(d->signkey), "alg", jwk_alg_name(jwk_alg(d->signkey)),
-	    "completed_at_start", 1), now);
-	if (r != 0 || (r = store_commit(d->st)) != 0)
-		store_rollback(d->st);
+	details = json_pack("{s:s,s:s,s:s,s:b}", "old_kid", rep->old_kid,
+	    "new_kid", jwk_kid(d->signkey), "alg",
+	    jwk_alg_name(jwk_alg(d->signkey)), "completed_at_start", 1);
+	e = (struct eng_entry){ &eng_system, "key.rotate", NULL, details, now };
+	r = eng_txn(d, eng_audit_entry, &e, NULL, NULL, NULL);
+	json_decref(details);
 	return r;
 }

@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * An officer's approval.  It is a FIDO2 assertion whose clientDataHash is
+ * the SHA-256 of a WebAuthn-shaped clientData whose challenge is the
+ * SHA-256 of the canonical change (eng_change): the touch is bound to
+ * exactly this change.  The daemon verifies it against the officer's
+ * enrolled key (UP, UV, rpIdHash, a counter that grows; a counter that
+ * did not grow suspends the key as a possible clone), checks separation
+ * of duties and the officer's cooldown, and records it with its audit
+ * entry; a request the approval made ready goes to the signer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/b64url.h"
+#include "common/errors.h"
+#include "engine/body.h"
+#include "engine/creds.h"
+#include "engine/events.h"
+#include "engine/facts.h"
+#include "engine/holds.h"
+#include "engine/signer.h"
+#include "engine/txn.h"
+#include "token/token.h"
+
+/* The alarm of a possible clone: suspended, or why not (cause). */
+static json_t *
+clone_alarm(const struct who *w, uint32_t presented, const char *cause)
+{
+	json_t *j;
+
+	j = json_pack("{s:s,s:s,s:I,s:I,s:b}", "approver", w->name, "group",
+	    w->group, "stored_counter", (json_int_t)w->sign_count,
+	    "presented_counter", (json_int_t)presented, "suspended",
+	    cause == NULL);
+	if (j != NULL && cause != NULL)
+		json_object_set_new(j, "why", json_string(cause));
+	return j;
+}
+
+/* A clone's suspension, as the steps of its transaction. */
+struct clone_txn {
+	const struct engine_actor	*a;
+	const char			*id;
+	const struct who		*w;
+	const json_t			*alarm;
+	const json_t			*refused;
+	int64_t				 now;
+};
+
+static int
+clone_steps(struct tapgated *d, void *arg)
+{
+	const struct clone_txn *t = arg;
+	int r, n = 0;
+
+	if ((r = store_approver_revoke(d->st, t->w->id, NULL, "cloned: "
+	    "signature counter did not grow", t->now, &n)) != 0 ||
+	    (r = eng_audit(d, &eng_system, "alarm.cloned_key", t->id,
+	    t->alarm, t->now)) != 0 ||
+	    (r = eng_audit(d, t->a, "approval.refused", t->id, t->refused,
+	    t->now)) != 0)
+		return r;
+	r = engine_quorum_check(d, 1, t->now);
+	return r < 0 ? r : 0;
+}
+
+/* The suspension of a possible clone failed (r): say so loudly. */
+static int
+clone_not_suspended(struct tapgated *d, const char *id, const struct who *w,
+    uint32_t presented, int r, int64_t now, struct engine_result *res)
+{
+	char msg[320], cause[160];
+	json_t *alarm;
+
+	snprintf(cause, sizeof(cause), "%s (%s)", tg_strerror(r),
+	    store_errmsg(d->st));
+	d->errors++;
+	fprintf(stderr, "tapgated: ALARM: approver %s presented counter %u, "
+	    "stored %lld: a possible cloned key; suspending it FAILED: %s: "
+	    "revoke it by hand\n", w->name, presented,
+	    (long long)w->sign_count, cause);
+	snprintf(msg, sizeof(msg), "the signature counter did not grow: this "
+	    "credential may be cloned; suspending its approver failed (%s): "
+	    "an operator must revoke it", cause);
+	eng_error(res, 403, "cloned_key", msg);
+	/* the alarm, at least, if the store takes it now */
+	alarm = clone_alarm(w, presented, cause);
+	(void)eng_audit_alone(d, &eng_system, "alarm.cloned_key", id, alarm,
+	    now);
+	json_decref(alarm);
+	json_object_set_new(res->body, "suspended", json_false());
+	return TG_ERR_POLICY;
+}
+
+/*
+ * A key whose signature counter did not grow may be a clone: suspend its
+ * approver (revoked as "cloned"), raise the alarm and refuse, in one
+ * transaction.  Whether the suspension took is what the log, the audit
+ * and the answer say; the approval is refused either way.  TG_ERR_POLICY.
+ */
+static int
+suspend_clone(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const struct who *w, uint32_t presented, int64_t now,
+    struct engine_result *res)
+{
+	struct clone_txn t;
+	json_t *alarm, *refused;
+	int r;
+
+	alarm = clone_alarm(w, presented, NULL);
+	refused = json_pack("{s:s,s:s,s:s}", "code", "cloned_key", "reason",
+	    "signature counter did not grow", "officer", w->name);
+	t = (struct clone_txn){ a, id, w, alarm, refused, now };
+	r = eng_txn(d, clone_steps, &t, NULL, NULL, NULL);
+	json_decref(alarm);
+	json_decref(refused);
+	if (r != 0)
+		return clone_not_suspended(d, id, w, presented, r, now, res);
+	fprintf(stderr, "tapgated: ALARM: approver %s presented counter "
+	    "%u, stored %lld: suspended as a possible cloned key\n",
+	    w->name, presented, (long long)w->sign_count);
+	eng_error(res, 403, "cloned_key", "the signature counter did not "
+	    "grow: this credential may be cloned; its approver is suspended");
+	json_object_set_new(res->body, "suspended", json_true());
+	return TG_ERR_POLICY;
+}
+
+/* Refuse an approval: answer, and audit why (own transaction). */
+static int
+refuse(struct tapgated *d, const struct engine_actor *a, const char *id,
+    struct engine_result *res, int status, const char *code,
+    const char *why, const char *officer, int64_t now)
+{
+	json_t *details;
+
+	eng_error(res, status, code, why);
+	details = json_pack("{s:s,s:s,s:s}", "code", code, "reason", why,
+	    "officer", officer ? officer : "");
+	(void)eng_audit_alone(d, a, "approval.refused", id, details, now);
+	json_decref(details);
+	return TG_ERR_POLICY;
+}
+
+/* An approval, and what follows from it, as the steps of a transaction. */
+struct record_txn {
+	const struct engine_actor	*a;
+	const char			*id;
+	const struct store_approval	*sap;
+	const json_t			*details;
+	struct facts			*f;
+	struct policy_decision		*dec;
+	struct events			*evs;
+	char				*why;
+	size_t				 whylen;
+	int64_t				 now;
+	int				 recorded;
+};
+
+static int
+record_steps(struct tapgated *d, void *arg)
+{
+	struct record_txn *t = arg;
+	int r;
+
+	if ((r = store_approval_insert(d->st, t->sap)) != 0 ||
+	    (r = store_approver_set_count(d->st, t->sap->approver_id,
+	    t->sap->sign_count)) != 0 ||
+	    (r = eng_audit(d, t->a, "request.approved", t->id, t->details,
+	    t->now)) != 0)
+		return r;
+	t->recorded = 1;
+	/* the new approval counts: evaluate and record what follows */
+	eng_facts_clear(t->f);
+	if ((r = eng_facts_load(d, t->id, t->f, t->why, t->whylen)) != 0 ||
+	    (r = eng_facts_evaluate(d, t->f, t->now, t->dec)) != 0)
+		return r;
+	if ((r = eng_facts_apply(d, t->f, t->dec, t->a, t->now,
+	    t->evs)) != ENG_READY)
+		return r;
+	return eng_sign_ready(d, t->f, t->a, t->now, t->evs);
+}
+
+int
+engine_approval_preview(struct tapgated *d, const char *id, int64_t now,
+    struct engine_result *res)
+{
+	struct policy_decision dec;
+	struct facts f;
+	uint8_t digest[32], cdh[32];
+	char cd[512], dig64[48];
+	json_t *change = NULL;
+	int r;
+
+	if ((r = eng_load(d, id, &f, res)) != 0)
+		return r;
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
+	    (r = eng_change(d, &f, &dec, &change, digest)) != 0 ||
+	    (r = eng_client_data(d, digest, cd, sizeof(cd), cdh)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	b64url_encode(digest, 32, dig64);
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:s,s:s,s:o,s:s,s:s,s:o}", "request_id", id,
+	    "state", policy_state_name(dec.state), "change", change,
+	    "change_digest", dig64, "client_data", cd, "missing",
+	    eng_missing_json(&dec));
+	change = NULL;
+out:
+	json_decref(change);
+	eng_facts_clear(&f);
+	return r;
+}
+
+/* An approval as it goes through its phases. */
+struct approval {
+	const struct engine_actor	*a;
+	const char			*id;
+	const char			*device;
+	const char			*pin;	/* wiped after use */
+	int64_t				 now;
+	/* phase 1: what is being approved, and who may approve it */
+	struct facts			 f;
+	struct policy_decision		 dec;
+	uint8_t				 digest[32];	/* of the change */
+	char				 cd[512];	/* its clientData */
+	uint8_t				 cdh[32];
+	struct idlist			 allow;
+	struct token_cred_id		*allow_ids;
+	/* phase 2: the key's answer */
+	struct token_assertion		*as;
+	/* phase 3: the officer behind it, verified */
+	struct who			 w;
+	uint32_t			 count;
+	char				*cred64;
+	struct policy_approval		 cand;
+};
+
+static void
+approval_clear(struct approval *ap)
+{
+	eng_facts_clear(&ap->f);
+	eng_idlist_clear(&ap->allow);
+	free(ap->allow_ids);
+	token_assertion_free(&ap->as);
+	free(ap->cred64);
+	memset(ap, 0, sizeof(*ap));
+}
+
+/*
+ * Phase 1, locked: the request awaits an approval; its change's digest
+ * and clientData, and every active officer's credential for the key's
+ * allow list.
+ */
+static int
+approve_prepare(struct tapgated *d, struct approval *ap,
+    struct engine_result *res)
+{
+	json_t *change = NULL;
+	char why[256];
+	size_t i;
+	int r;
+
+	if ((r = eng_load(d, ap->id, &ap->f, res)) != 0)
+		return r;
+	if ((r = eng_facts_evaluate(d, &ap->f, ap->now, &ap->dec)) != 0 ||
+	    (r = eng_change(d, &ap->f, &ap->dec, &change, ap->digest)) != 0 ||
+	    (r = eng_client_data(d, ap->digest, ap->cd, sizeof(ap->cd),
+	    ap->cdh)) != 0) {
+		json_decref(change);
+		return eng_db_error(d, res, r);
+	}
+	json_decref(change);
+	if (ap->dec.state != POLICY_STATE_NEEDS_APPROVAL &&
+	    ap->dec.state != POLICY_STATE_MANUAL_REVIEW) {
+		snprintf(why, sizeof(why), "request is %s: it takes no "
+		    "approval now", policy_state_name(ap->dec.state));
+		return refuse(d, ap->a, ap->id, res, 409,
+		    "not_awaiting_approval", why, NULL, ap->now);
+	}
+	if ((r = store_approver_list(d->st, 0, eng_collect_allow,
+	    &ap->allow)) != 0)
+		return eng_db_error(d, res, r);
+	if (ap->allow.n == 0)
+		return refuse(d, ap->a, ap->id, res, 409, "no_approvers",
+		    "no approver is enrolled", NULL, ap->now);
+	if ((ap->allow_ids = calloc(ap->allow.n,
+	    sizeof(*ap->allow_ids))) == NULL)
+		return eng_db_error(d, res, TG_ERR_NOMEM);
+	for (i = 0; i < ap->allow.n; i++) {
+		ap->allow_ids[i].ptr = ap->allow.ids[i];
+		ap->allow_ids[i].len = ap->allow.lens[i];
+	}
+	return 0;
+}
+
+/*
+ * Phase 2, unlocked so the API keeps answering: the officer touches the
+ * key for the clientData.  The PIN is wiped from the body j right after.
+ */
+static int
+approve_touch(struct tapgated *d, struct approval *ap, json_t *j,
+    struct engine_result *res)
+{
+	struct token_assert_req ar;
+	char code[48], why[256];
+	int r, status;
+
+	memset(&ar, 0, sizeof(ar));
+	ar.rp_id = d->cfg->appliance.rp_id;
+	ar.client_data_hash = ap->cdh;
+	ar.allow = ap->allow_ids;
+	ar.nallow = ap->allow.n;
+	ar.pin = ap->pin;
+	pthread_mutex_unlock(&d->lock);
+	r = tokenproc_assert(d->tokenproc, ap->device, &ar, &ap->as);
+	pthread_mutex_lock(&d->lock);
+	eng_wipe_member(j, "pin");
+	ap->now = eng_now();
+	if (r == 0)
+		return 0;
+	eng_token_answer(res, r, "assertion");
+	status = res->status;
+	snprintf(code, sizeof(code), "%s", json_string_value(json_object_get(
+	    json_object_get(res->body, "error"), "code")));
+	snprintf(why, sizeof(why), "assertion: %s", tg_strerror(r));
+	return refuse(d, ap->a, ap->id, res, status, code, why, NULL, ap->now);
+}
+
+/*
+ * Phase 3, locked again: the request may have moved while the key was
+ * touched; the change must be the one the key signed for.
+ */
+static int
+approve_reload(struct tapgated *d, struct approval *ap,
+    struct engine_result *res)
+{
+	uint8_t digest[32];
+	json_t *change = NULL;
+	int r;
+
+	eng_facts_clear(&ap->f);
+	if ((r = eng_load(d, ap->id, &ap->f, res)) != 0)
+		return r;
+	if ((r = eng_facts_evaluate(d, &ap->f, ap->now, &ap->dec)) != 0 ||
+	    (r = eng_change(d, &ap->f, &ap->dec, &change, digest)) != 0)
+		return eng_db_error(d, res, r);
+	json_decref(change);
+	if (CRYPTO_memcmp(ap->digest, digest, 32) != 0)
+		return refuse(d, ap->a, ap->id, res, 409, "changed_meanwhile",
+		    "the request changed while the key was touched; approve "
+		    "again", NULL, ap->now);
+	return 0;
+}
+
+/*
+ * Phase 3: the officer behind the assertion is enrolled, not revoked, and
+ * the assertion verifies with their key (UP, UV, rpIdHash, the counter
+ * grew; a counter that did not suspends the key as a possible clone).
+ */
+static int
+approve_officer(struct tapgated *d, struct approval *ap,
+    struct engine_result *res)
+{
+	const struct token_assertion *as = ap->as;
+	struct token_verify_req vr;
+	char why[256];
+	int r;
+
+	memset(&ap->w, 0, sizeof(ap->w));
+	if (store_approver_by_cred(d->st, as->cred_id, as->cred_id_len,
+	    eng_collect_who, &ap->w) != 0)
+		return refuse(d, ap->a, ap->id, res, 403, "not_enrolled",
+		    "the key answered with a credential that is not enrolled",
+		    NULL, ap->now);
+	if (ap->w.revoked)
+		return refuse(d, ap->a, ap->id, res, 403, "revoked_approver",
+		    "this approver's credential is revoked", ap->w.name,
+		    ap->now);
+	memset(&vr, 0, sizeof(vr));
+	vr.pubkey = &ap->w.pk;
+	vr.rp_id = d->cfg->appliance.rp_id;
+	vr.client_data_hash = ap->cdh;
+	vr.authdata = as->authdata;
+	vr.authdata_len = as->authdata_len;
+	vr.sig = as->sig;
+	vr.sig_len = as->sig_len;
+	vr.prev_sign_count = (uint32_t)ap->w.sign_count;
+	if (!ap->w.pk_ok)
+		r = TG_ERR_SIGNATURE;
+	else
+		r = token_verify_assertion(&vr, &ap->count);
+	if (r == TG_ERR_COUNTER)
+		/* a key whose counter does not grow may be a clone */
+		return suspend_clone(d, ap->a, ap->id, &ap->w, as->sign_count,
+		    ap->now, res);
+	if (r == 0)
+		return 0;
+	snprintf(why, sizeof(why), "the assertion does not verify: %s",
+	    tg_strerror(r));
+	return refuse(d, ap->a, ap->id, res, 403, r == TG_ERR_FLAGS ?
+	    "presence_or_verification_missing" : "bad_assertion", why,
+	    ap->w.name, ap->now);
+}
+
+/*
+ * Phase 3: the officer may approve this request: separation of duties
+ * (not the requester or the target, not twice, in a group the rule
+ * needs) and no recovery of their own account approved within the
+ * cooldown.
+ */
+static int
+approve_rules(struct tapgated *d, struct approval *ap,
+    struct engine_result *res)
+{
+	const struct token_assertion *as = ap->as;
+	struct policy_progress prog;
+	enum policy_approver_fault fault;
+	int64_t since, recent = 0;
+	char why[256];
+	int r;
+
+	if ((r = b64url_encode_alloc(as->cred_id, as->cred_id_len,
+	    &ap->cred64)) != 0)
+		return eng_db_error(d, res, r);
+	memset(&ap->cand, 0, sizeof(ap->cand));
+	ap->cand.group = ap->w.group;
+	ap->cand.officer = ap->w.name;
+	ap->cand.credential_id = ap->cred64;
+	ap->cand.user_verified = (as->flags & TOKEN_FLAG_UV) != 0;
+	memset(&prog, 0, sizeof(prog));
+	prog.approvals = ap->f.appr;
+	prog.napprovals = ap->f.nappr;
+	prog.hold_start = ap->f.row->hold_start;
+	if (policy_check_approver(&ap->f.rq.pr, &prog, &ap->dec, &ap->cand,
+	    &fault) != 0) {
+		snprintf(why, sizeof(why), "separation of duties: %s",
+		    policy_approver_fault_name(fault));
+		return refuse(d, ap->a, ap->id, res, 403,
+		    policy_approver_fault_name(fault), why, ap->w.name,
+		    ap->now);
+	}
+	since = ap->now - d->cfg->approvers.cooldown_seconds;
+	if ((r = store_recent_recoveries(d->st, ap->w.name, since,
+	    &recent)) != 0)
+		return eng_db_error(d, res, r);
+	if (recent == 0)
+		return 0;
+	snprintf(why, sizeof(why), "a recovery of approver %s's own account "
+	    "was approved within the last %lld s", ap->w.name,
+	    (long long)d->cfg->approvers.cooldown_seconds);
+	return refuse(d, ap->a, ap->id, res, 403, "approver_in_cooldown", why,
+	    ap->w.name, ap->now);
+}
+
+/*
+ * Phase 3: record the approval and what follows from it (to the signer
+ * when the request is now ready) in one transaction, and answer.
+ */
+static int
+approve_record(struct tapgated *d, struct approval *ap, struct events *evs,
+    struct engine_result *res)
+{
+	const struct token_assertion *as = ap->as;
+	struct store_approval sap;
+	struct record_txn t;
+	char prefix[17], why[256];
+	json_t *details;
+	int r;
+
+	memset(&sap, 0, sizeof(sap));
+	sap.request_id = ap->id;
+	sap.approver_id = ap->w.id;
+	sap.cred_id = as->cred_id;
+	sap.cred_id_len = as->cred_id_len;
+	sap.auth_data = as->authdata;
+	sap.auth_data_len = as->authdata_len;
+	sap.signature = as->sig;
+	sap.signature_len = as->sig_len;
+	sap.client_data = ap->cd;
+	sap.sign_count = ap->count;
+	sap.created = ap->now;
+	eng_cred_prefix(as->cred_id, as->cred_id_len, prefix);
+	details = json_pack("{s:s,s:s,s:s,s:I,s:b}", "approver", ap->w.name,
+	    "group", ap->w.group, "credential", prefix, "counter",
+	    (json_int_t)ap->count, "user_verified", ap->cand.user_verified);
+	t = (struct record_txn){ ap->a, ap->id, &sap, details, &ap->f,
+	    &ap->dec, evs, why, sizeof(why), ap->now, 0 };
+	r = eng_txn(d, record_steps, &t, evs, NULL, NULL);
+	json_decref(details);
+	if (r == TG_ERR_EXISTS && !t.recorded) {
+		refuse(d, ap->a, ap->id, res, 409, "already_approved", "this "
+		    "approver has approved this request already", ap->w.name,
+		    ap->now);
+		return r;
+	}
+	if (r != 0)
+		return eng_db_error(d, res, r);
+	json_decref(res->body);
+	res->status = 200;
+	res->body = eng_summary_json(ap->id, &ap->dec);
+	json_object_set_new(res->body, "approver", json_string(ap->w.name));
+	json_object_set_new(res->body, "group", json_string(ap->w.group));
+	return 0;
+}
+
+int
+engine_approve(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *body, size_t len, struct engine_result *res)
+{
+	struct approval ap;
+	struct events evs = { { NULL }, 0 };
+	json_t *j = NULL;
+	int r;
+
+	memset(&ap, 0, sizeof(ap));
+	ap.a = a;
+	ap.id = id;
+	ap.now = eng_now();
+	if ((r = eng_body_object(body, len, &j, res)) != 0)
+		return r;
+	if ((ap.device = eng_member_str(j, "device", 4096, 1, res)) == NULL ||
+	    (ap.pin = eng_member_str(j, "pin", TOKEN_PIN_MAX, 1,
+	    res)) == NULL) {
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	if ((r = approve_prepare(d, &ap, res)) != 0 ||
+	    (r = approve_touch(d, &ap, j, res)) != 0 ||
+	    (r = approve_reload(d, &ap, res)) != 0 ||
+	    (r = approve_officer(d, &ap, res)) != 0 ||
+	    (r = approve_rules(d, &ap, res)) != 0)
+		goto out;
+	r = approve_record(d, &ap, &evs, res);
+out:
+	eng_events_post(d, &evs);
+	if (j != NULL)
+		eng_wipe_member(j, "pin");
+	json_decref(j);
+	approval_clear(&ap);
+	return r;
+}

@@ -1,0 +1,781 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * What the help desk and the officers do to a request: submit it, add
+ * evidence, veto or deny it, and read it (one, or a list).  Each change
+ * and its audit entry commit in one transaction; a request that became
+ * ready goes to the signer in the same transaction; the hooks hear of it
+ * after the commit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/errors.h"
+#include "daemon/reqjson.h"
+#include "engine/events.h"
+#include "engine/facts.h"
+#include "engine/holds.h"
+#include "engine/signer.h"
+#include "engine/txn.h"
+
+#define IDEM_KEY_MAX	200
+
+static int
+idem_replay(struct tapgated *d, const char *key, const char *digest,
+    struct engine_result *res)
+{
+	struct store_request *row = NULL;
+	int r;
+
+	if ((r = store_request_get_by_idem(d->st, key, &row)) != 0)
+		return r;
+	if (row->idem_digest == NULL || strcmp(row->idem_digest, digest) != 0) {
+		eng_error(res, 409, "idempotency_key_reused", "Idempotency-Key "
+		    "was used before with a different body");
+	} else {
+		json_decref(res->body);
+		res->status = 201;
+		res->body = row->response_json ? json_loads(row->response_json,
+		    0, NULL) : NULL;
+		if (res->body == NULL)
+			eng_error(res, 500, "internal", "stored answer lost");
+	}
+	store_request_free(&row);
+	return 0;
+}
+
+static int
+idem_key_valid(const char *k)
+{
+	size_t i, n = strlen(k);
+
+	if (n == 0 || n > IDEM_KEY_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (k[i] <= 0x20 || k[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * A submission with an Idempotency-Key: the caller's own key (keys are
+ * per uid: two clients cannot collide) into key, the body's digest into
+ * digest.  1 when the key was used before (answered: the first answer
+ * again, or a conflict), 0 when it is new, a TG_ERR_* (answered) when it
+ * is malformed or the store failed.
+ */
+static int
+idem_check(struct tapgated *d, const struct engine_actor *a,
+    const char *idem_key, const char *body, size_t len, char *key,
+    size_t keylen, char digest[STORE_DIGEST_LEN + 1],
+    struct engine_result *res)
+{
+	int r;
+
+	if (!idem_key_valid(idem_key)) {
+		eng_error(res, 400, "invalid_idempotency_key",
+		    "Idempotency-Key: 1 to 200 printable ASCII characters "
+		    "without spaces");
+		return TG_ERR_INVALID;
+	}
+	snprintf(key, keylen, "uid:%lld:%s", (long long)a->uid, idem_key);
+	eng_sha256_hex(body, len, digest);
+	if ((r = idem_replay(d, key, digest, res)) == 0)
+		return 1;
+	if (r != TG_ERR_NOT_FOUND)
+		return eng_db_error(d, res, r);
+	return 0;
+}
+
+/* Store the evidence items arr of request id, named by their digests. */
+static int
+add_evidence_rows(struct tapgated *d, const char *id, const json_t *arr,
+    const json_t *digests, int64_t uid, int64_t now)
+{
+	struct store_evidence ev;
+	const json_t *item;
+	char *js;
+	size_t i;
+	int r;
+
+	json_array_foreach(arr, i, item) {
+		memset(&ev, 0, sizeof(ev));
+		if ((js = json_dumps(item, JSON_COMPACT | JSON_SORT_KEYS)) ==
+		    NULL)
+			return TG_ERR_NOMEM;
+		ev.request_id = id;
+		ev.type = json_string_value(json_object_get(item, "type"));
+		ev.result = json_string_value(json_object_get(item, "result"));
+		ev.verifier = json_string_value(json_object_get(item,
+		    "verifier"));
+		ev.channel = json_string_value(json_object_get(item,
+		    "channel"));
+		ev.ref = json_string_value(json_object_get(item, "ref"));
+		ev.json = js;
+		ev.digest = json_string_value(json_array_get(digests, i));
+		ev.added_uid = uid;
+		ev.created = now;
+		r = store_evidence_add(d->st, &ev, NULL);
+		free(js);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- submit */
+
+/* A new request as it is recorded: its row, evidence and audit entries. */
+struct submission {
+	const struct engine_actor	*a;
+	char				 id[STORE_ID_LEN + 1];
+	struct store_request		 row;
+	const json_t			*evidence;	/* the items, or NULL */
+	json_t				*digests;	/* of the items */
+	json_t				*submitted;	/* audit details */
+	int				 held;		/* a hold started */
+	json_t				*hold;		/* its audit details */
+	json_t				*answer;	/* the 201's body */
+	char				*req_s, *dec_s, *resp_s;
+	int64_t				 now;
+};
+
+static void
+submission_clear(struct submission *sub)
+{
+	json_decref(sub->digests);
+	json_decref(sub->submitted);
+	json_decref(sub->hold);
+	json_decref(sub->answer);
+	free(sub->req_s);
+	free(sub->dec_s);
+	free(sub->resp_s);
+	memset(sub, 0, sizeof(*sub));
+}
+
+/* The row of a new request, pointing into rq, dec and sub. */
+static void
+submission_row(struct submission *sub, const struct reqjson *rq,
+    const struct policy_decision *dec, const char *idem_key,
+    const char *digest)
+{
+	struct store_request *row = &sub->row;
+
+	memset(row, 0, sizeof(*row));
+	row->id = sub->id;
+	row->queue = policy_queue_name(rq->pr.queue);
+	row->target_account = rq->pr.account;
+	row->target_system = rq->pr.system;
+	row->claimed_class = rq->claimed;
+	row->effective_class = policy_class_name(dec->account_class);
+	row->requester_agent = rq->pr.agent;
+	row->requester_channel = rq->pr.requester_channel;
+	row->requester_ticket = rq->ticket;
+	row->requester_uid = sub->a->uid;
+	row->request_json = sub->req_s;
+	row->state = policy_state_name(dec->state);
+	row->policy_id = dec->policy_id;
+	row->policy_version = dec->policy_version;
+	row->decision_json = sub->dec_s;
+	row->idem_key = idem_key;
+	row->idem_digest = idem_key ? digest : NULL;
+	row->response_json = sub->resp_s;
+	row->created = sub->now;
+	row->hold_start = dec->hold_start;
+	row->hold_end = dec->hold_start ? dec->hold_until : 0;
+}
+
+/* The audit entries of a new request: submitted, and its hold. */
+static void
+submission_audit(struct submission *sub, const struct policy_decision *dec)
+{
+	const struct store_request *row = &sub->row;
+
+	sub->submitted = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:s,s:s,s:s?,"
+	    "s:O,s:o}", "queue", row->queue, "account", row->target_account,
+	    "system", row->target_system, "class", row->effective_class,
+	    "claimed_class", row->claimed_class, "agent",
+	    row->requester_agent, "channel", row->requester_channel, "state",
+	    row->state, "ticket", row->requester_ticket, "evidence_digests",
+	    sub->digests, "missing", eng_missing_json(dec));
+	sub->held = dec->hold_start != 0;
+	if (sub->held)
+		sub->hold = json_pack("{s:I,s:I}", "start",
+		    (json_int_t)dec->hold_start, "until",
+		    (json_int_t)dec->hold_until);
+}
+
+/*
+ * Everything a new request records, built before its transaction: a new
+ * id, the request as received, its decision, the answer, its evidence's
+ * digests, the row and the audit details.
+ */
+static int
+submission_new(const char *body, size_t len,
+    const struct reqjson *rq, const struct policy_decision *dec,
+    const char *idem_key, const char *digest, struct submission *sub)
+{
+	const json_t *evidence = json_object_get(rq->root, "evidence");
+	json_t *dj;
+	int r;
+
+	if ((r = store_request_id_new(sub->id)) != 0)
+		return r;
+	if ((dj = eng_decision_json(dec, rq->pr.nevidence, sub->now)) == NULL)
+		return TG_ERR_NOMEM;
+	sub->dec_s = json_dumps(dj, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(dj);
+	if (sub->dec_s == NULL ||
+	    (sub->answer = eng_summary_json(sub->id, dec)) == NULL ||
+	    (sub->resp_s = json_dumps(sub->answer, JSON_COMPACT |
+	    JSON_SORT_KEYS)) == NULL ||
+	    (sub->req_s = strndup(body, len)) == NULL ||
+	    (sub->digests = json_array()) == NULL)
+		return TG_ERR_NOMEM;
+	if (json_is_array(evidence)) {
+		sub->evidence = evidence;
+		if ((r = eng_evidence_digests(evidence, sub->digests)) != 0)
+			return r;
+	}
+	submission_row(sub, rq, dec, idem_key, digest);
+	submission_audit(sub, dec);
+	return 0;
+}
+
+static int
+submit_steps(struct tapgated *d, void *arg)
+{
+	const struct submission *sub = arg;
+	const char *id = sub->id;
+	int r;
+
+	if ((r = store_request_insert(d->st, &sub->row)) != 0)
+		return r;
+	if (sub->evidence != NULL && (r = add_evidence_rows(d, id,
+	    sub->evidence, sub->digests, sub->a->uid, sub->now)) != 0)
+		return r;
+	if ((r = eng_audit(d, sub->a, "request.submitted", id, sub->submitted,
+	    sub->now)) != 0)
+		return r;
+	if (!sub->held)
+		return 0;
+	return eng_audit(d, sub->a, "request.hold_started", id, sub->hold,
+	    sub->now);
+}
+
+/* The hooks hear of a new request, and of its hold. */
+static void
+submission_events(struct tapgated *d, const struct submission *sub,
+    const struct policy_request *pr, const struct policy_decision *dec,
+    struct events *evs)
+{
+	json_t *ev;
+
+	eng_events_add(evs, eng_event_new(d, "request.created", sub->id, pr,
+	    sub->now));
+	if (!sub->held)
+		return;
+	ev = eng_event_new(d, "hold.started", sub->id, pr, sub->now);
+	if (ev != NULL)
+		json_object_set_new(ev, "hold_until",
+		    json_integer(dec->hold_until));
+	eng_events_add(evs, ev);
+}
+
+int
+engine_submit(struct tapgated *d, const struct engine_actor *a,
+    const char *body, size_t len, const char *idem_key, int64_t now,
+    struct engine_result *res)
+{
+	struct submission sub;
+	struct policy_decision dec;
+	struct reqjson rq;
+	struct events evs = { { NULL }, 0 };
+	char digest[STORE_DIGEST_LEN + 1], err[512];
+	char key[IDEM_KEY_MAX + 32];
+	int r, status;
+
+	memset(&rq, 0, sizeof(rq));
+	memset(&sub, 0, sizeof(sub));
+	sub.a = a;
+	sub.now = now;
+	if (idem_key != NULL) {
+		if ((r = idem_check(d, a, idem_key, body, len, key, sizeof(key),
+		    digest, res)) != 0)
+			return r > 0 ? 0 : r;
+		idem_key = key;
+	}
+	if ((r = reqjson_parse(d->cfg, body, len, &rq, &status, err,
+	    sizeof(err))) != 0) {
+		eng_error(res, status, status == 400 ? "malformed_body" :
+		    status == 413 ? "body_too_large" : status == 500 ?
+		    "internal" : "invalid_field", err);
+		return r;
+	}
+	if ((r = policy_evaluate(d->cfg, &rq.pr, NULL, now, &dec)) != 0) {
+		eng_error(res, 422, "invalid_request", "the request does not "
+		    "fit the policy");
+		goto out;
+	}
+	if ((r = submission_new(body, len, &rq, &dec, idem_key, digest,
+	    &sub)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	r = eng_txn(d, submit_steps, &sub, NULL, NULL, NULL);
+	/* the same key, submitted meanwhile: its answer */
+	if (r == TG_ERR_EXISTS && idem_key != NULL &&
+	    idem_replay(d, idem_key, digest, res) == 0) {
+		r = 0;
+		goto out;
+	}
+	if (r != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	submission_events(d, &sub, &rq.pr, &dec, &evs);
+	json_decref(res->body);
+	res->status = 201;
+	res->body = sub.answer;
+	sub.answer = NULL;
+out:
+	eng_events_post(d, &evs);
+	submission_clear(&sub);
+	reqjson_clear(&rq);
+	return r;
+}
+
+/* ---- evidence */
+
+/*
+ * The evidence a body ({"evidence":[...]}) adds, checked: the parsed
+ * body in *rootp (the caller frees it), its items in *arrp and ev[0..*nev).
+ */
+static int
+evidence_body(const char *body, size_t len, json_t **rootp,
+    const json_t **arrp, struct policy_evidence *ev, size_t *nev,
+    struct engine_result *res)
+{
+	const json_t *arr;
+	json_t *root;
+	char err[512];
+	int r;
+
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	*rootp = root;
+	if (root == NULL || !json_is_object(root)) {
+		eng_error(res, 400, "malformed_body", "body: must be a JSON "
+		    "object {\"evidence\":[...]}");
+		return TG_ERR_INVALID;
+	}
+	*nev = 0;
+	if ((arr = json_object_get(root, "evidence")) == NULL) {
+		eng_error(res, 422, "invalid_field", "evidence: missing or "
+		    "empty");
+		return TG_ERR_INVALID;
+	}
+	if ((r = reqjson_evidence(arr, "evidence", ev, nev, err,
+	    sizeof(err))) != 0) {
+		eng_error(res, 422, "invalid_field", err);
+		return TG_ERR_INVALID;
+	}
+	if (*nev == 0) {
+		eng_error(res, 422, "invalid_field", "evidence: missing or "
+		    "empty");
+		return TG_ERR_INVALID;
+	}
+	*arrp = arr;
+	return 0;
+}
+
+/* Whether request f still takes nev more items of evidence (409 not). */
+static int
+evidence_open(struct tapgated *d, const struct facts *f, size_t nev,
+    int64_t now, struct engine_result *res)
+{
+	struct policy_decision dec;
+	char err[512];
+	int r;
+
+	if (f->rq.pr.nevidence + nev > POLICY_MAX_EVIDENCE) {
+		snprintf(err, sizeof(err), "evidence: a request holds at most "
+		    "%d items", POLICY_MAX_EVIDENCE);
+		eng_error(res, 422, "too_much_evidence", err);
+		return TG_ERR_TOO_LONG;
+	}
+	if ((r = eng_facts_evaluate(d, f, now, &dec)) != 0) {
+		eng_error(res, 409, "stale_request", "the request no longer "
+		    "passes the appliance configuration");
+		return r;
+	}
+	if (f->nappr > 0) {
+		/* approvals signed the evidence as it was: it is final now */
+		eng_error(res, 409, "evidence_final", "officers have approved "
+		    "this request: its evidence can no longer change (deny it "
+		    "and submit a new request)");
+		return TG_ERR_CONFLICT;
+	}
+	if (eng_final_state(dec.state) || dec.state == POLICY_STATE_READY) {
+		snprintf(err, sizeof(err), "request is %s: evidence can no "
+		    "longer change it", policy_state_name(dec.state));
+		eng_error(res, 409, "request_closed", err);
+		return TG_ERR_CONFLICT;
+	}
+	return 0;
+}
+
+/* Evidence added to a request, as the steps of its transaction. */
+struct evidence_txn {
+	const struct engine_actor	*a;
+	const struct facts		*f;
+	const struct policy_decision	*dec;
+	const json_t			*arr;
+	const json_t			*digests;
+	const json_t			*details;
+	struct events			*evs;
+	int64_t				 now;
+};
+
+static int
+evidence_steps(struct tapgated *d, void *arg)
+{
+	const struct evidence_txn *t = arg;
+	const char *id = t->f->row->id;
+	int r;
+
+	if ((r = add_evidence_rows(d, id, t->arr, t->digests, t->a->uid,
+	    t->now)) != 0)
+		return r;
+	if ((r = eng_audit(d, t->a, "request.evidence_added", id, t->details,
+	    t->now)) != 0)
+		return r;
+	if ((r = eng_facts_apply(d, t->f, t->dec, t->a, t->now,
+	    t->evs)) != ENG_READY)
+		return r;
+	return eng_sign_ready(d, t->f, t->a, t->now, t->evs);
+}
+
+int
+engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *body, size_t len, int64_t now,
+    struct engine_result *res)
+{
+	static const struct eng_refusal changed = { TG_ERR_CONFLICT, 409,
+	    "conflict", "the request changed meanwhile; retry" };
+	struct policy_evidence ev[POLICY_MAX_EVIDENCE];
+	struct policy_decision dec;
+	struct evidence_txn t;
+	struct events evs = { { NULL }, 0 };
+	struct facts f;
+	const json_t *arr = NULL;
+	json_t *root = NULL, *digests = NULL, *details = NULL;
+	char err[512];
+	size_t nev = 0, i;
+	int r;
+
+	if ((r = eng_load(d, id, &f, res)) != 0)
+		return r;
+	if ((r = evidence_body(body, len, &root, &arr, ev, &nev, res)) != 0 ||
+	    (r = evidence_open(d, &f, nev, now, res)) != 0)
+		goto out;
+	for (i = 0; i < nev; i++)
+		f.rq.ev[f.rq.pr.nevidence + i] = ev[i];
+	f.rq.pr.evidence = f.rq.ev;
+	f.rq.pr.nevidence += nev;
+	if ((r = policy_request_check(d->cfg, &f.rq.pr, err,
+	    sizeof(err))) != 0) {
+		eng_error(res, 422, "invalid_field", err);
+		goto out;
+	}
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
+	    (digests = json_array()) == NULL) {
+		eng_error(res, 422, "invalid_request", "the evidence does not "
+		    "fit the policy");
+		r = r ? r : TG_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = eng_evidence_digests(arr, digests)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	details = json_pack("{s:O}", "evidence_digests", digests);
+	t = (struct evidence_txn){ a, &f, &dec, arr, digests, details, &evs,
+	    now };
+	if ((r = eng_txn(d, evidence_steps, &t, &evs, res, &changed)) != 0)
+		goto out;
+	json_decref(res->body);
+	res->status = 200;
+	res->body = eng_summary_json(id, &dec);
+out:
+	eng_events_post(d, &evs);
+	json_decref(root);
+	json_decref(digests);
+	json_decref(details);
+	eng_facts_clear(&f);
+	return r;
+}
+
+/* ---- veto and deny */
+
+/* Whether request f, evaluated as dec, can still be vetoed or denied. */
+static int
+decide_open(const struct policy_decision *dec, int veto,
+    struct engine_result *res)
+{
+	char err[128];
+
+	/* a parked request can still be closed for good */
+	if (eng_final_state(dec->state) &&
+	    (veto || dec->state != POLICY_STATE_SIGN_FAILED)) {
+		snprintf(err, sizeof(err), "request is already %s",
+		    policy_state_name(dec->state));
+		eng_error(res, 409, "request_closed", err);
+		return TG_ERR_CONFLICT;
+	}
+	if (veto && dec->state == POLICY_STATE_READY) {
+		eng_error(res, 409, "veto_window_closed", "the waiting period "
+		    "has ended: a veto is no longer possible; an officer can "
+		    "still deny");
+		return TG_ERR_CONFLICT;
+	}
+	return 0;
+}
+
+/* A veto or a denial, as the steps of its transaction. */
+struct decide_txn {
+	const struct engine_actor	*a;
+	const struct facts		*f;
+	const struct policy_decision	*dec;
+	const struct store_decision	*sd;
+	const char			*event;
+	const json_t			*details;
+	struct events			*evs;
+	int64_t				 now;
+};
+
+static int
+decide_steps(struct tapgated *d, void *arg)
+{
+	const struct decide_txn *t = arg;
+	int r;
+
+	if ((r = store_decision_add(d->st, t->sd, NULL)) != 0)
+		return r;
+	if ((r = eng_audit(d, t->a, t->event, t->sd->request_id, t->details,
+	    t->now)) != 0)
+		return r;
+	if ((r = eng_facts_apply(d, t->f, t->dec, t->a, t->now,
+	    t->evs)) != ENG_READY)
+		return r;
+	return eng_sign_ready(d, t->f, t->a, t->now, t->evs);
+}
+
+int
+engine_decide(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *kind, const char *body, size_t len,
+    int64_t now, struct engine_result *res)
+{
+	struct store_decision sd;
+	struct policy_decision dec;
+	struct decide_txn t;
+	struct events evs = { { NULL }, 0 };
+	struct facts f;
+	const char *reason;
+	json_t *root = NULL, *details = NULL;
+	char err[512];
+	int r, veto = strcmp(kind, "veto") == 0;
+
+	if ((r = eng_load(d, id, &f, res)) != 0)
+		return r;
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	if ((r = reqjson_reason(root, &reason, err, sizeof(err))) != 0) {
+		eng_error(res, root ? 422 : 400, root ? "invalid_field" :
+		    "malformed_body", err);
+		goto out;
+	}
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_error(res, 409, "stale_request", "the request no longer "
+		    "passes the appliance configuration");
+		goto out;
+	}
+	if ((r = decide_open(&dec, veto, res)) != 0)
+		goto out;
+	if (veto)
+		f.vetoed = true;
+	else
+		f.denied = true;
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	memset(&sd, 0, sizeof(sd));
+	sd.request_id = id;
+	sd.kind = kind;
+	sd.actor_uid = a->uid;
+	sd.actor_role = a->role;
+	sd.actor_name = a->name;
+	sd.reason = reason;
+	sd.created = now;
+	details = json_pack("{s:s}", "reason", reason);
+	t = (struct decide_txn){ a, &f, &dec, &sd, veto ? "request.veto" :
+	    "request.deny", details, &evs, now };
+	if ((r = eng_txn(d, decide_steps, &t, &evs, res, NULL)) != 0)
+		goto out;
+	json_decref(res->body);
+	res->status = 200;
+	res->body = eng_summary_json(id, &dec);
+out:
+	eng_events_post(d, &evs);
+	json_decref(root);
+	json_decref(details);
+	eng_facts_clear(&f);
+	return r;
+}
+
+/* ---- a request read, requests listed */
+
+static int
+evidence_row_json(const struct store_evidence *ev, void *arg)
+{
+	return json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s?,"
+	    "s:s,s:I,s:I}", "type", ev->type, "result", ev->result,
+	    "verifier", ev->verifier, "channel", ev->channel, "ref", ev->ref,
+	    "digest", ev->digest, "added_uid", (json_int_t)ev->added_uid,
+	    "created", (json_int_t)ev->created)) == 0 ? 0 : TG_ERR_NOMEM;
+}
+
+/* The standing approvals for people: who, in which group, when. */
+static json_t *
+approvals_shown(const json_t *approvals)
+{
+	json_t *arr = json_array(), *row;
+	const json_t *ap;
+	size_t i;
+
+	json_array_foreach(approvals, i, ap) {
+		if (arr == NULL)
+			break;
+		row = json_pack("{s:O,s:O,s:O,s:O}", "officer",
+		    json_object_get(ap, "officer"), "group",
+		    json_object_get(ap, "group"), "user_verified",
+		    json_object_get(ap, "uv"), "time",
+		    json_object_get(ap, "time"));
+		if (json_array_append_new(arr, row) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	return arr;
+}
+
+static int
+decision_row_json(const struct store_decision *dc, void *arg)
+{
+	return json_array_append_new(arg, json_pack("{s:s,s:I,s:s,s:s,s:s,"
+	    "s:I}", "kind", dc->kind, "actor_uid", (json_int_t)dc->actor_uid,
+	    "actor_role", dc->actor_role, "actor_name", dc->actor_name,
+	    "reason", dc->reason, "created", (json_int_t)dc->created)) == 0 ?
+	    0 : TG_ERR_NOMEM;
+}
+
+int
+engine_show(struct tapgated *d, const char *id, int64_t now,
+    struct engine_result *res)
+{
+	struct policy_decision dec;
+	struct facts f;
+	json_t *evs = json_array(), *decs = json_array(), *out;
+	int r;
+
+	if ((r = eng_load(d, id, &f, res)) != 0)
+		goto out;
+	if ((r = store_evidence_list(d->st, id, evidence_row_json, evs)) != 0 ||
+	    (r = store_decision_list(d->st, id, decision_row_json, decs)) !=
+	    0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	/* evaluated now, so the hold shows the time really left */
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_error(res, 409, "stale_request", "the request no longer "
+		    "passes the appliance configuration");
+		goto out;
+	}
+	out = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s?},s:{s:s,s:s,s:s?,"
+	    "s:I},s:I,s:I,s:o,s:O,s:O,s:o,s:o}",
+	    "id", f.row->id, "queue", f.row->queue, "state",
+	    policy_state_name(dec.state),
+	    "target", "account", f.row->target_account, "system",
+	    f.row->target_system, "class", f.row->effective_class,
+	    "claimed_class", f.row->claimed_class,
+	    "requester", "agent", f.row->requester_agent, "channel",
+	    f.row->requester_channel, "ticket", f.row->requester_ticket,
+	    "uid", (json_int_t)f.row->requester_uid,
+	    "created", (json_int_t)f.row->created,
+	    "updated", (json_int_t)f.row->updated,
+	    "request", json_loads(f.row->request_json, 0, NULL),
+	    "evidence", evs, "decisions", decs,
+	    "decision", eng_decision_json(&dec, f.rq.pr.nevidence, now),
+	    "approvals", approvals_shown(f.approvals));
+	if (out == NULL) {
+		r = TG_ERR_NOMEM;
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = out;
+out:
+	json_decref(evs);
+	json_decref(decs);
+	eng_facts_clear(&f);
+	return r;
+}
+
+static int
+list_row_json(const struct store_request *rw, void *arg)
+{
+	return json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s,"
+	    "s:s,s:s,s:s?,s:I,s:I}", "id", rw->id, "queue", rw->queue, "state",
+	    rw->state, "account", rw->target_account, "system",
+	    rw->target_system, "class", rw->effective_class, "agent",
+	    rw->requester_agent, "ticket", rw->requester_ticket, "created",
+	    (json_int_t)rw->created, "hold_until", (json_int_t)rw->hold_end)) ==
+	    0 ? 0 : TG_ERR_NOMEM;
+}
+
+int
+engine_list(struct tapgated *d, const char *queue, const char *state,
+    int limit, struct engine_result *res)
+{
+	json_t *arr = json_array();
+	int r;
+
+	if ((r = store_request_list(d->st, queue, state, limit, list_row_json,
+	    arr)) != 0) {
+		json_decref(arr);
+		return eng_db_error(d, res, r);
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:o}", "requests", arr);
+	return 0;
+}
+
+int
+engine_list_prefix(struct tapgated *d, const char *prefix, int limit,
+    struct engine_result *res)
+{
+	json_t *arr = json_array();
+	int r;
+
+	if ((r = store_request_list_prefix(d->st, prefix, limit,
+	    list_row_json, arr)) != 0) {
+		json_decref(arr);
+		return eng_db_error(d, res, r);
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:o}", "requests", arr);
+	return 0;
+}

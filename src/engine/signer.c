@@ -1,0 +1,866 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The signer, the one place that co-signs.  The change officers approve
+ * is derived from the stored request (eng_change) and bound into the
+ * clientData of each approval (eng_client_data).  When a request becomes
+ * ready, or an operator asks, the signer re-derives the change from the
+ * store, re-verifies every recorded assertion against it with the
+ * approver's enrolled key, holds the whole rule to the approvals that
+ * verify, and only then signs the order; it signs nothing else.  A
+ * request it refuses is parked as sign_failed.  The orders are read and
+ * redeemed here too.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "common/b64url.h"
+#include "common/errors.h"
+#include "common/jcs.h"
+#include "daemon/reqjson.h"
+#include "engine/auditguard.h"
+#include "engine/creds.h"
+#include "engine/events.h"
+#include "engine/facts.h"
+#include "engine/holds.h"
+#include "engine/signer.h"
+#include "engine/txn.h"
+#include "order/jws.h"
+#include "token/token.h"
+
+/* ---- the change and its clientData */
+
+int
+eng_change(struct tapgated *d, const struct facts *f,
+    const struct policy_decision *dec, json_t **changep, uint8_t digest[32])
+{
+	json_t *change, *digests = json_array(), *drops = json_array();
+	const json_t *changes = json_object_get(f->rq.root, "changes");
+	char *c = NULL;
+	size_t i, n;
+	int r;
+
+	if (digests == NULL || drops == NULL ||
+	    (r = eng_evidence_digests(f->evidence, digests)) != 0) {
+		json_decref(digests);
+		json_decref(drops);
+		return TG_ERR_NOMEM;
+	}
+	for (i = 0; i < dec->ndrop; i++)
+		json_array_append_new(drops, json_string(dec->drop[i]));
+	change = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},s:O,"
+	    "s:{s:b,s:o},s:{s:s,s:I},s:o,s:{s:s}}",
+	    "typ", "tapgate-change/v1",
+	    "appliance", d->cfg->appliance.id,
+	    "request_id", f->row->id,
+	    "queue", policy_queue_name(f->rq.pr.queue),
+	    "target", "account", f->rq.pr.account, "system", f->rq.pr.system,
+	    "class", policy_class_name(dec->account_class),
+	    "changes", json_is_object(changes) ? changes : json_object(),
+	    "entitlements_dropped", "all_privileged",
+	    dec->drop_all_privileged, "names", drops,
+	    "policy", "id", dec->policy_id, "version",
+	    (json_int_t)dec->policy_version,
+	    "evidence_digests", digests,
+	    "requester", "agent", f->rq.pr.agent);
+	if (change == NULL)
+		return TG_ERR_NOMEM;
+	if (!json_is_object(changes))
+		json_decref(json_object_get(change, "changes"));
+	if (f->rq.ticket != NULL)
+		json_object_set_new(json_object_get(change, "requester"),
+		    "ticket", json_string(f->rq.ticket));
+	if ((r = jcs_serialize(change, &c, &n)) != 0) {
+		json_decref(change);
+		return r;
+	}
+	SHA256((const unsigned char *)c, n, digest);
+	free(c);
+	*changep = change;
+	return 0;
+}
+
+/* The exact clientData bytes an approval signs (hash of it: cdh). */
+int
+eng_client_data(struct tapgated *d, const uint8_t digest[32], char *out,
+    size_t len, uint8_t cdh[32])
+{
+	char chal[48];
+	int n;
+
+	b64url_encode(digest, 32, chal);
+	n = snprintf(out, len, "{\"type\":\"webauthn.get\",\"challenge\":"
+	    "\"%s\",\"origin\":\"https://%s\",\"crossOrigin\":false}", chal,
+	    d->cfg->appliance.rp_id);
+	if (n < 0 || (size_t)n >= len)
+		return TG_ERR_TOO_LONG;
+	SHA256((const unsigned char *)out, (size_t)n, cdh);
+	return 0;
+}
+
+/* ---- the signer */
+
+struct signer_ctx {
+	struct tapgated		*d;
+	const uint8_t		*digest;
+	const char		*rp_id;
+	json_t			*approvals;	/* for the order */
+	json_t			*verified;	/* for the rule: who, group */
+	char			 why[ENG_WHY_MAX];
+	int			 bad;
+};
+
+/*
+ * Whether the recorded approval ap verifies against the change being
+ * signed, with the enrolled key of its approver w: 0, or 1 with the
+ * cause in sc->why.
+ */
+static int
+signer_verify(struct signer_ctx *sc, const struct store_approval *ap,
+    const struct who *w)
+{
+	struct token_verify_req vr;
+	uint8_t cdh[32], expect_cdh[32];
+	uint32_t count;
+	char cd[512];
+	int r;
+
+	if (w->id != ap->approver_id || !w->pk_ok) {
+		snprintf(sc->why, sizeof(sc->why), "approval by %s: %s",
+		    w->name, w->pk_ok ? "the row names another approver than "
+		    "its credential's" : "the enrolled key does not parse");
+		return 1;
+	}
+	if (eng_client_data(sc->d, sc->digest, cd, sizeof(cd),
+	    expect_cdh) != 0 || strcmp(cd, ap->client_data) != 0) {
+		snprintf(sc->why, sizeof(sc->why), "approval by %s is for "
+		    "another change", w->name);
+		return 1;
+	}
+	SHA256((const unsigned char *)ap->client_data,
+	    strlen(ap->client_data), cdh);
+	memset(&vr, 0, sizeof(vr));
+	vr.pubkey = &w->pk;
+	vr.rp_id = sc->rp_id;
+	vr.client_data_hash = cdh;
+	vr.authdata = ap->auth_data;
+	vr.authdata_len = ap->auth_data_len;
+	vr.sig = ap->signature;
+	vr.sig_len = ap->signature_len;
+	vr.prev_sign_count = 0;
+	vr.skip_counter = true;	/* checked when the approval was taken */
+	if ((r = token_verify_assertion(&vr, &count)) != 0) {
+		snprintf(sc->why, sizeof(sc->why), "approval by %s does not "
+		    "verify: %s", w->name, tg_strerror(r));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Add a verified approval to the order's list (as the order carries it:
+ * the assertion in base64url) and to the rule's (officer, group,
+ * credential, user verified).
+ */
+static int
+signer_add(struct signer_ctx *sc, const struct store_approval *ap,
+    const struct who *w)
+{
+	char *cred = NULL, *ad = NULL, *sig = NULL, *cdb = NULL;
+	json_t *verified = NULL, *approval = NULL;
+	int r = TG_ERR_NOMEM;
+
+	if (b64url_encode_alloc(ap->cred_id, ap->cred_id_len, &cred) != 0 ||
+	    b64url_encode_alloc(ap->auth_data, ap->auth_data_len, &ad) != 0 ||
+	    b64url_encode_alloc(ap->signature, ap->signature_len, &sig) != 0 ||
+	    b64url_encode_alloc((const uint8_t *)ap->client_data,
+	    strlen(ap->client_data), &cdb) != 0)
+		goto out;
+	verified = json_pack("{s:s,s:s,s:s,s:b}", "officer", w->name, "group",
+	    w->group, "cred", cred, "uv",
+	    (ap->auth_data[32] & TOKEN_FLAG_UV) != 0);
+	approval = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "approver",
+	    w->name, "group", w->group, "credential_id", cred, "alg",
+	    w->pk.alg == TOKEN_ALG_EDDSA ? "EdDSA" : "ES256",
+	    "authenticator_data", ad, "client_data", cdb, "signature", sig);
+	if (json_array_append(sc->verified, verified) == 0 &&
+	    json_array_append(sc->approvals, approval) == 0)
+		r = 0;
+out:
+	json_decref(verified);
+	json_decref(approval);
+	free(cred);
+	free(ad);
+	free(sig);
+	free(cdb);
+	return r;
+}
+
+/*
+ * store_approval_list() callback: re-verify one recorded approval against
+ * the change being signed, with the approver's enrolled key, and add it
+ * to the order's list.  An approval of an approver revoked since is left
+ * out; one that does not verify sets sc->bad.
+ */
+static int
+signer_check(const struct store_approval *ap, void *arg)
+{
+	struct signer_ctx *sc = arg;
+	struct who w;
+	int r;
+
+	memset(&w, 0, sizeof(w));
+	r = store_approver_by_cred(sc->d->st, ap->cred_id, ap->cred_id_len,
+	    eng_collect_who, &w);
+	/* an approval of a since revoked approver is not signed */
+	if (r == TG_ERR_NOT_FOUND || (r == 0 && w.revoked))
+		return 0;
+	if (r != 0)
+		return r;
+	if (signer_verify(sc, ap, &w) != 0) {
+		sc->bad = 1;
+		return 0;
+	}
+	return signer_add(sc, ap, &w);
+}
+
+static int
+order_exists(const struct store_order *o, void *arg)
+{
+	(void)o;
+	(void)arg;
+	return 0;
+}
+
+/*
+ * The whole rule once more, over the approvals the signer verified itself
+ * (each by a currently enrolled approver, against this change): the
+ * policy counts them (distinct officers and credentials, neither the
+ * requester nor the target, user-verified, per group, AND-ed across
+ * groups) with the vetoes, denials and hold the store shows, and every
+ * group must be full and the hold over.  0, or TG_ERR_POLICY with why.
+ */
+static int
+signer_rule(struct tapgated *d, const struct facts *f,
+    const json_t *verified, int64_t now, char *why, size_t whylen)
+{
+	struct policy_approval *appr;
+	struct policy_progress prog;
+	struct policy_decision dec;
+	const json_t *v;
+	size_t i, n = json_array_size(verified);
+	int r;
+
+	if ((appr = calloc(n + 1, sizeof(*appr))) == NULL)
+		return TG_ERR_NOMEM;
+	json_array_foreach(verified, i, v) {
+		appr[i].officer = json_string_value(json_object_get(v,
+		    "officer"));
+		appr[i].group = json_string_value(json_object_get(v, "group"));
+		appr[i].credential_id = json_string_value(json_object_get(v,
+		    "cred"));
+		appr[i].user_verified = json_is_true(json_object_get(v, "uv"));
+	}
+	memset(&prog, 0, sizeof(prog));
+	prog.approvals = appr;
+	prog.napprovals = n;
+	prog.hold_start = f->row->hold_start;
+	prog.hold_end = f->row->hold_end;
+	prog.vetoed = f->vetoed;
+	prog.denied = f->denied;
+	r = policy_evaluate(d->cfg, &f->rq.pr, &prog, now, &dec);
+	free(appr);
+	if (r != 0) {
+		snprintf(why, whylen, "the %zu verified approvals cannot be "
+		    "evaluated: %s", n, tg_strerror(r));
+		return TG_ERR_POLICY;
+	}
+	for (i = 0; i < dec.napprovals; i++) {
+		if (dec.approvals[i].counted < dec.approvals[i].required) {
+			snprintf(why, whylen, "the verified approvals do not "
+			    "meet the rule: %u of %u from %s",
+			    dec.approvals[i].counted,
+			    dec.approvals[i].required, dec.approvals[i].group);
+			return TG_ERR_POLICY;
+		}
+	}
+	if (dec.state != POLICY_STATE_READY || dec.hold_until > now) {
+		snprintf(why, whylen, "over the verified approvals the request "
+		    "is %s, not ready%s", policy_state_name(dec.state),
+		    dec.hold_until > now ? " (the hold is not over)" : "");
+		return TG_ERR_POLICY;
+	}
+	return 0;
+}
+
+/*
+ * Re-verify every stored approval of the request against the change in
+ * sc, then the rule over those that verify.  0; TG_ERR_POLICY with the
+ * cause in sc->why; or a failure of the database or of memory.
+ */
+static int
+signer_approvals(struct tapgated *d, const struct facts *f, int64_t now,
+    struct signer_ctx *sc)
+{
+	int r;
+
+	if ((sc->approvals = json_array()) == NULL ||
+	    (sc->verified = json_array()) == NULL)
+		return TG_ERR_NOMEM;
+	if ((r = store_approval_list(d->st, f->row->id, signer_check,
+	    sc)) != 0) {
+		if (eng_transient(r))
+			return r;
+		snprintf(sc->why, sizeof(sc->why), "the stored approvals do "
+		    "not read: %s", tg_strerror(r));
+		return TG_ERR_POLICY;
+	}
+	if (sc->bad)
+		return TG_ERR_POLICY;
+	return signer_rule(d, f, sc->verified, now, sc->why,
+	    sizeof(sc->why));
+}
+
+/* A refusal: why, audited as order.refused in the open transaction. */
+static int
+signer_refuse(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *why, int64_t now)
+{
+	json_t *details;
+	int r;
+
+	fprintf(stderr, "tapgated: signer refuses request %s: %s\n", id, why);
+	details = json_pack("{s:s}", "reason", why);
+	r = eng_audit(d, a, "order.refused", id, details, now);
+	json_decref(details);
+	return r != 0 ? r : TG_ERR_POLICY;
+}
+
+/* What the signer sees in the store: the request, ready, and its change. */
+static int
+signer_facts(struct tapgated *d, const char *id, int64_t now,
+    struct facts *f, struct policy_decision *dec, json_t **change,
+    uint8_t digest[32], char *why, size_t whylen)
+{
+	char err[ENG_WHY_MAX - 64];
+	int r;
+
+	err[0] = '\0';
+	if ((r = eng_facts_load(d, id, f, err, sizeof(err))) != 0) {
+		snprintf(why, whylen, "the stored request does not load: %s",
+		    err[0] != '\0' ? err : tg_strerror(r));
+		return r;
+	}
+	if ((r = eng_facts_evaluate(d, f, now, dec)) != 0) {
+		snprintf(why, whylen, "the policy cannot evaluate the stored "
+		    "request: %s", tg_strerror(r));
+		return r;
+	}
+	if (dec->state != POLICY_STATE_READY) {
+		snprintf(why, whylen, "the store shows the request %s, not "
+		    "ready", policy_state_name(dec->state));
+		return TG_ERR_POLICY;
+	}
+	if ((r = reqjson_changes_check(json_object_get(f->rq.root, "changes"),
+	    err, sizeof(err))) != 0) {
+		snprintf(why, whylen, "the change cannot be signed: %s", err);
+		return r;
+	}
+	if ((r = eng_change(d, f, dec, change, digest)) != 0) {
+		snprintf(why, whylen, "the change has no canonical form: %s",
+		    tg_strerror(r));
+		return r;
+	}
+	return 0;
+}
+
+/* An order as the signer makes it. */
+struct order_draft {
+	struct signer_ctx	 sc;		/* the approvals, or why not */
+	struct facts		 f;
+	struct policy_decision	 dec;
+	json_t			*change;
+	uint8_t			 digest[32];	/* of the change */
+	char			 dig64[48];
+	char			 jti[33];
+	char			*jws;
+	size_t			 jlen;
+	int64_t			 now;
+	int64_t			 expires;
+};
+
+static void
+draft_clear(struct order_draft *o)
+{
+	json_decref(o->change);
+	json_decref(o->sc.approvals);
+	json_decref(o->sc.verified);
+	free(o->jws);
+	eng_facts_clear(&o->f);
+}
+
+/*
+ * Sign the order: {"iss","aud","iat","nbf","exp","jti","change",
+ * "change_digest","approvals","audit"} in its canonical form (JCS), as
+ * a JWS with the active co-signing key.  0; TG_ERR_POLICY with the cause
+ * in o->sc.why; or a failure of the database or of memory.
+ */
+static int
+order_sign(struct tapgated *d, struct order_draft *o)
+{
+	uint8_t jrnd[16];
+	char *payload = NULL;
+	size_t plen;
+	json_t *doc;
+	int r;
+
+	if (RAND_bytes(jrnd, sizeof(jrnd)) != 1) {
+		snprintf(o->sc.why, sizeof(o->sc.why), "no randomness for the "
+		    "jti");
+		return TG_ERR_POLICY;
+	}
+	hex_encode(jrnd, sizeof(jrnd), o->jti);
+	b64url_encode(o->digest, 32, o->dig64);
+	o->expires = o->now + o->dec.order_ttl_seconds;
+	doc = json_pack("{s:s,s:s,s:I,s:I,s:I,s:s,s:O,s:s,s:O}", "iss",
+	    d->cfg->appliance.order_issuer, "aud", o->f.rq.pr.system, "iat",
+	    (json_int_t)o->now, "nbf", (json_int_t)o->now, "exp",
+	    (json_int_t)o->expires, "jti", o->jti, "change", o->change,
+	    "change_digest", o->dig64, "approvals", o->sc.approvals);
+	if (doc == NULL)
+		return TG_ERR_NOMEM;
+	if ((r = eng_order_anchor(d, doc)) == 0 &&
+	    (r = jcs_serialize(doc, &payload, &plen)) == 0)
+		r = jws_sign(d->signkey, (const uint8_t *)payload, plen,
+		    &o->jws, &o->jlen);
+	json_decref(doc);
+	free(payload);
+	if (r == 0 || eng_transient(r))
+		return r;
+	snprintf(o->sc.why, sizeof(o->sc.why), "the order cannot be signed: "
+	    "%s", tg_strerror(r));
+	return TG_ERR_POLICY;
+}
+
+/*
+ * Everything the order of request id needs, from the store alone: the
+ * request, ready, its change and digest; every approval re-verified and
+ * the rule held to those that verify; then the signature.  0;
+ * TG_ERR_POLICY with the cause in o->sc.why; or a failure of the
+ * database or of memory.
+ */
+static int
+order_prepare(struct tapgated *d, const char *id, struct order_draft *o)
+{
+	int r;
+
+	if ((r = signer_facts(d, id, o->now, &o->f, &o->dec, &o->change,
+	    o->digest, o->sc.why, sizeof(o->sc.why))) != 0)
+		return eng_transient(r) ? r : TG_ERR_POLICY;
+	o->sc.d = d;
+	o->sc.digest = o->digest;
+	o->sc.rp_id = d->cfg->appliance.rp_id;
+	if ((r = signer_approvals(d, &o->f, o->now, &o->sc)) != 0)
+		return r;
+	return order_sign(d, o);
+}
+
+/*
+ * Store the signed order and audit it as order.issued (inside the
+ * caller's transaction); the hooks hear of it after the commit.  0;
+ * TG_ERR_POLICY with the cause in o->sc.why when the store refuses the
+ * order; or a failure of the database or of memory.
+ */
+static int
+order_record(struct tapgated *d, const struct engine_actor *a,
+    const char *id, struct order_draft *o, struct events *evs)
+{
+	struct store_order so;
+	json_t *details, *ev;
+	int r;
+
+	memset(&so, 0, sizeof(so));
+	so.jti = o->jti;
+	so.request_id = id;
+	so.jws = o->jws;
+	so.issued = o->now;
+	so.expires = o->expires;
+	if ((r = store_order_insert(d->st, &so)) != 0) {
+		if (eng_transient(r))
+			return r;
+		snprintf(o->sc.why, sizeof(o->sc.why), "the store refuses the "
+		    "order (%zu bytes): %s", o->jlen, tg_strerror(r));
+		return TG_ERR_POLICY;
+	}
+	details = json_pack("{s:s,s:I,s:s,s:s,s:i}", "jti", o->jti, "expires",
+	    (json_int_t)o->expires, "kid", jwk_kid(d->signkey),
+	    "change_digest", o->dig64, "approvals",
+	    (int)json_array_size(o->sc.approvals));
+	r = eng_audit(d, a, "order.issued", id, details, o->now);
+	json_decref(details);
+	if (r != 0)
+		return r;
+	ev = eng_event_new(d, "order.issued", id, &o->f.rq.pr, o->now);
+	if (ev != NULL)
+		json_object_set_new(ev, "expires", json_integer(o->expires));
+	eng_events_add(evs, ev);
+	return 0;
+}
+
+/*
+ * Issue the co-signed order of request id (inside the caller's
+ * transaction) when the store shows it fully approved and past its hold.
+ * It re-reads the request from the store and re-checks the whole rule
+ * itself, whatever the caller evaluated.  0 when issued; TG_ERR_EXISTS
+ * when the request has an order already; TG_ERR_POLICY when it must not
+ * or cannot be signed, audited as order.refused with the cause, which is
+ * also written to why; another TG_ERR_* (eng_transient()) when the
+ * database or memory failed: the caller rolls back.
+ */
+static int
+issue_order(struct tapgated *d, const char *id,
+    const struct engine_actor *a, int64_t now, struct events *evs,
+    char *why, size_t whylen)
+{
+	struct order_draft o;
+	int r;
+
+	snprintf(why, whylen, "unknown");
+	r = store_order_by_request(d->st, id, order_exists, NULL);
+	if (r == 0)
+		return TG_ERR_EXISTS;	/* never two orders for one request */
+	if (r != TG_ERR_NOT_FOUND)
+		return r;
+	memset(&o, 0, sizeof(o));
+	o.now = now;
+	if (d->signkey == NULL) {
+		snprintf(o.sc.why, sizeof(o.sc.why), "no co-signing key");
+		r = TG_ERR_POLICY;
+	} else if ((r = order_prepare(d, id, &o)) == 0)
+		r = order_record(d, a, id, &o, evs);
+	if (r == TG_ERR_POLICY) {
+		snprintf(why, whylen, "%s", o.sc.why);
+		r = signer_refuse(d, a, id, o.sc.why, now);
+	}
+	draft_clear(&o);
+	return r;
+}
+
+int
+eng_park(struct tapgated *d, const char *id, const char *from,
+    const char *cause, const struct engine_actor *a, int64_t now)
+{
+	const char *parked = policy_state_name(POLICY_STATE_SIGN_FAILED);
+	struct store_decision sd;
+	json_t *details;
+	int r;
+
+	memset(&sd, 0, sizeof(sd));
+	sd.request_id = id;
+	sd.kind = ENG_SIGN_FAILED;
+	sd.actor_uid = eng_system.uid;
+	sd.actor_role = eng_system.role;
+	sd.actor_name = eng_system.name;
+	sd.reason = cause[0] != '\0' ? cause : "unknown";
+	sd.created = now;
+	details = json_pack("{s:s,s:s,s:s}", "from", from, "to", parked,
+	    "cause", sd.reason);
+	if ((r = store_decision_add(d->st, &sd, NULL)) == 0 &&
+	    (r = store_request_set_state(d->st, id, from, parked, NULL,
+	    now)) == 0)
+		r = eng_audit(d, a, "request.sign_failed", id, details, now);
+	json_decref(details);
+	if (r != 0)
+		return r;
+	fprintf(stderr, "tapgated: request %s parked as sign_failed: %s\n",
+	    id, sd.reason);
+	return 0;
+}
+
+int
+eng_sign_ready(struct tapgated *d, const struct facts *f,
+    const struct engine_actor *a, int64_t now, struct events *evs)
+{
+	const char *id = f->row->id;
+	char why[ENG_WHY_MAX];
+	size_t nev = evs->n;
+	int r;
+
+	eng_events_add(evs, eng_event_new(d, "request.ready", id, &f->rq.pr,
+	    now));
+	r = issue_order(d, id, a, now, evs, why, sizeof(why));
+	if (r == TG_ERR_POLICY) {
+		/* the hooks hear of no ready request that is not signed */
+		eng_events_drop(evs, nev);
+		return eng_park(d, id, policy_state_name(POLICY_STATE_READY),
+		    why, a, now);
+	}
+	return r == TG_ERR_EXISTS ? 0 : r;
+}
+
+/* ---- an operator asks the signer */
+
+/* The retry of a parked request: a decision, so it is parked no more. */
+static int
+sign_retry(struct tapgated *d, const struct engine_actor *a, const char *id,
+    int64_t now)
+{
+	struct store_decision sd;
+	json_t *details;
+	int r;
+
+	memset(&sd, 0, sizeof(sd));
+	sd.request_id = id;
+	sd.kind = ENG_SIGN_RETRY;
+	sd.actor_uid = a->uid;
+	sd.actor_role = a->role;
+	sd.actor_name = a->name;
+	sd.reason = "an operator asked the signer again";
+	sd.created = now;
+	if ((r = store_decision_add(d->st, &sd, NULL)) != 0)
+		return r;
+	details = json_object();
+	r = eng_audit(d, a, "order.retry", id, details, now);
+	json_decref(details);
+	return r;
+}
+
+/*
+ * What the signer's answer means to the explicit caller (in the open
+ * transaction): an order makes the request ready; a refusal of a request
+ * the policy holds ready parks it (again).  TG_ERR_POLICY refused.
+ */
+static int
+order_outcome(struct tapgated *d, const struct engine_actor *a,
+    const struct facts *f, const struct policy_decision *dec, int r,
+    const char *why, int64_t now)
+{
+	const char *ready = policy_state_name(POLICY_STATE_READY);
+	json_t *details;
+
+	if (r == TG_ERR_POLICY && dec->state == POLICY_STATE_READY)
+		return (r = eng_park(d, f->row->id, f->row->state, why, a,
+		    now)) == 0 ? TG_ERR_POLICY : r;
+	if (r != 0 || strcmp(f->row->state, ready) == 0)
+		return r;
+	if ((r = store_request_set_state(d->st, f->row->id, f->row->state,
+	    ready, NULL, now)) != 0)
+		return r;
+	details = json_pack("{s:s,s:s}", "from", f->row->state, "to", ready);
+	r = eng_audit(d, a, "request.state_changed", f->row->id, details, now);
+	json_decref(details);
+	return r;
+}
+
+/* The explicit signing, as the steps of its transaction. */
+struct issue_txn {
+	const struct engine_actor	*a;
+	const struct facts		*f;
+	const struct policy_decision	*dec;
+	int				 retry;
+	int64_t				 now;
+	struct events			*evs;
+	char				*why;
+	size_t				 whylen;
+	int				 outcome;	/* 0 or TG_ERR_POLICY */
+};
+
+static int
+issue_steps(struct tapgated *d, void *arg)
+{
+	struct issue_txn *t = arg;
+	const char *id = t->f->row->id;
+	int r;
+
+	if (t->retry && t->dec->state == POLICY_STATE_READY &&
+	    (r = sign_retry(d, t->a, id, t->now)) != 0)
+		return r;
+	r = issue_order(d, id, t->a, t->now, t->evs, t->why, t->whylen);
+	if (r != TG_ERR_EXISTS)
+		r = order_outcome(d, t->a, t->f, t->dec, r, t->why, t->now);
+	if (r != 0 && r != TG_ERR_POLICY)
+		return r;
+	t->outcome = r;
+	return 0;
+}
+
+/*
+ * The explicit signing, in one transaction: 0 issued, TG_ERR_POLICY
+ * refused (and committed: the refusal is audited, a ready request
+ * parked), or another TG_ERR_* rolled back.
+ */
+static int
+order_issue_txn(struct tapgated *d, const struct engine_actor *a,
+    const struct facts *f, const struct policy_decision *dec, int retry,
+    int64_t now, struct events *evs, char *why, size_t whylen)
+{
+	struct issue_txn t = { a, f, dec, retry, now, evs, why, whylen, 0 };
+	int r;
+
+	if ((r = eng_txn(d, issue_steps, &t, evs, NULL, NULL)) != 0)
+		return r;
+	return t.outcome;
+}
+
+/*
+ * An operator asks the signer explicitly.  A parked request goes to the
+ * signer once more (the operator has mended what failed); refused again,
+ * it stays parked.
+ */
+int
+engine_order_issue(struct tapgated *d, const struct engine_actor *a,
+    const char *id, int64_t now, struct engine_result *res)
+{
+	struct policy_decision dec;
+	struct events evs = { { NULL }, 0 };
+	struct facts f;
+	char why[ENG_WHY_MAX], msg[ENG_WHY_MAX + 64];
+	int r, retry;
+
+	if ((r = eng_load(d, id, &f, res)) != 0)
+		return r;
+	retry = f.sign_failed;
+	f.sign_failed = false;
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	r = order_issue_txn(d, a, &f, &dec, retry, now, &evs, why,
+	    sizeof(why));
+	if (r == 0)
+		r = engine_order_get(d, id, res);
+	else if (r == TG_ERR_POLICY && dec.state == POLICY_STATE_READY) {
+		snprintf(msg, sizeof(msg), "the signer refuses: %s; the "
+		    "request is parked as sign_failed", why);
+		eng_error(res, 409, "sign_failed", msg);
+	} else if (r == TG_ERR_POLICY)
+		eng_error(res, 409, "not_approved", "the signer refuses: the "
+		    "store does not show this request fully approved and past "
+		    "its hold");
+	else if (r == TG_ERR_EXISTS)
+		eng_error(res, 409, "order_exists", "this request has its "
+		    "order already");
+	else
+		eng_db_error(d, res, r);
+out:
+	eng_events_post(d, &evs);
+	eng_facts_clear(&f);
+	return r;
+}
+
+/* ---- orders */
+
+static int
+order_json(const struct store_order *o, void *arg)
+{
+	json_t **out = arg;
+
+	*out = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b}", "request_id",
+	    o->request_id, "jti", o->jti, "jws", o->jws, "issued",
+	    (json_int_t)o->issued, "expires", (json_int_t)o->expires,
+	    "redeemed", o->redeemed != 0);
+	if (*out != NULL && o->redeemed != 0)
+		json_object_set_new(*out, "redeemed_at",
+		    json_integer(o->redeemed));
+	return *out != NULL ? 0 : TG_ERR_NOMEM;
+}
+
+int
+engine_order_get(struct tapgated *d, const char *id,
+    struct engine_result *res)
+{
+	json_t *out = NULL;
+	int r;
+
+	if (!store_request_id_valid(id)) {
+		eng_error(res, 404, "not_found", "no order for that request");
+		return TG_ERR_NOT_FOUND;
+	}
+	if ((r = store_order_by_request(d->st, id, order_json, &out)) != 0) {
+		if (r == TG_ERR_NOT_FOUND)
+			eng_error(res, 404, "not_found", "no order for that "
+			    "request (not approved yet, refused, or unknown)");
+		else
+			eng_db_error(d, res, r);
+		return r;
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = out;
+	return 0;
+}
+
+/* The redemption of an order, as the steps of its transaction. */
+struct redeem_txn {
+	const struct engine_actor	*a;
+	const char			*id;
+	const char			*jti;
+	const json_t			*details;
+	int64_t				 now;
+};
+
+static int
+redeem_steps(struct tapgated *d, void *arg)
+{
+	const struct redeem_txn *t = arg;
+	int r;
+
+	if ((r = store_order_redeem(d->st, t->jti, t->a->name, t->now)) != 0)
+		return r;
+	return eng_audit(d, t->a, "order.redeemed", t->id, t->details, t->now);
+}
+
+/* Audit a redemption refused (r: a replay, or expired). */
+static void
+redeem_refused(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *jti, int r, int64_t now)
+{
+	json_t *details;
+
+	details = json_pack("{s:s,s:s}", "jti", jti ? jti : "", "reason",
+	    r == TG_ERR_IMMUTABLE ? "already redeemed" : "expired");
+	(void)eng_audit_alone(d, a, "order.redeem_refused", id, details, now);
+	json_decref(details);
+}
+
+int
+engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
+    const char *id, int64_t now, struct engine_result *res)
+{
+	static const struct eng_refusal replay = { TG_ERR_IMMUTABLE, 409,
+	    "already_redeemed", "this order was redeemed before: a replay" };
+	struct redeem_txn t;
+	json_t *o, *details = NULL;
+	const char *jti;
+	int r;
+
+	if ((r = engine_order_get(d, id, res)) != 0)
+		return r;
+	o = res->body;
+	res->body = NULL;
+	jti = json_string_value(json_object_get(o, "jti"));
+	if (json_is_true(json_object_get(o, "redeemed"))) {
+		eng_error(res, replay.status, replay.code, replay.msg);
+		r = TG_ERR_IMMUTABLE;
+	} else if (now >= json_integer_value(json_object_get(o, "expires"))) {
+		eng_error(res, 409, "order_expired", "this order has expired");
+		r = TG_ERR_CONFLICT;
+	} else {
+		details = json_pack("{s:s,s:s}", "jti", jti, "by", a->name);
+		t = (struct redeem_txn){ a, id, jti, details, now };
+		r = eng_txn(d, redeem_steps, &t, NULL, res, &replay);
+	}
+	if (r == 0) {
+		res->status = 200;
+		res->body = json_pack("{s:s,s:s,s:I}", "request_id", id, "jti",
+		    jti, "redeemed_at", (json_int_t)now);
+	}
+	if (r == TG_ERR_IMMUTABLE || r == TG_ERR_CONFLICT)
+		redeem_refused(d, a, id, jti, r, now);
+	json_decref(details);
+	json_decref(o);
+	return r;
+}

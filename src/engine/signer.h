@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The signer (signer.c): the change officers approve and its clientData,
+ * and the one way to an order.  engine_order_issue(), engine_order_get()
+ * and engine_order_redeem() (engine.h) are here too.
+ */
+#ifndef TAPGATE_ENGINE_SIGNER_H
+#define TAPGATE_ENGINE_SIGNER_H
+
+#include "engine/engine_int.h"
+#include "engine/events.h"
+#include "engine/facts.h"
+
+/*
+ * The change officers approve: the request's target, changes, dropped
+ * entitlements, policy and evidence digests, as a JSON object whose JCS
+ * is what gets hashed.  *digest = SHA-256(JCS(change)).
+ */
+int	 eng_change(struct tapgated *d, const struct facts *f,
+	    const struct policy_decision *dec, json_t **change,
+	    uint8_t digest[32]);
+
+/*
+ * The exact clientData bytes an approval of the change digest signs
+ * (WebAuthn-shaped, its challenge the digest, the appliance's origin)
+ * into out, and their SHA-256 into cdh.  TG_ERR_TOO_LONG when len is
+ * too small.
+ */
+int	 eng_client_data(struct tapgated *d, const uint8_t digest[32],
+	    char *out, size_t len, uint8_t cdh[32]);
+
+/*
+ * Hand a request eng_facts_apply() found newly ready (f, as loaded before
+ * that evaluation) to the signer, inside the caller's transaction: the
+ * hooks get "request.ready" and the order's "order.issued".  The signer
+ * re-reads the request from the store and re-checks the whole rule
+ * itself.  One it refuses is parked as sign_failed (eng_park) and the
+ * hooks hear of no ready request that is not signed.  An order already
+ * issued is not an error.  0, or a TG_ERR_* the caller rolls back for.
+ */
+int	 eng_sign_ready(struct tapgated *d, const struct facts *f,
+	    const struct engine_actor *a, int64_t now, struct events *evs);
+
+/*
+ * Park request id, now in state from, as sign_failed (inside the
+ * caller's transaction): the decision "sign_failed" with the cause, the
+ * state, and one audit entry "request.sign_failed" by a.  The timer never
+ * picks it up again.
+ */
+int	 eng_park(struct tapgated *d, const char *id, const char *from,
+	    const char *cause, const struct engine_actor *a, int64_t now);
+
+#endif
