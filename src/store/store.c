@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@
 #define STORE_SQLITE_MIN 3037000	/* STRICT tables */
 /* No single value, row or statement may exceed this (defence in depth). */
 #define STORE_LIMIT_LENGTH (1024 * 1024)
+#define STORE_BATCH_MAX	64		/* members of one shared transaction */
+
+static void	batch_close(struct store *);
 
 int
 store_sqlerr(struct store *st, int rc)
@@ -561,19 +565,19 @@ fail:
 	return r;
 }
 
+/*
+ * A connection to the database file db (checked, prepare_files()), which
+ * it takes.  No file of the database may be opened here other than by
+ * sqlite: closing it would drop the locks this process's connections
+ * hold on it (POSIX locks are the process's), and another connection
+ * would then take itself for the last and delete the log.
+ */
 static int
-open_state(const char *path, int create, struct store **stp)
+open_conn(char *db, struct store **stp)
 {
 	struct store *st = NULL;
-	char *db = NULL;
 	int rc, r;
 
-	if (path == NULL || stp == NULL)
-		return TG_ERR_INVALID;
-	if (sqlite3_libversion_number() < STORE_SQLITE_MIN)
-		return TG_ERR_UNSUPPORTED;
-	if ((r = prepare_files(path, create, &db)) != 0)
-		goto fail;
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		r = TG_ERR_NOMEM;
 		goto fail;
@@ -588,13 +592,28 @@ open_state(const char *path, int create, struct store **stp)
 	}
 	if ((r = configure(st)) != 0)
 		goto fail;
-	free(db);
+	st->path = db;		/* for store_batch_open() */
 	*stp = st;
 	return 0;
 fail:
 	free(db);
 	store_close(&st);
 	return r;
+}
+
+static int
+open_state(const char *path, int create, struct store **stp)
+{
+	char *db = NULL;
+	int r;
+
+	if (path == NULL || stp == NULL)
+		return TG_ERR_INVALID;
+	if (sqlite3_libversion_number() < STORE_SQLITE_MIN)
+		return TG_ERR_UNSUPPORTED;
+	if ((r = prepare_files(path, create, &db)) != 0)
+		return r;
+	return open_conn(db, stp);
 }
 
 int
@@ -674,10 +693,12 @@ store_close(struct store **stp)
 	if (stp == NULL || (st = *stp) == NULL)
 		return;
 	audit_pending_flush(st, 0);
+	batch_close(st);
 	for (i = 0; i < SLOT_MAX; i++)
 		sqlite3_finalize(st->stmt[i]);
 	/* Rolls back an open transaction; checkpoints the WAL if last. */
 	sqlite3_close_v2(st->db);
+	free(st->path);
 	free(st);
 	*stp = NULL;
 }
@@ -762,4 +783,229 @@ store_rollback(struct store *st)
 		r = step_fixed(st, SLOT_ROLLBACK, "ROLLBACK");
 	audit_pending_flush(st, 0);
 	return r;
+}
+
+/* ---- shared commits */
+
+/* One store_batch_run() call, on its caller's stack. */
+struct batch_member {
+	store_batch_fn		*fn;
+	void			*arg;
+	int			 r;		/* its result, once done */
+	int			 out;		/* its fn failed: left out */
+	int			 done;
+	struct batch_member	*next;
+};
+
+struct store_batch {
+	pthread_mutex_t		 mu;		/* guards what follows */
+	pthread_cond_t		 cv;		/* a transaction ended */
+	struct store		*wst;		/* the committer's connection */
+	struct batch_member	*head;		/* waiting, in order */
+	struct batch_member	**tail;
+	int			 committing;	/* a caller runs a batch */
+	struct store_batch_stats stats;
+};
+
+int
+store_batch_open(struct store *st)
+{
+	struct store_batch *b;
+	char *path;
+	int r;
+
+	if (st == NULL || st->path == NULL)
+		return TG_ERR_INVALID;
+	if (st->batch != NULL)
+		return 0;
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return TG_ERR_NOMEM;
+	/* the files were checked when st was opened, and are in use */
+	if ((path = strdup(st->path)) == NULL) {
+		free(b);
+		return TG_ERR_NOMEM;
+	}
+	if ((r = open_conn(path, &b->wst)) != 0) {
+		free(b);
+		return r;
+	}
+	b->wst->journal = st->journal;
+	b->wst->sink = st->sink;
+	b->wst->sink_arg = st->sink_arg;
+	b->tail = &b->head;
+	if (pthread_mutex_init(&b->mu, NULL) != 0) {
+		store_close(&b->wst);
+		free(b);
+		return TG_ERR_NOMEM;
+	}
+	if (pthread_cond_init(&b->cv, NULL) != 0) {
+		pthread_mutex_destroy(&b->mu);
+		store_close(&b->wst);
+		free(b);
+		return TG_ERR_NOMEM;
+	}
+	st->batch = b;
+	return 0;
+}
+
+/* Close st's committer's connection (no store_batch_run() may be on). */
+static void
+batch_close(struct store *st)
+{
+	struct store_batch *b = st->batch;
+
+	if (b == NULL)
+		return;
+	store_close(&b->wst);
+	pthread_cond_destroy(&b->cv);
+	pthread_mutex_destroy(&b->mu);
+	free(b);
+	st->batch = NULL;
+}
+
+int
+store_batch_enabled(const struct store *st)
+{
+	return st != NULL && st->batch != NULL;
+}
+
+/* The members of the list at m that are still in, and their steps' error. */
+static int
+batch_steps(struct store *wst, struct batch_member *m, unsigned *inp)
+{
+	int r;
+
+	*inp = 0;
+	for (; m != NULL; m = m->next) {
+		if (m->out)
+			continue;
+		if ((r = m->fn(wst, m->arg)) != 0) {
+			/* its own failure: the others go on without it */
+			m->r = r;
+			m->out = 1;
+			return r;
+		}
+		(*inp)++;
+	}
+	return 0;
+}
+
+/*
+ * One shared transaction for the members listed at first: each one's
+ * steps in turn, then one commit.  A member whose steps fail is left
+ * out and the transaction run again without it; a failed begin or
+ * commit is every remaining member's error.  Their results in r; the
+ * number of commits tried in *ncommits.
+ */
+static void
+batch_commit(struct store *wst, struct batch_member *first,
+    unsigned *ncommits)
+{
+	struct batch_member *m;
+	unsigned in;
+	int r;
+
+	*ncommits = 0;
+	do {
+		if ((r = store_begin(wst)) != 0)
+			break;
+		if (batch_steps(wst, first, &in) != 0) {
+			store_rollback(wst);
+			in = 1;		/* tell: try again */
+			continue;
+		}
+		if (in == 0) {
+			store_rollback(wst);
+			return;
+		}
+		(*ncommits)++;
+		r = store_commit(wst);
+		break;
+	} while (in != 0);
+	for (m = first; m != NULL; m = m->next)
+		if (!m->out)
+			m->r = r;
+}
+
+/*
+ * Lead: take the waiting calls (at most STORE_BATCH_MAX, in order), run
+ * them as one transaction with the lock released, and tell them.  Called
+ * and returns with b->mu held.
+ */
+static void
+batch_lead(struct store_batch *b)
+{
+	struct batch_member *first = b->head, *last = first, *m, *next;
+	unsigned n = 1, ncommits;
+
+	while (n < STORE_BATCH_MAX && last->next != NULL) {
+		last = last->next;
+		n++;
+	}
+	b->head = last->next;
+	if (b->head == NULL)
+		b->tail = &b->head;
+	last->next = NULL;
+	b->stats.waiting -= n;
+	b->stats.running = n;
+	b->committing = 1;
+	pthread_mutex_unlock(&b->mu);
+	batch_commit(b->wst, first, &ncommits);
+	pthread_mutex_lock(&b->mu);
+	b->committing = 0;
+	b->stats.running = 0;
+	b->stats.commits += ncommits;
+	b->stats.members += n;
+	if (n > b->stats.largest)
+		b->stats.largest = n;
+	/* a member's thread may return (and its member go) once done */
+	for (m = first; m != NULL; m = next) {
+		next = m->next;
+		if (m->r != 0)
+			b->stats.failed++;
+		m->done = 1;
+	}
+	pthread_cond_broadcast(&b->cv);
+}
+
+int
+store_batch_run(struct store *st, store_batch_fn *fn, void *arg)
+{
+	struct store_batch *b;
+	struct batch_member self;
+
+	if (st == NULL || fn == NULL || (b = st->batch) == NULL)
+		return TG_ERR_INVALID;
+	memset(&self, 0, sizeof(self));
+	self.fn = fn;
+	self.arg = arg;
+	pthread_mutex_lock(&b->mu);
+	*b->tail = &self;
+	b->tail = &self.next;
+	b->stats.waiting++;
+	/*
+	 * Whoever finds no transaction running commits all that wait; the
+	 * others wait for it, and whoever came meanwhile goes next.
+	 */
+	while (!self.done) {
+		if (b->committing)
+			pthread_cond_wait(&b->cv, &b->mu);
+		else
+			batch_lead(b);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return self.r;
+}
+
+void
+store_batch_stats(struct store *st, struct store_batch_stats *sp)
+{
+	struct store_batch *b;
+
+	memset(sp, 0, sizeof(*sp));
+	if (st == NULL || (b = st->batch) == NULL)
+		return;
+	pthread_mutex_lock(&b->mu);
+	*sp = b->stats;
+	pthread_mutex_unlock(&b->mu);
 }

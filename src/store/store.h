@@ -15,7 +15,8 @@
  * validate it before it gets here.  The store checks shape: required fields
  * present, strings within their bounds, ids and digests well formed.
  *
- * Times are Unix seconds.  A struct store is used by one thread at a time.
+ * Times are Unix seconds.  A struct store is used by one thread at a time
+ * (but for store_batch_run(), below).
  * Record pointers handed to a callback are valid only during the call;
  * records returned through an output pointer are one allocation each, freed
  * with the matching _free().
@@ -160,6 +161,56 @@ int	store_commit(struct store *st);
 
 /* Roll back the open transaction, if any (so error paths may always call). */
 int	store_rollback(struct store *st);
+
+/*
+ * Shared commits.  A synchronous commit costs a sync of the log whatever
+ * it holds, so transactions of several threads that wait at the same
+ * time commit together: store_batch_open() gives st a second connection
+ * to its database, the committer's, and store_batch_run() runs
+ * fn(wst, arg) on that connection inside one transaction with the calls
+ * of the other threads waiting then, in the order they came.  Unlike
+ * every other call on st, store_batch_run() may be called by any number
+ * of threads at once, and while one other thread uses st: st's own
+ * transactions take turns with the shared ones (the write lock), and st
+ * sees a shared transaction only once it is on disk.
+ *
+ * fn runs on whichever thread commits, and may run more than once: when
+ * another member's fn fails, the transaction is rolled back and run
+ * again without that member, so fn must leave nothing behind but its
+ * store calls on wst (and may use no other store).  A member whose fn
+ * fails gets fn's error; a failed begin or commit fails every member of
+ * the batch, each with that error (nothing of theirs is stored).  0 when
+ * fn's changes are on disk.
+ */
+typedef int	store_batch_fn(struct store *wst, void *arg);
+
+/*
+ * Open st's committer's connection (st from store_open(); call before
+ * any thread calls store_batch_run(), and before confinement: it opens
+ * the database again).  The shared transactions' audit entries go where
+ * st's go at this call (audit_set_journal(), audit_set_sink()).  0 or
+ * the store_open() errors.
+ */
+int	store_batch_open(struct store *st);
+
+/* 1 when st has a committer's connection (store_batch_open()), else 0. */
+int	store_batch_enabled(const struct store *st);
+
+/* Run fn in a shared transaction (see above); TG_ERR_INVALID unopened. */
+int	store_batch_run(struct store *st, store_batch_fn *fn, void *arg);
+
+/* What the shared commits did since store_batch_open(). */
+struct store_batch_stats {
+	uint64_t	 commits;	/* transactions tried */
+	uint64_t	 members;	/* store_batch_run() calls in them */
+	uint64_t	 failed;	/* members that got an error */
+	unsigned	 largest;	/* members of the largest transaction */
+	unsigned	 running;	/* members of the one committing now */
+	unsigned	 waiting;	/* calls waiting for the next one */
+};
+
+/* Fill *sp (all zero when st has no committer's connection). */
+void	store_batch_stats(struct store *st, struct store_batch_stats *sp);
 
 /* Write a fresh random request id (STORE_ID_LEN hex digits and a NUL). */
 int	store_request_id_new(char id[STORE_ID_LEN + 1]);

@@ -60,9 +60,12 @@ enum store_slot {
 };
 
 struct audit_pending;
+struct store_batch;
 
 struct store {
 	sqlite3			*db;
+	char			*path;		/* the database file */
+	struct store_batch	*batch;		/* shared commits, or NULL */
 	sqlite3_stmt		*stmt[SLOT_MAX];
 	int			 journal;	/* audit to journald too */
 	audit_sink		*sink;		/* and to this, after commit */
