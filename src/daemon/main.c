@@ -391,7 +391,9 @@ open_store(struct run *rn)
 	struct tapgated *d = &rn->d;
 	int r;
 
-	if ((r = store_open(d->cfg->appliance.state_dir, &d->st)) != 0) {
+	/* and the connection that commits concurrent submissions together */
+	if ((r = store_open(d->cfg->appliance.state_dir, &d->st)) != 0 ||
+	    (r = store_batch_open(d->st)) != 0) {
 		fprintf(stderr, "tapgated: state %s: %s\n",
 		    d->cfg->appliance.state_dir, tg_strerror(r));
 		return -1;

@@ -89,7 +89,7 @@ idem_check(struct tapgated *d, const struct engine_actor *a,
 
 /* Store the evidence items arr of request id, named by their digests. */
 static int
-add_evidence_rows(struct tapgated *d, const char *id, const json_t *arr,
+add_evidence_rows(struct store *st, const char *id, const json_t *arr,
     const json_t *digests, int64_t uid, int64_t now)
 {
 	struct store_evidence ev;
@@ -115,7 +115,7 @@ add_evidence_rows(struct tapgated *d, const char *id, const json_t *arr,
 		ev.digest = json_string_value(json_array_get(digests, i));
 		ev.added_uid = uid;
 		ev.created = now;
-		r = store_evidence_add(d->st, &ev, NULL);
+		r = store_evidence_add(st, &ev, NULL);
 		free(js);
 		if (r != 0)
 			return r;
@@ -242,24 +242,28 @@ submission_new(const char *body, size_t len,
 	return 0;
 }
 
+/*
+ * The steps of a new request's transaction: its row, evidence and audit
+ * entries, on st alone (a shared transaction's, eng_txn_shared()).
+ */
 static int
-submit_steps(struct tapgated *d, void *arg)
+submit_steps(struct store *st, void *arg)
 {
 	const struct submission *sub = arg;
 	const char *id = sub->id;
 	int r;
 
-	if ((r = store_request_insert(d->st, &sub->row)) != 0)
+	if ((r = store_request_insert(st, &sub->row)) != 0)
 		return r;
-	if (sub->evidence != NULL && (r = add_evidence_rows(d, id,
+	if (sub->evidence != NULL && (r = add_evidence_rows(st, id,
 	    sub->evidence, sub->digests, sub->a->uid, sub->now)) != 0)
 		return r;
-	if ((r = eng_audit(d, sub->a, "request.submitted", id, sub->submitted,
-	    sub->now)) != 0)
+	if ((r = eng_audit_in(st, sub->a, "request.submitted", id,
+	    sub->submitted, sub->now)) != 0)
 		return r;
 	if (!sub->held)
 		return 0;
-	return eng_audit(d, sub->a, "request.hold_started", id, sub->hold,
+	return eng_audit_in(st, sub->a, "request.hold_started", id, sub->hold,
 	    sub->now);
 }
 
@@ -322,7 +326,8 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 		eng_db_error(d, res, r);
 		goto out;
 	}
-	r = eng_txn(d, submit_steps, &sub, NULL, NULL, NULL);
+	/* d->lock is released while the commit is shared */
+	r = eng_txn_shared(d, submit_steps, &sub, NULL, NULL, NULL);
 	/* the same key, submitted meanwhile: its answer */
 	if (r == TG_ERR_EXISTS && idem_key != NULL &&
 	    idem_replay(d, idem_key, digest, res) == 0) {
@@ -443,7 +448,7 @@ evidence_steps(struct tapgated *d, void *arg)
 	const char *id = t->f->row->id;
 	int r;
 
-	if ((r = add_evidence_rows(d, id, t->arr, t->digests, t->a->uid,
+	if ((r = add_evidence_rows(d->st, id, t->arr, t->digests, t->a->uid,
 	    t->now)) != 0)
 		return r;
 	if ((r = eng_audit(d, t->a, "request.evidence_added", id, t->details,

@@ -6,6 +6,7 @@
  * events, and how the engine answers a caller.  Calls nothing of the
  * engine; only the store.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,16 +42,11 @@ eng_events_drop(struct events *evs, size_t n)
 		json_decref(evs->ev[--evs->n]);
 }
 
-int
-eng_txn(struct tapgated *d, eng_txn_fn *steps, void *arg, struct events *evs,
+/* A transaction failed with r: nothing of it stands; answer the caller. */
+static int
+txn_failed(struct tapgated *d, int r, struct events *evs,
     struct engine_result *res, const struct eng_refusal *known)
 {
-	int r;
-
-	if ((r = store_begin(d->st)) == 0 && (r = steps(d, arg)) == 0 &&
-	    (r = store_commit(d->st)) == 0)
-		return 0;
-	store_rollback(d->st);
 	if (evs != NULL)
 		eng_events_clear(evs);
 	if (res == NULL)
@@ -63,8 +59,54 @@ eng_txn(struct tapgated *d, eng_txn_fn *steps, void *arg, struct events *evs,
 }
 
 int
-eng_audit(struct tapgated *d, const struct engine_actor *a, const char *event,
-    const char *id, const json_t *details, int64_t now)
+eng_txn(struct tapgated *d, eng_txn_fn *steps, void *arg, struct events *evs,
+    struct engine_result *res, const struct eng_refusal *known)
+{
+	int r;
+
+	if ((r = store_begin(d->st)) == 0 && (r = steps(d, arg)) == 0 &&
+	    (r = store_commit(d->st)) == 0)
+		return 0;
+	store_rollback(d->st);
+	return txn_failed(d, r, evs, res, known);
+}
+
+/* Store-only steps, for eng_txn() on d->st. */
+struct store_steps {
+	store_batch_fn	*fn;
+	void		*arg;
+};
+
+static int
+store_steps(struct tapgated *d, void *arg)
+{
+	const struct store_steps *ss = arg;
+
+	return ss->fn(d->st, ss->arg);
+}
+
+int
+eng_txn_shared(struct tapgated *d, store_batch_fn *steps, void *arg,
+    struct events *evs, struct engine_result *res,
+    const struct eng_refusal *known)
+{
+	struct store_steps ss = { steps, arg };
+	int r;
+
+	if (!store_batch_enabled(d->st))
+		return eng_txn(d, store_steps, &ss, evs, res, known);
+	/* the other threads prepare theirs meanwhile, and join */
+	pthread_mutex_unlock(&d->lock);
+	r = store_batch_run(d->st, steps, arg);
+	pthread_mutex_lock(&d->lock);
+	if (r == 0)
+		return 0;
+	return txn_failed(d, r, evs, res, known);
+}
+
+int
+eng_audit_in(struct store *st, const struct engine_actor *a,
+    const char *event, const char *id, const json_t *details, int64_t now)
 {
 	struct audit_entry e;
 	char *s;
@@ -81,9 +123,16 @@ eng_audit(struct tapgated *d, const struct engine_actor *a, const char *event,
 	e.event = event;
 	e.request_id = id;
 	e.details = s;
-	r = audit_append(d->st, &e, NULL);
+	r = audit_append(st, &e, NULL);
 	free(s);
 	return r;
+}
+
+int
+eng_audit(struct tapgated *d, const struct engine_actor *a, const char *event,
+    const char *id, const json_t *details, int64_t now)
+{
+	return eng_audit_in(d->st, a, event, id, details, now);
 }
 
 int

@@ -51,11 +51,32 @@ int	 eng_txn(struct tapgated *d, eng_txn_fn *steps, void *arg,
 	    const struct eng_refusal *known);
 
 /*
+ * eng_txn() for steps that use nothing but the store they are given
+ * (store_batch_fn: never d, which they run without): the transaction
+ * may be shared with the same calls of other threads that wait at that
+ * moment, so that one sync of the log commits them all
+ * (store_batch_run()).  d->lock is released while it waits and commits,
+ * and held again on return: the caller keeps nothing it read from d
+ * across the call.  Without a committer's connection
+ * (store_batch_enabled()), eng_txn() on d->st with the lock held.
+ * The steps may run more than once (store.h).  evs, res and known as
+ * for eng_txn().
+ */
+int	 eng_txn_shared(struct tapgated *d, store_batch_fn *steps, void *arg,
+	    struct events *evs, struct engine_result *res,
+	    const struct eng_refusal *known);
+
+/*
  * Append an audit entry by a (event, request id or NULL, details an
  * object, not consumed) inside the open transaction.  0, TG_ERR_NOMEM
  * (details NULL or unprintable) or the store's error.
  */
 int	 eng_audit(struct tapgated *d, const struct engine_actor *a,
+	    const char *event, const char *id, const json_t *details,
+	    int64_t now);
+
+/* eng_audit() in the open transaction of st (a shared one's steps). */
+int	 eng_audit_in(struct store *st, const struct engine_actor *a,
 	    const char *event, const char *id, const json_t *details,
 	    int64_t now);
 
