@@ -148,10 +148,15 @@ int	engine_revoke(struct tapgated *d, const struct engine_actor *a,
 
 /*
  * Count enrolled officers per approver group against what the policy
- * needs; log (and audit, when audit_it) every group that cannot reach its
- * quorum.  Returns the number of such groups.
+ * needs, and hold each group's state to the one stored: a group that
+ * falls short raises "alarm.quorum_unreachable" (logged and audited), one
+ * that reaches its count again "quorum.restored"; a state that did not
+ * change raises nothing (at start, a standing alarm is logged again).
+ * in_txn: called from the steps of the caller's transaction, where the
+ * change commits or rolls back with it; else (at start) in a transaction
+ * of its own.  The number of groups short of their quorum, or a TG_ERR_*.
  */
-int	engine_quorum_check(struct tapgated *d, int audit_it, int64_t now);
+int	engine_quorum_check(struct tapgated *d, int in_txn, int64_t now);
 
 /* ---- orders (signer.c) */
 

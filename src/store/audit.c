@@ -596,6 +596,29 @@ audit_request(struct store *st, const char *request_id, audit_cb *cb,
 	return each_entry(st, SLOT_AUDIT_REQUEST, s, cb, arg);
 }
 
+/* Alarms by name; other "alarm." events are LOG_CRIT (audit.h). */
+static const struct {
+	const char	*event;
+	int		 priority;
+} journal_priorities[] = {
+	{ "alarm.cloned_key",		LOG_CRIT },
+	{ "alarm.quorum_unreachable",	LOG_ERR },
+};
+
+int
+audit_journal_priority(const char *event)
+{
+	size_t i;
+
+	if (event == NULL || strncmp(event, "alarm.", 6) != 0)
+		return LOG_NOTICE;
+	for (i = 0; i < sizeof(journal_priorities) /
+	    sizeof(journal_priorities[0]); i++)
+		if (strcmp(event, journal_priorities[i].event) == 0)
+			return journal_priorities[i].priority;
+	return LOG_CRIT;
+}
+
 /*
  * Structured fields, so the SIEM can rebuild and re-verify the chain from
  * the journal alone (an empty TAPGATE_REQUEST_ID is an absent one: the
@@ -610,7 +633,7 @@ journal_send(const struct audit_entry *e)
 	    e->seq, e->event, e->request_id != NULL ? e->request_id : "-",
 	    e->actor_role, e->actor_name, e->actor_uid,
 	    "MESSAGE_ID=" AUDIT_MESSAGE_ID,
-	    "PRIORITY=%d", LOG_NOTICE,
+	    "PRIORITY=%d", audit_journal_priority(e->event),
 	    "TAPGATE_AUDIT_SEQ=%" PRId64, e->seq,
 	    "TAPGATE_AUDIT_TIME=%" PRId64, e->time,
 	    "TAPGATE_ACTOR_UID=%" PRId64, e->actor_uid,

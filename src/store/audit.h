@@ -151,6 +151,18 @@ int	audit_entry_hash(const struct audit_entry *e,
 	    char hash[AUDIT_HASH_HEX + 1]);
 
 /*
+ * The syslog priority of an entry's copy in journald, by its event.
+ * Routine entries are LOG_NOTICE (5).  Alarms stand out, so the SIEM and
+ * `journalctl -p err` see them without knowing tapgate's event names:
+ * "alarm.cloned_key" is LOG_CRIT (2), since whoever holds the copy can
+ * approve in the officer's name until the key is revoked; an alarm that
+ * says the appliance cannot do its work, "alarm.quorum_unreachable"
+ * (requests wait for officers; nothing is exposed), is LOG_ERR (3); any
+ * other "alarm." event is taken at its worst, LOG_CRIT.
+ */
+int	audit_journal_priority(const char *event);
+
+/*
  * Send entries to journald after commit, or not.  On by default when
  * journald's socket exists; sending never fails an operation.
  */

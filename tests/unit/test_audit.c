@@ -393,6 +393,35 @@ audit_tail_returns_the_last_entries_oldest_first(void)
 	tmp_remove();
 }
 
+/* Alarms stand out in journald; everything else is routine. */
+static void
+audit_journal_priority_raises_alarms_above_routine(void)
+{
+	static const struct {
+		const char	*event;
+		int		 priority;
+	} cases[] = {
+		{ "alarm.cloned_key", 2 },		/* LOG_CRIT */
+		{ "alarm.quorum_unreachable", 3 },	/* LOG_ERR */
+		{ "alarm.something_new", 2 },		/* at its worst */
+		{ "quorum.restored", 5 },		/* LOG_NOTICE */
+		{ "request.submitted", 5 },
+		{ "order.redeem_refused", 5 },
+		{ "alarm", 5 },				/* not an alarm. */
+		{ "alarms.cloned_key", 5 },
+		{ "", 5 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (audit_journal_priority(cases[i].event) != cases[i].priority)
+			printf("#   %s\n", cases[i].event);
+		CHECK_EQ(audit_journal_priority(cases[i].event),
+		    cases[i].priority);
+	}
+	CHECK_EQ(audit_journal_priority(NULL), 5);
+}
+
 static void
 audit_update_and_delete_are_refused_by_triggers(void)
 {
@@ -694,6 +723,7 @@ main(void)
 	RUN(audit_empty_log_verifies_with_zero_head);
 	RUN(audit_chain_verifies_with_count_and_head);
 	RUN(audit_tail_returns_the_last_entries_oldest_first);
+	RUN(audit_journal_priority_raises_alarms_above_routine);
 	RUN(audit_update_and_delete_are_refused_by_triggers);
 	RUN(audit_insert_that_does_not_extend_the_chain_is_refused);
 	RUN(audit_verify_finds_edited_entry);
