@@ -204,6 +204,18 @@ int	engine_tick(struct tapgated *d, int64_t now);
 int	engine_audit_tail(struct tapgated *d, int limit,
 	    struct engine_result *res);
 
+/*
+ * A request's history: the audit entries about request id (32 hex
+ * digits; 400 otherwise, 404 for no such request), oldest first, those
+ * after entry seq after (0: from the first), at most limit
+ * (1..AUDIT_TAIL_MAX): {"request_id","entries":[...],"more"}, more true
+ * when later entries did not fit.  An actor acting only as intake reads
+ * only the requests its uid submitted (403 otherwise).
+ */
+int	engine_audit_history(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, int64_t after, int limit,
+	    struct engine_result *res);
+
 /* An audit_verify() report as JSON: ok, count, head, and the break. */
 json_t	*engine_audit_report_json(const struct audit_report *rep);
 

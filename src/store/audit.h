@@ -105,6 +105,14 @@ int	audit_tail(struct store *st, int n, audit_cb *cb, void *arg);
 int	audit_request(struct store *st, const char *request_id, audit_cb *cb,
 	    void *arg);
 
+/*
+ * A request's history a page at a time: the entries about request_id
+ * with a seq above after (0: from its first), oldest first, at most n
+ * (1..AUDIT_TAIL_MAX).  TG_ERR_INVALID for an n or after out of range.
+ */
+int	audit_request_page(struct store *st, const char *request_id,
+	    int64_t after, int n, audit_cb *cb, void *arg);
+
 /* The newest entry's seq and hash (0 and zeros when the log is empty). */
 int	audit_head(struct store *st, int64_t *seqp,
 	    char hash[AUDIT_HASH_HEX + 1]);
