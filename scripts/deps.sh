@@ -19,6 +19,7 @@ procps
 jq
 python3
 python3-jwcrypto
+python3-prometheus-client
 minisign
 slapd
 ldap-utils

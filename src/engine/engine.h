@@ -20,20 +20,23 @@
  *   5  officers.c    enrolment, the approvers and their export, revocation
  *   5  timer.c       the hold timer's tick
  *   5  keys.c        the published keys (JWKS), key rotation
- *   5  ops.c         backups, the metrics page
+ *   5  ops.c         backups, the metrics page, the latencies it times
  *   4  signer.c      the change and its clientData; the order, issued
  *                    only for what the store shows approved; parking;
  *                    orders read and redeemed
  *   3  holds.c       the clock, heartbeat and downtime; holds due; veto
  *                    window warnings; loading a request for a call
  *   3  auditguard.c  checkpoints, the high-water mark, the order's
- *                    anchor; the audit log's tail and verification
+ *                    anchor; the audit log's tail, a request's history,
+ *                    and verification
  *   3  creds.c       officers' credential lists, who holds one, token
  *                    errors as answers
  *   3  body.c        the bodies of officers' and operators' calls
- *   3  quorum.c      whether the enrolled officers reach the quorum
+ *   3  quorum.c      whether the enrolled officers reach the quorum;
+ *                    its alarm, once per change of state
  *   2  facts.c       a request's facts: load, evaluate, apply
- *   1  events.c      hook events; hook outcomes and system audits
+ *   1  events.c      hook events; hook outcomes and system audits;
+ *                    counts of committed audit entries
  *   0  txn.c         answers, the audit entry, the one transaction helper
  *
  * So requests, approval and the timer call the signer, the signer calls
@@ -69,6 +72,8 @@ struct engine_actor {
 struct engine_result {
 	int	 status;		/* HTTP status */
 	json_t	*body;			/* answer (owned) */
+	int64_t	 touch_ns;		/* of the call's time, the wait for
+					   a security key's touch (0: none) */
 };
 
 /* ---- requests (requests.c) */
@@ -312,8 +317,15 @@ int	engine_backup(struct tapgated *d, const struct engine_actor *a,
 	    const char *body, size_t len, int64_t now,
 	    struct engine_result *res);
 
-/* The metrics page (Prometheus text format), malloc'd. */
+/*
+ * The metrics page (Prometheus text format 0.0.4, each family's samples
+ * together after its HELP and TYPE), malloc'd.
+ */
 char	*engine_metrics(struct tapgated *d);
+
+/* Count ns in the histogram of which, an enum daemon_latency
+ * (daemon/daemon.h), under d->lock. */
+void	engine_observe(struct tapgated *d, int which, int64_t ns);
 
 /* ---- the daemon's own processes and hooks (events.c) */
 
@@ -324,6 +336,14 @@ char	*engine_metrics(struct tapgated *d);
  */
 int	engine_audit_system(struct tapgated *d, const char *event,
 	    json_t *details);
+
+/*
+ * The store's audit sink (audit_set_sink(), arg the struct tapgated):
+ * counts the orders issued and the redemptions by outcome from the
+ * entries that committed, so the metrics never count what rolled back.
+ * Runs at the commit, under d->lock.
+ */
+void	engine_audit_committed(const struct audit_entry *e, void *arg);
 
 /* Hook outcome reporter (hooks_report_fn, ctx the struct tapgated) that
  * counts every outcome and audits failures.  Takes d->lock. */
