@@ -41,6 +41,13 @@ ldap_have() {
 
 ldap_hash() { "$SLAPPASSWD" -h '{SSHA}' -s "$1"; }
 
+# What a variant of ldap_init adds (ldap_ppolicy.sh): more olcModuleLoad
+# lines, more cn=config entries, more entries under the suffix; each
+# empty or LDIF ending in a newline.
+LDAP_MORE_MODULES=
+LDAP_MORE_CONFIG=
+LDAP_MORE_BASE=
+
 ldap_init() {	# dir suffix [access...]
 	LDAP_DIR=$1 LDAP_SUFFIX=$2
 	shift 2
@@ -66,7 +73,7 @@ objectClass: olcModuleList
 cn: module{0}
 olcModulePath: $LDAP_MODULES
 olcModuleLoad: back_mdb
-
+${LDAP_MORE_MODULES}
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
 cn: schema
@@ -99,6 +106,7 @@ olcRootPW: $LDAP_ADMIN_HASH
 ${access}olcAccess: to attrs=userPassword by self =w by anonymous auth by * none
 olcAccess: to * by users read by * none
 
+${LDAP_MORE_CONFIG}
 EOF
 	cat >"$LDAP_DIR/base.ldif" <<EOF
 dn: $LDAP_SUFFIX
@@ -119,6 +127,7 @@ dn: ou=groups,$LDAP_SUFFIX
 objectClass: organizationalUnit
 ou: groups
 
+${LDAP_MORE_BASE}
 EOF
 	"$SLAPADD" -n0 -F "$LDAP_DIR/slapd.d" -l "$LDAP_DIR/config.ldif" \
 	    >>"$LDAP_DIR/slapadd.log" 2>&1 &&
