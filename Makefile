@@ -63,7 +63,7 @@ LIBS_DAEMON	:= $(call pkg_libs,$(PKGS_DAEMON))
 # build in a sub-make, which parses again with the packages in place; any
 # other build on a machine without them stops here instead of failing at
 # link time with undefined references.
-DEPS_FIRST	:= deps check demo fuzz bench crash clean format
+DEPS_FIRST	:= deps check demo fuzz bench crash clean
 ifneq ($(PKG_OK),1)
 ifneq ($(filter-out $(DEPS_FIRST),$(or $(MAKECMDGOALS),all)),)
 $(error missing build packages (pkg-config: $(PKGS)); run `make deps` \
@@ -136,7 +136,7 @@ PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated \
 		   $(if $(wildcard src/verify/tapgate-verify.c),$(BUILD)/tapgate-verify)
 
 .PHONY: all check check-opt demo deps fuzz bench crash install \
-		install-softfido clean tests format
+		install-softfido clean tests
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -444,9 +444,6 @@ install-softfido: $(BUILD)/softfido
 	install -m 0644 man/softfido.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(GEN)/softfido-ca.pem \
 	    $(DESTDIR)$(TG_DATADIR)/softfido/softfido-test-ca.pem
-
-format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build
