@@ -55,7 +55,7 @@ check trigger_refuses_delete_of_an_audit_entry \
     refused_sql "DELETE FROM audit WHERE seq=2"
 check no_entry_is_deleted \
     unchanged "$N" "$(sqlite3 "$DB" "SELECT count(*) FROM audit")"
-$BUILD/tapgatectl audit verify --state-dir "$T/state" >"$T/v0"
+"$BUILD/tapgatectl" audit verify --state-dir "$T/state" >"$T/v0"
 check offline_verify_of_untouched_log_is_ok [ $? -eq 0 ]
 
 cp "$DB" "$T/pristine.db"
@@ -64,20 +64,20 @@ drop() { for t in $triggers; do sqlite3 "$DB" "DROP TRIGGER $t"; done; }
 
 drop
 sqlite3 "$DB" "UPDATE audit SET details='{\"reason\":\"nothing to see\"}' WHERE seq=5"
-$BUILD/tapgatectl audit verify --state-dir "$T/state" >"$T/v1"
+"$BUILD/tapgatectl" audit verify --state-dir "$T/state" >"$T/v1"
 rc=$?
 check edited_entry_is_found_at_its_seq \
     sh -c "[ $rc -eq 1 ] && grep -q 'BROKEN at entry 5 (edited)' $T/v1"
 
 cp "$T/pristine.db" "$DB"; rm -f "$DB-wal" "$DB-shm"; drop
 sqlite3 "$DB" "DELETE FROM audit WHERE seq=3"
-$BUILD/tapgatectl audit verify --state-dir "$T/state" --json >"$T/v2"
+"$BUILD/tapgatectl" audit verify --state-dir "$T/state" --json >"$T/v2"
 check deleted_entry_is_found \
     sh -c "[ \$(jq .ok $T/v2) = false ] && [ \$(jq .bad_seq $T/v2) -eq 3 ] && [ \$(jq -r .why $T/v2) = missing ]"
 
 cp "$T/pristine.db" "$DB"; rm -f "$DB-wal" "$DB-shm"; drop
 sqlite3 "$DB" "UPDATE audit SET seq=1006 WHERE seq=6; UPDATE audit SET seq=6 WHERE seq=7; UPDATE audit SET seq=7 WHERE seq=1006"
-$BUILD/tapgatectl audit verify --state-dir "$T/state" --json >"$T/v3"
+"$BUILD/tapgatectl" audit verify --state-dir "$T/state" --json >"$T/v3"
 check reordered_entries_are_found \
     sh -c "[ \$(jq .ok $T/v3) = false ] && [ \$(jq .bad_seq $T/v3) -eq 6 ]"
 
