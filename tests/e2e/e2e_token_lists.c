@@ -38,7 +38,8 @@
 #define PIN		"246810"
 #define WRONG_PIN	"135790"
 #define NLIST		40	/* five batches of the key's 8 */
-#define NPROC		600	/* more ids than one message between processes */
+/* more ids than one message between processes holds */
+#define NPROC		600
 #define ID_LEN		32
 
 static char		 dir[128], sock[200], ctl[210], state[200], sf_log[200];

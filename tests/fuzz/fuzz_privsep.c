@@ -92,7 +92,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		token_credential_free(&c);
 	} else {
 		r = tokenproc_assert_reply(&m, &a);
-		if (r == 0 && (a == NULL || a->authdata_len > TOKEN_AUTHDATA_MAX ||
+		if (r == 0 && (a == NULL ||
+		    a->authdata_len > TOKEN_AUTHDATA_MAX ||
 		    a->sig_len > TOKEN_SIG_MAX))
 			abort();
 		token_assertion_free(&a);

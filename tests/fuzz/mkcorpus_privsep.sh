@@ -5,7 +5,7 @@
 set -eu
 P=tests/fuzz/corpus/fuzz_privsep
 mkdir -p "$P"
-u32() { printf "\\$(printf %03o $(($1 >> 24 & 255)))\\$(printf %03o $(($1 >> 16 & 255)))\\$(printf %03o $(($1 >> 8 & 255)))\\$(printf %03o $(($1 & 255)))"; }
+u32() { printf '%b' "\\0$(printf %03o $(($1 >> 24 & 255)))\\0$(printf %03o $(($1 >> 16 & 255)))\\0$(printf %03o $(($1 >> 8 & 255)))\\0$(printf %03o $(($1 & 255)))"; }
 bytes() { u32 "$1"; head -c "$1" /dev/zero | tr '\0' "$2"; }
 # enrolment reply: kind 1, status 0, id, alg, raw, cose, aaguid, cert, count, flags, credprotect
 { printf '\001'; u32 0; bytes 32 a; u32 4294967289; bytes 64 b; bytes 77 c; bytes 16 d; bytes 32 e; u32 1; printf '\105'; u32 3; } >"$P/enroll_ok"

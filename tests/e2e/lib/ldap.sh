@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: ISC
+# shellcheck shell=sh
 # A private OpenLDAP slapd for the end-to-end tests: its own cn=config and
 # mdb database under a directory of the test, listening on 127.0.0.1 on a
 # port it picks itself, so it neither needs nor disturbs a system slapd

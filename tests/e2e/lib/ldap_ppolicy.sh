@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: ISC
+# shellcheck shell=sh
 # A private slapd like ldap_init's (tests/e2e/lib/ldap.sh, source that
 # first) that also runs the password policy overlay (slapo-ppolicy(5)),
 # for a connector that marks a reset password to be changed at the next
