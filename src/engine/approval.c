@@ -318,7 +318,7 @@ approve_touch(struct tapgated *d, struct approval *ap, json_t *j,
 	ar.nallow = ap->allow.n;
 	ar.pin = ap->pin;
 	pthread_mutex_unlock(&d->lock);
-	r = tokenproc_assert(d->tokenproc, ap->device, &ar, &ap->as);
+	r = tokenproc_assert(d->tokenproc, ap->device, &ar, &ap->as, NULL);
 	pthread_mutex_lock(&d->lock);
 	eng_wipe_member(j, "pin");
 	ap->now = eng_now();

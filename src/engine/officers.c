@@ -254,10 +254,10 @@ enroll_touch(struct tapgated *d, const char *device,
 	er->nexclude = ex->strict.n + ex->again.n;
 	*again = 0;
 	pthread_mutex_unlock(&d->lock);
-	r = tokenproc_enroll(d->tokenproc, device, er, credp);
+	r = tokenproc_enroll(d->tokenproc, device, er, credp, NULL);
 	if (r == TG_ERR_EXISTS && ex->again.n > 0) {
 		er->nexclude = ex->strict.n;
-		r = tokenproc_enroll(d->tokenproc, device, er, credp);
+		r = tokenproc_enroll(d->tokenproc, device, er, credp, NULL);
 		*again = r == 0;
 	}
 	pthread_mutex_lock(&d->lock);
