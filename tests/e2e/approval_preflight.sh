@@ -12,11 +12,15 @@
 # The approvals that do count take exactly one touch each, and the
 # silent answer's counter is never stored.  After a wrong PIN the daemon
 # says the attempts the key really has left (softfido starts at 8), for
-# an approval and an enrolment, and tapgatectl says them and exits 4.
+# an approval and an enrolment, and tapgatectl says them (it opens no key
+# for that) and exits 4.
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/officers.sh
 
-make_config "$T/tapgate.conf"
+# uid 65534 is an officer and an operator whose console cannot open the
+# keys (their sockets are root's): what it says of a key, the daemon said
+make_config "$T/tapgate.conf" 's/^(roles = \()$/\1\n\t{ uid = 65534; '\
+'roles = ["officer", "operator"]; },/'
 daemon_start "$T/tapgate.conf" --trust-roots "$PWD/build/gen/softfido-ca.pem" \
     --token-timeout 4000 || { notok daemon_starts; exit 1; }
 for k in ann ben cid dan eli fay gus; do
@@ -178,10 +182,16 @@ api POST "/v1/requests/$ID/approve" \
 check early_refusal_answers_that_no_touch_was_asked answered 403 \
     '.error.code == "group_not_needed" and .touch_asked == false'
 
-# a wrong PIN: the attempts the key has left, from the daemon
+# a wrong PIN: the attempts the key has left, from the daemon, said by a
+# console that cannot open the key itself (the control: it cannot)
+NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
+$NOBODY "$BUILD/tapgatectl" token info "softfido:$T/eli.sock" \
+    >/dev/null 2>&1
+check control_nobody_cannot_open_the_key [ $? -ne 0 ]
 check key_starts_with_8_attempts [ "$(key_retries eli)" = 8 ]
 before=$(touches eli)
-approve "$ID" eli 000000
+echo 000000 | $NOBODY "$BUILD/tapgatectl" -s "$T/api.sock" approve "$ID" \
+    --device "softfido:$T/eli.sock" >"$T/approve.out" 2>"$T/approve.err"
 rc=$?
 check wrong_pin_approval_exits_4 [ $rc -eq 4 ]
 check key_has_7_attempts_left [ "$(key_retries eli)" = 7 ]
@@ -199,8 +209,9 @@ check right_pin_then_approves [ $? -eq 0 ]
 check right_pin_restores_the_attempts [ "$(key_retries eli)" = 8 ]
 
 # and the same for an enrolment
-echo 000000 | CTL approvers enroll --name officer-gus --group it_manager \
-    --device "softfido:$T/gus.sock" >/dev/null 2>"$T/enrol.err"
+echo 000000 | $NOBODY "$BUILD/tapgatectl" -s "$T/api.sock" approvers enroll \
+    --name officer-gus --group it_manager --device "softfido:$T/gus.sock" \
+    >/dev/null 2>"$T/enrol.err"
 rc=$?
 check wrong_pin_enrolment_exits_4 [ $rc -eq 4 ]
 check enrolling_key_has_7_attempts_left [ "$(key_retries gus)" = 7 ]
