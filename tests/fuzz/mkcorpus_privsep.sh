@@ -15,6 +15,11 @@ bytes() { u32 "$1"; head -c "$1" /dev/zero | tr '\0' "$2"; }
 { printf '\000'; u32 0; bytes 32 a; bytes 37 b; bytes 71 c; u32 7; printf '\005'; } >"$P/assert_ok"
 { printf '\000'; u32 0; bytes 32 a; bytes 37 b; bytes 71 c; u32 7; printf '\005\000'; } >"$P/assert_trailing"
 { printf '\000'; u32 7; } >"$P/assert_positive_status"
+# a wrong PIN (TG_ERR_PIN_INVALID), then the attempts left: 7
+{ printf '\000'; u32 4294967271; printf '\007'; } >"$P/assert_pin_7_left"
+# identification reply: kind 4, status 0, cred id; a PIN error, no count
+{ printf '\004'; u32 0; bytes 32 a; } >"$P/identify_ok"
+{ printf '\004'; u32 4294967271; printf '\377'; } >"$P/identify_pin_unknown"
 # Genuine enrolment replies, ES256 and EdDSA with credProtect 3, from a
 # softfido enrolled by a real token process (needs a build: BUILD, default
 # build/san), and the softfido CA they chain to, which fuzz_privsep

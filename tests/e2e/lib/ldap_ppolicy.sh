@@ -22,6 +22,7 @@ ldap_have_ppolicy() {
 	ldap_have && [ -f "$LDAP_MODULES/ppolicy.so" ]
 }
 
+# shellcheck disable=SC2034 # ldap_init (lib/ldap.sh) reads LDAP_MORE_*
 ldap_init_ppolicy() {	# dir suffix [access...]
 	LDAP_MORE_MODULES="olcModuleLoad: ppolicy
 "
@@ -47,6 +48,6 @@ pwdMustChange: TRUE
 "
 	ldap_init "$@"
 	lip_rc=$?
-	LDAP_MORE_MODULES= LDAP_MORE_CONFIG= LDAP_MORE_BASE=
+	LDAP_MORE_MODULES='' LDAP_MORE_CONFIG='' LDAP_MORE_BASE=''
 	return $lip_rc
 }
