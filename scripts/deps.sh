@@ -34,6 +34,8 @@ libseccomp-dev
 fido2-tools
 clang-14
 libclang-rt-14-dev
+shellcheck
+mandoc
 "
 
 missing=""

@@ -539,8 +539,8 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		if (strcmp(req->method, "POST") == 0)
 			engine_enroll(d, a, req->body, req->body_len, &er);
 		else
-			engine_approvers(d, (q = http_query(req, "all")) != NULL &&
-			    strcmp(q, "1") == 0, 0, &er);
+			engine_approvers(d, (q = http_query(req, "all")) !=
+			    NULL && strcmp(q, "1") == 0, 0, &er);
 		break;
 	case ROUTE_EXPORT:
 		engine_approvers(d, 1, 1, &er);

@@ -32,8 +32,8 @@ enum daemon_latency {
 #define DAEMON_HIST_BOUNDS	12	/* finite buckets; +Inf is count */
 
 struct daemon_histogram {
-	uint64_t	 bucket[DAEMON_HIST_BOUNDS]; /* at most that bound,
-						        above the one before */
+	/* each: at most its bound, above the one before */
+	uint64_t	 bucket[DAEMON_HIST_BOUNDS];
 	uint64_t	 count;
 	uint64_t	 sum_ns;
 };

@@ -119,11 +119,16 @@ int	engine_approval_preview(struct tapgated *d, const char *id,
 	    int64_t now, struct engine_result *res);
 
 /*
- * An officer approves request id ({"device","pin"}): the key is touched
- * for the change's clientData, with d->lock released meanwhile (held on
- * entry and exit); the assertion is verified against the officer's
- * enrolled key and the rules of separation and cooldown, and recorded.
- * A request the approval made ready goes to the signer.
+ * An officer approves request id ({"device","pin"}): the key is asked
+ * without a touch which officer's credential it holds, and an approval
+ * the rules of separation and cooldown refuse is refused then, before
+ * any touch ("touch_asked": false in the answer and the audit); else the
+ * key is touched for the change's clientData, with d->lock released
+ * while the key is asked (held on entry and exit), the assertion is
+ * verified against the officer's enrolled key and the rules again, and
+ * recorded.  A PIN error's answer carries the attempts the key has left
+ * (error.retries).  A request the approval made ready goes to the
+ * signer.
  */
 int	engine_approve(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, const char *body, size_t len,
@@ -136,7 +141,8 @@ int	engine_approve(struct tapgated *d, const struct engine_actor *a,
  * [,"alg"]}), d->lock released while the key waits for a touch (held on
  * entry and exit).  A key that holds an enrolled credential, or one
  * revoked for compromise, is refused; one revoked for another cause is
- * enrolled again, audited as approver.reenrolled.
+ * enrolled again, audited as approver.reenrolled.  A PIN error's answer
+ * carries the attempts the key has left (error.retries).
  */
 int	engine_enroll(struct tapgated *d, const struct engine_actor *a,
 	    const char *body, size_t len, struct engine_result *res);

@@ -292,8 +292,8 @@ static const struct {
 	    { 1 * MS, 2500000, 5 * MS, 10 * MS, 25 * MS, 50 * MS, 100 * MS,
 	    250 * MS, 500 * MS, 1 * SEC, 2500 * MS, 5 * SEC } },
 	[DAEMON_LAT_TOUCH] = { "tapgate_approval_touch_wait_seconds",
-	    "Approvals that reached the security key: the wait for its "
-	    "answer (PIN, touch).",
+	    "Approvals that asked for the touch: the wait for the key's "
+	    "signed answer.",
 	    { 250 * MS, 500 * MS, 1 * SEC, 2 * SEC, 3 * SEC, 5 * SEC,
 	    10 * SEC, 15 * SEC, 20 * SEC, 30 * SEC, 60 * SEC, 120 * SEC } },
 };

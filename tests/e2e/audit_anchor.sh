@@ -63,7 +63,7 @@ drop_triggers() {
 start_once() {
 	: >"$T/start.log"
 	"$BUILD/tapgated" -c "$T/tapgate.conf" --state-dir "$T/state" \
-	    --socket "$T/api.sock" "$@" 2>"$T/start.log" &
+	    --socket "$T/api.sock" 2>"$T/start.log" &
 	p=$!
 	i=0
 	while [ $i -lt 100 ]; do
@@ -90,10 +90,10 @@ check fresh_state_gets_the_mark_of_its_head_at_start \
 # standard resets need no officer: the hold ends and the signer signs
 for a in alice bob carol; do
 	api POST /v1/requests "$(req password_reset $a "" hd-bob phone "[$OOB]")"
-	echo "$(jbody .id)" >>"$T/ids"
+	jbody .id >>"$T/ids"
 done
 i=0
-for id in $(cat "$T/ids"); do
+while read -r id; do
 	while [ $i -lt 200 ]; do
 		api GET "/v1/orders/$id"
 		[ "$STATUS" = 200 ] && break
@@ -101,7 +101,7 @@ for id in $(cat "$T/ids"); do
 		i=$((i + 1))
 	done
 	jq -r .jws "$T/body" >"$T/order-$id.jws"
-done
+done <"$T/ids"
 ID1=$(head -n 1 "$T/ids")
 ORDER=$T/order-$ID1.jws
 check orders_are_signed [ -s "$ORDER" ]

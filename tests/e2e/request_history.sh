@@ -30,9 +30,11 @@ check order_is_issued_for_the_agents_request \
 api GET "/v1/audit?request=$MINE"
 cp "$T/body" "$T/history.json"
 check history_is_served [ "$STATUS" = 200 ]
+# shellcheck disable=SC2016 # jq variables
 check history_holds_only_that_requests_entries jqtrue --arg id "$MINE" \
     '(.entries | length) > 0 and all(.entries[]; .request_id == $id)' \
     "$T/history.json"
+# shellcheck disable=SC2016 # jq variables
 check history_is_oldest_first jqtrue \
     '[.entries[].seq] as $s | $s == ($s | sort) and ($s | unique | length)
     == ($s | length)' "$T/history.json"
@@ -40,6 +42,7 @@ check history_starts_with_the_submission_and_ends_with_the_order jqtrue \
     '.entries[0].event == "request.submitted" and
     .entries[-1].event == "order.issued"' "$T/history.json"
 CTL audit tail -n 10000 --json >"$T/tail.json"
+# shellcheck disable=SC2016 # jq variables
 check history_has_every_entry_the_log_holds_about_it jqtrue \
     --arg id "$MINE" --slurpfile h "$T/history.json" \
     '[.entries[] | select(.request_id == $id) | .seq] ==
@@ -53,6 +56,7 @@ check a_page_holds_at_most_its_limit answered 200 \
     '(.entries | length) == 2 and .more == true'
 LAST=$(jbody '.entries[-1].seq')
 api GET "/v1/audit?request=$MINE&after=$LAST&limit=1000"
+# shellcheck disable=SC2016 # jq variables
 check next_page_continues_after_the_last_entry jqtrue \
     --arg last "$LAST" --argjson n "$N" \
     '(.entries | length) == $n - 2 and .entries[0].seq > ($last |
@@ -99,6 +103,7 @@ check keys_take_their_parameter [ "$STATUS" = 200 ]
 
 # who may read it
 api_as 65534 GET "/v1/audit?request=$MINE"
+# shellcheck disable=SC2016 # jq variables
 check agent_reads_the_history_of_its_own_request answered 200 \
     '(.entries | length) > 0 and all(.entries[]; .request_id == $id)' \
     --arg id "$MINE"
@@ -124,6 +129,7 @@ check console_says_what_happened_in_words sh -c "
     grep -q 'order co-signed, valid until [0-9-]*T' $T/hist.txt &&
     ! grep -q 'request.submitted' $T/hist.txt"
 CTL requests history "$PREFIX" --json >"$T/hist.json"
+# shellcheck disable=SC2016 # jq variables
 check console_json_is_the_apis_history jqtrue --slurpfile h \
     "$T/history.json" '[.entries[].hash] == [$h[0].entries[].hash]' \
     "$T/hist.json"
