@@ -63,7 +63,7 @@ LIBS_DAEMON	:= $(call pkg_libs,$(PKGS_DAEMON))
 # build in a sub-make, which parses again with the packages in place; any
 # other build on a machine without them stops here instead of failing at
 # link time with undefined references.
-DEPS_FIRST	:= deps check demo fuzz bench crash clean format
+DEPS_FIRST	:= deps check demo fuzz bench crash clean lint
 ifneq ($(PKG_OK),1)
 ifneq ($(filter-out $(DEPS_FIRST),$(or $(MAKECMDGOALS),all)),)
 $(error missing build packages (pkg-config: $(PKGS)); run `make deps` \
@@ -136,7 +136,7 @@ PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated \
 		   $(if $(wildcard src/verify/tapgate-verify.c),$(BUILD)/tapgate-verify)
 
 .PHONY: all check check-opt demo deps fuzz bench crash install \
-		install-softfido clean tests format
+		install-softfido clean tests lint
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -325,10 +325,28 @@ deps:
 # own malloc under the filters) are built plain into build/: tests/run.sh
 # runs them as well.
 check: deps
+	$(MAKE) lint
 	$(MAKE) SANITIZE=1 BUILD=build/san all tests
 	$(MAKE) check-opt
 	$(MAKE) fuzz-build
 	@sh tests/run.sh build/san
+
+# What a machine can check besides the tests (HACKING.md, "Style"):
+# shellcheck on every shell script, mandoc -Tlint on the manuals, and
+# scripts/lint-style.sh on every file.  Each runs, then lint fails if any
+# found something.  make check runs it first, so that CI refuses a long
+# line or an unquoted variable before it spends its time on the tests.
+LINT_SH		= $(wildcard scripts/*.sh tests/*.sh tests/*/*.sh \
+		   tests/*/lib/*.sh firmware_host/tools/*.sh) \
+		   $(shell for f in contrib/*/*; do head -n 1 "$$f" | \
+		   grep -q '^\#!/bin/sh' && echo "$$f"; done)
+lint: deps
+	@rc=0; \
+	echo "shellcheck: $(words $(LINT_SH)) scripts"; \
+	shellcheck $(LINT_SH) || rc=1; \
+	echo "mandoc -Tlint: man/"; sh scripts/lint-man.sh || rc=1; \
+	echo "lint-style: the tree"; sh scripts/lint-style.sh || rc=1; \
+	exit $$rc
 
 check-opt:
 	$(MAKE) SANITIZE=0 BUILD=build build/tests/test_sandbox \
@@ -444,9 +462,6 @@ install-softfido: $(BUILD)/softfido
 	install -m 0644 man/softfido.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(GEN)/softfido-ca.pem \
 	    $(DESTDIR)$(TG_DATADIR)/softfido/softfido-test-ca.pem
-
-format:
-	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
 	rm -rf build

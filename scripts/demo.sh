@@ -51,12 +51,12 @@ for k in ann ben; do
 	"$BUILD/softfido" --socket "$D/$k.sock" --state "$D/$k.state" &
 	PIDS="$PIDS $!"
 done
-$BUILD/tapgatectl token info "softfido:$D/ann.sock"
-echo "$PIN_ANN" | $BUILD/tapgatectl token set-pin "softfido:$D/ann.sock"
-echo "$PIN_BEN" | $BUILD/tapgatectl token set-pin "softfido:$D/ben.sock"
+"$BUILD/tapgatectl" token info "softfido:$D/ann.sock"
+echo "$PIN_ANN" | "$BUILD/tapgatectl" token set-pin "softfido:$D/ann.sock"
+echo "$PIN_BEN" | "$BUILD/tapgatectl" token set-pin "softfido:$D/ben.sock"
 
 step "tapgated on the embedded default policy; only the waiting periods are cut to 5 s for the demo"
-$BUILD/tapgated --print-default-config |
+"$BUILD/tapgated" --print-default-config |
     sed -E 's/(extra_)?hold_seconds = [0-9]+;/\1hold_seconds = 5;/' >"$D/tapgate.conf"
 "$BUILD/tapgated" -c "$D/tapgate.conf" --state-dir "$D/state" \
     --socket "$D/tapgate.sock" \

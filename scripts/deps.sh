@@ -19,6 +19,7 @@ procps
 jq
 python3
 python3-jwcrypto
+python3-prometheus-client
 minisign
 slapd
 ldap-utils
@@ -33,6 +34,8 @@ libseccomp-dev
 fido2-tools
 clang-14
 libclang-rt-14-dev
+shellcheck
+mandoc
 "
 
 missing=""

@@ -8,8 +8,8 @@ sym=$1 in=$2 out=$3
 tmp=$out.tmp
 {
 	echo "/* generated from $in by scripts/embed.sh: do not edit */"
-	echo "extern const char $sym[];"
-	echo "const char $sym[] = {"
+	echo "extern const char ${sym}[];"
+	echo "const char ${sym}[] = {"
 	od -An -v -tu1 "$in" | awk '{ s = "\t"; for (i = 1; i <= NF; i++) s = s $i ","; print s }'
 	echo "	0 };"
 } >"$tmp"

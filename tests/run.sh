@@ -24,8 +24,8 @@ BUILD=${1:-build/san}
 OPT_BUILD=${OPT_BUILD:-build}
 TEST_TIMEOUT=${TEST_TIMEOUT:-600}
 export BUILD OPT_BUILD
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 LOG=$BUILD/test-logs
 rm -rf "$LOG"; mkdir -p "$LOG"
 pass=0

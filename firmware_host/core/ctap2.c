@@ -34,7 +34,8 @@
 #define TOKEN_FIRST_USE_MS	30000	/* initial usage time limit */
 #define TOKEN_MAX_USE_MS	600000	/* maximum usage time period */
 #define MAX_PIN_MISMATCHES	3	/* then PIN_AUTH_BLOCKED */
-#define MAX_LIST		8	/* maxCredentialCountInList, as many keys */
+/* maxCredentialCountInList, as many keys */
+#define MAX_LIST		8
 #define PADDED_PIN		64
 #define FIRMWARE_VERSION	1
 

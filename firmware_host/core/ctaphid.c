@@ -383,7 +383,7 @@ ctaphid_rx_busy(struct ctaphid *h, const uint8_t report[CTAPHID_REPORT])
 	if (cmd == CTAPHID_INIT) {
 		if (cid == h->busy_cid && init_len_ok(report))
 			h->resynced = 1;
-		/* h->buf and h->out belong to the command: do_init uses neither */
+		/* h->buf, h->out belong to the command: do_init uses neither */
 		do_init(h, cid, report);
 		return h->resynced;
 	}

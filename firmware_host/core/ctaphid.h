@@ -55,7 +55,7 @@ struct ctaphid {
 	uint64_t	last_ms;	/* time of the last frame */
 	/* set while a CBOR command runs (hal_user_presence may be waiting) */
 	uint32_t	busy_cid;
-	int		cancelled;	/* CANCEL came: the command ends early */
+	int		cancelled;	/* CANCEL came: command ends early */
 	int		resynced;	/* INIT resynced it: drop the reply */
 	uint8_t		buf[CTAPHID_MAX_MSG];
 	uint8_t		out[CTAPHID_MAX_MSG];
@@ -84,6 +84,7 @@ void	ctaphid_keepalive(struct ctaphid *h, uint8_t status);
  * its channel (its reply is then dropped).  Else 0: other frames are told
  * ERR_CHANNEL_BUSY, INIT on another channel still works.
  */
-int	ctaphid_rx_busy(struct ctaphid *h, const uint8_t report[CTAPHID_REPORT]);
+int	ctaphid_rx_busy(struct ctaphid *h,
+	    const uint8_t report[CTAPHID_REPORT]);
 
 #endif /* SOFTFIDO_CTAPHID_H */

@@ -32,9 +32,9 @@ void		hal_wink(void);
  */
 enum hal_up {
 	HAL_UP_OK = 0,		/* the user touched the key */
-	HAL_UP_DENIED,		/* the user refused (CTAP2_ERR_OPERATION_DENIED) */
-	HAL_UP_TIMEOUT,		/* nobody touched it (CTAP2_ERR_USER_ACTION_TIMEOUT) */
-	HAL_UP_CANCELLED,	/* host sent CTAPHID_CANCEL (CTAP2_ERR_KEEPALIVE_CANCEL) */
+	HAL_UP_DENIED,		/* refused: CTAP2_ERR_OPERATION_DENIED */
+	HAL_UP_TIMEOUT,		/* untouched: CTAP2_ERR_USER_ACTION_TIMEOUT */
+	HAL_UP_CANCELLED,	/* CTAPHID_CANCEL: CTAP2_ERR_KEEPALIVE_CANCEL */
 };
 enum hal_up	hal_user_presence(void);
 
@@ -42,12 +42,12 @@ enum hal_up	hal_user_presence(void);
  * Faults a broken or malicious key could show; tests switch them on to prove
  * the host side notices.  A bit set means the core misbehaves that way.
  */
-#define HAL_FAULT_BAD_SIGNATURE		0x01u	/* flip a bit of each signature */
-#define HAL_FAULT_COUNTER_BACKWARDS	0x02u	/* counter goes down (cloned key) */
-#define HAL_FAULT_WRONG_RPID		0x04u	/* rpIdHash of another relying party */
-#define HAL_FAULT_NO_UP			0x08u	/* UP flag cleared in authData */
+#define HAL_FAULT_BAD_SIGNATURE		0x01u	/* each signature bit-flipped */
+#define HAL_FAULT_COUNTER_BACKWARDS	0x02u	/* counter goes down (clone) */
+#define HAL_FAULT_WRONG_RPID		0x04u	/* rpIdHash of another RP */
+#define HAL_FAULT_NO_UP			0x08u	/* authData's UP flag cleared */
 #define HAL_FAULT_MALFORMED_CBOR	0x10u	/* response CBOR cut short */
-#define HAL_FAULT_NO_UV			0x20u	/* UV flag cleared although verified */
+#define HAL_FAULT_NO_UV			0x20u	/* UV cleared though verified */
 uint32_t	hal_faults(void);
 
 /*

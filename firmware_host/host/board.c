@@ -19,7 +19,8 @@ int				board_verbose;
 uint32_t			board_up_timeout_ms = BOARD_UP_TIMEOUT_MS;
 
 static struct button		button = { BUTTON_AUTO, 0 };
-static uint64_t			button_changed_ms;	/* delay counts from here */
+/* the button's delay counts from here */
+static uint64_t			button_changed_ms;
 static uint32_t			fault_bits;
 
 static const struct {

@@ -220,7 +220,7 @@ hal_flash_store(const void *buf, size_t len)
 	put_be32(hdr + 8, FLASH_VERSION);
 	put_be32(hdr + 12, (uint32_t)len);
 	hal_sha256(buf, len, hdr + 16);
-	/* O_EXCL after unlink: a leftover tmp's owner or mode never carry over */
+	/* O_EXCL after unlink: a leftover tmp's owner, mode never carry over */
 	if ((unlink(tmp) != 0 && errno != ENOENT) ||
 	    (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) < 0)

@@ -33,7 +33,8 @@
 
 #define LISTEN_BACKLOG		8
 #define SEND_STALL_MS		2000	/* a host not reading for this long */
-#define CTL_CLIENT_WAIT_MS	5000	/* --ctl: how long to wait for softfido */
+/* --ctl: how long to wait for softfido */
+#define CTL_CLIENT_WAIT_MS	5000
 #define CTL_CONNS		4	/* control clients served at once */
 
 struct listener {

@@ -18,28 +18,28 @@
 #define TG_ERR_DEVICE		-20	/* cannot open or talk to the key */
 #define TG_ERR_DEVICE_GONE	-21	/* key unplugged or its socket closed */
 #define TG_ERR_TIMEOUT		-22	/* no answer within the time allowed */
-#define TG_ERR_NO_TOUCH		-23	/* the user did not touch the key in time */
+#define TG_ERR_NO_TOUCH		-23	/* not touched in time */
 #define TG_ERR_DENIED		-24	/* the user refused on the key */
 #define TG_ERR_PIN_INVALID	-25
-#define TG_ERR_PIN_BLOCKED	-26	/* too many wrong PINs: key needs reset */
+#define TG_ERR_PIN_BLOCKED	-26	/* PIN retries used up: reset */
 #define TG_ERR_PIN_AUTH_BLOCKED	-27	/* three wrong PINs: replug the key */
 #define TG_ERR_PIN_NOT_SET	-28
 #define TG_ERR_PIN_POLICY	-29	/* PIN too short or too long */
-#define TG_ERR_NO_CREDENTIAL	-30	/* the key holds none of the credentials */
+#define TG_ERR_NO_CREDENTIAL	-30	/* key holds none of the ids */
 #define TG_ERR_UNSUPPORTED	-31	/* the key lacks a required feature */
 #define TG_ERR_ATTESTATION	-32	/* attestation did not verify */
 #define TG_ERR_SIGNATURE	-33	/* assertion signature did not verify */
-#define TG_ERR_FLAGS		-34	/* UP or UV missing from authenticatorData */
+#define TG_ERR_FLAGS		-34	/* UP or UV flag missing */
 #define TG_ERR_RPID		-35	/* rpIdHash is not ours */
 #define TG_ERR_COUNTER		-36	/* signature counter did not grow */
-#define TG_ERR_PROTOCOL		-37	/* a key or a child broke its protocol */
+#define TG_ERR_PROTOCOL		-37	/* a peer broke its protocol */
 #define TG_ERR_CANCELLED	-38
-#define TG_ERR_PIN_ALREADY_SET	-39	/* first PIN asked for, but one exists */
+#define TG_ERR_PIN_ALREADY_SET	-39	/* a PIN is already set */
 #define TG_ERR_AAGUID		-40	/* key model not on the allow-list */
 
 /* policy */
-#define TG_ERR_CONFIG		-60	/* configuration refused (see message) */
-#define TG_ERR_POLICY		-61	/* refused by policy (separation of duties) */
+#define TG_ERR_CONFIG		-60	/* bad config (see message) */
+#define TG_ERR_POLICY		-61	/* e.g. separation of duties */
 
 /* store */
 #define TG_ERR_DB		-80	/* database error (see store_errmsg) */

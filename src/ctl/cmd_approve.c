@@ -5,8 +5,8 @@
  * key plugged into the appliance: the console shows what is approved, asks
  * for the PIN (terminal without echo, or stdin), and counts down the
  * daemon's touch window (its /healthz says it) while the daemon waits for
- * the touch.  After a wrong PIN it says the attempts left: the daemon's
- * count when its answer has one, else the key's own, asked without a PIN.
+ * the touch.  After a wrong PIN it says the attempts left, as the daemon
+ * counted them on the key: the console opens no key for an approval.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -231,27 +231,6 @@ pin_error(const struct ctl_refusal *ref)
 }
 
 /*
- * The PIN attempts the key has left: the daemon's count when it sends
- * one, else asked of the key (no PIN, no touch: getPINRetries), -1 when
- * it cannot be (a hidraw node this user may not open).
- */
-static int
-pin_retries(const struct ctl_refusal *ref, const char *dev)
-{
-	static const struct token_opts o = { .timeout_ms = 5000 };
-	struct token *tok = NULL;
-	int left = -1;
-
-	if (ref->retries >= 0)
-		return ref->retries;
-	if (token_open(dev, &o, &tok) != 0 ||
-	    token_pin_retries(tok, &left) != 0)
-		left = -1;
-	token_free(&tok);
-	return left;
-}
-
-/*
  * Say why a touch call was refused, with what the console knows more:
  * the attempts left after a PIN error, the device and the window.
  */
@@ -265,8 +244,9 @@ touch_refused(const struct ctl_refusal *ref, int r, const char *dev,
 	switch (r) {
 	case TG_ERR_PIN_INVALID:
 		pe = pin_error(ref);
+		/* the daemon asked the key right after the wrong PIN */
 		left = pe == TG_ERR_PIN_NOT_SET || pe == TG_ERR_PIN_POLICY ?
-		    -1 : pin_retries(ref, dev);
+		    -1 : ref->retries;
 		if (left == 0)
 			snprintf(more, sizeof(more), "no attempts left: the "
 			    "PIN is blocked, and only a reset of the key "

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * `tapgatectl requests ...`: the officers' view of the queues, over the
- * daemon's API, and request ids by unique prefix for every command that
- * takes one.  Readable tables by default, the API's JSON with --json.
+ * `tapgatectl requests ...`: the officers' view of the queues and of a
+ * request's history, over the daemon's API, and request ids by unique
+ * prefix for every command that takes one.  Readable tables by default,
+ * the API's JSON with --json.
  */
 #include <getopt.h>
 #include <stdint.h>
@@ -414,6 +415,139 @@ requests_show(int argc, char **argv)
 	return CTL_EXIT_OK;
 }
 
+/*
+ * What an audit entry about a request says, in words: the event's phrase
+ * around the detail that matters (a time, a reason, a name), so an agent
+ * reads the history without knowing the event names (--json has them).
+ */
+static const struct {
+	const char	*event;
+	const char	*before;
+	const char	*detail;	/* member of details, or NULL */
+	const char	*after;
+	int		 is_time;	/* the detail is a time */
+} history_words[] = {
+	{ "request.submitted", "submitted by agent ", "agent", "", 0 },
+	{ "request.evidence_added", "evidence added", NULL, "", 0 },
+	{ "request.state_changed", "state changed from ", "from", "", 0 },
+	{ "request.approved", "approved for group ", "group", "", 0 },
+	{ "approval.refused", "an approval was refused: ", "reason", "", 0 },
+	{ "request.hold_started", "waiting period started, until ", "until",
+	    "", 1 },
+	{ "request.hold_cleared", "waiting period ended early", NULL, "", 0 },
+	{ "hold.extended", "waiting period extended, until ", "until", "",
+	    1 },
+	{ "request.veto", "vetoed: ", "reason", "", 0 },
+	{ "request.deny", "denied: ", "reason", "", 0 },
+	{ "request.sign_failed", "the signer refused it (parked): ", "cause",
+	    "", 0 },
+	{ "order.issued", "order co-signed, valid until ", "expires", "", 1 },
+	{ "order.refused", "the signer refused the order: ", "reason", "",
+	    0 },
+	{ "order.retry", "the signer was asked again", NULL, "", 0 },
+	{ "order.redeemed", "order redeemed", NULL, "", 0 },
+	{ "order.redeem_refused", "a redemption was refused: ", "reason", "",
+	    0 },
+	{ "alarm.cloned_key", "ALARM: the key of ", "approver", " may be "
+	    "cloned (its counter did not grow)", 0 },
+	{ "hook.failed", "a notification hook failed: ", "outcome", "", 0 },
+};
+
+/* One entry of a request's history, on one line. */
+static void
+history_line(const json_t *e)
+{
+	const json_t *details = json_object_get(e, "details");
+	const char *event = ctl_js(e, "event");
+	char when[CTL_TIME_LEN], t[CTL_TIME_LEN], what[512];
+	size_t i;
+
+	/* an event this console does not know: its name */
+	snprintf(what, sizeof(what), "%s", event);
+	for (i = 0; i < sizeof(history_words) / sizeof(history_words[0]);
+	    i++) {
+		if (strcmp(history_words[i].event, event) != 0)
+			continue;
+		snprintf(what, sizeof(what), "%s%s%s",
+		    history_words[i].before, history_words[i].detail == NULL ?
+		    "" : history_words[i].is_time ? ctl_time(ji(details,
+		    history_words[i].detail), t) : ctl_js(details,
+		    history_words[i].detail), history_words[i].after);
+		break;
+	}
+	if (strcmp(event, "request.state_changed") == 0)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+		    " to %s", ctl_js(details, "to"));
+	printf("%s  %s  (%s, %s)\n", ctl_time(ji(e, "time"), when), what,
+	    ctl_js(e, "actor_name"), ctl_js(e, "actor_role"));
+}
+
+/*
+ * `requests history ID [--json]`: every audit entry about the request,
+ * oldest first, fetched a page at a time (each page after the last
+ * entry of the one before).
+ */
+static int
+requests_history(int argc, char **argv)
+{
+	char target[128], id[33];
+	const json_t *e;
+	json_t *out = NULL, *all;
+	long long after = 0;
+	size_t i;
+	int json = 0, more = 1, r = 0;
+
+	if (argc == 4 && strcmp(argv[3], "--json") == 0)
+		json = 1;
+	else if (argc != 3) {
+		ctl_err("usage: tapgatectl requests history ID [--json]");
+		return CTL_EXIT_USAGE;
+	}
+	if ((r = ctl_resolve_id("requests history", argv[2], id)) != 0)
+		return ctl_exit_code(r);
+	if ((all = json_array()) == NULL)
+		return CTL_EXIT_FAIL;
+	while (more && r == 0) {
+		snprintf(target, sizeof(target), "/v1/audit?request=%s"
+		    "&after=%lld", id, after);
+		if ((r = ctl_api("GET", target, NULL, &out)) != 0)
+			break;
+		json_array_foreach(json_object_get(out, "entries"), i, e) {
+			/* an older daemon answers with the log's tail */
+			if (strcmp(ctl_js(e, "request_id"), id) != 0) {
+				ctl_err("requests history: this tapgated does "
+				    "not serve a request's history");
+				r = TG_ERR_PROTOCOL;
+				break;
+			}
+			/* a page that does not move on would never end */
+			if (ji(e, "seq") <= after) {
+				ctl_err("requests history: the daemon "
+				    "answered out of order");
+				r = TG_ERR_PROTOCOL;
+				break;
+			}
+			after = ji(e, "seq");
+			json_array_append(all, (json_t *)(uintptr_t)e);
+		}
+		more = json_is_true(json_object_get(out, "more")) &&
+		    json_array_size(json_object_get(out, "entries")) > 0;
+		json_decref(out);
+		out = NULL;
+	}
+	if (r == 0 && json) {
+		out = json_pack("{s:s,s:O}", "request_id", id, "entries", all);
+		ctl_print_json(out);
+		json_decref(out);
+	} else if (r == 0) {
+		printf("request   %s\n", id);
+		json_array_foreach(all, i, e)
+			history_line(e);
+	}
+	json_decref(all);
+	return ctl_exit_code(r);
+}
+
 static int
 requests_decide(int argc, char **argv, const char *kind)
 {
@@ -463,13 +597,16 @@ int
 ctl_requests(int argc, char **argv)
 {
 	if (argc < 2) {
-		ctl_err("usage: tapgatectl requests list|show|deny|veto ...");
+		ctl_err("usage: tapgatectl requests "
+		    "list|show|history|deny|veto ...");
 		return CTL_EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "list") == 0)
 		return requests_list(argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return requests_show(argc, argv);
+	if (strcmp(argv[1], "history") == 0)
+		return requests_history(argc, argv);
 	if (strcmp(argv[1], "deny") == 0 || strcmp(argv[1], "veto") == 0)
 		return requests_decide(argc, argv, argv[1]);
 	ctl_err("requests: unknown subcommand '%s'", argv[1]);

@@ -442,8 +442,8 @@ cmd_check(int argc, char **argv)
 		} else if (argv[i][0] != '-' && name == NULL)
 			name = argv[i];
 		else {
-			ctl_err("token check: usage: token check DEVICE --roots "
-			    "PEM [--rp RPID] [--alg es256|eddsa]");
+			ctl_err("token check: usage: token check DEVICE "
+			    "--roots PEM [--rp RPID] [--alg es256|eddsa]");
 			return CTL_EXIT_USAGE;
 		}
 	}

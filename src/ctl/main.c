@@ -15,10 +15,12 @@
 
 static const struct ctl_cmd ctl_cmds[] = {
 	{ "token", ctl_token, "security keys: list, info, set-pin" },
-	{ "requests", ctl_requests, "queues: list, show, deny, veto" },
+	{ "requests", ctl_requests, "queues: list, show, history, deny, "
+	    "veto" },
 	{ "audit", ctl_audit, "audit log: verify, checkpoint, tail" },
 	{ "approve", ctl_approve, "approve a request with a security key" },
-	{ "approvers", ctl_approvers, "officers: enroll, list, revoke, export" },
+	{ "approvers", ctl_approvers,
+	    "officers: enroll, list, revoke, export" },
 	{ "orders", ctl_orders, "co-signed orders: show, jws, issue" },
 	{ "keys", ctl_keys, "the appliance's JWKS; key rotation" },
 	{ "backup", ctl_backup, "online backup of the database, verified" },
@@ -91,6 +93,9 @@ ctl_usage(FILE *fp)
 "  tapgatectl requests show ID [--json]\n"
 "      Target, class, evidence, risk, the policy decision, who approved,\n"
 "      what is still missing and the time left in the hold.\n"
+"  tapgatectl requests history ID [--json]\n"
+"      Everything the audit log holds about the request, oldest first:\n"
+"      what happened, when and by whom.\n"
 "  tapgatectl requests deny|veto ID --reason TEXT\n"
 "      Stop a request (veto: only until its waiting period ends).\n"
 "  tapgatectl audit verify [--state-dir DIR [--jwks FILE]] [--anchor FILE]...\n"

@@ -14,6 +14,9 @@
  *	POST /v1/requests/ID/veto		officer, intake (for the owner)
  *	POST /v1/requests/ID/deny		officer
  *	GET  /v1/audit?limit=N			operator, officer
+ *	GET  /v1/audit?request=ID[&after=SEQ][&limit=N]
+ *						operator, officer; intake
+ *						for a request it submitted
  *	GET  /v1/audit/verify[?anchor=SEQ:HASH]	operator, officer
  *	GET  /v1/requests/ID/approval		officer: what a touch approves
  *	POST /v1/requests/ID/approve		officer: {"device","pin"}
@@ -28,8 +31,14 @@
  *						all: retired keys too)
  *	POST /v1/keys/rotate			operator: rotate the key
  *	POST /v1/backup				operator: {"path"}
+ *
+ * Each route names the query parameters it takes; any other, or one
+ * given twice (but anchor), is refused with 400 naming it, so that a
+ * misspelt filter never silently widens what a caller reads.
  */
+#include <errno.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,34 +81,42 @@ struct route {
 	const char	*method;
 	unsigned	 roles;		/* 0: anyone connected */
 	const char	*allow;		/* methods of this path, for 405 */
+	const char	*params;	/* query parameters it takes, by
+					   spaces; "*" after a name: it
+					   may repeat; NULL: none */
 };
 
 static const struct route routes[] = {
-	{ ROUTE_HEALTH,   "GET",  0,				"GET" },
-	{ ROUTE_METRICS,  "GET",  R(OPERATOR),			"GET" },
-	{ ROUTE_REQUESTS, "POST", R(INTAKE),			"GET, POST" },
+	{ ROUTE_HEALTH,   "GET",  0,			"GET",	NULL },
+	{ ROUTE_METRICS,  "GET",  R(OPERATOR),		"GET",	NULL },
+	{ ROUTE_REQUESTS, "POST", R(INTAKE),		"GET, POST", NULL },
 	{ ROUTE_REQUESTS, "GET",  R(INTAKE) | R(OFFICER) | R(OPERATOR),
-								"GET, POST" },
-	{ ROUTE_REQUEST,  "GET",  R(INTAKE) | R(OFFICER) | R(OPERATOR), "GET" },
-	{ ROUTE_EVIDENCE, "POST", R(INTAKE) | R(OFFICER),	"POST" },
-	{ ROUTE_VETO,     "POST", R(OFFICER) | R(INTAKE),	"POST" },
-	{ ROUTE_DENY,     "POST", R(OFFICER),			"POST" },
-	{ ROUTE_AUDIT,    "GET",  R(OPERATOR) | R(OFFICER),	"GET" },
-	{ ROUTE_AUDIT_VERIFY, "GET", R(OPERATOR) | R(OFFICER),	"GET" },
-	{ ROUTE_PREVIEW,  "GET",  R(OFFICER),			"GET" },
-	{ ROUTE_APPROVE,  "POST", R(OFFICER),			"POST" },
-	{ ROUTE_ISSUE,    "POST", R(OPERATOR),			"POST" },
-	{ ROUTE_APPROVERS, "POST", R(OPERATOR),			"GET, POST" },
-	{ ROUTE_APPROVERS, "GET", R(OPERATOR) | R(OFFICER),	"GET, POST" },
+	    "GET, POST", "queue state limit prefix" },
+	{ ROUTE_REQUEST,  "GET",  R(INTAKE) | R(OFFICER) | R(OPERATOR),
+	    "GET", NULL },
+	{ ROUTE_EVIDENCE, "POST", R(INTAKE) | R(OFFICER), "POST", NULL },
+	{ ROUTE_VETO,     "POST", R(OFFICER) | R(INTAKE), "POST", NULL },
+	{ ROUTE_DENY,     "POST", R(OFFICER),		"POST",	NULL },
+	/* intake: the history of a request it submitted (api_audit) */
+	{ ROUTE_AUDIT,    "GET",  R(OPERATOR) | R(OFFICER) | R(INTAKE),
+	    "GET", "limit request after" },
+	{ ROUTE_AUDIT_VERIFY, "GET", R(OPERATOR) | R(OFFICER), "GET",
+	    "anchor*" },
+	{ ROUTE_PREVIEW,  "GET",  R(OFFICER),		"GET",	NULL },
+	{ ROUTE_APPROVE,  "POST", R(OFFICER),		"POST",	NULL },
+	{ ROUTE_ISSUE,    "POST", R(OPERATOR),		"POST",	NULL },
+	{ ROUTE_APPROVERS, "POST", R(OPERATOR),		"GET, POST", NULL },
+	{ ROUTE_APPROVERS, "GET", R(OPERATOR) | R(OFFICER), "GET, POST",
+	    "all" },
 	{ ROUTE_EXPORT,   "GET",  R(OPERATOR) | R(OFFICER) | R(DOWNSTREAM),
-								"GET" },
-	{ ROUTE_REVOKE,   "POST", R(OPERATOR),			"POST" },
+	    "GET", NULL },
+	{ ROUTE_REVOKE,   "POST", R(OPERATOR),		"POST",	NULL },
 	{ ROUTE_ORDER,    "GET",  R(DOWNSTREAM) | R(OFFICER) | R(OPERATOR),
-								"GET" },
-	{ ROUTE_REDEEM,   "POST", R(DOWNSTREAM),			"POST" },
-	{ ROUTE_KEYS,     "GET",  0,				"GET" },
-	{ ROUTE_KEY_ROTATE, "POST", R(OPERATOR),		"POST" },
-	{ ROUTE_BACKUP,   "POST", R(OPERATOR),			"POST" },
+	    "GET", NULL },
+	{ ROUTE_REDEEM,   "POST", R(DOWNSTREAM),	"POST",	NULL },
+	{ ROUTE_KEYS,     "GET",  0,			"GET",	"all" },
+	{ ROUTE_KEY_ROTATE, "POST", R(OPERATOR),	"POST",	NULL },
+	{ ROUTE_BACKUP,   "POST", R(OPERATOR),		"POST",	NULL },
 };
 
 /* "/PREFIX/X[/SUFFIX]": copy X into id; *rest is what follows X. */
@@ -254,6 +271,135 @@ answer(struct http_response *res, struct engine_result *er)
 	er->body = NULL;
 }
 
+/*
+ * A caller's string for an error message, at most len - 1 bytes: bytes
+ * that are not printable ASCII become '?', so the JSON answer can always
+ * be made (a message that is not UTF-8 would leave the answer empty).
+ */
+static const char *
+shown(const char *s, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	out[i] = '\0';
+	return out;
+}
+
+/*
+ * Whether name is one of the route's parameters (params, by spaces), and
+ * may repeat (a "*" after it).
+ */
+static int
+param_known(const char *params, const char *name, int *repeats)
+{
+	size_t n = strlen(name), len;
+	const char *p = params;
+
+	while (p != NULL && *p != '\0') {
+		len = strcspn(p, " *");
+		if (len == n && strncmp(p, name, n) == 0) {
+			*repeats = p[len] == '*';
+			return 1;
+		}
+		p += len;
+		p += strspn(p, " *");
+	}
+	return 0;
+}
+
+/*
+ * Every query parameter is one the route takes, and given once (unless
+ * it may repeat): else 400 naming it, and -1.
+ */
+static int
+check_params(const struct route *rt, const struct http_request *req,
+    struct http_response *res)
+{
+	char name[HTTP_MAX_QUERY_KEY + 1], path[HTTP_MAX_PATH + 1];
+	const char *key;
+	size_t i, k;
+	int repeats = 0;
+
+	for (i = 0; i < req->nquery && i < HTTP_MAX_QUERY; i++) {
+		key = req->query[i].key;
+		if (!param_known(rt->params, key, &repeats)) {
+			http_error(res, 400, "invalid_query", "%s: no such "
+			    "parameter here (%s %s takes %s)",
+			    shown(key, name, sizeof(name)), rt->method,
+			    shown(req->path, path, sizeof(path)),
+			    rt->params != NULL ? rt->params : "none");
+			return -1;
+		}
+		for (k = 0; k < i && !repeats; k++)
+			if (strcmp(req->query[k].key, key) == 0) {
+				http_error(res, 400, "invalid_query", "%s: "
+				    "given twice", shown(key, name,
+				    sizeof(name)));
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/* A decimal parameter from lo to hi into *v: else 400 and -1. */
+static int
+param_num(const struct http_request *req, const char *key, long long lo,
+    long long hi, long long *v, struct http_response *res)
+{
+	const char *q;
+	char *end;
+
+	if ((q = http_query(req, key)) == NULL)
+		return 0;
+	errno = 0;
+	*v = strtoll(q, &end, 10);
+	if (*q < '0' || *q > '9' || *end != '\0' || errno != 0 || *v < lo ||
+	    *v > hi) {
+		http_error(res, 400, "invalid_query", "%s: must be %lld to "
+		    "%lld", key, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * GET /v1/audit?limit=N: the tail (officers, operators); with
+ * request=ID[&after=SEQ], that request's history from its first entry
+ * (or after entry SEQ), also for intake (engine_audit_history says
+ * which).  -1 when res holds the refusal, else 0 and er the answer.
+ */
+static int
+api_audit(struct tapgated *d, const struct http_request *req,
+    const struct engine_actor *a, struct http_response *res,
+    struct engine_result *er)
+{
+	const char *rid = http_query(req, "request");
+	long long limit = rid != NULL ? 1000 : 50, after = 0;
+
+	if (param_num(req, "limit", 1, AUDIT_TAIL_MAX, &limit, res) != 0 ||
+	    param_num(req, "after", 0, INT64_MAX, &after, res) != 0)
+		return -1;
+	if (rid == NULL && http_query(req, "after") != NULL) {
+		http_error(res, 400, "invalid_query", "after: only with "
+		    "request");
+		return -1;
+	}
+	if (rid != NULL) {
+		engine_audit_history(d, a, rid, after, (int)limit, er);
+		return 0;
+	}
+	if (strcmp(a->role, policy_role_name(POLICY_ROLE_INTAKE)) == 0) {
+		http_error(res, 403, "forbidden", "the audit log is for "
+		    "officers and operators; intake may read the history of "
+		    "a request it submitted (?request=ID)");
+		return -1;
+	}
+	engine_audit_tail(d, (int)limit, er);
+	return 0;
+}
+
 /* GET /v1/audit/verify[?anchor=SEQ:HASH...]: every anchor given. */
 static void
 api_audit_verify(struct tapgated *d, const struct http_request *req,
@@ -297,18 +443,19 @@ api_list_prefix(struct tapgated *d, const struct http_request *req,
 	return 0;
 }
 
+/* Run the route; *touch_ns: how long it waited for a key's touch. */
 static void
 dispatch(struct tapgated *d, const struct route *rt, const char *id,
     const struct http_request *req, const struct engine_actor *a,
-    struct http_response *res)
+    struct http_response *res, int64_t *touch_ns)
 {
-	struct engine_result er = { 0, NULL };
+	struct engine_result er = { 0, NULL, 0 };
 	int64_t now = (int64_t)time(NULL);
 	const char *q, *s;
 	enum policy_queue qq;
 	enum policy_state ss;
 	long limit = 100;
-	char *end;
+	char *end, v[65];
 	int schema = 0;
 
 	switch (rt->kind) {
@@ -335,12 +482,12 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		s = http_query(req, "state");
 		if (q != NULL && policy_queue_parse(q, &qq) != 0) {
 			http_error(res, 400, "invalid_query", "queue: unknown "
-			    "queue \"%.64s\"", q);
+			    "queue \"%s\"", shown(q, v, sizeof(v)));
 			return;
 		}
 		if (s != NULL && policy_state_parse(s, &ss) != 0) {
 			http_error(res, 400, "invalid_query", "state: unknown "
-			    "state \"%.64s\"", s);
+			    "state \"%s\"", shown(s, v, sizeof(v)));
 			return;
 		}
 		if ((q = http_query(req, "limit")) != NULL) {
@@ -373,17 +520,8 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		    "deny", req->body, req->body_len, now, &er);
 		break;
 	case ROUTE_AUDIT:
-		limit = 50;
-		if ((q = http_query(req, "limit")) != NULL) {
-			limit = strtol(q, &end, 10);
-			if (*q == '\0' || *end != '\0' || limit < 1 ||
-			    limit > AUDIT_TAIL_MAX) {
-				http_error(res, 400, "invalid_query", "limit: "
-				    "must be 1 to %d", AUDIT_TAIL_MAX);
-				return;
-			}
-		}
-		engine_audit_tail(d, (int)limit, &er);
+		if (api_audit(d, req, a, res, &er) != 0)
+			return;
 		break;
 	case ROUTE_AUDIT_VERIFY:
 		api_audit_verify(d, req, now, &er);
@@ -401,8 +539,8 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		if (strcmp(req->method, "POST") == 0)
 			engine_enroll(d, a, req->body, req->body_len, &er);
 		else
-			engine_approvers(d, (q = http_query(req, "all")) != NULL &&
-			    strcmp(q, "1") == 0, 0, &er);
+			engine_approvers(d, (q = http_query(req, "all")) !=
+			    NULL && strcmp(q, "1") == 0, 0, &er);
 		break;
 	case ROUTE_EXPORT:
 		engine_approvers(d, 1, 1, &er);
@@ -429,7 +567,37 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 	case ROUTE_NONE:
 		break;
 	}
+	*touch_ns = er.touch_ns;
 	answer(res, &er);
+}
+
+static int64_t
+clock_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * The latencies the metrics page shows: a submission from its arrival
+ * here (start, before the lock) to its answer; an approval the same,
+ * split into the wait for the key's touch and the daemon's own work.
+ */
+static void
+observe(struct tapgated *d, const struct route *rt, int64_t start,
+    int64_t touch_ns)
+{
+	int64_t took = clock_ns() - start;
+
+	if (rt->kind == ROUTE_REQUESTS && strcmp(rt->method, "POST") == 0)
+		engine_observe(d, DAEMON_LAT_SUBMIT, took);
+	if (rt->kind != ROUTE_APPROVE)
+		return;
+	engine_observe(d, DAEMON_LAT_APPROVE, took - touch_ns);
+	if (touch_ns > 0)
+		engine_observe(d, DAEMON_LAT_TOUCH, touch_ns);
 }
 
 void
@@ -444,6 +612,7 @@ api_handle(void *ctx, const struct http_request *req,
 	uint32_t gid = req->peer.gid;
 	unsigned held;
 	size_t i;
+	int64_t start = clock_ns(), touch_ns = 0;
 	int path_known = 0;
 
 	kind = route_of(req->path, id, sizeof(id));
@@ -470,6 +639,8 @@ api_handle(void *ctx, const struct http_request *req,
 	} else if (rt->roles != 0 && (held & rt->roles) == 0) {
 		http_error(res, 403, "forbidden", "uid %u holds no role that "
 		    "may do this", (unsigned)req->peer.uid);
+	} else if (check_params(rt, req, res) != 0) {
+		/* refused, the parameter named */
 	} else if (strcmp(rt->method, "POST") == 0 && req->body_len > 0 &&
 	    !is_json(req->content_type)) {
 		http_error(res, 415, "unsupported_media_type", "Content-Type "
@@ -484,7 +655,8 @@ api_handle(void *ctx, const struct http_request *req,
 		a.uid = req->peer.uid;
 		a.role = acting_role(held, rt->roles);
 		a.name = name;
-		dispatch(d, rt, id, req, &a, res);
+		dispatch(d, rt, id, req, &a, res, &touch_ns);
+		observe(d, rt, start, touch_ns);
 	}
 	if (res->status == 0)
 		http_error(res, 500, "internal", "no answer");

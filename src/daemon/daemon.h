@@ -22,6 +22,30 @@
 
 #define DAEMON_HTTP_CODES	16
 
+/* What the metrics page times, as histograms (engine/ops.c). */
+enum daemon_latency {
+	DAEMON_LAT_SUBMIT,	/* a submission: arrival to answer */
+	DAEMON_LAT_APPROVE,	/* an approval: the daemon's own work */
+	DAEMON_LAT_TOUCH,	/* an approval: the wait for the touch */
+	DAEMON_LATENCIES
+};
+#define DAEMON_HIST_BOUNDS	12	/* finite buckets; +Inf is count */
+
+struct daemon_histogram {
+	/* each: at most its bound, above the one before */
+	uint64_t	 bucket[DAEMON_HIST_BOUNDS];
+	uint64_t	 count;
+	uint64_t	 sum_ns;
+};
+
+/* How a redemption ended, as the audit log has it. */
+enum daemon_redeem {
+	DAEMON_REDEEM_OK,	/* order.redeemed */
+	DAEMON_REDEEM_REPLAY,	/* refused: already redeemed */
+	DAEMON_REDEEM_EXPIRED,	/* refused: expired */
+	DAEMON_REDEEM_OUTCOMES
+};
+
 struct seal;
 struct signkey_ring;
 
@@ -47,6 +71,10 @@ struct tapgated {
 	uint64_t		 http_count[DAEMON_HTTP_CODES];
 	uint64_t		 hook_outcomes[HOOK_DROPPED + 1];
 	uint64_t		 errors;
+	/* counted from committed audit entries (engine_audit_committed) */
+	uint64_t		 orders_issued;
+	uint64_t		 redemptions[DAEMON_REDEEM_OUTCOMES];
+	struct daemon_histogram	 latency[DAEMON_LATENCIES];
 	/* downtime (engine_start): the monitor's last look at the clock,
 	 * and the heartbeat it last stored */
 	int64_t			 clock_seen;

@@ -398,6 +398,8 @@ open_store(struct run *rn)
 		    d->cfg->appliance.state_dir, tg_strerror(r));
 		return -1;
 	}
+	/* the metrics count orders and redemptions that committed */
+	(void)audit_set_sink(d->st, engine_audit_committed, d);
 	return 0;
 }
 

@@ -71,17 +71,29 @@ const struct msg_proto proto_front_ctl = {
 #define TOKEN_ASSERTED_MAX						\
 	(U32 + STR(TOKEN_CRED_ID_MAX) + STR(TOKEN_AUTHDATA_MAX) +	\
 	STR(TOKEN_SIG_MAX) + U32 + U8)
+#define TOKEN_IDENTIFY_MAX						\
+	(U32 + STR(PROTO_TOKEN_PATH_MAX) + STR(PROTO_TOKEN_NAME_MAX) +	\
+	U32 + STR(TOKEN_PIN_MAX))
+#define TOKEN_IDENTIFIED_MAX	(U32 + STR(TOKEN_CRED_ID_MAX))
+/* a PIN error's reply: the status, then the attempts left */
+#define TOKEN_PIN_ERROR_MAX	(U32 + U8)
 
 /* what the token process's own messages (msg_init) can hold */
 _Static_assert(TOKEN_ENROLL_MAX <= MSG_MAX && TOKEN_ENROLLED_MAX <=
-    MSG_MAX && TOKEN_ASSERT_MAX <= MSG_MAX && TOKEN_ASSERTED_MAX <= MSG_MAX,
+    MSG_MAX && TOKEN_ASSERT_MAX <= MSG_MAX && TOKEN_ASSERTED_MAX <= MSG_MAX &&
+    TOKEN_IDENTIFY_MAX <= MSG_MAX && TOKEN_IDENTIFIED_MAX <= MSG_MAX,
     "every token message fits msg_init()'s bound");
+/* and each reply's bound takes a PIN error */
+_Static_assert(TOKEN_PIN_ERROR_MAX <= TOKEN_ENROLLED_MAX &&
+    TOKEN_PIN_ERROR_MAX <= TOKEN_ASSERTED_MAX &&
+    TOKEN_PIN_ERROR_MAX <= TOKEN_IDENTIFIED_MAX,
+    "a PIN error's reply fits every reply's bound");
 
 /* tests/stub/exploit.c knows an enrolment reply by its number */
 _Static_assert(PROTO_TOKEN_ENROLLED == 19, "tests/stub/exploit.c agrees");
 
 static const char *const token_states[] = {
-	"idle", "taking a list", "enrolling", "asserting",
+	"idle", "taking a list", "enrolling", "asserting", "identifying",
 };
 
 static const struct msg_rule token_rules[] = {
@@ -97,6 +109,11 @@ static const struct msg_rule token_rules[] = {
 	  PROTO_TOKEN_ASSERTING, TOKEN_ASSERT_MAX, "assertion request" },
 	{ PROTO_TOKEN_ASSERTED, MSG_CHILD, PROTO_TOKEN_ASSERTING,
 	  PROTO_TOKEN_IDLE, TOKEN_ASSERTED_MAX, "assertion reply" },
+	{ PROTO_TOKEN_IDENTIFY, MSG_MONITOR, PROTO_TOKEN_IDLE,
+	  PROTO_TOKEN_IDENTIFYING, TOKEN_IDENTIFY_MAX,
+	  "identification request" },
+	{ PROTO_TOKEN_IDENTIFIED, MSG_CHILD, PROTO_TOKEN_IDENTIFYING,
+	  PROTO_TOKEN_IDLE, TOKEN_IDENTIFIED_MAX, "identification reply" },
 };
 
 const struct msg_proto proto_token = {

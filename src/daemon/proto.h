@@ -31,12 +31,22 @@
  *			naaguids x bytes aaguid, u32 nexclude (the ids the
  *			TOKEN_LIST messages since the last request carried)
  *	TOKEN_ENROLLED	child, enroll -> idle: u32 status; when 0, bytes
- *			authdata, str fmt, bytes attstmt
+ *			authdata, str fmt, bytes attstmt; after a PIN error,
+ *			u8 retries (below)
  *	TOKEN_ASSERT	monitor, idle -> assert: u32 timeout_ms, str device,
  *			str rp_id, bytes cdh, u32 nallow, str pin
  *	TOKEN_ASSERTED	child, assert -> idle: u32 status; when 0, bytes
  *			cred_id, bytes authdata, bytes sig, u32 sign_count,
- *			u8 flags
+ *			u8 flags; after a PIN error, u8 retries
+ *	TOKEN_IDENTIFY	monitor, idle -> identify: u32 timeout_ms, str device,
+ *			str rp_id, u32 nallow (at least 1), str pin: which
+ *			allowed credential the key holds, asked without a
+ *			touch
+ *	TOKEN_IDENTIFIED child, identify -> idle: u32 status; when 0, bytes
+ *			cred_id; after a PIN error, u8 retries
+ *  A PIN error is status TG_ERR_PIN_INVALID, TG_ERR_PIN_AUTH_BLOCKED or
+ *  TG_ERR_PIN_BLOCKED; retries is the PIN attempts the key has left, or
+ *  PROTO_TOKEN_RETRIES_UNKNOWN when it did not say.
  *
  * The hook runner (hookproc.h), SOCK_SEQPACKET, one state: events go one
  * way, reports the other, each side numbering its own.
@@ -59,6 +69,8 @@ enum proto_type {
 	PROTO_TOKEN_ENROLLED,
 	PROTO_TOKEN_ASSERT,
 	PROTO_TOKEN_ASSERTED,
+	PROTO_TOKEN_IDENTIFY,
+	PROTO_TOKEN_IDENTIFIED,
 	PROTO_HOOK_EVENT = 32,
 	PROTO_HOOK_REPORT,
 };
@@ -71,6 +83,7 @@ enum {
 	PROTO_TOKEN_LISTING,
 	PROTO_TOKEN_ENROLLING,
 	PROTO_TOKEN_ASSERTING,
+	PROTO_TOKEN_IDENTIFYING,
 };
 enum { PROTO_HOOK_RUNNING };
 
@@ -79,6 +92,7 @@ enum { PROTO_HOOK_RUNNING };
 #define PROTO_TOKEN_NAME_MAX	255	/* rp id and name, user names */
 #define PROTO_TOKEN_USER_ID_MAX	64
 #define PROTO_TOKEN_AAGUIDS_MAX	64
+#define PROTO_TOKEN_RETRIES_UNKNOWN 255	/* the key did not say */
 #define PROTO_HOOK_PROGRAM_MAX	4095
 
 extern const struct msg_proto	proto_front;

@@ -184,9 +184,9 @@ reqjson_fields(const struct policy_config *cfg, struct reqjson *rq,
 		json_array_foreach(v, i, g) {
 			if (!json_is_string(g) || json_string_length(g) == 0 ||
 			    json_string_length(g) > POLICY_REQ_STRING_MAX) {
-				snprintf(err, errlen, "target.groups[%zu]: must "
-				    "be a non-empty string of at most %d bytes",
-				    i, POLICY_REQ_STRING_MAX);
+				snprintf(err, errlen, "target.groups[%zu]: "
+				    "must be a non-empty string of at most %d "
+				    "bytes", i, POLICY_REQ_STRING_MAX);
 				return TG_ERR_INVALID;
 			}
 			rq->groups[i] = json_string_value(g);
@@ -219,13 +219,13 @@ reqjson_fields(const struct policy_config *cfg, struct reqjson *rq,
 			enum policy_risk rk;
 
 			if (policy_risk_parse(key, &rk) != 0) {
-				snprintf(err, errlen, "risk.%.64s: unknown risk "
-				    "signal", key);
+				snprintf(err, errlen, "risk.%.64s: unknown "
+				    "risk signal", key);
 				return TG_ERR_INVALID;
 			}
 			if (!json_is_boolean(g)) {
-				snprintf(err, errlen, "risk.%s: must be true or "
-				    "false", key);
+				snprintf(err, errlen, "risk.%s: must be true "
+				    "or false", key);
 				return TG_ERR_INVALID;
 			}
 			pr->risk[rk] = json_is_true(g);

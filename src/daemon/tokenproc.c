@@ -50,16 +50,47 @@ reply_status(struct msg *rp)
 	return r;
 }
 
+/* A PIN error's reply says the attempts the key has left (proto.h). */
+static int
+pin_error(int r)
+{
+	return r == TG_ERR_PIN_INVALID || r == TG_ERR_PIN_AUTH_BLOCKED ||
+	    r == TG_ERR_PIN_BLOCKED;
+}
+
+/*
+ * The status of a reply to a key operation, and after a PIN error the
+ * attempts left (*retries, when not NULL; -1 otherwise or when the key
+ * did not say).
+ */
+static int
+reply_error(struct msg *rp, int *retries)
+{
+	uint8_t left;
+	int r = reply_status(rp);
+
+	if (retries != NULL)
+		*retries = -1;
+	if (!pin_error(r))
+		return r;
+	left = msg_get_u8(rp);
+	if (rp->bad)
+		return TG_ERR_PROTOCOL;
+	if (retries != NULL && left != PROTO_TOKEN_RETRIES_UNKNOWN)
+		*retries = left;
+	return r;
+}
+
 int
 tokenproc_enroll_reply(struct msg *rp, const struct token_enroll_req *req,
-    struct token_credential **cp)
+    struct token_credential **cp, int *retries)
 {
 	const uint8_t *ad, *att;
 	char fmt[TOKEN_FMT_MAX + 1];
 	size_t adlen, attlen;
 	int r;
 
-	if ((r = reply_status(rp)) != 0)
+	if ((r = reply_error(rp, retries)) != 0)
 		return r;
 	adlen = msg_get_bytes(rp, &ad, TOKEN_AUTHDATA_MAX);
 	msg_get_str(rp, fmt, sizeof(fmt));
@@ -337,12 +368,13 @@ assert_in_bounds(const char *device, const struct token_assert_req *req)
 
 int
 tokenproc_enroll(struct tokenproc *tp, const char *device,
-    const struct token_enroll_req *req, struct token_credential **credp)
+    const struct token_enroll_req *req, struct token_credential **credp,
+    int *retries)
 {
 	static struct msg rq, rp;	/* under tp->lock */
 	struct token_credential *c = NULL;
 	size_t i;
-	int r;
+	int r, left = -1;
 
 	pthread_mutex_lock(&tp->lock);
 	if ((r = enroll_in_bounds(device, req)) != 0)
@@ -379,10 +411,11 @@ tokenproc_enroll(struct tokenproc *tp, const char *device,
 	 * status of TG_ERR_NOMEM from the child, or our own, still has its
 	 * trailing bytes checked.
 	 */
-	r = tokenproc_enroll_reply(&rp, req, &c);
-	if (tp_reply_end(tp, &rp, "enrolment reply") != 0)
+	r = tokenproc_enroll_reply(&rp, req, &c, &left);
+	if (tp_reply_end(tp, &rp, "enrolment reply") != 0) {
 		r = TG_ERR_PROTOCOL;
-	else if (r != 0 && r != TG_ERR_NOMEM && rp.len >= 4 &&
+		left = -1;
+	} else if (r != 0 && r != TG_ERR_NOMEM && rp.len >= 4 &&
 	    rp.buf[0] == 0 && rp.buf[1] == 0 && rp.buf[2] == 0 &&
 	    rp.buf[3] == 0)
 		/* it called good what the key did not attest: it lies */
@@ -395,6 +428,8 @@ out:
 	msg_wipe(&rq);
 	token_credential_free(&c);
 	pthread_mutex_unlock(&tp->lock);
+	if (retries != NULL)
+		*retries = left;
 	return r;
 }
 
@@ -410,7 +445,8 @@ dup_bytes(const uint8_t *p, size_t n)
 }
 
 int
-tokenproc_assert_reply(struct msg *rp, struct token_assertion **ap)
+tokenproc_assert_reply(struct msg *rp, struct token_assertion **ap,
+    int *retries)
 {
 	struct token_assertion *a;
 	const uint8_t *id, *ad, *sig;
@@ -419,7 +455,7 @@ tokenproc_assert_reply(struct msg *rp, struct token_assertion **ap)
 	uint8_t flags;
 	int r;
 
-	if ((r = reply_status(rp)) != 0)
+	if ((r = reply_error(rp, retries)) != 0)
 		return r;
 	/* read whole before anything is allocated: see tokenproc_assert() */
 	idlen = msg_get_bytes(rp, &id, TOKEN_CRED_ID_MAX);
@@ -446,11 +482,12 @@ tokenproc_assert_reply(struct msg *rp, struct token_assertion **ap)
 
 int
 tokenproc_assert(struct tokenproc *tp, const char *device,
-    const struct token_assert_req *req, struct token_assertion **asp)
+    const struct token_assert_req *req, struct token_assertion **asp,
+    int *retries)
 {
 	static struct msg rq, rp;	/* under tp->lock */
 	struct token_assertion *a = NULL;
-	int r;
+	int r, left = -1;
 
 	pthread_mutex_lock(&tp->lock);
 	if ((r = assert_in_bounds(device, req)) != 0)
@@ -470,9 +507,11 @@ tokenproc_assert(struct tokenproc *tp, const char *device,
 	    (r = tp_send_list(tp, req->allow, req->nallow)) != 0 ||
 	    (r = tp_call(tp, PROTO_TOKEN_ASSERT, &rq, &rp)) != 0)
 		goto out;
-	r = tokenproc_assert_reply(&rp, &a);
-	if (tp_reply_end(tp, &rp, "assertion reply") != 0)
+	r = tokenproc_assert_reply(&rp, &a, &left);
+	if (tp_reply_end(tp, &rp, "assertion reply") != 0) {
 		r = TG_ERR_PROTOCOL;
+		left = -1;
+	}
 	if (r == 0) {
 		*asp = a;
 		a = NULL;	/* transferred */
@@ -481,6 +520,107 @@ out:
 	msg_wipe(&rq);
 	token_assertion_free(&a);
 	pthread_mutex_unlock(&tp->lock);
+	if (retries != NULL)
+		*retries = left;
+	return r;
+}
+
+int
+tokenproc_identify_reply(struct msg *rp, const uint8_t **idp, size_t *lenp,
+    int *retries)
+{
+	const uint8_t *id;
+	size_t len;
+	int r;
+
+	if ((r = reply_error(rp, retries)) != 0)
+		return r;
+	len = msg_get_bytes(rp, &id, TOKEN_CRED_ID_MAX);
+	if (rp->bad || id == NULL || len == 0)
+		return TG_ERR_PROTOCOL;
+	*idp = id;
+	*lenp = len;
+	return 0;
+}
+
+/* Whether id is one of the credentials the request allowed. */
+static int
+allowed(const struct token_assert_req *req, const uint8_t *id, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < req->nallow; i++)
+		if (req->allow[i].len == len &&
+		    memcmp(req->allow[i].ptr, id, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* The child's answer to an identification, read whole and checked. */
+static int
+identify_answer(struct tokenproc *tp, const struct token_assert_req *req,
+    struct msg *rp, uint8_t **cred_id, size_t *cred_id_len, int *left)
+{
+	const uint8_t *id = NULL;
+	uint8_t *copy;
+	size_t len = 0;
+	int r;
+
+	r = tokenproc_identify_reply(rp, &id, &len, left);
+	if (tp_reply_end(tp, rp, "identification reply") != 0) {
+		*left = -1;
+		return TG_ERR_PROTOCOL;
+	}
+	if (r != 0)
+		return r;
+	if (!allowed(req, id, len)) {
+		/* a credential it was not asked about: it lies */
+		tp_violation(tp, "identified a credential not on the list");
+		return TG_ERR_PROTOCOL;
+	}
+	if ((copy = malloc(len)) == NULL)
+		return TG_ERR_NOMEM;
+	memcpy(copy, id, len);
+	*cred_id = copy;
+	*cred_id_len = len;
+	return 0;
+}
+
+int
+tokenproc_identify(struct tokenproc *tp, const char *device,
+    const struct token_assert_req *req, uint8_t **cred_id,
+    size_t *cred_id_len, int *retries)
+{
+	static struct msg rq, rp;	/* under tp->lock */
+	int r, left = -1;
+
+	pthread_mutex_lock(&tp->lock);
+	if ((r = assert_in_bounds(device, req)) != 0)
+		goto out;
+	if (req->nallow == 0) {
+		r = TG_ERR_INVALID;	/* no credential to ask about */
+		goto out;
+	}
+	msg_init(&rq);
+	msg_put_u32(&rq, (uint32_t)tp->timeout_ms);
+	msg_put_str(&rq, device);
+	msg_put_str(&rq, req->rp_id);
+	msg_put_u32(&rq, (uint32_t)req->nallow);
+	msg_put_str(&rq, req->pin);
+	if (rq.bad) {
+		r = rq.nomem ? TG_ERR_NOMEM : TG_ERR_TOO_LONG;
+		goto out;
+	}
+	if ((r = list_check(req->allow, req->nallow)) != 0 ||
+	    (r = tp_send_list(tp, req->allow, req->nallow)) != 0 ||
+	    (r = tp_call(tp, PROTO_TOKEN_IDENTIFY, &rq, &rp)) != 0)
+		goto out;
+	r = identify_answer(tp, req, &rp, cred_id, cred_id_len, &left);
+out:
+	msg_wipe(&rq);
+	pthread_mutex_unlock(&tp->lock);
+	if (retries != NULL)
+		*retries = left;
 	return r;
 }
 
@@ -499,6 +639,25 @@ pending_clear(void)
 		free((void *)(uintptr_t)pending[i].ptr);
 	memset(pending, 0, npending * sizeof(pending[0]));
 	npending = 0;
+}
+
+/*
+ * A reply's status; after a PIN error, the attempts the key has left,
+ * asked of it at once (getPINRetries: no PIN, no touch).
+ */
+static void
+child_status(struct msg *rp, int r, struct token *tok)
+{
+	int left = -1;
+
+	msg_init(rp);
+	msg_put_u32(rp, (uint32_t)r);
+	if (!pin_error(r))
+		return;
+	if (tok == NULL || token_pin_retries(tok, &left) != 0 || left < 0 ||
+	    left >= PROTO_TOKEN_RETRIES_UNKNOWN)
+		left = PROTO_TOKEN_RETRIES_UNKNOWN;
+	msg_put_u8(rp, (uint8_t)left);
 }
 
 /*
@@ -611,11 +770,10 @@ child_enroll(struct msg_chan *ch, struct msg *rq, struct msg *rp)
 	er.naaguids = na;
 	if ((r = token_open(dev, &opts, &tok)) == 0)
 		r = token_enroll(tok, &er, &c);
+	child_status(rp, r, tok);
 	token_free(&tok);
 	pending_clear();
 	explicit_bzero(pin, sizeof(pin));
-	msg_init(rp);
-	msg_put_u32(rp, (uint32_t)r);
 	if (r == 0) {
 		msg_put_bytes(rp, c->authdata, c->authdata_len);
 		msg_put_str(rp, c->fmt);
@@ -653,11 +811,10 @@ child_assert(struct msg_chan *ch, struct msg *rq, struct msg *rp)
 	ar.pin = pin;
 	if ((r = token_open(dev, &opts, &tok)) == 0)
 		r = token_assert(tok, &ar, &a);
+	child_status(rp, r, tok);
 	token_free(&tok);
 	pending_clear();
 	explicit_bzero(pin, sizeof(pin));
-	msg_init(rp);
-	msg_put_u32(rp, (uint32_t)r);
 	if (r == 0) {
 		msg_put_bytes(rp, a->cred_id, a->cred_id_len);
 		msg_put_bytes(rp, a->authdata, a->authdata_len);
@@ -666,6 +823,41 @@ child_assert(struct msg_chan *ch, struct msg *rq, struct msg *rp)
 		msg_put_u8(rp, a->flags);
 	}
 	token_assertion_free(&a);
+}
+
+static void
+child_identify(struct msg_chan *ch, struct msg *rq, struct msg *rp)
+{
+	static char dev[PROTO_TOKEN_PATH_MAX + 1];
+	static char rp_id[PROTO_TOKEN_NAME_MAX + 1];
+	static char pin[TOKEN_PIN_MAX + 1];
+	struct token_assert_req ar;
+	struct token_opts opts = { 0, 2000 };
+	struct token *tok = NULL;
+	uint8_t *id = NULL;
+	size_t idlen = 0;
+	int r;
+
+	memset(&ar, 0, sizeof(ar));
+	opts.timeout_ms = (int)msg_get_u32(rq);
+	msg_get_str(rq, dev, sizeof(dev));
+	msg_get_str(rq, rp_id, sizeof(rp_id));
+	get_ids(rq, &ar.allow, &ar.nallow);
+	msg_get_str(rq, pin, sizeof(pin));
+	if (opts.timeout_ms <= 0 || ar.nallow == 0)
+		rq->bad = 1;
+	child_end(ch, rq, "identification request");
+	ar.rp_id = rp_id;
+	ar.pin = pin;
+	if ((r = token_open(dev, &opts, &tok)) == 0)
+		r = token_identify(tok, &ar, &id, &idlen);
+	child_status(rp, r, tok);
+	token_free(&tok);
+	pending_clear();
+	explicit_bzero(pin, sizeof(pin));
+	if (r == 0)
+		msg_put_bytes(rp, id, idlen);
+	free(id);
 }
 
 int
@@ -720,6 +912,10 @@ tokenproc_main(int fd, const char *roots)
 		case PROTO_TOKEN_ASSERT:
 			child_assert(&ch, &rq, &rp);
 			reply = PROTO_TOKEN_ASSERTED;
+			break;
+		case PROTO_TOKEN_IDENTIFY:
+			child_identify(&ch, &rq, &rp);
+			reply = PROTO_TOKEN_IDENTIFIED;
 			break;
 		default:
 			fprintf(stderr, "tapgated[token]: the table let "

@@ -8,10 +8,19 @@
  * did not grow suspends the key as a possible clone), checks separation
  * of duties and the officer's cooldown, and records it with its audit
  * entry; a request the approval made ready goes to the signer.
+ *
+ * The touch is asked only when it can count: before it, the key is asked
+ * without a touch which officer's credential it holds (a silent
+ * assertion, UV by the PIN), and every check that depends only on that
+ * officer and the request runs then.  That answer is not verified, so it
+ * only ever refuses: after the touch every check runs again on the
+ * signed assertion, whose counter is held to the last one stored (the
+ * silent one, which a key may count too, is never stored).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -93,6 +102,7 @@ clone_not_suspended(struct tapgated *d, const char *id, const struct who *w,
 	    now);
 	json_decref(alarm);
 	json_object_set_new(res->body, "suspended", json_false());
+	json_object_set_new(res->body, "touch_asked", json_true());
 	return TG_ERR_POLICY;
 }
 
@@ -112,8 +122,9 @@ suspend_clone(struct tapgated *d, const struct engine_actor *a,
 	int r;
 
 	alarm = clone_alarm(w, presented, NULL);
-	refused = json_pack("{s:s,s:s,s:s}", "code", "cloned_key", "reason",
-	    "signature counter did not grow", "officer", w->name);
+	refused = json_pack("{s:s,s:s,s:s,s:b}", "code", "cloned_key",
+	    "reason", "signature counter did not grow", "officer", w->name,
+	    "touch_asked", 1);
 	t = (struct clone_txn){ a, id, w, alarm, refused, now };
 	r = eng_txn(d, clone_steps, &t, NULL, NULL, NULL);
 	json_decref(alarm);
@@ -126,21 +137,55 @@ suspend_clone(struct tapgated *d, const struct engine_actor *a,
 	eng_error(res, 403, "cloned_key", "the signature counter did not "
 	    "grow: this credential may be cloned; its approver is suspended");
 	json_object_set_new(res->body, "suspended", json_true());
+	json_object_set_new(res->body, "touch_asked", json_true());
 	return TG_ERR_POLICY;
 }
 
-/* Refuse an approval: answer, and audit why (own transaction). */
+/* An approval as it goes through its phases. */
+struct approval {
+	const struct engine_actor	*a;
+	const char			*id;
+	const char			*device;
+	const char			*pin;	/* wiped after use */
+	int64_t				 now;
+	int				 asked;	/* the touch was asked */
+	/* phase 1: what is being approved, and who may approve it */
+	struct facts			 f;
+	struct policy_decision		 dec;
+	uint8_t				 digest[32];	/* of the change */
+	char				 cd[512];	/* its clientData */
+	uint8_t				 cdh[32];
+	struct idlist			 allow;
+	struct token_cred_id		*allow_ids;
+	/* phase 2: the credential the key holds, as it said untouched */
+	uint8_t				*held;
+	size_t				 held_len;
+	/* phase 4: the key's answer to the touch */
+	struct token_assertion		*as;
+	/* phases 3 and 5: the officer behind it (verified in 5) */
+	struct who			 w;
+	uint32_t			 count;
+	char				*cred64;
+	struct policy_approval		 cand;
+};
+
+/*
+ * Refuse an approval: answer, and audit why (own transaction); both say
+ * whether the key was asked for a touch.
+ */
 static int
-refuse(struct tapgated *d, const struct engine_actor *a, const char *id,
+refuse(struct tapgated *d, const struct approval *ap,
     struct engine_result *res, int status, const char *code,
-    const char *why, const char *officer, int64_t now)
+    const char *why, const char *officer)
 {
 	json_t *details;
 
 	eng_error(res, status, code, why);
-	details = json_pack("{s:s,s:s,s:s}", "code", code, "reason", why,
-	    "officer", officer ? officer : "");
-	(void)eng_audit_alone(d, a, "approval.refused", id, details, now);
+	json_object_set_new(res->body, "touch_asked", json_boolean(ap->asked));
+	details = json_pack("{s:s,s:s,s:s,s:b}", "code", code, "reason", why,
+	    "officer", officer ? officer : "", "touch_asked", ap->asked);
+	(void)eng_audit_alone(d, ap->a, "approval.refused", ap->id, details,
+	    ap->now);
 	json_decref(details);
 	return TG_ERR_POLICY;
 }
@@ -217,36 +262,13 @@ out:
 	return r;
 }
 
-/* An approval as it goes through its phases. */
-struct approval {
-	const struct engine_actor	*a;
-	const char			*id;
-	const char			*device;
-	const char			*pin;	/* wiped after use */
-	int64_t				 now;
-	/* phase 1: what is being approved, and who may approve it */
-	struct facts			 f;
-	struct policy_decision		 dec;
-	uint8_t				 digest[32];	/* of the change */
-	char				 cd[512];	/* its clientData */
-	uint8_t				 cdh[32];
-	struct idlist			 allow;
-	struct token_cred_id		*allow_ids;
-	/* phase 2: the key's answer */
-	struct token_assertion		*as;
-	/* phase 3: the officer behind it, verified */
-	struct who			 w;
-	uint32_t			 count;
-	char				*cred64;
-	struct policy_approval		 cand;
-};
-
 static void
 approval_clear(struct approval *ap)
 {
 	eng_facts_clear(&ap->f);
 	eng_idlist_clear(&ap->allow);
 	free(ap->allow_ids);
+	free(ap->held);
 	token_assertion_free(&ap->as);
 	free(ap->cred64);
 	memset(ap, 0, sizeof(*ap));
@@ -280,15 +302,15 @@ approve_prepare(struct tapgated *d, struct approval *ap,
 	    ap->dec.state != POLICY_STATE_MANUAL_REVIEW) {
 		snprintf(why, sizeof(why), "request is %s: it takes no "
 		    "approval now", policy_state_name(ap->dec.state));
-		return refuse(d, ap->a, ap->id, res, 409,
-		    "not_awaiting_approval", why, NULL, ap->now);
+		return refuse(d, ap, res, 409, "not_awaiting_approval", why,
+		    NULL);
 	}
 	if ((r = store_approver_list(d->st, 0, eng_collect_allow,
 	    &ap->allow)) != 0)
 		return eng_db_error(d, res, r);
 	if (ap->allow.n == 0)
-		return refuse(d, ap->a, ap->id, res, 409, "no_approvers",
-		    "no approver is enrolled", NULL, ap->now);
+		return refuse(d, ap, res, 409, "no_approvers",
+		    "no approver is enrolled", NULL);
 	if ((ap->allow_ids = calloc(ap->allow.n,
 	    sizeof(*ap->allow_ids))) == NULL)
 		return eng_db_error(d, res, TG_ERR_NOMEM);
@@ -300,41 +322,60 @@ approve_prepare(struct tapgated *d, struct approval *ap,
 }
 
 /*
- * Phase 2, unlocked so the API keeps answering: the officer touches the
- * key for the clientData.  The PIN is wiped from the body j right after.
+ * The key (r, from the token process) refused what `what` asked of it:
+ * answered as the officer at the box needs it, with the PIN attempts
+ * left (retries, -1 unknown) after a PIN error, and audited.
  */
 static int
-approve_touch(struct tapgated *d, struct approval *ap, json_t *j,
+token_refused(struct tapgated *d, const struct approval *ap, int r,
+    int retries, const char *what, struct engine_result *res)
+{
+	char code[48], why[256];
+	int status;
+
+	eng_token_answer(res, r, what);
+	status = res->status;
+	snprintf(code, sizeof(code), "%s", json_string_value(json_object_get(
+	    json_object_get(res->body, "error"), "code")));
+	snprintf(why, sizeof(why), "%s: %s", what, tg_strerror(r));
+	refuse(d, ap, res, status, code, why, NULL);
+	/* refuse() wrote the answer anew: the count goes into that one */
+	eng_pin_retries(res, retries);
+	return TG_ERR_POLICY;
+}
+
+/*
+ * Phase 2, unlocked: which officer's credential the key holds, asked
+ * without a touch (a silent assertion, UV by the PIN; the key does not
+ * blink).  A wrong PIN, or a key that holds no active officer's
+ * credential, ends the approval here, no touch asked.
+ */
+static int
+approve_identify(struct tapgated *d, struct approval *ap,
     struct engine_result *res)
 {
 	struct token_assert_req ar;
-	char code[48], why[256];
-	int r, status;
+	int r, retries = -1;
 
 	memset(&ar, 0, sizeof(ar));
 	ar.rp_id = d->cfg->appliance.rp_id;
-	ar.client_data_hash = ap->cdh;
 	ar.allow = ap->allow_ids;
 	ar.nallow = ap->allow.n;
 	ar.pin = ap->pin;
 	pthread_mutex_unlock(&d->lock);
-	r = tokenproc_assert(d->tokenproc, ap->device, &ar, &ap->as);
+	r = tokenproc_identify(d->tokenproc, ap->device, &ar, &ap->held,
+	    &ap->held_len, &retries);
 	pthread_mutex_lock(&d->lock);
-	eng_wipe_member(j, "pin");
 	ap->now = eng_now();
 	if (r == 0)
 		return 0;
-	eng_token_answer(res, r, "assertion");
-	status = res->status;
-	snprintf(code, sizeof(code), "%s", json_string_value(json_object_get(
-	    json_object_get(res->body, "error"), "code")));
-	snprintf(why, sizeof(why), "assertion: %s", tg_strerror(r));
-	return refuse(d, ap->a, ap->id, res, status, code, why, NULL, ap->now);
+	return token_refused(d, ap, r, retries, "key check (no touch)", res);
 }
 
 /*
- * Phase 3, locked again: the request may have moved while the key was
- * touched; the change must be the one the key signed for.
+ * Phases 3 and 5, locked: the request may have moved while the key was
+ * asked; the change must still be the one phase 1 built (the one the
+ * key signs for in phase 4), and the facts are loaded afresh.
  */
 static int
 approve_reload(struct tapgated *d, struct approval *ap,
@@ -352,16 +393,38 @@ approve_reload(struct tapgated *d, struct approval *ap,
 		return eng_db_error(d, res, r);
 	json_decref(change);
 	if (CRYPTO_memcmp(ap->digest, digest, 32) != 0)
-		return refuse(d, ap->a, ap->id, res, 409, "changed_meanwhile",
+		return refuse(d, ap, res, 409, "changed_meanwhile", ap->asked ?
 		    "the request changed while the key was touched; approve "
-		    "again", NULL, ap->now);
+		    "again" : "the request changed while the key was asked "
+		    "which officer holds it; approve again", NULL);
 	return 0;
 }
 
 /*
- * Phase 3: the officer behind the assertion is enrolled, not revoked, and
+ * Phases 3 and 5: the officer behind credential cred is enrolled and not
+ * revoked (ap->w).
+ */
+static int
+approve_who(struct tapgated *d, struct approval *ap, const uint8_t *cred,
+    size_t len, struct engine_result *res)
+{
+	memset(&ap->w, 0, sizeof(ap->w));
+	if (store_approver_by_cred(d->st, cred, len, eng_collect_who,
+	    &ap->w) != 0)
+		return refuse(d, ap, res, 403, "not_enrolled",
+		    "the key answered with a credential that is not enrolled",
+		    NULL);
+	if (ap->w.revoked)
+		return refuse(d, ap, res, 403, "revoked_approver",
+		    "this approver's credential is revoked", ap->w.name);
+	return 0;
+}
+
+/*
+ * Phase 5: the officer behind the assertion is enrolled, not revoked, and
  * the assertion verifies with their key (UP, UV, rpIdHash, the counter
- * grew; a counter that did not suspends the key as a possible clone).
+ * grew past the last one stored; a counter that did not suspends the
+ * key as a possible clone).
  */
 static int
 approve_officer(struct tapgated *d, struct approval *ap,
@@ -372,16 +435,8 @@ approve_officer(struct tapgated *d, struct approval *ap,
 	char why[256];
 	int r;
 
-	memset(&ap->w, 0, sizeof(ap->w));
-	if (store_approver_by_cred(d->st, as->cred_id, as->cred_id_len,
-	    eng_collect_who, &ap->w) != 0)
-		return refuse(d, ap->a, ap->id, res, 403, "not_enrolled",
-		    "the key answered with a credential that is not enrolled",
-		    NULL, ap->now);
-	if (ap->w.revoked)
-		return refuse(d, ap->a, ap->id, res, 403, "revoked_approver",
-		    "this approver's credential is revoked", ap->w.name,
-		    ap->now);
+	if ((r = approve_who(d, ap, as->cred_id, as->cred_id_len, res)) != 0)
+		return r;
 	memset(&vr, 0, sizeof(vr));
 	vr.pubkey = &ap->w.pk;
 	vr.rp_id = d->cfg->appliance.rp_id;
@@ -403,36 +458,36 @@ approve_officer(struct tapgated *d, struct approval *ap,
 		return 0;
 	snprintf(why, sizeof(why), "the assertion does not verify: %s",
 	    tg_strerror(r));
-	return refuse(d, ap->a, ap->id, res, 403, r == TG_ERR_FLAGS ?
+	return refuse(d, ap, res, 403, r == TG_ERR_FLAGS ?
 	    "presence_or_verification_missing" : "bad_assertion", why,
-	    ap->w.name, ap->now);
+	    ap->w.name);
 }
 
 /*
- * Phase 3: the officer may approve this request: separation of duties
- * (not the requester or the target, not twice, in a group the rule
- * needs) and no recovery of their own account approved within the
- * cooldown.
+ * Phases 3 and 5: the officer ap->w, with credential cred (user verified
+ * or not), may approve this request: separation of duties (not the
+ * requester or the target, not twice, in a group the rule needs) and no
+ * recovery of their own account approved within the cooldown.
  */
 static int
-approve_rules(struct tapgated *d, struct approval *ap,
-    struct engine_result *res)
+approve_rules(struct tapgated *d, struct approval *ap, const uint8_t *cred,
+    size_t len, int uv, struct engine_result *res)
 {
-	const struct token_assertion *as = ap->as;
 	struct policy_progress prog;
 	enum policy_approver_fault fault;
 	int64_t since, recent = 0;
 	char why[256];
 	int r;
 
-	if ((r = b64url_encode_alloc(as->cred_id, as->cred_id_len,
-	    &ap->cred64)) != 0)
+	free(ap->cred64);
+	ap->cred64 = NULL;
+	if ((r = b64url_encode_alloc(cred, len, &ap->cred64)) != 0)
 		return eng_db_error(d, res, r);
 	memset(&ap->cand, 0, sizeof(ap->cand));
 	ap->cand.group = ap->w.group;
 	ap->cand.officer = ap->w.name;
 	ap->cand.credential_id = ap->cred64;
-	ap->cand.user_verified = (as->flags & TOKEN_FLAG_UV) != 0;
+	ap->cand.user_verified = uv != 0;
 	memset(&prog, 0, sizeof(prog));
 	prog.approvals = ap->f.appr;
 	prog.napprovals = ap->f.nappr;
@@ -441,9 +496,8 @@ approve_rules(struct tapgated *d, struct approval *ap,
 	    &fault) != 0) {
 		snprintf(why, sizeof(why), "separation of duties: %s",
 		    policy_approver_fault_name(fault));
-		return refuse(d, ap->a, ap->id, res, 403,
-		    policy_approver_fault_name(fault), why, ap->w.name,
-		    ap->now);
+		return refuse(d, ap, res, 403,
+		    policy_approver_fault_name(fault), why, ap->w.name);
 	}
 	since = ap->now - d->cfg->approvers.cooldown_seconds;
 	if ((r = store_recent_recoveries(d->st, ap->w.name, since,
@@ -454,12 +508,70 @@ approve_rules(struct tapgated *d, struct approval *ap,
 	snprintf(why, sizeof(why), "a recovery of approver %s's own account "
 	    "was approved within the last %lld s", ap->w.name,
 	    (long long)d->cfg->approvers.cooldown_seconds);
-	return refuse(d, ap->a, ap->id, res, 403, "approver_in_cooldown", why,
-	    ap->w.name, ap->now);
+	return refuse(d, ap, res, 403, "approver_in_cooldown", why,
+	    ap->w.name);
 }
 
 /*
- * Phase 3: record the approval and what follows from it (to the signer
+ * Phase 3, locked, before the touch: every check that depends only on
+ * the officer whose credential the key named and on the request, as
+ * phase 5 runs them (user verification is the PIN's, which the key took).
+ * The key's word is not verified: it may only refuse, at no touch.
+ */
+static int
+approve_preflight(struct tapgated *d, struct approval *ap,
+    struct engine_result *res)
+{
+	int r;
+
+	if ((r = approve_reload(d, ap, res)) != 0 ||
+	    (r = approve_who(d, ap, ap->held, ap->held_len, res)) != 0)
+		return r;
+	return approve_rules(d, ap, ap->held, ap->held_len, 1, res);
+}
+
+/*
+ * Phase 4, unlocked so the API keeps answering: the officer touches the
+ * key for the clientData, with the credential it named in phase 2 (so
+ * the touch is for the officer checked).  The PIN is wiped from the body
+ * j right after.
+ */
+static int
+approve_touch(struct tapgated *d, struct approval *ap, json_t *j,
+    struct engine_result *res)
+{
+	struct token_assert_req ar;
+	struct token_cred_id held;
+	struct timespec t0, t1;
+	int r, retries = -1;
+
+	held.ptr = ap->held;
+	held.len = ap->held_len;
+	memset(&ar, 0, sizeof(ar));
+	ar.rp_id = d->cfg->appliance.rp_id;
+	ar.client_data_hash = ap->cdh;
+	ar.allow = &held;
+	ar.nallow = 1;
+	ar.pin = ap->pin;
+	ap->asked = 1;
+	pthread_mutex_unlock(&d->lock);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = tokenproc_assert(d->tokenproc, ap->device, &ar, &ap->as,
+	    &retries);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* the metrics tell this wait from the daemon's own work */
+	res->touch_ns = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000000 +
+	    (t1.tv_nsec - t0.tv_nsec);
+	pthread_mutex_lock(&d->lock);
+	eng_wipe_member(j, "pin");
+	ap->now = eng_now();
+	if (r == 0)
+		return 0;
+	return token_refused(d, ap, r, retries, "assertion", res);
+}
+
+/*
+ * Phase 5: record the approval and what follows from it (to the signer
  * when the request is now ready) in one transaction, and answer.
  */
 static int
@@ -494,9 +606,8 @@ approve_record(struct tapgated *d, struct approval *ap, struct events *evs,
 	r = eng_txn(d, record_steps, &t, evs, NULL, NULL);
 	json_decref(details);
 	if (r == TG_ERR_EXISTS && !t.recorded) {
-		refuse(d, ap->a, ap->id, res, 409, "already_approved", "this "
-		    "approver has approved this request already", ap->w.name,
-		    ap->now);
+		refuse(d, ap, res, 409, "already_approved", "this approver has "
+		    "approved this request already", ap->w.name);
 		return r;
 	}
 	if (r != 0)
@@ -531,10 +642,13 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 		goto out;
 	}
 	if ((r = approve_prepare(d, &ap, res)) != 0 ||
+	    (r = approve_identify(d, &ap, res)) != 0 ||
+	    (r = approve_preflight(d, &ap, res)) != 0 ||
 	    (r = approve_touch(d, &ap, j, res)) != 0 ||
 	    (r = approve_reload(d, &ap, res)) != 0 ||
 	    (r = approve_officer(d, &ap, res)) != 0 ||
-	    (r = approve_rules(d, &ap, res)) != 0)
+	    (r = approve_rules(d, &ap, ap.as->cred_id, ap.as->cred_id_len,
+	    ap.as->flags & TOKEN_FLAG_UV, res)) != 0)
 		goto out;
 	r = approve_record(d, &ap, &evs, res);
 out:

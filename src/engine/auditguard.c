@@ -6,7 +6,8 @@
  * (store/auditmark.h), checked at start and moved with every checkpoint,
  * and the anchors an operator brings to "audit verify".  A checkpoint in
  * the database proves nothing against whoever holds the file; these do.
- * And the log's reading side: its tail, and its verification.
+ * And the log's reading side: its tail, a request's history, and its
+ * verification.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,6 +332,90 @@ engine_audit_tail(struct tapgated *d, int limit, struct engine_result *res)
 	json_decref(res->body);
 	res->status = 200;
 	res->body = json_pack("{s:o}", "entries", arr);
+	return 0;
+}
+
+/* A page of a request's history, and the seq of its last entry. */
+struct history {
+	json_t	*entries;
+	int64_t	 last;
+};
+
+static int
+history_row(const struct audit_entry *e, void *arg)
+{
+	struct history *h = arg;
+
+	h->last = e->seq;
+	return audit_row_json(e, h->entries);
+}
+
+static int
+history_more(const struct audit_entry *e, void *arg)
+{
+	(void)e;
+	*(int *)arg = 1;
+	return 0;
+}
+
+/*
+ * Whether a may read request id's history: 0, or the refusal in res.
+ * Officers and operators read every request's; intake, those its uid
+ * submitted (a help-desk agent follows its own requests, not the others'
+ * approvals, vetoes and hook failures).
+ */
+static int
+history_allowed(struct tapgated *d, const struct engine_actor *a,
+    const char *id, struct engine_result *res)
+{
+	struct store_request *row = NULL;
+	int r;
+
+	if (!store_request_id_valid(id)) {
+		eng_error(res, 400, "invalid_query", "request: a request id "
+		    "is 32 lower-case hex digits");
+		return TG_ERR_INVALID;
+	}
+	if ((r = store_request_get(d->st, id, &row)) == TG_ERR_NOT_FOUND) {
+		eng_error(res, 404, "not_found", "no such request");
+		return r;
+	}
+	if (r != 0)
+		return eng_db_error(d, res, r);
+	if (strcmp(a->role, policy_role_name(POLICY_ROLE_INTAKE)) == 0 &&
+	    row->requester_uid != a->uid) {
+		eng_error(res, 403, "forbidden", "intake reads the history of "
+		    "the requests its uid submitted only");
+		r = TG_ERR_PERM;
+	}
+	store_request_free(&row);
+	return r;
+}
+
+int
+engine_audit_history(struct tapgated *d, const struct engine_actor *a,
+    const char *id, int64_t after, int limit, struct engine_result *res)
+{
+	struct history h = { NULL, 0 };
+	int more = 0, r;
+
+	if ((r = history_allowed(d, a, id, res)) != 0)
+		return r;
+	if ((h.entries = json_array()) == NULL)
+		return eng_db_error(d, res, TG_ERR_NOMEM);
+	if ((r = audit_request_page(d->st, id, after, limit, history_row,
+	    &h)) == 0 && json_array_size(h.entries) == (size_t)limit)
+		/* one more entry after the page tells there are more */
+		r = audit_request_page(d->st, id, h.last, 1, history_more,
+		    &more);
+	if (r != 0) {
+		json_decref(h.entries);
+		return eng_db_error(d, res, r);
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:s,s:o,s:b}", "request_id", id, "entries",
+	    h.entries, "more", more);
 	return 0;
 }
 

@@ -125,3 +125,14 @@ eng_token_answer(struct engine_result *res, int r, const char *what)
 	snprintf(msg, sizeof(msg), "%s: %s", what, tg_strerror(r));
 	eng_error(res, status, code, msg);
 }
+
+void
+eng_pin_retries(struct engine_result *res, int retries)
+{
+	json_t *e = json_object_get(res->body, "error");
+	const char *code = json_string_value(json_object_get(e, "code"));
+
+	if (retries < 0 || code == NULL || strcmp(code, "pin") != 0)
+		return;
+	json_object_set_new(e, "retries", json_integer(retries));
+}

@@ -52,4 +52,10 @@ void	 eng_cred_prefix(const uint8_t *cred, size_t len, char out[17]);
  * the box (408 no touch, 403 PIN, 404 no device, ...). */
 void	 eng_token_answer(struct engine_result *res, int r, const char *what);
 
+/* After a PIN error's answer (code "pin", from eng_token_answer() or a
+ * refusal built on it): add the PIN attempts the key has left, its
+ * "retries", when known (retries >= 0); any other answer is left as it
+ * is. */
+void	 eng_pin_retries(struct engine_result *res, int retries);
+
 #endif

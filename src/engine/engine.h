@@ -21,20 +21,23 @@
  *   5  officers.c    enrolment, the approvers and their export, revocation
  *   5  timer.c       the hold timer's tick
  *   5  keys.c        the published keys (JWKS), key rotation
- *   5  ops.c         backups, the metrics page
+ *   5  ops.c         backups, the metrics page, the latencies it times
  *   4  signer.c      the change and its clientData; the order, issued
  *                    only for what the store shows approved; parking;
  *                    orders read and redeemed
  *   3  holds.c       the clock, heartbeat and downtime; holds due; veto
  *                    window warnings; loading a request for a call
  *   3  auditguard.c  checkpoints, the high-water mark, the order's
- *                    anchor; the audit log's tail and verification
+ *                    anchor; the audit log's tail, a request's history,
+ *                    and verification
  *   3  creds.c       officers' credential lists, who holds one, token
  *                    errors as answers
  *   3  body.c        the bodies of officers' and operators' calls
- *   3  quorum.c      whether the enrolled officers reach the quorum
+ *   3  quorum.c      whether the enrolled officers reach the quorum;
+ *                    its alarm, once per change of state
  *   2  facts.c       a request's facts: load, evaluate, apply
- *   1  events.c      hook events; hook outcomes and system audits
+ *   1  events.c      hook events; hook outcomes and system audits;
+ *                    counts of committed audit entries
  *   0  txn.c         answers, the audit entry, the one transaction helper
  *
  * So requests, approval and the timer call the signer, the signer calls
@@ -70,6 +73,8 @@ struct engine_actor {
 struct engine_result {
 	int	 status;		/* HTTP status */
 	json_t	*body;			/* answer (owned) */
+	int64_t	 touch_ns;		/* of the call's time, the wait for
+					   a security key's touch (0: none) */
 };
 
 /* ---- requests (requests.c) */
@@ -117,11 +122,16 @@ int	engine_approval_preview(struct tapgated *d, const char *id,
 	    int64_t now, struct engine_result *res);
 
 /*
- * An officer approves request id ({"device","pin"}): the key is touched
- * for the change's clientData, with d->lock released meanwhile (held on
- * entry and exit); the assertion is verified against the officer's
- * enrolled key and the rules of separation and cooldown, and recorded.
- * A request the approval made ready goes to the signer.
+ * An officer approves request id ({"device","pin"}): the key is asked
+ * without a touch which officer's credential it holds, and an approval
+ * the rules of separation and cooldown refuse is refused then, before
+ * any touch ("touch_asked": false in the answer and the audit); else the
+ * key is touched for the change's clientData, with d->lock released
+ * while the key is asked (held on entry and exit), the assertion is
+ * verified against the officer's enrolled key and the rules again, and
+ * recorded.  A PIN error's answer carries the attempts the key has left
+ * (error.retries).  A request the approval made ready goes to the
+ * signer.
  */
 int	engine_approve(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, const char *body, size_t len,
@@ -134,7 +144,8 @@ int	engine_approve(struct tapgated *d, const struct engine_actor *a,
  * [,"alg"]}), d->lock released while the key waits for a touch (held on
  * entry and exit).  A key that holds an enrolled credential, or one
  * revoked for compromise, is refused; one revoked for another cause is
- * enrolled again, audited as approver.reenrolled.
+ * enrolled again, audited as approver.reenrolled.  A PIN error's answer
+ * carries the attempts the key has left (error.retries).
  */
 int	engine_enroll(struct tapgated *d, const struct engine_actor *a,
 	    const char *body, size_t len, struct engine_result *res);
@@ -151,10 +162,15 @@ int	engine_revoke(struct tapgated *d, const struct engine_actor *a,
 
 /*
  * Count enrolled officers per approver group against what the policy
- * needs; log (and audit, when audit_it) every group that cannot reach its
- * quorum.  Returns the number of such groups.
+ * needs, and hold each group's state to the one stored: a group that
+ * falls short raises "alarm.quorum_unreachable" (logged and audited), one
+ * that reaches its count again "quorum.restored"; a state that did not
+ * change raises nothing (at start, a standing alarm is logged again).
+ * in_txn: called from the steps of the caller's transaction, where the
+ * change commits or rolls back with it; else (at start) in a transaction
+ * of its own.  The number of groups short of their quorum, or a TG_ERR_*.
  */
-int	engine_quorum_check(struct tapgated *d, int audit_it, int64_t now);
+int	engine_quorum_check(struct tapgated *d, int in_txn, int64_t now);
 
 /* ---- orders (signer.c) */
 
@@ -200,6 +216,18 @@ int	engine_tick(struct tapgated *d, int64_t now);
 
 /* The last limit audit entries, oldest first. */
 int	engine_audit_tail(struct tapgated *d, int limit,
+	    struct engine_result *res);
+
+/*
+ * A request's history: the audit entries about request id (32 hex
+ * digits; 400 otherwise, 404 for no such request), oldest first, those
+ * after entry seq after (0: from the first), at most limit
+ * (1..AUDIT_TAIL_MAX): {"request_id","entries":[...],"more"}, more true
+ * when later entries did not fit.  An actor acting only as intake reads
+ * only the requests its uid submitted (403 otherwise).
+ */
+int	engine_audit_history(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, int64_t after, int limit,
 	    struct engine_result *res);
 
 /* An audit_verify() report as JSON: ok, count, head, and the break. */
@@ -298,8 +326,15 @@ int	engine_backup(struct tapgated *d, const struct engine_actor *a,
 	    const char *body, size_t len, int64_t now,
 	    struct engine_result *res);
 
-/* The metrics page (Prometheus text format), malloc'd. */
+/*
+ * The metrics page (Prometheus text format 0.0.4, each family's samples
+ * together after its HELP and TYPE), malloc'd.
+ */
 char	*engine_metrics(struct tapgated *d);
+
+/* Count ns in the histogram of which, an enum daemon_latency
+ * (daemon/daemon.h), under d->lock. */
+void	engine_observe(struct tapgated *d, int which, int64_t ns);
 
 /* ---- the daemon's own processes and hooks (events.c) */
 
@@ -310,6 +345,14 @@ char	*engine_metrics(struct tapgated *d);
  */
 int	engine_audit_system(struct tapgated *d, const char *event,
 	    json_t *details);
+
+/*
+ * The store's audit sink (audit_set_sink(), arg the struct tapgated):
+ * counts the orders issued and the redemptions by outcome from the
+ * entries that committed, so the metrics never count what rolled back.
+ * Runs at the commit, under d->lock.
+ */
+void	engine_audit_committed(const struct audit_entry *e, void *arg);
 
 /* Hook outcome reporter (hooks_report_fn, ctx the struct tapgated) that
  * counts every outcome and audits failures.  Takes d->lock. */

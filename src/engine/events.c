@@ -3,7 +3,8 @@
  * Hook events and what comes back from the hooks.  The engine queues the
  * events of a transaction and posts them to the hook runner only after
  * the commit; a hook's failure, and what happened to one of the daemon's
- * own processes, are audited as the system.
+ * own processes, are audited as the system.  The audit entries that
+ * committed come back here too, for the counters of the metrics page.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,29 @@ hook_outcome_locked(struct tapgated *d, const char *program,
 		    tg_strerror(r));
 	json_decref(details);
 	json_decref(ev);
+}
+
+void
+engine_audit_committed(const struct audit_entry *e, void *arg)
+{
+	struct tapgated *d = arg;
+	const char *why;
+	json_t *details;
+
+	if (strcmp(e->event, "order.issued") == 0)
+		d->orders_issued++;
+	else if (strcmp(e->event, "order.redeemed") == 0)
+		d->redemptions[DAEMON_REDEEM_OK]++;
+	else if (strcmp(e->event, "order.redeem_refused") == 0) {
+		/* the signer says why: a replay, or an order expired */
+		details = json_loads(e->details, 0, NULL);
+		why = json_string_value(json_object_get(details, "reason"));
+		if (why != NULL && strcmp(why, "expired") == 0)
+			d->redemptions[DAEMON_REDEEM_EXPIRED]++;
+		else
+			d->redemptions[DAEMON_REDEEM_REPLAY]++;
+		json_decref(details);
+	}
 }
 
 void

@@ -246,7 +246,7 @@ static int
 enroll_touch(struct tapgated *d, const char *device,
     struct token_enroll_req *er, const struct exclusions *ex,
     const struct token_cred_id *ids, struct token_credential **credp,
-    int *again)
+    int *again, int *retries)
 {
 	int r;
 
@@ -254,21 +254,24 @@ enroll_touch(struct tapgated *d, const char *device,
 	er->nexclude = ex->strict.n + ex->again.n;
 	*again = 0;
 	pthread_mutex_unlock(&d->lock);
-	r = tokenproc_enroll(d->tokenproc, device, er, credp);
+	r = tokenproc_enroll(d->tokenproc, device, er, credp, retries);
 	if (r == TG_ERR_EXISTS && ex->again.n > 0) {
 		er->nexclude = ex->strict.n;
-		r = tokenproc_enroll(d->tokenproc, device, er, credp);
+		r = tokenproc_enroll(d->tokenproc, device, er, credp, retries);
 		*again = r == 0;
 	}
 	pthread_mutex_lock(&d->lock);
 	return r;
 }
 
-/* Answer and audit an enrolment the key or its checks refused. */
+/*
+ * Answer and audit an enrolment the key or its checks refused; after a
+ * PIN error the answer says the attempts left (retries, -1 unknown).
+ */
 static void
 enroll_refused(struct tapgated *d, const struct engine_actor *a,
-    const struct enrol_fields *f, int r, struct engine_result *res,
-    int64_t now)
+    const struct enrol_fields *f, int r, int retries,
+    struct engine_result *res, int64_t now)
 {
 	const char *why = tg_strerror(r);
 	json_t *details;
@@ -298,6 +301,7 @@ enroll_refused(struct tapgated *d, const struct engine_actor *a,
 		break;
 	default:
 		eng_token_answer(res, r, "enrolment");
+		eng_pin_retries(res, retries);
 		break;
 	}
 	details = json_pack("{s:s,s:s,s:s}", "name", f->name, "group",
@@ -464,7 +468,7 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 	json_t *j = NULL;
 	size_t i;
 	int64_t now;
-	int r, again = 0;
+	int r, again = 0, retries = -1;
 
 	memset(&ex, 0, sizeof(ex));
 	memset(&rq, 0, sizeof(rq));
@@ -484,11 +488,12 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 		eng_db_error(d, res, r);
 		goto out;
 	}
-	r = enroll_touch(d, f.device, &rq.er, &ex, excl, &cred, &again);
+	r = enroll_touch(d, f.device, &rq.er, &ex, excl, &cred, &again,
+	    &retries);
 	eng_wipe_member(j, "pin");
 	now = eng_now();
 	if (r != 0) {
-		enroll_refused(d, a, &f, r, res, now);
+		enroll_refused(d, a, &f, r, retries, res, now);
 		goto out;
 	}
 	for (i = 0; i < 32; i++)

@@ -2,7 +2,7 @@
 /*
  * What an operator asks of the appliance besides requests, officers and
  * keys: a verified backup of the database (store/backup.h), and the
- * metrics page.
+ * metrics page with the latencies it times (engine_observe()).
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -259,6 +259,128 @@ metrics_count(const char *queue, const char *state, int64_t count, void *arg)
 	return 0;
 }
 
+/* A family's HELP and TYPE lines, before all of its samples. */
+static void
+family(struct metrics_buf *m, const char *name, const char *type,
+    const char *help)
+{
+	mprintf(m, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+#define MS	1000000LL		/* ns */
+#define SEC	1000000000LL
+
+/*
+ * The histograms, each with the upper bounds of its buckets (in ns):
+ * what the daemon does takes milliseconds (a submission commits with
+ * synchronous=FULL); a person at the key takes seconds, up to the touch
+ * window (tapgated --token-timeout, 60 s by default).
+ */
+static const struct {
+	const char	*name;
+	const char	*help;
+	int64_t		 bound[DAEMON_HIST_BOUNDS];
+} histograms[DAEMON_LATENCIES] = {
+	[DAEMON_LAT_SUBMIT] = { "tapgate_submission_seconds",
+	    "Submissions (POST /v1/requests), from the request's arrival "
+	    "at the monitor to its answer.",
+	    { 1 * MS, 2500000, 5 * MS, 10 * MS, 25 * MS, 50 * MS, 100 * MS,
+	    250 * MS, 500 * MS, 1 * SEC, 2500 * MS, 5 * SEC } },
+	[DAEMON_LAT_APPROVE] = { "tapgate_approval_seconds",
+	    "Approvals, from the request's arrival at the monitor to its "
+	    "answer, less the wait for the touch: the daemon's own work.",
+	    { 1 * MS, 2500000, 5 * MS, 10 * MS, 25 * MS, 50 * MS, 100 * MS,
+	    250 * MS, 500 * MS, 1 * SEC, 2500 * MS, 5 * SEC } },
+	[DAEMON_LAT_TOUCH] = { "tapgate_approval_touch_wait_seconds",
+	    "Approvals that asked for the touch: the wait for the key's "
+	    "signed answer.",
+	    { 250 * MS, 500 * MS, 1 * SEC, 2 * SEC, 3 * SEC, 5 * SEC,
+	    10 * SEC, 15 * SEC, 20 * SEC, 30 * SEC, 60 * SEC, 120 * SEC } },
+};
+
+void
+engine_observe(struct tapgated *d, int which, int64_t ns)
+{
+	struct daemon_histogram *h;
+	size_t i;
+
+	if (which < 0 || which >= DAEMON_LATENCIES)
+		return;
+	h = &d->latency[which];
+	ns = ns < 0 ? 0 : ns;
+	for (i = 0; i < DAEMON_HIST_BOUNDS; i++)
+		if (ns <= histograms[which].bound[i]) {
+			h->bucket[i]++;
+			break;
+		}
+	h->count++;
+	h->sum_ns += (uint64_t)ns;
+}
+
+/* One histogram: cumulative buckets, then +Inf, sum and count. */
+static void
+metrics_histogram(struct metrics_buf *m, struct tapgated *d,
+    enum daemon_latency which)
+{
+	const struct daemon_histogram *h = &d->latency[which];
+	const char *name = histograms[which].name;
+	uint64_t below = 0;
+	size_t i;
+
+	family(m, name, "histogram", histograms[which].help);
+	for (i = 0; i < DAEMON_HIST_BOUNDS; i++) {
+		below += h->bucket[i];
+		mprintf(m, "%s_bucket{le=\"%g\"} %llu\n", name,
+		    (double)histograms[which].bound[i] / SEC,
+		    (unsigned long long)below);
+	}
+	mprintf(m, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.9f\n"
+	    "%s_count %llu\n", name, (unsigned long long)h->count, name,
+	    (double)h->sum_ns / SEC, name, (unsigned long long)h->count);
+}
+
+/* The officers per approver group, and whether each can reach quorum. */
+static void
+metrics_quorum(struct metrics_buf *m, struct tapgated *d)
+{
+	const struct policy_config *cfg = d->cfg;
+	size_t i;
+
+	family(m, "tapgate_approvers_enrolled", "gauge", "Officers enrolled "
+	    "per approver group.");
+	for (i = 0; i < cfg->napprover_groups; i++)
+		mprintf(m, "tapgate_approvers_enrolled{group=\"%s\"} %u\n",
+		    cfg->approver_groups[i], d->quorum_enrolled[i]);
+	family(m, "tapgate_quorum_unreachable", "gauge", "1 when fewer "
+	    "officers are enrolled in a group than some policy needs.");
+	for (i = 0; i < cfg->napprover_groups; i++)
+		mprintf(m, "tapgate_quorum_unreachable{group=\"%s\"} %d\n",
+		    cfg->approver_groups[i],
+		    d->quorum_enrolled[i] < d->quorum_needed[i]);
+}
+
+/* Orders signed and redeemed, from the audit entries that committed. */
+static void
+metrics_orders(struct metrics_buf *m, struct tapgated *d)
+{
+	static const char *const outcome[DAEMON_REDEEM_OUTCOMES] = {
+		[DAEMON_REDEEM_OK] = "redeemed",
+		[DAEMON_REDEEM_REPLAY] = "replayed",
+		[DAEMON_REDEEM_EXPIRED] = "expired",
+	};
+	size_t i;
+
+	family(m, "tapgate_orders_issued_total", "counter", "Co-signed "
+	    "orders issued.");
+	mprintf(m, "tapgate_orders_issued_total %llu\n",
+	    (unsigned long long)d->orders_issued);
+	family(m, "tapgate_redemptions_total", "counter", "Redemptions of "
+	    "orders by outcome (a replay or an expired order is refused).");
+	for (i = 0; i < DAEMON_REDEEM_OUTCOMES; i++)
+		mprintf(m, "tapgate_redemptions_total{outcome=\"%s\"} %llu\n",
+		    outcome[i], (unsigned long long)d->redemptions[i]);
+}
+
 char *
 engine_metrics(struct tapgated *d)
 {
@@ -267,40 +389,37 @@ engine_metrics(struct tapgated *d)
 	int64_t seq = 0;
 	size_t i;
 
-	mprintf(&m, "# HELP tapgate_up The daemon answers.\n"
-	    "# TYPE tapgate_up gauge\ntapgate_up 1\n"
-	    "# HELP tapgate_requests Requests by queue and state.\n"
-	    "# TYPE tapgate_requests gauge\n");
+	family(&m, "tapgate_build_info", "gauge", "The daemon's version.");
+	mprintf(&m, "tapgate_build_info{version=\"%s\"} 1\n",
+	    TAPGATE_VERSION);
+	family(&m, "tapgate_up", "gauge", "The daemon answers.");
+	mprintf(&m, "tapgate_up 1\n");
+	family(&m, "tapgate_requests", "gauge", "Requests by queue and "
+	    "state.");
 	store_request_counts(d->st, metrics_count, &m);
-	mprintf(&m, "# HELP tapgate_http_responses_total HTTP answers by "
-	    "status.\n# TYPE tapgate_http_responses_total counter\n");
+	family(&m, "tapgate_http_responses_total", "counter", "HTTP answers "
+	    "by status.");
 	for (i = 0; i < DAEMON_HTTP_CODES && d->http_code[i] != 0; i++)
 		mprintf(&m, "tapgate_http_responses_total{code=\"%u\"} %llu\n",
 		    d->http_code[i], (unsigned long long)d->http_count[i]);
-	mprintf(&m, "# HELP tapgate_hook_runs_total Notification hook runs "
-	    "by outcome.\n# TYPE tapgate_hook_runs_total counter\n");
+	family(&m, "tapgate_hook_runs_total", "counter", "Notification hook "
+	    "runs by outcome.");
 	for (i = 0; i <= HOOK_DROPPED; i++)
 		mprintf(&m, "tapgate_hook_runs_total{outcome=\"%s\"} %llu\n",
 		    hooks_outcome_name((enum hook_outcome)i),
 		    (unsigned long long)d->hook_outcomes[i]);
-	if (audit_head(d->st, &seq, head) == 0)
-		mprintf(&m, "# HELP tapgate_audit_entries Entries in the audit "
-		    "chain.\n# TYPE tapgate_audit_entries gauge\n"
-		    "tapgate_audit_entries %lld\n", (long long)seq);
-	mprintf(&m, "# HELP tapgate_approvers_enrolled Officers enrolled per "
-	    "approver group.\n# TYPE tapgate_approvers_enrolled gauge\n"
-	    "# HELP tapgate_quorum_unreachable 1 when fewer officers are "
-	    "enrolled in a group than some policy needs.\n"
-	    "# TYPE tapgate_quorum_unreachable gauge\n");
-	for (i = 0; i < d->cfg->napprover_groups; i++)
-		mprintf(&m, "tapgate_approvers_enrolled{group=\"%s\"} %u\n"
-		    "tapgate_quorum_unreachable{group=\"%s\"} %d\n",
-		    d->cfg->approver_groups[i], d->quorum_enrolled[i],
-		    d->cfg->approver_groups[i],
-		    d->quorum_enrolled[i] < d->quorum_needed[i]);
-	mprintf(&m, "# HELP tapgate_internal_errors_total Database or "
-	    "internal failures.\n# TYPE tapgate_internal_errors_total "
-	    "counter\ntapgate_internal_errors_total %llu\n",
+	if (audit_head(d->st, &seq, head) == 0) {
+		family(&m, "tapgate_audit_entries", "gauge", "Entries in the "
+		    "audit chain.");
+		mprintf(&m, "tapgate_audit_entries %lld\n", (long long)seq);
+	}
+	metrics_quorum(&m, d);
+	metrics_orders(&m, d);
+	for (i = 0; i < DAEMON_LATENCIES; i++)
+		metrics_histogram(&m, d, (enum daemon_latency)i);
+	family(&m, "tapgate_internal_errors_total", "counter", "Database or "
+	    "internal failures.");
+	mprintf(&m, "tapgate_internal_errors_total %llu\n",
 	    (unsigned long long)d->errors);
 	return m.p;
 }

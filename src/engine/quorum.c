@@ -2,8 +2,10 @@
 /*
  * Whether the enrolled officers can reach the quorum the policy needs:
  * counted at start and after every enrolment, revocation and clone
- * suspension, alarmed (and audited) for every approver group that falls
- * short, and shown on the metrics page.
+ * suspension, and shown on the metrics page.  The alarm is raised (logged
+ * and audited) once per change of state of an approver group, which the
+ * store keeps (store/alarm.h): when the group falls short, and
+ * "quorum.restored" when it reaches its count again.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,9 @@
 
 #include "common/errors.h"
 #include "engine/txn.h"
+#include "store/alarm.h"
+
+#define QUORUM_ALARM	"alarm.quorum_unreachable"
 
 static unsigned
 needed_for(const struct policy_config *cfg, const char *group)
@@ -67,13 +72,91 @@ collect_names(const struct store_approver *a, void *arg)
 	return 0;
 }
 
-int
-engine_quorum_check(struct tapgated *d, int audit_it, int64_t now)
+/* One approver group's count, and the alarm's state it changes. */
+struct quorum_change {
+	const char	*group;
+	unsigned	 have;
+	unsigned	 need;
+	const char	*event;		/* what to audit; NULL: nothing */
+	const json_t	*details;	/* its details */
+	int		 raised;	/* the alarm's new state */
+	int64_t		 now;
+};
+
+/* The steps of a change: the new state, and its audit entry. */
+static int
+quorum_steps(struct tapgated *d, void *arg)
 {
-	struct names nm;
+	const struct quorum_change *c = arg;
+	int r;
+
+	if ((r = store_alarm_set(d->st, QUORUM_ALARM, c->group, c->raised,
+	    c->now)) != 0 || c->event == NULL)
+		return r;
+	return eng_audit(d, &eng_system, c->event, NULL, c->details, c->now);
+}
+
+static void
+quorum_log(const struct quorum_change *c, const char *how)
+{
+	if (c->raised)
+		fprintf(stderr, "tapgated: ALARM: approver group %s has %u "
+		    "enrolled officer(s); the policy needs %u: requests that "
+		    "need them cannot be approved%s\n", c->group, c->have,
+		    c->need, how);
+	else
+		fprintf(stderr, "tapgated: approver group %s has %u enrolled "
+		    "officer(s) again, as many as the policy needs (%u)\n",
+		    c->group, c->have, c->need);
+}
+
+/*
+ * Hold one group's state to the stored one: a change is recorded and
+ * audited (an alarm when it became short, quorum.restored when it no
+ * longer is; a group seen for the first time raises only when short),
+ * in the caller's transaction (in_txn) or in one of its own.
+ */
+static int
+quorum_note(struct tapgated *d, struct quorum_change *c, int in_txn)
+{
 	json_t *details;
+	int stored, r;
+
+	r = store_alarm_get(d->st, QUORUM_ALARM, c->group, &stored, NULL);
+	if (r == TG_ERR_NOT_FOUND)
+		stored = -1;
+	else if (r != 0)
+		return r;
+	if (stored == c->raised) {
+		/* a restart reminds the operator of an alarm that stands */
+		if (c->raised && !in_txn)
+			quorum_log(c, " (raised before, still so)");
+		return 0;
+	}
+	if (c->raised)
+		c->event = QUORUM_ALARM;
+	else if (stored == 1)
+		c->event = "quorum.restored";
+	if (c->event != NULL)
+		quorum_log(c, "");
+	details = json_pack("{s:s,s:i,s:i}", "group", c->group, "enrolled",
+	    (int)c->have, "needed", (int)c->need);
+	c->details = details;
+	if (in_txn)
+		r = quorum_steps(d, c);
+	else
+		r = eng_txn(d, quorum_steps, c, NULL, NULL, NULL);
+	json_decref(details);
+	return r;
+}
+
+int
+engine_quorum_check(struct tapgated *d, int in_txn, int64_t now)
+{
+	struct quorum_change c;
+	struct names nm;
 	size_t g, i;
-	int bad = 0, r;
+	int bad = 0, r = 0;
 
 	memset(&nm, 0, sizeof(nm));
 	if ((r = store_approver_list(d->st, 0, collect_names, &nm)) != 0) {
@@ -81,32 +164,24 @@ engine_quorum_check(struct tapgated *d, int audit_it, int64_t now)
 		return r;
 	}
 	for (g = 0; g < d->cfg->napprover_groups; g++) {
-		const char *group = d->cfg->approver_groups[g];
-		unsigned have = 0, need = needed_for(d->cfg, group);
-
+		memset(&c, 0, sizeof(c));
+		c.group = d->cfg->approver_groups[g];
+		c.need = needed_for(d->cfg, c.group);
+		c.now = now;
 		for (i = 0; i < nm.n; i++)
-			if (strcmp(nm.v[i].group, group) == 0)
-				have++;
-		d->quorum_enrolled[g] = have;
-		d->quorum_needed[g] = need;
-		if (have >= need)
-			continue;
-		bad++;
-		fprintf(stderr, "tapgated: ALARM: approver group %s has %u "
-		    "enrolled officer(s); the policy needs %u: requests that "
-		    "need them cannot be approved\n", group, have, need);
-		if (!audit_it)
-			continue;
-		details = json_pack("{s:s,s:i,s:i}", "group", group,
-		    "enrolled", (int)have, "needed", (int)need);
-		r = eng_audit(d, &eng_system, "alarm.quorum_unreachable", NULL,
-		    details, now);
-		json_decref(details);
-		if (r != 0) {
-			free(nm.v);
-			return TG_ERR_DB;
+			if (strcmp(nm.v[i].group, c.group) == 0)
+				c.have++;
+		d->quorum_enrolled[g] = c.have;
+		d->quorum_needed[g] = c.need;
+		c.raised = c.have < c.need;
+		bad += c.raised;
+		if ((r = quorum_note(d, &c, in_txn)) != 0) {
+			fprintf(stderr, "tapgated: cannot record the quorum "
+			    "of approver group %s: %s\n", c.group,
+			    tg_strerror(r));
+			break;
 		}
 	}
 	free(nm.v);
-	return bad;
+	return r != 0 ? r : bad;
 }

@@ -596,6 +596,64 @@ audit_request(struct store *st, const char *request_id, audit_cb *cb,
 	return each_entry(st, SLOT_AUDIT_REQUEST, s, cb, arg);
 }
 
+int
+audit_request_page(struct store *st, const char *request_id, int64_t after,
+    int n, audit_cb *cb, void *arg)
+{
+	/* the index audit_request: request_id, then seq (the rowid) */
+	static const char sql[] = "SELECT " AUDIT_COLS " FROM audit "
+	    "WHERE request_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3";
+	struct audit_entry e;
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	if (st == NULL || cb == NULL || after < 0 || n < 1 ||
+	    n > AUDIT_TAIL_MAX)
+		return TG_ERR_INVALID;
+	if ((r = store_check_str(request_id, AUDIT_MAX_NAME, 0)) != 0)
+		return r;
+	/* asked for by people, now and then: prepared when used */
+	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK)
+		return store_sqlerr(st, rc);
+	if ((r = store_bind_text(st, s, 1, request_id)) != 0 ||
+	    (r = store_bind_int(st, s, 2, after)) != 0 ||
+	    (r = store_bind_int(st, s, 3, n)) != 0)
+		goto out;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_entry(s, &e);
+		if ((r = cb(&e, arg)) != 0)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		r = store_sqlerr(st, rc);
+out:
+	sqlite3_finalize(s);
+	return r;
+}
+
+/* Alarms by name; other "alarm." events are LOG_CRIT (audit.h). */
+static const struct {
+	const char	*event;
+	int		 priority;
+} journal_priorities[] = {
+	{ "alarm.cloned_key",		LOG_CRIT },
+	{ "alarm.quorum_unreachable",	LOG_ERR },
+};
+
+int
+audit_journal_priority(const char *event)
+{
+	size_t i;
+
+	if (event == NULL || strncmp(event, "alarm.", 6) != 0)
+		return LOG_NOTICE;
+	for (i = 0; i < sizeof(journal_priorities) /
+	    sizeof(journal_priorities[0]); i++)
+		if (strcmp(event, journal_priorities[i].event) == 0)
+			return journal_priorities[i].priority;
+	return LOG_CRIT;
+}
+
 /*
  * Structured fields, so the SIEM can rebuild and re-verify the chain from
  * the journal alone (an empty TAPGATE_REQUEST_ID is an absent one: the
@@ -610,7 +668,7 @@ journal_send(const struct audit_entry *e)
 	    e->seq, e->event, e->request_id != NULL ? e->request_id : "-",
 	    e->actor_role, e->actor_name, e->actor_uid,
 	    "MESSAGE_ID=" AUDIT_MESSAGE_ID,
-	    "PRIORITY=%d", LOG_NOTICE,
+	    "PRIORITY=%d", audit_journal_priority(e->event),
 	    "TAPGATE_AUDIT_SEQ=%" PRId64, e->seq,
 	    "TAPGATE_AUDIT_TIME=%" PRId64, e->time,
 	    "TAPGATE_ACTOR_UID=%" PRId64, e->actor_uid,

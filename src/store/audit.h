@@ -105,6 +105,14 @@ int	audit_tail(struct store *st, int n, audit_cb *cb, void *arg);
 int	audit_request(struct store *st, const char *request_id, audit_cb *cb,
 	    void *arg);
 
+/*
+ * A request's history a page at a time: the entries about request_id
+ * with a seq above after (0: from its first), oldest first, at most n
+ * (1..AUDIT_TAIL_MAX).  TG_ERR_INVALID for an n or after out of range.
+ */
+int	audit_request_page(struct store *st, const char *request_id,
+	    int64_t after, int n, audit_cb *cb, void *arg);
+
 /* The newest entry's seq and hash (0 and zeros when the log is empty). */
 int	audit_head(struct store *st, int64_t *seqp,
 	    char hash[AUDIT_HASH_HEX + 1]);
@@ -149,6 +157,18 @@ int	audit_hold_anchor(struct store *st, struct audit_anchor *a);
  */
 int	audit_entry_hash(const struct audit_entry *e,
 	    char hash[AUDIT_HASH_HEX + 1]);
+
+/*
+ * The syslog priority of an entry's copy in journald, by its event.
+ * Routine entries are LOG_NOTICE (5).  Alarms stand out, so the SIEM and
+ * `journalctl -p err` see them without knowing tapgate's event names:
+ * "alarm.cloned_key" is LOG_CRIT (2), since whoever holds the copy can
+ * approve in the officer's name until the key is revoked; an alarm that
+ * says the appliance cannot do its work, "alarm.quorum_unreachable"
+ * (requests wait for officers; nothing is exposed), is LOG_ERR (3); any
+ * other "alarm." event is taken at its worst, LOG_CRIT.
+ */
+int	audit_journal_priority(const char *event);
 
 /*
  * Send entries to journald after commit, or not.  On by default when

@@ -230,11 +230,31 @@ static const char *const migration_4[] = {
 	NULL
 };
 
+/*
+ * Version 5: the last state of each alarm raised once per change of
+ * state (store/alarm.h), so that the daemon raises "approver group
+ * security_officer cannot reach its quorum" when that becomes true, not
+ * again at every enrolment or restart while it stays so.
+ */
+static const char *const migration_5[] = {
+	"CREATE TABLE alarm_state ("
+	"  alarm		TEXT NOT NULL"
+	"			CHECK (length(alarm) BETWEEN 1 AND 64),"
+	"  subject		TEXT NOT NULL"
+	"			CHECK (length(subject) BETWEEN 1 AND 128),"
+	"  raised		INTEGER NOT NULL CHECK (raised IN (0, 1)),"
+	"  changed		INTEGER NOT NULL,"
+	"  PRIMARY KEY (alarm, subject)"
+	") STRICT",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
 	migration_4,
+	migration_5,
 };
 
 const int store_nmigrations =

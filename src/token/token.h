@@ -351,6 +351,23 @@ struct token_assertion {
 int	token_assert(struct token *tok, const struct token_assert_req *req,
 	    struct token_assertion **assertp);
 
+/*
+ * Which of the allowed credentials (req->allow, at least one) the key
+ * holds, asked without a touch: a silent getAssertion (up false, UV by
+ * the PIN) over each batch the key takes, in the list's order, until one
+ * answers.  The key does not blink, and what it signs carries no UP flag
+ * so it can never pass as an approval (token_verify_assertion() refuses
+ * it), though the key may count it in its signature counter.
+ * req->client_data_hash is not used (a fresh random one is).  On success
+ * *cred_id (malloc'd, *cred_id_len bytes) is a copy of the allowed id
+ * the key answered with.  TG_ERR_NO_CREDENTIAL when the key holds none;
+ * PIN errors, TG_ERR_UNSUPPORTED and TG_ERR_TOO_LONG as for
+ * token_assert(); TG_ERR_PROTOCOL for an answer with a credential that
+ * was not asked about.
+ */
+int	token_identify(struct token *tok, const struct token_assert_req *req,
+	    uint8_t **cred_id, size_t *cred_id_len);
+
 /* Free an assertion; NULL-safe, sets *assertp to NULL. */
 void	token_assertion_free(struct token_assertion **assertp);
 

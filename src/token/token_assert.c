@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Assertions: getAssertion with touch and PIN, and the verification that
- * turns an assertion into an accepted approval.
+ * Assertions: getAssertion with touch and PIN, which credential a key
+ * holds (asked without a touch), and the verification that turns an
+ * assertion into an accepted approval.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -58,13 +59,14 @@ out:
 	return r;
 }
 
+/* need_cdh: the request must have its client data hash. */
 static int
-assert_req_check(const struct token_assert_req *req)
+assert_req_check(const struct token_assert_req *req, int need_cdh)
 {
 	size_t pinlen;
 
 	if (req == NULL || req->rp_id == NULL || *req->rp_id == '\0' ||
-	    req->client_data_hash == NULL || req->pin == NULL ||
+	    (need_cdh && req->client_data_hash == NULL) || req->pin == NULL ||
 	    (req->nallow > 0 && req->allow == NULL))
 		return TG_ERR_INVALID;
 	if (req->nallow > TOKEN_LIST_MAX)
@@ -91,7 +93,7 @@ token_assert(struct token *tok, const struct token_assert_req *req,
 
 	if (tok == NULL || assertp == NULL)
 		return TG_ERR_INVALID;
-	if ((r = assert_req_check(req)) != 0)
+	if ((r = assert_req_check(req, 1)) != 0)
 		return r;
 	if ((a = fido_assert_new()) == NULL ||
 	    (out = calloc(1, sizeof(*out))) == NULL) {
@@ -169,6 +171,31 @@ out:
 	token_assertion_free(&out);
 	fido_assert_free(&a);
 	return r;
+}
+
+int
+token_identify(struct token *tok, const struct token_assert_req *req,
+    uint8_t **cred_id, size_t *cred_id_len)
+{
+	uint8_t	*id;
+	size_t	 i;
+	int	 r;
+
+	if (tok == NULL || cred_id == NULL || cred_id_len == NULL)
+		return TG_ERR_INVALID;
+	if ((r = assert_req_check(req, 0)) != 0)
+		return r;
+	if (req->nallow == 0)
+		return TG_ERR_INVALID;
+	if ((r = token_list_find(tok, req->rp_id, req->pin, REQ_RESERVE +
+	    strlen(req->rp_id), req->allow, req->nallow, &i)) != 0)
+		return r;
+	if ((id = malloc(req->allow[i].len)) == NULL)
+		return TG_ERR_NOMEM;
+	memcpy(id, req->allow[i].ptr, req->allow[i].len);
+	*cred_id = id;
+	*cred_id_len = req->allow[i].len;
+	return 0;
 }
 
 void

@@ -74,6 +74,15 @@ int		token_list_pick(struct token *tok, const char *rp_id,
 		    const struct token_cred_id *ids, size_t n, size_t *first,
 		    size_t *end, int *hit);
 
+/*
+ * Which credential of ids[0..n) (n at least 1) the key holds, asked with
+ * a silent getAssertion over every batch in turn: *found is its index.
+ * TG_ERR_NO_CREDENTIAL when it holds none; else as token_list_pick().
+ */
+int		token_list_find(struct token *tok, const char *rp_id,
+		    const char *pin, size_t reserve,
+		    const struct token_cred_id *ids, size_t n, size_t *found);
+
 /* Monotonic clock in ms. */
 uint64_t	token_now_ms(void);
 

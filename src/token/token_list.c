@@ -8,7 +8,9 @@
  * a silent getAssertion (up false, UV by the PIN, so credProtect level 3
  * credentials count): the first batch the key holds a credential of, or
  * else the last one, goes into the request that needs the touch.  No
- * credential is ever left out of the check.
+ * credential is ever left out of the check.  Asked about every batch,
+ * the same silent getAssertion says which credential the key holds
+ * before any touch is asked (token_identify()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,16 +89,37 @@ out:
 }
 
 /*
+ * Which of ids[0..n) the key answered with: its index, or n.  CTAP lets
+ * a key leave the credential out when it was asked about one only.
+ */
+static size_t
+answered(const fido_assert_t *a, const struct token_cred_id *ids, size_t n)
+{
+	const unsigned char	*id = fido_assert_id_ptr(a, 0);
+	size_t			 i, len = fido_assert_id_len(a, 0);
+
+	if (id == NULL || len == 0)
+		return n == 1 ? 0 : n;
+	for (i = 0; i < n; i++)
+		if (ids[i].len == len && memcmp(ids[i].ptr, id, len) == 0)
+			break;
+	return i;
+}
+
+/*
  * The silent getAssertion over one batch: 0 when the key holds one of its
- * credentials, TG_ERR_NO_CREDENTIAL when it holds none, else the error
- * (a wrong PIN ends the probing at once: each try costs a retry).
+ * credentials (*which, when not NULL, its index in ids), and
+ * TG_ERR_NO_CREDENTIAL when it holds none, else the error (a wrong PIN
+ * ends the probing at once: each try costs a retry).  A key that answers
+ * with a credential it was not asked about is broken: TG_ERR_PROTOCOL.
  */
 static int
 probe(struct token *tok, const char *rp_id, const char *pin,
-    const struct token_cred_id *ids, size_t n)
+    const struct token_cred_id *ids, size_t n, size_t *which)
 {
 	fido_assert_t	*a;
 	uint8_t		 cdh[TOKEN_CDH_LEN];
+	size_t		 i;
 	int		 fr, r = 0;
 
 	/* nothing is verified: the challenge only has to be fresh */
@@ -110,7 +133,7 @@ probe(struct token *tok, const char *rp_id, const char *pin,
 		r = TG_ERR_INVALID;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++)
+	for (i = 0; i < n; i++)
 		if (fido_assert_allow_cred(a, ids[i].ptr, ids[i].len) !=
 		    FIDO_OK) {
 			r = TG_ERR_NOMEM;
@@ -119,11 +142,36 @@ probe(struct token *tok, const char *rp_id, const char *pin,
 	token_op_begin(tok);
 	if ((fr = fido_dev_get_assert(tok->dev, a, pin)) != FIDO_OK)
 		r = token_map_err(tok, fr);
-	else if (fido_assert_count(a) < 1)
+	else if (fido_assert_count(a) < 1 || (i = answered(a, ids, n)) == n)
 		r = TG_ERR_PROTOCOL;
+	else if (which != NULL)
+		*which = i;
 out:
 	fido_assert_free(&a);
 	return r;
+}
+
+/*
+ * The key's limits, and every id of ids[0..n) checked to fit in a
+ * request before the key is asked anything: *last is where the last
+ * batch starts.
+ */
+static int
+list_plan(struct token *tok, size_t reserve, const struct token_cred_id *ids,
+    size_t n, struct token_list_limits *lim, size_t *last)
+{
+	size_t s, e;
+	int r;
+
+	if ((r = list_limits(tok, reserve, lim)) != 0)
+		return r;
+	*last = 0;
+	for (s = 0; s < n; s = e) {
+		if ((r = token_list_batch(ids, n, s, lim, &e)) != 0)
+			return r;
+		*last = s;
+	}
+	return 0;
 }
 
 int
@@ -132,7 +180,7 @@ token_list_pick(struct token *tok, const char *rp_id, const char *pin,
     size_t *first, size_t *end, int *hit)
 {
 	struct token_list_limits lim;
-	size_t s, e, last = 0;
+	size_t s, e, last;
 	int r;
 
 	*first = 0;
@@ -143,17 +191,11 @@ token_list_pick(struct token *tok, const char *rp_id, const char *pin,
 	/* a list of one is what every key takes */
 	if (n <= 1)
 		return 0;
-	if ((r = list_limits(tok, reserve, &lim)) != 0)
+	if ((r = list_plan(tok, reserve, ids, n, &lim, &last)) != 0)
 		return r;
-	/* every id must fit in a request before the key is asked anything */
-	for (s = 0; s < n; s = e) {
-		if ((r = token_list_batch(ids, n, s, &lim, &e)) != 0)
-			return r;
-		last = s;
-	}
 	for (s = 0; s < last; s = e) {
 		(void)token_list_batch(ids, n, s, &lim, &e);
-		if ((r = probe(tok, rp_id, pin, ids + s, e - s)) == 0) {
+		if ((r = probe(tok, rp_id, pin, ids + s, e - s, NULL)) == 0) {
 			*first = s;
 			*end = e;
 			*hit = 1;
@@ -165,4 +207,32 @@ token_list_pick(struct token *tok, const char *rp_id, const char *pin,
 	*first = last;
 	(void)token_list_batch(ids, n, last, &lim, end);
 	return 0;
+}
+
+int
+token_list_find(struct token *tok, const char *rp_id, const char *pin,
+    size_t reserve, const struct token_cred_id *ids, size_t n,
+    size_t *found)
+{
+	struct token_list_limits lim;
+	size_t s, e, last, i;
+	int r;
+
+	if (n == 0)
+		return TG_ERR_INVALID;
+	if (n > TOKEN_LIST_MAX)
+		return TG_ERR_TOO_LONG;
+	if ((r = list_plan(tok, reserve, ids, n, &lim, &last)) != 0)
+		return r;
+	/* every batch, the last one too: none answers with a touch */
+	for (s = 0; s < n; s = e) {
+		(void)token_list_batch(ids, n, s, &lim, &e);
+		if ((r = probe(tok, rp_id, pin, ids + s, e - s, &i)) == 0) {
+			*found = s + i;
+			return 0;
+		}
+		if (r != TG_ERR_NO_CREDENTIAL)
+			return r;
+	}
+	return TG_ERR_NO_CREDENTIAL;
 }

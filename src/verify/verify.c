@@ -109,7 +109,8 @@ tgv_strerror(int err)
 	case TGV_ERR_EXPIRED:		return "expired";
 	case TGV_ERR_DIGEST_MISMATCH:	return "change digest mismatch";
 	case TGV_ERR_REDEEMED:		return "already redeemed";
-	case TGV_ERR_APPROVAL:		return "bad or missing approver assertion";
+	case TGV_ERR_APPROVAL:
+		return "bad or missing approver assertion";
 	}
 	return tg_strerror(err);
 }

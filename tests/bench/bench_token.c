@@ -44,7 +44,8 @@ start_softfido(const char *build, const char *dir, char *name, size_t len)
 	snprintf(state, sizeof(state), "%s/key.state", dir);
 	snprintf(name, len, "softfido:%s", sock);
 	if ((pid = fork()) == 0) {
-		execl(bin, bin, "--socket", sock, "--state", state, (char *)NULL);
+		execl(bin, bin, "--socket", sock, "--state", state,
+		    (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -73,7 +74,8 @@ openssl_es256_per_s(int n)
 		siglen = sizeof(sig);
 		if (EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, pk) != 1 ||
 		    EVP_DigestSign(c, sig, &siglen, msg, sizeof(msg)) != 1 ||
-		    EVP_DigestVerifyInit(c, NULL, EVP_sha256(), NULL, pk) != 1 ||
+		    EVP_DigestVerifyInit(c, NULL, EVP_sha256(), NULL,
+		    pk) != 1 ||
 		    EVP_DigestVerify(c, sig, siglen, msg, sizeof(msg)) != 1)
 			return -1;
 		EVP_MD_CTX_free(c);

@@ -160,7 +160,8 @@ check signer_logs_why_it_refused \
 
 CTL audit tail -n 300 --json >"$T/audit.json"
 for ev in approval.refused alarm.cloned_key alarm.quorum_unreachable order.refused approver.revoked; do
-	check "audit_records_$(echo $ev | tr . _)" \
+	# shellcheck disable=SC2016 # $e is a jq variable
+	check "audit_records_$(echo "$ev" | tr . _)" \
 	    jqtrue --arg e "$ev" '[.entries[].event] | index($e) != null' \
 	    "$T/audit.json"
 done

@@ -79,6 +79,7 @@ CTL approvers list --all --json >"$T/list2.json"
 ANN_NEW=$(jq -r '.approvers[] | select(.name == "officer-ann" and (.revoked | not)) | .credential_id' "$T/list2.json")
 check re_enrolment_makes_a_new_credential \
     sh -c "[ -n '$ANN_OLD' ] && [ -n '$ANN_NEW' ] && [ '$ANN_NEW' != '$ANN_OLD' ]"
+# shellcheck disable=SC2016 # $c is a jq variable
 check old_credential_stays_revoked \
     jqe --arg c "$ANN_OLD" '[.approvers[] | select(.credential_id == $c) | .revoked] == [true]' "$T/list2.json"
 CTL audit tail -n 50 --json >"$T/audit.json"
@@ -98,6 +99,7 @@ check only_the_new_credential_counts [ "$(counted "$ID")" = 1 ]
 approve "$ID" dan
 check order_is_issued wait_for 10 status_is 200 GET "/v1/orders/$ID"
 jq -r .jws "$T/body" | cut -d. -f2 | tr '_-' '/+' | awk '{ n = length($0) % 4; if (n) $0 = $0 substr("===", 1, 4 - n); print }' | base64 -d >"$T/payload.json"
+# shellcheck disable=SC2016 # $old, $new: jq variables
 check order_carries_the_new_credential_never_the_revoked_one \
     jqe --arg old "$ANN_OLD" --arg new "$ANN_NEW" '[.approvals[].credential_id] | (index($new) != null) and (index($old) == null) and length == 2' "$T/payload.json"
 CTL audit verify >/dev/null

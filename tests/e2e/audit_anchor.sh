@@ -63,7 +63,7 @@ drop_triggers() {
 start_once() {
 	: >"$T/start.log"
 	"$BUILD/tapgated" -c "$T/tapgate.conf" --state-dir "$T/state" \
-	    --socket "$T/api.sock" "$@" 2>"$T/start.log" &
+	    --socket "$T/api.sock" 2>"$T/start.log" &
 	p=$!
 	i=0
 	while [ $i -lt 100 ]; do
@@ -79,16 +79,21 @@ start_once() {
 make_config "$T/tapgate.conf"
 daemon_start "$T/tapgate.conf" --checkpoint-interval 1 ||
     { notok daemon_starts; exit 1; }
-check fresh_state_gets_the_mark_of_the_empty_chain \
-    sh -c "[ \$(jq .seq $MARK) = 0 ] && [ \$(stat -c %a $MARK) = 600 ]"
+# a fresh state starts on the mark of the empty chain, and the first
+# checkpoint moves it to the head: the start's own entries (the default
+# policy's groups have no officers yet: their quorum alarms)
+check fresh_state_gets_the_mark_of_its_head_at_start \
+    sh -c "[ \$(jq .seq $MARK) = \
+    \$(sqlite3 $DB 'SELECT count(*) FROM audit') ] &&
+    [ \$(stat -c %a $MARK) = 600 ]"
 
 # standard resets need no officer: the hold ends and the signer signs
 for a in alice bob carol; do
 	api POST /v1/requests "$(req password_reset $a "" hd-bob phone "[$OOB]")"
-	echo "$(jbody .id)" >>"$T/ids"
+	jbody .id >>"$T/ids"
 done
 i=0
-for id in $(cat "$T/ids"); do
+while read -r id; do
 	while [ $i -lt 200 ]; do
 		api GET "/v1/orders/$id"
 		[ "$STATUS" = 200 ] && break
@@ -96,7 +101,7 @@ for id in $(cat "$T/ids"); do
 		i=$((i + 1))
 	done
 	jq -r .jws "$T/body" >"$T/order-$id.jws"
-done
+done <"$T/ids"
 ID1=$(head -n 1 "$T/ids")
 ORDER=$T/order-$ID1.jws
 check orders_are_signed [ -s "$ORDER" ]

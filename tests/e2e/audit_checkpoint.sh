@@ -34,9 +34,20 @@ HEAD=$(jbody '.head_seq // empty')
 check daemon_signs_the_moved_head_within_its_period \
     sh -c "[ $STATUS = 200 ] && [ -n '$HEAD' ] && [ \"\$(jq -r .checkpoint.seq $T/body)\" = '$HEAD' ] && [ \$(jq -r .checkpoint.kid $T/body) = \$(jq -r '.keys[0].kid' $T/jwks.json) ]"
 cp "$T/body" "$T/verify.json"
-# nothing to poll for: that nothing happens takes its time (over one
-# checkpoint period of 1 s)
-sleep 1.5
+# Nothing new to sign: the daemon must look at the head again and leave
+# it.  It has once its timer has ticked a checkpoint period (1 s) after
+# that checkpoint: the heartbeat it stores in the same tick (every 2 s)
+# is then that late.  An API call waits for a tick under way to end.
+CP_TIME=$(jq -r '.checkpoint.time // empty' "$T/verify.json")
+ticked_after() {	# T: the stored heartbeat is T or later
+	hb=$(sqlite3 "$DB" "SELECT value FROM meta WHERE key = 'heartbeat'" \
+	    2>/dev/null)
+	[ -n "$hb" ] && [ "$hb" -ge "$1" ]
+}
+looked_again() {
+	[ -n "$CP_TIME" ] && wait_for 10 ticked_after $((CP_TIME + 1))
+}
+check daemon_looks_at_the_idle_head_again looked_again
 api GET /v1/audit/verify
 check a_checkpoint_is_no_audit_entry_and_an_idle_head_is_signed_once \
     sh -c "[ $STATUS = 200 ] && [ \$(jq .head_seq $T/body) = $HEAD ] && [ \$(jq .checkpoints $T/body) = \$(jq .checkpoints $T/verify.json) ]"

@@ -56,6 +56,7 @@ check backup_while_serving_succeeds \
 # it was asked for
 check submissions_are_in_flight_while_the_backup_runs sh -c "awk -v b0=$B0 \
     -v b1=$B1 '\$1 < b1 && \$2 > b0 { n++ } END { exit n == 0 }' $T/load.times"
+# shellcheck disable=SC2016 # $3 is an awk field
 check every_submission_beside_the_backup_is_taken_within_10s \
     awk 'NF == 3 && $3 == 201 { n++ } END { exit !(n == NR && n > 0) }' \
     "$T/load.times"
@@ -71,6 +72,7 @@ check backup_holds_a_consistent_snapshot \
     sh -c "[ $N1 -ge 3 ] && [ \$(sqlite3 $BK/one.db 'PRAGMA integrity_check') = ok ]"
 S1=$(sha "$BK/one.db")
 $CTL audit tail -n 200 --json >"$T/tail.json"
+# shellcheck disable=SC2016 # $s: jq variable
 check backup_is_audited_with_its_digest_and_the_copys_head \
     jqok --arg s "$S1" '[.entries[] | select(.event == "store.backup" and .details.sha256 == $s and .details.audit_head_seq > 0)] | length == 1' "$T/tail.json"
 check the_copy_is_signed_up_to_its_last_entry \
@@ -102,7 +104,7 @@ check backup_needs_the_operator_role \
 $CTL restore "$BK/one.db" --state-dir "$T/state" >/dev/null 2>"$T/r0.err"
 check restore_refuses_while_the_daemon_answers \
     sh -c "[ $? -eq 1 ] && grep -q 'answers' $T/r0.err"
-$BUILD/tapgatectl -s "$T/nowhere.sock" restore "$BK/one.db" \
+"$BUILD/tapgatectl" -s "$T/nowhere.sock" restore "$BK/one.db" \
     --state-dir "$T/state" >/dev/null 2>"$T/r0b.err"
 check restore_refuses_a_database_in_use \
     sh -c "[ $? -eq 1 ] && grep -q 'in use' $T/r0b.err"
@@ -132,6 +134,7 @@ check restored_audit_chain_verifies_through_the_daemon \
 # the start on a restored state audits more after it: the accepted
 # audit head, holds extended for the time the state lay in the backup
 $CTL audit tail -n 100 --json >"$T/tail2.json"
+# shellcheck disable=SC2016 # $s: jq variable
 check restore_is_audited_in_the_restored_log \
     jqok --arg s "$S1" '[.entries[] | select(.event == "store.restored" and .details.sha256 == $s and .actor_role == "operator")] | length == 1' "$T/tail2.json"
 api POST /v1/requests "$(req password_reset erin "" hd-bob phone "[$OOB]")"
@@ -141,14 +144,17 @@ daemon_stop
 # restoring over a database keeps the old one beside it
 $CTL restore "$BK/one.db" --state-dir "$T/state2" >"$T/r2" 2>&1
 rc=$?
-ASIDE=$(ls "$T"/state2/tapgate.db.replaced-* 2>/dev/null | head -1)
+ASIDE=
+for f in "$T"/state2/tapgate.db.replaced-*; do
+	[ -e "$f" ] && ASIDE=$f && break
+done
 check restore_moves_the_old_database_aside \
     sh -c "[ $rc -eq 0 ] && [ -n '$ASIDE' ] && grep -q 'moved aside' $T/r2 && [ \$(sqlite3 '$ASIDE' 'SELECT count(*) FROM requests') -eq $((N1 + 1)) ]"
 
 # damaged and altered backups: refused, and nothing changes
 S3=$(sha "$T/state2/tapgate.db")
 refused() {	# name file
-	$BUILD/tapgatectl -s "$T/api.sock" restore "$2" --state-dir "$T/state2" \
+	"$BUILD/tapgatectl" -s "$T/api.sock" restore "$2" --state-dir "$T/state2" \
 	    >"$T/$1.out" 2>&1
 	rc=$?
 	sed 's/^/#   /' "$T/$1.out"

@@ -80,10 +80,10 @@ echo "# $acked requests and $(wc -l <"$T/approved") approvals acknowledged over 
 check some_requests_were_acknowledged [ "$acked" -gt 0 ]
 check some_approvals_were_acknowledged [ -s "$T/approved" ]
 lost=0
-for id in $(cat "$T/acked"); do
+while read -r id; do
 	api GET "/v1/requests/$id"
 	[ "$STATUS" = 200 ] || { lost=$((lost + 1)); echo "# lost $id"; }
-done
+done <"$T/acked"
 check no_acknowledged_request_is_lost [ "$lost" -eq 0 ]
 "$BUILD/tapgatectl" -s "$T/api.sock" audit verify >"$T/verify"
 check audit_chain_verifies_after_kills grep -q '^audit chain OK' "$T/verify"

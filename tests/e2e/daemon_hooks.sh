@@ -48,10 +48,12 @@ hook_failures() {
 	    "SELECT count(*) FROM audit WHERE event='hook.failed'" 2>/dev/null
 }
 all_events_ran() {
+	# shellcheck disable=SC2016 # $e is a jq variable
 	[ "$(hook_failures)" = 10 ] && jqtrue -s --argjson e "$EVENTS" \
 	    '[.[].event] | sort == ($e | sort)' "$T/events"
 }
 check hooks_hear_the_five_events_of_the_request wait_for 20 all_events_ran
+# shellcheck disable=SC2016 # $id: jq variable
 check hook_receives_request_created_as_json jqtrue -s --arg id "$ID" \
     'any(.[]; .event == "request.created" and .request_id == $id and
     .target.account == "alice")' "$T/events"
@@ -73,8 +75,12 @@ check failing_hook_is_audited_with_its_status_once_per_event \
     failed failed fail.sh '.details.status == 7'
 only_stdio() {	# pid: its descriptors are 0, 1 and 2
 	[ -n "$1" ] || return 1
-	fds=$(ls "/proc/$1/fd" 2>/dev/null | sort -n | tr '\n' ' ')
+	fds=
+	for fd in "/proc/$1/fd"/*; do	# in the glob's order: 0 1 2 ...
+		[ -L "$fd" ] && fds="$fds${fd##*/} "
+	done
 	[ "$fds" = '0 1 2 ' ] && return 0
+	# shellcheck disable=SC2012 # shown as it is, not parsed
 	ls -l "/proc/$1/fd" | sed 's/^/#   /'
 	return 1
 }

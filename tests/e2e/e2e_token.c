@@ -979,7 +979,7 @@ child_reply(const uint8_t *ad, size_t adlen, const char *fmt,
 	req.client_data_hash = want_cdh;
 	req.alg = TOKEN_ALG_ES256;
 	req.trust_roots_pem = ca_pem;
-	return tokenproc_enroll_reply(&r, &req, out);
+	return tokenproc_enroll_reply(&r, &req, out, NULL);
 }
 
 /* fuzz_privsep's input for an enrolment reply: kind byte, then the reply */

@@ -38,7 +38,8 @@
 #define PIN		"246810"
 #define WRONG_PIN	"135790"
 #define NLIST		40	/* five batches of the key's 8 */
-#define NPROC		600	/* more ids than one message between processes */
+/* more ids than one message between processes holds */
+#define NPROC		600
 #define ID_LEN		32
 
 static char		 dir[128], sock[200], ctl[210], state[200], sf_log[200];
@@ -296,6 +297,79 @@ assertion_over_foreign_ids_only_gives_no_credential(void)
 	CHECK(a == NULL);
 }
 
+/* token_identify() over list[0..n) on a key of its own; id its answer. */
+static int
+identify_list(size_t n, const char *pin, uint8_t **id, size_t *len)
+{
+	struct token_assert_req	 req;
+	struct token		*tok = NULL;
+	int			 r;
+
+	memset(&req, 0, sizeof(req));
+	req.rp_id = RP;
+	req.allow = list;
+	req.nallow = n;
+	req.pin = pin;
+	if ((r = open_key(&tok)) == 0)
+		r = token_identify(tok, &req, id, len);
+	token_free(&tok);
+	return r;
+}
+
+/*
+ * Which credential the key holds, asked without a touch: found in any
+ * batch, the last one too, while the button never touches (a touch
+ * asked would end in TG_ERR_NO_TOUCH); a list of none it holds gives
+ * no credential.
+ */
+static void
+identification_finds_the_credential_without_a_touch(void)
+{
+	static const size_t at[] = { 0, 20, NLIST - 1 };
+	uint8_t *id = NULL;
+	size_t i, len = 0;
+	int r[3], none;
+
+	CHECK_EQ(sf_button("never"), 0);
+	for (i = 0; i < 3; i++) {
+		r[i] = identify_list(make_list(NLIST - 1, at[i]), PIN, &id,
+		    &len);
+		CHECK(r[i] != 0 || (len == held->id_len &&
+		    memcmp(id, held->id, len) == 0));
+		free(id);
+		id = NULL;
+	}
+	none = identify_list(make_list(NLIST, NOWHERE), PIN, &id, &len);
+	CHECK_EQ(sf_button("auto"), 0);
+	CHECK_EQ(r[0], 0);
+	CHECK_EQ(r[1], 0);
+	CHECK_EQ(r[2], 0);
+	CHECK_EQ(none, TG_ERR_NO_CREDENTIAL);
+	CHECK(id == NULL);
+}
+
+/* A wrong PIN ends the identification at once, for one retry. */
+static void
+identification_with_a_wrong_pin_costs_one_retry(void)
+{
+	struct token *tok = NULL;
+	uint8_t *id = NULL;
+	size_t len = 0;
+	int before = -1, after = -1, r;
+
+	CHECK_EQ(open_key(&tok), 0);
+	CHECK_EQ(token_pin_retries(tok, &before), 0);
+	token_free(&tok);
+	r = identify_list(make_list(NLIST - 1, NLIST - 1), WRONG_PIN, &id,
+	    &len);
+	CHECK_EQ(open_key(&tok), 0);
+	CHECK_EQ(token_pin_retries(tok, &after), 0);
+	token_free(&tok);
+	CHECK_EQ(r, TG_ERR_PIN_INVALID);
+	CHECK_EQ(after, before - 1);
+	CHECK(id == NULL);
+}
+
 /*
  * An id longer than the key's maxCredentialIdLength cannot be asked
  * about: refused loudly, before anything waits for a touch (the button
@@ -359,17 +433,62 @@ token_process_carries_a_list_over_one_message(void)
 	n = make_list(NPROC - 1, 500);
 	CHECK(n * (4 + ID_LEN) > MSG_MAX);
 	enroll_req(&req, PIN, n);
-	hit = tokenproc_enroll(tp, name, &req, &c);
+	hit = tokenproc_enroll(tp, name, &req, &c, NULL);
 	token_credential_free(&c);
 	enroll_req(&req, PIN, make_list(NPROC, NOWHERE));
-	clean = tokenproc_enroll(tp, name, &req, &c);
+	clean = tokenproc_enroll(tp, name, &req, &c, NULL);
 	token_credential_free(&c);
 	req.nexclude = TOKEN_LIST_MAX + 1;
-	over = tokenproc_enroll(tp, name, &req, &c);
+	over = tokenproc_enroll(tp, name, &req, &c, NULL);
 	tokenproc_stop(&tp);
 	CHECK_EQ(hit, TG_ERR_EXISTS);
 	CHECK_EQ(clean, 0);
 	CHECK_EQ(over, TG_ERR_TOO_LONG);
+}
+
+/*
+ * The token process says which credential the key holds, over a list
+ * longer than one message, and after a wrong PIN the attempts the key
+ * has left, as the key itself counts them.
+ */
+static void
+token_process_identifies_and_says_the_attempts_left(void)
+{
+	struct tokenproc	*tp = NULL;
+	struct token_assert_req	 req;
+	struct token		*tok = NULL;
+	uint8_t			*id = NULL;
+	size_t			 len = 0;
+	int			 found, wrong, left1 = 0, left2 = 0;
+	int			 before = -1, after = -1;
+
+	CHECK_EQ(tokenproc_start(tapgated_bin, 5000, ca_pem, NULL, NULL,
+	    &tp), 0);
+	memset(&req, 0, sizeof(req));
+	req.rp_id = RP;
+	req.allow = list;
+	req.nallow = make_list(NPROC - 1, 500);
+	req.pin = PIN;
+	found = tokenproc_identify(tp, name, &req, &id, &len, &left1);
+	CHECK(found != 0 || (len == held->id_len &&
+	    memcmp(id, held->id, len) == 0));
+	free(id);
+	id = NULL;
+	CHECK_EQ(open_key(&tok), 0);
+	CHECK_EQ(token_pin_retries(tok, &before), 0);
+	token_free(&tok);
+	req.pin = WRONG_PIN;
+	wrong = tokenproc_identify(tp, name, &req, &id, &len, &left2);
+	tokenproc_stop(&tp);
+	CHECK_EQ(open_key(&tok), 0);
+	CHECK_EQ(token_pin_retries(tok, &after), 0);
+	token_free(&tok);
+	CHECK_EQ(found, 0);
+	CHECK_EQ(left1, -1);
+	CHECK_EQ(wrong, TG_ERR_PIN_INVALID);
+	CHECK_EQ(after, before - 1);
+	CHECK_EQ(left2, after);
+	CHECK(id == NULL);
 }
 
 /*
@@ -425,9 +544,9 @@ enrolment_reply_verifies(int alg, const char *file)
 	    privsep_reply(c, alg == TOKEN_ALG_EDDSA ? 3 : 1, &m) != 0 ||
 	    msg_load(&r, m.buf + 1, m.len - 1) != 0)
 		goto out;
-	if (tokenproc_enroll_reply(&r, &req, &v) != 0 || msg_end(&r) != 0 ||
-	    v->id_len != c->id_len || memcmp(v->id, c->id, c->id_len) != 0 ||
-	    v->cred_protect != 3)
+	if (tokenproc_enroll_reply(&r, &req, &v, NULL) != 0 ||
+	    msg_end(&r) != 0 || v->id_len != c->id_len ||
+	    memcmp(v->id, c->id, c->id_len) != 0 || v->cred_protect != 3)
 		goto out;
 	rc = keep_seed(&m, file);
 out:
@@ -523,7 +642,10 @@ main(void)
 		RUN(assertion_over_foreign_ids_only_gives_no_credential);
 		RUN(id_longer_than_the_key_takes_is_refused_before_any_touch);
 		RUN(wrong_pin_costs_one_retry_however_many_batches);
+		RUN(identification_finds_the_credential_without_a_touch);
+		RUN(identification_with_a_wrong_pin_costs_one_retry);
 		RUN(token_process_carries_a_list_over_one_message);
+		RUN(token_process_identifies_and_says_the_attempts_left);
 		RUN(enrolment_replies_with_cred_protect_verify_in_the_daemon);
 	}
 	sf_stop();

@@ -33,7 +33,7 @@ fi
 
 # the map: " *   LAYER  FILE.c  what it holds", one line a file
 sed -n 's/^ \*   \([0-9]\)  \([a-z_]*\)\.c .*/\2 \1/p' "$MAP" | sort >"$T/map"
-ls src/engine/*.c | sed 's|.*/||; s|\.c$||' | sort >"$T/files"
+for c in src/engine/*.c; do basename "$c" .c; done | sort >"$T/files"
 unmapped=$(cut -d' ' -f1 "$T/map" | comm -13 - "$T/files")
 gone=$(cut -d' ' -f1 "$T/map" | comm -23 - "$T/files")
 if [ -s "$T/map" ] && [ -z "$unmapped$gone" ]; then
@@ -48,7 +48,9 @@ fi
 stale=""
 for c in src/engine/*.c; do
 	o=$OBJ/$(basename "$c" .c).o
-	[ -f "$o" ] && [ ! "$c" -nt "$o" ] || stale="$stale $(basename "$c")"
+	if [ ! -f "$o" ] || [ -n "$(find "$c" -newer "$o")" ]; then
+		stale="$stale $(basename "$c")"
+	fi
 done
 if [ -z "$stale" ]; then
 	ok engine_objects_are_built_from_these_sources
@@ -58,16 +60,16 @@ else
 fi
 
 # edges "USER DEFINER" between engine files, from the objects
-for f in $(cat "$T/files"); do
+while read -r f; do
 	[ -f "$OBJ/$f.o" ] || continue
 	nm -g --defined-only "$OBJ/$f.o" |
 	    awk -v f="$f" 'NF == 3 { print $3, f }'
-done | sort >"$T/defs"
-for f in $(cat "$T/files"); do
+done <"$T/files" | sort >"$T/defs"
+while read -r f; do
 	[ -f "$OBJ/$f.o" ] || continue
 	nm -u "$OBJ/$f.o" | awk '{ print $NF }' | sort -u |
 	    join - "$T/defs" | awk -v f="$f" '$2 != f { print f, $2, $1 }'
-done | sort -u >"$T/edges"
+done <"$T/files" | sort -u >"$T/edges"
 
 # check EDGES: the edges (user definer symbol) that do not go down the map
 check() {
@@ -96,9 +98,9 @@ bad=$(check "$T/edges")
 if [ -z "$bad" ]; then
 	ok engine_calls_run_down_the_layers
 else
-	# shellcheck disable=SC2086
 	IFS='
 '
+	# shellcheck disable=SC2086 # one argument a line of $bad (IFS)
 	notok engine_calls_run_down_the_layers $bad
 fi
 [ "$fails" -eq 0 ]

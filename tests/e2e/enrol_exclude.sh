@@ -119,9 +119,11 @@ check refusals_are_audited \
 AAGUID=$(CTL approvers list --json | jq -r '.approvers[] | select(.name == "officer-fresh") | .aaguid')
 check approvers_list_shows_softfidos_aaguid \
     [ "$AAGUID" = cc3ca483-7ac0-a9c5-0f5f-fee96ec4fac7 ]
+# shellcheck disable=SC2016 # $a: jq variable
 check enrolment_audit_records_the_aaguid \
     jqe --arg a "$AAGUID" '[.entries[] | select(.event == "approver.enrolled" and .details.name == "officer-fresh") | .details.aaguid] == [$a]' \
     "$T/audit.json"
+# shellcheck disable=SC2016 # $a: jq variable
 check re_enrolment_audit_records_the_aaguid \
     jqe --arg a "$AAGUID" '[.entries[] | select(.event == "approver.reenrolled") | .details.aaguid] == [$a, $a]' \
     "$T/audit.json"

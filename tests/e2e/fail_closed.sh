@@ -8,8 +8,11 @@
 
 make_config "$T/tapgate.conf" \
     's/^(roles = \()$/\1\n\t{ uid = 65534; roles = ["intake"]; },/'
-START="$T/tapgate.conf --trust-roots $PWD/build/gen/softfido-ca.pem"
-daemon_start $START || { notok daemon_starts; exit 1; }
+start() {
+	daemon_start "$T/tapgate.conf" \
+	    --trust-roots "$PWD/build/gen/softfido-ca.pem"
+}
+start || { notok daemon_starts; exit 1; }
 
 OOB=$(ev out_of_band_callback pass hd-bob email cb-1)
 # submit CHANGES-JSON [EVIDENCE-JSON]: as the unprivileged intake caller
@@ -105,7 +108,7 @@ INSERT INTO evidence (request_id, type, result, verifier, channel, ref,
 SELECT id, 'out_of_band_callback', 'pass', 'hd-bob', 'email', 'cb-1', '$OOB',
   lower(hex(randomblob(32))), 0, created FROM requests
   WHERE target_account LIKE 'victim%'" || notok bad_rows_are_written
-daemon_start $START || notok daemon_restarts
+start || notok daemon_restarts
 api POST /v1/requests "$(req password_reset alice "" hd-bob phone "[$OOB]")"
 GOOD=$(jbody .id)
 # wait_order ID: poll (at most 20 s) until the request has its order
@@ -262,7 +265,7 @@ approve "$R4" ann && approve "$R4" dan
 daemon_stop
 q "DELETE FROM approvals WHERE request_id = '$R4' AND approver_id =
     (SELECT id FROM approvers WHERE name = 'officer-dan')"
-daemon_start $START || notok daemon_restarts
+start || notok daemon_restarts
 # by the time a later request has its order, both holds are long over
 api POST /v1/requests "$(req password_reset carl "" hd-bob phone "[$OOB]")"
 wait_order "$(jbody .id)"

@@ -179,7 +179,6 @@ elif mode == "trickle":
 EOF
 chmod 644 "$T/client.py"
 client() { as "$@"; }
-CL="$PY $T/client.py"
 
 still_serving() {	# label: the same daemon and front, serving, chain intact
 	check "$1"_daemon_is_the_same_process kill -0 "$DAEMON_PID"
@@ -196,21 +195,21 @@ still_serving() {	# label: the same daemon and front, serving, chain intact
 # ---- heap-shaping requests from a uid without a role
 heap_attacks() {	# label
 	l=$1
-	r=$(client 65534 -- $CL chunked "$T/api.sock" 61440 4096 1)
+	r=$(client 65534 -- "$PY" "$T/client.py" chunked "$T/api.sock" 61440 4096 1)
 	check "$l"_chunked_60k_post_in_4k_chunks_is_refused [ "$r" = 403 ]
-	r=$(client 65534 -- $CL chunked "$T/api.sock" 71680 71680 1)
+	r=$(client 65534 -- "$PY" "$T/client.py" chunked "$T/api.sock" 71680 71680 1)
 	check "$l"_one_70k_chunk_gets_413 [ "$r" = 413 ]
-	r=$(client 65534 -- $CL series "$T/api.sock" 1 65536)
+	r=$(client 65534 -- "$PY" "$T/client.py" series "$T/api.sock" 1 65536)
 	check "$l"_one_64k_body_is_refused [ "$r" = 403 ]
-	r=$(client 65534 -- $CL series "$T/api.sock" 300 16)
+	r=$(client 65534 -- "$PY" "$T/client.py" series "$T/api.sock" 300 16)
 	check "$l"_300_small_posts_on_one_connection_are_refused [ "$r" = 403 ]
 	pids=
 	for i in 1 2 3 4 5 6 7 8; do
-		client 65534 -- $CL chunked "$T/api.sock" 61440 4096 3 \
+		client 65534 -- "$PY" "$T/client.py" chunked "$T/api.sock" 61440 4096 3 \
 		    >"$T/conc.$i" &
 		pids="$pids $!"
 	done
-	wait $pids
+	for p in $pids; do wait "$p"; done
 	check "$l"_concurrent_chunked_posts_are_refused sh -c \
 	    "[ \"\$(cat $T/conc.* | tr ' ' '\n' | sort -u)\" = 403 ]"
 	still_serving "$l"
@@ -260,6 +259,7 @@ check audit_names_a_caller_without_entry_by_uid jq_true \
     all(.actor_name == "uid:54320")' "$T/body"
 NAME1=$(awk -F: '$3 == 1 { print $1; exit }' /etc/passwd)
 if [ -n "$NAME1" ]; then
+	# shellcheck disable=SC2016 # $n is a jq variable
 	check audit_names_a_caller_by_its_passwd_entry jq_true --arg n \
 	    "$NAME1" '[.entries[] | select(.actor_uid == 1)] | length >= 1 and
 	    all(.actor_name == $n)' "$T/body"
@@ -271,11 +271,11 @@ still_serving unknown_uids
 
 # ---- 480 trickling connections: 300 from one uid, 30 each from six
 : >"$T/flood.list"
-client 65534 -- $CL trickle "$T/api.sock" 300 1 $((DEADLINE_S + 6)) \
+client 65534 -- "$PY" "$T/client.py" trickle "$T/api.sock" 300 1 $((DEADLINE_S + 6)) \
     >"$T/flood.65534" &
 echo $! >>"$T/flood.list"
 for u in 70001 70002 70003 70004 70005 70006; do
-	client $u -- $CL trickle "$T/api.sock" 30 1 $((DEADLINE_S + 6)) \
+	client $u -- "$PY" "$T/client.py" trickle "$T/api.sock" 30 1 $((DEADLINE_S + 6)) \
 	    >"$T/flood.$u" &
 	echo $! >>"$T/flood.list"
 done
@@ -311,13 +311,13 @@ STATUS=$(client 3003 2002 -- curl -s -m 5 -o /dev/null -w '%{http_code}' \
 check officer_by_gid_is_served_under_the_flood [ "$STATUS" = 200 ]
 # the clients end by themselves (DEADLINE_S + 6 s), or are ended
 end=$(($(date +%s) + DEADLINE_S + 12))
-for p in $(cat "$T/flood.list"); do
+while read -r p; do
 	while kill -0 "$p" 2>/dev/null && [ "$(date +%s)" -lt $end ]; do
 		sleep 0.1
 	done
 	kill "$p" 2>/dev/null
-done
-wait $(cat "$T/flood.list")
+	wait "$p"
+done <"$T/flood.list"
 fl() { sed -n '$p' "$T/flood.$1" | jq -r "$2"; }
 check one_uid_holds_at_most_its_share \
     [ "$(fl 65534 '(.closed // 0) + (.open // 0) + (.answered // 0)')" \

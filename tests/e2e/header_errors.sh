@@ -46,13 +46,14 @@ else
 	notok header_check_catches_a_made_up_error
 fi
 
+# shellcheck disable=SC2046 # one argument a header (no blanks in src/)
 bad=$(unknown $(find src -name '*.h' | sort))
 if [ -z "$bad" ]; then
 	ok headers_name_only_errors_that_exist
 else
 	IFS='
 '
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # one argument a line of $bad (IFS)
 	notok headers_name_only_errors_that_exist $bad
 fi
 [ "$fails" -eq 0 ]

@@ -109,6 +109,7 @@ if [ -f "$so" ] && [ "$(mode "$so")" = 644 ] &&
     [ -f "$R$L/libtapgate-verify.a" ]; then
 	ok layout_library_in_multiarch_dir_with_links
 else
+	# shellcheck disable=SC2012 # shown as it is, not parsed
 	notok layout_library_in_multiarch_dir_with_links \
 	    "$(ls -l "$R$L" 2>&1 | tr '\n' ' ')"
 fi
@@ -247,7 +248,7 @@ if run_make "$T/local.log" install DESTDIR="$R2" PREFIX=/usr/local \
     DEB_HOST_MULTIARCH=aarch64-linux-gnu &&
     [ -x "$R2/usr/local/sbin/tapgated" ] &&
     [ -f "$R2/usr/local/lib/aarch64-linux-gnu/libtapgate-verify.so.0.1.0" ] &&
-    grep -qx 'libdir=${exec_prefix}/lib/aarch64-linux-gnu' \
+    grep -qx "libdir=\${exec_prefix}/lib/aarch64-linux-gnu" \
     "$R2/usr/local/lib/aarch64-linux-gnu/pkgconfig/tapgate-verify.pc" &&
     grep -q '^ExecStart=/usr/local/sbin/tapgated ' \
     "$R2/usr/local/lib/systemd/system/tapgated.service"; then

@@ -62,6 +62,7 @@ check too_many_query_parameters_get_400 \
 # a device node as it would a security key (tests/stub/exploit.c,
 # preloaded, does it for requests that ask).
 audited() {	# event text: the audit holds that event with that text
+	# shellcheck disable=SC2016 # $e, $t: jq variables
 	"$BUILD/tapgatectl" -s "$T/api.sock" audit tail -n 50 --json \
 	    >"$T/audit.json" 2>/dev/null &&
 	    jqtrue --arg e "$1" --arg t "$2" '[.entries[] | select(.event ==

@@ -21,7 +21,6 @@ if [ ! -x "$FX" ] || ! "$FX" "$D" >"$T/fixture.log" 2>&1; then
 	notok sandbox_verify_fixture "$(grep -v '^ok' "$T/fixture.log" 2>&1)"
 	exit 1
 fi
-PIN="--jwks $D/jwks.json --aud ldap-corp --approvers $D/approvers.json"
 
 # The helper: its constructor registers a handler that opens an IP socket
 # when the program exits.  Unconfined that is harmless; under the verify
@@ -67,7 +66,9 @@ confined_while_waiting() {
 	fifo=$T/order.$n
 	rm -f "$fifo" "$T/out.$n" "$T/err.$n"
 	mkfifo "$fifo"
-	"$v" $PIN --now $NOW "$fifo" >"$T/out.$n" 2>"$T/err.$n" &
+	"$v" --jwks "$D/jwks.json" --aud ldap-corp \
+	    --approvers "$D/approvers.json" --now "$NOW" "$fifo" \
+	    >"$T/out.$n" 2>"$T/err.$n" &
 	pid=$!
 	i=0 sc=
 	while [ $i -lt 200 ]; do
@@ -92,6 +93,7 @@ confined_while_waiting() {
 	fi
 	# the order arrives only now, to a confined process (a writer opening
 	# the FIFO waits for its reader: bounded, should the reader be gone)
+	# shellcheck disable=SC2016 # $1, $2: the arguments of sh -c
 	timeout 20 sh -c 'cat "$1" >"$2"' sh "$D/good.jws" "$fifo" ||
 	    kill "$pid" 2>/dev/null
 	wait_exit "$pid" 30
@@ -110,13 +112,15 @@ confined_while_waiting() {
 redeems_confined() {
 	v=$1 n=$2
 	db=$T/redeemed.$n.db
-	"$v" $PIN --now $NOW --redeem-db "$db" "$D/good.jws" \
-	    >/dev/null 2>"$T/err.$n"
+	"$v" --jwks "$D/jwks.json" --aud ldap-corp \
+	    --approvers "$D/approvers.json" --now "$NOW" --redeem-db "$db" \
+	    "$D/good.jws" >/dev/null 2>"$T/err.$n"
 	rc=$?
 	check "verify_${n}_confined_redeems_once" [ "$rc" -eq 0 ]
 	[ "$rc" -eq 0 ] || sed 's/^/#   /' "$T/err.$n"
-	"$v" $PIN --now $NOW --redeem-db "$db" "$D/good.jws" \
-	    >/dev/null 2>"$T/err.$n"
+	"$v" --jwks "$D/jwks.json" --aud ldap-corp \
+	    --approvers "$D/approvers.json" --now "$NOW" --redeem-db "$db" \
+	    "$D/good.jws" >/dev/null 2>"$T/err.$n"
 	rc=$?
 	check "verify_${n}_confined_refuses_a_second_redemption" \
 	    [ "$rc" -eq 9 ]
@@ -131,7 +135,8 @@ forbidden_call_kills() {
 	# ASan wants its runtime first in the library list; the helper uses
 	# no memory ASan tracks
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
-	    LD_PRELOAD=$HELPER "$v" $PIN --now $NOW "$D/good.jws" \
+	    LD_PRELOAD=$HELPER "$v" --jwks "$D/jwks.json" --aud ldap-corp \
+	    --approvers "$D/approvers.json" --now "$NOW" "$D/good.jws" \
 	    >"$T/out.$n" 2>"$T/err.$n"
 	rc=$?
 	# killed by SIGSYS (status 128 + signal), after a good verification
@@ -166,8 +171,10 @@ beyond_its_inputs() {
 	esac
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 \
 	    TAPGATE_TEST_VERIFY_OPEN=$T/secret LD_PRELOAD=$EXPLOIT \
-	    "$v" $PIN --now $NOW --redeem-db "$T/redeem-x.$n/r.db" \
-	    "$D/good.jws" >"$T/out.$n" 2>"$T/err.$n"
+	    "$v" --jwks "$D/jwks.json" --aud ldap-corp \
+	    --approvers "$D/approvers.json" --now "$NOW" \
+	    --redeem-db "$T/redeem-x.$n/r.db" "$D/good.jws" \
+	    >"$T/out.$n" 2>"$T/err.$n"
 	rc=$?
 	check "verify_${n}_cannot_open_beyond_its_inputs" grep -q \
 	    "verify-exploit: $T/secret: Permission denied" "$T/err.$n"

@@ -71,8 +71,7 @@ else
 	    "$(cat "$tmp/a.err")"
 fi
 
-out=$("$SF" --ctl "$tmp/a.sock.ctl" status)
-if [ $? -eq 0 ] &&
+if out=$("$SF" --ctl "$tmp/a.sock.ctl" status) &&
     [ "$out" = "ok button=auto faults=none up-timeout=30000" ]; then
 	ok status_reports_defaults
 else
@@ -221,7 +220,7 @@ size=$(wc -c <"$good")
 cp "$good" "$tmp/corrupt_state_is_refused.state"
 # flip one byte of the blob, whatever it was
 b=$(od -An -tu1 -j 200 -N 1 "$good" | tr -d ' ')
-printf "\\$(printf '%03o' $(((b + 1) % 256)))" |
+printf '%b' "\\0$(printf '%03o' $(((b + 1) % 256)))" |
     dd of="$tmp/corrupt_state_is_refused.state" bs=1 seek=200 conv=notrunc \
     2>/dev/null
 refused corrupt_state_is_refused "checksum"
@@ -246,7 +245,7 @@ refused empty_state_is_refused "truncated header"
 cp "$good" "$tmp/state_of_other_length_is_refused.state"
 # blob length field (bytes 12..15) one larger than this build's state
 len=$(od -An -tu1 -j 15 -N 1 "$good" | tr -d ' ')
-printf "\\$(printf '%03o' $(((len + 1) % 256)))" |
+printf '%b' "\\0$(printf '%03o' $(((len + 1) % 256)))" |
     dd of="$tmp/state_of_other_length_is_refused.state" bs=1 seek=15 \
     conv=notrunc 2>/dev/null
 refused state_of_other_length_is_refused "byte state"

@@ -90,8 +90,7 @@ kill -9 "$FIRST"
 wait "$FIRST" 2>/dev/null
 DAEMON_PID=
 check killed_daemon_leaves_a_stale_socket [ -S "$T/api.sock" ]
-daemon_start "$T/tapgate.conf" && ok daemon_starts_over_a_stale_socket ||
-    notok daemon_starts_over_a_stale_socket
+check daemon_starts_over_a_stale_socket daemon_start "$T/tapgate.conf"
 daemon_stop
 
 # the console never creates a state it was asked to read

@@ -26,9 +26,20 @@ if ! "$FX" "$D" >"$T/fixture.log" 2>&1; then
 fi
 
 # expect NAME STATUS ARGS...: run tapgate-verify; a refusal must be one
-# line "tapgate-verify: <cause>: <detail>" on stderr and nothing on stdout
+# line "tapgate-verify: <cause>: <detail>" on stderr and nothing on stdout.
+# An argument PIN stands for the options that pin the fixture's order:
+# its JWKS, audience and approvers.
 expect() {
 	name=$1 want=$2; shift 2
+	for a in "$@"; do
+		shift
+		if [ "$a" = PIN ]; then
+			set -- "$@" --jwks "$D/jwks.json" --aud ldap-corp \
+			    --approvers "$D/approvers.json"
+		else
+			set -- "$@" "$a"
+		fi
+	done
 	"$V" "$@" >"$T/out" 2>"$T/err"
 	rc=$?
 	if [ "$rc" -ne "$want" ]; then
@@ -60,13 +71,12 @@ expect_msg() {
 	fi
 }
 
-PIN="--jwks $D/jwks.json --aud ldap-corp --approvers $D/approvers.json"
-
 # ---- the good order
-expect good_order_is_verified 0 $PIN --now $NOW "$D/good.jws"
+expect good_order_is_verified 0 PIN --now "$NOW" "$D/good.jws"
 
-check verified_order_json_has_the_fields jqtrue --argjson nbf $NBF \
-    --argjson exp $EXP '
+# shellcheck disable=SC2016 # $nbf and $exp are jq's variables
+check verified_order_json_has_the_fields jqtrue --argjson nbf "$NBF" \
+    --argjson exp "$EXP" '
 	.jti == "0f1e2d3c4b5a69788796a5b4c3d2e1f0" and .iss == "tapgate-01"
 	and .aud == "ldap-corp" and .nbf == $nbf and .exp == $exp
 	and .change.target.account == "alice"
@@ -74,42 +84,42 @@ check verified_order_json_has_the_fields jqtrue --argjson nbf $NBF \
 	and .change.typ == "tapgate-change/v1"
 	and .approvers == ["officer-ann", "officer-ben"]
 	and .approvals_verified == true' "$T/out"
-expect good_order_is_read_from_stdin 0 $PIN --now $NOW - <"$D/good.jws"
+expect good_order_is_read_from_stdin 0 PIN --now "$NOW" - <"$D/good.jws"
 tr -d '\n' <"$D/good.jws" >"$T/bare.jws"
-expect order_without_final_newline_is_verified 0 $PIN --now $NOW \
+expect order_without_final_newline_is_verified 0 PIN --now "$NOW" \
     "$T/bare.jws"
 # without --now the real clock decides
 clock=$(date +%s)
 if [ $((clock + 60)) -lt $NBF ]; then want=7
 elif [ $((clock - 60)) -ge $EXP ]; then want=8
 else want=0; fi
-expect order_is_checked_against_the_real_clock $want $PIN "$D/good.jws"
+expect order_is_checked_against_the_real_clock $want PIN "$D/good.jws"
 
 # ---- malformed
 { cat "$D/good.jws"; echo; } >"$T/two_newlines.jws"
-expect_msg order_with_two_newlines_is_malformed 3 "malformed" $PIN \
-    --now $NOW "$T/two_newlines.jws"
+expect_msg order_with_two_newlines_is_malformed 3 "malformed" PIN \
+    --now "$NOW" "$T/two_newlines.jws"
 echo "not.a.token" >"$T/garbage.jws"
-expect_msg garbage_is_malformed 3 "malformed" $PIN --now $NOW \
+expect_msg garbage_is_malformed 3 "malformed" PIN --now "$NOW" \
     "$T/garbage.jws"
 : >"$T/empty.jws"
-expect empty_order_is_malformed 3 $PIN --now $NOW "$T/empty.jws"
+expect empty_order_is_malformed 3 PIN --now "$NOW" "$T/empty.jws"
 head -c 70000 /dev/zero | tr '\0' 'A' >"$T/huge.jws"
-expect_msg huge_order_is_malformed 3 "over" $PIN --now $NOW "$T/huge.jws"
-expect_msg non_canonical_payload_is_malformed 3 "canonical" $PIN \
-    --now $NOW "$D/noncanonical.jws"
-expect_msg change_not_matching_its_digest_is_refused 3 "digest" $PIN \
-    --now $NOW "$D/digest_mismatch.jws"
+expect_msg huge_order_is_malformed 3 "over" PIN --now "$NOW" "$T/huge.jws"
+expect_msg non_canonical_payload_is_malformed 3 "canonical" PIN \
+    --now "$NOW" "$D/noncanonical.jws"
+expect_msg change_not_matching_its_digest_is_refused 3 "digest" PIN \
+    --now "$NOW" "$D/digest_mismatch.jws"
 
 # ---- keys and signature
-expect_msg order_of_an_untrusted_key_is_unknown_kid 4 "unknown kid" $PIN \
-    --now $NOW "$D/forged.jws"
+expect_msg order_of_an_untrusted_key_is_unknown_kid 4 "unknown kid" PIN \
+    --now "$NOW" "$D/forged.jws"
 expect_msg order_of_the_es256_key_is_unknown_until_trusted 4 \
-    "unknown kid" $PIN --now $NOW "$D/es256.jws"
-expect second_jwks_adds_the_es256_key 0 $PIN \
-    --jwks "$D/es256_jwks.json" --now $NOW "$D/es256.jws"
+    "unknown kid" PIN --now "$NOW" "$D/es256.jws"
+expect second_jwks_adds_the_es256_key 0 PIN \
+    --jwks "$D/es256_jwks.json" --now "$NOW" "$D/es256.jws"
 expect good_order_under_another_jwks_is_unknown_kid 4 \
-    --jwks "$D/other_jwks.json" --aud ldap-corp --now $NOW "$D/good.jws"
+    --jwks "$D/other_jwks.json" --aud ldap-corp --now "$NOW" "$D/good.jws"
 # one payload character changed: A <-> B at offset 10 of the payload
 tok=$(cat "$D/good.jws")
 hdr=${tok%%.*} rest=${tok#*.}
@@ -118,77 +128,79 @@ c=$(printf '%s' "$pay" | cut -c10)
 if [ "$c" = A ]; then n=B; else n=A; fi
 pay2=$(printf '%s' "$pay" | sed "s/./$n/10")
 printf '%s.%s.%s\n' "$hdr" "$pay2" "$sig" >"$T/tampered.jws"
-expect_msg tampered_payload_is_bad_signature 5 "bad signature" $PIN \
-    --now $NOW "$T/tampered.jws"
+expect_msg tampered_payload_is_bad_signature 5 "bad signature" PIN \
+    --now "$NOW" "$T/tampered.jws"
 kid=$(jq -r '.keys[0].kid' "$D/jwks.json")
 none=$(printf '{"alg":"none","kid":"%s","typ":"tapgate-order+jwt"}' "$kid" |
     basenc --base64url | tr -d '=\n')
 printf '%s.%s.\n' "$none" "$pay" >"$T/none.jws"
-expect alg_none_is_refused 5 $PIN --now $NOW "$T/none.jws"
+expect alg_none_is_refused 5 PIN --now "$NOW" "$T/none.jws"
 printf '%s.%s.%s\n' "$none" "$pay" "$sig" >"$T/none_sig.jws"
-expect_msg alg_none_with_a_signature_is_bad_signature 5 "none" $PIN \
-    --now $NOW "$T/none_sig.jws"
+expect_msg alg_none_with_a_signature_is_bad_signature 5 "none" PIN \
+    --now "$NOW" "$T/none_sig.jws"
 
 # ---- audience, issuer, time
 expect_msg order_for_another_system_is_wrong_audience 6 "wrong audience" \
-    --jwks "$D/jwks.json" --aud payments --now $NOW "$D/good.jws"
+    --jwks "$D/jwks.json" --aud payments --now "$NOW" "$D/good.jws"
 expect_msg order_from_another_issuer_is_wrong_issuer 6 "wrong issuer" \
-    $PIN --iss tapgate-02 --now $NOW "$D/good.jws"
-expect order_from_the_expected_issuer_is_verified 0 $PIN --iss tapgate-01 \
-    --now $NOW "$D/good.jws"
+    PIN --iss tapgate-02 --now "$NOW" "$D/good.jws"
+expect order_from_the_expected_issuer_is_verified 0 PIN --iss tapgate-01 \
+    --now "$NOW" "$D/good.jws"
 expect_msg order_before_nbf_minus_leeway_is_not_yet_valid 7 \
-    "not yet valid" $PIN --now $((NBF - 61)) "$D/good.jws"
-expect order_at_nbf_minus_leeway_is_valid 0 $PIN --now $((NBF - 60)) \
+    "not yet valid" PIN --now "$((NBF - 61))" "$D/good.jws"
+expect order_at_nbf_minus_leeway_is_valid 0 PIN --now "$((NBF - 60))" \
     "$D/good.jws"
-expect larger_leeway_accepts_earlier 0 $PIN --leeway 61 \
-    --now $((NBF - 61)) "$D/good.jws"
-expect order_just_before_exp_plus_leeway_is_valid 0 $PIN \
-    --now $((EXP + 59)) "$D/good.jws"
-expect_msg order_at_exp_plus_leeway_is_expired 8 "expired" $PIN \
-    --now $((EXP + 60)) "$D/good.jws"
-expect order_at_exp_without_leeway_is_expired 8 $PIN --leeway 0 \
+expect larger_leeway_accepts_earlier 0 PIN --leeway 61 \
+    --now "$((NBF - 61))" "$D/good.jws"
+expect order_just_before_exp_plus_leeway_is_valid 0 PIN \
+    --now "$((EXP + 59))" "$D/good.jws"
+expect_msg order_at_exp_plus_leeway_is_expired 8 "expired" PIN \
+    --now "$((EXP + 60))" "$D/good.jws"
+expect order_at_exp_without_leeway_is_expired 8 PIN --leeway 0 \
     --now $EXP "$D/good.jws"
 
 # ---- approvals
 expect_msg revoked_approver_is_refused 10 "revoked" --jwks "$D/jwks.json" \
     --aud ldap-corp --approvers "$D/approvers_ben_revoked.json" \
-    --now $NOW "$D/good.jws"
+    --now "$NOW" "$D/good.jws"
 expect_msg approval_for_another_change_is_refused 10 "another change" \
-    $PIN --now $NOW "$D/other_change.jws"
-expect_msg approval_without_uv_is_refused 10 "verification" $PIN \
-    --now $NOW "$D/no_uv.jws"
+    PIN --now "$NOW" "$D/other_change.jws"
+expect_msg approval_without_uv_is_refused 10 "verification" PIN \
+    --now "$NOW" "$D/no_uv.jws"
 expect_msg order_without_approvals_is_refused_when_pinned 10 \
-    "bad or missing approver assertion" $PIN --now $NOW \
+    "bad or missing approver assertion" PIN --now "$NOW" \
     "$D/no_approvals.jws"
-expect order_without_approvals_passes_with_min_zero 0 $PIN \
-    --min-approvals 0 --now $NOW "$D/no_approvals.jws"
-expect two_approvals_meet_a_minimum_of_two 0 $PIN --min-approvals 2 \
-    --now $NOW "$D/good.jws"
-expect_msg two_approvals_miss_a_minimum_of_three 10 "at least 3" $PIN \
-    --min-approvals 3 --now $NOW "$D/good.jws"
+expect order_without_approvals_passes_with_min_zero 0 PIN \
+    --min-approvals 0 --now "$NOW" "$D/no_approvals.jws"
+expect two_approvals_meet_a_minimum_of_two 0 PIN --min-approvals 2 \
+    --now "$NOW" "$D/good.jws"
+expect_msg two_approvals_miss_a_minimum_of_three 10 "at least 3" PIN \
+    --min-approvals 3 --now "$NOW" "$D/good.jws"
 expect approvals_are_not_checked_without_approvers 0 \
-    --jwks "$D/jwks.json" --aud ldap-corp --now $NOW "$D/no_uv.jws"
+    --jwks "$D/jwks.json" --aud ldap-corp --now "$NOW" "$D/no_uv.jws"
 check unchecked_approvals_are_reported_as_such \
     jqtrue '.approvals_verified == false' "$T/out"
 
 # ---- one-time use
 DB=$T/redeemed.db
-expect first_redemption_succeeds 0 $PIN --now $NOW --redeem-db "$DB" \
+expect first_redemption_succeeds 0 PIN --now "$NOW" --redeem-db "$DB" \
     "$D/good.jws"
-expect_msg second_redemption_is_refused 9 "already redeemed" $PIN \
+expect_msg second_redemption_is_refused 9 "already redeemed" PIN \
     --now $((NOW + 1)) --redeem-db "$DB" "$D/good.jws"
 check redeem_db_is_private [ "$(stat -c %a "$DB")" = 600 ]
 check redemption_is_on_disk [ "$(sqlite3 "$DB" \
     "SELECT jti || ' ' || aud || ' ' || redeemed_at FROM redeemed")" = \
     "0f1e2d3c4b5a69788796a5b4c3d2e1f0 ldap-corp $NOW" ]
-expect refused_order_is_not_redeemed 10 $PIN --now $NOW \
+expect refused_order_is_not_redeemed 10 PIN --now "$NOW" \
     --redeem-db "$T/other.db" "$D/no_uv.jws"
 check refused_order_leaves_no_db [ ! -e "$T/other.db" ]
 # eight connectors redeem one order at once: exactly one wins
 i=0
 while [ $i -lt 8 ]; do
-	( "$V" $PIN --now $NOW --redeem-db "$T/race.db" "$D/good.jws" \
-	    >/dev/null 2>&1; echo $? >"$T/race.$i" ) &
+	( "$V" --jwks "$D/jwks.json" --aud ldap-corp \
+	    --approvers "$D/approvers.json" --now "$NOW" \
+	    --redeem-db "$T/race.db" "$D/good.jws" >/dev/null 2>&1
+	echo $? >"$T/race.$i" ) &
 	i=$((i + 1))
 done
 wait
@@ -196,23 +208,23 @@ wins=$(cat "$T"/race.* | grep -c '^0$')
 lost=$(cat "$T"/race.* | grep -c '^9$')
 check concurrent_redeemers_one_wins test "$wins" -eq 1 -a "$lost" -eq 7
 echo "not a database at all, just text" >"$T/text.db"
-expect redeem_into_a_foreign_file_fails 1 $PIN --now $NOW \
+expect redeem_into_a_foreign_file_fails 1 PIN --now "$NOW" \
     --redeem-db "$T/text.db" "$D/good.jws"
 
 # ---- usage and I/O
 expect no_arguments_is_usage 2
 expect min_approvals_without_approvers_is_usage 2 --jwks "$D/jwks.json" \
-    --aud ldap-corp --min-approvals 1 --now $NOW "$D/good.jws"
-expect leeway_over_an_hour_is_usage 2 $PIN --leeway 3601 "$D/good.jws"
-expect now_not_a_number_is_usage 2 $PIN --now yesterday "$D/good.jws"
+    --aud ldap-corp --min-approvals 1 --now "$NOW" "$D/good.jws"
+expect leeway_over_an_hour_is_usage 2 PIN --leeway 3601 "$D/good.jws"
+expect now_not_a_number_is_usage 2 PIN --now yesterday "$D/good.jws"
 expect help_exits_0 0 --help
 check help_lists_every_exit_status sh -c "for n in 1 2 3 4 5 6 7 8 9 10; do
     grep -q \"^ *\$n  \" '$T/out' || exit 1; done"
-expect missing_order_file_is_other 1 $PIN --now $NOW "$T/nonexistent.jws"
+expect missing_order_file_is_other 1 PIN --now "$NOW" "$T/nonexistent.jws"
 expect missing_jwks_is_other 1 --jwks "$T/nonexistent.json" --aud x \
-    --now $NOW "$D/good.jws"
+    --now "$NOW" "$D/good.jws"
 expect approvers_file_that_is_a_jwks_is_other 1 --jwks "$D/jwks.json" \
-    --aud ldap-corp --approvers "$D/jwks.json" --now $NOW "$D/good.jws"
+    --aud ldap-corp --approvers "$D/jwks.json" --now "$NOW" "$D/good.jws"
 
 # ---- an independent JOSE implementation on the appliance signature
 PY=
@@ -291,6 +303,7 @@ main(int argc, char **argv)
 EOF
 export PKG_CONFIG_PATH="$P/lib/pkgconfig"
 # the archive may be built with sanitizers; their runtime is then needed
+# shellcheck disable=SC2046 # pkg-config prints flags, one word each
 if ${CC:-cc} -std=c99 -Wall -Werror -pedantic \
     -fsanitize=address,undefined -o "$T/connector" "$T/connector.c" \
     $(pkg-config --cflags tapgate-verify) \

@@ -84,7 +84,7 @@ check_decision(const struct policy_config *cfg,
 		abort();
 	if (d->route == POLICY_ROUTE_NORMAL &&
 	    !(d->evidence_types & cfg->trusted_evidence))
-		abort();	/* untrusted requests never take the fast route */
+		abort();	/* untrusted requests never go the fast route */
 	for (i = 0; i < d->napprovals; i++)
 		if (d->approvals[i].counted > d->approvals[i].required ||
 		    !policy_approver_group_known(cfg, d->approvals[i].group))

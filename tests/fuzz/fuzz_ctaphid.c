@@ -44,7 +44,8 @@ check_sent(void)
 	size_t		i = 0, len, have, seq;
 	uint32_t	cid;
 
-	if (fake_nsent == FAKE_MAX_SENT)	/* lost the oldest: cannot tell */
+	/* it lost the oldest: nothing can be told */
+	if (fake_nsent == FAKE_MAX_SENT)
 		abort();
 	while (i < fake_nsent) {
 		const uint8_t *r = fake_sent[i++];

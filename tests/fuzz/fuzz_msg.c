@@ -186,21 +186,23 @@ ctl_child(struct msg_chan *ch)
 /* ---- the token process */
 
 /*
- * The monitor asks before each reply: for a list, an enrolment or an
- * assertion as the reply's type would answer (so that the fuzzer reaches
- * each reply's decoder, and replies of another kind).
+ * The monitor asks before each reply: for a list, an enrolment, an
+ * assertion or an identification as the reply's type would answer (so
+ * that the fuzzer reaches each reply's decoder, and replies of another
+ * kind).
  */
 static int
 token_ask(struct msg_chan *ch, uint8_t next)
 {
 	static const uint8_t kinds[] = {
 		PROTO_TOKEN_LIST, PROTO_TOKEN_ENROLL, PROTO_TOKEN_ASSERT,
+		PROTO_TOKEN_IDENTIFY,
 	};
 
 	msg_init(&out);
 	msg_put_u32(&out, 0);
 	return msg_chan_send(ch, kinds[(uint8_t)(next - PROTO_TOKEN_LIST) /
-	    2u % 3], &out, 0);
+	    2u % 4], &out, 0);
 }
 
 static int
@@ -212,7 +214,9 @@ token_monitor(struct msg_chan *ch, uint8_t type)
 	    .alg = TOKEN_ALG_ES256 };
 	struct token_credential *c = NULL;
 	struct token_assertion *a = NULL;
-	int r;
+	const uint8_t *id;
+	size_t len;
+	int r, left;
 
 	/* a status the child reports is no failure of ours: r is not */
 	switch (type) {
@@ -221,17 +225,25 @@ token_monitor(struct msg_chan *ch, uint8_t type)
 		break;
 	case PROTO_TOKEN_ENROLLED:
 		/* without trust roots: fuzz_privsep verifies enrolments */
-		r = tokenproc_enroll_reply(&in, &req, &c);
+		r = tokenproc_enroll_reply(&in, &req, &c, NULL);
 		fuzz_assert(r <= 0 && (r != 0 || c != NULL));
 		token_credential_free(&c);
 		break;
 	case PROTO_TOKEN_ASSERTED:
-		r = tokenproc_assert_reply(&in, &a);
+		r = tokenproc_assert_reply(&in, &a, &left);
 		fuzz_assert(r <= 0 && (r != 0 || (a != NULL &&
 		    a->cred_id_len <= TOKEN_CRED_ID_MAX &&
 		    a->authdata_len <= TOKEN_AUTHDATA_MAX &&
 		    a->sig_len <= TOKEN_SIG_MAX)));
+		fuzz_assert(left >= -1 && left < PROTO_TOKEN_RETRIES_UNKNOWN);
 		token_assertion_free(&a);
+		break;
+	case PROTO_TOKEN_IDENTIFIED:
+		r = tokenproc_identify_reply(&in, &id, &len, &left);
+		fuzz_assert(r <= 0 && (r != 0 || (id != NULL && len > 0 &&
+		    len <= TOKEN_CRED_ID_MAX)));
+		fuzz_assert(left >= -1 && left < PROTO_TOKEN_RETRIES_UNKNOWN &&
+		    (left == -1 || r < 0));
 		break;
 	default:
 		abort();	/* the table lets only replies through */
@@ -244,12 +256,11 @@ token_monitor(struct msg_chan *ch, uint8_t type)
 static int
 token_child(struct msg_chan *ch, uint8_t type)
 {
-	uint8_t reply = type == PROTO_TOKEN_LIST ? PROTO_TOKEN_LISTED :
-	    type == PROTO_TOKEN_ENROLL ? PROTO_TOKEN_ENROLLED :
-	    PROTO_TOKEN_ASSERTED;
+	/* each request's reply is the type after it */
+	uint8_t reply = (uint8_t)(type + 1);
 
 	fuzz_assert(type == PROTO_TOKEN_LIST || type == PROTO_TOKEN_ENROLL ||
-	    type == PROTO_TOKEN_ASSERT);
+	    type == PROTO_TOKEN_ASSERT || type == PROTO_TOKEN_IDENTIFY);
 	msg_init(&out);
 	msg_put_u32(&out, (uint32_t)TG_ERR_INVALID);
 	return msg_chan_send(ch, reply, &out, 0);

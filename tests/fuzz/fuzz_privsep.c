@@ -2,8 +2,9 @@
 /*
  * The daemon's side of the token-process protocol: replies from a child
  * that may be compromised (it parses what security keys send).  The first
- * byte picks the reply kind (and for enrolments the algorithm); the rest
- * is the message.  An enrolment reply carries the key's raw attestation,
+ * byte picks the reply kind (bit 0 an enrolment, bit 1 then its
+ * algorithm; else bit 2 an identification, or an assertion); the rest is
+ * the message.  An enrolment reply carries the key's raw attestation,
  * which the daemon verifies itself (libfido2's authData and attStmt
  * parsers, the packed signature, then the chain to the trust roots).
  *
@@ -71,7 +72,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	static const uint8_t cdh[TOKEN_CDH_LEN];
 	struct token_credential *c = NULL;
 	struct token_assertion *a = NULL;
-	int r;
+	const uint8_t *id;
+	size_t idlen;
+	int r, left = -1;
 
 	if (len < 1 || msg_load(&m, data + 1, len - 1) != 0)
 		return 0;
@@ -81,7 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		    .cred_protect = 3, .trust_roots_pem = FUZZ_PRIVSEP_ROOTS,
 		    .alg = (data[0] & 2) ? TOKEN_ALG_EDDSA : TOKEN_ALG_ES256 };
 
-		r = tokenproc_enroll_reply(&m, &req, &c);
+		r = tokenproc_enroll_reply(&m, &req, &c, &left);
 		if (r == 0) {
 			check_enrolled(&req, c);
 			if (req.alg == TOKEN_ALG_ES256)
@@ -90,13 +93,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				enrolled_eddsa++;
 		}
 		token_credential_free(&c);
+	} else if (data[0] & 4) {
+		r = tokenproc_identify_reply(&m, &id, &idlen, &left);
+		if (r == 0 && (id == NULL || idlen == 0 ||
+		    idlen > TOKEN_CRED_ID_MAX || left != -1))
+			abort();
 	} else {
-		r = tokenproc_assert_reply(&m, &a);
-		if (r == 0 && (a == NULL || a->authdata_len > TOKEN_AUTHDATA_MAX ||
+		r = tokenproc_assert_reply(&m, &a, &left);
+		if (r == 0 && (a == NULL ||
+		    a->authdata_len > TOKEN_AUTHDATA_MAX ||
 		    a->sig_len > TOKEN_SIG_MAX))
 			abort();
 		token_assertion_free(&a);
 	}
+	/* the attempts left: a count a key can have, or none */
+	if (left < -1 || left > 254)
+		abort();
 	if (r > 0)
 		abort();	/* a status is 0 or a TG_ERR_* */
 	return 0;

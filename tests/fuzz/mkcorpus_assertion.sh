@@ -15,12 +15,12 @@ trap 'rm -rf "$tmp"' EXIT
 
 # bin: the hex on stdin, as bytes on stdout
 bin() {
-	printf "$(tr -d ' \n' | awk '{
+	printf '%b' "$(tr -d ' \n' | awk '{
 		h = "0123456789abcdef"; s = tolower($0)
 		for (i = 1; i < length(s); i += 2) {
 			hi = index(h, substr(s, i, 1)) - 1
 			lo = index(h, substr(s, i + 1, 1)) - 1
-			printf "\\%03o", hi * 16 + lo
+			printf "\\0%03o", hi * 16 + lo
 		}
 	}')"
 }

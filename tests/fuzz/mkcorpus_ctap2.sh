@@ -16,10 +16,10 @@ seed() {	# NAME, hex on stdin
 		for (i = 1; i < length($0); i += 2) {
 			hi = index(h, substr($0, i, 1)) - 1
 			lo = index(h, substr($0, i + 1, 1)) - 1
-			printf "\\%03o", hi * 16 + lo
+			printf "\\0%03o", hi * 16 + lo
 		}
 	}')
-	printf "$esc" >"$out/$1"
+	printf '%b' "$esc" >"$out/$1"
 }
 
 # changePIN without a PIN

@@ -32,6 +32,7 @@
 #include "daemon/tokenproc.h"
 
 enum { FRONT, CTL, TOKEN, HOOKS };
+#define KEY		"softfido:/run/key.sock"	/* never opened */
 #define CHILD_END	4	/* the selector's bit: the child reads */
 
 static const char	*dir;
@@ -241,9 +242,26 @@ front_privileged(void)
 
 static struct msg pl, in;
 
-/* The real token process's replies to requests written here. */
+/* A reply of the token process on ch (fd), added to the seed. */
 static void
-token_replies(void)
+token_reply_taken(struct msg_chan *ch, int fd, const char *what)
+{
+	struct pollfd pfd = { fd, POLLIN, 0 };
+	uint8_t type;
+
+	if (poll(&pfd, 1, 5000) != 1)
+		die(what);
+	seed_peek(fd);
+	if (msg_chan_recv(ch, &type, &in) != 0)
+		die(what);
+}
+
+/*
+ * The real token process's replies to a list part and the request of
+ * type (an assertion or an identification) for it, as seed name.
+ */
+static void
+token_replies(uint8_t type, const char *name)
 {
 	static const uint8_t cdh[TOKEN_CDH_LEN], id[16] = { 7 };
 	struct msg_chan ch;
@@ -259,37 +277,61 @@ token_replies(void)
 	close(sv[1]);
 	msg_chan_init(&ch, sv[0], &proto_token, MSG_MONITOR);
 	seed_start(TOKEN, 0);
-	/* a list part, an assertion for it, an enrolment */
 	msg_init(&pl);
 	msg_put_u32(&pl, 1);
 	msg_put_bytes(&pl, id, sizeof(id));
 	if (msg_chan_send(&ch, PROTO_TOKEN_LIST, &pl, 0) != 0)
 		die("list");
+	token_reply_taken(&ch, sv[0], "no list reply");
 	msg_init(&pl);
 	msg_put_u32(&pl, 1000);
 	msg_put_str(&pl, "not-a-device");
 	msg_put_str(&pl, "tapgate.example");
-	msg_put_bytes(&pl, cdh, sizeof(cdh));
+	if (type == PROTO_TOKEN_ASSERT)
+		msg_put_bytes(&pl, cdh, sizeof(cdh));
 	msg_put_u32(&pl, 1);
 	msg_put_str(&pl, "1234");
-	{
-		uint8_t type;
-		struct pollfd pfd = { sv[0], POLLIN, 0 };
-
-		if (poll(&pfd, 1, 5000) != 1)
-			die("no list reply");
-		seed_peek(sv[0]);
-		if (msg_chan_recv(&ch, &type, &in) != 0 ||
-		    msg_chan_send(&ch, PROTO_TOKEN_ASSERT, &pl, 0) != 0 ||
-		    poll(&pfd, 1, 5000) != 1)
-			die("no assertion reply");
-		seed_peek(sv[0]);
-		if (msg_chan_recv(&ch, &type, &in) != 0)
-			die("assertion reply");
-		seed_write("token_list_and_assertion_replies");
-	}
+	if (msg_chan_send(&ch, type, &pl, 0) != 0)
+		die("request");
+	token_reply_taken(&ch, sv[0], "no reply to the request");
+	seed_write(name);
 	close(sv[0]);
 	waitpid(pid, &st, 0);
+}
+
+/* One reply of type, its payload the status r and then p[0..n). */
+static void
+token_reply_made(const char *name, uint8_t type, int r, const void *p,
+    size_t n)
+{
+	uint8_t h[MSG_HDR_LEN] = { type, 0, 0, 0, 1 };
+	uint8_t st[4] = { (uint8_t)((uint32_t)r >> 24),
+	    (uint8_t)((uint32_t)r >> 16), (uint8_t)((uint32_t)r >> 8),
+	    (uint8_t)r };
+
+	h[8] = (uint8_t)(4 + n);
+	seed_start(TOKEN, 0);
+	seed_add(h, sizeof(h));
+	seed_add(st, sizeof(st));
+	seed_add(p, n);
+	seed_write(name);
+}
+
+/*
+ * Replies the real token process sends only with a key at hand: a PIN
+ * error with the attempts left, an identification that names a
+ * credential (in a message: the monitor asks first).
+ */
+static void
+token_replies_of_a_key(void)
+{
+	static const uint8_t left[1] = { 7 };
+	static const uint8_t named[4 + 16] = { 0, 0, 0, 16, 7 };
+
+	token_reply_made("token_assertion_reply_pin_7_left",
+	    PROTO_TOKEN_ASSERTED, TG_ERR_PIN_INVALID, left, sizeof(left));
+	token_reply_made("token_identification_reply_ok",
+	    PROTO_TOKEN_IDENTIFIED, 0, named, sizeof(named));
 }
 
 /*
@@ -334,6 +376,9 @@ token_reply_ok(void)
 static int
 recording_token_process(int fd)
 {
+	static const char *const names[] = { "token_requests_list_enroll",
+	    "token_requests_list_enroll_assert",
+	    "token_requests_list_enroll_assert_identify" };
 	struct msg_chan ch;
 	struct pollfd pfd = { fd, POLLIN, 0 };
 	uint8_t type, reply;
@@ -347,17 +392,16 @@ recording_token_process(int fd)
 		seed_peek(fd);
 		if (msg_chan_recv(&ch, &type, &in) != 0)
 			return 2;
-		reply = type == PROTO_TOKEN_LIST ? PROTO_TOKEN_LISTED :
-		    type == PROTO_TOKEN_ENROLL ? PROTO_TOKEN_ENROLLED :
-		    PROTO_TOKEN_ASSERTED;
+		reply = (uint8_t)(type + 1);	/* the request's reply */
 		msg_init(&pl);
 		msg_put_u32(&pl, type == PROTO_TOKEN_LIST ? 0 :
 		    (uint32_t)TG_ERR_DEVICE_GONE);
 		if (msg_chan_send(&ch, reply, &pl, 0) != 0)
 			return 1;
-		if (type != PROTO_TOKEN_LIST)
-			seed_write(k++ == 0 ? "token_requests_list_enroll" :
-			    "token_requests_list_enroll_assert");
+		if (type != PROTO_TOKEN_LIST) {
+			seed_write(names[k]);
+			k += k < 2;
+		}
 	}
 	return failed;
 }
@@ -374,6 +418,8 @@ token_requests(void)
 	struct token_enroll_req er;
 	struct token_assert_req ar;
 	struct tokenproc *tp = NULL;
+	uint8_t *id = NULL;
+	size_t idlen;
 
 	memset(&er, 0, sizeof(er));
 	er.rp_id = "tapgate.example";
@@ -400,9 +446,9 @@ token_requests(void)
 	setenv("MKCORPUS_MSG_DIR", dir, 1);
 	if (tokenproc_start("/proc/self/exe", 5000, NULL, NULL, NULL, &tp) != 0)
 		die("tokenproc_start");
-	if (tokenproc_enroll(tp, "softfido:/run/key.sock", &er, &c) !=
-	    TG_ERR_DEVICE_GONE ||
-	    tokenproc_assert(tp, "softfido:/run/key.sock", &ar, &a) !=
+	if (tokenproc_enroll(tp, KEY, &er, &c, NULL) != TG_ERR_DEVICE_GONE ||
+	    tokenproc_assert(tp, KEY, &ar, &a, NULL) != TG_ERR_DEVICE_GONE ||
+	    tokenproc_identify(tp, KEY, &ar, &id, &idlen, NULL) !=
 	    TG_ERR_DEVICE_GONE)
 		die("the recording token process");
 	tokenproc_stop(&tp);
@@ -499,8 +545,11 @@ main(int argc, char **argv)
 	front_requests();
 	front_replies();
 	front_privileged();
-	token_replies();
+	token_replies(PROTO_TOKEN_ASSERT, "token_list_and_assertion_replies");
+	token_replies(PROTO_TOKEN_IDENTIFY,
+	    "token_list_and_identification_replies");
 	token_reply_ok();
+	token_replies_of_a_key();
 	token_requests();
 	hook_reports();
 	hook_events();

@@ -394,6 +394,110 @@ audit_tail_returns_the_last_entries_oldest_first(void)
 }
 
 static void
+audit_request_pages_one_requests_history_oldest_first(void)
+{
+	struct store *st = NULL;
+	struct tail t;
+
+	/* 9 entries, those of RID are 1, 3, 5, 7, 9 */
+	CHECK_EQ(fresh_log(9), 0);
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(audit_request_page(st, RID, 0, 2, tail_cb, &t), 0);
+	CHECK_EQ(t.n, 2);
+	CHECK_EQ(t.seq[0], 1);
+	CHECK_EQ(t.seq[1], 3);
+	/* the next page starts after the last entry of the one before */
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(audit_request_page(st, RID, 3, 2, tail_cb, &t), 0);
+	CHECK_EQ(t.n, 2);
+	CHECK_EQ(t.seq[0], 5);
+	CHECK_EQ(t.seq[1], 7);
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(audit_request_page(st, RID, 4, 100, tail_cb, &t), 0);
+	CHECK_EQ(t.n, 3);
+	CHECK_EQ(t.seq[0], 5);
+	CHECK_EQ(t.seq[2], 9);
+	CHECK(t.has_rid[2]);
+	memset(&t, 0, sizeof(t));
+	CHECK_EQ(audit_request_page(st, RID, 9, 1, tail_cb, &t), 0);
+	CHECK_EQ(t.n, 0);
+	CHECK_EQ(audit_request_page(st, "fedcba9876543210fedcba9876543210",
+	    0, 10, tail_cb, &t), 0);
+	CHECK_EQ(t.n, 0);
+	CHECK_EQ(audit_request_page(st, RID, 0, 0, tail_cb, &t),
+	    TG_ERR_INVALID);
+	CHECK_EQ(audit_request_page(st, RID, 0, AUDIT_TAIL_MAX + 1, tail_cb,
+	    &t), TG_ERR_INVALID);
+	CHECK_EQ(audit_request_page(st, RID, -1, 1, tail_cb, &t),
+	    TG_ERR_INVALID);
+	CHECK_EQ(audit_request_page(st, "", 0, 1, tail_cb, &t),
+	    TG_ERR_INVALID);
+	store_close(&st);
+	tmp_remove();
+}
+
+/* The query the history runs goes through the index, not the table. */
+static void
+audit_request_page_uses_the_request_index(void)
+{
+	char path[1100], plan[512] = "";
+	sqlite3_stmt *s = NULL;
+	sqlite3 *db = NULL;
+	const char *detail;
+
+	CHECK_EQ(fresh_log(3), 0);
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, STORE_DB_NAME);
+	CHECK(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK);
+	CHECK(sqlite3_prepare_v2(db, "EXPLAIN QUERY PLAN SELECT * FROM audit "
+	    "WHERE request_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3", -1,
+	    &s, NULL) == SQLITE_OK);
+	while (sqlite3_step(s) == SQLITE_ROW)
+		if ((detail = (const char *)sqlite3_column_text(s, 3)) != NULL)
+			snprintf(plan + strlen(plan), sizeof(plan) -
+			    strlen(plan), "%s;", detail);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	tmp_remove();
+	if (strstr(plan, "USING INDEX audit_request") == NULL ||
+	    strstr(plan, "TEMP B-TREE") != NULL)
+		printf("#   plan: %s\n", plan);
+	CHECK(strstr(plan, "USING INDEX audit_request (request_id=? AND "
+	    "rowid>?)") != NULL);
+	CHECK(strstr(plan, "TEMP B-TREE") == NULL);
+}
+
+/* Alarms stand out in journald; everything else is routine. */
+static void
+audit_journal_priority_raises_alarms_above_routine(void)
+{
+	static const struct {
+		const char	*event;
+		int		 priority;
+	} cases[] = {
+		{ "alarm.cloned_key", 2 },		/* LOG_CRIT */
+		{ "alarm.quorum_unreachable", 3 },	/* LOG_ERR */
+		{ "alarm.something_new", 2 },		/* at its worst */
+		{ "quorum.restored", 5 },		/* LOG_NOTICE */
+		{ "request.submitted", 5 },
+		{ "order.redeem_refused", 5 },
+		{ "alarm", 5 },				/* not an alarm. */
+		{ "alarms.cloned_key", 5 },
+		{ "", 5 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (audit_journal_priority(cases[i].event) != cases[i].priority)
+			printf("#   %s\n", cases[i].event);
+		CHECK_EQ(audit_journal_priority(cases[i].event),
+		    cases[i].priority);
+	}
+	CHECK_EQ(audit_journal_priority(NULL), 5);
+}
+
+static void
 audit_update_and_delete_are_refused_by_triggers(void)
 {
 	struct audit_report rep;
@@ -694,6 +798,9 @@ main(void)
 	RUN(audit_empty_log_verifies_with_zero_head);
 	RUN(audit_chain_verifies_with_count_and_head);
 	RUN(audit_tail_returns_the_last_entries_oldest_first);
+	RUN(audit_request_pages_one_requests_history_oldest_first);
+	RUN(audit_request_page_uses_the_request_index);
+	RUN(audit_journal_priority_raises_alarms_above_routine);
 	RUN(audit_update_and_delete_are_refused_by_triggers);
 	RUN(audit_insert_that_does_not_extend_the_chain_is_refused);
 	RUN(audit_verify_finds_edited_entry);

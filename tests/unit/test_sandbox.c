@@ -587,8 +587,8 @@ every_filter_checks_the_architecture_first(void)
 		    kills_after(text, "# invalid architecture action") &&
 		    kills_after(text, "# default action");
 		if (!good)
-			printf("#   role %s:\n%s", sandbox_role_name(all_roles[i]),
-			    text);
+			printf("#   role %s:\n%s",
+			    sandbox_role_name(all_roles[i]), text);
 		free(text);
 		CHECK(good);
 	}

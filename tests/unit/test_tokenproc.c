@@ -28,7 +28,7 @@
 #define NO_DEVICE	"not-a-device"	/* token_open(): TG_ERR_INVALID */
 
 static const uint8_t cdh[TOKEN_CDH_LEN];
-static const uint8_t id1[16] = { 1 };
+static const uint8_t id1[16] = { 1 }, id2[16] = { 2 };
 static struct msg pl, in;
 
 /* An assertion request's payload, for NO_DEVICE and nallow ids. */
@@ -40,6 +40,18 @@ assert_request(uint32_t nallow)
 	msg_put_str(&pl, NO_DEVICE);
 	msg_put_str(&pl, "tapgate.example");
 	msg_put_bytes(&pl, cdh, sizeof(cdh));
+	msg_put_u32(&pl, nallow);
+	msg_put_str(&pl, "1234");
+}
+
+/* An identification request's payload, for NO_DEVICE and nallow ids. */
+static void
+identify_request(uint32_t nallow)
+{
+	msg_init(&pl);
+	msg_put_u32(&pl, 1000);
+	msg_put_str(&pl, NO_DEVICE);
+	msg_put_str(&pl, "tapgate.example");
 	msg_put_u32(&pl, nallow);
 	msg_put_str(&pl, "1234");
 }
@@ -132,7 +144,7 @@ token_process_answers_in_the_one_format(void)
 		CHECK_EQ(msg_chan_recv(&ch, &type, &in), 0);
 		CHECK_EQ(type, PROTO_TOKEN_ASSERTED);
 		CHECK_EQ(ch.received, 2 * i);
-		CHECK_EQ(tokenproc_assert_reply(&in, &a), TG_ERR_INVALID);
+		CHECK_EQ(tokenproc_assert_reply(&in, &a, NULL), TG_ERR_INVALID);
 		CHECK(a == NULL);
 		CHECK_EQ(msg_end(&in), 0);
 	}
@@ -167,9 +179,52 @@ child_after(uint8_t type, uint32_t seq, int trailing, const char *what)
 	return st;
 }
 
+/* The real child answers an identification with its kind of reply. */
+static void
+token_process_answers_an_identification(void)
+{
+	const uint8_t *id = NULL;
+	struct msg_chan ch;
+	uint8_t type;
+	size_t len = 0;
+	pid_t pid;
+	int fd, left = 0;
+
+	pid = child_start(&fd);
+	msg_chan_init(&ch, fd, &proto_token, MSG_MONITOR);
+	msg_init(&pl);
+	msg_put_u32(&pl, 1);
+	msg_put_bytes(&pl, id1, sizeof(id1));
+	CHECK_EQ(msg_chan_send(&ch, PROTO_TOKEN_LIST, &pl, 0), 0);
+	CHECK_EQ(msg_chan_recv(&ch, &type, &in), 0);
+	CHECK_EQ(type, PROTO_TOKEN_LISTED);
+	identify_request(1);
+	CHECK_EQ(msg_chan_send(&ch, PROTO_TOKEN_IDENTIFY, &pl, 0), 0);
+	CHECK_EQ(msg_chan_recv(&ch, &type, &in), 0);
+	CHECK_EQ(type, PROTO_TOKEN_IDENTIFIED);
+	CHECK_EQ(tokenproc_identify_reply(&in, &id, &len, &left),
+	    TG_ERR_INVALID);
+	CHECK_EQ(left, -1);
+	CHECK_EQ(msg_end(&in), 0);
+	close(fd);
+	CHECK_EQ(child_end(pid), 0);
+}
+
 static void
 token_process_exits_on_what_its_table_does_not_permit(void)
 {
+	pid_t pid;
+	int fd;
+
+	/* an identification of no credential at all */
+	pid = child_start(&fd);
+	identify_request(0);
+	raw(fd, PROTO_TOKEN_IDENTIFY, 1);
+	shutdown(fd, SHUT_WR);
+	CHECK_EQ(child_end(pid), 2);
+	close(fd);
+	CHECK_EQ(child_after(PROTO_TOKEN_IDENTIFIED, 1, 0, "a reply to an "
+	    "identification"), 2);
 	CHECK_EQ(child_after(PROTO_TOKEN_ASSERTED, 1, 0, "a reply to it"), 2);
 	CHECK_EQ(child_after(PROTO_HOOK_EVENT, 1, 0, "another channel's"), 2);
 	CHECK_EQ(child_after(PROTO_TOKEN_ASSERT, 2, 0, "a skipped number"), 2);
@@ -205,6 +260,38 @@ heard_report(void *ctx, const char *event, const char *detail)
  * that takes requests as the real one does and lies in its replies as
  * the variable says; without it, the real token process.
  */
+/*
+ * The lies told with whole, well-numbered replies (list parts answered
+ * as the real child does): a credential that was not on the list
+ * ("stranger"), PIN errors with the attempts left ("pin": 5,
+ * "pin-unknown") and one without them ("pin-short").  0, or -1 for a
+ * lie of another kind.
+ */
+static int
+lie_in_a_reply(int fd, const char *how, uint8_t type)
+{
+	static uint32_t seq;
+
+	if (strcmp(how, "stranger") != 0 && strncmp(how, "pin", 3) != 0)
+		return -1;
+	msg_init(&pl);
+	if (type == PROTO_TOKEN_LIST)
+		msg_put_u32(&pl, 0);
+	else if (strcmp(how, "stranger") == 0) {
+		msg_put_u32(&pl, 0);
+		msg_put_bytes(&pl, id2, sizeof(id2));
+	} else if (strcmp(how, "pin") == 0) {
+		msg_put_u32(&pl, (uint32_t)TG_ERR_PIN_INVALID);
+		msg_put_u8(&pl, 5);
+	} else if (strcmp(how, "pin-unknown") == 0) {
+		msg_put_u32(&pl, (uint32_t)TG_ERR_PIN_AUTH_BLOCKED);
+		msg_put_u8(&pl, PROTO_TOKEN_RETRIES_UNKNOWN);
+	} else
+		msg_put_u32(&pl, (uint32_t)TG_ERR_PIN_INVALID);
+	raw(fd, type + 1, ++seq);	/* the reply's type */
+	return 0;
+}
+
 static int
 lying_child(int fd)
 {
@@ -216,6 +303,10 @@ lying_child(int fd)
 		return tokenproc_main(fd, NULL);
 	msg_chan_init(&ch, fd, &proto_token, MSG_CHILD);
 	while (msg_chan_recv(&ch, &type, &in) == 0) {
+		if (lie_in_a_reply(fd, how, type) == 0) {
+			ch.state = PROTO_TOKEN_IDLE;
+			continue;
+		}
 		msg_init(&pl);
 		msg_put_u32(&pl, (uint32_t)TG_ERR_INVALID);
 		if (strcmp(how, "kind") == 0)
@@ -272,8 +363,34 @@ assert_on(struct tokenproc *tp, size_t nallow)
 	req.allow = ids;
 	req.nallow = nallow;
 	req.pin = "1234";
-	r = tokenproc_assert(tp, NO_DEVICE, &req, &a);
+	r = tokenproc_assert(tp, NO_DEVICE, &req, &a, NULL);
 	token_assertion_free(&a);
+	return r;
+}
+
+/* An assertion or (identify) an identification of id1; *left its count. */
+static int
+ask(struct tokenproc *tp, int identify, int *left)
+{
+	struct token_cred_id ids[1] = { { id1, sizeof(id1) } };
+	struct token_assert_req req;
+	struct token_assertion *a = NULL;
+	uint8_t *id = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	req.rp_id = "tapgate.example";
+	req.client_data_hash = cdh;
+	req.allow = ids;
+	req.nallow = 1;
+	req.pin = "1234";
+	if (identify)
+		r = tokenproc_identify(tp, NO_DEVICE, &req, &id, &len, left);
+	else
+		r = tokenproc_assert(tp, NO_DEVICE, &req, &a, left);
+	token_assertion_free(&a);
+	free(id);
 	return r;
 }
 
@@ -353,6 +470,66 @@ daemon_reads_a_reply_whole_whatever_its_status(void)
 	refused_and_replaced("nomem", 0, 1, "malformed assertion reply");
 }
 
+static void
+daemon_refuses_an_identified_credential_not_on_the_list(void)
+{
+	static struct heard h = { PTHREAD_MUTEX_INITIALIZER, 0, "" };
+	struct tokenproc *tp = tp_start("stranger", &h);
+	int r, after, left = 0;
+
+	r = ask(tp, 1, &left);
+	after = ask(tp, 1, NULL);
+	tokenproc_stop(&tp);
+	if (h.n != 1)
+		printf("# heard %d: \"%s\"\n", h.n, h.detail);
+	CHECK_EQ(r, TG_ERR_PROTOCOL);
+	CHECK_EQ(left, -1);
+	CHECK(h.n == 1 && strstr(h.detail, "identified a credential not on "
+	    "the list") != NULL);
+	/* the control: a real token process answers the same question */
+	CHECK_EQ(after, TG_ERR_INVALID);
+}
+
+static void
+daemon_takes_the_attempts_left_with_a_pin_error(void)
+{
+	static struct heard h = { PTHREAD_MUTEX_INITIALIZER, 0, "" };
+	struct tokenproc *tp = tp_start("pin", &h);
+	int r1, r2, left1 = 0, left2 = 0, heard;
+
+	r1 = ask(tp, 0, &left1);
+	r2 = ask(tp, 1, &left2);
+	tokenproc_stop(&tp);
+	heard = h.n;
+	CHECK_EQ(r1, TG_ERR_PIN_INVALID);
+	CHECK_EQ(left1, 5);
+	CHECK_EQ(r2, TG_ERR_PIN_INVALID);
+	CHECK_EQ(left2, 5);
+	CHECK_EQ(heard, 0);
+	/* a key that did not say: no count */
+	tp = tp_start("pin-unknown", &h);
+	r1 = ask(tp, 1, &left1);
+	tokenproc_stop(&tp);
+	CHECK_EQ(r1, TG_ERR_PIN_AUTH_BLOCKED);
+	CHECK_EQ(left1, -1);
+	CHECK_EQ(h.n, 0);
+}
+
+static void
+daemon_refuses_a_pin_error_without_its_count(void)
+{
+	static struct heard h = { PTHREAD_MUTEX_INITIALIZER, 0, "" };
+	struct tokenproc *tp = tp_start("pin-short", &h);
+	int r, left = 0;
+
+	r = ask(tp, 0, &left);
+	tokenproc_stop(&tp);
+	CHECK_EQ(r, TG_ERR_PROTOCOL);
+	CHECK_EQ(left, -1);
+	CHECK(h.n == 1 && strstr(h.detail, "malformed assertion reply") !=
+	    NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -366,6 +543,10 @@ main(int argc, char **argv)
 	RUN(daemon_refuses_a_reply_over_its_bound);
 	RUN(daemon_refuses_a_reply_with_trailing_bytes);
 	RUN(daemon_reads_a_reply_whole_whatever_its_status);
+	RUN(token_process_answers_an_identification);
+	RUN(daemon_refuses_an_identified_credential_not_on_the_list);
+	RUN(daemon_takes_the_attempts_left_with_a_pin_error);
+	RUN(daemon_refuses_a_pin_error_without_its_count);
 	msg_free(&pl);
 	msg_free(&in);
 	TAP_EXIT();

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: ISC
+# shellcheck shell=sh
 # Shared by the end-to-end shell tests of tapgated: a scratch directory, a
 # daemon on a private socket, an HTTP client, and TAP-style results.
 # Source it; it sets T (scratch dir) and removes it on exit (KEEP_T=1

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: ISC
+# shellcheck shell=sh
 # A private OpenLDAP slapd for the end-to-end tests: its own cn=config and
 # mdb database under a directory of the test, listening on 127.0.0.1 on a
 # port it picks itself, so it neither needs nor disturbs a system slapd
@@ -41,6 +42,13 @@ ldap_have() {
 
 ldap_hash() { "$SLAPPASSWD" -h '{SSHA}' -s "$1"; }
 
+# What a variant of ldap_init adds (ldap_ppolicy.sh): more olcModuleLoad
+# lines, more cn=config entries, more entries under the suffix; each
+# empty or LDIF ending in a newline.
+LDAP_MORE_MODULES=
+LDAP_MORE_CONFIG=
+LDAP_MORE_BASE=
+
 ldap_init() {	# dir suffix [access...]
 	LDAP_DIR=$1 LDAP_SUFFIX=$2
 	shift 2
@@ -66,7 +74,7 @@ objectClass: olcModuleList
 cn: module{0}
 olcModulePath: $LDAP_MODULES
 olcModuleLoad: back_mdb
-
+${LDAP_MORE_MODULES}
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
 cn: schema
@@ -99,6 +107,7 @@ olcRootPW: $LDAP_ADMIN_HASH
 ${access}olcAccess: to attrs=userPassword by self =w by anonymous auth by * none
 olcAccess: to * by users read by * none
 
+${LDAP_MORE_CONFIG}
 EOF
 	cat >"$LDAP_DIR/base.ldif" <<EOF
 dn: $LDAP_SUFFIX
@@ -119,6 +128,7 @@ dn: ou=groups,$LDAP_SUFFIX
 objectClass: organizationalUnit
 ou: groups
 
+${LDAP_MORE_BASE}
 EOF
 	"$SLAPADD" -n0 -F "$LDAP_DIR/slapd.d" -l "$LDAP_DIR/config.ldif" \
 	    >>"$LDAP_DIR/slapadd.log" 2>&1 &&

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: ISC
+# shellcheck shell=sh
 # Officers' security keys for the approval tests: softfido processes with a
 # PIN set, enrolled in tapgated.  Source after tests/e2e/lib/daemon.sh.
 
