@@ -288,7 +288,8 @@ build/fuzz/fuzz_privsep: FUZZ_FLAGS += $(FUZZ_PRIVSEP_ROOTS)
 # ... and built for libFuzzer with clang (make fuzz, and briefly in check).
 FUZZ_FLAGS	:= -std=c11 -g -O1 -D_GNU_SOURCE -Isrc -iquote firmware_host/core \
 		   -iquote firmware_host/host -fsanitize=fuzzer,address,undefined \
-		   -fno-sanitize-recover=all $(PKG_CFLAGS) -Wno-unused-command-line-argument
+		   -fno-sanitize-recover=all $(PKG_CFLAGS) -Wno-unused-command-line-argument \
+		   -DTAPGATE_VERSION='"$(VERSION)"'
 FUZZ_DEPS	:= $(FW_CORE_SRC) $(FW_CRYPTO_SRC) $(FW_GEN_SRC) \
 		   tests/common/fake_board.c $(TG_SRC)
 FUZZ_OBJ	:= $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_DEPS:$(GEN)/%=gen/%))
