@@ -364,8 +364,8 @@ signer_facts(struct tapgated *d, const char *id, int64_t now,
 		    "ready", policy_state_name(dec->state));
 		return TG_ERR_POLICY;
 	}
-	if ((r = reqjson_changes_check(json_object_get(f->rq.root, "changes"),
-	    err, sizeof(err))) != 0) {
+	if ((r = reqjson_changes_check(f->rq.pr.queue,
+	    json_object_get(f->rq.root, "changes"), err, sizeof(err))) != 0) {
 		snprintf(why, whylen, "the change cannot be signed: %s", err);
 		return r;
 	}

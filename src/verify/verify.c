@@ -20,6 +20,7 @@
 #include "common/errors.h"
 #include "common/jcs.h"
 #include "order/jws.h"
+#include "order/vocab.h"
 #include "verify_int.h"
 
 /* The public codes are tapgate's own; keep them from drifting apart. */
@@ -503,6 +504,7 @@ parse_change(struct tgv_ctx *ctx, json_t *c, struct tgv_order *o)
 	static const char *const pol[] = { "id", "version" };
 	static const char *const req[] = { "agent", "ticket" };
 	json_t *t, *e, *p, *q;
+	char msg[TGV_ERRMSG_LEN];
 	const char *s;
 	int64_t version;
 	int r;
@@ -548,9 +550,10 @@ parse_change(struct tgv_ctx *ctx, json_t *c, struct tgv_order *o)
 	if (json_object_get(q, "ticket") != NULL &&
 	    (r = get_str(ctx, q, "change.requester", "ticket", 0, &s)) != 0)
 		return r;
-	if (!json_is_object(json_object_get(c, "changes")))
-		return tgv_fail(ctx, TGV_ERR_MALFORMED,
-		    "change.changes is not an object");
+	/* only what the queue's vocabulary allows: no key slipped in */
+	if (vocab_check(o->queue, json_object_get(c, "changes"),
+	    "change.changes", msg, sizeof(msg)) != 0)
+		return tgv_fail(ctx, TGV_ERR_MALFORMED, "%s", msg);
 	return 0;
 }
 

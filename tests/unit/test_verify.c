@@ -557,6 +557,50 @@ malformed_change_is_refused(void)
 	CHECK_EQ(verify_payload(p, false), 0);
 }
 
+/*
+ * The appliance signed it, and the digest matches, but the change is not
+ * what its queue allows: a password reset that also adds the account to
+ * Domain Admins is refused downstream too.
+ */
+static void
+change_outside_its_queue_vocabulary_is_refused(void)
+{
+	json_t *c, *p;
+
+	c = fx_change("alice", FX_AUD);
+	json_object_set_new(json_object_get(c, "changes"), "add_groups",
+	    json_pack("[s]", "cn=Domain Admins,cn=Users,dc=corp,dc=test"));
+	p = fx_payload(c, NULL);
+	json_decref(c);
+	CHECK_EQ(verify_payload(p, false), TGV_ERR_MALFORMED);
+	CHECK(strcmp(lastmsg, "change.changes.add_groups: unknown for queue "
+	    "password_reset") == 0);
+
+	c = fx_change("alice", FX_AUD);
+	json_object_del(json_object_get(c, "changes"),
+	    "force_change_at_logon");
+	p = fx_payload(c, NULL);
+	json_decref(c);
+	CHECK_EQ(verify_payload(p, false), TGV_ERR_MALFORMED);
+	CHECK(strcmp(lastmsg, "change.changes.force_change_at_logon: missing "
+	    "(required for queue password_reset)") == 0);
+
+	/* the same change under another queue is judged by that queue */
+	c = fx_change("alice", FX_AUD);
+	json_object_set_new(c, "queue", json_string("reactivation"));
+	p = fx_payload(c, NULL);
+	json_decref(c);
+	CHECK_EQ(verify_payload(p, false), TGV_ERR_MALFORMED);
+	CHECK(strstr(lastmsg, "unknown for queue reactivation") != NULL);
+
+	c = fx_change("alice", FX_AUD);
+	json_object_set_new(c, "queue", json_string("fax_reset"));
+	p = fx_payload(c, NULL);
+	json_decref(c);
+	CHECK_EQ(verify_payload(p, false), TGV_ERR_MALFORMED);
+	CHECK(strstr(lastmsg, "no change vocabulary") != NULL);
+}
+
 /* ---- change and digest */
 
 static void
@@ -1189,6 +1233,7 @@ main(void)
 	RUN(missing_ill_typed_or_unknown_members_are_malformed);
 	RUN(audit_anchor_is_read_shown_and_checked);
 	RUN(malformed_change_is_refused);
+	RUN(change_outside_its_queue_vocabulary_is_refused);
 	RUN(changed_change_is_refused);
 	RUN(changed_digest_is_refused);
 	RUN(order_for_another_audience_is_refused);

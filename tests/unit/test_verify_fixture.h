@@ -282,12 +282,13 @@ fx_approval(const struct fx_key *k, const char *digest_b64,
 FX_FN json_t *
 fx_change(const char *account, const char *system)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{}, "
+	return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, "
+	    "s:{s:s, s:b}, "
 	    "s:{s:b, s:[s, s]}, s:{s:s, s:i}, s:[s], s:{s:s, s:s}}",
 	    "typ", "tapgate-change/v1", "appliance", FX_APPLIANCE,
 	    "request_id", FX_REQUEST_ID, "queue", "password_reset",
 	    "target", "account", account, "system", system, "class", "admin",
-	    "changes",
+	    "changes", "password", "reset", "force_change_at_logon", 1,
 	    "entitlements_dropped", "all_privileged", 1, "names",
 	    "domain-admins", "backup-operators",
 	    "policy", "id", "default", "version", 1,
