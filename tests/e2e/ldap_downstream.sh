@@ -151,6 +151,9 @@ check order_asks_for_a_reset_and_carries_no_password jqtrue \
     '.change.changes == {"password": "reset",
     "force_change_at_logon": false} and .aud == "ldap-corp" and
     .change.entitlements_dropped.all_privileged' "$T/payload.json"
+check order_states_the_approvals_its_policy_required jqtrue \
+    '.change.policy.approvals_required ==
+    [{"group": "security_officer", "count": 2}]' "$T/payload.json"
 # the change redirected to bob, the payload re-encoded, the signature kept
 printf '%s.%s.%s\n' "$H" "$(printf '%s' "$PAYLOAD" |
     sed 's/"account":"alice"/"account":"bob"/' | b64u)" "$SIG" >"$T/retarget.jws"

@@ -37,6 +37,7 @@ count() {
 for q in password_reset reactivation privilege_change transaction_approval; do
 	submit "$q" "$(changes_of "$q")"
 	check "${q}_takes_its_own_vocabulary" [ "$STATUS" = 201 ]
+	[ "$q" = password_reset ] && STD=$(jbody .id)
 done
 api POST /v1/requests "$(req mfa_reset erin "" hd-bob phone "[$OOB]" \
     ',"changes":{"mfa":"reset","reenrolment_required":true}' |
@@ -73,6 +74,24 @@ submit transaction_approval '{"transaction_id":"TX-1","amount":"1200","currency"
 refused currency_in_lower_case_is_refused \
     "changes.currency: must be an ISO 4217 code of three capitals"
 check refused_changes_are_not_recorded [ "$(count)" = "$BEFORE" ]
+
+# The standard reset needs no officer: its order says so, and a pinned
+# verifier with the default floors takes it without approvals.
+order_of() { status_is 200 GET "/v1/orders/$1"; }
+check standard_reset_is_signed_after_its_hold wait_for 20 order_of "$STD"
+jq -r .jws "$T/body" >"$T/std.jws"
+if ! "$BUILD/tapgatectl" -s "$T/api.sock" keys -o "$T/jwks.json" ||
+    ! "$BUILD/tapgatectl" -s "$T/api.sock" approvers export \
+    -o "$T/approvers.json"; then
+	notok keys_and_approvers_exported
+fi
+"$BUILD/tapgate-verify" --jwks "$T/jwks.json" --aud ldap-corp \
+    --approvers "$T/approvers.json" "$T/std.jws" >"$T/std.json"
+check untouched_standard_order_verifies_with_the_default_floors \
+    [ $? -eq 0 ]
+check standard_order_states_that_no_approval_was_required jqtrue \
+    '.change.policy.approvals_required == [] and
+    .change.target.class == "standard" and .approvers == []' "$T/std.json"
 
 # A request stored with a change the vocabulary refuses (written into the
 # database directly, as a request of an older version or a tampered row

@@ -465,7 +465,10 @@ fail:
 	return -1;
 }
 
-/* The good payload: alice's reset approved by ann and ben. */
+/*
+ * The good payload: alice's reset, whose policy required two security
+ * officers, approved by ann and ben.
+ */
 FX_FN json_t *
 fx_good_payload(const struct fx *f)
 {
@@ -474,6 +477,9 @@ fx_good_payload(const struct fx *f)
 	char digest[44];
 
 	if ((change = fx_change("alice", FX_AUD)) == NULL ||
+	    json_object_set_new(json_object_get(change, "policy"),
+	    "approvals_required", json_pack("[{s:s, s:i}]", "group",
+	    "security_officer", "count", 2)) != 0 ||
 	    fx_change_digest(change, digest) != 0 ||
 	    (approvals = json_pack("[o, o]",
 	    fx_approval(&f->officer[FX_ANN], digest, &o),
