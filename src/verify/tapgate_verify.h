@@ -50,7 +50,16 @@
  *				of its bounds, or unknown (audit too: exactly
  *				seq and hash; the change too:
  *				typ "tapgate-change/v1", 32-hex request_id,
- *				target {account,system,class}, ...)
+ *				target {account,system,class}, ...; and
+ *				changes exactly the vocabulary of its
+ *				queue: password_reset {password:"reset",
+ *				force_change_at_logon:bool}, mfa_reset
+ *				{mfa:"reset",reenrolment_required:true},
+ *				reactivation {account:"enable"},
+ *				privilege_change {add_groups,remove_groups:
+ *				[group DN]}, transaction_approval
+ *				{transaction_id,amount:"decimal",
+ *				currency:"ISO 4217",payee})
  *	TGV_ERR_WRONG_AUDIENCE	aud is not the expected audience, or aud is
  *				not the change's target.system
  *	TGV_ERR_WRONG_ISSUER	an expected issuer was set and iss differs
