@@ -7,6 +7,7 @@
 #include "common/errors.h"
 #include "common/jcs.h"
 #include "daemon/reqjson.h"
+#include "order/vocab.h"
 
 #define REASON_MAX	1000
 
@@ -231,21 +232,24 @@ reqjson_fields(const struct policy_config *cfg, struct reqjson *rq,
 			pr->risk[rk] = json_is_true(g);
 		}
 	}
-	if ((r = reqjson_changes_check(json_object_get(root, "changes"), err,
-	    errlen)) != 0)
+	if ((r = reqjson_changes_check(pr->queue, json_object_get(root,
+	    "changes"), err, errlen)) != 0)
 		return r;
 	return policy_request_check(cfg, pr, err, errlen);
 }
 
 int
-reqjson_changes_check(const json_t *v, char *err, size_t errlen)
+reqjson_changes_check(enum policy_queue queue, const json_t *v, char *err,
+    size_t errlen)
 {
 	char *c = NULL;
 	size_t n;
 	int r;
 
-	if (v == NULL || json_is_null(v))
-		return 0;
+	if (v == NULL || json_is_null(v)) {
+		snprintf(err, errlen, "changes: missing");
+		return TG_ERR_INVALID;
+	}
 	if (!json_is_object(v)) {
 		snprintf(err, errlen, "changes: must be an object");
 		return TG_ERR_INVALID;
@@ -264,7 +268,8 @@ reqjson_changes_check(const json_t *v, char *err, size_t errlen)
 		    "over %d", n, REQJSON_CHANGES_MAX);
 		return TG_ERR_TOO_LONG;
 	}
-	return 0;
+	return vocab_check(policy_queue_name(queue), v, "changes", err,
+	    errlen);
 }
 
 int

@@ -56,13 +56,16 @@ int	reqjson_evidence(const json_t *arr, const char *where,
 	    size_t errlen);
 
 /*
- * Whether a request's "changes" (an object; NULL or JSON null for none)
- * can be signed: the intake check and the signer both ask this.  0, or
+ * Whether a request's "changes" (NULL when it has none) can be signed
+ * for queue: the intake check and the signer both ask this.  It must
+ * have a canonical form (above) and be what the queue's vocabulary
+ * allows (order/vocab.h), every required key present.  0, or
  * TG_ERR_INVALID / TG_ERR_TOO_LONG (TG_ERR_NOMEM) with errbuf naming the
- * member at fault ("changes.password: floats are not allowed").
+ * member at fault ("changes.password: floats are not allowed",
+ * "changes.add_groups: unknown for queue password_reset").
  */
-int	reqjson_changes_check(const json_t *changes, char *errbuf,
-	    size_t errlen);
+int	reqjson_changes_check(enum policy_queue queue, const json_t *changes,
+	    char *errbuf, size_t errlen);
 
 /* Release what reqjson_parse() holds; safe on a zeroed struct. */
 void	reqjson_clear(struct reqjson *rq);

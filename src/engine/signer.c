@@ -33,26 +33,50 @@
 
 /* ---- the change and its clientData */
 
+/*
+ * The approvals the policy requires, as the order states them for a
+ * downstream verifier to hold it to: [{"group","count"}], [] for none.
+ */
+static json_t *
+required_approvals(const struct policy_decision *dec)
+{
+	json_t *arr = json_array(), *item;
+	size_t i;
+
+	for (i = 0; arr != NULL && dec->approval_required &&
+	    i < dec->napprovals; i++) {
+		item = json_pack("{s:s,s:I}", "group", dec->approvals[i].group,
+		    "count", (json_int_t)dec->approvals[i].required);
+		if (item == NULL || json_array_append_new(arr, item) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 int
 eng_change(struct tapgated *d, const struct facts *f,
     const struct policy_decision *dec, json_t **changep, uint8_t digest[32])
 {
 	json_t *change, *digests = json_array(), *drops = json_array();
+	json_t *required = required_approvals(dec);
 	const json_t *changes = json_object_get(f->rq.root, "changes");
 	char *c = NULL;
 	size_t i, n;
 	int r;
 
-	if (digests == NULL || drops == NULL ||
+	if (digests == NULL || drops == NULL || required == NULL ||
 	    (r = eng_evidence_digests(f->evidence, digests)) != 0) {
 		json_decref(digests);
 		json_decref(drops);
+		json_decref(required);
 		return TG_ERR_NOMEM;
 	}
 	for (i = 0; i < dec->ndrop; i++)
 		json_array_append_new(drops, json_string(dec->drop[i]));
 	change = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s},s:O,"
-	    "s:{s:b,s:o},s:{s:s,s:I},s:o,s:{s:s}}",
+	    "s:{s:b,s:o},s:{s:s,s:I,s:o},s:o,s:{s:s}}",
 	    "typ", "tapgate-change/v1",
 	    "appliance", d->cfg->appliance.id,
 	    "request_id", f->row->id,
@@ -63,7 +87,7 @@ eng_change(struct tapgated *d, const struct facts *f,
 	    "entitlements_dropped", "all_privileged",
 	    dec->drop_all_privileged, "names", drops,
 	    "policy", "id", dec->policy_id, "version",
-	    (json_int_t)dec->policy_version,
+	    (json_int_t)dec->policy_version, "approvals_required", required,
 	    "evidence_digests", digests,
 	    "requester", "agent", f->rq.pr.agent);
 	if (change == NULL)
@@ -364,8 +388,8 @@ signer_facts(struct tapgated *d, const char *id, int64_t now,
 		    "ready", policy_state_name(dec->state));
 		return TG_ERR_POLICY;
 	}
-	if ((r = reqjson_changes_check(json_object_get(f->rq.root, "changes"),
-	    err, sizeof(err))) != 0) {
+	if ((r = reqjson_changes_check(f->rq.pr.queue,
+	    json_object_get(f->rq.root, "changes"), err, sizeof(err))) != 0) {
 		snprintf(why, whylen, "the change cannot be signed: %s", err);
 		return r;
 	}

@@ -100,6 +100,12 @@ tgv_order_target_system(const struct tgv_order *o)
 	return o != NULL ? o->system : NULL;
 }
 
+const char *
+tgv_order_target_class(const struct tgv_order *o)
+{
+	return o != NULL ? o->klass : NULL;
+}
+
 size_t
 tgv_order_approver_count(const struct tgv_order *o)
 {

@@ -45,7 +45,8 @@ enum {
 
 static const char usage_text[] =
 "usage: tapgate-verify --jwks FILE --aud SYSTEM [--iss ISSUER]\n"
-"           [--approvers FILE] [--min-approvals N] [--redeem-db FILE]\n"
+"           [--approvers FILE] [--min-approvals N]\n"
+"           [--require CLASS=N[,CLASS=N...]] [--redeem-db FILE]\n"
 "           [--now UNIX] [--leeway S] ORDER|-\n"
 "       tapgate-verify --help | --version\n"
 "\n"
@@ -60,8 +61,13 @@ static const char usage_text[] =
 "  --approvers FILE     the appliance's approvers export: verify every\n"
 "                       approval's security-key assertion against it.\n"
 "                       Without it approvals are NOT checked.\n"
-"  --min-approvals N    at least N verified approvals (default 1 with\n"
-"                       --approvers; needs --approvers when N > 0)\n"
+"  --min-approvals N    at least N verified approvals of every order\n"
+"                       (needs --approvers when N > 0)\n"
+"  --require CLASS=N    at least N verified approvals of an order whose\n"
+"                       account class is CLASS (repeatable; default\n"
+"                       shared=1,finance=1,admin=1, standard=0); the\n"
+"                       approvals the order's policy required are\n"
+"                       always required too\n"
 "  --redeem-db FILE     redeem the order once: record its jti in FILE\n"
 "                       (sqlite, created 0600); a second redemption fails\n"
 "  --now UNIX           verify at this time (tests, audits of old orders)\n"
@@ -272,8 +278,58 @@ fail:
 
 enum {
 	OPT_JWKS = 256, OPT_AUD, OPT_ISS, OPT_APPROVERS, OPT_MIN, OPT_DB,
-	OPT_NOW, OPT_LEEWAY, OPT_HELP = 'h', OPT_VERSION = 'V',
+	OPT_NOW, OPT_LEEWAY, OPT_REQUIRE, OPT_HELP = 'h', OPT_VERSION = 'V',
 };
+
+/* The floors of --require, as given. */
+struct floors {
+	char		name[TGV_CLASSES_MAX][TGV_CLASS_NAME_MAX + 1];
+	long long	n[TGV_CLASSES_MAX];
+	size_t		count;
+};
+
+/*
+ * One --require: CLASS=N[,CLASS=N...], a class of a-z, 0-9 and _, N from
+ * 0 to TGV_APPROVALS_MAX; a class given again takes the last N.  0, or
+ * -1 for anything else.
+ */
+static int
+parse_require(const char *arg, struct floors *f)
+{
+	const char *p = arg, *eq, *end;
+	char num[8];
+	size_t len, i;
+	long long n;
+
+	for (;;) {
+		if ((eq = strchr(p, '=')) == NULL)
+			return -1;
+		end = eq + strcspn(eq, ",");
+		len = (size_t)(eq - p);
+		if (len == 0 || len > TGV_CLASS_NAME_MAX || strspn(p,
+		    "abcdefghijklmnopqrstuvwxyz0123456789_") != len ||
+		    (size_t)(end - eq - 1) >= sizeof(num))
+			return -1;
+		memcpy(num, eq + 1, (size_t)(end - eq - 1));
+		num[end - eq - 1] = '\0';
+		if (parse_num(num, 0, TGV_APPROVALS_MAX, &n) != 0)
+			return -1;
+		for (i = 0; i < f->count; i++)
+			if (strlen(f->name[i]) == len &&
+			    memcmp(f->name[i], p, len) == 0)
+				break;
+		if (i == TGV_CLASSES_MAX)
+			return -1;
+		memcpy(f->name[i], p, len);
+		f->name[i][len] = '\0';
+		f->n[i] = n;
+		if (i == f->count)
+			f->count++;
+		if (*end == '\0')
+			return 0;
+		p = end + 1;
+	}
+}
 
 static const struct option longopts[] = {
 	{ "jwks", required_argument, NULL, OPT_JWKS },
@@ -284,6 +340,7 @@ static const struct option longopts[] = {
 	{ "redeem-db", required_argument, NULL, OPT_DB },
 	{ "now", required_argument, NULL, OPT_NOW },
 	{ "leeway", required_argument, NULL, OPT_LEEWAY },
+	{ "require", required_argument, NULL, OPT_REQUIRE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -296,11 +353,13 @@ main(int argc, char **argv)
 	const char *approvers = NULL, *db = NULL;
 	struct tgv_ctx *ctx = NULL;
 	struct tgv_order *o = NULL;
+	struct floors floors;
 	long long v, now = -1, leeway = TGV_LEEWAY_DEFAULT, min = -1;
 	char *token = NULL, *json = NULL;
 	size_t njwks = 0, toklen, jsonlen, i;
 	int c, r, rc = EXIT_OTHER;
 
+	memset(&floors, 0, sizeof(floors));
 	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JWKS:
@@ -324,6 +383,11 @@ main(int argc, char **argv)
 			if (parse_num(optarg, 0, TGV_APPROVALS_MAX, &min) != 0)
 				return usage("--min-approvals: not a number "
 				    "from 0 to 16");
+			break;
+		case OPT_REQUIRE:
+			if (parse_require(optarg, &floors) != 0)
+				return usage("--require: not CLASS=N[,CLASS=N"
+				    "...] with N from 0 to 16");
 			break;
 		case OPT_NOW:
 			/* 2^53 - 1: the range the order's times have */
@@ -381,6 +445,12 @@ main(int argc, char **argv)
 		rc = usage(tgv_errmsg(ctx));
 		goto out;
 	}
+	for (i = 0; i < floors.count; i++)
+		if ((r = tgv_set_class_floor(ctx, floors.name[i],
+		    (unsigned int)floors.n[i])) != 0) {
+			rc = usage(tgv_errmsg(ctx));
+			goto out;
+		}
 	if ((rc = read_order(argv[optind], &token, &toklen)) != 0)
 		goto out;
 	rc = EXIT_OTHER;

@@ -50,7 +50,16 @@
  *				of its bounds, or unknown (audit too: exactly
  *				seq and hash; the change too:
  *				typ "tapgate-change/v1", 32-hex request_id,
- *				target {account,system,class}, ...)
+ *				target {account,system,class}, ...; and
+ *				changes exactly the vocabulary of its
+ *				queue: password_reset {password:"reset",
+ *				force_change_at_logon:bool}, mfa_reset
+ *				{mfa:"reset",reenrolment_required:true},
+ *				reactivation {account:"enable"},
+ *				privilege_change {add_groups,remove_groups:
+ *				[group DN]}, transaction_approval
+ *				{transaction_id,amount:"decimal",
+ *				currency:"ISO 4217",payee})
  *	TGV_ERR_WRONG_AUDIENCE	aud is not the expected audience, or aud is
  *				not the change's target.system
  *	TGV_ERR_WRONG_ISSUER	an expected issuer was set and iss differs
@@ -69,8 +78,12 @@
  *				user verification (UV), or whose signature
  *				does not verify with the pinned public key;
  *				the same credential or approver twice; fewer
- *				approvals than the minimum (default 1 when
- *				an approvers file is loaded)
+ *				approvals than tgv_set_min_approvals() asks
+ *	TGV_ERR_APPROVAL	fewer verified approvals than the order's
+ *				policy.approvals_required names for a group,
+ *				or in all than the floor of the order's
+ *				class (tgv_set_class_floor()); with no
+ *				approvers file loaded, any such need at all
  *
  *	Approvals are verified only when an approvers file is loaded
  *	(tgv_load_approvers*()).  Without one the appliance signature still
@@ -78,9 +91,28 @@
  *	really approved it with their security keys: pinning the approvers
  *	export ("tapgatectl approvers export") is what makes the security-
  *	key requirement verifiable downstream, independently of the
- *	appliance.  The signature counter of an assertion is not checked
- *	(an offline verifier never saw the previous one); the appliance
- *	checks it when the officer approves.
+ *	appliance.  So an order that needs approvals (by its own
+ *	approvals_required, or by its class's floor) verifies only with an
+ *	approvers file loaded.
+ *
+ *	The order states the approvals its policy required:
+ *	change.policy.approvals_required, [{"group","count"}] ([] when the
+ *	policy asked for none; absent from orders of appliances before it).
+ *	Each is held to the verified approvals of that group.  The
+ *	verifying system adds a floor per class of account (change.target.
+ *	class): at least that many verified approvals in all, whatever the
+ *	appliance's policy says.  By default TGV_FLOOR_DEFAULT (1) for
+ *	"shared", "finance" and "admin" and 0 for "standard": every class
+ *	above standard needs an officer's security-key touch this system
+ *	checks itself, so that a weakened or mis-edited appliance policy
+ *	cannot make an untouched admin order pass, while standard recoveries
+ *	(which the default policy lets through on evidence and a hold) still
+ *	verify.  A class this library does not know takes the highest floor
+ *	set for any class.  A floor never lowers what the order required.
+ *
+ *	The signature counter of an assertion is not checked (an offline
+ *	verifier never saw the previous one); the appliance checks it when
+ *	the officer approves.
  *
  *	Every function returns 0 or a negative TGV_ERR_* code and sets output
  *	pointers only on success.  Functions taking a context leave a
@@ -149,6 +181,9 @@ extern "C" {
 #define TGV_APPROVERS_FILE_MAX	(256 * 1024)
 #define TGV_LEEWAY_DEFAULT	60	/* seconds of clock skew tolerated */
 #define TGV_LEEWAY_MAX		3600
+#define TGV_FLOOR_DEFAULT	1	/* approvals above class standard */
+#define TGV_CLASSES_MAX		16	/* classes with a floor */
+#define TGV_CLASS_NAME_MAX	64
 /*
  * Redeemed jtis are kept until this long after their exp: well past any
  * leeway, so a clock stepped back by up to a day cannot make a forgotten
@@ -207,12 +242,23 @@ int	tgv_set_issuer(struct tgv_ctx *ctx, const char *issuer);
 int	tgv_set_leeway(struct tgv_ctx *ctx, int64_t seconds);
 
 /*
- * Require at least n verified approvals (0..TGV_APPROVALS_MAX).  By
- * default 1 when an approvers file is loaded, else 0; n > 0 without an
+ * Require at least n verified approvals (0..TGV_APPROVALS_MAX) of every
+ * order, whatever its class.  By default none beyond the class floors
+ * and the order's approvals_required (see above); n > 0 without an
  * approvers file makes tgv_verify() fail with TGV_ERR_INVALID, since
  * approvals it cannot check would only be counted.
  */
 int	tgv_set_min_approvals(struct tgv_ctx *ctx, unsigned int n);
+
+/*
+ * Require at least n verified approvals (0..TGV_APPROVALS_MAX) of an
+ * order whose change.target.class is class_name (a name of at most
+ * TGV_CLASS_NAME_MAX bytes of a-z, 0-9 and '_'; at most TGV_CLASSES_MAX
+ * classes), replacing that class's floor (the defaults are above).
+ * TGV_ERR_INVALID for a bad name, n or one class too many.
+ */
+int	tgv_set_class_floor(struct tgv_ctx *ctx, const char *class_name,
+	    unsigned int n);
 
 /* Why the last call on ctx failed ("" after a success; never NULL). */
 const char *tgv_errmsg(const struct tgv_ctx *ctx);
@@ -256,6 +302,8 @@ const char *tgv_order_request_id(const struct tgv_order *o);
 const char *tgv_order_queue(const struct tgv_order *o);	/* the action */
 const char *tgv_order_target_account(const struct tgv_order *o);
 const char *tgv_order_target_system(const struct tgv_order *o);
+/* The account's class, as the appliance decided it ("admin", ...). */
+const char *tgv_order_target_class(const struct tgv_order *o);
 
 /*
  * The approvers named by the order's approvals (i < count).  Verified

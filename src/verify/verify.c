@@ -20,6 +20,7 @@
 #include "common/errors.h"
 #include "common/jcs.h"
 #include "order/jws.h"
+#include "order/vocab.h"
 #include "verify_int.h"
 
 /* The public codes are tapgate's own; keep them from drifting apart. */
@@ -128,6 +129,14 @@ tgv_ctx_new(struct tgv_ctx **ctxp)
 		return TGV_ERR_NOMEM;
 	ctx->leeway = TGV_LEEWAY_DEFAULT;
 	ctx->min_approvals = -1;
+	/* see tapgate_verify.h for why these */
+	if (tgv_set_class_floor(ctx, "standard", 0) != 0 ||
+	    tgv_set_class_floor(ctx, "shared", TGV_FLOOR_DEFAULT) != 0 ||
+	    tgv_set_class_floor(ctx, "finance", TGV_FLOOR_DEFAULT) != 0 ||
+	    tgv_set_class_floor(ctx, "admin", TGV_FLOOR_DEFAULT) != 0) {
+		free(ctx);
+		return TGV_ERR_INTERNAL;
+	}
 	*ctxp = ctx;
 	return 0;
 }
@@ -365,6 +374,36 @@ tgv_set_min_approvals(struct tgv_ctx *ctx, unsigned int n)
 	return 0;
 }
 
+int
+tgv_set_class_floor(struct tgv_ctx *ctx, const char *class_name,
+    unsigned int n)
+{
+	size_t i, len;
+
+	if (ctx == NULL)
+		return TGV_ERR_INVALID;
+	ctx->errmsg[0] = '\0';
+	if (class_name == NULL || (len = strlen(class_name)) == 0 ||
+	    len > TGV_CLASS_NAME_MAX ||
+	    strspn(class_name, "abcdefghijklmnopqrstuvwxyz0123456789_") != len)
+		return tgv_fail(ctx, TGV_ERR_INVALID, "a class is 1 to %d of "
+		    "a-z, 0-9 and _", TGV_CLASS_NAME_MAX);
+	if (n > TGV_APPROVALS_MAX)
+		return tgv_fail(ctx, TGV_ERR_INVALID, "at most %d approvals "
+		    "can be required", TGV_APPROVALS_MAX);
+	for (i = 0; i < ctx->nfloors; i++)
+		if (strcmp(ctx->floors[i].name, class_name) == 0)
+			break;
+	if (i == TGV_CLASSES_MAX)
+		return tgv_fail(ctx, TGV_ERR_INVALID, "floors for at most %d "
+		    "classes", TGV_CLASSES_MAX);
+	memcpy(ctx->floors[i].name, class_name, len + 1);
+	ctx->floors[i].n = n;
+	if (i == ctx->nfloors)
+		ctx->nfloors++;
+	return 0;
+}
+
 /* ---- reading the payload: every member present, typed and bounded */
 
 /* Whether s is a name: 1..TGV_NAME_MAX bytes, no control character. */
@@ -492,6 +531,46 @@ get_list(struct tgv_ctx *ctx, const json_t *o, const char *where,
 	return 0;
 }
 
+/*
+ * policy.approvals_required: at most TGV_APPROVALS_MAX items, each
+ * exactly {"group": name, "count": 1..TGV_APPROVALS_MAX}, no group twice.
+ */
+static int
+parse_required(struct tgv_ctx *ctx, json_t *p, struct tgv_order *o)
+{
+	static const char *const names[] = { "group", "count" };
+	static const char where[] = "change.policy.approvals_required";
+	json_t *arr = json_object_get(p, "approvals_required"), *item;
+	char at[80];
+	const char *g;
+	int64_t count;
+	size_t i, j;
+	int r;
+
+	if (arr == NULL)	/* an appliance from before it */
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > TGV_APPROVALS_MAX)
+		return tgv_fail(ctx, TGV_ERR_MALFORMED, "%s is not an array "
+		    "of at most %d items", where, TGV_APPROVALS_MAX);
+	json_array_foreach(arr, i, item) {
+		snprintf(at, sizeof(at), "%s[%zu]", where, i);
+		if ((r = members(ctx, item, at, names, 2, 2)) != 0 ||
+		    (r = get_str(ctx, item, at, "group", 0, &g)) != 0 ||
+		    (r = get_int(ctx, item, at, "count", &count)) != 0)
+			return r;
+		if (count < 1 || count > TGV_APPROVALS_MAX)
+			return tgv_fail(ctx, TGV_ERR_MALFORMED, "%s.count is "
+			    "not 1 to %d", at, TGV_APPROVALS_MAX);
+		for (j = 0; j < i; j++)
+			if (strcmp(g, json_string_value(json_object_get(
+			    json_array_get(arr, j), "group"))) == 0)
+				return tgv_fail(ctx, TGV_ERR_MALFORMED, "%s "
+				    "names a group twice", where);
+	}
+	o->required = arr;
+	return 0;
+}
+
 static int
 parse_change(struct tgv_ctx *ctx, json_t *c, struct tgv_order *o)
 {
@@ -500,9 +579,11 @@ parse_change(struct tgv_ctx *ctx, json_t *c, struct tgv_order *o)
 	    "evidence_digests", "requester" };
 	static const char *const target[] = { "account", "system", "class" };
 	static const char *const ent[] = { "all_privileged", "names" };
-	static const char *const pol[] = { "id", "version" };
+	static const char *const pol[] = { "id", "version",
+	    "approvals_required" };
 	static const char *const req[] = { "agent", "ticket" };
 	json_t *t, *e, *p, *q;
+	char msg[TGV_ERRMSG_LEN];
 	const char *s;
 	int64_t version;
 	int r;
@@ -528,15 +609,17 @@ parse_change(struct tgv_ctx *ctx, json_t *c, struct tgv_order *o)
 	    &o->account)) != 0 ||
 	    (r = get_str(ctx, t, "change.target", "system", 0,
 	    &o->system)) != 0 ||
-	    (r = get_str(ctx, t, "change.target", "class", 0, &s)) != 0 ||
+	    (r = get_str(ctx, t, "change.target", "class", 0,
+	    &o->klass)) != 0 ||
 	    (r = members(ctx, e, "change.entitlements_dropped", ent, 2,
 	    2)) != 0 ||
 	    (r = get_list(ctx, e, "change.entitlements_dropped", "names",
 	    0)) != 0 ||
-	    (r = members(ctx, p, "change.policy", pol, 2, 2)) != 0 ||
+	    (r = members(ctx, p, "change.policy", pol, 3, 2)) != 0 ||
 	    (r = get_str(ctx, p, "change.policy", "id", 0, &s)) != 0 ||
 	    (r = get_int(ctx, p, "change.policy", "version",
 	    &version)) != 0 ||
+	    (r = parse_required(ctx, p, o)) != 0 ||
 	    (r = get_list(ctx, c, "change", "evidence_digests",
 	    DIGEST_HEX_LEN)) != 0 ||
 	    (r = members(ctx, q, "change.requester", req, 2, 1)) != 0 ||
@@ -548,9 +631,10 @@ parse_change(struct tgv_ctx *ctx, json_t *c, struct tgv_order *o)
 	if (json_object_get(q, "ticket") != NULL &&
 	    (r = get_str(ctx, q, "change.requester", "ticket", 0, &s)) != 0)
 		return r;
-	if (!json_is_object(json_object_get(c, "changes")))
-		return tgv_fail(ctx, TGV_ERR_MALFORMED,
-		    "change.changes is not an object");
+	/* only what the queue's vocabulary allows: no key slipped in */
+	if (vocab_check(o->queue, json_object_get(c, "changes"),
+	    "change.changes", msg, sizeof(msg)) != 0)
+		return tgv_fail(ctx, TGV_ERR_MALFORMED, "%s", msg);
 	return 0;
 }
 
@@ -867,6 +951,62 @@ check_digest(struct tgv_ctx *ctx, const struct tgv_order *o)
 	return 0;
 }
 
+/* The floor of class klass: its own, or the highest of any class. */
+static unsigned int
+class_floor(const struct tgv_ctx *ctx, const char *klass)
+{
+	unsigned int max = 0;
+	size_t i;
+
+	for (i = 0; i < ctx->nfloors; i++) {
+		if (strcmp(ctx->floors[i].name, klass) == 0)
+			return ctx->floors[i].n;
+		if (ctx->floors[i].n > max)
+			max = ctx->floors[i].n;
+	}
+	return max;
+}
+
+/*
+ * The approvals the order needs: its class's floor in all, and what its
+ * policy required of each group, counted among the approvals that were
+ * verified (none when no approvers file is loaded).
+ */
+static int
+check_required(struct tgv_ctx *ctx, const struct tgv_order *o,
+    const struct tgv_approval *ap, size_t nap, bool verified)
+{
+	static const char unverified[] = " (no approvers file is loaded to "
+	    "verify them)";
+	char s1[TGV_SHOWN_LEN], s2[TGV_SHOWN_LEN];
+	unsigned int floor = class_floor(ctx, o->klass);
+	const json_t *item;
+	const char *group;
+	json_int_t want;
+	size_t i, j, got;
+
+	if (!verified)
+		nap = 0;	/* approvals nobody checked count for nothing */
+	if (nap < floor)
+		return tgv_fail(ctx, TGV_ERR_APPROVAL, "class %s needs at "
+		    "least %u verified approval%s here, the order has %zu%s",
+		    tgv_shown(o->klass, s1), floor, floor == 1 ? "" : "s",
+		    nap, verified ? "" : unverified);
+	json_array_foreach(o->required, i, item) {
+		group = json_string_value(json_object_get(item, "group"));
+		want = json_integer_value(json_object_get(item, "count"));
+		for (got = 0, j = 0; j < nap; j++)
+			got += strcmp(ap[j].group, group) == 0;
+		if ((json_int_t)got < want)
+			return tgv_fail(ctx, TGV_ERR_APPROVAL, "the order's "
+			    "policy required %lld approval%s of %s, %zu "
+			    "verified%s", (long long)want, want == 1 ? "" : "s",
+			    tgv_shown(group, s2), got,
+			    verified ? "" : unverified);
+	}
+	return 0;
+}
+
 int
 tgv_verify(struct tgv_ctx *ctx, const char *token, size_t len, int64_t now,
     struct tgv_order **orderp)
@@ -890,8 +1030,7 @@ tgv_verify(struct tgv_ctx *ctx, const char *token, size_t len, int64_t now,
 		return tgv_fail(ctx, TGV_ERR_INVALID, "no audience set");
 	if (now < 0 || now > JCS_INT_MAX)
 		return tgv_fail(ctx, TGV_ERR_INVALID, "now is out of range");
-	min = ctx->min_approvals >= 0 ? ctx->min_approvals :
-	    ctx->approvers != NULL ? 1 : 0;
+	min = ctx->min_approvals >= 0 ? ctx->min_approvals : 0;
 	if (min > 0 && ctx->approvers == NULL)
 		return tgv_fail(ctx, TGV_ERR_INVALID, "a minimum of approvals "
 		    "needs an approvers file to check them against");
@@ -916,6 +1055,9 @@ tgv_verify(struct tgv_ctx *ctx, const char *token, size_t len, int64_t now,
 			goto out;
 		o->approvals_verified = true;
 	}
+	if ((r = check_required(ctx, o, ap, nap,
+	    o->approvals_verified)) != 0)
+		goto out;
 	o->leeway = ctx->leeway;
 	*orderp = o;
 	o = NULL;	/* transferred */

@@ -46,6 +46,12 @@ struct tgv_ctx {
 	char			*issuer;	/* NULL: any */
 	int64_t			 leeway;
 	int			 min_approvals;	/* -1: the default */
+	/* the approvals each class needs at least, by class name */
+	struct tgv_floor {
+		char		 name[TGV_CLASS_NAME_MAX + 1];
+		unsigned int	 n;
+	}			 floors[TGV_CLASSES_MAX];
+	size_t			 nfloors;
 	char			 errmsg[TGV_ERRMSG_LEN];
 };
 
@@ -71,6 +77,8 @@ struct tgv_order {
 	size_t		 change_len;
 	const char	*jti, *iss, *aud;
 	const char	*appliance, *request_id, *queue, *account, *system;
+	const char	*klass;		/* target.class */
+	const json_t	*required;	/* policy.approvals_required, or NULL */
 	int64_t		 iat, nbf, exp;
 	int64_t		 leeway;	/* as verified, for tgv_redeem() */
 	const char	**approvers;

@@ -198,7 +198,8 @@ new_request(struct bench *b, char id[64])
 	    "\"verifier\":\"hd-bob\",\"channel\":\"push\",\"ref\":\"push-%d\"},"
 	    "{\"type\":\"identity_document\",\"result\":\"pass\","
 	    "\"verifier\":\"hd-carol\",\"channel\":\"video\",\"ref\":"
-	    "\"id-%d\"}]}", n, n, n, n, n);
+	    "\"id-%d\"}],\"changes\":{\"password\":\"reset\","
+	    "\"force_change_at_logon\":true}}", n, n, n, n, n);
 	if (call(b, "POST", "/v1/requests", body, 201, &out) == 0 &&
 	    (s = json_string_value(json_object_get(out, "id"))) != NULL &&
 	    strlen(s) < 64) {

@@ -60,7 +60,9 @@ request_body(char *out, size_t len, int client, int i)
 	    "\"ticket\":\"INC-%d-%d\"},"
 	    "\"evidence\":[{\"type\":\"out_of_band_callback\",\"result\":"
 	    "\"pass\",\"verifier\":\"hd-bob\",\"channel\":\"email\","
-	    "\"ref\":\"cb-%d-%d\"}]}", client, i, client, i, client, i);
+	    "\"ref\":\"cb-%d-%d\"}],\"changes\":{\"password\":\"reset\","
+	    "\"force_change_at_logon\":true}}", client, i, client, i, client,
+	    i);
 }
 
 static const char *const json_hdr[] = { "Content-Type: application/json" };

@@ -28,7 +28,7 @@ check admin_reset_names_missing_evidence_and_two_officers answered 201 \
     '[.missing[].code] | (map(startswith("evidence:")) | any) and
     index("approval:security_officer:2") != null'
 
-api POST /v1/requests '{"queue":"password_reset","target":{"account":"dave","system":"ldap-corp","groups":["Domain Admins"]},"requester":{"agent":"hd-bob","channel":"phone"},"evidence":['"$OOB_EMAIL"']}'
+api POST /v1/requests '{"queue":"password_reset","target":{"account":"dave","system":"ldap-corp","groups":["Domain Admins"]},"requester":{"agent":"hd-bob","channel":"phone"},"evidence":['"$OOB_EMAIL"'],"changes":{"password":"reset","force_change_at_logon":true}}'
 check configured_group_makes_account_admin \
     [ "$STATUS" = 201 -a "$(jbody .class)" = admin ]
 
@@ -50,11 +50,11 @@ HISTID=$(jbody .id)
 check no_trusted_factor_goes_to_manual_review \
     [ "$STATUS" = 201 -a "$(jbody .state)" = manual_review ]
 
-api POST /v1/requests '{"queue":"mfa_reset","target":{"account":"hank","system":"ldap-corp"},"requester":{"agent":"hd-bob","channel":"phone"},"evidence":[]}'
+api POST /v1/requests '{"queue":"mfa_reset","target":{"account":"hank","system":"ldap-corp"},"requester":{"agent":"hd-bob","channel":"phone"},"evidence":[],"changes":{"mfa":"reset","reenrolment_required":true}}'
 check mfa_reset_must_name_the_recovered_channel answered 422 \
     '.error.message | test("recovered_channel")'
 
-api POST /v1/requests '{"queue":"mfa_reset","target":{"account":"hank","system":"ldap-corp","recovered_channel":"sms"},"requester":{"agent":"hd-bob","channel":"phone"},"evidence":['"$(ev out_of_band_callback pass hd-bob sms cb-3)"','"$IDDOC"']}'
+api POST /v1/requests '{"queue":"mfa_reset","target":{"account":"hank","system":"ldap-corp","recovered_channel":"sms"},"requester":{"agent":"hd-bob","channel":"phone"},"evidence":['"$(ev out_of_band_callback pass hd-bob sms cb-3)"','"$IDDOC"'],"changes":{"mfa":"reset","reenrolment_required":true}}'
 MFA=$(jbody .id)
 check mfa_reset_naming_its_channel_is_taken [ "$STATUS" = 201 -a -n "$MFA" ]
 api GET "/v1/requests/$MFA"

@@ -74,6 +74,38 @@ out:
 	return p;
 }
 
+/*
+ * An order of class klass whose policy required req (JSON text), approved
+ * by the first n of ann and ben, each made with o.
+ */
+static json_t *
+payload_req(const char *klass, const char *req, size_t n,
+    struct fx_approval_opts o)
+{
+	json_t *change = fx_change("alice", FX_AUD), *arr = json_array();
+	json_t *p = NULL;
+	char digest[44];
+	size_t i;
+
+	if (change == NULL || arr == NULL ||
+	    json_object_set_new(json_object_get(change, "target"), "class",
+	    json_string(klass)) != 0 ||
+	    json_object_set_new(json_object_get(change, "policy"),
+	    "approvals_required", json_loads(req, 0, NULL)) != 0 ||
+	    fx_change_digest(change, digest) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(arr, fx_approval(
+		    &F.officer[i == 0 ? FX_ANN : FX_BEN], digest, &o)) != 0)
+			goto out;
+	p = fx_payload(change, arr);
+	arr = NULL;
+out:
+	json_decref(arr);
+	json_decref(change);
+	return p;
+}
+
 /* One approval, by ann, made with o. */
 static json_t *
 payload_one(struct fx_approval_opts o)
@@ -194,6 +226,21 @@ write_e2e_files(void)
 	order_file("no_uv.jws", payload_one(o[0]), F.key, TGV_ERR_APPROVAL);
 	order_file("no_approvals.jws", payload_by("alice", 0, two, o), F.key,
 	    TGV_ERR_APPROVAL);
+	/* the approvals the order's policy required, and the class floor */
+	o[0] = fx_approval_opts_default();
+	order_file("standard_untouched.jws", payload_req("standard", "[]", 0,
+	    o[0]), F.key, 0);
+	order_file("admin_untouched.jws", payload_req("admin", "[]", 0, o[0]),
+	    F.key, TGV_ERR_APPROVAL);
+	order_file("admin_one_of_two.jws", payload_req("admin",
+	    "[{\"group\":\"security_officer\",\"count\":2}]", 1, o[0]),
+	    F.key, TGV_ERR_APPROVAL);
+	order_file("admin_two_of_two.jws", payload_req("admin",
+	    "[{\"group\":\"security_officer\",\"count\":2}]", 2, o[0]),
+	    F.key, 0);
+	o[0].flags = TOKEN_FLAG_UP;
+	order_file("standard_no_uv.jws", payload_req("standard", "[]", 1,
+	    o[0]), F.key, TGV_ERR_APPROVAL);
 	/* signed, but the change is not the one its digest names */
 	o[0] = fx_approval_opts_default();
 	p = payload_by("alice", 2, two, o);
@@ -298,6 +345,12 @@ write_corpus(void)
 	} else
 		r = -1;
 	r |= seed("tok_garbage", 0, "a.b.c", 5);
+	/* the approvals the order's policy required: met, and not */
+	r |= seed_payload("pay_required_met", 1, fx_good_payload(&F));
+	r |= seed_payload("pay_required_short", 1, payload_req("admin",
+	    "[{\"group\":\"security_officer\",\"count\":2}]", 1, o[0]));
+	r |= seed_payload("pay_standard_untouched", 1, payload_req("standard",
+	    "[]", 0, o[0]));
 	r |= seed_payload("pay_good", 1, payload_by("alice", 2, two, o));
 	r |= seed_payload("pay_good_unpinned", 3,
 	    payload_by("alice", 2, two, o));

@@ -119,7 +119,8 @@ key_start ben
 enroll officer-ann security_officer ann && enroll officer-ben security_officer ben
 check two_officers_enrol [ $? -eq 0 ]
 api POST /v1/requests "$(req password_reset alice admin hd-bob phone \
-    "[$OOB,$PRF,$IDD]" ',"changes":{"password":"reset"}')"
+    "[$OOB,$PRF,$IDD]" \
+    ',"changes":{"password":"reset","force_change_at_logon":false}')"
 ID=$(jbody .id)
 check admin_reset_of_alice_on_ldap_corp_is_submitted [ "$STATUS" = 201 ]
 approve "$ID" ann && approve "$ID" ben
@@ -147,8 +148,12 @@ printf '%s\n' "$PAYLOAD" >"$T/payload.json"
 NBF=$(jq .nbf "$T/payload.json")
 EXP=$(jq .exp "$T/payload.json")
 check order_asks_for_a_reset_and_carries_no_password jqtrue \
-    '.change.changes == {"password": "reset"} and .aud == "ldap-corp" and
+    '.change.changes == {"password": "reset",
+    "force_change_at_logon": false} and .aud == "ldap-corp" and
     .change.entitlements_dropped.all_privileged' "$T/payload.json"
+check order_states_the_approvals_its_policy_required jqtrue \
+    '.change.policy.approvals_required ==
+    [{"group": "security_officer", "count": 2}]' "$T/payload.json"
 # the change redirected to bob, the payload re-encoded, the signature kept
 printf '%s.%s.%s\n' "$H" "$(printf '%s' "$PAYLOAD" |
     sed 's/"account":"alice"/"account":"bob"/' | b64u)" "$SIG" >"$T/retarget.jws"

@@ -170,16 +170,55 @@ expect_msg approval_without_uv_is_refused 10 "verification" PIN \
 expect_msg order_without_approvals_is_refused_when_pinned 10 \
     "bad or missing approver assertion" PIN --now "$NOW" \
     "$D/no_approvals.jws"
-expect order_without_approvals_passes_with_min_zero 0 PIN \
-    --min-approvals 0 --now "$NOW" "$D/no_approvals.jws"
+expect_msg admin_order_without_approvals_is_refused_at_any_minimum 10 \
+    "class admin needs at least 1" PIN --min-approvals 0 --now "$NOW" \
+    "$D/no_approvals.jws"
 expect two_approvals_meet_a_minimum_of_two 0 PIN --min-approvals 2 \
     --now "$NOW" "$D/good.jws"
 expect_msg two_approvals_miss_a_minimum_of_three 10 "at least 3" PIN \
     --min-approvals 3 --now "$NOW" "$D/good.jws"
 expect approvals_are_not_checked_without_approvers 0 \
-    --jwks "$D/jwks.json" --aud ldap-corp --now "$NOW" "$D/no_uv.jws"
+    --jwks "$D/jwks.json" --aud ldap-corp --now "$NOW" \
+    "$D/standard_no_uv.jws"
 check unchecked_approvals_are_reported_as_such \
     jqtrue '.approvals_verified == false' "$T/out"
+expect_msg unchecked_approval_is_refused_once_pinned 10 "verification" \
+    PIN --now "$NOW" "$D/standard_no_uv.jws"
+expect_msg admin_order_is_refused_without_approvers 10 \
+    "no approvers file" --jwks "$D/jwks.json" --aud ldap-corp \
+    --now "$NOW" "$D/good.jws"
+
+# ---- the approvals the order's policy required, and the class floors
+expect standard_order_without_approvals_passes 0 PIN --now "$NOW" \
+    "$D/standard_untouched.jws"
+expect standard_order_without_approvals_passes_unpinned 0 \
+    --jwks "$D/jwks.json" --aud ldap-corp --now "$NOW" \
+    "$D/standard_untouched.jws"
+expect admin_order_with_the_approvals_its_policy_required_passes 0 PIN \
+    --now "$NOW" "$D/admin_two_of_two.jws"
+expect_msg admin_order_short_of_what_its_policy_required_is_refused 10 \
+    "required 2 approvals of security_officer, 1 verified" PIN \
+    --now "$NOW" "$D/admin_one_of_two.jws"
+expect_msg admin_order_whose_policy_asked_none_misses_the_floor 10 \
+    "class admin needs at least 1" PIN --now "$NOW" \
+    "$D/admin_untouched.jws"
+expect_msg floor_raised_on_the_command_line_is_held 10 \
+    "class admin needs at least 3" PIN --require admin=3 --now "$NOW" \
+    "$D/admin_two_of_two.jws"
+expect floor_of_two_is_met_by_two_approvals 0 PIN \
+    --require admin=2,finance=2 --now "$NOW" "$D/admin_two_of_two.jws"
+expect_msg floor_lowered_lowers_nothing_the_order_required 10 \
+    "required 2 approvals" PIN --require admin=0 --now "$NOW" \
+    "$D/admin_one_of_two.jws"
+expect_msg floor_raised_for_standard_refuses_untouched_orders 10 \
+    "class standard needs at least 1" PIN --require shared=1 \
+    --require standard=1 --now "$NOW" "$D/standard_untouched.jws"
+expect require_without_a_count_is_usage 2 PIN --require admin \
+    "$D/good.jws"
+expect require_of_a_capitalised_class_is_usage 2 PIN --require Admin=1 \
+    "$D/good.jws"
+expect require_over_sixteen_is_usage 2 PIN --require admin=17 \
+    "$D/good.jws"
 
 # ---- one-time use
 DB=$T/redeemed.db

@@ -246,6 +246,11 @@ approvals_are_not_checked_without_an_approvers_file(void)
 	/* an approval without UV: only a pinned verifier can notice */
 	bad.flags = TOKEN_FLAG_UP;
 	CHECK(ctx != NULL && change != NULL);
+	/* a class without a floor: nothing needs verified approvals */
+	json_object_set_new(json_object_get(change, "target"), "class",
+	    json_string("standard"));
+	json_object_set_new(json_object_get(change, "policy"),
+	    "approvals_required", json_array());
 	payload = fx_payload(change, json_pack("[o]",
 	    fx_approval(&F.officer[FX_ANN], "x", &bad)));
 	CHECK((tok = fx_sign(F.key, payload)) != NULL);
@@ -552,9 +557,57 @@ malformed_change_is_refused(void)
 	/* requester.ticket may be absent */
 	c = fx_change("alice", FX_AUD);
 	json_object_del(json_object_get(c, "requester"), "ticket");
+	json_object_set_new(json_object_get(c, "target"), "class",
+	    json_string("standard"));
+	json_object_set_new(json_object_get(c, "policy"),
+	    "approvals_required", json_array());
 	p = fx_payload(c, NULL);
 	json_decref(c);
 	CHECK_EQ(verify_payload(p, false), 0);
+}
+
+/*
+ * The appliance signed it, and the digest matches, but the change is not
+ * what its queue allows: a password reset that also adds the account to
+ * Domain Admins is refused downstream too.
+ */
+static void
+change_outside_its_queue_vocabulary_is_refused(void)
+{
+	json_t *c, *p;
+
+	c = fx_change("alice", FX_AUD);
+	json_object_set_new(json_object_get(c, "changes"), "add_groups",
+	    json_pack("[s]", "cn=Domain Admins,cn=Users,dc=corp,dc=test"));
+	p = fx_payload(c, NULL);
+	json_decref(c);
+	CHECK_EQ(verify_payload(p, false), TGV_ERR_MALFORMED);
+	CHECK(strcmp(lastmsg, "change.changes.add_groups: unknown for queue "
+	    "password_reset") == 0);
+
+	c = fx_change("alice", FX_AUD);
+	json_object_del(json_object_get(c, "changes"),
+	    "force_change_at_logon");
+	p = fx_payload(c, NULL);
+	json_decref(c);
+	CHECK_EQ(verify_payload(p, false), TGV_ERR_MALFORMED);
+	CHECK(strcmp(lastmsg, "change.changes.force_change_at_logon: missing "
+	    "(required for queue password_reset)") == 0);
+
+	/* the same change under another queue is judged by that queue */
+	c = fx_change("alice", FX_AUD);
+	json_object_set_new(c, "queue", json_string("reactivation"));
+	p = fx_payload(c, NULL);
+	json_decref(c);
+	CHECK_EQ(verify_payload(p, false), TGV_ERR_MALFORMED);
+	CHECK(strstr(lastmsg, "unknown for queue reactivation") != NULL);
+
+	c = fx_change("alice", FX_AUD);
+	json_object_set_new(c, "queue", json_string("fax_reset"));
+	p = fx_payload(c, NULL);
+	json_decref(c);
+	CHECK_EQ(verify_payload(p, false), TGV_ERR_MALFORMED);
+	CHECK(strstr(lastmsg, "no change vocabulary") != NULL);
 }
 
 /* ---- change and digest */
@@ -864,9 +917,169 @@ fewer_than_min_approvals_is_refused(void)
 	CHECK(strstr(lastmsg, "at least 2") != NULL);
 	CHECK_EQ(try_approvals(2, two, o, 3), TGV_ERR_APPROVAL);
 	CHECK_EQ(try_approvals(2, two, o, 2), 0);
-	/* pinned approvers: one approval is the default minimum */
+	/* an admin order: one approval is the class's default floor */
 	CHECK_EQ(try_approvals(0, two, o, -1), TGV_ERR_APPROVAL);
-	CHECK_EQ(try_approvals(0, two, o, 0), 0);
+	CHECK(strstr(lastmsg, "class admin needs at least 1") != NULL);
+	/* which no minimum of 0 lowers */
+	CHECK_EQ(try_approvals(0, two, o, 0), TGV_ERR_APPROVAL);
+	CHECK_EQ(try_approvals(1, two, o, 0), 0);
+}
+
+/*
+ * An order of class klass whose policy object carries approvals_required
+ * req (JSON text; NULL: the member is absent, as from older appliances),
+ * approved by the first n of ann and ben, verified with the approvers
+ * pinned or not and, when fclass is not NULL, that class's floor set to
+ * fn.
+ */
+static int
+try_required(const char *klass, const char *req, size_t n, bool pinned,
+    const char *fclass, unsigned int fn)
+{
+	struct fx_approval_opts opts = fx_approval_opts_default();
+	struct tgv_ctx *ctx = NULL;
+	json_t *change, *approvals = json_array(), *payload;
+	char digest[44], *tok = NULL;
+	size_t i;
+	int r = -9990;
+
+	change = fx_change("alice", FX_AUD);
+	if (change == NULL || approvals == NULL)
+		goto out;
+	json_object_set_new(json_object_get(change, "target"), "class",
+	    json_string(klass));
+	if (req == NULL)
+		json_object_del(json_object_get(change, "policy"),
+		    "approvals_required");
+	else if (json_object_set_new(json_object_get(change, "policy"),
+	    "approvals_required", json_loads(req, 0, NULL)) != 0)
+		goto out;
+	if (fx_change_digest(change, digest) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(approvals, fx_approval(
+		    &F.officer[i == 0 ? FX_ANN : FX_BEN], digest, &opts)) != 0)
+			goto out;
+	payload = fx_payload(change, approvals);
+	approvals = NULL;
+	tok = fx_sign(F.key, payload);
+	json_decref(payload);
+	if (tok == NULL || (ctx = ctx_new(pinned)) == NULL ||
+	    (fclass != NULL && tgv_set_class_floor(ctx, fclass, fn) != 0))
+		goto out;
+	r = verify_with(ctx, tok, FX_NOW, NULL);
+out:
+	tgv_ctx_free(&ctx);
+	free(tok);
+	json_decref(change);
+	json_decref(approvals);
+	return r;
+}
+
+#define SO2	"[{\"group\":\"security_officer\",\"count\":2}]"
+
+static void
+order_needs_the_approvals_its_policy_required(void)
+{
+	/* what the policy required, held to the verified approvals */
+	CHECK_EQ(try_required("admin", SO2, 2, true, NULL, 0), 0);
+	CHECK_EQ(try_required("admin", SO2, 1, true, NULL, 0),
+	    TGV_ERR_APPROVAL);
+	CHECK(strcmp(lastmsg, "the order's policy required 2 approvals of "
+	    "security_officer, 1 verified") == 0);
+	CHECK_EQ(try_required("admin", "[{\"group\":\"finance_controller\","
+	    "\"count\":1}]", 2, true, NULL, 0), TGV_ERR_APPROVAL);
+	CHECK(strstr(lastmsg, "1 approval of finance_controller, 0 verified")
+	    != NULL);
+	/* a standard order the policy let through untouched passes, pinned
+	 * or not */
+	CHECK_EQ(try_required("standard", "[]", 0, true, NULL, 0), 0);
+	CHECK_EQ(try_required("standard", "[]", 0, false, NULL, 0), 0);
+	/* one that needed approvals does not pass unpinned */
+	CHECK_EQ(try_required("standard", SO2, 2, false, NULL, 0),
+	    TGV_ERR_APPROVAL);
+	CHECK(strstr(lastmsg, "no approvers file") != NULL);
+	/* an order from before approvals_required: the floor alone */
+	CHECK_EQ(try_required("admin", NULL, 1, true, NULL, 0), 0);
+	CHECK_EQ(try_required("standard", NULL, 0, true, NULL, 0), 0);
+}
+
+static void
+class_floor_refuses_untouched_privileged_orders(void)
+{
+	/* an appliance whose policy asked for nothing: the floor still does */
+	CHECK_EQ(try_required("admin", "[]", 0, true, NULL, 0),
+	    TGV_ERR_APPROVAL);
+	CHECK(strcmp(lastmsg, "class admin needs at least 1 verified approval "
+	    "here, the order has 0") == 0);
+	CHECK_EQ(try_required("finance", "[]", 0, true, NULL, 0),
+	    TGV_ERR_APPROVAL);
+	CHECK_EQ(try_required("shared", "[]", 0, true, NULL, 0),
+	    TGV_ERR_APPROVAL);
+	CHECK_EQ(try_required("admin", "[]", 1, true, NULL, 0), 0);
+	/* approvals nobody checked count for nothing */
+	CHECK_EQ(try_required("admin", "[]", 2, false, NULL, 0),
+	    TGV_ERR_APPROVAL);
+	CHECK(strstr(lastmsg, "no approvers file") != NULL);
+	/* a class this verifier does not know takes the highest floor */
+	CHECK_EQ(try_required("delegated_admin", "[]", 0, true, NULL, 0),
+	    TGV_ERR_APPROVAL);
+	CHECK_EQ(try_required("delegated_admin", "[]", 0, true, "admin", 2),
+	    TGV_ERR_APPROVAL);
+	CHECK(strstr(lastmsg, "at least 2") != NULL);
+	/* the verifying system raises a floor ... */
+	CHECK_EQ(try_required("admin", SO2, 2, true, "admin", 3),
+	    TGV_ERR_APPROVAL);
+	CHECK(strstr(lastmsg, "class admin needs at least 3") != NULL);
+	CHECK_EQ(try_required("standard", "[]", 0, true, "standard", 1),
+	    TGV_ERR_APPROVAL);
+	/* ... and a lower floor lowers nothing the order required */
+	CHECK_EQ(try_required("admin", SO2, 1, true, "admin", 0),
+	    TGV_ERR_APPROVAL);
+	CHECK_EQ(try_required("admin", "[]", 0, true, "admin", 0), 0);
+}
+
+static void
+malformed_approvals_required_is_refused(void)
+{
+	static const char *const bad[] = {
+		"{}",
+		"[{\"group\":\"security_officer\",\"count\":0}]",
+		"[{\"group\":\"security_officer\",\"count\":17}]",
+		"[{\"group\":\"security_officer\",\"count\":\"2\"}]",
+		"[{\"group\":\"\",\"count\":1}]",
+		"[{\"group\":\"security_officer\"}]",
+		"[{\"group\":\"a\",\"count\":1,\"any\":true}]",
+		"[{\"group\":\"a\",\"count\":1},"
+		    "{\"group\":\"a\",\"count\":1}]",
+	};
+	struct tgv_ctx *ctx = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (try_required("admin", bad[i], 2, true, NULL, 0) !=
+		    TGV_ERR_MALFORMED)
+			printf("#   %s: %s\n", bad[i], lastmsg);
+		CHECK_EQ(try_required("admin", bad[i], 2, true, NULL, 0),
+		    TGV_ERR_MALFORMED);
+	}
+	/* the floors a system may set */
+	CHECK_EQ(tgv_ctx_new(&ctx), 0);
+	CHECK_EQ(tgv_set_class_floor(ctx, "Admin", 1), TGV_ERR_INVALID);
+	CHECK_EQ(tgv_set_class_floor(ctx, "", 1), TGV_ERR_INVALID);
+	CHECK_EQ(tgv_set_class_floor(ctx, NULL, 1), TGV_ERR_INVALID);
+	CHECK_EQ(tgv_set_class_floor(ctx, "admin", TGV_APPROVALS_MAX + 1),
+	    TGV_ERR_INVALID);
+	for (i = 0; i < TGV_CLASSES_MAX - 4; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "class_%zu", i);
+		CHECK_EQ(tgv_set_class_floor(ctx, name, 1), 0);
+	}
+	CHECK_EQ(tgv_set_class_floor(ctx, "one_too_many", 1),
+	    TGV_ERR_INVALID);
+	CHECK_EQ(tgv_set_class_floor(ctx, "admin", 2), 0);
+	tgv_ctx_free(&ctx);
 }
 
 static void
@@ -956,8 +1169,16 @@ verify_needs_keys_and_audience(void)
 	CHECK_EQ(tgv_set_audience(ctx, FX_AUD), 0);
 	CHECK_EQ(tgv_verify(ctx, tok, strlen(tok), FX_NOW, NULL),
 	    TGV_ERR_INVALID);
+	/* an admin order's approvals count only once they are verified */
+	CHECK_EQ(tgv_verify(ctx, tok, strlen(tok), FX_NOW, &o),
+	    TGV_ERR_APPROVAL);
+	CHECK(o == NULL &&
+	    strstr(tgv_errmsg(ctx), "no approvers file") != NULL);
+	CHECK_EQ(tgv_load_approvers(ctx, F.approvers, strlen(F.approvers)),
+	    0);
 	CHECK_EQ(tgv_verify(ctx, tok, strlen(tok), FX_NOW, &o), 0);
 	CHECK(o != NULL);
+	CHECK(strcmp(tgv_order_target_class(o), "admin") == 0);
 	CHECK_EQ(tgv_verify(NULL, tok, strlen(tok), FX_NOW, &o),
 	    TGV_ERR_INVALID);
 	CHECK(strcmp(tgv_strerror(TGV_ERR_EXPIRED), "expired") == 0);
@@ -1189,6 +1410,7 @@ main(void)
 	RUN(missing_ill_typed_or_unknown_members_are_malformed);
 	RUN(audit_anchor_is_read_shown_and_checked);
 	RUN(malformed_change_is_refused);
+	RUN(change_outside_its_queue_vocabulary_is_refused);
 	RUN(changed_change_is_refused);
 	RUN(changed_digest_is_refused);
 	RUN(order_for_another_audience_is_refused);
@@ -1209,6 +1431,9 @@ main(void)
 	RUN(approval_naming_another_officer_or_group_is_refused);
 	RUN(duplicated_approver_is_refused);
 	RUN(fewer_than_min_approvals_is_refused);
+	RUN(order_needs_the_approvals_its_policy_required);
+	RUN(class_floor_refuses_untouched_privileged_orders);
+	RUN(malformed_approvals_required_is_refused);
 	RUN(order_from_another_appliance_is_refused_by_its_pins);
 	RUN(bad_approvers_files_are_refused);
 	RUN(verify_needs_keys_and_audience);

@@ -282,12 +282,13 @@ fx_approval(const struct fx_key *k, const char *digest_b64,
 FX_FN json_t *
 fx_change(const char *account, const char *system)
 {
-	return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{}, "
+	return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, "
+	    "s:{s:s, s:b}, "
 	    "s:{s:b, s:[s, s]}, s:{s:s, s:i}, s:[s], s:{s:s, s:s}}",
 	    "typ", "tapgate-change/v1", "appliance", FX_APPLIANCE,
 	    "request_id", FX_REQUEST_ID, "queue", "password_reset",
 	    "target", "account", account, "system", system, "class", "admin",
-	    "changes",
+	    "changes", "password", "reset", "force_change_at_logon", 1,
 	    "entitlements_dropped", "all_privileged", 1, "names",
 	    "domain-admins", "backup-operators",
 	    "policy", "id", "default", "version", 1,
@@ -464,7 +465,10 @@ fail:
 	return -1;
 }
 
-/* The good payload: alice's reset approved by ann and ben. */
+/*
+ * The good payload: alice's reset, whose policy required two security
+ * officers, approved by ann and ben.
+ */
 FX_FN json_t *
 fx_good_payload(const struct fx *f)
 {
@@ -473,6 +477,9 @@ fx_good_payload(const struct fx *f)
 	char digest[44];
 
 	if ((change = fx_change("alice", FX_AUD)) == NULL ||
+	    json_object_set_new(json_object_get(change, "policy"),
+	    "approvals_required", json_pack("[{s:s, s:i}]", "group",
+	    "security_officer", "count", 2)) != 0 ||
 	    fx_change_digest(change, digest) != 0 ||
 	    (approvals = json_pack("[o, o]",
 	    fx_approval(&f->officer[FX_ANN], digest, &o),

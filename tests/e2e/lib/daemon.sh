@@ -44,7 +44,8 @@
 #				api, then true when $STATUS is WANT
 #   request_in_state ID STATE	GET /v1/requests/ID answers 200 with that
 #				state (for wait_for: a hold running out)
-#   req ..., ev ...		request and evidence bodies
+#   req ..., ev ...		request and evidence bodies; changes_of QUEUE,
+#				a queue's plain "changes"
 #   check_confined WHO PID BYTES	marks of a confined process
 #   landlock_probe		what test_sandbox says of Landlock here
 
@@ -255,13 +256,34 @@ landlock_probe() {
 	esac
 }
 
+# The plain "changes" of each queue's vocabulary (src/order/vocab.h)
+changes_of() {
+	case $1 in
+	password_reset)
+		echo '{"password":"reset","force_change_at_logon":true}' ;;
+	mfa_reset) echo '{"mfa":"reset","reenrolment_required":true}' ;;
+	reactivation) echo '{"account":"enable"}' ;;
+	privilege_change)
+		echo '{"add_groups":["cn=vpn-users,ou=groups,dc=corp,dc=test"]}' ;;
+	transaction_approval)
+		printf '%s%s\n' '{"transaction_id":"TX-1","amount":"1200.00",' \
+		    '"currency":"EUR","payee":"ACME Supplies Ltd"}' ;;
+	*) echo '{}' ;;
+	esac
+}
+
 # A request body: queue account class agent channel evidence-json [extra]
+# (extra without "changes": the queue's plain changes are added)
 req() {
 	printf '{"queue":"%s","target":{"account":"%s","system":"ldap-corp"%s},' \
 	    "$1" "$2" "${3:+,\"class\":\"$3\"}"
 	printf '"requester":{"agent":"%s","channel":"%s","ticket":"INC-1"},' \
 	    "$4" "$5"
-	printf '"evidence":%s%s}' "$6" "${7:-}"
+	case ${7:-} in
+	*'"changes"'*) printf '"evidence":%s%s}' "$6" "$7" ;;
+	*) printf '"evidence":%s%s,"changes":%s}' "$6" "${7:-}" \
+	    "$(changes_of "$1")" ;;
+	esac
 }
 
 # An evidence item: type result verifier channel ref
