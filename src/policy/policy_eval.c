@@ -414,12 +414,26 @@ add_drops(struct policy_decision *dec, const struct policy_rule *rule)
 	}
 }
 
+/*
+ * Whether officer may be the requesting agent.  Both are canonical
+ * identities (principals and officers are named so: lowercase, so the
+ * comparison ignoring case is an exact one);
+ * an agent that is not canonical (a request stored before principals,
+ * with the agent as typed: "officer-ben ", a Cyrillic letter) cannot be
+ * told apart from anyone, so it may be every officer.
+ */
+static bool
+is_requester(const char *officer, const char *agent)
+{
+	return !policy_identity_canonical(agent) || name_eq(officer, agent);
+}
+
 /* An approval that can count at all: user-verified, by a third person. */
 static bool
 approval_valid(const struct policy_request *req,
     const struct policy_approval *a)
 {
-	return a->user_verified && !name_eq(a->officer, req->agent) &&
+	return a->user_verified && !is_requester(a->officer, req->agent) &&
 	    !name_eq(a->officer, req->account);
 }
 
@@ -433,7 +447,7 @@ approver_fault(const struct policy_request *req,
 
 	if (!cand->user_verified)
 		return POLICY_APPROVER_NOT_USER_VERIFIED;
-	if (name_eq(cand->officer, req->agent))
+	if (is_requester(cand->officer, req->agent))
 		return POLICY_APPROVER_IS_REQUESTER;
 	if (name_eq(cand->officer, req->account))
 		return POLICY_APPROVER_IS_TARGET;
