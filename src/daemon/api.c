@@ -237,6 +237,27 @@ acting_role(unsigned held, unsigned allowed)
 	return "none";
 }
 
+/*
+ * Who the caller is beyond its roles: the principal its uid or gid names
+ * (intake callers are named principals), and which requests it sees.
+ * Officers and operators see every request; a caller acting for intake
+ * only sees its own team's, and one without a principal none (the
+ * engine answers 403 no_principal to its submission; listing gets the
+ * empty team "", which no request has).
+ */
+static void
+actor_identity(struct tapgated *d, const struct http_request *req,
+    unsigned held, struct engine_actor *a)
+{
+	uint32_t gid = req->peer.gid;
+
+	a->principal = policy_principal_of(d->cfg, req->peer.uid, &gid, 1);
+	if (held & (R(OFFICER) | R(OPERATOR)))
+		a->team = NULL;
+	else
+		a->team = a->principal != NULL ? a->principal->team : "";
+}
+
 static int
 is_json(const char *ctype)
 {
@@ -275,9 +296,9 @@ api_audit_verify(struct tapgated *d, const struct http_request *req,
  * refusal, else 0 and er the answer.
  */
 static int
-api_list_prefix(struct tapgated *d, const struct http_request *req,
-    const char *prefix, int limit, struct http_response *res,
-    struct engine_result *er)
+api_list_prefix(struct tapgated *d, const struct engine_actor *a,
+    const struct http_request *req, const char *prefix, int limit,
+    struct http_response *res, struct engine_result *er)
 {
 	size_t n = strlen(prefix);
 
@@ -293,7 +314,7 @@ api_list_prefix(struct tapgated *d, const struct http_request *req,
 		    "lower-case hex digits", STORE_ID_LEN);
 		return -1;
 	}
-	engine_list_prefix(d, prefix, limit, er);
+	engine_list_prefix(d, a, prefix, limit, er);
 	return 0;
 }
 
@@ -353,15 +374,15 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 			}
 		}
 		if ((q = http_query(req, "prefix")) != NULL) {
-			if (api_list_prefix(d, req, q, (int)limit, res,
+			if (api_list_prefix(d, a, req, q, (int)limit, res,
 			    &er) != 0)
 				return;
 		} else
-			engine_list(d, http_query(req, "queue"), s, (int)limit,
-			    &er);
+			engine_list(d, a, http_query(req, "queue"), s,
+			    (int)limit, &er);
 		break;
 	case ROUTE_REQUEST:
-		engine_show(d, id, now, &er);
+		engine_show(d, a, id, now, &er);
 		break;
 	case ROUTE_EVIDENCE:
 		engine_add_evidence(d, a, id, req->body, req->body_len, now,
@@ -484,6 +505,7 @@ api_handle(void *ctx, const struct http_request *req,
 		a.uid = req->peer.uid;
 		a.role = acting_role(held, rt->roles);
 		a.name = name;
+		actor_identity(d, req, held, &a);
 		dispatch(d, rt, id, req, &a, res);
 	}
 	if (res->status == 0)
