@@ -241,21 +241,32 @@ acting_role(unsigned held, unsigned allowed)
  * Who the caller is beyond its roles: the principal its uid or gid names
  * (intake callers are named principals), and which requests it sees.
  * Officers and operators see every request; a caller acting for intake
- * only sees its own team's, and one without a principal none (the
- * engine answers 403 no_principal to its submission; listing gets the
- * empty team "", which no request has).
+ * only sees its own team's.  Such a caller without a principal is
+ * refused here (403 no_principal), -1, on every route of requests but
+ * the submission, whose refusal the engine audits.
  */
-static void
+static int
 actor_identity(struct tapgated *d, const struct http_request *req,
-    unsigned held, struct engine_actor *a)
+    const struct route *rt, unsigned held, struct engine_actor *a,
+    struct http_response *res)
 {
 	uint32_t gid = req->peer.gid;
 
 	a->principal = policy_principal_of(d->cfg, req->peer.uid, &gid, 1);
-	if (held & (R(OFFICER) | R(OPERATOR)))
-		a->team = NULL;
-	else
-		a->team = a->principal != NULL ? a->principal->team : "";
+	a->team = NULL;
+	if ((held & (R(OFFICER) | R(OPERATOR))) ||
+	    (rt->roles & R(INTAKE)) == 0)
+		return 0;
+	if (a->principal != NULL) {
+		a->team = a->principal->team;
+		return 0;
+	}
+	if (rt->kind == ROUTE_REQUESTS && strcmp(rt->method, "POST") == 0)
+		return 0;
+	http_error(res, 403, "no_principal", "uid %u is no principal: intake "
+	    "callers are named under principals in the configuration",
+	    (unsigned)req->peer.uid);
+	return -1;
 }
 
 static int
@@ -505,8 +516,8 @@ api_handle(void *ctx, const struct http_request *req,
 		a.uid = req->peer.uid;
 		a.role = acting_role(held, rt->roles);
 		a.name = name;
-		actor_identity(d, req, held, &a);
-		dispatch(d, rt, id, req, &a, res);
+		if (actor_identity(d, req, rt, held, &a, res) == 0)
+			dispatch(d, rt, id, req, &a, res);
 	}
 	if (res->status == 0)
 		http_error(res, 500, "internal", "no answer");

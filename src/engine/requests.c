@@ -864,9 +864,7 @@ engine_list(struct tapgated *d, const struct engine_actor *a,
 	json_t *arr = json_array();
 	int r;
 
-	if (a->team != NULL && a->team[0] == '\0')
-		r = 0;	/* no principal: no team, no request */
-	else if (a->team != NULL)
+	if (a->team != NULL)
 		r = store_request_list_team(d->st, a->team, queue, state,
 		    limit, list_row_json, arr);
 	else
@@ -889,9 +887,7 @@ engine_list_prefix(struct tapgated *d, const struct engine_actor *a,
 	json_t *arr = json_array();
 	int r;
 
-	if (a->team != NULL && a->team[0] == '\0')
-		r = 0;	/* no principal: no team, no request */
-	else if (a->team != NULL)
+	if (a->team != NULL)
 		r = store_request_list_prefix_team(d->st, prefix, a->team,
 		    limit, list_row_json, arr);
 	else

@@ -126,8 +126,13 @@ refused intake_without_principal_cannot_submit 403 no_principal "$N"
 check refusal_names_the_principals_setting \
     sh -c "printf %s \"\$1\" | grep -q principals" - "$REFUSAL"
 api_as 2005 GET /v1/requests
-check intake_without_principal_lists_nothing \
-    answered 200 '.requests == []'
+check intake_without_principal_cannot_list \
+    answered 403 '.error.code == "no_principal"'
+api_as 2005 GET "/v1/requests/$AMY"
+check intake_without_principal_cannot_show \
+    answered 403 '.error.code == "no_principal"'
+api_as 2005 GET /healthz
+check caller_without_principal_still_gets_health [ "$STATUS" = 200 ]
 
 # --- a scoped team: standard password and MFA resets on ldap-corp only
 api_as 2002 POST /v1/requests "$(std erin "" ext-olga)"
