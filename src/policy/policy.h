@@ -271,7 +271,10 @@ struct policy_role_entry {
  * One principals entry: an intake caller by uid or gid, named.  name and
  * team are canonical identities (policy_identity_canonical).  An
  * integration (a ticketing system) may name as requester.agent any of
- * agents[0..nagents) besides itself; anyone else only itself.
+ * agents[0..nagents) besides itself; anyone else only itself.  officer,
+ * when set, is the name the same person is enrolled under as an officer,
+ * when it is not the principal's own: separation of duties then refuses
+ * that officer too on this principal's requests.
  */
 struct policy_principal {
 	bool		is_gid;
@@ -281,6 +284,7 @@ struct policy_principal {
 	bool		integration;
 	char	agents[POLICY_MAX_PRINCIPAL_AGENTS][POLICY_IDENT_MAX + 1];
 	size_t		nagents;
+	char		officer[POLICY_IDENT_MAX + 1];	/* "": none */
 };
 
 /*
@@ -470,6 +474,13 @@ const struct policy_principal *policy_principal_of(
 	    const struct policy_config *cfg, uint32_t uid,
 	    const uint32_t *gids, size_t ngids);
 
+/*
+ * The officer name the principal named agent is also enrolled under
+ * (its officer setting), or NULL: what a request's agent_officer is.
+ */
+const char *policy_officer_of(const struct policy_config *cfg,
+	    const char *agent);
+
 /* The team named name, or NULL.  Points into cfg. */
 const struct policy_team *policy_team_of(const struct policy_config *cfg,
 	    const char *name);
@@ -523,6 +534,8 @@ struct policy_evidence {
  * caller cannot vouch for themselves on the call they are making.
  * groups are the target's groups as the caller states them; they can only
  * make the class stricter.  claimed_class defaults to standard (no claim).
+ * agent_officer is the officer name the agent is also enrolled under
+ * (policy_officer_of), NULL when none: that officer is the requester too.
  */
 struct policy_request {
 	enum policy_queue		 queue;
@@ -533,6 +546,7 @@ struct policy_request {
 	size_t				 ngroups;
 	const char			*recovered_channel;
 	const char			*agent;		/* requesting agent */
+	const char			*agent_officer;	/* or NULL */
 	const char			*requester_channel;
 	const struct policy_evidence	*evidence;
 	size_t				 nevidence;
@@ -663,8 +677,9 @@ int	policy_evaluate(const struct policy_config *cfg,
 /*
  * Separation of duties for one more approval cand on request req with
  * progress prog (may be NULL).  Refused when: no user verification; the
- * officer is the requesting agent (or the agent is not a canonical
- * identity: then it may be anyone) or the target account; the officer or
+ * officer is the requesting agent or its agent_officer (or the agent is
+ * not a canonical identity: then it may be anyone) or the target account;
+ * the officer or
  * the credential is already in a valid recorded approval; and, when dec
  * (the current decision) is given, the request is not awaiting approvals
  * (approvals sign the final evidence, so they come after it) or cand's

@@ -794,6 +794,11 @@ principal_unique(struct loader *ld, const config_setting_t *e, size_t idx)
 		if (strcmp(o->name, p->name) == 0)
 			return fail(ld, e, "name", "principal %s defined "
 			    "twice", quote(p->name, q, sizeof(q)));
+		if (p->officer[0] != '\0' && strcmp(o->officer,
+		    p->officer) == 0)
+			return fail(ld, e, "officer", "officer %s is already "
+			    "principal %s's", quote(p->officer, q, sizeof(q)),
+			    o->name);
 	}
 	return 0;
 }
@@ -802,7 +807,7 @@ static int
 parse_principal(struct loader *ld, const config_setting_t *e, size_t idx)
 {
 	static const char *const keys[] = { "uid", "gid", "name", "team",
-	    "integration", "agents" };
+	    "integration", "agents", "officer" };
 	struct policy_principal *p = &ld->cfg->principals[idx];
 	const config_setting_t *uid, *gid, *agents;
 	char q[96];
@@ -811,7 +816,7 @@ parse_principal(struct loader *ld, const config_setting_t *e, size_t idx)
 
 	/* numeric ids only, as in roles: a renamed account gains nothing */
 	if ((r = expect_type(ld, e, CONFIG_TYPE_GROUP)) != 0 ||
-	    (r = check_keys(ld, e, keys, 6, "setting")) != 0 ||
+	    (r = check_keys(ld, e, keys, 7, "setting")) != 0 ||
 	    (r = member(ld, e, "uid", false, &uid)) != 0 ||
 	    (r = member(ld, e, "gid", false, &gid)) != 0)
 		return r;
@@ -827,6 +832,8 @@ parse_principal(struct loader *ld, const config_setting_t *e, size_t idx)
 	    (r = get_string(ld, e, "team", true, STR_IDENT, p->team,
 	    sizeof(p->team))) != 0 ||
 	    (r = get_bool(ld, e, "integration", false, &p->integration)) != 0 ||
+	    (r = get_string(ld, e, "officer", false, STR_IDENT, p->officer,
+	    sizeof(p->officer))) != 0 ||
 	    (r = member(ld, e, "agents", false, &agents)) != 0)
 		return r;
 	if (policy_team_of(ld->cfg, p->team) == NULL)
@@ -1555,6 +1562,20 @@ policy_principal_of(const struct policy_config *cfg, uint32_t uid,
 			if (p->id == gids[j])
 				return p;
 	}
+	return NULL;
+}
+
+const char *
+policy_officer_of(const struct policy_config *cfg, const char *agent)
+{
+	size_t i;
+
+	if (cfg == NULL || agent == NULL)
+		return NULL;
+	for (i = 0; i < cfg->nprincipals; i++)
+		if (strcmp(cfg->principals[i].name, agent) == 0)
+			return cfg->principals[i].officer[0] != '\0' ?
+			    cfg->principals[i].officer : NULL;
 	return NULL;
 }
 

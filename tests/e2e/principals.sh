@@ -16,11 +16,11 @@
 # uids: 2001 hd-amy (helpdesk), 2002 ext-olga and 2006 ext-pat
 # (outsourced), gid 2100 the ticketing integration (as uid 2003),
 # 2004 officer-ben (helpdesk, also an officer), 2005 intake without a
-# principal
+# principal, 2007 hd-dan (helpdesk, enrolled as the officer officer-dan)
 make_config "$T/tapgate.conf" \
-    's/^(roles = \()$/\1\n    { uid = 2001; roles = ["intake"]; },\n    { uid = 2002; roles = ["intake"]; },\n    { gid = 2100; roles = ["intake"]; },\n    { uid = 2004; roles = ["intake"]; },\n    { uid = 2005; roles = ["intake"]; },\n    { uid = 2006; roles = ["intake"]; },/' \
+    's/^(roles = \()$/\1\n    { uid = 2001; roles = ["intake"]; },\n    { uid = 2002; roles = ["intake"]; },\n    { gid = 2100; roles = ["intake"]; },\n    { uid = 2004; roles = ["intake"]; },\n    { uid = 2007; roles = ["intake"]; },\n    { uid = 2005; roles = ["intake"]; },\n    { uid = 2006; roles = ["intake"]; },/' \
     's/^(teams = \()$/\1\n    { name = "outsourced"; queues = ["password_reset", "mfa_reset"];\n      classes = ["standard"]; systems = ["ldap-corp"]; },/' \
-    's/^(principals = \()$/\1\n    { uid = 2001; name = "hd-amy"; team = "helpdesk"; },\n    { uid = 2002; name = "ext-olga"; team = "outsourced"; },\n    { uid = 2006; name = "ext-pat"; team = "outsourced"; },\n    { gid = 2100; name = "ticketing"; team = "helpdesk"; integration = true;\n      agents = ["hd-amy", "officer-ben"]; },\n    { uid = 2004; name = "officer-ben"; team = "helpdesk"; },/'
+    's/^(principals = \()$/\1\n    { uid = 2001; name = "hd-amy"; team = "helpdesk"; },\n    { uid = 2002; name = "ext-olga"; team = "outsourced"; },\n    { uid = 2006; name = "ext-pat"; team = "outsourced"; },\n    { gid = 2100; name = "ticketing"; team = "helpdesk"; integration = true;\n      agents = ["hd-amy", "officer-ben"]; },\n    { uid = 2004; name = "officer-ben"; team = "helpdesk"; },\n    { uid = 2007; name = "hd-dan"; team = "helpdesk"; officer = "officer-dan"; },/'
 grep -q 'name = "ticketing"' "$T/tapgate.conf" ||
     { notok config_has_the_test_principals; exit 1; }
 daemon_start "$T/tapgate.conf" --trust-roots "$PWD/build/gen/softfido-ca.pem" \
@@ -53,13 +53,17 @@ stored() {
 	api GET '/v1/requests?limit=1000'
 	[ "$STATUS" = 200 ] && jbody '.requests | length'
 }
-# refused_audited CODE: the last audit entry is the refusal CODE, with
-# no request
+# refused_audited CODE: one more request.refused entry than the last
+# time, the newest with code CODE and no request (the timer audits
+# requests whose holds end meanwhile: the newest entry may be another)
+REFUSALS=0
 refused_audited() {
-	api GET '/v1/audit?limit=1'
-	[ "$STATUS" = 200 ] && jqtrue --arg c "$1" '.entries[-1] |
-	    .event == "request.refused" and .details.code == $c and
-	    (.request_id == null)' "$T/body"
+	api GET '/v1/audit?limit=10000'
+	[ "$STATUS" = 200 ] && jqtrue --arg c "$1" --argjson n "$REFUSALS" '
+	    [.entries[] | select(.event == "request.refused")] |
+	    length == $n + 1 and (.[-1] | .details.code == $c and
+	    .request_id == null)' "$T/body" &&
+	    REFUSALS=$((REFUSALS + 1))
 }
 # refused NAME STATUS CODE BEFORE: the call was refused so, nothing was
 # stored, and the refusal was audited; its message in $REFUSAL
@@ -208,8 +212,10 @@ check other_teams_request_is_untouched answered 200 \
 # --- separation of duties: an officer who also takes calls
 key_start ben
 key_start ann
+key_start dan
 if ! enroll officer-ben security_officer ben ||
-    ! enroll officer-ann security_officer ann; then
+    ! enroll officer-ann security_officer ann ||
+    ! enroll officer-dan security_officer dan; then
 	notok officers_enrol "$(cat "$T/enrol.err")"
 	exit 1
 fi
@@ -238,4 +244,13 @@ api GET "/v1/requests/$BEN"
 check only_the_other_officers_approval_counts answered 200 \
     '.decision.approvals.groups[0].counted == 1 and
     ([.approvals[].officer] == ["officer-ann"])'
+# an agent enrolled as an officer under another name
+api_as 2007 POST /v1/requests "$(std root "" hd-dan)"
+check agent_with_an_officer_name_submits [ "$STATUS" = 201 ]
+DAN=$(jbody .id)
+approve "$DAN" dan
+check officer_cannot_approve_under_another_name_than_his_principal \
+    [ "$(approve_code)" = is_requester ]
+approve "$DAN" ann
+check others_approve_the_request_of_that_agent [ $? -eq 0 ]
 daemon_stop

@@ -179,6 +179,9 @@ check_principals(const struct policy_config *cfg, const uint32_t *gids)
 		    policy_principal_of(cfg, p->is_gid ? 4000000000u : p->id,
 		    &p->id, p->is_gid ? 1 : 0) == NULL)
 			abort();
+		if ((p->officer[0] != '\0') != (policy_officer_of(cfg,
+		    p->name) != NULL))
+			abort();
 		for (j = 0; j < p->nagents; j++)
 			if (!policy_identity_canonical(p->agents[j]) ||
 			    !policy_principal_may_name(p, p->agents[j]))

@@ -71,7 +71,9 @@ static const char TEST_CONF[] =
 	"\t{ uid = 1001; name = \"hd-bob\"; team = \"helpdesk\"; },\n"
 	"\t{ gid = 3000; name = \"ticketing\"; team = \"helpdesk\";\n"
 	"\t    integration = true; agents = [\"hd-amy\", \"hd-bob\"]; },\n"
-	"\t{ uid = 1002; name = \"ext-olga\"; team = \"outsourced\"; }\n"
+	"\t{ uid = 1002; name = \"ext-olga\"; team = \"outsourced\"; },\n"
+	"\t{ uid = 1003; name = \"ben\"; team = \"helpdesk\";\n"
+	"\t    officer = \"officer-ben\"; }\n"
 	");\n"
 	"channels = [\"phone\", \"email\", \"sms\", \"chat\", \"in_person\",\n"
 	"\t\"ticket\", \"video\", \"push\", \"totp\"];\n"
@@ -624,6 +626,13 @@ static const struct broken {
 	{ "team_empty_systems", "systems = [\"ldap-corp\"];",
 	    "systems = [];", "teams[1].systems", "must not be empty",
 	    TG_ERR_CONFIG },
+	{ "officer_of_two_principals", "team = \"outsourced\"; }",
+	    "team = \"outsourced\"; officer = \"officer-ben\"; }",
+	    "principals[3].officer", "already principal ext-olga's",
+	    TG_ERR_CONFIG },
+	{ "officer_not_canonical", "officer = \"officer-ben\"",
+	    "officer = \"Officer-Ben\"", "principals[3].officer",
+	    "lowercase", TG_ERR_CONFIG },
 	{ "team_defined_twice", "{ name = \"outsourced\";",
 	    "{ name = \"helpdesk\";", "teams[1].name", "defined twice",
 	    TG_ERR_CONFIG },
@@ -1347,6 +1356,39 @@ agent_variants_cannot_hide_the_requester(void)
 	}
 }
 
+/*
+ * A principal enrolled as an officer under another name (officer =
+ * "officer-ben" for principal ben) is the requester under both.
+ */
+static void
+agents_officer_name_is_the_requester_too(void)
+{
+	const struct policy_approval ap[] = {
+		{ "security_officer", "officer-ben", "k1", true },
+		{ "security_officer", "officer-ann", "k2", true } };
+	struct policy_progress prog = { ap, 2, 0, false, false, false, 0 };
+	enum policy_approver_fault fault;
+	struct policy_decision d;
+	struct policy_request req;
+
+	CHECK(strcmp(policy_officer_of(tcfg, "ben"), "officer-ben") == 0);
+	CHECK(policy_officer_of(tcfg, "hd-bob") == NULL);
+	CHECK(policy_officer_of(tcfg, "officer-ben") == NULL);
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	req.agent = "ben";
+	req.agent_officer = policy_officer_of(tcfg, req.agent);
+	CHECK(policy_check_approver(&req, NULL, NULL, &ap[0], &fault) ==
+	    TG_ERR_POLICY);
+	CHECK_EQ(fault, POLICY_APPROVER_IS_REQUESTER);
+	CHECK(policy_check_approver(&req, NULL, NULL, &ap[1], &fault) == 0);
+	CHECK(policy_evaluate(tcfg, &req, &prog, NOW, &d) == 0);
+	CHECK_EQ(d.approvals[0].counted, 1);
+	/* the control: without the mapping both count */
+	req.agent_officer = NULL;
+	CHECK(policy_evaluate(tcfg, &req, &prog, NOW, &d) == 0);
+	CHECK_EQ(d.approvals[0].counted, 2);
+}
+
 static void
 approvals_count_per_group_with_separation_of_duties(void)
 {
@@ -1768,6 +1810,7 @@ main(void)
 	RUN(approvals_count_per_group_with_separation_of_duties);
 	RUN(check_approver_reports_which_rule_failed);
 	RUN(agent_variants_cannot_hide_the_requester);
+	RUN(agents_officer_name_is_the_requester_too);
 	RUN(approvals_wait_until_evidence_is_complete);
 	RUN(missing_list_names_what_is_missing_in_order);
 	RUN(veto_and_deny_are_final);
