@@ -26,6 +26,11 @@ grep -q 'name = "ticketing"' "$T/tapgate.conf" ||
 daemon_start "$T/tapgate.conf" --trust-roots "$PWD/build/gen/softfido-ca.pem" \
     --token-timeout 5000 || { notok daemon_starts; exit 1; }
 
+check start_names_the_intake_caller_without_principal grep -q \
+    'uid 2005 holds the intake role but no principal names it' \
+    "$T/daemon.log"
+check start_names_no_intake_caller_with_a_principal sh -c \
+    "! grep -E '(uid 200[1-4]|gid 2100) holds the intake' '$T/daemon.log'"
 # the control: the machine runs callers under other uids and gids
 if ! setpriv --reuid=2001 --regid=2100 --clear-groups true 2>/dev/null; then
 	skip principals "setpriv cannot change uid and gid here"
