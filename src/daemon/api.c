@@ -2,7 +2,8 @@
 /*
  * Routes of the v1 API.  Each route names the roles that may call it; the
  * caller's roles come from its peer credentials through the configuration,
- * never from anything it sends.
+ * never from anything it sends, and so does its principal: who submits,
+ * and which team's requests a caller acting for intake only reaches.
  *
  *	GET  /healthz				anyone connected
  *	GET  /metrics				operator
