@@ -417,6 +417,63 @@ team_scope_bounds_queue_class_and_system(void)
 	CHECK(strstr(why, "system") != NULL);
 }
 
+/*
+ * Every queue, claim, account (by name, pattern, group and system) of
+ * the test policy: the outsourced team's scope, held to the class the
+ * evaluation decides, takes exactly its queues for standard accounts on
+ * its system, and never a request the configuration or the claim makes
+ * stricter.
+ */
+static void
+team_scope_holds_the_decided_class_never_the_claim(void)
+{
+	static const struct {
+		const char	*account;
+		const char	*system;
+		const char	*group;
+	} acc[] = {
+		{ "alice", "ldap-corp", NULL }, { "carol", "ldap-corp", NULL },
+		{ "fin-kim", "ldap-corp", NULL }, { "root", "ldap-corp", NULL },
+		{ "adm-x", "ldap-corp", NULL }, { "svc-y", "ldap-corp", NULL },
+		{ "dave", "ldap-corp", "Domain Admins" },
+		{ "erin", "payments", NULL }, { "frank", "sap", NULL },
+	};
+	const struct policy_team *out = policy_team_of(tcfg, "outsourced");
+	struct policy_decision d;
+	struct policy_request req;
+	const char *grp[1];
+	size_t i;
+	int q, c;
+	bool allowed, want;
+
+	CHECK(out != NULL);
+	for (q = 0; q < POLICY_QUEUE_COUNT; q++)
+		for (c = 0; c < POLICY_CLASS_COUNT; c++)
+			for (i = 0; i < NELEM(acc); i++) {
+				base_request(&req, (enum policy_queue)q,
+				    acc[i].account);
+				req.system = acc[i].system;
+				req.claimed_class = (enum policy_class)c;
+				grp[0] = acc[i].group;
+				req.groups = grp;
+				req.ngroups = acc[i].group != NULL;
+				CHECK(policy_evaluate(tcfg, &req, NULL, NOW,
+				    &d) == 0);
+				CHECK(d.account_class >= req.claimed_class);
+				allowed = policy_team_allows(out, req.queue,
+				    d.account_class, req.system, NULL, 0);
+				want = (q == POLICY_QUEUE_PASSWORD_RESET ||
+				    q == POLICY_QUEUE_MFA_RESET) &&
+				    c == POLICY_CLASS_STANDARD &&
+				    strcmp(acc[i].system, "ldap-corp") == 0 &&
+				    strcmp(acc[i].account, "alice") == 0;
+				if (allowed != want)
+					printf("#   q %d claim %d %s: %d\n",
+					    q, c, acc[i].account, allowed);
+				CHECK(allowed == want);
+			}
+}
+
 static void
 canonical_identities_are_lowercase_idents(void)
 {
@@ -1795,6 +1852,7 @@ main(void)
 	RUN(principal_comes_from_uid_before_gid);
 	RUN(only_an_integration_names_other_agents);
 	RUN(team_scope_bounds_queue_class_and_system);
+	RUN(team_scope_holds_the_decided_class_never_the_claim);
 	RUN(canonical_identities_are_lowercase_idents);
 	RUN(broken_configs_fail_naming_the_setting);
 	RUN(config_error_names_the_line);
