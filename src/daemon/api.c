@@ -2,7 +2,8 @@
 /*
  * Routes of the v1 API.  Each route names the roles that may call it; the
  * caller's roles come from its peer credentials through the configuration,
- * never from anything it sends.
+ * never from anything it sends, and so does its principal: who submits,
+ * and which team's requests a caller acting for intake only reaches.
  *
  *	GET  /healthz				anyone connected
  *	GET  /metrics				operator
@@ -254,6 +255,38 @@ acting_role(unsigned held, unsigned allowed)
 	return "none";
 }
 
+/*
+ * Who the caller is beyond its roles: the principal its uid or gid names
+ * (intake callers are named principals), and which requests it sees.
+ * Officers and operators see every request; a caller acting for intake
+ * only sees its own team's.  Such a caller without a principal is
+ * refused here (403 no_principal), -1, on every route of requests but
+ * the submission, whose refusal the engine audits.
+ */
+static int
+actor_identity(struct tapgated *d, const struct http_request *req,
+    const struct route *rt, unsigned held, struct engine_actor *a,
+    struct http_response *res)
+{
+	uint32_t gid = req->peer.gid;
+
+	a->principal = policy_principal_of(d->cfg, req->peer.uid, &gid, 1);
+	a->team = NULL;
+	if ((held & (R(OFFICER) | R(OPERATOR))) ||
+	    (rt->roles & R(INTAKE)) == 0)
+		return 0;
+	if (a->principal != NULL) {
+		a->team = a->principal->team;
+		return 0;
+	}
+	if (rt->kind == ROUTE_REQUESTS && strcmp(rt->method, "POST") == 0)
+		return 0;
+	http_error(res, 403, "no_principal", "uid %u is no principal: intake "
+	    "callers are named under principals in the configuration",
+	    (unsigned)req->peer.uid);
+	return -1;
+}
+
 static int
 is_json(const char *ctype)
 {
@@ -421,9 +454,9 @@ api_audit_verify(struct tapgated *d, const struct http_request *req,
  * refusal, else 0 and er the answer.
  */
 static int
-api_list_prefix(struct tapgated *d, const struct http_request *req,
-    const char *prefix, int limit, struct http_response *res,
-    struct engine_result *er)
+api_list_prefix(struct tapgated *d, const struct engine_actor *a,
+    const struct http_request *req, const char *prefix, int limit,
+    struct http_response *res, struct engine_result *er)
 {
 	size_t n = strlen(prefix);
 
@@ -439,7 +472,7 @@ api_list_prefix(struct tapgated *d, const struct http_request *req,
 		    "lower-case hex digits", STORE_ID_LEN);
 		return -1;
 	}
-	engine_list_prefix(d, prefix, limit, er);
+	engine_list_prefix(d, a, prefix, limit, er);
 	return 0;
 }
 
@@ -500,15 +533,15 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 			}
 		}
 		if ((q = http_query(req, "prefix")) != NULL) {
-			if (api_list_prefix(d, req, q, (int)limit, res,
+			if (api_list_prefix(d, a, req, q, (int)limit, res,
 			    &er) != 0)
 				return;
 		} else
-			engine_list(d, http_query(req, "queue"), s, (int)limit,
-			    &er);
+			engine_list(d, a, http_query(req, "queue"), s,
+			    (int)limit, &er);
 		break;
 	case ROUTE_REQUEST:
-		engine_show(d, id, now, &er);
+		engine_show(d, a, id, now, &er);
 		break;
 	case ROUTE_EVIDENCE:
 		engine_add_evidence(d, a, id, req->body, req->body_len, now,
@@ -655,7 +688,8 @@ api_handle(void *ctx, const struct http_request *req,
 		a.uid = req->peer.uid;
 		a.role = acting_role(held, rt->roles);
 		a.name = name;
-		dispatch(d, rt, id, req, &a, res, &touch_ns);
+		if (actor_identity(d, req, rt, held, &a, res) == 0)
+			dispatch(d, rt, id, req, &a, res, &touch_ns);
 		observe(d, rt, start, touch_ns);
 	}
 	if (res->status == 0)

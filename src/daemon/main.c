@@ -247,6 +247,31 @@ check_paths(const struct policy_config *cfg, const char *config)
  * paths the command line overrides, and the files it names checked.  0,
  * or exit status 2 (logged; nothing is left to free).
  */
+/*
+ * Tell the operator of the callers given the intake role that no
+ * principal names: they cannot submit.  A uid's principal may also come
+ * from its primary group, which only its caller shows.
+ */
+static void
+note_unnamed_intake(const struct policy_config *cfg)
+{
+	const struct policy_role_entry *re;
+	size_t i;
+
+	for (i = 0; i < cfg->nroles; i++) {
+		re = &cfg->roles[i];
+		if ((re->roles & POLICY_ROLE_BIT(POLICY_ROLE_INTAKE)) == 0 ||
+		    policy_principal_of(cfg, re->is_gid ? UINT32_MAX : re->id,
+		    &re->id, re->is_gid ? 1 : 0) != NULL)
+			continue;
+		fprintf(stderr, "tapgated: %s %u holds the intake role but no "
+		    "principal names it: %s\n", re->is_gid ? "gid" : "uid",
+		    (unsigned)re->id, re->is_gid ? "its members cannot "
+		    "submit unless their uid is a principal" : "it cannot "
+		    "submit unless its primary group is a principal");
+	}
+}
+
 static int
 load_config(const struct options *o, struct policy_config **cfgp)
 {
@@ -266,6 +291,7 @@ load_config(const struct options *o, struct policy_config **cfgp)
 		policy_config_free(&cfg);
 		return 2;
 	}
+	note_unnamed_intake(cfg);
 	*cfgp = cfg;
 	return 0;
 }

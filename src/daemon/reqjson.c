@@ -205,6 +205,8 @@ reqjson_fields(const struct policy_config *cfg, struct reqjson *rq,
 	    (r = str_member(requester, "requester", "ticket", 0, &rq->ticket,
 	    err, errlen)) != 0)
 		return r;
+	/* the officer the agent also is, for separation of duties */
+	pr->agent_officer = policy_officer_of(cfg, pr->agent);
 	if ((v = json_object_get(root, "evidence")) != NULL &&
 	    !json_is_null(v)) {
 		if ((r = reqjson_evidence(v, "evidence", rq->ev,

@@ -360,9 +360,10 @@ history_more(const struct audit_entry *e, void *arg)
 
 /*
  * Whether a may read request id's history: 0, or the refusal in res.
- * Officers and operators read every request's; intake, those its uid
- * submitted (a help-desk agent follows its own requests, not the others'
- * approvals, vetoes and hook failures).
+ * Officers and operators read every request's; intake, those of its own
+ * team (a help-desk agent follows its team's requests, as it lists and
+ * shows them, not the other teams' approvals, vetoes and hook failures):
+ * another team's request is not found, as it is for requests show.
  */
 static int
 history_allowed(struct tapgated *d, const struct engine_actor *a,
@@ -382,11 +383,10 @@ history_allowed(struct tapgated *d, const struct engine_actor *a,
 	}
 	if (r != 0)
 		return eng_db_error(d, res, r);
-	if (strcmp(a->role, policy_role_name(POLICY_ROLE_INTAKE)) == 0 &&
-	    row->requester_uid != a->uid) {
-		eng_error(res, 403, "forbidden", "intake reads the history of "
-		    "the requests its uid submitted only");
-		r = TG_ERR_PERM;
+	if (a->team != NULL && (row->requester_team == NULL ||
+	    strcmp(row->requester_team, a->team) != 0)) {
+		eng_error(res, 404, "not_found", "no such request");
+		r = TG_ERR_NOT_FOUND;
 	}
 	store_request_free(&row);
 	return r;

@@ -59,14 +59,21 @@
 #define DAEMON_HEARTBEAT_SECONDS 2	/* how often the heartbeat is stored */
 
 struct checkpoint_report;
+struct policy_principal;
 struct signkey_report;
 struct tapgated;
 
-/* Who does something: the peer and the name the audit log shows. */
+/*
+ * Who does something: the peer and the name the audit log shows; the
+ * principal its peer credentials name (NULL: none), and, for a caller
+ * that sees only its team's requests, that team (NULL: sees all).
+ */
 struct engine_actor {
-	int64_t		 uid;
-	const char	*role;		/* intake, officer, ..., system */
-	const char	*name;
+	int64_t				 uid;
+	const char			*role;	/* intake, ..., system */
+	const char			*name;
+	const struct policy_principal	*principal;
+	const char			*team;
 };
 
 /* The result of an engine call, for the HTTP answer. */
@@ -82,13 +89,24 @@ struct engine_result {
 /*
  * Submit a request (body as received).  With an idempotency key, a retry
  * with the same body gets the first answer again; the same key with
- * another body is a conflict.  The new request commits together with
- * those other threads submit at the same time (one sync of the log for
- * all): d->lock is released while it waits for that commit.
+ * another body is a conflict.  Who is asking is a->principal: none is
+ * 403 no_principal; requester.agent must be the principal's own name or
+ * one its integration lists (403 agent_not_allowed), and the request,
+ * once evaluated, must be in the scope of the principal's team (queue,
+ * effective class, system: 403 out_of_scope).  A refusal stores
+ * nothing and is audited as request.refused.  The new request commits
+ * together with those other threads submit at the same time (one sync
+ * of the log for all): d->lock is released while it waits for that
+ * commit.
  */
 int	engine_submit(struct tapgated *d, const struct engine_actor *a,
 	    const char *body, size_t len, const char *idem_key, int64_t now,
 	    struct engine_result *res);
+
+/*
+ * The calls below on one request answer 404, as for a request that does
+ * not exist, when a->team is set and the request is not that team's.
+ */
 
 /* Add evidence ({"evidence":[...]}) to a request and re-evaluate it. */
 int	engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
@@ -104,16 +122,21 @@ int	engine_decide(struct tapgated *d, const struct engine_actor *a,
  * One request in detail (request, evidence, decisions, decision, and the
  * approvals that count: officer, group, user_verified, time).
  */
-int	engine_show(struct tapgated *d, const char *id, int64_t now,
+int	engine_show(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, int64_t now, struct engine_result *res);
+
+/*
+ * Requests, newest first, filtered by queue and state (may be NULL); of
+ * a->team only when it is set.
+ */
+int	engine_list(struct tapgated *d, const struct engine_actor *a,
+	    const char *queue, const char *state, int limit,
 	    struct engine_result *res);
 
-/* Requests, newest first, filtered by queue and state (may be NULL). */
-int	engine_list(struct tapgated *d, const char *queue, const char *state,
-	    int limit, struct engine_result *res);
-
-/* Requests whose id starts with prefix (1 to 32 hex digits), by id. */
-int	engine_list_prefix(struct tapgated *d, const char *prefix, int limit,
-	    struct engine_result *res);
+/* Requests whose id starts with prefix (1 to 32 hex digits), by id; of
+ * a->team only when it is set. */
+int	engine_list_prefix(struct tapgated *d, const struct engine_actor *a,
+	    const char *prefix, int limit, struct engine_result *res);
 
 /* ---- approval (approval.c) */
 

@@ -168,7 +168,9 @@ submission_row(struct submission *sub, const struct reqjson *rq,
 	row->target_system = rq->pr.system;
 	row->claimed_class = rq->claimed;
 	row->effective_class = policy_class_name(dec->account_class);
-	row->requester_agent = rq->pr.agent;
+	row->requester_agent = rq->pr.agent;	/* checked: canonical */
+	row->requester_principal = sub->a->principal->name;
+	row->requester_team = sub->a->principal->team;
 	row->requester_channel = rq->pr.requester_channel;
 	row->requester_ticket = rq->ticket;
 	row->requester_uid = sub->a->uid;
@@ -191,13 +193,15 @@ submission_audit(struct submission *sub, const struct policy_decision *dec)
 {
 	const struct store_request *row = &sub->row;
 
-	sub->submitted = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:s,s:s,s:s?,"
-	    "s:O,s:o}", "queue", row->queue, "account", row->target_account,
-	    "system", row->target_system, "class", row->effective_class,
-	    "claimed_class", row->claimed_class, "agent",
-	    row->requester_agent, "channel", row->requester_channel, "state",
-	    row->state, "ticket", row->requester_ticket, "evidence_digests",
-	    sub->digests, "missing", eng_missing_json(dec));
+	sub->submitted = json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:s,s:s,s:s,"
+	    "s:s,s:s?,s:O,s:o}", "queue", row->queue, "account",
+	    row->target_account, "system", row->target_system, "class",
+	    row->effective_class, "claimed_class", row->claimed_class,
+	    "agent", row->requester_agent, "principal",
+	    row->requester_principal, "team", row->requester_team,
+	    "channel", row->requester_channel, "state", row->state, "ticket",
+	    row->requester_ticket, "evidence_digests", sub->digests,
+	    "missing", eng_missing_json(dec));
 	sub->held = dec->hold_start != 0;
 	if (sub->held)
 		sub->hold = json_pack("{s:I,s:I}", "start",
@@ -286,6 +290,101 @@ submission_events(struct tapgated *d, const struct submission *sub,
 	eng_events_add(evs, ev);
 }
 
+/* ---- who is asking */
+
+/*
+ * A submission refused for who asks or what it asks for: 403 with code
+ * and why, audited as request.refused with the agent as it was sent;
+ * nothing else is stored.  Returns TG_ERR_PERM.
+ */
+static int
+intake_refuse(struct tapgated *d, const struct engine_actor *a,
+    const struct reqjson *rq, const char *code, const char *why,
+    int64_t now, struct engine_result *res)
+{
+	json_t *details;
+
+	details = json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?}", "code",
+	    code, "why", why, "agent", rq != NULL ? rq->pr.agent : NULL,
+	    "queue", rq != NULL ? policy_queue_name(rq->pr.queue) : NULL,
+	    "system", rq != NULL ? rq->pr.system : NULL, "principal",
+	    a->principal != NULL ? a->principal->name : NULL, "team",
+	    a->principal != NULL ? a->principal->team : NULL);
+	(void)eng_audit_alone(d, a, "request.refused", NULL, details, now);
+	json_decref(details);
+	eng_error(res, 403, code, why);
+	return TG_ERR_PERM;
+}
+
+/*
+ * The agent the request names is the caller's principal, or one its
+ * integration lists: never the caller's free text.
+ */
+static int
+intake_agent(struct tapgated *d, const struct engine_actor *a,
+    const struct reqjson *rq, int64_t now, struct engine_result *res)
+{
+	const struct policy_principal *p = a->principal;
+	char why[320];
+
+	if (policy_principal_may_name(p, rq->pr.agent))
+		return 0;
+	if (p->integration)
+		snprintf(why, sizeof(why), "requester.agent: integration %s "
+		    "may not name this agent (only its own name or an agent "
+		    "the configuration lists for it)", p->name);
+	else
+		snprintf(why, sizeof(why), "requester.agent: must be your "
+		    "own principal, %s (only an integration names other "
+		    "agents)", p->name);
+	return intake_refuse(d, a, rq, "agent_not_allowed", why, now, res);
+}
+
+/*
+ * The request, evaluated, is in the scope of the principal's team: its
+ * queue, its effective class (what the policy decided, not the claim)
+ * and its system.
+ */
+static int
+intake_scope(struct tapgated *d, const struct engine_actor *a,
+    const struct reqjson *rq, const struct policy_decision *dec,
+    int64_t now, struct engine_result *res)
+{
+	const struct policy_team *t;
+	char why[320], msg[400];
+
+	t = policy_team_of(d->cfg, a->principal->team);
+	if (policy_team_allows(t, rq->pr.queue, dec->account_class,
+	    rq->pr.system, why, sizeof(why)))
+		return 0;
+	snprintf(msg, sizeof(msg), "not in your team's scope: %s", why);
+	return intake_refuse(d, a, rq, "out_of_scope", msg, now, res);
+}
+
+/* Whether a sees request row: its own team's, or a sees all. */
+static int
+team_sees(const struct engine_actor *a, const struct store_request *row)
+{
+	return a->team == NULL || (row->requester_team != NULL &&
+	    strcmp(row->requester_team, a->team) == 0);
+}
+
+/* eng_load() of a request a may see; 404 as for none when it may not. */
+static int
+load_seen(struct tapgated *d, const struct engine_actor *a, const char *id,
+    struct facts *f, struct engine_result *res)
+{
+	int r;
+
+	if ((r = eng_load(d, id, f, res)) != 0)
+		return r;
+	if (team_sees(a, f->row))
+		return 0;
+	eng_facts_clear(f);
+	eng_error(res, 404, "not_found", "no such request");
+	return TG_ERR_NOT_FOUND;
+}
+
 int
 engine_submit(struct tapgated *d, const struct engine_actor *a,
     const char *body, size_t len, const char *idem_key, int64_t now,
@@ -303,6 +402,13 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	memset(&sub, 0, sizeof(sub));
 	sub.a = a;
 	sub.now = now;
+	if (a->principal == NULL) {
+		snprintf(err, sizeof(err), "uid %lld is no principal: intake "
+		    "callers are named under principals in the configuration",
+		    (long long)a->uid);
+		return intake_refuse(d, a, NULL, "no_principal", err, now,
+		    res);
+	}
 	if (idem_key != NULL) {
 		if ((r = idem_check(d, a, idem_key, body, len, key, sizeof(key),
 		    digest, res)) != 0)
@@ -316,11 +422,15 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 		    "internal" : "invalid_field", err);
 		return r;
 	}
+	if ((r = intake_agent(d, a, &rq, now, res)) != 0)
+		goto out;
 	if ((r = policy_evaluate(d->cfg, &rq.pr, NULL, now, &dec)) != 0) {
 		eng_error(res, 422, "invalid_request", "the request does not "
 		    "fit the policy");
 		goto out;
 	}
+	if ((r = intake_scope(d, a, &rq, &dec, now, res)) != 0)
+		goto out;
 	if ((r = submission_new(body, len, &rq, &dec, idem_key, digest,
 	    &sub)) != 0) {
 		eng_db_error(d, res, r);
@@ -478,7 +588,7 @@ engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
 	size_t nev = 0, i;
 	int r;
 
-	if ((r = eng_load(d, id, &f, res)) != 0)
+	if ((r = load_seen(d, a, id, &f, res)) != 0)
 		return r;
 	if ((r = evidence_body(body, len, &root, &arr, ev, &nev, res)) != 0 ||
 	    (r = evidence_open(d, &f, nev, now, res)) != 0)
@@ -590,7 +700,7 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 	char err[512];
 	int r, veto = strcmp(kind, "veto") == 0;
 
-	if ((r = eng_load(d, id, &f, res)) != 0)
+	if ((r = load_seen(d, a, id, &f, res)) != 0)
 		return r;
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	if ((r = reqjson_reason(root, &reason, err, sizeof(err))) != 0) {
@@ -684,15 +794,15 @@ decision_row_json(const struct store_decision *dc, void *arg)
 }
 
 int
-engine_show(struct tapgated *d, const char *id, int64_t now,
-    struct engine_result *res)
+engine_show(struct tapgated *d, const struct engine_actor *a,
+    const char *id, int64_t now, struct engine_result *res)
 {
 	struct policy_decision dec;
 	struct facts f;
 	json_t *evs = json_array(), *decs = json_array(), *out;
 	int r;
 
-	if ((r = eng_load(d, id, &f, res)) != 0)
+	if ((r = load_seen(d, a, id, &f, res)) != 0)
 		goto out;
 	if ((r = store_evidence_list(d->st, id, evidence_row_json, evs)) != 0 ||
 	    (r = store_decision_list(d->st, id, decision_row_json, decs)) !=
@@ -706,14 +816,16 @@ engine_show(struct tapgated *d, const char *id, int64_t now,
 		    "passes the appliance configuration");
 		goto out;
 	}
-	out = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s?},s:{s:s,s:s,s:s?,"
-	    "s:I},s:I,s:I,s:o,s:O,s:O,s:o,s:o}",
+	out = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s?},s:{s:s,s:s?,s:s?,"
+	    "s:s,s:s?,s:I},s:I,s:I,s:o,s:O,s:O,s:o,s:o}",
 	    "id", f.row->id, "queue", f.row->queue, "state",
 	    policy_state_name(dec.state),
 	    "target", "account", f.row->target_account, "system",
 	    f.row->target_system, "class", f.row->effective_class,
 	    "claimed_class", f.row->claimed_class,
-	    "requester", "agent", f.row->requester_agent, "channel",
+	    "requester", "agent", f.row->requester_agent, "principal",
+	    f.row->requester_principal, "team", f.row->requester_team,
+	    "channel",
 	    f.row->requester_channel, "ticket", f.row->requester_ticket,
 	    "uid", (json_int_t)f.row->requester_uid,
 	    "created", (json_int_t)f.row->created,
@@ -741,23 +853,29 @@ static int
 list_row_json(const struct store_request *rw, void *arg)
 {
 	return json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s,"
-	    "s:s,s:s,s:s?,s:I,s:I}", "id", rw->id, "queue", rw->queue, "state",
-	    rw->state, "account", rw->target_account, "system",
+	    "s:s,s:s,s:s?,s:s?,s:I,s:I}", "id", rw->id, "queue", rw->queue,
+	    "state", rw->state, "account", rw->target_account, "system",
 	    rw->target_system, "class", rw->effective_class, "agent",
-	    rw->requester_agent, "ticket", rw->requester_ticket, "created",
-	    (json_int_t)rw->created, "hold_until", (json_int_t)rw->hold_end)) ==
-	    0 ? 0 : TG_ERR_NOMEM;
+	    rw->requester_agent, "team", rw->requester_team, "ticket",
+	    rw->requester_ticket, "created", (json_int_t)rw->created,
+	    "hold_until", (json_int_t)rw->hold_end)) == 0 ? 0 : TG_ERR_NOMEM;
 }
 
 int
-engine_list(struct tapgated *d, const char *queue, const char *state,
-    int limit, struct engine_result *res)
+engine_list(struct tapgated *d, const struct engine_actor *a,
+    const char *queue, const char *state, int limit,
+    struct engine_result *res)
 {
 	json_t *arr = json_array();
 	int r;
 
-	if ((r = store_request_list(d->st, queue, state, limit, list_row_json,
-	    arr)) != 0) {
+	if (a->team != NULL)
+		r = store_request_list_team(d->st, a->team, queue, state,
+		    limit, list_row_json, arr);
+	else
+		r = store_request_list(d->st, queue, state, limit,
+		    list_row_json, arr);
+	if (r != 0) {
 		json_decref(arr);
 		return eng_db_error(d, res, r);
 	}
@@ -768,14 +886,19 @@ engine_list(struct tapgated *d, const char *queue, const char *state,
 }
 
 int
-engine_list_prefix(struct tapgated *d, const char *prefix, int limit,
-    struct engine_result *res)
+engine_list_prefix(struct tapgated *d, const struct engine_actor *a,
+    const char *prefix, int limit, struct engine_result *res)
 {
 	json_t *arr = json_array();
 	int r;
 
-	if ((r = store_request_list_prefix(d->st, prefix, limit,
-	    list_row_json, arr)) != 0) {
+	if (a->team != NULL)
+		r = store_request_list_prefix_team(d->st, prefix, a->team,
+		    limit, list_row_json, arr);
+	else
+		r = store_request_list_prefix(d->st, prefix, limit,
+		    list_row_json, arr);
+	if (r != 0) {
 		json_decref(arr);
 		return eng_db_error(d, res, r);
 	}

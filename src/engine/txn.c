@@ -15,7 +15,8 @@
 #include "common/errors.h"
 #include "engine/txn.h"
 
-const struct engine_actor eng_system = { -1, "system", "tapgated" };
+const struct engine_actor eng_system = { -1, "system", "tapgated", NULL,
+    NULL };
 
 void
 eng_events_add(struct events *evs, json_t *ev)

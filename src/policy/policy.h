@@ -26,10 +26,13 @@
  * no I/O, no clock, no globals, no allocation, no time-zone lookup.  The
  * caller passes the time.
  *
- * Identity comparisons (requester agent, target account, officers, class
- * names and patterns, target groups, systems) ignore ASCII case, because
- * directories do: "Alice" and "alice" are the same person, so neither
- * self-approval nor a class downgrade can hide behind a capital letter.
+ * The requesting agent and the officers are canonical identities
+ * (policy_identity_canonical), compared exactly: the agent is the
+ * caller's principal or an agent its integration lists, never free text.
+ * Other names (target account, class names and patterns, target groups,
+ * systems) ignore ASCII case, because directories do: "Alice" and
+ * "alice" are the same person, so a class downgrade cannot hide behind a
+ * capital letter.
  * Channels and approver groups are lowercase identifiers compared exactly;
  * credential ids and evidence refs are compared exactly.
  */
@@ -47,6 +50,10 @@
 #define POLICY_LONG_MAX			255	/* rp_id, issuer, paths */
 #define POLICY_SOCKET_MAX		107	/* sizeof(sun_path) - 1 */
 #define POLICY_MAX_ROLE_ENTRIES		64
+#define POLICY_MAX_PRINCIPALS		128	/* uid or gid -> principal */
+#define POLICY_MAX_PRINCIPAL_AGENTS	32	/* one integration's agents */
+#define POLICY_MAX_TEAMS		32
+#define POLICY_MAX_TEAM_SYSTEMS		32
 #define POLICY_MAX_CHANNELS		32
 #define POLICY_MAX_APPROVER_GROUPS	16
 #define POLICY_MAX_CLASS_ACCOUNTS	256
@@ -260,6 +267,42 @@ struct policy_role_entry {
 	unsigned	roles;		/* POLICY_ROLE_BIT() mask */
 };
 
+/*
+ * One principals entry: an intake caller by uid or gid, named.  name and
+ * team are canonical identities (policy_identity_canonical).  An
+ * integration (a ticketing system) may name as requester.agent any of
+ * agents[0..nagents) besides itself; anyone else only itself.  officer,
+ * when set, is the name the same person is enrolled under as an officer,
+ * when it is not the principal's own: separation of duties then refuses
+ * that officer too on this principal's requests.
+ */
+struct policy_principal {
+	bool		is_gid;
+	uint32_t	id;
+	char		name[POLICY_IDENT_MAX + 1];
+	char		team[POLICY_IDENT_MAX + 1];
+	bool		integration;
+	char	agents[POLICY_MAX_PRINCIPAL_AGENTS][POLICY_IDENT_MAX + 1];
+	size_t		nagents;
+	char		officer[POLICY_IDENT_MAX + 1];	/* "": none */
+};
+
+/*
+ * What a team may submit to: a request's queue, its effective class (as
+ * evaluated, never the claim) and its system must each be in the team's
+ * scope.  A list absent from the configuration leaves that dimension
+ * open (queues and classes: every bit set, systems: all_systems).  A
+ * team sees only its own team's requests.
+ */
+struct policy_team {
+	char		name[POLICY_IDENT_MAX + 1];
+	unsigned	queues;		/* 1u << enum policy_queue */
+	unsigned	classes;	/* 1u << enum policy_class */
+	bool		all_systems;
+	char		systems[POLICY_MAX_TEAM_SYSTEMS][POLICY_NAME_MAX + 1];
+	size_t		nsystems;
+};
+
 /* How the appliance itself recognises accounts of one class. */
 struct policy_class_map {
 	char	accounts[POLICY_MAX_CLASS_ACCOUNTS][POLICY_NAME_MAX + 1];
@@ -352,6 +395,10 @@ struct policy_config {
 	int64_t				policy_version;	/* >= 1 */
 	struct policy_role_entry	roles[POLICY_MAX_ROLE_ENTRIES];
 	size_t				nroles;
+	struct policy_principal		principals[POLICY_MAX_PRINCIPALS];
+	size_t				nprincipals;	/* 0: no intake */
+	struct policy_team		teams[POLICY_MAX_TEAMS];
+	size_t				nteams;
 	char	channels[POLICY_MAX_CHANNELS][POLICY_IDENT_MAX + 1];
 	size_t	nchannels;
 	char	approver_groups[POLICY_MAX_APPROVER_GROUPS]
@@ -418,6 +465,56 @@ bool	policy_approver_group_known(const struct policy_config *cfg,
 unsigned policy_roles(const struct policy_config *cfg, uint32_t uid,
 	    const uint32_t *gids, size_t ngids);
 
+/*
+ * The principal a peer is: the entry naming its uid, else the first
+ * entry naming one of its ngids gids, else NULL (no principal: it may
+ * not submit).  Points into cfg.
+ */
+const struct policy_principal *policy_principal_of(
+	    const struct policy_config *cfg, uint32_t uid,
+	    const uint32_t *gids, size_t ngids);
+
+/*
+ * The officer name the principal named agent is also enrolled under
+ * (its officer setting), or NULL: what a request's agent_officer is.
+ */
+const char *policy_officer_of(const struct policy_config *cfg,
+	    const char *agent);
+
+/* The team named name, or NULL.  Points into cfg. */
+const struct policy_team *policy_team_of(const struct policy_config *cfg,
+	    const char *name);
+
+/*
+ * Whether principal p may submit with requester.agent agent: agent is
+ * p's own name, or p is an integration and agent is one it lists.
+ * Exact comparison: both sides are canonical, so a variant ("hd-bob ",
+ * "HD-BOB", a Cyrillic letter) is someone else and refused.  The
+ * directory's help-desk group will be a second source of agents an
+ * integration may name; it plugs in here.
+ */
+bool	policy_principal_may_name(const struct policy_principal *p,
+	    const char *agent);
+
+/*
+ * Whether team t's scope takes a request to queue q, of effective class
+ * c, on system (compared ignoring ASCII case, as class systems are).
+ * When not, and why is not NULL, a sentence naming the dimension
+ * ("class admin is outside team outsourced's scope") goes to why.
+ */
+bool	policy_team_allows(const struct policy_team *t, enum policy_queue q,
+	    enum policy_class c, const char *system, char *why, size_t whylen);
+
+/*
+ * Whether s is a canonical identity: 1 to POLICY_IDENT_MAX characters,
+ * lowercase ASCII letters, digits, '_', '.', '-', starting with a letter
+ * or a digit.  Principals, teams, agents and officers are named so;
+ * separation of duties compares such names exactly, and treats a name
+ * that is not canonical as no one it can tell apart (see
+ * policy_check_approver).
+ */
+bool	policy_identity_canonical(const char *s);
+
 /* ---- a request, as the daemon parsed it (strings borrowed, NUL-ended) */
 
 struct policy_evidence {
@@ -437,6 +534,8 @@ struct policy_evidence {
  * caller cannot vouch for themselves on the call they are making.
  * groups are the target's groups as the caller states them; they can only
  * make the class stricter.  claimed_class defaults to standard (no claim).
+ * agent_officer is the officer name the agent is also enrolled under
+ * (policy_officer_of), NULL when none: that officer is the requester too.
  */
 struct policy_request {
 	enum policy_queue		 queue;
@@ -447,6 +546,7 @@ struct policy_request {
 	size_t				 ngroups;
 	const char			*recovered_channel;
 	const char			*agent;		/* requesting agent */
+	const char			*agent_officer;	/* or NULL */
 	const char			*requester_channel;
 	const struct policy_evidence	*evidence;
 	size_t				 nevidence;
@@ -577,7 +677,9 @@ int	policy_evaluate(const struct policy_config *cfg,
 /*
  * Separation of duties for one more approval cand on request req with
  * progress prog (may be NULL).  Refused when: no user verification; the
- * officer is the requesting agent or the target account; the officer or
+ * officer is the requesting agent or its agent_officer (or the agent is
+ * not a canonical identity: then it may be anyone) or the target account;
+ * the officer or
  * the credential is already in a valid recorded approval; and, when dec
  * (the current decision) is given, the request is not awaiting approvals
  * (approvals sign the final evidence, so they come after it) or cand's

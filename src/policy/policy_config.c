@@ -666,6 +666,213 @@ parse_roles(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+/* A list of queue or class names as a 1u << value mask. */
+static int
+get_name_mask(struct loader *ld, const config_setting_t *grp,
+    const char *name, size_t max, int (*parse)(const char *, unsigned *),
+    const char *what, unsigned *mask)
+{
+	const config_setting_t *l, *e;
+	const char *v;
+	unsigned bit;
+	char q[96];
+	int r, i, len;
+
+	if ((r = member_list(ld, grp, name, false, max, &l)) != 0)
+		return r;
+	if (l == NULL)
+		return 0;
+	if ((len = config_setting_length(l)) == 0)
+		return fail(ld, l, NULL, "must not be empty (leave it out to "
+		    "allow every %s)", what);
+	*mask = 0;
+	for (i = 0; i < len; i++) {
+		if ((r = list_string(ld, l, i, &e, &v)) != 0)
+			return r;
+		if (parse(v, &bit) != 0)
+			return fail(ld, e, NULL, "unknown %s %s", what,
+			    quote(v, q, sizeof(q)));
+		if (*mask & (1u << bit))
+			return fail(ld, e, NULL, "%s listed twice",
+			    quote(v, q, sizeof(q)));
+		*mask |= 1u << bit;
+	}
+	return 0;
+}
+
+static int
+queue_bit(const char *v, unsigned *bit)
+{
+	enum policy_queue q;
+
+	if (policy_queue_parse(v, &q) != 0)
+		return TG_ERR_INVALID;
+	*bit = (unsigned)q;
+	return 0;
+}
+
+static int
+class_bit(const char *v, unsigned *bit)
+{
+	enum policy_class c;
+
+	if (policy_class_parse(v, &c) != 0)
+		return TG_ERR_INVALID;
+	*bit = (unsigned)c;
+	return 0;
+}
+
+static int
+parse_team(struct loader *ld, const config_setting_t *e, size_t idx)
+{
+	static const char *const keys[] = { "name", "queues", "classes",
+	    "systems" };
+	struct policy_team *t = &ld->cfg->teams[idx];
+	const config_setting_t *sys;
+	char q[96];
+	size_t i;
+	int r;
+
+	t->queues = (1u << POLICY_QUEUE_COUNT) - 1;
+	t->classes = (1u << POLICY_CLASS_COUNT) - 1;
+	if ((r = expect_type(ld, e, CONFIG_TYPE_GROUP)) != 0 ||
+	    (r = check_keys(ld, e, keys, 4, "setting")) != 0 ||
+	    (r = get_string(ld, e, "name", true, STR_IDENT, t->name,
+	    sizeof(t->name))) != 0 ||
+	    (r = get_name_mask(ld, e, "queues", POLICY_QUEUE_COUNT, queue_bit,
+	    "queue", &t->queues)) != 0 ||
+	    (r = get_name_mask(ld, e, "classes", POLICY_CLASS_COUNT,
+	    class_bit, "class", &t->classes)) != 0 ||
+	    (r = get_string_list(ld, e, "systems", false, true, STR_NAME,
+	    POLICY_MAX_TEAM_SYSTEMS, &t->systems[0][0],
+	    sizeof(t->systems[0]), &t->nsystems)) != 0 ||
+	    (r = member(ld, e, "systems", false, &sys)) != 0)
+		return r;
+	t->all_systems = sys == NULL;
+	for (i = 0; i < idx; i++)
+		if (strcmp(ld->cfg->teams[i].name, t->name) == 0)
+			return fail(ld, e, "name", "team %s defined twice",
+			    quote(t->name, q, sizeof(q)));
+	return 0;
+}
+
+/* teams = ( { name; [queues]; [classes]; [systems] }, ... ): optional. */
+static int
+parse_teams(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t *l, *e;
+	int r, i, len;
+
+	if ((r = member_list(ld, root, "teams", false, POLICY_MAX_TEAMS,
+	    &l)) != 0 || l == NULL)
+		return r;
+	len = config_setting_length(l);
+	for (i = 0; i < len; i++) {
+		if ((e = config_setting_get_elem(l, (unsigned)i)) == NULL)
+			return fail(ld, l, NULL, "malformed list");
+		if ((r = parse_team(ld, e, (size_t)i)) != 0)
+			return r;
+	}
+	ld->cfg->nteams = (size_t)len;
+	return 0;
+}
+
+/* Principal idx against the entries before it: one entry per id, name. */
+static int
+principal_unique(struct loader *ld, const config_setting_t *e, size_t idx)
+{
+	const struct policy_principal *p = &ld->cfg->principals[idx], *o;
+	char q[96];
+	size_t i;
+
+	for (i = 0; i < idx; i++) {
+		o = &ld->cfg->principals[i];
+		if (o->is_gid == p->is_gid && o->id == p->id)
+			return fail(ld, e, NULL, "%s %u is already principal "
+			    "%s", p->is_gid ? "gid" : "uid", (unsigned)p->id,
+			    quote(o->name, q, sizeof(q)));
+		if (strcmp(o->name, p->name) == 0)
+			return fail(ld, e, "name", "principal %s defined "
+			    "twice", quote(p->name, q, sizeof(q)));
+		if (p->officer[0] != '\0' && strcmp(o->officer,
+		    p->officer) == 0)
+			return fail(ld, e, "officer", "officer %s is already "
+			    "principal %s's", quote(p->officer, q, sizeof(q)),
+			    o->name);
+	}
+	return 0;
+}
+
+static int
+parse_principal(struct loader *ld, const config_setting_t *e, size_t idx)
+{
+	static const char *const keys[] = { "uid", "gid", "name", "team",
+	    "integration", "agents", "officer" };
+	struct policy_principal *p = &ld->cfg->principals[idx];
+	const config_setting_t *uid, *gid, *agents;
+	char q[96];
+	int64_t id;
+	int r;
+
+	/* numeric ids only, as in roles: a renamed account gains nothing */
+	if ((r = expect_type(ld, e, CONFIG_TYPE_GROUP)) != 0 ||
+	    (r = check_keys(ld, e, keys, 7, "setting")) != 0 ||
+	    (r = member(ld, e, "uid", false, &uid)) != 0 ||
+	    (r = member(ld, e, "gid", false, &gid)) != 0)
+		return r;
+	if ((uid == NULL) == (gid == NULL))
+		return fail(ld, e, NULL, "needs exactly one of uid or gid");
+	if ((r = int_value(ld, uid != NULL ? uid : gid, 0,
+	    (int64_t)UINT32_MAX - 1, &id)) != 0)
+		return r;
+	p->is_gid = gid != NULL;
+	p->id = (uint32_t)id;
+	if ((r = get_string(ld, e, "name", true, STR_IDENT, p->name,
+	    sizeof(p->name))) != 0 ||
+	    (r = get_string(ld, e, "team", true, STR_IDENT, p->team,
+	    sizeof(p->team))) != 0 ||
+	    (r = get_bool(ld, e, "integration", false, &p->integration)) != 0 ||
+	    (r = get_string(ld, e, "officer", false, STR_IDENT, p->officer,
+	    sizeof(p->officer))) != 0 ||
+	    (r = member(ld, e, "agents", false, &agents)) != 0)
+		return r;
+	if (policy_team_of(ld->cfg, p->team) == NULL)
+		return fail(ld, e, "team", "unknown team %s (define it under "
+		    "teams)", quote(p->team, q, sizeof(q)));
+	if (agents != NULL && !p->integration)
+		return fail(ld, agents, NULL, "only an integration "
+		    "(integration = true) names agents");
+	if ((r = get_string_list(ld, e, "agents", false, false, STR_IDENT,
+	    POLICY_MAX_PRINCIPAL_AGENTS, &p->agents[0][0],
+	    sizeof(p->agents[0]), &p->nagents)) != 0)
+		return r;
+	return principal_unique(ld, e, idx);
+}
+
+/*
+ * principals = ( { uid | gid; name; team; [integration; agents] }, ... ):
+ * optional; without it no one can submit (see engine_submit).
+ */
+static int
+parse_principals(struct loader *ld, const config_setting_t *root)
+{
+	const config_setting_t *l, *e;
+	int r, i, len;
+
+	if ((r = member_list(ld, root, "principals", false,
+	    POLICY_MAX_PRINCIPALS, &l)) != 0 || l == NULL)
+		return r;
+	len = config_setting_length(l);
+	for (i = 0; i < len; i++) {
+		if ((e = config_setting_get_elem(l, (unsigned)i)) == NULL)
+			return fail(ld, l, NULL, "malformed list");
+		if ((r = parse_principal(ld, e, (size_t)i)) != 0)
+			return r;
+	}
+	ld->cfg->nprincipals = (size_t)len;
+	return 0;
+}
+
 static int
 parse_class_map(struct loader *ld, const config_setting_t *g,
     struct policy_class_map *m)
@@ -1072,17 +1279,19 @@ static int
 parse_root(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "appliance", "policy", "roles",
-	    "channels", "approver_groups", "evidence", "classes", "rules",
-	    "manual_review", "risk", "notify", "approvers", "signing",
-	    "holds" };
+	    "teams", "principals", "channels", "approver_groups", "evidence",
+	    "classes", "rules", "manual_review", "risk", "notify",
+	    "approvers", "signing", "holds" };
 	struct policy_config *cfg = ld->cfg;
 	const config_setting_t *g;
 	int r;
 
-	if ((r = check_keys(ld, root, keys, 14, "setting")) != 0 ||
+	if ((r = check_keys(ld, root, keys, 16, "setting")) != 0 ||
 	    (r = parse_appliance(ld, root)) != 0 ||
 	    (r = parse_policy_id(ld, root)) != 0 ||
 	    (r = parse_roles(ld, root)) != 0 ||
+	    (r = parse_teams(ld, root)) != 0 ||
+	    (r = parse_principals(ld, root)) != 0 ||
 	    (r = get_string_list(ld, root, "channels", true, true, STR_IDENT,
 	    POLICY_MAX_CHANNELS, &cfg->channels[0][0],
 	    sizeof(cfg->channels[0]), &cfg->nchannels)) != 0 ||
@@ -1332,6 +1541,117 @@ policy_roles(const struct policy_config *cfg, uint32_t uid,
 				roles |= re->roles;
 	}
 	return roles;
+}
+
+const struct policy_principal *
+policy_principal_of(const struct policy_config *cfg, uint32_t uid,
+    const uint32_t *gids, size_t ngids)
+{
+	const struct policy_principal *p;
+	size_t i, j;
+
+	if (cfg == NULL)
+		return NULL;
+	/* the uid is the more precise: it wins over any of its groups */
+	for (i = 0; i < cfg->nprincipals; i++)
+		if (!cfg->principals[i].is_gid && cfg->principals[i].id == uid)
+			return &cfg->principals[i];
+	for (i = 0; i < cfg->nprincipals; i++) {
+		p = &cfg->principals[i];
+		for (j = 0; p->is_gid && gids != NULL && j < ngids; j++)
+			if (p->id == gids[j])
+				return p;
+	}
+	return NULL;
+}
+
+const char *
+policy_officer_of(const struct policy_config *cfg, const char *agent)
+{
+	size_t i;
+
+	if (cfg == NULL || agent == NULL)
+		return NULL;
+	for (i = 0; i < cfg->nprincipals; i++)
+		if (strcmp(cfg->principals[i].name, agent) == 0)
+			return cfg->principals[i].officer[0] != '\0' ?
+			    cfg->principals[i].officer : NULL;
+	return NULL;
+}
+
+const struct policy_team *
+policy_team_of(const struct policy_config *cfg, const char *name)
+{
+	size_t i;
+
+	if (cfg == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < cfg->nteams; i++)
+		if (strcmp(cfg->teams[i].name, name) == 0)
+			return &cfg->teams[i];
+	return NULL;
+}
+
+bool
+policy_principal_may_name(const struct policy_principal *p,
+    const char *agent)
+{
+	size_t i;
+
+	if (p == NULL || agent == NULL)
+		return false;
+	if (strcmp(p->name, agent) == 0)
+		return true;
+	if (!p->integration)
+		return false;
+	for (i = 0; i < p->nagents; i++)
+		if (strcmp(p->agents[i], agent) == 0)
+			return true;
+	/* the directory's help-desk group, once there is a directory */
+	return false;
+}
+
+bool
+policy_team_allows(const struct policy_team *t, enum policy_queue q,
+    enum policy_class c, const char *system, char *why, size_t whylen)
+{
+	size_t i;
+
+	if (t == NULL || system == NULL) {
+		errf(why, whylen, "no team");
+		return false;
+	}
+	if ((unsigned)q >= POLICY_QUEUE_COUNT || !(t->queues & (1u << q))) {
+		errf(why, whylen, "queue %s is outside team %s's scope",
+		    policy_queue_name(q), t->name);
+		return false;
+	}
+	if ((unsigned)c >= POLICY_CLASS_COUNT || !(t->classes & (1u << c))) {
+		errf(why, whylen, "class %s is outside team %s's scope",
+		    policy_class_name(c), t->name);
+		return false;
+	}
+	if (t->all_systems)
+		return true;
+	for (i = 0; i < t->nsystems; i++)
+		if (strcasecmp(t->systems[i], system) == 0)
+			return true;
+	/* the system is the caller's text: the message does not repeat it */
+	errf(why, whylen, "the system is outside team %s's scope", t->name);
+	return false;
+}
+
+bool
+policy_identity_canonical(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return false;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= POLICY_IDENT_MAX || !ident_char(s[i], i == 0))
+			return false;
+	return true;
 }
 
 /* ---- the files the configuration names */

@@ -115,6 +115,8 @@ policy_request_check(const struct policy_config *cfg,
 	    "target.system")) != 0 ||
 	    (r = check_str(req->agent, false, err, errlen,
 	    "requester.agent")) != 0 ||
+	    (r = check_str(req->agent_officer, true, err, errlen,
+	    "requester.agent's officer")) != 0 ||
 	    (r = check_channel(cfg, req->requester_channel, false, err,
 	    errlen, "requester.channel")) != 0 ||
 	    (r = check_channel(cfg, req->recovered_channel, true, err,
@@ -414,12 +416,29 @@ add_drops(struct policy_decision *dec, const struct policy_rule *rule)
 	}
 }
 
+/*
+ * Whether officer may be the requesting agent.  Both are canonical
+ * identities (principals and officers are named so: lowercase, so the
+ * comparison ignoring case is an exact one);
+ * an agent that is not canonical (a request stored before principals,
+ * with the agent as typed: "officer-ben ", a Cyrillic letter) cannot be
+ * told apart from anyone, so it may be every officer.  The officer name
+ * the agent's principal is also enrolled under is the agent too.
+ */
+static bool
+is_requester(const char *officer, const struct policy_request *req)
+{
+	return !policy_identity_canonical(req->agent) ||
+	    name_eq(officer, req->agent) || (req->agent_officer != NULL &&
+	    name_eq(officer, req->agent_officer));
+}
+
 /* An approval that can count at all: user-verified, by a third person. */
 static bool
 approval_valid(const struct policy_request *req,
     const struct policy_approval *a)
 {
-	return a->user_verified && !name_eq(a->officer, req->agent) &&
+	return a->user_verified && !is_requester(a->officer, req) &&
 	    !name_eq(a->officer, req->account);
 }
 
@@ -433,7 +452,7 @@ approver_fault(const struct policy_request *req,
 
 	if (!cand->user_verified)
 		return POLICY_APPROVER_NOT_USER_VERIFIED;
-	if (name_eq(cand->officer, req->agent))
+	if (is_requester(cand->officer, req))
 		return POLICY_APPROVER_IS_REQUESTER;
 	if (name_eq(cand->officer, req->account))
 		return POLICY_APPROVER_IS_TARGET;
@@ -749,6 +768,8 @@ policy_check_approver(const struct policy_request *req,
 	if (req == NULL || cand == NULL || fault == NULL)
 		return TG_ERR_INVALID;
 	if ((r = check_str(req->agent, false, NULL, 0, "agent")) != 0 ||
+	    (r = check_str(req->agent_officer, true, NULL, 0,
+	    "agent_officer")) != 0 ||
 	    (r = check_str(req->account, false, NULL, 0, "account")) != 0 ||
 	    (r = check_approval(cand, 0)) != 0 ||
 	    (r = check_progress(prog)) != 0)

@@ -21,7 +21,7 @@
 	"requester_ticket, requester_uid, request_json, state, "	\
 	"policy_id, policy_version, decision_json, idem_key, "		\
 	"idem_digest, response_json, created, updated, hold_start, "	\
-	"hold_end"
+	"hold_end, requester_principal, requester_team"
 
 #define EV_COLS								\
 	"id, request_id, type, result, verifier, channel, ref, "	\
@@ -48,6 +48,8 @@ static const size_t request_strings[] = {
 	offsetof(struct store_request, idem_key),
 	offsetof(struct store_request, idem_digest),
 	offsetof(struct store_request, response_json),
+	offsetof(struct store_request, requester_principal),
+	offsetof(struct store_request, requester_team),
 };
 
 static const char *
@@ -104,7 +106,10 @@ check_request(const struct store_request *r)
 	    (e = store_check_str(r->policy_id, STORE_MAX_NAME, 0)) != 0 ||
 	    (e = store_check_str(r->decision_json, STORE_MAX_JSON, 1)) != 0 ||
 	    (e = store_check_str(r->idem_key, STORE_MAX_NAME, 1)) != 0 ||
-	    (e = store_check_str(r->response_json, STORE_MAX_JSON, 1)) != 0)
+	    (e = store_check_str(r->response_json, STORE_MAX_JSON, 1)) != 0 ||
+	    (e = store_check_str(r->requester_principal, STORE_MAX_NAME,
+	    1)) != 0 ||
+	    (e = store_check_str(r->requester_team, STORE_MAX_NAME, 1)) != 0)
 		return e;
 	/* The digest lets a retry with a different body be told apart. */
 	if ((r->idem_key == NULL) != (r->idem_digest == NULL))
@@ -125,7 +130,7 @@ store_request_insert(struct store *st, const struct store_request *r)
 {
 	static const char sql[] = "INSERT INTO requests (" REQ_COLS ") "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-	    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)";
+	    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
 	sqlite3_stmt *s = NULL;
 	int64_t created;
 	int rc, e;
@@ -159,7 +164,9 @@ store_request_insert(struct store *st, const struct store_request *r)
 	    (e = store_bind_int(st, s, 19, created)) != 0 ||
 	    (e = store_bind_int(st, s, 20, created)) != 0 ||
 	    (e = store_bind_int_or_null(st, s, 21, r->hold_start)) != 0 ||
-	    (e = store_bind_int_or_null(st, s, 22, r->hold_end)) != 0)
+	    (e = store_bind_int_or_null(st, s, 22, r->hold_end)) != 0 ||
+	    (e = store_bind_text(st, s, 23, r->requester_principal)) != 0 ||
+	    (e = store_bind_text(st, s, 24, r->requester_team)) != 0)
 		goto out;
 	rc = sqlite3_step(s);
 	e = rc == SQLITE_DONE ? 0 : store_sqlerr(st, rc);
@@ -195,6 +202,8 @@ row_request(sqlite3_stmt *s, struct store_request *r)
 	r->updated = sqlite3_column_int64(s, 19);
 	r->hold_start = sqlite3_column_int64(s, 20);
 	r->hold_end = sqlite3_column_int64(s, 21);
+	r->requester_principal = col_text(s, 22);
+	r->requester_team = col_text(s, 23);
 }
 
 static int
@@ -420,13 +429,15 @@ store_request_list(struct store *st, const char *queue, const char *state,
 	return each_request(st, slots[which], s, cb, arg);
 }
 
-int
-store_request_list_prefix(struct store *st, const char *prefix, int limit,
-    store_request_cb *cb, void *arg)
+/* The requests whose id starts with prefix, of team only when not NULL. */
+static int
+list_prefix(struct store *st, const char *prefix, const char *team,
+    int limit, store_request_cb *cb, void *arg)
 {
 	/* a GLOB with a literal prefix runs on the id's unique index */
 	static const char sql[] = "SELECT " REQ_COLS " FROM requests "
-	    "WHERE id GLOB ?1 ORDER BY id LIMIT ?2";
+	    "WHERE id GLOB ?1 AND (?3 IS NULL OR requester_team = ?3) "
+	    "ORDER BY id LIMIT ?2";
 	char pattern[STORE_ID_LEN + 2];
 	struct store_request r;
 	sqlite3_stmt *s = NULL;
@@ -437,13 +448,78 @@ store_request_list_prefix(struct store *st, const char *prefix, int limit,
 	    limit > STORE_LIST_MAX || (n = strlen(prefix)) == 0 ||
 	    n > STORE_ID_LEN || !store_is_hex(prefix, n))
 		return TG_ERR_INVALID;
+	if ((e = store_check_str(team, STORE_MAX_NAME, 1)) != 0)
+		return e;
 	memcpy(pattern, prefix, n);
 	pattern[n] = '*';
 	pattern[n + 1] = '\0';
 	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK)
 		return store_sqlerr(st, rc);
 	if ((rc = sqlite3_bind_text(s, 1, pattern, -1, SQLITE_STATIC)) !=
-	    SQLITE_OK || (rc = sqlite3_bind_int(s, 2, limit)) != SQLITE_OK) {
+	    SQLITE_OK || (rc = sqlite3_bind_int(s, 2, limit)) != SQLITE_OK ||
+	    (team != NULL && (rc = sqlite3_bind_text(s, 3, team, -1,
+	    SQLITE_STATIC)) != SQLITE_OK)) {
+		e = store_sqlerr(st, rc);
+		sqlite3_finalize(s);
+		return e;
+	}
+	e = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		row_request(s, &r);
+		if ((e = cb(&r, arg)) != 0)
+			break;
+	}
+	if (e == 0 && rc != SQLITE_DONE)
+		e = store_sqlerr(st, rc);
+	sqlite3_finalize(s);
+	return e;
+}
+
+int
+store_request_list_prefix(struct store *st, const char *prefix, int limit,
+    store_request_cb *cb, void *arg)
+{
+	return list_prefix(st, prefix, NULL, limit, cb, arg);
+}
+
+int
+store_request_list_prefix_team(struct store *st, const char *prefix,
+    const char *team, int limit, store_request_cb *cb, void *arg)
+{
+	if (team == NULL)
+		return TG_ERR_INVALID;
+	return list_prefix(st, prefix, team, limit, cb, arg);
+}
+
+int
+store_request_list_team(struct store *st, const char *team,
+    const char *queue, const char *state, int limit, store_request_cb *cb,
+    void *arg)
+{
+	/* the team's index; queue and state filter what it gives */
+	static const char sql[] = "SELECT " REQ_COLS " FROM requests "
+	    "WHERE requester_team = ?4 AND (?1 IS NULL OR queue = ?1) "
+	    "AND (?2 IS NULL OR state = ?2) ORDER BY n DESC LIMIT ?3";
+	struct store_request r;
+	sqlite3_stmt *s = NULL;
+	int rc, e;
+
+	if (st == NULL || cb == NULL || team == NULL || limit < 1 ||
+	    limit > STORE_LIST_MAX)
+		return TG_ERR_INVALID;
+	if ((e = store_check_str(team, STORE_MAX_NAME, 0)) != 0 ||
+	    (e = store_check_str(queue, STORE_MAX_NAME, 1)) != 0 ||
+	    (e = store_check_str(state, STORE_MAX_NAME, 1)) != 0)
+		return e;
+	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK)
+		return store_sqlerr(st, rc);
+	if ((queue != NULL && (rc = sqlite3_bind_text(s, 1, queue, -1,
+	    SQLITE_STATIC)) != SQLITE_OK) ||
+	    (state != NULL && (rc = sqlite3_bind_text(s, 2, state, -1,
+	    SQLITE_STATIC)) != SQLITE_OK) ||
+	    (rc = sqlite3_bind_int(s, 3, limit)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(s, 4, team, -1, SQLITE_STATIC)) !=
+	    SQLITE_OK) {
 		e = store_sqlerr(st, rc);
 		sqlite3_finalize(s);
 		return e;

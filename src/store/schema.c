@@ -249,12 +249,26 @@ static const char *const migration_5[] = {
 	NULL
 };
 
+/*
+ * Version 6: who asked.  The principal the caller's peer credentials
+ * name (an integration, or the agent itself) and its team, whose own
+ * requests are all a scoped team may list.  NULL on requests stored
+ * before: no team sees them but the officers and operators, who see all.
+ */
+static const char *const migration_6[] = {
+	"ALTER TABLE requests ADD COLUMN requester_principal TEXT",
+	"ALTER TABLE requests ADD COLUMN requester_team TEXT",
+	"CREATE INDEX requests_team ON requests(requester_team, n)",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
 	migration_4,
 	migration_5,
+	migration_6,
 };
 
 const int store_nmigrations =

@@ -64,6 +64,8 @@ struct store_request {
 	int64_t		 updated;
 	int64_t		 hold_start;	/* 0: no hold */
 	int64_t		 hold_end;
+	const char	*requester_principal; /* optional: who submitted */
+	const char	*requester_team;      /* optional: the principal's */
 };
 
 /* One piece of evidence gathered for a request. */
@@ -267,6 +269,16 @@ int	store_request_list(struct store *st, const char *queue,
  */
 int	store_request_list_prefix(struct store *st, const char *prefix,
 	    int limit, store_request_cb *cb, void *arg);
+
+/*
+ * As store_request_list() and store_request_list_prefix(), of the
+ * requests whose requester_team is team only (a scoped team's view).
+ */
+int	store_request_list_team(struct store *st, const char *team,
+	    const char *queue, const char *state, int limit,
+	    store_request_cb *cb, void *arg);
+int	store_request_list_prefix_team(struct store *st, const char *prefix,
+	    const char *team, int limit, store_request_cb *cb, void *arg);
 
 /*
  * Requests in `state` whose hold ended at or before `now`, soonest first,

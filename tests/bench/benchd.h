@@ -77,16 +77,18 @@ benchd_quantile(const double *v, int n, double q)
 /*
  * The configuration the daemon runs with, written to dir/tapgate.conf:
  * the shipped one, with roles (a JSON list such as "\"intake\"") for this
- * uid when it is not root (only uid 0 holds roles there), and the hook
- * program given, if any.
+ * uid when it is not root (only uid 0 holds roles there) and the
+ * principal hd-bob, the agent the benchmarks name, and the hook program
+ * given, if any.
  */
 static inline int
 benchd_config(const char *dir, const char *roles, const char *hook,
     char *path, size_t len)
 {
 	static const char anchor[] = "\nroles = (", hooks[] = "hooks = [];";
+	static const char principals[] = "\nprincipals = (";
 	FILE *in, *out;
-	char *buf, *p, *h;
+	char *buf, *p, *h, *q;
 	long n;
 	int ok;
 
@@ -104,16 +106,22 @@ benchd_config(const char *dir, const char *roles, const char *hook,
 	buf[ok ? n : 0] = '\0';
 	if (!ok || (p = strstr(buf, anchor)) == NULL ||
 	    (h = strstr(buf, hooks)) == NULL || h < p ||
+	    (q = strstr(p, principals)) == NULL || h < q ||
 	    (out = fopen(path, "w")) == NULL) {
 		free(buf);
 		return -1;
 	}
 	p += sizeof(anchor) - 1;
+	q += sizeof(principals) - 1;
 	fwrite(buf, 1, (size_t)(p - buf), out);
 	if (getuid() != 0)
 		fprintf(out, "\n    { uid = %u; roles = [%s]; },", getuid(),
 		    roles);
-	fwrite(p, 1, (size_t)(h - p), out);
+	fwrite(p, 1, (size_t)(q - p), out);
+	if (getuid() != 0)
+		fprintf(out, "\n    { uid = %u; name = \"hd-bob\"; "
+		    "team = \"appliance\"; },", getuid());
+	fwrite(q, 1, (size_t)(h - q), out);
 	if (hook != NULL)
 		fprintf(out, "hooks = [ \"%s\" ];", hook);
 	else

@@ -35,7 +35,8 @@ jq_true() { jqtrue "$@"; }
 # officers by uid and by gid; intake callers with and without a passwd
 # entry (uid 1 is "daemon" on Debian)
 make_config "$T/tapgate.conf" \
-    's/^(    \{ uid = 0; roles = .*\})$/\1,\n    { uid = 2001; roles = ["officer"]; },\n    { gid = 2002; roles = ["officer"]; },\n    { uid = 54320; roles = ["intake"]; },\n    { uid = 1; roles = ["intake"]; }/'
+    's/^(    \{ uid = 0; roles = .*\})$/\1,\n    { uid = 2001; roles = ["officer"]; },\n    { gid = 2002; roles = ["officer"]; },\n    { uid = 54320; roles = ["intake"]; },\n    { uid = 1; roles = ["intake"]; }/' \
+    's/^(principals = \()$/\1\n    { uid = 54320; name = "intake-54320"; team = "helpdesk"; integration = true; agents = ["hd-bob"]; },\n    { uid = 1; name = "intake-1"; team = "helpdesk"; integration = true; agents = ["hd-bob"]; },/'
 grep -q 'gid = 2002' "$T/tapgate.conf" || { notok config_has_the_test_roles; exit 1; }
 
 if [ ! -x "$PY" ]; then

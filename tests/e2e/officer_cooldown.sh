@@ -21,7 +21,7 @@ enroll officer-cid security_officer cid
 # the attack: an intake caller without any other role asks for a
 # recovery of every officer's account
 for o in officer-ann officer-ben officer-cid; do
-	api_as 65534 POST /v1/requests "$(req password_reset "$o" admin hd-eve \
+	api_as 65534 POST /v1/requests "$(req password_reset "$o" admin hd-bob \
 	    phone "[$OOB,$PRF,$IDD]")"
 	[ "$STATUS" = 201 ] || break
 	[ "$o" = officer-ann ] && ANN_RESET=$(jbody .id)

@@ -95,6 +95,9 @@ check_decision(const struct policy_config *cfg,
 			abort();
 }
 
+static void	check_principals(const struct policy_config *,
+		    const uint32_t *);
+
 static void
 exercise(const struct policy_config *cfg)
 {
@@ -151,6 +154,50 @@ exercise(const struct policy_config *cfg)
 	}
 	(void)policy_roles(cfg, 0, gids, 3);
 	(void)policy_roles(cfg, 1000, gids, 3);
+	check_principals(cfg, gids);
+}
+
+/*
+ * Every loaded principal is found, is canonical, names itself, belongs
+ * to a loaded team, and names only canonical agents; a team's scope is
+ * total over every queue, class and system.
+ */
+static void
+check_principals(const struct policy_config *cfg, const uint32_t *gids)
+{
+	const struct policy_principal *p;
+	const struct policy_team *t;
+	char why[160];
+	size_t i, j;
+	int q, c;
+
+	for (i = 0; i < cfg->nprincipals; i++) {
+		p = &cfg->principals[i];
+		if (!policy_identity_canonical(p->name) ||
+		    !policy_principal_may_name(p, p->name) ||
+		    (t = policy_team_of(cfg, p->team)) == NULL ||
+		    policy_principal_of(cfg, p->is_gid ? 4000000000u : p->id,
+		    &p->id, p->is_gid ? 1 : 0) == NULL)
+			abort();
+		if ((p->officer[0] != '\0') != (policy_officer_of(cfg,
+		    p->name) != NULL))
+			abort();
+		for (j = 0; j < p->nagents; j++)
+			if (!policy_identity_canonical(p->agents[j]) ||
+			    !policy_principal_may_name(p, p->agents[j]))
+				abort();
+		if (policy_principal_may_name(p, "hd-bob ") ||
+		    policy_principal_may_name(p, ""))
+			abort();
+		for (q = 0; q <= POLICY_QUEUE_COUNT; q++)
+			for (c = 0; c <= POLICY_CLASS_COUNT; c++)
+				if (policy_team_allows(t, (enum policy_queue)q,
+				    (enum policy_class)c, "ldap-corp", why,
+				    sizeof(why)) && (q == POLICY_QUEUE_COUNT ||
+				    c == POLICY_CLASS_COUNT))
+					abort();
+	}
+	(void)policy_principal_of(cfg, 0, gids, 3);
 }
 
 int

@@ -69,6 +69,7 @@ struct fuzz_req {
 	int64_t		nevidence;
 	int64_t		ndecisions;
 	int64_t		naudit;		/* entries naming this request */
+	int		outsourced;	/* of the team outsourced */
 };
 
 struct fuzz_model {
@@ -231,6 +232,8 @@ fuzz_insert(struct store *st, uint8_t a, const char *id)
 	r.requester_agent = "hd-bob";
 	r.requester_channel = "phone";
 	r.requester_uid = 1000;
+	r.requester_principal = "hd-bob";
+	r.requester_team = (a & 0x80) ? "outsourced" : "helpdesk";
 	r.request_json = "{\"queue\":\"password_reset\"}";
 	r.state = states[0];
 	r.policy_id = "default";
@@ -283,6 +286,7 @@ op_submit(struct store *st, uint8_t a, int abandon)
 	memcpy(q->id, id, sizeof(q->id));
 	q->state = states[0];
 	q->naudit = 1;
+	q->outsourced = (a & 0x80) != 0;
 	m.naudit++;
 }
 
@@ -468,6 +472,30 @@ check_request(struct store *st, const struct fuzz_req *q, int strict)
 		fuzz_assert(!strict);
 }
 
+/* A team's view holds its requests, and no other. */
+static void
+check_team(struct store *st, int strict)
+{
+	int64_t n = 0, want = 0;
+	size_t i;
+	int r;
+
+	for (i = 0; i < m.nreq; i++)
+		want += m.req[i].outsourced;
+	if ((r = store_request_list_team(st, "outsourced", NULL, NULL,
+	    STORE_LIST_MAX, count_request, &n)) == 0)
+		fuzz_assert(n == want);
+	else
+		fuzz_assert(!strict && r < 0);
+	n = 0;
+	/* every fuzzed id starts with "0" */
+	if ((r = store_request_list_prefix_team(st, "0", "outsourced",
+	    STORE_LIST_MAX, count_request, &n)) == 0)
+		fuzz_assert(n == want);
+	else
+		fuzz_assert(!strict && r < 0);
+}
+
 /* The whole database against the model. */
 static void
 check_store(struct store *st, int strict)
@@ -488,6 +516,7 @@ check_store(struct store *st, int strict)
 		fuzz_assert(!strict && r < 0);
 	for (i = 0; i < m.nreq; i++)
 		check_request(st, &m.req[i], strict);
+	check_team(st, strict);
 }
 
 static void

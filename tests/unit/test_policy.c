@@ -61,6 +61,20 @@ static const char TEST_CONF[] =
 	"\t{ gid = 2002; roles = [\"officer\"]; },\n"
 	"\t{ gid = 2003; roles = [\"officer\", \"operator\"]; }\n"
 	");\n"
+	"teams = (\n"
+	"\t{ name = \"helpdesk\"; },\n"
+	"\t{ name = \"outsourced\"; queues = [\"password_reset\",\n"
+	"\t    \"mfa_reset\"]; classes = [\"standard\"];\n"
+	"\t    systems = [\"ldap-corp\"]; }\n"
+	");\n"
+	"principals = (\n"
+	"\t{ uid = 1001; name = \"hd-bob\"; team = \"helpdesk\"; },\n"
+	"\t{ gid = 3000; name = \"ticketing\"; team = \"helpdesk\";\n"
+	"\t    integration = true; agents = [\"hd-amy\", \"hd-bob\"]; },\n"
+	"\t{ uid = 1002; name = \"ext-olga\"; team = \"outsourced\"; },\n"
+	"\t{ uid = 1003; name = \"ben\"; team = \"helpdesk\";\n"
+	"\t    officer = \"officer-ben\"; }\n"
+	");\n"
 	"channels = [\"phone\", \"email\", \"sms\", \"chat\", \"in_person\",\n"
 	"\t\"ticket\", \"video\", \"push\", \"totp\"];\n"
 	"approver_groups = [\"security_officer\", \"finance_controller\",\n"
@@ -334,6 +348,150 @@ roles_come_from_uid_and_gids(void)
 	CHECK_EQ(policy_roles(tcfg, 500, NULL, 0), 0);
 }
 
+static void
+principal_comes_from_uid_before_gid(void)
+{
+	const struct policy_principal *p;
+	const uint32_t tix[] = { 3000 };
+
+	CHECK((p = policy_principal_of(tcfg, 1001, NULL, 0)) != NULL);
+	CHECK(strcmp(p->name, "hd-bob") == 0 && !p->integration);
+	CHECK(strcmp(p->team, "helpdesk") == 0);
+	/* a uid with its own entry is that principal, whatever its group */
+	CHECK((p = policy_principal_of(tcfg, 1001, tix, 1)) != NULL);
+	CHECK(strcmp(p->name, "hd-bob") == 0);
+	CHECK((p = policy_principal_of(tcfg, 4000, tix, 1)) != NULL);
+	CHECK(strcmp(p->name, "ticketing") == 0 && p->integration);
+	/* gid 1001 is not uid 1001; no entry is no principal */
+	CHECK(policy_principal_of(tcfg, 5, (const uint32_t[]){ 1001 }, 1) ==
+	    NULL);
+	CHECK(policy_principal_of(tcfg, 0, NULL, 0) == NULL);
+}
+
+static void
+only_an_integration_names_other_agents(void)
+{
+	const struct policy_principal *bob, *tix;
+
+	bob = policy_principal_of(tcfg, 1001, NULL, 0);
+	tix = policy_principal_of(tcfg, 7, (const uint32_t[]){ 3000 }, 1);
+	CHECK(bob != NULL && tix != NULL);
+	CHECK(policy_principal_may_name(bob, "hd-bob"));
+	CHECK(!policy_principal_may_name(bob, "hd-amy"));
+	CHECK(policy_principal_may_name(tix, "ticketing"));
+	CHECK(policy_principal_may_name(tix, "hd-amy"));
+	CHECK(policy_principal_may_name(tix, "hd-bob"));
+	CHECK(!policy_principal_may_name(tix, "ext-olga"));
+	/* variants of a listed name are other names */
+	CHECK(!policy_principal_may_name(bob, "hd-bob "));
+	CHECK(!policy_principal_may_name(bob, "HD-BOB"));
+	CHECK(!policy_principal_may_name(tix, "hd-\xd0\xb0my"));
+	CHECK(!policy_principal_may_name(tix, "hd-amy\xe2\x80\x8b"));
+	CHECK(!policy_principal_may_name(NULL, "hd-bob"));
+}
+
+static void
+team_scope_bounds_queue_class_and_system(void)
+{
+	const struct policy_team *hd, *out;
+	char why[160];
+
+	CHECK((hd = policy_team_of(tcfg, "helpdesk")) != NULL);
+	CHECK((out = policy_team_of(tcfg, "outsourced")) != NULL);
+	CHECK(policy_team_of(tcfg, "Outsourced") == NULL);
+	CHECK(policy_team_allows(hd, POLICY_QUEUE_PRIVILEGE_CHANGE,
+	    POLICY_CLASS_ADMIN, "anything", why, sizeof(why)));
+	CHECK(policy_team_allows(out, POLICY_QUEUE_PASSWORD_RESET,
+	    POLICY_CLASS_STANDARD, "LDAP-corp", why, sizeof(why)));
+	CHECK(!policy_team_allows(out, POLICY_QUEUE_PASSWORD_RESET,
+	    POLICY_CLASS_ADMIN, "ldap-corp", why, sizeof(why)));
+	CHECK(strcmp(why, "class admin is outside team outsourced's scope") ==
+	    0);
+	CHECK(!policy_team_allows(out, POLICY_QUEUE_PASSWORD_RESET,
+	    POLICY_CLASS_FINANCE, "ldap-corp", why, sizeof(why)));
+	CHECK(!policy_team_allows(out, POLICY_QUEUE_TRANSACTION_APPROVAL,
+	    POLICY_CLASS_STANDARD, "ldap-corp", why, sizeof(why)));
+	CHECK(strstr(why, "queue transaction_approval") != NULL);
+	CHECK(!policy_team_allows(out, POLICY_QUEUE_PASSWORD_RESET,
+	    POLICY_CLASS_STANDARD, "sap-fin", why, sizeof(why)));
+	CHECK(strstr(why, "system") != NULL);
+}
+
+/*
+ * Every queue, claim, account (by name, pattern, group and system) of
+ * the test policy: the outsourced team's scope, held to the class the
+ * evaluation decides, takes exactly its queues for standard accounts on
+ * its system, and never a request the configuration or the claim makes
+ * stricter.
+ */
+static void
+team_scope_holds_the_decided_class_never_the_claim(void)
+{
+	static const struct {
+		const char	*account;
+		const char	*system;
+		const char	*group;
+	} acc[] = {
+		{ "alice", "ldap-corp", NULL }, { "carol", "ldap-corp", NULL },
+		{ "fin-kim", "ldap-corp", NULL }, { "root", "ldap-corp", NULL },
+		{ "adm-x", "ldap-corp", NULL }, { "svc-y", "ldap-corp", NULL },
+		{ "dave", "ldap-corp", "Domain Admins" },
+		{ "erin", "payments", NULL }, { "frank", "sap", NULL },
+	};
+	const struct policy_team *out = policy_team_of(tcfg, "outsourced");
+	struct policy_decision d;
+	struct policy_request req;
+	const char *grp[1];
+	size_t i;
+	int q, c;
+	bool allowed, want;
+
+	CHECK(out != NULL);
+	for (q = 0; q < POLICY_QUEUE_COUNT; q++)
+		for (c = 0; c < POLICY_CLASS_COUNT; c++)
+			for (i = 0; i < NELEM(acc); i++) {
+				base_request(&req, (enum policy_queue)q,
+				    acc[i].account);
+				req.system = acc[i].system;
+				req.claimed_class = (enum policy_class)c;
+				grp[0] = acc[i].group;
+				req.groups = grp;
+				req.ngroups = acc[i].group != NULL;
+				CHECK(policy_evaluate(tcfg, &req, NULL, NOW,
+				    &d) == 0);
+				CHECK(d.account_class >= req.claimed_class);
+				allowed = policy_team_allows(out, req.queue,
+				    d.account_class, req.system, NULL, 0);
+				want = (q == POLICY_QUEUE_PASSWORD_RESET ||
+				    q == POLICY_QUEUE_MFA_RESET) &&
+				    c == POLICY_CLASS_STANDARD &&
+				    strcmp(acc[i].system, "ldap-corp") == 0 &&
+				    strcmp(acc[i].account, "alice") == 0;
+				if (allowed != want)
+					printf("#   q %d claim %d %s: %d\n",
+					    q, c, acc[i].account, allowed);
+				CHECK(allowed == want);
+			}
+}
+
+static void
+canonical_identities_are_lowercase_idents(void)
+{
+	CHECK(policy_identity_canonical("officer-ben"));
+	CHECK(policy_identity_canonical("hd.bob_2"));
+	CHECK(!policy_identity_canonical(""));
+	CHECK(!policy_identity_canonical(NULL));
+	CHECK(!policy_identity_canonical("officer-ben "));
+	CHECK(!policy_identity_canonical(" officer-ben"));
+	CHECK(!policy_identity_canonical("Officer-Ben"));
+	CHECK(!policy_identity_canonical("officer-b\xd0\xb5n"));
+	CHECK(!policy_identity_canonical("officer-ben\xe2\x80\x8b"));
+	CHECK(!policy_identity_canonical("-ben"));
+	/* 65 characters, one over POLICY_IDENT_MAX */
+	CHECK(!policy_identity_canonical("a234567890123456789012345678901234"
+	    "5678901234567890123456789012345"));
+}
+
 static const char NINE_HOOKS[] =
 	"hooks = [\"/a\", \"/b\", \"/c\", \"/d\", \"/e\", \"/f\", \"/g\", "
 	"\"/h\", \"/i\"]";
@@ -479,6 +637,65 @@ static const struct broken {
 	{ "unknown_holds_key", "policy = {", "holds = { restart_veto = 5; "
 	    "}; policy = {", "holds.restart_veto", "unknown setting",
 	    TG_ERR_CONFIG },
+	/* principals and teams */
+	{ "principal_with_uid_and_gid", "{ uid = 1001; name",
+	    "{ uid = 1001; gid = 5; name", "principals[0]",
+	    "exactly one of uid or gid", TG_ERR_CONFIG },
+	{ "principal_without_team", "name = \"hd-bob\"; team = "
+	    "\"helpdesk\";", "name = \"hd-bob\";", "principals[0].team",
+	    "missing", TG_ERR_CONFIG },
+	{ "principal_of_unknown_team", "team = \"outsourced\"; }",
+	    "team = \"outsorced\"; }", "principals[2].team",
+	    "unknown team \"outsorced\"", TG_ERR_CONFIG },
+	{ "principal_name_with_trailing_space", "\"ext-olga\"",
+	    "\"ext-olga \"", "principals[2].name", "lowercase",
+	    TG_ERR_CONFIG },
+	{ "principal_name_in_capitals", "\"ext-olga\"", "\"Ext-Olga\"",
+	    "principals[2].name", "lowercase", TG_ERR_CONFIG },
+	{ "principal_name_with_cyrillic_letter", "\"ext-olga\"",
+	    "\"ext-\xd0\xbelga\"", "principals[2].name", "lowercase",
+	    TG_ERR_CONFIG },
+	{ "agent_with_trailing_space", "\"hd-amy\"", "\"hd-amy \"",
+	    "principals[1].agents[0]", "lowercase", TG_ERR_CONFIG },
+	{ "agents_of_a_non_integration", "team = \"outsourced\"; }",
+	    "team = \"outsourced\"; agents = [\"hd-amy\"]; }",
+	    "principals[2].agents", "only an integration", TG_ERR_CONFIG },
+	{ "principal_uid_twice", "{ uid = 1002; name",
+	    "{ uid = 1001; name", "principals[2]",
+	    "uid 1001 is already principal \"hd-bob\"", TG_ERR_CONFIG },
+	{ "principal_name_twice", "\"ext-olga\"", "\"hd-bob\"",
+	    "principals[2].name", "defined twice", TG_ERR_CONFIG },
+	{ "unknown_principal_key", "integration = true;",
+	    "integration = true; agnets = [];", "principals[1].agnets",
+	    "unknown setting", TG_ERR_CONFIG },
+	{ "integration_not_a_boolean", "integration = true;",
+	    "integration = \"yes\";", "principals[1].integration",
+	    "expected a boolean", TG_ERR_CONFIG },
+	{ "team_unknown_queue", "\"mfa_reset\"]; classes",
+	    "\"mfa_rest\"]; classes", "teams[1].queues[1]",
+	    "unknown queue \"mfa_rest\"", TG_ERR_CONFIG },
+	{ "team_unknown_class", "classes = [\"standard\"];",
+	    "classes = [\"normal\"];", "teams[1].classes[0]",
+	    "unknown class", TG_ERR_CONFIG },
+	{ "team_empty_classes", "classes = [\"standard\"];",
+	    "classes = [];", "teams[1].classes", "must not be empty",
+	    TG_ERR_CONFIG },
+	{ "team_empty_systems", "systems = [\"ldap-corp\"];",
+	    "systems = [];", "teams[1].systems", "must not be empty",
+	    TG_ERR_CONFIG },
+	{ "officer_of_two_principals", "team = \"outsourced\"; }",
+	    "team = \"outsourced\"; officer = \"officer-ben\"; }",
+	    "principals[3].officer", "already principal ext-olga's",
+	    TG_ERR_CONFIG },
+	{ "officer_not_canonical", "officer = \"officer-ben\"",
+	    "officer = \"Officer-Ben\"", "principals[3].officer",
+	    "lowercase", TG_ERR_CONFIG },
+	{ "team_defined_twice", "{ name = \"outsourced\";",
+	    "{ name = \"helpdesk\";", "teams[1].name", "defined twice",
+	    TG_ERR_CONFIG },
+	{ "team_class_twice", "classes = [\"standard\"];",
+	    "classes = [\"standard\", \"standard\"];", "teams[1].classes[1]",
+	    "twice", TG_ERR_CONFIG },
 };
 
 static void
@@ -1158,6 +1375,77 @@ run_ap_row(const struct ap_row *row)
 	return true;
 }
 
+/*
+ * The agent is compared as a canonical identity: a request whose agent
+ * was stored as typed ("officer-ben " with a space, capitals, a Cyrillic
+ * letter, a zero-width space) may be any officer's, so no approval on
+ * it counts and every officer is refused as its requester.
+ */
+static void
+agent_variants_cannot_hide_the_requester(void)
+{
+	static const char *const variants[] = { "officer-ben ",
+	    " officer-ben", "Officer-Ben", "officer-b\xd0\xb5n",
+	    "officer-ben\xe2\x80\x8b", "\xef\xbd\x8f" "fficer-ben" };
+	const struct policy_approval ap[] = {
+		{ "security_officer", "officer-ben", "k1", true },
+		{ "security_officer", "officer-ann", "k2", true } };
+	struct policy_progress prog = { ap, 2, 0, false, false, false, 0 };
+	enum policy_approver_fault fault;
+	struct policy_decision d;
+	struct policy_request req;
+	size_t i;
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	req.agent = "officer-ben";
+	CHECK(policy_check_approver(&req, NULL, NULL, &ap[0], &fault) ==
+	    TG_ERR_POLICY);
+	CHECK_EQ(fault, POLICY_APPROVER_IS_REQUESTER);
+	CHECK(policy_check_approver(&req, NULL, NULL, &ap[1], &fault) == 0);
+	for (i = 0; i < NELEM(variants); i++) {
+		req.agent = variants[i];
+		CHECK(policy_check_approver(&req, NULL, NULL, &ap[0],
+		    &fault) == TG_ERR_POLICY);
+		CHECK_EQ(fault, POLICY_APPROVER_IS_REQUESTER);
+		CHECK(policy_evaluate(tcfg, &req, &prog, NOW, &d) == 0);
+		CHECK_EQ(d.state, POLICY_STATE_NEEDS_APPROVAL);
+		CHECK_EQ(d.approvals[0].counted, 0);
+	}
+}
+
+/*
+ * A principal enrolled as an officer under another name (officer =
+ * "officer-ben" for principal ben) is the requester under both.
+ */
+static void
+agents_officer_name_is_the_requester_too(void)
+{
+	const struct policy_approval ap[] = {
+		{ "security_officer", "officer-ben", "k1", true },
+		{ "security_officer", "officer-ann", "k2", true } };
+	struct policy_progress prog = { ap, 2, 0, false, false, false, 0 };
+	enum policy_approver_fault fault;
+	struct policy_decision d;
+	struct policy_request req;
+
+	CHECK(strcmp(policy_officer_of(tcfg, "ben"), "officer-ben") == 0);
+	CHECK(policy_officer_of(tcfg, "hd-bob") == NULL);
+	CHECK(policy_officer_of(tcfg, "officer-ben") == NULL);
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	req.agent = "ben";
+	req.agent_officer = policy_officer_of(tcfg, req.agent);
+	CHECK(policy_check_approver(&req, NULL, NULL, &ap[0], &fault) ==
+	    TG_ERR_POLICY);
+	CHECK_EQ(fault, POLICY_APPROVER_IS_REQUESTER);
+	CHECK(policy_check_approver(&req, NULL, NULL, &ap[1], &fault) == 0);
+	CHECK(policy_evaluate(tcfg, &req, &prog, NOW, &d) == 0);
+	CHECK_EQ(d.approvals[0].counted, 1);
+	/* the control: without the mapping both count */
+	req.agent_officer = NULL;
+	CHECK(policy_evaluate(tcfg, &req, &prog, NOW, &d) == 0);
+	CHECK_EQ(d.approvals[0].counted, 2);
+}
+
 static void
 approvals_count_per_group_with_separation_of_duties(void)
 {
@@ -1561,6 +1849,11 @@ main(void)
 	RUN(shipped_config_loads_from_memory_too);
 	RUN(config_values_are_loaded);
 	RUN(roles_come_from_uid_and_gids);
+	RUN(principal_comes_from_uid_before_gid);
+	RUN(only_an_integration_names_other_agents);
+	RUN(team_scope_bounds_queue_class_and_system);
+	RUN(team_scope_holds_the_decided_class_never_the_claim);
+	RUN(canonical_identities_are_lowercase_idents);
 	RUN(broken_configs_fail_naming_the_setting);
 	RUN(config_error_names_the_line);
 	RUN(config_over_size_limit_is_refused);
@@ -1574,6 +1867,8 @@ main(void)
 	RUN(risk_signals_add_hold_evidence_or_manual_route);
 	RUN(approvals_count_per_group_with_separation_of_duties);
 	RUN(check_approver_reports_which_rule_failed);
+	RUN(agent_variants_cannot_hide_the_requester);
+	RUN(agents_officer_name_is_the_requester_too);
 	RUN(approvals_wait_until_evidence_is_complete);
 	RUN(missing_list_names_what_is_missing_in_order);
 	RUN(veto_and_deny_are_final);

@@ -667,6 +667,74 @@ request_list_prefix_finds_every_id_that_starts_so(void)
 	tmp_remove();
 }
 
+static void
+request_list_of_a_team_shows_its_requests_only(void)
+{
+	static const char *const teams[] = { "outsourced", "helpdesk",
+	    "outsourced", NULL, "outsourced" };
+	static const char *const queues[] = { "password_reset", "mfa_reset",
+	    "mfa_reset", "password_reset", "password_reset" };
+	struct store *st = NULL;
+	struct store_request r, *got = NULL;
+	struct collect c;
+	char ids[5][STORE_ID_LEN + 1];
+	int i;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	for (i = 0; i < 5; i++) {
+		snprintf(ids[i], sizeof(ids[i]), "ab%030x", i + 1);
+		sample_request(&r, ids[i]);
+		r.queue = queues[i];
+		r.requester_team = teams[i];
+		r.requester_principal = teams[i] != NULL ? "ext-olga" : NULL;
+		CHECK_EQ(submit(st, &r), 0);
+	}
+	CHECK_EQ(store_request_get(st, ids[1], &got), 0);
+	CHECK(strcmp(got->requester_team, "helpdesk") == 0);
+	CHECK(strcmp(got->requester_principal, "ext-olga") == 0);
+	store_request_free(&got);
+	CHECK_EQ(store_request_get(st, ids[3], &got), 0);
+	CHECK(got->requester_team == NULL && got->requester_principal == NULL);
+	store_request_free(&got);
+
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_team(st, "outsourced", NULL, NULL, 100,
+	    collect_cb, &c), 0);
+	CHECK_EQ(c.n, 3);
+	CHECK(strcmp(c.ids[0], ids[4]) == 0);
+	CHECK(strcmp(c.ids[2], ids[0]) == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_team(st, "outsourced", "mfa_reset", NULL,
+	    100, collect_cb, &c), 0);
+	CHECK_EQ(c.n, 1);
+	CHECK(strcmp(c.ids[0], ids[2]) == 0);
+	/* the limit counts the team's requests, not everyone's */
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_team(st, "helpdesk", NULL, NULL, 1,
+	    collect_cb, &c), 0);
+	CHECK_EQ(c.n, 1);
+	CHECK(strcmp(c.ids[0], ids[1]) == 0);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_prefix_team(st, "ab", "helpdesk", 100,
+	    collect_cb, &c), 0);
+	CHECK_EQ(c.n, 1);
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_prefix_team(st, ids[1], "outsourced", 100,
+	    collect_cb, &c), 0);
+	CHECK_EQ(c.n, 0);
+	/* the control: without a team the prefix finds all five */
+	memset(&c, 0, sizeof(c));
+	CHECK_EQ(store_request_list_prefix(st, "ab", 100, collect_cb, &c), 0);
+	CHECK_EQ(c.n, 5);
+	CHECK_EQ(store_request_list_team(st, NULL, NULL, NULL, 10, collect_cb,
+	    &c), TG_ERR_INVALID);
+	CHECK_EQ(store_request_list_prefix_team(st, "ab", NULL, 10,
+	    collect_cb, &c), TG_ERR_INVALID);
+	store_close(&st);
+	tmp_remove();
+}
+
 struct nested {
 	struct store	*st;
 	int		 outer;
@@ -1236,6 +1304,7 @@ main(void)
 	RUN(request_insert_refuses_missing_overlong_and_malformed_fields);
 	RUN(request_list_filters_by_queue_and_state_newest_first);
 	RUN(request_list_prefix_finds_every_id_that_starts_so);
+	RUN(request_list_of_a_team_shows_its_requests_only);
 	RUN(request_list_callback_may_query_the_store_again);
 	RUN(hold_after_pages_through_running_holds_by_id);
 	RUN(meta_values_are_kept_by_name);

@@ -151,6 +151,11 @@ make_config() {	# out [sed-expr...]
 	sed -i -E 's/restart_veto_seconds = [0-9]+;/restart_veto_seconds = 2;/' "$out"
 	# the daemon refuses to start without its trust roots file
 	sed -i -E "s|trust_roots = \"[^\"]*\";|trust_roots = \"$PWD/build/gen/softfido-ca.pem\";|" "$out"
+	# who is asking: root files for the agents the tests name, and
+	# uid 65534 is hd-bob of the helpdesk team
+	sed -i -E 's/^(      agents = )\[ "hd-bob" \];/\1[ "hd-bob", "officer-ann" ];/' "$out"
+	sed -i -E 's/^(teams = \()$/\1\n    { name = "helpdesk"; },/' "$out"
+	sed -i -E 's/^(principals = \()$/\1\n    { uid = 65534; name = "hd-bob"; team = "helpdesk"; },/' "$out"
 	for e in "$@"; do sed -i -E "$e" "$out"; done
 }
 
