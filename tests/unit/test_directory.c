@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The directory: its configuration section (src/policy/policy_config.c),
- * with its presets, bounds and the files it names.
+ * with its presets, bounds and the files it names; the strict
+ * normalisation of account names and the search filter
+ * (src/directory/dirname.c).
  */
 #include <sys/stat.h>
 
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/errors.h"
+#include "directory/directory.h"
 #include "policy/policy.h"
 #include "tap.h"
 
@@ -364,6 +367,224 @@ password_file_must_be_0600_and_the_daemons(void)
 	policy_config_free(&cfg);
 }
 
+
+/* ==== names ==== */
+
+static struct policy_config *ad_cfg, *ol_cfg;
+
+/* A name and what it must become on each directory ("" = refused). */
+static const struct name_case {
+	const char		*what;
+	const char		*in;
+	const char		*ad;	/* normalised, or NULL: refused */
+	enum dir_name_fault	 ad_fault;
+	const char		*ol;
+	enum dir_name_fault	 ol_fault;
+} names[] = {
+	{ "plain", "alice", "alice", 0, "alice", 0 },
+	{ "inner_space", "Alice Smith", "Alice Smith", 0, "Alice Smith", 0 },
+	{ "digits_dots_dashes", "adm-bob.2", "adm-bob.2", 0, "adm-bob.2", 0 },
+	{ "trailing_space", "root ", NULL, DIR_NAME_SURROUNDING_SPACE,
+	    NULL, DIR_NAME_SURROUNDING_SPACE },
+	{ "leading_space", " adm-alice", NULL, DIR_NAME_SURROUNDING_SPACE,
+	    NULL, DIR_NAME_SURROUNDING_SPACE },
+	{ "trailing_tab", "root\t", NULL, DIR_NAME_CONTROL, NULL,
+	    DIR_NAME_CONTROL },
+	{ "trailing_no_break_space", "root\xc2\xa0", NULL,
+	    DIR_NAME_INVISIBLE, NULL, DIR_NAME_INVISIBLE },
+	{ "trailing_ideographic_space", "root\xe3\x80\x80", NULL,
+	    DIR_NAME_INVISIBLE, NULL, DIR_NAME_INVISIBLE },
+	{ "upn_of_the_domain", "administrator@corp.example", "administrator",
+	    0, NULL, 0 },
+	{ "upn_domain_ignores_case", "administrator@CORP.Example",
+	    "administrator", 0, NULL, 0 },
+	{ "upn_of_another_domain", "administrator@evil.example", NULL,
+	    DIR_NAME_FOREIGN_DOMAIN, NULL, 0 },
+	{ "upn_of_a_subdomain", "administrator@eu.corp.example", NULL,
+	    DIR_NAME_FOREIGN_DOMAIN, NULL, 0 },
+	{ "upn_twice", "a@corp.example@corp.example", NULL,
+	    DIR_NAME_DOMAIN_FORM, NULL, 0 },
+	{ "netbios_of_the_domain", "CORP\\administrator", "administrator", 0,
+	    NULL, 0 },
+	{ "netbios_ignores_case", "corp\\administrator", "administrator", 0,
+	    NULL, 0 },
+	{ "netbios_of_another_domain", "EVIL\\administrator", NULL,
+	    DIR_NAME_FOREIGN_DOMAIN, NULL, 0 },
+	{ "both_forms", "CORP\\admin@corp.example", NULL,
+	    DIR_NAME_DOMAIN_FORM, NULL, 0 },
+	{ "upn_with_empty_account", "@corp.example", NULL, DIR_NAME_EMPTY,
+	    NULL, 0 },
+	{ "zero_width_space", "ro\xe2\x80\x8bot", NULL, DIR_NAME_FORMAT, NULL,
+	    DIR_NAME_FORMAT },
+	{ "byte_order_mark", "\xef\xbb\xbfroot", NULL, DIR_NAME_FORMAT, NULL,
+	    DIR_NAME_FORMAT },
+	{ "right_to_left_override", "root\xe2\x80\xae", NULL, DIR_NAME_FORMAT,
+	    NULL, DIR_NAME_FORMAT },
+	{ "soft_hyphen", "adm\xc2\xad" "alice", NULL, DIR_NAME_FORMAT, NULL,
+	    DIR_NAME_FORMAT },
+	{ "cyrillic_a_in_latin", "\xd0\xb0" "dministrator", NULL,
+	    DIR_NAME_MIXED_SCRIPT, NULL, DIR_NAME_MIXED_SCRIPT },
+	{ "greek_omicron_in_latin", "r\xce\xbfot", NULL,
+	    DIR_NAME_MIXED_SCRIPT, NULL, DIR_NAME_MIXED_SCRIPT },
+	{ "all_cyrillic", "\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0",
+	    "\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0", 0,
+	    "\xd0\xb0\xd0\xbd\xd0\xbd\xd0\xb0", 0 },
+	{ "latin_with_accent", "jos\xc3\xa9", "jos\xc3\xa9", 0,
+	    "jos\xc3\xa9", 0 },
+	{ "decomposed_accent_composed", "jose\xcc\x81", "jos\xc3\xa9", 0,
+	    "jos\xc3\xa9", 0 },
+	{ "fullwidth_letters", "\xef\xbd\x92\xef\xbd\x8f\xef\xbd\x8f\xef\xbd"
+	    "\x94", "root", 0, "root", 0 },
+	{ "fullwidth_at_sign", "admin\xef\xbc\xa0" "corp.example", "admin", 0,
+	    NULL, 0 },
+	{ "ligature", "\xef\xac\x81nance", "finance", 0, "finance", 0 },
+	{ "empty", "", NULL, DIR_NAME_EMPTY, NULL, DIR_NAME_EMPTY },
+	{ "invalid_utf8", "root\xc3", NULL, DIR_NAME_NOT_UTF8, NULL,
+	    DIR_NAME_NOT_UTF8 },
+	{ "overlong_utf8_slash", "a\xc0\xaf" "b", NULL, DIR_NAME_NOT_UTF8,
+	    NULL, DIR_NAME_NOT_UTF8 },
+	{ "encoded_surrogate", "a\xed\xa0\x80", NULL, DIR_NAME_NOT_UTF8, NULL,
+	    DIR_NAME_NOT_UTF8 },
+	{ "newline", "root\nadmin", NULL, DIR_NAME_CONTROL, NULL,
+	    DIR_NAME_CONTROL },
+	{ "private_use", "root\xee\x80\x80", NULL, DIR_NAME_INVISIBLE, NULL,
+	    DIR_NAME_INVISIBLE },
+	{ "filter_characters_kept", "a*)(uid=*", "a*)(uid=*", 0,
+	    "a*)(uid=*", 0 },
+};
+
+static void
+check_name(const struct policy_directory *d, const struct name_case *c,
+    const char *want, enum dir_name_fault wfault)
+{
+	char out[DIR_NAME_MAX + 1] = "untouched";
+	enum dir_name_fault f = DIR_NAME_FAULT_COUNT;
+	int r;
+
+	r = dir_name_normalize(d, c->in, out, sizeof(out), &f);
+	if ((want != NULL) != (r == 0) || (want != NULL &&
+	    strcmp(out, want) != 0) || (want == NULL && f != wfault))
+		printf("#   %s on %s: rc %d, fault %s, out \"%s\"\n", c->what,
+		    d->preset == POLICY_DIR_ACTIVE_DIRECTORY ? "AD" :
+		    "OpenLDAP", r, dir_name_fault_code(f), out);
+	if (want != NULL) {
+		CHECK_EQ(r, 0);
+		CHECK_EQ(f, DIR_NAME_OK);
+		CHECK(strcmp(out, want) == 0);
+		return;
+	}
+	CHECK_EQ(r, TG_ERR_INVALID);
+	CHECK_EQ(f, wfault);
+	CHECK(strcmp(out, "untouched") == 0);
+	CHECK(strcmp(dir_name_fault_text(f), "?") != 0);
+}
+
+static void
+each_name_variant_is_mapped_or_refused_saying_why(void)
+{
+	size_t i;
+	int before;
+
+	for (i = 0; i < NELEM(names); i++) {
+		const struct name_case *c = &names[i];
+
+		before = tap_failed;
+		check_name(&ad_cfg->directory, c, c->ad, c->ad_fault);
+		if (tap_failed != before)
+			return;
+		/* OpenLDAP has no domain forms: the '@' is a character */
+		if (c->ol == NULL && c->ol_fault == 0)
+			continue;
+		check_name(&ol_cfg->directory, c, c->ol, c->ol_fault);
+		if (tap_failed != before)
+			return;
+	}
+}
+
+static void
+openldap_takes_at_and_backslash_as_characters(void)
+{
+	char out[DIR_NAME_MAX + 1];
+	enum dir_name_fault f;
+
+	CHECK_EQ(dir_name_normalize(&ol_cfg->directory,
+	    "administrator@corp.example", out, sizeof(out), &f), 0);
+	CHECK(strcmp(out, "administrator@corp.example") == 0);
+	CHECK_EQ(dir_name_normalize(&ol_cfg->directory, "CORP\\root", out,
+	    sizeof(out), &f), 0);
+	CHECK(strcmp(out, "CORP\\root") == 0);
+}
+
+static void
+active_directory_without_domains_refuses_the_forms(void)
+{
+	struct policy_directory d = ad_cfg->directory;
+	char out[DIR_NAME_MAX + 1];
+	enum dir_name_fault f;
+
+	d.domain[0] = d.netbios[0] = '\0';
+	CHECK_EQ(dir_name_normalize(&d, "root@corp.example", out,
+	    sizeof(out), &f), TG_ERR_INVALID);
+	CHECK_EQ(f, DIR_NAME_DOMAIN_FORM);
+	CHECK_EQ(dir_name_normalize(&d, "CORP\\root", out, sizeof(out), &f),
+	    TG_ERR_INVALID);
+	CHECK_EQ(f, DIR_NAME_DOMAIN_FORM);
+}
+
+static void
+names_over_the_bound_are_refused(void)
+{
+	char in[DIR_INPUT_MAX + 2], out[DIR_NAME_MAX + 1];
+	enum dir_name_fault f;
+
+	memset(in, 'a', sizeof(in) - 1);
+	in[sizeof(in) - 1] = '\0';
+	CHECK_EQ(dir_name_normalize(NULL, in, out, sizeof(out), &f),
+	    TG_ERR_INVALID);
+	CHECK_EQ(f, DIR_NAME_TOO_LONG);
+	in[DIR_NAME_MAX + 1] = '\0';	/* fits the input, not a name */
+	CHECK_EQ(dir_name_normalize(NULL, in, out, sizeof(out), &f),
+	    TG_ERR_INVALID);
+	CHECK_EQ(f, DIR_NAME_TOO_LONG);
+	in[DIR_NAME_MAX] = '\0';
+	CHECK_EQ(dir_name_normalize(NULL, in, out, sizeof(out), &f), 0);
+	CHECK_EQ(strlen(out), DIR_NAME_MAX);
+	/* ten ligatures of three letters each grow past the bound */
+	CHECK_EQ(dir_name_normalize(NULL, "x", out, DIR_NAME_MAX, &f),
+	    TG_ERR_INVALID);
+}
+
+static void
+names_compare_ignoring_case(void)
+{
+	const struct policy_directory *d = &ad_cfg->directory;
+
+	CHECK(dir_name_same(d, "Administrator", "administrator"));
+	CHECK(dir_name_same(d, "STRASSE", "stra\xc3\x9f" "e"));
+	CHECK(dir_name_same(&ol_cfg->directory, "Alice", "aLICE"));
+	CHECK(!dir_name_same(d, "alice", "alice2"));
+	CHECK(!dir_name_same(d, "\xd0\xb0lice", "alice"));
+}
+
+static void
+filter_escapes_the_name_as_rfc4515_says(void)
+{
+	char out[DIR_FILTER_MAX + 1];
+
+	CHECK_EQ(dir_filter(&ol_cfg->directory, "alice", out, sizeof(out)),
+	    0);
+	CHECK(strcmp(out, "(&(objectClass=inetOrgPerson)(uid=alice))") == 0);
+	CHECK_EQ(dir_filter(&ol_cfg->directory, "a*)(uid=*\\", out,
+	    sizeof(out)), 0);
+	CHECK(strcmp(out, "(&(objectClass=inetOrgPerson)"
+	    "(uid=a\\2a\\29\\28uid=\\2a\\5c))") == 0);
+	CHECK_EQ(dir_filter(&ol_cfg->directory, "jos\xc3\xa9", out,
+	    sizeof(out)), 0);
+	CHECK(strstr(out, "(uid=jos\\c3\\a9)") != NULL);
+	CHECK_EQ(dir_filter(&ol_cfg->directory, "alice", out, 20),
+	    TG_ERR_TOO_LONG);
+}
+
 int
 main(void)
 {
@@ -385,6 +606,19 @@ main(void)
 	RUN(ldap_uri_defaults_to_starttls_and_attributes_override);
 	RUN(broken_directory_sections_fail_naming_the_key);
 	RUN(password_file_must_be_0600_and_the_daemons);
+	if (load(AD_DIR, &ad_cfg, NULL, 0) != 0 ||
+	    load(OL_DIR, &ol_cfg, NULL, 0) != 0) {
+		printf("not ok load_directory_configs\n");
+		return 1;
+	}
+	RUN(each_name_variant_is_mapped_or_refused_saying_why);
+	RUN(openldap_takes_at_and_backslash_as_characters);
+	RUN(active_directory_without_domains_refuses_the_forms);
+	RUN(names_over_the_bound_are_refused);
+	RUN(names_compare_ignoring_case);
+	RUN(filter_escapes_the_name_as_rfc4515_says);
+	policy_config_free(&ad_cfg);
+	policy_config_free(&ol_cfg);
 	free(shipped);
 	TAP_EXIT();
 }
