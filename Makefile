@@ -18,7 +18,7 @@ endif
 PKG_CONFIG	?= pkg-config
 
 PKGS		:= libfido2 libcrypto libcbor jansson sqlite3 libconfig \
-		   libmicrohttpd libsystemd ykpers-1 libseccomp
+		   libmicrohttpd libsystemd ykpers-1 libseccomp ldap
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 		   -Wcast-qual -Wwrite-strings -Wstrict-prototypes

@@ -22,6 +22,7 @@
 
 #define DAEMON_HTTP_CODES	16
 
+struct dirproc;
 struct seal;
 struct signkey_ring;
 
@@ -33,6 +34,7 @@ struct tapgated {
 	struct signkey_ring	*keyring;	/* active, standby, retired */
 	struct seal		*seal;		/* kept open: file seal only */
 	struct tokenproc	*tokenproc;	/* opens the security keys */
+	struct dirproc		*dir;		/* the directory; NULL: none */
 	int			 token_timeout_ms; /* touch wait budget */
 	int64_t			 checkpoint_interval; /* s; 0: the default */
 	int64_t			 checkpoint_next; /* next audit checkpoint */

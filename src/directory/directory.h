@@ -128,4 +128,21 @@ struct dir_facts {
 	bool	locked;
 };
 
+/*
+ * What one value of the attribute named attr says about an account:
+ * userAccountControl: disabled when bit 2 (ACCOUNTDISABLE) is set;
+ * lockoutTime: locked when not 0; pwdAccountLockedTime (ppolicy):
+ * locked when present, and disabled when "000001010000Z" (locked by an
+ * administrator, for good); any other attribute: set unless "0",
+ * "FALSE" or "false".  Attribute names compare ignoring case.
+ */
+bool	dir_value_disables(const char *attr, const char *value);
+bool	dir_value_locks(const char *attr, const char *value);
+
+/*
+ * Whether a value the directory sent may be kept: valid UTF-8 of at
+ * most max bytes, without control characters.
+ */
+bool	dir_value_ok(const char *value, size_t max);
+
 #endif /* TAPGATE_DIRECTORY_H */

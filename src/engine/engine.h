@@ -32,6 +32,7 @@
  *                    errors as answers
  *   3  body.c        the bodies of officers' and operators' calls
  *   3  quorum.c      whether the enrolled officers reach the quorum
+ *   3  dirlookup.c   who an account is, asked of the directory
  *   2  facts.c       a request's facts: load, evaluate, apply
  *   1  events.c      hook events; hook outcomes and system audits
  *   0  txn.c         answers, the audit entry, the one transaction helper
