@@ -5,7 +5,8 @@
  * entry in one transaction, and tells the notification hooks after the
  * commit.  The HTTP handlers (daemon/api.c) and the monitor's main loop
  * (daemon/main.c) call it with d->lock held (daemon/daemon.h); enrolment
- * and approval release the lock while a security key waits for a touch.
+ * and approval release the lock while a security key waits for a touch,
+ * submission while the directory answers.
  * Every call answers in res (an HTTP status and a JSON body) and returns
  * 0 or the TG_ERR_* behind the answer.
  *
@@ -77,7 +78,11 @@ struct engine_result {
 /*
  * Submit a request (body as received).  With an idempotency key, a retry
  * with the same body gets the first answer again; the same key with
- * another body is a conflict.
+ * another body is a conflict.  With a directory, the target is looked up
+ * first (d->lock released while the directory answers, dirlookup.h):
+ * only a name that normalises and matches exactly one entry is stored,
+ * under the entry's canonical name and DN; else 422 or 503, audited as
+ * request.refused, nothing stored.
  */
 int	engine_submit(struct tapgated *d, const struct engine_actor *a,
 	    const char *body, size_t len, const char *idem_key, int64_t now,

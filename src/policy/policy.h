@@ -183,7 +183,8 @@ enum policy_class_source {
 	POLICY_CLASS_SOURCE_ACCOUNT,	/* exact account name */
 	POLICY_CLASS_SOURCE_PATTERN,	/* fnmatch pattern on the account */
 	POLICY_CLASS_SOURCE_GROUP,	/* a group listed in target.groups */
-	POLICY_CLASS_SOURCE_SYSTEM	/* every account of that system */
+	POLICY_CLASS_SOURCE_SYSTEM,	/* every account of that system */
+	POLICY_CLASS_SOURCE_NO_DIRECTORY /* none to ask, not named: admin */
 };
 
 /* Why an evidence item did or did not count. */
@@ -235,7 +236,10 @@ const char	*policy_state_name(enum policy_state s);
 int		 policy_state_parse(const char *s, enum policy_state *st);
 /* "normal" or "manual_review" ("?" when out of range). */
 const char	*policy_route_name(enum policy_route r);
-/* "default", "claim", "account", "pattern", "group", "system". */
+/*
+ * "default", "claim", "account", "pattern", "group", "system",
+ * "no_directory".
+ */
 const char	*policy_class_source_name(enum policy_class_source s);
 /* "counted", "failed", "request_channel", ... ("?" when out of range). */
 const char	*policy_evidence_verdict_name(enum policy_evidence_verdict v);
@@ -433,8 +437,11 @@ struct policy_directory {
 };
 
 /*
- * A loaded configuration.  classes[POLICY_CLASS_STANDARD] is always empty:
- * standard is what an account is when nothing stricter applies.
+ * A loaded configuration.  classes[POLICY_CLASS_STANDARD] holds accounts
+ * only: without a directory (directory.configured false) an account is
+ * standard only when named there, and admin when no class names it
+ * (fail closed); with one, standard is what an account is when nothing
+ * stricter applies.
  */
 struct policy_config {
 	struct policy_appliance		appliance;

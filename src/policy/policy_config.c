@@ -702,9 +702,17 @@ parse_classes(struct loader *ld, const config_setting_t *root)
 
 	if ((r = member_group(ld, root, "classes", true, &g)) != 0)
 		return r;
-	if ((c = config_setting_get_member(g, "standard")) != NULL)
-		return fail(ld, c, NULL, "standard is what an account is when "
-		    "nothing stricter matches; it takes no members");
+	/* standard takes names only: the accounts known to be standard */
+	if ((c = config_setting_get_member(g, "standard")) != NULL &&
+	    ((r = expect_type(ld, c, CONFIG_TYPE_GROUP)) != 0 ||
+	    (r = check_keys(ld, c, (const char *const[]){ "accounts" }, 1,
+	    "setting (standard takes accounts only)")) != 0 ||
+	    (r = get_string_list(ld, c, "accounts", false, false, STR_NAME,
+	    POLICY_MAX_CLASS_ACCOUNTS,
+	    &ld->cfg->classes[POLICY_CLASS_STANDARD].accounts[0][0],
+	    sizeof(ld->cfg->classes[0].accounts[0]),
+	    &ld->cfg->classes[POLICY_CLASS_STANDARD].naccounts)) != 0))
+		return r;
 	for (k = 0; k < POLICY_CLASS_COUNT; k++)
 		names[k] = policy_class_name(k);
 	if ((r = check_keys(ld, g, names, POLICY_CLASS_COUNT, "class")) != 0)

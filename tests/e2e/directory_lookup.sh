@@ -178,3 +178,18 @@ check upn_of_another_domain_is_refused refused administrator@evil.example \
 check netbios_of_another_domain_is_refused refused 'EVIL\\root' 422 \
     account_refused foreign_domain
 daemon_stop
+
+# ---- without a directory: said at start, and an unnamed account is admin
+make_config "$T/none.conf"
+daemon_start "$T/none.conf" || exit 1
+check daemon_says_it_runs_without_a_directory \
+    grep -q "no directory configured" "$T/daemon.log"
+check running_without_a_directory_is_audited audit_has \
+    'select(.event == "directory.none")'
+api POST /v1/requests "$(body zoe)"
+check unnamed_account_without_a_directory_is_admin answered 201 \
+    '.class == "admin"'
+api POST /v1/requests "$(body alice)"
+check named_standard_account_without_a_directory_is_standard answered 201 \
+    '.class == "standard"'
+daemon_stop

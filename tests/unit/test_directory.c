@@ -585,6 +585,78 @@ filter_escapes_the_name_as_rfc4515_says(void)
 	    TG_ERR_TOO_LONG);
 }
 
+/* ==== failing closed, and what values say ==== */
+
+static enum policy_class
+class_of(const struct policy_config *cfg, const char *account,
+    enum policy_class_source *src)
+{
+	struct policy_request req;
+	struct policy_decision d;
+
+	memset(&req, 0, sizeof(req));
+	req.queue = POLICY_QUEUE_PASSWORD_RESET;
+	req.account = account;
+	req.system = "ldap-corp";
+	req.agent = "hd-bob";
+	req.requester_channel = "phone";
+	if (policy_evaluate(cfg, &req, NULL, 1700000000, &d) != 0)
+		return POLICY_CLASS_COUNT;
+	*src = d.class_source;
+	return d.account_class;
+}
+
+static void
+without_a_directory_an_unnamed_account_is_admin(void)
+{
+	struct policy_config *none = NULL;
+	enum policy_class_source src;
+	char *t;
+
+	/* the shipped classes, and one account named standard */
+	t = replace_once(shipped, "classes = {\n", "classes = {\n"
+	    "standard = { accounts = [\"carol\"]; };\n");
+	CHECK(t != NULL);
+	CHECK_EQ(policy_config_load_string(t, &none, NULL, 0), 0);
+	free(t);
+	CHECK_EQ(class_of(none, "zoe", &src), POLICY_CLASS_ADMIN);
+	CHECK_EQ(src, POLICY_CLASS_SOURCE_NO_DIRECTORY);
+	CHECK_EQ(class_of(none, "Carol", &src), POLICY_CLASS_STANDARD);
+	CHECK_EQ(src, POLICY_CLASS_SOURCE_ACCOUNT);
+	/* a stricter entry still wins over the standard list */
+	CHECK_EQ(class_of(none, "adm-carol", &src), POLICY_CLASS_ADMIN);
+	CHECK_EQ(src, POLICY_CLASS_SOURCE_PATTERN);
+	/* with a directory, what no entry matches is standard */
+	CHECK_EQ(class_of(ol_cfg, "zoe", &src), POLICY_CLASS_STANDARD);
+	CHECK_EQ(src, POLICY_CLASS_SOURCE_DEFAULT);
+	CHECK(strcmp(policy_class_source_name(
+	    POLICY_CLASS_SOURCE_NO_DIRECTORY), "no_directory") == 0);
+	policy_config_free(&none);
+}
+
+static void
+attribute_values_say_disabled_or_locked(void)
+{
+	CHECK(dir_value_disables("userAccountControl", "514"));
+	CHECK(!dir_value_disables("userAccountControl", "512"));
+	CHECK(dir_value_disables("useraccountcontrol", "66050"));
+	CHECK(dir_value_disables("userAccountControl", "x512"));
+	CHECK(!dir_value_locks("userAccountControl", "514"));
+	CHECK(dir_value_locks("lockoutTime", "133497000000000000"));
+	CHECK(!dir_value_locks("lockoutTime", "0"));
+	CHECK(!dir_value_disables("lockoutTime", "1"));
+	CHECK(dir_value_disables("pwdAccountLockedTime", "000001010000Z"));
+	CHECK(!dir_value_disables("pwdAccountLockedTime",
+	    "20261206063000Z"));
+	CHECK(dir_value_locks("pwdAccountLockedTime", "20261206063000Z"));
+	CHECK(dir_value_disables("nsAccountLock", "TRUE"));
+	CHECK(!dir_value_disables("nsAccountLock", "false"));
+	CHECK(dir_value_ok("+44 7700 900123", DIR_VALUE_MAX));
+	CHECK(!dir_value_ok("a\nb", DIR_VALUE_MAX));
+	CHECK(!dir_value_ok("a\xc3", DIR_VALUE_MAX));
+	CHECK(!dir_value_ok("abcd", 3));
+}
+
 int
 main(void)
 {
@@ -617,6 +689,8 @@ main(void)
 	RUN(names_over_the_bound_are_refused);
 	RUN(names_compare_ignoring_case);
 	RUN(filter_escapes_the_name_as_rfc4515_says);
+	RUN(without_a_directory_an_unnamed_account_is_admin);
+	RUN(attribute_values_say_disabled_or_locked);
 	policy_config_free(&ad_cfg);
 	policy_config_free(&ol_cfg);
 	free(shipped);
