@@ -251,6 +251,7 @@ dirproc_start(const char *exe, const struct policy_directory *dir,
     struct dirproc **out)
 {
 	struct dirproc *dp;
+	struct timeval tv;
 	int sv[2], r;
 	pid_t pid;
 
@@ -282,6 +283,10 @@ dirproc_start(const char *exe, const struct policy_directory *dir,
 	}
 	close(sv[1]);
 	dp->pid = pid;
+	/* a child that stops mid-message cannot hold a reader for good */
+	tv.tv_sec = dp->budget_ms / 1000;
+	tv.tv_usec = 0;
+	(void)setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	msg_chan_init(&dp->ch, sv[0], &proto_directory, MSG_MONITOR);
 	msg_init(&dp->rq);
 	put_setup(&dp->rq, dir);
@@ -618,7 +623,8 @@ entry_facts(LDAP *l, LDAPMessage *e, const struct setup *s,
     const char *name, struct dir_facts *f, char *why, size_t cap)
 {
 	const struct policy_dir_attrs *a = &s->d.attrs;
-	char names[8][DIR_VALUE_MAX + 1], *dn;
+	char names[8][DIR_VALUE_MAX + 1], again[DIR_NAME_MAX + 1], *dn;
+	enum dir_name_fault nf;
 	size_t i, n;
 
 	memset(f, 0, sizeof(*f));
@@ -643,6 +649,13 @@ entry_facts(LDAP *l, LDAPMessage *e, const struct setup *s,
 	}
 	snprintf(f->name, sizeof(f->name), "%.*s", DIR_NAME_MAX,
 	    names[i < n ? i : 0]);
+	/* a name the monitor would refuse: the directory's data, not us */
+	if (dir_name_normalize(NULL, f->name, again, sizeof(again),
+	    &nf) != 0 || strcmp(again, f->name) != 0) {
+		snprintf(why, cap, "the entry's %s is not a valid account "
+		    "name", a->name);
+		return -1;
+	}
 	f->ngroups = take_values(l, e, a->member_of, DIR_DN_MAX,
 	    s->d.max_groups, &f->groups[0][0], sizeof(f->groups[0]),
 	    &f->truncated_groups);
