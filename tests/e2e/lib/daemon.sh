@@ -145,7 +145,7 @@ wait_exit() {
 # account no class names is admin), and whatever sed expressions the
 # caller adds.
 TEST_STANDARD='"alice", "bob", "carol", "carl", "dave", "erin", "gina", "hank", "ivan",
-	"judy", "lena", "mike", "mike2", "victim", "a"'
+	"judy", "lena", "mike", "mike2", "victim", "a", "warm-up", "after-full"'
 make_config() {	# out [sed-expr...]
 	out=$1; shift
 	cp config/tapgate.conf "$out"
