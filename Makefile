@@ -18,7 +18,7 @@ endif
 PKG_CONFIG	?= pkg-config
 
 PKGS		:= libfido2 libcrypto libcbor jansson sqlite3 libconfig \
-		   libmicrohttpd libsystemd ykpers-1 libseccomp
+		   libmicrohttpd libsystemd ykpers-1 libseccomp ldap
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 		   -Wcast-qual -Wwrite-strings -Wstrict-prototypes
@@ -34,7 +34,10 @@ HARDEN		:= -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
 endif
 
 PKG_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# libunistring (the directory's name normalisation) has no .pc file
+UNISTRING_LIBS	:= -lunistring
+PKG_LIBS	:= $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) \
+		   $(UNISTRING_LIBS)
 PKG_OK		:= $(shell $(PKG_CONFIG) --exists $(PKGS) 2>/dev/null && echo 1)
 
 # What each program links: the libraries its own code calls, and no more
@@ -56,7 +59,7 @@ LIBS_SOFTFIDO	:= $(call pkg_libs,$(PKGS_SOFTFIDO))
 LIBS_VERIFYLIB	:= $(call pkg_libs,$(PKGS_VERIFYLIB))
 LIBS_VERIFY	:= $(call pkg_libs,$(PKGS_VERIFY))
 LIBS_CTL	:= $(call pkg_libs,$(PKGS_CTL))
-LIBS_DAEMON	:= $(call pkg_libs,$(PKGS_DAEMON))
+LIBS_DAEMON	:= $(call pkg_libs,$(PKGS_DAEMON)) $(UNISTRING_LIBS)
 
 # The flags above are read when make parses this file.  The targets that
 # install packages first (deps, and the ones that run it) do so and then
@@ -99,7 +102,7 @@ FAKE_OBJ	:= $(BUILD)/obj/tests/common/fake_board.o
 # tapgate's shared code (everything but the programs' main files).
 TG_SRC		:= $(wildcard src/common/*.c src/token/*.c src/store/*.c \
 		   src/policy/*.c src/order/*.c src/seal/*.c src/sandbox/*.c \
-		   src/engine/*.c) \
+		   src/engine/*.c src/directory/*.c) \
 		   $(filter-out src/daemon/main.c,$(wildcard src/daemon/*.c)) \
 		   $(filter-out src/verify/tapgate-verify.c, \
 		   $(wildcard src/verify/*.c))

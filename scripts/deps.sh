@@ -31,6 +31,8 @@ libmicrohttpd-dev
 libsystemd-dev
 libykpers-1-dev
 libseccomp-dev
+libldap-dev
+libunistring-dev
 fido2-tools
 clang-14
 libclang-rt-14-dev

@@ -46,6 +46,7 @@ enum daemon_redeem {
 	DAEMON_REDEEM_OUTCOMES
 };
 
+struct dirproc;
 struct seal;
 struct signkey_ring;
 
@@ -57,6 +58,7 @@ struct tapgated {
 	struct signkey_ring	*keyring;	/* active, standby, retired */
 	struct seal		*seal;		/* kept open: file seal only */
 	struct tokenproc	*tokenproc;	/* opens the security keys */
+	struct dirproc		*dir;		/* the directory; NULL: none */
 	int			 token_timeout_ms; /* touch wait budget */
 	int64_t			 checkpoint_interval; /* s; 0: the default */
 	int64_t			 checkpoint_next; /* next audit checkpoint */

@@ -29,6 +29,7 @@
 #include "common/errors.h"
 #include "daemon/api.h"
 #include "daemon/daemon.h"
+#include "daemon/dirproc.h"
 #include "daemon/front.h"
 #include "daemon/listen.h"
 #include "daemon/reqjson.h"
@@ -137,6 +138,9 @@ child_role(int argc, char **argv, int *status)
 	else if (argc >= 4 && strcmp(argv[1], HOOKPROC_ARG) == 0)
 		*status = hookproc_main(atoi(argv[2]), atoi(argv[3]),
 		    argv + 4, (size_t)(argc - 4));
+	/* the directory process: the one with the network */
+	else if (argc == 3 && strcmp(argv[1], DIRPROC_ARG) == 0)
+		*status = dirproc_main(atoi(argv[2]));
 	/* the front process: HTTP, nothing else */
 	else if (argc == 3 && strcmp(argv[1], FRONT_ARG) == 0)
 		*status = front_main(atoi(argv[2]));
@@ -526,6 +530,40 @@ start_hooks(struct run *rn)
 	return 0;
 }
 
+/*
+ * The directory process reaches the network, which the monitor's filter
+ * forbids to whatever it starts: started before it confines itself.
+ * Without a directory the daemon says so, in the log and the audit:
+ * every account the configuration does not name is then treated as
+ * admin.
+ */
+static int
+start_directory(struct run *rn)
+{
+	struct tapgated *d = &rn->d;
+	int r;
+
+	if (!d->cfg->directory.configured) {
+		fprintf(stderr, "tapgated: no directory configured: an account "
+		    "the configuration does not name is treated as admin\n");
+		(void)engine_audit_system(d, "directory.none",
+		    json_pack("{s:s}", "detail", "no directory configured: "
+		    "an account the configuration does not name is treated "
+		    "as admin"));
+		return 0;
+	}
+	if ((r = dirproc_start("/proc/self/exe", &d->cfg->directory,
+	    &d->dir)) != 0) {
+		fprintf(stderr, "tapgated: cannot start the directory "
+		    "process: %s\n", tg_strerror(r));
+		return -1;
+	}
+	fprintf(stderr, "tapgated: directory %s (%s)\n",
+	    d->cfg->directory.uri, d->cfg->directory.preset ==
+	    POLICY_DIR_ACTIVE_DIRECTORY ? "Active Directory" : "OpenLDAP");
+	return 0;
+}
+
 /* The holds the downtime ate are extended (and the hooks told) first. */
 static int
 start_engine(struct run *rn)
@@ -611,6 +649,7 @@ static int (*const phases[])(struct run *) = {
 	open_signing_key,
 	open_audit,		/* the mark, the quorum, a first checkpoint */
 	start_hooks,
+	start_directory,	/* the one process with the network */
 	start_engine,		/* downtime extends the holds */
 	start_front,		/* the socket and the front process */
 	confine,		/* the monitor's own filter */
@@ -657,6 +696,7 @@ stop(struct run *rn, int rc)
 	if (rn->bound)
 		unlink(d->cfg->appliance.socket);
 	hookproc_stop(&d->hooks);
+	dirproc_stop(&d->dir);
 	tokenproc_stop(&d->tokenproc);
 	if (rc == 0) {
 		pthread_mutex_lock(&d->lock);

@@ -9,6 +9,7 @@
 #include "daemon/hooks.h"
 #include "daemon/http.h"
 #include "daemon/proto.h"
+#include "directory/directory.h"
 #include "token/token.h"
 
 #define U8		1
@@ -139,4 +140,42 @@ static const struct msg_rule hook_rules[] = {
 const struct msg_proto proto_hooks = {
 	"hook runner", SOCK_SEQPACKET, hook_rules, NELEM(hook_rules),
 	hook_states, NELEM(hook_states),
+};
+
+/* ---- directory process */
+
+#define DIR_SETUP_MAX							\
+	(STR(POLICY_DIR_URI_MAX) + U8 + STR(POLICY_LONG_MAX) + U8 +	\
+	STR(POLICY_DIR_DN_MAX) + 3 * STR(POLICY_LONG_MAX) +		\
+	STR(POLICY_DIR_DN_MAX) + STR(POLICY_DIR_FILTER_MAX) + 2 * U32 +	\
+	11 * STR(POLICY_DIR_ATTR_MAX))
+#define DIR_LOOKUP_MAX		STR(DIR_NAME_MAX)
+#define DIR_VALUES_MAX(n)	(U32 + (n) * STR(DIR_VALUE_MAX))
+#define DIR_ANSWER_MAX							\
+	(U8 + STR(PROTO_DIR_DETAIL_MAX) + STR(DIR_NAME_MAX) +		\
+	STR(DIR_DN_MAX) + U8 + U32 + DIR_MAX_GROUPS * STR(DIR_DN_MAX) +	\
+	STR(DIR_DN_MAX) + 4 * DIR_VALUES_MAX(DIR_MAX_CONTACTS) +	\
+	DIR_VALUES_MAX(DIR_MAX_TYPES) + 2 * U8)
+
+_Static_assert(DIR_SETUP_MAX <= MSG_MAX && DIR_LOOKUP_MAX <= MSG_MAX,
+    "the directory's requests fit msg_init()'s bound");
+_Static_assert(DIR_ANSWER_MAX <= MSG_MAX_ANY,
+    "a directory answer fits a message");
+
+static const char *const dir_states[] = { "starting", "idle", "looking up" };
+
+static const struct msg_rule dir_rules[] = {
+	{ PROTO_DIR_SETUP, MSG_MONITOR, PROTO_DIR_START, PROTO_DIR_IDLE,
+	  DIR_SETUP_MAX, "setup" },
+	{ PROTO_DIR_LOOKUP, MSG_MONITOR, PROTO_DIR_IDLE, PROTO_DIR_LOOKING,
+	  DIR_LOOKUP_MAX, "lookup" },
+	{ PROTO_DIR_ANSWER, MSG_CHILD, PROTO_DIR_LOOKING, PROTO_DIR_IDLE,
+	  DIR_ANSWER_MAX, "answer" },
+};
+
+const size_t proto_dir_answer_max = DIR_ANSWER_MAX;
+
+const struct msg_proto proto_directory = {
+	"directory process", SOCK_STREAM, dir_rules, NELEM(dir_rules),
+	dir_states, NELEM(dir_states),
 };

@@ -53,6 +53,22 @@
  *	HOOK_EVENT	monitor: str event (JSON)
  *	HOOK_REPORT	child: u8 outcome, u32 status, str program ("" for
  *			none), str event
+ *
+ * The directory process (dirproc.h), SOCK_STREAM (a found entry's facts
+ * pass what one datagram carries): set up once, then one answer to each
+ * lookup.
+ *	DIR_SETUP	monitor, start -> idle: str uri, u8 tls, str ca_file,
+ *			u8 bind, str bind_dn, str password_file, str
+ *			cert_file, str key_file, str base, str filter, u32
+ *			timeout_seconds, u32 max_groups, 11 x str attribute
+ *			(struct policy_dir_attrs, in its order)
+ *	DIR_LOOKUP	monitor, idle -> lookup: str name (normalised)
+ *	DIR_ANSWER	child, lookup -> idle: u8 outcome (enum dir_outcome),
+ *			str detail; when found: str name, str dn, u8
+ *			truncated_groups, u32 n, n x str group dn, str
+ *			manager, then mobile, phone, mail, alt_mail and type
+ *			each as u32 n, n x str value, then u8 disabled, u8
+ *			locked
  */
 #ifndef TAPGATE_PROTO_H
 #define TAPGATE_PROTO_H
@@ -73,6 +89,9 @@ enum proto_type {
 	PROTO_TOKEN_IDENTIFIED,
 	PROTO_HOOK_EVENT = 32,
 	PROTO_HOOK_REPORT,
+	PROTO_DIR_SETUP = 48,
+	PROTO_DIR_LOOKUP,
+	PROTO_DIR_ANSWER,
 };
 
 /* The channels' states; each starts in its first. */
@@ -86,6 +105,7 @@ enum {
 	PROTO_TOKEN_IDENTIFYING,
 };
 enum { PROTO_HOOK_RUNNING };
+enum { PROTO_DIR_START, PROTO_DIR_IDLE, PROTO_DIR_LOOKING };
 
 /* Field bounds the tables and the codecs share. */
 #define PROTO_TOKEN_PATH_MAX	4095	/* a device name, the roots file */
@@ -94,10 +114,14 @@ enum { PROTO_HOOK_RUNNING };
 #define PROTO_TOKEN_AAGUIDS_MAX	64
 #define PROTO_TOKEN_RETRIES_UNKNOWN 255	/* the key did not say */
 #define PROTO_HOOK_PROGRAM_MAX	4095
+#define PROTO_DIR_DETAIL_MAX	255	/* why a directory did not answer */
 
 extern const struct msg_proto	proto_front;
 extern const struct msg_proto	proto_front_ctl;
 extern const struct msg_proto	proto_token;
 extern const struct msg_proto	proto_hooks;
+extern const struct msg_proto	proto_directory;
+/* The largest DIR_ANSWER payload (the writer's msg_init_max bound). */
+extern const size_t		proto_dir_answer_max;
 
 #endif

@@ -6,7 +6,8 @@
  * commit.  The HTTP handlers (daemon/api.c) and the monitor's main loop
  * (daemon/main.c) call it with d->lock held (daemon/daemon.h); enrolment
  * and approval release the lock while a security key waits for a touch,
- * a submission while its commit is shared.
+ * a submission while the directory answers and while its commit is
+ * shared.
  * Every call answers in res (an HTTP status and a JSON body) and returns
  * 0 or the TG_ERR_* behind the answer.
  *
@@ -35,6 +36,7 @@
  *   3  body.c        the bodies of officers' and operators' calls
  *   3  quorum.c      whether the enrolled officers reach the quorum;
  *                    its alarm, once per change of state
+ *   3  dirlookup.c   who an account is, asked of the directory
  *   2  facts.c       a request's facts: load, evaluate, apply
  *   1  events.c      hook events; hook outcomes and system audits;
  *                    counts of committed audit entries
@@ -89,7 +91,11 @@ struct engine_result {
 /*
  * Submit a request (body as received).  With an idempotency key, a retry
  * with the same body gets the first answer again; the same key with
- * another body is a conflict.  Who is asking is a->principal: none is
+ * another body is a conflict.  With a directory, the target is looked up
+ * first (d->lock released while the directory answers, dirlookup.h):
+ * only a name that normalises and matches exactly one entry is stored,
+ * under the entry's canonical name and DN; else 422 or 503, audited as
+ * request.refused, nothing stored.  Who is asking is a->principal: none is
  * 403 no_principal; requester.agent must be the principal's own name or
  * one its integration lists (403 agent_not_allowed), and the request,
  * once evaluated, must be in the scope of the principal's team (queue,

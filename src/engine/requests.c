@@ -12,6 +12,7 @@
 
 #include "common/errors.h"
 #include "daemon/reqjson.h"
+#include "engine/dirlookup.h"
 #include "engine/events.h"
 #include "engine/facts.h"
 #include "engine/holds.h"
@@ -385,6 +386,70 @@ load_seen(struct tapgated *d, const struct engine_actor *a, const char *id,
 	return TG_ERR_NOT_FOUND;
 }
 
+/* ---- the directory */
+
+/*
+ * What the directory said of the target, for the audit: its entry,
+ * groups, manager and state (no contacts: they are personal data).
+ */
+static json_t *
+directory_json(const struct dir_facts *f)
+{
+	json_t *groups = json_array(), *o;
+	size_t i;
+
+	for (i = 0; groups != NULL && i < f->ngroups; i++)
+		if (json_array_append_new(groups, json_string(f->groups[i])) !=
+		    0) {
+			json_decref(groups);
+			return NULL;
+		}
+	o = json_pack("{s:s,s:o,s:b,s:s,s:b,s:b}", "dn", f->dn, "groups",
+	    groups, "groups_truncated", f->truncated_groups, "manager",
+	    f->manager, "disabled", f->disabled, "locked", f->locked);
+	return o;
+}
+
+/*
+ * The directory's word on the target, before anything is recorded: a
+ * name refused, not found or ambiguous is answered (422, 503 when the
+ * directory does not answer) and audited as a refusal; a found one
+ * replaces the name the caller sent, in the request and in what is
+ * stored (*stored: the body again, with target.account the directory's
+ * canonical name and target.dn its entry).  Without a directory,
+ * nothing changes.  0 to go on; > 0 refused and answered; < 0 an error.
+ */
+static int
+submission_lookup(struct tapgated *d, const struct engine_actor *a,
+    struct reqjson *rq, struct eng_dir_lookup *lk, char **stored,
+    int64_t *now, struct engine_result *res)
+{
+	json_t *target = json_object_get(rq->root, "target"), *details;
+	int r;
+
+	if ((r = eng_directory_lookup(d, rq->pr.account, lk)) != 0)
+		return eng_db_error(d, res, r);
+	if (!lk->configured)
+		return 0;
+	*now = eng_now();
+	if (lk->refused || lk->outcome != DIR_FOUND) {
+		eng_directory_refusal(lk, rq->pr.account, res, &details);
+		if (details != NULL)
+			(void)eng_audit_alone(d, a, "request.refused", NULL,
+			    details, *now);
+		json_decref(details);
+		return 1;
+	}
+	if (json_object_set_new(target, "account",
+	    json_string(lk->facts->name)) != 0 ||
+	    json_object_set_new(target, "dn", json_string(lk->facts->dn)) !=
+	    0 || (*stored = json_dumps(rq->root, JSON_COMPACT)) == NULL)
+		return eng_db_error(d, res, TG_ERR_NOMEM);
+	/* the old string went with the member it was */
+	rq->pr.account = lk->facts->name;
+	return 0;
+}
+
 int
 engine_submit(struct tapgated *d, const struct engine_actor *a,
     const char *body, size_t len, const char *idem_key, int64_t now,
@@ -394,11 +459,13 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	struct policy_decision dec;
 	struct reqjson rq;
 	struct events evs = { { NULL }, 0 };
+	struct eng_dir_lookup lk;
 	char digest[STORE_DIGEST_LEN + 1], err[512];
-	char key[IDEM_KEY_MAX + 32];
+	char key[IDEM_KEY_MAX + 32], *stored = NULL, *as_sent = NULL;
 	int r, status;
 
 	memset(&rq, 0, sizeof(rq));
+	memset(&lk, 0, sizeof(lk));
 	memset(&sub, 0, sizeof(sub));
 	sub.a = a;
 	sub.now = now;
@@ -424,6 +491,15 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	}
 	if ((r = intake_agent(d, a, &rq, now, res)) != 0)
 		goto out;
+	if ((as_sent = strdup(rq.pr.account)) == NULL) {
+		r = eng_db_error(d, res, TG_ERR_NOMEM);
+		goto out;
+	}
+	if ((r = submission_lookup(d, a, &rq, &lk, &stored, &now, res)) != 0) {
+		r = r > 0 ? TG_ERR_POLICY : r;
+		goto out;
+	}
+	sub.now = now;
 	if ((r = policy_evaluate(d->cfg, &rq.pr, NULL, now, &dec)) != 0) {
 		eng_error(res, 422, "invalid_request", "the request does not "
 		    "fit the policy");
@@ -431,9 +507,14 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	}
 	if ((r = intake_scope(d, a, &rq, &dec, now, res)) != 0)
 		goto out;
-	if ((r = submission_new(body, len, &rq, &dec, idem_key, digest,
-	    &sub)) != 0) {
-		eng_db_error(d, res, r);
+	if ((r = submission_new(stored != NULL ? stored : body, stored !=
+	    NULL ? strlen(stored) : len, &rq, &dec, idem_key, digest,
+	    &sub)) != 0 || (lk.configured &&
+	    ((r = json_object_set_new(sub.submitted, "directory",
+	    directory_json(lk.facts))) != 0 ||
+	    (r = json_object_set_new(sub.submitted, "account_as_sent",
+	    json_string(as_sent))) != 0))) {
+		eng_db_error(d, res, r < 0 ? r : TG_ERR_NOMEM);
 		goto out;
 	}
 	/* d->lock is released while the commit is shared */
@@ -457,6 +538,9 @@ out:
 	eng_events_post(d, &evs);
 	submission_clear(&sub);
 	reqjson_clear(&rq);
+	eng_directory_lookup_clear(&lk);
+	free(stored);
+	free(as_sent);
 	return r;
 }
 

@@ -190,7 +190,8 @@ enum policy_class_source {
 	POLICY_CLASS_SOURCE_ACCOUNT,	/* exact account name */
 	POLICY_CLASS_SOURCE_PATTERN,	/* fnmatch pattern on the account */
 	POLICY_CLASS_SOURCE_GROUP,	/* a group listed in target.groups */
-	POLICY_CLASS_SOURCE_SYSTEM	/* every account of that system */
+	POLICY_CLASS_SOURCE_SYSTEM,	/* every account of that system */
+	POLICY_CLASS_SOURCE_NO_DIRECTORY /* none to ask, not named: admin */
 };
 
 /* Why an evidence item did or did not count. */
@@ -242,7 +243,10 @@ const char	*policy_state_name(enum policy_state s);
 int		 policy_state_parse(const char *s, enum policy_state *st);
 /* "normal" or "manual_review" ("?" when out of range). */
 const char	*policy_route_name(enum policy_route r);
-/* "default", "claim", "account", "pattern", "group", "system". */
+/*
+ * "default", "claim", "account", "pattern", "group", "system",
+ * "no_directory".
+ */
 const char	*policy_class_source_name(enum policy_class_source s);
 /* "counted", "failed", "request_channel", ... ("?" when out of range). */
 const char	*policy_evidence_verdict_name(enum policy_evidence_verdict v);
@@ -385,9 +389,102 @@ struct policy_notify {
 	unsigned	timeout_ms;
 };
 
+/* ---- the directory (optional: see struct policy_directory) */
+
+#define POLICY_DIR_URI_MAX		255
+#define POLICY_DIR_DN_MAX		255	/* configured DNs */
+#define POLICY_DIR_FILTER_MAX		255	/* the filter template */
+#define POLICY_DIR_ATTR_MAX		64	/* an attribute name */
+#define POLICY_DIR_DOMAIN_MAX		128	/* DNS or NetBIOS domain */
+#define POLICY_DIR_MIN_TIMEOUT		1	/* seconds */
+#define POLICY_DIR_MAX_TIMEOUT		30
+#define POLICY_DIR_DEFAULT_TIMEOUT	5
+#define POLICY_DIR_MAX_GROUPS		256	/* memberOf values kept */
+#define POLICY_DIR_DEFAULT_GROUPS	128
+/* The placeholder the filter template holds exactly once. */
+#define POLICY_DIR_NAME_PLACEHOLDER	"{name}"
+
+/* What kind of directory: it decides the defaults and name forms. */
+enum policy_dir_preset {
+	POLICY_DIR_ACTIVE_DIRECTORY,	/* sAMAccountName, UPN, DOMAIN\user */
+	POLICY_DIR_OPENLDAP		/* uid */
+};
+
 /*
- * A loaded configuration.  classes[POLICY_CLASS_STANDARD] is always empty:
- * standard is what an account is when nothing stricter applies.
+ * How the connection is protected.  LDAPS (ldaps://) and StartTLS
+ * (ldap://, the default there) check the server's certificate against
+ * ca_file and its name against the URI's host.  NONE is refused unless the
+ * URI's host is loopback (127.0.0.1, ::1, localhost): a directory on the
+ * appliance itself, or a test.
+ */
+enum policy_dir_tls {
+	POLICY_DIR_TLS_LDAPS,
+	POLICY_DIR_TLS_STARTTLS,
+	POLICY_DIR_TLS_NONE
+};
+
+enum policy_dir_bind {
+	POLICY_DIR_BIND_SIMPLE,		/* dn + password_file (0600) */
+	POLICY_DIR_BIND_SASL_EXTERNAL	/* the TLS client certificate */
+};
+
+/*
+ * The attributes read from an entry ("" = not read).  Every value is
+ * an attribute description: a letter, then letters, digits and '-'.
+ */
+struct policy_dir_attrs {
+	char	name[POLICY_DIR_ATTR_MAX + 1];		/* canonical name */
+	char	upn[POLICY_DIR_ATTR_MAX + 1];		/* userPrincipalName */
+	char	member_of[POLICY_DIR_ATTR_MAX + 1];	/* group DNs */
+	char	manager[POLICY_DIR_ATTR_MAX + 1];	/* a DN */
+	char	mobile[POLICY_DIR_ATTR_MAX + 1];
+	char	phone[POLICY_DIR_ATTR_MAX + 1];
+	char	mail[POLICY_DIR_ATTR_MAX + 1];
+	char	alt_mail[POLICY_DIR_ATTR_MAX + 1];
+	char	type[POLICY_DIR_ATTR_MAX + 1];		/* account type */
+	char	disabled[POLICY_DIR_ATTR_MAX + 1];	/* see below */
+	char	locked[POLICY_DIR_ATTR_MAX + 1];
+};
+
+/*
+ * The directory the appliance asks who an account is (configured ==
+ * false: none, and the appliance fails closed, see tapgated(8)).  The
+ * preset fills the filter and every attribute the configuration leaves
+ * out: Active Directory reads sAMAccountName, userPrincipalName,
+ * memberOf, manager, mobile, telephoneNumber, mail, otherMailbox,
+ * objectClass, userAccountControl (disabled: bit 2) and lockoutTime
+ * (locked: not 0); OpenLDAP reads uid, memberOf, manager, mobile,
+ * telephoneNumber, mail, employeeType, pwdAccountLockedTime (locked,
+ * and disabled when "000001010000Z", ppolicy's permanent lock).
+ * Names compare ignoring case on both: AD's sAMAccountName and the
+ * uid attribute's equality rule (caseIgnoreMatch) both do.
+ */
+struct policy_directory {
+	bool			configured;
+	enum policy_dir_preset	preset;
+	char			uri[POLICY_DIR_URI_MAX + 1];
+	enum policy_dir_tls	tls;
+	char			ca_file[POLICY_LONG_MAX + 1];
+	enum policy_dir_bind	bind;
+	char			bind_dn[POLICY_DIR_DN_MAX + 1];
+	char			password_file[POLICY_LONG_MAX + 1];
+	char			cert_file[POLICY_LONG_MAX + 1];	/* SASL */
+	char			key_file[POLICY_LONG_MAX + 1];	/* EXTERNAL */
+	char			base[POLICY_DIR_DN_MAX + 1];
+	char			filter[POLICY_DIR_FILTER_MAX + 1];
+	char			domain[POLICY_DIR_DOMAIN_MAX + 1]; /* UPN */
+	char			netbios[POLICY_DIR_DOMAIN_MAX + 1]; /* D\u */
+	unsigned		timeout_seconds;
+	unsigned		max_groups;
+	struct policy_dir_attrs	attrs;
+};
+
+/*
+ * A loaded configuration.  classes[POLICY_CLASS_STANDARD] holds accounts
+ * only: without a directory (directory.configured false) an account is
+ * standard only when named there, and admin when no class names it
+ * (fail closed); with one, standard is what an account is when nothing
+ * stricter applies.
  */
 struct policy_config {
 	struct policy_appliance		appliance;
@@ -414,6 +511,7 @@ struct policy_config {
 	struct policy_approvers		approvers;
 	struct policy_signing		signing;
 	struct policy_holds		holds;
+	struct policy_directory		directory;
 };
 
 /*
@@ -439,8 +537,11 @@ int	policy_config_load_string(const char *text,
  * Check the files the configuration names, as the caller's user sees
  * them: approvers.trust_roots is a readable regular file holding at
  * least one PEM certificate, every notify.hooks program an executable
- * regular file, and the directory of signing.seal_key_file (file seal)
- * exists.  0, or TG_ERR_CONFIG with "setting: path: why" in errbuf.
+ * regular file, the directory of signing.seal_key_file (file seal)
+ * exists, and with a directory: its ca_file (and cert_file) hold a PEM
+ * certificate, its password_file (or key_file) is a regular file of
+ * mode 0600 owned by the calling uid (the daemon's).  0, or
+ * TG_ERR_CONFIG with "setting: path: why" in errbuf.
  * Loading never touches these files; the daemon checks them at
  * --check-config and at start.
  */

@@ -909,9 +909,17 @@ parse_classes(struct loader *ld, const config_setting_t *root)
 
 	if ((r = member_group(ld, root, "classes", true, &g)) != 0)
 		return r;
-	if ((c = config_setting_get_member(g, "standard")) != NULL)
-		return fail(ld, c, NULL, "standard is what an account is when "
-		    "nothing stricter matches; it takes no members");
+	/* standard takes names only: the accounts known to be standard */
+	if ((c = config_setting_get_member(g, "standard")) != NULL &&
+	    ((r = expect_type(ld, c, CONFIG_TYPE_GROUP)) != 0 ||
+	    (r = check_keys(ld, c, (const char *const[]){ "accounts" }, 1,
+	    "setting (standard takes accounts only)")) != 0 ||
+	    (r = get_string_list(ld, c, "accounts", false, false, STR_NAME,
+	    POLICY_MAX_CLASS_ACCOUNTS,
+	    &ld->cfg->classes[POLICY_CLASS_STANDARD].accounts[0][0],
+	    sizeof(ld->cfg->classes[0].accounts[0]),
+	    &ld->cfg->classes[POLICY_CLASS_STANDARD].naccounts)) != 0))
+		return r;
 	for (k = 0; k < POLICY_CLASS_COUNT; k++)
 		names[k] = policy_class_name(k);
 	if ((r = check_keys(ld, g, names, POLICY_CLASS_COUNT, "class")) != 0)
@@ -1275,18 +1283,383 @@ parse_holds(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+/* ---- the directory */
+
+/* An LDAP attribute description: a letter, then letters, digits, '-'. */
+static bool
+attr_name_ok(const char *v)
+{
+	size_t i;
+
+	if (!((v[0] >= 'a' && v[0] <= 'z') || (v[0] >= 'A' && v[0] <= 'Z')))
+		return false;
+	for (i = 1; v[i] != '\0'; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') ||
+		    (v[i] >= 'A' && v[i] <= 'Z') ||
+		    (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
+			return false;
+	return i <= POLICY_DIR_ATTR_MAX;
+}
+
+static const struct policy_dir_attrs preset_ad = {
+	"sAMAccountName", "userPrincipalName", "memberOf", "manager",
+	"mobile", "telephoneNumber", "mail", "otherMailbox", "objectClass",
+	"userAccountControl", "lockoutTime"
+};
+
+static const struct policy_dir_attrs preset_openldap = {
+	"uid", "", "memberOf", "manager", "mobile", "telephoneNumber",
+	"mail", "", "employeeType", "pwdAccountLockedTime",
+	"pwdAccountLockedTime"
+};
+
+#define PRESET_AD_FILTER \
+	"(&(objectCategory=person)(objectClass=user)(sAMAccountName={name}))"
+#define PRESET_OPENLDAP_FILTER	"(&(objectClass=inetOrgPerson)(uid={name}))"
+
+/*
+ * The attributes group: each key names one member of struct
+ * policy_dir_attrs; "" turns a lookup off, except for the name and
+ * groups, without which nothing can be decided.
+ */
+static int
+parse_dir_attrs(struct loader *ld, const config_setting_t *dir)
+{
+	static const char *const keys[] = { "name", "upn", "member_of",
+	    "manager", "mobile", "phone", "mail", "alt_mail", "type",
+	    "disabled", "locked" };
+	struct policy_dir_attrs *a = &ld->cfg->directory.attrs;
+	char *const slots[] = { a->name, a->upn, a->member_of, a->manager,
+	    a->mobile, a->phone, a->mail, a->alt_mail, a->type, a->disabled,
+	    a->locked };
+	const config_setting_t *g, *m;
+	const char *v;
+	char q[96];
+	size_t i;
+	int r;
+
+	if ((r = member_group(ld, dir, "attributes", false, &g)) != 0)
+		return r;
+	if (g == NULL)
+		return 0;
+	if ((r = check_keys(ld, g, keys, 11, "attribute")) != 0)
+		return r;
+	for (i = 0; i < 11; i++) {
+		if ((m = config_setting_get_member(g, keys[i])) == NULL)
+			continue;
+		if ((r = expect_type(ld, m, CONFIG_TYPE_STRING)) != 0)
+			return r;
+		if ((v = config_setting_get_string(m)) == NULL)
+			return fail(ld, m, NULL, "unreadable string");
+		if (v[0] == '\0' && i != 0 && i != 2)
+			;	/* not read */
+		else if (!attr_name_ok(v))
+			return fail(ld, m, NULL, "%s: not an attribute name "
+			    "(a letter, then letters, digits and '-', at "
+			    "most %d)", quote(v, q, sizeof(q)),
+			    POLICY_DIR_ATTR_MAX);
+		else if (i == 1 && ld->cfg->directory.preset !=
+		    POLICY_DIR_ACTIVE_DIRECTORY)
+			return fail(ld, m, NULL, "only Active Directory "
+			    "has user principal names");
+		memcpy(slots[i], v, strlen(v) + 1);
+	}
+	return 0;
+}
+
+/*
+ * The filter template: balanced parentheses around the whole, printable
+ * ASCII, and "{name}" exactly once, where the child puts the name
+ * escaped as RFC 4515 says.
+ */
+static int
+check_dir_filter(struct loader *ld, const config_setting_t *s,
+    const char *v)
+{
+	const char *p;
+	size_t i;
+	int depth = 0;
+
+	if (v[0] != '(' || v[strlen(v) - 1] != ')')
+		return fail(ld, s, NULL, "must be one filter in parentheses");
+	for (i = 0; v[i] != '\0'; i++) {
+		if (v[i] == '(')
+			depth++;
+		else if (v[i] == ')' && --depth < 0)
+			break;
+		if (depth == 0 && v[i + 1] != '\0')
+			break;
+	}
+	if (depth != 0 || v[i] != '\0')
+		return fail(ld, s, NULL, "unbalanced parentheses");
+	if ((p = strstr(v, POLICY_DIR_NAME_PLACEHOLDER)) == NULL ||
+	    strstr(p + 1, POLICY_DIR_NAME_PLACEHOLDER) != NULL)
+		return fail(ld, s, NULL, "must hold %s exactly once",
+		    POLICY_DIR_NAME_PLACEHOLDER);
+	return 0;
+}
+
+/* The loopback hosts a directory may be reached on without TLS. */
+static bool
+uri_loopback(const char *host, size_t len)
+{
+	return (len == 9 && strncmp(host, "127.0.0.1", 9) == 0) ||
+	    (len == 5 && strncmp(host, "[::1]", 5) == 0) ||
+	    (len == 9 && strncasecmp(host, "localhost", 9) == 0);
+}
+
+/*
+ * ldap://HOST[:PORT][/] or ldaps://...: HOST a DNS name, an IPv4
+ * address or a bracketed IPv6 one; nothing after (no DN, no filter: the
+ * configuration says those).  *loopback says whether HOST is loopback.
+ */
+static int
+check_dir_uri(struct loader *ld, const config_setting_t *s, const char *v,
+    bool *ldaps, bool *loopback)
+{
+	const char *h, *e;
+	char q[96];
+	size_t i, n;
+
+	if (strncmp(v, "ldaps://", 8) == 0) {
+		*ldaps = true;
+		h = v + 8;
+	} else if (strncmp(v, "ldap://", 7) == 0) {
+		*ldaps = false;
+		h = v + 7;
+	} else
+		return fail(ld, s, NULL, "%s: must start with ldaps:// or "
+		    "ldap://", quote(v, q, sizeof(q)));
+	if (*h == '[') {
+		if ((e = strchr(h, ']')) == NULL)
+			goto bad;
+		for (i = 1; h + i < e; i++)
+			if (strchr("0123456789abcdefABCDEF:.", h[i]) == NULL)
+				goto bad;
+		e++;
+	} else {
+		for (e = h; (*e >= 'a' && *e <= 'z') || (*e >= 'A' &&
+		    *e <= 'Z') || (*e >= '0' && *e <= '9') || *e == '.' ||
+		    *e == '-'; e++)
+			;
+	}
+	n = (size_t)(e - h);
+	if (n == 0)
+		goto bad;
+	*loopback = uri_loopback(h, n);
+	if (*e == ':') {
+		for (i = 1; e[i] >= '0' && e[i] <= '9'; i++)
+			;
+		if (i == 1 || i > 6 || atoi(e + 1) < 1 || atoi(e + 1) > 65535)
+			goto bad;
+		e += i;
+	}
+	if (*e == '/')
+		e++;
+	if (*e == '\0')
+		return 0;
+ bad:
+	return fail(ld, s, NULL, "%s: not ldap[s]://HOST[:PORT] (no DN, "
+	    "no filter: base and filter say those)", quote(v, q, sizeof(q)));
+}
+
+/* A NetBIOS domain: letters, digits and '-', 15 at most ("" = none). */
+static int
+check_netbios(struct loader *ld, const config_setting_t *g, const char *v)
+{
+	size_t i;
+
+	for (i = 0; v[i] != '\0'; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') ||
+		    (v[i] >= 'A' && v[i] <= 'Z') ||
+		    (v[i] >= '0' && v[i] <= '9') || v[i] == '-'))
+			break;
+	if (v[i] != '\0' || i > 15)
+		return fail(ld, config_setting_get_member(g, "netbios_domain"),
+		    NULL, "a NetBIOS domain: letters, digits and '-', at "
+		    "most 15");
+	return 0;
+}
+
+/* One of names[] in *out, or the default when absent. */
+static int
+get_choice(struct loader *ld, const config_setting_t *g, const char *name,
+    const char *const *names, size_t n, int def, int *out)
+{
+	const config_setting_t *m;
+	const char *v;
+	char q[96];
+	size_t i;
+	int r;
+
+	if ((r = member(ld, g, name, false, &m)) != 0)
+		return r;
+	*out = def;
+	if (m == NULL)
+		return 0;
+	if ((r = expect_type(ld, m, CONFIG_TYPE_STRING)) != 0)
+		return r;
+	if ((v = config_setting_get_string(m)) == NULL)
+		return fail(ld, m, NULL, "unreadable string");
+	for (i = 0; i < n; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*out = (int)i;
+			return 0;
+		}
+	return fail(ld, m, NULL, "%s: must be \"%s\"%s%s%s", quote(v, q,
+	    sizeof(q)), names[0], n > 2 ? ", \"" : " or \"",
+	    n > 1 ? names[1] : "", n > 2 ? "\" or \"..." : "\"");
+}
+
+static int
+parse_dir_bind(struct loader *ld, const config_setting_t *dir)
+{
+	static const char *const keys[] = { "method", "dn", "password_file",
+	    "cert_file", "key_file" };
+	static const char *const methods[] = { "simple", "sasl_external" };
+	struct policy_directory *d = &ld->cfg->directory;
+	const config_setting_t *g, *m;
+	int r, method;
+
+	if ((r = member_group(ld, dir, "bind", true, &g)) != 0 ||
+	    (r = check_keys(ld, g, keys, 5, "setting")) != 0 ||
+	    (r = member(ld, g, "method", true, &m)) != 0 ||
+	    (r = get_choice(ld, g, "method", methods, 2, 0, &method)) != 0)
+		return r;
+	d->bind = method == 0 ? POLICY_DIR_BIND_SIMPLE :
+	    POLICY_DIR_BIND_SASL_EXTERNAL;
+	if (d->bind == POLICY_DIR_BIND_SIMPLE) {
+		if ((r = get_string(ld, g, "dn", true, STR_NAME, d->bind_dn,
+		    sizeof(d->bind_dn))) != 0 ||
+		    (r = get_string(ld, g, "password_file", true, STR_PATH,
+		    d->password_file, sizeof(d->password_file))) != 0)
+			return r;
+		if (config_setting_get_member(g, "cert_file") != NULL ||
+		    config_setting_get_member(g, "key_file") != NULL)
+			return fail(ld, g, NULL, "cert_file and key_file "
+			    "belong to method \"sasl_external\"");
+		return 0;
+	}
+	if ((r = get_string(ld, g, "cert_file", true, STR_PATH, d->cert_file,
+	    sizeof(d->cert_file))) != 0 ||
+	    (r = get_string(ld, g, "key_file", true, STR_PATH, d->key_file,
+	    sizeof(d->key_file))) != 0)
+		return r;
+	if (config_setting_get_member(g, "dn") != NULL ||
+	    config_setting_get_member(g, "password_file") != NULL)
+		return fail(ld, g, NULL, "dn and password_file belong to "
+		    "method \"simple\"");
+	if (d->tls == POLICY_DIR_TLS_NONE)
+		return fail(ld, g, NULL, "sasl_external needs TLS: its "
+		    "identity is the client certificate");
+	return 0;
+}
+
+static int
+parse_dir_tls(struct loader *ld, const config_setting_t *dir)
+{
+	static const char *const modes[] = { "ldaps", "starttls", "none" };
+	struct policy_directory *d = &ld->cfg->directory;
+	const config_setting_t *u, *t;
+	bool ldaps = false, loopback = false;
+	int r, mode;
+
+	if ((r = member(ld, dir, "uri", true, &u)) != 0 ||
+	    (r = get_string(ld, dir, "uri", true, STR_NAME, d->uri,
+	    sizeof(d->uri))) != 0 ||
+	    (r = check_dir_uri(ld, u, d->uri, &ldaps, &loopback)) != 0 ||
+	    (r = get_choice(ld, dir, "tls", modes, 3, ldaps ? 0 : 1,
+	    &mode)) != 0)
+		return r;
+	d->tls = (enum policy_dir_tls)mode;
+	t = config_setting_get_member(dir, "tls");
+	if (ldaps && d->tls != POLICY_DIR_TLS_LDAPS)
+		return fail(ld, t, NULL, "an ldaps:// URI is TLS from the "
+		    "first byte: say \"ldaps\" or leave tls out");
+	if (!ldaps && d->tls == POLICY_DIR_TLS_LDAPS)
+		return fail(ld, t, NULL, "\"ldaps\" needs an ldaps:// URI");
+	if (d->tls == POLICY_DIR_TLS_NONE && !loopback)
+		return fail(ld, t, NULL, "\"none\" only for a directory on "
+		    "loopback (127.0.0.1, [::1], localhost): anywhere else "
+		    "the bind password and the answers cross the network");
+	if (d->tls != POLICY_DIR_TLS_NONE &&
+	    config_setting_get_member(dir, "ca_file") == NULL)
+		return fail(ld, dir, "ca_file", "missing required setting: "
+		    "TLS checks the directory's certificate against it");
+	return get_string(ld, dir, "ca_file", false, STR_PATH, d->ca_file,
+	    sizeof(d->ca_file));
+}
+
+static int
+parse_directory(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "preset", "uri", "tls",
+	    "ca_file", "bind", "base", "filter", "domain", "netbios_domain",
+	    "timeout_seconds", "max_groups", "attributes" };
+	static const char *const presets[] = { "active_directory",
+	    "openldap" };
+	struct policy_directory *d = &ld->cfg->directory;
+	const config_setting_t *g, *m;
+	int r, preset;
+
+	if ((r = member_group(ld, root, "directory", false, &g)) != 0)
+		return r;
+	if (g == NULL)
+		return 0;
+	if ((r = check_keys(ld, g, keys, 12, "setting")) != 0 ||
+	    (r = member(ld, g, "preset", true, &m)) != 0 ||
+	    (r = get_choice(ld, g, "preset", presets, 2, 0, &preset)) != 0)
+		return r;
+	d->preset = preset == 0 ? POLICY_DIR_ACTIVE_DIRECTORY :
+	    POLICY_DIR_OPENLDAP;
+	d->attrs = d->preset == POLICY_DIR_ACTIVE_DIRECTORY ? preset_ad :
+	    preset_openldap;
+	snprintf(d->filter, sizeof(d->filter), "%s",
+	    d->preset == POLICY_DIR_ACTIVE_DIRECTORY ? PRESET_AD_FILTER :
+	    PRESET_OPENLDAP_FILTER);
+	if ((r = parse_dir_tls(ld, g)) != 0 ||
+	    (r = parse_dir_bind(ld, g)) != 0 ||
+	    (r = get_string(ld, g, "base", true, STR_NAME, d->base,
+	    sizeof(d->base))) != 0 ||
+	    (r = get_string(ld, g, "filter", false, STR_NAME, d->filter,
+	    sizeof(d->filter))) != 0 ||
+	    (r = get_string(ld, g, "domain", false, STR_HOST, d->domain,
+	    sizeof(d->domain))) != 0 ||
+	    (r = get_string(ld, g, "netbios_domain", false, STR_NAME,
+	    d->netbios, sizeof(d->netbios))) != 0 ||
+	    (r = check_netbios(ld, g, d->netbios)) != 0 ||
+	    (r = get_uint(ld, g, "timeout_seconds", false,
+	    POLICY_DIR_DEFAULT_TIMEOUT, POLICY_DIR_MIN_TIMEOUT,
+	    POLICY_DIR_MAX_TIMEOUT, &d->timeout_seconds)) != 0 ||
+	    (r = get_uint(ld, g, "max_groups", false,
+	    POLICY_DIR_DEFAULT_GROUPS, 1, POLICY_DIR_MAX_GROUPS,
+	    &d->max_groups)) != 0 ||
+	    (r = parse_dir_attrs(ld, g)) != 0)
+		return r;
+	m = config_setting_get_member(g, "filter");
+	if ((r = check_dir_filter(ld, m != NULL ? m : g, d->filter)) != 0)
+		return r;
+	if (d->preset != POLICY_DIR_ACTIVE_DIRECTORY && (d->netbios[0] != '\0'
+	    || d->domain[0] != '\0'))
+		return fail(ld, g, d->domain[0] != '\0' ? "domain" :
+		    "netbios_domain", "only Active Directory names accounts "
+		    "as user@domain or DOMAIN\\user");
+	d->configured = true;
+	return 0;
+}
+
 static int
 parse_root(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "appliance", "policy", "roles",
 	    "teams", "principals", "channels", "approver_groups", "evidence",
 	    "classes", "rules", "manual_review", "risk", "notify",
-	    "approvers", "signing", "holds" };
+	    "approvers", "signing", "holds", "directory" };
 	struct policy_config *cfg = ld->cfg;
 	const config_setting_t *g;
 	int r;
 
-	if ((r = check_keys(ld, root, keys, 16, "setting")) != 0 ||
+	if ((r = check_keys(ld, root, keys, 17, "setting")) != 0 ||
 	    (r = parse_appliance(ld, root)) != 0 ||
 	    (r = parse_policy_id(ld, root)) != 0 ||
 	    (r = parse_roles(ld, root)) != 0 ||
@@ -1314,7 +1687,8 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    (r = parse_notify(ld, root)) != 0 ||
 	    (r = parse_approvers(ld, root)) != 0 ||
 	    (r = parse_signing(ld, root)) != 0 ||
-	    (r = parse_holds(ld, root)) != 0)
+	    (r = parse_holds(ld, root)) != 0 ||
+	    (r = parse_directory(ld, root)) != 0)
 		return r;
 	return 0;
 }
@@ -1705,6 +2079,62 @@ count_certs(const char *path)
 	return n;
 }
 
+/*
+ * A secret the directory child reads: a regular file owned by the uid
+ * that checks it (the daemon's), readable and writable by it alone.
+ */
+static int
+check_secret_file(const char *setting, const char *p, char *err,
+    size_t errlen)
+{
+	struct stat sb;
+
+	if (stat(p, &sb) == -1)
+		return path_fail(err, errlen, setting, "%s: %s", p,
+		    strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return path_fail(err, errlen, setting, "%s: not a regular "
+		    "file", p);
+	if (sb.st_uid != geteuid())
+		return path_fail(err, errlen, setting, "%s: owned by uid %u, "
+		    "not by the daemon's uid %u", p, (unsigned)sb.st_uid,
+		    (unsigned)geteuid());
+	if ((sb.st_mode & 07777) != 0600)
+		return path_fail(err, errlen, setting, "%s: mode %04o, must "
+		    "be 0600", p, (unsigned)(sb.st_mode & 07777));
+	return 0;
+}
+
+static int
+check_directory_paths(const struct policy_directory *d, char *err,
+    size_t errlen)
+{
+	int n, r;
+
+	if (!d->configured)
+		return 0;
+	if (d->ca_file[0] != '\0') {
+		if ((n = count_certs(d->ca_file)) < 0)
+			return path_fail(err, errlen, "directory.ca_file",
+			    "%s: %s", d->ca_file, n == -EINVAL ?
+			    "not a regular file" : strerror(-n));
+		if (n == 0)
+			return path_fail(err, errlen, "directory.ca_file",
+			    "%s: no PEM certificate in it", d->ca_file);
+	}
+	if (d->bind == POLICY_DIR_BIND_SIMPLE)
+		return check_secret_file("directory.bind.password_file",
+		    d->password_file, err, errlen);
+	if ((n = count_certs(d->cert_file)) <= 0)
+		return path_fail(err, errlen, "directory.bind.cert_file",
+		    "%s: %s", d->cert_file, n == 0 ? "no PEM certificate "
+		    "in it" : strerror(-n));
+	if ((r = check_secret_file("directory.bind.key_file", d->key_file,
+	    err, errlen)) != 0)
+		return r;
+	return 0;
+}
+
 int
 policy_config_check_paths(const struct policy_config *cfg, char *err,
     size_t errlen)
@@ -1730,6 +2160,8 @@ policy_config_check_paths(const struct policy_config *cfg, char *err,
 			return path_fail(err, errlen, "notify.hooks", "%s: not "
 			    "an executable file", p);
 	}
+	if ((n = check_directory_paths(&cfg->directory, err, errlen)) != 0)
+		return n;
 	if (strcmp(cfg->signing.seal, "file") != 0 ||
 	    cfg->signing.seal_key_file[0] == '\0')
 		return 0;	/* the default lies in the state directory */

@@ -309,9 +309,25 @@ configured_class(const struct policy_config *cfg,
 			}
 		}
 	}
-	*src = POLICY_CLASS_SOURCE_DEFAULT;
-	snprintf(why, whylen, "no class entry matches the account");
-	return POLICY_CLASS_STANDARD;
+	if (cfg->directory.configured) {
+		*src = POLICY_CLASS_SOURCE_DEFAULT;
+		snprintf(why, whylen, "no class entry matches the account");
+		return POLICY_CLASS_STANDARD;
+	}
+	/* no directory to say who it is: named standard, or the strictest */
+	m = &cfg->classes[POLICY_CLASS_STANDARD];
+	for (i = 0; i < m->naccounts; i++) {
+		if (name_eq(m->accounts[i], req->account)) {
+			*src = POLICY_CLASS_SOURCE_ACCOUNT;
+			snprintf(why, whylen, "account \"%s\" is listed in "
+			    "classes.standard.accounts", m->accounts[i]);
+			return POLICY_CLASS_STANDARD;
+		}
+	}
+	*src = POLICY_CLASS_SOURCE_NO_DIRECTORY;
+	snprintf(why, whylen, "no directory is configured and no class "
+	    "names the account: the strictest class");
+	return POLICY_CLASS_ADMIN;
 }
 
 static void

@@ -71,6 +71,7 @@ static const char *const class_source_names[] = {
 	[POLICY_CLASS_SOURCE_PATTERN] = "pattern",
 	[POLICY_CLASS_SOURCE_GROUP] = "group",
 	[POLICY_CLASS_SOURCE_SYSTEM] = "system",
+	[POLICY_CLASS_SOURCE_NO_DIRECTORY] = "no_directory",
 };
 
 static const char *const verdict_names[] = {

@@ -80,6 +80,7 @@
 #define G_PROCS		0x080	/* start, wait for and kill children */
 #define G_CREATE	0x100	/* open may create and truncate */
 #define G_KEYS		0x200	/* replace and remove key files */
+#define G_NET		0x400	/* make and connect IP sockets */
 
 static const struct {
 	const char	*name;
@@ -92,6 +93,8 @@ static const struct {
 	    G_HID },
 	[SANDBOX_ROLE_FRONT] = { "front", G_THREADS | G_SOCKIO | G_SERVER },
 	[SANDBOX_ROLE_VERIFY] = { "verify", G_FILES | G_DB | G_CREATE },
+	[SANDBOX_ROLE_DIRECTORY] = { "directory", G_SOCKIO | G_FILES |
+	    G_NET },
 };
 #define NROLES	(sizeof(roles) / sizeof(roles[0]))
 
@@ -167,6 +170,17 @@ static const int sys_server[] = {
 /* G_CONNECT: beyond socket(AF_UNIX) itself (see add_arg_rules()) */
 static const int sys_connect[] = {
 	SCMP_SYS(connect),		/* softfido, journald, nscd */
+};
+
+/* G_NET: beyond socket(AF_INET, AF_INET6) itself (add_arg_rules()) */
+static const int sys_net[] = {
+	SCMP_SYS(connect),		/* the directory; DNS servers */
+	SCMP_SYS(getsockname),		/* libldap, the resolver */
+	SCMP_SYS(getpeername),		/* libldap names its peer */
+	SCMP_SYS(setsockopt),		/* TCP_NODELAY, SO_KEEPALIVE */
+	SCMP_SYS(sendmmsg),		/* the resolver's A and AAAA */
+	SCMP_SYS(bind),			/* the resolver's source port */
+	SCMP_SYS(uname),		/* libldap names its own host */
 };
 
 /* G_FILES: beyond openat() itself (see add_arg_rules()) */
@@ -350,6 +364,24 @@ add_arg_rules(scmp_filter_ctx ctx, unsigned int g)
 	if ((g & G_CONNECT) != 0 && (r = allow_if(ctx, SCMP_SYS(socket), 0,
 	    LOW32, AF_UNIX)) != 0)
 		return r;
+	/* IP only for the network role: never AF_UNIX, netlink, packet */
+	if ((g & G_NET) != 0 && ((r = allow_if(ctx, SCMP_SYS(socket), 0,
+	    LOW32, AF_INET)) != 0 || (r = allow_if(ctx, SCMP_SYS(socket), 0,
+	    LOW32, AF_INET6)) != 0))
+		return r;
+	/*
+	 * ... where the C library's name lookups try nscd (AF_UNIX) and
+	 * the addresses of the interfaces (netlink) first, and go on
+	 * without: refused, not killed.  An AF_UNIX socket would reach the
+	 * daemon's own API as the daemon's uid.
+	 */
+	if ((g & G_NET) != 0 && ((r = seccomp_rule_add(ctx,
+	    SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
+	    SCMP_CMP(0, SCMP_CMP_MASKED_EQ, LOW32, AF_UNIX))) != 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+	    SCMP_SYS(socket), 1, SCMP_CMP(0, SCMP_CMP_MASKED_EQ, LOW32,
+	    AF_NETLINK))) != 0))
+		return r;
 	if ((g & G_PROCS) != 0 && (r = allow_if(ctx, SCMP_SYS(socketpair), 0,
 	    LOW32, AF_UNIX)) != 0)
 		return r;
@@ -451,6 +483,7 @@ build(enum sandbox_role role, scmp_filter_ctx *out)
 	    ((g & G_SOCKIO) && (r = LIST(sys_sockio)) != 0) ||
 	    ((g & G_SERVER) && (r = LIST(sys_server)) != 0) ||
 	    ((g & G_CONNECT) && (r = LIST(sys_connect)) != 0) ||
+	    ((g & G_NET) && (r = LIST(sys_net)) != 0) ||
 	    ((g & G_FILES) && (r = LIST(sys_files)) != 0) ||
 	    ((g & G_DB) && (r = LIST(sys_db)) != 0) ||
 	    ((g & G_KEYS) && (r = LIST(sys_keys)) != 0) ||
@@ -536,6 +569,19 @@ static const struct fs_rule verify_fs[] = {
 	{ "/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE },
 };
 
+/*
+ * The directory process: name resolution reads these; its own files
+ * (CA, password, certificate, key) come as paths.
+ */
+static const struct fs_rule directory_fs[] = {
+	{ "/etc/hosts", LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/etc/resolv.conf", LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/etc/nsswitch.conf", LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/etc/host.conf", LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/etc/gai.conf", LANDLOCK_ACCESS_FS_READ_FILE },
+	{ "/dev/urandom", LANDLOCK_ACCESS_FS_READ_FILE },
+};
+
 /* The roles whose opens Landlock holds, and their fixed rules. */
 static const struct {
 	const struct fs_rule	*rules;
@@ -545,6 +591,8 @@ static const struct {
 	    sizeof(token_fs) / sizeof(token_fs[0]) },
 	[SANDBOX_ROLE_VERIFY] = { verify_fs,
 	    sizeof(verify_fs) / sizeof(verify_fs[0]) },
+	[SANDBOX_ROLE_DIRECTORY] = { directory_fs,
+	    sizeof(directory_fs) / sizeof(directory_fs[0]) },
 };
 #define NLANDLOCK	(sizeof(landlock_roles) / sizeof(landlock_roles[0]))
 

@@ -65,6 +65,17 @@ enum sandbox_role {
 	 * threads, no fork, no exec.
 	 */
 	SANDBOX_ROLE_VERIFY,
+	/*
+	 * tapgated --directory-process: libldap talking to the directory,
+	 * the one process of tapgated with the network: IPv4 and IPv6
+	 * sockets it makes and connects (the directory, DNS), no AF_UNIX
+	 * socket of its own, no listening, no threads, no fork, no exec.
+	 * Where the kernel has Landlock its opens reach only the name
+	 * service files of /etc (hosts, resolv.conf, nsswitch.conf,
+	 * host.conf, gai.conf), /dev/urandom, and the paths given: the
+	 * directory's CA, password, certificate and key files.
+	 */
+	SANDBOX_ROLE_DIRECTORY,
 };
 
 /*
@@ -76,6 +87,7 @@ enum sandbox_role {
 #define SANDBOX_AS_TOKEN	(512ULL << 20)
 #define SANDBOX_AS_FRONT	(512ULL << 20)
 #define SANDBOX_AS_VERIFY	(512ULL << 20)
+#define SANDBOX_AS_DIRECTORY	(512ULL << 20)
 
 /*
  * No new privileges (setuid bits and file capabilities stop working for
@@ -146,11 +158,12 @@ struct sandbox_path {
 };
 
 /*
- * sandbox_apply() for a role whose opens Landlock holds (TOKEN, VERIFY),
- * letting it also reach the npaths paths given: the token process's
- * trust roots, tapgate-verify's inputs and its redemption database's
- * directory.  Other roles take no paths (TG_ERR_INVALID).  A path that
- * does not exist is skipped.
+ * sandbox_apply() for a role whose opens Landlock holds (TOKEN, VERIFY,
+ * DIRECTORY), letting it also reach the npaths paths given: the token
+ * process's trust roots, tapgate-verify's inputs and its redemption
+ * database's directory, the directory process's files.  Other roles
+ * take no paths (TG_ERR_INVALID).  A path that does not exist is
+ * skipped.
  */
 int	sandbox_apply_paths(enum sandbox_role role,
 	    const struct sandbox_path *paths, size_t npaths);
@@ -162,7 +175,10 @@ int	sandbox_apply_paths(enum sandbox_role role,
  */
 int	sandbox_export(enum sandbox_role role, int fd);
 
-/* The role's name ("daemon", "token", "front", "verify"; "?" if unknown). */
+/*
+ * The role's name ("daemon", "token", "front", "verify", "directory";
+ * "?" if unknown).
+ */
 const char	*sandbox_role_name(enum sandbox_role role);
 
 /*

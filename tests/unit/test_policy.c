@@ -82,6 +82,7 @@ static const char TEST_CONF[] =
 	"evidence = { trusted = [\"pre_registered_factor\",\n"
 	"\t\"out_of_band_callback\", \"identity_document\"]; };\n"
 	"classes = {\n"
+	"\tstandard = { accounts = [\"alice\", \"bob\"]; };\n"
 	"\tshared = { patterns = [\"svc-*\"];\n"
 	"\t\tgroups = [\"Shared Mailboxes\"]; };\n"
 	"\tfinance = { accounts = [\"carol\"]; patterns = [\"fin-*\"];\n"
@@ -529,9 +530,9 @@ static const struct broken {
 	    RULE("admin", EV(2, 2), SO(2), 430, 930, ""),
 	    RULE("admins", EV(2, 2), SO(2), 430, 930, ""),
 	    "rules.privilege_change.admins", "unknown class", TG_ERR_CONFIG },
-	{ "standard_class_takes_no_members", "classes = {",
-	    "classes = { standard = { accounts = [\"x\"]; };",
-	    "classes.standard", "no members", TG_ERR_CONFIG },
+	{ "standard_class_takes_accounts_only", "standard = { accounts",
+	    "standard = { patterns = [\"x*\"]; accounts",
+	    "classes.standard.patterns", "accounts only", TG_ERR_CONFIG },
 	{ "unknown_evidence_type", "require_all = [\"identity_document\"]",
 	    "require_all = [\"fax\"]",
 	    "rules.password_reset.admin.evidence.require_all[0]",
@@ -994,8 +995,12 @@ static const struct class_row {
 	    POLICY_CLASS_SOURCE_CLAIM },
 	{ "claim_above_configured", "svc-x", "ldap-corp", ADM, NULL, ADM,
 	    POLICY_CLASS_SOURCE_CLAIM },
-	{ "unlisted_account_is_standard", "alice", "ldap-corp", STD,
-	    "Everyone", STD, POLICY_CLASS_SOURCE_DEFAULT },
+	{ "listed_standard_account_is_standard", "alice", "ldap-corp", STD,
+	    "Everyone", STD, POLICY_CLASS_SOURCE_ACCOUNT },
+	{ "unnamed_account_without_directory_is_admin", "zoe", "ldap-corp",
+	    STD, "Everyone", ADM, POLICY_CLASS_SOURCE_NO_DIRECTORY },
+	{ "stricter_entry_wins_over_standard_list", "bob", "payments", STD,
+	    NULL, FIN, POLICY_CLASS_SOURCE_SYSTEM },
 };
 
 static bool

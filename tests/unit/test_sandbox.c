@@ -45,7 +45,8 @@ static char dir[64];		/* scratch directory (short: socket paths) */
 static char keyfile[128];	/* stands for the sealed key */
 
 static const enum sandbox_role all_roles[] = { SANDBOX_ROLE_DAEMON,
-    SANDBOX_ROLE_TOKEN, SANDBOX_ROLE_FRONT, SANDBOX_ROLE_VERIFY };
+    SANDBOX_ROLE_TOKEN, SANDBOX_ROLE_FRONT, SANDBOX_ROLE_VERIFY,
+    SANDBOX_ROLE_DIRECTORY };
 #define NROLES	(sizeof(all_roles) / sizeof(all_roles[0]))
 
 #define SKIP(why) do {							\
@@ -489,6 +490,13 @@ static const struct forbidden {
 	{ "execve()", exec_true },
 	{ "fork()", do_fork },
 	{ "ptrace(PTRACE_TRACEME)", do_ptrace },
+}, directory_forbidden[] = {
+	{ "open(O_CREAT)", create_file },
+	{ "execve()", exec_true },
+	{ "fork()", do_fork },
+	{ "pthread_create()", start_thread },
+	{ "accept4()", do_accept },
+	{ "ptrace(PTRACE_TRACEME)", do_ptrace },
 }, verify_forbidden[] = {
 	{ "socket(AF_UNIX)", unix_socket },
 	{ "socket(AF_INET)", ip_socket },
@@ -887,6 +895,79 @@ verify_role_forbidden_calls_kill(void)
 	CHECK_EQ(ALL_KILLED(SANDBOX_ROLE_VERIFY, verify_forbidden), 0);
 }
 
+static void
+directory_role_forbidden_calls_kill(void)
+{
+	CHECK_EQ(ALL_KILLED(SANDBOX_ROLE_DIRECTORY, directory_forbidden), 0);
+}
+
+/*
+ * The directory role makes IP sockets, and is refused (not killed) an
+ * AF_UNIX or netlink one: the C library's name lookups try them first.
+ */
+static int
+directory_sockets(void)
+{
+	int fd;
+
+	if (confine(SANDBOX_ROLE_DIRECTORY) != 0)
+		return 100;
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 1;
+	close(fd);
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return 2;
+	close(fd);
+	if (socket(AF_UNIX, SOCK_STREAM, 0) != -1 || errno != EACCES)
+		return 3;
+	if (socket(AF_NETLINK, SOCK_RAW, 0) != -1 || errno != EACCES)
+		return 4;
+	return 0;
+}
+
+static void
+directory_role_makes_ip_sockets_only(void)
+{
+	int st = in_child(directory_sockets);
+
+	if (!exited_0(st))
+		printf("#   status %d\n", st);
+	CHECK(exited_0(st));
+}
+
+/* the key file is beyond the directory role's reach; /etc/hosts is not */
+static int
+directory_opens_key_file(void)
+{
+	int fd;
+
+	if (confine(SANDBOX_ROLE_DIRECTORY) != 0)
+		return 100;
+	if ((fd = open(keyfile, O_RDONLY | O_CLOEXEC)) != -1)
+		return 1;
+	if (errno != EACCES)
+		return 2;
+	if ((fd = open("/etc/hosts", O_RDONLY | O_CLOEXEC)) == -1)
+		return 3;
+	close(fd);
+	return 0;
+}
+
+static void
+directory_role_cannot_open_the_key_file(void)
+{
+	int fd;
+
+	if (sandbox_landlock_abi() < 1)
+		SKIP("the kernel has no Landlock");
+	if (access("/etc/hosts", R_OK) != 0)
+		SKIP("no /etc/hosts to read as the control");
+	CHECK((fd = open(keyfile, O_RDONLY | O_CLOEXEC)) != -1);
+	if (fd != -1)
+		close(fd);
+	CHECK(exited_0(in_child(directory_opens_key_file)));
+}
+
 /* exit() runs atexit handlers and, in ASan builds, the leak check */
 static enum sandbox_role exit_role;
 
@@ -1267,6 +1348,9 @@ main(int argc, char **argv)
 	RUN_MAY_SKIP(front_cannot_read_the_key_file);
 	RUN(verify_role_does_its_work);
 	RUN(verify_role_forbidden_calls_kill);
+	RUN(directory_role_forbidden_calls_kill);
+	RUN(directory_role_makes_ip_sockets_only);
+	RUN_MAY_SKIP(directory_role_cannot_open_the_key_file);
 	RUN(every_role_exits_normally_under_its_filter);
 	RUN_MAY_SKIP(sanitizer_reports_survive_every_filter);
 	RUN(forbidden_call_on_any_thread_kills_the_process);

@@ -141,11 +141,18 @@ wait_exit() {
 }
 
 # A configuration derived from the default: short holds so tests can watch
-# them end, softfido's attestation CA as trust roots, and whatever sed
-# expressions the caller adds.
+# them end, softfido's attestation CA as trust roots, the standard
+# accounts the tests submit named as such (without a directory, an
+# account no class names is admin), and whatever sed expressions the
+# caller adds.
+TEST_STANDARD='"alice", "bob", "carol", "carl", "dave", "erin", "gina", "hank", "ivan",
+	"fred", "judy", "lena", "mike", "mike2", "victim", "a", "warm-up",
+	"after-full"'
 make_config() {	# out [sed-expr...]
 	out=$1; shift
 	cp config/tapgate.conf "$out"
+	sed -i -E "s/^classes = \{$/&\n    standard = { accounts = [ $(echo \
+	    "$TEST_STANDARD" | tr -s ' \n' ' ') ]; };/" "$out"
 	sed -i -E 's/hold_seconds = [0-9]+;/hold_seconds = 2;/' "$out"
 	sed -i -E 's/extra_hold_seconds = [0-9]+;/extra_hold_seconds = 1;/' "$out"
 	sed -i -E 's/restart_veto_seconds = [0-9]+;/restart_veto_seconds = 2;/' "$out"

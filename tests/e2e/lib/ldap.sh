@@ -42,9 +42,11 @@ ldap_have() {
 
 ldap_hash() { "$SLAPPASSWD" -h '{SSHA}' -s "$1"; }
 
-# What a variant of ldap_init adds (ldap_ppolicy.sh): more olcModuleLoad
-# lines, more cn=config entries, more entries under the suffix; each
-# empty or LDIF ending in a newline.
+# What a variant of ldap_init adds (ldap_ppolicy.sh): more attributes of
+# cn=config itself (olcTLS*), more olcModuleLoad lines, more cn=config
+# entries, more entries under the suffix; each empty or LDIF ending in a
+# newline.
+LDAP_MORE_GLOBAL=
 LDAP_MORE_MODULES=
 LDAP_MORE_CONFIG=
 LDAP_MORE_BASE=
@@ -68,7 +70,7 @@ objectClass: olcGlobal
 cn: config
 olcPidFile: $LDAP_DIR/slapd.pid
 olcArgsFile: $LDAP_DIR/slapd.args
-
+${LDAP_MORE_GLOBAL}
 dn: cn=module{0},cn=config
 objectClass: olcModuleList
 cn: module{0}

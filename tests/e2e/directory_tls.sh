@@ -1,0 +1,102 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# The directory process speaks StartTLS to a private slapd and checks its
+# certificate against the configured CA: with the right CA the account is
+# found; with a CA that did not sign the directory's certificate the
+# lookup fails (503, nothing stored), the bind password never crossing.
+set -u
+. tests/e2e/lib/daemon.sh
+. tests/e2e/lib/ldap.sh
+. tests/e2e/lib/ldap_directory.sh
+trap 'ldap_stop; daemon_stop; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+S=dc=corp,dc=example
+
+if ! ldap_have_directory || ! command -v openssl >/dev/null 2>&1; then
+	echo "ok directory_tls # SKIP slapd, ldap-utils, openssl or the" \
+	    "memberof or ppolicy module missing (make deps)"
+	exit 0
+fi
+
+# a CA, the directory's certificate for 127.0.0.1, and a CA of no one's
+mkdir -p "$T/pki"
+P=$T/pki
+ca() {	# name
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	    -nodes -keyout "$P/$1.key" -out "$P/$1.pem" -days 2 \
+	    -subj "/CN=$1" >/dev/null 2>&1
+}
+make_pki() {
+	ca test-ca && ca other-ca &&
+	    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$P/slapd.key" -out "$P/slapd.csr" -subj /CN=127.0.0.1 \
+	    >/dev/null 2>&1 &&
+	    printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' \
+	    >"$P/ext" &&
+	    openssl x509 -req -in "$P/slapd.csr" -CA "$P/test-ca.pem" \
+	    -CAkey "$P/test-ca.key" -CAcreateserial -out "$P/slapd.pem" \
+	    -days 2 -extfile "$P/ext" >/dev/null 2>&1
+}
+if ! make_pki; then
+	notok test_pki_is_made "openssl failed"
+	exit 1
+fi
+
+# shellcheck disable=SC2034 # ldap_init (lib/ldap.sh) reads it
+LDAP_MORE_GLOBAL="olcTLSCACertificateFile: $P/test-ca.pem
+olcTLSCertificateFile: $P/slapd.pem
+olcTLSCertificateKeyFile: $P/slapd.key
+"
+ldap_init_directory "$T/ldap" "$S" ||
+	{ notok slapd_is_configured "$(tail -n 5 "$T/ldap/slapadd.log")"; exit 1; }
+ldap_start || { notok slapd_starts; exit 1; }
+cp "$T/ldap/tapgate.pw" "$T/dir.pw"
+chmod 600 "$T/dir.pw"
+# control: the directory speaks StartTLS with this CA's certificate
+starttls_bind() {
+	LDAPTLS_CACERT="$P/test-ca.pem" ldapwhoami -ZZ -x -H "$LDAP_URI" \
+	    -D "cn=tapgate,ou=services,$S" -y "$T/dir.pw" >/dev/null 2>&1
+}
+check control_slapd_speaks_starttls starttls_bind
+
+tls_config() {	# out ca
+	make_config "$1"
+	cat >>"$1" <<EOF
+directory = {
+	preset = "openldap";
+	uri = "$LDAP_URI";
+	ca_file = "$2";
+	bind = { method = "simple"; dn = "cn=tapgate,ou=services,$S";
+	    password_file = "$T/dir.pw"; };
+	base = "$S";
+	timeout_seconds = 2;
+};
+EOF
+}
+E=$(ev pre_registered_factor pass hd-amy push P-1)
+body() { req password_reset "$1" "" hd-bob phone "[$E]"; }
+
+tls_config "$T/tls.conf" "$P/test-ca.pem"
+daemon_start "$T/tls.conf" || exit 1
+api POST /v1/requests "$(body alice)"
+check starttls_with_the_directory_ca_finds_the_account answered 201 \
+    '.class != null'
+api GET "/v1/requests/$(jbody .id)"
+check starttls_lookup_stores_the_dn answered 200 \
+    '.request.target.dn == "uid=alice,ou=people,dc=corp,dc=example"'
+daemon_stop
+
+tls_config "$T/other.conf" "$P/other-ca.pem"
+daemon_start "$T/other.conf" || exit 1
+api GET /v1/requests
+N=$(jbody '.requests | length')
+api POST /v1/requests "$(body alice)"
+check certificate_of_another_ca_is_refused answered 503 \
+    '.error.code == "directory_unavailable" and
+    (.error.message | contains("StartTLS"))'
+api GET /v1/requests
+check refused_certificate_stored_nothing unchanged "$N" \
+    "$(jbody '.requests | length')"
+daemon_stop
