@@ -60,6 +60,13 @@
 #define POLICY_MAX_CLASS_PATTERNS	64
 #define POLICY_MAX_CLASS_GROUPS		64
 #define POLICY_MAX_CLASS_SYSTEMS	32
+#define POLICY_MAX_CLASS_DIR_GROUPS	32	/* group DNs, per class */
+#define POLICY_MAX_CLASS_DIR_OUS	16	/* OU DNs, per class */
+#define POLICY_MAX_CLASS_DIR_TYPES	16	/* account types, per class */
+#define POLICY_CLASS_DN_MAX		255	/* a configured DN */
+#define POLICY_FACT_DN_MAX		512	/* a DN the directory reports */
+#define POLICY_MAX_FACT_GROUPS		256	/* an account's groups */
+#define POLICY_MAX_FACT_TYPES		8	/* its account type values */
 #define POLICY_MAX_PATTERN_STARS	2	/* fnmatch is O(n^stars) */
 #define POLICY_MAX_RULE_APPROVALS	4	/* groups per rule */
 #define POLICY_MAX_APPROVAL_COUNT	5	/* approvals per group */
@@ -191,7 +198,11 @@ enum policy_class_source {
 	POLICY_CLASS_SOURCE_PATTERN,	/* fnmatch pattern on the account */
 	POLICY_CLASS_SOURCE_GROUP,	/* a group listed in target.groups */
 	POLICY_CLASS_SOURCE_SYSTEM,	/* every account of that system */
-	POLICY_CLASS_SOURCE_NO_DIRECTORY /* none to ask, not named: admin */
+	POLICY_CLASS_SOURCE_NO_DIRECTORY, /* none to ask, not named: admin */
+	POLICY_CLASS_SOURCE_DIR_GROUP,	/* a directory group (by DN) */
+	POLICY_CLASS_SOURCE_DIR_OU,	/* the entry's DN under an OU */
+	POLICY_CLASS_SOURCE_DIR_TYPE,	/* the entry's account type */
+	POLICY_CLASS_SOURCE_NO_FACTS	/* a directory, no facts: admin */
 };
 
 /* Why an evidence item did or did not count. */
@@ -245,7 +256,8 @@ int		 policy_state_parse(const char *s, enum policy_state *st);
 const char	*policy_route_name(enum policy_route r);
 /*
  * "default", "claim", "account", "pattern", "group", "system",
- * "no_directory".
+ * "no_directory", "directory_group", "directory_ou", "directory_type",
+ * "no_facts".
  */
 const char	*policy_class_source_name(enum policy_class_source s);
 /* "counted", "failed", "request_channel", ... ("?" when out of range). */
@@ -307,8 +319,25 @@ struct policy_team {
 	size_t		nsystems;
 };
 
-/* How the appliance itself recognises accounts of one class. */
+/*
+ * How the appliance itself recognises accounts of one class.  With a
+ * directory, its facts come first: dir_groups (group DNs the account is
+ * a member of), dir_ous (OU DNs the account's entry lies under) and
+ * dir_types (values of the directory's account type attribute,
+ * directory.attributes.type: objectClass on Active Directory, or
+ * msExchRecipientTypeDetails when configured so; employeeType on
+ * OpenLDAP), then the names (accounts, patterns, caller's groups,
+ * systems).  DNs compare as policy_dn_same() says; types ignoring ASCII
+ * case (objectClass and employeeType values compare so).
+ */
 struct policy_class_map {
+	char	dir_groups[POLICY_MAX_CLASS_DIR_GROUPS]
+		    [POLICY_CLASS_DN_MAX + 1];
+	size_t	ndir_groups;
+	char	dir_ous[POLICY_MAX_CLASS_DIR_OUS][POLICY_CLASS_DN_MAX + 1];
+	size_t	ndir_ous;
+	char	dir_types[POLICY_MAX_CLASS_DIR_TYPES][POLICY_NAME_MAX + 1];
+	size_t	ndir_types;
 	char	accounts[POLICY_MAX_CLASS_ACCOUNTS][POLICY_NAME_MAX + 1];
 	size_t	naccounts;
 	char	patterns[POLICY_MAX_CLASS_PATTERNS][POLICY_NAME_MAX + 1];
@@ -616,7 +645,44 @@ bool	policy_team_allows(const struct policy_team *t, enum policy_queue q,
  */
 bool	policy_identity_canonical(const char *s);
 
+/*
+ * Distinguished names.  A DN is compared the way both Active Directory
+ * and OpenLDAP compare the attributes DNs of accounts and groups are
+ * made of (cn, ou, dc, uid: caseIgnoreMatch): attribute types and
+ * values ignore ASCII case, spaces around ',', '=' and '+' do not
+ * count and a run of spaces inside a value is one space.  Escapes are
+ * compared as written (ignoring the case of hex digits): configure a DN
+ * as the directory reports it.
+ *
+ * policy_dn_normalize writes that comparable form of in to out (outlen
+ * bytes): 0; TG_ERR_INVALID when in is no DN (empty, an RDN without
+ * "type=", a dangling '\', a control character); TG_ERR_TOO_LONG.
+ */
+int	policy_dn_normalize(const char *in, char *out, size_t outlen);
+
+/* Whether a and b are the same DN (false when either is no DN). */
+bool	policy_dn_same(const char *a, const char *b);
+
+/* Whether DN dn lies below DN base (strictly: dn != base). */
+bool	policy_dn_under(const char *dn, const char *base);
+
 /* ---- a request, as the daemon parsed it (strings borrowed, NUL-ended) */
+
+/*
+ * What the directory says of the target account: its entry's DN, the
+ * DNs of the groups it is a member of (groups_truncated: it holds more
+ * than were kept), and the values of its account type attribute.  Set
+ * by the appliance from its own lookup (or the snapshot it stored),
+ * never from what a caller sent.
+ */
+struct policy_dir_facts {
+	const char			*dn;
+	const char *const		*groups;
+	size_t				 ngroups;
+	bool				 groups_truncated;
+	const char *const		*types;
+	size_t				 ntypes;
+};
 
 struct policy_evidence {
 	enum policy_evidence_type	type;
@@ -637,6 +703,7 @@ struct policy_evidence {
  * make the class stricter.  claimed_class defaults to standard (no claim).
  * agent_officer is the officer name the agent is also enrolled under
  * (policy_officer_of), NULL when none: that officer is the requester too.
+ * directory is what the directory says of the account (NULL: nothing).
  */
 struct policy_request {
 	enum policy_queue		 queue;
@@ -652,6 +719,7 @@ struct policy_request {
 	const struct policy_evidence	*evidence;
 	size_t				 nevidence;
 	bool				 risk[POLICY_RISK_COUNT];
+	const struct policy_dir_facts	*directory;	/* or NULL */
 };
 
 /* One recorded officer approval (the token module verified it). */
@@ -754,8 +822,12 @@ int	policy_request_check(const struct policy_config *cfg,
  * TG_ERR_TOO_LONG for a request failing policy_request_check or bad
  * progress (*dec untouched).
  *
- * Class: the strictest of the claim and every configured match (exact
- * account, pattern, listed group, system).  Evidence counts only if it
+ * Class: the strictest of the claim and every configured match: the
+ * directory's facts (a group by DN, the entry under an OU, an account
+ * type), then the names (exact account, pattern, listed group, system);
+ * class_reason says which ("admin: member of cn=Domain Admins,...").
+ * A request whose groups were truncated while a class names groups is
+ * admin: a group not seen is not a group not held.  Evidence counts only if it
  * passed, was gathered over neither the request's channel nor the
  * recovered channel, was not verified by the target account itself, and
  * is not a repeat of an earlier item of the same type and ref.  Route:

@@ -43,6 +43,7 @@ enum str_kind {
 	STR_NAME,	/* printable ASCII: accounts, groups, entitlements */
 	STR_PATTERN,	/* STR_NAME that is also a sane fnmatch pattern */
 	STR_PATH,	/* absolute path, no spaces, no ".." */
+	STR_DN,		/* STR_NAME that is a DN (policy_dn_normalize) */
 	STR_HOST	/* a DNS name: rp_id */
 };
 
@@ -346,7 +347,7 @@ check_string(struct loader *ld, const config_setting_t *s, const char *v,
     enum str_kind kind, size_t max)
 {
 	size_t len = strlen(v), i, stars = 0;
-	char q[96];
+	char q[96], dn[POLICY_FACT_DN_MAX + 1];
 	int fr;
 
 	if (len == 0 || len > max)
@@ -373,6 +374,7 @@ check_string(struct loader *ld, const config_setting_t *s, const char *v,
 			break;
 		case STR_NAME:
 		case STR_PATTERN:
+		case STR_DN:
 			if (c < 0x20 || c > 0x7e)
 				return fail(ld, s, NULL, "%s: only printable "
 				    "ASCII", quote(v, q, sizeof(q)));
@@ -386,9 +388,12 @@ check_string(struct loader *ld, const config_setting_t *s, const char *v,
 			break;
 		}
 	}
-	if ((kind == STR_NAME || kind == STR_PATTERN) &&
+	if ((kind == STR_NAME || kind == STR_PATTERN || kind == STR_DN) &&
 	    (v[0] == ' ' || v[len - 1] == ' '))
 		return fail(ld, s, NULL, "%s: leading or trailing space",
+		    quote(v, q, sizeof(q)));
+	if (kind == STR_DN && policy_dn_normalize(v, dn, sizeof(dn)) != 0)
+		return fail(ld, s, NULL, "%s: not a DN (type=value,...)",
 		    quote(v, q, sizeof(q)));
 	if (kind == STR_PATH && (v[0] != '/' || strstr(v, "/../") != NULL ||
 	    (len >= 3 && strcmp(v + len - 3, "/..") == 0)))
@@ -878,11 +883,20 @@ parse_class_map(struct loader *ld, const config_setting_t *g,
     struct policy_class_map *m)
 {
 	static const char *const keys[] = { "accounts", "patterns", "groups",
-	    "systems" };
+	    "systems", "dir_groups", "dir_ous", "dir_types" };
 	int r;
 
 	if ((r = expect_type(ld, g, CONFIG_TYPE_GROUP)) != 0 ||
-	    (r = check_keys(ld, g, keys, 4, "setting")) != 0 ||
+	    (r = check_keys(ld, g, keys, 7, "setting")) != 0 ||
+	    (r = get_string_list(ld, g, "dir_groups", false, false, STR_DN,
+	    POLICY_MAX_CLASS_DIR_GROUPS, &m->dir_groups[0][0],
+	    sizeof(m->dir_groups[0]), &m->ndir_groups)) != 0 ||
+	    (r = get_string_list(ld, g, "dir_ous", false, false, STR_DN,
+	    POLICY_MAX_CLASS_DIR_OUS, &m->dir_ous[0][0],
+	    sizeof(m->dir_ous[0]), &m->ndir_ous)) != 0 ||
+	    (r = get_string_list(ld, g, "dir_types", false, false, STR_NAME,
+	    POLICY_MAX_CLASS_DIR_TYPES, &m->dir_types[0][0],
+	    sizeof(m->dir_types[0]), &m->ndir_types)) != 0 ||
 	    (r = get_string_list(ld, g, "accounts", false, false, STR_NAME,
 	    POLICY_MAX_CLASS_ACCOUNTS, &m->accounts[0][0],
 	    sizeof(m->accounts[0]), &m->naccounts)) != 0 ||

@@ -92,6 +92,57 @@ check_channel(const struct policy_config *cfg, const char *v, bool optional,
 	return 0;
 }
 
+/* A string of the directory's: bounded, no control characters. */
+static int
+check_fact(const char *v, size_t max, char *err, size_t errlen,
+    const char *field, size_t i)
+{
+	size_t len, k;
+
+	if (v == NULL || v[0] == '\0')
+		return req_fail(err, errlen, TG_ERR_INVALID,
+		    "directory.%s[%zu]: missing", field, i);
+	if ((len = strnlen(v, max + 1)) > max)
+		return req_fail(err, errlen, TG_ERR_TOO_LONG,
+		    "directory.%s[%zu]: longer than %zu bytes", field, i, max);
+	for (k = 0; k < len; k++)
+		if ((unsigned char)v[k] < 0x20 || v[k] == 0x7f)
+			return req_fail(err, errlen, TG_ERR_INVALID,
+			    "directory.%s[%zu]: contains a control character",
+			    field, i);
+	return 0;
+}
+
+static int
+check_facts(const struct policy_dir_facts *f, char *err, size_t errlen)
+{
+	size_t i;
+	int r;
+
+	if (f == NULL)
+		return 0;
+	if ((r = check_fact(f->dn, POLICY_FACT_DN_MAX, err, errlen, "dn",
+	    0)) != 0)
+		return r;
+	if (f->ngroups > POLICY_MAX_FACT_GROUPS ||
+	    f->ntypes > POLICY_MAX_FACT_TYPES)
+		return req_fail(err, errlen, TG_ERR_TOO_LONG,
+		    "directory: more groups or types than kept");
+	if ((f->ngroups > 0 && f->groups == NULL) ||
+	    (f->ntypes > 0 && f->types == NULL))
+		return req_fail(err, errlen, TG_ERR_INVALID,
+		    "directory: missing groups or types");
+	for (i = 0; i < f->ngroups; i++)
+		if ((r = check_fact(f->groups[i], POLICY_FACT_DN_MAX, err,
+		    errlen, "groups", i)) != 0)
+			return r;
+	for (i = 0; i < f->ntypes; i++)
+		if ((r = check_fact(f->types[i], POLICY_REQ_STRING_MAX, err,
+		    errlen, "types", i)) != 0)
+			return r;
+	return 0;
+}
+
 int
 policy_request_check(const struct policy_config *cfg,
     const struct policy_request *req, char *err, size_t errlen)
@@ -141,6 +192,8 @@ policy_request_check(const struct policy_config *cfg,
 		if ((r = check_str(req->groups[i], false, err, errlen,
 		    "target.groups[%zu]", i)) != 0)
 			return r;
+	if ((r = check_facts(req->directory, err, errlen)) != 0)
+		return r;
 	if (req->nevidence > POLICY_MAX_EVIDENCE)
 		return req_fail(err, errlen, TG_ERR_TOO_LONG,
 		    "evidence: more than %d items", POLICY_MAX_EVIDENCE);
@@ -244,6 +297,114 @@ type_list(unsigned mask, const char *sep, char *buf, size_t len)
 	return buf;
 }
 
+/* ---- distinguished names (policy.h) */
+
+static bool
+dn_space(char c)
+{
+	return c == ' ';
+}
+
+/*
+ * One pass over in: each RDN's "type=value" pairs, lowercased, without
+ * the spaces around ',', '=' and '+', inner space runs as one.
+ */
+int
+policy_dn_normalize(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0, i, n;
+	bool in_value = false, seen_eq = false, pend_space = false;
+	bool rdn_empty = true, at_sep = true;
+	char c;
+
+	if (in == NULL || out == NULL || outlen == 0)
+		return TG_ERR_INVALID;
+	n = strnlen(in, POLICY_FACT_DN_MAX + 1);
+	if (n > POLICY_FACT_DN_MAX)
+		return TG_ERR_TOO_LONG;
+	for (i = 0; i < n; i++) {
+		c = in[i];
+		if ((unsigned char)c < 0x20 || c == 0x7f)
+			return TG_ERR_INVALID;
+		if (dn_space(c)) {
+			pend_space = !at_sep;
+			continue;
+		}
+		/* '=' inside a value is the value's (RFC 4514) */
+		if (c == ',' || c == '+' || (c == '=' && !in_value)) {
+			pend_space = false;
+			at_sep = true;
+			if (c == '=') {
+				if (rdn_empty)
+					return TG_ERR_INVALID;
+				in_value = seen_eq = true;
+			} else {
+				if (!seen_eq)
+					return TG_ERR_INVALID;
+				in_value = seen_eq = false;
+				rdn_empty = true;
+			}
+			if (o + 1 >= outlen)
+				return TG_ERR_TOO_LONG;
+			out[o++] = c;
+			continue;
+		}
+		if (pend_space) {
+			if (o + 1 >= outlen)
+				return TG_ERR_TOO_LONG;
+			out[o++] = ' ';
+			pend_space = false;
+		}
+		if (o + 2 >= outlen)
+			return TG_ERR_TOO_LONG;
+		if (c == '\\') {
+			if (i + 1 >= n)
+				return TG_ERR_INVALID;
+			out[o++] = c;
+			c = in[++i];
+			if ((unsigned char)c < 0x20 || c == 0x7f)
+				return TG_ERR_INVALID;
+		}
+		out[o++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+		rdn_empty = at_sep = false;
+	}
+	if (!seen_eq)
+		return TG_ERR_INVALID;
+	out[o] = '\0';
+	return 0;
+}
+
+bool
+policy_dn_same(const char *a, const char *b)
+{
+	char na[POLICY_FACT_DN_MAX + 1], nb[POLICY_FACT_DN_MAX + 1];
+
+	return policy_dn_normalize(a, na, sizeof(na)) == 0 &&
+	    policy_dn_normalize(b, nb, sizeof(nb)) == 0 &&
+	    strcmp(na, nb) == 0;
+}
+
+bool
+policy_dn_under(const char *dn, const char *base)
+{
+	char nd[POLICY_FACT_DN_MAX + 1], nb[POLICY_FACT_DN_MAX + 1];
+	size_t ld, lb, i;
+
+	if (policy_dn_normalize(dn, nd, sizeof(nd)) != 0 ||
+	    policy_dn_normalize(base, nb, sizeof(nb)) != 0)
+		return false;
+	ld = strlen(nd);
+	lb = strlen(nb);
+	if (ld <= lb + 1 || strcmp(nd + ld - lb, nb) != 0 ||
+	    nd[ld - lb - 1] != ',')
+		return false;
+	/* that ',' must separate RDNs, not be an escaped one */
+	for (i = 0; i < ld - lb - 1; i++)
+		if (nd[i] == '\\')
+			i++;
+	return i == ld - lb - 1;
+}
+
 /* ---- the evaluation steps */
 
 static bool
@@ -252,62 +413,134 @@ name_eq(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
+/* Whether any class names directory groups. */
+static bool
+groups_named(const struct policy_config *cfg)
+{
+	int c;
+
+	for (c = 0; c < POLICY_CLASS_COUNT; c++)
+		if (cfg->classes[c].ndir_groups > 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether the directory's facts put the account in class c (map m,
+ * named cn); *why says which fact.
+ */
+static bool
+facts_class(const struct policy_class_map *m, const char *cn,
+    const struct policy_dir_facts *f, enum policy_class_source *src,
+    char *why, size_t whylen)
+{
+	size_t i, j;
+
+	for (i = 0; i < m->ndir_groups; i++) {
+		for (j = 0; j < f->ngroups; j++) {
+			if (!policy_dn_same(m->dir_groups[i], f->groups[j]))
+				continue;
+			*src = POLICY_CLASS_SOURCE_DIR_GROUP;
+			snprintf(why, whylen, "member of %s "
+			    "(classes.%s.dir_groups)", f->groups[j], cn);
+			return true;
+		}
+	}
+	for (i = 0; i < m->ndir_ous; i++) {
+		if (!policy_dn_under(f->dn, m->dir_ous[i]))
+			continue;
+		*src = POLICY_CLASS_SOURCE_DIR_OU;
+		snprintf(why, whylen, "entry under %s (classes.%s.dir_ous)",
+		    m->dir_ous[i], cn);
+		return true;
+	}
+	for (i = 0; i < m->ndir_types; i++) {
+		for (j = 0; j < f->ntypes; j++) {
+			if (!name_eq(m->dir_types[i], f->types[j]))
+				continue;
+			*src = POLICY_CLASS_SOURCE_DIR_TYPE;
+			snprintf(why, whylen, "account type %s "
+			    "(classes.%s.dir_types)", f->types[j], cn);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether the names put the account in class c; *why says which. */
+static bool
+names_class(const struct policy_class_map *m, const char *cn,
+    const struct policy_request *req, enum policy_class_source *src,
+    char *why, size_t whylen)
+{
+	size_t i, j;
+
+	for (i = 0; i < m->naccounts; i++) {
+		if (name_eq(m->accounts[i], req->account)) {
+			*src = POLICY_CLASS_SOURCE_ACCOUNT;
+			snprintf(why, whylen, "account \"%s\" is listed in "
+			    "classes.%s.accounts", m->accounts[i], cn);
+			return true;
+		}
+	}
+	for (i = 0; i < m->npatterns; i++) {
+		if (fnmatch(m->patterns[i], req->account, FNM_CASEFOLD) == 0) {
+			*src = POLICY_CLASS_SOURCE_PATTERN;
+			snprintf(why, whylen, "account matches pattern \"%s\" "
+			    "in classes.%s.patterns", m->patterns[i], cn);
+			return true;
+		}
+	}
+	for (i = 0; i < m->ngroups; i++) {
+		for (j = 0; j < req->ngroups; j++) {
+			if (!name_eq(m->groups[i], req->groups[j]))
+				continue;
+			*src = POLICY_CLASS_SOURCE_GROUP;
+			snprintf(why, whylen, "target is in group \"%s\" "
+			    "(classes.%s.groups)", m->groups[i], cn);
+			return true;
+		}
+	}
+	for (i = 0; i < m->nsystems; i++) {
+		if (name_eq(m->systems[i], req->system)) {
+			*src = POLICY_CLASS_SOURCE_SYSTEM;
+			snprintf(why, whylen, "every account on system \"%s\" "
+			    "is %s (classes.%s.systems)", m->systems[i], cn,
+			    cn);
+			return true;
+		}
+	}
+	return false;
+}
+
 /*
  * The strictest class the configuration gives the target; *why says which
- * entry matched.  Strictest first, so the first match is the answer.
+ * entry matched.  Strictest first, so the first match is the answer; in a
+ * class, the directory's facts before the names.
  */
 static enum policy_class
 configured_class(const struct policy_config *cfg,
     const struct policy_request *req, enum policy_class_source *src,
     char *why, size_t whylen)
 {
+	const struct policy_dir_facts *f = req->directory;
 	const struct policy_class_map *m;
 	const char *cn;
-	size_t i, j;
+	size_t i;
 	int c;
 
+	if (f != NULL && f->groups_truncated && groups_named(cfg)) {
+		*src = POLICY_CLASS_SOURCE_NO_FACTS;
+		snprintf(why, whylen, "the directory holds more groups for "
+		    "the account than were kept: the strictest class");
+		return POLICY_CLASS_ADMIN;
+	}
 	for (c = POLICY_CLASS_COUNT - 1; c > POLICY_CLASS_STANDARD; c--) {
 		m = &cfg->classes[c];
 		cn = policy_class_name((enum policy_class)c);
-		for (i = 0; i < m->naccounts; i++) {
-			if (name_eq(m->accounts[i], req->account)) {
-				*src = POLICY_CLASS_SOURCE_ACCOUNT;
-				snprintf(why, whylen, "account \"%s\" is "
-				    "listed in classes.%s.accounts",
-				    m->accounts[i], cn);
-				return (enum policy_class)c;
-			}
-		}
-		for (i = 0; i < m->npatterns; i++) {
-			if (fnmatch(m->patterns[i], req->account,
-			    FNM_CASEFOLD) == 0) {
-				*src = POLICY_CLASS_SOURCE_PATTERN;
-				snprintf(why, whylen, "account matches pattern "
-				    "\"%s\" in classes.%s.patterns",
-				    m->patterns[i], cn);
-				return (enum policy_class)c;
-			}
-		}
-		for (i = 0; i < m->ngroups; i++) {
-			for (j = 0; j < req->ngroups; j++) {
-				if (!name_eq(m->groups[i], req->groups[j]))
-					continue;
-				*src = POLICY_CLASS_SOURCE_GROUP;
-				snprintf(why, whylen, "target is in group "
-				    "\"%s\" (classes.%s.groups)",
-				    m->groups[i], cn);
-				return (enum policy_class)c;
-			}
-		}
-		for (i = 0; i < m->nsystems; i++) {
-			if (name_eq(m->systems[i], req->system)) {
-				*src = POLICY_CLASS_SOURCE_SYSTEM;
-				snprintf(why, whylen, "every account on system "
-				    "\"%s\" is %s (classes.%s.systems)",
-				    m->systems[i], cn, cn);
-				return (enum policy_class)c;
-			}
-		}
+		if ((f != NULL && facts_class(m, cn, f, src, why, whylen)) ||
+		    names_class(m, cn, req, src, why, whylen))
+			return (enum policy_class)c;
 	}
 	if (cfg->directory.configured) {
 		*src = POLICY_CLASS_SOURCE_DEFAULT;

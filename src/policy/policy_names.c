@@ -72,6 +72,10 @@ static const char *const class_source_names[] = {
 	[POLICY_CLASS_SOURCE_GROUP] = "group",
 	[POLICY_CLASS_SOURCE_SYSTEM] = "system",
 	[POLICY_CLASS_SOURCE_NO_DIRECTORY] = "no_directory",
+	[POLICY_CLASS_SOURCE_DIR_GROUP] = "directory_group",
+	[POLICY_CLASS_SOURCE_DIR_OU] = "directory_ou",
+	[POLICY_CLASS_SOURCE_DIR_TYPE] = "directory_type",
+	[POLICY_CLASS_SOURCE_NO_FACTS] = "no_facts",
 };
 
 static const char *const verdict_names[] = {

@@ -523,6 +523,17 @@ static const struct broken {
 	{ "unknown_queue", "\ttransaction_approval = {",
 	    "\ttransaction_aproval = {", "rules.transaction_aproval",
 	    "unknown queue", TG_ERR_CONFIG },
+	{ "dir_group_that_is_no_dn", "groups = [\"Domain Admins\"]; };",
+	    "groups = [\"Domain Admins\"]; dir_groups = [\"Domain Admins\"];"
+	    " };", "classes.admin.dir_groups[0]", "not a DN", TG_ERR_CONFIG },
+	{ "dir_ou_listed_twice_in_another_case",
+	    "groups = [\"Domain Admins\"]; };", "groups = [\"Domain Admins\"];"
+	    " dir_ous = [\"ou=a,dc=corp\", \"OU=A,DC=corp\"]; };",
+	    "classes.admin.dir_ous[1]", "twice", TG_ERR_CONFIG },
+	{ "standard_takes_no_dir_groups", "standard = { accounts = "
+	    "[\"alice\", \"bob\"]; };", "standard = { dir_groups = "
+	    "[\"cn=x,dc=corp\"]; };", "classes.standard", "accounts only",
+	    TG_ERR_CONFIG },
 	{ "unknown_class_in_classes", "admin = { accounts",
 	    "admn = { accounts", "classes.admn", "unknown class",
 	    TG_ERR_CONFIG },
@@ -1838,6 +1849,298 @@ names_round_trip(void)
 	CHECK(strcmp(tg_strerror(TG_ERR_POLICY), "unknown error") != 0);
 }
 
+/* ---- class from the directory's facts */
+
+#define DA_DN	"cn=Domain Admins,ou=groups,dc=corp"
+#define DEL_DN	"cn=Delegated Admins,ou=groups,dc=corp"
+#define FIN_DN	"cn=Finance,ou=groups,dc=corp"
+#define STAFF_DN "cn=Staff,ou=groups,dc=corp"
+
+static struct policy_config *
+facts_config(void)
+{
+	struct policy_config *cfg = NULL;
+	char err[512], *a, *b, *c;
+
+	a = replace_once(TEST_CONF, "\tshared = { patterns = [\"svc-*\"];\n",
+	    "\tshared = { patterns = [\"svc-*\"];\n"
+	    "\t\tdir_types = [\"sharedMailbox\", \"serviceAccount\"];\n");
+	b = a == NULL ? NULL : replace_once(a, "\tfinance = { accounts",
+	    "\tfinance = { dir_groups = [\"" FIN_DN "\"]; accounts");
+	c = b == NULL ? NULL : replace_once(b, "\tadmin = { accounts",
+	    "\tadmin = { dir_groups = [\"CN=Domain Admins, OU=Groups,"
+	    "DC=corp\", \"" DEL_DN "\"];\n\t\tdir_ous = [\"ou=admins,"
+	    "dc=corp\"]; accounts");
+	free(a);
+	free(b);
+	if (c == NULL)
+		return NULL;
+	a = malloc(strlen(c) + 512);
+	if (a != NULL)
+		snprintf(a, strlen(c) + 512, "%sdirectory = { preset = "
+		    "\"openldap\"; uri = \"ldap://127.0.0.1:3890\";\n"
+		    "\ttls = \"none\"; bind = { method = \"simple\";\n"
+		    "\tdn = \"cn=tapgate,dc=corp\";\n\tpassword_file = "
+		    "\"/etc/tapgate/directory.pw\"; };\n"
+		    "\tbase = \"dc=corp\"; };\n", c);
+	free(c);
+	if (a != NULL && policy_config_load_string(a, &cfg, err,
+	    sizeof(err)) != 0) {
+		printf("# facts config: %s\n", err);
+		cfg = NULL;
+	}
+	free(a);
+	return cfg;
+}
+
+static void
+dns_compare_as_directories_do(void)
+{
+	char out[POLICY_FACT_DN_MAX + 1];
+
+	CHECK(policy_dn_same("CN=Domain Admins, OU=Groups,DC=corp", DA_DN));
+	CHECK(policy_dn_same("cn = domain  admins ,ou=groups,dc=corp", DA_DN));
+	CHECK(!policy_dn_same("cn=Domain Admins2,ou=groups,dc=corp", DA_DN));
+	CHECK(!policy_dn_same("cn=DomainAdmins,ou=groups,dc=corp", DA_DN));
+	CHECK(!policy_dn_same("cn=Domain Admins,ou=groups", DA_DN));
+	CHECK(policy_dn_same("cn=a\\,b,dc=corp", "CN=A\\,B,DC=CORP"));
+	CHECK(!policy_dn_same("cn=a\\,b,dc=corp", "cn=a,b,dc=corp"));
+	CHECK(policy_dn_under("uid=bob,ou=Admins,dc=corp",
+	    "ou=admins,dc=corp"));
+	CHECK(!policy_dn_under("ou=admins,dc=corp", "ou=admins,dc=corp"));
+	CHECK(!policy_dn_under("uid=bob,ou=xadmins,dc=corp",
+	    "ou=admins,dc=corp"));
+	/* an escaped ',' joins its RDN: no OU boundary there */
+	CHECK(!policy_dn_under("uid=bob\\,ou=admins,dc=corp",
+	    "ou=admins,dc=corp"));
+	CHECK_EQ(policy_dn_normalize("", out, sizeof(out)), TG_ERR_INVALID);
+	CHECK_EQ(policy_dn_normalize("Domain Admins", out, sizeof(out)),
+	    TG_ERR_INVALID);
+	CHECK_EQ(policy_dn_normalize("cn=x,", out, sizeof(out)),
+	    TG_ERR_INVALID);
+	CHECK_EQ(policy_dn_normalize("=x", out, sizeof(out)), TG_ERR_INVALID);
+	CHECK_EQ(policy_dn_normalize("cn=x\\", out, sizeof(out)),
+	    TG_ERR_INVALID);
+	CHECK_EQ(policy_dn_normalize("cn=x\ty", out, sizeof(out)),
+	    TG_ERR_INVALID);
+	CHECK_EQ(policy_dn_normalize("cn=a=b, dc=corp", out, sizeof(out)), 0);
+	CHECK(strcmp(out, "cn=a=b,dc=corp") == 0);
+	CHECK_EQ(policy_dn_normalize(DA_DN, out, 8), TG_ERR_TOO_LONG);
+}
+
+static const struct facts_row {
+	const char		*name;
+	const char		*account;
+	const char		*dn;
+	const char		*group;		/* one directory group */
+	const char		*type;		/* one account type */
+	enum policy_class	 claim;
+	enum policy_class	 want;
+	enum policy_class_source src;
+	const char		*reason;	/* in class_reason */
+} facts_rows[] = {
+	{ "domain_admin_without_a_hint_in_her_name_is_admin", "alice",
+	    "uid=alice,ou=people,dc=corp", DA_DN, "person", STD, ADM,
+	    POLICY_CLASS_SOURCE_DIR_GROUP, "member of " DA_DN },
+	{ "group_dn_in_other_case_and_spacing_matches", "alice",
+	    "uid=alice,ou=people,dc=corp",
+	    "CN=DOMAIN ADMINS,  ou=groups, DC=Corp", NULL, STD, ADM,
+	    POLICY_CLASS_SOURCE_DIR_GROUP, "classes.admin.dir_groups" },
+	{ "delegated_admin_is_admin", "dora", "uid=dora,ou=people,dc=corp",
+	    DEL_DN, NULL, STD, ADM, POLICY_CLASS_SOURCE_DIR_GROUP,
+	    "member of " DEL_DN },
+	{ "entry_under_admin_ou_is_admin", "opal",
+	    "uid=opal,ou=Admins,dc=corp", NULL, NULL, STD, ADM,
+	    POLICY_CLASS_SOURCE_DIR_OU, "entry under ou=admins,dc=corp" },
+	{ "finance_clerk_is_finance", "fiona", "uid=fiona,ou=people,dc=corp",
+	    FIN_DN, "person", STD, FIN, POLICY_CLASS_SOURCE_DIR_GROUP,
+	    "member of " FIN_DN },
+	{ "shared_mailbox_is_shared", "sales", "uid=sales,ou=people,dc=corp",
+	    NULL, "SharedMailbox", STD, SHR, POLICY_CLASS_SOURCE_DIR_TYPE,
+	    "account type SharedMailbox" },
+	{ "service_account_is_shared", "backup",
+	    "uid=backup,ou=people,dc=corp", STAFF_DN, "serviceAccount", STD,
+	    SHR, POLICY_CLASS_SOURCE_DIR_TYPE, "classes.shared.dir_types" },
+	{ "standard_user_is_standard", "sam", "uid=sam,ou=people,dc=corp",
+	    STAFF_DN, "person", STD, STD, POLICY_CLASS_SOURCE_DEFAULT,
+	    "no class entry" },
+	{ "claim_raises_a_standard_user", "sam", "uid=sam,ou=people,dc=corp",
+	    STAFF_DN, "person", FIN, FIN, POLICY_CLASS_SOURCE_CLAIM,
+	    "claimed" },
+	{ "claim_cannot_lower_a_domain_admin", "alice",
+	    "uid=alice,ou=people,dc=corp", DA_DN, NULL, STD, ADM,
+	    POLICY_CLASS_SOURCE_DIR_GROUP, "can only make it stricter" },
+	{ "facts_win_over_a_weaker_name", "svc-alice",
+	    "uid=svc-alice,ou=people,dc=corp", DA_DN, NULL, SHR, ADM,
+	    POLICY_CLASS_SOURCE_DIR_GROUP, "member of" },
+	{ "names_still_raise_above_facts", "root",
+	    "uid=root,ou=people,dc=corp", FIN_DN, NULL, STD, ADM,
+	    POLICY_CLASS_SOURCE_ACCOUNT, "classes.admin.accounts" },
+};
+
+static bool
+run_facts_row(const struct policy_config *cfg, const struct facts_row *row)
+{
+	const char *row_name = row->name;
+	const char *groups[1], *types[1];
+	struct policy_dir_facts f;
+	struct policy_decision d;
+	struct policy_request req;
+	int r;
+
+	memset(&f, 0, sizeof(f));
+	f.dn = row->dn;
+	groups[0] = row->group;
+	types[0] = row->type;
+	f.groups = groups;
+	f.ngroups = row->group != NULL;
+	f.types = types;
+	f.ntypes = row->type != NULL;
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, row->account);
+	req.claimed_class = row->claim;
+	req.directory = &f;
+	r = policy_evaluate(cfg, &req, NULL, NOW, &d);
+	ROW_CHECK(r == 0, "evaluate returned %d", r);
+	ROW_CHECK(d.account_class == row->want, "class %s (%s)",
+	    policy_class_name(d.account_class), d.class_reason);
+	ROW_CHECK(d.class_source == row->src, "source %s (%s)",
+	    policy_class_source_name(d.class_source), d.class_reason);
+	ROW_CHECK(strstr(d.class_reason, row->reason) != NULL,
+	    "reason \"%s\" lacks \"%s\"", d.class_reason, row->reason);
+	return true;
+}
+
+static void
+class_comes_from_the_directorys_facts(void)
+{
+	struct policy_config *cfg = facts_config();
+	size_t i;
+
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	CHECK_EQ(cfg->classes[POLICY_CLASS_ADMIN].ndir_groups, 2);
+	CHECK_EQ(cfg->classes[POLICY_CLASS_SHARED].ndir_types, 2);
+	for (i = 0; i < NELEM(facts_rows); i++)
+		CHECK(run_facts_row(cfg, &facts_rows[i]));
+	policy_config_free(&cfg);
+}
+
+static void
+truncated_groups_are_the_strictest_class(void)
+{
+	struct policy_config *cfg = facts_config();
+	const char *groups[1] = { STAFF_DN };
+	struct policy_dir_facts f = { "uid=sam,ou=people,dc=corp", groups, 1,
+	    true, NULL, 0 };
+	struct policy_decision d;
+	struct policy_request req;
+
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "sam");
+	req.directory = &f;
+	CHECK_EQ(policy_evaluate(cfg, &req, NULL, NOW, &d), 0);
+	CHECK_EQ(d.account_class, POLICY_CLASS_ADMIN);
+	CHECK_EQ(d.class_source, POLICY_CLASS_SOURCE_NO_FACTS);
+	/* a directory's facts out of bounds are refused */
+	f.groups_truncated = false;
+	f.dn = "uid=sam\n,dc=corp";
+	CHECK_EQ(policy_evaluate(cfg, &req, NULL, NOW, &d), TG_ERR_INVALID);
+	policy_config_free(&cfg);
+}
+
+/*
+ * Every combination, in a small universe, of claimed class, directory
+ * groups (a subset of four, each written as the directory may write
+ * it), account type, OU and account name form: the decided class is
+ * never below what the facts demand (computed here from the universe,
+ * not by the policy), nor below the claim, and never above the stricter
+ * of the two when the name says nothing.
+ */
+static void
+class_is_never_below_what_the_facts_demand(void)
+{
+	static const char *const gdn[4][2] = {
+		{ DA_DN, "CN=DOMAIN ADMINS, OU=GROUPS, DC=CORP" },
+		{ DEL_DN, "cn=delegated admins ,ou=groups,dc=corp" },
+		{ FIN_DN, "CN=Finance,OU=Groups,DC=Corp" },
+		{ STAFF_DN, "cn=staff,ou=groups,dc=corp" },
+	};
+	static const enum policy_class gcls[4] = { ADM, ADM, FIN, STD };
+	static const char *const types[] = { NULL, "person",
+	    "sharedMailbox", "SERVICEACCOUNT" };
+	static const enum policy_class tcls[] = { STD, STD, SHR, SHR };
+	static const char *const dns[] = { "uid=%s,ou=people,dc=corp",
+	    "uid=%s,OU=Admins,dc=corp", "uid=%s\\,ou=admins,dc=corp" };
+	static const enum policy_class ocls[] = { STD, ADM, STD };
+	static const char *const names[] = { "alice", "ALICE", "Alice",
+	    "a.lice" };
+	struct policy_config *cfg = facts_config();
+	const char *groups[4], *tv[1];
+	struct policy_dir_facts f;
+	struct policy_decision d;
+	struct policy_request req;
+	enum policy_class demand, want;
+	unsigned claim, set, form, t, o, n, g;
+	char dn[128];
+	size_t bad = 0, runs = 0;
+
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	for (claim = 0; claim < POLICY_CLASS_COUNT; claim++)
+	for (set = 0; set < 16; set++)
+	for (form = 0; form < 2; form++)
+	for (t = 0; t < NELEM(types); t++)
+	for (o = 0; o < NELEM(dns); o++)
+	for (n = 0; n < NELEM(names); n++) {
+		memset(&f, 0, sizeof(f));
+		demand = STD;
+		for (g = 0; g < 4; g++) {
+			if (!(set & (1u << g)))
+				continue;
+			groups[f.ngroups++] = gdn[g][form];
+			if (gcls[g] > demand)
+				demand = gcls[g];
+		}
+		if (tcls[t] > demand)
+			demand = tcls[t];
+		if (ocls[o] > demand)
+			demand = ocls[o];
+		snprintf(dn, sizeof(dn), dns[o], names[n]);
+		f.dn = dn;
+		f.groups = groups;
+		tv[0] = types[t];
+		f.types = tv;
+		f.ntypes = types[t] != NULL;
+		base_request(&req, POLICY_QUEUE_MFA_RESET, names[n]);
+		req.claimed_class = (enum policy_class)claim;
+		req.directory = &f;
+		runs++;
+		if (policy_evaluate(cfg, &req, NULL, NOW, &d) != 0) {
+			bad++;
+			continue;
+		}
+		want = demand > (enum policy_class)claim ? demand :
+		    (enum policy_class)claim;
+		if (d.account_class != want) {
+			if (bad++ < 5)
+				printf("#   claim %s groups %u form %u type %s "
+				    "dn %s name %s: %s, want %s (%s)\n",
+				    policy_class_name(claim), set, form,
+				    types[t] ? types[t] : "-", dn, names[n],
+				    policy_class_name(d.account_class),
+				    policy_class_name(want), d.class_reason);
+		}
+	}
+	printf("# %zu combinations, %zu wrong\n", runs, bad);
+	CHECK_EQ(runs, 4u * 16 * 2 * 4 * 3 * 4);
+	CHECK_EQ(bad, 0);
+	policy_config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -1867,6 +2170,10 @@ main(void)
 	RUN(each_queue_and_class_reaches_the_state_the_policy_says);
 	RUN(account_class_is_the_strictest_of_claim_and_configuration);
 	RUN(admin_claimed_as_standard_stays_admin);
+	RUN(dns_compare_as_directories_do);
+	RUN(class_comes_from_the_directorys_facts);
+	RUN(truncated_groups_are_the_strictest_class);
+	RUN(class_is_never_below_what_the_facts_demand);
 	RUN(evidence_counts_only_when_independent_and_passing);
 	RUN(manual_route_is_never_weaker_than_the_rule);
 	RUN(risk_signals_add_hold_evidence_or_manual_route);
