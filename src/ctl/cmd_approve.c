@@ -335,6 +335,14 @@ ctl_approve(int argc, char **argv)
 	    "policy"), "version")), ctl_js(prev, "change_digest"));
 	free(changes);
 	json_decref(prev);
+	/* what the appliance found of the target, never the caller's claim */
+	snprintf(target, sizeof(target), "/v1/requests/%s", id);
+	if ((r = ctl_api("GET", target, NULL, &prev)) != 0)
+		return ctl_exit_code(r);
+	printf("  directory    what the appliance found:\n");
+	ctl_show_directory(json_object_get(prev, "directory"),
+	    "               ");
+	json_decref(prev);
 	fflush(stdout);
 	if ((window = touch_window_ms()) < 0)
 		return CTL_EXIT_FAIL;

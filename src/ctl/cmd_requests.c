@@ -323,6 +323,59 @@ show_approvals(const json_t *j, const json_t *dec)
 		    ", PIN verified" : ", PIN NOT verified");
 }
 
+/* The strings of array a joined by sep, or "none". */
+static void
+print_list(const json_t *a, const char *sep)
+{
+	const json_t *v;
+	size_t i;
+
+	if (json_array_size(a) == 0) {
+		printf("none");
+		return;
+	}
+	json_array_foreach(a, i, v)
+		printf("%s%s", i ? sep : "", json_is_string(v) ?
+		    json_string_value(v) : "?");
+}
+
+void
+ctl_show_directory(const json_t *snap, const char *indent)
+{
+	static const char *const kinds[] = { "mobile", "phone", "mail",
+	    "alt_mail" };
+	const json_t *c = json_object_get(snap, "contacts"), *v;
+	size_t i;
+
+	if (!json_is_object(snap)) {
+		printf("%snone: no directory (the configuration names the "
+		    "class)\n", indent);
+		return;
+	}
+	printf("%sdn        %s\n", indent, ctl_js(snap, "dn"));
+	printf("%sfound     %s\n", indent, ctl_js(snap, "class_reason"));
+	printf("%sprivileged groups: ", indent);
+	print_list(json_object_get(snap, "privileged_groups"), "; ");
+	printf("%s\n", json_is_true(json_object_get(snap,
+	    "groups_truncated")) ? " (more groups than kept)" : "");
+	printf("%smanager   %s\n", indent, ctl_js(snap, "manager")[0] ?
+	    ctl_js(snap, "manager") : "none");
+	printf("%scontacts ", indent);
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		v = json_object_get(c, kinds[i]);
+		if (json_array_size(v) == 0)
+			continue;
+		printf(" %s ", kinds[i]);
+		print_list(v, ", ");
+		printf(";");
+	}
+	printf(" (masked)\n%stype      ", indent);
+	print_list(json_object_get(snap, "types"), ", ");
+	printf("; %s, %s\n", json_is_true(json_object_get(snap, "disabled")) ?
+	    "disabled" : "enabled", json_is_true(json_object_get(snap,
+	    "locked")) ? "locked" : "not locked");
+}
+
 static void
 show_text(const json_t *j)
 {
@@ -354,6 +407,8 @@ show_text(const json_t *j)
 	printf("class     %s (claimed %s; %s: %s)\n",
 	    ctl_js(cls, "effective"), ctl_js(t, "claimed_class"),
 	    ctl_js(cls, "source"), ctl_js(cls, "reason"));
+	printf("directory what the appliance found (not what was claimed):\n");
+	ctl_show_directory(json_object_get(j, "directory"), "          ");
 	printf("requester %s over %s, ticket %s, uid %lld\n",
 	    ctl_js(rq, "agent"), ctl_js(rq, "channel"), ctl_js(rq, "ticket"),
 	    ji(rq, "uid"));

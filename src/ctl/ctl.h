@@ -94,6 +94,14 @@ const char *ctl_time(long long t, char out[CTL_TIME_LEN]);
 /* A string member of o, or "-" when absent (for tables). */
 const char *ctl_js(const struct json_t *o, const char *key);
 
+/*
+ * Print what the directory found of a request's target (its facts
+ * snapshot: DN, class and why, privileged groups, manager, contacts as
+ * masked, type and state), each line after indent; "none" when snap
+ * is NULL (no directory).
+ */
+void	ctl_show_directory(const struct json_t *snap, const char *indent);
+
 /* Print JSON indented with sorted keys (--json output). */
 void	ctl_print_json(const struct json_t *j);
 

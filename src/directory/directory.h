@@ -145,4 +145,17 @@ bool	dir_value_locks(const char *attr, const char *value);
  */
 bool	dir_value_ok(const char *value, size_t max);
 
+/*
+ * Contacts as an officer may see them, never whole: a phone number
+ * keeps its first 3 and last 4 characters ("+44 … 0123"), a mail
+ * address the first character of its local part and its domain
+ * ("a…@corp.example"); a value too short to keep anything of, or a
+ * mail without '@', is "…".  Characters are UTF-8 characters.  in must
+ * pass dir_value_ok(in, DIR_VALUE_MAX); out holds DIR_VALUE_MAX + 4
+ * bytes at least.  0, or TG_ERR_INVALID (out untouched).
+ */
+#define DIR_MASK	"\xe2\x80\xa6"	/* U+2026 HORIZONTAL ELLIPSIS */
+int	dir_mask_phone(const char *in, char *out, size_t outlen);
+int	dir_mask_mail(const char *in, char *out, size_t outlen);
+
 #endif /* TAPGATE_DIRECTORY_H */

@@ -4,12 +4,14 @@
  * locked, a value fit to keep.  Pure.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include <unistr.h>
 
+#include "common/errors.h"
 #include "directory/directory.h"
 
 /* ppolicy's value for an account an administrator locked for good */
@@ -68,4 +70,59 @@ dir_value_ok(const char *v, size_t max)
 		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
 			return false;
 	return true;
+}
+
+/* Byte offset of the k-th UTF-8 character of s (n bytes), or n. */
+static size_t
+char_offset(const char *s, size_t n, size_t k)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	size_t off = 0;
+	int len;
+
+	while (k-- > 0 && off < n) {
+		if ((len = u8_mblen(p + off, n - off)) <= 0)
+			return n;
+		off += (size_t)len;
+	}
+	return off;
+}
+
+int
+dir_mask_phone(const char *in, char *out, size_t outlen)
+{
+	size_t n, chars, head, tail;
+
+	if (!dir_value_ok(in, DIR_VALUE_MAX) || out == NULL ||
+	    outlen < DIR_VALUE_MAX + 4)
+		return TG_ERR_INVALID;
+	n = strlen(in);
+	chars = u8_mbsnlen((const uint8_t *)in, n);
+	if (chars <= 7) {
+		snprintf(out, outlen, "%s", DIR_MASK);
+		return 0;
+	}
+	head = char_offset(in, n, 3);
+	tail = char_offset(in, n, chars - 4);
+	snprintf(out, outlen, "%.*s %s %s", (int)head, in, DIR_MASK,
+	    in + tail);
+	return 0;
+}
+
+int
+dir_mask_mail(const char *in, char *out, size_t outlen)
+{
+	const char *at;
+	size_t first;
+
+	if (!dir_value_ok(in, DIR_VALUE_MAX) || out == NULL ||
+	    outlen < DIR_VALUE_MAX + 4)
+		return TG_ERR_INVALID;
+	if ((at = strrchr(in, '@')) == NULL || at == in || at[1] == '\0') {
+		snprintf(out, outlen, "%s", DIR_MASK);
+		return 0;
+	}
+	first = char_offset(in, (size_t)(at - in), 1);
+	snprintf(out, outlen, "%.*s%s%s", (int)first, in, DIR_MASK, at);
+	return 0;
 }

@@ -38,6 +38,8 @@
  *                    its alarm, once per change of state
  *   3  dirlookup.c   who an account is, asked of the directory
  *   2  facts.c       a request's facts: load, evaluate, apply
+ *   1  dirsnap.c     the directory's facts: the policy's view, the
+ *                    snapshot a request stores (contacts masked)
  *   1  events.c      hook events; hook outcomes and system audits;
  *                    counts of committed audit entries
  *   0  txn.c         answers, the audit entry, the one transaction helper

@@ -187,6 +187,7 @@ eng_facts_clear(struct facts *f)
 	reqjson_clear(&f->rq);
 	json_decref(f->evidence);
 	json_decref(f->approvals);
+	json_decref(f->dirsnap);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -279,6 +280,26 @@ load_approvals(struct tapgated *d, const char *id, struct facts *f)
 }
 
 /*
+ * The directory's facts the request was stored with, as the policy reads
+ * them; none (no directory then) leaves rq.pr.directory NULL.
+ */
+static int
+load_dirsnap(struct facts *f)
+{
+	if (f->row->directory_json == NULL)
+		return 0;
+	if ((f->dirsnap = json_loads(f->row->directory_json,
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    eng_dir_snapshot_pfacts(f->dirsnap, &f->dirf) != 0) {
+		fprintf(stderr, "tapgated: request %s: its directory facts "
+		    "are unreadable\n", f->row->id);
+		return TG_ERR_CORRUPT;
+	}
+	f->rq.pr.directory = &f->dirf.pf;
+	return 0;
+}
+
+/*
  * Load what is known of request id.  The request is re-read from the JSON
  * it was submitted with and its evidence from the evidence rows, so the
  * evaluation sees exactly what was recorded.
@@ -306,6 +327,8 @@ eng_facts_load(struct tapgated *d, const char *id, struct facts *f, char *err,
 			    "the configuration: %s\n", id, err);
 		goto fail;
 	}
+	if ((r = load_dirsnap(f)) != 0)
+		goto fail;
 	if ((f->evidence = json_array()) == NULL) {
 		r = TG_ERR_NOMEM;
 		goto fail;

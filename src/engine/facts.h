@@ -9,6 +9,7 @@
 #define TAPGATE_ENGINE_FACTS_H
 
 #include "daemon/reqjson.h"
+#include "engine/dirsnap.h"
 #include "engine/engine_int.h"
 #include "engine/events.h"
 
@@ -28,6 +29,8 @@ struct facts {
 	bool			 vetoed;
 	bool			 denied;
 	bool			 sign_failed;	/* parked by the signer */
+	json_t			*dirsnap;	/* facts snapshot, or NULL */
+	struct eng_dir_pfacts	 dirf;		/* rq.pr.directory */
 };
 
 /* SHA-256 (hex) of n bytes at p. */
@@ -53,7 +56,8 @@ json_t	*eng_summary_json(const char *id, const struct policy_decision *dec);
 
 /*
  * Load what is known of request id into *f (eng_facts_clear() frees it):
- * the request re-read from the JSON it was submitted with, its evidence
+ * the request re-read from the JSON it was submitted with (and the
+ * directory's facts from its snapshot, when it has one), its evidence
  * from the evidence rows, its decisions, and the approvals that still
  * count (the credential is enrolled, unrevoked and the row's approver's).
  * TG_ERR_NOT_FOUND; TG_ERR_INVALID or TG_ERR_TOO_LONG (with err) when the

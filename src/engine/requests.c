@@ -138,6 +138,7 @@ struct submission {
 	json_t				*hold;		/* its audit details */
 	json_t				*answer;	/* the 201's body */
 	char				*req_s, *dec_s, *resp_s;
+	char				*facts_s;	/* snapshot */
 	int64_t				 now;
 };
 
@@ -151,6 +152,7 @@ submission_clear(struct submission *sub)
 	free(sub->req_s);
 	free(sub->dec_s);
 	free(sub->resp_s);
+	free(sub->facts_s);
 	memset(sub, 0, sizeof(*sub));
 }
 
@@ -450,6 +452,41 @@ submission_lookup(struct tapgated *d, const struct engine_actor *a,
 	return 0;
 }
 
+/*
+ * What the directory found, recorded with a new request: the snapshot in
+ * its row, its digest and what the directory said (no contacts) in the
+ * request.submitted entry, with the account as it was sent.
+ */
+static int
+submission_facts(struct tapgated *d, struct submission *sub,
+    const struct eng_dir_lookup *lk, const struct policy_decision *dec,
+    const char *as_sent)
+{
+	char digest[STORE_DIGEST_LEN + 1];
+	json_t *snap;
+	int r;
+
+	if ((snap = eng_dir_snapshot(d->cfg, lk->facts, dec)) == NULL)
+		return TG_ERR_NOMEM;
+	if ((r = eng_jcs_digest(snap, digest)) != 0) {
+		json_decref(snap);
+		return r;
+	}
+	sub->facts_s = json_dumps(snap, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(snap);
+	if (sub->facts_s == NULL)
+		return TG_ERR_NOMEM;
+	sub->row.directory_json = sub->facts_s;
+	if (json_object_set_new(sub->submitted, "directory",
+	    directory_json(lk->facts)) != 0 ||
+	    json_object_set_new(sub->submitted, "account_as_sent",
+	    json_string(as_sent)) != 0 ||
+	    json_object_set_new(sub->submitted, "facts_digest",
+	    json_string(digest)) != 0)
+		return TG_ERR_NOMEM;
+	return 0;
+}
+
 int
 engine_submit(struct tapgated *d, const struct engine_actor *a,
     const char *body, size_t len, const char *idem_key, int64_t now,
@@ -460,6 +497,7 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	struct reqjson rq;
 	struct events evs = { { NULL }, 0 };
 	struct eng_dir_lookup lk;
+	struct eng_dir_pfacts pf;
 	char digest[STORE_DIGEST_LEN + 1], err[512];
 	char key[IDEM_KEY_MAX + 32], *stored = NULL, *as_sent = NULL;
 	int r, status;
@@ -500,6 +538,10 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 		goto out;
 	}
 	sub.now = now;
+	if (lk.configured) {
+		eng_dir_pfacts(lk.facts, &pf);
+		rq.pr.directory = &pf.pf;
+	}
 	if ((r = policy_evaluate(d->cfg, &rq.pr, NULL, now, &dec)) != 0) {
 		eng_error(res, 422, "invalid_request", "the request does not "
 		    "fit the policy");
@@ -510,10 +552,7 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	if ((r = submission_new(stored != NULL ? stored : body, stored !=
 	    NULL ? strlen(stored) : len, &rq, &dec, idem_key, digest,
 	    &sub)) != 0 || (lk.configured &&
-	    ((r = json_object_set_new(sub.submitted, "directory",
-	    directory_json(lk.facts))) != 0 ||
-	    (r = json_object_set_new(sub.submitted, "account_as_sent",
-	    json_string(as_sent))) != 0))) {
+	    (r = submission_facts(d, &sub, &lk, &dec, as_sent)) != 0)) {
 		eng_db_error(d, res, r < 0 ? r : TG_ERR_NOMEM);
 		goto out;
 	}
@@ -901,7 +940,7 @@ engine_show(struct tapgated *d, const struct engine_actor *a,
 		goto out;
 	}
 	out = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s?},s:{s:s,s:s?,s:s?,"
-	    "s:s,s:s?,s:I},s:I,s:I,s:o,s:O,s:O,s:o,s:o}",
+	    "s:s,s:s?,s:I},s:I,s:I,s:o,s:O,s:O,s:o,s:o,s:O?}",
 	    "id", f.row->id, "queue", f.row->queue, "state",
 	    policy_state_name(dec.state),
 	    "target", "account", f.row->target_account, "system",
@@ -917,7 +956,8 @@ engine_show(struct tapgated *d, const struct engine_actor *a,
 	    "request", json_loads(f.row->request_json, 0, NULL),
 	    "evidence", evs, "decisions", decs,
 	    "decision", eng_decision_json(&dec, f.rq.pr.nevidence, now),
-	    "approvals", approvals_shown(f.approvals));
+	    "approvals", approvals_shown(f.approvals),
+	    "directory", f.dirsnap);
 	if (out == NULL) {
 		r = TG_ERR_NOMEM;
 		eng_db_error(d, res, r);

@@ -666,6 +666,14 @@ bool	policy_dn_same(const char *a, const char *b);
 /* Whether DN dn lies below DN base (strictly: dn != base). */
 bool	policy_dn_under(const char *dn, const char *base);
 
+/*
+ * Whether group DN dn is privileged: some class's dir_groups names it.
+ * The privileged groups an account holds are what its facts snapshot
+ * keeps and what a recovery drops.
+ */
+bool	policy_dir_group_privileged(const struct policy_config *cfg,
+	    const char *dn);
+
 /* ---- a request, as the daemon parsed it (strings borrowed, NUL-ended) */
 
 /*
@@ -703,7 +711,8 @@ struct policy_evidence {
  * make the class stricter.  claimed_class defaults to standard (no claim).
  * agent_officer is the officer name the agent is also enrolled under
  * (policy_officer_of), NULL when none: that officer is the requester too.
- * directory is what the directory says of the account (NULL: nothing).
+ * directory is what the directory says of the account (NULL: nothing;
+ * with a directory configured, the strictest class then).
  */
 struct policy_request {
 	enum policy_queue		 queue;
@@ -826,8 +835,9 @@ int	policy_request_check(const struct policy_config *cfg,
  * directory's facts (a group by DN, the entry under an OU, an account
  * type), then the names (exact account, pattern, listed group, system);
  * class_reason says which ("admin: member of cn=Domain Admins,...").
- * A request whose groups were truncated while a class names groups is
- * admin: a group not seen is not a group not held.  Evidence counts only if it
+ * With a directory configured, a request without facts, or whose
+ * groups were truncated while a class names groups, is admin: a group
+ * not seen is not a group not held.  Evidence counts only if it
  * passed, was gathered over neither the request's channel nor the
  * recovered channel, was not verified by the target account itself, and
  * is not a repeat of an earlier item of the same type and ref.  Route:

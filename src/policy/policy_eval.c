@@ -405,6 +405,19 @@ policy_dn_under(const char *dn, const char *base)
 	return i == ld - lb - 1;
 }
 
+bool
+policy_dir_group_privileged(const struct policy_config *cfg, const char *dn)
+{
+	size_t i;
+	int c;
+
+	for (c = 0; cfg != NULL && dn != NULL && c < POLICY_CLASS_COUNT; c++)
+		for (i = 0; i < cfg->classes[c].ndir_groups; i++)
+			if (policy_dn_same(cfg->classes[c].dir_groups[i], dn))
+				return true;
+	return false;
+}
+
 /* ---- the evaluation steps */
 
 static bool
@@ -529,6 +542,12 @@ configured_class(const struct policy_config *cfg,
 	size_t i;
 	int c;
 
+	if (cfg->directory.configured && f == NULL) {
+		*src = POLICY_CLASS_SOURCE_NO_FACTS;
+		snprintf(why, whylen, "no directory facts are recorded for "
+		    "the account: the strictest class");
+		return POLICY_CLASS_ADMIN;
+	}
 	if (f != NULL && f->groups_truncated && groups_named(cfg)) {
 		*src = POLICY_CLASS_SOURCE_NO_FACTS;
 		snprintf(why, whylen, "the directory holds more groups for "

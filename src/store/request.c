@@ -21,7 +21,7 @@
 	"requester_ticket, requester_uid, request_json, state, "	\
 	"policy_id, policy_version, decision_json, idem_key, "		\
 	"idem_digest, response_json, created, updated, hold_start, "	\
-	"hold_end, requester_principal, requester_team"
+	"hold_end, requester_principal, requester_team, directory_json"
 
 #define EV_COLS								\
 	"id, request_id, type, result, verifier, channel, ref, "	\
@@ -50,6 +50,7 @@ static const size_t request_strings[] = {
 	offsetof(struct store_request, response_json),
 	offsetof(struct store_request, requester_principal),
 	offsetof(struct store_request, requester_team),
+	offsetof(struct store_request, directory_json),
 };
 
 static const char *
@@ -109,7 +110,8 @@ check_request(const struct store_request *r)
 	    (e = store_check_str(r->response_json, STORE_MAX_JSON, 1)) != 0 ||
 	    (e = store_check_str(r->requester_principal, STORE_MAX_NAME,
 	    1)) != 0 ||
-	    (e = store_check_str(r->requester_team, STORE_MAX_NAME, 1)) != 0)
+	    (e = store_check_str(r->requester_team, STORE_MAX_NAME, 1)) != 0 ||
+	    (e = store_check_str(r->directory_json, STORE_MAX_JSON, 1)) != 0)
 		return e;
 	/* The digest lets a retry with a different body be told apart. */
 	if ((r->idem_key == NULL) != (r->idem_digest == NULL))
@@ -130,7 +132,7 @@ store_request_insert(struct store *st, const struct store_request *r)
 {
 	static const char sql[] = "INSERT INTO requests (" REQ_COLS ") "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-	    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
+	    "?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
 	sqlite3_stmt *s = NULL;
 	int64_t created;
 	int rc, e;
@@ -166,7 +168,8 @@ store_request_insert(struct store *st, const struct store_request *r)
 	    (e = store_bind_int_or_null(st, s, 21, r->hold_start)) != 0 ||
 	    (e = store_bind_int_or_null(st, s, 22, r->hold_end)) != 0 ||
 	    (e = store_bind_text(st, s, 23, r->requester_principal)) != 0 ||
-	    (e = store_bind_text(st, s, 24, r->requester_team)) != 0)
+	    (e = store_bind_text(st, s, 24, r->requester_team)) != 0 ||
+	    (e = store_bind_text(st, s, 25, r->directory_json)) != 0)
 		goto out;
 	rc = sqlite3_step(s);
 	e = rc == SQLITE_DONE ? 0 : store_sqlerr(st, rc);
@@ -204,6 +207,7 @@ row_request(sqlite3_stmt *s, struct store_request *r)
 	r->hold_end = sqlite3_column_int64(s, 21);
 	r->requester_principal = col_text(s, 22);
 	r->requester_team = col_text(s, 23);
+	r->directory_json = col_text(s, 24);
 }
 
 static int

@@ -262,6 +262,17 @@ static const char *const migration_6[] = {
 	NULL
 };
 
+/*
+ * Version 7: what the directory said of the target when the request was
+ * submitted (or last looked up by the signer): a JSON snapshot with its
+ * DN, the class and why, its privileged groups, manager, masked
+ * contacts, account type and state.  NULL: no directory then.
+ */
+static const char *const migration_7[] = {
+	"ALTER TABLE requests ADD COLUMN directory_json TEXT",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
 	migration_2,
@@ -269,6 +280,7 @@ const char *const *const store_migrations[] = {
 	migration_4,
 	migration_5,
 	migration_6,
+	migration_7,
 };
 
 const int store_nmigrations =

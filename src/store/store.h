@@ -66,6 +66,7 @@ struct store_request {
 	int64_t		 hold_end;
 	const char	*requester_principal; /* optional: who submitted */
 	const char	*requester_team;      /* optional: the principal's */
+	const char	*directory_json;      /* optional: the facts snapshot */
 };
 
 /* One piece of evidence gathered for a request. */

@@ -606,6 +606,54 @@ class_of(const struct policy_config *cfg, const char *account,
 	return d.account_class;
 }
 
+/* As class_of, with the directory's facts of an entry in no group. */
+static enum policy_class
+class_with_facts(const struct policy_config *cfg, const char *account,
+    enum policy_class_source *src)
+{
+	struct policy_dir_facts f = { "uid=zoe,ou=people,dc=corp", NULL, 0,
+	    false, NULL, 0 };
+	struct policy_request req;
+	struct policy_decision d;
+
+	memset(&req, 0, sizeof(req));
+	req.queue = POLICY_QUEUE_PASSWORD_RESET;
+	req.account = account;
+	req.system = "ldap-corp";
+	req.agent = "hd-bob";
+	req.requester_channel = "phone";
+	req.directory = &f;
+	if (policy_evaluate(cfg, &req, NULL, 1700000000, &d) != 0)
+		return POLICY_CLASS_COUNT;
+	*src = d.class_source;
+	return d.account_class;
+}
+
+static void
+contacts_are_masked_never_whole(void)
+{
+	char out[DIR_VALUE_MAX + 8];
+
+	CHECK_EQ(dir_mask_phone("+44 7700 900123", out, sizeof(out)), 0);
+	CHECK(strcmp(out, "+44 " DIR_MASK " 0123") == 0);
+	CHECK_EQ(dir_mask_phone("1234567", out, sizeof(out)), 0);
+	CHECK(strcmp(out, DIR_MASK) == 0);
+	CHECK_EQ(dir_mask_phone("+4412345678", out, sizeof(out)), 0);
+	CHECK(strcmp(out, "+44 " DIR_MASK " 5678") == 0);
+	CHECK_EQ(dir_mask_mail("alice@corp.example", out, sizeof(out)), 0);
+	CHECK(strcmp(out, "a" DIR_MASK "@corp.example") == 0);
+	/* a character, not a byte: é is two */
+	CHECK_EQ(dir_mask_mail("\xc3\xa9lise@corp.example", out,
+	    sizeof(out)), 0);
+	CHECK(strcmp(out, "\xc3\xa9" DIR_MASK "@corp.example") == 0);
+	CHECK_EQ(dir_mask_mail("nobody", out, sizeof(out)), 0);
+	CHECK(strcmp(out, DIR_MASK) == 0);
+	CHECK_EQ(dir_mask_mail("@corp.example", out, sizeof(out)), 0);
+	CHECK(strcmp(out, DIR_MASK) == 0);
+	CHECK_EQ(dir_mask_mail("a\nb@x", out, sizeof(out)), TG_ERR_INVALID);
+	CHECK_EQ(dir_mask_phone("+44 7700 900123", out, 8), TG_ERR_INVALID);
+}
+
 static void
 without_a_directory_an_unnamed_account_is_admin(void)
 {
@@ -626,9 +674,13 @@ without_a_directory_an_unnamed_account_is_admin(void)
 	/* a stricter entry still wins over the standard list */
 	CHECK_EQ(class_of(none, "adm-carol", &src), POLICY_CLASS_ADMIN);
 	CHECK_EQ(src, POLICY_CLASS_SOURCE_PATTERN);
-	/* with a directory, what no entry matches is standard */
-	CHECK_EQ(class_of(ol_cfg, "zoe", &src), POLICY_CLASS_STANDARD);
+	/* with a directory, what no entry matches is standard ... */
+	CHECK_EQ(class_with_facts(ol_cfg, "zoe", &src),
+	    POLICY_CLASS_STANDARD);
 	CHECK_EQ(src, POLICY_CLASS_SOURCE_DEFAULT);
+	/* ... but only on the directory's facts: none is the strictest */
+	CHECK_EQ(class_of(ol_cfg, "zoe", &src), POLICY_CLASS_ADMIN);
+	CHECK_EQ(src, POLICY_CLASS_SOURCE_NO_FACTS);
 	CHECK(strcmp(policy_class_source_name(
 	    POLICY_CLASS_SOURCE_NO_DIRECTORY), "no_directory") == 0);
 	policy_config_free(&none);
@@ -690,6 +742,7 @@ main(void)
 	RUN(names_compare_ignoring_case);
 	RUN(filter_escapes_the_name_as_rfc4515_says);
 	RUN(without_a_directory_an_unnamed_account_is_admin);
+	RUN(contacts_are_masked_never_whole);
 	RUN(attribute_values_say_disabled_or_locked);
 	policy_config_free(&ad_cfg);
 	policy_config_free(&ol_cfg);

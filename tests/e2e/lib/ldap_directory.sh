@@ -88,3 +88,20 @@ olcOverlay: ppolicy
 	} >"$1/people.ldif"
 	ldap_add_ldif "$1/people.ldif"
 }
+
+# ldap_add_facts_people SUFFIX: LDIF (to stdout, for ldap_add_ldif) of
+# the accounts the class tests look up besides ldap_init_directory's:
+# the group Delegated Administrators with dora in it, the shared mailbox
+# sales (employeeType sharedMailbox) and the service account backup
+# (employeeType serviceAccount).
+ldap_add_facts_people() {	# suffix
+	s=$1
+	delegated="cn=Delegated Administrators,ou=groups,$s"
+	printf 'dn: %s\nobjectClass: groupOfNames\n' "$delegated"
+	printf 'cn: Delegated Administrators\n'
+	printf 'member: uid=dora,ou=people,%s\n\n' "$s"
+	ldap_person dora people "memberOf: $delegated" "employeeType: person"
+	ldap_person sales people "employeeType: sharedMailbox" \
+	    "mail: sales@corp.example"
+	ldap_person backup people "employeeType: serviceAccount"
+}

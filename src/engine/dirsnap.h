@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The directory's facts about a request's target (dirsnap.c): as the
+ * policy reads them (struct policy_dir_facts), and as the snapshot the
+ * request stores, audits by digest and shows to officers: the DN, the
+ * class and why, the privileged groups, the manager, the contacts
+ * masked (never whole), the account type and state.
+ */
+#ifndef TAPGATE_ENGINE_DIRSNAP_H
+#define TAPGATE_ENGINE_DIRSNAP_H
+
+#include <jansson.h>
+
+#include "directory/directory.h"
+#include "store/store.h"
+
+/* The policy's view of the facts; its pointers point into the source. */
+struct eng_dir_pfacts {
+	struct policy_dir_facts	 pf;
+	const char		*groups[POLICY_MAX_FACT_GROUPS];
+	const char		*types[POLICY_MAX_FACT_TYPES];
+};
+
+/* The policy's view of a lookup's facts f (every group). */
+void	 eng_dir_pfacts(const struct dir_facts *f, struct eng_dir_pfacts *pf);
+
+/*
+ * The snapshot of f under cfg with the decision dec made on it: {account,
+ * dn, class, class_reason, privileged_groups, groups_truncated, manager,
+ * contacts: {mobile, phone, mail, alt_mail} masked, types, disabled,
+ * locked}.  NULL without memory.
+ */
+json_t	*eng_dir_snapshot(const struct policy_config *cfg,
+	    const struct dir_facts *f, const struct policy_decision *dec);
+
+/*
+ * The policy's view of a stored snapshot (its privileged groups, which
+ * are every group a class rule names): 0, or TG_ERR_CORRUPT when snap
+ * is not one.  pf points into snap.
+ */
+int	 eng_dir_snapshot_pfacts(const json_t *snap,
+	    struct eng_dir_pfacts *pf);
+
+#endif
