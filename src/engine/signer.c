@@ -55,6 +55,56 @@ required_approvals(const struct policy_decision *dec)
 	return arr;
 }
 
+/*
+ * The privileged groups of the snapshot the decision drops: all of them
+ * when it drops every privileged entitlement, else those it names.
+ */
+static json_t *
+dropped_groups(const json_t *snap, const struct policy_decision *dec)
+{
+	const json_t *priv = json_object_get(snap, "privileged_groups");
+	json_t *out = json_array(), *g;
+	size_t i, k;
+	bool drop;
+
+	json_array_foreach(priv, i, g) {
+		drop = dec->drop_all_privileged;
+		for (k = 0; !drop && k < dec->ndrop; k++)
+			drop = policy_dn_same(dec->drop[k],
+			    json_string_value(g));
+		if (out != NULL && drop &&
+		    json_array_append(out, g) != 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/*
+ * What the directory said, in the change: the target's DN and privileged
+ * groups, and the groups the order takes away (as DNs).  Nothing for a
+ * request without a directory.
+ */
+static int
+change_facts(const struct facts *f, const struct policy_decision *dec,
+    json_t *change)
+{
+	json_t *t = json_object_get(change, "target");
+	json_t *e = json_object_get(change, "entitlements_dropped");
+	const json_t *priv;
+
+	if (f->dirsnap == NULL)
+		return 0;
+	priv = json_object_get(f->dirsnap, "privileged_groups");
+	if (json_object_set(t, "dn", json_object_get(f->dirsnap, "dn")) != 0 ||
+	    json_object_set_new(t, "privileged_groups", json_deep_copy(priv))
+	    != 0 || json_object_set_new(e, "groups",
+	    dropped_groups(f->dirsnap, dec)) != 0)
+		return TG_ERR_NOMEM;
+	return 0;
+}
+
 int
 eng_change(struct tapgated *d, const struct facts *f,
     const struct policy_decision *dec, json_t **changep, uint8_t digest[32])
@@ -97,7 +147,8 @@ eng_change(struct tapgated *d, const struct facts *f,
 	if (f->rq.ticket != NULL)
 		json_object_set_new(json_object_get(change, "requester"),
 		    "ticket", json_string(f->rq.ticket));
-	if ((r = jcs_serialize(change, &c, &n)) != 0) {
+	if ((r = change_facts(f, dec, change)) != 0 ||
+	    (r = jcs_serialize(change, &c, &n)) != 0) {
 		json_decref(change);
 		return r;
 	}

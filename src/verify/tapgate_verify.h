@@ -50,7 +50,11 @@
  *				of its bounds, or unknown (audit too: exactly
  *				seq and hash; the change too:
  *				typ "tapgate-change/v1", 32-hex request_id,
- *				target {account,system,class}, ...; and
+ *				target {account,system,class} with, from
+ *				an appliance with a directory, dn and
+ *				privileged_groups (and then
+ *				entitlements_dropped.groups, each one of
+ *				them), ...; and
  *				changes exactly the vocabulary of its
  *				queue: password_reset {password:"reset",
  *				force_change_at_logon:bool}, mfa_reset

@@ -571,14 +571,57 @@ parse_required(struct tgv_ctx *ctx, json_t *p, struct tgv_order *o)
 	return 0;
 }
 
+/*
+ * The directory's facts in a change (an appliance with a directory
+ * sends them all, one without none): target.dn a name,
+ * target.privileged_groups and entitlements_dropped.groups lists of
+ * names, each group dropped one the target holds.
+ */
+static int
+target_facts(struct tgv_ctx *ctx, const json_t *t, const json_t *e)
+{
+	const json_t *priv = json_object_get(t, "privileged_groups"), *g, *p;
+	const char *s;
+	size_t i, j;
+	int r, have;
+
+	have = (json_object_get(t, "dn") != NULL) +
+	    (priv != NULL) + (json_object_get(e, "groups") != NULL);
+	if (have == 0)
+		return 0;
+	if (have != 3)
+		return tgv_fail(ctx, TGV_ERR_MALFORMED, "change.target.dn, "
+		    "change.target.privileged_groups and change."
+		    "entitlements_dropped.groups come together");
+	if ((r = get_str(ctx, t, "change.target", "dn", 0, &s)) != 0 ||
+	    (r = get_list(ctx, t, "change.target", "privileged_groups",
+	    0)) != 0 ||
+	    (r = get_list(ctx, e, "change.entitlements_dropped", "groups",
+	    0)) != 0)
+		return r;
+	json_array_foreach(json_object_get(e, "groups"), i, g) {
+		json_array_foreach(priv, j, p)
+			if (json_equal(g, p))
+				break;
+		if (j == json_array_size(priv))
+			return tgv_fail(ctx, TGV_ERR_MALFORMED, "change."
+			    "entitlements_dropped.groups[%zu] is not among "
+			    "change.target.privileged_groups", i);
+	}
+	return 0;
+}
+
 static int
 parse_change(struct tgv_ctx *ctx, json_t *c, struct tgv_order *o)
 {
 	static const char *const top[] = { "typ", "appliance", "request_id",
 	    "queue", "target", "changes", "entitlements_dropped", "policy",
 	    "evidence_digests", "requester" };
-	static const char *const target[] = { "account", "system", "class" };
-	static const char *const ent[] = { "all_privileged", "names" };
+	/* dn, privileged_groups and groups: what the directory said */
+	static const char *const target[] = { "account", "system", "class",
+	    "dn", "privileged_groups" };
+	static const char *const ent[] = { "all_privileged", "names",
+	    "groups" };
 	static const char *const pol[] = { "id", "version",
 	    "approvals_required" };
 	static const char *const req[] = { "agent", "ticket" };
@@ -604,14 +647,15 @@ parse_change(struct tgv_ctx *ctx, json_t *c, struct tgv_order *o)
 	    (r = get_str(ctx, c, "change", "request_id", HEX_ID_LEN,
 	    &o->request_id)) != 0 ||
 	    (r = get_str(ctx, c, "change", "queue", 0, &o->queue)) != 0 ||
-	    (r = members(ctx, t, "change.target", target, 3, 3)) != 0 ||
+	    (r = members(ctx, t, "change.target", target, 5, 3)) != 0 ||
+	    (r = target_facts(ctx, t, e)) != 0 ||
 	    (r = get_str(ctx, t, "change.target", "account", 0,
 	    &o->account)) != 0 ||
 	    (r = get_str(ctx, t, "change.target", "system", 0,
 	    &o->system)) != 0 ||
 	    (r = get_str(ctx, t, "change.target", "class", 0,
 	    &o->klass)) != 0 ||
-	    (r = members(ctx, e, "change.entitlements_dropped", ent, 2,
+	    (r = members(ctx, e, "change.entitlements_dropped", ent, 3,
 	    2)) != 0 ||
 	    (r = get_list(ctx, e, "change.entitlements_dropped", "names",
 	    0)) != 0 ||

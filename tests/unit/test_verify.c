@@ -976,6 +976,70 @@ out:
 	return r;
 }
 
+/*
+ * An order whose change carries the directory's facts: target.dn and
+ * privileged_groups, entitlements_dropped.groups (each JSON text, NULL:
+ * absent), approved by ann and ben, verified pinned.
+ */
+static int
+try_facts(const char *dn, const char *priv, const char *groups)
+{
+	struct fx_approval_opts opts = fx_approval_opts_default();
+	struct tgv_ctx *ctx = NULL;
+	json_t *change, *approvals = json_array(), *payload, *t, *e;
+	char digest[44], *tok = NULL;
+	int r = -9990;
+
+	change = fx_change("alice", FX_AUD);
+	if (change == NULL || approvals == NULL)
+		goto out;
+	t = json_object_get(change, "target");
+	e = json_object_get(change, "entitlements_dropped");
+	if ((dn != NULL && json_object_set_new(t, "dn", json_string(dn))) ||
+	    (priv != NULL && json_object_set_new(t, "privileged_groups",
+	    json_loads(priv, 0, NULL))) || (groups != NULL &&
+	    json_object_set_new(e, "groups", json_loads(groups, 0, NULL))))
+		goto out;
+	if (fx_change_digest(change, digest) != 0 ||
+	    json_array_append_new(approvals, fx_approval(&F.officer[FX_ANN],
+	    digest, &opts)) != 0 || json_array_append_new(approvals,
+	    fx_approval(&F.officer[FX_BEN], digest, &opts)) != 0)
+		goto out;
+	payload = fx_payload(change, approvals);
+	approvals = NULL;
+	tok = fx_sign(F.key, payload);
+	json_decref(payload);
+	if (tok == NULL || (ctx = ctx_new(true)) == NULL)
+		goto out;
+	r = verify_with(ctx, tok, FX_NOW, NULL);
+out:
+	tgv_ctx_free(&ctx);
+	free(tok);
+	json_decref(change);
+	json_decref(approvals);
+	return r;
+}
+
+#define FDN	"uid=alice,ou=people,dc=corp"
+#define FDA	"[\"cn=Domain Admins,ou=groups,dc=corp\"]"
+
+static void
+order_names_the_dn_and_the_groups_it_drops(void)
+{
+	/* the facts, all three together, or none (an older appliance) */
+	CHECK_EQ(try_facts(FDN, FDA, FDA), 0);
+	CHECK_EQ(try_facts(FDN, FDA, "[]"), 0);
+	CHECK_EQ(try_facts(NULL, NULL, NULL), 0);
+	CHECK_EQ(try_facts(FDN, NULL, NULL), TGV_ERR_MALFORMED);
+	CHECK(strstr(lastmsg, "come together") != NULL);
+	CHECK_EQ(try_facts(FDN, FDA, NULL), TGV_ERR_MALFORMED);
+	/* a group dropped that the target does not hold */
+	CHECK_EQ(try_facts(FDN, "[]", FDA), TGV_ERR_MALFORMED);
+	CHECK(strstr(lastmsg, "not among") != NULL);
+	CHECK_EQ(try_facts(FDN, FDA, "[1]"), TGV_ERR_MALFORMED);
+	CHECK_EQ(try_facts("", FDA, FDA), TGV_ERR_MALFORMED);
+}
+
 #define SO2	"[{\"group\":\"security_officer\",\"count\":2}]"
 
 static void
@@ -1432,6 +1496,7 @@ main(void)
 	RUN(duplicated_approver_is_refused);
 	RUN(fewer_than_min_approvals_is_refused);
 	RUN(order_needs_the_approvals_its_policy_required);
+	RUN(order_names_the_dn_and_the_groups_it_drops);
 	RUN(class_floor_refuses_untouched_privileged_orders);
 	RUN(malformed_approvals_required_is_refused);
 	RUN(order_from_another_appliance_is_refused_by_its_pins);
