@@ -79,10 +79,11 @@ privileged(const struct policy_config *cfg, const struct dir_facts *f)
 
 json_t *
 eng_dir_snapshot(const struct policy_config *cfg, const struct dir_facts *f,
-    const struct policy_decision *dec)
+    const struct policy_decision *dec, int64_t time)
 {
-	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:b,s:s,s:{s:o,s:o,s:o,"
-	    "s:o},s:o,s:b,s:b}", "account", f->name, "dn", f->dn, "class",
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:b,s:s,s:{s:o,s:o,s:o,"
+	    "s:o},s:o,s:b,s:b}", "time", (json_int_t)time, "account",
+	    f->name, "dn", f->dn, "class",
 	    policy_class_name(dec->account_class), "class_reason",
 	    dec->class_reason, "privileged_groups", privileged(cfg, f),
 	    "groups_truncated", f->truncated_groups, "manager", f->manager,
@@ -92,6 +93,45 @@ eng_dir_snapshot(const struct policy_config *cfg, const struct dir_facts *f,
 	    "alt_mail", masked(f->alt_mail, f->nalt_mail, dir_mask_mail),
 	    "types", strings(f->types, f->ntypes), "disabled", f->disabled,
 	    "locked", f->locked);
+}
+
+int64_t
+eng_dir_snapshot_time(const json_t *snap)
+{
+	const json_t *t = json_object_get(snap, "time");
+
+	return json_is_integer(t) && json_integer_value(t) >= 0 ?
+	    (int64_t)json_integer_value(t) : -1;
+}
+
+/* Whether DN dn is among the strings of array a. */
+static bool
+dn_in(const char *dn, const json_t *a)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		if (policy_dn_same(dn, json_string_value(v)))
+			return true;
+	return false;
+}
+
+bool
+eng_dir_same_privileged(const struct policy_config *cfg,
+    const struct dir_facts *f, const json_t *snap)
+{
+	const json_t *priv = json_object_get(snap, "privileged_groups");
+	size_t i, n = 0;
+
+	for (i = 0; i < f->ngroups; i++) {
+		if (!policy_dir_group_privileged(cfg, f->groups[i]))
+			continue;
+		if (!dn_in(f->groups[i], priv))
+			return false;
+		n++;
+	}
+	return n == json_array_size(priv);
 }
 
 /* The strings of array a into out[0..max); their count, or -1. */

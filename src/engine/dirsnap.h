@@ -25,13 +25,24 @@ struct eng_dir_pfacts {
 void	 eng_dir_pfacts(const struct dir_facts *f, struct eng_dir_pfacts *pf);
 
 /*
- * The snapshot of f under cfg with the decision dec made on it: {account,
- * dn, class, class_reason, privileged_groups, groups_truncated, manager,
- * contacts: {mobile, phone, mail, alt_mail} masked, types, disabled,
- * locked}.  NULL without memory.
+ * The snapshot of f under cfg with the decision dec made on it, looked
+ * up at time: {account, dn, class, class_reason, privileged_groups,
+ * groups_truncated, manager, contacts: {mobile, phone, mail, alt_mail}
+ * masked, types, disabled, locked, time}.  NULL without memory.
  */
 json_t	*eng_dir_snapshot(const struct policy_config *cfg,
-	    const struct dir_facts *f, const struct policy_decision *dec);
+	    const struct dir_facts *f, const struct policy_decision *dec,
+	    int64_t time);
+
+/* When a snapshot's facts were looked up; -1 when it does not say. */
+int64_t	 eng_dir_snapshot_time(const json_t *snap);
+
+/*
+ * Whether the privileged groups of f under cfg are those of snapshot
+ * snap (the same DNs, in any order).
+ */
+bool	 eng_dir_same_privileged(const struct policy_config *cfg,
+	    const struct dir_facts *f, const json_t *snap);
 
 /*
  * The policy's view of a stored snapshot (its privileged groups, which

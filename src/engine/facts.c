@@ -177,6 +177,9 @@ collect_decision(const struct store_decision *dc, void *arg)
 		f->sign_failed = true;	/* oldest first: the last one wins */
 	else if (strcmp(dc->kind, ENG_SIGN_RETRY) == 0)
 		f->sign_failed = false;
+	else if (strcmp(dc->kind, ENG_RECLASSIFIED) == 0 &&
+	    dc->created > f->reclassified)
+		f->reclassified = dc->created;
 	return 0;
 }
 
@@ -215,6 +218,7 @@ approver_now(const struct store_approver *a, void *arg)
 struct approval_load {
 	struct store	*st;
 	json_t		*arr;
+	int64_t		 after;		/* the last reclassification */
 };
 
 static int
@@ -225,6 +229,10 @@ collect_approval(const struct store_approval *ap, void *arg)
 	char *cred;
 	int r, uv;
 
+	/* approved before the facts changed: another change (the same
+	 * second counts as before: approving again is the safe side) */
+	if (al->after != 0 && ap->created <= al->after)
+		return 0;
 	r = store_approver_by_cred(al->st, ap->cred_id, ap->cred_id_len,
 	    approver_now, &an);
 	if (r == TG_ERR_NOT_FOUND || (r == 0 && (an.revoked ||
@@ -256,6 +264,7 @@ load_approvals(struct tapgated *d, const char *id, struct facts *f)
 		return TG_ERR_NOMEM;
 	al.st = d->st;
 	al.arr = f->approvals;
+	al.after = f->reclassified;
 	if ((r = store_approval_list(d->st, id, collect_approval, &al)) != 0)
 		return r;
 	/* more than any rule can count: say so rather than drop some */

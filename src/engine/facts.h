@@ -17,6 +17,9 @@
  * and an operator asked the signer again. */
 #define ENG_SIGN_FAILED	"sign_failed"
 #define ENG_SIGN_RETRY	"sign_retry"
+/* The directory's facts changed the class or the privileged groups: the
+ * approvals made before no longer count (they approved another change). */
+#define ENG_RECLASSIFIED "reclassified"
 
 /* A request as the engine works on it. */
 struct facts {
@@ -30,6 +33,7 @@ struct facts {
 	bool			 denied;
 	bool			 sign_failed;	/* parked by the signer */
 	json_t			*dirsnap;	/* facts snapshot, or NULL */
+	int64_t			 reclassified;	/* last one, or 0 */
 	struct eng_dir_pfacts	 dirf;		/* rq.pr.directory */
 };
 
@@ -59,7 +63,8 @@ json_t	*eng_summary_json(const char *id, const struct policy_decision *dec);
  * the request re-read from the JSON it was submitted with (and the
  * directory's facts from its snapshot, when it has one), its evidence
  * from the evidence rows, its decisions, and the approvals that still
- * count (the credential is enrolled, unrevoked and the row's approver's).
+ * count (the credential is enrolled, unrevoked and the row's approver's,
+ * made after the last reclassification).
  * TG_ERR_NOT_FOUND; TG_ERR_INVALID or TG_ERR_TOO_LONG (with err) when the
  * stored request no longer passes the configuration; or the store's
  * error.

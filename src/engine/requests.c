@@ -466,7 +466,8 @@ submission_facts(struct tapgated *d, struct submission *sub,
 	json_t *snap;
 	int r;
 
-	if ((snap = eng_dir_snapshot(d->cfg, lk->facts, dec)) == NULL)
+	if ((snap = eng_dir_snapshot(d->cfg, lk->facts, dec, sub->now)) ==
+	    NULL)
 		return TG_ERR_NOMEM;
 	if ((r = eng_jcs_digest(snap, digest)) != 0) {
 		json_decref(snap);

@@ -23,6 +23,7 @@
 #include "daemon/reqjson.h"
 #include "engine/auditguard.h"
 #include "engine/creds.h"
+#include "engine/dirlookup.h"
 #include "engine/events.h"
 #include "engine/facts.h"
 #include "engine/holds.h"
@@ -414,6 +415,204 @@ signer_refuse(struct tapgated *d, const struct engine_actor *a,
 	return r != 0 ? r : TG_ERR_POLICY;
 }
 
+/* ---- the signer's look again at the directory */
+
+/* The last audit event of a request (its entries come oldest first). */
+static int
+last_event(const struct audit_entry *e, void *arg)
+{
+	char *last = arg;
+
+	snprintf(last, 64, "%s", e->event);
+	return 0;
+}
+
+/* Audit, once until something else happens, that facts were unconfirmed. */
+static int
+facts_unconfirmed(struct tapgated *d, const char *id,
+    const struct eng_dir_lookup *lk, int64_t now)
+{
+	char last[64] = "";
+	json_t *details;
+	int r;
+
+	if ((r = audit_request(d->st, id, last_event, last)) != 0)
+		return r;
+	if (strcmp(last, "request.facts_unconfirmed") == 0)
+		return 0;
+	details = json_pack("{s:s,s:s}", "outcome", lk->refused ?
+	    "refused" : dir_outcome_name(lk->outcome), "detail", lk->detail);
+	r = eng_audit_alone(d, &eng_system, "request.facts_unconfirmed", id,
+	    details, now);
+	json_decref(details);
+	return r;
+}
+
+/* What a new look at the directory changes, as a transaction's steps. */
+struct recheck_txn {
+	const char	*id;
+	char		*snap;		/* the snapshot to store */
+	json_t		*reclass;	/* audit details, or NULL: no change */
+	int64_t		 now;
+};
+
+static int
+recheck_steps(struct tapgated *d, void *arg)
+{
+	const struct recheck_txn *t = arg;
+	struct store_decision sd;
+	int r;
+
+	if ((r = store_request_set_directory(d->st, t->id, t->snap,
+	    t->now)) != 0 || t->reclass == NULL)
+		return r;
+	memset(&sd, 0, sizeof(sd));
+	sd.request_id = t->id;
+	sd.kind = ENG_RECLASSIFIED;
+	sd.actor_uid = eng_system.uid;
+	sd.actor_role = eng_system.role;
+	sd.actor_name = eng_system.name;
+	sd.reason = json_string_value(json_object_get(t->reclass, "reason"));
+	sd.created = t->now;
+	if ((r = store_decision_add(d->st, &sd, NULL)) != 0)
+		return r;
+	return eng_audit(d, &eng_system, "request.reclassified", t->id,
+	    t->reclass, t->now);
+}
+
+/*
+ * The snapshot to store after a look again: the new facts, or, when they
+ * would lower the class, the old ones confirmed now.  The audit details
+ * of a reclassification in *reclass (NULL when the class did not rise
+ * and the privileged groups are the same).
+ */
+static json_t *
+recheck_snapshot(struct tapgated *d, const struct facts *f,
+    const struct dir_facts *nf, int64_t now, json_t **reclass)
+{
+	struct policy_decision od, nd;
+	struct policy_request pr = f->rq.pr;
+	struct eng_dir_pfacts pf;
+	char digest[STORE_DIGEST_LEN + 1];
+	json_t *snap;
+	bool same;
+
+	*reclass = NULL;
+	eng_dir_pfacts(nf, &pf);
+	pr.directory = &pf.pf;
+	if (eng_facts_evaluate(d, f, now, &od) != 0 ||
+	    policy_evaluate(d->cfg, &pr, NULL, now, &nd) != 0)
+		return NULL;
+	same = eng_dir_same_privileged(d->cfg, nf, f->dirsnap);
+	if (nd.account_class < od.account_class) {
+		/* never lower: the old facts, confirmed now */
+		if ((snap = json_deep_copy(f->dirsnap)) != NULL &&
+		    json_object_set_new(snap, "time", json_integer(now)) != 0) {
+			json_decref(snap);
+			return NULL;
+		}
+		return snap;
+	}
+	if ((snap = eng_dir_snapshot(d->cfg, nf, &nd, now)) == NULL)
+		return NULL;
+	if (nd.account_class == od.account_class && same)
+		return snap;
+	if (eng_jcs_digest(snap, digest) != 0 ||
+	    (*reclass = json_pack("{s:s,s:s,s:s,s:O,s:O,s:s}", "from",
+	    policy_class_name(od.account_class), "to",
+	    policy_class_name(nd.account_class), "reason", nd.account_class >
+	    od.account_class ? nd.class_reason : "the privileged groups "
+	    "the directory reports changed", "privileged_groups_before",
+	    json_object_get(f->dirsnap, "privileged_groups"),
+	    "privileged_groups", json_object_get(snap, "privileged_groups"),
+	    "facts_digest", digest)) == NULL) {
+		json_decref(snap);
+		return NULL;
+	}
+	return snap;
+}
+
+/* Whether f's facts are older than the configuration allows. */
+static bool
+facts_stale(const struct tapgated *d, const struct facts *f, int64_t now)
+{
+	int64_t t;
+
+	if (!d->cfg->directory.configured || f->dirsnap == NULL)
+		return false;
+	t = eng_dir_snapshot_time(f->dirsnap);
+	return t < 0 || now - t > (int64_t)d->cfg->directory.
+	    max_fact_age_seconds;
+}
+
+/* Load request id into *f again; a reload that fails leaves *f clear. */
+static int
+reload(struct tapgated *d, const char *id, struct facts *f)
+{
+	char err[ENG_WHY_MAX];
+
+	eng_facts_clear(f);
+	return eng_facts_load(d, id, f, err, sizeof(err));
+}
+
+int
+eng_facts_recheck(struct tapgated *d, struct facts *f, int64_t now)
+{
+	struct recheck_txn t = { NULL, NULL, NULL, now };
+	struct eng_dir_lookup lk;
+	char *id = NULL, *account = NULL;
+	json_t *snap = NULL;
+	int r;
+
+	if (!facts_stale(d, f, now))
+		return 0;
+	memset(&lk, 0, sizeof(lk));
+	if ((id = strdup(f->row->id)) == NULL ||
+	    (account = strdup(f->row->target_account)) == NULL) {
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	/* d->lock is released while the directory answers */
+	if ((r = eng_directory_lookup(d, account, &lk)) != 0)
+		goto out;
+	if (lk.refused || lk.outcome != DIR_FOUND) {
+		fprintf(stderr, "tapgated: request %s: the directory did not "
+		    "confirm its facts (%s): not signed now\n", id,
+		    lk.refused ? "refused" : dir_outcome_name(lk.outcome));
+		r = facts_unconfirmed(d, id, &lk, now);
+		r = r != 0 ? r : ENG_NOT_NOW;
+		goto out;
+	}
+	/* the request may have moved while the lock was released */
+	if ((r = reload(d, id, f)) != 0)
+		goto out;
+	if (f->dirsnap == NULL)
+		goto out;
+	if ((snap = recheck_snapshot(d, f, lk.facts, now, &t.reclass)) ==
+	    NULL || (t.snap = json_dumps(snap, JSON_COMPACT |
+	    JSON_SORT_KEYS)) == NULL) {
+		r = TG_ERR_NOMEM;
+		goto out;
+	}
+	t.id = id;
+	if ((r = eng_txn(d, recheck_steps, &t, NULL, NULL, NULL)) != 0)
+		goto out;
+	if (t.reclass != NULL)
+		fprintf(stderr, "tapgated: request %s reclassified: %s\n", id,
+		    json_string_value(json_object_get(t.reclass, "reason")));
+	r = reload(d, id, f);
+out:
+	if (r != 0 && r != ENG_NOT_NOW)
+		eng_facts_clear(f);
+	json_decref(snap);
+	json_decref(t.reclass);
+	free(t.snap);
+	eng_directory_lookup_clear(&lk);
+	free(id);
+	free(account);
+	return r;
+}
+
 /* What the signer sees in the store: the request, ready, and its change. */
 static int
 signer_facts(struct tapgated *d, const char *id, int64_t now,
@@ -437,6 +636,14 @@ signer_facts(struct tapgated *d, const char *id, int64_t now,
 	if (dec->state != POLICY_STATE_READY) {
 		snprintf(why, whylen, "the store shows the request %s, not "
 		    "ready", policy_state_name(dec->state));
+		return TG_ERR_POLICY;
+	}
+	/* the callers look again first (eng_facts_recheck): never signed
+	 * on old facts, whoever calls */
+	if (facts_stale(d, f, now)) {
+		snprintf(why, whylen, "the directory's facts are older than "
+		    "directory.max_fact_age_seconds (%u s) and were not "
+		    "looked up again", d->cfg->directory.max_fact_age_seconds);
 		return TG_ERR_POLICY;
 	}
 	if ((r = reqjson_changes_check(f->rq.pr.queue,
@@ -797,6 +1004,16 @@ engine_order_issue(struct tapgated *d, const struct engine_actor *a,
 
 	if ((r = eng_load(d, id, &f, res)) != 0)
 		return r;
+	/* old facts are looked up again before anything is signed */
+	if ((r = eng_facts_recheck(d, &f, now)) == ENG_NOT_NOW) {
+		eng_error(res, 503, "directory_unavailable", "the directory "
+		    "did not confirm the account's facts: nothing was signed; "
+		    "try again");
+		goto out;
+	} else if (r != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
 	retry = f.sign_failed;
 	f.sign_failed = false;
 	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {

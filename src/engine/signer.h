@@ -50,4 +50,25 @@ int	 eng_sign_ready(struct tapgated *d, const struct facts *f,
 int	 eng_park(struct tapgated *d, const char *id, const char *from,
 	    const char *cause, const struct engine_actor *a, int64_t now);
 
+/*
+ * The signer's look again at the directory, before the order of a
+ * request the policy holds ready (*f, loaded, d->lock held) is signed:
+ * facts older than directory.max_fact_age_seconds (or of no known age)
+ * are looked up again, d->lock released while the directory answers.
+ * Then the request is loaded again into *f (others may have moved it
+ * meanwhile) and the new facts stored with it: a class that rose, or
+ * privileged groups that changed, are audited as request.reclassified
+ * and recorded as a decision after which earlier approvals no longer
+ * count, so the request goes back through the policy with the new
+ * rule; a class that would fall keeps the facts it had (a lookup never
+ * lowers a class).  0: *f is loaded and its facts fresh (re-evaluate it);
+ * ENG_NOT_NOW: the directory did not answer, nothing is signed and
+ * nothing parked (the timer tries again at its next tick; audited as
+ * request.facts_unconfirmed once until something else happens to the
+ * request); or a TG_ERR_* (*f cleared).  Without a directory, or a
+ * request without facts, 0 and nothing asked.
+ */
+#define ENG_NOT_NOW	2
+int	 eng_facts_recheck(struct tapgated *d, struct facts *f, int64_t now);
+
 #endif

@@ -92,6 +92,23 @@ tick_one(struct tapgated *d, const char *id, const char *state, int64_t now)
 		    "stored request: %s", tg_strerror(r));
 		goto park;
 	}
+	/* ready: the directory's facts are looked up again when old */
+	if (dec.state == POLICY_STATE_READY &&
+	    (r = eng_facts_recheck(d, &f, now)) != 0) {
+		eng_facts_clear(&f);
+		if (r == ENG_NOT_NOW)
+			return 0;	/* nothing signed: the next tick */
+		d->errors++;
+		fprintf(stderr, "tapgated: hold timer: request %s: looking "
+		    "its facts up again failed: %s\n", id, tg_strerror(r));
+		return 0;
+	}
+	if (dec.state == POLICY_STATE_READY &&
+	    (r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		snprintf(why, sizeof(why), "the policy cannot evaluate the "
+		    "stored request: %s", tg_strerror(r));
+		goto park;
+	}
 	t = (struct tick_txn){ &f, &dec, &evs, now };
 	if ((r = eng_txn(d, tick_steps, &t, &evs, NULL, NULL)) != 0) {
 		snprintf(why, sizeof(why), "recording its new state failed: "

@@ -430,6 +430,8 @@ struct policy_notify {
 #define POLICY_DIR_DEFAULT_TIMEOUT	5
 #define POLICY_DIR_MAX_GROUPS		256	/* memberOf values kept */
 #define POLICY_DIR_DEFAULT_GROUPS	128
+#define POLICY_DIR_DEFAULT_FACT_AGE	300	/* seconds */
+#define POLICY_DIR_MAX_FACT_AGE		86400
 /* The placeholder the filter template holds exactly once. */
 #define POLICY_DIR_NAME_PLACEHOLDER	"{name}"
 
@@ -505,6 +507,8 @@ struct policy_directory {
 	char			netbios[POLICY_DIR_DOMAIN_MAX + 1]; /* D\u */
 	unsigned		timeout_seconds;
 	unsigned		max_groups;
+	/* no order is signed on facts older: the signer looks again */
+	unsigned		max_fact_age_seconds;
 	struct policy_dir_attrs	attrs;
 };
 

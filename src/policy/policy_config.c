@@ -1609,7 +1609,8 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "preset", "uri", "tls",
 	    "ca_file", "bind", "base", "filter", "domain", "netbios_domain",
-	    "timeout_seconds", "max_groups", "attributes" };
+	    "timeout_seconds", "max_groups", "attributes",
+	    "max_fact_age_seconds" };
 	static const char *const presets[] = { "active_directory",
 	    "openldap" };
 	struct policy_directory *d = &ld->cfg->directory;
@@ -1620,7 +1621,7 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 		return r;
 	if (g == NULL)
 		return 0;
-	if ((r = check_keys(ld, g, keys, 12, "setting")) != 0 ||
+	if ((r = check_keys(ld, g, keys, 13, "setting")) != 0 ||
 	    (r = member(ld, g, "preset", true, &m)) != 0 ||
 	    (r = get_choice(ld, g, "preset", presets, 2, 0, &preset)) != 0)
 		return r;
@@ -1648,6 +1649,9 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 	    (r = get_uint(ld, g, "max_groups", false,
 	    POLICY_DIR_DEFAULT_GROUPS, 1, POLICY_DIR_MAX_GROUPS,
 	    &d->max_groups)) != 0 ||
+	    (r = get_uint(ld, g, "max_fact_age_seconds", false,
+	    POLICY_DIR_DEFAULT_FACT_AGE, 0, POLICY_DIR_MAX_FACT_AGE,
+	    &d->max_fact_age_seconds)) != 0 ||
 	    (r = parse_dir_attrs(ld, g)) != 0)
 		return r;
 	m = config_setting_get_member(g, "filter");

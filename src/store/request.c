@@ -371,6 +371,36 @@ out:
 	return e;
 }
 
+int
+store_request_set_directory(struct store *st, const char *id,
+    const char *directory_json, int64_t now)
+{
+	static const char sql[] = "UPDATE requests SET directory_json = ?2, "
+	    "updated = ?3 WHERE id = ?1";
+	sqlite3_stmt *s = NULL;
+	int rc, e;
+
+	if (st == NULL || !store_request_id_valid(id) || now < 0 ||
+	    directory_json == NULL)
+		return TG_ERR_INVALID;
+	if ((e = store_check_str(directory_json, STORE_MAX_JSON, 0)) != 0)
+		return e;
+	if (!store_in_txn(st))
+		return TG_ERR_TXN;
+	if ((e = store_prepare(st, SLOT_REQ_SET_DIRECTORY, sql, &s)) != 0 ||
+	    (e = store_bind_text(st, s, 1, id)) != 0 ||
+	    (e = store_bind_text(st, s, 2, directory_json)) != 0 ||
+	    (e = store_bind_int(st, s, 3, now ? now : store_now())) != 0)
+		goto out;
+	if ((rc = sqlite3_step(s)) != SQLITE_DONE)
+		e = store_sqlerr(st, rc);
+	else if (sqlite3_changes(st->db) == 0)
+		e = TG_ERR_NOT_FOUND;
+out:
+	store_done(st, SLOT_REQ_SET_DIRECTORY, s);
+	return e;
+}
+
 /* Hand each row of a bound request query to cb. */
 static int
 each_request(struct store *st, enum store_slot slot, sqlite3_stmt *s,

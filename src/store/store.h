@@ -257,6 +257,14 @@ int	store_request_set_hold(struct store *st, const char *id, int64_t start,
 	    int64_t end, int64_t now);
 
 /*
+ * Replace the request's directory facts snapshot (a JSON object's text,
+ * not NULL), in a transaction: the signer's look again.  `now` 0 means
+ * now.
+ */
+int	store_request_set_directory(struct store *st, const char *id,
+	    const char *directory_json, int64_t now);
+
+/*
  * Newest first, at most `limit` (1..STORE_LIST_MAX) requests, filtered by
  * queue and state when those are not NULL.
  */

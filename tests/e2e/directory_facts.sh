@@ -13,7 +13,10 @@
 # approved reset is an order naming her DN and the privileged groups it
 # takes away (as DNs); the approval preview shows the officer what the
 # directory found; the LDAP connector applies the order to the same
-# slapd and takes her out of Domain Admins.
+# slapd and takes her out of Domain Admins.  The signer looks the
+# account up again before it signs: carol, added to Domain Admins while
+# her standard reset waits out its hold, is reclassified and not signed;
+# with the directory down nothing is signed or parked until it answers.
 set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/ldap.sh
@@ -55,6 +58,7 @@ directory = {
 	    password_file = "$T/dir.pw"; };
 	base = "$S";
 	timeout_seconds = 2;
+	max_fact_age_seconds = 1;	# every order looks again
 };
 EOF2
 daemon_start "$T/facts.conf" --trust-roots "$PWD/build/gen/softfido-ca.pem" \
@@ -74,7 +78,7 @@ classed() {
 	    (.directory.class_reason | contains($r)) and
 	    (.decision.class.reason | contains($r))' \
 	    --arg c "$2" --arg s "$3" --arg r "$4" ||
-	    { echo "#   $(jbody -c '.decision.class')"; return 1; }
+	    { echo "#   $(jq -c .decision.class "$T/body")"; return 1; }
 }
 audit_has() {	# jq filter over the entries
 	api GET '/v1/audit?limit=200'
@@ -189,4 +193,54 @@ sed 's/^/#   /' "$T/apply.err"
 check connector_applies_the_order [ "$APPLY_RC" -eq 0 ]
 alice_out_of_admins() { ! admins_hold_alice; }
 check connector_drops_the_group_the_order_names alice_out_of_admins
+
+# ---- the signer looks again: a class that rose since submission
+ldapmod() {
+	ldapmodify -x -H "$LDAP_URI" -D "$LDAP_ADMIN_DN" \
+	    -y "$LDAP_ADMIN_PWFILE" >/dev/null 2>>"$T/ldapmodify.err"
+}
+state_of() { api GET "/v1/requests/$1"; jbody .state; }
+# the class the appliance decides now (GET evaluates when asked)
+class_of() { api GET "/v1/requests/$1"; jbody .decision.class.effective; }
+class_is() { [ "$(class_of "$1")" = "$2" ]; }
+api POST /v1/requests "$(body carol)"
+check standard_reset_of_carol_waits_out_its_hold answered 201 \
+    '.class == "standard" and .state == "in_hold"'
+CAROL=$(jbody .id)
+printf 'dn: %s\nchangetype: modify\nadd: member\nmember: %s\n' "$DA" \
+    "uid=carol,ou=people,$S" | ldapmod
+check carol_joins_domain_admins_meanwhile [ $? -eq 0 ]
+check signer_finds_carol_admin_at_the_end_of_her_hold \
+    wait_for 15 class_is "$CAROL" admin
+api GET "/v1/requests/$CAROL"
+check carol_is_reclassified_not_signed_as_standard answered 200 \
+    '.decision.class.effective == "admin" and
+    .decision.class.source == "directory_group" and
+    .state != "ready" and .directory.privileged_groups == ["'"$DA"'"]'
+check carols_request_has_no_order status_is 404 GET "/v1/orders/$CAROL"
+check reclassification_is_audited audit_has \
+    'select(.event == "request.reclassified" and .request_id ==
+    "'"$CAROL"'" and .details.from == "standard" and .details.to ==
+    "admin" and (.details.reason | contains("member of")))'
+
+# ---- the directory down at signing: nothing signed, nothing parked
+api POST /v1/requests "$(body dave)"
+check standard_reset_of_dave_waits_out_its_hold answered 201 \
+    '.state == "in_hold"'
+DAVE=$(jbody .id)
+ldap_stop
+not_confirmed_twice() {
+	[ "$(grep -c "request $DAVE: the directory did not confirm" \
+	    "$T/daemon.log")" -ge 2 ]
+}
+check signer_tries_at_two_ticks wait_for 20 not_confirmed_twice
+check directory_down_signs_nothing status_is 404 GET "/v1/orders/$DAVE"
+check directory_down_parks_nothing [ "$(state_of "$DAVE")" = ready ]
+api GET "/v1/audit?request=$DAVE&limit=100"
+check unconfirmed_facts_are_audited_once answered 200 \
+    '[.entries[] | select(.event == "request.facts_unconfirmed")] |
+    length == 1'
+ldap_start || notok slapd_starts_again
+check order_is_signed_once_the_directory_answers wait_for 20 \
+    status_is 200 GET "/v1/orders/$DAVE"
 daemon_stop

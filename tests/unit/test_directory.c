@@ -109,6 +109,7 @@ active_directory_preset_fills_the_attributes(void)
 	CHECK(strcmp(d->netbios, "CORP") == 0);
 	CHECK_EQ(d->timeout_seconds, POLICY_DIR_DEFAULT_TIMEOUT);
 	CHECK_EQ(d->max_groups, POLICY_DIR_DEFAULT_GROUPS);
+	CHECK_EQ(d->max_fact_age_seconds, POLICY_DIR_DEFAULT_FACT_AGE);
 	policy_config_free(&cfg);
 }
 
@@ -216,6 +217,9 @@ static const struct dir_broken {
 	    "between 1 and 30" },
 	{ "too_many_groups", "max_groups = 16;", "max_groups = 100000;",
 	    "directory.max_groups", "between 1 and 256" },
+	{ "facts_older_than_a_day", "max_groups = 16;",
+	    "max_groups = 16; max_fact_age_seconds = 86401;",
+	    "directory.max_fact_age_seconds", "between 0 and 86400" },
 	{ "filter_without_placeholder", "max_groups = 16;",
 	    "max_groups = 16; filter = \"(uid=alice)\";",
 	    "directory.filter", "{name} exactly once" },
