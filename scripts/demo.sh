@@ -3,7 +3,9 @@
 # make demo: one help-desk recovery from request to the change applied in a
 # directory, on this machine, with software security keys (softfido) in
 # place of the officers' hardware keys and a private OpenLDAP slapd as the
-# downstream directory, which the shipped LDAP connector
+# directory the appliance asks who the account is (alice: admin by her
+# groups, with no hint in her name) and as the downstream directory, which
+# the shipped LDAP connector
 # (contrib/ldap-connector/tapgate-ldap-apply) changes only after verifying
 # the co-signed order.  Everything lives in build/demo/ (or $DEMO_DIR); the
 # order, the JWKS and the approvers export stay there for anyone to check
@@ -23,8 +25,9 @@ PIDS=
 . tests/e2e/lib/ldap.sh
 . tests/e2e/lib/ldap_ppolicy.sh
 S=dc=corp,dc=test
-ALICE=uid=adm-alice,ou=people,$S
+ALICE=uid=alice,ou=people,$S
 SVC=cn=tapgate-connector,ou=services,$S
+APPL=cn=tapgate,ou=services,$S
 RESETTERS=cn=password-resetters,ou=groups,$S
 ADMINS=cn=domain-admins,ou=groups,$S
 cleanup() {
@@ -55,45 +58,47 @@ done
 echo "$PIN_ANN" | "$BUILD/tapgatectl" token set-pin "softfido:$D/ann.sock"
 echo "$PIN_BEN" | "$BUILD/tapgatectl" token set-pin "softfido:$D/ben.sock"
 
-step "tapgated on the embedded default policy; only the waiting periods are cut to 5 s for the demo"
-"$BUILD/tapgated" --print-default-config |
-    sed -E 's/(extra_)?hold_seconds = [0-9]+;/\1hold_seconds = 5;/' >"$D/tapgate.conf"
-"$BUILD/tapgated" -c "$D/tapgate.conf" --state-dir "$D/state" \
-    --socket "$D/tapgate.sock" \
-    --trust-roots "$PWD/build/gen/softfido-ca.pem" 2>"$D/tapgated.log" &
-PIDS="$PIDS $!"
-i=0
-until api GET /healthz >/dev/null 2>&1; do
-	i=$((i + 1)); [ $i -lt 100 ] || { cat "$D/tapgated.log"; exit 1; }
-	sleep 0.05
-done
-sed 's/^/  /' "$D/tapgated.log"
-
-step "the operator enrols the officers (makeCredential with touch and PIN, attestation checked)"
-echo "$PIN_ANN" | $CTL approvers enroll --name officer-ann \
-    --group security_officer --device "softfido:$D/ann.sock"
-echo "$PIN_BEN" | $CTL approvers enroll --name officer-ben \
-    --group security_officer --device "softfido:$D/ben.sock"
-$CTL approvers list
-
-step "the directory ldap-corp: a private OpenLDAP slapd, where adm-alice is a domain admin"
+step "the directory ldap-corp: a private OpenLDAP slapd, where alice is a domain admin (memberOf)"
 # the connector's account may reset passwords (managing them, so that the
 # password policy overlay makes the owner change a reset one) and drop
-# group members, nothing else
+# group members, nothing else; the appliance's account reads
+# shellcheck disable=SC2034 # ldap_init reads LDAP_MORE_*
+LDAP_PPOLICY_MORE_MODULES="olcModuleLoad: memberof
+"
+# shellcheck disable=SC2034
+LDAP_PPOLICY_MORE_CONFIG="dn: olcOverlay=memberof,olcDatabase={1}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcMemberOf
+olcOverlay: memberof
+olcMemberOfRefInt: TRUE
+
+"
 ldap_init_ppolicy "$D/ldap" "$S" \
     "to attrs=userPassword by group.exact=\"$RESETTERS\" =mw by self =w by anonymous auth by * none" \
     "to dn.one=\"ou=groups,$S\" attrs=member by group.exact=\"$RESETTERS\" write by users read by * none"
 mkdir -m 700 "$D/connector"
 (umask 077; LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 \
     >"$D/connector/bind.pw")
+(umask 077; LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 \
+    >"$D/directory.pw")
 OLD_PW=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 16)
 cat >"$D/ldap/entries.ldif" <<EOL
 dn: $ALICE
 objectClass: inetOrgPerson
-uid: adm-alice
-cn: Alice Admin
-sn: Admin
+uid: alice
+cn: Alice Liddell
+sn: Liddell
+mobile: +44 7700 900123
+mail: alice@corp.test
+employeeType: person
+memberOf: $ADMINS
 userPassword: $(ldap_hash "$OLD_PW")
+
+dn: $APPL
+objectClass: organizationalRole
+objectClass: simpleSecurityObject
+cn: tapgate
+userPassword: $(ldap_hash "$(cat "$D/directory.pw")")
 
 dn: $SVC
 objectClass: organizationalRole
@@ -116,10 +121,46 @@ ldap_add_ldif "$D/ldap/entries.ldif"
 ldap_start
 echo "slapd on $LDAP_URI, suffix $S"
 
-step "the help desk submits a password reset for adm-alice, claimed 'standard', after a phone call"
+step "tapgated on the embedded default policy, asking the directory; only the waiting periods are cut to 5 s for the demo"
+# the default policy's admin groups are the example domain's: here the
+# demo directory's domain-admins group
+"$BUILD/tapgated" --print-default-config |
+    sed -E -e 's/(extra_)?hold_seconds = [0-9]+;/\1hold_seconds = 5;/' \
+    -e "s/CN=Domain Admins,CN=Users,DC=corp,DC=example/$ADMINS/" \
+    >"$D/tapgate.conf"
+cat >>"$D/tapgate.conf" <<EOC
+directory = {
+	preset = "openldap";
+	uri = "$LDAP_URI";
+	tls = "none";		# slapd on loopback, for the demo only
+	bind = { method = "simple"; dn = "$APPL";
+	    password_file = "$D/directory.pw"; };
+	base = "ou=people,$S";
+};
+EOC
+grep -A8 '^directory = {' "$D/tapgate.conf" | sed 's/^/  /'
+"$BUILD/tapgated" -c "$D/tapgate.conf" --state-dir "$D/state" \
+    --socket "$D/tapgate.sock" \
+    --trust-roots "$PWD/build/gen/softfido-ca.pem" 2>"$D/tapgated.log" &
+PIDS="$PIDS $!"
+i=0
+until api GET /healthz >/dev/null 2>&1; do
+	i=$((i + 1)); [ $i -lt 100 ] || { cat "$D/tapgated.log"; exit 1; }
+	sleep 0.05
+done
+sed 's/^/  /' "$D/tapgated.log"
+
+step "the operator enrols the officers (makeCredential with touch and PIN, attestation checked)"
+echo "$PIN_ANN" | $CTL approvers enroll --name officer-ann \
+    --group security_officer --device "softfido:$D/ann.sock"
+echo "$PIN_BEN" | $CTL approvers enroll --name officer-ben \
+    --group security_officer --device "softfido:$D/ben.sock"
+$CTL approvers list
+
+step "the help desk submits a password reset for alice, claimed 'standard', after a phone call"
 cat >"$D/request.json" <<'EOJ'
 {"queue": "password_reset",
- "target": {"account": "adm-alice", "system": "ldap-corp", "class": "standard"},
+ "target": {"account": "alice", "system": "ldap-corp", "class": "standard"},
  "requester": {"agent": "hd-bob", "channel": "phone", "ticket": "INC-1042"},
  "evidence": [
    {"type": "out_of_band_callback", "result": "pass", "verifier": "hd-bob", "channel": "email", "ref": "callback-7731"},
@@ -130,7 +171,7 @@ EOJ
 api POST /v1/requests "$(cat "$D/request.json")" >"$D/answer.json"
 jq . "$D/answer.json"
 ID=$(jq -r .id "$D/answer.json")
-echo "(adm-alice matches the admin pattern adm-*: a claim can never downgrade it)"
+echo "(nothing in her name says admin: the directory's facts do, and a claim can never downgrade them)"
 $CTL requests show "$ID"
 
 step "officer-ann approves at the box: touch and PIN, bound to this exact change"
@@ -159,11 +200,12 @@ step "the order as tapgate-verify reads it offline: signature, audience, times, 
 "$BUILD/tapgate-verify" --jwks "$D/jwks.json" --aud ldap-corp \
     --approvers "$D/approvers.json" --min-approvals 2 "$D/order.jws" |
     jq '{iss, aud, approvers, approvals_verified, change: {account:
-    .change.target.account, class: .change.target.class, changes:
+    .change.target.account, dn: .change.target.dn, privileged_groups:
+    .change.target.privileged_groups, class: .change.target.class, changes:
     .change.changes, entitlements_dropped: .change.entitlements_dropped},
     exp}'
 
-step "the connector applies it: verified, redeemed once, privileges dropped, password reset, change forced at logon"
+step "the connector applies it: verified, redeemed once, the privileged groups the order names dropped, password reset, change forced at logon"
 ldapsearch -x -LLL -o ldif-wrap=no -H "$LDAP_URI" -D "$LDAP_ADMIN_DN" \
     -y "$LDAP_ADMIN_PWFILE" -b "$ADMINS" -s base member |
     sed -e '/^$/d' -e 's/^/  before: /'
@@ -175,11 +217,11 @@ apply() {
 	    --redeem-db "$D/connector/redeemed.db" --ldap-uri "$LDAP_URI" \
 	    --base "ou=people,$S" --bind-dn "$SVC" \
 	    --bind-pw-file "$D/connector/bind.pw" \
-	    --privileged-group "$ADMINS" --ppolicy --out-dir "$D/handover" \
+	    --ppolicy --out-dir "$D/handover" \
 	    "$D/order.jws"
 }
 apply
-TEMP=$(cat "$D"/handover/adm-alice.*)
+TEMP=$(cat "$D"/handover/alice.*)
 echo "and a replay of the same order:"
 set +e
 apply
@@ -188,12 +230,12 @@ set -e
 [ $rc -eq 9 ] || { echo "replay not refused as redeemed (exit $rc)" >&2; exit 1; }
 echo "(refused with exit 9: the directory is unchanged by it)"
 
-step "the directory now: adm-alice out of domain-admins, her password reset and marked for change"
+step "the directory now: alice out of domain-admins, her password reset and marked for change"
 ldapsearch -x -LLL -o ldif-wrap=no -H "$LDAP_URI" -D "$LDAP_ADMIN_DN" \
     -y "$LDAP_ADMIN_PWFILE" -b "$ADMINS" -s base member
 ldapsearch -x -LLL -o ldif-wrap=no -H "$LDAP_URI" -D "$LDAP_ADMIN_DN" \
     -y "$LDAP_ADMIN_PWFILE" -b "$ALICE" -s base uid pwdChangedTime pwdReset
-echo "adm-alice signs in with the temporary password the help desk hands over:"
+echo "alice signs in with the temporary password the help desk hands over:"
 ldapwhoami -x -e ppolicy -H "$LDAP_URI" -D "$ALICE" -w "$TEMP" 2>&1 |
     sed 's/^/  /'
 if ldapwhoami -x -H "$LDAP_URI" -D "$ALICE" -w "$OLD_PW" >/dev/null 2>&1; then

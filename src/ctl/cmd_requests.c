@@ -345,7 +345,7 @@ ctl_show_directory(const json_t *snap, const char *indent)
 	static const char *const kinds[] = { "mobile", "phone", "mail",
 	    "alt_mail" };
 	const json_t *c = json_object_get(snap, "contacts"), *v;
-	size_t i;
+	size_t i, n;
 
 	if (!json_is_object(snap)) {
 		printf("%snone: no directory (the configuration names the "
@@ -361,15 +361,14 @@ ctl_show_directory(const json_t *snap, const char *indent)
 	printf("%smanager   %s\n", indent, ctl_js(snap, "manager")[0] ?
 	    ctl_js(snap, "manager") : "none");
 	printf("%scontacts ", indent);
-	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+	for (i = 0, n = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		v = json_object_get(c, kinds[i]);
 		if (json_array_size(v) == 0)
 			continue;
-		printf(" %s ", kinds[i]);
+		printf("%s%s ", n++ ? "; " : " ", kinds[i]);
 		print_list(v, ", ");
-		printf(";");
 	}
-	printf(" (masked)\n%stype      ", indent);
+	printf("%s (masked)\n%stype      ", n ? "" : " none", indent);
 	print_list(json_object_get(snap, "types"), ", ");
 	printf("; %s, %s\n", json_is_true(json_object_get(snap, "disabled")) ?
 	    "disabled" : "enabled", json_is_true(json_object_get(snap,

@@ -1,8 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# make demo as a newcomer sees it: scripts/demo.sh succeeds and ends with
+# make demo as a newcomer sees it: scripts/demo.sh succeeds, shows what
+# the directory says of alice (admin by her groups, no hint in her name;
+# her contacts masked) before anyone approves, and ends with
 # the shipped LDAP connector applying the co-signed order to the demo's
-# private slapd -- adm-alice out of domain-admins, her password reset and
+# private slapd -- alice out of domain-admins (the group the order
+# names as a DN), her password reset and
 # to be changed at her next logon, shown by a final search and a bind --
 # and refusing the replay; the audit tail it prints is whole (each entry's
 # details a complete JSON object, not cut at a column).
@@ -44,20 +47,33 @@ section() {
 	awk -v t="== $1" 'index($0, t) == 1 { on = 1; next }
 	    /^== / { on = 0 } on' "$T/out"
 }
+section "the help desk submits" >"$T/submit"
+check demo_shows_alice_admin_by_her_directory_groups \
+    grep -q 'found     admin: member of cn=domain-admins,ou=groups,dc=corp,dc=test' \
+    "$T/submit"
+check demo_answer_is_admin_though_claimed_standard \
+    grep -q '"class": "admin"' "$T/submit"
+check demo_shows_her_contacts_masked grep -qF 'mobile +44 … 0123' "$T/submit"
+check demo_never_shows_her_mobile_whole \
+    sh -c "! grep -q '7700 900123' $T/out"
+section "the order as tapgate-verify reads it" >"$T/order"
+check demo_order_names_her_dn_and_the_groups_it_drops \
+    sh -c "grep -q '\"dn\": \"uid=alice,ou=people,dc=corp,dc=test\"' $T/order &&
+    grep -q '\"groups\": \[' $T/order"
 section "the connector applies it" >"$T/apply"
 check demo_connector_applies_the_order \
-    grep -q '^tapgate-ldap-apply: order [0-9a-f]* applied: password of adm-alice' \
+    grep -q '^tapgate-ldap-apply: order [0-9a-f]* applied: password of alice' \
     "$T/apply"
 check demo_connector_drops_the_privileged_group \
-    grep -q '^tapgate-ldap-apply: uid=adm-alice,.* removed from cn=domain-admins' \
+    grep -q '^tapgate-ldap-apply: uid=alice,.* removed from cn=domain-admins' \
     "$T/apply"
 check demo_connector_refuses_the_replay grep -q 'already redeemed' "$T/apply"
 section "the directory now" >"$T/after"
 check demo_final_search_shows_the_password_reset_and_marked \
     sh -c "grep -q '^pwdChangedTime: ' $T/after && grep -q '^pwdReset: TRUE' $T/after"
-check demo_final_search_shows_adm_alice_out_of_domain_admins \
-    sh -c "grep -q '^dn: cn=domain-admins' $T/after && ! grep -q '^member: uid=adm-alice' $T/after"
-check demo_adm_alice_must_change_the_temporary_password \
+check demo_final_search_shows_alice_out_of_domain_admins \
+    sh -c "grep -q '^dn: cn=domain-admins' $T/after && ! grep -q '^member: uid=alice' $T/after"
+check demo_alice_must_change_the_temporary_password \
     grep -q 'Password must be changed' "$T/after"
 
 # every audit entry: a heading line, then its details as one JSON object

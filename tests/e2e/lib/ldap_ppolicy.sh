@@ -14,7 +14,10 @@
 #				policy cn=default,ou=policies,SUFFIX that
 #				locks nobody out and makes an account change
 #				a password an administrator set or reset
-#				(pwdMustChange) before it may do anything else
+#				(pwdMustChange) before it may do anything else;
+#				LDAP_PPOLICY_MORE_MODULES and _MORE_CONFIG,
+#				when set, add modules and overlays (make demo
+#				adds memberof)
 #
 # Then ldap_add_ldif, ldap_start, ldap_stop, ldap_attr as with ldap_init.
 
@@ -25,8 +28,8 @@ ldap_have_ppolicy() {
 # shellcheck disable=SC2034 # ldap_init (lib/ldap.sh) reads LDAP_MORE_*
 ldap_init_ppolicy() {	# dir suffix [access...]
 	LDAP_MORE_MODULES="olcModuleLoad: ppolicy
-"
-	LDAP_MORE_CONFIG="dn: olcOverlay=ppolicy,olcDatabase={1}mdb,cn=config
+${LDAP_PPOLICY_MORE_MODULES:-}"
+	LDAP_MORE_CONFIG="${LDAP_PPOLICY_MORE_CONFIG:-}dn: olcOverlay=ppolicy,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
 objectClass: olcPPolicyConfig
 olcOverlay: ppolicy
