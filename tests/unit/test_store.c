@@ -464,6 +464,51 @@ request_insert_then_get_returns_every_field(void)
 }
 
 static void
+request_keeps_the_directory_facts_and_takes_new_ones(void)
+{
+	static const char snap1[] = "{\"dn\":\"uid=alice,dc=corp\"}";
+	static const char snap2[] = "{\"dn\":\"uid=alice,dc=corp\","
+	    "\"time\":2}";
+	struct store *st = NULL;
+	struct store_request r, *got = NULL;
+	char id[STORE_ID_LEN + 1], id2[STORE_ID_LEN + 1];
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	CHECK_EQ(store_request_id_new(id), 0);
+	CHECK_EQ(store_request_id_new(id2), 0);
+	sample_request(&r, id);
+	r.directory_json = snap1;
+	CHECK_EQ(submit(st, &r), 0);
+	sample_request(&r, id2);	/* none: no directory then */
+	CHECK_EQ(submit(st, &r), 0);
+	CHECK_EQ(store_request_get(st, id, &got), 0);
+	CHECK(got->directory_json != NULL &&
+	    strcmp(got->directory_json, snap1) == 0);
+	store_request_free(&got);
+	CHECK_EQ(store_request_get(st, id2, &got), 0);
+	CHECK(got->directory_json == NULL);
+	store_request_free(&got);
+	/* the signer's look again: in a transaction only */
+	CHECK_EQ(store_request_set_directory(st, id, snap2, 1700000500),
+	    TG_ERR_TXN);
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_request_set_directory(st, id, snap2, 1700000500), 0);
+	CHECK_EQ(store_request_set_directory(st,
+	    "ffffffffffffffffffffffffffffffff", snap2, 0), TG_ERR_NOT_FOUND);
+	CHECK_EQ(store_request_set_directory(st, id, NULL, 0),
+	    TG_ERR_INVALID);
+	CHECK_EQ(store_commit(st), 0);
+	CHECK_EQ(store_request_get(st, id, &got), 0);
+	CHECK(got->directory_json != NULL &&
+	    strcmp(got->directory_json, snap2) == 0);
+	CHECK_EQ(got->updated, 1700000500);
+	store_request_free(&got);
+	store_close(&st);
+	tmp_remove();
+}
+
+static void
 request_insert_refuses_missing_overlong_and_malformed_fields(void)
 {
 	struct store *st = NULL;
@@ -1301,6 +1346,7 @@ main(void)
 	RUN(store_open_refuses_a_newer_schema_version);
 	RUN(store_open_refuses_a_database_that_is_not_tapgates);
 	RUN(request_insert_then_get_returns_every_field);
+	RUN(request_keeps_the_directory_facts_and_takes_new_ones);
 	RUN(request_insert_refuses_missing_overlong_and_malformed_fields);
 	RUN(request_list_filters_by_queue_and_state_newest_first);
 	RUN(request_list_prefix_finds_every_id_that_starts_so);
