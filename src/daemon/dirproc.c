@@ -37,6 +37,8 @@ struct dirproc {
 	struct msg_chan	 ch;		/* ch.fd -1: no child any more */
 	struct msg	 rq, rp;
 	int		 budget_ms;
+	const char	*event;		/* why it was killed; NULL: alive */
+	char		 lost[PROTO_DIR_DETAIL_MAX + 64];
 };
 
 /* The attributes of struct policy_dir_attrs, in message order. */
@@ -370,15 +372,46 @@ dirproc_lookup(struct dirproc *dp, const char *name,
 	if (r == 0)
 		goto out;
 	*outcome = DIR_UNAVAILABLE;
+	snprintf(dp->lost, sizeof(dp->lost), "the directory process %s",
+	    r == TG_ERR_TIMEOUT ? "was silent past its budget: killed" :
+	    r == TG_ERR_CLOSED ? "is gone" : dp->ch.err);
+	dp->event = r == TG_ERR_PROTOCOL ? "privsep.violation" :
+	    "directory.exited";
 	if (detail_cap > 0)
-		snprintf(detail, detail_cap, "the directory process %s",
-		    r == TG_ERR_TIMEOUT ? "was silent past its budget" :
-		    r == TG_ERR_CLOSED ? "is gone" : dp->ch.err);
-	fprintf(stderr, "tapgated: %s: no more lookups until the daemon "
-	    "restarts\n", detail_cap > 0 ? detail : "directory process lost");
+		snprintf(detail, detail_cap, "%s", dp->lost);
+	fprintf(stderr, "tapgated: %s\n", dp->lost);
 	dp_kill(dp);
  out:
 	msg_wipe(&dp->rp);
+	pthread_mutex_unlock(&dp->lock);
+	return r;
+}
+
+int
+dirproc_check(struct dirproc *dp, const char **event, char *detail,
+    size_t detail_cap)
+{
+	char end[80];
+	int st, r = 0;
+
+	if (dp == NULL || pthread_mutex_trylock(&dp->lock) != 0)
+		return 0;	/* a lookup in flight reports its own end */
+	if (dp->ch.fd >= 0 && dp->pid > 0 &&
+	    waitpid(dp->pid, &st, WNOHANG) == dp->pid) {
+		child_describe(st, end, sizeof(end));
+		snprintf(dp->lost, sizeof(dp->lost), "the directory process "
+		    "%s", end);
+		dp->event = "directory.exited";
+		dp->pid = -1;
+		dp_kill(dp);
+	}
+	if (dp->ch.fd < 0) {
+		*event = dp->event != NULL ? dp->event : "directory.exited";
+		if (detail_cap > 0)
+			snprintf(detail, detail_cap, "%s", dp->lost[0] ?
+			    dp->lost : "the directory process is gone");
+		r = TG_ERR_CLOSED;
+	}
 	pthread_mutex_unlock(&dp->lock);
 	return r;
 }

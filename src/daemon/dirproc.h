@@ -15,9 +15,10 @@
  * It is started before the monitor confines itself: the monitor's
  * filter has no IP socket, and a filter is inherited by what a process
  * starts.  So it cannot be started again: a child that dies, breaks the
- * protocol or is silent past its budget is killed, and every later
- * lookup answers DIR_UNAVAILABLE (submissions get 503) until the daemon
- * is restarted.
+ * protocol or is silent past its budget is killed, the lookup answers
+ * DIR_UNAVAILABLE (the submission gets 503), and dirproc_check() tells
+ * the monitor, which stops (status 1) for its supervisor to start the
+ * daemon and a new child afresh.
  */
 #ifndef TAPGATE_DIRPROC_H
 #define TAPGATE_DIRPROC_H
@@ -55,6 +56,16 @@ void	dirproc_stop(struct dirproc **dp);
  */
 int	dirproc_lookup(struct dirproc *dp, const char *name,
 	    enum dir_outcome *outcome, struct dir_facts *facts, char *detail,
+	    size_t detail_cap);
+
+/*
+ * Whether the child is still there: 0 (also while a lookup is in
+ * flight), or TG_ERR_CLOSED when it ended or was killed, with the event
+ * to audit ("directory.exited", or "privsep.violation" when it broke the
+ * protocol) in *event and how it ended in detail (detail_cap bytes).
+ * Reaps it; never waits.
+ */
+int	dirproc_check(struct dirproc *dp, const char **event, char *detail,
 	    size_t detail_cap);
 
 /*

@@ -1,0 +1,128 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# The directory process's life, against a private slapd.  The confined
+# monitor cannot start a new one (its filter has no IP socket and a
+# filter is inherited), so a directory process that is killed makes the
+# daemon audit directory.exited, log an ALARM and stop with status 1 for
+# its supervisor to start both afresh.  One that stalls mid-answer
+# (SIGSTOP) costs the submission its budget and a 503 with nothing
+# stored, while the daemon serves its other routes; then it is killed
+# and the daemon stops the same way.
+set -u
+. tests/e2e/lib/daemon.sh
+. tests/e2e/lib/ldap.sh
+. tests/e2e/lib/ldap_directory.sh
+BG=
+trap '[ -n "$BG" ] && kill "$BG" 2>/dev/null; ldap_stop; daemon_stop;
+    [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+S=dc=corp,dc=example
+
+if ! ldap_have_directory; then
+	echo "ok directory_reach # SKIP slapd, ldap-utils or the memberof" \
+	    "or ppolicy module missing (make deps)"
+	exit 0
+fi
+ldap_init_directory "$T/ldap" "$S" ||
+	{ notok slapd_is_configured "$(tail -n 5 "$T/ldap/slapadd.log")"; exit 1; }
+ldap_start || { notok slapd_starts; exit 1; }
+cp "$T/ldap/tapgate.pw" "$T/dir.pw"
+chmod 600 "$T/dir.pw"
+
+# directory_config OUT [MORE] [SED...]: the test policy with a directory
+# (1 s of LDAP time limit: the monitor's budget is 3 x 1 + 5 s)
+directory_config() {
+	dc_out=$1 dc_more=${2:-}
+	shift; [ $# -gt 0 ] && shift
+	make_config "$dc_out" "$@"
+	cat >>"$dc_out" <<EOF
+directory = {
+	preset = "openldap";
+	uri = "$LDAP_URI";
+	tls = "none";
+	bind = { method = "simple"; dn = "cn=tapgate,ou=services,$S";
+	    password_file = "$T/dir.pw"; };
+	base = "$S";
+	timeout_seconds = 1;
+	$dc_more
+};
+EOF
+}
+
+E=$(ev pre_registered_factor pass hd-amy push P-1)
+body() { req password_reset "$1" "" "${2:-hd-bob}" phone "[$E]"; }
+db_count() {	# SQL condition on audit, or "requests"
+	if [ "$1" = requests ]; then
+		sqlite3 "$T/state/tapgate.db" "SELECT count(*) FROM requests"
+	else
+		sqlite3 "$T/state/tapgate.db" \
+		    "SELECT count(*) FROM audit WHERE $1"
+	fi
+}
+dirpid() { pgrep -P "$DAEMON_PID" -f -- --directory-process | head -n 1; }
+
+directory_config "$T/d.conf"
+
+# ---- killed: audited, an ALARM, and the daemon stops for its supervisor
+daemon_start "$T/d.conf" || exit 1
+api POST /v1/requests "$(body carol)"
+check lookup_answers_before_the_child_dies answered 201 '.id != null'
+DP=$(dirpid)
+check directory_process_runs [ -n "$DP" ]
+kill_pid directory_process_is_killed KILL "$DP"
+wait_exit "$DAEMON_PID" 10
+rc=$?
+DAEMON_PID=
+check daemon_stops_with_failure_without_its_directory_process [ "$rc" = 1 ]
+check directory_death_raises_an_alarm grep -q \
+    'ALARM: directory.exited: the directory process was killed by signal 9' \
+    "$T/daemon.log"
+check directory_death_is_audited [ "$(db_count "event = 'directory.exited'
+    AND details LIKE '%signal 9%' AND details LIKE '%directory%'")" = 1 ]
+check directory_death_leaves_no_sanitizer_report \
+    sh -c "! grep -q Sanitizer '$T/daemon.log'"
+
+# ---- a new start has a new child, and it answers
+daemon_start "$T/d.conf" || exit 1
+api POST /v1/requests "$(body carol)"
+check restarted_daemon_looks_up_again answered 201 '.id != null'
+
+# ---- stalled mid-answer: the budget, 503, nothing stored; others served
+N=$(db_count requests)
+DP=$(dirpid)
+kill_pid directory_process_is_stopped STOP "$DP"
+curl -s -o "$T/stall.body" -w '%{http_code}' --max-time 30 \
+    --unix-socket "$T/api.sock" -H 'Content-Type: application/json' \
+    --data-binary "$(body alice)" http://tapgated/v1/requests \
+    >"$T/stall.status" &
+BG=$!
+# while the submission waits for the stalled child, the monitor serves
+api GET /healthz
+check daemon_serves_health_beside_a_stalled_directory [ "$STATUS" = 200 ]
+api GET /v1/requests
+check daemon_lists_requests_beside_a_stalled_directory answered 200 \
+    '.requests | length >= 1'
+check submission_still_waits_for_the_stalled_directory alive "$BG"
+wait "$BG"
+BG=
+check stalled_directory_submission_is_503 [ "$(cat "$T/stall.status")" = 503 ]
+check stalled_directory_answer_says_why jqtrue \
+    '.error.code == "directory_unavailable" and (.error.message |
+    contains("silent past its budget"))' "$T/stall.body"
+wait_exit "$DAEMON_PID" 10
+rc=$?
+DAEMON_PID=
+check daemon_stops_with_failure_after_a_stalled_directory [ "$rc" = 1 ]
+check stalled_directory_stored_nothing unchanged "$N" "$(db_count requests)"
+check stalled_directory_refusal_is_audited [ "$(db_count "event =
+    'request.refused' AND details LIKE '%directory_unavailable%'")" -ge 1 ]
+check stalled_directory_kill_is_audited [ "$(db_count "event =
+    'directory.exited' AND details LIKE '%silent past its budget%'")" = 1 ]
+check stalled_directory_raises_an_alarm grep -q \
+    'ALARM: directory.exited: the directory process was silent' \
+    "$T/daemon.log"
+alive "$DP" && kill -KILL "$DP" 2>/dev/null
+check stalled_directory_leaves_no_sanitizer_report \
+    sh -c "! grep -q Sanitizer '$T/daemon.log'"
