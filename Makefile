@@ -446,7 +446,8 @@ install: all
 	    >$(DESTDIR)$(TMPFILESDIR)/tapgate.conf
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/tapgated.service \
 	    $(DESTDIR)$(TMPFILESDIR)/tapgate.conf
-	install -m 0644 systemd/yubikey-seal.conf $(DESTDIR)$(TG_DATADIR)/systemd/
+	install -m 0644 systemd/yubikey-seal.conf systemd/directory.conf \
+	    $(DESTDIR)$(TG_DATADIR)/systemd/
 	install -m 0644 udev/70-tapgate.rules $(DESTDIR)$(UDEVRULESDIR)/
 	install -m 0644 contrib/examples/attestation-roots.pem.example \
 	    contrib/examples/notify-log.example $(DESTDIR)$(DOCDIR)/

@@ -180,12 +180,51 @@ then
 		    "exposure ${yk:-?}"
 	fi
 	rm -rf "$D"
+	# the directory's drop-in opens the network and nothing else: the
+	# three network items are open with it, closed without (the control)
+	mkdir -p "$D"
+	cp systemd/directory.conf "$D/"
+	systemd-analyze security --offline=yes --root="$R" tapgated.service \
+	    >"$T/sec-dir.out" 2>&1
+	dir=$(sed -n 's/.*Overall exposure level for tapgated.service: \([0-9.]*\).*/\1/p' \
+	    "$T/sec-dir.out")
+	echo "# with directory.conf: exposure ${dir:-?} (the target of 0.5" \
+	    "is out of reach while the directory process runs in this unit)"
+	netitems='^[^A-Za-z]*(PrivateNetwork=|RestrictAddressFamilies=~AF_\(INET\|INET6\)|IPAddressDeny=)[[:space:]]'
+	if systemd-analyze security --offline=yes --root="$R" --threshold=13 \
+	    tapgated.service >/dev/null 2>&1 && [ -n "$dir" ] &&
+	    [ "$(open_items "$T/sec-dir.out" | wc -l)" -eq \
+	    "$(($(open_items "$T/sec.out" | wc -l) + 3))" ] &&
+	    [ "$(open_items "$T/sec-dir.out" | grep -cE "$netitems")" = 3 ] &&
+	    [ "$(open_items "$T/sec.out" | grep -cE "$netitems")" = 0 ]
+	then
+		ok units_security_directory_dropin_only_opens_the_network
+	else
+		notok units_security_directory_dropin_only_opens_the_network \
+		    "exposure ${dir:-?}"
+		open_items "$T/sec-dir.out" | sed 's/^/#   /'
+	fi
+	rm -rf "$D"
 else
 	skip "systemd-analyze security has no --offline/--threshold here\
  (systemd >= 250, Debian package systemd)" \
 	    units_security_exposure_at_most_0.5 \
-	    units_security_yubikey_dropin_only_adds_netlink
+	    units_security_yubikey_dropin_only_adds_netlink \
+	    units_security_directory_dropin_only_opens_the_network
 fi
+
+# The directory's drop-in: the network for IPv4 and IPv6 only, to an
+# allow list on top of IPAddressDeny=any, never the whole network.
+missing=""
+for kv in 'PrivateNetwork=no' \
+    'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' 'IPAddressDeny=any'; do
+	grep -qxF "$kv" systemd/directory.conf || missing="$missing missing [$kv]"
+done
+grep -qE '^IPAddressAllow=[0-9a-fA-F.:/]+$' systemd/directory.conf ||
+    missing="$missing no IPAddressAllow= of addresses"
+grep -qE '^IPAddressAllow=(any|0\.0\.0\.0/0|::/0)' systemd/directory.conf &&
+    missing="$missing IPAddressAllow= opens everything"
+none units_directory_dropin_allows_only_listed_addresses "$missing"
 
 # ---- systemd-analyze verify on the temporary root.  The targets the units
 # depend on by default are stubs there (a real root has them); man pages
@@ -215,11 +254,22 @@ if have systemd-analyze &&
 		    "$(head -10 "$T/verify-yk.out")"
 	fi
 	rm -rf "$D"
+	mkdir -p "$D"
+	cp systemd/directory.conf "$D/"
+	if systemd-analyze verify --man=no --root="$R" tapgated.service \
+	    >"$T/verify-dir.out" 2>&1 && [ ! -s "$T/verify-dir.out" ]; then
+		ok units_systemd_analyze_verify_directory_dropin
+	else
+		notok units_systemd_analyze_verify_directory_dropin \
+		    "$(head -10 "$T/verify-dir.out")"
+	fi
+	rm -rf "$D"
 	echo "# verify: default targets stubbed, man pages not checked"
 else
 	skip "systemd-analyze verify has no --root here (Debian package\
  systemd)" units_systemd_analyze_verify \
-	    units_systemd_analyze_verify_yubikey_dropin
+	    units_systemd_analyze_verify_yubikey_dropin \
+	    units_systemd_analyze_verify_directory_dropin
 fi
 
 # ---- the daemon under socket activation, outside systemd
