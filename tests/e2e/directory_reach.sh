@@ -8,6 +8,11 @@
 # (SIGSTOP) costs the submission its budget and a 503 with nothing
 # stored, while the daemon serves its other routes; then it is killed
 # and the daemon stops the same way.
+# An integration names as agents those the configuration lists for it
+# and, with directory.helpdesk_group, the directory's members of that
+# group: exactly the account of that name, enabled; anyone else is 403
+# agent_not_allowed naming why, a directory that does not answer 503,
+# nothing stored either way.
 set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/ldap.sh
@@ -27,6 +32,22 @@ if ! ldap_have_directory; then
 fi
 ldap_init_directory "$T/ldap" "$S" ||
 	{ notok slapd_is_configured "$(tail -n 5 "$T/ldap/slapadd.log")"; exit 1; }
+# the help desk: hd-amy in the group, hd-eve not, hd-dan in it but
+# disabled
+hd="cn=Helpdesk,ou=groups,$S"
+{
+	printf 'dn: %s\nobjectClass: groupOfNames\ncn: Helpdesk\n' "$hd"
+	for u in hd-amy hd-dan; do
+		printf 'member: uid=%s,ou=people,%s\n' "$u" "$S"
+	done
+	printf '\n'
+	ldap_person hd-amy people "memberOf: $hd"
+	ldap_person hd-eve people
+	ldap_person hd-dan people "memberOf: $hd" \
+	    "pwdAccountLockedTime: 000001010000Z"
+} >"$T/ldap/helpdesk.ldif"
+ldap_add_ldif "$T/ldap/helpdesk.ldif" ||
+	{ notok helpdesk_entries_load "$(tail -n 5 "$T/ldap/slapadd.log")"; exit 1; }
 ldap_start || { notok slapd_starts; exit 1; }
 cp "$T/ldap/tapgate.pw" "$T/dir.pw"
 chmod 600 "$T/dir.pw"
@@ -36,7 +57,8 @@ chmod 600 "$T/dir.pw"
 directory_config() {
 	dc_out=$1 dc_more=${2:-}
 	shift; [ $# -gt 0 ] && shift
-	make_config "$dc_out" "$@"
+	make_config "$dc_out" \
+	    's/^(roles = \()$/\1 { uid = 65534; roles = ["intake"]; },/' "$@"
 	cat >>"$dc_out" <<EOF
 directory = {
 	preset = "openldap";
@@ -126,3 +148,64 @@ check stalled_directory_raises_an_alarm grep -q \
 alive "$DP" && kill -KILL "$DP" 2>/dev/null
 check stalled_directory_leaves_no_sanitizer_report \
     sh -c "! grep -q Sanitizer '$T/daemon.log'"
+
+# ---- agents known to the directory: its help-desk group
+sub_as_root() {	# agent: status and body of a submission for carol
+	api POST /v1/requests "$(body carol "$1")"
+}
+agent_refused() {	# agent want-status want-code message-part
+	sub_as_root "$1"
+	# shellcheck disable=SC2016 # $c and $m are jq variables
+	answered "$2" '.error.code == $c and (.error.message | contains($m))' \
+	    --arg c "$3" --arg m "$4"
+}
+# the control: without the group, hd-amy is no agent root may name
+daemon_start "$T/d.conf" || exit 1
+check agent_outside_the_list_is_refused_without_a_group agent_refused \
+    hd-amy 403 agent_not_allowed "only its own name or an agent"
+daemon_stop
+# the group as an operator may write it: its case and blanks differ
+hdc="CN=Helpdesk, OU=groups, DC=corp, DC=example"
+directory_config "$T/hd.conf" "helpdesk_group = \"$hdc\";"
+daemon_start "$T/hd.conf" || exit 1
+sub_as_root hd-amy
+check helpdesk_group_member_may_be_named answered 201 '.id != null'
+M=$(($(db_count requests) + 1))
+sub_as_root hd-bob
+check listed_agent_is_named_as_before answered 201 '.id != null'
+check agent_not_in_the_group_is_refused agent_refused hd-eve 403 \
+    agent_not_allowed "is not a member of $hdc"
+check agent_unknown_to_the_directory_is_refused agent_refused hd-nobody \
+    403 agent_not_allowed 'no account "hd-nobody"'
+check disabled_member_is_refused agent_refused hd-dan 403 \
+    agent_not_allowed "disabled in the directory"
+for v in 'HD-AMY' 'hd-amy ' ' hd-amy' 'hd-\u0430my' 'hd-amy\u200b' \
+    '\uff48\uff44-amy'; do
+	sub_as_root "$v"
+	case $STATUS in
+	201) notok "agent_variant_is_refused ($v)" "admitted as $STATUS" ;;
+	4*) ok "agent_variant_is_refused ($v): $STATUS $(jbody .error.code)" ;;
+	*) notok "agent_variant_is_refused ($v)" "status $STATUS" ;;
+	esac
+done
+check refused_agents_stored_nothing unchanged "$M" "$(db_count requests)"
+check agent_refusal_is_audited [ "$(db_count "event = 'request.refused'
+    AND details LIKE '%agent_not_allowed%' AND details LIKE '%hd-eve%'")" \
+    -ge 1 ]
+# a principal that is no integration never names another, group or not
+api_as 65534 POST /v1/requests "$(body carol hd-amy)"
+check non_integration_may_not_name_a_group_member answered 403 \
+    '.error.code == "agent_not_allowed" and (.error.message |
+    contains("must be your own principal"))'
+N=$(db_count requests)
+ldap_stop
+sub_as_root hd-amy
+check helpdesk_check_without_directory_is_503 answered 503 \
+    '.error.code == "directory_unavailable"'
+check helpdesk_check_without_directory_stored_nothing unchanged "$N" \
+    "$(db_count requests)"
+check helpdesk_check_without_directory_is_audited [ "$(db_count "event =
+    'request.refused' AND details LIKE '%directory_unavailable%' AND
+    details LIKE '%hd-amy%'")" -ge 1 ]
+ldap_start || notok slapd_starts_again
+daemon_stop
