@@ -13,13 +13,20 @@
 # group: exactly the account of that name, enabled; anyone else is 403
 # agent_not_allowed naming why, a directory that does not answer 503,
 # nothing stored either way.
+# Separation of duties by identity: an officer's name is looked up at
+# enrolment and the entry's DN kept; the officer may not approve a
+# recovery of that entry, whatever form the target was sent in (its
+# other name, case, fullwidth letters, user@domain, DOMAIN\user), nor of
+# a principal enrolled as that officer; variants the normalisation
+# refuses never become requests.
 set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/ldap.sh
 . tests/e2e/lib/ldap_directory.sh
+. tests/e2e/lib/officers.sh
 BG=
 trap '[ -n "$BG" ] && kill "$BG" 2>/dev/null; ldap_stop; daemon_stop;
-    [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
+    keys_stop; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -45,6 +52,10 @@ hd="cn=Helpdesk,ou=groups,$S"
 	ldap_person hd-eve people
 	ldap_person hd-dan people "memberOf: $hd" \
 	    "pwdAccountLockedTime: 000001010000Z"
+	# officers: Ann's entry has a second name, the one she is enrolled by
+	ldap_person officer-ann people "uid: ann"
+	ldap_person ben people
+	ldap_person hd-carl people
 } >"$T/ldap/helpdesk.ldif"
 ldap_add_ldif "$T/ldap/helpdesk.ldif" ||
 	{ notok helpdesk_entries_load "$(tail -n 5 "$T/ldap/slapadd.log")"; exit 1; }
@@ -61,7 +72,7 @@ directory_config() {
 	    's/^(roles = \()$/\1 { uid = 65534; roles = ["intake"]; },/' "$@"
 	cat >>"$dc_out" <<EOF
 directory = {
-	preset = "openldap";
+	preset = "${DC_PRESET:-openldap}";
 	uri = "$LDAP_URI";
 	tls = "none";
 	bind = { method = "simple"; dn = "cn=tapgate,ou=services,$S";
@@ -207,5 +218,72 @@ check helpdesk_check_without_directory_stored_nothing unchanged "$N" \
 check helpdesk_check_without_directory_is_audited [ "$(db_count "event =
     'request.refused' AND details LIKE '%directory_unavailable%' AND
     details LIKE '%hd-amy%'")" -ge 1 ]
+ldap_start || notok slapd_starts_again
+daemon_stop
+
+# ---- separation of duties on the directory's identities
+# (Active Directory's name forms, its attributes mapped onto slapd; the
+# principal hd-carl is the same person as officer ben)
+DC_PRESET=active_directory directory_config "$T/sod.conf" \
+    'domain = "corp.example"; netbios_domain = "CORP";
+	filter = "(&(objectClass=inetOrgPerson)(uid={name}))";
+	attributes = { name = "uid"; upn = ""; alt_mail = "";
+	    type = "employeeType"; disabled = "pwdAccountLockedTime";
+	    locked = "pwdAccountLockedTime"; };' \
+    's/^(principals = \()$/\1\n    { uid = 4242; name = "hd-carl"; team = "helpdesk"; officer = "ben"; },/'
+daemon_start "$T/sod.conf" || exit 1
+key_start ann || exit 1
+key_start ben || exit 1
+check officer_ann_enrols enroll ann security_officer ann
+check officer_ben_enrols enroll ben security_officer ben
+api GET /v1/approvers
+check enrolment_keeps_the_officers_directory_entry answered 200 \
+    '[.approvers[] | select(.name == "ann")][0].dn ==
+    "uid=officer-ann,ou=people,'"$S"'"'
+check enrolment_audit_names_the_entry [ "$(db_count "event =
+    'approver.enrolled' AND details LIKE '%uid=officer-ann,ou=people%'")" = 1 ]
+# the control: ann approves someone else's recovery
+ID=$(admin_reset carol)
+approve "$ID" ann
+rc=$?
+check officer_approves_another_accounts_recovery [ "$rc" = 0 ]
+# her own entry, under each name it can be sent as
+for v in officer-ann OFFICER-ANN 'ann@corp.example' 'CORP\\officer-ann' \
+    '\uff41\uff4e\uff4e'; do
+	ID=$(admin_reset "$v")
+	if [ -z "$ID" ]; then
+		notok "officer_cannot_approve_own_entry_sent_as ($v)" \
+		    "not submitted"
+		continue
+	fi
+	approve "$ID" ann
+	check "officer_cannot_approve_own_entry_sent_as ($v)" \
+	    [ "$(approve_code)" = is_target ]
+done
+check own_entry_refusal_is_audited [ "$(db_count "event =
+    'approval.refused' AND details LIKE '%is_target%' AND
+    details LIKE '%uid=officer-ann,ou=people%'")" -ge 5 ]
+# forms the normalisation refuses never reach an officer
+for v in 'ann ' ' officer-ann' '\u0430nn' 'ann\u200b' 'EVIL\\ann'; do
+	api POST /v1/requests "$(req password_reset "$v" admin hd-bob phone \
+	    "[$OOB,$PRF,$IDD]")"
+	check "own_entry_variant_is_never_a_request ($v)" answered 422 \
+	    '.error.code == "account_refused"'
+done
+# the principal enrolled as ben is ben
+ID=$(admin_reset hd-carl)
+approve "$ID" ben
+check officer_cannot_approve_the_principal_enrolled_as_them \
+    [ "$(approve_code)" = is_target ]
+ID=$(admin_reset BEN)
+approve "$ID" ben
+check officer_cannot_approve_own_name_in_capitals \
+    [ "$(approve_code)" = is_target ]
+# who an officer is must be known: no enrolment while the directory is down
+key_start cid || exit 1
+ldap_stop
+enroll cid security_officer cid
+check enrolment_without_the_directory_is_refused \
+    [ "$(refusal "$T/enrol.err")" = "503 directory_unavailable" ]
 ldap_start || notok slapd_starts_again
 daemon_stop
