@@ -137,7 +137,8 @@ eng_dn_same(const char *a, const char *b)
 
 int
 eng_directory_agent(struct tapgated *d, const char *agent,
-    enum eng_agent_verdict *verdict, char *why, size_t cap)
+    enum eng_agent_verdict *verdict, char *why, size_t cap, char *dn,
+    size_t dncap)
 {
 	const char *group = d->cfg->directory.helpdesk_group;
 	struct eng_dir_lookup lk;
@@ -146,6 +147,8 @@ eng_directory_agent(struct tapgated *d, const char *agent,
 	int r;
 
 	*verdict = ENG_AGENT_REFUSED;
+	if (dncap > 0)
+		dn[0] = '\0';
 	if ((r = eng_directory_lookup(d, agent, &lk)) != 0)
 		return r;
 	f = lk.facts;
@@ -172,9 +175,11 @@ eng_directory_agent(struct tapgated *d, const char *agent,
 		for (i = 0; i < f->ngroups && !eng_dn_same(f->groups[i], group);
 		    i++)
 			;
-		if (i < f->ngroups)
+		if (i < f->ngroups) {
 			*verdict = ENG_AGENT_MEMBER;
-		else if (f->truncated_groups)
+			if (dncap > 0)
+				snprintf(dn, dncap, "%s", f->dn);
+		} else if (f->truncated_groups)
 			snprintf(why, cap, "%s has more groups than max_groups "
 			    "keeps: membership of %s is not known", f->dn,
 			    group);

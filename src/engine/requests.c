@@ -327,12 +327,16 @@ intake_agent_directory(struct tapgated *d, const struct engine_actor *a,
     const struct reqjson *rq, int64_t now, struct engine_result *res)
 {
 	enum eng_agent_verdict v;
-	char detail[400], why[900];
+	char detail[400], why[900], dn[DIR_DN_MAX + 1];
 	int r;
 
 	if ((r = eng_directory_agent(d, rq->pr.agent, &v, detail,
-	    sizeof(detail))) != 0)
+	    sizeof(detail), dn, sizeof(dn))) != 0)
 		return eng_db_error(d, res, r);
+	/* the agent's entry, which separation of duties compares */
+	if (v == ENG_AGENT_MEMBER && json_object_set_new(json_object_get(
+	    rq->root, "requester"), "dn", json_string(dn)) != 0)
+		return eng_db_error(d, res, TG_ERR_NOMEM);
 	if (v == ENG_AGENT_MEMBER)
 		return 0;
 	snprintf(why, sizeof(why), "requester.agent: integration %s may "
@@ -360,6 +364,10 @@ intake_agent(struct tapgated *d, const struct engine_actor *a,
 	const struct policy_principal *p = a->principal;
 	char why[320];
 
+	/* requester.dn is the directory's, never the caller's */
+	if (d->cfg->directory.configured)
+		(void)json_object_del(json_object_get(rq->root, "requester"),
+		    "dn");
 	if (policy_principal_may_name(p, rq->pr.agent))
 		return 0;
 	if (policy_principal_asks_directory(d->cfg, p))

@@ -17,7 +17,8 @@
 # enrolment and the entry's DN kept; the officer may not approve a
 # recovery of that entry, whatever form the target was sent in (its
 # other name, case, fullwidth letters, user@domain, DOMAIN\user), nor of
-# a principal enrolled as that officer; variants the normalisation
+# a principal enrolled as that officer, nor a request whose agent the
+# help-desk group admitted as that entry; variants the normalisation
 # refuses never become requests.
 set -u
 . tests/e2e/lib/daemon.sh
@@ -48,7 +49,7 @@ hd="cn=Helpdesk,ou=groups,$S"
 		printf 'member: uid=%s,ou=people,%s\n' "$u" "$S"
 	done
 	printf '\n'
-	ldap_person hd-amy people "memberOf: $hd"
+	ldap_person hd-amy people "memberOf: $hd" "uid: amy"
 	ldap_person hd-eve people
 	ldap_person hd-dan people "memberOf: $hd" \
 	    "pwdAccountLockedTime: 000001010000Z"
@@ -229,13 +230,16 @@ DC_PRESET=active_directory directory_config "$T/sod.conf" \
 	filter = "(&(objectClass=inetOrgPerson)(uid={name}))";
 	attributes = { name = "uid"; upn = ""; alt_mail = "";
 	    type = "employeeType"; disabled = "pwdAccountLockedTime";
-	    locked = "pwdAccountLockedTime"; };' \
+	    locked = "pwdAccountLockedTime"; };
+	helpdesk_group = "'"$hd"'";' \
     's/^(principals = \()$/\1\n    { uid = 4242; name = "hd-carl"; team = "helpdesk"; officer = "ben"; },/'
 daemon_start "$T/sod.conf" || exit 1
 key_start ann || exit 1
 key_start ben || exit 1
 check officer_ann_enrols enroll ann security_officer ann
 check officer_ben_enrols enroll ben security_officer ben
+key_start amy || exit 1
+check officer_amy_enrols enroll amy security_officer amy
 api GET /v1/approvers
 check enrolment_keeps_the_officers_directory_entry answered 200 \
     '[.approvers[] | select(.name == "ann")][0].dn ==
@@ -279,6 +283,26 @@ ID=$(admin_reset BEN)
 approve "$ID" ben
 check officer_cannot_approve_own_name_in_capitals \
     [ "$(approve_code)" = is_target ]
+# the agent the help-desk group admitted is the officer of its entry
+ID=$(admin_reset carol hd-bob)
+approve "$ID" amy
+rc=$?
+check officer_amy_approves_another_agents_request [ "$rc" = 0 ]
+ID=$(admin_reset carol hd-amy)
+approve "$ID" amy
+check officer_cannot_approve_as_the_agent_of_their_own_entry \
+    [ "$(approve_code)" = is_requester ]
+check agent_entry_refusal_is_audited [ "$(db_count "event =
+    'approval.refused' AND details LIKE '%is_requester%' AND
+    details LIKE '%uid=hd-amy,ou=people%'")" = 1 ]
+# a requester.dn the caller sends is not the directory's
+api POST /v1/requests "$(req password_reset carol admin hd-bob phone \
+    "[$OOB,$PRF,$IDD]" | jq -c '.requester.dn = "uid=nobody,ou=people,'"$S"'"')"
+check caller_sent_requester_dn_is_accepted answered 201 '.id != null'
+ID=$(jbody .id)
+check caller_sent_requester_dn_is_not_kept [ "$(sqlite3 \
+    "$T/state/tapgate.db" "SELECT count(*) FROM requests WHERE id = '$ID'
+    AND request_json LIKE '%uid=nobody%'")" = 0 ]
 # who an officer is must be known: no enrolment while the directory is down
 key_start cid || exit 1
 ldap_stop
