@@ -19,6 +19,15 @@
  * DIR_UNAVAILABLE (the submission gets 503), and dirproc_check() tells
  * the monitor, which stops (status 1) for its supervisor to start the
  * daemon and a new child afresh.
+ *
+ * With directory.socket the directory process runs in a unit of its own
+ * (tapgated-directory.socket, Accept=yes: the same binary, one process
+ * per connection, its network that unit's), and the monitor connects to
+ * it instead of starting a child, as the daemon's uid or root only.
+ * That works confined too: a process there that dies, or is silent past
+ * its budget (its connection is closed, which ends it once it reads),
+ * costs at most that lookup, and the next one connects again; the daemon
+ * never stops for it.
  */
 #ifndef TAPGATE_DIRPROC_H
 #define TAPGATE_DIRPROC_H
@@ -34,8 +43,9 @@
 struct dirproc;
 
 /*
- * Start the directory process from exe for directory dir (configured)
- * and send it its setup.  0 or a TG_ERR_*.
+ * Start the directory process from exe for directory dir (configured),
+ * or connect to dir->socket, and send it its setup.  dir must outlive
+ * the handle.  0 or a TG_ERR_*.
  */
 int	dirproc_start(const char *exe, const struct policy_directory *dir,
 	    struct dirproc **out);
@@ -60,10 +70,10 @@ int	dirproc_lookup(struct dirproc *dp, const char *name,
 
 /*
  * Whether the child is still there: 0 (also while a lookup is in
- * flight), or TG_ERR_CLOSED when it ended or was killed, with the event
- * to audit ("directory.exited", or "privsep.violation" when it broke the
- * protocol) in *event and how it ended in detail (detail_cap bytes).
- * Reaps it; never waits.
+ * flight, and always for a socket's process), or TG_ERR_CLOSED when it
+ * ended or was killed, with the event to audit ("directory.exited", or
+ * "privsep.violation" when it broke the protocol) in *event and how it
+ * ended in detail (detail_cap bytes).  Reaps it; never waits.
  */
 int	dirproc_check(struct dirproc *dp, const char **event, char *detail,
 	    size_t detail_cap);

@@ -479,6 +479,8 @@ struct policy_directory {
 	struct policy_dir_attrs	attrs;
 	/* members may be named agents by integrations; "": none */
 	char			helpdesk_group[POLICY_DIR_DN_MAX + 1];
+	/* the directory process's socket (its own unit); "": a child */
+	char			socket[POLICY_SOCKET_MAX + 1];
 };
 
 /*

@@ -1596,7 +1596,7 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 	static const char *const keys[] = { "preset", "uri", "tls",
 	    "ca_file", "bind", "base", "filter", "domain", "netbios_domain",
 	    "timeout_seconds", "max_groups", "attributes",
-	    "helpdesk_group" };
+	    "helpdesk_group", "socket" };
 	static const char *const presets[] = { "active_directory",
 	    "openldap" };
 	struct policy_directory *d = &ld->cfg->directory;
@@ -1638,7 +1638,9 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 	    &d->max_groups)) != 0 ||
 	    (r = parse_dir_attrs(ld, g)) != 0 ||
 	    (r = get_string(ld, g, "helpdesk_group", false, STR_NAME,
-	    d->helpdesk_group, sizeof(d->helpdesk_group))) != 0)
+	    d->helpdesk_group, sizeof(d->helpdesk_group))) != 0 ||
+	    (r = get_string(ld, g, "socket", false, STR_PATH, d->socket,
+	    sizeof(d->socket))) != 0)
 		return r;
 	m = config_setting_get_member(g, "filter");
 	if ((r = check_dir_filter(ld, m != NULL ? m : g, d->filter)) != 0)

@@ -92,6 +92,8 @@ none install_man_pages "$bad"
 bad=""
 expect 644 /usr/lib/systemd/system/tapgated.service \
     /usr/lib/systemd/system/tapgated.socket \
+    /usr/lib/systemd/system/tapgated-directory@.service \
+    /usr/lib/systemd/system/tapgated-directory.socket \
     /usr/lib/sysusers.d/tapgate.conf /usr/lib/tmpfiles.d/tapgate.conf \
     /usr/share/tapgate/systemd/yubikey-seal.conf \
     /usr/share/tapgate/systemd/directory.conf

@@ -108,6 +108,40 @@ helpdesk_group_lets_integrations_ask_the_directory(void)
 	policy_config_free(&cfg);
 }
 
+/* directory.socket: an absolute path, or the directory process is a child */
+static void
+directory_socket_is_an_absolute_path(void)
+{
+	struct policy_config *cfg = NULL;
+	char err[512] = "";
+	int r;
+
+	r = load("directory = { preset = \"openldap\";\n"
+	    "  uri = \"ldap://127.0.0.1:3890\"; tls = \"none\";\n"
+	    "  bind = { method = \"simple\"; dn = \"cn=tapgate,dc=corp\";\n"
+	    "    password_file = \"/etc/tapgate/directory.pw\"; };\n"
+	    "  base = \"ou=people,dc=corp\";\n"
+	    "  socket = \"/run/tapgate/directory.sock\"; };\n",
+	    &cfg, err, sizeof(err));
+	if (r != 0)
+		printf("#   %s\n", err);
+	CHECK_EQ(r, 0);
+	CHECK(strcmp(cfg->directory.socket, "/run/tapgate/directory.sock") ==
+	    0);
+	policy_config_free(&cfg);
+	CHECK_EQ(load(OL_DIR, &cfg, NULL, 0), 0);
+	CHECK(cfg->directory.socket[0] == '\0');
+	policy_config_free(&cfg);
+	CHECK(load("directory = { preset = \"openldap\";\n"
+	    "  uri = \"ldap://127.0.0.1:3890\"; tls = \"none\";\n"
+	    "  bind = { method = \"simple\"; dn = \"cn=tapgate,dc=corp\";\n"
+	    "    password_file = \"/etc/tapgate/directory.pw\"; };\n"
+	    "  base = \"ou=people,dc=corp\";\n"
+	    "  socket = \"run/directory.sock\"; };\n",
+	    &cfg, err, sizeof(err)) != 0);
+	CHECK(strstr(err, "socket") != NULL);
+}
+
 static void
 without_a_directory_section_none_is_configured(void)
 {
@@ -711,6 +745,7 @@ main(void)
 	}
 	RUN(without_a_directory_section_none_is_configured);
 	RUN(helpdesk_group_lets_integrations_ask_the_directory);
+	RUN(directory_socket_is_an_absolute_path);
 	RUN(active_directory_preset_fills_the_attributes);
 	RUN(openldap_preset_fills_the_attributes);
 	RUN(ldap_uri_defaults_to_starttls_and_attributes_override);
