@@ -41,6 +41,12 @@ struct dirproc {
 	int		 budget_ms;
 	const char	*event;		/* why it was killed; NULL: alive */
 	char		 lost[PROTO_DIR_DETAIL_MAX + 64];
+	/* a socket's processes lost since dirproc_check() told them */
+	struct {
+		const char	*event;
+		char		 detail[PROTO_DIR_DETAIL_MAX + 64];
+	}		 untold[4];
+	int		 nuntold;
 };
 
 /* The attributes of struct policy_dir_attrs, in message order. */
@@ -250,6 +256,25 @@ dp_kill(struct dirproc *dp)
 	dp->ch.fd = -1;
 }
 
+/* A socket's process lost (dp->event, dp->lost), for dirproc_check(). */
+static void
+dp_tell(struct dirproc *dp)
+{
+	size_t n = sizeof(dp->untold) / sizeof(dp->untold[0]);
+
+	if (dp->dir->socket[0] == '\0')
+		return;
+	if ((size_t)dp->nuntold == n) {	/* the oldest goes: the log has it */
+		memmove(&dp->untold[0], &dp->untold[1],
+		    (n - 1) * sizeof(dp->untold[0]));
+		dp->nuntold--;
+	}
+	dp->untold[dp->nuntold].event = dp->event;
+	snprintf(dp->untold[dp->nuntold].detail,
+	    sizeof(dp->untold[0].detail), "%s", dp->lost);
+	dp->nuntold++;
+}
+
 /* A channel on fd, its reads bounded by the budget, and the setup sent. */
 static int
 dp_open(struct dirproc *dp, int fd)
@@ -433,6 +458,11 @@ dirproc_lookup(struct dirproc *dp, const char *name,
 	if (r == TG_ERR_CLOSED && dp->dir->socket[0] != '\0') {
 		fprintf(stderr, "tapgated: the directory process on %s is "
 		    "gone: connecting again\n", dp->dir->socket);
+		snprintf(dp->lost, sizeof(dp->lost), "the directory process "
+		    "on %.200s ended while idle; connected again",
+		    dp->dir->socket);
+		dp->event = "directory.exited";
+		dp_tell(dp);
 		dp_kill(dp);
 		if ((r = dp_connect(dp)) == 0)
 			r = dp_exchange(dp, name);
@@ -453,6 +483,7 @@ dirproc_lookup(struct dirproc *dp, const char *name,
 	if (detail_cap > 0)
 		snprintf(detail, detail_cap, "%s", dp->lost);
 	fprintf(stderr, "tapgated: %s\n", dp->lost);
+	dp_tell(dp);
 	dp_kill(dp);
  out:
 	msg_wipe(&dp->rp);
@@ -467,10 +498,22 @@ dirproc_check(struct dirproc *dp, const char **event, char *detail,
 	char end[80];
 	int st, r = 0;
 
-	if (dp == NULL || dp->dir->socket[0] != '\0')
-		return 0;	/* its own unit: the next lookup connects */
-	if (pthread_mutex_trylock(&dp->lock) != 0)
+	if (dp == NULL || pthread_mutex_trylock(&dp->lock) != 0)
 		return 0;	/* a lookup in flight reports its own end */
+	/* its own unit: the next lookup connects; a loss is told once */
+	if (dp->dir->socket[0] != '\0') {
+		if (dp->nuntold > 0) {
+			*event = dp->untold[0].event;
+			if (detail_cap > 0)
+				snprintf(detail, detail_cap, "%s",
+				    dp->untold[0].detail);
+			memmove(&dp->untold[0], &dp->untold[1],
+			    (size_t)--dp->nuntold * sizeof(dp->untold[0]));
+			r = 1;
+		}
+		pthread_mutex_unlock(&dp->lock);
+		return r;
+	}
 	if (dp->ch.fd >= 0 && dp->pid > 0 &&
 	    waitpid(dp->pid, &st, WNOHANG) == dp->pid) {
 		child_describe(st, end, sizeof(end));

@@ -70,10 +70,12 @@ int	dirproc_lookup(struct dirproc *dp, const char *name,
 
 /*
  * Whether the child is still there: 0 (also while a lookup is in
- * flight, and always for a socket's process), or TG_ERR_CLOSED when it
- * ended or was killed, with the event to audit ("directory.exited", or
- * "privsep.violation" when it broke the protocol) in *event and how it
- * ended in detail (detail_cap bytes).  Reaps it; never waits.
+ * flight), or TG_ERR_CLOSED when it ended or was killed, with the event
+ * to audit ("directory.exited", or "privsep.violation" when it broke the
+ * protocol) in *event and how it ended in detail (detail_cap bytes).
+ * Reaps it; never waits.  For a socket's process (directory.socket),
+ * never TG_ERR_CLOSED: 1, with *event and detail, for the oldest process
+ * lost and not yet told (the last four are kept), and 0 when none is.
  */
 int	dirproc_check(struct dirproc *dp, const char **event, char *detail,
 	    size_t detail_cap);

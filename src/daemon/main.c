@@ -663,7 +663,8 @@ static int (*const phases[])(struct run *) = {
  * The directory process cannot be started again by the confined monitor
  * (dirproc.h): one that died or was killed stops the daemon, audited,
  * for its supervisor to start both afresh, rather than answer 503 to
- * every submission until someone notices.
+ * every submission until someone notices.  One of its own unit
+ * (directory.socket) is only audited: the next lookup connects again.
  */
 static void
 check_directory(struct tapgated *d)
@@ -671,7 +672,16 @@ check_directory(struct tapgated *d)
 	char detail[PROTO_DIR_DETAIL_MAX + 64];
 	const char *event;
 
-	if (dirproc_check(d->dir, &event, detail, sizeof(detail)) == 0)
+	int r;
+
+	/* one of its own unit: the next lookup connects to a new one */
+	while ((r = dirproc_check(d->dir, &event, detail,
+	    sizeof(detail))) > 0) {
+		fprintf(stderr, "tapgated: %s: %s\n", event, detail);
+		(void)engine_audit_system(d, event, json_pack("{s:s,s:s}",
+		    "process", "directory", "detail", detail));
+	}
+	if (r == 0)
 		return;
 	fprintf(stderr, "tapgated: ALARM: %s: %s; the daemon stops (status "
 	    "1) for its supervisor to start it and a new directory process\n",

@@ -117,6 +117,15 @@ api POST /v1/requests "$(body carol)"
 check submission_after_a_stalled_unit_process_is_answered answered 201 \
     '.id != null'
 check daemon_runs_on_after_a_stalled_unit_process alive "$DAEMON_PID"
+audited() {	# LIKE pattern of directory.exited details: count
+	sqlite3 "$T/state/tapgate.db" "SELECT count(*) FROM audit WHERE
+	    event = 'directory.exited' AND details LIKE '$1'"
+}
+audited_once() { [ "$(audited "$1")" = 1 ]; }
+check killed_unit_process_is_audited wait_for 5 \
+    audited_once '%ended while idle%'
+check stalled_unit_process_is_audited wait_for 5 \
+    audited_once '%silent past its budget%'
 check listener_survives_the_lost_processes alive "$SA"
 # the stalled one, let go, finds its connection closed and ends
 kill -CONT "$P2" 2>/dev/null
