@@ -262,6 +262,16 @@ static const char *const migration_6[] = {
 	NULL
 };
 
+/*
+ * Version 7: who an officer is in the directory.  The DN of the entry the
+ * officer's name found at enrolment (NULL: enrolled without a directory,
+ * or not in it): separation of duties compares it with a target's DN.
+ */
+static const char *const migration_7[] = {
+	"ALTER TABLE approvers ADD COLUMN dn TEXT",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
 	migration_2,
@@ -269,6 +279,7 @@ const char *const *const store_migrations[] = {
 	migration_4,
 	migration_5,
 	migration_6,
+	migration_7,
 };
 
 const int store_nmigrations =
