@@ -440,13 +440,19 @@ install: all
 	sed $(TG_PATHS_SED) systemd/tapgated.service \
 	    >$(DESTDIR)$(SYSTEMDUNITDIR)/tapgated.service
 	install -m 0644 systemd/tapgated.socket $(DESTDIR)$(SYSTEMDUNITDIR)/
+	sed $(TG_PATHS_SED) systemd/tapgated-directory@.service \
+	    >$(DESTDIR)$(SYSTEMDUNITDIR)/tapgated-directory@.service
+	install -m 0644 systemd/tapgated-directory.socket \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -m 0644 systemd/tapgate.sysusers \
 	    $(DESTDIR)$(SYSUSERSDIR)/tapgate.conf
 	sed $(TG_PATHS_SED) systemd/tapgate.tmpfiles \
 	    >$(DESTDIR)$(TMPFILESDIR)/tapgate.conf
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/tapgated.service \
+	    $(DESTDIR)$(SYSTEMDUNITDIR)/tapgated-directory@.service \
 	    $(DESTDIR)$(TMPFILESDIR)/tapgate.conf
-	install -m 0644 systemd/yubikey-seal.conf $(DESTDIR)$(TG_DATADIR)/systemd/
+	install -m 0644 systemd/yubikey-seal.conf systemd/directory.conf \
+	    $(DESTDIR)$(TG_DATADIR)/systemd/
 	install -m 0644 udev/70-tapgate.rules $(DESTDIR)$(UDEVRULESDIR)/
 	install -m 0644 contrib/examples/attestation-roots.pem.example \
 	    contrib/examples/notify-log.example $(DESTDIR)$(DOCDIR)/

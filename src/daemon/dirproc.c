@@ -15,6 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,11 +33,20 @@
 #define PASSWORD_MAX	1024	/* bytes of the bind password file */
 
 struct dirproc {
-	pid_t		 pid;
+	const struct policy_directory *dir;
+	pid_t		 pid;		/* the child; -1: none (or a socket) */
 	pthread_mutex_t	 lock;		/* one lookup at a time */
 	struct msg_chan	 ch;		/* ch.fd -1: no child any more */
 	struct msg	 rq, rp;
 	int		 budget_ms;
+	const char	*event;		/* why it was killed; NULL: alive */
+	char		 lost[PROTO_DIR_DETAIL_MAX + 64];
+	/* a socket's processes lost since dirproc_check() told them */
+	struct {
+		const char	*event;
+		char		 detail[PROTO_DIR_DETAIL_MAX + 64];
+	}		 untold[4];
+	int		 nuntold;
 };
 
 /* The attributes of struct policy_dir_attrs, in message order. */
@@ -246,12 +256,87 @@ dp_kill(struct dirproc *dp)
 	dp->ch.fd = -1;
 }
 
+/* A socket's process lost (dp->event, dp->lost), for dirproc_check(). */
+static void
+dp_tell(struct dirproc *dp)
+{
+	size_t n = sizeof(dp->untold) / sizeof(dp->untold[0]);
+
+	if (dp->dir->socket[0] == '\0')
+		return;
+	if ((size_t)dp->nuntold == n) {	/* the oldest goes: the log has it */
+		memmove(&dp->untold[0], &dp->untold[1],
+		    (n - 1) * sizeof(dp->untold[0]));
+		dp->nuntold--;
+	}
+	dp->untold[dp->nuntold].event = dp->event;
+	snprintf(dp->untold[dp->nuntold].detail,
+	    sizeof(dp->untold[0].detail), "%s", dp->lost);
+	dp->nuntold++;
+}
+
+/* A channel on fd, its reads bounded by the budget, and the setup sent. */
+static int
+dp_open(struct dirproc *dp, int fd)
+{
+	struct timeval tv;
+
+	/* a child that stops mid-message cannot hold a reader for good */
+	tv.tv_sec = dp->budget_ms / 1000;
+	tv.tv_usec = 0;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	msg_chan_init(&dp->ch, fd, &proto_directory, MSG_MONITOR);
+	msg_init(&dp->rq);
+	put_setup(&dp->rq, dp->dir);
+	return msg_chan_send(&dp->ch, PROTO_DIR_SETUP, &dp->rq, 0);
+}
+
+/*
+ * The directory process of its own unit, reached on dir->socket (a
+ * systemd socket with Accept=yes: each connection is a new process)
+ * that the daemon's uid or root listens on (SO_PEERCRED names the
+ * listener until the connection is taken: never a pid to kill).  Works
+ * after the monitor confined itself.
+ */
+static int
+dp_connect(struct dirproc *dp)
+{
+	struct sockaddr_un sa;
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	int fd, r;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(dp->dir->socket) >= sizeof(sa.sun_path))
+		return TG_ERR_TOO_LONG;
+	memcpy(sa.sun_path, dp->dir->socket, strlen(dp->dir->socket));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return TG_ERR_IO;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0) {
+		close(fd);
+		return TG_ERR_CLOSED;
+	}
+	if (uc.uid != getuid() && uc.uid != 0) {
+		fprintf(stderr, "tapgated: %s is served by uid %u, not ours: "
+		    "not the directory process\n", dp->dir->socket,
+		    (unsigned)uc.uid);
+		close(fd);
+		return TG_ERR_PERM;
+	}
+	if ((r = dp_open(dp, fd)) != 0) {
+		dp_kill(dp);
+		return TG_ERR_CLOSED;
+	}
+	return 0;
+}
+
 int
 dirproc_start(const char *exe, const struct policy_directory *dir,
     struct dirproc **out)
 {
 	struct dirproc *dp;
-	struct timeval tv;
 	int sv[2], r;
 	pid_t pid;
 
@@ -259,10 +344,17 @@ dirproc_start(const char *exe, const struct policy_directory *dir,
 		return TG_ERR_INVALID;
 	if ((dp = calloc(1, sizeof(*dp))) == NULL)
 		return TG_ERR_NOMEM;
+	dp->dir = dir;
 	dp->pid = -1;
 	dp->ch.fd = -1;
 	dp->budget_ms = 3 * (int)dir->timeout_seconds * 1000 + GRACE_MS;
 	pthread_mutex_init(&dp->lock, NULL);
+	if (dir->socket[0] != '\0') {
+		if ((r = dp_connect(dp)) != 0)
+			goto fail;
+		*out = dp;
+		return 0;
+	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		r = TG_ERR_IO;
 		goto fail;
@@ -283,14 +375,7 @@ dirproc_start(const char *exe, const struct policy_directory *dir,
 	}
 	close(sv[1]);
 	dp->pid = pid;
-	/* a child that stops mid-message cannot hold a reader for good */
-	tv.tv_sec = dp->budget_ms / 1000;
-	tv.tv_usec = 0;
-	(void)setsockopt(sv[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	msg_chan_init(&dp->ch, sv[0], &proto_directory, MSG_MONITOR);
-	msg_init(&dp->rq);
-	put_setup(&dp->rq, dir);
-	if ((r = msg_chan_send(&dp->ch, PROTO_DIR_SETUP, &dp->rq, 0)) != 0)
+	if ((r = dp_open(dp, sv[0])) != 0)
 		goto fail;
 	*out = dp;
 	return 0;
@@ -360,25 +445,91 @@ dirproc_lookup(struct dirproc *dp, const char *name,
 	if (dp == NULL)
 		return TG_ERR_CLOSED;
 	pthread_mutex_lock(&dp->lock);
+	/* a unit of its own: a new connection is a new process */
+	if (dp->ch.fd < 0 && dp->dir->socket[0] != '\0' &&
+	    (r = dp_connect(dp)) != 0)
+		goto lost;
 	if (dp->ch.fd < 0) {
 		r = TG_ERR_CLOSED;
 		goto out;
 	}
-	if ((r = dp_exchange(dp, name)) == 0)
+	r = dp_exchange(dp, name);
+	/* one that ended while idle: once more, on a new connection */
+	if (r == TG_ERR_CLOSED && dp->dir->socket[0] != '\0') {
+		fprintf(stderr, "tapgated: the directory process on %s is "
+		    "gone: connecting again\n", dp->dir->socket);
+		snprintf(dp->lost, sizeof(dp->lost), "the directory process "
+		    "on %.200s ended while idle; connected again",
+		    dp->dir->socket);
+		dp->event = "directory.exited";
+		dp_tell(dp);
+		dp_kill(dp);
+		if ((r = dp_connect(dp)) == 0)
+			r = dp_exchange(dp, name);
+	}
+	if (r == 0)
 		r = dirproc_parse_answer(&dp->ch, &dp->rp, outcome, facts,
 		    detail, detail_cap);
 	if (r == 0)
 		goto out;
+ lost:
 	*outcome = DIR_UNAVAILABLE;
+	snprintf(dp->lost, sizeof(dp->lost), "the directory process %s",
+	    r == TG_ERR_TIMEOUT ? "was silent past its budget: killed" :
+	    r == TG_ERR_CLOSED ? "is gone" : r == TG_ERR_PROTOCOL ?
+	    dp->ch.err : "cannot be reached");
+	dp->event = r == TG_ERR_PROTOCOL ? "privsep.violation" :
+	    "directory.exited";
 	if (detail_cap > 0)
-		snprintf(detail, detail_cap, "the directory process %s",
-		    r == TG_ERR_TIMEOUT ? "was silent past its budget" :
-		    r == TG_ERR_CLOSED ? "is gone" : dp->ch.err);
-	fprintf(stderr, "tapgated: %s: no more lookups until the daemon "
-	    "restarts\n", detail_cap > 0 ? detail : "directory process lost");
+		snprintf(detail, detail_cap, "%s", dp->lost);
+	fprintf(stderr, "tapgated: %s\n", dp->lost);
+	dp_tell(dp);
 	dp_kill(dp);
  out:
 	msg_wipe(&dp->rp);
+	pthread_mutex_unlock(&dp->lock);
+	return r;
+}
+
+int
+dirproc_check(struct dirproc *dp, const char **event, char *detail,
+    size_t detail_cap)
+{
+	char end[80];
+	int st, r = 0;
+
+	if (dp == NULL || pthread_mutex_trylock(&dp->lock) != 0)
+		return 0;	/* a lookup in flight reports its own end */
+	/* its own unit: the next lookup connects; a loss is told once */
+	if (dp->dir->socket[0] != '\0') {
+		if (dp->nuntold > 0) {
+			*event = dp->untold[0].event;
+			if (detail_cap > 0)
+				snprintf(detail, detail_cap, "%s",
+				    dp->untold[0].detail);
+			memmove(&dp->untold[0], &dp->untold[1],
+			    (size_t)--dp->nuntold * sizeof(dp->untold[0]));
+			r = 1;
+		}
+		pthread_mutex_unlock(&dp->lock);
+		return r;
+	}
+	if (dp->ch.fd >= 0 && dp->pid > 0 &&
+	    waitpid(dp->pid, &st, WNOHANG) == dp->pid) {
+		child_describe(st, end, sizeof(end));
+		snprintf(dp->lost, sizeof(dp->lost), "the directory process "
+		    "%s", end);
+		dp->event = "directory.exited";
+		dp->pid = -1;
+		dp_kill(dp);
+	}
+	if (dp->ch.fd < 0) {
+		*event = dp->event != NULL ? dp->event : "directory.exited";
+		if (detail_cap > 0)
+			snprintf(detail, detail_cap, "%s", dp->lost[0] ?
+			    dp->lost : "the directory process is gone");
+		r = TG_ERR_CLOSED;
+	}
 	pthread_mutex_unlock(&dp->lock);
 	return r;
 }

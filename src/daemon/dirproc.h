@@ -15,9 +15,19 @@
  * It is started before the monitor confines itself: the monitor's
  * filter has no IP socket, and a filter is inherited by what a process
  * starts.  So it cannot be started again: a child that dies, breaks the
- * protocol or is silent past its budget is killed, and every later
- * lookup answers DIR_UNAVAILABLE (submissions get 503) until the daemon
- * is restarted.
+ * protocol or is silent past its budget is killed, the lookup answers
+ * DIR_UNAVAILABLE (the submission gets 503), and dirproc_check() tells
+ * the monitor, which stops (status 1) for its supervisor to start the
+ * daemon and a new child afresh.
+ *
+ * With directory.socket the directory process runs in a unit of its own
+ * (tapgated-directory.socket, Accept=yes: the same binary, one process
+ * per connection, its network that unit's), and the monitor connects to
+ * it instead of starting a child, as the daemon's uid or root only.
+ * That works confined too: a process there that dies, or is silent past
+ * its budget (its connection is closed, which ends it once it reads),
+ * costs at most that lookup, and the next one connects again; the daemon
+ * never stops for it.
  */
 #ifndef TAPGATE_DIRPROC_H
 #define TAPGATE_DIRPROC_H
@@ -33,8 +43,9 @@
 struct dirproc;
 
 /*
- * Start the directory process from exe for directory dir (configured)
- * and send it its setup.  0 or a TG_ERR_*.
+ * Start the directory process from exe for directory dir (configured),
+ * or connect to dir->socket, and send it its setup.  dir must outlive
+ * the handle.  0 or a TG_ERR_*.
  */
 int	dirproc_start(const char *exe, const struct policy_directory *dir,
 	    struct dirproc **out);
@@ -55,6 +66,18 @@ void	dirproc_stop(struct dirproc **dp);
  */
 int	dirproc_lookup(struct dirproc *dp, const char *name,
 	    enum dir_outcome *outcome, struct dir_facts *facts, char *detail,
+	    size_t detail_cap);
+
+/*
+ * Whether the child is still there: 0 (also while a lookup is in
+ * flight), or TG_ERR_CLOSED when it ended or was killed, with the event
+ * to audit ("directory.exited", or "privsep.violation" when it broke the
+ * protocol) in *event and how it ended in detail (detail_cap bytes).
+ * Reaps it; never waits.  For a socket's process (directory.socket),
+ * never TG_ERR_CLOSED: 1, with *event and detail, for the oldest process
+ * lost and not yet told (the last four are kept), and 0 when none is.
+ */
+int	dirproc_check(struct dirproc *dp, const char **event, char *detail,
 	    size_t detail_cap);
 
 /*

@@ -32,6 +32,7 @@
 #include "daemon/dirproc.h"
 #include "daemon/front.h"
 #include "daemon/listen.h"
+#include "daemon/proto.h"
 #include "daemon/reqjson.h"
 #include "daemon/startup.h"
 #include "engine/engine.h"
@@ -532,10 +533,10 @@ start_hooks(struct run *rn)
 
 /*
  * The directory process reaches the network, which the monitor's filter
- * forbids to whatever it starts: started before it confines itself.
- * Without a directory the daemon says so, in the log and the audit:
- * every account the configuration does not name is then treated as
- * admin.
+ * forbids to whatever it starts: started before it confines itself (and
+ * its end stops the daemon: check_directory()).  Without a directory
+ * the daemon says so, in the log and the audit: every account the
+ * configuration does not name is then treated as admin.
  */
 static int
 start_directory(struct run *rn)
@@ -659,6 +660,36 @@ static int (*const phases[])(struct run *) = {
 /* ---- serving and stopping */
 
 /*
+ * The directory process cannot be started again by the confined monitor
+ * (dirproc.h): one that died or was killed stops the daemon, audited,
+ * for its supervisor to start both afresh, rather than answer 503 to
+ * every submission until someone notices.  One of its own unit
+ * (directory.socket) is only audited: the next lookup connects again.
+ */
+static void
+check_directory(struct tapgated *d)
+{
+	char detail[PROTO_DIR_DETAIL_MAX + 64];
+	const char *event;
+
+	int r;
+
+	/* one of its own unit: the next lookup connects to a new one */
+	while ((r = dirproc_check(d->dir, &event, detail,
+	    sizeof(detail))) > 0) {
+		fprintf(stderr, "tapgated: %s: %s\n", event, detail);
+		(void)engine_audit_system(d, event, json_pack("{s:s,s:s}",
+		    "process", "directory", "detail", detail));
+	}
+	if (r == 0)
+		return;
+	fprintf(stderr, "tapgated: ALARM: %s: %s; the daemon stops (status "
+	    "1) for its supervisor to start it and a new directory process\n",
+	    event, detail);
+	child_failed(d, "directory", event, detail);
+}
+
+/*
  * Serve until SIGTERM or SIGINT (a failed child sends SIGTERM), running
  * the hold timer every second.  The exit status: 1 when a child failed.
  */
@@ -677,6 +708,8 @@ serve(struct run *rn)
 		pthread_mutex_lock(&rn->d.lock);
 		engine_tick(&rn->d, (int64_t)time(NULL));
 		pthread_mutex_unlock(&rn->d.lock);
+		if (!child_failure)
+			check_directory(&rn->d);
 	}
 	sd_notify(0, "STOPPING=1");
 	return child_failure ? 1 : 0;

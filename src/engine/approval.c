@@ -28,6 +28,7 @@
 #include "common/errors.h"
 #include "engine/body.h"
 #include "engine/creds.h"
+#include "engine/dirlookup.h"
 #include "engine/events.h"
 #include "engine/facts.h"
 #include "engine/holds.h"
@@ -464,6 +465,77 @@ approve_officer(struct tapgated *d, struct approval *ap,
 }
 
 /*
+ * Whether officer w is the target of request f by identity rather than
+ * by the text of a name: with a directory, the officer's DN (found at
+ * enrolment) is the target's (found at submission), or the names are
+ * one account's (dir_name_same); with or without one, the principal of
+ * the target's name is enrolled as w (its officer setting).  Why in why.
+ */
+static bool
+officer_is_target(const struct tapgated *d, const struct who *w,
+    const struct facts *f, char *why, size_t cap)
+{
+	const struct policy_directory *dir = &d->cfg->directory;
+	const char *account = f->rq.pr.account, *dn, *mapped;
+	const json_t *t;
+
+	t = json_object_get(json_object_get(f->rq.root, "target"), "dn");
+	/* target.dn is the directory's only when there is one */
+	dn = dir->configured ? json_string_value(t) : NULL;
+	if (dn != NULL && eng_dn_same(w->dn, dn)) {
+		snprintf(why, cap, "officer %s is the target's directory entry "
+		    "%.300s", w->name, dn);
+		return true;
+	}
+	if (dir->configured && dir_name_same(dir, w->name, account)) {
+		snprintf(why, cap, "officer %s is the target account %s",
+		    w->name, account);
+		return true;
+	}
+	if ((mapped = policy_officer_of(d->cfg, account)) != NULL &&
+	    strcmp(mapped, w->name) == 0) {
+		snprintf(why, cap, "the target %s is a principal enrolled as "
+		    "officer %s", account, w->name);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Whether officer w is the requester of request f by identity: with a
+ * directory, the officer's DN is the agent's entry (kept when the
+ * directory admitted the agent as a help-desk member), or the officer's
+ * name is, to the directory, the agent's or the officer name the
+ * agent's principal is enrolled as.  Why in why.
+ */
+static bool
+officer_is_requester(const struct tapgated *d, const struct who *w,
+    const struct facts *f, char *why, size_t cap)
+{
+	const struct policy_directory *dir = &d->cfg->directory;
+	const struct policy_request *pr = &f->rq.pr;
+	const char *dn;
+	const json_t *t;
+
+	if (!dir->configured)
+		return false;
+	t = json_object_get(json_object_get(f->rq.root, "requester"), "dn");
+	if ((dn = json_string_value(t)) != NULL && eng_dn_same(w->dn, dn)) {
+		snprintf(why, cap, "officer %s is the requesting agent's "
+		    "directory entry %.300s", w->name, dn);
+		return true;
+	}
+	if (dir_name_same(dir, w->name, pr->agent) ||
+	    (pr->agent_officer != NULL && dir_name_same(dir, w->name,
+	    pr->agent_officer))) {
+		snprintf(why, cap, "officer %s is the requesting agent %s",
+		    w->name, pr->agent);
+		return true;
+	}
+	return false;
+}
+
+/*
  * Phases 3 and 5: the officer ap->w, with credential cred (user verified
  * or not), may approve this request: separation of duties (not the
  * requester or the target, not twice, in a group the rule needs) and no
@@ -476,9 +548,19 @@ approve_rules(struct tapgated *d, struct approval *ap, const uint8_t *cred,
 	struct policy_progress prog;
 	enum policy_approver_fault fault;
 	int64_t since, recent = 0;
-	char why[256];
+	char why[800], who[700];
 	int r;
 
+	if (officer_is_target(d, &ap->w, &ap->f, who, sizeof(who))) {
+		snprintf(why, sizeof(why), "separation of duties: %s", who);
+		return refuse(d, ap, res, 403, policy_approver_fault_name(
+		    POLICY_APPROVER_IS_TARGET), why, ap->w.name);
+	}
+	if (officer_is_requester(d, &ap->w, &ap->f, who, sizeof(who))) {
+		snprintf(why, sizeof(why), "separation of duties: %s", who);
+		return refuse(d, ap, res, 403, policy_approver_fault_name(
+		    POLICY_APPROVER_IS_REQUESTER), why, ap->w.name);
+	}
 	free(ap->cred64);
 	ap->cred64 = NULL;
 	if ((r = b64url_encode_alloc(cred, len, &ap->cred64)) != 0)

@@ -68,6 +68,7 @@ eng_collect_who(const struct store_approver *a, void *arg)
 	w->sign_count = a->sign_count;
 	w->pk_ok = token_pubkey_from_raw(a->alg, a->pubkey, a->pubkey_len,
 	    &w->pk) == 0;
+	snprintf(w->dn, sizeof(w->dn), "%s", a->dn != NULL ? a->dn : "");
 	return 0;
 }
 

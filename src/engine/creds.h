@@ -39,6 +39,7 @@ struct who {
 	int64_t			sign_count;
 	struct token_pubkey	pk;
 	int			pk_ok;
+	char			dn[STORE_MAX_DN + 1];	/* "": none */
 };
 
 /* store_approver_by_cred() callback (arg a struct who). */

@@ -2,6 +2,7 @@
 /*
  * Who an account is, asked of the directory (dirlookup.h).
  */
+#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,4 +90,103 @@ eng_directory_refusal(const struct eng_dir_lookup *lk, const char *account,
 	*details = json_pack("{s:s,s:s,s:s,s:s}", "account_as_sent", account,
 	    "account", lk->name, "reason", reason, "detail", status == 503 ?
 	    lk->detail : msg);
+}
+
+static bool
+dn_sep(char c)
+{
+	return c == ',' || c == '=' || c == '+';
+}
+
+/* A DN in lower case without blanks at either end or around separators. */
+static bool
+dn_fold(const char *in, char *out, size_t cap)
+{
+	size_t n = 0, k;
+
+	while (*in != '\0') {
+		if (*in == ' ') {
+			for (k = 0; in[k] == ' '; k++)
+				;
+			if (n > 0 && !dn_sep(out[n - 1]) && in[k] != '\0' &&
+			    !dn_sep(in[k])) {
+				if (n + k >= cap)
+					return false;
+				memcpy(out + n, in, k);
+				n += k;
+			}
+			in += k;
+			continue;
+		}
+		if (n + 1 >= cap)
+			return false;
+		out[n++] = (char)tolower((unsigned char)*in++);
+	}
+	out[n] = '\0';
+	return n > 0;
+}
+
+bool
+eng_dn_same(const char *a, const char *b)
+{
+	char fa[DIR_DN_MAX + 1], fb[DIR_DN_MAX + 1];
+
+	return a != NULL && b != NULL && dn_fold(a, fa, sizeof(fa)) &&
+	    dn_fold(b, fb, sizeof(fb)) && strcmp(fa, fb) == 0;
+}
+
+int
+eng_directory_agent(struct tapgated *d, const char *agent,
+    enum eng_agent_verdict *verdict, char *why, size_t cap, char *dn,
+    size_t dncap)
+{
+	const char *group = d->cfg->directory.helpdesk_group;
+	struct eng_dir_lookup lk;
+	const struct dir_facts *f;
+	size_t i;
+	int r;
+
+	*verdict = ENG_AGENT_REFUSED;
+	if (dncap > 0)
+		dn[0] = '\0';
+	if ((r = eng_directory_lookup(d, agent, &lk)) != 0)
+		return r;
+	f = lk.facts;
+	if (!lk.configured)
+		snprintf(why, cap, "no directory is configured");
+	else if (lk.refused)
+		snprintf(why, cap, "\"%s\" is no account name: %s", agent,
+		    dir_name_fault_text(lk.fault));
+	else if (lk.outcome == DIR_UNAVAILABLE) {
+		*verdict = ENG_AGENT_UNAVAILABLE;
+		snprintf(why, cap, "%s", lk.detail);
+	} else if (lk.outcome == DIR_NOT_FOUND)
+		snprintf(why, cap, "the directory has no account \"%s\"",
+		    agent);
+	else if (lk.outcome != DIR_FOUND)
+		snprintf(why, cap, "more than one directory entry matches "
+		    "\"%s\"", agent);
+	else if (strcmp(f->name, agent) != 0)
+		snprintf(why, cap, "the directory's account is \"%s\", not "
+		    "\"%s\"", f->name, agent);
+	else if (f->disabled)
+		snprintf(why, cap, "%s is disabled in the directory", f->dn);
+	else {
+		for (i = 0; i < f->ngroups && !eng_dn_same(f->groups[i], group);
+		    i++)
+			;
+		if (i < f->ngroups) {
+			*verdict = ENG_AGENT_MEMBER;
+			if (dncap > 0)
+				snprintf(dn, dncap, "%s", f->dn);
+		} else if (f->truncated_groups)
+			snprintf(why, cap, "%s has more groups than max_groups "
+			    "keeps: membership of %s is not known", f->dn,
+			    group);
+		else
+			snprintf(why, cap, "%s is not a member of %s", f->dn,
+			    group);
+	}
+	eng_directory_lookup_clear(&lk);
+	return 0;
 }

@@ -51,4 +51,32 @@ void	eng_directory_refusal(const struct eng_dir_lookup *lk,
 	    const char *account, struct engine_result *res,
 	    json_t **details);
 
+/* What the directory says of an agent an integration names. */
+enum eng_agent_verdict {
+	ENG_AGENT_MEMBER,	/* its account, in the help-desk group */
+	ENG_AGENT_REFUSED,	/* not a member, or not that account */
+	ENG_AGENT_UNAVAILABLE	/* the directory did not answer */
+};
+
+/*
+ * Whether agent (requester.agent as an integration sent it) is an
+ * account of the directory in its help-desk group
+ * (directory.helpdesk_group): looked up as eng_directory_lookup() does
+ * (d->lock likewise), then admitted only when exactly one entry matches,
+ * its canonical name is agent exactly (no variant of case, space or
+ * script), it is not disabled, and one of its groups is the help-desk
+ * group (eng_dn_same).  0 with *verdict and, unless a member, why (cap
+ * bytes), and the entry's DN in dn (dncap bytes; "" unless a member); or
+ * TG_ERR_NOMEM.
+ */
+int	eng_directory_agent(struct tapgated *d, const char *agent,
+	    enum eng_agent_verdict *verdict, char *why, size_t cap, char *dn,
+	    size_t dncap);
+
+/*
+ * Whether two DNs name the same entry, as far as text tells: equal but
+ * for ASCII case and blanks around ',', '=' and '+'.  Either empty: no.
+ */
+bool	eng_dn_same(const char *a, const char *b);
+
 #endif

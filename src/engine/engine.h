@@ -36,7 +36,8 @@
  *   3  body.c        the bodies of officers' and operators' calls
  *   3  quorum.c      whether the enrolled officers reach the quorum;
  *                    its alarm, once per change of state
- *   3  dirlookup.c   who an account is, asked of the directory
+ *   3  dirlookup.c   who an account is, asked of the directory; an
+ *                    agent in its help-desk group; DNs compared
  *   2  facts.c       a request's facts: load, evaluate, apply
  *   1  dirsnap.c     the directory's facts: the policy's view, the
  *                    snapshot a request stores (contacts masked)

@@ -17,6 +17,7 @@
 #include "daemon/reqjson.h"
 #include "engine/body.h"
 #include "engine/creds.h"
+#include "engine/dirlookup.h"
 #include "engine/txn.h"
 #include "token/token.h"
 
@@ -173,6 +174,8 @@ approver_json(const struct store_approver *a, int export)
 	    "aaguid", aaguid, "attestation_cert_sha256", a->attest_fpr,
 	    "revoked", a->revoked != 0);
 	if (j != NULL && !export) {
+		if (a->dn != NULL)
+			json_object_set_new(j, "dn", json_string(a->dn));
 		json_object_set_new(j, "sign_count",
 		    json_integer(a->sign_count));
 		json_object_set_new(j, "enrolled", json_integer(a->enrolled));
@@ -197,6 +200,7 @@ approver_json(const struct store_approver *a, int export)
 /* An enrolment request's fields, checked; they point into its JSON. */
 struct enrol_fields {
 	const char	*name, *group, *device, *pin, *alg;
+	const char	*dn;	/* the directory's entry for name, or NULL */
 };
 
 static int
@@ -365,17 +369,65 @@ enroll_store(struct tapgated *d, const struct engine_actor *a,
 	sa->attest_fpr = fpr;
 	sa->sign_count = cred->sign_count;
 	sa->enrolled = now;
+	sa->dn = f->dn;
 	eng_cred_prefix(cred->id, cred->id_len, prefix);
-	details = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:O*}", "name", f->name,
-	    "group", f->group, "alg", sa->alg == TOKEN_ALG_EDDSA ? "EdDSA" :
-	    "ES256", "credential", prefix, "aaguid", aaguid,
+	details = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:O*,s:s*}", "name",
+	    f->name, "group", f->group, "alg", sa->alg == TOKEN_ALG_EDDSA ?
+	    "EdDSA" : "ES256", "credential", prefix, "aaguid", aaguid,
 	    "attestation_cert_sha256", fpr, "previous", again ? previous :
-	    NULL);
+	    NULL, "dn", f->dn);
 	t = (struct enrol_txn){ a, sa, again ? "approver.reenrolled" :
 	    "approver.enrolled", details, now };
 	r = eng_txn(d, enrol_steps, &t, NULL, res, &enrolled);
 	json_decref(details);
 	return r;
+}
+
+/*
+ * Who officer f is in the directory, asked before the key is: the DN of
+ * the one entry of that name goes with the approver (separation of
+ * duties compares it with a target's DN).  An officer the directory does
+ * not hold is enrolled without one (compared by name); a name that
+ * matches two entries is refused (409), and so is every enrolment while
+ * the directory does not answer (503): the identity must be known.
+ */
+static int
+enroll_directory(struct tapgated *d, const struct engine_actor *a,
+    struct enrol_fields *f, struct eng_dir_lookup *lk,
+    struct engine_result *res)
+{
+	json_t *details;
+	char msg[PROTO_DIR_DETAIL_MAX + 160];
+	int r;
+
+	f->dn = NULL;
+	if ((r = eng_directory_lookup(d, f->name, lk)) != 0)
+		return eng_db_error(d, res, r);
+	if (!lk->configured || (!lk->refused &&
+	    lk->outcome == DIR_NOT_FOUND))
+		return 0;
+	if (!lk->refused && lk->outcome == DIR_FOUND) {
+		f->dn = lk->facts->dn;
+		return 0;
+	}
+	if (!lk->refused && lk->outcome == DIR_UNAVAILABLE) {
+		snprintf(msg, sizeof(msg), "the directory did not answer who "
+		    "officer %s is (%s): nothing was enrolled; try again",
+		    f->name, lk->detail);
+		eng_error(res, 503, "directory_unavailable", msg);
+	} else {
+		snprintf(msg, sizeof(msg), "name: the directory cannot tell "
+		    "who officer %s is (%s)", f->name, lk->refused ?
+		    dir_name_fault_text(lk->fault) : "more than one entry "
+		    "matches");
+		eng_error(res, 409, "officer_ambiguous", msg);
+	}
+	details = json_pack("{s:s,s:s,s:s}", "name", f->name, "group",
+	    f->group, "reason", msg);
+	(void)eng_audit_alone(d, a, "approver.enrol_refused", NULL, details,
+	    eng_now());
+	json_decref(details);
+	return TG_ERR_POLICY;
 }
 
 /* What the security key is asked to make for officer f. */
@@ -464,6 +516,7 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 	struct enrol_fields f;
 	struct enrol_req rq;
 	struct exclusions ex;
+	struct eng_dir_lookup lk;
 	char fpr[65];
 	json_t *j = NULL;
 	size_t i;
@@ -472,6 +525,7 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 
 	memset(&ex, 0, sizeof(ex));
 	memset(&rq, 0, sizeof(rq));
+	memset(&lk, 0, sizeof(lk));
 	if ((r = eng_body_object(body, len, &j, res)) != 0)
 		return r;
 	if ((ex.previous = json_array()) == NULL) {
@@ -480,6 +534,7 @@ engine_enroll(struct tapgated *d, const struct engine_actor *a,
 		return TG_ERR_NOMEM;
 	}
 	if ((r = enroll_fields(d, j, &f, res)) != 0 ||
+	    (r = enroll_directory(d, a, &f, &lk, res)) != 0 ||
 	    (r = enroll_request(d, &f, &rq, res)) != 0)
 		goto out;
 	/* every credential ever enrolled: no cap, none left out */
@@ -512,6 +567,7 @@ out:
 	eng_idlist_clear(&ex.again);
 	json_decref(ex.previous);
 	token_credential_free(&cred);
+	eng_directory_lookup_clear(&lk);
 	return r;
 }
 

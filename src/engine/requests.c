@@ -320,6 +320,42 @@ intake_refuse(struct tapgated *d, const struct engine_actor *a,
 }
 
 /*
+ * An agent an integration names that the configuration does not list:
+ * admitted only as a member of the directory's help-desk group; 403 when
+ * not, 503 when the directory does not answer (both audited).
+ */
+static int
+intake_agent_directory(struct tapgated *d, const struct engine_actor *a,
+    const struct reqjson *rq, int64_t now, struct engine_result *res)
+{
+	enum eng_agent_verdict v;
+	char detail[400], why[900], dn[DIR_DN_MAX + 1];
+	int r;
+
+	if ((r = eng_directory_agent(d, rq->pr.agent, &v, detail,
+	    sizeof(detail), dn, sizeof(dn))) != 0)
+		return eng_db_error(d, res, r);
+	/* the agent's entry, which separation of duties compares */
+	if (v == ENG_AGENT_MEMBER && json_object_set_new(json_object_get(
+	    rq->root, "requester"), "dn", json_string(dn)) != 0)
+		return eng_db_error(d, res, TG_ERR_NOMEM);
+	if (v == ENG_AGENT_MEMBER)
+		return 0;
+	snprintf(why, sizeof(why), "requester.agent: integration %s may "
+	    "not name this agent (neither listed for it nor a member of the "
+	    "directory's help-desk group: %s)", a->principal->name, detail);
+	if (v == ENG_AGENT_REFUSED)
+		return intake_refuse(d, a, rq, "agent_not_allowed", why, now,
+		    res);
+	snprintf(why, sizeof(why), "requester.agent: the directory did not "
+	    "answer whether the agent is in its help-desk group (%s): "
+	    "nothing was stored; try again", detail);
+	r = intake_refuse(d, a, rq, "directory_unavailable", why, now, res);
+	eng_error(res, 503, "directory_unavailable", why);
+	return r;
+}
+
+/*
  * The agent the request names is the caller's principal, or one its
  * integration lists: never the caller's free text.
  */
@@ -330,8 +366,14 @@ intake_agent(struct tapgated *d, const struct engine_actor *a,
 	const struct policy_principal *p = a->principal;
 	char why[320];
 
+	/* requester.dn is the directory's, never the caller's */
+	if (d->cfg->directory.configured)
+		(void)json_object_del(json_object_get(rq->root, "requester"),
+		    "dn");
 	if (policy_principal_may_name(p, rq->pr.agent))
 		return 0;
+	if (policy_principal_asks_directory(d->cfg, p))
+		return intake_agent_directory(d, a, rq, now, res);
 	if (p->integration)
 		snprintf(why, sizeof(why), "requester.agent: integration %s "
 		    "may not name this agent (only its own name or an agent "

@@ -510,6 +510,10 @@ struct policy_directory {
 	/* no order is signed on facts older: the signer looks again */
 	unsigned		max_fact_age_seconds;
 	struct policy_dir_attrs	attrs;
+	/* members may be named agents by integrations; "": none */
+	char			helpdesk_group[POLICY_DIR_DN_MAX + 1];
+	/* the directory process's socket (its own unit); "": a child */
+	char			socket[POLICY_SOCKET_MAX + 1];
 };
 
 /*
@@ -624,11 +628,22 @@ const struct policy_team *policy_team_of(const struct policy_config *cfg,
  * p's own name, or p is an integration and agent is one it lists.
  * Exact comparison: both sides are canonical, so a variant ("hd-bob ",
  * "HD-BOB", a Cyrillic letter) is someone else and refused.  The
- * directory's help-desk group will be a second source of agents an
- * integration may name; it plugs in here.
+ * directory's help-desk group is a second source of agents an
+ * integration may name: policy_principal_asks_directory().
  */
 bool	policy_principal_may_name(const struct policy_principal *p,
 	    const char *agent);
+
+/*
+ * Whether an agent policy_principal_may_name() refused for p may still
+ * be admitted by the directory: p is an integration and cfg names a
+ * directory with a help-desk group (directory.helpdesk_group).  The
+ * caller then looks the agent up and admits it only when the entry's
+ * canonical name is the agent exactly and the entry is a member of that
+ * group.
+ */
+bool	policy_principal_asks_directory(const struct policy_config *cfg,
+	    const struct policy_principal *p);
 
 /*
  * Whether team t's scope takes a request to queue q, of effective class

@@ -1610,7 +1610,7 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 	static const char *const keys[] = { "preset", "uri", "tls",
 	    "ca_file", "bind", "base", "filter", "domain", "netbios_domain",
 	    "timeout_seconds", "max_groups", "attributes",
-	    "max_fact_age_seconds" };
+	    "max_fact_age_seconds", "helpdesk_group", "socket" };
 	static const char *const presets[] = { "active_directory",
 	    "openldap" };
 	struct policy_directory *d = &ld->cfg->directory;
@@ -1621,7 +1621,8 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 		return r;
 	if (g == NULL)
 		return 0;
-	if ((r = check_keys(ld, g, keys, 13, "setting")) != 0 ||
+	if ((r = check_keys(ld, g, keys, sizeof(keys) / sizeof(keys[0]),
+	    "setting")) != 0 ||
 	    (r = member(ld, g, "preset", true, &m)) != 0 ||
 	    (r = get_choice(ld, g, "preset", presets, 2, 0, &preset)) != 0)
 		return r;
@@ -1652,7 +1653,11 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 	    (r = get_uint(ld, g, "max_fact_age_seconds", false,
 	    POLICY_DIR_DEFAULT_FACT_AGE, 0, POLICY_DIR_MAX_FACT_AGE,
 	    &d->max_fact_age_seconds)) != 0 ||
-	    (r = parse_dir_attrs(ld, g)) != 0)
+	    (r = parse_dir_attrs(ld, g)) != 0 ||
+	    (r = get_string(ld, g, "helpdesk_group", false, STR_NAME,
+	    d->helpdesk_group, sizeof(d->helpdesk_group))) != 0 ||
+	    (r = get_string(ld, g, "socket", false, STR_PATH, d->socket,
+	    sizeof(d->socket))) != 0)
 		return r;
 	m = config_setting_get_member(g, "filter");
 	if ((r = check_dir_filter(ld, m != NULL ? m : g, d->filter)) != 0)
@@ -1999,8 +2004,16 @@ policy_principal_may_name(const struct policy_principal *p,
 	for (i = 0; i < p->nagents; i++)
 		if (strcmp(p->agents[i], agent) == 0)
 			return true;
-	/* the directory's help-desk group, once there is a directory */
 	return false;
+}
+
+bool
+policy_principal_asks_directory(const struct policy_config *cfg,
+    const struct policy_principal *p)
+{
+	return cfg != NULL && p != NULL && p->integration &&
+	    cfg->directory.configured &&
+	    cfg->directory.helpdesk_group[0] != '\0';
 }
 
 bool

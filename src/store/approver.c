@@ -12,7 +12,7 @@
 #define APPROVER_COLS							\
 	"id, name, approver_group, cred_id, pubkey, alg, aaguid, "	\
 	"attest_fpr, sign_count, revoked, revoke_reason, yk_serial, "	\
-	"enrolled, revoked_at"
+	"enrolled, revoked_at, dn"
 
 /*
  * The cached statement of slot (store_prepare()); give it back with
@@ -60,8 +60,8 @@ store_approver_insert(struct store *st, const struct store_approver *a,
 {
 	static const char sql[] = "INSERT INTO approvers (name, "
 	    "approver_group, cred_id, pubkey, alg, aaguid, attest_fpr, "
-	    "sign_count, revoked, yk_serial, enrolled) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10)";
+	    "sign_count, revoked, yk_serial, enrolled, dn) VALUES "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11)";
 	sqlite3_stmt *s = NULL;
 	int e;
 
@@ -70,6 +70,7 @@ store_approver_insert(struct store *st, const struct store_approver *a,
 	    (a->pubkey_len != 32 && a->pubkey_len != 64) ||
 	    (e = store_check_str(a->name, STORE_MAX_NAME, 0)) != 0 ||
 	    (e = store_check_str(a->group, STORE_MAX_NAME, 0)) != 0 ||
+	    (e = store_check_str(a->dn, STORE_MAX_DN, 1)) != 0 ||
 	    (a->attest_fpr != NULL && !store_is_hex(a->attest_fpr, 64)))
 		return TG_ERR_INVALID;
 	if (!store_in_txn(st))
@@ -86,6 +87,7 @@ store_approver_insert(struct store *st, const struct store_approver *a,
 	    (e = store_bind_int_or_null(st, s, 9, a->yk_serial)) != 0 ||
 	    (e = store_bind_int(st, s, 10, a->enrolled ? a->enrolled :
 	    store_now())) != 0 ||
+	    (e = store_bind_text(st, s, 11, a->dn)) != 0 ||
 	    (e = exec_done(st, s)) != 0)
 		goto out;
 	if (idp != NULL)
@@ -122,6 +124,7 @@ approver_rows(struct store *st, sqlite3_stmt *s, store_approver_cb *cb,
 		a.yk_serial = sqlite3_column_int64(s, 11);
 		a.enrolled = sqlite3_column_int64(s, 12);
 		a.revoked_at = sqlite3_column_int64(s, 13);
+		a.dn = text(s, 14);
 		(*n)++;
 		if ((e = cb(&a, arg)) != 0)
 			return e;

@@ -263,12 +263,22 @@ static const char *const migration_6[] = {
 };
 
 /*
- * Version 7: what the directory said of the target when the request was
+ * Version 7: who an officer is in the directory.  The DN of the entry the
+ * officer's name found at enrolment (NULL: enrolled without a directory,
+ * or not in it): separation of duties compares it with a target's DN.
+ */
+static const char *const migration_7[] = {
+	"ALTER TABLE approvers ADD COLUMN dn TEXT",
+	NULL
+};
+
+/*
+ * Version 8: what the directory said of the target when the request was
  * submitted (or last looked up by the signer): a JSON snapshot with its
  * DN, the class and why, its privileged groups, manager, masked
  * contacts, account type and state.  NULL: no directory then.
  */
-static const char *const migration_7[] = {
+static const char *const migration_8[] = {
 	"ALTER TABLE requests ADD COLUMN directory_json TEXT",
 	NULL
 };
@@ -281,6 +291,7 @@ const char *const *const store_migrations[] = {
 	migration_5,
 	migration_6,
 	migration_7,
+	migration_8,
 };
 
 const int store_nmigrations =

@@ -29,6 +29,7 @@
 #define STORE_DB_NAME	"tapgate.db"
 #define STORE_ID_LEN	32	/* a request id: 128 random bits, lower hex */
 #define STORE_DIGEST_LEN 64	/* a SHA-256 digest in lower hex */
+#define STORE_MAX_DN	512	/* a directory entry's DN */
 #define STORE_MAX_NAME	256	/* queue, class, state, account, agent, ... */
 #define STORE_MAX_TEXT	4096	/* reasons, evidence references */
 #define STORE_MAX_JSON	65536	/* request body, response, decision */
@@ -347,6 +348,7 @@ struct store_approver {
 	int64_t		 yk_serial;	/* 0: none */
 	int64_t		 enrolled;	/* 0 on insert: now */
 	int64_t		 revoked_at;
+	const char	*dn;		/* directory entry; NULL: none */
 };
 
 /* One officer's verified assertion over a request's change. */

@@ -92,8 +92,11 @@ none install_man_pages "$bad"
 bad=""
 expect 644 /usr/lib/systemd/system/tapgated.service \
     /usr/lib/systemd/system/tapgated.socket \
+    /usr/lib/systemd/system/tapgated-directory@.service \
+    /usr/lib/systemd/system/tapgated-directory.socket \
     /usr/lib/sysusers.d/tapgate.conf /usr/lib/tmpfiles.d/tapgate.conf \
-    /usr/share/tapgate/systemd/yubikey-seal.conf
+    /usr/share/tapgate/systemd/yubikey-seal.conf \
+    /usr/share/tapgate/systemd/directory.conf
 none install_systemd_files "$bad"
 bad=""
 expect 644 /usr/lib/udev/rules.d/70-tapgate.rules

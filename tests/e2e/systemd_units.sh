@@ -125,11 +125,35 @@ else
 	    "user, /var/lib/tapgate or /run/tapgate/tapgate.sock differ"
 fi
 
+# The directory process's own units: one process per connection of the
+# daemon's user, tapgated's binary in the directory role on fd 3, the
+# network to an allow list only, and no AF_UNIX socket of its own.
+DSVC='systemd/tapgated-directory@.service'
+DSOCK=systemd/tapgated-directory.socket
+missing=""
+for kv in 'ExecStart=/usr/sbin/tapgated --directory-process 3' \
+    'User=tapgate' 'Group=tapgate' 'NoNewPrivileges=yes' \
+    'CapabilityBoundingSet=' 'PrivateDevices=yes' 'PrivateUsers=yes' \
+    'ProtectSystem=strict' 'RestrictAddressFamilies=AF_INET AF_INET6' \
+    'IPAddressDeny=any' 'MemoryDenyWriteExecute=yes' \
+    'SystemCallFilter=~@privileged @resources'; do
+	grep -qxF "$kv" "$DSVC" || missing="$missing missing [$kv] in $DSVC"
+done
+grep -qE '^IPAddressAllow=[0-9a-fA-F.:/]+$' "$DSVC" ||
+    missing="$missing no IPAddressAllow= of addresses"
+grep -qE '^(PrivateNetwork=yes|IPAddressAllow=any)' "$DSVC" &&
+    missing="$missing the network closed, or open to all"
+for kv in 'ListenStream=/run/tapgate/directory.sock' 'Accept=yes' \
+    'SocketUser=tapgate' 'SocketMode=0600'; do
+	grep -qxF "$kv" "$DSOCK" || missing="$missing missing [$kv] in $DSOCK"
+done
+none units_directory_unit_settings "$missing"
+
 # ---- a temporary root with the units and the daemon at its ExecStart path
 R=$T/root
 U=$R/usr/lib/systemd/system
 mkdir -p "$U" "$R/usr/sbin" "$R/etc/systemd/system" "$R/etc/tapgate"
-cp "$SVC" "$SOCK" "$U/"
+cp "$SVC" "$SOCK" "$DSVC" "$DSOCK" "$U/"
 exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$SVC")
 if [ -x "$BUILD/tapgated" ]; then
 	cp "$BUILD/tapgated" "$R$exe"
@@ -180,12 +204,73 @@ then
 		    "exposure ${yk:-?}"
 	fi
 	rm -rf "$D"
+	# the directory's drop-in opens the network and nothing else: the
+	# three network items are open with it, closed without (the control)
+	mkdir -p "$D"
+	cp systemd/directory.conf "$D/"
+	systemd-analyze security --offline=yes --root="$R" tapgated.service \
+	    >"$T/sec-dir.out" 2>&1
+	dir=$(sed -n 's/.*Overall exposure level for tapgated.service: \([0-9.]*\).*/\1/p' \
+	    "$T/sec-dir.out")
+	echo "# with directory.conf: exposure ${dir:-?} (the target of 0.5" \
+	    "is out of reach while the directory process runs in this unit)"
+	netitems='^[^A-Za-z]*(PrivateNetwork=|RestrictAddressFamilies=~AF_\(INET\|INET6\)|IPAddressDeny=)[[:space:]]'
+	if systemd-analyze security --offline=yes --root="$R" --threshold=13 \
+	    tapgated.service >/dev/null 2>&1 && [ -n "$dir" ] &&
+	    [ "$(open_items "$T/sec-dir.out" | wc -l)" -eq \
+	    "$(($(open_items "$T/sec.out" | wc -l) + 3))" ] &&
+	    [ "$(open_items "$T/sec-dir.out" | grep -cE "$netitems")" = 3 ] &&
+	    [ "$(open_items "$T/sec.out" | grep -cE "$netitems")" = 0 ]
+	then
+		ok units_security_directory_dropin_only_opens_the_network
+	else
+		notok units_security_directory_dropin_only_opens_the_network \
+		    "exposure ${dir:-?}"
+		open_items "$T/sec-dir.out" | sed 's/^/#   /'
+	fi
+	rm -rf "$D"
+	# the directory process's own unit: the network is its only opening
+	# beyond the defaults a keyless service can close (the control: the
+	# same three items are closed in tapgated.service)
+	systemd-analyze security --offline=yes --root="$R" \
+	    tapgated-directory@0.service >"$T/sec-du.out" 2>&1
+	du=$(sed -n 's/.*Overall exposure level for tapgated-directory@0.service: \([0-9.]*\).*/\1/p' \
+	    "$T/sec-du.out")
+	echo "# tapgated-directory@.service: exposure ${du:-?} (target <= 1.0);" \
+	    "open:"
+	open_items "$T/sec-du.out" | sed -E 's/^[^A-Za-z]*([^ ]*).*[[:space:]]([0-9.]+)[[:space:]]*$/#   \1 \2/'
+	if systemd-analyze security --offline=yes --root="$R" --threshold=10 \
+	    tapgated-directory@0.service >/dev/null 2>&1 && [ -n "$du" ] &&
+	    [ "$(open_items "$T/sec-du.out" | grep -cE "$netitems")" = 3 ] &&
+	    ! open_items "$T/sec-du.out" |
+	    grep -qE 'PrivateDevices=|PrivateUsers=|~AF_UNIX'
+	then
+		ok units_security_directory_unit_at_most_1.0
+	else
+		notok units_security_directory_unit_at_most_1.0 \
+		    "exposure ${du:-?}"
+	fi
 else
 	skip "systemd-analyze security has no --offline/--threshold here\
  (systemd >= 250, Debian package systemd)" \
 	    units_security_exposure_at_most_0.5 \
-	    units_security_yubikey_dropin_only_adds_netlink
+	    units_security_yubikey_dropin_only_adds_netlink \
+	    units_security_directory_dropin_only_opens_the_network \
+	    units_security_directory_unit_at_most_1.0
 fi
+
+# The directory's drop-in: the network for IPv4 and IPv6 only, to an
+# allow list on top of IPAddressDeny=any, never the whole network.
+missing=""
+for kv in 'PrivateNetwork=no' \
+    'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6' 'IPAddressDeny=any'; do
+	grep -qxF "$kv" systemd/directory.conf || missing="$missing missing [$kv]"
+done
+grep -qE '^IPAddressAllow=[0-9a-fA-F.:/]+$' systemd/directory.conf ||
+    missing="$missing no IPAddressAllow= of addresses"
+grep -qE '^IPAddressAllow=(any|0\.0\.0\.0/0|::/0)' systemd/directory.conf &&
+    missing="$missing IPAddressAllow= opens everything"
+none units_directory_dropin_allows_only_listed_addresses "$missing"
 
 # ---- systemd-analyze verify on the temporary root.  The targets the units
 # depend on by default are stubs there (a real root has them); man pages
@@ -198,7 +283,9 @@ if have systemd-analyze &&
 		    "$u" >"$R/etc/systemd/system/$u"
 	done
 	if systemd-analyze verify --man=no --root="$R" tapgated.service \
-	    tapgated.socket >"$T/verify.out" 2>&1 && [ ! -s "$T/verify.out" ]
+	    tapgated.socket tapgated-directory.socket \
+	    tapgated-directory@0.service >"$T/verify.out" 2>&1 &&
+	    [ ! -s "$T/verify.out" ]
 	then
 		ok units_systemd_analyze_verify
 	else
@@ -215,11 +302,22 @@ if have systemd-analyze &&
 		    "$(head -10 "$T/verify-yk.out")"
 	fi
 	rm -rf "$D"
+	mkdir -p "$D"
+	cp systemd/directory.conf "$D/"
+	if systemd-analyze verify --man=no --root="$R" tapgated.service \
+	    >"$T/verify-dir.out" 2>&1 && [ ! -s "$T/verify-dir.out" ]; then
+		ok units_systemd_analyze_verify_directory_dropin
+	else
+		notok units_systemd_analyze_verify_directory_dropin \
+		    "$(head -10 "$T/verify-dir.out")"
+	fi
+	rm -rf "$D"
 	echo "# verify: default targets stubbed, man pages not checked"
 else
 	skip "systemd-analyze verify has no --root here (Debian package\
  systemd)" units_systemd_analyze_verify \
-	    units_systemd_analyze_verify_yubikey_dropin
+	    units_systemd_analyze_verify_yubikey_dropin \
+	    units_systemd_analyze_verify_directory_dropin
 fi
 
 # ---- the daemon under socket activation, outside systemd

@@ -71,6 +71,77 @@ load(const char *section, struct policy_config **cfg, char *err,
 	"  base = \"ou=people,dc=corp\"; timeout_seconds = 2;\n" \
 	"  max_groups = 16; };\n"
 
+/* An integration may ask the directory about agents: with the group. */
+static void
+helpdesk_group_lets_integrations_ask_the_directory(void)
+{
+	struct policy_config *cfg = NULL, *plain = NULL;
+	const struct policy_principal *root;
+	char err[512] = "";
+	int r;
+
+	r = load("directory = { preset = \"openldap\";\n"
+	    "  uri = \"ldap://127.0.0.1:3890\"; tls = \"none\";\n"
+	    "  bind = { method = \"simple\"; dn = \"cn=tapgate,dc=corp\";\n"
+	    "    password_file = \"/etc/tapgate/directory.pw\"; };\n"
+	    "  base = \"ou=people,dc=corp\";\n"
+	    "  helpdesk_group = \"cn=Helpdesk,ou=groups,dc=corp\"; };\n",
+	    &cfg, err, sizeof(err));
+	if (r != 0)
+		printf("#   %s\n", err);
+	CHECK_EQ(r, 0);
+	CHECK(strcmp(cfg->directory.helpdesk_group,
+	    "cn=Helpdesk,ou=groups,dc=corp") == 0);
+	/* the shipped configuration's root is an integration */
+	root = policy_principal_of(cfg, 0, NULL, 0);
+	CHECK(root != NULL && root->integration);
+	CHECK(policy_principal_asks_directory(cfg, root));
+	CHECK(!policy_principal_may_name(root, "hd-amy"));
+	/* without the group, or without a directory, never */
+	CHECK_EQ(load(OL_DIR, &plain, NULL, 0), 0);
+	CHECK(plain->directory.helpdesk_group[0] == '\0');
+	CHECK(!policy_principal_asks_directory(plain,
+	    policy_principal_of(plain, 0, NULL, 0)));
+	CHECK(!policy_principal_asks_directory(NULL, root));
+	CHECK(!policy_principal_asks_directory(cfg, NULL));
+	policy_config_free(&plain);
+	policy_config_free(&cfg);
+}
+
+/* directory.socket: an absolute path, or the directory process is a child */
+static void
+directory_socket_is_an_absolute_path(void)
+{
+	struct policy_config *cfg = NULL;
+	char err[512] = "";
+	int r;
+
+	r = load("directory = { preset = \"openldap\";\n"
+	    "  uri = \"ldap://127.0.0.1:3890\"; tls = \"none\";\n"
+	    "  bind = { method = \"simple\"; dn = \"cn=tapgate,dc=corp\";\n"
+	    "    password_file = \"/etc/tapgate/directory.pw\"; };\n"
+	    "  base = \"ou=people,dc=corp\";\n"
+	    "  socket = \"/run/tapgate/directory.sock\"; };\n",
+	    &cfg, err, sizeof(err));
+	if (r != 0)
+		printf("#   %s\n", err);
+	CHECK_EQ(r, 0);
+	CHECK(strcmp(cfg->directory.socket, "/run/tapgate/directory.sock") ==
+	    0);
+	policy_config_free(&cfg);
+	CHECK_EQ(load(OL_DIR, &cfg, NULL, 0), 0);
+	CHECK(cfg->directory.socket[0] == '\0');
+	policy_config_free(&cfg);
+	CHECK(load("directory = { preset = \"openldap\";\n"
+	    "  uri = \"ldap://127.0.0.1:3890\"; tls = \"none\";\n"
+	    "  bind = { method = \"simple\"; dn = \"cn=tapgate,dc=corp\";\n"
+	    "    password_file = \"/etc/tapgate/directory.pw\"; };\n"
+	    "  base = \"ou=people,dc=corp\";\n"
+	    "  socket = \"run/directory.sock\"; };\n",
+	    &cfg, err, sizeof(err)) != 0);
+	CHECK(strstr(err, "socket") != NULL);
+}
+
 static void
 without_a_directory_section_none_is_configured(void)
 {
@@ -729,6 +800,8 @@ main(void)
 		fclose(f);
 	}
 	RUN(without_a_directory_section_none_is_configured);
+	RUN(helpdesk_group_lets_integrations_ask_the_directory);
+	RUN(directory_socket_is_an_absolute_path);
 	RUN(active_directory_preset_fills_the_attributes);
 	RUN(openldap_preset_fills_the_attributes);
 	RUN(ldap_uri_defaults_to_starttls_and_attributes_override);

@@ -358,6 +358,12 @@ ip_socket(void)
 }
 
 static int
+ip6_socket(void)
+{
+	return socket(AF_INET6, SOCK_DGRAM, 0) == -1 ? 90 : 91;
+}
+
+static int
 do_accept(void)
 {
 	return accept4(0, NULL, NULL, 0) == -1 ? 90 : 91;
@@ -470,6 +476,7 @@ static const struct forbidden {
 	int		(*fn)(void);
 } daemon_forbidden[] = {
 	{ "socket(AF_INET)", ip_socket },
+	{ "socket(AF_INET6)", ip6_socket },
 	{ "accept4() (HTTP is the front's)", do_accept },
 	{ "socket(AF_NETLINK)", netlink_socket },
 	{ "ptrace(PTRACE_TRACEME)", do_ptrace },
@@ -481,12 +488,14 @@ static const struct forbidden {
 	{ "fork()", do_fork },
 	{ "execve()", exec_true },
 	{ "socket(AF_INET)", ip_socket },
+	{ "socket(AF_INET6)", ip6_socket },
 	{ "ptrace(PTRACE_TRACEME)", do_ptrace },
 }, front_forbidden[] = {
 	{ "open(O_RDWR) of a device node", open_device_rw },
 	{ "open(O_CREAT)", create_file },
 	{ "socket(AF_UNIX)", unix_socket },
 	{ "socket(AF_INET)", ip_socket },
+	{ "socket(AF_INET6)", ip6_socket },
 	{ "execve()", exec_true },
 	{ "fork()", do_fork },
 	{ "ptrace(PTRACE_TRACEME)", do_ptrace },
@@ -1154,6 +1163,51 @@ token_filter_stacks_on_the_daemons(void)
 	CHECK(killed_by_sigsys(in_child(stacked_child)));
 }
 
+/*
+ * Why the confined monitor cannot start a new directory process: what it
+ * forks keeps its filter, and no filter stacked on it gives back an IP
+ * socket.  The control: the same child before the monitor's filter.
+ */
+static int
+net_after_fork_child(int confined)
+{
+	pid_t pid;
+	int st, fd;
+
+	if (confined && confine(SANDBOX_ROLE_DAEMON) != 0)
+		return 100;
+	if ((pid = fork()) == 0) {
+		if (sandbox_apply(SANDBOX_ROLE_DIRECTORY) != 0)
+			_exit(100);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		_exit(fd >= 0 ? 0 : 1);
+	}
+	if (pid == -1 || waitpid(pid, &st, 0) != pid)
+		return 101;
+	if (confined)
+		return killed_by_sigsys(st) ? 0 : 2;
+	return exited_0(st) ? 0 : 3;
+}
+
+static int
+net_before_confine_child(void)
+{
+	return net_after_fork_child(0);
+}
+
+static int
+net_after_confine_child(void)
+{
+	return net_after_fork_child(1);
+}
+
+static void
+directory_process_started_by_the_confined_daemon_has_no_network(void)
+{
+	CHECK(exited_0(in_child(net_before_confine_child)));
+	CHECK(exited_0(in_child(net_after_confine_child)));
+}
+
 /* ---- tests: hardening and the address-space limit */
 
 static int
@@ -1355,6 +1409,7 @@ main(int argc, char **argv)
 	RUN_MAY_SKIP(sanitizer_reports_survive_every_filter);
 	RUN(forbidden_call_on_any_thread_kills_the_process);
 	RUN(token_filter_stacks_on_the_daemons);
+	RUN(directory_process_started_by_the_confined_daemon_has_no_network);
 	RUN(harden_sets_no_new_privs_not_dumpable_no_core);
 	RUN_MAY_SKIP(address_space_limit_makes_a_huge_malloc_fail);
 	RUN_MAY_SKIP(libcbor_allocation_bomb_is_an_error_not_an_oom);
