@@ -182,13 +182,44 @@ check order_drops_her_privileged_groups_as_dns jqtrue \
 mkdir -m 700 "$T/handover" "$T/conn"
 admins_hold_alice() { ldap_attr "$DA" member | grep -q "uid=alice,"; }
 check control_alice_is_in_domain_admins admins_hold_alice
-sh contrib/ldap-connector/tapgate-ldap-apply \
-    --verify "$BUILD/tapgate-verify" --jwks "$T/jwks.json" \
-    --approvers "$T/approvers.json" --aud ldap-corp \
-    --redeem-db "$T/conn/redeemed.db" --ldap-uri "$LDAP_URI" \
-    --base "ou=people,$S" --bind-dn "$LDAP_ADMIN_DN" \
-    --bind-pw-file "$LDAP_ADMIN_PWFILE" --out-dir "$T/handover" \
-    "$T/alice.jws" >"$T/apply.out" 2>"$T/apply.err"
+FIN="cn=Finance,ou=groups,$S"
+ldapmod() {
+	ldapmodify -x -H "$LDAP_URI" -D "$LDAP_ADMIN_DN" \
+	    -y "$LDAP_ADMIN_PWFILE" >/dev/null 2>>"$T/ldapmodify.err"
+}
+group_member() {	# add|delete GROUP-DN USER-DN
+	printf 'dn: %s\nchangetype: modify\n%s: member\nmember: %s\n' \
+	    "$2" "$1" "$3" | ldapmod
+}
+apply_alice() {
+	sh contrib/ldap-connector/tapgate-ldap-apply \
+	    --verify "$BUILD/tapgate-verify" --jwks "$T/jwks.json" \
+	    --approvers "$T/approvers.json" --aud ldap-corp \
+	    --redeem-db "$T/conn/redeemed.db" --ldap-uri "$LDAP_URI" \
+	    --base "ou=people,$S" --bind-dn "$LDAP_ADMIN_DN" \
+	    --bind-pw-file "$LDAP_ADMIN_PWFILE" --out-dir "$T/handover" \
+	    --privileged-group "$FIN" "$T/alice.jws" >"$T/apply.out" \
+	    2>"$T/apply.err"
+}
+# granted a privileged group the order does not name since it was
+# approved: the connector refuses, before anything is spent
+group_member add "$FIN" "uid=alice,ou=people,$S"
+check alice_joins_finance_after_the_approval [ $? -eq 0 ]
+apply_alice
+APPLY_RC=$?
+refused_as_changed() {
+	[ "$APPLY_RC" -eq 11 ] &&
+	    grep -q 'which the order does not name' "$T/apply.err"
+}
+check connector_refuses_an_order_whose_facts_changed refused_as_changed
+nothing_redeemed() {
+	[ ! -s "$T/conn/redeemed.db" ] || [ "$(sqlite3 "$T/conn/redeemed.db" \
+	    'SELECT count(*) FROM redeemed')" = 0 ]
+}
+check refused_order_is_not_redeemed nothing_redeemed
+check refused_order_changed_nothing admins_hold_alice
+group_member delete "$FIN" "uid=alice,ou=people,$S"
+apply_alice
 APPLY_RC=$?
 sed 's/^/#   /' "$T/apply.err"
 check connector_applies_the_order [ "$APPLY_RC" -eq 0 ]
@@ -196,10 +227,6 @@ alice_out_of_admins() { ! admins_hold_alice; }
 check connector_drops_the_group_the_order_names alice_out_of_admins
 
 # ---- the signer looks again: a class that rose since submission
-ldapmod() {
-	ldapmodify -x -H "$LDAP_URI" -D "$LDAP_ADMIN_DN" \
-	    -y "$LDAP_ADMIN_PWFILE" >/dev/null 2>>"$T/ldapmodify.err"
-}
 state_of() { api GET "/v1/requests/$1"; jbody .state; }
 # the class the appliance decides now (GET evaluates when asked)
 class_of() { api GET "/v1/requests/$1"; jbody .decision.class.effective; }
