@@ -836,7 +836,8 @@ struct policy_decision {
  * Check a request against the configuration without evaluating it: every
  * string present (ref and recovered_channel may be empty), bounded and free
  * of control characters, every enum in range, channels configured, counts
- * bounded, mfa_reset naming its recovered channel.  Returns 0, or
+ * bounded, mfa_reset naming its recovered channel, the directory's facts
+ * (when given) bounded and free of control characters too.  Returns 0, or
  * TG_ERR_INVALID / TG_ERR_TOO_LONG with a message naming the field
  * ("evidence[2].channel: unknown channel \"fax\"") in errbuf.
  */

@@ -2027,6 +2027,24 @@ class_comes_from_the_directorys_facts(void)
 }
 
 static void
+privileged_groups_are_those_a_class_names(void)
+{
+	struct policy_config *cfg = facts_config();
+
+	CHECK(cfg != NULL);
+	if (cfg == NULL)
+		return;
+	CHECK(policy_dir_group_privileged(cfg, DA_DN));
+	CHECK(policy_dir_group_privileged(cfg, "CN=FINANCE, OU=Groups,"
+	    "DC=corp"));
+	CHECK(!policy_dir_group_privileged(cfg, STAFF_DN));
+	CHECK(!policy_dir_group_privileged(cfg, "not a dn"));
+	CHECK(!policy_dir_group_privileged(cfg, NULL));
+	CHECK(!policy_dir_group_privileged(NULL, DA_DN));
+	policy_config_free(&cfg);
+}
+
+static void
 truncated_groups_are_the_strictest_class(void)
 {
 	struct policy_config *cfg = facts_config();
@@ -2172,6 +2190,7 @@ main(void)
 	RUN(admin_claimed_as_standard_stays_admin);
 	RUN(dns_compare_as_directories_do);
 	RUN(class_comes_from_the_directorys_facts);
+	RUN(privileged_groups_are_those_a_class_names);
 	RUN(truncated_groups_are_the_strictest_class);
 	RUN(class_is_never_below_what_the_facts_demand);
 	RUN(evidence_counts_only_when_independent_and_passing);
