@@ -482,7 +482,7 @@ officer_is_target(const struct tapgated *d, const struct who *w,
 	t = json_object_get(json_object_get(f->rq.root, "target"), "dn");
 	/* target.dn is the directory's only when there is one */
 	dn = dir->configured ? json_string_value(t) : NULL;
-	if (dn != NULL && eng_dn_same(w->dn, dn)) {
+	if (dn != NULL && policy_dn_same(w->dn, dn)) {
 		snprintf(why, cap, "officer %s is the target's directory entry "
 		    "%.300s", w->name, dn);
 		return true;
@@ -520,7 +520,7 @@ officer_is_requester(const struct tapgated *d, const struct who *w,
 	if (!dir->configured)
 		return false;
 	t = json_object_get(json_object_get(f->rq.root, "requester"), "dn");
-	if ((dn = json_string_value(t)) != NULL && eng_dn_same(w->dn, dn)) {
+	if ((dn = json_string_value(t)) != NULL && policy_dn_same(w->dn, dn)) {
 		snprintf(why, cap, "officer %s is the requesting agent's "
 		    "directory entry %.300s", w->name, dn);
 		return true;

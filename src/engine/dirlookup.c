@@ -2,7 +2,6 @@
 /*
  * Who an account is, asked of the directory (dirlookup.h).
  */
-#include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,49 +91,6 @@ eng_directory_refusal(const struct eng_dir_lookup *lk, const char *account,
 	    lk->detail : msg);
 }
 
-static bool
-dn_sep(char c)
-{
-	return c == ',' || c == '=' || c == '+';
-}
-
-/* A DN in lower case without blanks at either end or around separators. */
-static bool
-dn_fold(const char *in, char *out, size_t cap)
-{
-	size_t n = 0, k;
-
-	while (*in != '\0') {
-		if (*in == ' ') {
-			for (k = 0; in[k] == ' '; k++)
-				;
-			if (n > 0 && !dn_sep(out[n - 1]) && in[k] != '\0' &&
-			    !dn_sep(in[k])) {
-				if (n + k >= cap)
-					return false;
-				memcpy(out + n, in, k);
-				n += k;
-			}
-			in += k;
-			continue;
-		}
-		if (n + 1 >= cap)
-			return false;
-		out[n++] = (char)tolower((unsigned char)*in++);
-	}
-	out[n] = '\0';
-	return n > 0;
-}
-
-bool
-eng_dn_same(const char *a, const char *b)
-{
-	char fa[DIR_DN_MAX + 1], fb[DIR_DN_MAX + 1];
-
-	return a != NULL && b != NULL && dn_fold(a, fa, sizeof(fa)) &&
-	    dn_fold(b, fb, sizeof(fb)) && strcmp(fa, fb) == 0;
-}
-
 int
 eng_directory_agent(struct tapgated *d, const char *agent,
     enum eng_agent_verdict *verdict, char *why, size_t cap, char *dn,
@@ -172,8 +128,8 @@ eng_directory_agent(struct tapgated *d, const char *agent,
 	else if (f->disabled)
 		snprintf(why, cap, "%s is disabled in the directory", f->dn);
 	else {
-		for (i = 0; i < f->ngroups && !eng_dn_same(f->groups[i], group);
-		    i++)
+		for (i = 0; i < f->ngroups &&
+		    !policy_dn_same(f->groups[i], group); i++)
 			;
 		if (i < f->ngroups) {
 			*verdict = ENG_AGENT_MEMBER;

@@ -65,18 +65,12 @@ enum eng_agent_verdict {
  * (d->lock likewise), then admitted only when exactly one entry matches,
  * its canonical name is agent exactly (no variant of case, space or
  * script), it is not disabled, and one of its groups is the help-desk
- * group (eng_dn_same).  0 with *verdict and, unless a member, why (cap
+ * group (policy_dn_same).  0 with *verdict and, unless a member, why (cap
  * bytes), and the entry's DN in dn (dncap bytes; "" unless a member); or
  * TG_ERR_NOMEM.
  */
 int	eng_directory_agent(struct tapgated *d, const char *agent,
 	    enum eng_agent_verdict *verdict, char *why, size_t cap, char *dn,
 	    size_t dncap);
-
-/*
- * Whether two DNs name the same entry, as far as text tells: equal but
- * for ASCII case and blanks around ',', '=' and '+'.  Either empty: no.
- */
-bool	eng_dn_same(const char *a, const char *b);
 
 #endif
