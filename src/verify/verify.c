@@ -406,15 +406,14 @@ tgv_set_class_floor(struct tgv_ctx *ctx, const char *class_name,
 
 /* ---- reading the payload: every member present, typed and bounded */
 
-/* Whether s is a name: 1..TGV_NAME_MAX bytes, no control character. */
+/* Whether s is text of 1..max bytes without a control character. */
 static bool
-is_name(const char *s)
+is_text(const char *s, size_t max)
 {
 	size_t i;
 
 	for (i = 0; s[i] != '\0'; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f ||
-		    i >= TGV_NAME_MAX)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || i >= max)
 			return false;
 	return i > 0;
 }
@@ -463,33 +462,42 @@ members(struct tgv_ctx *ctx, json_t *o, const char *where,
 	return 0;
 }
 
-/* The string v, called where.name: a name (is_name()), or hex of hexlen. */
+/* str_value()'s form: a name, a DN, or else that many hex digits. */
+#define AS_NAME	0
+#define AS_DN	SIZE_MAX
+
+/*
+ * The string v, called where.name: a name (is_text(), TGV_NAME_MAX), a
+ * DN (TGV_DN_MAX, as long as the appliance keeps one), or form lowercase
+ * hex digits.
+ */
 static int
 str_value(struct tgv_ctx *ctx, const json_t *v, const char *where,
-    const char *name, size_t hexlen, const char **sp)
+    const char *name, size_t form, const char **sp)
 {
+	size_t max = form == AS_DN ? TGV_DN_MAX : TGV_NAME_MAX;
 	const char *s;
 
 	if (!json_is_string(v))
 		return tgv_fail(ctx, TGV_ERR_MALFORMED, "%s.%s is %s", where,
 		    name, v == NULL ? "missing" : "not a string");
 	s = json_string_value(v);
-	if (hexlen > 0 && !is_hex(s, hexlen))
-		return tgv_fail(ctx, TGV_ERR_MALFORMED, "%s.%s is not %zu "
-		    "lowercase hex digits", where, name, hexlen);
-	if (hexlen == 0 && !is_name(s))
+	if (form != AS_NAME && form != AS_DN) {
+		if (!is_hex(s, form))
+			return tgv_fail(ctx, TGV_ERR_MALFORMED, "%s.%s is not "
+			    "%zu lowercase hex digits", where, name, form);
+	} else if (!is_text(s, max))
 		return tgv_fail(ctx, TGV_ERR_MALFORMED, "%s.%s is empty, over "
-		    "%d bytes or has a control character", where, name,
-		    TGV_NAME_MAX);
+		    "%zu bytes or has a control character", where, name, max);
 	*sp = s;
 	return 0;
 }
 
 static int
 get_str(struct tgv_ctx *ctx, const json_t *o, const char *where,
-    const char *name, size_t hexlen, const char **sp)
+    const char *name, size_t form, const char **sp)
 {
-	return str_value(ctx, json_object_get(o, name), where, name, hexlen,
+	return str_value(ctx, json_object_get(o, name), where, name, form,
 	    sp);
 }
 
@@ -511,7 +519,7 @@ get_int(struct tgv_ctx *ctx, const json_t *o, const char *where,
 /* An array member of at most LIST_MAX strings, each as str_value(). */
 static int
 get_list(struct tgv_ctx *ctx, const json_t *o, const char *where,
-    const char *name, size_t hexlen)
+    const char *name, size_t form)
 {
 	const json_t *arr = json_object_get(o, name);
 	const char *s;
@@ -525,7 +533,7 @@ get_list(struct tgv_ctx *ctx, const json_t *o, const char *where,
 	for (i = 0; i < json_array_size(arr); i++) {
 		snprintf(item, sizeof(item), "%s[%zu]", name, i);
 		if ((r = str_value(ctx, json_array_get(arr, i), where, item,
-		    hexlen, &s)) != 0)
+		    form, &s)) != 0)
 			return r;
 	}
 	return 0;
@@ -593,11 +601,11 @@ target_facts(struct tgv_ctx *ctx, const json_t *t, const json_t *e)
 		return tgv_fail(ctx, TGV_ERR_MALFORMED, "change.target.dn, "
 		    "change.target.privileged_groups and change."
 		    "entitlements_dropped.groups come together");
-	if ((r = get_str(ctx, t, "change.target", "dn", 0, &s)) != 0 ||
+	if ((r = get_str(ctx, t, "change.target", "dn", AS_DN, &s)) != 0 ||
 	    (r = get_list(ctx, t, "change.target", "privileged_groups",
-	    0)) != 0 ||
+	    AS_DN)) != 0 ||
 	    (r = get_list(ctx, e, "change.entitlements_dropped", "groups",
-	    0)) != 0)
+	    AS_DN)) != 0)
 		return r;
 	json_array_foreach(json_object_get(e, "groups"), i, g) {
 		json_array_foreach(priv, j, p)

@@ -16,6 +16,7 @@
 
 #define TGV_ERRMSG_LEN		256
 #define TGV_NAME_MAX		256	/* iss, aud, approver, account... */
+#define TGV_DN_MAX		512	/* a directory DN: target.dn, groups */
 #define TGV_CLIENT_DATA_MAX	2048	/* WebAuthn clientData, decoded */
 #define TGV_RP_ID_MAX		253	/* a DNS name */
 

@@ -1040,6 +1040,29 @@ order_names_the_dn_and_the_groups_it_drops(void)
 	CHECK_EQ(try_facts("", FDA, FDA), TGV_ERR_MALFORMED);
 }
 
+/*
+ * A DN as long as the appliance keeps one (DIR_DN_MAX, 512 bytes) is
+ * read, in target.dn and in the group lists; one byte more is not.
+ */
+static void
+order_takes_dns_as_long_as_the_appliance_keeps(void)
+{
+	char dn[600], groups[700];
+	size_t n;
+
+	memcpy(dn, "uid=", 4);
+	for (n = 4; n < 512 - strlen(",dc=corp"); n++)
+		dn[n] = 'a';
+	strcpy(dn + n, ",dc=corp");
+	CHECK_EQ(strlen(dn), 512);
+	snprintf(groups, sizeof(groups), "[\"cn=%.*s,dc=corp\"]",
+	    (int)(512 - strlen("cn=,dc=corp")), dn + 4);
+	CHECK_EQ(try_facts(dn, groups, groups), 0);
+	strcat(dn, "a");
+	CHECK_EQ(try_facts(dn, FDA, FDA), TGV_ERR_MALFORMED);
+	CHECK(strstr(lastmsg, "512") != NULL);
+}
+
 #define SO2	"[{\"group\":\"security_officer\",\"count\":2}]"
 
 static void
@@ -1497,6 +1520,7 @@ main(void)
 	RUN(fewer_than_min_approvals_is_refused);
 	RUN(order_needs_the_approvals_its_policy_required);
 	RUN(order_names_the_dn_and_the_groups_it_drops);
+	RUN(order_takes_dns_as_long_as_the_appliance_keeps);
 	RUN(class_floor_refuses_untouched_privileged_orders);
 	RUN(malformed_approvals_required_is_refused);
 	RUN(order_from_another_appliance_is_refused_by_its_pins);
