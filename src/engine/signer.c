@@ -448,6 +448,40 @@ facts_unconfirmed(struct tapgated *d, const char *id,
 	return r;
 }
 
+/*
+ * The account is no longer the one entry it was: the directory has no
+ * entry for its name any more, or more than one.  Whatever happened
+ * (deleted, renamed, a second entry made to shadow it), no order is
+ * signed for it: the request is parked as sign_failed, for an officer
+ * to look at and, if it was harmless, to submit again.
+ */
+struct gone_txn {
+	const char	*id;
+	const char	*from;
+	char		 why[256];
+	int64_t		 now;
+};
+
+static int
+gone_steps(struct tapgated *d, void *arg)
+{
+	const struct gone_txn *t = arg;
+
+	return eng_park(d, t->id, t->from, t->why, &eng_system, t->now);
+}
+
+static int
+facts_gone(struct tapgated *d, const char *id, const char *from,
+    const char *account, const struct eng_dir_lookup *lk, int64_t now)
+{
+	struct gone_txn t = { id, from, "", now };
+
+	snprintf(t.why, sizeof(t.why), "the directory no longer has one "
+	    "entry for %s (%s): no order is signed for an account that is "
+	    "not the one approved", account, dir_outcome_name(lk->outcome));
+	return eng_txn(d, gone_steps, &t, NULL, NULL, NULL);
+}
+
 /* What a new look at the directory changes, as a transaction's steps. */
 struct recheck_txn {
 	const char	*id;
@@ -560,7 +594,7 @@ eng_facts_recheck(struct tapgated *d, struct facts *f, int64_t now)
 {
 	struct recheck_txn t = { NULL, NULL, NULL, now };
 	struct eng_dir_lookup lk;
-	char *id = NULL, *account = NULL;
+	char *id = NULL, *account = NULL, *from = NULL;
 	json_t *snap = NULL;
 	int r;
 
@@ -568,13 +602,25 @@ eng_facts_recheck(struct tapgated *d, struct facts *f, int64_t now)
 		return 0;
 	memset(&lk, 0, sizeof(lk));
 	if ((id = strdup(f->row->id)) == NULL ||
-	    (account = strdup(f->row->target_account)) == NULL) {
+	    (account = strdup(f->row->target_account)) == NULL ||
+	    (from = strdup(f->row->state)) == NULL) {
 		r = TG_ERR_NOMEM;
 		goto out;
 	}
 	/* d->lock is released while the directory answers */
 	if ((r = eng_directory_lookup(d, account, &lk)) != 0)
 		goto out;
+	if (!lk.refused && (lk.outcome == DIR_NOT_FOUND ||
+	    lk.outcome == DIR_AMBIGUOUS)) {
+		/* parked only from the state it had: one that moved while
+		 * the lock was released (vetoed, denied) is left as it is */
+		if ((r = reload(d, id, f)) != 0 ||
+		    (strcmp(f->row->state, from) == 0 &&
+		    (r = facts_gone(d, id, from, account, &lk, now)) != 0))
+			goto out;
+		r = ENG_NOT_NOW;
+		goto out;
+	}
 	if (lk.refused || lk.outcome != DIR_FOUND) {
 		fprintf(stderr, "tapgated: request %s: the directory did not "
 		    "confirm its facts (%s): not signed now\n", id,
@@ -610,6 +656,7 @@ out:
 	eng_directory_lookup_clear(&lk);
 	free(id);
 	free(account);
+	free(from);
 	return r;
 }
 

@@ -65,7 +65,10 @@ int	 eng_park(struct tapgated *d, const char *id, const char *from,
  * ENG_NOT_NOW: the directory did not answer, nothing is signed and
  * nothing parked (the timer tries again at its next tick; audited as
  * request.facts_unconfirmed once until something else happens to the
- * request); or a TG_ERR_* (*f cleared).  Without a directory, or a
+ * request); ENG_NOT_NOW too when the directory no longer has one entry
+ * for the account (none, or more than one): then the request is parked
+ * as sign_failed, unless it moved meanwhile (audited request.sign_failed
+ * with the cause); or a TG_ERR_* (*f cleared).  Without a directory, or a
  * request without facts, 0 and nothing asked.
  */
 #define ENG_NOT_NOW	2

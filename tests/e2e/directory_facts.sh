@@ -16,6 +16,7 @@
 # slapd and takes her out of Domain Admins.  The signer looks the
 # account up again before it signs: carol, added to Domain Admins while
 # her standard reset waits out its hold, is reclassified and not signed;
+# gus, deleted from the directory meanwhile, is parked and not signed;
 # with the directory down nothing is signed or parked until it answers.
 set -u
 . tests/e2e/lib/daemon.sh
@@ -250,6 +251,27 @@ check reclassification_is_audited audit_has \
     'select(.event == "request.reclassified" and .request_id ==
     "'"$CAROL"'" and .details.from == "standard" and .details.to ==
     "admin" and (.details.reason | contains("member of")))'
+
+# ---- the account no longer one entry at signing: parked, never signed
+mkuser() {	# uid: a standard person under ou=people
+	printf 'dn: uid=%s,ou=people,%s\nchangetype: add\n' "$1" "$S"
+	printf 'objectClass: inetOrgPerson\nuid: %s\ncn: %s\nsn: %s\n' \
+	    "$1" "$1" "$1"
+}
+mkuser gus | ldapmod
+check control_gus_is_in_the_directory [ $? -eq 0 ]
+api POST /v1/requests "$(body gus)"
+check standard_reset_of_gus_waits_out_its_hold answered 201 \
+    '.class == "standard" and .state == "in_hold"'
+GUS=$(jbody .id)
+printf 'dn: uid=gus,ou=people,%s\nchangetype: delete\n' "$S" | ldapmod
+check gus_leaves_the_directory_meanwhile [ $? -eq 0 ]
+check account_gone_at_signing_is_parked \
+    wait_for 15 request_in_state "$GUS" sign_failed
+check account_gone_gets_no_order status_is 404 GET "/v1/orders/$GUS"
+check parking_says_the_directory_no_longer_has_it audit_has \
+    'select(.event == "request.sign_failed" and .request_id ==
+    "'"$GUS"'" and (.details.cause | contains("no longer has one entry")))'
 
 # ---- the directory down at signing: nothing signed, nothing parked
 api POST /v1/requests "$(body dave)"
