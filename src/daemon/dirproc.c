@@ -241,6 +241,9 @@ put_setup(struct msg *m, const struct policy_directory *d)
 	msg_put_u32(m, d->max_groups);
 	for (i = 0; i < NATTRS; i++)
 		msg_put_str(m, attr_slot(&d->attrs, i));
+	msg_put_u8(m, (uint8_t)d->preset);
+	msg_put_u8(m, d->nested_groups);
+	msg_put_u32(m, d->max_group_depth);
 }
 
 static void
@@ -566,6 +569,12 @@ get_setup(struct msg *m, struct setup *s)
 	d->max_groups = msg_get_u32(m);
 	for (i = 0; i < NATTRS; i++)
 		msg_get_str(m, slots[i], POLICY_DIR_ATTR_MAX + 1);
+	d->preset = msg_get_u8(m) == POLICY_DIR_OPENLDAP ?
+	    POLICY_DIR_OPENLDAP : POLICY_DIR_ACTIVE_DIRECTORY;
+	d->nested_groups = msg_get_u8(m) != 0;
+	d->max_group_depth = msg_get_u32(m);
+	if (d->max_group_depth > POLICY_DIR_MAX_GROUP_DEPTH)
+		d->max_group_depth = POLICY_DIR_MAX_GROUP_DEPTH;
 	/* each attribute asked for once (disabled and locked may agree) */
 	for (i = 0; i < NATTRS; i++) {
 		if (slots[i][0] == '\0')
@@ -840,6 +849,150 @@ connection_lost(int rc)
 	    rc == LDAP_DECODING_ERROR;
 }
 
+/* ---- groups of groups */
+
+/* Active Directory's transitive membership (LDAP_MATCHING_RULE_IN_CHAIN) */
+#define IN_CHAIN_FILTER \
+	"(&(objectClass=group)(member:1.2.840.113556.1.4.1941:=%s))"
+/* the groups that hold one group, one level up */
+#define PARENT_FILTER	"(&(objectClass=groupOfNames)(member=%s))"
+#define GROUP_FILTER_MAX	(3 * DIR_DN_MAX + 128)
+
+/*
+ * fmt with its "%s" replaced by dn escaped as RFC 4515 says, in out
+ * (cap bytes).  0, or -1.
+ */
+static int
+member_filter(const char *fmt, const char *dn, char *out, size_t cap)
+{
+	char v[DIR_DN_MAX + 1];
+	struct berval in, esc = { 0, NULL };
+	int n;
+
+	n = snprintf(v, sizeof(v), "%s", dn);
+	if (n < 0 || (size_t)n >= sizeof(v))
+		return -1;
+	in.bv_val = v;
+	in.bv_len = (ber_len_t)n;
+	if (ldap_bv2escaped_filter_value(&in, &esc) != 0)
+		return -1;
+	n = snprintf(out, cap, fmt, esc.bv_val);
+	ber_memfree(esc.bv_val);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* Whether f holds group dn already. */
+static bool
+group_known(const struct dir_facts *f, const char *dn)
+{
+	size_t i;
+
+	for (i = 0; i < f->ngroups; i++)
+		if (policy_dn_same(f->groups[i], dn))
+			return true;
+	return false;
+}
+
+/*
+ * The groups filter matches: added to f when add is set (a group past
+ * max_groups, or one whose DN cannot be reported, sets
+ * truncated_groups), else only *found set when one is new.  0, or -1
+ * with why (the walk cannot be finished: no class may be decided).
+ */
+static int
+group_search(const struct setup *s, const char *filter,
+    struct dir_facts *f, bool add, bool *found, char *why, size_t cap)
+{
+	struct timeval tv = { (time_t)s->d.timeout_seconds, 0 };
+	static char none[] = "1.1";	/* no attribute: DNs only */
+	char *attrs[] = { none, NULL }, *dn;
+	LDAPMessage *res = NULL, *e;
+	int rc;
+
+	rc = ldap_search_ext_s(ld, s->d.base, LDAP_SCOPE_SUBTREE, filter,
+	    attrs, 0, NULL, NULL, &tv, (int)s->d.max_groups + 1, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
+		snprintf(why, cap, "group search failed: %s",
+		    ldap_err2string(rc));
+		if (connection_lost(rc) || rc == LDAP_TIMELIMIT_EXCEEDED)
+			drop_connection();
+		ldap_msgfree(res);
+		return -1;
+	}
+	if (rc == LDAP_SIZELIMIT_EXCEEDED)
+		f->truncated_groups = true;
+	for (e = ldap_first_entry(ld, res); e != NULL;
+	    e = ldap_next_entry(ld, e)) {
+		if ((dn = ldap_get_dn(ld, e)) == NULL)
+			continue;
+		if (dn[0] == '\0' || !dir_value_ok(dn, DIR_DN_MAX))
+			f->truncated_groups = true;
+		else if (group_known(f, dn))
+			;
+		else if (!add)
+			*found = true;
+		else if (f->ngroups >= s->d.max_groups)
+			f->truncated_groups = true;
+		else
+			snprintf(f->groups[f->ngroups++], sizeof(f->groups[0]),
+			    "%s", dn);
+		ldap_memfree(dn);
+	}
+	ldap_msgfree(res);
+	return 0;
+}
+
+/*
+ * The groups that hold the account's groups, added to f.  Active
+ * Directory answers the whole chain at once.  Elsewhere the groups
+ * holding each group are searched breadth first, max_group_depth levels
+ * above the account's own; a group seen before is not searched again
+ * (a cycle ends), and a level past the depth that would add a group
+ * marks the facts truncated rather than passing as absent.  0, or -1
+ * with why.
+ */
+static int
+walk_groups(const struct setup *s, struct dir_facts *f, char *why,
+    size_t cap)
+{
+	char filter[GROUP_FILTER_MAX + 1];
+	size_t start = 0, end = f->ngroups, i;
+	unsigned depth;
+	bool beyond = false;
+
+	if (!s->d.nested_groups)
+		return 0;
+	if (s->d.preset == POLICY_DIR_ACTIVE_DIRECTORY) {
+		if (member_filter(IN_CHAIN_FILTER, f->dn, filter,
+		    sizeof(filter)) != 0) {
+			snprintf(why, cap, "the entry's DN does not fit the "
+			    "group filter");
+			return -1;
+		}
+		return group_search(s, filter, f, true, &beyond, why, cap);
+	}
+	for (depth = 1; start < end && !beyond && !f->truncated_groups;
+	    depth++) {
+		for (i = start; i < end && !beyond && !f->truncated_groups;
+		    i++) {
+			if (member_filter(PARENT_FILTER, f->groups[i], filter,
+			    sizeof(filter)) != 0) {
+				f->truncated_groups = true;
+				break;
+			}
+			if (group_search(s, filter, f,
+			    depth <= s->d.max_group_depth, &beyond, why,
+			    cap) != 0)
+				return -1;
+		}
+		start = end;
+		end = f->ngroups;
+	}
+	if (beyond)
+		f->truncated_groups = true;
+	return 0;
+}
+
 static enum dir_outcome
 search(struct setup *s, const char *name, struct dir_facts *f,
     char *why, size_t cap)
@@ -881,7 +1034,8 @@ search(struct setup *s, const char *name, struct dir_facts *f,
 		snprintf(why, cap, "no entry matches");
 		o = DIR_NOT_FOUND;
 	} else if ((e = ldap_first_entry(ld, res)) == NULL ||
-	    entry_facts(ld, e, s, name, f, why, cap) != 0)
+	    entry_facts(ld, e, s, name, f, why, cap) != 0 ||
+	    walk_groups(s, f, why, cap) != 0)
 		o = DIR_UNAVAILABLE;
 	else
 		o = DIR_FOUND;

@@ -1610,7 +1610,8 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 	static const char *const keys[] = { "preset", "uri", "tls",
 	    "ca_file", "bind", "base", "filter", "domain", "netbios_domain",
 	    "timeout_seconds", "max_groups", "attributes",
-	    "max_fact_age_seconds", "helpdesk_group", "socket" };
+	    "max_fact_age_seconds", "helpdesk_group", "socket",
+	    "nested_groups", "max_group_depth" };
 	static const char *const presets[] = { "active_directory",
 	    "openldap" };
 	struct policy_directory *d = &ld->cfg->directory;
@@ -1650,6 +1651,11 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 	    (r = get_uint(ld, g, "max_groups", false,
 	    POLICY_DIR_DEFAULT_GROUPS, 1, POLICY_DIR_MAX_GROUPS,
 	    &d->max_groups)) != 0 ||
+	    (r = get_bool(ld, g, "nested_groups", true,
+	    &d->nested_groups)) != 0 ||
+	    (r = get_uint(ld, g, "max_group_depth", false,
+	    POLICY_DIR_DEFAULT_GROUP_DEPTH, 1, POLICY_DIR_MAX_GROUP_DEPTH,
+	    &d->max_group_depth)) != 0 ||
 	    (r = get_uint(ld, g, "max_fact_age_seconds", false,
 	    POLICY_DIR_DEFAULT_FACT_AGE, 0, POLICY_DIR_MAX_FACT_AGE,
 	    &d->max_fact_age_seconds)) != 0 ||
