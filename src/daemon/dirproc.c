@@ -89,6 +89,12 @@ dirproc_put_answer(struct msg *m, enum dir_outcome outcome,
 	msg_put_u32(m, (uint32_t)f->ngroups);
 	for (i = 0; i < f->ngroups; i++)
 		msg_put_str(m, f->groups[i]);
+	msg_put_u32(m, (uint32_t)f->ndirect);
+	msg_put_u32(m, (uint32_t)f->nedges);
+	for (i = 0; i < f->nedges; i++) {
+		msg_put_u32(m, f->edges[i].member);
+		msg_put_u32(m, f->edges[i].group);
+	}
 	msg_put_str(m, f->manager);
 	put_values(m, (char (*)[DIR_VALUE_MAX + 1])f->mobile, f->nmobile);
 	put_values(m, (char (*)[DIR_VALUE_MAX + 1])f->phone, f->nphone);
@@ -143,6 +149,11 @@ facts_ok(const struct dir_facts *f, const char **what)
 		if (f->groups[i][0] == '\0' ||
 		    !dir_value_ok(f->groups[i], DIR_DN_MAX))
 			return 0;
+	*what = "group link";
+	for (i = 0; i < f->nedges; i++)
+		if (f->edges[i].member >= f->ngroups ||
+		    f->edges[i].group >= f->ngroups)
+			return 0;
 	*what = "manager";
 	if (!dir_value_ok(f->manager, DIR_DN_MAX))
 		return 0;
@@ -187,6 +198,12 @@ dirproc_parse_answer(struct msg_chan *ch, struct msg *m,
 		f->ngroups = get_count(m, DIR_MAX_GROUPS);
 		for (i = 0; i < f->ngroups; i++)
 			msg_get_str(m, f->groups[i], sizeof(f->groups[i]));
+		f->ndirect = get_count(m, f->ngroups);
+		f->nedges = get_count(m, DIR_MAX_EDGES);
+		for (i = 0; i < f->nedges; i++) {
+			f->edges[i].member = msg_get_u32(m);
+			f->edges[i].group = msg_get_u32(m);
+		}
 		msg_get_str(m, f->manager, sizeof(f->manager));
 		f->nmobile = get_values(m, f->mobile, DIR_MAX_CONTACTS);
 		f->nphone = get_values(m, f->phone, DIR_MAX_CONTACTS);
@@ -819,6 +836,7 @@ entry_facts(LDAP *l, LDAPMessage *e, const struct setup *s,
 	f->ngroups = take_values(l, e, a->member_of, DIR_DN_MAX,
 	    s->d.max_groups, &f->groups[0][0], sizeof(f->groups[0]),
 	    &f->truncated_groups);
+	f->ndirect = f->ngroups;
 	(void)take_values(l, e, a->manager, DIR_DN_MAX, 1, f->manager,
 	    sizeof(f->manager), NULL);
 	f->nmobile = take_values(l, e, a->mobile, DIR_VALUE_MAX,
@@ -881,32 +899,48 @@ member_filter(const char *fmt, const char *dn, char *out, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-/* Whether f holds group dn already. */
-static bool
-group_known(const struct dir_facts *f, const char *dn)
+/* The index of group dn in f; f->ngroups: not there. */
+static size_t
+group_index(const struct dir_facts *f, const char *dn)
 {
 	size_t i;
 
-	for (i = 0; i < f->ngroups; i++)
-		if (policy_dn_same(f->groups[i], dn))
-			return true;
-	return false;
+	for (i = 0; i < f->ngroups && !policy_dn_same(f->groups[i], dn);
+	    i++)
+		;
+	return i;
+}
+
+/* groups[member] is in groups[group]; past DIR_MAX_EDGES: truncated. */
+static void
+add_edge(struct dir_facts *f, size_t member, size_t group)
+{
+	if (f->nedges >= DIR_MAX_EDGES) {
+		f->truncated_groups = true;
+		return;
+	}
+	f->edges[f->nedges].member = (unsigned)member;
+	f->edges[f->nedges].group = (unsigned)group;
+	f->nedges++;
 }
 
 /*
- * The groups filter matches: added to f when add is set (a group past
- * max_groups, or one whose DN cannot be reported, sets
- * truncated_groups), else only *found set when one is new.  0, or -1
- * with why (the walk cannot be finished: no class may be decided).
+ * The groups filter matches, each holding groups[member]: added to f
+ * with that link when add is set (a group past max_groups, or one whose
+ * DN cannot be reported, sets truncated_groups), else only *found set
+ * when one is new.  0, or -1 with why (the walk cannot be finished: no
+ * class may be decided).
  */
 static int
 group_search(const struct setup *s, const char *filter,
-    struct dir_facts *f, bool add, bool *found, char *why, size_t cap)
+    struct dir_facts *f, size_t member, bool add, bool *found, char *why,
+    size_t cap)
 {
 	struct timeval tv = { (time_t)s->d.timeout_seconds, 0 };
 	static char none[] = "1.1";	/* no attribute: DNs only */
 	char *attrs[] = { none, NULL }, *dn;
 	LDAPMessage *res = NULL, *e;
+	size_t j;
 	int rc;
 
 	rc = ldap_search_ext_s(ld, s->d.base, LDAP_SCOPE_SUBTREE, filter,
@@ -927,15 +961,18 @@ group_search(const struct setup *s, const char *filter,
 			continue;
 		if (dn[0] == '\0' || !dir_value_ok(dn, DIR_DN_MAX))
 			f->truncated_groups = true;
-		else if (group_known(f, dn))
-			;
-		else if (!add)
+		else if ((j = group_index(f, dn)) < f->ngroups) {
+			if (add)
+				add_edge(f, member, j);
+		} else if (!add)
 			*found = true;
 		else if (f->ngroups >= s->d.max_groups)
 			f->truncated_groups = true;
-		else
+		else {
 			snprintf(f->groups[f->ngroups++], sizeof(f->groups[0]),
 			    "%s", dn);
+			add_edge(f, member, j);
+		}
 		ldap_memfree(dn);
 	}
 	ldap_msgfree(res);
@@ -943,8 +980,9 @@ group_search(const struct setup *s, const char *filter,
 }
 
 /*
- * The groups that hold the account's groups, added to f.  Active
- * Directory answers the whole chain at once.  Elsewhere the groups
+ * The groups that hold the account's groups, added to f with the links
+ * that say which of its own groups brings each.  Active Directory
+ * answers the whole chain of each of them at once.  Elsewhere the groups
  * holding each group are searched breadth first, max_group_depth levels
  * above the account's own; a group seen before is not searched again
  * (a cycle ends), and a level past the depth that would add a group
@@ -962,15 +1000,17 @@ walk_groups(const struct setup *s, struct dir_facts *f, char *why,
 
 	if (!s->d.nested_groups)
 		return 0;
-	if (s->d.preset == POLICY_DIR_ACTIVE_DIRECTORY) {
-		if (member_filter(IN_CHAIN_FILTER, f->dn, filter,
-		    sizeof(filter)) != 0) {
-			snprintf(why, cap, "the entry's DN does not fit the "
-			    "group filter");
+	for (i = 0; s->d.preset == POLICY_DIR_ACTIVE_DIRECTORY &&
+	    i < end && !f->truncated_groups; i++) {
+		if (member_filter(IN_CHAIN_FILTER, f->groups[i], filter,
+		    sizeof(filter)) != 0)
+			f->truncated_groups = true;
+		else if (group_search(s, filter, f, i, true, &beyond, why,
+		    cap) != 0)
 			return -1;
-		}
-		return group_search(s, filter, f, true, &beyond, why, cap);
 	}
+	if (s->d.preset == POLICY_DIR_ACTIVE_DIRECTORY)
+		return 0;
 	for (depth = 1; start < end && !beyond && !f->truncated_groups;
 	    depth++) {
 		for (i = start; i < end && !beyond && !f->truncated_groups;
@@ -980,7 +1020,7 @@ walk_groups(const struct setup *s, struct dir_facts *f, char *why,
 				f->truncated_groups = true;
 				break;
 			}
-			if (group_search(s, filter, f,
+			if (group_search(s, filter, f, i,
 			    depth <= s->d.max_group_depth, &beyond, why,
 			    cap) != 0)
 				return -1;

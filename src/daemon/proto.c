@@ -154,6 +154,7 @@ const struct msg_proto proto_hooks = {
 #define DIR_ANSWER_MAX							\
 	(U8 + STR(PROTO_DIR_DETAIL_MAX) + STR(DIR_NAME_MAX) +		\
 	STR(DIR_DN_MAX) + U8 + U32 + DIR_MAX_GROUPS * STR(DIR_DN_MAX) +	\
+	2 * U32 + DIR_MAX_EDGES * 2 * U32 +				\
 	STR(DIR_DN_MAX) + 4 * DIR_VALUES_MAX(DIR_MAX_CONTACTS) +	\
 	DIR_VALUES_MAX(DIR_MAX_TYPES) + 2 * U8)
 

@@ -66,7 +66,8 @@
  *	DIR_LOOKUP	monitor, idle -> lookup: str name (normalised)
  *	DIR_ANSWER	child, lookup -> idle: u8 outcome (enum dir_outcome),
  *			str detail; when found: str name, str dn, u8
- *			truncated_groups, u32 n, n x str group dn, str
+ *			truncated_groups, u32 n, n x str group dn, u32
+ *			ndirect, u32 e, e x (u32 member, u32 group), str
  *			manager, then mobile, phone, mail, alt_mail and type
  *			each as u32 n, n x str value, then u8 disabled, u8
  *			locked

@@ -62,14 +62,39 @@ strings(const char v[][DIR_VALUE_MAX + 1], size_t n)
 	return a;
 }
 
+/*
+ * The account's privileged groups: those a class names, and of its own
+ * groups those that bring one of them (a group it is in only through
+ * another is left by leaving that one).
+ */
+static void
+privileged_set(const struct policy_config *cfg, const struct dir_facts *f,
+    bool take[DIR_MAX_GROUPS])
+{
+	bool from[DIR_MAX_GROUPS];
+	size_t i, j;
+
+	memset(take, 0, DIR_MAX_GROUPS * sizeof(take[0]));
+	for (i = 0; i < f->ngroups && i < DIR_MAX_GROUPS; i++) {
+		if (!policy_dir_group_privileged(cfg, f->groups[i]))
+			continue;
+		take[i] = true;
+		dir_group_sources(f, i, from);
+		for (j = 0; j < f->ndirect; j++)
+			take[j] = take[j] || from[j];
+	}
+}
+
 static json_t *
 privileged(const struct policy_config *cfg, const struct dir_facts *f)
 {
+	bool take[DIR_MAX_GROUPS];
 	json_t *a = json_array();
 	size_t i;
 
-	for (i = 0; a != NULL && i < f->ngroups; i++)
-		if (policy_dir_group_privileged(cfg, f->groups[i]) &&
+	privileged_set(cfg, f, take);
+	for (i = 0; a != NULL && i < f->ngroups && i < DIR_MAX_GROUPS; i++)
+		if (take[i] &&
 		    json_array_append_new(a, json_string(f->groups[i])) != 0) {
 			json_decref(a);
 			return NULL;
@@ -122,10 +147,12 @@ eng_dir_same_privileged(const struct policy_config *cfg,
     const struct dir_facts *f, const json_t *snap)
 {
 	const json_t *priv = json_object_get(snap, "privileged_groups");
+	bool take[DIR_MAX_GROUPS];
 	size_t i, n = 0;
 
-	for (i = 0; i < f->ngroups; i++) {
-		if (!policy_dir_group_privileged(cfg, f->groups[i]))
+	privileged_set(cfg, f, take);
+	for (i = 0; i < f->ngroups && i < DIR_MAX_GROUPS; i++) {
+		if (!take[i])
 			continue;
 		if (!dn_in(f->groups[i], priv))
 			return false;

@@ -14,7 +14,8 @@ set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/ldap.sh
 . tests/e2e/lib/ldap_directory.sh
-trap 'ldap_stop; daemon_stop; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
+. tests/e2e/lib/officers.sh
+trap 'ldap_stop; daemon_stop; keys_stop; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -40,8 +41,10 @@ group() {
 	printf '\n'
 }
 {
-	group tier0 "uid=tina,ou=people,$S"
-	ldap_person tina people "memberOf: cn=tier0,$G"
+	# a groupOfNames keeps a member when tina leaves
+	group tier0 "uid=tina,ou=people,$S" "cn=placeholder,$G"
+	group staff "uid=tina,ou=people,$S"
+	ldap_person tina people "memberOf: cn=tier0,$G" "memberOf: cn=staff,$G"
 	# a ring: ring1 holds eve and ring2, ring2 holds ring1
 	group ring1 "uid=eve,ou=people,$S" "cn=ring2,$G"
 	group ring2 "cn=ring1,$G"
@@ -111,9 +114,10 @@ groups_config "$T/nested.conf" "max_group_depth = 2;"
 daemon_start "$T/nested.conf" || exit 1
 check member_of_a_group_in_domain_admins_is_admin classed tina admin \
     "member of $DA"
-check nested_privileged_group_is_in_the_facts answered 200 \
-    '.directory.privileged_groups == ["'"$DA"'"] and
-    .directory.groups_truncated == false'
+# the group that brings Domain Admins is privileged too, staff is not
+check nested_privileged_group_and_the_one_bringing_it_are_in_the_facts \
+    answered 200 '.directory.privileged_groups == ["cn=tier0,'"$G"'",
+    "'"$DA"'"] and .directory.groups_truncated == false'
 check ring_of_groups_ends_and_finds_finance classed eve finance \
     "member of $FIN"
 check ring_of_groups_is_not_truncated answered 200 \
@@ -126,6 +130,51 @@ check chain_within_max_group_depth_is_standard classed shallow standard \
     "no class entry matches"
 check shallow_chain_is_not_truncated answered 200 \
     '.directory.groups_truncated == false'
+
+# ---- the order drops the group she is in herself, and the connector
+# takes her out of it: she is no longer in Domain Admins by any path
+key_start ann && key_start ben || exit 1
+enroll officer-ann security_officer ann &&
+    enroll officer-ben security_officer ben
+check two_officers_enrol [ $? -eq 0 ]
+api POST /v1/requests "$(req password_reset tina admin hd-bob phone \
+    "[$OOB,$PRF,$IDD]" \
+    ',"changes":{"password":"reset","force_change_at_logon":false}')"
+check admin_reset_of_tina_is_taken answered 201 '.class == "admin"'
+RESET=$(jbody .id)
+approve "$RESET" ann && approve "$RESET" ben
+check officers_approve_tinas_reset [ $? -eq 0 ]
+check tinas_order_is_signed wait_for 20 status_is 200 GET \
+    "/v1/orders/$RESET"
+jq -r .jws "$T/body" >"$T/tina.jws"
+CTL keys -o "$T/jwks.json"
+CTL approvers export -o "$T/approvers.json"
+"$BUILD/tapgate-verify" --jwks "$T/jwks.json" --aud ldap-corp \
+    --approvers "$T/approvers.json" "$T/tina.jws" >"$T/tina.order" \
+    2>"$T/verify.err"
+check tapgate_verify_accepts_the_order [ $? -eq 0 ]
+check order_drops_the_group_that_brings_domain_admins jqtrue \
+    '.change.target.privileged_groups == ["cn=tier0,'"$G"'", "'"$DA"'"]
+    and .change.entitlements_dropped.groups == ["cn=tier0,'"$G"'",
+    "'"$DA"'"] and .change.entitlements_dropped.all_privileged == true' \
+    "$T/tina.order"
+mkdir -m 700 "$T/handover" "$T/conn"
+sh contrib/ldap-connector/tapgate-ldap-apply \
+    --verify "$BUILD/tapgate-verify" --jwks "$T/jwks.json" \
+    --approvers "$T/approvers.json" --aud ldap-corp \
+    --redeem-db "$T/conn/redeemed.db" --ldap-uri "$LDAP_URI" \
+    --base "ou=people,$S" --bind-dn "$LDAP_ADMIN_DN" \
+    --bind-pw-file "$LDAP_ADMIN_PWFILE" --out-dir "$T/handover" \
+    "$T/tina.jws" >"$T/apply.out" 2>"$T/apply.err"
+APPLY_RC=$?
+sed 's/^/#   /' "$T/apply.err"
+check connector_applies_tinas_order [ "$APPLY_RC" -eq 0 ]
+holds_tina() { ldap_attr "$1" member | grep -q "uid=tina,"; }
+not_in_tier0() { ! holds_tina "cn=tier0,$G"; }
+check connector_takes_her_out_of_tier0 not_in_tier0
+check connector_leaves_her_other_groups holds_tina "cn=staff,$G"
+check tina_is_standard_once_out_of_tier0 classed tina standard \
+    "no class entry matches"
 daemon_stop
 
 # the control: direct groups only, and tina is what her own groups say
