@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# The directory process speaks StartTLS to a private slapd and checks its
-# certificate against the configured CA: with the right CA the account is
-# found; with a CA that did not sign the directory's certificate the
-# lookup fails (503, nothing stored), the bind password never crossing.
+# The directory process speaks StartTLS, or LDAPS, to a private slapd and
+# checks its certificate against the configured CA: with the right CA the
+# account is found; with a CA that did not sign the directory's
+# certificate the lookup fails (503, nothing stored), the bind password
+# never crossing.  The configuration refuses a plain ldap:// URL to a
+# host other than loopback without TLS.
 set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/ldap.sh
@@ -51,6 +53,7 @@ olcTLSCertificateKeyFile: $P/slapd.key
 "
 ldap_init_directory "$T/ldap" "$S" ||
 	{ notok slapd_is_configured "$(tail -n 5 "$T/ldap/slapadd.log")"; exit 1; }
+LDAP_LDAPS=1
 ldap_start || { notok slapd_starts; exit 1; }
 cp "$T/ldap/tapgate.pw" "$T/dir.pw"
 chmod 600 "$T/dir.pw"
@@ -60,13 +63,18 @@ starttls_bind() {
 	    -D "cn=tapgate,ou=services,$S" -y "$T/dir.pw" >/dev/null 2>&1
 }
 check control_slapd_speaks_starttls starttls_bind
+ldaps_bind() {
+	LDAPTLS_CACERT="$P/test-ca.pem" ldapwhoami -x -H "$LDAPS_URI" \
+	    -D "cn=tapgate,ou=services,$S" -y "$T/dir.pw" >/dev/null 2>&1
+}
+check control_slapd_speaks_ldaps ldaps_bind
 
-tls_config() {	# out ca
+tls_config() {	# out ca [uri]
 	make_config "$1"
 	cat >>"$1" <<EOF
 directory = {
 	preset = "openldap";
-	uri = "$LDAP_URI";
+	uri = "${3:-$LDAP_URI}";
 	ca_file = "$2";
 	bind = { method = "simple"; dn = "cn=tapgate,ou=services,$S";
 	    password_file = "$T/dir.pw"; };
@@ -100,3 +108,52 @@ api GET /v1/requests
 check refused_certificate_stored_nothing unchanged "$N" \
     "$(jbody '.requests | length')"
 daemon_stop
+
+# ---- LDAPS: TLS from the first byte, the same CA check
+tls_config "$T/ldaps.conf" "$P/test-ca.pem" "$LDAPS_URI"
+daemon_start "$T/ldaps.conf" || exit 1
+api POST /v1/requests "$(body alice)"
+check ldaps_with_the_directory_ca_finds_the_account answered 201 \
+    '.class != null'
+api GET "/v1/requests/$(jbody .id)"
+check ldaps_lookup_stores_the_dn answered 200 \
+    '.request.target.dn == "uid=alice,ou=people,dc=corp,dc=example"'
+daemon_stop
+
+tls_config "$T/ldaps-other.conf" "$P/other-ca.pem" "$LDAPS_URI"
+daemon_start "$T/ldaps-other.conf" || exit 1
+api GET /v1/requests
+N=$(jbody '.requests | length')
+api POST /v1/requests "$(body alice)"
+check ldaps_certificate_of_another_ca_is_refused answered 503 \
+    '.error.code == "directory_unavailable"'
+api GET /v1/requests
+check ldaps_refused_certificate_stored_nothing unchanged "$N" \
+    "$(jbody '.requests | length')"
+daemon_stop
+
+# ---- no TLS: only for a directory on loopback
+plain_config() {	# out uri
+	make_config "$1"
+	cat >>"$1" <<EOF
+directory = {
+	preset = "openldap";
+	uri = "$2";
+	tls = "none";
+	bind = { method = "simple"; dn = "cn=tapgate,ou=services,$S";
+	    password_file = "$T/dir.pw"; };
+	base = "$S";
+};
+EOF
+}
+check_config() { "$BUILD/tapgated" --check-config -c "$1" >"$T/check.out" 2>&1; }
+plain_config "$T/plain-loopback.conf" "ldap://127.0.0.1:389"
+check control_plain_ldap_on_loopback_is_accepted \
+    check_config "$T/plain-loopback.conf"
+plain_config "$T/plain-remote.conf" "ldap://ldap.corp.example:389"
+refused_for_no_tls() {
+	! check_config "$1" && grep -q 'only for a directory on loopback' \
+	    "$T/check.out"
+}
+check plain_ldap_to_another_host_is_refused \
+    refused_for_no_tls "$T/plain-remote.conf"
