@@ -680,12 +680,18 @@ static int
 bind_connection(LDAP *l, const struct policy_directory *d, char *why,
     size_t cap)
 {
+	static char empty[] = "";
 	struct berval cred = { 0, NULL };
 	char pw[PASSWORD_MAX + 1];
 	size_t len = 0;
 	int rc;
 
 	if (d->bind == POLICY_DIR_BIND_SASL_EXTERNAL) {
+		/*
+		 * an empty initial response, present: without one slapd
+		 * answers with a challenge (saslBindInProgress) first
+		 */
+		cred.bv_val = empty;
 		rc = ldap_sasl_bind_s(l, NULL, "EXTERNAL", &cred, NULL, NULL,
 		    NULL);
 	} else {
