@@ -881,6 +881,7 @@ connection_lost(int rc)
 /* the groups that hold one group, one level up */
 #define PARENT_FILTER	"(&(objectClass=groupOfNames)(member=%s))"
 #define GROUP_FILTER_MAX	(3 * DIR_DN_MAX + 128)
+#define NO_LINK		((size_t)-1)	/* the entry's own groups */
 
 /*
  * fmt with its "%s" replaced by dn escaped as RFC 4515 says, in out
@@ -931,11 +932,11 @@ add_edge(struct dir_facts *f, size_t member, size_t group)
 }
 
 /*
- * The groups filter matches, each holding groups[member]: added to f
- * with that link when add is set (a group past max_groups, or one whose
- * DN cannot be reported, sets truncated_groups), else only *found set
- * when one is new.  0, or -1 with why (the walk cannot be finished: no
- * class may be decided).
+ * The groups filter matches, each holding groups[member] (NO_LINK: the
+ * entry): added to f with that link when add is set (a group past
+ * max_groups, or one whose DN cannot be reported, sets
+ * truncated_groups), else only *found set when one is new.  0, or -1
+ * with why (the walk cannot be finished: no class may be decided).
  */
 static int
 group_search(const struct setup *s, const char *filter,
@@ -968,7 +969,7 @@ group_search(const struct setup *s, const char *filter,
 		if (dn[0] == '\0' || !dir_value_ok(dn, DIR_DN_MAX))
 			f->truncated_groups = true;
 		else if ((j = group_index(f, dn)) < f->ngroups) {
-			if (add)
+			if (add && member != NO_LINK)
 				add_edge(f, member, j);
 		} else if (!add)
 			*found = true;
@@ -977,7 +978,8 @@ group_search(const struct setup *s, const char *filter,
 		else {
 			snprintf(f->groups[f->ngroups++], sizeof(f->groups[0]),
 			    "%s", dn);
-			add_edge(f, member, j);
+			if (member != NO_LINK)
+				add_edge(f, member, j);
 		}
 		ldap_memfree(dn);
 	}
@@ -986,24 +988,39 @@ group_search(const struct setup *s, const char *filter,
 }
 
 /*
- * The groups that hold the account's groups, added to f with the links
- * that say which of its own groups brings each.  Active Directory
- * answers the whole chain of each of them at once.  Elsewhere the groups
- * holding each group are searched breadth first, max_group_depth levels
- * above the account's own; a group seen before is not searched again
- * (a cycle ends), and a level past the depth that would add a group
- * marks the facts truncated rather than passing as absent.  0, or -1
- * with why.
+ * The entry's own groups, found by a search when no attribute lists
+ * them (member_of ""), then the groups that hold them, added to f with
+ * the links that say which of its own groups brings each.  Active
+ * Directory answers the whole chain of each of them at once.  Elsewhere
+ * the groups holding each group are searched breadth first,
+ * max_group_depth levels above the account's own; a group seen before
+ * is not searched again (a cycle ends), and a level past the depth that
+ * would add a group marks the facts truncated rather than passing as
+ * absent.  0, or -1 with why.
  */
 static int
 walk_groups(const struct setup *s, struct dir_facts *f, char *why,
     size_t cap)
 {
 	char filter[GROUP_FILTER_MAX + 1];
-	size_t start = 0, end = f->ngroups, i;
+	size_t start = 0, end, i;
 	unsigned depth;
 	bool beyond = false;
 
+	/* no memberOf: the entry's own groups are those that name it */
+	if (s->d.attrs.member_of[0] == '\0') {
+		if (member_filter(PARENT_FILTER, f->dn, filter,
+		    sizeof(filter)) != 0) {
+			snprintf(why, cap, "the entry's DN does not fit the "
+			    "group filter");
+			return -1;
+		}
+		if (group_search(s, filter, f, NO_LINK, true, &beyond, why,
+		    cap) != 0)
+			return -1;
+		f->ndirect = f->ngroups;
+	}
+	end = f->ngroups;
 	if (!s->d.nested_groups)
 		return 0;
 	for (i = 0; s->d.preset == POLICY_DIR_ACTIVE_DIRECTORY &&

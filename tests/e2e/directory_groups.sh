@@ -9,7 +9,9 @@
 # reported truncated and so admin while classes name groups (deep), and
 # one just within the depth is not (shallow, standard).  With
 # nested_groups = false only direct groups count: tina is standard,
-# which shows the walk is what makes her admin.
+# which shows the walk is what makes her admin.  With member_of = ""
+# the account's own groups are those that name it (nomo, whose entry
+# has no memberOf, in auditors, which is in Finance, is finance).
 set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/ldap.sh
@@ -59,6 +61,9 @@ group() {
 	group s2 "cn=s1,$G"
 	group s3 "cn=s2,$G"
 	ldap_person shallow people "memberOf: cn=s1,$G"
+	# no memberOf on nomo's entry: only the group says he is in it
+	group auditors "uid=nomo,ou=people,$S"
+	ldap_person nomo people
 } >"$T/ldap/groups.ldif"
 ldap_add_ldif "$T/ldap/groups.ldif" ||
 	{ notok slapd_takes_the_groups "$(tail -n 5 "$T/ldap/slapadd.log")"; exit 1; }
@@ -67,11 +72,13 @@ ldapmod() {
 	ldapmodify -x -H "$LDAP_URI" -D "$LDAP_ADMIN_DN" \
 	    -y "$LDAP_ADMIN_PWFILE" >/dev/null 2>>"$T/ldapmodify.err"
 }
+add_member() {	# group member
+	printf 'dn: %s\nchangetype: modify\nadd: member\nmember: %s\n' \
+	    "$1" "$2" | ldapmod
+}
 # the privileged groups hold groups, not people
-printf 'dn: %s\nchangetype: modify\nadd: member\nmember: cn=tier0,%s\n' \
-    "$DA" "$G" | ldapmod &&
-    printf 'dn: %s\nchangetype: modify\nadd: member\nmember: cn=ring2,%s\n' \
-    "$FIN" "$G" | ldapmod
+add_member "$DA" "cn=tier0,$G" && add_member "$FIN" "cn=ring2,$G" &&
+    add_member "$FIN" "cn=auditors,$G"
 check privileged_groups_hold_groups [ $? -eq 0 ]
 cp "$T/ldap/tapgate.pw" "$T/dir.pw"
 chmod 600 "$T/dir.pw"
@@ -130,6 +137,8 @@ check chain_within_max_group_depth_is_standard classed shallow standard \
     "no class entry matches"
 check shallow_chain_is_not_truncated answered 200 \
     '.directory.groups_truncated == false'
+check control_by_memberof_nomo_is_in_no_group classed nomo standard \
+    "no class entry matches"
 
 # ---- the order drops the group she is in herself, and the connector
 # takes her out of it: she is no longer in Domain Admins by any path
@@ -194,3 +203,14 @@ refused_naming_the_key() {
 	[ "$CHECK_RC" -ne 0 ] && grep -q max_group_depth "$T/check.out"
 }
 check max_group_depth_past_8_is_refused refused_naming_the_key
+
+# ---- no memberOf: the groups that name the entry are its own
+groups_config "$T/search.conf" 'attributes = { member_of = ""; };'
+daemon_start "$T/search.conf" || exit 1
+check group_search_finds_the_groups_naming_the_entry classed nomo finance \
+    "member of $FIN"
+check group_search_result_is_walked_and_linked answered 200 \
+    '.directory.privileged_groups == ["cn=auditors,'"$G"'", "'"$FIN"'"]'
+# (tina left tier0 above: eve's ring still holds her)
+check group_search_walks_a_ring_too classed eve finance "member of $FIN"
+daemon_stop

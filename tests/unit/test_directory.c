@@ -348,6 +348,15 @@ static const struct dir_broken {
 	{ "name_attribute_cannot_be_off", "max_groups = 16;",
 	    "max_groups = 16; attributes = { name = \"\"; };",
 	    "directory.attributes.name", "not an attribute name" },
+	{ "max_group_depth_zero", "max_groups = 16;",
+	    "max_groups = 16; max_group_depth = 0;",
+	    "directory.max_group_depth", "" },
+	{ "max_group_depth_past_8", "max_groups = 16;",
+	    "max_groups = 16; max_group_depth = 9;",
+	    "directory.max_group_depth", "" },
+	{ "nested_groups_is_a_boolean", "max_groups = 16;",
+	    "max_groups = 16; nested_groups = \"yes\";",
+	    "directory.nested_groups", "" },
 	{ "unknown_attribute", "max_groups = 16;",
 	    "max_groups = 16; attributes = { shoe_size = \"x\"; };",
 	    "directory.attributes.shoe_size", "unknown attribute" },
@@ -381,6 +390,28 @@ replace_once(const char *text, const char *find, const char *repl)
 	memcpy(out + pre, repl, strlen(repl));
 	strcpy(out + pre + strlen(repl), p + strlen(find));
 	return out;
+}
+
+static void
+member_of_off_is_a_group_search_on_openldap_only(void)
+{
+	struct policy_config *cfg = NULL;
+	char err[512] = "", *sec;
+
+	sec = replace_once(OL_DIR, "max_groups = 16;",
+	    "max_groups = 16; attributes = { member_of = \"\"; };");
+	CHECK(sec != NULL);
+	CHECK_EQ(load(sec, &cfg, err, sizeof(err)), 0);
+	CHECK(cfg != NULL && cfg->directory.attrs.member_of[0] == '\0');
+	policy_config_free(&cfg);
+	free(sec);
+	sec = replace_once(AD_DIR, "netbios_domain = \"CORP\";",
+	    "netbios_domain = \"CORP\"; attributes = { member_of = \"\"; };");
+	CHECK(sec != NULL);
+	CHECK(load(sec, &cfg, err, sizeof(err)) != 0);
+	CHECK(strstr(err, "directory.attributes.member_of") != NULL &&
+	    strstr(err, "lists memberOf") != NULL);
+	free(sec);
 }
 
 static void
@@ -861,6 +892,7 @@ main(void)
 	RUN(contacts_are_masked_never_whole);
 	RUN(attribute_values_say_disabled_or_locked);
 	RUN(nested_group_sources_are_the_own_groups_that_bring_it);
+	RUN(member_of_off_is_a_group_search_on_openldap_only);
 	policy_config_free(&ad_cfg);
 	policy_config_free(&ol_cfg);
 	free(shipped);
