@@ -102,15 +102,52 @@ privileged(const struct policy_config *cfg, const struct dir_facts *f)
 	return a;
 }
 
+/*
+ * How the account holds each privileged group it is not in itself:
+ * [{group, through: [its own groups that bring it]}].
+ */
+static json_t *
+privileged_through(const struct policy_config *cfg,
+    const struct dir_facts *f)
+{
+	bool from[DIR_MAX_GROUPS];
+	json_t *a = json_array(), *t, *o;
+	size_t i, j;
+
+	for (i = f->ndirect; a != NULL && i < f->ngroups &&
+	    i < DIR_MAX_GROUPS; i++) {
+		if (!policy_dir_group_privileged(cfg, f->groups[i]))
+			continue;
+		dir_group_sources(f, i, from);
+		if ((t = json_array()) == NULL)
+			goto fail;
+		for (j = 0; j < f->ndirect; j++)
+			if (from[j] && json_array_append_new(t,
+			    json_string(f->groups[j])) != 0) {
+				json_decref(t);
+				goto fail;
+			}
+		o = json_pack("{s:s,s:o}", "group", f->groups[i], "through",
+		    t);
+		if (o == NULL || json_array_append_new(a, o) != 0)
+			goto fail;
+	}
+	return a;
+ fail:
+	json_decref(a);
+	return NULL;
+}
+
 json_t *
 eng_dir_snapshot(const struct policy_config *cfg, const struct dir_facts *f,
     const struct policy_decision *dec, int64_t time)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:b,s:s,s:{s:o,s:o,s:o,"
-	    "s:o},s:o,s:b,s:b}", "time", (json_int_t)time, "account",
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:b,s:s,s:{s:o,s:o,"
+	    "s:o,s:o},s:o,s:b,s:b}", "time", (json_int_t)time, "account",
 	    f->name, "dn", f->dn, "class",
 	    policy_class_name(dec->account_class), "class_reason",
 	    dec->class_reason, "privileged_groups", privileged(cfg, f),
+	    "privileged_through", privileged_through(cfg, f),
 	    "groups_truncated", f->truncated_groups, "manager", f->manager,
 	    "contacts", "mobile", masked(f->mobile, f->nmobile,
 	    dir_mask_phone), "phone", masked(f->phone, f->nphone,

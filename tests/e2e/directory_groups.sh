@@ -125,6 +125,13 @@ check member_of_a_group_in_domain_admins_is_admin classed tina admin \
 check nested_privileged_group_and_the_one_bringing_it_are_in_the_facts \
     answered 200 '.directory.privileged_groups == ["cn=tier0,'"$G"'",
     "'"$DA"'"] and .directory.groups_truncated == false'
+check facts_name_the_chain answered 200 \
+    '.directory.privileged_through == [{"group": "'"$DA"'",
+    "through": ["cn=tier0,'"$G"'"]}]'
+TINA_ID=$(jbody .id)
+CTL requests show "$TINA_ID" >"$T/show.txt" 2>&1
+check requests_show_names_the_chain \
+    grep -qF "$DA through cn=tier0,$G" "$T/show.txt"
 check ring_of_groups_ends_and_finds_finance classed eve finance \
     "member of $FIN"
 check ring_of_groups_is_not_truncated answered 200 \
