@@ -358,6 +358,12 @@ ctl_show_directory(const json_t *snap, const char *indent)
 	print_list(json_object_get(snap, "privileged_groups"), "; ");
 	printf("%s\n", json_is_true(json_object_get(snap,
 	    "groups_truncated")) ? " (more groups than kept)" : "");
+	json_array_foreach(json_object_get(snap, "privileged_through"), i,
+	    v) {
+		printf("%s  %s through ", indent, ctl_js(v, "group"));
+		print_list(json_object_get(v, "through"), "; ");
+		printf("\n");
+	}
 	printf("%smanager   %s\n", indent, ctl_js(snap, "manager")[0] ?
 	    ctl_js(snap, "manager") : "none");
 	printf("%scontacts ", indent);

@@ -89,6 +89,12 @@ dirproc_put_answer(struct msg *m, enum dir_outcome outcome,
 	msg_put_u32(m, (uint32_t)f->ngroups);
 	for (i = 0; i < f->ngroups; i++)
 		msg_put_str(m, f->groups[i]);
+	msg_put_u32(m, (uint32_t)f->ndirect);
+	msg_put_u32(m, (uint32_t)f->nedges);
+	for (i = 0; i < f->nedges; i++) {
+		msg_put_u32(m, f->edges[i].member);
+		msg_put_u32(m, f->edges[i].group);
+	}
 	msg_put_str(m, f->manager);
 	put_values(m, (char (*)[DIR_VALUE_MAX + 1])f->mobile, f->nmobile);
 	put_values(m, (char (*)[DIR_VALUE_MAX + 1])f->phone, f->nphone);
@@ -143,6 +149,11 @@ facts_ok(const struct dir_facts *f, const char **what)
 		if (f->groups[i][0] == '\0' ||
 		    !dir_value_ok(f->groups[i], DIR_DN_MAX))
 			return 0;
+	*what = "group link";
+	for (i = 0; i < f->nedges; i++)
+		if (f->edges[i].member >= f->ngroups ||
+		    f->edges[i].group >= f->ngroups)
+			return 0;
 	*what = "manager";
 	if (!dir_value_ok(f->manager, DIR_DN_MAX))
 		return 0;
@@ -187,6 +198,12 @@ dirproc_parse_answer(struct msg_chan *ch, struct msg *m,
 		f->ngroups = get_count(m, DIR_MAX_GROUPS);
 		for (i = 0; i < f->ngroups; i++)
 			msg_get_str(m, f->groups[i], sizeof(f->groups[i]));
+		f->ndirect = get_count(m, f->ngroups);
+		f->nedges = get_count(m, DIR_MAX_EDGES);
+		for (i = 0; i < f->nedges; i++) {
+			f->edges[i].member = msg_get_u32(m);
+			f->edges[i].group = msg_get_u32(m);
+		}
 		msg_get_str(m, f->manager, sizeof(f->manager));
 		f->nmobile = get_values(m, f->mobile, DIR_MAX_CONTACTS);
 		f->nphone = get_values(m, f->phone, DIR_MAX_CONTACTS);
@@ -241,6 +258,9 @@ put_setup(struct msg *m, const struct policy_directory *d)
 	msg_put_u32(m, d->max_groups);
 	for (i = 0; i < NATTRS; i++)
 		msg_put_str(m, attr_slot(&d->attrs, i));
+	msg_put_u8(m, (uint8_t)d->preset);
+	msg_put_u8(m, d->nested_groups);
+	msg_put_u32(m, d->max_group_depth);
 }
 
 static void
@@ -566,6 +586,12 @@ get_setup(struct msg *m, struct setup *s)
 	d->max_groups = msg_get_u32(m);
 	for (i = 0; i < NATTRS; i++)
 		msg_get_str(m, slots[i], POLICY_DIR_ATTR_MAX + 1);
+	d->preset = msg_get_u8(m) == POLICY_DIR_OPENLDAP ?
+	    POLICY_DIR_OPENLDAP : POLICY_DIR_ACTIVE_DIRECTORY;
+	d->nested_groups = msg_get_u8(m) != 0;
+	d->max_group_depth = msg_get_u32(m);
+	if (d->max_group_depth > POLICY_DIR_MAX_GROUP_DEPTH)
+		d->max_group_depth = POLICY_DIR_MAX_GROUP_DEPTH;
 	/* each attribute asked for once (disabled and locked may agree) */
 	for (i = 0; i < NATTRS; i++) {
 		if (slots[i][0] == '\0')
@@ -654,12 +680,18 @@ static int
 bind_connection(LDAP *l, const struct policy_directory *d, char *why,
     size_t cap)
 {
+	static char empty[] = "";
 	struct berval cred = { 0, NULL };
 	char pw[PASSWORD_MAX + 1];
 	size_t len = 0;
 	int rc;
 
 	if (d->bind == POLICY_DIR_BIND_SASL_EXTERNAL) {
+		/*
+		 * an empty initial response, present: without one slapd
+		 * answers with a challenge (saslBindInProgress) first
+		 */
+		cred.bv_val = empty;
 		rc = ldap_sasl_bind_s(l, NULL, "EXTERNAL", &cred, NULL, NULL,
 		    NULL);
 	} else {
@@ -810,6 +842,7 @@ entry_facts(LDAP *l, LDAPMessage *e, const struct setup *s,
 	f->ngroups = take_values(l, e, a->member_of, DIR_DN_MAX,
 	    s->d.max_groups, &f->groups[0][0], sizeof(f->groups[0]),
 	    &f->truncated_groups);
+	f->ndirect = f->ngroups;
 	(void)take_values(l, e, a->manager, DIR_DN_MAX, 1, f->manager,
 	    sizeof(f->manager), NULL);
 	f->nmobile = take_values(l, e, a->mobile, DIR_VALUE_MAX,
@@ -838,6 +871,189 @@ connection_lost(int rc)
 	    rc == LDAP_UNWILLING_TO_PERFORM || rc == LDAP_OTHER ||
 	    rc == LDAP_LOCAL_ERROR || rc == LDAP_PROTOCOL_ERROR ||
 	    rc == LDAP_DECODING_ERROR;
+}
+
+/* ---- groups of groups */
+
+/* Active Directory's transitive membership (LDAP_MATCHING_RULE_IN_CHAIN) */
+#define IN_CHAIN_FILTER \
+	"(&(objectClass=group)(member:1.2.840.113556.1.4.1941:=%s))"
+/* the groups that hold one group, one level up */
+#define PARENT_FILTER	"(&(objectClass=groupOfNames)(member=%s))"
+#define GROUP_FILTER_MAX	(3 * DIR_DN_MAX + 128)
+#define NO_LINK		((size_t)-1)	/* the entry's own groups */
+
+/*
+ * fmt with its "%s" replaced by dn escaped as RFC 4515 says, in out
+ * (cap bytes).  0, or -1.
+ */
+static int
+member_filter(const char *fmt, const char *dn, char *out, size_t cap)
+{
+	char v[DIR_DN_MAX + 1];
+	struct berval in, esc = { 0, NULL };
+	int n;
+
+	n = snprintf(v, sizeof(v), "%s", dn);
+	if (n < 0 || (size_t)n >= sizeof(v))
+		return -1;
+	in.bv_val = v;
+	in.bv_len = (ber_len_t)n;
+	if (ldap_bv2escaped_filter_value(&in, &esc) != 0)
+		return -1;
+	n = snprintf(out, cap, fmt, esc.bv_val);
+	ber_memfree(esc.bv_val);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+/* The index of group dn in f; f->ngroups: not there. */
+static size_t
+group_index(const struct dir_facts *f, const char *dn)
+{
+	size_t i;
+
+	for (i = 0; i < f->ngroups && !policy_dn_same(f->groups[i], dn);
+	    i++)
+		;
+	return i;
+}
+
+/* groups[member] is in groups[group]; past DIR_MAX_EDGES: truncated. */
+static void
+add_edge(struct dir_facts *f, size_t member, size_t group)
+{
+	if (f->nedges >= DIR_MAX_EDGES) {
+		f->truncated_groups = true;
+		return;
+	}
+	f->edges[f->nedges].member = (unsigned)member;
+	f->edges[f->nedges].group = (unsigned)group;
+	f->nedges++;
+}
+
+/*
+ * The groups filter matches, each holding groups[member] (NO_LINK: the
+ * entry): added to f with that link when add is set (a group past
+ * max_groups, or one whose DN cannot be reported, sets
+ * truncated_groups), else only *found set when one is new.  0, or -1
+ * with why (the walk cannot be finished: no class may be decided).
+ */
+static int
+group_search(const struct setup *s, const char *filter,
+    struct dir_facts *f, size_t member, bool add, bool *found, char *why,
+    size_t cap)
+{
+	struct timeval tv = { (time_t)s->d.timeout_seconds, 0 };
+	static char none[] = "1.1";	/* no attribute: DNs only */
+	char *attrs[] = { none, NULL }, *dn;
+	LDAPMessage *res = NULL, *e;
+	size_t j;
+	int rc;
+
+	rc = ldap_search_ext_s(ld, s->d.base, LDAP_SCOPE_SUBTREE, filter,
+	    attrs, 0, NULL, NULL, &tv, (int)s->d.max_groups + 1, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
+		snprintf(why, cap, "group search failed: %s",
+		    ldap_err2string(rc));
+		if (connection_lost(rc) || rc == LDAP_TIMELIMIT_EXCEEDED)
+			drop_connection();
+		ldap_msgfree(res);
+		return -1;
+	}
+	if (rc == LDAP_SIZELIMIT_EXCEEDED)
+		f->truncated_groups = true;
+	for (e = ldap_first_entry(ld, res); e != NULL;
+	    e = ldap_next_entry(ld, e)) {
+		if ((dn = ldap_get_dn(ld, e)) == NULL)
+			continue;
+		if (dn[0] == '\0' || !dir_value_ok(dn, DIR_DN_MAX))
+			f->truncated_groups = true;
+		else if ((j = group_index(f, dn)) < f->ngroups) {
+			if (add && member != NO_LINK)
+				add_edge(f, member, j);
+		} else if (!add)
+			*found = true;
+		else if (f->ngroups >= s->d.max_groups)
+			f->truncated_groups = true;
+		else {
+			snprintf(f->groups[f->ngroups++], sizeof(f->groups[0]),
+			    "%s", dn);
+			if (member != NO_LINK)
+				add_edge(f, member, j);
+		}
+		ldap_memfree(dn);
+	}
+	ldap_msgfree(res);
+	return 0;
+}
+
+/*
+ * The entry's own groups, found by a search when no attribute lists
+ * them (member_of ""), then the groups that hold them, added to f with
+ * the links that say which of its own groups brings each.  Active
+ * Directory answers the whole chain of each of them at once.  Elsewhere
+ * the groups holding each group are searched breadth first,
+ * max_group_depth levels above the account's own; a group seen before
+ * is not searched again (a cycle ends), and a level past the depth that
+ * would add a group marks the facts truncated rather than passing as
+ * absent.  0, or -1 with why.
+ */
+static int
+walk_groups(const struct setup *s, struct dir_facts *f, char *why,
+    size_t cap)
+{
+	char filter[GROUP_FILTER_MAX + 1];
+	size_t start = 0, end, i;
+	unsigned depth;
+	bool beyond = false;
+
+	/* no memberOf: the entry's own groups are those that name it */
+	if (s->d.attrs.member_of[0] == '\0') {
+		if (member_filter(PARENT_FILTER, f->dn, filter,
+		    sizeof(filter)) != 0) {
+			snprintf(why, cap, "the entry's DN does not fit the "
+			    "group filter");
+			return -1;
+		}
+		if (group_search(s, filter, f, NO_LINK, true, &beyond, why,
+		    cap) != 0)
+			return -1;
+		f->ndirect = f->ngroups;
+	}
+	end = f->ngroups;
+	if (!s->d.nested_groups)
+		return 0;
+	for (i = 0; s->d.preset == POLICY_DIR_ACTIVE_DIRECTORY &&
+	    i < end && !f->truncated_groups; i++) {
+		if (member_filter(IN_CHAIN_FILTER, f->groups[i], filter,
+		    sizeof(filter)) != 0)
+			f->truncated_groups = true;
+		else if (group_search(s, filter, f, i, true, &beyond, why,
+		    cap) != 0)
+			return -1;
+	}
+	if (s->d.preset == POLICY_DIR_ACTIVE_DIRECTORY)
+		return 0;
+	for (depth = 1; start < end && !beyond && !f->truncated_groups;
+	    depth++) {
+		for (i = start; i < end && !beyond && !f->truncated_groups;
+		    i++) {
+			if (member_filter(PARENT_FILTER, f->groups[i], filter,
+			    sizeof(filter)) != 0) {
+				f->truncated_groups = true;
+				break;
+			}
+			if (group_search(s, filter, f, i,
+			    depth <= s->d.max_group_depth, &beyond, why,
+			    cap) != 0)
+				return -1;
+		}
+		start = end;
+		end = f->ngroups;
+	}
+	if (beyond)
+		f->truncated_groups = true;
+	return 0;
 }
 
 static enum dir_outcome
@@ -881,7 +1097,8 @@ search(struct setup *s, const char *name, struct dir_facts *f,
 		snprintf(why, cap, "no entry matches");
 		o = DIR_NOT_FOUND;
 	} else if ((e = ldap_first_entry(ld, res)) == NULL ||
-	    entry_facts(ld, e, s, name, f, why, cap) != 0)
+	    entry_facts(ld, e, s, name, f, why, cap) != 0 ||
+	    walk_groups(s, f, why, cap) != 0)
 		o = DIR_UNAVAILABLE;
 	else
 		o = DIR_FOUND;

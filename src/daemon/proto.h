@@ -61,11 +61,13 @@
  *			u8 bind, str bind_dn, str password_file, str
  *			cert_file, str key_file, str base, str filter, u32
  *			timeout_seconds, u32 max_groups, 11 x str attribute
- *			(struct policy_dir_attrs, in its order)
+ *			(struct policy_dir_attrs, in its order), u8 preset,
+ *			u8 nested_groups, u32 max_group_depth
  *	DIR_LOOKUP	monitor, idle -> lookup: str name (normalised)
  *	DIR_ANSWER	child, lookup -> idle: u8 outcome (enum dir_outcome),
  *			str detail; when found: str name, str dn, u8
- *			truncated_groups, u32 n, n x str group dn, str
+ *			truncated_groups, u32 n, n x str group dn, u32
+ *			ndirect, u32 e, e x (u32 member, u32 group), str
  *			manager, then mobile, phone, mail, alt_mail and type
  *			each as u32 n, n x str value, then u8 disabled, u8
  *			locked

@@ -27,6 +27,7 @@
 #define DIR_MAX_GROUPS		POLICY_DIR_MAX_GROUPS
 #define DIR_MAX_CONTACTS	4	/* values kept per contact kind */
 #define DIR_MAX_TYPES		8	/* account type values kept */
+#define DIR_MAX_EDGES		(4 * DIR_MAX_GROUPS) /* group-in-group links */
 #define DIR_FILTER_MAX		(POLICY_DIR_FILTER_MAX + 3 * DIR_NAME_MAX)
 
 /* Why a name was refused (DIR_NAME_OK: it was not). */
@@ -101,17 +102,29 @@ enum dir_outcome {
 /* "found", "not_found", "ambiguous", "unavailable" ("?" otherwise). */
 const char	*dir_outcome_name(enum dir_outcome o);
 
+/* groups[member] is a member of groups[group] (indices of dir_facts) */
+struct dir_edge {
+	unsigned	member;
+	unsigned	group;
+};
+
 /*
  * One entry's facts.  Strings are NUL-terminated and bounded as above;
- * counts never pass their array.  truncated_groups says the entry held
- * more groups than were kept (max_groups): a caller deciding a class
- * must not take a missing group for an absent one.
+ * counts never pass their array.  groups[0..ndirect) are the entry's
+ * own, the rest the groups that hold them (nested groups), linked by
+ * edges.  truncated_groups says the entry held more groups than were
+ * kept (max_groups, a chain deeper than max_group_depth, more links
+ * than DIR_MAX_EDGES): a caller deciding a class must not take a
+ * missing group for an absent one.
  */
 struct dir_facts {
 	char	name[DIR_NAME_MAX + 1];		/* canonical account name */
 	char	dn[DIR_DN_MAX + 1];
 	char	groups[DIR_MAX_GROUPS][DIR_DN_MAX + 1];
 	size_t	ngroups;
+	size_t	ndirect;			/* <= ngroups */
+	struct dir_edge	edges[DIR_MAX_EDGES];	/* indices < ngroups */
+	size_t	nedges;
 	bool	truncated_groups;
 	char	manager[DIR_DN_MAX + 1];	/* "" = none */
 	char	mobile[DIR_MAX_CONTACTS][DIR_VALUE_MAX + 1];
@@ -127,6 +140,15 @@ struct dir_facts {
 	bool	disabled;
 	bool	locked;
 };
+
+/*
+ * Which of the entry's own groups bring group g (an index below
+ * f->ngroups): from[i], for i below f->ndirect, is set when g is
+ * groups[i] or holds it through the edges, and cleared otherwise.  A
+ * membership of a nested group is removed by removing these.
+ */
+void	dir_group_sources(const struct dir_facts *f, size_t g,
+	    bool from[DIR_MAX_GROUPS]);
 
 /*
  * What one value of the attribute named attr says about an account:

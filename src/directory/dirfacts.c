@@ -126,3 +126,33 @@ dir_mask_mail(const char *in, char *out, size_t outlen)
 	snprintf(out, outlen, "%.*s%s%s", (int)first, in, DIR_MASK, at);
 	return 0;
 }
+
+void
+dir_group_sources(const struct dir_facts *f, size_t g,
+    bool from[DIR_MAX_GROUPS])
+{
+	bool reach[DIR_MAX_GROUPS];
+	const struct dir_edge *e;
+	size_t i, k;
+	bool more = true;
+
+	memset(reach, 0, sizeof(reach));
+	memset(from, 0, DIR_MAX_GROUPS * sizeof(from[0]));
+	if (g >= f->ngroups || f->ngroups > DIR_MAX_GROUPS)
+		return;
+	reach[g] = true;
+	/* each pass reaches one level further down: ngroups at most */
+	for (i = 0; more && i < f->ngroups; i++) {
+		more = false;
+		for (k = 0; k < f->nedges && k < DIR_MAX_EDGES; k++) {
+			e = &f->edges[k];
+			if (e->group < f->ngroups && e->member < f->ngroups &&
+			    reach[e->group] && !reach[e->member]) {
+				reach[e->member] = true;
+				more = true;
+			}
+		}
+	}
+	for (i = 0; i < f->ndirect && i < f->ngroups; i++)
+		from[i] = reach[i];
+}

@@ -62,14 +62,39 @@ strings(const char v[][DIR_VALUE_MAX + 1], size_t n)
 	return a;
 }
 
+/*
+ * The account's privileged groups: those a class names, and of its own
+ * groups those that bring one of them (a group it is in only through
+ * another is left by leaving that one).
+ */
+static void
+privileged_set(const struct policy_config *cfg, const struct dir_facts *f,
+    bool take[DIR_MAX_GROUPS])
+{
+	bool from[DIR_MAX_GROUPS];
+	size_t i, j;
+
+	memset(take, 0, DIR_MAX_GROUPS * sizeof(take[0]));
+	for (i = 0; i < f->ngroups && i < DIR_MAX_GROUPS; i++) {
+		if (!policy_dir_group_privileged(cfg, f->groups[i]))
+			continue;
+		take[i] = true;
+		dir_group_sources(f, i, from);
+		for (j = 0; j < f->ndirect; j++)
+			take[j] = take[j] || from[j];
+	}
+}
+
 static json_t *
 privileged(const struct policy_config *cfg, const struct dir_facts *f)
 {
+	bool take[DIR_MAX_GROUPS];
 	json_t *a = json_array();
 	size_t i;
 
-	for (i = 0; a != NULL && i < f->ngroups; i++)
-		if (policy_dir_group_privileged(cfg, f->groups[i]) &&
+	privileged_set(cfg, f, take);
+	for (i = 0; a != NULL && i < f->ngroups && i < DIR_MAX_GROUPS; i++)
+		if (take[i] &&
 		    json_array_append_new(a, json_string(f->groups[i])) != 0) {
 			json_decref(a);
 			return NULL;
@@ -77,15 +102,52 @@ privileged(const struct policy_config *cfg, const struct dir_facts *f)
 	return a;
 }
 
+/*
+ * How the account holds each privileged group it is not in itself:
+ * [{group, through: [its own groups that bring it]}].
+ */
+static json_t *
+privileged_through(const struct policy_config *cfg,
+    const struct dir_facts *f)
+{
+	bool from[DIR_MAX_GROUPS];
+	json_t *a = json_array(), *t, *o;
+	size_t i, j;
+
+	for (i = f->ndirect; a != NULL && i < f->ngroups &&
+	    i < DIR_MAX_GROUPS; i++) {
+		if (!policy_dir_group_privileged(cfg, f->groups[i]))
+			continue;
+		dir_group_sources(f, i, from);
+		if ((t = json_array()) == NULL)
+			goto fail;
+		for (j = 0; j < f->ndirect; j++)
+			if (from[j] && json_array_append_new(t,
+			    json_string(f->groups[j])) != 0) {
+				json_decref(t);
+				goto fail;
+			}
+		o = json_pack("{s:s,s:o}", "group", f->groups[i], "through",
+		    t);
+		if (o == NULL || json_array_append_new(a, o) != 0)
+			goto fail;
+	}
+	return a;
+ fail:
+	json_decref(a);
+	return NULL;
+}
+
 json_t *
 eng_dir_snapshot(const struct policy_config *cfg, const struct dir_facts *f,
     const struct policy_decision *dec, int64_t time)
 {
-	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:b,s:s,s:{s:o,s:o,s:o,"
-	    "s:o},s:o,s:b,s:b}", "time", (json_int_t)time, "account",
+	return json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:b,s:s,s:{s:o,s:o,"
+	    "s:o,s:o},s:o,s:b,s:b}", "time", (json_int_t)time, "account",
 	    f->name, "dn", f->dn, "class",
 	    policy_class_name(dec->account_class), "class_reason",
 	    dec->class_reason, "privileged_groups", privileged(cfg, f),
+	    "privileged_through", privileged_through(cfg, f),
 	    "groups_truncated", f->truncated_groups, "manager", f->manager,
 	    "contacts", "mobile", masked(f->mobile, f->nmobile,
 	    dir_mask_phone), "phone", masked(f->phone, f->nphone,
@@ -122,10 +184,12 @@ eng_dir_same_privileged(const struct policy_config *cfg,
     const struct dir_facts *f, const json_t *snap)
 {
 	const json_t *priv = json_object_get(snap, "privileged_groups");
+	bool take[DIR_MAX_GROUPS];
 	size_t i, n = 0;
 
-	for (i = 0; i < f->ngroups; i++) {
-		if (!policy_dir_group_privileged(cfg, f->groups[i]))
+	privileged_set(cfg, f, take);
+	for (i = 0; i < f->ngroups && i < DIR_MAX_GROUPS; i++) {
+		if (!take[i])
 			continue;
 		if (!dn_in(f->groups[i], priv))
 			return false;

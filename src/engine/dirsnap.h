@@ -27,8 +27,13 @@ void	 eng_dir_pfacts(const struct dir_facts *f, struct eng_dir_pfacts *pf);
 /*
  * The snapshot of f under cfg with the decision dec made on it, looked
  * up at time: {account, dn, class, class_reason, privileged_groups,
- * groups_truncated, manager, contacts: {mobile, phone, mail, alt_mail}
- * masked, types, disabled, locked, time}.  NULL without memory.
+ * privileged_through, groups_truncated, manager, contacts: {mobile,
+ * phone, mail, alt_mail} masked, types, disabled, locked, time};
+ * privileged_groups are the groups a class names and the account's own
+ * groups that bring one (nested groups); privileged_through says, for
+ * each privileged group the account is in only through others,
+ * [{group, through: [its own groups that bring it]}].  NULL without
+ * memory.
  */
 json_t	*eng_dir_snapshot(const struct policy_config *cfg,
 	    const struct dir_facts *f, const struct policy_decision *dec,

@@ -430,6 +430,8 @@ struct policy_notify {
 #define POLICY_DIR_DEFAULT_TIMEOUT	5
 #define POLICY_DIR_MAX_GROUPS		256	/* memberOf values kept */
 #define POLICY_DIR_DEFAULT_GROUPS	128
+#define POLICY_DIR_MAX_GROUP_DEPTH	8	/* nesting levels followed */
+#define POLICY_DIR_DEFAULT_GROUP_DEPTH	4
 #define POLICY_DIR_DEFAULT_FACT_AGE	300	/* seconds */
 #define POLICY_DIR_MAX_FACT_AGE		86400
 /* The placeholder the filter template holds exactly once. */
@@ -507,6 +509,13 @@ struct policy_directory {
 	char			netbios[POLICY_DIR_DOMAIN_MAX + 1]; /* D\u */
 	unsigned		timeout_seconds;
 	unsigned		max_groups;
+	/*
+	 * Groups of groups: Active Directory asks for the transitive
+	 * memberships (LDAP_MATCHING_RULE_IN_CHAIN); OpenLDAP walks the
+	 * groups holding each group, max_group_depth levels at most.
+	 */
+	bool			nested_groups;
+	unsigned		max_group_depth;
 	/* no order is signed on facts older: the signer looks again */
 	unsigned		max_fact_age_seconds;
 	struct policy_dir_attrs	attrs;

@@ -1333,8 +1333,9 @@ static const struct policy_dir_attrs preset_openldap = {
 
 /*
  * The attributes group: each key names one member of struct
- * policy_dir_attrs; "" turns a lookup off, except for the name and
- * groups, without which nothing can be decided.
+ * policy_dir_attrs; "" turns a lookup off, except for the name,
+ * without which nothing can be decided, and member_of, which "" on
+ * OpenLDAP turns into a search for the groupOfNames naming the entry.
  */
 static int
 parse_dir_attrs(struct loader *ld, const config_setting_t *dir)
@@ -1365,8 +1366,13 @@ parse_dir_attrs(struct loader *ld, const config_setting_t *dir)
 			return r;
 		if ((v = config_setting_get_string(m)) == NULL)
 			return fail(ld, m, NULL, "unreadable string");
-		if (v[0] == '\0' && i != 0 && i != 2)
-			;	/* not read */
+		if (v[0] == '\0' && i == 2 && ld->cfg->directory.preset !=
+		    POLICY_DIR_OPENLDAP)
+			return fail(ld, m, NULL, "only OpenLDAP finds the "
+			    "groups by a search (\"\"): Active Directory "
+			    "lists memberOf");
+		if (v[0] == '\0' && i != 0)
+			;	/* not read; member_of: a group search */
 		else if (!attr_name_ok(v))
 			return fail(ld, m, NULL, "%s: not an attribute name "
 			    "(a letter, then letters, digits and '-', at "
@@ -1610,7 +1616,8 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 	static const char *const keys[] = { "preset", "uri", "tls",
 	    "ca_file", "bind", "base", "filter", "domain", "netbios_domain",
 	    "timeout_seconds", "max_groups", "attributes",
-	    "max_fact_age_seconds", "helpdesk_group", "socket" };
+	    "max_fact_age_seconds", "helpdesk_group", "socket",
+	    "nested_groups", "max_group_depth" };
 	static const char *const presets[] = { "active_directory",
 	    "openldap" };
 	struct policy_directory *d = &ld->cfg->directory;
@@ -1650,6 +1657,11 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 	    (r = get_uint(ld, g, "max_groups", false,
 	    POLICY_DIR_DEFAULT_GROUPS, 1, POLICY_DIR_MAX_GROUPS,
 	    &d->max_groups)) != 0 ||
+	    (r = get_bool(ld, g, "nested_groups", true,
+	    &d->nested_groups)) != 0 ||
+	    (r = get_uint(ld, g, "max_group_depth", false,
+	    POLICY_DIR_DEFAULT_GROUP_DEPTH, 1, POLICY_DIR_MAX_GROUP_DEPTH,
+	    &d->max_group_depth)) != 0 ||
 	    (r = get_uint(ld, g, "max_fact_age_seconds", false,
 	    POLICY_DIR_DEFAULT_FACT_AGE, 0, POLICY_DIR_MAX_FACT_AGE,
 	    &d->max_fact_age_seconds)) != 0 ||

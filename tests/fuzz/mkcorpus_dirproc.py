@@ -23,9 +23,14 @@ def values(vs):
 
 
 def found(name, dn, groups=(), manager="", mobile=(), phone=(), mail=(),
-          alt=(), types=(), trunc=0, disabled=0, locked=0):
+          alt=(), types=(), trunc=0, disabled=0, locked=0, ndirect=None,
+          edges=()):
+    nd = len(groups) if ndirect is None else ndirect
+    links = struct.pack(">II", nd, len(edges)) + b"".join(
+        struct.pack(">II", m, g) for m, g in edges)
     return (bytes([FOUND]) + s("") + s(name) + s(dn) + bytes([trunc]) +
-            values(groups) + s(manager) + values(mobile) + values(phone) +
+            values(groups) + links + s(manager) + values(mobile) +
+            values(phone) +
             values(mail) + values(alt) + values(types) +
             bytes([disabled, locked]))
 
@@ -47,6 +52,13 @@ seeds = {
                           ["cn=Domain Admins,ou=groups," + S],
                           "uid=carol,ou=people," + S, ["+44 7700 900123"],
                           [], ["alice@corp.example"], [], ["person"])],
+    # tina in tier0, which is in Domain Admins
+    "nested_groups": [found("tina", "uid=tina,ou=people," + S,
+                            ["cn=tier0,ou=groups," + S,
+                             "cn=Domain Admins,ou=groups," + S],
+                            ndirect=1, edges=[(0, 1)])],
+    "link_out_of_range": [found("tina", "uid=tina," + S, ["cn=g," + S],
+                                edges=[(0, 1)])],
     "dave_disabled": [found("dave", "uid=dave,ou=people," + S,
                             disabled=1, locked=1)],
     "truncated_groups": [found("bob", "uid=bob," + S,

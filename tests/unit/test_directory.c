@@ -206,7 +206,46 @@ openldap_preset_fills_the_attributes(void)
 	    "(&(objectClass=inetOrgPerson)(uid={name}))") == 0);
 	CHECK_EQ(d->timeout_seconds, 2);
 	CHECK_EQ(d->max_groups, 16);
+	CHECK(d->nested_groups);
+	CHECK_EQ(d->max_group_depth, POLICY_DIR_DEFAULT_GROUP_DEPTH);
 	policy_config_free(&cfg);
+}
+
+/* groups[m] is in groups[g] */
+static void
+link_groups(struct dir_facts *f, unsigned m, unsigned g)
+{
+	f->edges[f->nedges].member = m;
+	f->edges[f->nedges].group = g;
+	f->nedges++;
+}
+
+static void
+nested_group_sources_are_the_own_groups_that_bring_it(void)
+{
+	static struct dir_facts f;
+	bool from[DIR_MAX_GROUPS];
+
+	/*
+	 * own: 0 tier0, 1 tier0b, 2 staff; nested: 3 admins (from 0 and
+	 * 1), 4 ring (from 2, and 3 via a cycle 4 -> 5 -> 4), 5 ring2
+	 */
+	memset(&f, 0, sizeof(f));
+	f.ngroups = 6;
+	f.ndirect = 3;
+	link_groups(&f, 0, 3);
+	link_groups(&f, 1, 3);
+	link_groups(&f, 2, 4);
+	link_groups(&f, 4, 5);
+	link_groups(&f, 5, 4);
+	dir_group_sources(&f, 3, from);
+	CHECK(from[0] && from[1] && !from[2]);
+	dir_group_sources(&f, 5, from);
+	CHECK(!from[0] && !from[1] && from[2]);
+	dir_group_sources(&f, 2, from);	/* an own group brings itself */
+	CHECK(!from[0] && !from[1] && from[2]);
+	dir_group_sources(&f, 6, from);	/* out of range: none */
+	CHECK(!from[0] && !from[1] && !from[2]);
 }
 
 static void
@@ -309,6 +348,15 @@ static const struct dir_broken {
 	{ "name_attribute_cannot_be_off", "max_groups = 16;",
 	    "max_groups = 16; attributes = { name = \"\"; };",
 	    "directory.attributes.name", "not an attribute name" },
+	{ "max_group_depth_zero", "max_groups = 16;",
+	    "max_groups = 16; max_group_depth = 0;",
+	    "directory.max_group_depth", "" },
+	{ "max_group_depth_past_8", "max_groups = 16;",
+	    "max_groups = 16; max_group_depth = 9;",
+	    "directory.max_group_depth", "" },
+	{ "nested_groups_is_a_boolean", "max_groups = 16;",
+	    "max_groups = 16; nested_groups = \"yes\";",
+	    "directory.nested_groups", "" },
 	{ "unknown_attribute", "max_groups = 16;",
 	    "max_groups = 16; attributes = { shoe_size = \"x\"; };",
 	    "directory.attributes.shoe_size", "unknown attribute" },
@@ -342,6 +390,28 @@ replace_once(const char *text, const char *find, const char *repl)
 	memcpy(out + pre, repl, strlen(repl));
 	strcpy(out + pre + strlen(repl), p + strlen(find));
 	return out;
+}
+
+static void
+member_of_off_is_a_group_search_on_openldap_only(void)
+{
+	struct policy_config *cfg = NULL;
+	char err[512] = "", *sec;
+
+	sec = replace_once(OL_DIR, "max_groups = 16;",
+	    "max_groups = 16; attributes = { member_of = \"\"; };");
+	CHECK(sec != NULL);
+	CHECK_EQ(load(sec, &cfg, err, sizeof(err)), 0);
+	CHECK(cfg != NULL && cfg->directory.attrs.member_of[0] == '\0');
+	policy_config_free(&cfg);
+	free(sec);
+	sec = replace_once(AD_DIR, "netbios_domain = \"CORP\";",
+	    "netbios_domain = \"CORP\"; attributes = { member_of = \"\"; };");
+	CHECK(sec != NULL);
+	CHECK(load(sec, &cfg, err, sizeof(err)) != 0);
+	CHECK(strstr(err, "directory.attributes.member_of") != NULL &&
+	    strstr(err, "lists memberOf") != NULL);
+	free(sec);
 }
 
 static void
@@ -821,6 +891,8 @@ main(void)
 	RUN(without_a_directory_an_unnamed_account_is_admin);
 	RUN(contacts_are_masked_never_whole);
 	RUN(attribute_values_say_disabled_or_locked);
+	RUN(nested_group_sources_are_the_own_groups_that_bring_it);
+	RUN(member_of_off_is_a_group_search_on_openldap_only);
 	policy_config_free(&ad_cfg);
 	policy_config_free(&ol_cfg);
 	free(shipped);

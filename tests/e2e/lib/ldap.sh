@@ -14,7 +14,9 @@
 #				that goes before the defaults (own password
 #				writable, anonymous auth, users read the rest)
 #	ldap_add_ldif FILE	load more entries (before ldap_start)
-#	ldap_start		start slapd; sets LDAP_URI, LDAP_PORT, SLAPD_PID
+#	ldap_start		start slapd; sets LDAP_URI, LDAP_PORT, SLAPD_PID;
+#				with LDAP_LDAPS=1 it also listens on
+#				LDAPS_URI (ldaps://, port LDAP_PORT + 1)
 #	ldap_stop		SIGTERM + wait, 10 s at most (call it from the
 #				EXIT trap)
 #	ldap_hash PASSWORD	a {SSHA} userPassword value
@@ -32,6 +34,8 @@ LDAP_SCHEMA=${LDAP_SCHEMA:-/etc/ldap/schema}
 SLAPD_PID=
 LDAP_URI=
 LDAP_PORT=
+LDAPS_URI=
+LDAP_LDAPS=${LDAP_LDAPS:-}
 
 ldap_have() {
 	[ -x "$SLAPD" ] && [ -x "$SLAPADD" ] && [ -x "$SLAPPASSWD" ] &&
@@ -156,7 +160,12 @@ ldap_start() {
 	LDAP_PORT=$((20000 + $$ % 10000))
 	while [ $tries -lt 20 ]; do
 		LDAP_URI="ldap://127.0.0.1:$LDAP_PORT"
-		"$SLAPD" -d 0 -h "$LDAP_URI/" -F "$LDAP_DIR/slapd.d" \
+		urls="$LDAP_URI/"
+		if [ -n "$LDAP_LDAPS" ]; then
+			LDAPS_URI="ldaps://127.0.0.1:$((LDAP_PORT + 1))"
+			urls="$urls $LDAPS_URI/"
+		fi
+		"$SLAPD" -d 0 -h "$urls" -F "$LDAP_DIR/slapd.d" \
 		    >>"$LDAP_DIR/slapd.log" 2>&1 &
 		SLAPD_PID=$!
 		i=0
@@ -167,7 +176,7 @@ ldap_start() {
 			i=$((i + 1))
 		done
 		ldap_stop
-		LDAP_PORT=$((LDAP_PORT + 1 + tries * 37))
+		LDAP_PORT=$((LDAP_PORT + 2 + tries * 37))
 		tries=$((tries + 1))
 	done
 	echo "# slapd did not start:"; tail -n 20 "$LDAP_DIR/slapd.log" |

@@ -8,7 +8,7 @@
 # tests/e2e/directory_lookup.sh.
 #
 #	ldap_have_directory	slapd, ldap-utils, memberof and ppolicy exist
-#	ldap_init_directory DIR SUFFIX
+#	ldap_init_directory DIR SUFFIX [ACCESS...]
 #				as ldap_init, with both overlays, the
 #				service account cn=tapgate,ou=services,SUFFIX
 #				(its password in DIR/tapgate.pw, mode 0600),
@@ -34,8 +34,10 @@ ldap_person() {
 }
 
 # shellcheck disable=SC2034 # ldap_init (lib/ldap.sh) reads LDAP_MORE_*
-ldap_init_directory() {	# dir suffix
+ldap_init_directory() {	# dir suffix [access...]
 	s=$2
+	lid_dir=$1
+	shift 2
 	LDAP_MORE_MODULES="olcModuleLoad: memberof
 olcModuleLoad: ppolicy
 "
@@ -52,19 +54,19 @@ olcOverlay: ppolicy
 
 "
 	LDAP_MORE_BASE=
-	ldap_init "$1" "$s"
+	ldap_init "$lid_dir" "$s" "$@"
 	lid_rc=$?
 	LDAP_MORE_MODULES='' LDAP_MORE_CONFIG=''
 	[ $lid_rc -eq 0 ] || return $lid_rc
 	(umask 077; LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 \
-	    >"$1/tapgate.pw") || return 1
+	    >"$lid_dir/tapgate.pw") || return 1
 	admins="cn=Domain Admins,ou=groups,$s"
 	finance="cn=Finance,ou=groups,$s"
 	{
 		printf 'dn: cn=tapgate,ou=services,%s\n' "$s"
 		printf 'objectClass: organizationalRole\n'
 		printf 'objectClass: simpleSecurityObject\ncn: tapgate\n'
-		printf 'userPassword: %s\n\n' "$(ldap_hash "$(cat "$1/tapgate.pw")")"
+		printf 'userPassword: %s\n\n' "$(ldap_hash "$(cat "$lid_dir/tapgate.pw")")"
 		printf 'dn: %s\nobjectClass: groupOfNames\ncn: Domain Admins\n' \
 		    "$admins"
 		for u in alice administrator root; do
@@ -85,8 +87,8 @@ olcOverlay: ppolicy
 		ldap_person dave people "pwdAccountLockedTime: 000001010000Z"
 		ldap_person sam people
 		ldap_person sam services
-	} >"$1/people.ldif"
-	ldap_add_ldif "$1/people.ldif"
+	} >"$lid_dir/people.ldif"
+	ldap_add_ldif "$lid_dir/people.ldif"
 }
 
 # ldap_add_facts_people SUFFIX: LDIF (to stdout, for ldap_add_ldif) of
