@@ -17,6 +17,7 @@
 #include "directory/directory.h"
 #include "policy/policy.h"
 #include "tap.h"
+#include "textsub.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define SHIPPED_CONF	"config/tapgate.conf"
@@ -372,25 +373,6 @@ static const struct dir_broken {
 	{ "control_character_in_base", "ou=people,dc=corp",
 	    "ou=people\\n,dc=corp", "directory.base", "printable" },
 };
-
-static char *
-replace_once(const char *text, const char *find, const char *repl)
-{
-	const char *p = strstr(text, find);
-	size_t pre, len;
-	char *out;
-
-	if (p == NULL)
-		return NULL;
-	pre = (size_t)(p - text);
-	len = strlen(text) - strlen(find) + strlen(repl);
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
-	memcpy(out, text, pre);
-	memcpy(out + pre, repl, strlen(repl));
-	strcpy(out + pre + strlen(repl), p + strlen(find));
-	return out;
-}
 
 static void
 member_of_off_is_a_group_search_on_openldap_only(void)

@@ -21,6 +21,7 @@
 #include "common/errors.h"
 #include "policy/policy.h"
 #include "tap.h"
+#include "textsub.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define NOW		INT64_C(1700000000)
@@ -188,26 +189,6 @@ codes(const struct policy_decision *d)
 		off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%s",
 		    i ? " " : "", d->missing[i].code);
 	return buf;
-}
-
-/* A copy of text with the first find replaced by repl; NULL if absent. */
-static char *
-replace_once(const char *text, const char *find, const char *repl)
-{
-	const char *p = strstr(text, find);
-	size_t pre, len;
-	char *out;
-
-	if (p == NULL)
-		return NULL;
-	pre = (size_t)(p - text);
-	len = strlen(text) - strlen(find) + strlen(repl);
-	if ((out = malloc(len + 1)) == NULL)
-		return NULL;
-	memcpy(out, text, pre);
-	memcpy(out + pre, repl, strlen(repl));
-	strcpy(out + pre + strlen(repl), p + strlen(find));
-	return out;
 }
 
 static char *
