@@ -113,6 +113,10 @@ tg_strerror(int err)
 		return "order already redeemed";
 	case TG_ERR_APPROVAL:
 		return "bad or missing approver assertion";
+	case TG_ERR_REVOKED:
+		return "order revoked";
+	case TG_ERR_LIST_STALE:
+		return "revocation list out of date";
 	/* seal */
 	case TG_ERR_UNSEAL:
 		return "sealed data did not authenticate (wrong key or label, "

@@ -67,6 +67,8 @@
 #define TG_ERR_DIGEST_MISMATCH	-125	/* change_digest is not the change's */
 #define TG_ERR_REDEEMED		-126	/* jti already used */
 #define TG_ERR_APPROVAL		-127	/* bad or missing approver assertion */
+#define TG_ERR_REVOKED		-128	/* the order was revoked (deny, veto) */
+#define TG_ERR_LIST_STALE	-129	/* revocation list too old or future */
 
 /* seal (key at rest) */
 #define TG_ERR_UNSEAL		-140	/* sealed data did not authenticate */

@@ -27,6 +27,7 @@
  *	GET  /v1/approvers/export		operator, officer, downstream
  *	POST /v1/approvers/NAME/revoke		operator
  *	GET  /v1/orders/ID			downstream, officer, operator
+ *						(410 once revoked)
  *	POST /v1/orders/ID/redeem		downstream
  *	GET  /v1/keys[?all=1]			anyone connected (the JWKS;
  *						all: retired keys too)

@@ -122,7 +122,8 @@ int	engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, const char *body, size_t len, int64_t now,
 	    struct engine_result *res);
 
-/* Veto or deny ({"reason":"..."}) a request; kind is "veto" or "deny". */
+/* Veto or deny ({"reason":"..."}) a request; kind is "veto" or "deny".
+ * An order already issued for it is revoked (eng_order_revoke()). */
 int	engine_decide(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, const char *kind, const char *body, size_t len,
 	    int64_t now, struct engine_result *res);
@@ -210,12 +211,14 @@ int	engine_quorum_check(struct tapgated *d, int in_txn, int64_t now);
 int	engine_order_issue(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, int64_t now, struct engine_result *res);
 
-/* The order of request id: its JWS, times, and whether it was redeemed. */
+/* The order of request id: its JWS, times, and whether it was redeemed;
+ * 410 order_revoked (TG_ERR_REVOKED) with its revocation, not the order,
+ * once a deny or veto revoked it. */
 int	engine_order_get(struct tapgated *d, const char *id,
 	    struct engine_result *res);
 
-/* Redeem the order of request id once, before it expires (a replay or an
- * expired order is refused and audited). */
+/* Redeem the order of request id once, before it expires (a replay, an
+ * expired or a revoked order is refused and audited). */
 int	engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, int64_t now, struct engine_result *res);
 

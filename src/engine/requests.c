@@ -845,6 +845,10 @@ decide_steps(struct tapgated *d, void *arg)
 	if ((r = eng_audit(d, t->a, t->event, t->sd->request_id, t->details,
 	    t->now)) != 0)
 		return r;
+	/* an order already issued is void from now on */
+	if ((r = eng_order_revoke(d, t->a, t->f, t->sd->kind, t->sd->reason,
+	    t->now, t->evs)) != 0)
+		return r;
 	if ((r = eng_facts_apply(d, t->f, t->dec, t->a, t->now,
 	    t->evs)) != ENG_READY)
 		return r;

@@ -1092,33 +1092,64 @@ out:
 
 /* ---- orders */
 
+/* An order as the store has it, copied out of the row. */
+struct order_row {
+	char	jti[33];
+	int64_t	expires;
+	int64_t	redeemed;
+	json_t	*json;		/* the answer of GET, or NULL */
+};
+
 static int
 order_json(const struct store_order *o, void *arg)
 {
-	json_t **out = arg;
+	struct order_row *or = arg;
 
-	*out = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b}", "request_id",
+	snprintf(or->jti, sizeof(or->jti), "%s", o->jti);
+	or->expires = o->expires;
+	or->redeemed = o->redeemed;
+	or->json = json_pack("{s:s,s:s,s:s,s:I,s:I,s:b}", "request_id",
 	    o->request_id, "jti", o->jti, "jws", o->jws, "issued",
 	    (json_int_t)o->issued, "expires", (json_int_t)o->expires,
 	    "redeemed", o->redeemed != 0);
-	if (*out != NULL && o->redeemed != 0)
-		json_object_set_new(*out, "redeemed_at",
+	if (or->json != NULL && o->redeemed != 0)
+		json_object_set_new(or->json, "redeemed_at",
 		    json_integer(o->redeemed));
+	return or->json != NULL ? 0 : TG_ERR_NOMEM;
+}
+
+/* What a revocation says, for an answer: no order, only why it is void. */
+static int
+revocation_json(const struct store_revocation *rv, void *arg)
+{
+	json_t **out = arg;
+
+	*out = json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s,s:b}", "request_id",
+	    rv->request_id, "jti", rv->jti, "state", "revoked", "revoked_at",
+	    (json_int_t)rv->revoked, "kind", rv->kind, "by", rv->actor_name,
+	    "reason", rv->reason, "after_redemption",
+	    rv->after_redemption != 0);
 	return *out != NULL ? 0 : TG_ERR_NOMEM;
 }
 
-int
-engine_order_get(struct tapgated *d, const char *id,
-    struct engine_result *res)
+/*
+ * The order of request id into *or (or->json freed by the caller), and
+ * whether it was revoked: then *revp is its revocation as JSON.  0, or
+ * TG_ERR_NOT_FOUND (answered 404), or the store's error (answered).
+ */
+static int
+order_load(struct tapgated *d, const char *id, struct order_row *or,
+    json_t **revp, struct engine_result *res)
 {
-	json_t *out = NULL;
 	int r;
 
+	memset(or, 0, sizeof(*or));
+	*revp = NULL;
 	if (!store_request_id_valid(id)) {
 		eng_error(res, 404, "not_found", "no order for that request");
 		return TG_ERR_NOT_FOUND;
 	}
-	if ((r = store_order_by_request(d->st, id, order_json, &out)) != 0) {
+	if ((r = store_order_by_request(d->st, id, order_json, or)) != 0) {
 		if (r == TG_ERR_NOT_FOUND)
 			eng_error(res, 404, "not_found", "no order for that "
 			    "request (not approved yet, refused, or unknown)");
@@ -1126,9 +1157,114 @@ engine_order_get(struct tapgated *d, const char *id,
 			eng_db_error(d, res, r);
 		return r;
 	}
+	r = store_revocation_get(d->st, or->jti, revocation_json, revp);
+	if (r == TG_ERR_NOT_FOUND)
+		return 0;
+	if (r != 0) {
+		json_decref(or->json);
+		or->json = NULL;
+		return eng_db_error(d, res, r);
+	}
+	return 0;
+}
+
+/* Answer 410 for a revoked order: what revoked it, never the order. */
+static void
+order_revoked_answer(json_t *rev, struct engine_result *res)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "this order was revoked (the request was "
+	    "%s): it must not be applied", strcmp(json_string_value(
+	    json_object_get(rev, "kind")), "veto") == 0 ? "vetoed" :
+	    "denied");
+	eng_error(res, 410, "order_revoked", msg);
+	json_object_set_new(res->body, "revocation", rev);
+}
+
+int
+engine_order_get(struct tapgated *d, const char *id,
+    struct engine_result *res)
+{
+	struct order_row or;
+	json_t *rev;
+	int r;
+
+	if ((r = order_load(d, id, &or, &rev, res)) != 0)
+		return r;
+	if (rev != NULL) {
+		json_decref(or.json);
+		order_revoked_answer(rev, res);
+		return TG_ERR_REVOKED;
+	}
 	json_decref(res->body);
 	res->status = 200;
-	res->body = out;
+	res->body = or.json;
+	return 0;
+}
+
+struct revoke_ctx {
+	struct store_revocation	 rv;
+	char			 jti[33];
+	int64_t			 redeemed;
+};
+
+static int
+revoke_order_row(const struct store_order *o, void *arg)
+{
+	struct revoke_ctx *rc = arg;
+
+	snprintf(rc->jti, sizeof(rc->jti), "%s", o->jti);
+	rc->redeemed = o->redeemed;
+	return 0;
+}
+
+int
+eng_order_revoke(struct tapgated *d, const struct engine_actor *a,
+    const struct facts *f, const char *kind, const char *reason,
+    int64_t now, struct events *evs)
+{
+	const char *id = f->row->id;
+	struct revoke_ctx rc;
+	json_t *details, *ev;
+	int r;
+
+	memset(&rc, 0, sizeof(rc));
+	r = store_order_by_request(d->st, id, revoke_order_row, &rc);
+	if (r == TG_ERR_NOT_FOUND)
+		return 0;	/* nothing was issued: nothing to revoke */
+	if (r != 0)
+		return r;
+	rc.rv.jti = rc.jti;
+	rc.rv.request_id = id;
+	rc.rv.kind = kind;
+	rc.rv.actor_name = a->name;
+	rc.rv.reason = reason;
+	rc.rv.revoked = now;
+	rc.rv.after_redemption = rc.redeemed != 0;
+	if ((r = store_revocation_add(d->st, &rc.rv)) != 0)
+		return r == TG_ERR_EXISTS ? 0 : r;
+	details = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "jti", rc.jti,
+	    "kind", kind, "by", a->name, "role", a->role, "reason", reason,
+	    "after_redemption", rc.redeemed != 0);
+	if (details != NULL && rc.redeemed != 0)
+		json_object_set_new(details, "redeemed_at",
+		    json_integer(rc.redeemed));
+	r = eng_audit(d, a, "order.revoked", id, details, now);
+	json_decref(details);
+	if (r != 0)
+		return r;
+	if (rc.redeemed != 0)
+		fprintf(stderr, "tapgated: ALARM: order %s of request %s was "
+		    "revoked after it was redeemed: downstream may have "
+		    "applied it\n", rc.jti, id);
+	ev = eng_event_new(d, "order.revoked", id, &f->rq.pr, now);
+	if (ev != NULL) {
+		json_object_set_new(ev, "jti", json_string(rc.jti));
+		json_object_set_new(ev, "after_redemption",
+		    json_boolean(rc.redeemed != 0));
+	}
+	eng_events_add(evs, ev);
 	return 0;
 }
 
@@ -1152,7 +1288,7 @@ redeem_steps(struct tapgated *d, void *arg)
 	return eng_audit(d, t->a, "order.redeemed", t->id, t->details, t->now);
 }
 
-/* Audit a redemption refused (r: a replay, or expired). */
+/* Audit a redemption refused (r: a replay, expired, or revoked). */
 static void
 redeem_refused(struct tapgated *d, const struct engine_actor *a,
     const char *id, const char *jti, int r, int64_t now)
@@ -1160,7 +1296,8 @@ redeem_refused(struct tapgated *d, const struct engine_actor *a,
 	json_t *details;
 
 	details = json_pack("{s:s,s:s}", "jti", jti ? jti : "", "reason",
-	    r == TG_ERR_IMMUTABLE ? "already redeemed" : "expired");
+	    r == TG_ERR_IMMUTABLE ? "already redeemed" : r == TG_ERR_REVOKED ?
+	    "revoked" : "expired");
 	(void)eng_audit_alone(d, a, "order.redeem_refused", id, details, now);
 	json_decref(details);
 }
@@ -1172,34 +1309,38 @@ engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
 	static const struct eng_refusal replay = { TG_ERR_IMMUTABLE, 409,
 	    "already_redeemed", "this order was redeemed before: a replay" };
 	struct redeem_txn t;
-	json_t *o, *details = NULL;
-	const char *jti;
+	struct order_row or;
+	json_t *rev, *details = NULL;
 	int r;
 
-	if ((r = engine_order_get(d, id, res)) != 0)
+	if ((r = order_load(d, id, &or, &rev, res)) != 0)
 		return r;
-	o = res->body;
-	res->body = NULL;
-	jti = json_string_value(json_object_get(o, "jti"));
-	if (json_is_true(json_object_get(o, "redeemed"))) {
+	if (rev != NULL) {
+		/* whatever else holds, a revoked order is never redeemed */
+		order_revoked_answer(rev, res);
+		res->status = 409;
+		r = TG_ERR_REVOKED;
+	} else if (or.redeemed != 0) {
 		eng_error(res, replay.status, replay.code, replay.msg);
 		r = TG_ERR_IMMUTABLE;
-	} else if (now >= json_integer_value(json_object_get(o, "expires"))) {
+	} else if (now >= or.expires) {
 		eng_error(res, 409, "order_expired", "this order has expired");
 		r = TG_ERR_CONFLICT;
 	} else {
-		details = json_pack("{s:s,s:s}", "jti", jti, "by", a->name);
-		t = (struct redeem_txn){ a, id, jti, details, now };
+		details = json_pack("{s:s,s:s}", "jti", or.jti, "by", a->name);
+		t = (struct redeem_txn){ a, id, or.jti, details, now };
 		r = eng_txn(d, redeem_steps, &t, NULL, res, &replay);
 	}
 	if (r == 0) {
+		json_decref(res->body);
 		res->status = 200;
 		res->body = json_pack("{s:s,s:s,s:I}", "request_id", id, "jti",
-		    jti, "redeemed_at", (json_int_t)now);
+		    or.jti, "redeemed_at", (json_int_t)now);
 	}
-	if (r == TG_ERR_IMMUTABLE || r == TG_ERR_CONFLICT)
-		redeem_refused(d, a, id, jti, r, now);
+	if (r == TG_ERR_IMMUTABLE || r == TG_ERR_CONFLICT ||
+	    r == TG_ERR_REVOKED)
+		redeem_refused(d, a, id, or.jti, r, now);
 	json_decref(details);
-	json_decref(o);
+	json_decref(or.json);
 	return r;
 }

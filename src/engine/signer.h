@@ -74,4 +74,18 @@ int	 eng_park(struct tapgated *d, const char *id, const char *from,
 #define ENG_NOT_NOW	2
 int	 eng_facts_recheck(struct tapgated *d, struct facts *f, int64_t now);
 
+/*
+ * Revoke the order of request f, if one was issued (inside the caller's
+ * transaction, which records the deny or veto kind with reason): the
+ * revocation stored, audited as order.revoked (jti, kind, by whom, why,
+ * and whether the order had been redeemed before: downstream may then
+ * have applied it, which is also logged as an ALARM), the hooks told.
+ * From then on engine_order_get() answers 410 order_revoked and
+ * engine_order_redeem() refuses.  0 when nothing was issued or it was
+ * revoked before, else a TG_ERR_* the caller rolls back for.
+ */
+int	 eng_order_revoke(struct tapgated *d, const struct engine_actor *a,
+	    const struct facts *f, const char *kind, const char *reason,
+	    int64_t now, struct events *evs);
+
 #endif

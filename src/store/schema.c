@@ -283,6 +283,32 @@ static const char *const migration_8[] = {
 	NULL
 };
 
+/*
+ * Version 9: orders revoked (a deny or a veto after the order was
+ * issued): what GET /v1/orders/ID answers, what a redemption refuses and
+ * what the signed revocation list carries.  Append-only: a revocation is
+ * never withdrawn.  after_redemption: the order had been redeemed when it
+ * was revoked (downstream may have applied it already).
+ */
+static const char *const migration_9[] = {
+	"CREATE TABLE revocations ("
+	"  jti			TEXT PRIMARY KEY NOT NULL"
+	"			REFERENCES orders(jti),"
+	"  request_id		TEXT NOT NULL REFERENCES requests(id),"
+	"  kind			TEXT NOT NULL,"
+	"  actor_name		TEXT NOT NULL,"
+	"  reason		TEXT NOT NULL,"
+	"  revoked		INTEGER NOT NULL,"
+	"  after_redemption	INTEGER NOT NULL"
+	"			CHECK (after_redemption IN (0, 1))"
+	") STRICT",
+	"CREATE TRIGGER revocations_no_update BEFORE UPDATE ON revocations"
+	"  BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END",
+	"CREATE TRIGGER revocations_no_delete BEFORE DELETE ON revocations"
+	"  BEGIN SELECT RAISE(ABORT, 'revocations are append-only'); END",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
 	migration_2,
@@ -292,6 +318,7 @@ const char *const *const store_migrations[] = {
 	migration_6,
 	migration_7,
 	migration_8,
+	migration_9,
 };
 
 const int store_nmigrations =

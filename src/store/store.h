@@ -441,6 +441,37 @@ int	store_order_redeem(struct store *st, const char *jti, const char *by,
  */
 int	store_order_last_expiry(struct store *st, int64_t *expp);
 
+/* An order revoked: a deny or veto after it was issued (never undone). */
+struct store_revocation {
+	const char	*jti;
+	const char	*request_id;
+	const char	*kind;		/* "deny", "veto" */
+	const char	*actor_name;
+	const char	*reason;
+	int64_t		 revoked;
+	int		 after_redemption;	/* it was redeemed before */
+};
+
+typedef int	store_revocation_cb(const struct store_revocation *, void *);
+
+/*
+ * Record the revocation of an issued order (in a transaction).
+ * TG_ERR_EXISTS when that order was revoked before.
+ */
+int	store_revocation_add(struct store *st,
+	    const struct store_revocation *rv);
+
+/* The revocation of order jti; TG_ERR_NOT_FOUND when it stands. */
+int	store_revocation_get(struct store *st, const char *jti,
+	    store_revocation_cb *cb, void *arg);
+
+/*
+ * The revocations of orders that expire after since, oldest first, at
+ * most limit of them (1..STORE_LIST_MAX): *more set when there were more.
+ */
+int	store_revocation_list(struct store *st, int64_t since, int limit,
+	    store_revocation_cb *cb, void *arg, int *more);
+
 /*
  * Recoveries of account (any queue, case-insensitive) approved at or
  * after since, that is whose co-signed order was issued then: for the
