@@ -29,6 +29,8 @@
  *	GET  /v1/orders/ID			downstream, officer, operator
  *						(410 once revoked)
  *	POST /v1/orders/ID/redeem		downstream
+ *	GET  /v1/revocations			downstream, officer, operator:
+ *						the signed revocation list
  *	GET  /v1/keys[?all=1]			anyone connected (the JWKS;
  *						all: retired keys too)
  *	POST /v1/keys/rotate			operator: rotate the key
@@ -72,6 +74,7 @@ enum route_kind {
 	ROUTE_REVOKE,
 	ROUTE_ORDER,
 	ROUTE_REDEEM,
+	ROUTE_REVOCATIONS,
 	ROUTE_KEYS,
 	ROUTE_KEY_ROTATE,
 	ROUTE_BACKUP,
@@ -116,6 +119,8 @@ static const struct route routes[] = {
 	{ ROUTE_ORDER,    "GET",  R(DOWNSTREAM) | R(OFFICER) | R(OPERATOR),
 	    "GET", NULL },
 	{ ROUTE_REDEEM,   "POST", R(DOWNSTREAM),	"POST",	NULL },
+	{ ROUTE_REVOCATIONS, "GET", R(DOWNSTREAM) | R(OFFICER) | R(OPERATOR),
+	    "GET", NULL },
 	{ ROUTE_KEYS,     "GET",  0,			"GET",	"all" },
 	{ ROUTE_KEY_ROTATE, "POST", R(OPERATOR),	"POST",	NULL },
 	{ ROUTE_BACKUP,   "POST", R(OPERATOR),		"POST",	NULL },
@@ -179,6 +184,8 @@ route_of(const char *path, char *id, size_t idlen)
 		return ROUTE_APPROVERS;
 	if (strcmp(path, "/v1/approvers/export") == 0)
 		return ROUTE_EXPORT;
+	if (strcmp(path, "/v1/revocations") == 0)
+		return ROUTE_REVOCATIONS;
 	if (strcmp(path, "/v1/keys") == 0)
 		return ROUTE_KEYS;
 	if (strcmp(path, "/v1/keys/rotate") == 0)
@@ -587,6 +594,9 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		break;
 	case ROUTE_REDEEM:
 		engine_order_redeem(d, a, id, now, &er);
+		break;
+	case ROUTE_REVOCATIONS:
+		engine_revocations(d, now, &er);
 		break;
 	case ROUTE_KEYS:
 		engine_keys(d, (q = http_query(req, "all")) != NULL &&

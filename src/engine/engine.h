@@ -25,7 +25,8 @@
  *   5  ops.c         backups, the metrics page, the latencies it times
  *   4  signer.c      the change and its clientData; the order, issued
  *                    only for what the store shows approved; parking;
- *                    orders read and redeemed
+ *                    orders read, redeemed and revoked; the signed
+ *                    revocation list
  *   3  holds.c       the clock, heartbeat and downtime; holds due; veto
  *                    window warnings; loading a request for a call
  *   3  auditguard.c  checkpoints, the high-water mark, the order's
@@ -221,6 +222,20 @@ int	engine_order_get(struct tapgated *d, const char *id,
  * expired or a revoked order is refused and audited). */
 int	engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, int64_t now, struct engine_result *res);
+
+/*
+ * The signed revocation list: a compact JWS (typ JWS_TYP_REVOCATIONS,
+ * the active co-signing key, as orders) of the canonical JSON
+ * {"iss","iat":now,"revoked":[{"jti","revoked_at"}]}, every order revoked
+ * that expired less than ENG_REVOCATIONS_AFTER_EXP ago, oldest first:
+ * {"jws","iat","count","kid"}.  503 without a signing key, or when more
+ * than ENG_REVOCATIONS_MAX such orders were revoked (never a list that
+ * leaves one out).
+ */
+#define ENG_REVOCATIONS_MAX		800
+#define ENG_REVOCATIONS_AFTER_EXP	86400
+int	engine_revocations(struct tapgated *d, int64_t now,
+	    struct engine_result *res);
 
 /* ---- time (holds.c, timer.c) */
 

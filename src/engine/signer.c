@@ -1344,3 +1344,75 @@ engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
 	json_decref(or.json);
 	return r;
 }
+
+/* ---- the signed revocation list */
+
+static int
+revocation_entry(const struct store_revocation *rv, void *arg)
+{
+	return json_array_append_new(arg, json_pack("{s:s,s:I}", "jti",
+	    rv->jti, "revoked_at", (json_int_t)rv->revoked)) == 0 ? 0 :
+	    TG_ERR_NOMEM;
+}
+
+int
+engine_revocations(struct tapgated *d, int64_t now,
+    struct engine_result *res)
+{
+	json_t *list = NULL, *doc = NULL;
+	char *payload = NULL, *jws = NULL;
+	size_t plen, jlen;
+	int r, more = 0;
+
+	if (d->signkey == NULL) {
+		eng_error(res, 503, "no_signing_key", "no co-signing key: no "
+		    "revocation list can be signed");
+		return TG_ERR_NOT_FOUND;
+	}
+	/* an order expired for a day fails downstream whatever the list */
+	if ((list = json_array()) == NULL) {
+		r = eng_db_error(d, res, TG_ERR_NOMEM);
+		goto out;
+	}
+	if ((r = store_revocation_list(d->st, now - ENG_REVOCATIONS_AFTER_EXP,
+	    ENG_REVOCATIONS_MAX, revocation_entry, list, &more)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	if (more) {
+		/* never a list that leaves a revoked order out */
+		fprintf(stderr, "tapgated: ALARM: more than %d revoked orders "
+		    "still valid: no revocation list can hold them\n",
+		    ENG_REVOCATIONS_MAX);
+		eng_error(res, 503, "too_many_revocations", "more revoked "
+		    "orders are still valid than one list holds");
+		r = TG_ERR_TOO_LONG;
+		goto out;
+	}
+	doc = json_pack("{s:s,s:I,s:O}", "iss",
+	    d->cfg->appliance.order_issuer, "iat", (json_int_t)now, "revoked",
+	    list);
+	if (doc == NULL) {
+		r = eng_db_error(d, res, TG_ERR_NOMEM);
+		goto out;
+	}
+	if ((r = jcs_serialize(doc, &payload, &plen)) != 0 ||
+	    (r = jws_sign_typ(d->signkey, JWS_TYP_REVOCATIONS,
+	    (const uint8_t *)payload, plen, &jws, &jlen)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:s,s:I,s:i,s:s}", "jws", jws, "iat",
+	    (json_int_t)now, "count", (int)json_array_size(list), "kid",
+	    jwk_kid(d->signkey));
+	if (res->body == NULL)
+		r = eng_db_error(d, res, TG_ERR_NOMEM);
+out:
+	free(jws);
+	free(payload);
+	json_decref(doc);
+	json_decref(list);
+	return r;
+}

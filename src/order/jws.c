@@ -14,6 +14,13 @@ int
 jws_sign(const struct jwk *key, const uint8_t *payload, size_t len,
     char **jwsp, size_t *lenp)
 {
+	return jws_sign_typ(key, JWS_TYP, payload, len, jwsp, lenp);
+}
+
+int
+jws_sign_typ(const struct jwk *key, const char *typ, const uint8_t *payload,
+    size_t len, char **jwsp, size_t *lenp)
+{
 	uint8_t sig[JWK_SIG_LEN];
 	char *hdr = NULL, *out = NULL;
 	json_t *h = NULL;
@@ -21,13 +28,13 @@ jws_sign(const struct jwk *key, const uint8_t *payload, size_t len,
 	int r;
 
 	if (key == NULL || !jwk_has_private(key) || jwsp == NULL ||
-	    lenp == NULL || (payload == NULL && len != 0))
+	    lenp == NULL || (payload == NULL && len != 0) || typ == NULL)
 		return TG_ERR_INVALID;
 	if (len > JWS_MAX_LEN)
 		return TG_ERR_TOO_LONG;	/* before any length arithmetic */
 	if ((h = json_pack("{s:s, s:s, s:s}", "alg",
 	    jwk_alg_name(jwk_alg(key)), "kid", jwk_kid(key), "typ",
-	    JWS_TYP)) == NULL) {
+	    typ)) == NULL) {
 		r = TG_ERR_NOMEM;
 		goto out;
 	}
@@ -71,8 +78,8 @@ out:
  * and typ, all strings.  *kidp points into h.
  */
 static int
-jws_header(json_t *h, const struct jwks *set, const struct jwk **keyp,
-    const char **kidp)
+jws_header(json_t *h, const char *want_typ, const struct jwks *set,
+    const struct jwk **keyp, const char **kidp)
 {
 	const char *name, *alg = NULL, *kid = NULL, *typ = NULL, **slot;
 	const struct jwk *key;
@@ -105,7 +112,7 @@ jws_header(json_t *h, const struct jwks *set, const struct jwk **keyp,
 		return TG_ERR_INVALID;
 	if ((r = jwk_alg_from_name(alg, &a)) != 0)
 		return r;
-	if (kid == NULL || typ == NULL || strcmp(typ, JWS_TYP) != 0)
+	if (kid == NULL || typ == NULL || strcmp(typ, want_typ) != 0)
 		return TG_ERR_INVALID;
 	if ((r = jwks_find(set, kid, &key)) != 0)
 		return r;
@@ -120,6 +127,15 @@ int
 jws_verify(const char *jws, size_t len, const struct jwks *set,
     uint8_t **payloadp, size_t *payloadlenp, char **kidp)
 {
+	return jws_verify_typ(jws, len, JWS_TYP, set, payloadp, payloadlenp,
+	    kidp);
+}
+
+int
+jws_verify_typ(const char *jws, size_t len, const char *typ,
+    const struct jwks *set, uint8_t **payloadp, size_t *payloadlenp,
+    char **kidp)
+{
 	const char *d1, *d2, *kid;
 	const struct jwk *key;
 	uint8_t *hdr = NULL, *payload = NULL, *sig = NULL;
@@ -129,7 +145,8 @@ jws_verify(const char *jws, size_t len, const struct jwks *set,
 	json_t *h = NULL;
 	int r = TG_ERR_INVALID;
 
-	if (set == NULL || payloadp == NULL || payloadlenp == NULL)
+	if (set == NULL || payloadp == NULL || payloadlenp == NULL ||
+	    typ == NULL)
 		return TG_ERR_INVALID;
 	if (len > JWS_MAX_LEN)
 		return TG_ERR_TOO_LONG;
@@ -150,7 +167,7 @@ jws_verify(const char *jws, size_t len, const struct jwks *set,
 		r = TG_ERR_INVALID;
 		goto out;
 	}
-	if ((r = jws_header(h, set, &key, &kid)) != 0)
+	if ((r = jws_header(h, typ, set, &key, &kid)) != 0)
 		goto out;
 	if ((r = jwk_verify(key, (const uint8_t *)jws, (size_t)(d2 - jws), sig,
 	    slen)) != 0)

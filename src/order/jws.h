@@ -18,6 +18,9 @@
 #include "order/jwk.h"
 
 #define JWS_TYP		"tapgate-order+jwt"
+/* The signed revocation list: its own typ, so that neither can pass as
+ * the other. */
+#define JWS_TYP_REVOCATIONS	"tapgate-revocations+jwt"
 #define JWS_MAX_LEN	(64 * 1024)	/* a whole token, in bytes */
 
 /*
@@ -51,5 +54,16 @@ int	jws_sign(const struct jwk *key, const uint8_t *payload, size_t len,
  */
 int	jws_verify(const char *jws, size_t len, const struct jwks *set,
 	    uint8_t **payloadp, size_t *payloadlenp, char **kidp);
+
+/*
+ * jws_sign() and jws_verify() for a token of another typ (the header's
+ * typ must be exactly typ): JWS_TYP_REVOCATIONS.  An order does not
+ * verify as one of them, nor one of them as an order.
+ */
+int	jws_sign_typ(const struct jwk *key, const char *typ,
+	    const uint8_t *payload, size_t len, char **jwsp, size_t *lenp);
+int	jws_verify_typ(const char *jws, size_t len, const char *typ,
+	    const struct jwks *set, uint8_t **payloadp, size_t *payloadlenp,
+	    char **kidp);
 
 #endif /* TAPGATE_JWS_H */

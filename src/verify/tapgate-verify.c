@@ -39,6 +39,8 @@ enum {
 	EXIT_EXPIRED = 8,
 	EXIT_REDEEMED = 9,
 	EXIT_APPROVAL = 10,
+	EXIT_REVOKED = 12,
+	EXIT_REVOCATIONS = 13,
 };
 
 #define JWKS_FILES_MAX	8
@@ -47,6 +49,7 @@ static const char usage_text[] =
 "usage: tapgate-verify --jwks FILE --aud SYSTEM [--iss ISSUER]\n"
 "           [--approvers FILE] [--min-approvals N]\n"
 "           [--require CLASS=N[,CLASS=N...]] [--redeem-db FILE]\n"
+"           [--revocations FILE [--revocations-max-age S]]\n"
 "           [--now UNIX] [--leeway S] ORDER|-\n"
 "       tapgate-verify --help | --version\n"
 "\n"
@@ -70,6 +73,11 @@ static const char usage_text[] =
 "                       always required too\n"
 "  --redeem-db FILE     redeem the order once: record its jti in FILE\n"
 "                       (sqlite, created 0600); a second redemption fails\n"
+"  --revocations FILE   the appliance's signed revocation list (the jws\n"
+"                       of GET /v1/revocations): refuse an order it lists\n"
+"  --revocations-max-age S\n"
+"                       refuse a list issued more than S seconds ago\n"
+"                       (default 3600)\n"
 "  --now UNIX           verify at this time (tests, audits of old orders)\n"
 "  --leeway S           clock skew tolerated, 0 to 3600 s (default 60)\n"
 "\n"
@@ -84,7 +92,10 @@ static const char usage_text[] =
 "   7  not yet valid\n"
 "   8  expired\n"
 "   9  already redeemed\n"
-"  10  bad or missing approver assertion\n";
+"  10  bad or missing approver assertion\n"
+"  12  revoked: the revocation list lists the order (denied or vetoed)\n"
+"  13  revocation list refused: too old, from the future, badly signed,\n"
+"      malformed, or not a revocation list\n";
 
 static void
 fail_msg(const char *fmt, ...)
@@ -129,6 +140,8 @@ exit_code(int err)
 		return EXIT_REDEEMED;
 	case TGV_ERR_APPROVAL:
 		return EXIT_APPROVAL;
+	case TGV_ERR_REVOKED:
+		return EXIT_REVOKED;
 	default:
 		return EXIT_OTHER;
 	}
@@ -148,9 +161,9 @@ exit_code(int err)
  */
 static int
 confine(const char *const *jwks, size_t njwks, const char *approvers,
-    const char *order, const char *db)
+    const char *revocations, const char *order, const char *db)
 {
-	struct sandbox_path paths[JWKS_FILES_MAX + 3];
+	struct sandbox_path paths[JWKS_FILES_MAX + 4];
 	static char dbdir[PATH_MAX];
 	const char *slash;
 	size_t n = 0, i;
@@ -159,6 +172,8 @@ confine(const char *const *jwks, size_t njwks, const char *approvers,
 		paths[n++] = (struct sandbox_path){ jwks[i], 0 };
 	if (approvers != NULL)
 		paths[n++] = (struct sandbox_path){ approvers, 0 };
+	if (revocations != NULL)
+		paths[n++] = (struct sandbox_path){ revocations, 0 };
 	if (strcmp(order, "-") != 0)
 		paths[n++] = (struct sandbox_path){ order, 0 };
 	if (db != NULL) {
@@ -278,7 +293,8 @@ fail:
 
 enum {
 	OPT_JWKS = 256, OPT_AUD, OPT_ISS, OPT_APPROVERS, OPT_MIN, OPT_DB,
-	OPT_NOW, OPT_LEEWAY, OPT_REQUIRE, OPT_HELP = 'h', OPT_VERSION = 'V',
+	OPT_NOW, OPT_LEEWAY, OPT_REQUIRE, OPT_REVOCATIONS, OPT_MAX_AGE,
+	OPT_HELP = 'h', OPT_VERSION = 'V',
 };
 
 /* The floors of --require, as given. */
@@ -341,6 +357,8 @@ static const struct option longopts[] = {
 	{ "now", required_argument, NULL, OPT_NOW },
 	{ "leeway", required_argument, NULL, OPT_LEEWAY },
 	{ "require", required_argument, NULL, OPT_REQUIRE },
+	{ "revocations", required_argument, NULL, OPT_REVOCATIONS },
+	{ "revocations-max-age", required_argument, NULL, OPT_MAX_AGE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -350,11 +368,12 @@ int
 main(int argc, char **argv)
 {
 	const char *jwks[JWKS_FILES_MAX], *aud = NULL, *iss = NULL;
-	const char *approvers = NULL, *db = NULL;
+	const char *approvers = NULL, *db = NULL, *revocations = NULL;
 	struct tgv_ctx *ctx = NULL;
 	struct tgv_order *o = NULL;
 	struct floors floors;
 	long long v, now = -1, leeway = TGV_LEEWAY_DEFAULT, min = -1;
+	long long max_age = -1;
 	char *token = NULL, *json = NULL;
 	size_t njwks = 0, toklen, jsonlen, i;
 	int c, r, rc = EXIT_OTHER;
@@ -389,6 +408,15 @@ main(int argc, char **argv)
 				return usage("--require: not CLASS=N[,CLASS=N"
 				    "...] with N from 0 to 16");
 			break;
+		case OPT_REVOCATIONS:
+			revocations = optarg;
+			break;
+		case OPT_MAX_AGE:
+			if (parse_num(optarg, 0, TGV_REVOCATIONS_AGE_MAX,
+			    &max_age) != 0)
+				return usage("--revocations-max-age: not 0 to "
+				    "31622400 seconds");
+			break;
 		case OPT_NOW:
 			/* 2^53 - 1: the range the order's times have */
 			if (parse_num(optarg, 0, 9007199254740991LL,
@@ -417,10 +445,15 @@ main(int argc, char **argv)
 	if (min > 0 && approvers == NULL)
 		return usage("--min-approvals needs --approvers: approvals "
 		    "are only counted once verified");
+	if (max_age >= 0 && revocations == NULL)
+		return usage("--revocations-max-age needs --revocations");
+	if (max_age < 0)
+		max_age = TGV_REVOCATIONS_AGE_DEFAULT;
 	if (now < 0)
 		now = (long long)time(NULL);
 	/* before the first byte of input: the JWKS files are read below */
-	if (confine(jwks, njwks, approvers, argv[optind], db) != 0)
+	if (confine(jwks, njwks, approvers, revocations, argv[optind],
+	    db) != 0)
 		return EXIT_OTHER;
 
 	if ((r = tgv_ctx_new(&ctx)) != 0) {
@@ -451,6 +484,14 @@ main(int argc, char **argv)
 			rc = usage(tgv_errmsg(ctx));
 			goto out;
 		}
+	if (revocations != NULL && (r = tgv_load_revocations_file(ctx,
+	    revocations, now, max_age)) != 0) {
+		fail_msg("%s: %s", r == TGV_ERR_LIST_STALE ? tgv_strerror(r) :
+		    "revocation list refused", tgv_errmsg(ctx));
+		rc = r == TGV_ERR_IO || r == TGV_ERR_NOMEM ? EXIT_OTHER :
+		    EXIT_REVOCATIONS;
+		goto out;
+	}
 	if ((rc = read_order(argv[optind], &token, &toklen)) != 0)
 		goto out;
 	rc = EXIT_OTHER;

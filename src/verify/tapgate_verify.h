@@ -64,6 +64,8 @@
  *				[group DN]}, transaction_approval
  *				{transaction_id,amount:"decimal",
  *				currency:"ISO 4217",payee})
+ *	TGV_ERR_REVOKED		a revocation list is loaded
+ *				(tgv_load_revocations()) and lists the jti
  *	TGV_ERR_WRONG_AUDIENCE	aud is not the expected audience, or aud is
  *				not the change's target.system
  *	TGV_ERR_WRONG_ISSUER	an expected issuer was set and iss differs
@@ -178,6 +180,8 @@ extern "C" {
 #define TGV_ERR_DIGEST_MISMATCH	-125
 #define TGV_ERR_REDEEMED	-126
 #define TGV_ERR_APPROVAL	-127
+#define TGV_ERR_REVOKED		-128
+#define TGV_ERR_LIST_STALE	-129
 
 #define TGV_ORDER_MAX		(64 * 1024)	/* a whole token, in bytes */
 #define TGV_APPROVALS_MAX	16	/* approvals in one order */
@@ -188,6 +192,9 @@ extern "C" {
 #define TGV_FLOOR_DEFAULT	1	/* approvals above class standard */
 #define TGV_CLASSES_MAX		16	/* classes with a floor */
 #define TGV_CLASS_NAME_MAX	64
+#define TGV_REVOCATIONS_MAX	4096	/* jtis in one revocation list */
+#define TGV_REVOCATIONS_AGE_DEFAULT 3600 /* what tapgate-verify accepts */
+#define TGV_REVOCATIONS_AGE_MAX	(366 * 86400)
 /*
  * Redeemed jtis are kept until this long after their exp: well past any
  * leeway, so a clock stepped back by up to a day cannot make a forgotten
@@ -263,6 +270,34 @@ int	tgv_set_min_approvals(struct tgv_ctx *ctx, unsigned int n);
  */
 int	tgv_set_class_floor(struct tgv_ctx *ctx, const char *class_name,
 	    unsigned int n);
+
+/*
+ * Load the appliance's signed revocation list, as GET /v1/revocations
+ * serves it (its "jws": a compact JWS whose header typ is
+ * "tapgate-revocations+jwt", never an order's, and whose payload is the
+ * RFC 8785 canonical JSON {"iat","iss","revoked":[{"jti","revoked_at"}]}),
+ * at time now: from then on tgv_verify() refuses an order whose jti it
+ * lists (TGV_ERR_REVOKED, right after the order's signature and form
+ * checks).  Load the JWKS first, and set the leeway and issuer first if
+ * they are not the defaults.  Once per context.  Refused:
+ *   TGV_ERR_MALFORMED	not such a JWS (an order, for one), or a payload
+ *			that is not exactly that
+ *   TGV_ERR_UNKNOWN_KID	not signed by a trusted key
+ *   TGV_ERR_BAD_SIGNATURE	the signature does not verify
+ *   TGV_ERR_WRONG_ISSUER	an expected issuer was set and iss differs
+ *   TGV_ERR_LIST_STALE	iat more than max_age seconds
+ *			(0..TGV_REVOCATIONS_AGE_MAX) before now, or more
+ *			than the leeway after it
+ * A list too old says nothing of the orders revoked since: a system that
+ * must stop every denied order fetches a new list before each apply.
+ */
+int	tgv_load_revocations(struct tgv_ctx *ctx, const char *doc,
+	    size_t len, int64_t now, int64_t max_age);
+
+/* The same from a file (one trailing newline allowed); TGV_ERR_IO when
+ * it cannot be read. */
+int	tgv_load_revocations_file(struct tgv_ctx *ctx, const char *path,
+	    int64_t now, int64_t max_age);
 
 /* Why the last call on ctx failed ("" after a success; never NULL). */
 const char *tgv_errmsg(const struct tgv_ctx *ctx);

@@ -43,6 +43,8 @@ _Static_assert(TGV_ERR_EXPIRED == TG_ERR_EXPIRED, "EXP");
 _Static_assert(TGV_ERR_DIGEST_MISMATCH == TG_ERR_DIGEST_MISMATCH, "DIGEST");
 _Static_assert(TGV_ERR_REDEEMED == TG_ERR_REDEEMED, "REDEEMED");
 _Static_assert(TGV_ERR_APPROVAL == TG_ERR_APPROVAL, "APPROVAL");
+_Static_assert(TGV_ERR_REVOKED == TG_ERR_REVOKED, "REVOKED");
+_Static_assert(TGV_ERR_LIST_STALE == TG_ERR_LIST_STALE, "LIST_STALE");
 _Static_assert(TGV_ORDER_MAX == JWS_MAX_LEN, "TGV_ORDER_MAX");
 _Static_assert(TGV_LEEWAY_MAX < TGV_PRUNE_AFTER, "prune after any leeway");
 
@@ -110,6 +112,8 @@ tgv_strerror(int err)
 	case TGV_ERR_EXPIRED:		return "expired";
 	case TGV_ERR_DIGEST_MISMATCH:	return "change digest mismatch";
 	case TGV_ERR_REDEEMED:		return "already redeemed";
+	case TGV_ERR_REVOKED:		return "revoked";
+	case TGV_ERR_LIST_STALE:	return "revocation list out of date";
 	case TGV_ERR_APPROVAL:
 		return "bad or missing approver assertion";
 	}
@@ -150,6 +154,7 @@ tgv_ctx_free(struct tgv_ctx **ctxp)
 		return;
 	jwks_free(&ctx->keys);
 	tgv_approvers_free(&ctx->approvers);
+	tgv_revocations_clear(&ctx->revocations);
 	free(ctx->audience);
 	free(ctx->issuer);
 	free(ctx);
@@ -1096,8 +1101,16 @@ tgv_verify(struct tgv_ctx *ctx, const char *token, size_t len, int64_t now,
 	}
 	o->kid = kid;
 	kid = NULL;	/* transferred */
-	if ((r = parse_payload(ctx, payload, plen, o, &ap, &nap)) != 0 ||
-	    (r = check_claims(ctx, o, now)) != 0 ||
+	if ((r = parse_payload(ctx, payload, plen, o, &ap, &nap)) != 0)
+		goto out;
+	if (tgv_revoked(ctx, o->jti)) {
+		r = tgv_fail(ctx, TGV_ERR_REVOKED, "jti %s is on the "
+		    "appliance's revocation list (issued %lld): the request "
+		    "was denied or vetoed; do not apply it", o->jti,
+		    (long long)ctx->revocations.iat);
+		goto out;
+	}
+	if ((r = check_claims(ctx, o, now)) != 0 ||
 	    (r = check_digest(ctx, o)) != 0)
 		goto out;
 	if (ctx->approvers != NULL) {

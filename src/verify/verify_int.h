@@ -40,6 +40,14 @@ struct tgv_approvers {
 	size_t			 n;
 };
 
+/* A loaded revocation list: its issuer, issue time and sorted jtis. */
+struct tgv_revocations {
+	char			*iss;
+	int64_t			 iat;
+	char			(*jti)[33];
+	size_t			 n;
+};
+
 struct tgv_ctx {
 	struct jwks		*keys;
 	struct tgv_approvers	*approvers;	/* NULL: not checked */
@@ -53,6 +61,8 @@ struct tgv_ctx {
 		unsigned int	 n;
 	}			 floors[TGV_CLASSES_MAX];
 	size_t			 nfloors;
+	struct tgv_revocations	 revocations;
+	bool			 revocations_loaded;
 	char			 errmsg[TGV_ERRMSG_LEN];
 };
 
@@ -110,6 +120,20 @@ const char *tgv_shown(const char *s, char out[TGV_SHOWN_LEN]);
  */
 int	tgv_read_file(const char *path, size_t max, char **bufp,
 	    size_t *lenp);
+
+/*
+ * The payload of a revocation list (its signature checked), read strictly:
+ * the canonical JSON of exactly {"iat","iss","revoked":[{"jti",
+ * "revoked_at"}]}, at most TGV_REVOCATIONS_MAX entries of 32 lower-case
+ * hex digits, none twice.  Into *rl (tgv_revocations_clear()), sorted.
+ * TGV_ERR_MALFORMED (message in ctx) or TGV_ERR_NOMEM.
+ */
+int	tgv_revocations_parse(struct tgv_ctx *ctx, const uint8_t *payload,
+	    size_t len, struct tgv_revocations *rl);
+void	tgv_revocations_clear(struct tgv_revocations *rl);
+
+/* Whether ctx's revocation list (if one is loaded) lists jti. */
+bool	tgv_revoked(const struct tgv_ctx *ctx, const char *jti);
 
 /* Parse an approvers export (see tgv_load_approvers()). */
 int	tgv_approvers_parse(struct tgv_ctx *ctx, const char *doc, size_t len,

@@ -3,7 +3,11 @@
 # A deny after the order was issued revokes it, from the attacker's side:
 # the appliance no longer serves the order, refuses to redeem it (before
 # or after its redemption the revocation is recorded and audited), and a
-# caller without the officer role cannot deny.
+# caller without the officer role cannot deny.  The signed revocation
+# list: tapgate-verify refuses a listed order, and a list that is too old,
+# from the future, tampered with or not a list at all (an order); a list
+# never passes as an order.
+# shellcheck disable=SC2016 # $j, $a and $i are jq's variables
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/officers.sh
 
@@ -29,6 +33,7 @@ ID=$(ready_order alice)
 check order_is_issued_after_the_hold [ -n "$ID" ]
 api GET "/v1/orders/$ID"
 JTI=$(jbody .jti)
+jbody .jws >"$T/denied.jws"
 api_as 65534 POST "/v1/requests/$ID/deny" '{"reason":"not an officer"}'
 check intake_caller_cannot_deny_an_issued_order [ "$STATUS" = 403 ]
 api GET "/v1/orders/$ID"
@@ -78,6 +83,75 @@ check revocation_after_redemption_is_audited_as_such jqtrue '
     (.[0].details.redeemed_at | type) == "number"' "$T/hist.json"
 check revocation_after_redemption_raises_an_alarm \
     grep -q "ALARM: order .* revoked after it was redeemed" "$T/daemon.log"
+
+# ---- the signed revocation list
+KEPT=$(ready_order carol)
+api GET "/v1/orders/$KEPT"
+jbody .jws >"$T/kept.jws"
+api GET /v1/keys
+cp "$T/body" "$T/jwks.json"
+api_as 65534 GET /v1/revocations
+check intake_caller_cannot_read_the_revocation_list [ "$STATUS" = 403 ]
+api GET /v1/revocations
+check revocation_list_is_served answered 200 '.count == 2'
+jbody .jws >"$T/list.jws"
+IAT=$(jbody ".iat // 0")
+b64d() { tr '_-' '/+' | awk '{ n = length($0) % 4; if (n) $0 = $0 \
+    substr("===", 1, 4 - n); print }' | base64 -d; }
+cut -d. -f2 "$T/list.jws" | b64d >"$T/list.json"
+cut -d. -f1 "$T/list.jws" | b64d >"$T/list.hdr"
+check revocation_list_names_the_revoked_jtis jqtrue --arg a "$JTI" \
+    --argjson i "$IAT" '(.revoked | map(.jti) | index($a) != null) and
+    (.revoked | length == 2) and .iat == $i and (.iss | length > 0) and
+    (.revoked | all(.revoked_at | type == "number"))' "$T/list.json"
+check revocation_list_has_its_own_typ \
+    jqtrue '.typ == "tapgate-revocations+jwt"' "$T/list.hdr"
+
+# verify RC ARGS...: tapgate-verify's status is RC (message in $T/verr)
+verify() {
+	vf_want=$1; shift
+	"$BUILD/tapgate-verify" --jwks "$T/jwks.json" --aud ldap-corp "$@" \
+	    >"$T/vout" 2>"$T/verr"
+	vf_rc=$?
+	[ "$vf_rc" = "$vf_want" ] && return 0
+	echo "#   exit $vf_rc, expected $vf_want: $(cat "$T/verr")"
+	return 1
+}
+check verify_accepts_the_denied_order_without_a_list \
+    verify 0 "$T/denied.jws"
+check verify_refuses_the_denied_order_on_a_fresh_list \
+    verify 12 --revocations "$T/list.jws" "$T/denied.jws"
+check refusal_names_the_revocation grep -q "revoked: jti $JTI" "$T/verr"
+check verify_accepts_an_order_the_list_does_not_name \
+    verify 0 --revocations "$T/list.jws" "$T/kept.jws"
+check verify_refuses_a_list_older_than_its_max_age \
+    verify 13 --revocations "$T/list.jws" --revocations-max-age 60 \
+    --now $((IAT + 120)) "$T/kept.jws"
+check old_list_refusal_says_so grep -q "too old" "$T/verr"
+check default_max_age_is_an_hour \
+    verify 13 --revocations "$T/list.jws" --now $((IAT + 3601)) \
+    "$T/kept.jws"
+check verify_refuses_a_list_from_the_future \
+    verify 13 --revocations "$T/list.jws" --now $((IAT - 600)) \
+    "$T/kept.jws"
+check future_list_refusal_says_so grep -q "from the future" "$T/verr"
+# one payload character changed
+hdr=$(cut -d. -f1 "$T/list.jws") pay=$(cut -d. -f2 "$T/list.jws")
+sig=$(cut -d. -f3 "$T/list.jws")
+c=$(printf '%s' "$pay" | cut -c12)
+if [ "$c" = A ]; then n=B; else n=A; fi
+printf '%s.%s.%s\n' "$hdr" "$(printf '%s' "$pay" | sed "s/./$n/12")" \
+    "$sig" >"$T/tampered.jws"
+check verify_refuses_a_tampered_list \
+    verify 13 --revocations "$T/tampered.jws" "$T/kept.jws"
+check tampered_list_refusal_says_so grep -q "signature" "$T/verr"
+check order_does_not_pass_as_a_revocation_list \
+    verify 13 --revocations "$T/kept.jws" "$T/kept.jws"
+check order_as_list_refusal_says_so grep -q "is an order" "$T/verr"
+check revocation_list_does_not_pass_as_an_order \
+    verify 3 "$T/list.jws"
+check max_age_without_a_list_is_a_usage_error \
+    verify 2 --revocations-max-age 60 "$T/kept.jws"
 
 # the store holds it: a hand edit cannot withdraw a revocation
 DB=$T/state/tapgate.db

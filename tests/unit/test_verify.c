@@ -1474,6 +1474,134 @@ cleanup(void)
 	rmdir(tmpdir);
 }
 
+/* ---- the signed revocation list */
+
+/* A revocation list of jti (NULL: none) issued at iat, signed with typ. */
+static char *
+revocation_list(const char *jti, int64_t iat, const char *typ)
+{
+	json_t *doc;
+	char *c = NULL, *jws = NULL;
+	size_t n, len;
+
+	doc = json_pack("{s:s,s:I,s:[]}", "iss", FX_ISS, "iat",
+	    (json_int_t)iat, "revoked");
+	if (doc != NULL && jti != NULL)
+		json_array_append_new(json_object_get(doc, "revoked"),
+		    json_pack("{s:s,s:I}", "jti", jti, "revoked_at",
+		    (json_int_t)iat));
+	if (doc != NULL && jcs_serialize(doc, &c, &n) == 0 &&
+	    jws_sign_typ(F.key, typ, (const uint8_t *)c, n, &jws, &len) != 0)
+		jws = NULL;
+	free(c);
+	json_decref(doc);
+	return jws;
+}
+
+/* Load list into a fresh pinned context at now with max_age, then verify
+ * the good order: the first failure. */
+static int
+try_list(const char *list, int64_t now, int64_t max_age)
+{
+	struct tgv_ctx *ctx = ctx_new(true);
+	char *tok = good_token();
+	int r = -9990;
+
+	if (ctx == NULL || tok == NULL || list == NULL)
+		goto out;
+	r = tgv_load_revocations(ctx, list, strlen(list), now, max_age);
+	snprintf(lastmsg, sizeof(lastmsg), "%s", tgv_errmsg(ctx));
+	if (r == 0)
+		r = verify_with(ctx, tok, FX_NOW, NULL);
+out:
+	tgv_ctx_free(&ctx);
+	free(tok);
+	return r;
+}
+
+static void
+revocation_list_refuses_the_orders_it_lists(void)
+{
+	char *named = revocation_list(FX_JTI, FX_NOW - 10,
+	    JWS_TYP_REVOCATIONS);
+	char *other = revocation_list("00000000000000000000000000000001",
+	    FX_NOW - 10, JWS_TYP_REVOCATIONS);
+	char *empty = revocation_list(NULL, FX_NOW, JWS_TYP_REVOCATIONS);
+
+	CHECK_EQ(try_list(named, FX_NOW, 3600), TGV_ERR_REVOKED);
+	CHECK(strstr(lastmsg, FX_JTI) != NULL);
+	CHECK_EQ(try_list(other, FX_NOW, 3600), 0);
+	CHECK_EQ(try_list(empty, FX_NOW, 3600), 0);
+	free(named);
+	free(other);
+	free(empty);
+}
+
+static void
+revocation_list_out_of_date_is_refused(void)
+{
+	char *list = revocation_list(NULL, FX_NOW, JWS_TYP_REVOCATIONS);
+
+	/* as old as allowed passes; one second more does not */
+	CHECK_EQ(try_list(list, FX_NOW + 600, 600), 0);
+	CHECK_EQ(try_list(list, FX_NOW + 601, 600), TGV_ERR_LIST_STALE);
+	CHECK(strstr(lastmsg, "too old") != NULL);
+	/* from the future: beyond the leeway (60 s by default) */
+	CHECK_EQ(try_list(list, FX_NOW - 60, 600), 0);
+	CHECK_EQ(try_list(list, FX_NOW - 61, 600), TGV_ERR_LIST_STALE);
+	CHECK(strstr(lastmsg, "future") != NULL);
+	free(list);
+}
+
+static void
+revocation_list_and_order_never_pass_as_each_other(void)
+{
+	char *as_order = revocation_list(FX_JTI, FX_NOW, JWS_TYP);
+	char *list = revocation_list(NULL, FX_NOW, JWS_TYP_REVOCATIONS);
+	char *tok = good_token();
+
+	CHECK_EQ(try_list(as_order, FX_NOW, 3600), TGV_ERR_MALFORMED);
+	CHECK_EQ(try_list(tok, FX_NOW, 3600), TGV_ERR_MALFORMED);
+	CHECK(strstr(lastmsg, "is an order") != NULL);
+	CHECK_EQ(verify_tok(list, true), TGV_ERR_MALFORMED);
+	free(as_order);
+	free(list);
+	free(tok);
+}
+
+static void
+revocation_list_is_read_strictly(void)
+{
+	static const char *const bad[] = {
+		/* not canonical, members missing or unknown, bad jti */
+		"{\"iss\":\"tapgate-01\",\"iat\":1800000000,\"revoked\":[]}",
+		"{\"iat\":1800000000,\"iss\":\"tapgate-01\"}",
+		"{\"iat\":1800000000,\"iss\":\"tapgate-01\",\"revoked\":[],"
+		"\"x\":1}",
+		"{\"iat\":1800000000,\"iss\":\"tapgate-01\",\"revoked\":"
+		"[{\"jti\":\"0F1E2D3C4B5A69788796A5B4C3D2E1F0\","
+		"\"revoked_at\":1}]}",
+		"{\"iat\":1800000000,\"iss\":\"tapgate-01\",\"revoked\":"
+		"[{\"jti\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\"}]}",
+		"{\"iat\":-1,\"iss\":\"tapgate-01\",\"revoked\":[]}",
+		/* the same jti twice */
+		"{\"iat\":1800000000,\"iss\":\"tapgate-01\",\"revoked\":"
+		"[{\"jti\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\","
+		"\"revoked_at\":1},"
+		"{\"jti\":\"0f1e2d3c4b5a69788796a5b4c3d2e1f0\","
+		"\"revoked_at\":2}]}",
+	};
+	char *jws;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(jws_sign_typ(F.key, JWS_TYP_REVOCATIONS,
+		    (const uint8_t *)bad[i], strlen(bad[i]), &jws, &len) == 0);
+		CHECK_EQ(try_list(jws, FX_NOW, 3600), TGV_ERR_MALFORMED);
+		free(jws);
+	}
+}
+
 int
 main(void)
 {
@@ -1530,6 +1658,10 @@ main(void)
 	RUN(redeemed_twice_is_refused_and_the_first_is_durable);
 	RUN(redeem_prunes_only_long_expired_orders);
 	RUN(redeem_refuses_unsafe_or_foreign_files);
+	RUN(revocation_list_refuses_the_orders_it_lists);
+	RUN(revocation_list_out_of_date_is_refused);
+	RUN(revocation_list_and_order_never_pass_as_each_other);
+	RUN(revocation_list_is_read_strictly);
 	cleanup();
 	fx_free(&F);
 	TAP_EXIT();
