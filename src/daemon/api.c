@@ -14,6 +14,7 @@
  *	POST /v1/requests/ID/evidence		intake, officer
  *	POST /v1/requests/ID/veto		officer, intake (for the owner)
  *	POST /v1/requests/ID/deny		officer
+ *	POST /v1/requests/ID/risk		intake, officer: raise risk
  *	GET  /v1/audit?limit=N			operator, officer
  *	GET  /v1/audit?request=ID[&after=SEQ][&limit=N]
  *						operator, officer; intake
@@ -64,6 +65,7 @@ enum route_kind {
 	ROUTE_EVIDENCE,
 	ROUTE_VETO,
 	ROUTE_DENY,
+	ROUTE_RISK,
 	ROUTE_AUDIT,
 	ROUTE_AUDIT_VERIFY,
 	ROUTE_PREVIEW,
@@ -102,6 +104,7 @@ static const struct route routes[] = {
 	{ ROUTE_EVIDENCE, "POST", R(INTAKE) | R(OFFICER), "POST", NULL },
 	{ ROUTE_VETO,     "POST", R(OFFICER) | R(INTAKE), "POST", NULL },
 	{ ROUTE_DENY,     "POST", R(OFFICER),		"POST",	NULL },
+	{ ROUTE_RISK,     "POST", R(INTAKE) | R(OFFICER), "POST", NULL },
 	/* intake: the history of a request it submitted (api_audit) */
 	{ ROUTE_AUDIT,    "GET",  R(OPERATOR) | R(OFFICER) | R(INTAKE),
 	    "GET", "limit request after" },
@@ -160,6 +163,7 @@ route_of(const char *path, char *id, size_t idlen)
 		{ "/v1/requests/", "/evidence", ROUTE_EVIDENCE },
 		{ "/v1/requests/", "/veto", ROUTE_VETO },
 		{ "/v1/requests/", "/deny", ROUTE_DENY },
+		{ "/v1/requests/", "/risk", ROUTE_RISK },
 		{ "/v1/requests/", "/approval", ROUTE_PREVIEW },
 		{ "/v1/requests/", "/approve", ROUTE_APPROVE },
 		{ "/v1/requests/", "/order", ROUTE_ISSUE },
@@ -559,6 +563,10 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 	case ROUTE_DENY:
 		engine_decide(d, a, id, rt->kind == ROUTE_VETO ? "veto" :
 		    "deny", req->body, req->body_len, now, &er);
+		break;
+	case ROUTE_RISK:
+		engine_risk_raise(d, a, id, req->body, req->body_len, now,
+		    &er);
 		break;
 	case ROUTE_AUDIT:
 		if (api_audit(d, req, a, res, &er) != 0)

@@ -18,6 +18,7 @@
  * they all share.
  *
  *   5  requests.c    submit, evidence, veto and deny; show, list
+ *   5  risk.c        risk signals raised after submission
  *   5  approval.c    an officer's approval: one function per phase
  *   5  officers.c    enrolment, the approvers and their export, revocation
  *   5  timer.c       the hold timer's tick
@@ -148,6 +149,21 @@ int	engine_list(struct tapgated *d, const struct engine_actor *a,
  * a->team only when it is set. */
 int	engine_list_prefix(struct tapgated *d, const struct engine_actor *a,
 	    const char *prefix, int limit, struct engine_result *res);
+
+/*
+ * Raise risk signals on a request after its submission
+ * ({"signals":["new_device",...],"reason":"..."}), by intake (its own
+ * team's requests, as above) or an officer: each signal not raised
+ * before is recorded for good (a signal once raised stays) and the
+ * request is evaluated again at once, audited as request.risk_raised
+ * (signals, reason, from and to state).  409 once the request is final
+ * (request_closed) or its order is issued (order_issued: an officer can
+ * deny it).  The answer is the request's summary with the route's
+ * reason, "raised" and "already_raised".  (risk.c)
+ */
+int	engine_risk_raise(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, const char *body, size_t len, int64_t now,
+	    struct engine_result *res);
 
 /* ---- approval (approval.c) */
 

@@ -180,6 +180,16 @@ collect_decision(const struct store_decision *dc, void *arg)
 	else if (strcmp(dc->kind, ENG_RECLASSIFIED) == 0 &&
 	    dc->created > f->reclassified)
 		f->reclassified = dc->created;
+	else if (strncmp(dc->kind, ENG_RISK_PREFIX,
+	    strlen(ENG_RISK_PREFIX)) == 0) {
+		enum policy_risk rk;
+
+		/* stored by us: an unknown name is a damaged row */
+		if (policy_risk_parse(dc->kind + strlen(ENG_RISK_PREFIX),
+		    &rk) != 0)
+			return TG_ERR_CORRUPT;
+		f->rq.pr.risk[rk] = true;
+	}
 	return 0;
 }
 

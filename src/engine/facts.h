@@ -20,6 +20,9 @@
 /* The directory's facts changed the class or the privileged groups: the
  * approvals made before no longer count (they approved another change). */
 #define ENG_RECLASSIFIED "reclassified"
+/* A risk signal raised after submission: "risk:" and its name; it stays
+ * raised for every later evaluation (risk.c). */
+#define ENG_RISK_PREFIX	"risk:"
 
 /* A request as the engine works on it. */
 struct facts {

@@ -11,7 +11,9 @@
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/officers.sh
 
-make_config "$T/tapgate.conf"
+# uid 65534 acts for intake (hd-bob of the helpdesk team), 12345 for no one
+make_config "$T/tapgate.conf" \
+    's/^(roles = \()$/\1\n\t{ uid = 65534; roles = ["intake"]; },/'
 daemon_start "$T/tapgate.conf" || { notok daemon_starts; exit 1; }
 
 # a standard reset: one item of evidence, no approvals, a 2 s hold
@@ -92,6 +94,9 @@ api GET /v1/keys
 cp "$T/body" "$T/jwks.json"
 api_as 65534 GET /v1/revocations
 check intake_caller_cannot_read_the_revocation_list [ "$STATUS" = 403 ]
+api_as 12345 GET /v1/revocations
+check caller_without_a_role_cannot_read_the_revocation_list \
+    [ "$STATUS" = 403 ]
 api GET /v1/revocations
 check revocation_list_is_served answered 200 '.count == 2'
 jbody .jws >"$T/list.jws"
