@@ -180,6 +180,8 @@ collect_decision(const struct store_decision *dc, void *arg)
 	else if (strcmp(dc->kind, ENG_RECLASSIFIED) == 0 &&
 	    dc->created > f->reclassified)
 		f->reclassified = dc->created;
+	else if (strcmp(dc->kind, ENG_VETO_COOLOFF) == 0)
+		f->rq.pr.veto_cooloff = true;
 	else if (strncmp(dc->kind, ENG_RISK_PREFIX,
 	    strlen(ENG_RISK_PREFIX)) == 0) {
 		enum policy_risk rk;

@@ -23,6 +23,9 @@
 /* A risk signal raised after submission: "risk:" and its name; it stays
  * raised for every later evaluation (risk.c). */
 #define ENG_RISK_PREFIX	"risk:"
+/* Submitted within the veto cool-off of its account: the manual route for
+ * good (requests.c). */
+#define ENG_VETO_COOLOFF "veto_cooloff"
 
 /* A request as the engine works on it. */
 struct facts {

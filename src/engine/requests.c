@@ -139,6 +139,7 @@ struct submission {
 	json_t				*answer;	/* the 201's body */
 	char				*req_s, *dec_s, *resp_s;
 	char				*facts_s;	/* snapshot */
+	int				 cooloff;	/* after a veto */
 	int64_t				 now;
 };
 
@@ -250,6 +251,49 @@ submission_new(const char *body, size_t len,
 }
 
 /*
+ * A new request for an account vetoed within the cool-off: the decision
+ * that keeps it on the manual route for every later evaluation.
+ */
+static int
+submission_cooloff_row(struct store *st, const struct submission *sub)
+{
+	struct store_decision sd;
+
+	memset(&sd, 0, sizeof(sd));
+	sd.request_id = sub->id;
+	sd.kind = ENG_VETO_COOLOFF;
+	sd.actor_uid = sub->a->uid;
+	sd.actor_role = sub->a->role;
+	sd.actor_name = sub->a->name;
+	sd.reason = "the account was vetoed within the cool-off "
+	    "(holds.veto_cooloff_seconds): manual review";
+	sd.created = sub->now;
+	return store_decision_add(st, &sd, NULL);
+}
+
+/*
+ * Whether the account (canonical name on its system, or its directory
+ * entry dn) was vetoed within the cool-off: then the request takes the
+ * manual route (rq->pr.veto_cooloff) and says so when recorded.
+ */
+static int
+submission_cooloff(struct tapgated *d, struct reqjson *rq, const char *dn,
+    int64_t now, struct submission *sub)
+{
+	int64_t n = 0, cool = d->cfg->holds.veto_cooloff_seconds;
+	int r;
+
+	if (cool <= 0)
+		return 0;
+	if ((r = store_recent_vetoes(d->st, rq->pr.account, rq->pr.system, dn,
+	    now - cool, &n)) != 0)
+		return r;
+	rq->pr.veto_cooloff = n > 0;
+	sub->cooloff = n > 0;
+	return 0;
+}
+
+/*
  * The steps of a new request's transaction: its row, evidence and audit
  * entries, on st alone (a shared transaction's, eng_txn_shared()).
  */
@@ -264,6 +308,8 @@ submit_steps(struct store *st, void *arg)
 		return r;
 	if (sub->evidence != NULL && (r = add_evidence_rows(st, id,
 	    sub->evidence, sub->digests, sub->a->uid, sub->now)) != 0)
+		return r;
+	if (sub->cooloff && (r = submission_cooloff_row(st, sub)) != 0)
 		return r;
 	if ((r = eng_audit_in(st, sub->a, "request.submitted", id,
 	    sub->submitted, sub->now)) != 0)
@@ -585,6 +631,11 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 		eng_dir_pfacts(lk.facts, &pf);
 		rq.pr.directory = &pf.pf;
 	}
+	if ((r = submission_cooloff(d, &rq, lk.configured ? lk.facts->dn :
+	    NULL, now, &sub)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
 	if ((r = policy_evaluate(d->cfg, &rq.pr, NULL, now, &dec)) != 0) {
 		eng_error(res, 422, "invalid_request", "the request does not "
 		    "fit the policy");
@@ -594,7 +645,8 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 		goto out;
 	if ((r = submission_new(stored != NULL ? stored : body, stored !=
 	    NULL ? strlen(stored) : len, &rq, &dec, idem_key, digest,
-	    &sub)) != 0 || (lk.configured &&
+	    &sub)) != 0 || (sub.cooloff && json_object_set_new(sub.submitted,
+	    "veto_cooloff", json_true()) != 0) || (lk.configured &&
 	    (r = submission_facts(d, &sub, &lk, &dec, as_sent)) != 0)) {
 		eng_db_error(d, res, r < 0 ? r : TG_ERR_NOMEM);
 		goto out;

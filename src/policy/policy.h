@@ -84,6 +84,8 @@
 #define POLICY_DEFAULT_STALL		30	/* clock gap = downtime */
 #define POLICY_MIN_STALL		2
 #define POLICY_MAX_STALL		3600
+#define POLICY_DEFAULT_VETO_COOLOFF	(7 * 86400)	/* after a veto */
+#define POLICY_MAX_VETO_COOLOFF		(365 * 86400)
 #define POLICY_MIN_HOOK_TIMEOUT_MS	100
 #define POLICY_MAX_HOOK_TIMEOUT_MS	60000
 /* requests and progress */
@@ -403,6 +405,9 @@ struct policy_approvers {
 struct policy_holds {
 	int64_t		restart_veto_seconds;
 	int64_t		stall_seconds;
+	/* after a veto, new requests for that account go to manual review
+	 * for this long (0: never) */
+	int64_t		veto_cooloff_seconds;
 };
 
 /* The appliance's co-signing key and how it is sealed at rest. */
@@ -757,6 +762,9 @@ struct policy_request {
 	size_t				 nevidence;
 	bool				 risk[POLICY_RISK_COUNT];
 	const struct policy_dir_facts	*directory;	/* or NULL */
+	/* submitted within holds.veto_cooloff_seconds of a veto of the same
+	 * account: the manual route */
+	bool				 veto_cooloff;
 };
 
 /* One recorded officer approval (the token module verified it). */

@@ -1276,23 +1276,28 @@ static int
 parse_holds(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "restart_veto_seconds",
-	    "stall_seconds" };
+	    "stall_seconds", "veto_cooloff_seconds" };
 	struct policy_holds *h = &ld->cfg->holds;
 	const config_setting_t *g;
 	int r;
 
 	h->restart_veto_seconds = POLICY_DEFAULT_RESTART_VETO;
 	h->stall_seconds = POLICY_DEFAULT_STALL;
+	h->veto_cooloff_seconds = POLICY_DEFAULT_VETO_COOLOFF;
 	if ((r = member_group(ld, root, "holds", false, &g)) != 0)
 		return r;
 	if (g == NULL)
 		return 0;
-	if ((r = check_keys(ld, g, keys, 2, "setting")) != 0 ||
+	if ((r = check_keys(ld, g, keys, sizeof(keys) / sizeof(keys[0]),
+	    "setting")) != 0 ||
 	    (r = get_int(ld, g, "restart_veto_seconds", false,
 	    POLICY_DEFAULT_RESTART_VETO, 0, POLICY_MAX_HOLD_SECONDS,
 	    &h->restart_veto_seconds)) != 0 ||
 	    (r = get_int(ld, g, "stall_seconds", false, POLICY_DEFAULT_STALL,
-	    POLICY_MIN_STALL, POLICY_MAX_STALL, &h->stall_seconds)) != 0)
+	    POLICY_MIN_STALL, POLICY_MAX_STALL, &h->stall_seconds)) != 0 ||
+	    (r = get_int(ld, g, "veto_cooloff_seconds", false,
+	    POLICY_DEFAULT_VETO_COOLOFF, 0, POLICY_MAX_VETO_COOLOFF,
+	    &h->veto_cooloff_seconds)) != 0)
 		return r;
 	return 0;
 }

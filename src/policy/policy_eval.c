@@ -876,6 +876,14 @@ route(const struct policy_config *cfg, const struct policy_request *req,
 	size_t off = 0;
 	int n, k;
 
+	if (req->veto_cooloff) {
+		dec->route = POLICY_ROUTE_MANUAL_REVIEW;
+		snprintf(dec->route_reason, sizeof(dec->route_reason),
+		    "a veto of this account within the cool-off (%lld s, "
+		    "holds.veto_cooloff_seconds) calls for manual review",
+		    (long long)cfg->holds.veto_cooloff_seconds);
+		return;
+	}
 	for (k = 0; k < POLICY_RISK_COUNT; k++) {
 		if (!req->risk[k] || !cfg->risk[k].manual_review)
 			continue;

@@ -481,6 +481,15 @@ int	store_recent_recoveries(struct store *st, const char *account,
 	    int64_t since, int64_t *count);
 
 /*
+ * Vetoes at or after since of requests for the same account: account on
+ * system (case-insensitive), or, when dn is not NULL, the same directory
+ * entry (DN, case-insensitive).  For the veto cool-off.
+ */
+int	store_recent_vetoes(struct store *st, const char *account,
+	    const char *system, const char *dn, int64_t since,
+	    int64_t *count);
+
+/*
  * Small facts about the appliance by name (1..64 bytes), such as the
  * daemon's heartbeat.  get: TG_ERR_NOT_FOUND when never set; set (in a
  * transaction) inserts or replaces.
