@@ -508,6 +508,9 @@ static const struct {
 	{ "order.redeemed", "order redeemed", NULL, "", 0 },
 	{ "order.redeem_refused", "a redemption was refused: ", "reason", "",
 	    0 },
+	{ "order.revoked", "order revoked: ", "reason", "", 0 },
+	{ "request.risk_raised", "risk raised: ", "reason", "", 0 },
+	{ "request.expired", "expired: no order in its time", NULL, "", 0 },
 	{ "alarm.cloned_key", "ALARM: the key of ", "approver", " may be "
 	    "cloned (its counter did not grow)", 0 },
 	{ "hook.failed", "a notification hook failed: ", "outcome", "", 0 },

@@ -21,7 +21,7 @@
  *   5  risk.c        risk signals raised after submission
  *   5  approval.c    an officer's approval: one function per phase
  *   5  officers.c    enrolment, the approvers and their export, revocation
- *   5  timer.c       the hold timer's tick
+ *   5  timer.c       the hold timer's tick; requests that ran out of time
  *   5  keys.c        the published keys (JWKS), key rotation
  *   5  ops.c         backups, the metrics page, the latencies it times
  *   4  signer.c      the change and its clientData; the order, issued
@@ -272,8 +272,10 @@ void	engine_stop(struct tapgated *d, int64_t now);
 
 /*
  * The timer: count a stalled clock as downtime (holds, see engine_start),
- * store the heartbeat every DAEMON_HEARTBEAT_SECONDS, move requests whose
- * hold has ended on, and warn the hooks of veto windows about to close.
+ * store the heartbeat every DAEMON_HEARTBEAT_SECONDS, expire the requests
+ * with no order holds.request_ttl_seconds after their submission (final
+ * state "expired", audited as request.expired), move requests whose hold
+ * has ended on, and warn the hooks of veto windows about to close.
  * Returns how many requests changed.
  */
 int	engine_tick(struct tapgated *d, int64_t now);

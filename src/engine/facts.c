@@ -180,6 +180,8 @@ collect_decision(const struct store_decision *dc, void *arg)
 	else if (strcmp(dc->kind, ENG_RECLASSIFIED) == 0 &&
 	    dc->created > f->reclassified)
 		f->reclassified = dc->created;
+	else if (strcmp(dc->kind, ENG_EXPIRED) == 0)
+		f->expired = true;
 	else if (strcmp(dc->kind, ENG_VETO_COOLOFF) == 0)
 		f->rq.pr.veto_cooloff = true;
 	else if (strncmp(dc->kind, ENG_RISK_PREFIX,
@@ -378,6 +380,7 @@ eng_facts_evaluate(struct tapgated *d, const struct facts *f, int64_t now,
     struct policy_decision *dec)
 {
 	struct policy_progress prog;
+	int r;
 
 	memset(&prog, 0, sizeof(prog));
 	prog.hold_start = f->row->hold_start;
@@ -387,14 +390,19 @@ eng_facts_evaluate(struct tapgated *d, const struct facts *f, int64_t now,
 	prog.denied = f->denied;
 	prog.sign_failed = f->sign_failed;
 	prog.hold_end = f->row->hold_end;
-	return policy_evaluate(d->cfg, &f->rq.pr, &prog, now, dec);
+	if ((r = policy_evaluate(d->cfg, &f->rq.pr, &prog, now, dec)) != 0)
+		return r;
+	/* ran out of time (timer.c): final, unless it was closed before */
+	if (f->expired && !eng_final_state(dec->state))
+		dec->state = POLICY_STATE_EXPIRED;
+	return 0;
 }
 
 int
 eng_final_state(enum policy_state s)
 {
 	return s == POLICY_STATE_VETOED || s == POLICY_STATE_DENIED ||
-	    s == POLICY_STATE_SIGN_FAILED;
+	    s == POLICY_STATE_SIGN_FAILED || s == POLICY_STATE_EXPIRED;
 }
 
 /* The audit entry of a hold that started, ended early (cleared) or grew:
@@ -483,7 +491,8 @@ eng_facts_apply(struct tapgated *d, const struct facts *f,
 	if (r != 0)
 		return r;
 	if (dec->state == POLICY_STATE_VETOED ||
-	    dec->state == POLICY_STATE_DENIED) {
+	    dec->state == POLICY_STATE_DENIED ||
+	    dec->state == POLICY_STATE_EXPIRED) {
 		char name[48];
 
 		snprintf(name, sizeof(name), "request.%s", state);

@@ -26,6 +26,8 @@
 /* Submitted within the veto cool-off of its account: the manual route for
  * good (requests.c). */
 #define ENG_VETO_COOLOFF "veto_cooloff"
+/* The timer expired a request that had no order in its time (timer.c). */
+#define ENG_EXPIRED	"expired"
 
 /* A request as the engine works on it. */
 struct facts {
@@ -38,6 +40,7 @@ struct facts {
 	bool			 vetoed;
 	bool			 denied;
 	bool			 sign_failed;	/* parked by the signer */
+	bool			 expired;	/* ran out of time */
 	json_t			*dirsnap;	/* facts snapshot, or NULL */
 	int64_t			 reclassified;	/* last one, or 0 */
 	struct eng_dir_pfacts	 dirf;		/* rq.pr.directory */
@@ -95,7 +98,7 @@ int	 eng_facts_apply(struct tapgated *d, const struct facts *f,
 	    const struct policy_decision *dec, const struct engine_actor *a,
 	    int64_t now, struct events *evs);
 
-/* Whether s is final: vetoed, denied or parked as sign_failed. */
+/* Whether s is final: vetoed, denied, parked as sign_failed, expired. */
 int	 eng_final_state(enum policy_state s);
 
 #endif

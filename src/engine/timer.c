@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * The hold timer, run by the monitor's main loop every second: it counts
- * downtime and stores the heartbeat (holds.c), moves on the requests
- * whose hold has ended (to the signer when they are ready), warns the
- * hooks of veto windows about to close, and signs the audit head when a
- * checkpoint is due.
+ * downtime and stores the heartbeat (holds.c), expires the requests that
+ * had no order in their time, moves on the requests whose hold has ended
+ * (to the signer when they are ready), warns the hooks of veto windows
+ * about to close, and signs the audit head when a checkpoint is due.
  */
 #include <stdio.h>
 #include <string.h>
@@ -131,6 +131,137 @@ park:
 	return 0;
 }
 
+/* ---- requests whose time ran out */
+
+#define EXPIRE_MAX	32	/* requests expired in one tick, at most */
+
+struct expiring {
+	char	ids[EXPIRE_MAX][STORE_ID_LEN + 1];
+	size_t	n;
+};
+
+static int
+collect_expiring(const char *id, const char *state, void *arg)
+{
+	struct expiring *ex = arg;
+
+	(void)state;
+	if (ex->n == EXPIRE_MAX)
+		return TG_ERR_INTERNAL;	/* the store gave more than asked */
+	snprintf(ex->ids[ex->n++], sizeof(ex->ids[0]), "%s", id);
+	return 0;
+}
+
+/* A request expired, as the steps of its transaction. */
+struct expire_txn {
+	const struct facts		*f;
+	const struct policy_decision	*dec;
+	const json_t			*details;
+	struct events			*evs;
+	int64_t				 now;
+};
+
+static int
+expire_steps(struct tapgated *d, void *arg)
+{
+	const struct expire_txn *t = arg;
+	struct store_decision sd;
+	int r;
+
+	memset(&sd, 0, sizeof(sd));
+	sd.request_id = t->f->row->id;
+	sd.kind = ENG_EXPIRED;
+	sd.actor_uid = eng_system.uid;
+	sd.actor_role = eng_system.role;
+	sd.actor_name = eng_system.name;
+	sd.reason = "no order within holds.request_ttl_seconds of its "
+	    "submission";
+	sd.created = t->now;
+	if ((r = store_decision_add(d->st, &sd, NULL)) != 0 ||
+	    (r = eng_audit(d, &eng_system, "request.expired", sd.request_id,
+	    t->details, t->now)) != 0)
+		return r;
+	r = eng_facts_apply(d, t->f, t->dec, &eng_system, t->now, t->evs);
+	return r == ENG_READY ? TG_ERR_INTERNAL : r;
+}
+
+/* Expire one request that had no order in its time; 1 when it did. */
+static int
+expire_one(struct tapgated *d, const char *id, int64_t now)
+{
+	struct policy_decision dec;
+	struct expire_txn t;
+	struct events evs = { { NULL }, 0 };
+	struct facts f;
+	json_t *details = NULL;
+	char err[ENG_WHY_MAX];
+	int r;
+
+	if ((r = eng_facts_load(d, id, &f, err, sizeof(err))) != 0) {
+		d->errors++;
+		fprintf(stderr, "tapgated: request timer: request %s does not "
+		    "load, cannot expire it: %s\n", id, tg_strerror(r));
+		return 0;
+	}
+	f.expired = true;
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
+	    dec.state != POLICY_STATE_EXPIRED ||
+	    (details = json_pack("{s:s,s:I,s:I}", "from", f.row->state,
+	    "created", (json_int_t)f.row->created, "ttl_seconds",
+	    (json_int_t)d->cfg->holds.request_ttl_seconds)) == NULL) {
+		d->errors++;
+		fprintf(stderr, "tapgated: request timer: request %s cannot "
+		    "be expired: %s\n", id, tg_strerror(r ? r : TG_ERR_NOMEM));
+		eng_facts_clear(&f);
+		return 0;
+	}
+	t = (struct expire_txn){ &f, &dec, details, &evs, now };
+	if ((r = eng_txn(d, expire_steps, &t, &evs, NULL, NULL)) != 0) {
+		d->errors++;
+		fprintf(stderr, "tapgated: request timer: request %s: "
+		    "recording its expiry failed: %s\n", id, tg_strerror(r));
+	} else
+		eng_events_post(d, &evs);
+	json_decref(details);
+	eng_facts_clear(&f);
+	return r == 0;
+}
+
+/*
+ * Expire the requests that have no order holds.request_ttl_seconds after
+ * their submission and are not final: before any hold ends in this tick,
+ * so that none of them is signed.
+ */
+static int
+tick_expire(struct tapgated *d, int64_t now)
+{
+	static const enum policy_state open[] = {
+		POLICY_STATE_NEEDS_EVIDENCE, POLICY_STATE_NEEDS_APPROVAL,
+		POLICY_STATE_MANUAL_REVIEW, POLICY_STATE_IN_HOLD,
+		POLICY_STATE_READY,
+	};
+	const char *states[sizeof(open) / sizeof(open[0])];
+	struct expiring ex;
+	size_t i;
+	int r, changed = 0;
+
+	for (i = 0; i < sizeof(open) / sizeof(open[0]); i++)
+		states[i] = policy_state_name(open[i]);
+	ex.n = 0;
+	if ((r = store_request_list_unfinished(d->st, now -
+	    d->cfg->holds.request_ttl_seconds + 1, states,
+	    sizeof(states) / sizeof(states[0]), EXPIRE_MAX, collect_expiring,
+	    &ex)) != 0) {
+		d->errors++;
+		fprintf(stderr, "tapgated: request timer: %s (%s)\n",
+		    tg_strerror(r), store_errmsg(d->st));
+		return 0;
+	}
+	for (i = 0; i < ex.n; i++)
+		changed += expire_one(d, ex.ids[i], now);
+	return changed;
+}
+
 int
 engine_tick(struct tapgated *d, int64_t now)
 {
@@ -142,6 +273,7 @@ engine_tick(struct tapgated *d, int64_t now)
 	if ((r = eng_clock(d, now)) != 0)
 		return r;
 	eng_heartbeat_due(d, now);
+	changed += tick_expire(d, now);
 	/* a request the timer cannot move on is parked, so none blocks it */
 	if ((r = eng_holds_due(d, now, &due)) != 0)
 		return r;

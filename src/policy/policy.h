@@ -86,6 +86,8 @@
 #define POLICY_MAX_STALL		3600
 #define POLICY_DEFAULT_VETO_COOLOFF	(7 * 86400)	/* after a veto */
 #define POLICY_MAX_VETO_COOLOFF		(365 * 86400)
+#define POLICY_DEFAULT_REQUEST_TTL	(7 * 86400)	/* then expired */
+#define POLICY_MAX_REQUEST_TTL		(365 * 86400)
 #define POLICY_MIN_HOOK_TIMEOUT_MS	100
 #define POLICY_MAX_HOOK_TIMEOUT_MS	60000
 /* requests and progress */
@@ -189,6 +191,7 @@ enum policy_state {
 	POLICY_STATE_VETOED,
 	POLICY_STATE_DENIED,
 	POLICY_STATE_SIGN_FAILED,
+	POLICY_STATE_EXPIRED,		/* never completed in its time */
 	POLICY_STATE_COUNT
 };
 
@@ -408,6 +411,9 @@ struct policy_holds {
 	/* after a veto, new requests for that account go to manual review
 	 * for this long (0: never) */
 	int64_t		veto_cooloff_seconds;
+	/* a request with no order this long after its submission expires
+	 * (final), distinct from an order's validity */
+	int64_t		request_ttl_seconds;
 };
 
 /* The appliance's co-signing key and how it is sealed at rest. */

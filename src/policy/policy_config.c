@@ -1276,7 +1276,7 @@ static int
 parse_holds(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "restart_veto_seconds",
-	    "stall_seconds", "veto_cooloff_seconds" };
+	    "stall_seconds", "veto_cooloff_seconds", "request_ttl_seconds" };
 	struct policy_holds *h = &ld->cfg->holds;
 	const config_setting_t *g;
 	int r;
@@ -1284,6 +1284,7 @@ parse_holds(struct loader *ld, const config_setting_t *root)
 	h->restart_veto_seconds = POLICY_DEFAULT_RESTART_VETO;
 	h->stall_seconds = POLICY_DEFAULT_STALL;
 	h->veto_cooloff_seconds = POLICY_DEFAULT_VETO_COOLOFF;
+	h->request_ttl_seconds = POLICY_DEFAULT_REQUEST_TTL;
 	if ((r = member_group(ld, root, "holds", false, &g)) != 0)
 		return r;
 	if (g == NULL)
@@ -1297,7 +1298,10 @@ parse_holds(struct loader *ld, const config_setting_t *root)
 	    POLICY_MIN_STALL, POLICY_MAX_STALL, &h->stall_seconds)) != 0 ||
 	    (r = get_int(ld, g, "veto_cooloff_seconds", false,
 	    POLICY_DEFAULT_VETO_COOLOFF, 0, POLICY_MAX_VETO_COOLOFF,
-	    &h->veto_cooloff_seconds)) != 0)
+	    &h->veto_cooloff_seconds)) != 0 ||
+	    (r = get_int(ld, g, "request_ttl_seconds", false,
+	    POLICY_DEFAULT_REQUEST_TTL, 1, POLICY_MAX_REQUEST_TTL,
+	    &h->request_ttl_seconds)) != 0)
 		return r;
 	return 0;
 }

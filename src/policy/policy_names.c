@@ -57,6 +57,7 @@ static const char *const state_names[] = {
 	[POLICY_STATE_VETOED] = "vetoed",
 	[POLICY_STATE_DENIED] = "denied",
 	[POLICY_STATE_SIGN_FAILED] = "sign_failed",
+	[POLICY_STATE_EXPIRED] = "expired",
 };
 
 static const char *const route_names[] = {

@@ -481,6 +481,16 @@ int	store_recent_recoveries(struct store *st, const char *account,
 	    int64_t since, int64_t *count);
 
 /*
+ * Requests submitted before `before` that have no order and are in one
+ * of the states states[0..nstates) (at most 8), oldest first, at most
+ * limit (1..STORE_LIST_MAX): the ones a request lifetime has run out for.
+ */
+typedef int	store_id_cb(const char *id, const char *state, void *arg);
+int	store_request_list_unfinished(struct store *st, int64_t before,
+	    const char *const *states, size_t nstates, int limit,
+	    store_id_cb *cb, void *arg);
+
+/*
  * Vetoes at or after since of requests for the same account: account on
  * system (case-insensitive), or, when dn is not NULL, the same directory
  * entry (DN, case-insensitive).  For the veto cool-off.
