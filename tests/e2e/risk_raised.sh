@@ -69,7 +69,8 @@ api POST /v1/requests "$(req password_reset bob "" hd-bob phone "[$OOB]")"
 OTHER=$(jbody .id)
 api_as 65534 POST "/v1/requests/$OTHER/risk" \
     '{"signals":["new_device"],"reason":"x"}'
-check intake_cannot_raise_on_another_teams_request [ "$STATUS" = 404 ]
+check intake_cannot_raise_on_another_teams_request \
+    answered 404 '.error.message == "no such request"'
 check other_teams_request_keeps_its_hold request_in_state "$OTHER" in_hold
 api POST "/v1/requests/$OTHER/deny" '{"reason":"duplicate"}'
 api POST "/v1/requests/$OTHER/risk" '{"signals":["new_device"],"reason":"x"}'
