@@ -23,6 +23,7 @@
 #include "../unit/test_verify_fixture.h"
 #include "common/errors.h"
 #include "order/jws.h"
+#include "goal.h"
 #include "verify/tapgate_verify.h"
 #include "wrap.h"
 
@@ -35,6 +36,25 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static struct fx	 fz;
 static char		*jwks, *good;
 static size_t		 jwkslen;
+
+/* inputs that reached each goal (replay.c checks the stored corpus) */
+static unsigned long	revoked, passed, stale;
+
+int
+fuzz_goal(size_t i, const char **name, unsigned long *hits)
+{
+	static const char *const names[] = {
+		"list_revokes_the_order_it_names",
+		"list_passes_an_order_it_does_not_name",
+		"list_out_of_date_is_refused",
+	};
+
+	if (i >= sizeof(names) / sizeof(names[0]))
+		return -1;
+	*name = names[i];
+	*hits = i == 0 ? revoked : i == 1 ? passed : stale;
+	return 0;
+}
 
 static void
 fuzz_assert(int ok)
@@ -115,8 +135,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_assert(memmem(data + 1, size - 1, FX_JTI,
 			    strlen(FX_JTI)) != NULL);
 		fuzz_assert((v == 0) == (o != NULL));
+		if (v == 0)
+			passed++;
+		else
+			revoked++;
 		tgv_order_free(&o);
 	} else {
+		if (r == TGV_ERR_LIST_STALE)
+			stale++;
 		fuzz_assert(r < 0);
 		fuzz_assert(strcmp(tgv_strerror(r), "unknown error") != 0);
 		fuzz_assert(*tgv_errmsg(ctx) != '\0');
