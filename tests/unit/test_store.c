@@ -1331,6 +1331,94 @@ schema_guards_approver_counters_and_one_time_orders(void)
 	tmp_remove();
 }
 
+static int
+revocation_count_cb(const struct store_revocation *rv, void *arg)
+{
+	(*(int *)arg)++;
+	return rv->jti != NULL && rv->reason != NULL ? 0 : TG_ERR_INTERNAL;
+}
+
+static int
+revocation_seen_cb(const struct store_revocation *rv, void *arg)
+{
+	struct store_revocation *out = arg;
+
+	out->after_redemption = rv->after_redemption;
+	out->revoked = rv->revoked;
+	return strcmp(rv->kind, "deny") == 0 ? 0 : TG_ERR_INTERNAL;
+}
+
+static void
+revocations_are_kept_once_listed_while_valid_and_never_withdrawn(void)
+{
+	static const char *const jti[3] = {
+		"00000000000000000000000000000001",
+		"00000000000000000000000000000002",
+		"00000000000000000000000000000003",
+	};
+	struct store_revocation rv, seen;
+	struct store_order o;
+	struct store *st = NULL;
+	struct store_request r;
+	const char *id = "0123456789abcdef0123456789abcdef";
+	int i, n, more;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	sample_request(&r, id);
+	CHECK_EQ(submit(st, &r), 0);
+	CHECK_EQ(store_begin(st), 0);
+	for (i = 0; i < 3; i++) {
+		memset(&o, 0, sizeof(o));
+		o.jti = jti[i];
+		o.request_id = id;
+		o.jws = "a.b.c";
+		o.issued = 1000;
+		o.expires = i == 0 ? 1100 : 5000;	/* the first expires */
+		CHECK_EQ(store_order_insert(st, &o), 0);
+		memset(&rv, 0, sizeof(rv));
+		rv.jti = jti[i];
+		rv.request_id = id;
+		rv.kind = "deny";
+		rv.actor_name = "officer-ann";
+		rv.reason = "fraud";
+		rv.revoked = 1010 + i;
+		rv.after_redemption = i == 2;
+		CHECK_EQ(store_revocation_add(st, &rv), 0);
+	}
+	CHECK_EQ(store_revocation_add(st, &rv), TG_ERR_EXISTS);
+	CHECK_EQ(store_commit(st), 0);
+	memset(&seen, 0, sizeof(seen));
+	CHECK_EQ(store_revocation_get(st, jti[2], revocation_seen_cb, &seen),
+	    0);
+	CHECK_EQ(seen.after_redemption, 1);
+	CHECK_EQ(seen.revoked, 1012);
+	CHECK_EQ(store_revocation_get(st, "0000000000000000000000000000000f",
+	    revocation_seen_cb, &seen), TG_ERR_NOT_FOUND);
+	/* orders that expired before since are left out */
+	n = 0;
+	CHECK_EQ(store_revocation_list(st, 1200, 10, revocation_count_cb, &n,
+	    &more), 0);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(more, 0);
+	n = 0;
+	CHECK_EQ(store_revocation_list(st, 0, 10, revocation_count_cb, &n,
+	    &more), 0);
+	CHECK_EQ(n, 3);
+	/* more than the limit: said, so no list leaves one out unawares */
+	n = 0;
+	CHECK_EQ(store_revocation_list(st, 0, 2, revocation_count_cb, &n,
+	    &more), 0);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(more, 1);
+	store_close(&st);
+	CHECK_EQ(raw_exec("DELETE FROM revocations"), SQLITE_CONSTRAINT);
+	CHECK_EQ(raw_exec("UPDATE revocations SET reason = 'x'"),
+	    SQLITE_CONSTRAINT);
+	CHECK_EQ(raw_int("SELECT count(*) FROM revocations"), 3);
+	tmp_remove();
+}
+
 int
 main(void)
 {
@@ -1363,6 +1451,7 @@ main(void)
 	RUN(evidence_add_and_list_in_order);
 	RUN(decision_add_and_list);
 	RUN(schema_guards_approver_counters_and_one_time_orders);
+	RUN(revocations_are_kept_once_listed_while_valid_and_never_withdrawn);
 	tmp_remove();
 	TAP_EXIT();
 }
