@@ -571,9 +571,19 @@ ctl_orders(int argc, char **argv)
 	json_t *body, *out = NULL;
 	int r;
 
+	/* the signed revocation list, as tapgate-verify --revocations reads
+	 * it */
+	if (argc == 2 && strcmp(argv[1], "revocations") == 0) {
+		if ((r = ctl_api("GET", "/v1/revocations", NULL, &out)) != 0)
+			return ctl_exit_code(r);
+		printf("%s\n", ctl_js(out, "jws"));
+		json_decref(out);
+		return CTL_EXIT_OK;
+	}
 	if (argc != 3 || (strcmp(argv[1], "issue") != 0 &&
 	    strcmp(argv[1], "show") != 0 && strcmp(argv[1], "jws") != 0)) {
-		ctl_err("usage: tapgatectl orders show|jws|issue ID");
+		ctl_err("usage: tapgatectl orders show|jws|issue ID | "
+		    "orders revocations");
 		return CTL_EXIT_USAGE;
 	}
 	snprintf(what, sizeof(what), "orders %s", argv[1]);

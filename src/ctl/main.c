@@ -21,7 +21,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "approve", ctl_approve, "approve a request with a security key" },
 	{ "approvers", ctl_approvers,
 	    "officers: enroll, list, revoke, export" },
-	{ "orders", ctl_orders, "co-signed orders: show, jws, issue" },
+	{ "orders", ctl_orders, "co-signed orders: show, jws, issue; "
+	    "the revocation list" },
 	{ "keys", ctl_keys, "the appliance's JWKS; key rotation" },
 	{ "backup", ctl_backup, "online backup of the database, verified" },
 	{ "restore", ctl_restore, "install a checked backup (daemon stopped)" },
@@ -129,6 +130,8 @@ ctl_usage(FILE *fp)
 "      Officers' credentials; the export is what downstream systems pin.\n"
 "  tapgatectl orders show|jws|issue ID\n"
 "      A request's co-signed order (issue: ask the signer explicitly).\n"
+"  tapgatectl orders revocations\n"
+"      The signed revocation list, for tapgate-verify --revocations.\n"
 "  tapgatectl keys [--all] [-o FILE]\n"
 "      The appliance's public co-signing keys (JWKS): the active key and\n"
 "      retired ones until their last order expires; --all: every key it\n"

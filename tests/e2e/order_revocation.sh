@@ -111,6 +111,10 @@ check revocation_list_names_the_revoked_jtis jqtrue --arg a "$JTI" \
     (.revoked | all(.revoked_at | type == "number"))' "$T/list.json"
 check revocation_list_has_its_own_typ \
     jqtrue '.typ == "tapgate-revocations+jwt"' "$T/list.hdr"
+"$BUILD/tapgatectl" -s "$T/api.sock" orders show "$ID" >"$T/ctl.out" \
+    2>&1
+check console_shows_the_revocation_not_the_order sh -c "
+    grep -q order_revoked '$T/ctl.out' && ! grep -q '\"jws\"' '$T/ctl.out'"
 
 # verify RC ARGS...: tapgate-verify's status is RC (message in $T/verr)
 verify() {
@@ -127,6 +131,10 @@ check verify_accepts_the_denied_order_without_a_list \
 check verify_refuses_the_denied_order_on_a_fresh_list \
     verify 12 --revocations "$T/list.jws" "$T/denied.jws"
 check refusal_names_the_revocation grep -q "revoked: jti $JTI" "$T/verr"
+"$BUILD/tapgatectl" -s "$T/api.sock" orders revocations >"$T/ctl.jws" \
+    2>"$T/ctl.err"
+check console_saves_a_list_that_verifies \
+    verify 12 --revocations "$T/ctl.jws" "$T/denied.jws"
 check verify_accepts_an_order_the_list_does_not_name \
     verify 0 --revocations "$T/list.jws" "$T/kept.jws"
 check verify_refuses_a_list_older_than_its_max_age \
