@@ -137,6 +137,7 @@ park:
 
 struct expiring {
 	char	ids[EXPIRE_MAX][STORE_ID_LEN + 1];
+	char	states[EXPIRE_MAX][ENG_NAME_MAX];
 	size_t	n;
 };
 
@@ -145,15 +146,18 @@ collect_expiring(const char *id, const char *state, void *arg)
 {
 	struct expiring *ex = arg;
 
-	(void)state;
 	if (ex->n == EXPIRE_MAX)
 		return TG_ERR_INTERNAL;	/* the store gave more than asked */
-	snprintf(ex->ids[ex->n++], sizeof(ex->ids[0]), "%s", id);
+	snprintf(ex->ids[ex->n], sizeof(ex->ids[0]), "%s", id);
+	snprintf(ex->states[ex->n++], sizeof(ex->states[0]), "%s", state);
 	return 0;
 }
 
-/* A request expired, as the steps of its transaction. */
+/* A request expired, as the steps of its transaction (f NULL: a request
+ * whose facts do not load, from state, expired all the same). */
 struct expire_txn {
+	const char			*id;
+	const char			*from;
 	const struct facts		*f;
 	const struct policy_decision	*dec;
 	const json_t			*details;
@@ -169,7 +173,7 @@ expire_steps(struct tapgated *d, void *arg)
 	int r;
 
 	memset(&sd, 0, sizeof(sd));
-	sd.request_id = t->f->row->id;
+	sd.request_id = t->id;
 	sd.kind = ENG_EXPIRED;
 	sd.actor_uid = eng_system.uid;
 	sd.actor_role = eng_system.role;
@@ -181,13 +185,44 @@ expire_steps(struct tapgated *d, void *arg)
 	    (r = eng_audit(d, &eng_system, "request.expired", sd.request_id,
 	    t->details, t->now)) != 0)
 		return r;
+	if (t->f == NULL)
+		return store_request_set_state(d->st, t->id, t->from,
+		    policy_state_name(POLICY_STATE_EXPIRED), NULL, t->now);
 	r = eng_facts_apply(d, t->f, t->dec, &eng_system, t->now, t->evs);
 	return r == ENG_READY ? TG_ERR_INTERNAL : r;
 }
 
+/*
+ * A request whose facts no longer load (a configuration that refuses what
+ * was stored): expired on its row alone, so that it is final and the
+ * timer never meets it again.
+ */
+static int
+expire_unloaded(struct tapgated *d, const char *id, const char *from,
+    const char *cause, int64_t now)
+{
+	struct expire_txn t;
+	json_t *details;
+	int r;
+
+	details = json_pack("{s:s,s:I,s:s}", "from", from, "ttl_seconds",
+	    (json_int_t)d->cfg->holds.request_ttl_seconds, "cause", cause);
+	t = (struct expire_txn){ id, from, NULL, NULL, details, NULL, now };
+	r = details != NULL ? eng_txn(d, expire_steps, &t, NULL, NULL, NULL) :
+	    TG_ERR_NOMEM;
+	json_decref(details);
+	if (r != 0) {
+		d->errors++;
+		fprintf(stderr, "tapgated: request timer: request %s: "
+		    "recording its expiry failed: %s\n", id, tg_strerror(r));
+	}
+	return r == 0;
+}
+
 /* Expire one request that had no order in its time; 1 when it did. */
 static int
-expire_one(struct tapgated *d, const char *id, int64_t now)
+expire_one(struct tapgated *d, const char *id, const char *from,
+    int64_t now)
 {
 	struct policy_decision dec;
 	struct expire_txn t;
@@ -197,25 +232,35 @@ expire_one(struct tapgated *d, const char *id, int64_t now)
 	char err[ENG_WHY_MAX];
 	int r;
 
+	err[0] = '\0';
 	if ((r = eng_facts_load(d, id, &f, err, sizeof(err))) != 0) {
-		d->errors++;
-		fprintf(stderr, "tapgated: request timer: request %s does not "
-		    "load, cannot expire it: %s\n", id, tg_strerror(r));
-		return 0;
+		if (eng_transient(r)) {
+			d->errors++;
+			fprintf(stderr, "tapgated: request timer: request %s: "
+			    "%s\n", id, tg_strerror(r));
+			return 0;
+		}
+		return expire_unloaded(d, id, from, err[0] != '\0' ? err :
+		    tg_strerror(r), now);
 	}
 	f.expired = true;
 	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0 ||
-	    dec.state != POLICY_STATE_EXPIRED ||
-	    (details = json_pack("{s:s,s:I,s:I}", "from", f.row->state,
+	    dec.state != POLICY_STATE_EXPIRED) {
+		/* never again: its row alone says it expired */
+		snprintf(err, sizeof(err), "the policy cannot evaluate it: %s",
+		    r != 0 ? tg_strerror(r) : policy_state_name(dec.state));
+		eng_facts_clear(&f);
+		return expire_unloaded(d, id, from, err, now);
+	}
+	if ((details = json_pack("{s:s,s:I,s:I}", "from", f.row->state,
 	    "created", (json_int_t)f.row->created, "ttl_seconds",
 	    (json_int_t)d->cfg->holds.request_ttl_seconds)) == NULL) {
 		d->errors++;
-		fprintf(stderr, "tapgated: request timer: request %s cannot "
-		    "be expired: %s\n", id, tg_strerror(r ? r : TG_ERR_NOMEM));
 		eng_facts_clear(&f);
 		return 0;
 	}
-	t = (struct expire_txn){ &f, &dec, details, &evs, now };
+	t = (struct expire_txn){ id, f.row->state, &f, &dec, details, &evs,
+	    now };
 	if ((r = eng_txn(d, expire_steps, &t, &evs, NULL, NULL)) != 0) {
 		d->errors++;
 		fprintf(stderr, "tapgated: request timer: request %s: "
@@ -258,7 +303,7 @@ tick_expire(struct tapgated *d, int64_t now)
 		return 0;
 	}
 	for (i = 0; i < ex.n; i++)
-		changed += expire_one(d, ex.ids[i], now);
+		changed += expire_one(d, ex.ids[i], ex.states[i], now);
 	return changed;
 }
 

@@ -51,6 +51,28 @@ check expired_requests_are_counted \
 check console_lists_the_expired_request grep -q "expired" "$T/list"
 daemon_stop
 
+# a request whose stored form no longer loads expires all the same, once,
+# rather than troubling the timer at every tick
+BAD=0123456789abcdef0123456789abcdef
+NOW=$(date +%s)
+q() { sqlite3 "$T/state/tapgate.db" "$1"; }
+q "INSERT INTO requests (id, queue, target_account, target_system,
+  effective_class, requester_agent, requester_channel, requester_uid,
+  request_json, state, policy_id, policy_version, created, updated)
+  VALUES ('$BAD', 'password_reset', 'victim', 'ldap-corp', 'standard',
+  'hd-bob', 'phone', 0, 'not json at all', 'needs_evidence', 'default', 1,
+  $NOW - 60, $NOW - 60)" || notok unloadable_row_is_written
+daemon_start "$T/tapgate.conf" || { notok daemon_restarts; exit 1; }
+state_of_bad() { [ "$(q "SELECT state FROM requests WHERE id = '$BAD'")" = "$1" ]; }
+check unloadable_request_expires_too wait_for 15 state_of_bad expired
+check its_expiry_is_audited_with_the_cause [ "$(q "SELECT count(*) FROM audit
+    WHERE event = 'request.expired' AND request_id = '$BAD' AND
+    details LIKE '%\"cause\":%'")" = 1 ]
+api GET /metrics
+check timer_reports_no_error_for_it \
+    grep -q '^tapgate_internal_errors_total 0$' "$T/body"
+daemon_stop
+
 make_config "$T/default.conf"
 check default_request_ttl_is_a_week_and_checks sh -c "
     grep -q 'request_ttl_seconds = 604800;' '$T/default.conf' &&
