@@ -3,9 +3,16 @@
 # The veto cool-off: after a veto, a new request for the same account
 # takes the manual route (two officers and the long hold) for
 # holds.veto_cooloff_seconds, so a reset its owner stopped is not simply
-# asked for again and ready seconds later.
+# asked for again and ready seconds later.  With a directory (a private
+# slapd) the account is its entry, whatever spelling the next request
+# uses.
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/officers.sh
+. tests/e2e/lib/ldap.sh
+. tests/e2e/lib/ldap_directory.sh
+trap 'ldap_stop; daemon_stop; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 make_config "$T/tapgate.conf"
 daemon_start "$T/tapgate.conf" || { notok daemon_starts; exit 1; }
@@ -57,6 +64,42 @@ reset alice
 check no_cooloff_configured_means_the_normal_route \
     answered 201 '.route == "normal"'
 daemon_stop
+# ---- with a directory: the entry the names find
+S=dc=corp,dc=example
+if ! ldap_have_directory; then
+	skip cooloff_follows_the_directory_entry "slapd, ldap-utils or the" \
+	    "memberof or ppolicy module missing (make deps)"
+elif ! ldap_init_directory "$T/ldap" "$S" || ! ldap_start; then
+	notok slapd_starts "$(tail -n 5 "$T/ldap/slapadd.log" 2>/dev/null)"
+else
+	cp "$T/ldap/tapgate.pw" "$T/dir.pw"
+	chmod 600 "$T/dir.pw"
+	make_config "$T/dir.conf"
+	cat >>"$T/dir.conf" <<EOF
+directory = {
+	preset = "openldap";
+	uri = "$LDAP_URI";
+	tls = "none";
+	bind = { method = "simple"; dn = "cn=tapgate,ou=services,$S";
+	    password_file = "$T/dir.pw"; };
+	base = "$S";
+	timeout_seconds = 2;
+};
+EOF
+	rm -rf "$T/state"
+	daemon_start "$T/dir.conf" || { notok daemon_starts_with_a_directory;
+	    exit 1; }
+	reset carol
+	check directory_request_takes_the_normal_route \
+	    answered 201 '.route == "normal"'
+	api POST "/v1/requests/$(jbody .id)/veto" '{"reason":"not me"}'
+	check directory_request_is_vetoed answered 200 '.state == "vetoed"'
+	reset CAROL
+	check cooloff_follows_the_directory_entry \
+	    answered 201 '.route == "manual_review"'
+	daemon_stop
+fi
+
 # the default (a week) and its bounds, as --check-config reads them
 check_config() { "$BUILD/tapgated" --check-config -c "$1" >"$T/check.out" 2>&1; }
 check default_configuration_passes_check_config check_config "$T/tapgate.conf"
