@@ -405,6 +405,10 @@ show_text(const json_t *j)
 		    "sign_failed decision below says why); once mended,\n"
 		    "          `tapgatectl orders issue %s` asks it again, "
 		    "`requests deny` closes it\n", ctl_js(j, "id"));
+	if (strcmp(ctl_js(j, "state"), "expired") == 0)
+		printf("          expired: it had no order within "
+		    "holds.request_ttl_seconds of its submission;\n"
+		    "          nothing moves it on: submit a new request\n");
 	printf("created   %s, last changed %s\n", ctl_time(ji(j, "created"),
 	    when), ctl_time(ji(j, "updated"), upd));
 	printf("target    %s on %s\n", ctl_js(t, "account"),

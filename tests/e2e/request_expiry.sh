@@ -49,6 +49,10 @@ check expired_requests_are_counted \
     "$T/body"
 "$BUILD/tapgatectl" -s "$T/api.sock" requests list >"$T/list" 2>&1
 check console_lists_the_expired_request grep -q "expired" "$T/list"
+"$BUILD/tapgatectl" -s "$T/api.sock" requests show "$ID" >"$T/show" 2>&1
+check console_says_what_expired_means \
+    grep -q "expired: it had no order within holds.request_ttl_seconds" \
+    "$T/show"
 daemon_stop
 
 # a request whose stored form no longer loads expires all the same, once,
