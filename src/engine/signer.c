@@ -27,6 +27,7 @@
 #include "engine/events.h"
 #include "engine/facts.h"
 #include "engine/holds.h"
+#include "engine/redemption.h"
 #include "engine/signer.h"
 #include "engine/txn.h"
 #include "order/jws.h"
@@ -1118,7 +1119,9 @@ engine_order_get(struct tapgated *d, const char *id,
 		eng_error(res, 404, "not_found", "no order for that request");
 		return TG_ERR_NOT_FOUND;
 	}
-	if ((r = store_order_by_request(d->st, id, order_json, &out)) != 0) {
+	if ((r = store_order_by_request(d->st, id, order_json, &out)) != 0 ||
+	    (r = eng_redemption_json(d, id, out)) != 0) {
+		json_decref(out);
 		if (r == TG_ERR_NOT_FOUND)
 			eng_error(res, 404, "not_found", "no order for that "
 			    "request (not approved yet, refused, or unknown)");
@@ -1147,7 +1150,8 @@ redeem_steps(struct tapgated *d, void *arg)
 	const struct redeem_txn *t = arg;
 	int r;
 
-	if ((r = store_order_redeem(d->st, t->jti, t->a->name, t->now)) != 0)
+	if ((r = store_order_redeem(d->st, t->jti, t->a->name, t->now)) != 0 ||
+	    (r = eng_redemption_note(d, t->a, t->jti, t->now)) != 0)
 		return r;
 	return eng_audit(d, t->a, "order.redeemed", t->id, t->details, t->now);
 }
@@ -1181,7 +1185,13 @@ engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
 	o = res->body;
 	res->body = NULL;
 	jti = json_string_value(json_object_get(o, "jti"));
-	if (json_is_true(json_object_get(o, "redeemed"))) {
+	if (json_is_true(json_object_get(o, "redeemed")) &&
+	    (r = eng_redemption_again(d, a, id, jti, now, res)) !=
+	    TG_ERR_IMMUTABLE) {
+		/* resumed, and redeemed again by its redeemer (or failed) */
+		json_decref(o);
+		return r;
+	} else if (json_is_true(json_object_get(o, "redeemed"))) {
 		eng_error(res, replay.status, replay.code, replay.msg);
 		r = TG_ERR_IMMUTABLE;
 	} else if (now >= json_integer_value(json_object_get(o, "expires"))) {

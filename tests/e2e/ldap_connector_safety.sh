@@ -14,7 +14,12 @@
 #     says the outcome is unknown;
 #   - a forced change where the bind DN may not manage userPassword (so
 #     ppolicy does not mark the reset) is marked by the connector itself
-#     (pwdReset: TRUE).
+#     (pwdReset: TRUE);
+#   - online (the default): the appliance redeems, the connector reports
+#     what it changed (the order shows applied, the request's history
+#     order.applied), a replay is refused by the appliance, an order that
+#     failed is reported failed, and after an operator's resume the same
+#     connector applies it again.
 # A wrapper ldappasswd earlier on the PATH plays the concurrent re-add and
 # the lost answer; it runs the real one.
 set -u
@@ -50,7 +55,7 @@ has_member() { ldap_attr "$1" member | grep -qxF "member: $2"; }
 
 # ---- the directory: the connector may write (not manage) passwords, so
 # ppolicy takes its resets for the user's own; it may write pwdReset
-USERS="alice bob carol dave"
+USERS="alice bob carol dave erin gina"
 ldap_init_ppolicy "$T/ldap" "$S" \
     "to attrs=userPassword by group.exact=\"$RESETTERS\" =w by self =w by anonymous auth by * none" \
     "to attrs=pwdReset by group.exact=\"$RESETTERS\" write by * none" \
@@ -103,8 +108,8 @@ order() {	# account force: its order in $T/ACCOUNT.jws
 	jq -r .jws "$T/body" >"$T/$1.jws"
 }
 order alice false && order bob false && order carol false &&
-    order dave true
-check appliance_cosigns_four_resets [ $? -eq 0 ]
+    order dave true && order erin false && order gina false
+check appliance_cosigns_six_resets [ $? -eq 0 ]
 CTL keys -o "$T/jwks.json"
 CTL approvers export -o "$T/approvers.json"
 jti() { cut -d. -f2 "$T/$1.jws" | tr '_-' '/+' | awk '{ n = length($0) % 4;
@@ -209,3 +214,65 @@ ldapwhoami -x -e ppolicy -H "$LDAP_URI" -D "$(dn dave)" \
 check dave_signs_in_only_to_change_it \
     grep -q 'Password must be changed' "$T/bind.out"
 check four_orders_were_redeemed [ "$(redeemed)" = 4 ]
+
+# ---- online: the appliance is the one authority on "once"
+online() {
+	sh "$APPLY" --verify "$V" --jwks "$T/jwks.json" \
+	    --approvers "$T/approvers.json" --aud ldap-corp \
+	    --api-socket "$T/api.sock" --ldap-uri "$LDAP_URI" \
+	    --base "ou=people,$S" --bind-dn "$SVC" --bind-pw-file "$T/svc.pw" \
+	    --privileged-group "$ADMINS" --ppolicy --out-dir "$T/handover" "$@"
+}
+online --redeem-db "$T/conn/x.db" "$T/erin.jws" >"$T/out" 2>"$T/err"
+check online_and_offline_redemption_exclude_each_other [ $? -eq 2 ]
+EID=$(cat "$T/erin.id")
+online "$T/erin.jws" >"$T/erin.out" 2>"$T/erin.err"
+rc=$?
+sed 's/^/#   /' "$T/erin.err"
+check online_reset_is_applied [ $rc -eq 0 ]
+check erin_binds_with_the_handed_out_password ldap_bind "$(dn erin)" \
+    "$(cat "$T"/handover/erin.* 2>/dev/null)"
+api GET "/v1/orders/$EID"
+check appliance_shows_the_order_applied_with_what_changed answered 200 \
+    ".state == \"applied\" and .outcome.directory_result == \"success\" and
+    (.outcome.changed | index(\"password of $(dn erin) reset\") != null)"
+api GET "/v1/audit?request=$EID"
+check applied_is_in_the_request_history jqtrue \
+    '[.entries[].event] | index("order.applied") != null' "$T/body"
+online "$T/erin.jws" >"$T/out" 2>"$T/err"
+rc=$?
+check online_replay_is_refused_by_the_appliance \
+    sh -c "[ $rc -eq 9 ] && grep -q 'the appliance says' '$T/err'"
+
+# a failure is reported; resumed, the same connector applies it again
+GID=$(cat "$T/gina.id")
+cat >"$T/bin/ldappasswd" <<EOF
+#!/bin/sh
+case " \$* " in
+*" -T "*)
+	printf 'dn: %s\nchangetype: modify\nadd: member\nmember: %s\n' \\
+	    "$ADMINS" "$(dn gina)" | ldapmodify -x -H "$LDAP_URI" \\
+	    -D "$LDAP_ADMIN_DN" -y "$LDAP_ADMIN_PWFILE" >/dev/null 2>&1 ;;
+esac
+exec $(command -v ldappasswd) "\$@"
+EOF
+PATH=$T/bin:$PATH online "$T/gina.jws" >"$T/gina.out" 2>"$T/gina.err"
+rc=$?
+check online_failure_exits_12 [ $rc -eq 12 ]
+api GET "/v1/orders/$GID"
+check appliance_shows_the_order_failed answered 200 \
+    '.state == "failed" and (.outcome.directory_result | test("added back"))'
+online "$T/gina.jws" >"$T/out" 2>"$T/err"
+check failed_order_is_not_applied_again_unresumed [ $? -eq 9 ]
+CTL orders resume "$GID" --reason "gina's group fixed" >/dev/null 2>&1
+check operator_resumes_the_failed_order [ $? -eq 0 ]
+online "$T/gina.jws" >"$T/gina2.out" 2>"$T/gina2.err"
+rc=$?
+sed 's/^/#   /' "$T/gina2.err"
+check resumed_order_is_applied_by_the_same_connector [ $rc -eq 0 ]
+check gina_is_out_of_domain_admins not has_member "$ADMINS" "$(dn gina)"
+check gina_binds_with_the_new_password ldap_bind "$(dn gina)" \
+    "$(cat "$T"/handover/gina.* 2>/dev/null)"
+api GET "/v1/orders/$GID"
+check appliance_shows_it_applied_after_two_redemptions answered 200 \
+    '.state == "applied" and .redemptions == 2'
