@@ -153,7 +153,6 @@ struct overdue {
 struct overdue_list {
 	struct overdue	 v[16];		/* at most this many per look */
 	size_t		 n;
-	struct store	*st;
 };
 
 static int
@@ -161,14 +160,7 @@ collect_overdue(const struct store_order_state *o, void *arg)
 {
 	struct overdue_list *l = arg;
 	struct overdue *ov;
-	int raised = 0, r;
 
-	r = store_alarm_get(l->st, ENG_UNREPORTED_ALARM, o->request_id,
-	    &raised, NULL);
-	if (r == 0 && raised)
-		return 0;		/* raised before: once */
-	if (r != 0 && r != TG_ERR_NOT_FOUND)
-		return r;
 	ov = &l->v[l->n++];
 	snprintf(ov->id, sizeof(ov->id), "%s", o->request_id);
 	snprintf(ov->jti, sizeof(ov->jti), "%s", o->jti);
@@ -191,8 +183,10 @@ raise_steps(struct tapgated *d, void *arg)
 	const struct raise_txn *t = arg;
 	int r;
 
+	/* once per redemption: the order leaves the timer's look */
 	if ((r = store_alarm_set(d->st, ENG_UNREPORTED_ALARM, t->ov->id, 1,
-	    t->now)) != 0)
+	    t->now)) != 0 ||
+	    (r = store_order_alarmed(d->st, t->ov->jti)) != 0)
 		return r;
 	return eng_audit(d, &eng_system, ENG_UNREPORTED_ALARM, t->ov->id,
 	    t->details, t->now);
@@ -209,7 +203,6 @@ eng_redemption_overdue(struct tapgated *d, int64_t now)
 	int r, raised = 0;
 
 	memset(&l, 0, sizeof(l));
-	l.st = d->st;
 	r = store_order_unreported(d->st, now - limit, collect_overdue, &l);
 	if (r < 0)
 		return r;

@@ -120,7 +120,8 @@ store_order_redeemed_by(struct store *st, const char *jti, int64_t uid,
 	if ((r = run(st, "UPDATE orders SET redeemed_uid = ?2, "
 	    "last_redeemed = ?5, redemptions = redemptions + 1, "
 	    "outcome = NULL, outcome_at = NULL, outcome_json = NULL, "
-	    "resumable = 0 WHERE jti = ?1 AND redeemed IS NOT NULL", jti, uid,
+	    "resumable = 0, alarmed = 0 WHERE jti = ?1 AND "
+	    "redeemed IS NOT NULL", jti, uid,
 	    NULL, NULL, now, &n)) != 0)
 		return r;
 	return n == 1 ? 0 : TG_ERR_NOT_FOUND;
@@ -171,6 +172,21 @@ store_order_resume(struct store *st, const char *jti)
 }
 
 int
+store_order_alarmed(struct store *st, const char *jti)
+{
+	int n = 0, r;
+
+	if (st == NULL || !store_is_hex(jti, 32))
+		return TG_ERR_INVALID;
+	if (!store_in_txn(st))
+		return TG_ERR_TXN;
+	if ((r = run(st, "UPDATE orders SET alarmed = 1 WHERE jti = ?1 AND "
+	    "redeemed IS NOT NULL", jti, 0, NULL, NULL, 0, &n)) != 0)
+		return r;
+	return n == 1 ? 0 : TG_ERR_NOT_FOUND;
+}
+
+int
 store_order_unreported(struct store *st, int64_t before,
     store_order_state_cb *cb, void *arg)
 {
@@ -182,7 +198,8 @@ store_order_unreported(struct store *st, int64_t before,
 		return TG_ERR_INVALID;
 	if ((rc = sqlite3_prepare_v2(st->db, "SELECT " STATE_COLUMNS " FROM "
 	    "orders WHERE redeemed IS NOT NULL AND outcome IS NULL AND "
-	    "resumable = 0 AND last_redeemed <= ?1 ORDER BY last_redeemed",
+	    "resumable = 0 AND alarmed = 0 AND last_redeemed <= ?1 "
+	    "ORDER BY last_redeemed",
 	    -1, &s, NULL)) != SQLITE_OK)
 		return store_sqlerr(st, rc);
 	if ((r = store_bind_int(st, s, 1, before)) != 0)

@@ -65,10 +65,18 @@ int	store_order_resume(struct store *st, const char *jti);
 
 /*
  * Every order redeemed at or before `before` and not reported (nor
- * resumed since), oldest first; cb may stop the walk with a non-zero
- * return, which is returned.
+ * resumed since) whose alarm was not raised (store_order_alarmed),
+ * oldest first; cb may stop the walk with a non-zero return, which is
+ * returned.
  */
 int	store_order_unreported(struct store *st, int64_t before,
 	    store_order_state_cb *cb, void *arg);
+
+/*
+ * The alarm of jti's current redemption was raised: the walk above skips
+ * it until it is redeemed again.  TG_ERR_NOT_FOUND when jti is not
+ * redeemed.
+ */
+int	store_order_alarmed(struct store *st, const char *jti);
 
 #endif /* TAPGATE_STORE_ORDERSTATE_H */

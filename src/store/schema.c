@@ -288,9 +288,10 @@ static const char *const migration_8[] = {
  * caller's uid: only that caller reports its outcome or redeems it again
  * after a resume), when it was last redeemed and how often, the outcome
  * the downstream system reported (applied or failed, with its JSON), and
- * whether an operator resumed it (the redeemer may redeem it once more).
- * The partial index serves the timer's look for orders redeemed and not
- * reported.
+ * whether an operator resumed it (the redeemer may redeem it once more),
+ * and whether the alarm of a redemption never reported was raised.  The
+ * partial index holds only the orders the timer still has to look at:
+ * redeemed, not reported, not resumed, not alarmed yet.
  */
 static const char *const migration_9[] = {
 	"ALTER TABLE orders ADD COLUMN redeemed_uid INTEGER",
@@ -302,8 +303,11 @@ static const char *const migration_9[] = {
 	"ALTER TABLE orders ADD COLUMN outcome_json TEXT",
 	"ALTER TABLE orders ADD COLUMN resumable INTEGER NOT NULL DEFAULT 0"
 	"  CHECK (resumable IN (0, 1))",
+	"ALTER TABLE orders ADD COLUMN alarmed INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (alarmed IN (0, 1))",
 	"CREATE INDEX orders_unreported ON orders(last_redeemed)"
-	"  WHERE redeemed IS NOT NULL AND outcome IS NULL AND resumable = 0",
+	"  WHERE redeemed IS NOT NULL AND outcome IS NULL AND resumable = 0"
+	"  AND alarmed = 0",
 	NULL
 };
 
