@@ -315,6 +315,14 @@ engine_order_resume(struct tapgated *d, const struct engine_actor *a,
 		r = TG_ERR_CONFLICT;
 		goto out;
 	}
+	/* redeemed before redeemers were recorded: no one could redeem it */
+	if (n.redeemed_uid < 0) {
+		eng_error(res, 409, "not_resumable", "this order was redeemed "
+		    "before the appliance recorded who redeemed it: it cannot "
+		    "be redeemed again; ask for a new approval");
+		r = TG_ERR_CONFLICT;
+		goto out;
+	}
 	memset(&t, 0, sizeof(t));
 	t.details = json_pack("{s:s,s:I,s:s,s:s}", "jti", n.jti,
 	    "redeemer_uid", (json_int_t)n.redeemed_uid, "previous",
