@@ -7,7 +7,9 @@
 # history; the alarm of an order redeemed and never reported (raised once
 # by the timer after orders.outcome_timeout_seconds, cleared by the
 # report); an operator's resume (tapgatectl orders resume), after which
-# the same redeemer, and no other, redeems it once more.
+# the same redeemer, and no other, redeems it once more.  After an
+# upgrade, an order redeemed before redeemers were recorded raises no
+# alarm and cannot be resumed.
 set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/officers.sh
@@ -146,3 +148,36 @@ check resume_is_audited_with_its_reason jqtrue '[.entries[] |
 # the timer looked many times between the redemption and the report
 check alarm_was_raised_once_for_the_unreported_redemption [ "$(sed \
     '/^order.failed$/q' "$T/events" | grep -cx alarm.order_unreported)" = 1 ]
+
+# ---- after an upgrade: an order redeemed before the appliance recorded
+# redeemers (its row as migration 9 leaves it: no redeemer, no time of
+# redemption) raises no alarm and cannot be resumed; one redeemed now
+# beside it does raise its alarm
+submit_order() {
+	api POST /v1/requests "$(req password_reset "$1" "" hd-bob phone \
+	    "[$OOB,$PRF,$IDD]")"
+	sid=$(jbody .id)
+	wait_for 20 status_is 200 GET "/v1/orders/$sid" && echo "$sid"
+}
+OLD=$(submit_order bob) && NEW=$(submit_order carol)
+check two_more_orders_are_issued test -n "$OLD" -a -n "$NEW"
+api_as $CONN POST "/v1/orders/$OLD/redeem"
+daemon_stop
+sqlite3 "$T/state/tapgate.db" "UPDATE orders SET redeemed_uid = NULL,
+    last_redeemed = NULL, redemptions = 0 WHERE request_id = '$OLD'"
+daemon_start "$T/tapgate.conf" || { notok daemon_restarts; exit 1; }
+api_as $CONN POST "/v1/orders/$NEW/redeem"
+new_alarm() {
+	api GET "/v1/audit?request=$NEW"
+	jqtrue '[.entries[].event] | index("alarm.order_unreported") != null' \
+	    "$T/body"
+}
+wait_for 20 new_alarm
+check order_redeemed_now_raises_its_alarm new_alarm
+api GET "/v1/audit?request=$OLD"
+check order_redeemed_before_the_upgrade_raises_none jqtrue \
+    '[.entries[].event] | index("alarm.order_unreported") == null' \
+    "$T/body"
+api POST "/v1/orders/$OLD/resume" '{}'
+check order_redeemed_before_the_upgrade_is_not_resumable \
+    answered 409 '.error.code == "not_resumable"'
