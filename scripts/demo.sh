@@ -205,7 +205,7 @@ step "the order as tapgate-verify reads it offline: signature, audience, times, 
     .change.changes, entitlements_dropped: .change.entitlements_dropped},
     exp}'
 
-step "the connector applies it: verified, redeemed once, the privileged groups the order names dropped, password reset, change forced at logon"
+step "the connector applies it: verified, redeemed once online (the appliance is the authority), the privileged groups the order names dropped, password reset, change forced at logon, the outcome reported"
 ldapsearch -x -LLL -o ldif-wrap=no -H "$LDAP_URI" -D "$LDAP_ADMIN_DN" \
     -y "$LDAP_ADMIN_PWFILE" -b "$ADMINS" -s base member |
     sed -e '/^$/d' -e 's/^/  before: /'
@@ -214,7 +214,7 @@ apply() {
 	sh contrib/ldap-connector/tapgate-ldap-apply --verify "$BUILD/tapgate-verify" \
 	    --jwks "$D/jwks.json" --approvers "$D/approvers.json" \
 	    --min-approvals 2 --aud ldap-corp \
-	    --redeem-db "$D/connector/redeemed.db" --ldap-uri "$LDAP_URI" \
+	    --api-socket "$D/tapgate.sock" --ldap-uri "$LDAP_URI" \
 	    --base "ou=people,$S" --bind-dn "$SVC" \
 	    --bind-pw-file "$D/connector/bind.pw" \
 	    --ppolicy --out-dir "$D/handover" \
@@ -229,6 +229,8 @@ rc=$?
 set -e
 [ $rc -eq 9 ] || { echo "replay not refused as redeemed (exit $rc)" >&2; exit 1; }
 echo "(refused with exit 9: the directory is unchanged by it)"
+echo "what the appliance knows of the order now:"
+$CTL orders show "$ID" | jq '{state, redeemed_by, redemptions, outcome}'
 
 step "the directory now: alice out of domain-admins, her password reset and marked for change"
 ldapsearch -x -LLL -o ldif-wrap=no -H "$LDAP_URI" -D "$LDAP_ADMIN_DN" \

@@ -569,7 +569,7 @@ ctl_orders(int argc, char **argv)
 {
 	char target[128], what[32], id[33];
 	json_t *body, *out = NULL;
-	int r;
+	int resume, r;
 
 	/* the signed revocation list, as tapgate-verify --revocations reads
 	 * it */
@@ -580,10 +580,13 @@ ctl_orders(int argc, char **argv)
 		json_decref(out);
 		return CTL_EXIT_OK;
 	}
-	if (argc != 3 || (strcmp(argv[1], "issue") != 0 &&
-	    strcmp(argv[1], "show") != 0 && strcmp(argv[1], "jws") != 0)) {
+	resume = argc >= 2 && strcmp(argv[1], "resume") == 0;
+	if ((resume && argc != 3 && (argc != 5 ||
+	    strcmp(argv[3], "--reason") != 0)) || (!resume && (argc != 3 ||
+	    (strcmp(argv[1], "issue") != 0 && strcmp(argv[1], "show") != 0 &&
+	    strcmp(argv[1], "jws") != 0)))) {
 		ctl_err("usage: tapgatectl orders show|jws|issue ID | "
-		    "orders revocations");
+		    "orders resume ID [--reason TEXT] | orders revocations");
 		return CTL_EXIT_USAGE;
 	}
 	snprintf(what, sizeof(what), "orders %s", argv[1]);
@@ -592,6 +595,14 @@ ctl_orders(int argc, char **argv)
 	if (strcmp(argv[1], "issue") == 0) {
 		snprintf(target, sizeof(target), "/v1/requests/%s/order", id);
 		if ((body = json_object()) == NULL)
+			return CTL_EXIT_FAIL;
+		r = ctl_api("POST", target, body, &out);
+		json_decref(body);
+	} else if (resume) {
+		/* the redeemer may redeem it once more (and no one else) */
+		snprintf(target, sizeof(target), "/v1/orders/%s/resume", id);
+		if ((body = argc == 5 ? json_pack("{s:s}", "reason",
+		    argv[4]) : json_object()) == NULL)
 			return CTL_EXIT_FAIL;
 		r = ctl_api("POST", target, body, &out);
 		json_decref(body);

@@ -21,8 +21,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "approve", ctl_approve, "approve a request with a security key" },
 	{ "approvers", ctl_approvers,
 	    "officers: enroll, list, revoke, export" },
-	{ "orders", ctl_orders, "co-signed orders: show, jws, issue; "
-	    "the revocation list" },
+	{ "orders", ctl_orders, "co-signed orders: show, jws, issue, "
+	    "resume; the revocation list" },
 	{ "keys", ctl_keys, "the appliance's JWKS; key rotation" },
 	{ "backup", ctl_backup, "online backup of the database, verified" },
 	{ "restore", ctl_restore, "install a checked backup (daemon stopped)" },
@@ -129,6 +129,7 @@ ctl_usage(FILE *fp)
 "  tapgatectl approvers export [-o FILE]\n"
 "      Officers' credentials; the export is what downstream systems pin.\n"
 "  tapgatectl orders show|jws|issue ID\n"
+"  tapgatectl orders resume ID [--reason TEXT]\n"
 "      A request's co-signed order (issue: ask the signer explicitly).\n"
 "  tapgatectl orders revocations\n"
 "      The signed revocation list, for tapgate-verify --revocations.\n"

@@ -32,6 +32,8 @@
  *	POST /v1/orders/ID/redeem		downstream
  *	GET  /v1/revocations			downstream, officer, operator:
  *						the signed revocation list
+ *	POST /v1/orders/ID/outcome		downstream: its redeemer
+ *	POST /v1/orders/ID/resume		operator
  *	GET  /v1/keys[?all=1]			anyone connected (the JWKS;
  *						all: retired keys too)
  *	POST /v1/keys/rotate			operator: rotate the key
@@ -77,6 +79,8 @@ enum route_kind {
 	ROUTE_ORDER,
 	ROUTE_REDEEM,
 	ROUTE_REVOCATIONS,
+	ROUTE_OUTCOME,
+	ROUTE_RESUME,
 	ROUTE_KEYS,
 	ROUTE_KEY_ROTATE,
 	ROUTE_BACKUP,
@@ -124,6 +128,8 @@ static const struct route routes[] = {
 	{ ROUTE_REDEEM,   "POST", R(DOWNSTREAM),	"POST",	NULL },
 	{ ROUTE_REVOCATIONS, "GET", R(DOWNSTREAM) | R(OFFICER) | R(OPERATOR),
 	    "GET", NULL },
+	{ ROUTE_OUTCOME,  "POST", R(DOWNSTREAM),	"POST",	NULL },
+	{ ROUTE_RESUME,   "POST", R(OPERATOR),		"POST",	NULL },
 	{ ROUTE_KEYS,     "GET",  0,			"GET",	"all" },
 	{ ROUTE_KEY_ROTATE, "POST", R(OPERATOR),	"POST",	NULL },
 	{ ROUTE_BACKUP,   "POST", R(OPERATOR),		"POST",	NULL },
@@ -170,6 +176,8 @@ route_of(const char *path, char *id, size_t idlen)
 		{ "/v1/approvers/", "/revoke", ROUTE_REVOKE },
 		{ "/v1/orders/", "", ROUTE_ORDER },
 		{ "/v1/orders/", "/redeem", ROUTE_REDEEM },
+		{ "/v1/orders/", "/outcome", ROUTE_OUTCOME },
+		{ "/v1/orders/", "/resume", ROUTE_RESUME },
 	};
 	const char *rest;
 	size_t i;
@@ -605,6 +613,14 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		break;
 	case ROUTE_REVOCATIONS:
 		engine_revocations(d, now, &er);
+		break;
+	case ROUTE_OUTCOME:
+		engine_order_outcome(d, a, id, req->body, req->body_len, now,
+		    &er);
+		break;
+	case ROUTE_RESUME:
+		engine_order_resume(d, a, id, req->body, req->body_len, now,
+		    &er);
 		break;
 	case ROUTE_KEYS:
 		engine_keys(d, (q = http_query(req, "all")) != NULL &&

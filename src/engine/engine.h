@@ -24,6 +24,7 @@
  *   5  timer.c       the hold timer's tick; requests that ran out of time
  *   5  keys.c        the published keys (JWKS), key rotation
  *   5  ops.c         backups, the metrics page, the latencies it times
+ *   5  outcome.c     a redeemed order's outcome reported; its resume
  *   4  signer.c      the change and its clientData; the order, issued
  *                    only for what the store shows approved; parking;
  *                    orders read, redeemed and revoked; the signed
@@ -38,6 +39,8 @@
  *   3  body.c        the bodies of officers' and operators' calls
  *   3  quorum.c      whether the enrolled officers reach the quorum;
  *                    its alarm, once per change of state
+ *   3  redemption.c  a redeemed order's state, its redeemer, one more
+ *                    redemption after a resume; the unreported alarm
  *   3  dirlookup.c   who an account is, asked of the directory; an
  *                    agent in its help-desk group; DNs compared
  *   2  facts.c       a request's facts: load, evaluate, apply
@@ -251,6 +254,31 @@ int	engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
 #define ENG_REVOCATIONS_MAX		800
 #define ENG_REVOCATIONS_AFTER_EXP	86400
 int	engine_revocations(struct tapgated *d, int64_t now,
+	    struct engine_result *res);
+
+/* ---- what became of a redeemed order (outcome.c) */
+
+/*
+ * The outcome of request id's order, reported by the caller that
+ * redeemed it: {"result": "applied"|"failed", "changed": [up to 32
+ * strings of 1 to 256 bytes], "directory_result": up to 512 bytes}.
+ * Stored, audited (order.applied or order.failed, in the request's
+ * history) and its unreported alarm cleared.  409 when not redeemed,
+ * resumed and not redeemed again, or reported already; 403 for another
+ * caller.
+ */
+int	engine_order_outcome(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, const char *body, size_t len, int64_t now,
+	    struct engine_result *res);
+
+/*
+ * An operator resumes request id's order, redeemed and not applied
+ * (body {} or {"reason": up to 256 bytes}): its redeemer, and no one
+ * else, may redeem it once more.  Audited as order.resumed; 409 when it
+ * is not redeemed, applied, or resumed already.
+ */
+int	engine_order_resume(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, const char *body, size_t len, int64_t now,
 	    struct engine_result *res);
 
 /* ---- time (holds.c, timer.c) */

@@ -27,6 +27,7 @@
 #include "engine/events.h"
 #include "engine/facts.h"
 #include "engine/holds.h"
+#include "engine/redemption.h"
 #include "engine/signer.h"
 #include "engine/txn.h"
 #include "order/jws.h"
@@ -1149,7 +1150,10 @@ order_load(struct tapgated *d, const char *id, struct order_row *or,
 		eng_error(res, 404, "not_found", "no order for that request");
 		return TG_ERR_NOT_FOUND;
 	}
-	if ((r = store_order_by_request(d->st, id, order_json, or)) != 0) {
+	if ((r = store_order_by_request(d->st, id, order_json, or)) != 0 ||
+	    (r = eng_redemption_json(d, id, or->json)) != 0) {
+		json_decref(or->json);
+		or->json = NULL;
 		if (r == TG_ERR_NOT_FOUND)
 			eng_error(res, 404, "not_found", "no order for that "
 			    "request (not approved yet, refused, or unknown)");
@@ -1283,7 +1287,8 @@ redeem_steps(struct tapgated *d, void *arg)
 	const struct redeem_txn *t = arg;
 	int r;
 
-	if ((r = store_order_redeem(d->st, t->jti, t->a->name, t->now)) != 0)
+	if ((r = store_order_redeem(d->st, t->jti, t->a->name, t->now)) != 0 ||
+	    (r = eng_redemption_note(d, t->a, t->jti, t->now)) != 0)
 		return r;
 	return eng_audit(d, t->a, "order.redeemed", t->id, t->details, t->now);
 }
@@ -1320,6 +1325,12 @@ engine_order_redeem(struct tapgated *d, const struct engine_actor *a,
 		order_revoked_answer(rev, res);
 		res->status = 409;
 		r = TG_ERR_REVOKED;
+	} else if (or.redeemed != 0 &&
+	    (r = eng_redemption_again(d, a, id, or.jti, now, res)) !=
+	    TG_ERR_IMMUTABLE) {
+		/* resumed, and redeemed again by its redeemer (or failed) */
+		json_decref(or.json);
+		return r;
 	} else if (or.redeemed != 0) {
 		eng_error(res, replay.status, replay.code, replay.msg);
 		r = TG_ERR_IMMUTABLE;

@@ -4,7 +4,8 @@
  * downtime and stores the heartbeat (holds.c), expires the requests that
  * had no order in their time, moves on the requests whose hold has ended
  * (to the signer when they are ready), warns the hooks of veto windows
- * about to close, and signs the audit head when a checkpoint is due.
+ * about to close, raises the alarm of an order redeemed and never
+ * reported, and signs the audit head when a checkpoint is due.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "engine/events.h"
 #include "engine/facts.h"
 #include "engine/holds.h"
+#include "engine/redemption.h"
 #include "engine/signer.h"
 #include "engine/txn.h"
 
@@ -325,6 +327,12 @@ engine_tick(struct tapgated *d, int64_t now)
 	for (i = 0; i < due.n; i++)
 		changed += tick_one(d, due.ids[i], "in_hold", now);
 	eng_warn_closing(d, now);
+	/* orders redeemed and never reported: an alarm, once each */
+	if ((r = eng_redemption_overdue(d, now)) < 0) {
+		d->errors++;
+		fprintf(stderr, "tapgated: hold timer: cannot look for "
+		    "unreported orders: %s\n", tg_strerror(r));
+	}
 	/* sign the audit head when due (and when the clock went back) */
 	if (now >= d->checkpoint_next || d->checkpoint_next - now >
 	    (d->checkpoint_interval > 0 ? d->checkpoint_interval :

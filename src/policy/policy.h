@@ -82,6 +82,8 @@
 #define POLICY_MAX_COOLDOWN		(365 * 86400)
 #define POLICY_DEFAULT_RESTART_VETO	3600	/* fresh veto window */
 #define POLICY_DEFAULT_STALL		30	/* clock gap = downtime */
+#define POLICY_DEFAULT_OUTCOME_TIMEOUT	900	/* redeemed, unreported */
+#define POLICY_MAX_OUTCOME_TIMEOUT	604800
 #define POLICY_MIN_STALL		2
 #define POLICY_MAX_STALL		3600
 #define POLICY_DEFAULT_VETO_COOLOFF	(7 * 86400)	/* after a veto */
@@ -416,6 +418,15 @@ struct policy_holds {
 	int64_t		request_ttl_seconds;
 };
 
+/*
+ * Orders after their redemption: an order redeemed and not reported
+ * (POST /v1/orders/ID/outcome) within outcome_timeout_seconds raises
+ * alarm.order_unreported.
+ */
+struct policy_orders {
+	int64_t		outcome_timeout_seconds;
+};
+
 /* The appliance's co-signing key and how it is sealed at rest. */
 struct policy_signing {
 	char		alg[8];				/* "EdDSA", "ES256" */
@@ -568,6 +579,7 @@ struct policy_config {
 	struct policy_approvers		approvers;
 	struct policy_signing		signing;
 	struct policy_holds		holds;
+	struct policy_orders		orders;
 	struct policy_directory		directory;
 };
 

@@ -1306,6 +1306,27 @@ parse_holds(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+static int
+parse_orders(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "outcome_timeout_seconds" };
+	struct policy_orders *o = &ld->cfg->orders;
+	const config_setting_t *g;
+	int r;
+
+	o->outcome_timeout_seconds = POLICY_DEFAULT_OUTCOME_TIMEOUT;
+	if ((r = member_group(ld, root, "orders", false, &g)) != 0)
+		return r;
+	if (g == NULL)
+		return 0;
+	if ((r = check_keys(ld, g, keys, 1, "setting")) != 0 ||
+	    (r = get_int(ld, g, "outcome_timeout_seconds", false,
+	    POLICY_DEFAULT_OUTCOME_TIMEOUT, 1, POLICY_MAX_OUTCOME_TIMEOUT,
+	    &o->outcome_timeout_seconds)) != 0)
+		return r;
+	return 0;
+}
+
 /* ---- the directory */
 
 /* An LDAP attribute description: a letter, then letters, digits, '-'. */
@@ -1698,12 +1719,12 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	static const char *const keys[] = { "appliance", "policy", "roles",
 	    "teams", "principals", "channels", "approver_groups", "evidence",
 	    "classes", "rules", "manual_review", "risk", "notify",
-	    "approvers", "signing", "holds", "directory" };
+	    "approvers", "signing", "holds", "directory", "orders" };
 	struct policy_config *cfg = ld->cfg;
 	const config_setting_t *g;
 	int r;
 
-	if ((r = check_keys(ld, root, keys, 17, "setting")) != 0 ||
+	if ((r = check_keys(ld, root, keys, 18, "setting")) != 0 ||
 	    (r = parse_appliance(ld, root)) != 0 ||
 	    (r = parse_policy_id(ld, root)) != 0 ||
 	    (r = parse_roles(ld, root)) != 0 ||
@@ -1732,6 +1753,7 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    (r = parse_approvers(ld, root)) != 0 ||
 	    (r = parse_signing(ld, root)) != 0 ||
 	    (r = parse_holds(ld, root)) != 0 ||
+	    (r = parse_orders(ld, root)) != 0 ||
 	    (r = parse_directory(ld, root)) != 0)
 		return r;
 	return 0;

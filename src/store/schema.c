@@ -309,6 +309,34 @@ static const char *const migration_9[] = {
 	NULL
 };
 
+/*
+ * Version 10: what became of a redeemed order.  Who redeemed it (the
+ * caller's uid: only that caller reports its outcome or redeems it again
+ * after a resume), when it was last redeemed and how often, the outcome
+ * the downstream system reported (applied or failed, with its JSON), and
+ * whether an operator resumed it (the redeemer may redeem it once more),
+ * and whether the alarm of a redemption never reported was raised.  The
+ * partial index holds only the orders the timer still has to look at:
+ * redeemed, not reported, not resumed, not alarmed yet.
+ */
+static const char *const migration_10[] = {
+	"ALTER TABLE orders ADD COLUMN redeemed_uid INTEGER",
+	"ALTER TABLE orders ADD COLUMN last_redeemed INTEGER",
+	"ALTER TABLE orders ADD COLUMN redemptions INTEGER NOT NULL DEFAULT 0",
+	"ALTER TABLE orders ADD COLUMN outcome TEXT"
+	"  CHECK (outcome IN ('applied', 'failed'))",
+	"ALTER TABLE orders ADD COLUMN outcome_at INTEGER",
+	"ALTER TABLE orders ADD COLUMN outcome_json TEXT",
+	"ALTER TABLE orders ADD COLUMN resumable INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (resumable IN (0, 1))",
+	"ALTER TABLE orders ADD COLUMN alarmed INTEGER NOT NULL DEFAULT 0"
+	"  CHECK (alarmed IN (0, 1))",
+	"CREATE INDEX orders_unreported ON orders(last_redeemed)"
+	"  WHERE redeemed IS NOT NULL AND outcome IS NULL AND resumable = 0"
+	"  AND alarmed = 0",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
 	migration_2,
@@ -319,6 +347,7 @@ const char *const *const store_migrations[] = {
 	migration_7,
 	migration_8,
 	migration_9,
+	migration_10,
 };
 
 const int store_nmigrations =

@@ -39,6 +39,7 @@ enum {
 	EXIT_EXPIRED = 8,
 	EXIT_REDEEMED = 9,
 	EXIT_APPROVAL = 10,
+	EXIT_OUTPUT_LOST = 11,
 	EXIT_REVOKED = 12,
 	EXIT_REVOCATIONS = 13,
 };
@@ -51,12 +52,15 @@ static const char usage_text[] =
 "           [--require CLASS=N[,CLASS=N...]] [--redeem-db FILE]\n"
 "           [--revocations FILE [--revocations-max-age S]]\n"
 "           [--now UNIX] [--leeway S] ORDER|-\n"
-"       tapgate-verify --help | --version\n"
+"       tapgate-verify --help | --version  (alone)\n"
 "\n"
 "Verify a tapgate co-signed order (a compact JWS in the file ORDER, or on\n"
 "standard input for -; one trailing newline allowed) and print it as JSON:\n"
 "  {\"approvals_verified\",\"approvers\",\"aud\",\"change\",\"exp\",\"iat\",\n"
 "   \"iss\",\"jti\",\"kid\",\"nbf\"}\n"
+"With --redeem-db the JSON is written (and flushed) before the order is\n"
+"redeemed: an order whose output cannot be written is not spent.  Act on\n"
+"it only when the exit status is 0.\n"
 "\n"
 "  --jwks FILE          the appliance keys to trust (repeat for several)\n"
 "  --aud SYSTEM         this system: the order's aud and target system\n"
@@ -93,6 +97,8 @@ static const char usage_text[] =
 "   8  expired\n"
 "   9  already redeemed\n"
 "  10  bad or missing approver assertion\n"
+"  11  redeemed, but standard output failed as it was closed: the order\n"
+"      is spent and what was printed may be lost\n"
 "  12  revoked: the revocation list lists the order (denied or vetoed)\n"
 "  13  revocation list refused: too old, from the future, badly signed,\n"
 "      malformed, or not a revocation list\n";
@@ -429,9 +435,14 @@ main(int argc, char **argv)
 			leeway = v;
 			break;
 		case OPT_HELP:
+			if (argc != 2)
+				return usage("--help takes no other argument");
 			fputs(usage_text, stdout);
 			return fflush(stdout) == 0 ? 0 : EXIT_OTHER;
 		case OPT_VERSION:
+			if (argc != 2)
+				return usage("--version takes no other "
+				    "argument");
 			printf("tapgate-verify %s\n", TAPGATE_VERSION);
 			return fflush(stdout) == 0 ? 0 : EXIT_OTHER;
 		default:
@@ -500,6 +511,21 @@ main(int argc, char **argv)
 		rc = exit_code(r);
 		goto out;
 	}
+	/*
+	 * The order is printed before it is redeemed: a connector whose
+	 * output is gone (a closed pipe, a full disk) never finds an order
+	 * spent that it could not read.
+	 */
+	if ((r = tgv_order_to_json(o, &json, &jsonlen)) != 0) {
+		fail_msg("%s", tgv_strerror(r));
+		goto out;
+	}
+	if (fwrite(json, 1, jsonlen, stdout) != jsonlen ||
+	    fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
+		fail_msg("cannot write the order: %s%s", strerror(errno),
+		    db != NULL ? " (not redeemed)" : "");
+		goto out;
+	}
 	if (db != NULL && (r = tgv_redeem(db, o, now)) != 0) {
 		if (r == TGV_ERR_REDEEMED)
 			fail_msg("%s: jti %s is already recorded in %s",
@@ -510,13 +536,11 @@ main(int argc, char **argv)
 		rc = exit_code(r);
 		goto out;
 	}
-	if ((r = tgv_order_to_json(o, &json, &jsonlen)) != 0) {
-		fail_msg("%s", tgv_strerror(r));
-		goto out;
-	}
-	if (fwrite(json, 1, jsonlen, stdout) != jsonlen ||
-	    fputc('\n', stdout) == EOF || fflush(stdout) == EOF) {
-		fail_msg("cannot write the order: %s", strerror(errno));
+	/* what a file system reports only at close (NFS, quotas) */
+	if (fclose(stdout) == EOF) {
+		fail_msg("output lost: %s%s", strerror(errno), db != NULL ?
+		    ": the order IS redeemed" : "");
+		rc = db != NULL ? EXIT_OUTPUT_LOST : EXIT_OTHER;
 		goto out;
 	}
 	rc = 0;

@@ -7,7 +7,8 @@
 # private slapd -- alice out of domain-admins (the group the order
 # names as a DN), her password reset and
 # to be changed at her next logon, shown by a final search and a bind --
-# and refusing the replay; the audit tail it prints is whole (each entry's
+# and refusing the replay, the appliance showing the outcome the connector
+# reported (it redeems online); the audit tail it prints is whole (each entry's
 # details a complete JSON object, not cut at a column).
 set -u
 BUILD=${BUILD:-build}
@@ -68,6 +69,9 @@ check demo_connector_drops_the_privileged_group \
     grep -q '^tapgate-ldap-apply: uid=alice,.* removed from cn=domain-admins' \
     "$T/apply"
 check demo_connector_refuses_the_replay grep -q 'already redeemed' "$T/apply"
+check demo_appliance_shows_the_outcome_reported \
+    sh -c "grep -q '\"state\": \"applied\"' $T/apply &&
+    grep -q 'password of uid=alice,ou=people,dc=corp,dc=test reset' $T/apply"
 section "the directory now" >"$T/after"
 check demo_final_search_shows_the_password_reset_and_marked \
     sh -c "grep -q '^pwdChangedTime: ' $T/after && grep -q '^pwdReset: TRUE' $T/after"

@@ -229,9 +229,9 @@ refused order_forged_under_the_appliance_kid_is_refused 5 \
     "$T/forged-kid.jws"
 refused order_for_ldap_corp_is_refused_by_another_system 6 --aud hr-ldap \
     "$T/order.jws"
-refused order_before_its_nbf_is_refused 7 --now $((NBF - 3600)) \
+refused order_before_its_nbf_is_refused 7 --check --now $((NBF - 3600)) \
     "$T/order.jws"
-refused expired_order_is_refused 8 --now $((EXP + 3600)) "$T/order.jws"
+refused expired_order_is_refused 8 --check --now $((EXP + 3600)) "$T/order.jws"
 refused order_with_an_unpinned_approver_is_refused 10 \
     --approvers "$T/approvers-ann.json" "$T/order.jws"
 NOPRIV=1

@@ -26,7 +26,9 @@ if ! "$FX" "$D" >"$T/fixture.log" 2>&1; then
 fi
 
 # expect NAME STATUS ARGS...: run tapgate-verify; a refusal must be one
-# line "tapgate-verify: <cause>: <detail>" on stderr and nothing on stdout.
+# line "tapgate-verify: <cause>: <detail>" on stderr and nothing on stdout
+# (but a replay, 9, or a failed redemption with printed=1: the verified
+# order is printed before it is redeemed).
 # An argument PIN stands for the options that pin the fixture's order:
 # its JWKS, audience and approvers.
 expect() {
@@ -49,7 +51,8 @@ expect() {
 	if [ "$want" -ne 0 ] && [ "$want" -ne 2 ]; then
 		if [ "$(wc -l <"$T/err")" -ne 1 ] ||
 		    ! grep -q '^tapgate-verify: [^:]*: ' "$T/err" ||
-		    [ -s "$T/out" ]; then
+		    { [ -s "$T/out" ] && [ "$want" -ne 9 ] &&
+		    [ "${printed:-0}" -eq 0 ]; }; then
 			notok "$name" "not one message line: $(cat "$T/err")"
 			return 1
 		fi
@@ -226,6 +229,8 @@ expect first_redemption_succeeds 0 PIN --now "$NOW" --redeem-db "$DB" \
     "$D/good.jws"
 expect_msg second_redemption_is_refused 9 "already redeemed" PIN \
     --now $((NOW + 1)) --redeem-db "$DB" "$D/good.jws"
+check replay_prints_the_order_before_its_refusal \
+    jqtrue '.jti == "0f1e2d3c4b5a69788796a5b4c3d2e1f0"' "$T/out"
 check redeem_db_is_private [ "$(stat -c %a "$DB")" = 600 ]
 check redemption_is_on_disk [ "$(sqlite3 "$DB" \
     "SELECT jti || ' ' || aud || ' ' || redeemed_at FROM redeemed")" = \
@@ -247,8 +252,64 @@ wins=$(cat "$T"/race.* | grep -c '^0$')
 lost=$(cat "$T"/race.* | grep -c '^9$')
 check concurrent_redeemers_one_wins test "$wins" -eq 1 -a "$lost" -eq 7
 echo "not a database at all, just text" >"$T/text.db"
-expect redeem_into_a_foreign_file_fails 1 PIN --now "$NOW" \
+# output that cannot be written spends nothing: the order is printed
+# before it is redeemed (/dev/full fails every write with ENOSPC)
+if printf x 2>/dev/null >/dev/full; then
+	ok "output_that_fails_spends_nothing # SKIP /dev/full takes writes"
+else
+	"$V" --jwks "$D/jwks.json" --aud ldap-corp \
+	    --approvers "$D/approvers.json" --now "$NOW" \
+	    --redeem-db "$T/full.db" "$D/good.jws" >/dev/full 2>"$T/err"
+	rc=$?
+	check output_that_fails_is_an_error_not_redeemed sh -c \
+	    "[ $rc -eq 1 ] && grep -q 'not redeemed' '$T/err'"
+	check output_that_fails_spends_nothing [ ! -e "$T/full.db" ]
+fi
+# output lost after the redemption (an error only the close reports, as
+# NFS does): its own exit status, 11.  A preloaded fclose() makes the
+# close of standard output fail; the control shows it is in effect.
+cat >"$T/failclose.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+
+int
+fclose(FILE *f)
+{
+	int (*real)(FILE *) = (int (*)(FILE *))dlsym(RTLD_NEXT, "fclose");
+
+	if (f == stdout) {
+		(void)fflush(f);
+		errno = EIO;
+		return EOF;
+	}
+	return real(f);
+}
+EOF
+# control: without --redeem-db the failing close is exit 1
+if ! ${CC:-cc} -shared -fPIC -o "$T/failclose.so" "$T/failclose.c" \
+    -ldl 2>"$T/cc.log" ||
+    ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$T/failclose.so" \
+    "$V" --jwks "$D/jwks.json" --aud ldap-corp \
+    --approvers "$D/approvers.json" --now "$NOW" "$D/good.jws" \
+    >"$T/out" 2>"$T/err" ||
+    ! grep -q 'output lost' "$T/err"; then
+	ok "output_lost_after_redemption_is_11 # SKIP cannot make fclose fail"
+else
+	ASAN_OPTIONS=verify_asan_link_order=0 LD_PRELOAD="$T/failclose.so" \
+	    "$V" --jwks "$D/jwks.json" --aud ldap-corp \
+	    --approvers "$D/approvers.json" --now "$NOW" \
+	    --redeem-db "$T/lost.db" "$D/good.jws" >"$T/out" 2>"$T/err"
+	rc=$?
+	check output_lost_after_redemption_is_11 sh -c "[ $rc -eq 11 ] &&
+	    grep -q 'IS redeemed' '$T/err'"
+	check output_lost_order_is_spent [ "$(sqlite3 "$T/lost.db" \
+	    "SELECT count(*) FROM redeemed")" = 1 ]
+fi
+printed=1 expect redeem_into_a_foreign_file_fails 1 PIN --now "$NOW" \
     --redeem-db "$T/text.db" "$D/good.jws"
+printed=0
 
 # ---- usage and I/O
 expect no_arguments_is_usage 2
@@ -257,8 +318,12 @@ expect min_approvals_without_approvers_is_usage 2 --jwks "$D/jwks.json" \
 expect leeway_over_an_hour_is_usage 2 PIN --leeway 3601 "$D/good.jws"
 expect now_not_a_number_is_usage 2 PIN --now yesterday "$D/good.jws"
 expect help_exits_0 0 --help
-check help_lists_every_exit_status sh -c "for n in 1 2 3 4 5 6 7 8 9 10; do
+check help_lists_every_exit_status sh -c "for n in 1 2 3 4 5 6 7 8 9 10 11; do
     grep -q \"^ *\$n  \" '$T/out' || exit 1; done"
+expect help_with_other_arguments_is_usage 2 --help PIN "$D/good.jws"
+expect help_after_other_arguments_is_usage 2 PIN --help "$D/good.jws"
+expect version_with_other_arguments_is_usage 2 --version --aud x
+expect version_exits_0 0 --version
 expect missing_order_file_is_other 1 PIN --now "$NOW" "$T/nonexistent.jws"
 expect missing_jwks_is_other 1 --jwks "$T/nonexistent.json" --aud x \
     --now "$NOW" "$D/good.jws"
