@@ -55,7 +55,7 @@ has_member() { ldap_attr "$1" member | grep -qxF "member: $2"; }
 
 # ---- the directory: the connector may write (not manage) passwords, so
 # ppolicy takes its resets for the user's own; it may write pwdReset
-USERS="alice bob carol dave erin gina"
+USERS="alice bob carol dave erin gina hank"
 ldap_init_ppolicy "$T/ldap" "$S" \
     "to attrs=userPassword by group.exact=\"$RESETTERS\" =w by self =w by anonymous auth by * none" \
     "to attrs=pwdReset by group.exact=\"$RESETTERS\" write by * none" \
@@ -108,8 +108,9 @@ order() {	# account force: its order in $T/ACCOUNT.jws
 	jq -r .jws "$T/body" >"$T/$1.jws"
 }
 order alice false && order bob false && order carol false &&
-    order dave true && order erin false && order gina false
-check appliance_cosigns_six_resets [ $? -eq 0 ]
+    order dave true && order erin false && order gina false &&
+    order hank false
+check appliance_cosigns_seven_resets [ $? -eq 0 ]
 CTL keys -o "$T/jwks.json"
 CTL approvers export -o "$T/approvers.json"
 jti() { cut -d. -f2 "$T/$1.jws" | tr '_-' '/+' | awk '{ n = length($0) % 4;
@@ -276,3 +277,18 @@ check gina_binds_with_the_new_password ldap_bind "$(dn gina)" \
 api GET "/v1/orders/$GID"
 check appliance_shows_it_applied_after_two_redemptions answered 200 \
     '.state == "applied" and .redemptions == 2'
+
+# a denied order is revoked: the connector online spends and changes
+# nothing, even with an order that verifies offline
+HID=$(cat "$T/hank.id")
+api POST "/v1/requests/$HID/deny" '{"reason":"the caller failed a callback"}'
+check officer_denies_hanks_request_after_its_order_was_issued \
+    [ "$STATUS" = 200 ]
+online "$T/hank.jws" >"$T/hank.out" 2>"$T/hank.err"
+rc=$?
+sed 's/^/#   /' "$T/hank.err"
+check revoked_order_is_refused_online_with_exit_13 [ $rc -eq 13 ]
+check hank_keeps_his_password ldap_bind "$(dn hank)" "${OLD}hank"
+check hank_stays_in_domain_admins has_member "$ADMINS" "$(dn hank)"
+hanks() { for f in "$T"/handover/hank.*; do [ -e "$f" ] && echo "$f"; done; }
+check no_password_is_handed_out_for_hank [ -z "$(hanks)" ]
