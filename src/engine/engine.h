@@ -130,6 +130,21 @@ int	engine_decide(struct tapgated *d, const struct engine_actor *a,
 	    int64_t now, struct engine_result *res);
 
 /*
+ * Veto a request with a veto code its owner or manager was sent
+ * ({"code":"..."}), from any caller: the code is the authority.  The code
+ * is compared, in constant time, with the hashes of every code the
+ * request's notifications carried; a wrong one is counted and audited
+ * (request.veto_refused), and after ENGINE_VETO_CODE_TRIES wrong ones
+ * every code is refused (429).  A right one vetoes the request as an
+ * officer's veto does, audited as request.vetoed with by "veto_code" and
+ * the recipient whose code it was.
+ */
+#define ENGINE_VETO_CODE_TRIES	5
+int	engine_veto_code(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, const char *body, size_t len, int64_t now,
+	    struct engine_result *res);
+
+/*
  * One request in detail (request, evidence, decisions, decision, and the
  * approvals that count: officer, group, user_verified, time).
  */
