@@ -66,6 +66,8 @@
  *			(struct policy_dir_attrs, in its order), u8 preset,
  *			u8 nested_groups, u32 max_group_depth
  *	DIR_LOOKUP	monitor, idle -> lookup: str name (normalised)
+ *	DIR_LOOKUP_DN	monitor, idle -> lookup: str dn (an entry read by
+ *			its DN: a manager's; its groups are not walked)
  *	DIR_ANSWER	child, lookup -> idle: u8 outcome (enum dir_outcome),
  *			str detail; when found: str name, str dn, u8
  *			truncated_groups, u32 n, n x str group dn, u32
@@ -97,6 +99,7 @@ enum proto_type {
 	PROTO_DIR_SETUP = 48,
 	PROTO_DIR_LOOKUP,
 	PROTO_DIR_ANSWER,
+	PROTO_DIR_LOOKUP_DN,
 };
 
 /* The channels' states; each starts in its first. */

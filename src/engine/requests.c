@@ -283,19 +283,30 @@ submit_steps(struct store *st, void *arg)
  * shown to hooks): the account's owner by the directory's contacts on
  * record, mail preferred, else a mobile number by sms.
  */
+static void
+recipient_add(json_t *a, const char *role, const struct dir_facts *f)
+{
+	if (f == NULL)
+		return;
+	if (f->nmail > 0)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "role",
+		    role, "channel", "mail", "destination", f->mail[0]));
+	else if (f->nmobile > 0)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "role",
+		    role, "channel", "sms", "destination", f->mobile[0]));
+}
+
+/* The owner, and the manager the owner's entry names (looked up). */
 static json_t *
-submission_recipients(const struct dir_facts *f)
+submission_recipients(const struct dir_facts *owner,
+    const struct dir_facts *manager)
 {
 	json_t *a = json_array();
 
-	if (a == NULL || f == NULL)
-		return a;
-	if (f->nmail > 0)
-		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "role",
-		    "owner", "channel", "mail", "destination", f->mail[0]));
-	else if (f->nmobile > 0)
-		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "role",
-		    "owner", "channel", "sms", "destination", f->mobile[0]));
+	if (a != NULL) {
+		recipient_add(a, "owner", owner);
+		recipient_add(a, "manager", manager);
+	}
 	return a;
 }
 
@@ -303,14 +314,15 @@ submission_recipients(const struct dir_facts *f)
 static void
 submission_events(struct tapgated *d, const struct submission *sub,
     const struct policy_request *pr, const struct policy_decision *dec,
-    const struct dir_facts *facts, struct events *evs)
+    const struct dir_facts *facts, const struct dir_facts *manager,
+    struct events *evs)
 {
 	json_t *ev;
 
 	ev = eng_event_new(d, "request.created", sub->id, pr, sub->now);
 	if (ev != NULL) {
 		json_object_set_new(ev, "_recipients",
-		    submission_recipients(facts));
+		    submission_recipients(facts, manager));
 		json_object_set_new(ev, "_state",
 		    json_string(policy_state_name(dec->state)));
 		if (sub->held)
@@ -576,7 +588,7 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	struct policy_decision dec;
 	struct reqjson rq;
 	struct events evs = { { NULL }, 0 };
-	struct eng_dir_lookup lk;
+	struct eng_dir_lookup lk, mk;
 	struct eng_dir_pfacts pf;
 	char digest[STORE_DIGEST_LEN + 1], err[512];
 	char key[IDEM_KEY_MAX + 32], *stored = NULL, *as_sent = NULL;
@@ -584,6 +596,7 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 
 	memset(&rq, 0, sizeof(rq));
 	memset(&lk, 0, sizeof(lk));
+	memset(&mk, 0, sizeof(mk));
 	memset(&sub, 0, sizeof(sub));
 	sub.a = a;
 	sub.now = now;
@@ -618,6 +631,11 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 		goto out;
 	}
 	sub.now = now;
+	/* the manager on record hears of it too: a failed look is no refusal */
+	if (lk.configured && lk.facts->manager[0] != '\0' &&
+	    policy_senders_configured(d->cfg) &&
+	    eng_directory_lookup_dn(d, lk.facts->manager, &mk) != 0)
+		eng_directory_lookup_clear(&mk);
 	if (lk.configured) {
 		eng_dir_pfacts(lk.facts, &pf);
 		rq.pr.directory = &pf.pf;
@@ -649,7 +667,8 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 		goto out;
 	}
 	submission_events(d, &sub, &rq.pr, &dec, lk.configured &&
-	    lk.outcome == DIR_FOUND ? lk.facts : NULL, &evs);
+	    lk.outcome == DIR_FOUND ? lk.facts : NULL, mk.outcome ==
+	    DIR_FOUND ? mk.facts : NULL, &evs);
 	json_decref(res->body);
 	res->status = 201;
 	res->body = sub.answer;
@@ -659,6 +678,7 @@ out:
 	submission_clear(&sub);
 	reqjson_clear(&rq);
 	eng_directory_lookup_clear(&lk);
+	eng_directory_lookup_clear(&mk);
 	free(stored);
 	free(as_sent);
 	return r;
