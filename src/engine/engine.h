@@ -403,6 +403,14 @@ int	engine_audit_system(struct tapgated *d, const char *event,
  */
 void	engine_audit_committed(const struct audit_entry *e, void *arg);
 
+/*
+ * At start (d->lock held): without any sender configured, nobody hears of
+ * a request: logged as an alarm at every start, and audited as
+ * alarm.notifications_unconfigured once per change of state (a later
+ * start with senders audits notifications.configured).
+ */
+void	engine_senders_check(struct tapgated *d, int64_t now);
+
 /* Hook outcome reporter (hooks_report_fn, ctx the struct tapgated) that
  * counts every outcome and audits failures.  Takes d->lock. */
 void	engine_hook_report(void *ctx, const char *program,

@@ -14,6 +14,7 @@
 #include "common/errors.h"
 #include "engine/events.h"
 #include "engine/messages.h"
+#include "store/alarm.h"
 #include "store/notify.h"
 #include "engine/txn.h"
 
@@ -427,6 +428,54 @@ hook_outcome_locked(struct tapgated *d, const char *program,
 		    tg_strerror(r));
 	json_decref(details);
 	json_decref(ev);
+}
+
+#define SENDERS_ALARM	"alarm.notifications_unconfigured"
+
+struct senders_change {
+	int	 raised;
+	int64_t	 now;
+};
+
+static int
+senders_steps(struct tapgated *d, void *arg)
+{
+	const struct senders_change *c = arg;
+	json_t *details;
+	int r;
+
+	if ((r = store_alarm_set(d->st, SENDERS_ALARM, "senders", c->raised,
+	    c->now)) != 0)
+		return r;
+	details = json_pack("{s:s}", "detail", c->raised ? "no sender is "
+	    "configured: owners, managers and officers hear of no request, "
+	    "and no veto code is sent" : "a sender is configured");
+	r = eng_audit(d, &eng_system, c->raised ? SENDERS_ALARM :
+	    "notifications.configured", NULL, details, c->now);
+	json_decref(details);
+	return r;
+}
+
+void
+engine_senders_check(struct tapgated *d, int64_t now)
+{
+	struct senders_change c = { !policy_senders_configured(d->cfg), now };
+	int stored, r;
+
+	if (c.raised)
+		fprintf(stderr, "tapgated: ALARM: no sender configured "
+		    "(senders): nobody hears of a request, and no veto code "
+		    "can be sent\n");
+	r = store_alarm_get(d->st, SENDERS_ALARM, "senders", &stored, NULL);
+	if (r == TG_ERR_NOT_FOUND)
+		stored = 0;	/* first start: only a missing sender raises */
+	else if (r != 0)
+		return;
+	if (stored == c.raised)
+		return;
+	if ((r = eng_txn(d, senders_steps, &c, NULL, NULL, NULL)) != 0)
+		fprintf(stderr, "tapgated: cannot audit the senders' alarm: "
+		    "%s\n", tg_strerror(r));
 }
 
 /* The security team hears of every alarm (under d->lock, at the commit). */
