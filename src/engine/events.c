@@ -213,6 +213,7 @@ notice_recipients_of(struct notice_ctx *c, const json_t *ev)
 		ch = json_string_value(json_object_get(r, "channel"));
 		dest = json_string_value(json_object_get(r, "destination"));
 		if (c->nrc == STORE_RECIPIENTS_MAX || role == NULL ||
+		    strcmp(role, "officer") == 0 ||
 		    ch == NULL || dest == NULL || strlen(role) >=
 		    sizeof(c->rc[0].role) || strlen(ch) >=
 		    sizeof(c->rc[0].channel) || strlen(dest) >=
@@ -225,6 +226,28 @@ notice_recipients_of(struct notice_ctx *c, const json_t *ev)
 		snprintf(c->rc[c->nrc].destination,
 		    sizeof(c->rc[0].destination), "%s", dest);
 		c->nrc++;
+	}
+}
+
+/* The officers the directory's mail reaches (a submission's event). */
+static void
+notice_officers_of(struct tapgated *d, struct events *out,
+    const struct notice_ctx *c, const json_t *ev, const char *subject,
+    const char *text)
+{
+	const json_t *a = json_object_get(ev, "_recipients"), *r;
+	const char *role, *dest;
+	size_t i;
+
+	json_array_foreach(a, i, r) {
+		role = json_string_value(json_object_get(r, "role"));
+		dest = json_string_value(json_object_get(r, "destination"));
+		if (role != NULL && dest != NULL &&
+		    strcmp(role, "officer") == 0 &&
+		    eng_message_queue_about(d, out, c->id, "officer", "mail",
+		    dest, subject, text) != 0)
+			fprintf(stderr, "tapgated: no message to an officer "
+			    "of %s\n", c->id);
 	}
 }
 
@@ -301,6 +324,7 @@ notify_event(struct tapgated *d, const json_t *ev)
 				fprintf(stderr, "tapgated: no message to "
 				    "officer contact %zu: %s\n", i,
 				    tg_strerror(r));
+		notice_officers_of(d, &out, &c, ev, subject, text);
 	}
 	for (i = 0; i < out.n; i++) {
 		message_post(d, out.ev[i], 0);

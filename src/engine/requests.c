@@ -296,17 +296,80 @@ recipient_add(json_t *a, const char *role, const struct dir_facts *f)
 		    role, "channel", "sms", "destination", f->mobile[0]));
 }
 
-/* The owner, and the manager the owner's entry names (looked up). */
+/*
+ * The owner, the manager the owner's entry names (looked up), and the
+ * officers told by the directory's mail (officers, a JSON array of
+ * addresses, or NULL).
+ */
 static json_t *
 submission_recipients(const struct dir_facts *owner,
-    const struct dir_facts *manager)
+    const struct dir_facts *manager, const json_t *officers)
 {
-	json_t *a = json_array();
+	json_t *a = json_array(), *v;
+	size_t i;
 
 	if (a != NULL) {
 		recipient_add(a, "owner", owner);
 		recipient_add(a, "manager", manager);
 	}
+	json_array_foreach(officers, i, v)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:O}", "role",
+		    "officer", "channel", "mail", "destination", v));
+	return a;
+}
+
+#define OFFICER_LOOKUPS_MAX	8	/* officers asked of the directory */
+
+/* The DNs of the officers enrolled with one (officer_dn_cb). */
+struct officer_dns {
+	char	dn[OFFICER_LOOKUPS_MAX][DIR_DN_MAX + 1];
+	size_t	n;
+};
+
+static int
+officer_dn_cb(const struct store_approver *ap, void *arg)
+{
+	struct officer_dns *o = arg;
+	size_t i;
+
+	if (ap->revoked || ap->dn == NULL || ap->dn[0] == '\0' ||
+	    strlen(ap->dn) > DIR_DN_MAX || o->n == OFFICER_LOOKUPS_MAX)
+		return 0;
+	for (i = 0; i < o->n; i++)
+		if (strcmp(o->dn[i], ap->dn) == 0)
+			return 0;	/* one officer, several keys */
+	snprintf(o->dn[o->n++], sizeof(o->dn[0]), "%s", ap->dn);
+	return 0;
+}
+
+/*
+ * The directory's mail of the officers enrolled with a DN, for a request
+ * that waits for an approval (d->lock released while each is read): a
+ * JSON array, or NULL.  What cannot be read is left out.
+ */
+static json_t *
+officer_mails(struct tapgated *d)
+{
+	struct officer_dns *o;
+	struct eng_dir_lookup lk;
+	json_t *a;
+	size_t i;
+
+	if ((o = calloc(1, sizeof(*o))) == NULL)
+		return NULL;
+	if (store_approver_list(d->st, 0, officer_dn_cb, o) != 0 ||
+	    (a = json_array()) == NULL) {
+		free(o);
+		return NULL;
+	}
+	for (i = 0; i < o->n; i++) {
+		if (eng_directory_lookup_dn(d, o->dn[i], &lk) == 0 &&
+		    lk.outcome == DIR_FOUND && lk.facts->nmail > 0)
+			json_array_append_new(a,
+			    json_string(lk.facts->mail[0]));
+		eng_directory_lookup_clear(&lk);
+	}
+	free(o);
 	return a;
 }
 
@@ -315,14 +378,14 @@ static void
 submission_events(struct tapgated *d, const struct submission *sub,
     const struct policy_request *pr, const struct policy_decision *dec,
     const struct dir_facts *facts, const struct dir_facts *manager,
-    struct events *evs)
+    const json_t *officers, struct events *evs)
 {
 	json_t *ev;
 
 	ev = eng_event_new(d, "request.created", sub->id, pr, sub->now);
 	if (ev != NULL) {
 		json_object_set_new(ev, "_recipients",
-		    submission_recipients(facts, manager));
+		    submission_recipients(facts, manager, officers));
 		json_object_set_new(ev, "_state",
 		    json_string(policy_state_name(dec->state)));
 		if (sub->held)
@@ -592,6 +655,7 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	struct eng_dir_pfacts pf;
 	char digest[STORE_DIGEST_LEN + 1], err[512];
 	char key[IDEM_KEY_MAX + 32], *stored = NULL, *as_sent = NULL;
+	json_t *officers = NULL;
 	int r, status;
 
 	memset(&rq, 0, sizeof(rq));
@@ -647,6 +711,10 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	}
 	if ((r = intake_scope(d, a, &rq, &dec, now, res)) != 0)
 		goto out;
+	/* officers enrolled with a DN hear by the directory's mail */
+	if (lk.configured && dec.state == POLICY_STATE_NEEDS_APPROVAL &&
+	    policy_senders_configured(d->cfg))
+		officers = officer_mails(d);
 	if ((r = submission_new(stored != NULL ? stored : body, stored !=
 	    NULL ? strlen(stored) : len, &rq, &dec, idem_key, digest,
 	    &sub)) != 0 || (lk.configured &&
@@ -668,7 +736,7 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	}
 	submission_events(d, &sub, &rq.pr, &dec, lk.configured &&
 	    lk.outcome == DIR_FOUND ? lk.facts : NULL, mk.outcome ==
-	    DIR_FOUND ? mk.facts : NULL, &evs);
+	    DIR_FOUND ? mk.facts : NULL, officers, &evs);
 	json_decref(res->body);
 	res->status = 201;
 	res->body = sub.answer;
@@ -679,6 +747,7 @@ out:
 	reqjson_clear(&rq);
 	eng_directory_lookup_clear(&lk);
 	eng_directory_lookup_clear(&mk);
+	json_decref(officers);
 	free(stored);
 	free(as_sent);
 	return r;

@@ -4,7 +4,8 @@
 # directory's mail) and the manager on record (the entry the owner's
 # manager attribute names, read by its DN through the directory process)
 # of its submission, each with a veto code of their own; the officers
-# (senders.officers) of a request that waits for an approval; the owner
+# (senders.officers, and an officer enrolled with a DN by the directory's
+# mail) of a request that waits for an approval; the owner
 # and manager of its outcome (denied, without a code); and, for a request
 # that goes through, the owner of its veto window closing (a fresh code)
 # and of its order issued.
@@ -12,7 +13,9 @@ set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/ldap.sh
 . tests/e2e/lib/ldap_directory.sh
-trap 'ldap_stop; daemon_stop; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
+. tests/e2e/lib/officers.sh
+trap 'ldap_stop; daemon_stop; keys_stop; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' \
+    EXIT
 S=dc=corp,dc=example
 
 if ! ldap_have_directory; then
@@ -21,6 +24,8 @@ if ! ldap_have_directory; then
 fi
 ldap_init_directory "$T/ldap" "$S" ||
 	{ notok slapd_is_configured "$(tail -n 5 "$T/ldap/slapadd.log")"; exit 1; }
+ldap_person ann people "mail: ann@corp.example" >"$T/ldap/ann.ldif"
+ldap_add_ldif "$T/ldap/ann.ldif" || { notok slapd_takes_ann; exit 1; }
 ldap_start || { notok slapd_starts; exit 1; }
 cp "$T/ldap/tapgate.pw" "$T/dir.pw"
 chmod 600 "$T/dir.pw"
@@ -49,6 +54,8 @@ directory = {
 };
 EOF2
 daemon_start "$T/tapgate.conf" || exit 1
+key_start ann || exit 1
+check officer_ann_is_enrolled_with_her_dn enroll ann security_officer ann
 
 # the messages (one JSON object each) to ADDRESS about ID, oldest first
 msgs() {
@@ -73,6 +80,8 @@ check owner_hears_of_the_submission wait_for 20 has alice@corp.example "$A" 1
 check manager_hears_of_the_submission wait_for 20 has carol@corp.example "$A" 1
 check officers_hear_an_approval_is_needed \
     wait_for 20 has officers@corp.example "$A" 1
+check officer_enrolled_with_a_dn_hears_by_the_directorys_mail \
+    wait_for 20 has ann@corp.example "$A" 1
 OWNER_CODE=$(msgs alice@corp.example "$A" | head -n 1 | jq -r .text | code_of)
 MGR_CODE=$(msgs carol@corp.example "$A" | head -n 1 | jq -r .text | code_of)
 both() { [ -n "$1" ] && [ -n "$2" ]; }
@@ -94,7 +103,7 @@ check veto_codes_issued_to_owner_and_manager_are_audited jqtrue \
 check messages_audited_with_the_recipient_role jqtrue --arg id "$A" \
     '[.entries[] | select(.event == "message.sent" and
     .request_id == $id) | .details.recipient] | sort ==
-    ["manager", "officer", "owner"]' "$T/audit.json"
+    ["manager", "officer", "officer", "owner"]' "$T/audit.json"
 
 api POST "/v1/requests/$A/deny" '{"reason":"not asked by alice"}'
 check officer_denies_it [ "$STATUS" = 200 ]
