@@ -9,7 +9,9 @@
 # (contrib/ldap-connector/tapgate-ldap-apply) changes only after verifying
 # the co-signed order.  Everything lives in build/demo/ (or $DEMO_DIR); the
 # order, the JWKS and the approvers export stay there for anyone to check
-# with their own JOSE tools.
+# with their own JOSE tools.  The appliance tells alice of the request by
+# mail, through the shipped mail sender (contrib/senders/tapgate-send-mail)
+# and a private SMTP server (aiosmtpd) standing in for the mail relay.
 set -eu
 BUILD=${1:-build}
 D=${DEMO_DIR:-build/demo}
@@ -121,6 +123,31 @@ ldap_add_ldif "$D/ldap/entries.ldif"
 ldap_start
 echo "slapd on $LDAP_URI, suffix $S"
 
+MAIL=
+if /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+	step "the mail relay: a private SMTP server (aiosmtpd) that keeps what it receives in $D/mail"
+	mkdir -m 700 "$D/mail"
+	/usr/bin/python3 tests/e2e/lib/smtp_sink.py "$D/smtp.port" "$D/mail" \
+	    2>"$D/smtp.log" &
+	PIDS="$PIDS $!"
+	i=0
+	until [ -s "$D/smtp.port" ]; do
+		i=$((i + 1)); [ $i -lt 200 ] || { cat "$D/smtp.log"; exit 1; }
+		sleep 0.05
+	done
+	printf 'host = 127.0.0.1\nport = %s\nfrom = tapgate@corp.test\n' \
+	    "$(cat "$D/smtp.port")" >"$D/send-mail.conf"
+	# a sender runs without arguments: a wrapper names its configuration
+	printf '#!/bin/sh\nexec %s --config %s\n' \
+	    "$PWD/contrib/senders/tapgate-send-mail" "$D/send-mail.conf" \
+	    >"$D/send-mail"
+	chmod 755 "$D/send-mail"
+	MAIL=$D/send-mail
+	echo "relay on 127.0.0.1:$(cat "$D/smtp.port"); the mail sender: $MAIL"
+else
+	step "no python3-aiosmtpd (make deps installs it): the demo runs without a mail relay, and nobody is told"
+fi
+
 step "tapgated on the embedded default policy, asking the directory; only the waiting periods are cut to 5 s for the demo"
 # the default policy's admin groups are the example domain's: here the
 # demo directory's domain-admins group
@@ -138,6 +165,10 @@ directory = {
 	base = "ou=people,$S";
 };
 EOC
+if [ -n "$MAIL" ]; then
+	printf 'senders = {\n\tmail = "%s";\n};\n' "$MAIL" \
+	    >>"$D/tapgate.conf"
+fi
 grep -A8 '^directory = {' "$D/tapgate.conf" | sed 's/^/  /'
 "$BUILD/tapgated" -c "$D/tapgate.conf" --state-dir "$D/state" \
     --socket "$D/tapgate.sock" \
@@ -173,6 +204,30 @@ jq . "$D/answer.json"
 ID=$(jq -r .id "$D/answer.json")
 echo "(nothing in her name says admin: the directory's facts do, and a claim can never downgrade them)"
 $CTL requests show "$ID"
+
+if [ -n "$MAIL" ]; then
+	step "alice hears of it: the mail her mail server received, with the veto code that would stop it"
+	i=0
+	until [ -s "$D/mail/1.eml" ]; do
+		i=$((i + 1)); [ $i -lt 200 ] || { echo "no mail"; exit 1; }
+		sleep 0.05
+	done
+	/usr/bin/python3 - "$D/mail/1.eml" <<'EOP'
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"),
+                                   policy=email.policy.default)
+for h in ("From", "To", "Subject"):
+    print("  %s: %s" % (h, m[h]))
+print()
+for line in m.get_body().get_content().splitlines():
+    print("  | " + line)
+EOP
+	CODE=$(grep -o '[2-9A-Z]\{4\}-[2-9A-Z]\{4\}-[2-9A-Z]\{4\}' \
+	    "$D/mail/1.eml" | head -n 1)
+	echo "veto code $CODE: the appliance keeps only its hash; sent to"
+	echo "POST /v1/requests/$ID/veto from any local user, it would stop the"
+	echo "request (not here: the demo goes on)"
+fi
 
 step "officer-ann approves at the box: touch and PIN, bound to this exact change"
 echo "$PIN_ANN" | $CTL approve "$ID" --device "softfido:$D/ann.sock"

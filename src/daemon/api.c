@@ -12,7 +12,10 @@
  *	GET  /v1/requests?prefix=HEX&limit=	(ids that start so)
  *	GET  /v1/requests/ID			intake, officer, operator
  *	POST /v1/requests/ID/evidence		intake, officer
- *	POST /v1/requests/ID/veto		officer, intake (for the owner)
+ *	POST /v1/requests/ID/veto		officer, intake (for the owner);
+ *						anyone connected with
+ *						{"code"}: a notification's
+ *						veto code is the authority
  *	POST /v1/requests/ID/deny		officer
  *	POST /v1/requests/ID/risk		intake, officer: raise risk
  *	GET  /v1/audit?limit=N			operator, officer
@@ -66,6 +69,7 @@ enum route_kind {
 	ROUTE_REQUEST,		/* one request */
 	ROUTE_EVIDENCE,
 	ROUTE_VETO,
+	ROUTE_VETO_CODE,	/* the same path, a body with "code" */
 	ROUTE_DENY,
 	ROUTE_RISK,
 	ROUTE_AUDIT,
@@ -107,6 +111,7 @@ static const struct route routes[] = {
 	    "GET", NULL },
 	{ ROUTE_EVIDENCE, "POST", R(INTAKE) | R(OFFICER), "POST", NULL },
 	{ ROUTE_VETO,     "POST", R(OFFICER) | R(INTAKE), "POST", NULL },
+	{ ROUTE_VETO_CODE, "POST", 0,			"POST",	NULL },
 	{ ROUTE_DENY,     "POST", R(OFFICER),		"POST",	NULL },
 	{ ROUTE_RISK,     "POST", R(INTAKE) | R(OFFICER), "POST", NULL },
 	/* intake: the history of a request it submitted (api_audit) */
@@ -567,6 +572,10 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		engine_add_evidence(d, a, id, req->body, req->body_len, now,
 		    &er);
 		break;
+	case ROUTE_VETO_CODE:
+		engine_veto_code(d, a, id, req->body, req->body_len, now,
+		    &er);
+		break;
 	case ROUTE_VETO:
 	case ROUTE_DENY:
 		engine_decide(d, a, id, rt->kind == ROUTE_VETO ? "veto" :
@@ -668,6 +677,21 @@ observe(struct tapgated *d, const struct route *rt, int64_t start,
 		engine_observe(d, DAEMON_LAT_TOUCH, touch_ns);
 }
 
+/* A veto whose body carries a code: for anyone who holds one. */
+static int
+veto_by_code(const struct http_request *req)
+{
+	json_t *root;
+	int yes;
+
+	if (req->body_len == 0)
+		return 0;
+	root = json_loadb(req->body, req->body_len, 0, NULL);
+	yes = json_object_get(root, "code") != NULL;
+	json_decref(root);
+	return yes;
+}
+
 void
 api_handle(void *ctx, const struct http_request *req,
     struct http_response *res)
@@ -684,6 +708,8 @@ api_handle(void *ctx, const struct http_request *req,
 	int path_known = 0;
 
 	kind = route_of(req->path, id, sizeof(id));
+	if (kind == ROUTE_VETO && veto_by_code(req))
+		kind = ROUTE_VETO_CODE;
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (routes[i].kind != kind)
 			continue;

@@ -431,7 +431,7 @@ dirproc_stop(struct dirproc **dpp)
 
 /* Send the lookup and wait, within the budget, for the answer. */
 static int
-dp_exchange(struct dirproc *dp, const char *name)
+dp_exchange(struct dirproc *dp, uint8_t what, const char *name)
 {
 	struct pollfd pfd;
 	uint8_t type;
@@ -439,7 +439,7 @@ dp_exchange(struct dirproc *dp, const char *name)
 
 	msg_init(&dp->rq);
 	msg_put_str(&dp->rq, name);
-	if ((r = msg_chan_send(&dp->ch, PROTO_DIR_LOOKUP, &dp->rq, 0)) != 0)
+	if ((r = msg_chan_send(&dp->ch, what, &dp->rq, 0)) != 0)
 		return r == TG_ERR_PROTOCOL || r == TG_ERR_IO ? TG_ERR_CLOSED :
 		    r;
 	pfd.fd = dp->ch.fd;
@@ -452,8 +452,8 @@ dp_exchange(struct dirproc *dp, const char *name)
 	return r == TG_ERR_IO ? TG_ERR_CLOSED : r;
 }
 
-int
-dirproc_lookup(struct dirproc *dp, const char *name,
+static int
+dp_lookup(struct dirproc *dp, uint8_t what, const char *name,
     enum dir_outcome *outcome, struct dir_facts *facts, char *detail,
     size_t detail_cap)
 {
@@ -473,7 +473,7 @@ dirproc_lookup(struct dirproc *dp, const char *name,
 		r = TG_ERR_CLOSED;
 		goto out;
 	}
-	r = dp_exchange(dp, name);
+	r = dp_exchange(dp, what, name);
 	/* one that ended while idle: once more, on a new connection */
 	if (r == TG_ERR_CLOSED && dp->dir->socket[0] != '\0') {
 		fprintf(stderr, "tapgated: the directory process on %s is "
@@ -485,7 +485,7 @@ dirproc_lookup(struct dirproc *dp, const char *name,
 		dp_tell(dp);
 		dp_kill(dp);
 		if ((r = dp_connect(dp)) == 0)
-			r = dp_exchange(dp, name);
+			r = dp_exchange(dp, what, name);
 	}
 	if (r == 0)
 		r = dirproc_parse_answer(&dp->ch, &dp->rp, outcome, facts,
@@ -509,6 +509,24 @@ dirproc_lookup(struct dirproc *dp, const char *name,
 	msg_wipe(&dp->rp);
 	pthread_mutex_unlock(&dp->lock);
 	return r;
+}
+
+int
+dirproc_lookup(struct dirproc *dp, const char *name,
+    enum dir_outcome *outcome, struct dir_facts *facts, char *detail,
+    size_t detail_cap)
+{
+	return dp_lookup(dp, PROTO_DIR_LOOKUP, name, outcome, facts, detail,
+	    detail_cap);
+}
+
+int
+dirproc_lookup_dn(struct dirproc *dp, const char *dn,
+    enum dir_outcome *outcome, struct dir_facts *facts, char *detail,
+    size_t detail_cap)
+{
+	return dp_lookup(dp, PROTO_DIR_LOOKUP_DN, dn, outcome, facts, detail,
+	    detail_cap);
 }
 
 int
@@ -1056,9 +1074,13 @@ walk_groups(const struct setup *s, struct dir_facts *f, char *why,
 	return 0;
 }
 
+/*
+ * The entry name finds, or (dn not NULL) the entry at dn: its facts, and
+ * its groups walked unless read at its DN.
+ */
 static enum dir_outcome
-search(struct setup *s, const char *name, struct dir_facts *f,
-    char *why, size_t cap)
+search(struct setup *s, const char *name, const char *dn,
+    struct dir_facts *f, char *why, size_t cap)
 {
 	struct timeval tv = { (time_t)s->d.timeout_seconds, 0 };
 	char filter[DIR_FILTER_MAX + 1];
@@ -1066,7 +1088,9 @@ search(struct setup *s, const char *name, struct dir_facts *f,
 	enum dir_outcome o;
 	int rc, n;
 
-	if (dir_filter(&s->d, name, filter, sizeof(filter)) != 0) {
+	if (dn != NULL)
+		snprintf(filter, sizeof(filter), "(objectClass=*)");
+	else if (dir_filter(&s->d, name, filter, sizeof(filter)) != 0) {
 		snprintf(why, cap, "the name does not fit the filter");
 		return DIR_UNAVAILABLE;
 	}
@@ -1074,13 +1098,20 @@ search(struct setup *s, const char *name, struct dir_facts *f,
 	for (n = 0; n < 2; n++) {
 		if (connect_directory(&s->d, why, cap) != 0)
 			return DIR_UNAVAILABLE;
-		rc = ldap_search_ext_s(ld, s->d.base, LDAP_SCOPE_SUBTREE,
+		rc = ldap_search_ext_s(ld, dn != NULL ? dn : s->d.base,
+		    dn != NULL ? LDAP_SCOPE_BASE : LDAP_SCOPE_SUBTREE,
 		    filter, s->attrs, 0, NULL, NULL, &tv, 2, &res);
 		if (rc != LDAP_SERVER_DOWN)
 			break;
 		ldap_msgfree(res);
 		res = NULL;
 		drop_connection();
+	}
+	if (dn != NULL && (rc == LDAP_NO_SUCH_OBJECT ||
+	    rc == LDAP_INVALID_DN_SYNTAX)) {
+		snprintf(why, cap, "no entry at that DN");
+		ldap_msgfree(res);
+		return DIR_NOT_FOUND;
 	}
 	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
 		snprintf(why, cap, "search failed: %s", ldap_err2string(rc));
@@ -1098,7 +1129,7 @@ search(struct setup *s, const char *name, struct dir_facts *f,
 		o = DIR_NOT_FOUND;
 	} else if ((e = ldap_first_entry(ld, res)) == NULL ||
 	    entry_facts(ld, e, s, name, f, why, cap) != 0 ||
-	    walk_groups(s, f, why, cap) != 0)
+	    (dn == NULL && walk_groups(s, f, why, cap) != 0))
 		o = DIR_UNAVAILABLE;
 	else
 		o = DIR_FOUND;
@@ -1175,16 +1206,21 @@ child_confine(const struct setup *s)
 
 /* One lookup: the request read exactly, the answer written. */
 static int
-child_lookup(struct msg_chan *ch, struct setup *s, struct msg *rq,
-    struct msg *rp, struct dir_facts *f)
+child_lookup(struct msg_chan *ch, uint8_t type, struct setup *s,
+    struct msg *rq, struct msg *rp, struct dir_facts *f)
 {
-	char name[DIR_NAME_MAX + 1], why[PROTO_DIR_DETAIL_MAX + 1] = "";
+	char name[DIR_DN_MAX + 1], why[PROTO_DIR_DETAIL_MAX + 1] = "";
 	enum dir_outcome o;
 
-	msg_get_str(rq, name, sizeof(name));
+	msg_get_str(rq, name, type == PROTO_DIR_LOOKUP_DN ? DIR_DN_MAX + 1 :
+	    DIR_NAME_MAX + 1);
 	if (msg_chan_end(ch, rq, "lookup") != 0)
 		return -1;
-	o = search(s, name, f, why, sizeof(why));
+	if (type == PROTO_DIR_LOOKUP_DN)
+		o = name[0] != '\0' ? search(s, "", name, f, why,
+		    sizeof(why)) : DIR_NOT_FOUND;
+	else
+		o = search(s, name, NULL, f, why, sizeof(why));
 	/* what the answer says must read back: control bytes go */
 	if (!dir_value_ok(why, PROTO_DIR_DETAIL_MAX))
 		snprintf(why, sizeof(why), "the directory's error is not text");
@@ -1229,7 +1265,7 @@ dirproc_main(int fd)
 	for (;;) {
 		if ((r = msg_chan_recv(&ch, &type, &rq)) == TG_ERR_CLOSED)
 			break;	/* the daemon closed: done */
-		if (r != 0 || child_lookup(&ch, &s, &rq, &rp, f) != 0) {
+		if (r != 0 || child_lookup(&ch, type, &s, &rq, &rp, f) != 0) {
 			fprintf(stderr, "tapgated[directory]: %s\n", r ==
 			    TG_ERR_PROTOCOL || r == 0 ? ch.err :
 			    tg_strerror(r));

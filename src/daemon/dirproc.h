@@ -69,6 +69,14 @@ int	dirproc_lookup(struct dirproc *dp, const char *name,
 	    size_t detail_cap);
 
 /*
+ * dirproc_lookup() of the entry named by dn (at most DIR_DN_MAX bytes):
+ * read at its DN, its groups not walked (a manager's contacts).
+ */
+int	dirproc_lookup_dn(struct dirproc *dp, const char *dn,
+	    enum dir_outcome *outcome, struct dir_facts *facts, char *detail,
+	    size_t detail_cap);
+
+/*
  * Whether the child is still there: 0 (also while a lookup is in
  * flight), or TG_ERR_CLOSED when it ended or was killed, with the event
  * to audit ("directory.exited", or "privsep.violation" when it broke the

@@ -128,6 +128,9 @@ const struct msg_proto proto_token = {
 #define HOOK_REPORT_MAX							\
 	(U8 + U32 + STR(PROTO_HOOK_PROGRAM_MAX) + STR(HOOKS_MAX_EVENT))
 
+#define HOOK_MESSAGE_MAX						\
+	(U8 + STR(PROTO_HOOK_TAG_MAX) + STR(HOOKS_MAX_EVENT))
+
 static const char *const hook_states[] = { "running" };
 
 static const struct msg_rule hook_rules[] = {
@@ -135,6 +138,8 @@ static const struct msg_rule hook_rules[] = {
 	  PROTO_HOOK_RUNNING, HOOK_EVENT_MAX, "event" },
 	{ PROTO_HOOK_REPORT, MSG_CHILD, PROTO_HOOK_RUNNING,
 	  PROTO_HOOK_RUNNING, HOOK_REPORT_MAX, "report" },
+	{ PROTO_HOOK_MESSAGE, MSG_MONITOR, PROTO_HOOK_RUNNING,
+	  PROTO_HOOK_RUNNING, HOOK_MESSAGE_MAX, "message" },
 };
 
 const struct msg_proto proto_hooks = {
@@ -150,6 +155,7 @@ const struct msg_proto proto_hooks = {
 	STR(POLICY_DIR_DN_MAX) + STR(POLICY_DIR_FILTER_MAX) + 2 * U32 +	\
 	11 * STR(POLICY_DIR_ATTR_MAX) + 2 * U8 + U32)
 #define DIR_LOOKUP_MAX		STR(DIR_NAME_MAX)
+#define DIR_LOOKUP_DN_MAX	STR(DIR_DN_MAX)
 #define DIR_VALUES_MAX(n)	(U32 + (n) * STR(DIR_VALUE_MAX))
 #define DIR_ANSWER_MAX							\
 	(U8 + STR(PROTO_DIR_DETAIL_MAX) + STR(DIR_NAME_MAX) +		\
@@ -172,6 +178,8 @@ static const struct msg_rule dir_rules[] = {
 	  DIR_LOOKUP_MAX, "lookup" },
 	{ PROTO_DIR_ANSWER, MSG_CHILD, PROTO_DIR_LOOKING, PROTO_DIR_IDLE,
 	  DIR_ANSWER_MAX, "answer" },
+	{ PROTO_DIR_LOOKUP_DN, MSG_MONITOR, PROTO_DIR_IDLE, PROTO_DIR_LOOKING,
+	  DIR_LOOKUP_DN_MAX, "lookup by DN" },
 };
 
 const size_t proto_dir_answer_max = DIR_ANSWER_MAX;

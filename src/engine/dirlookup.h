@@ -38,6 +38,16 @@ struct eng_dir_lookup {
 int	eng_directory_lookup(struct tapgated *d, const char *account,
 	    struct eng_dir_lookup *lk);
 
+/*
+ * The entry at dn (a manager's, as the account's entry names it), read at
+ * its DN by the directory process (its groups not walked), d->lock as for
+ * eng_directory_lookup().  lk->configured false without a directory;
+ * lk->refused for a dn that is empty, over DIR_DN_MAX or not text;
+ * else lk->outcome, and lk->facts when DIR_FOUND.  0 or TG_ERR_NOMEM.
+ */
+int	eng_directory_lookup_dn(struct tapgated *d, const char *dn,
+	    struct eng_dir_lookup *lk);
+
 /* Release what a lookup holds; safe on a zeroed struct. */
 void	eng_directory_lookup_clear(struct eng_dir_lookup *lk);
 

@@ -337,6 +337,40 @@ static const char *const migration_10[] = {
 	NULL
 };
 
+/*
+ * Version 11: who hears of a request (the owner and the manager the
+ * directory named, each by one channel and destination), the hashes of
+ * the veto codes their messages carry, and the wrong codes tried per
+ * request.
+ */
+static const char *const migration_11[] = {
+	"CREATE TABLE notify_recipients ("
+	"  request_id		TEXT NOT NULL REFERENCES requests(id),"
+	"  role			TEXT NOT NULL"
+	"			CHECK (role IN ('owner', 'manager')),"
+	"  channel		TEXT NOT NULL,"
+	"  destination		TEXT NOT NULL"
+	"			CHECK (length(destination) BETWEEN 1 AND 256),"
+	"  created		INTEGER NOT NULL,"
+	"  PRIMARY KEY (request_id, role)"
+	") STRICT",
+	"CREATE TABLE veto_codes ("
+	"  id			INTEGER PRIMARY KEY,"
+	"  request_id		TEXT NOT NULL REFERENCES requests(id),"
+	"  role			TEXT NOT NULL"
+	"			CHECK (role IN ('owner', 'manager')),"
+	"  code_hash		TEXT NOT NULL CHECK (length(code_hash) = 64),"
+	"  created		INTEGER NOT NULL"
+	") STRICT",
+	"CREATE INDEX veto_codes_request ON veto_codes(request_id)",
+	"CREATE TABLE veto_attempts ("
+	"  request_id		TEXT PRIMARY KEY NOT NULL"
+	"			REFERENCES requests(id),"
+	"  failed		INTEGER NOT NULL CHECK (failed >= 0)"
+	") STRICT",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
 	migration_2,
@@ -348,6 +382,7 @@ const char *const *const store_migrations[] = {
 	migration_8,
 	migration_9,
 	migration_10,
+	migration_11,
 };
 
 const int store_nmigrations =

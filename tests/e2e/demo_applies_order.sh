@@ -9,7 +9,9 @@
 # to be changed at her next logon, shown by a final search and a bind --
 # and refusing the replay, the appliance showing the outcome the connector
 # reported (it redeems online); the audit tail it prints is whole (each entry's
-# details a complete JSON object, not cut at a column).
+# details a complete JSON object, not cut at a column).  With aiosmtpd,
+# it shows the mail alice received through the shipped mail sender: to
+# her, naming the change, with a veto code.
 set -u
 BUILD=${BUILD:-build}
 T=$(mktemp -d "${TMPDIR:-/tmp}/tg-demo.XXXXXX")
@@ -57,6 +59,17 @@ check demo_answer_is_admin_though_claimed_standard \
 check demo_shows_her_contacts_masked grep -qF 'mobile +44 … 0123' "$T/submit"
 check demo_never_shows_her_mobile_whole \
     sh -c "! grep -q '7700 900123' $T/out"
+section "alice hears of it" >"$T/mail"
+if /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+	check demo_shows_the_mail_alice_received sh -c "
+	    grep -q '^  To: alice@corp.test$' $T/mail &&
+	    grep -q '^  Subject: tapgate: password_reset of alice' $T/mail"
+	check demo_mail_carries_a_veto_code grep -q \
+	    '^  |     [2-9A-Z]\{4\}-[2-9A-Z]\{4\}-[2-9A-Z]\{4\}$' "$T/mail"
+else
+	echo "ok demo_shows_the_mail_alice_received # SKIP no python3-aiosmtpd"
+	echo "ok demo_mail_carries_a_veto_code # SKIP no python3-aiosmtpd"
+fi
 section "the order as tapgate-verify reads it" >"$T/order"
 check demo_order_names_her_dn_and_the_groups_it_drops \
     sh -c "grep -q '\"dn\": \"uid=alice,ou=people,dc=corp,dc=test\"' $T/order &&

@@ -269,13 +269,21 @@ token_child(struct msg_chan *ch, uint8_t type)
 /* ---- the hook runner */
 
 static int
-hooks_end(struct msg_chan *ch, int child)
+hooks_end(struct msg_chan *ch, int child, uint8_t type)
 {
 	static char program[PROTO_HOOK_PROGRAM_MAX + 1];
 	static char event[HOOKS_MAX_EVENT + 1];
+	static char tag[PROTO_HOOK_TAG_MAX + 1];
 	enum hook_outcome o;
-	int r, status;
+	int r, status, channel;
 
+	if (child && type == PROTO_HOOK_MESSAGE) {
+		r = hookproc_parse_message(ch, &in, &channel, tag,
+		    sizeof(tag), event, sizeof(event));
+		fuzz_assert(r != 0 || (channel >= 0 &&
+		    channel < HOOKS_CHANNELS));
+		return r;
+	}
 	if (child)
 		return hookproc_parse_event(ch, &in, event, sizeof(event));
 	r = hookproc_parse_report(ch, &in, &o, &status, program,
@@ -299,7 +307,7 @@ take(struct msg_chan *ch, int which, int child, uint8_t type)
 	case 2:
 		return child ? token_child(ch, type) : token_monitor(ch, type);
 	default:
-		return hooks_end(ch, child);
+		return hooks_end(ch, child, type);
 	}
 }
 

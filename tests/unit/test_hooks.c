@@ -2,7 +2,8 @@
 /*
  * Notification hooks run real programs (sh scripts written to a temporary
  * directory): what they receive on stdin, what happens to a slow one and to
- * a failing one, and that posting never blocks the caller.  Then the hook
+ * a failing one, and that posting never blocks the caller; a message goes
+ * to its channel's sender alone, reported by its tag.  Then the hook
  * runner's channel, over a real SOCK_SEQPACKET socketpair in both
  * directions: a real runner takes events and reports in the one format
  * and stops on what its table does not permit; the daemon kills a runner
@@ -99,6 +100,81 @@ hook_receives_the_event_on_stdin(void)
 	CHECK(fgets(buf, sizeof(buf), f) != NULL);
 	fclose(f);
 	CHECK(strcmp(buf, "{\"event\":\"request_created\"}") == 0);
+}
+
+/* What a report named: its program and event, for the message test. */
+struct msg_heard {
+	pthread_mutex_t	lock;
+	int		n;
+	char		prog[4][128];
+	char		event[4][256];
+	enum hook_outcome outcome[4];
+};
+
+static void
+msg_hear(void *ctx, const char *prog, const char *event, enum hook_outcome o,
+    int status)
+{
+	struct msg_heard *s = ctx;
+
+	(void)status;
+	pthread_mutex_lock(&s->lock);
+	if (s->n < 4) {
+		snprintf(s->prog[s->n], sizeof(s->prog[0]), "%s",
+		    prog ? prog : "");
+		snprintf(s->event[s->n], sizeof(s->event[0]), "%s", event);
+		s->outcome[s->n] = o;
+	}
+	s->n++;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * A message reaches its channel's sender only, not the hooks nor another
+ * channel's sender; its report names the tag, never the message; a
+ * channel without a sender is reported as not started.
+ */
+static void
+message_reaches_its_channels_sender_only(void)
+{
+	struct msg_heard s = { PTHREAD_MUTEX_INITIALIZER, 0, { "" }, { "" },
+	    { 0 } };
+	struct hooks *h = NULL;
+	char hook[128], mail[128], sms[128], cmd[300], buf[128] = "";
+	const char *progs[1], *senders[HOOKS_CHANNELS] = { NULL };
+	struct stat sb;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "cat > %s/hook.got", dir);
+	script("hook.sh", cmd, hook, sizeof(hook));
+	snprintf(cmd, sizeof(cmd), "cat > %s/mail.got", dir);
+	script("mail.sh", cmd, mail, sizeof(mail));
+	snprintf(cmd, sizeof(cmd), "cat > %s/sms.got", dir);
+	script("sms.sh", cmd, sms, sizeof(sms));
+	progs[0] = hook;
+	senders[0] = mail;
+	senders[1] = sms;
+	CHECK_EQ(hooks_start(progs, 1, 5000, msg_hear, &s, &h), 0);
+	CHECK_EQ(hooks_set_senders(h, senders, 5000), 0);
+	hooks_post_message(h, 0, "{\"tag\":1}", "{\"text\":\"code\"}");
+	hooks_post_message(h, 2, "{\"tag\":2}", "{\"text\":\"x\"}");
+	hooks_stop(&h);
+	CHECK_EQ(s.n, 2);
+	/* the channel without a sender is told at once, the message after */
+	CHECK_EQ(s.outcome[0], HOOK_NOT_STARTED);
+	CHECK(strcmp(s.event[0], "{\"tag\":2}") == 0);
+	CHECK_EQ(s.outcome[1], HOOK_OK);
+	CHECK(strcmp(s.prog[1], mail) == 0);
+	CHECK(strcmp(s.event[1], "{\"tag\":1}") == 0);
+	snprintf(cmd, sizeof(cmd), "%s/mail.got", dir);
+	CHECK((f = fopen(cmd, "r")) != NULL);
+	CHECK(fgets(buf, sizeof(buf), f) != NULL);
+	fclose(f);
+	CHECK(strcmp(buf, "{\"text\":\"code\"}") == 0);
+	snprintf(cmd, sizeof(cmd), "%s/hook.got", dir);
+	CHECK(stat(cmd, &sb) == -1);
+	snprintf(cmd, sizeof(cmd), "%s/sms.got", dir);
+	CHECK(stat(cmd, &sb) == -1);
 }
 
 static void
@@ -507,6 +583,7 @@ main(int argc, char **argv)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	RUN(hook_receives_the_event_on_stdin);
+	RUN(message_reaches_its_channels_sender_only);
 	RUN(slow_hook_is_killed_after_its_timeout);
 	RUN(failing_and_missing_hooks_are_reported);
 	RUN(hook_that_ignores_stdin_does_not_hang_the_daemon);
