@@ -178,6 +178,14 @@ notice_text(const struct notice_ctx *c, const char *code, int officer,
 		snprintf(text + o, tcap - o, "It waits for an officer's "
 		    "approval: tapgatectl requests show %s, then tapgatectl "
 		    "approve %s, or deny it.\n", c->id, c->id);
+	else if (c->n == NOTICE_ISSUED && code[0] != '\0')
+		snprintf(text + o, tcap - o, "It was approved and its order "
+		    "issued: the change is being made.  If you did not ask "
+		    "for it, revoke the order at once with this veto code:"
+		    "\n\n    %s\n\nGive it to the security team or the help "
+		    "desk, or POST {\"code\": \"%s\"} to /v1/requests/%s/veto "
+		    "on the appliance, and call the security team.\n", code,
+		    code, c->id);
 	else if (c->n == NOTICE_ISSUED)
 		snprintf(text + o, tcap - o, "It was approved and its order "
 		    "issued: the change is being made.  If you did not ask "
@@ -291,7 +299,8 @@ notify_event(struct tapgated *d, const json_t *ev)
 	} else if (store_recipient_list(d->st, c.id, c.rc,
 	    STORE_RECIPIENTS_MAX, &c.nrc) != 0)
 		c.nrc = 0;
-	for (i = 0; i < c.nrc && c.n <= NOTICE_CLOSING; i++)
+	/* a code while it can still stop the request: its order too */
+	for (i = 0; i < c.nrc && c.n <= NOTICE_ISSUED; i++)
 		if (eng_veto_code_new(c.code[i]) != 0 ||
 		    eng_veto_code_hash(c.id, c.code[i], c.hash[i]) != 0)
 			c.code[i][0] = '\0';

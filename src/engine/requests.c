@@ -977,7 +977,13 @@ out:
 
 /* ---- veto and deny */
 
-/* Whether request f, evaluated as dec, can still be vetoed or denied. */
+/*
+ * Whether request f, evaluated as dec, can still be vetoed or denied.
+ * veto: 1 a veto by role, which ends with the hold; 2 a veto by the
+ * code the owner or manager was sent, which stops a ready request too
+ * (its order, issued or not, is revoked: the person the change is made
+ * to says it is not theirs).
+ */
 static int
 decide_open(const struct policy_decision *dec, int veto,
     struct engine_result *res)
@@ -992,7 +998,7 @@ decide_open(const struct policy_decision *dec, int veto,
 		eng_error(res, 409, "request_closed", err);
 		return TG_ERR_CONFLICT;
 	}
-	if (veto && dec->state == POLICY_STATE_READY) {
+	if (veto == 1 && dec->state == POLICY_STATE_READY) {
 		eng_error(res, 409, "veto_window_closed", "the waiting period "
 		    "has ended: a veto is no longer possible; an officer can "
 		    "still deny");
@@ -1202,7 +1208,7 @@ engine_veto_code(struct tapgated *d, const struct engine_actor *a,
 		    "passes the appliance configuration");
 		goto out;
 	}
-	if ((r = decide_open(&dec, 1, res)) != 0)
+	if ((r = decide_open(&dec, 2, res)) != 0)
 		goto out;
 	f.vetoed = true;
 	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {

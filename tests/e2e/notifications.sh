@@ -132,6 +132,23 @@ FIRST=$(jq -s -r '.[0].text' "$T/carol.json" | code_of)
 CLOSING=$(jq -s -r '.[1].text' "$T/carol.json" | code_of)
 fresh() { [ -n "$CLOSING" ] && [ "$CLOSING" != "$FIRST" ]; }
 check closing_window_message_carries_a_fresh_code fresh
+# the owner learns of the order only now: the code in that message still
+# stops it, from a uid with no role, and the order is revoked
+ISSUED=$(jq -s -r '.[2].text' "$T/carol.json" | code_of)
+check order_issued_message_carries_a_fresh_code \
+    sh -c "[ -n '$ISSUED' ] && [ '$ISSUED' != '$CLOSING' ]"
+api GET "/v1/orders/$C"
+check control_order_is_served_before_the_veto [ "$STATUS" = 200 ]
+api_as 12345 POST "/v1/requests/$C/veto" "{\"code\":\"$ISSUED\"}"
+check owner_code_vetoes_the_ready_request answered 200 \
+    '.state == "vetoed"'
+api GET "/v1/orders/$C"
+check vetoed_order_is_revoked answered 410 \
+    '.error.code == "order_revoked" and .revocation.kind == "veto"'
+api POST "/v1/orders/$C/redeem" '{}'
+check vetoed_order_cannot_be_redeemed [ "$STATUS" = 409 ]
+api_as 12345 POST "/v1/requests/$C/veto" "{\"code\":\"$ISSUED\"}"
+check vetoed_request_takes_no_second_veto [ "$STATUS" = 409 ]
 check carol_has_no_manager_so_only_the_owner_hears [ "$(grep -l "$C" \
     "$T"/mail/*.json | xargs jq -r .destination | sort -u)" = \
     carol@corp.example ]
