@@ -145,6 +145,22 @@ enum policy_evidence_type {
 };
 #define POLICY_EVIDENCE_BIT(t)	(1u << (t))
 
+/*
+ * Who vouches for an evidence item.  AGENT (the zero value): typed by an
+ * intake caller, attested by the caller's principal (its verifier).
+ * APPLIANCE: a challenge the appliance issued and checked itself
+ * (verifier "tapgate").  OFFICER: recorded by an officer through an
+ * officer route (verifier: the officer's canonical identity).  Only
+ * APPLIANCE items, and OFFICER items of type identity_document, are
+ * verified: they count towards a rule's min_verified.
+ */
+enum policy_evidence_origin {
+	POLICY_ORIGIN_AGENT,
+	POLICY_ORIGIN_APPLIANCE,
+	POLICY_ORIGIN_OFFICER,
+	POLICY_ORIGIN_COUNT
+};
+
 enum policy_risk {
 	POLICY_RISK_NEW_DEVICE,
 	POLICY_RISK_UNUSUAL_GEOLOCATION,
@@ -212,7 +228,8 @@ enum policy_evidence_verdict {
 	POLICY_EVIDENCE_REQUEST_CHANNEL,	/* the request's own channel */
 	POLICY_EVIDENCE_RECOVERED_CHANNEL,	/* the channel recovered */
 	POLICY_EVIDENCE_SELF_VERIFIED,		/* verifier is the target */
-	POLICY_EVIDENCE_DUPLICATE		/* same type and ref again */
+	POLICY_EVIDENCE_DUPLICATE,		/* same type and ref again */
+	POLICY_EVIDENCE_REQUESTER_VERIFIED	/* verifier is the requester */
 };
 
 /* Why policy_check_approver refused an approver. */
@@ -240,6 +257,11 @@ const char	*policy_evidence_name(enum policy_evidence_type t);
 /* Parse an evidence type name: 0, or TG_ERR_INVALID (*t untouched). */
 int		 policy_evidence_parse(const char *s,
 		    enum policy_evidence_type *t);
+/* "agent", "appliance", "officer" ("?" when out of range). */
+const char	*policy_origin_name(enum policy_evidence_origin o);
+/* Parse an origin name: 0, or TG_ERR_INVALID (*o untouched). */
+int		 policy_origin_parse(const char *s,
+		    enum policy_evidence_origin *o);
 /* "new_device", ... ("?" when out of range). */
 const char	*policy_risk_name(enum policy_risk r);
 /* Parse a risk signal name: 0, or TG_ERR_INVALID (*r untouched). */
@@ -354,6 +376,8 @@ struct policy_evidence_rule {
 	unsigned	min_types;	/* distinct types among them */
 	unsigned	require_all;	/* POLICY_EVIDENCE_BIT mask: each */
 	unsigned	require_one_of;	/* mask: at least one (0 = none) */
+	unsigned	min_verified;	/* counted verified items */
+	unsigned	min_verified_types; /* distinct types among them */
 };
 
 /* count approvals from officers of group, each with user verification. */
@@ -726,6 +750,7 @@ struct policy_evidence {
 	const char			*verifier;	/* who checked it */
 	const char			*channel;	/* configured channel */
 	const char			*ref;		/* may be "" */
+	enum policy_evidence_origin	 origin;
 };
 
 /*
@@ -823,6 +848,11 @@ struct policy_decision {
 	unsigned			 evidence_types_required;
 	unsigned			 evidence_require_all;	/* mask */
 	unsigned			 evidence_require_one_of; /* mask */
+	/* verified: counted items from the appliance (or an officer's ID) */
+	unsigned			 evidence_verified;
+	unsigned			 evidence_verified_types;  /* mask */
+	unsigned			 evidence_verified_required;
+	unsigned			 evidence_verified_types_required;
 	/* approvals, AND-ed across groups */
 	bool				 approval_required;
 	struct policy_approval_need
@@ -868,8 +898,13 @@ int	policy_request_check(const struct policy_config *cfg,
  * groups were truncated while a class names groups, is admin: a group
  * not seen is not a group not held.  Evidence counts only if it
  * passed, was gathered over neither the request's channel nor the
- * recovered channel, was not verified by the target account itself, and
- * is not a repeat of an earlier item of the same type and ref.  Route:
+ * recovered channel, was verified neither by the target account itself
+ * nor by the requester (the agent, or the officer the agent also is),
+ * and is not a repeat of an earlier item of the same type and ref.  A
+ * counted item is verified when its origin is the appliance, or an
+ * officer for identity_document; the rule's min_verified and
+ * min_verified_types count verified items only, and say what is missing
+ * in words ("needs 2 appliance-verified kinds, has 1").  Route:
  * manual_review when a raised risk signal says so, or when no counted item
  * is of a trusted type; otherwise normal.  The manual route is never weaker
  * than the rule it replaces: the union of approval groups with the larger

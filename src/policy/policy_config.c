@@ -1020,12 +1020,17 @@ parse_evidence_rule(struct loader *ld, const config_setting_t *rs,
     struct policy_evidence_rule *ev)
 {
 	static const char *const keys[] = { "min_passing", "min_types",
-	    "require_all", "require_one_of" };
+	    "require_all", "require_one_of", "min_verified",
+	    "min_verified_types" };
 	const config_setting_t *g;
 	int r, nall;
 
 	if ((r = member_group(ld, rs, "evidence", true, &g)) != 0 ||
-	    (r = check_keys(ld, g, keys, 4, "setting")) != 0 ||
+	    (r = check_keys(ld, g, keys, 6, "setting")) != 0 ||
+	    (r = get_uint(ld, g, "min_verified", false, 0, 0,
+	    POLICY_MAX_EVIDENCE_COUNT, &ev->min_verified)) != 0 ||
+	    (r = get_uint(ld, g, "min_verified_types", false, 0, 0,
+	    POLICY_EVIDENCE_COUNT, &ev->min_verified_types)) != 0 ||
 	    (r = get_uint(ld, g, "min_passing", true, 0, 1,
 	    POLICY_MAX_EVIDENCE_COUNT, &ev->min_passing)) != 0 ||
 	    (r = get_uint(ld, g, "min_types", true, 0, 1,
@@ -1040,6 +1045,11 @@ parse_evidence_rule(struct loader *ld, const config_setting_t *rs,
 		return fail(ld, config_setting_get_member(g, "min_types"),
 		    NULL, "%u distinct types need min_passing >= %u, not %u",
 		    ev->min_types, ev->min_types, ev->min_passing);
+	if (ev->min_verified_types > ev->min_verified)
+		return fail(ld, config_setting_get_member(g,
+		    "min_verified_types"), NULL, "%u distinct verified types "
+		    "need min_verified >= %u, not %u", ev->min_verified_types,
+		    ev->min_verified_types, ev->min_verified);
 	nall = __builtin_popcount(ev->require_all);
 	if ((unsigned)nall > ev->min_passing)
 		return fail(ld, config_setting_get_member(g, "require_all"),

@@ -205,6 +205,9 @@ policy_request_check(const struct policy_config *cfg,
 		if ((unsigned)e->type >= POLICY_EVIDENCE_COUNT)
 			return req_fail(err, errlen, TG_ERR_INVALID,
 			    "evidence[%zu].type: unknown evidence type", i);
+		if ((unsigned)e->origin >= POLICY_ORIGIN_COUNT)
+			return req_fail(err, errlen, TG_ERR_INVALID,
+			    "evidence[%zu].origin: unknown origin", i);
 		if ((r = check_str(e->verifier, false, err, errlen,
 		    "evidence[%zu].verifier", i)) != 0 ||
 		    (r = check_channel(cfg, e->channel, false, err, errlen,
@@ -265,7 +268,7 @@ add_missing(struct policy_decision *dec, const char *code,
 	struct policy_missing *m;
 	va_list ap;
 
-	/* POLICY_MAX_MISSING covers the worst case (5 + 1 + 2 evidence, 8
+	/* POLICY_MAX_MISSING covers the worst case (5 + 1 + 4 evidence, 8
 	 * approval groups, 1 hold); the test only guards the array. */
 	if (dec->nmissing >= POLICY_MAX_MISSING)
 		return;
@@ -632,6 +635,10 @@ count_evidence(const struct policy_request *req, struct policy_decision *dec)
 			v = POLICY_EVIDENCE_RECOVERED_CHANNEL;
 		else if (name_eq(e->verifier, req->account))
 			v = POLICY_EVIDENCE_SELF_VERIFIED;
+		else if (strcmp(e->verifier, req->agent) == 0 ||
+		    (req->agent_officer != NULL &&
+		    strcmp(e->verifier, req->agent_officer) == 0))
+			v = POLICY_EVIDENCE_REQUESTER_VERIFIED;
 		else
 			v = POLICY_EVIDENCE_COUNTED;
 		/* The same check entered twice is one check. */
@@ -643,9 +650,16 @@ count_evidence(const struct policy_request *req, struct policy_decision *dec)
 				v = POLICY_EVIDENCE_DUPLICATE;
 		}
 		dec->verdicts[i] = v;
-		if (v == POLICY_EVIDENCE_COUNTED) {
-			dec->evidence_counted++;
-			dec->evidence_types |= POLICY_EVIDENCE_BIT(e->type);
+		if (v != POLICY_EVIDENCE_COUNTED)
+			continue;
+		dec->evidence_counted++;
+		dec->evidence_types |= POLICY_EVIDENCE_BIT(e->type);
+		if (e->origin == POLICY_ORIGIN_APPLIANCE ||
+		    (e->origin == POLICY_ORIGIN_OFFICER &&
+		    e->type == POLICY_EVIDENCE_IDENTITY_DOCUMENT)) {
+			dec->evidence_verified++;
+			dec->evidence_verified_types |=
+			    POLICY_EVIDENCE_BIT(e->type);
 		}
 	}
 }
@@ -808,6 +822,29 @@ evidence_missing(const struct policy_request *req,
 		    have_types, dec->evidence_types_required);
 		missing = true;
 	}
+	have_types = (unsigned)__builtin_popcount(dec->evidence_verified_types);
+	if (have_types < dec->evidence_verified_types_required) {
+		need = dec->evidence_verified_types_required - have_types;
+		snprintf(code, sizeof(code), "evidence:verified_types:%u",
+		    need);
+		add_missing(dec, code, "needs %u appliance-verified kind%s, "
+		    "has %u (a challenge the appliance checks: out-of-band "
+		    "code, manager confirmation, recovery code)",
+		    dec->evidence_verified_types_required,
+		    dec->evidence_verified_types_required == 1 ? "" : "s",
+		    have_types);
+		missing = true;
+	}
+	if (dec->evidence_verified < dec->evidence_verified_required) {
+		need = dec->evidence_verified_required -
+		    dec->evidence_verified;
+		snprintf(code, sizeof(code), "evidence:verified:%u", need);
+		add_missing(dec, code, "needs %u appliance-verified item%s, "
+		    "has %u", dec->evidence_verified_required,
+		    dec->evidence_verified_required == 1 ? "" : "s",
+		    dec->evidence_verified);
+		missing = true;
+	}
 	if (dec->evidence_counted < dec->evidence_required) {
 		need = dec->evidence_required - dec->evidence_counted;
 		snprintf(code, sizeof(code), "evidence:count:%u", need);
@@ -943,6 +980,9 @@ requirements(const struct policy_config *cfg,
 		    types : POLICY_EVIDENCE_COUNT;
 		dec->evidence_require_all = rule->evidence.require_all;
 		dec->evidence_require_one_of = rule->evidence.require_one_of;
+		dec->evidence_verified_required = rule->evidence.min_verified;
+		dec->evidence_verified_types_required =
+		    rule->evidence.min_verified_types;
 	}
 	dec->hold_seconds += extra_hold;
 	dec->approval_required = dec->napprovals > 0;
