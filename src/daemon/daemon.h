@@ -72,6 +72,7 @@ struct tapgated {
 	unsigned		 http_code[DAEMON_HTTP_CODES];
 	uint64_t		 http_count[DAEMON_HTTP_CODES];
 	uint64_t		 hook_outcomes[HOOK_DROPPED + 1];
+	uint64_t		 message_outcomes[HOOK_DROPPED + 1];
 	uint64_t		 errors;
 	/* counted from committed audit entries (engine_audit_committed) */
 	uint64_t		 orders_issued;

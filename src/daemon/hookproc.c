@@ -34,6 +34,8 @@ struct hookproc {
 	struct msg	 ev;		/* the event being posted */
 	int		 timeout_ms;
 	size_t		 nprog;
+	int		 nsenders;
+	int		 sender_timeout_ms;
 	hooks_report_fn	 report;
 	hookproc_died_fn died;
 	void		*ctx;
@@ -155,26 +157,46 @@ hookproc_start(const char *exe, const char *const *programs, size_t nprog,
     int timeout_ms, hooks_report_fn report, hookproc_died_fn died, void *ctx,
     struct hookproc **out)
 {
+	return hookproc_start_senders(exe, programs, nprog, timeout_ms, NULL,
+	    0, report, died, ctx, out);
+}
+
+int
+hookproc_start_senders(const char *exe, const char *const *programs,
+    size_t nprog, int timeout_ms, const char *const *senders,
+    int sender_timeout_ms, hooks_report_fn report, hookproc_died_fn died,
+    void *ctx, struct hookproc **out)
+{
 	struct hookproc *hp;
-	char *argv[4 + HOOKS_MAX_PROGRAMS + 1], tmo[16];
+	char *argv[4 + HOOKS_MAX_PROGRAMS + 2 + HOOKS_CHANNELS + 1], tmo[16];
+	char stmo[16];
 	sigset_t all, old;
-	size_t i;
-	int sv[2], r;
+	size_t i, n;
+	int sv[2], r, nsenders = 0;
 
 	/* refused here, before a runner is started to refuse them */
 	if (hooks_check(programs, nprog, timeout_ms) != 0)
 		return TG_ERR_INVALID;
+	for (i = 0; senders != NULL && i < HOOKS_CHANNELS; i++) {
+		if (senders[i] == NULL || senders[i][0] == '\0')
+			continue;
+		if (senders[i][0] != '/' || sender_timeout_ms <= 0)
+			return TG_ERR_INVALID;
+		nsenders++;
+	}
 	if ((hp = calloc(1, sizeof(*hp))) == NULL)
 		return TG_ERR_NOMEM;
 	hp->timeout_ms = timeout_ms;
 	hp->nprog = nprog;
+	hp->nsenders = nsenders;
+	hp->sender_timeout_ms = sender_timeout_ms;
 	hp->report = report;
 	hp->died = died;
 	hp->ctx = ctx;
 	hp->pid = -1;
 	hp->ch.fd = -1;
 	pthread_mutex_init(&hp->lock, NULL);
-	if (nprog == 0) {
+	if (nprog == 0 && nsenders == 0) {
 		*out = hp;	/* nothing to run: no runner */
 		return 0;
 	}
@@ -189,7 +211,16 @@ hookproc_start(const char *exe, const char *const *programs, size_t nprog,
 	argv[3] = tmo;
 	for (i = 0; i < nprog; i++)
 		argv[4 + i] = (char *)(uintptr_t)programs[i];
-	argv[4 + nprog] = NULL;
+	n = 4 + nprog;
+	if (nsenders > 0) {
+		snprintf(stmo, sizeof(stmo), "%d", sender_timeout_ms);
+		argv[n++] = (char *)(uintptr_t)HOOKPROC_SENDERS_ARG;
+		argv[n++] = stmo;
+		for (i = 0; i < HOOKS_CHANNELS; i++)
+			argv[n++] = (char *)(uintptr_t)(senders[i] != NULL &&
+			    senders[i][0] != '\0' ? senders[i] : "-");
+	}
+	argv[n] = NULL;
 	if ((hp->pid = fork()) < 0) {
 		close(sv[0]);
 		close(sv[1]);
@@ -244,6 +275,31 @@ hookproc_post(struct hookproc *hp, const char *event_json)
 	return r == 0 ? 0 : TG_ERR_BUSY;
 }
 
+int
+hookproc_post_message(struct hookproc *hp, int channel, const char *tag,
+    const char *message_json)
+{
+	int r;
+
+	if (hp == NULL || hp->nsenders == 0)
+		return TG_ERR_NOT_FOUND;
+	if (atomic_load(&hp->gone) || strlen(message_json) > HOOKS_MAX_EVENT ||
+	    strlen(tag) > PROTO_HOOK_TAG_MAX || channel < 0 ||
+	    channel >= HOOKS_CHANNELS)
+		return TG_ERR_BUSY;
+	pthread_mutex_lock(&hp->lock);
+	msg_init_max(&hp->ev, MSG_MAX_ANY);
+	msg_put_u8(&hp->ev, (uint8_t)channel);
+	msg_put_str(&hp->ev, tag);
+	msg_put_str(&hp->ev, message_json);
+	r = msg_chan_send(&hp->ch, PROTO_HOOK_MESSAGE, &hp->ev,
+	    MSG_CHAN_NOWAIT);
+	/* it may hold a code */
+	msg_free(&hp->ev);
+	pthread_mutex_unlock(&hp->lock);
+	return r == 0 ? 0 : TG_ERR_BUSY;
+}
+
 void
 hookproc_stop(struct hookproc **hpp)
 {
@@ -256,7 +312,7 @@ hookproc_stop(struct hookproc **hpp)
 	if (hp->ch.fd >= 0)
 		shutdown(hp->ch.fd, SHUT_WR);
 	child_stop(hp->pid, STOP_GRACE_MS + hp->timeout_ms *
-	    (int)(hp->nprog + 1));
+	    (int)(hp->nprog + 1) + 2 * hp->sender_timeout_ms);
 	if (hp->reading)
 		pthread_join(hp->reader, NULL);
 	if (hp->ch.fd >= 0)
@@ -284,6 +340,24 @@ hookproc_parse_event(struct msg_chan *ch, struct msg *m, char *event,
 	return msg_chan_end(ch, m, "event");
 }
 
+int
+hookproc_parse_message(struct msg_chan *ch, struct msg *m, int *channel,
+    char *tag, size_t tag_cap, char *message, size_t message_cap)
+{
+	uint8_t c;
+	int r;
+
+	c = msg_get_u8(m);
+	msg_get_str(m, tag, tag_cap);
+	msg_get_str(m, message, message_cap);
+	if ((r = msg_chan_end(ch, m, "message")) != 0)
+		return r;
+	if (c >= HOOKS_CHANNELS)
+		return msg_chan_violation(ch, "message for channel %u", c);
+	*channel = c;
+	return 0;
+}
+
 /* hooks_report_fn in the runner: the report crosses to the daemon. */
 static void
 runner_report(void *ctx, const char *program, const char *event_json,
@@ -308,10 +382,13 @@ hookproc_main(int fd, int timeout_ms, char *const *programs, size_t nprog)
 	static struct runner rn = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct msg m = { 0 };
 	struct hooks *h = NULL;
+	const char *senders[HOOKS_CHANNELS] = { NULL };
+	char tag[PROTO_HOOK_TAG_MAX + 1];
 	sigset_t none;
 	uint8_t type;
 	char *event;
-	int r;
+	size_t i, nhooks = nprog;
+	int r, channel, stmo = 0;
 
 	/* the daemon's blocked signals survive exec: start clean */
 	sigemptyset(&none);
@@ -334,12 +411,27 @@ hookproc_main(int fd, int timeout_ms, char *const *programs, size_t nprog)
 		fprintf(stderr, "tapgated[hooks]: %s\n", tg_strerror(r));
 		return 1;
 	}
+	/* the hooks, then maybe the senders */
+	for (i = 0; i < nprog; i++) {
+		if (strcmp(programs[i], HOOKPROC_SENDERS_ARG) != 0)
+			continue;
+		if (nprog - i != 2 + HOOKS_CHANNELS ||
+		    (stmo = atoi(programs[i + 1])) <= 0)
+			return 1;
+		for (nhooks = 0; nhooks < HOOKS_CHANNELS; nhooks++)
+			if (strcmp(programs[i + 2 + nhooks], "-") != 0)
+				senders[nhooks] = programs[i + 2 + nhooks];
+		nhooks = i;
+		break;
+	}
 	if ((event = malloc(HOOKS_MAX_EVENT + 1)) == NULL)
 		return 1;
 	msg_chan_init(&rn.ch, fd, &proto_hooks, MSG_CHILD);
-	if ((r = hooks_start((const char *const *)programs, nprog, timeout_ms,
-	    runner_report, &rn, &h)) != 0) {
+	if ((r = hooks_start((const char *const *)programs, nhooks, timeout_ms,
+	    runner_report, &rn, &h)) != 0 || (stmo > 0 &&
+	    (r = hooks_set_senders(h, senders, stmo)) != 0)) {
 		fprintf(stderr, "tapgated[hooks]: %s\n", tg_strerror(r));
+		hooks_stop(&h);
 		free(event);
 		return 1;
 	}
@@ -347,12 +439,20 @@ hookproc_main(int fd, int timeout_ms, char *const *programs, size_t nprog)
 		if ((r = recv_locked(&rn.lock, &rn.ch, &type, &m)) != 0)
 			break;		/* the daemon is done with us */
 		pthread_mutex_lock(&rn.lock);
-		r = hookproc_parse_event(&rn.ch, &m, event,
-		    HOOKS_MAX_EVENT + 1);
+		if (type == PROTO_HOOK_MESSAGE)
+			r = hookproc_parse_message(&rn.ch, &m, &channel, tag,
+			    sizeof(tag), event, HOOKS_MAX_EVENT + 1);
+		else
+			r = hookproc_parse_event(&rn.ch, &m, event,
+			    HOOKS_MAX_EVENT + 1);
 		pthread_mutex_unlock(&rn.lock);
 		if (r != 0)
 			break;
-		hooks_post(h, event);
+		if (type == PROTO_HOOK_MESSAGE) {
+			hooks_post_message(h, channel, tag, event);
+			explicit_bzero(event, strlen(event));
+		} else
+			hooks_post(h, event);
 	}
 	if (r == TG_ERR_PROTOCOL)
 		fprintf(stderr, "tapgated[hooks]: %s\n", rn.ch.err);

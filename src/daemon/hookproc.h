@@ -51,6 +51,26 @@ int	hookproc_start(const char *exe, const char *const *programs,
 	    hookproc_died_fn died, void *ctx, struct hookproc **out);
 
 /*
+ * hookproc_start() with senders too: senders[HOOKS_CHANNELS] (NULL or ""
+ * for a channel without one; senders NULL for none), each run with
+ * sender_timeout_ms for the messages of hookproc_post_message().  A runner
+ * is started when there is a hook or a sender.
+ */
+int	hookproc_start_senders(const char *exe, const char *const *programs,
+	    size_t nprog, int timeout_ms, const char *const *senders,
+	    int sender_timeout_ms, hooks_report_fn report,
+	    hookproc_died_fn died, void *ctx, struct hookproc **out);
+
+/*
+ * Hand a message (JSON, for channel's sender only) to the runner, with its
+ * tag (JSON of at most PROTO_HOOK_TAG_MAX bytes: what the report carries
+ * back as its event, never the message).  As hookproc_post(); with no
+ * runner it is TG_ERR_NOT_FOUND.
+ */
+int	hookproc_post_message(struct hookproc *hp, int channel,
+	    const char *tag, const char *message_json);
+
+/*
  * Hand an event to the runner.  Never waits for the runner (its own lock
  * is held only around work in memory) and never calls back (the caller
  * may hold the lock report takes): 0 when handed over or when there is
@@ -79,7 +99,20 @@ int	hookproc_parse_report(struct msg_chan *ch, struct msg *m,
 int	hookproc_parse_event(struct msg_chan *ch, struct msg *m, char *event,
 	    size_t event_cap);
 
-/* The runner's main: fd its socket, then timeout and programs. */
+/*
+ * Decode a message's payload (the runner's side), as
+ * hookproc_parse_event(): channel, tag (tag_cap bytes) and message.
+ */
+int	hookproc_parse_message(struct msg_chan *ch, struct msg *m,
+	    int *channel, char *tag, size_t tag_cap, char *message,
+	    size_t message_cap);
+
+/*
+ * The runner's main: fd its socket, then timeout and programs; the
+ * programs may end with HOOKPROC_SENDERS_ARG, the senders' timeout and
+ * HOOKS_CHANNELS sender paths ("-" for none).
+ */
+#define HOOKPROC_SENDERS_ARG	"--senders"
 int	hookproc_main(int fd, int timeout_ms, char *const *programs,
 	    size_t nprog);
 

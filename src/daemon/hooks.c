@@ -17,6 +17,13 @@
 
 extern char **environ;
 
+/* A queued event (channel -1: for every hook) or message (its sender). */
+struct hook_item {
+	char		*input;
+	char		*tag;		/* a message's report */
+	int		 channel;
+};
+
 struct hooks {
 	pthread_t	 thread;
 	pthread_mutex_t	 lock;
@@ -24,9 +31,11 @@ struct hooks {
 	char		*programs[HOOKS_MAX_PROGRAMS];
 	size_t		 nprog;
 	int		 timeout_ms;
+	char		*senders[HOOKS_CHANNELS];
+	int		 sender_timeout_ms;
 	hooks_report_fn	 report;
 	void		*ctx;
-	char		*queue[HOOKS_QUEUE_LEN];
+	struct hook_item queue[HOOKS_QUEUE_LEN];
 	size_t		 head, count;
 	int		 stopping;
 };
@@ -59,7 +68,7 @@ hooks_now_ms(void)
  * trust, and a chatty hook must not fill a pipe we never read.
  */
 static enum hook_outcome
-hooks_run_one(const struct hooks *h, const char *prog, const char *event,
+hooks_run_one(int timeout_ms, const char *prog, const char *event,
     int *status)
 {
 	posix_spawn_file_actions_t fa;
@@ -67,7 +76,7 @@ hooks_run_one(const struct hooks *h, const char *prog, const char *event,
 	sigset_t none, dfl;
 	char *argv[2];
 	size_t len = strlen(event), off = 0;
-	int64_t deadline = hooks_now_ms() + h->timeout_ms;
+	int64_t deadline = hooks_now_ms() + timeout_ms;
 	int in[2], wst, killed = 0;
 	pid_t pid;
 	ssize_t n;
@@ -151,7 +160,7 @@ hooks_main(void *arg)
 {
 	struct hooks *h = arg;
 	enum hook_outcome o;
-	char *event;
+	struct hook_item it;
 	size_t i;
 	int status;
 
@@ -163,18 +172,30 @@ hooks_main(void *arg)
 			pthread_mutex_unlock(&h->lock);
 			break;
 		}
-		event = h->queue[h->head];
-		h->queue[h->head] = NULL;
+		it = h->queue[h->head];
+		memset(&h->queue[h->head], 0, sizeof(it));
 		h->head = (h->head + 1) % HOOKS_QUEUE_LEN;
 		h->count--;
 		pthread_mutex_unlock(&h->lock);
-		for (i = 0; i < h->nprog; i++) {
-			o = hooks_run_one(h, h->programs[i], event, &status);
+		if (it.channel >= 0) {
+			/* a message: its channel's sender, and only it */
+			o = hooks_run_one(h->sender_timeout_ms,
+			    h->senders[it.channel], it.input, &status);
 			if (h->report != NULL)
-				h->report(h->ctx, h->programs[i], event, o,
+				h->report(h->ctx, h->senders[it.channel],
+				    it.tag, o, status);
+		}
+		for (i = 0; it.channel < 0 && i < h->nprog; i++) {
+			o = hooks_run_one(h->timeout_ms, h->programs[i],
+			    it.input, &status);
+			if (h->report != NULL)
+				h->report(h->ctx, h->programs[i], it.input, o,
 				    status);
 		}
-		free(event);
+		/* a message may hold a code: wiped */
+		explicit_bzero(it.input, strlen(it.input));
+		free(it.input);
+		free(it.tag);
 	}
 	return NULL;
 }
@@ -250,7 +271,8 @@ hooks_post(struct hooks *h, const char *event_json)
 		dropped = 1;
 	pthread_mutex_lock(&h->lock);
 	if (!dropped && h->count < HOOKS_QUEUE_LEN && !h->stopping) {
-		h->queue[(h->head + h->count) % HOOKS_QUEUE_LEN] = copy;
+		h->queue[(h->head + h->count) % HOOKS_QUEUE_LEN] =
+		    (struct hook_item){ copy, NULL, -1 };
 		h->count++;
 		copy = NULL;
 		pthread_cond_signal(&h->cond);
@@ -260,6 +282,68 @@ hooks_post(struct hooks *h, const char *event_json)
 	free(copy);
 	if (dropped && h->report != NULL)
 		h->report(h->ctx, NULL, event_json, HOOK_DROPPED, 0);
+}
+
+int
+hooks_set_senders(struct hooks *h, const char *const *senders,
+    int timeout_ms)
+{
+	char *p[HOOKS_CHANNELS] = { NULL };
+	int i;
+
+	if (timeout_ms <= 0)
+		return TG_ERR_INVALID;
+	for (i = 0; i < HOOKS_CHANNELS; i++) {
+		if (senders[i] == NULL || senders[i][0] == '\0')
+			continue;
+		if (senders[i][0] != '/' || (p[i] = strdup(senders[i])) ==
+		    NULL) {
+			while (i-- > 0)
+				free(p[i]);
+			return TG_ERR_INVALID;
+		}
+	}
+	pthread_mutex_lock(&h->lock);
+	for (i = 0; i < HOOKS_CHANNELS; i++) {
+		free(h->senders[i]);
+		h->senders[i] = p[i];
+	}
+	h->sender_timeout_ms = timeout_ms;
+	pthread_mutex_unlock(&h->lock);
+	return 0;
+}
+
+void
+hooks_post_message(struct hooks *h, int channel, const char *tag,
+    const char *message_json)
+{
+	char *copy = NULL, *tcopy = NULL;
+	enum hook_outcome o = HOOK_DROPPED;
+
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	if (channel < 0 || channel >= HOOKS_CHANNELS ||
+	    h->senders[channel] == NULL)
+		o = HOOK_NOT_STARTED;
+	else if (strlen(message_json) <= HOOKS_MAX_EVENT &&
+	    h->count < HOOKS_QUEUE_LEN && !h->stopping &&
+	    (copy = strdup(message_json)) != NULL &&
+	    (tcopy = strdup(tag)) != NULL) {
+		h->queue[(h->head + h->count) % HOOKS_QUEUE_LEN] =
+		    (struct hook_item){ copy, tcopy, channel };
+		h->count++;
+		copy = tcopy = NULL;
+		o = HOOK_OK;
+		pthread_cond_signal(&h->cond);
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (copy != NULL) {
+		explicit_bzero(copy, strlen(copy));
+		free(copy);
+	}
+	if (o != HOOK_OK && h->report != NULL)
+		h->report(h->ctx, NULL, tag, o, 0);
 }
 
 void
@@ -279,6 +363,8 @@ hooks_stop(struct hooks **hp)
 	pthread_cond_destroy(&h->cond);
 	for (i = 0; i < h->nprog; i++)
 		free(h->programs[i]);
+	for (i = 0; i < HOOKS_CHANNELS; i++)
+		free(h->senders[i]);
 	free(h);
 	*hp = NULL;
 }

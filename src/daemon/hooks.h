@@ -51,6 +51,26 @@ int	hooks_start(const char *const *programs, size_t nprog, int timeout_ms,
  */
 void	hooks_post(struct hooks *h, const char *event_json);
 
+/*
+ * Senders: one program per channel (HOOKS_CHANNELS of them, NULL or "" for
+ * none), each run with timeout_ms, for the messages of hooks_post_message.
+ * Set once, before the first message.  0 or TG_ERR_INVALID (a path that is
+ * not absolute, a bad timeout).
+ */
+#define HOOKS_CHANNELS	3
+int	hooks_set_senders(struct hooks *h, const char *const *senders,
+	    int timeout_ms);
+
+/*
+ * Queue a message (JSON text, copied) for the sender of channel only; its
+ * outcome is reported with program the sender and event_json the tag
+ * (copied), never the message.  Never blocks: without a sender for the
+ * channel, or when the queue is full, it is reported as HOOK_NOT_STARTED
+ * or HOOK_DROPPED (program NULL).
+ */
+void	hooks_post_message(struct hooks *h, int channel, const char *tag,
+	    const char *message_json);
+
 /* Deliver what is queued, stop the thread and free; NULL is fine. */
 void	hooks_stop(struct hooks **h);
 

@@ -511,20 +511,27 @@ open_audit(struct run *rn)
 	return 0;
 }
 
+_Static_assert(HOOKS_CHANNELS == POLICY_CHANNEL_COUNT,
+    "the runner numbers the channels as the config does");
+
 /* Hooks run from a process that never gets the daemon's filter. */
 static int
 start_hooks(struct run *rn)
 {
 	struct tapgated *d = &rn->d;
-	const char *hooks[POLICY_MAX_HOOKS];
+	const char *hooks[POLICY_MAX_HOOKS], *senders[HOOKS_CHANNELS];
 	size_t i;
 	int r;
 
 	for (i = 0; i < d->cfg->notify.nhooks; i++)
 		hooks[i] = d->cfg->notify.hooks[i];
-	if ((r = hookproc_start("/proc/self/exe", hooks, d->cfg->notify.nhooks,
-	    (int)d->cfg->notify.timeout_ms, engine_hook_report, hooks_died, d,
-	    &d->hooks)) != 0) {
+	/* the config's channels are the runner's, in the same order */
+	for (i = 0; i < HOOKS_CHANNELS; i++)
+		senders[i] = d->cfg->senders.program[i];
+	if ((r = hookproc_start_senders("/proc/self/exe", hooks,
+	    d->cfg->notify.nhooks, (int)d->cfg->notify.timeout_ms, senders,
+	    (int)d->cfg->senders.timeout_ms, engine_hook_report, hooks_died,
+	    d, &d->hooks)) != 0) {
 		fprintf(stderr, "tapgated: hooks: %s\n", tg_strerror(r));
 		return -1;
 	}
@@ -648,8 +655,8 @@ static int (*const phases[])(struct run *) = {
 	start_token_process,	/* before the store and the key exist */
 	open_store,
 	open_signing_key,
+	start_hooks,		/* before the first alarm: senders tell it */
 	open_audit,		/* the mark, the quorum, a first checkpoint */
-	start_hooks,
 	start_directory,	/* the one process with the network */
 	start_engine,		/* downtime extends the holds */
 	start_front,		/* the socket and the front process */

@@ -128,6 +128,9 @@ const struct msg_proto proto_token = {
 #define HOOK_REPORT_MAX							\
 	(U8 + U32 + STR(PROTO_HOOK_PROGRAM_MAX) + STR(HOOKS_MAX_EVENT))
 
+#define HOOK_MESSAGE_MAX						\
+	(U8 + STR(PROTO_HOOK_TAG_MAX) + STR(HOOKS_MAX_EVENT))
+
 static const char *const hook_states[] = { "running" };
 
 static const struct msg_rule hook_rules[] = {
@@ -135,6 +138,8 @@ static const struct msg_rule hook_rules[] = {
 	  PROTO_HOOK_RUNNING, HOOK_EVENT_MAX, "event" },
 	{ PROTO_HOOK_REPORT, MSG_CHILD, PROTO_HOOK_RUNNING,
 	  PROTO_HOOK_RUNNING, HOOK_REPORT_MAX, "report" },
+	{ PROTO_HOOK_MESSAGE, MSG_MONITOR, PROTO_HOOK_RUNNING,
+	  PROTO_HOOK_RUNNING, HOOK_MESSAGE_MAX, "message" },
 };
 
 const struct msg_proto proto_hooks = {

@@ -52,7 +52,9 @@
  * way, reports the other, each side numbering its own.
  *	HOOK_EVENT	monitor: str event (JSON)
  *	HOOK_REPORT	child: u8 outcome, u32 status, str program ("" for
- *			none), str event
+ *			none), str event (of a message: its tag)
+ *	HOOK_MESSAGE	monitor: u8 channel, str tag (JSON, what the report
+ *			names), str message (JSON, for the sender only)
  *
  * The directory process (dirproc.h), SOCK_STREAM (a found entry's facts
  * pass what one datagram carries): set up once, then one answer to each
@@ -91,6 +93,7 @@ enum proto_type {
 	PROTO_TOKEN_IDENTIFIED,
 	PROTO_HOOK_EVENT = 32,
 	PROTO_HOOK_REPORT,
+	PROTO_HOOK_MESSAGE,
 	PROTO_DIR_SETUP = 48,
 	PROTO_DIR_LOOKUP,
 	PROTO_DIR_ANSWER,
@@ -116,6 +119,7 @@ enum { PROTO_DIR_START, PROTO_DIR_IDLE, PROTO_DIR_LOOKING };
 #define PROTO_TOKEN_AAGUIDS_MAX	64
 #define PROTO_TOKEN_RETRIES_UNKNOWN 255	/* the key did not say */
 #define PROTO_HOOK_PROGRAM_MAX	4095
+#define PROTO_HOOK_TAG_MAX	1024	/* a message's tag */
 #define PROTO_DIR_DETAIL_MAX	255	/* why a directory did not answer */
 
 extern const struct msg_proto	proto_front;

@@ -44,6 +44,8 @@
  *   1  events.c      hook events; hook outcomes and system audits;
  *                    counts of committed audit entries
  *   0  txn.c         answers, the audit entry, the one transaction helper
+ *   0  messages.c    messages to people, for the senders, queued with
+ *                    a transaction's events
  *
  * So requests, approval and the timer call the signer, the signer calls
  * the facts, and the facts call the store: applying a request's facts

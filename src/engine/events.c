@@ -13,6 +13,7 @@
 
 #include "common/errors.h"
 #include "engine/events.h"
+#include "engine/messages.h"
 #include "engine/txn.h"
 
 json_t *
@@ -28,6 +29,38 @@ eng_event_new(struct tapgated *d, const char *event, const char *id,
 static void	hook_outcome_locked(struct tapgated *, const char *,
 		    const char *, enum hook_outcome, int);
 
+/*
+ * A message (messages.h) to its sender; a drop is audited, or only
+ * counted and logged when in_commit (the store's sink cannot audit).
+ */
+static void
+message_post(struct tapgated *d, json_t *ev, int in_commit)
+{
+	json_t *m = json_object_get(ev, "message");
+	char *s, *tag;
+	int ch;
+
+	ch = (int)json_integer_value(json_object_get(ev, "channel_index"));
+	s = json_dumps(m, JSON_COMPACT);
+	tag = json_dumps(json_object_get(ev, "tag"), JSON_COMPACT);
+	if (tag != NULL && (s == NULL ||
+	    hookproc_post_message(d->hooks, ch, tag, s) != 0)) {
+		if (!in_commit)
+			hook_outcome_locked(d, NULL, tag, HOOK_DROPPED, 0);
+		else {
+			d->message_outcomes[HOOK_DROPPED]++;
+			fprintf(stderr, "tapgated: message dropped: %s\n",
+			    tag);
+		}
+	}
+	if (s != NULL) {
+		/* the text may hold a code */
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+	free(tag);
+}
+
 void
 eng_events_post(struct tapgated *d, struct events *evs)
 {
@@ -35,6 +68,11 @@ eng_events_post(struct tapgated *d, struct events *evs)
 	size_t i;
 
 	for (i = 0; i < evs->n; i++) {
+		if (json_object_get(evs->ev[i], "message") != NULL) {
+			message_post(d, evs->ev[i], 0);
+			json_decref(evs->ev[i]);
+			continue;
+		}
 		/* under d->lock: a drop is reported here, not called back */
 		if ((s = json_dumps(evs->ev[i], JSON_COMPACT)) != NULL &&
 		    hookproc_post(d->hooks, s) != 0)
@@ -58,20 +96,61 @@ engine_audit_system(struct tapgated *d, const char *event, json_t *details)
 	return r;
 }
 
+/* A message's outcome, sent or not: audited (d->lock). */
+static void
+message_outcome_locked(struct tapgated *d, const char *program,
+    const json_t *tag, enum hook_outcome outcome, int status)
+{
+	struct eng_entry e;
+	json_t *details;
+	const char *rid;
+	int r;
+
+	d->message_outcomes[outcome]++;
+	details = json_deep_copy(tag);
+	rid = json_string_value(json_object_get(tag, "request_id"));
+	json_object_del(details, "request_id");
+	json_object_set_new(details, "program", json_string(program ?
+	    program : ""));
+	if (outcome != HOOK_OK) {
+		json_object_set_new(details, "outcome",
+		    json_string(hooks_outcome_name(outcome)));
+		json_object_set_new(details, "status", json_integer(status));
+		fprintf(stderr, "tapgated: sender %s: %s (%d)\n",
+		    program ? program : "-", hooks_outcome_name(outcome),
+		    status);
+	}
+	e = (struct eng_entry){ &eng_system, outcome == HOOK_OK ?
+	    "message.sent" : "message.failed", rid, details,
+	    (int64_t)time(NULL) };
+	if ((r = eng_txn(d, eng_audit_entry, &e, NULL, NULL, NULL)) != 0)
+		fprintf(stderr, "tapgated: cannot audit a message: %s\n",
+		    tg_strerror(r));
+	json_decref(details);
+}
+
 /* A hook's outcome: counted, and audited unless it went well (d->lock). */
 static void
 hook_outcome_locked(struct tapgated *d, const char *program,
     const char *event_json, enum hook_outcome outcome, int status)
 {
 	struct eng_entry e;
-	json_t *ev, *details;
+	json_t *ev, *details, *m;
 	const char *name, *rid;
 	int r;
 
-	d->hook_outcomes[outcome]++;
-	if (outcome == HOOK_OK)
-		return;
 	ev = json_loads(event_json, 0, NULL);
+	if ((m = json_object_get(ev, "message")) != NULL) {
+		/* a message's tag: what the audit may say of it */
+		message_outcome_locked(d, program, m, outcome, status);
+		json_decref(ev);
+		return;
+	}
+	d->hook_outcomes[outcome]++;
+	if (outcome == HOOK_OK) {
+		json_decref(ev);
+		return;
+	}
 	name = json_string_value(json_object_get(ev, "event"));
 	rid = json_string_value(json_object_get(ev, "request_id"));
 	fprintf(stderr, "tapgated: hook %s: %s (%d) for %s\n",
@@ -89,6 +168,33 @@ hook_outcome_locked(struct tapgated *d, const char *program,
 	json_decref(ev);
 }
 
+/* The security team hears of every alarm (under d->lock, at the commit). */
+static void
+alarm_tell(struct tapgated *d, const struct audit_entry *e)
+{
+	struct events evs = { { NULL }, 0 };
+	char subject[ENG_MSG_SUBJECT_MAX + 1], text[512];
+	size_t i;
+
+	snprintf(subject, sizeof(subject), "tapgate %s: %s",
+	    d->cfg->appliance.id, e->event);
+	snprintf(text, sizeof(text), "The appliance %s raised %s%s%s.\n"
+	    "What it says is in its audit log: tapgatectl audit tail.\n",
+	    d->cfg->appliance.id, e->event, e->request_id != NULL ?
+	    " about request " : "", e->request_id != NULL ? e->request_id :
+	    "");
+	for (i = 0; i < d->cfg->senders.nsecurity_team; i++)
+		if (eng_message_queue_contact(d, &evs, e->request_id,
+		    "security_team", d->cfg->senders.security_team[i], subject,
+		    text) != 0)
+			fprintf(stderr, "tapgated: no sender for the security "
+			    "team's %s\n", d->cfg->senders.security_team[i]);
+	for (i = 0; i < evs.n; i++) {
+		message_post(d, evs.ev[i], 1);
+		json_decref(evs.ev[i]);
+	}
+}
+
 void
 engine_audit_committed(const struct audit_entry *e, void *arg)
 {
@@ -96,6 +202,8 @@ engine_audit_committed(const struct audit_entry *e, void *arg)
 	const char *why;
 	json_t *details;
 
+	if (strncmp(e->event, "alarm.", 6) == 0)
+		alarm_tell(d, e);
 	if (strcmp(e->event, "order.issued") == 0)
 		d->orders_issued++;
 	else if (strcmp(e->event, "order.redeemed") == 0)

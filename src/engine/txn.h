@@ -10,9 +10,10 @@
 
 #include "engine/engine_int.h"
 
-#define EVENTS_MAX	6
+#define EVENTS_MAX	32	/* hook events and messages (messages.h) */
 
-/* Hook events of one transaction, posted after it commits (events.h). */
+/* Hook events and messages of one transaction, posted after it commits
+ * (events.h). */
 struct events {
 	json_t	*ev[EVENTS_MAX];
 	size_t	 n;

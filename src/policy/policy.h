@@ -86,6 +86,7 @@
 #define POLICY_MAX_STALL		3600
 #define POLICY_MIN_HOOK_TIMEOUT_MS	100
 #define POLICY_MAX_HOOK_TIMEOUT_MS	60000
+#define POLICY_DEFAULT_SENDER_TIMEOUT_MS 10000
 /* requests and progress */
 #define POLICY_MAX_EVIDENCE		32	/* items in one request */
 #define POLICY_MAX_TARGET_GROUPS	64
@@ -442,6 +443,34 @@ struct policy_notify {
 	unsigned	timeout_ms;
 };
 
+/*
+ * The sender programs, one per channel ("" when that channel has none):
+ * each gets one message {"destination","channel","subject","text"} as
+ * JSON on standard input and delivers it; it is killed after timeout_ms.
+ */
+enum policy_channel {
+	POLICY_CHANNEL_MAIL,
+	POLICY_CHANNEL_SMS,
+	POLICY_CHANNEL_WEBHOOK,
+	POLICY_CHANNEL_COUNT
+};
+
+#define POLICY_MAX_CONTACTS	16	/* security_team, officers */
+
+/*
+ * security_team and officers: who hears of every alarm, and of a request
+ * that waits for an approval; each a destination "mail:ADDR", "sms:NUMBER",
+ * "webhook:NAME", or a bare mail address.
+ */
+struct policy_senders {
+	char		program[POLICY_CHANNEL_COUNT][POLICY_LONG_MAX + 1];
+	unsigned	timeout_ms;
+	char		security_team[POLICY_MAX_CONTACTS][POLICY_LONG_MAX + 1];
+	size_t		nsecurity_team;
+	char		officers[POLICY_MAX_CONTACTS][POLICY_LONG_MAX + 1];
+	size_t		nofficers;
+};
+
 /* ---- the directory (optional: see struct policy_directory) */
 
 #define POLICY_DIR_URI_MAX		255
@@ -578,6 +607,7 @@ struct policy_config {
 	struct policy_rule		manual_review;
 	struct policy_risk_action	risk[POLICY_RISK_COUNT];
 	struct policy_notify		notify;
+	struct policy_senders		senders;
 	struct policy_approvers		approvers;
 	struct policy_signing		signing;
 	struct policy_holds		holds;
@@ -606,8 +636,8 @@ int	policy_config_load_string(const char *text,
 /*
  * Check the files the configuration names, as the caller's user sees
  * them: approvers.trust_roots is a readable regular file holding at
- * least one PEM certificate, every notify.hooks program an executable
- * regular file, the directory of signing.seal_key_file (file seal)
+ * least one PEM certificate, every notify.hooks and senders program an
+ * executable regular file, the directory of signing.seal_key_file (file seal)
  * exists, and with a directory: its ca_file (and cert_file) hold a PEM
  * certificate, its password_file (or key_file) is a regular file of
  * mode 0600 owned by the calling uid (the daemon's).  0, or
@@ -620,6 +650,16 @@ int	policy_config_check_paths(const struct policy_config *cfg,
 
 /* Free a configuration and NULL the pointer; accepts NULL and *cfgp NULL. */
 void	policy_config_free(struct policy_config **cfgp);
+
+/*
+ * The sender channel called name ("mail", "sms", "webhook"), or -1.
+ * policy_channel_name() is its name ("?" out of range).
+ */
+int	policy_channel_of(const char *name);
+const char	*policy_channel_name(int channel);
+
+/* 1 when at least one sender program is configured, else 0. */
+int	policy_senders_configured(const struct policy_config *cfg);
 
 /* True if name is one of the configured channels (exact match). */
 bool	policy_channel_known(const struct policy_config *cfg,

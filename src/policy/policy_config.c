@@ -1180,6 +1180,71 @@ parse_notify(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+static const char *const channel_names[POLICY_CHANNEL_COUNT] = {
+	"mail", "sms", "webhook"
+};
+
+int
+policy_channel_of(const char *name)
+{
+	int i;
+
+	for (i = 0; i < POLICY_CHANNEL_COUNT; i++)
+		if (strcmp(name, channel_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+policy_channel_name(int channel)
+{
+	if (channel < 0 || channel >= POLICY_CHANNEL_COUNT)
+		return "?";
+	return channel_names[channel];
+}
+
+int
+policy_senders_configured(const struct policy_config *cfg)
+{
+	int i;
+
+	for (i = 0; i < POLICY_CHANNEL_COUNT; i++)
+		if (cfg->senders.program[i][0] != '\0')
+			return 1;
+	return 0;
+}
+
+static int
+parse_senders(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "mail", "sms", "webhook",
+	    "timeout_ms", "security_team", "officers" };
+	struct policy_senders *s = &ld->cfg->senders;
+	const config_setting_t *g;
+	int i, r;
+
+	s->timeout_ms = POLICY_DEFAULT_SENDER_TIMEOUT_MS;
+	if ((r = member_group(ld, root, "senders", false, &g)) != 0)
+		return r;
+	if (g == NULL)
+		return 0;
+	if ((r = check_keys(ld, g, keys, 6, "setting")) != 0 ||
+	    (r = get_string_list(ld, g, "security_team", false, false,
+	    STR_NAME, POLICY_MAX_CONTACTS, &s->security_team[0][0],
+	    sizeof(s->security_team[0]), &s->nsecurity_team)) != 0 ||
+	    (r = get_string_list(ld, g, "officers", false, false, STR_NAME,
+	    POLICY_MAX_CONTACTS, &s->officers[0][0], sizeof(s->officers[0]),
+	    &s->nofficers)) != 0)
+		return r;
+	for (i = 0; i < POLICY_CHANNEL_COUNT; i++)
+		if ((r = get_string(ld, g, channel_names[i], false, STR_PATH,
+		    s->program[i], sizeof(s->program[i]))) != 0)
+			return r;
+	return get_uint(ld, g, "timeout_ms", false,
+	    POLICY_DEFAULT_SENDER_TIMEOUT_MS, POLICY_MIN_HOOK_TIMEOUT_MS,
+	    POLICY_MAX_HOOK_TIMEOUT_MS, &s->timeout_ms);
+}
+
 /* A canonical UUID text: 8-4-4-4-12 lower-case hex digits. */
 static int
 uuid_text(const char *v)
@@ -1699,12 +1764,12 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	static const char *const keys[] = { "appliance", "policy", "roles",
 	    "teams", "principals", "channels", "approver_groups", "evidence",
 	    "classes", "rules", "manual_review", "risk", "notify",
-	    "approvers", "signing", "holds", "directory" };
+	    "approvers", "signing", "holds", "directory", "senders" };
 	struct policy_config *cfg = ld->cfg;
 	const config_setting_t *g;
 	int r;
 
-	if ((r = check_keys(ld, root, keys, 17, "setting")) != 0 ||
+	if ((r = check_keys(ld, root, keys, 18, "setting")) != 0 ||
 	    (r = parse_appliance(ld, root)) != 0 ||
 	    (r = parse_policy_id(ld, root)) != 0 ||
 	    (r = parse_roles(ld, root)) != 0 ||
@@ -1730,6 +1795,7 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    (r = parse_rule(ld, g, &cfg->manual_review, true, true)) != 0 ||
 	    (r = parse_risk(ld, root)) != 0 ||
 	    (r = parse_notify(ld, root)) != 0 ||
+	    (r = parse_senders(ld, root)) != 0 ||
 	    (r = parse_approvers(ld, root)) != 0 ||
 	    (r = parse_signing(ld, root)) != 0 ||
 	    (r = parse_holds(ld, root)) != 0 ||
@@ -2212,6 +2278,14 @@ policy_config_check_paths(const struct policy_config *cfg, char *err,
 		if (!S_ISREG(sb.st_mode) || access(p, X_OK) == -1)
 			return path_fail(err, errlen, "notify.hooks", "%s: not "
 			    "an executable file", p);
+	}
+	for (i = 0; i < POLICY_CHANNEL_COUNT; i++) {
+		if ((p = cfg->senders.program[i])[0] == '\0')
+			continue;
+		if (stat(p, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+		    access(p, X_OK) == -1)
+			return path_fail(err, errlen, "senders", "%s: %s: not "
+			    "an executable file", channel_names[i], p);
 	}
 	if ((n = check_directory_paths(&cfg->directory, err, errlen)) != 0)
 		return n;
