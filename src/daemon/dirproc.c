@@ -429,9 +429,10 @@ dirproc_stop(struct dirproc **dpp)
 	*dpp = NULL;
 }
 
-/* Send the lookup and wait, within the budget, for the answer. */
+/* Send the lookup (by name or DN: what) and wait, within the budget,
+ * for the answer. */
 static int
-dp_exchange(struct dirproc *dp, const char *name)
+dp_exchange(struct dirproc *dp, uint8_t what, const char *name)
 {
 	struct pollfd pfd;
 	uint8_t type;
@@ -439,7 +440,7 @@ dp_exchange(struct dirproc *dp, const char *name)
 
 	msg_init(&dp->rq);
 	msg_put_str(&dp->rq, name);
-	if ((r = msg_chan_send(&dp->ch, PROTO_DIR_LOOKUP, &dp->rq, 0)) != 0)
+	if ((r = msg_chan_send(&dp->ch, what, &dp->rq, 0)) != 0)
 		return r == TG_ERR_PROTOCOL || r == TG_ERR_IO ? TG_ERR_CLOSED :
 		    r;
 	pfd.fd = dp->ch.fd;
@@ -452,8 +453,8 @@ dp_exchange(struct dirproc *dp, const char *name)
 	return r == TG_ERR_IO ? TG_ERR_CLOSED : r;
 }
 
-int
-dirproc_lookup(struct dirproc *dp, const char *name,
+static int
+dp_lookup(struct dirproc *dp, uint8_t what, const char *name,
     enum dir_outcome *outcome, struct dir_facts *facts, char *detail,
     size_t detail_cap)
 {
@@ -473,7 +474,7 @@ dirproc_lookup(struct dirproc *dp, const char *name,
 		r = TG_ERR_CLOSED;
 		goto out;
 	}
-	r = dp_exchange(dp, name);
+	r = dp_exchange(dp, what, name);
 	/* one that ended while idle: once more, on a new connection */
 	if (r == TG_ERR_CLOSED && dp->dir->socket[0] != '\0') {
 		fprintf(stderr, "tapgated: the directory process on %s is "
@@ -485,7 +486,7 @@ dirproc_lookup(struct dirproc *dp, const char *name,
 		dp_tell(dp);
 		dp_kill(dp);
 		if ((r = dp_connect(dp)) == 0)
-			r = dp_exchange(dp, name);
+			r = dp_exchange(dp, what, name);
 	}
 	if (r == 0)
 		r = dirproc_parse_answer(&dp->ch, &dp->rp, outcome, facts,
@@ -509,6 +510,24 @@ dirproc_lookup(struct dirproc *dp, const char *name,
 	msg_wipe(&dp->rp);
 	pthread_mutex_unlock(&dp->lock);
 	return r;
+}
+
+int
+dirproc_lookup(struct dirproc *dp, const char *name,
+    enum dir_outcome *outcome, struct dir_facts *facts, char *detail,
+    size_t detail_cap)
+{
+	return dp_lookup(dp, PROTO_DIR_LOOKUP, name, outcome, facts, detail,
+	    detail_cap);
+}
+
+int
+dirproc_lookup_dn(struct dirproc *dp, const char *dn,
+    enum dir_outcome *outcome, struct dir_facts *facts, char *detail,
+    size_t detail_cap)
+{
+	return dp_lookup(dp, PROTO_DIR_LOOKUP_DN, dn, outcome, facts, detail,
+	    detail_cap);
 }
 
 int
@@ -1106,6 +1125,62 @@ search(struct setup *s, const char *name, struct dir_facts *f,
 	return o;
 }
 
+/*
+ * The entry at dn (an account's manager): read at its own DN (base
+ * scope), only when dn lies under the configured base, its facts as a
+ * lookup by name has them (its groups as memberOf lists them, not
+ * walked: nothing is classed by them).
+ */
+static enum dir_outcome
+search_dn(struct setup *s, const char *dn, struct dir_facts *f, char *why,
+    size_t cap)
+{
+	struct timeval tv = { (time_t)s->d.timeout_seconds, 0 };
+	LDAPMessage *res = NULL, *e;
+	enum dir_outcome o;
+	int rc, n;
+
+	if (!dir_value_ok(dn, DIR_DN_MAX) || dn[0] == '\0' ||
+	    !policy_dn_under(dn, s->d.base)) {
+		snprintf(why, cap, "the DN is not an entry under the base");
+		return DIR_NOT_FOUND;
+	}
+	for (n = 0; n < 2; n++) {
+		if (connect_directory(&s->d, why, cap) != 0)
+			return DIR_UNAVAILABLE;
+		rc = ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE,
+		    "(objectClass=*)", s->attrs, 0, NULL, NULL, &tv, 2, &res);
+		if (rc != LDAP_SERVER_DOWN)
+			break;
+		ldap_msgfree(res);
+		res = NULL;
+		drop_connection();
+	}
+	if (rc == LDAP_NO_SUCH_OBJECT) {
+		ldap_msgfree(res);
+		snprintf(why, cap, "no entry at that DN");
+		return DIR_NOT_FOUND;
+	}
+	if (rc != LDAP_SUCCESS) {
+		snprintf(why, cap, "search failed: %s", ldap_err2string(rc));
+		if (connection_lost(rc) || rc == LDAP_TIMELIMIT_EXCEEDED)
+			drop_connection();
+		ldap_msgfree(res);
+		return DIR_UNAVAILABLE;
+	}
+	n = res != NULL ? ldap_count_entries(ld, res) : 0;
+	if (n <= 0) {
+		snprintf(why, cap, "no entry at that DN");
+		o = DIR_NOT_FOUND;
+	} else if ((e = ldap_first_entry(ld, res)) == NULL ||
+	    entry_facts(ld, e, s, "", f, why, cap) != 0)
+		o = DIR_UNAVAILABLE;
+	else
+		o = DIR_FOUND;
+	ldap_msgfree(res);
+	return o;
+}
+
 /* Resolve the directory's host once while the files may be read. */
 static void
 warm_resolver(const char *uri)
@@ -1173,18 +1248,23 @@ child_confine(const struct setup *s)
 	return 0;
 }
 
-/* One lookup: the request read exactly, the answer written. */
+/* One lookup (by name or by DN: type): the request read exactly, the
+ * answer written. */
 static int
-child_lookup(struct msg_chan *ch, struct setup *s, struct msg *rq,
-    struct msg *rp, struct dir_facts *f)
+child_lookup(struct msg_chan *ch, struct setup *s, uint8_t type,
+    struct msg *rq, struct msg *rp, struct dir_facts *f)
 {
-	char name[DIR_NAME_MAX + 1], why[PROTO_DIR_DETAIL_MAX + 1] = "";
+	char key[DIR_DN_MAX + 1], why[PROTO_DIR_DETAIL_MAX + 1] = "";
 	enum dir_outcome o;
 
-	msg_get_str(rq, name, sizeof(name));
+	msg_get_str(rq, key, type == PROTO_DIR_LOOKUP_DN ? sizeof(key) :
+	    DIR_NAME_MAX + 1);
 	if (msg_chan_end(ch, rq, "lookup") != 0)
 		return -1;
-	o = search(s, name, f, why, sizeof(why));
+	if (type == PROTO_DIR_LOOKUP_DN)
+		o = search_dn(s, key, f, why, sizeof(why));
+	else
+		o = search(s, key, f, why, sizeof(why));
 	/* what the answer says must read back: control bytes go */
 	if (!dir_value_ok(why, PROTO_DIR_DETAIL_MAX))
 		snprintf(why, sizeof(why), "the directory's error is not text");
@@ -1229,7 +1309,7 @@ dirproc_main(int fd)
 	for (;;) {
 		if ((r = msg_chan_recv(&ch, &type, &rq)) == TG_ERR_CLOSED)
 			break;	/* the daemon closed: done */
-		if (r != 0 || child_lookup(&ch, &s, &rq, &rp, f) != 0) {
+		if (r != 0 || child_lookup(&ch, &s, type, &rq, &rp, f) != 0) {
 			fprintf(stderr, "tapgated[directory]: %s\n", r ==
 			    TG_ERR_PROTOCOL || r == 0 ? ch.err :
 			    tg_strerror(r));

@@ -69,6 +69,16 @@ int	dirproc_lookup(struct dirproc *dp, const char *name,
 	    size_t detail_cap);
 
 /*
+ * dirproc_lookup() of the entry at DN dn (an account's manager, as its
+ * facts name it): DIR_NOT_FOUND unless dn lies under the directory's
+ * base and an entry is there.  The answer is decoded as a lookup by
+ * name's (dirproc_parse_answer: bounded, fuzzed).
+ */
+int	dirproc_lookup_dn(struct dirproc *dp, const char *dn,
+	    enum dir_outcome *outcome, struct dir_facts *facts, char *detail,
+	    size_t detail_cap);
+
+/*
  * Whether the child is still there: 0 (also while a lookup is in
  * flight), or TG_ERR_CLOSED when it ended or was killed, with the event
  * to audit ("directory.exited", or "privsep.violation" when it broke the

@@ -155,6 +155,7 @@ const struct msg_proto proto_hooks = {
 	STR(POLICY_DIR_DN_MAX) + STR(POLICY_DIR_FILTER_MAX) + 2 * U32 +	\
 	11 * STR(POLICY_DIR_ATTR_MAX) + 2 * U8 + U32)
 #define DIR_LOOKUP_MAX		STR(DIR_NAME_MAX)
+#define DIR_LOOKUP_DN_MAX	STR(DIR_DN_MAX)
 #define DIR_VALUES_MAX(n)	(U32 + (n) * STR(DIR_VALUE_MAX))
 #define DIR_ANSWER_MAX							\
 	(U8 + STR(PROTO_DIR_DETAIL_MAX) + STR(DIR_NAME_MAX) +		\
@@ -163,7 +164,8 @@ const struct msg_proto proto_hooks = {
 	STR(DIR_DN_MAX) + 4 * DIR_VALUES_MAX(DIR_MAX_CONTACTS) +	\
 	DIR_VALUES_MAX(DIR_MAX_TYPES) + 2 * U8)
 
-_Static_assert(DIR_SETUP_MAX <= MSG_MAX && DIR_LOOKUP_MAX <= MSG_MAX,
+_Static_assert(DIR_SETUP_MAX <= MSG_MAX && DIR_LOOKUP_MAX <= MSG_MAX &&
+    DIR_LOOKUP_DN_MAX <= MSG_MAX,
     "the directory's requests fit msg_init()'s bound");
 _Static_assert(DIR_ANSWER_MAX <= MSG_MAX_ANY,
     "a directory answer fits a message");
@@ -177,6 +179,8 @@ static const struct msg_rule dir_rules[] = {
 	  DIR_LOOKUP_MAX, "lookup" },
 	{ PROTO_DIR_ANSWER, MSG_CHILD, PROTO_DIR_LOOKING, PROTO_DIR_IDLE,
 	  DIR_ANSWER_MAX, "answer" },
+	{ PROTO_DIR_LOOKUP_DN, MSG_MONITOR, PROTO_DIR_IDLE, PROTO_DIR_LOOKING,
+	  DIR_LOOKUP_DN_MAX, "lookup by DN" },
 };
 
 const size_t proto_dir_answer_max = DIR_ANSWER_MAX;

@@ -73,6 +73,9 @@
  *			manager, then mobile, phone, mail, alt_mail and type
  *			each as u32 n, n x str value, then u8 disabled, u8
  *			locked
+ *	DIR_LOOKUP_DN	monitor, idle -> lookup: str dn (of an entry under
+ *			the base, e.g. an account's manager); answered by a
+ *			DIR_ANSWER as a lookup by name is
  */
 #ifndef TAPGATE_PROTO_H
 #define TAPGATE_PROTO_H
@@ -97,6 +100,7 @@ enum proto_type {
 	PROTO_DIR_SETUP = 48,
 	PROTO_DIR_LOOKUP,
 	PROTO_DIR_ANSWER,
+	PROTO_DIR_LOOKUP_DN,
 };
 
 /* The channels' states; each starts in its first. */

@@ -48,6 +48,37 @@ eng_directory_lookup(struct tapgated *d, const char *account,
 	return 0;
 }
 
+int
+eng_directory_lookup_dn(struct tapgated *d, const char *dn,
+    struct eng_dir_lookup *lk)
+{
+	int r;
+
+	memset(lk, 0, sizeof(*lk));
+	lk->outcome = DIR_UNAVAILABLE;
+	if (!d->cfg->directory.configured)
+		return 0;
+	lk->configured = true;
+	if (dn == NULL || dn[0] == '\0' || strlen(dn) > DIR_DN_MAX) {
+		lk->outcome = DIR_NOT_FOUND;
+		snprintf(lk->detail, sizeof(lk->detail), "no DN");
+		return 0;
+	}
+	if ((lk->facts = calloc(1, sizeof(*lk->facts))) == NULL)
+		return TG_ERR_NOMEM;
+	pthread_mutex_unlock(&d->lock);
+	r = dirproc_lookup_dn(d->dir, dn, &lk->outcome, lk->facts,
+	    lk->detail, sizeof(lk->detail));
+	pthread_mutex_lock(&d->lock);
+	if (r != 0) {
+		lk->outcome = DIR_UNAVAILABLE;
+		if (lk->detail[0] == '\0')
+			snprintf(lk->detail, sizeof(lk->detail), "the "
+			    "directory process is gone");
+	}
+	return 0;
+}
+
 void
 eng_directory_lookup_clear(struct eng_dir_lookup *lk)
 {

@@ -38,6 +38,15 @@ struct eng_dir_lookup {
 int	eng_directory_lookup(struct tapgated *d, const char *account,
 	    struct eng_dir_lookup *lk);
 
+/*
+ * The entry at DN dn (an account's manager, as its facts name it), as
+ * eng_directory_lookup() looks up a name (d->lock likewise): lk->outcome
+ * DIR_FOUND with lk->facts, DIR_NOT_FOUND (no entry there, or not under
+ * the directory's base) or DIR_UNAVAILABLE; lk->name stays empty.
+ */
+int	eng_directory_lookup_dn(struct tapgated *d, const char *dn,
+	    struct eng_dir_lookup *lk);
+
 /* Release what a lookup holds; safe on a zeroed struct. */
 void	eng_directory_lookup_clear(struct eng_dir_lookup *lk);
 

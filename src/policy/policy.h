@@ -430,6 +430,21 @@ struct policy_holds {
 	int64_t		stall_seconds;
 };
 
+/*
+ * Challenges the appliance issues (a one-time code to a contact on
+ * record, to the manager, or a saved recovery code read back): how long
+ * a code lives and how many wrong answers kill it.
+ */
+#define POLICY_DEFAULT_CHALLENGE_EXPIRY	600
+#define POLICY_MIN_CHALLENGE_EXPIRY	2
+#define POLICY_MAX_CHALLENGE_EXPIRY	3600
+#define POLICY_DEFAULT_CHALLENGE_TRIES	3
+#define POLICY_MAX_CHALLENGE_TRIES	10
+struct policy_challenges {
+	int64_t		expiry_seconds;
+	int64_t		max_attempts;
+};
+
 /* The appliance's co-signing key and how it is sealed at rest. */
 struct policy_signing {
 	char		alg[8];				/* "EdDSA", "ES256" */
@@ -612,6 +627,7 @@ struct policy_config {
 	struct policy_signing		signing;
 	struct policy_holds		holds;
 	struct policy_directory		directory;
+	struct policy_challenges	challenges;
 };
 
 /*

@@ -1372,6 +1372,32 @@ parse_holds(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+static int
+parse_challenges(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "expiry_seconds",
+	    "max_attempts" };
+	struct policy_challenges *c = &ld->cfg->challenges;
+	const config_setting_t *g;
+	int r;
+
+	c->expiry_seconds = POLICY_DEFAULT_CHALLENGE_EXPIRY;
+	c->max_attempts = POLICY_DEFAULT_CHALLENGE_TRIES;
+	if ((r = member_group(ld, root, "challenges", false, &g)) != 0)
+		return r;
+	if (g == NULL)
+		return 0;
+	if ((r = check_keys(ld, g, keys, 2, "setting")) != 0 ||
+	    (r = get_int(ld, g, "expiry_seconds", false,
+	    POLICY_DEFAULT_CHALLENGE_EXPIRY, POLICY_MIN_CHALLENGE_EXPIRY,
+	    POLICY_MAX_CHALLENGE_EXPIRY, &c->expiry_seconds)) != 0 ||
+	    (r = get_int(ld, g, "max_attempts", false,
+	    POLICY_DEFAULT_CHALLENGE_TRIES, 1, POLICY_MAX_CHALLENGE_TRIES,
+	    &c->max_attempts)) != 0)
+		return r;
+	return 0;
+}
+
 /* ---- the directory */
 
 /* An LDAP attribute description: a letter, then letters, digits, '-'. */
@@ -1764,12 +1790,13 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	static const char *const keys[] = { "appliance", "policy", "roles",
 	    "teams", "principals", "channels", "approver_groups", "evidence",
 	    "classes", "rules", "manual_review", "risk", "notify",
-	    "approvers", "signing", "holds", "directory", "senders" };
+	    "approvers", "signing", "holds", "directory", "senders",
+	    "challenges" };
 	struct policy_config *cfg = ld->cfg;
 	const config_setting_t *g;
 	int r;
 
-	if ((r = check_keys(ld, root, keys, 18, "setting")) != 0 ||
+	if ((r = check_keys(ld, root, keys, 19, "setting")) != 0 ||
 	    (r = parse_appliance(ld, root)) != 0 ||
 	    (r = parse_policy_id(ld, root)) != 0 ||
 	    (r = parse_roles(ld, root)) != 0 ||
@@ -1799,6 +1826,7 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    (r = parse_approvers(ld, root)) != 0 ||
 	    (r = parse_signing(ld, root)) != 0 ||
 	    (r = parse_holds(ld, root)) != 0 ||
+	    (r = parse_challenges(ld, root)) != 0 ||
 	    (r = parse_directory(ld, root)) != 0)
 		return r;
 	return 0;
