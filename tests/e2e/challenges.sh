@@ -180,6 +180,55 @@ api_as 65534 POST "/v1/requests/$R2/challenges/$C3/answer" \
     "{\"code\":\"$CODE3\"}"
 check caller_without_role_cannot_answer [ "$STATUS" = 403 ]
 
+# ---- saved recovery codes: issued once, each usable once, revocable
+CTL() { "$BUILD/tapgatectl" -s "$T/api.sock" "$@"; }
+CTL recovery-codes issue Alice >"$T/rc1.txt" 2>"$T/rc.err"
+check recovery_codes_are_issued_for_the_directorys_account sh -c \
+    "grep -q '^recovery codes of alice ' '$T/rc1.txt' &&
+    [ \$(grep -c '^  [A-Z0-9]\{4\}-[A-Z0-9]\{4\}-[A-Z0-9]\{4\}$' \
+    '$T/rc1.txt') -eq 10 ]"
+RC1=$(sed -n 's/^  //p' "$T/rc1.txt" | head -n 1)
+RC2=$(sed -n 's/^  //p' "$T/rc1.txt" | sed -n 2p)
+api_as 65534 POST /v1/recovery-codes/issue '{"account":"alice"}'
+check caller_without_role_cannot_issue_recovery_codes [ "$STATUS" = 403 ]
+api POST /v1/requests \
+    "$(req password_reset alice admin hd-bob phone "[$OOB,$PRF,$IDD]")"
+R4=$(jbody .id)
+rc_challenge() {
+	api POST "/v1/requests/$R4/challenges" '{"kind":"recovery_code"}'
+	jbody .challenge
+}
+C5=$(rc_challenge)
+check recovery_code_challenge_is_issued answered 201 \
+    '.kind == "recovery_code" and .channel == "recovery_code"'
+answer "$R4" "$C5" "ACDE-FGHJ-KMNP"
+check unknown_recovery_code_is_wrong answered 422 \
+    '.error.code == "wrong_code"'
+# read back as a person may: lower case, no dashes
+answer "$R4" "$C5" "$(echo "$RC1" | tr -d - | tr '[:upper:]' '[:lower:]')"
+check saved_recovery_code_becomes_appliance_evidence answered 200 \
+    '[.missing[].text] | any(test("has 1"))'
+check recovery_code_is_a_pre_registered_factor sh -c "[ \"\$(sqlite3 \
+    '$T/state/tapgate.db' \"SELECT type || '|' || verifier FROM evidence
+    WHERE request_id = '$R4' AND origin = 'appliance'\")\" = \
+    'pre_registered_factor|tapgate' ]"
+C6=$(rc_challenge)
+answer "$R4" "$C6" "$RC1"
+check recovery_code_is_usable_once answered 422 \
+    '.error.code == "wrong_code"'
+CTL recovery-codes issue alice >"$T/rc2.txt" 2>>"$T/rc.err"
+answer "$R4" "$C6" "$RC2"
+check new_set_revokes_the_old_one answered 422 \
+    '.error.code == "wrong_code"'
+RC3=$(sed -n 's/^  //p' "$T/rc2.txt" | head -n 1)
+check control_new_set_is_another [ -n "$RC3" ] && [ "$RC3" != "$RC1" ]
+CTL recovery-codes revoke alice >"$T/rc3.txt" 2>>"$T/rc.err"
+check revoke_says_so grep -q '^recovery codes of alice revoked$' \
+    "$T/rc3.txt"
+api POST "/v1/requests/$R4/challenges" '{"kind":"recovery_code"}'
+check no_standing_codes_no_recovery_challenge answered 409 \
+    '.error.code == "no_recovery_codes"'
+
 # ---- the audit: each step, masked destinations, no code
 "$BUILD/tapgatectl" -s "$T/api.sock" audit tail -n 500 --json \
     >"$T/audit.json"
@@ -189,11 +238,17 @@ check every_step_is_audited jqtrue '[.entries[].event] as $e |
     ($e | index("challenge.answered")) != null and
     ($e | index("challenge.failed")) != null' "$T/audit.json"
 check issued_entry_names_the_masked_destination jqtrue \
-    '[.entries[] | select(.event == "challenge.issued") |
-    .details.destination] | all(contains("\u2026"))' "$T/audit.json"
+    '[.entries[] | select(.event == "challenge.issued" and
+    .details.kind != "recovery_code") | .details.destination] |
+    length == 3 and all(contains("\u2026"))' "$T/audit.json"
 sqlite3 "$T/state/tapgate.db" .dump >"$T/dump.sql"
 check database_holds_no_code_nor_whole_contact sh -c "! grep -F \
-    -e '$CODE1' -e '$CODE2' -e '$CODE3' -e '7700 900123' '$T/dump.sql'"
+    -e '$CODE1' -e '$CODE2' -e '$CODE3' -e '7700 900123' -e '$RC1' \
+    -e '$(echo "$RC2" | tr -d -)' -e '$RC3' '$T/dump.sql'"
+check recovery_codes_are_audited_without_codes jqtrue \
+    '[.entries[] | select(.event | startswith("recovery_codes."))] |
+    length == 3 and all(.[]; .details.account == "alice" and
+    (tostring | test("[A-Z0-9]{4}-[A-Z0-9]{4}") | not))' "$T/audit.json"
 
 # ---- expiry (2 s here) and a channel no sender serves
 daemon_stop
