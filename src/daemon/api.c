@@ -25,6 +25,8 @@
  *	POST /v1/requests/ID/challenges		intake, officer: {"kind",...}
  *	POST /v1/requests/ID/challenges/CID/answer  intake, officer:
  *						{"code"}
+ *	POST /v1/requests/ID/proofing		officer: {"document","seen",
+ *						"reference"}
  *	POST /v1/recovery-codes/issue		operator, officer:
  *	POST /v1/recovery-codes/revoke		{"account"}
  *	POST /v1/approvers			operator: enrol
@@ -83,6 +85,7 @@ enum route_kind {
 	ROUTE_ANSWER,
 	ROUTE_RC_ISSUE,
 	ROUTE_RC_REVOKE,
+	ROUTE_PROOFING,
 	ROUTE_NONE
 };
 
@@ -110,6 +113,7 @@ static const struct route routes[] = {
 	{ ROUTE_ANSWER,   "POST", R(INTAKE) | R(OFFICER), "POST", NULL },
 	{ ROUTE_RC_ISSUE, "POST", R(OPERATOR) | R(OFFICER), "POST", NULL },
 	{ ROUTE_RC_REVOKE, "POST", R(OPERATOR) | R(OFFICER), "POST", NULL },
+	{ ROUTE_PROOFING, "POST", R(OFFICER),		"POST",	NULL },
 	{ ROUTE_VETO,     "POST", R(OFFICER) | R(INTAKE), "POST", NULL },
 	{ ROUTE_DENY,     "POST", R(OFFICER),		"POST",	NULL },
 	/* intake: the history of a request it submitted (api_audit) */
@@ -201,6 +205,7 @@ route_of(const char *path, char *id, size_t idlen)
 		{ "/v1/requests/", "", ROUTE_REQUEST },
 		{ "/v1/requests/", "/evidence", ROUTE_EVIDENCE },
 		{ "/v1/requests/", "/challenges", ROUTE_CHALLENGES },
+		{ "/v1/requests/", "/proofing", ROUTE_PROOFING },
 		{ "/v1/requests/", "/veto", ROUTE_VETO },
 		{ "/v1/requests/", "/deny", ROUTE_DENY },
 		{ "/v1/requests/", "/approval", ROUTE_PREVIEW },
@@ -614,6 +619,9 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		*end = '\0';
 		engine_challenge_answer(d, a, pair, end + 1, req->body,
 		    req->body_len, now, &er);
+		break;
+	case ROUTE_PROOFING:
+		engine_proofing(d, a, id, req->body, req->body_len, now, &er);
 		break;
 	case ROUTE_RC_ISSUE:
 	case ROUTE_RC_REVOKE:

@@ -1109,3 +1109,196 @@ engine_recovery_codes(struct tapgated *d, const struct engine_actor *a,
 	json_decref(root);
 	return r;
 }
+
+/* ---- identity proofing an officer records (the manual route) */
+
+struct item_txn {
+	const struct engine_actor	*a;
+	struct facts			*f;
+	const json_t			*item;
+	const char			*digest;
+	const char			*origin;
+	const char			*event;
+	const json_t			*details;
+	const struct policy_decision	*dec;
+	struct events			*evs;
+	int64_t				 now;
+};
+
+static int
+item_steps(struct tapgated *d, void *arg)
+{
+	const struct item_txn *t = arg;
+	struct store_evidence ev;
+	char *js;
+	int r;
+
+	if ((js = json_dumps(t->item, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		return TG_ERR_NOMEM;
+	memset(&ev, 0, sizeof(ev));
+	ev.request_id = t->f->row->id;
+	ev.type = json_string_value(json_object_get(t->item, "type"));
+	ev.result = "pass";
+	ev.verifier = json_string_value(json_object_get(t->item,
+	    "verifier"));
+	ev.channel = json_string_value(json_object_get(t->item, "channel"));
+	ev.ref = json_string_value(json_object_get(t->item, "ref"));
+	ev.json = js;
+	ev.digest = t->digest;
+	ev.origin = t->origin;
+	ev.added_uid = t->a->uid;
+	ev.created = t->now;
+	r = store_evidence_add(d->st, &ev, NULL);
+	free(js);
+	if (r != 0 || (r = eng_audit(d, t->a, t->event, t->f->row->id,
+	    t->details, t->now)) != 0)
+		return r;
+	if ((r = eng_facts_apply(d, t->f, t->dec, t->a, t->now,
+	    t->evs)) != ENG_READY)
+		return r;
+	return eng_sign_ready(d, t->f, t->a, t->now, t->evs);
+}
+
+/* Whether s is one of names[0..n). */
+static bool
+one_of(const char *s, const char *const *names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return true;
+	return false;
+}
+
+int
+engine_proofing(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *body, size_t len, int64_t now,
+    struct engine_result *res)
+{
+	static const char *const names[] = { "document", "seen",
+	    "reference" };
+	static const char *const documents[] = { "passport", "national_id",
+	    "driving_licence", "residence_permit" };
+	static const char *const seen[] = { "in_person", "video" };
+	static const struct eng_refusal changed = { TG_ERR_CONFLICT, 409,
+	    "conflict", "the request changed meanwhile; retry" };
+	const struct policy_request *pr;
+	struct policy_decision dec;
+	struct events evs = { { NULL }, 0 };
+	struct item_txn t;
+	struct ch_plan p;
+	struct facts f;
+	json_t *root = NULL, *item = NULL, *one = NULL, *details = NULL;
+	const char *doc, *how, *ref;
+	char refbuf[POLICY_REQ_STRING_MAX + 1], err[240];
+	char digest[STORE_DIGEST_LEN + 1];
+	size_t i, n, k;
+	int r;
+
+	if ((r = load_seen(d, a, id, &f, res)) != 0)
+		return r;
+	pr = &f.rq.pr;
+	if ((root = strict_body(body, len, names, 3, res)) == NULL) {
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	doc = json_string_value(json_object_get(root, "document"));
+	how = json_string_value(json_object_get(root, "seen"));
+	ref = json_string_value(json_object_get(root, "reference"));
+	n = ref != NULL ? strlen(ref) : 0;
+	r = TG_ERR_INVALID;
+	if (!one_of(doc, documents, 4)) {
+		eng_error(res, 422, "invalid_field", "document: must be "
+		    "\"passport\", \"national_id\", \"driving_licence\" or "
+		    "\"residence_permit\"");
+		goto out;
+	}
+	if (!one_of(how, seen, 2)) {
+		eng_error(res, 422, "invalid_field", "seen: must be "
+		    "\"in_person\" or \"video\"");
+		goto out;
+	}
+	if (ref == NULL || n == 0 || n > 64 ||
+	    n != json_string_length(json_object_get(root, "reference"))) {
+		eng_error(res, 422, "invalid_field", "reference: a string of "
+		    "1 to 64 characters (the document's number, a case id)");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if ((unsigned char)ref[i] < 0x20 || ref[i] == 0x7f) {
+			eng_error(res, 422, "invalid_field", "reference: "
+			    "contains a control character");
+			goto out;
+		}
+	/* who saw it: the officer calling, a canonical identity */
+	if (!policy_identity_canonical(a->name)) {
+		eng_error(res, 403, "no_officer_identity", "the caller's name "
+		    "is no canonical identity: proofing needs the officer "
+		    "who saw the document");
+		r = TG_ERR_PERM;
+		goto out;
+	}
+	if (strcmp(a->name, pr->agent) == 0 || (pr->agent_officer != NULL &&
+	    strcmp(a->name, pr->agent_officer) == 0)) {
+		eng_error(res, 403, "is_requester", "the officer is the "
+		    "requester of this request");
+		r = TG_ERR_PERM;
+		goto out;
+	}
+	if (strcasecmp(a->name, pr->account) == 0) {
+		eng_error(res, 403, "is_target", "the officer is the account "
+		    "being recovered");
+		r = TG_ERR_PERM;
+		goto out;
+	}
+	if ((r = takes_evidence(d, &f, now, res)) != 0)
+		goto out;
+	memset(&p, 0, sizeof(p));
+	p.channel = how;
+	p.recipient = "officer";
+	if ((r = channel_allowed(d, pr, &p, res)) != 0)
+		goto out;
+	snprintf(refbuf, sizeof(refbuf), "%s: %s", doc, ref);
+	item = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "type",
+	    "identity_document", "result", "pass", "verifier", a->name,
+	    "channel", how, "ref", refbuf, "origin", "officer", "document",
+	    doc);
+	if (item == NULL || (one = json_array()) == NULL ||
+	    json_array_append(one, item) != 0 ||
+	    (r = eng_jcs_digest(item, digest)) != 0 ||
+	    json_array_append(f.evidence, item) != 0) {
+		r = eng_db_error(d, res, TG_ERR_NOMEM);
+		goto out;
+	}
+	k = f.rq.pr.nevidence;
+	if ((r = reqjson_evidence(one, "proofing", &f.rq.ev[k], &n, err,
+	    sizeof(err))) != 0) {
+		eng_error(res, 422, "invalid_field", err);
+		goto out;
+	}
+	f.rq.pr.evidence = f.rq.ev;
+	f.rq.pr.nevidence = k + 1;
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_error(res, 409, "stale_request", "the proofing does not "
+		    "fit the policy");
+		goto out;
+	}
+	details = json_pack("{s:s,s:s,s:s,s:s}", "officer", a->name,
+	    "document", doc, "seen", how, "evidence_digest", digest);
+	t = (struct item_txn){ a, &f, item, digest, "officer",
+	    "request.proofing_recorded", details, &dec, &evs, now };
+	if ((r = eng_txn(d, item_steps, &t, &evs, res, &changed)) != 0)
+		goto out;
+	json_decref(res->body);
+	res->status = 200;
+	res->body = eng_summary_json(f.row->id, &dec);
+out:
+	eng_events_post(d, &evs);
+	json_decref(root);
+	json_decref(item);
+	json_decref(one);
+	json_decref(details);
+	eng_facts_clear(&f);
+	return r;
+}

@@ -174,6 +174,20 @@ int	engine_recovery_codes(struct tapgated *d,
 	    const struct engine_actor *a, const char *body, size_t len,
 	    bool issue, int64_t now, struct engine_result *res);
 
+/*
+ * An officer records identity proofing on request id ({"document":
+ * "passport"|"national_id"|"driving_licence"|"residence_permit", "seen":
+ * "in_person"|"video", "reference":"..." (1..64)}): an evidence item of
+ * type identity_document, origin officer, verifier the officer's name
+ * (the caller's, a canonical identity); refused (403) when that officer
+ * is the requester or the account.  The manual route needs it before its
+ * approvals count.  Audited as request.proofing_recorded; 200 as
+ * evidence added.
+ */
+int	engine_proofing(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, const char *body, size_t len, int64_t now,
+	    struct engine_result *res);
+
 /* Veto or deny ({"reason":"..."}) a request; kind is "veto" or "deny". */
 int	engine_decide(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, const char *kind, const char *body, size_t len,

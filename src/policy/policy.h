@@ -389,11 +389,15 @@ struct policy_approval_rule {
 
 /*
  * One queue x class rule; also the manual-review route (whose evidence
- * member is unused: that route exists for requests evidence cannot carry).
- * napprovals == 0 means no FIDO approval is needed at all.
+ * member is unused: that route exists for requests evidence cannot carry;
+ * identity_proofing, the manual route's alone, default true: it needs
+ * an identity document an officer recorded, origin officer, before its
+ * approvals count).  napprovals == 0 means no FIDO approval is needed at
+ * all.
  */
 struct policy_rule {
 	struct policy_evidence_rule	evidence;
+	bool				identity_proofing;
 	struct policy_approval_rule	approvals[POLICY_MAX_RULE_APPROVALS];
 	size_t				napprovals;
 	int64_t				hold_seconds;	/* veto window */
@@ -909,6 +913,8 @@ struct policy_decision {
 	unsigned			 evidence_verified_types;  /* mask */
 	unsigned			 evidence_verified_required;
 	unsigned			 evidence_verified_types_required;
+	bool				 proofing_required; /* manual route */
+	bool				 proofed;	/* officer's ID seen */
 	/* approvals, AND-ed across groups */
 	bool				 approval_required;
 	struct policy_approval_need
@@ -965,8 +971,13 @@ int	policy_request_check(const struct policy_config *cfg,
  * is of a trusted type; otherwise normal.  The manual route is never weaker
  * than the rule it replaces: the union of approval groups with the larger
  * count, the longer hold, the shorter order ttl, the union of dropped
- * entitlements; it needs no evidence.  Risk signals add their holds (both
- * routes) and their extra evidence (normal route).  Approvals count in
+ * entitlements; when a risk signal forced it, the rule's evidence
+ * requirements (and the risks' extra evidence) still hold: the evidence
+ * the request had keeps counting.  With manual_review.identity_proofing
+ * it needs an identity document an officer recorded (origin officer)
+ * before its approvals count (state needs_evidence until then).  Risk
+ * signals add their holds (both routes) and their extra evidence (the
+ * rule's, wherever it holds).  Approvals count in
  * recorded order when user-verified, not from the requesting agent or the
  * target account, from an officer and a credential not already counted,
  * for a required group not yet full.  The hold starts when evidence and

@@ -1068,12 +1068,17 @@ parse_rule(struct loader *ld, const config_setting_t *rs,
 {
 	static const char *const keys[] = { "approvals", "hold_seconds",
 	    "order_ttl_seconds", "drop_entitlements", "evidence" };
+	static const char *const mkeys[] = { "approvals", "hold_seconds",
+	    "order_ttl_seconds", "drop_entitlements", "identity_proofing" };
 	int r;
 
 	if ((r = expect_type(ld, rs, CONFIG_TYPE_GROUP)) != 0 ||
-	    (r = check_keys(ld, rs, keys, manual ? 4 : 5, "setting")) != 0 ||
+	    (r = check_keys(ld, rs, manual ? mkeys : keys, 5,
+	    "setting")) != 0 ||
 	    (!manual && (r = parse_evidence_rule(ld, rs,
 	    &rule->evidence)) != 0) ||
+	    (manual && (r = get_bool(ld, rs, "identity_proofing", true,
+	    &rule->identity_proofing)) != 0) ||
 	    (r = parse_approvals(ld, rs, rule)) != 0 ||
 	    (r = get_int(ld, rs, "hold_seconds", true, 0, 0,
 	    POLICY_MAX_HOLD_SECONDS, &rule->hold_seconds)) != 0 ||

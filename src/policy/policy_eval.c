@@ -268,7 +268,7 @@ add_missing(struct policy_decision *dec, const char *code,
 	struct policy_missing *m;
 	va_list ap;
 
-	/* POLICY_MAX_MISSING covers the worst case (5 + 1 + 4 evidence, 8
+	/* POLICY_MAX_MISSING covers the worst case (1 + 5 + 1 + 4 evidence, 8
 	 * approval groups, 1 hold); the test only guards the array. */
 	if (dec->nmissing >= POLICY_MAX_MISSING)
 		return;
@@ -654,6 +654,9 @@ count_evidence(const struct policy_request *req, struct policy_decision *dec)
 			continue;
 		dec->evidence_counted++;
 		dec->evidence_types |= POLICY_EVIDENCE_BIT(e->type);
+		if (e->origin == POLICY_ORIGIN_OFFICER &&
+		    e->type == POLICY_EVIDENCE_IDENTITY_DOCUMENT)
+			dec->proofed = true;
 		if (e->origin == POLICY_ORIGIN_APPLIANCE ||
 		    (e->origin == POLICY_ORIGIN_OFFICER &&
 		    e->type == POLICY_EVIDENCE_IDENTITY_DOCUMENT)) {
@@ -784,6 +787,13 @@ evidence_missing(const struct policy_request *req,
 	bool missing = false;
 	unsigned t;
 
+	if (dec->proofing_required && !dec->proofed) {
+		add_missing(dec, "evidence:identity_proofing", "identity "
+		    "proofing recorded by an officer (POST /v1/requests/ID/"
+		    "proofing): the document seen, in person or on video, and "
+		    "its reference");
+		missing = true;
+	}
 	if (rc != NULL && rc[0] != '\0')
 		snprintf(chans, sizeof(chans), "neither %s (the request's "
 		    "channel) nor %s (the channel being recovered)",
@@ -941,6 +951,19 @@ route(const struct policy_config *cfg, const struct policy_request *req,
 	}
 }
 
+/* Whether a raised risk signal forces the manual route. */
+static bool
+route_by_risk(const struct policy_config *cfg,
+    const struct policy_request *req)
+{
+	int k;
+
+	for (k = 0; k < POLICY_RISK_COUNT; k++)
+		if (req->risk[k] && cfg->risk[k].manual_review)
+			return true;
+	return false;
+}
+
 /* Requirements of the route: see policy_evaluate in policy.h. */
 static void
 requirements(const struct policy_config *cfg,
@@ -973,7 +996,14 @@ requirements(const struct policy_config *cfg,
 			dec->hold_seconds = man->hold_seconds;
 		if (man->order_ttl_seconds < dec->order_ttl_seconds)
 			dec->order_ttl_seconds = man->order_ttl_seconds;
-	} else {
+		dec->proofing_required = man->identity_proofing;
+	}
+	/*
+	 * The rule's evidence: on the normal route, and on a manual route a
+	 * risk signal forced (the evidence the request had still counts, so
+	 * a raised risk never lowers what it needs).
+	 */
+	if (dec->route == POLICY_ROUTE_NORMAL || route_by_risk(cfg, req)) {
 		types = rule->evidence.min_types + extra_ev;
 		dec->evidence_required = rule->evidence.min_passing + extra_ev;
 		dec->evidence_types_required = types < POLICY_EVIDENCE_COUNT ?

@@ -129,7 +129,8 @@ static const char TEST_CONF[] =
 	"\t};\n"
 	"};\n"
 	"manual_review = { approvals = ( " SO(2) " ); hold_seconds = 5000;\n"
-	"\torder_ttl_seconds = 300; drop_entitlements = [" ALLPRIV "]; };\n"
+	"\torder_ttl_seconds = 300; drop_entitlements = [" ALLPRIV "];\n"
+	"\tidentity_proofing = false; };\n"
 	"risk = {\n"
 	"\tnew_device = { extra_hold_seconds = 1000; extra_evidence = 1; };\n"
 	"\tunusual_geolocation = { extra_hold_seconds = 2000; };\n"
@@ -385,6 +386,70 @@ evidence_verified_by_the_requester_never_counts(void)
 	CHECK_EQ(d.evidence_counted, 2);
 	CHECK(strcmp(policy_evidence_verdict_name(d.verdicts[1]),
 	    "requester_verified") == 0);
+}
+
+/*
+ * The manual route needs identity proofing an officer recorded before its
+ * approvals count (shipped policy); and recent_compromise, which forces
+ * it, keeps the evidence the rule asks: the request's verified items
+ * still count, and their absence is still missing.
+ */
+static void
+manual_route_needs_proofing_and_keeps_the_evidence(void)
+{
+	struct policy_evidence ev[6] = {
+		{ PRF, true, "hd-amy", "push", "p-1", AG },
+		{ OOB, true, "hd-amy", "email", "cb-1", AG },
+		{ IDD, true, "hd-amy", "video", "id-1", AG },
+	};
+	const struct policy_approval ap[] = {
+		{ "security_officer", "so-ann", "cred-ann", true } };
+	struct policy_progress prog = { ap, 1, 0, false, false, false, 0 };
+	struct policy_config *cfg = NULL;
+	enum policy_approver_fault fault;
+	struct policy_decision d;
+	struct policy_request req;
+
+	CHECK_EQ(policy_config_load_file(SHIPPED_CONF, &cfg, NULL, 0), 0);
+	CHECK(cfg->manual_review.identity_proofing);
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	req.evidence = ev;
+	req.nevidence = 3;
+	req.risk[POLICY_RISK_RECENT_COMPROMISE] = true;
+	CHECK(policy_evaluate(cfg, &req, NULL, NOW, &d) == 0);
+	CHECK_EQ(d.route, POLICY_ROUTE_MANUAL_REVIEW);
+	CHECK_EQ(d.state, POLICY_STATE_NEEDS_EVIDENCE);
+	/* the admin rule's verified minimum is still asked (was dropped) */
+	CHECK_EQ(d.evidence_verified_types_required, 2);
+	CHECK_EQ(d.evidence_required, 3);
+	CHECK(strstr(codes(&d), "evidence:identity_proofing "
+	    "evidence:verified_types:2") == codes(&d));
+	/* approvals wait for the evidence */
+	CHECK(policy_check_approver(&req, NULL, &d, &ap[0], &fault) ==
+	    TG_ERR_POLICY);
+	CHECK_EQ(fault, POLICY_APPROVER_NOT_AWAITING_APPROVAL);
+	/* two appliance-verified kinds and an officer's proofing */
+	ev[3] = (struct policy_evidence){ OOB, true, "tapgate", "sms",
+	    "challenge:1", POLICY_ORIGIN_APPLIANCE };
+	ev[4] = (struct policy_evidence){ MGR, true, "tapgate", "email",
+	    "challenge:2", POLICY_ORIGIN_APPLIANCE };
+	req.nevidence = 5;
+	CHECK(policy_evaluate(cfg, &req, NULL, NOW, &d) == 0);
+	CHECK_EQ(d.state, POLICY_STATE_NEEDS_EVIDENCE);
+	CHECK(strcmp(codes(&d), "evidence:identity_proofing "
+	    "approval:security_officer:2 hold:seconds:345600") == 0);
+	ev[5] = (struct policy_evidence){ IDD, true, "so-cat", "in_person",
+	    "passport P123", POLICY_ORIGIN_OFFICER };
+	req.nevidence = 6;
+	CHECK(policy_evaluate(cfg, &req, &prog, NOW, &d) == 0);
+	CHECK_EQ(d.state, POLICY_STATE_MANUAL_REVIEW);
+	CHECK(d.proofed);
+	CHECK_EQ(d.approvals[0].counted, 1);
+	/* an identity document the agent typed is no proofing */
+	ev[5].origin = AG;
+	CHECK(policy_evaluate(cfg, &req, NULL, NOW, &d) == 0);
+	CHECK_EQ(d.state, POLICY_STATE_NEEDS_EVIDENCE);
+	policy_config_free(&cfg);
 }
 
 static void
@@ -716,6 +781,10 @@ static const struct broken {
 	    " ); hold_seconds = 110;",
 	    "rules.password_reset.shared.evidence.min_types", "min_passing",
 	    TG_ERR_CONFIG },
+	{ "identity_proofing_is_the_manual_routes", "hold_seconds = 110;",
+	    "hold_seconds = 110; identity_proofing = true;",
+	    "rules.password_reset.shared.identity_proofing",
+	    "unknown setting", TG_ERR_CONFIG },
 	{ "min_verified_types_over_min_verified", EV(1, 1) " }; approvals "
 	    "= ( " SO(1) " ); hold_seconds = 110;", EV(1, 1) " min_verified "
 	    "= 1; min_verified_types = 2; }; approvals = ( " SO(1) " ); "
@@ -1364,6 +1433,11 @@ static const struct risk_row {
 	{ "manual_route_still_adds_risk_holds", { false, true, true, false },
 	    MANUAL, POLICY_STATE_MANUAL_REVIEW, 7000,
 	    "approval:security_officer:2 hold:seconds:7000" },
+	/* a forced manual route keeps the rule's and the risks' evidence */
+	{ "forced_manual_route_keeps_what_evidence_a_risk_asks",
+	    { true, false, true, false }, MANUAL, POLICY_STATE_NEEDS_EVIDENCE,
+	    6000, "evidence:types:1 evidence:count:1 "
+	    "approval:security_officer:2 hold:seconds:6000" },
 	{ "signal_without_actions_changes_nothing",
 	    { false, false, false, true }, NORMAL, POLICY_STATE_READY, 0,
 	    "" },
@@ -2284,6 +2358,7 @@ main(void)
 	RUN(shipped_config_privileged_classes_need_verified_evidence);
 	RUN(typed_evidence_never_makes_an_admin_request_ready);
 	RUN(evidence_verified_by_the_requester_never_counts);
+	RUN(manual_route_needs_proofing_and_keeps_the_evidence);
 	RUN(config_values_are_loaded);
 	RUN(roles_come_from_uid_and_gids);
 	RUN(principal_comes_from_uid_before_gid);
