@@ -121,7 +121,12 @@ int	engine_submit(struct tapgated *d, const struct engine_actor *a,
  * not exist, when a->team is set and the request is not that team's.
  */
 
-/* Add evidence ({"evidence":[...]}) to a request and re-evaluate it. */
+/*
+ * Add evidence ({"evidence":[...]}) to a request and re-evaluate it.  The
+ * items are the caller's word: origin agent, the caller's principal (an
+ * officer without one: its name) as verifier, the verifier the body
+ * named kept as claimed_verifier; a body naming an origin is refused.
+ */
 int	engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, const char *body, size_t len, int64_t now,
 	    struct engine_result *res);

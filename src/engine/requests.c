@@ -127,8 +127,8 @@ add_evidence_rows(struct store *st, const char *id, const json_t *arr,
 
 /*
  * The evidence items in root's "evidence" (if any) recorded as attested
- * by the caller's principal (reqjson_attest), and parsed again into
- * ev[0..*nev).
+ * by the caller's principal (reqjson_attest; an officer without one: by
+ * its name), and parsed again into ev[0..*nev).
  */
 static int
 intake_attest(struct tapgated *d, const struct engine_actor *a,
@@ -141,7 +141,9 @@ intake_attest(struct tapgated *d, const struct engine_actor *a,
 
 	if (arr == NULL || json_is_null(arr))
 		return 0;
-	if ((r = reqjson_attest(arr, a->principal->name, err,
+	/* the caller's principal; an officer without one: its own name */
+	if ((r = reqjson_attest(arr, a->principal != NULL ?
+	    a->principal->name : a->name, err,
 	    sizeof(err))) != 0 || (r = reqjson_evidence(arr, "evidence", ev,
 	    nev, err, sizeof(err))) != 0) {
 		if (r == TG_ERR_NOMEM)
@@ -786,12 +788,6 @@ engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
 
 	if ((r = load_seen(d, a, id, &f, res)) != 0)
 		return r;
-	if (a->principal == NULL) {
-		eng_error(res, 403, "no_principal", "evidence is attested by "
-		    "the caller's principal, and this caller has none");
-		r = TG_ERR_PERM;
-		goto out;
-	}
 	if ((r = evidence_body(body, len, &root, &arr, ev, &nev, res)) != 0 ||
 	    (r = intake_attest(d, a, root, ev, &nev, res)) != 0 ||
 	    (r = evidence_open(d, &f, nev, now, res)) != 0)

@@ -13,7 +13,7 @@
 # the shipped minimum of appliance-verified evidence, kept; uid 65534 is
 # hd-bob of the help desk, submitting as itself
 TEST_VERIFIED=keep make_config "$T/tapgate.conf" \
-    's/^(roles = \()$/\1\n\t{ uid = 65534; roles = ["intake"]; },/'
+    's/^(roles = \()$/\1\n\t{ uid = 65534; roles = ["intake"]; },\n\t{ uid = 2010; roles = ["officer"]; },/'
 daemon_start "$T/tapgate.conf" || { notok daemon_starts; exit 1; }
 CTL() { "$BUILD/tapgatectl" -s "$T/api.sock" "$@"; }
 
@@ -64,6 +64,13 @@ api GET "/v1/requests/$ADM"
 check decision_shows_verified_counts answered 200 \
     '.decision.evidence.verified == 0 and
     .decision.evidence.verified_types_required == 2'
+
+# --- an officer without a principal attests under its own name
+api_as 2010 POST "/v1/requests/$ADM/evidence" "{\"evidence\":[$PRF]}"
+check officer_adds_typed_evidence [ "$STATUS" = 200 ]
+check officers_typed_evidence_is_attested_by_its_name [ "$(sqlite3 \
+    "$T/state/tapgate.db" "SELECT origin || '|' || verifier FROM evidence
+    WHERE request_id = '$ADM' ORDER BY id DESC LIMIT 1")" = 'agent|uid:2010' ]
 
 # --- the order lists the evidence it rests on
 check standard_request_gets_its_order \
