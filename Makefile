@@ -344,10 +344,14 @@ LINT_SH		= $(wildcard scripts/*.sh tests/*.sh tests/*/*.sh \
 		   tests/*/lib/*.sh firmware_host/tools/*.sh) \
 		   $(shell for f in contrib/*/*; do head -n 1 "$$f" | \
 		   grep -q '^\#!/bin/sh' && echo "$$f"; done)
+LINT_PY		= $(wildcard tests/*/lib/*.py) $(shell for f in contrib/*/*; do head -n 1 "$$f" | \
+		   grep -q '^\#!/usr/bin/python3' && echo "$$f"; done)
 lint: deps
 	@rc=0; \
 	echo "shellcheck: $(words $(LINT_SH)) scripts"; \
 	shellcheck $(LINT_SH) || rc=1; \
+	echo "pyflakes3: $(words $(LINT_PY)) programs"; \
+	pyflakes3 $(LINT_PY) || rc=1; \
 	echo "mandoc -Tlint: man/"; sh scripts/lint-man.sh || rc=1; \
 	echo "lint-style: the tree"; sh scripts/lint-style.sh || rc=1; \
 	exit $$rc
@@ -409,6 +413,7 @@ UDEVRULESDIR	?= $(PREFIX)/lib/udev/rules.d
 MANDIR		?= $(PREFIX)/share/man
 DOCDIR		?= $(PREFIX)/share/doc/tapgate
 TG_DATADIR	?= $(PREFIX)/share/tapgate
+LIBEXECDIR	?= $(PREFIX)/libexec
 # the units and tmpfiles name the installed paths
 TG_PATHS_SED	= -e 's|/usr/sbin/tapgated|$(SBINDIR)/tapgated|g' \
 		   -e 's|/etc/tapgate|$(SYSCONFDIR)/tapgate|g'
@@ -421,6 +426,9 @@ install: all
 	install -m 0755 $(BUILD)/tapgated $(BUILD)/tapgatectl \
 	    $(DESTDIR)$(SBINDIR)/
 	install -m 0755 $(BUILD)/tapgate-verify $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(LIBEXECDIR)/tapgate
+	install -m 0755 contrib/senders/tapgate-send-mail \
+	    contrib/senders/tapgate-send-webhook $(DESTDIR)$(LIBEXECDIR)/tapgate/
 	install -m 0644 $(VERIFY_LIB) $(VERIFY_SO) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(VERIFY_SO)) $(DESTDIR)$(LIBDIR)/$(VERIFY_SONAME)
 	ln -sf $(VERIFY_SONAME) $(DESTDIR)$(LIBDIR)/libtapgate-verify.so
@@ -452,7 +460,7 @@ install: all
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/tapgated-directory@.service \
 	    $(DESTDIR)$(TMPFILESDIR)/tapgate.conf
 	install -m 0644 systemd/yubikey-seal.conf systemd/directory.conf \
-	    $(DESTDIR)$(TG_DATADIR)/systemd/
+	    systemd/senders.conf $(DESTDIR)$(TG_DATADIR)/systemd/
 	install -m 0644 udev/70-tapgate.rules $(DESTDIR)$(UDEVRULESDIR)/
 	install -m 0644 contrib/examples/attestation-roots.pem.example \
 	    contrib/examples/notify-log.example $(DESTDIR)$(DOCDIR)/

@@ -20,6 +20,8 @@ jq
 python3
 python3-jwcrypto
 python3-prometheus-client
+python3-aiosmtpd
+pyflakes3
 minisign
 slapd
 ldap-utils

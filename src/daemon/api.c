@@ -12,7 +12,10 @@
  *	GET  /v1/requests?prefix=HEX&limit=	(ids that start so)
  *	GET  /v1/requests/ID			intake, officer, operator
  *	POST /v1/requests/ID/evidence		intake, officer
- *	POST /v1/requests/ID/veto		officer, intake (for the owner)
+ *	POST /v1/requests/ID/veto		officer, intake (for the owner);
+ *						anyone connected with
+ *						{"code"}: a notification's
+ *						veto code is the authority
  *	POST /v1/requests/ID/deny		officer
  *	GET  /v1/audit?limit=N			operator, officer
  *	GET  /v1/audit?request=ID[&after=SEQ][&limit=N]
@@ -67,6 +70,7 @@ enum route_kind {
 	ROUTE_REQUEST,		/* one request */
 	ROUTE_EVIDENCE,
 	ROUTE_VETO,
+	ROUTE_VETO_CODE,	/* the same path, a body with "code" */
 	ROUTE_DENY,
 	ROUTE_AUDIT,
 	ROUTE_AUDIT_VERIFY,
@@ -115,6 +119,7 @@ static const struct route routes[] = {
 	{ ROUTE_RC_REVOKE, "POST", R(OPERATOR) | R(OFFICER), "POST", NULL },
 	{ ROUTE_PROOFING, "POST", R(OFFICER),		"POST",	NULL },
 	{ ROUTE_VETO,     "POST", R(OFFICER) | R(INTAKE), "POST", NULL },
+	{ ROUTE_VETO_CODE, "POST", 0,			"POST",	NULL },
 	{ ROUTE_DENY,     "POST", R(OFFICER),		"POST",	NULL },
 	/* intake: the history of a request it submitted (api_audit) */
 	{ ROUTE_AUDIT,    "GET",  R(OPERATOR) | R(OFFICER) | R(INTAKE),
@@ -628,6 +633,10 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		engine_recovery_codes(d, a, req->body, req->body_len,
 		    rt->kind == ROUTE_RC_ISSUE, now, &er);
 		break;
+	case ROUTE_VETO_CODE:
+		engine_veto_code(d, a, id, req->body, req->body_len, now,
+		    &er);
+		break;
 	case ROUTE_VETO:
 	case ROUTE_DENY:
 		engine_decide(d, a, id, rt->kind == ROUTE_VETO ? "veto" :
@@ -714,6 +723,21 @@ observe(struct tapgated *d, const struct route *rt, int64_t start,
 		engine_observe(d, DAEMON_LAT_TOUCH, touch_ns);
 }
 
+/* A veto whose body carries a code: for anyone who holds one. */
+static int
+veto_by_code(const struct http_request *req)
+{
+	json_t *root;
+	int yes;
+
+	if (req->body_len == 0)
+		return 0;
+	root = json_loadb(req->body, req->body_len, 0, NULL);
+	yes = json_object_get(root, "code") != NULL;
+	json_decref(root);
+	return yes;
+}
+
 void
 api_handle(void *ctx, const struct http_request *req,
     struct http_response *res)
@@ -730,6 +754,8 @@ api_handle(void *ctx, const struct http_request *req,
 	int path_known = 0;
 
 	kind = route_of(req->path, id, sizeof(id));
+	if (kind == ROUTE_VETO && veto_by_code(req))
+		kind = ROUTE_VETO_CODE;
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (routes[i].kind != kind)
 			continue;

@@ -429,8 +429,7 @@ dirproc_stop(struct dirproc **dpp)
 	*dpp = NULL;
 }
 
-/* Send the lookup (by name or DN: what) and wait, within the budget,
- * for the answer. */
+/* Send the lookup and wait, within the budget, for the answer. */
 static int
 dp_exchange(struct dirproc *dp, uint8_t what, const char *name)
 {
@@ -1075,9 +1074,13 @@ walk_groups(const struct setup *s, struct dir_facts *f, char *why,
 	return 0;
 }
 
+/*
+ * The entry name finds, or (dn not NULL) the entry at dn: its facts, and
+ * its groups walked unless read at its DN.
+ */
 static enum dir_outcome
-search(struct setup *s, const char *name, struct dir_facts *f,
-    char *why, size_t cap)
+search(struct setup *s, const char *name, const char *dn,
+    struct dir_facts *f, char *why, size_t cap)
 {
 	struct timeval tv = { (time_t)s->d.timeout_seconds, 0 };
 	char filter[DIR_FILTER_MAX + 1];
@@ -1085,7 +1088,9 @@ search(struct setup *s, const char *name, struct dir_facts *f,
 	enum dir_outcome o;
 	int rc, n;
 
-	if (dir_filter(&s->d, name, filter, sizeof(filter)) != 0) {
+	if (dn != NULL)
+		snprintf(filter, sizeof(filter), "(objectClass=*)");
+	else if (dir_filter(&s->d, name, filter, sizeof(filter)) != 0) {
 		snprintf(why, cap, "the name does not fit the filter");
 		return DIR_UNAVAILABLE;
 	}
@@ -1093,13 +1098,20 @@ search(struct setup *s, const char *name, struct dir_facts *f,
 	for (n = 0; n < 2; n++) {
 		if (connect_directory(&s->d, why, cap) != 0)
 			return DIR_UNAVAILABLE;
-		rc = ldap_search_ext_s(ld, s->d.base, LDAP_SCOPE_SUBTREE,
+		rc = ldap_search_ext_s(ld, dn != NULL ? dn : s->d.base,
+		    dn != NULL ? LDAP_SCOPE_BASE : LDAP_SCOPE_SUBTREE,
 		    filter, s->attrs, 0, NULL, NULL, &tv, 2, &res);
 		if (rc != LDAP_SERVER_DOWN)
 			break;
 		ldap_msgfree(res);
 		res = NULL;
 		drop_connection();
+	}
+	if (dn != NULL && (rc == LDAP_NO_SUCH_OBJECT ||
+	    rc == LDAP_INVALID_DN_SYNTAX)) {
+		snprintf(why, cap, "no entry at that DN");
+		ldap_msgfree(res);
+		return DIR_NOT_FOUND;
 	}
 	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
 		snprintf(why, cap, "search failed: %s", ldap_err2string(rc));
@@ -1117,63 +1129,7 @@ search(struct setup *s, const char *name, struct dir_facts *f,
 		o = DIR_NOT_FOUND;
 	} else if ((e = ldap_first_entry(ld, res)) == NULL ||
 	    entry_facts(ld, e, s, name, f, why, cap) != 0 ||
-	    walk_groups(s, f, why, cap) != 0)
-		o = DIR_UNAVAILABLE;
-	else
-		o = DIR_FOUND;
-	ldap_msgfree(res);
-	return o;
-}
-
-/*
- * The entry at dn (an account's manager): read at its own DN (base
- * scope), only when dn lies under the configured base, its facts as a
- * lookup by name has them (its groups as memberOf lists them, not
- * walked: nothing is classed by them).
- */
-static enum dir_outcome
-search_dn(struct setup *s, const char *dn, struct dir_facts *f, char *why,
-    size_t cap)
-{
-	struct timeval tv = { (time_t)s->d.timeout_seconds, 0 };
-	LDAPMessage *res = NULL, *e;
-	enum dir_outcome o;
-	int rc, n;
-
-	if (!dir_value_ok(dn, DIR_DN_MAX) || dn[0] == '\0' ||
-	    !policy_dn_under(dn, s->d.base)) {
-		snprintf(why, cap, "the DN is not an entry under the base");
-		return DIR_NOT_FOUND;
-	}
-	for (n = 0; n < 2; n++) {
-		if (connect_directory(&s->d, why, cap) != 0)
-			return DIR_UNAVAILABLE;
-		rc = ldap_search_ext_s(ld, dn, LDAP_SCOPE_BASE,
-		    "(objectClass=*)", s->attrs, 0, NULL, NULL, &tv, 2, &res);
-		if (rc != LDAP_SERVER_DOWN)
-			break;
-		ldap_msgfree(res);
-		res = NULL;
-		drop_connection();
-	}
-	if (rc == LDAP_NO_SUCH_OBJECT) {
-		ldap_msgfree(res);
-		snprintf(why, cap, "no entry at that DN");
-		return DIR_NOT_FOUND;
-	}
-	if (rc != LDAP_SUCCESS) {
-		snprintf(why, cap, "search failed: %s", ldap_err2string(rc));
-		if (connection_lost(rc) || rc == LDAP_TIMELIMIT_EXCEEDED)
-			drop_connection();
-		ldap_msgfree(res);
-		return DIR_UNAVAILABLE;
-	}
-	n = res != NULL ? ldap_count_entries(ld, res) : 0;
-	if (n <= 0) {
-		snprintf(why, cap, "no entry at that DN");
-		o = DIR_NOT_FOUND;
-	} else if ((e = ldap_first_entry(ld, res)) == NULL ||
-	    entry_facts(ld, e, s, "", f, why, cap) != 0)
+	    (dn == NULL && walk_groups(s, f, why, cap) != 0))
 		o = DIR_UNAVAILABLE;
 	else
 		o = DIR_FOUND;
@@ -1248,23 +1204,23 @@ child_confine(const struct setup *s)
 	return 0;
 }
 
-/* One lookup (by name or by DN: type): the request read exactly, the
- * answer written. */
+/* One lookup: the request read exactly, the answer written. */
 static int
-child_lookup(struct msg_chan *ch, struct setup *s, uint8_t type,
+child_lookup(struct msg_chan *ch, uint8_t type, struct setup *s,
     struct msg *rq, struct msg *rp, struct dir_facts *f)
 {
-	char key[DIR_DN_MAX + 1], why[PROTO_DIR_DETAIL_MAX + 1] = "";
+	char name[DIR_DN_MAX + 1], why[PROTO_DIR_DETAIL_MAX + 1] = "";
 	enum dir_outcome o;
 
-	msg_get_str(rq, key, type == PROTO_DIR_LOOKUP_DN ? sizeof(key) :
+	msg_get_str(rq, name, type == PROTO_DIR_LOOKUP_DN ? DIR_DN_MAX + 1 :
 	    DIR_NAME_MAX + 1);
 	if (msg_chan_end(ch, rq, "lookup") != 0)
 		return -1;
 	if (type == PROTO_DIR_LOOKUP_DN)
-		o = search_dn(s, key, f, why, sizeof(why));
+		o = name[0] != '\0' ? search(s, "", name, f, why,
+		    sizeof(why)) : DIR_NOT_FOUND;
 	else
-		o = search(s, key, f, why, sizeof(why));
+		o = search(s, name, NULL, f, why, sizeof(why));
 	/* what the answer says must read back: control bytes go */
 	if (!dir_value_ok(why, PROTO_DIR_DETAIL_MAX))
 		snprintf(why, sizeof(why), "the directory's error is not text");
@@ -1309,7 +1265,7 @@ dirproc_main(int fd)
 	for (;;) {
 		if ((r = msg_chan_recv(&ch, &type, &rq)) == TG_ERR_CLOSED)
 			break;	/* the daemon closed: done */
-		if (r != 0 || child_lookup(&ch, &s, type, &rq, &rp, f) != 0) {
+		if (r != 0 || child_lookup(&ch, type, &s, &rq, &rp, f) != 0) {
 			fprintf(stderr, "tapgated[directory]: %s\n", r ==
 			    TG_ERR_PROTOCOL || r == 0 ? ch.err :
 			    tg_strerror(r));

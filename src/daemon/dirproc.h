@@ -69,10 +69,8 @@ int	dirproc_lookup(struct dirproc *dp, const char *name,
 	    size_t detail_cap);
 
 /*
- * dirproc_lookup() of the entry at DN dn (an account's manager, as its
- * facts name it): DIR_NOT_FOUND unless dn lies under the directory's
- * base and an entry is there.  The answer is decoded as a lookup by
- * name's (dirproc_parse_answer: bounded, fuzzed).
+ * dirproc_lookup() of the entry named by dn (at most DIR_DN_MAX bytes):
+ * read at its DN, its groups not walked (a manager's contacts).
  */
 int	dirproc_lookup_dn(struct dirproc *dp, const char *dn,
 	    enum dir_outcome *outcome, struct dir_facts *facts, char *detail,

@@ -504,6 +504,7 @@ open_audit(struct run *rn)
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_lock(&d->lock);
 	engine_quorum_check(d, 0, (int64_t)time(NULL));
+	engine_senders_check(d, (int64_t)time(NULL));
 	pthread_mutex_unlock(&d->lock);
 	pthread_mutex_lock(&d->lock);
 	(void)engine_checkpoint(d, (int64_t)time(NULL));
@@ -771,6 +772,10 @@ main(int argc, char **argv)
 	if ((rc = load_config(&o, &rn.d.cfg)) != 0)
 		return rc;
 	if (o.check) {
+		if (!policy_senders_configured(rn.d.cfg))
+			printf("warning: no sender configured (senders): "
+			    "nobody hears of a request, and no veto code can "
+			    "be sent\n");
 		printf("%s: configuration OK (policy %s version %lld)\n",
 		    o.config ? o.config : "embedded default",
 		    rn.d.cfg->policy_id, (long long)rn.d.cfg->policy_version);

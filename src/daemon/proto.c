@@ -164,8 +164,7 @@ const struct msg_proto proto_hooks = {
 	STR(DIR_DN_MAX) + 4 * DIR_VALUES_MAX(DIR_MAX_CONTACTS) +	\
 	DIR_VALUES_MAX(DIR_MAX_TYPES) + 2 * U8)
 
-_Static_assert(DIR_SETUP_MAX <= MSG_MAX && DIR_LOOKUP_MAX <= MSG_MAX &&
-    DIR_LOOKUP_DN_MAX <= MSG_MAX,
+_Static_assert(DIR_SETUP_MAX <= MSG_MAX && DIR_LOOKUP_MAX <= MSG_MAX,
     "the directory's requests fit msg_init()'s bound");
 _Static_assert(DIR_ANSWER_MAX <= MSG_MAX_ANY,
     "a directory answer fits a message");

@@ -66,6 +66,8 @@
  *			(struct policy_dir_attrs, in its order), u8 preset,
  *			u8 nested_groups, u32 max_group_depth
  *	DIR_LOOKUP	monitor, idle -> lookup: str name (normalised)
+ *	DIR_LOOKUP_DN	monitor, idle -> lookup: str dn (an entry read by
+ *			its DN: a manager's; its groups are not walked)
  *	DIR_ANSWER	child, lookup -> idle: u8 outcome (enum dir_outcome),
  *			str detail; when found: str name, str dn, u8
  *			truncated_groups, u32 n, n x str group dn, u32
@@ -73,9 +75,6 @@
  *			manager, then mobile, phone, mail, alt_mail and type
  *			each as u32 n, n x str value, then u8 disabled, u8
  *			locked
- *	DIR_LOOKUP_DN	monitor, idle -> lookup: str dn (of an entry under
- *			the base, e.g. an account's manager); answered by a
- *			DIR_ANSWER as a lookup by name is
  */
 #ifndef TAPGATE_PROTO_H
 #define TAPGATE_PROTO_H

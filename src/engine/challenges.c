@@ -334,7 +334,7 @@ destination(struct tapgated *d, const struct facts *f, struct ch_plan *p,
 			eng_db_error(d, res, r);
 			goto out;
 		}
-		if (mk.outcome != DIR_FOUND) {
+		if (mk.refused || mk.outcome != DIR_FOUND) {
 			snprintf(err, sizeof(err), "the account's manager on "
 			    "record cannot be read (%s)", mk.detail);
 			eng_error(res, mk.outcome == DIR_UNAVAILABLE ? 503 :

@@ -59,9 +59,8 @@ eng_directory_lookup_dn(struct tapgated *d, const char *dn,
 	if (!d->cfg->directory.configured)
 		return 0;
 	lk->configured = true;
-	if (dn == NULL || dn[0] == '\0' || strlen(dn) > DIR_DN_MAX) {
-		lk->outcome = DIR_NOT_FOUND;
-		snprintf(lk->detail, sizeof(lk->detail), "no DN");
+	if (dn[0] == '\0' || !dir_value_ok(dn, DIR_DN_MAX)) {
+		lk->refused = true;
 		return 0;
 	}
 	if ((lk->facts = calloc(1, sizeof(*lk->facts))) == NULL)
@@ -70,12 +69,8 @@ eng_directory_lookup_dn(struct tapgated *d, const char *dn,
 	r = dirproc_lookup_dn(d->dir, dn, &lk->outcome, lk->facts,
 	    lk->detail, sizeof(lk->detail));
 	pthread_mutex_lock(&d->lock);
-	if (r != 0) {
+	if (r != 0)
 		lk->outcome = DIR_UNAVAILABLE;
-		if (lk->detail[0] == '\0')
-			snprintf(lk->detail, sizeof(lk->detail), "the "
-			    "directory process is gone");
-	}
 	return 0;
 }
 

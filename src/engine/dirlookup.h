@@ -39,10 +39,11 @@ int	eng_directory_lookup(struct tapgated *d, const char *account,
 	    struct eng_dir_lookup *lk);
 
 /*
- * The entry at DN dn (an account's manager, as its facts name it), as
- * eng_directory_lookup() looks up a name (d->lock likewise): lk->outcome
- * DIR_FOUND with lk->facts, DIR_NOT_FOUND (no entry there, or not under
- * the directory's base) or DIR_UNAVAILABLE; lk->name stays empty.
+ * The entry at dn (a manager's, as the account's entry names it), read at
+ * its DN by the directory process (its groups not walked), d->lock as for
+ * eng_directory_lookup().  lk->configured false without a directory;
+ * lk->refused for a dn that is empty, over DIR_DN_MAX or not text;
+ * else lk->outcome, and lk->facts when DIR_FOUND.  0 or TG_ERR_NOMEM.
  */
 int	eng_directory_lookup_dn(struct tapgated *d, const char *dn,
 	    struct eng_dir_lookup *lk);

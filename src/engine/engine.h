@@ -199,6 +199,21 @@ int	engine_decide(struct tapgated *d, const struct engine_actor *a,
 	    int64_t now, struct engine_result *res);
 
 /*
+ * Veto a request with a veto code its owner or manager was sent
+ * ({"code":"..."}), from any caller: the code is the authority.  The code
+ * is compared, in constant time, with the hashes of every code the
+ * request's notifications carried; a wrong one is counted and audited
+ * (request.veto_refused), and after ENGINE_VETO_CODE_TRIES wrong ones
+ * every code is refused (429).  A right one vetoes the request as an
+ * officer's veto does, audited as request.vetoed with by "veto_code" and
+ * the recipient whose code it was.
+ */
+#define ENGINE_VETO_CODE_TRIES	5
+int	engine_veto_code(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, const char *body, size_t len, int64_t now,
+	    struct engine_result *res);
+
+/*
  * One request in detail (request, evidence, decisions, decision, and the
  * approvals that count: officer, group, user_verified, time).
  */
@@ -456,6 +471,14 @@ int	engine_audit_system(struct tapgated *d, const char *event,
  * Runs at the commit, under d->lock.
  */
 void	engine_audit_committed(const struct audit_entry *e, void *arg);
+
+/*
+ * At start (d->lock held): without any sender configured, nobody hears of
+ * a request: logged as an alarm at every start, and audited as
+ * alarm.notifications_unconfigured once per change of state (a later
+ * start with senders audits notifications.configured).
+ */
+void	engine_senders_check(struct tapgated *d, int64_t now);
 
 /* Hook outcome reporter (hooks_report_fn, ctx the struct tapgated) that
  * counts every outcome and audits failures.  Takes d->lock. */

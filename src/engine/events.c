@@ -14,6 +14,8 @@
 #include "common/errors.h"
 #include "engine/events.h"
 #include "engine/messages.h"
+#include "store/alarm.h"
+#include "store/notify.h"
 #include "engine/txn.h"
 
 json_t *
@@ -61,6 +63,264 @@ message_post(struct tapgated *d, json_t *ev, int in_commit)
 	free(tag);
 }
 
+/* ---- notifications: who hears of which event */
+
+enum notice {
+	NOTICE_NONE,
+	NOTICE_SUBMITTED,	/* request.created: owner, manager, officers */
+	NOTICE_HOLD,		/* hold.started later on */
+	NOTICE_CLOSING,		/* veto_window.closing */
+	NOTICE_ISSUED,		/* order.issued */
+	NOTICE_VETOED,
+	NOTICE_DENIED
+};
+
+static enum notice
+notice_of(const char *event)
+{
+	static const struct {
+		const char	*event;
+		enum notice	 n;
+	} map[] = {
+		{ "request.created", NOTICE_SUBMITTED },
+		{ "hold.started", NOTICE_HOLD },
+		{ "veto_window.closing", NOTICE_CLOSING },
+		{ "order.issued", NOTICE_ISSUED },
+		{ "request.vetoed", NOTICE_VETOED },
+		{ "request.denied", NOTICE_DENIED },
+	};
+	size_t i;
+
+	for (i = 0; event != NULL && i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(map[i].event, event) == 0)
+			return map[i].n;
+	return NOTICE_NONE;
+}
+
+/* What one notification is about, read from its hook event. */
+struct notice_ctx {
+	enum notice			 n;
+	const char			*id, *queue, *account, *system;
+	int64_t				 hold_until;
+	struct store_recipient		 rc[STORE_RECIPIENTS_MAX];
+	size_t				 nrc;
+	char				 code[STORE_RECIPIENTS_MAX]
+					    [ENG_VETO_CODE_LEN + 1];
+	char				 hash[STORE_RECIPIENTS_MAX][65];
+	int				 store_recipients;
+	int64_t				 now;
+};
+
+/* eng_txn_fn: the recipients (at submission) and their codes' hashes. */
+static int
+notice_steps(struct tapgated *d, void *arg)
+{
+	struct notice_ctx *c = arg;
+	json_t *details;
+	size_t i;
+	int r = 0;
+
+	for (i = 0; r == 0 && i < c->nrc; i++) {
+		if (c->store_recipients &&
+		    (r = store_recipient_set(d->st, c->id, &c->rc[i],
+		    c->now)) != 0)
+			break;
+		if (c->code[i][0] == '\0')
+			continue;
+		if ((r = store_veto_code_add(d->st, c->id, c->rc[i].role,
+		    c->hash[i], c->now)) != 0)
+			break;
+		details = json_pack("{s:s,s:s}", "recipient", c->rc[i].role,
+		    "channel", c->rc[i].channel);
+		r = eng_audit(d, &eng_system, "veto_code.issued", c->id,
+		    details, c->now);
+		json_decref(details);
+	}
+	return r;
+}
+
+static void
+notice_time(int64_t t, char *out, size_t cap)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(out, cap, "%Y-%m-%d %H:%M UTC", &tm) == 0)
+		snprintf(out, cap, "the end of its hold");
+}
+
+/* The subject and text of n for a recipient (code "" for none). */
+static void
+notice_text(const struct notice_ctx *c, const char *code, int officer,
+    char *subject, size_t scap, char *text, size_t tcap)
+{
+	static const char *const what[] = {
+		[NOTICE_SUBMITTED] = "asked for",
+		[NOTICE_HOLD] = "waits out its hold",
+		[NOTICE_CLOSING] = "veto window closing",
+		[NOTICE_ISSUED] = "approved: order issued",
+		[NOTICE_VETOED] = "vetoed",
+		[NOTICE_DENIED] = "denied",
+	};
+	char when[40];
+	size_t o;
+
+	notice_time(c->hold_until, when, sizeof(when));
+	snprintf(subject, scap, "tapgate: %s of %s on %s %s%s", c->queue,
+	    c->account, c->system, what[c->n], officer ? ": approval needed" :
+	    "");
+	o = (size_t)snprintf(text, tcap, "Request %s: %s of the account %s "
+	    "on %s.\n", c->id, c->queue, c->account, c->system);
+	if (o >= tcap)
+		return;
+	if (officer)
+		snprintf(text + o, tcap - o, "It waits for an officer's "
+		    "approval: tapgatectl requests show %s, then tapgatectl "
+		    "approve %s, or deny it.\n", c->id, c->id);
+	else if (c->n == NOTICE_ISSUED)
+		snprintf(text + o, tcap - o, "It was approved and its order "
+		    "issued: the change is being made.  If you did not ask "
+		    "for it, call the security team now.\n");
+	else if (c->n == NOTICE_VETOED || c->n == NOTICE_DENIED)
+		snprintf(text + o, tcap - o, "It was %s: nothing will be "
+		    "changed.\n", what[c->n]);
+	else if (code[0] != '\0')
+		snprintf(text + o, tcap - o, "%s%s.\nIf you did not ask for "
+		    "this, stop it before then with this veto code:\n\n    "
+		    "%s\n\nGive it to the security team or the help desk, or "
+		    "POST {\"code\": \"%s\"} to /v1/requests/%s/veto on the "
+		    "appliance.\n", c->n == NOTICE_CLOSING ? "It can no longer "
+		    "be stopped after " : "It will be carried out after ",
+		    c->hold_until > 0 ? when : "its checks, approvals and "
+		    "hold", code, code, c->id);
+	else
+		snprintf(text + o, tcap - o, "It will be carried out after "
+		    "%s.\nIf you did not ask for this, call the security team "
+		    "now: they can veto it.\n", when);
+}
+
+/* The owner and manager a submission's event names ("_recipients"). */
+static void
+notice_recipients_of(struct notice_ctx *c, const json_t *ev)
+{
+	const json_t *a = json_object_get(ev, "_recipients"), *r;
+	const char *role, *ch, *dest;
+	size_t i;
+
+	json_array_foreach(a, i, r) {
+		role = json_string_value(json_object_get(r, "role"));
+		ch = json_string_value(json_object_get(r, "channel"));
+		dest = json_string_value(json_object_get(r, "destination"));
+		if (c->nrc == STORE_RECIPIENTS_MAX || role == NULL ||
+		    ch == NULL || dest == NULL || strlen(role) >=
+		    sizeof(c->rc[0].role) || strlen(ch) >=
+		    sizeof(c->rc[0].channel) || strlen(dest) >=
+		    sizeof(c->rc[0].destination))
+			continue;
+		snprintf(c->rc[c->nrc].role, sizeof(c->rc[0].role), "%s",
+		    role);
+		snprintf(c->rc[c->nrc].channel, sizeof(c->rc[0].channel), "%s",
+		    ch);
+		snprintf(c->rc[c->nrc].destination,
+		    sizeof(c->rc[0].destination), "%s", dest);
+		c->nrc++;
+	}
+}
+
+/*
+ * The notifications of one hook event, posted (d->lock, after the
+ * commit): the owner and the manager on record, with a fresh veto code
+ * while the request can still be vetoed; officers when a new request
+ * waits for their approval.  A code whose hash could not be stored is
+ * not sent.
+ */
+static void
+notify_event(struct tapgated *d, const json_t *ev)
+{
+	struct events out = { { NULL }, 0 };
+	struct notice_ctx c;
+	const json_t *t = json_object_get(ev, "target");
+	const char *state;
+	char subject[ENG_MSG_SUBJECT_MAX + 1], text[1536];
+	size_t i;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	c.n = notice_of(json_string_value(json_object_get(ev, "event")));
+	c.id = json_string_value(json_object_get(ev, "request_id"));
+	c.queue = json_string_value(json_object_get(ev, "queue"));
+	c.account = json_string_value(json_object_get(t, "account"));
+	c.system = json_string_value(json_object_get(t, "system"));
+	c.hold_until = json_integer_value(json_object_get(ev, "hold_until"));
+	if (c.hold_until == 0)
+		c.hold_until = json_integer_value(json_object_get(ev,
+		    "_hold_until"));
+	c.now = (int64_t)time(NULL);
+	if (c.n == NOTICE_NONE || c.id == NULL || c.queue == NULL ||
+	    c.account == NULL || c.system == NULL ||
+	    json_is_true(json_object_get(ev, "_quiet")) ||
+	    !policy_senders_configured(d->cfg))
+		return;
+	if (c.n == NOTICE_SUBMITTED) {
+		notice_recipients_of(&c, ev);
+		c.store_recipients = 1;
+	} else if (store_recipient_list(d->st, c.id, c.rc,
+	    STORE_RECIPIENTS_MAX, &c.nrc) != 0)
+		c.nrc = 0;
+	for (i = 0; i < c.nrc && c.n <= NOTICE_CLOSING; i++)
+		if (eng_veto_code_new(c.code[i]) != 0 ||
+		    eng_veto_code_hash(c.id, c.code[i], c.hash[i]) != 0)
+			c.code[i][0] = '\0';
+	if (c.nrc > 0 && (r = eng_txn(d, notice_steps, &c, NULL, NULL,
+	    NULL)) != 0) {
+		fprintf(stderr, "tapgated: cannot record the veto codes of "
+		    "%s: %s\n", c.id, tg_strerror(r));
+		memset(c.code, 0, sizeof(c.code));
+	}
+	for (i = 0; i < c.nrc; i++) {
+		notice_text(&c, c.code[i], 0, subject, sizeof(subject), text,
+		    sizeof(text));
+		if ((r = eng_message_queue_about(d, &out, c.id,
+		    c.rc[i].role, c.rc[i].channel, c.rc[i].destination,
+		    subject, text)) != 0)
+			fprintf(stderr, "tapgated: no message to the %s of %s: "
+			    "%s\n", c.rc[i].role, c.id, tg_strerror(r));
+		explicit_bzero(text, sizeof(text));
+	}
+	explicit_bzero(c.code, sizeof(c.code));
+	state = json_string_value(json_object_get(ev, "_state"));
+	if (c.n == NOTICE_SUBMITTED && state != NULL &&
+	    strcmp(state, "needs_approval") == 0) {
+		notice_text(&c, "", 1, subject, sizeof(subject), text,
+		    sizeof(text));
+		for (i = 0; i < d->cfg->senders.nofficers; i++)
+			if ((r = eng_message_queue_contact(d, &out, c.id,
+			    "officer", d->cfg->senders.officers[i], subject,
+			    text)) != 0)
+				fprintf(stderr, "tapgated: no message to "
+				    "officer contact %zu: %s\n", i,
+				    tg_strerror(r));
+	}
+	for (i = 0; i < out.n; i++) {
+		message_post(d, out.ev[i], 0);
+		json_decref(out.ev[i]);
+	}
+}
+
+/* Drop the engine's own keys ("_...") before hooks see an event. */
+static void
+strip_private(json_t *ev)
+{
+	const char *k;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(ev, tmp, k, v)
+		if (k[0] == '_')
+			json_object_del(ev, k);
+}
+
 void
 eng_events_post(struct tapgated *d, struct events *evs)
 {
@@ -73,6 +333,8 @@ eng_events_post(struct tapgated *d, struct events *evs)
 			json_decref(evs->ev[i]);
 			continue;
 		}
+		notify_event(d, evs->ev[i]);
+		strip_private(evs->ev[i]);
 		/* under d->lock: a drop is reported here, not called back */
 		if ((s = json_dumps(evs->ev[i], JSON_COMPACT)) != NULL &&
 		    hookproc_post(d->hooks, s) != 0)
@@ -166,6 +428,54 @@ hook_outcome_locked(struct tapgated *d, const char *program,
 		    tg_strerror(r));
 	json_decref(details);
 	json_decref(ev);
+}
+
+#define SENDERS_ALARM	"alarm.notifications_unconfigured"
+
+struct senders_change {
+	int	 raised;
+	int64_t	 now;
+};
+
+static int
+senders_steps(struct tapgated *d, void *arg)
+{
+	const struct senders_change *c = arg;
+	json_t *details;
+	int r;
+
+	if ((r = store_alarm_set(d->st, SENDERS_ALARM, "senders", c->raised,
+	    c->now)) != 0)
+		return r;
+	details = json_pack("{s:s}", "detail", c->raised ? "no sender is "
+	    "configured: owners, managers and officers hear of no request, "
+	    "and no veto code is sent" : "a sender is configured");
+	r = eng_audit(d, &eng_system, c->raised ? SENDERS_ALARM :
+	    "notifications.configured", NULL, details, c->now);
+	json_decref(details);
+	return r;
+}
+
+void
+engine_senders_check(struct tapgated *d, int64_t now)
+{
+	struct senders_change c = { !policy_senders_configured(d->cfg), now };
+	int stored, r;
+
+	if (c.raised)
+		fprintf(stderr, "tapgated: ALARM: no sender configured "
+		    "(senders): nobody hears of a request, and no veto code "
+		    "can be sent\n");
+	r = store_alarm_get(d->st, SENDERS_ALARM, "senders", &stored, NULL);
+	if (r == TG_ERR_NOT_FOUND)
+		stored = 0;	/* first start: only a missing sender raises */
+	else if (r != 0)
+		return;
+	if (stored == c.raised)
+		return;
+	if ((r = eng_txn(d, senders_steps, &c, NULL, NULL, NULL)) != 0)
+		fprintf(stderr, "tapgated: cannot audit the senders' alarm: "
+		    "%s\n", tg_strerror(r));
 }
 
 /* The security team hears of every alarm (under d->lock, at the commit). */

@@ -5,12 +5,75 @@
  * the destination masked, so that the text never leaves for anything but
  * the sender.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "common/errors.h"
 #include "directory/directory.h"
 #include "engine/messages.h"
+
+/* 32 characters: 5 bits a byte, no look-alikes */
+static const char veto_alphabet[] = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+
+int
+eng_veto_code_new(char code[ENG_VETO_CODE_LEN + 1])
+{
+	unsigned char rnd[ENG_VETO_CODE_CHARS];
+	size_t i, o = 0;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return TG_ERR_INTERNAL;
+	for (i = 0; i < sizeof(rnd); i++) {
+		if (i > 0 && i % 4 == 0)
+			code[o++] = '-';
+		code[o++] = veto_alphabet[rnd[i] & 31];
+	}
+	code[o] = '\0';
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	return 0;
+}
+
+int
+eng_veto_code_hash(const char *id, const char *code, char hex[65])
+{
+	static const char tag[] = "tapgate veto code";
+	unsigned char md[32];
+	char norm[ENG_VETO_CODE_CHARS];
+	EVP_MD_CTX *c;
+	size_t i, n = 0;
+	int ok;
+
+	for (i = 0; code[i] != '\0'; i++) {
+		char ch = (char)toupper((unsigned char)code[i]);
+
+		if (ch == '-' || ch == ' ')
+			continue;
+		if (n == sizeof(norm) || strchr(veto_alphabet, ch) == NULL ||
+		    ch == '\0')
+			return TG_ERR_INVALID;
+		norm[n++] = ch;
+	}
+	if (n != sizeof(norm))
+		return TG_ERR_INVALID;
+	if ((c = EVP_MD_CTX_new()) == NULL)
+		return TG_ERR_NOMEM;
+	ok = EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(c, tag, sizeof(tag)) == 1 &&
+	    EVP_DigestUpdate(c, id, strlen(id) + 1) == 1 &&
+	    EVP_DigestUpdate(c, norm, n) == 1 &&
+	    EVP_DigestFinal_ex(c, md, NULL) == 1;
+	EVP_MD_CTX_free(c);
+	OPENSSL_cleanse(norm, sizeof(norm));
+	if (!ok)
+		return TG_ERR_INTERNAL;
+	for (i = 0; i < sizeof(md); i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
 
 /* Printable UTF-8 or ASCII: no control character but, when lines, '\n'. */
 static int

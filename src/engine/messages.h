@@ -58,4 +58,22 @@ int	eng_message_new(struct tapgated *d, const char *id,
 	    const char *destination, const char *subject, const char *text,
 	    json_t **out);
 
+/*
+ * Veto codes: ENG_VETO_CODE_CHARS characters of an alphabet without
+ * look-alikes (no 0, 1, I, O), 60 bits from the CSPRNG, written in groups
+ * of four ("K7PQ-RX2M-9WHT", ENG_VETO_CODE_LEN bytes and a NUL).  0 or
+ * TG_ERR_INTERNAL (no randomness).
+ */
+#define ENG_VETO_CODE_CHARS	12
+#define ENG_VETO_CODE_LEN	14
+int	eng_veto_code_new(char code[ENG_VETO_CODE_LEN + 1]);
+
+/*
+ * The hash a code is kept as, for request id: hex SHA-256 (65 bytes with
+ * the NUL) of the code as typed, upper-cased, without '-' and spaces.
+ * 0, or TG_ERR_INVALID when what is left is not ENG_VETO_CODE_CHARS
+ * characters of the alphabet.
+ */
+int	eng_veto_code_hash(const char *id, const char *code, char hex[65]);
+
 #endif

@@ -408,6 +408,16 @@ engine_metrics(struct tapgated *d)
 		mprintf(&m, "tapgate_hook_runs_total{outcome=\"%s\"} %llu\n",
 		    hooks_outcome_name((enum hook_outcome)i),
 		    (unsigned long long)d->hook_outcomes[i]);
+	family(&m, "tapgate_messages_total", "counter", "Messages to people "
+	    "(senders) by outcome.");
+	for (i = 0; i <= HOOK_DROPPED; i++)
+		mprintf(&m, "tapgate_messages_total{outcome=\"%s\"} %llu\n",
+		    hooks_outcome_name((enum hook_outcome)i),
+		    (unsigned long long)d->message_outcomes[i]);
+	family(&m, "tapgate_notifications_configured", "gauge", "1 when a "
+	    "sender is configured, 0 when nobody hears of a request.");
+	mprintf(&m, "tapgate_notifications_configured %d\n",
+	    policy_senders_configured(d->cfg));
 	if (audit_head(d->st, &seq, head) == 0) {
 		family(&m, "tapgate_audit_entries", "gauge", "Entries in the "
 		    "audit chain.");

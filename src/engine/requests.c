@@ -10,14 +10,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/errors.h"
 #include "daemon/reqjson.h"
 #include "engine/dirlookup.h"
 #include "engine/events.h"
 #include "engine/facts.h"
 #include "engine/holds.h"
+#include "engine/messages.h"
 #include "engine/signer.h"
 #include "engine/txn.h"
+#include "store/notify.h"
 
 #define IDEM_KEY_MAX	200
 
@@ -304,22 +308,67 @@ submit_steps(struct store *st, void *arg)
 	    sub->now);
 }
 
+/*
+ * Who hears of a request besides the hooks (events.c's "_" keys, never
+ * shown to hooks): the account's owner by the directory's contacts on
+ * record, mail preferred, else a mobile number by sms.
+ */
+static void
+recipient_add(json_t *a, const char *role, const struct dir_facts *f)
+{
+	if (f == NULL)
+		return;
+	if (f->nmail > 0)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "role",
+		    role, "channel", "mail", "destination", f->mail[0]));
+	else if (f->nmobile > 0)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "role",
+		    role, "channel", "sms", "destination", f->mobile[0]));
+}
+
+/* The owner, and the manager the owner's entry names (looked up). */
+static json_t *
+submission_recipients(const struct dir_facts *owner,
+    const struct dir_facts *manager)
+{
+	json_t *a = json_array();
+
+	if (a != NULL) {
+		recipient_add(a, "owner", owner);
+		recipient_add(a, "manager", manager);
+	}
+	return a;
+}
+
 /* The hooks hear of a new request, and of its hold. */
 static void
 submission_events(struct tapgated *d, const struct submission *sub,
     const struct policy_request *pr, const struct policy_decision *dec,
+    const struct dir_facts *facts, const struct dir_facts *manager,
     struct events *evs)
 {
 	json_t *ev;
 
-	eng_events_add(evs, eng_event_new(d, "request.created", sub->id, pr,
-	    sub->now));
+	ev = eng_event_new(d, "request.created", sub->id, pr, sub->now);
+	if (ev != NULL) {
+		json_object_set_new(ev, "_recipients",
+		    submission_recipients(facts, manager));
+		json_object_set_new(ev, "_state",
+		    json_string(policy_state_name(dec->state)));
+		if (sub->held)
+			json_object_set_new(ev, "_hold_until",
+			    json_integer(dec->hold_until));
+	}
+	eng_events_add(evs, ev);
 	if (!sub->held)
 		return;
 	ev = eng_event_new(d, "hold.started", sub->id, pr, sub->now);
-	if (ev != NULL)
+	if (ev != NULL) {
 		json_object_set_new(ev, "hold_until",
 		    json_integer(dec->hold_until));
+		/* the owner heard of it with the request */
+		json_object_set_new(ev, "_quiet", json_true());
+	}
 	eng_events_add(evs, ev);
 }
 
@@ -569,7 +618,7 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 	struct policy_decision dec;
 	struct reqjson rq;
 	struct events evs = { { NULL }, 0 };
-	struct eng_dir_lookup lk;
+	struct eng_dir_lookup lk, mk;
 	struct eng_dir_pfacts pf;
 	char digest[STORE_DIGEST_LEN + 1], err[512];
 	char key[IDEM_KEY_MAX + 32], *stored = NULL, *as_sent = NULL;
@@ -577,6 +626,7 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 
 	memset(&rq, 0, sizeof(rq));
 	memset(&lk, 0, sizeof(lk));
+	memset(&mk, 0, sizeof(mk));
 	memset(&sub, 0, sizeof(sub));
 	sub.a = a;
 	sub.now = now;
@@ -613,6 +663,11 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 		goto out;
 	}
 	sub.now = now;
+	/* the manager on record hears of it too: a failed look is no refusal */
+	if (lk.configured && lk.facts->manager[0] != '\0' &&
+	    policy_senders_configured(d->cfg) &&
+	    eng_directory_lookup_dn(d, lk.facts->manager, &mk) != 0)
+		eng_directory_lookup_clear(&mk);
 	if (lk.configured) {
 		eng_dir_pfacts(lk.facts, &pf);
 		rq.pr.directory = &pf.pf;
@@ -643,7 +698,9 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 		eng_db_error(d, res, r);
 		goto out;
 	}
-	submission_events(d, &sub, &rq.pr, &dec, &evs);
+	submission_events(d, &sub, &rq.pr, &dec, lk.configured &&
+	    lk.outcome == DIR_FOUND ? lk.facts : NULL, mk.outcome ==
+	    DIR_FOUND ? mk.facts : NULL, &evs);
 	json_decref(res->body);
 	res->status = 201;
 	res->body = sub.answer;
@@ -653,6 +710,7 @@ out:
 	submission_clear(&sub);
 	reqjson_clear(&rq);
 	eng_directory_lookup_clear(&lk);
+	eng_directory_lookup_clear(&mk);
 	free(stored);
 	free(as_sent);
 	return r;
@@ -933,6 +991,145 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 	details = json_pack("{s:s}", "reason", reason);
 	t = (struct decide_txn){ a, &f, &dec, &sd, veto ? "request.veto" :
 	    "request.deny", details, &evs, now };
+	if ((r = eng_txn(d, decide_steps, &t, &evs, res, NULL)) != 0)
+		goto out;
+	json_decref(res->body);
+	res->status = 200;
+	res->body = eng_summary_json(id, &dec);
+out:
+	eng_events_post(d, &evs);
+	json_decref(root);
+	json_decref(details);
+	eng_facts_clear(&f);
+	return r;
+}
+
+/* ---- a veto by code */
+
+/* A wrong code, counted and audited in one transaction. */
+struct wrong_code_txn {
+	const struct engine_actor	*a;
+	const char			*id;
+	int64_t				 failed;
+	int64_t				 now;
+};
+
+static int
+wrong_code_steps(struct tapgated *d, void *arg)
+{
+	struct wrong_code_txn *t = arg;
+	json_t *details;
+	int r;
+
+	if ((r = store_veto_failed_add(d->st, t->id, &t->failed)) != 0)
+		return r;
+	details = json_pack("{s:s,s:s,s:I}", "by", "veto_code", "reason",
+	    "wrong_code", "failed", (json_int_t)t->failed);
+	r = eng_audit(d, t->a, "request.veto_refused", t->id, details, t->now);
+	json_decref(details);
+	return r;
+}
+
+/* The recipient whose code hash is, or NULL: every hash compared. */
+static const char *
+code_owner(const struct store_veto_code *codes, size_t n, const char *hash)
+{
+	const char *who = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (CRYPTO_memcmp(codes[i].hash, hash, 64) == 0)
+			who = codes[i].role;
+	return who;
+}
+
+int
+engine_veto_code(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *body, size_t len, int64_t now,
+    struct engine_result *res)
+{
+	struct store_veto_code codes[STORE_VETO_CODES_MAX];
+	struct wrong_code_txn w;
+	struct store_decision sd;
+	struct policy_decision dec;
+	struct decide_txn t;
+	struct events evs = { { NULL }, 0 };
+	struct facts f;
+	const char *code, *who;
+	json_t *root = NULL, *details = NULL;
+	char hash[65], reason[64];
+	int64_t failed = 0;
+	size_t n = 0;
+	int r;
+
+	if ((r = eng_load(d, id, &f, res)) != 0)
+		return r;
+	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	code = json_string_value(json_object_get(root, "code"));
+	if (!json_is_object(root) || json_object_size(root) != 1 ||
+	    code == NULL || strlen(code) > 64) {
+		eng_error(res, root ? 422 : 400, root ? "invalid_field" :
+		    "malformed_body", "the body is {\"code\": \"...\"}, the "
+		    "veto code of a notification");
+		r = TG_ERR_INVALID;
+		goto out;
+	}
+	if ((r = store_veto_failed(d->st, id, &failed)) != 0 ||
+	    (r = store_veto_code_list(d->st, id, codes, STORE_VETO_CODES_MAX,
+	    &n)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	if (failed >= ENGINE_VETO_CODE_TRIES) {
+		details = json_pack("{s:s,s:s,s:I}", "by", "veto_code",
+		    "reason", "too_many_tries", "failed", (json_int_t)failed);
+		(void)eng_audit_alone(d, a, "request.veto_refused", id, details,
+		    now);
+		eng_error(res, 429, "too_many_tries", "too many wrong veto "
+		    "codes for this request: an officer can still veto or "
+		    "deny it");
+		r = TG_ERR_PERM;
+		goto out;
+	}
+	/* a code of the wrong form is wrong too: every try counts */
+	who = eng_veto_code_hash(id, code, hash) == 0 ?
+	    code_owner(codes, n, hash) : NULL;
+	explicit_bzero(hash, sizeof(hash));
+	if (who == NULL) {
+		w = (struct wrong_code_txn){ a, id, 0, now };
+		if ((r = eng_txn(d, wrong_code_steps, &w, NULL, res,
+		    NULL)) != 0)
+			goto out;
+		eng_error(res, 403, "wrong_code", "that is not a veto code of "
+		    "this request");
+		r = TG_ERR_PERM;
+		goto out;
+	}
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_error(res, 409, "stale_request", "the request no longer "
+		    "passes the appliance configuration");
+		goto out;
+	}
+	if ((r = decide_open(&dec, 1, res)) != 0)
+		goto out;
+	f.vetoed = true;
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	snprintf(reason, sizeof(reason), "veto code of the %.15s", who);
+	memset(&sd, 0, sizeof(sd));
+	sd.request_id = id;
+	sd.kind = "veto";
+	sd.actor_uid = a->uid;
+	sd.actor_role = a->role;
+	sd.actor_name = a->name;
+	sd.reason = reason;
+	sd.created = now;
+	details = json_pack("{s:s,s:s,s:s}", "by", "veto_code", "recipient",
+	    who, "reason", reason);
+	t = (struct decide_txn){ a, &f, &dec, &sd, "request.vetoed", details,
+	    &evs, now };
 	if ((r = eng_txn(d, decide_steps, &t, &evs, res, NULL)) != 0)
 		goto out;
 	json_decref(res->body);

@@ -284,14 +284,47 @@ static const char *const migration_8[] = {
 };
 
 /*
- * Version 9: evidence the appliance verifies itself.  Who vouches for
+ * Who hears of a request (the owner and the manager the directory named,
+ * each by one channel and destination), the hashes of the veto codes
+ * their messages carry, and the wrong codes tried per request.
+ */
+static const char *const migration_9[] = {
+	"CREATE TABLE notify_recipients ("
+	"  request_id		TEXT NOT NULL REFERENCES requests(id),"
+	"  role			TEXT NOT NULL"
+	"			CHECK (role IN ('owner', 'manager')),"
+	"  channel		TEXT NOT NULL,"
+	"  destination		TEXT NOT NULL"
+	"			CHECK (length(destination) BETWEEN 1 AND 256),"
+	"  created		INTEGER NOT NULL,"
+	"  PRIMARY KEY (request_id, role)"
+	") STRICT",
+	"CREATE TABLE veto_codes ("
+	"  id			INTEGER PRIMARY KEY,"
+	"  request_id		TEXT NOT NULL REFERENCES requests(id),"
+	"  role			TEXT NOT NULL"
+	"			CHECK (role IN ('owner', 'manager')),"
+	"  code_hash		TEXT NOT NULL CHECK (length(code_hash) = 64),"
+	"  created		INTEGER NOT NULL"
+	") STRICT",
+	"CREATE INDEX veto_codes_request ON veto_codes(request_id)",
+	"CREATE TABLE veto_attempts ("
+	"  request_id		TEXT PRIMARY KEY NOT NULL"
+	"			REFERENCES requests(id),"
+	"  failed		INTEGER NOT NULL CHECK (failed >= 0)"
+	") STRICT",
+	NULL
+};
+
+/*
+ * Version 10: evidence the appliance verifies itself.  Who vouches for
  * each evidence item (origin: agent, appliance or officer; rows stored
  * before are the agent's word); the challenges the appliance issued
  * (the code only as a salted HMAC, its attempts and expiry); and the
  * saved recovery codes of an account (scrypt hashes, each usable once,
  * the whole set revocable).
  */
-static const char *const migration_9[] = {
+static const char *const migration_10[] = {
 	"ALTER TABLE evidence ADD COLUMN origin TEXT NOT NULL DEFAULT 'agent'"
 	"  CHECK (origin IN ('agent', 'appliance', 'officer'))",
 	"CREATE TABLE challenges ("
@@ -335,6 +368,7 @@ const char *const *const store_migrations[] = {
 	migration_7,
 	migration_8,
 	migration_9,
+	migration_10,
 };
 
 const int store_nmigrations =

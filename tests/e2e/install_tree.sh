@@ -82,6 +82,10 @@ expect() {	# mode path...
 expect 755 /usr/sbin/tapgated /usr/sbin/tapgatectl /usr/bin/tapgate-verify
 none install_binaries_0755 "$bad"
 bad=""
+expect 755 /usr/libexec/tapgate/tapgate-send-mail \
+    /usr/libexec/tapgate/tapgate-send-webhook
+none install_senders_0755 "$bad"
+bad=""
 expect 644 "/usr/lib/$MA/libtapgate-verify.a" /usr/include/tapgate_verify.h \
     "/usr/lib/$MA/pkgconfig/tapgate-verify.pc"
 none install_library_header_pc "$bad"
@@ -96,7 +100,8 @@ expect 644 /usr/lib/systemd/system/tapgated.service \
     /usr/lib/systemd/system/tapgated-directory.socket \
     /usr/lib/sysusers.d/tapgate.conf /usr/lib/tmpfiles.d/tapgate.conf \
     /usr/share/tapgate/systemd/yubikey-seal.conf \
-    /usr/share/tapgate/systemd/directory.conf
+    /usr/share/tapgate/systemd/directory.conf \
+    /usr/share/tapgate/systemd/senders.conf
 none install_systemd_files "$bad"
 bad=""
 expect 644 /usr/lib/udev/rules.d/70-tapgate.rules
