@@ -288,6 +288,13 @@ shipped_config_privileged_classes_need_verified_evidence(void)
 			CHECK(e->min_verified >= 2);
 			CHECK(e->min_verified_types >= 2);
 		}
+	/* and short-lived challenges with few attempts, by default too */
+	CHECK_EQ(cfg->challenges.expiry_seconds, 600);
+	CHECK_EQ(cfg->challenges.max_attempts, 3);
+	CHECK_EQ(tcfg->challenges.expiry_seconds,
+	    POLICY_DEFAULT_CHALLENGE_EXPIRY);
+	CHECK_EQ(tcfg->challenges.max_attempts,
+	    POLICY_DEFAULT_CHALLENGE_TRIES);
 	policy_config_free(&cfg);
 }
 
@@ -781,6 +788,21 @@ static const struct broken {
 	    " ); hold_seconds = 110;",
 	    "rules.password_reset.shared.evidence.min_types", "min_passing",
 	    TG_ERR_CONFIG },
+	{ "challenge_expiry_below_two_seconds",
+	    "policy = { id = \"test-policy\"; version = 7; };",
+	    "policy = { id = \"test-policy\"; version = 7; };\n"
+	    "challenges = { expiry_seconds = 1; };",
+	    "challenges.expiry_seconds", "", TG_ERR_CONFIG },
+	{ "challenge_attempts_over_ten",
+	    "policy = { id = \"test-policy\"; version = 7; };",
+	    "policy = { id = \"test-policy\"; version = 7; };\n"
+	    "challenges = { max_attempts = 11; };",
+	    "challenges.max_attempts", "", TG_ERR_CONFIG },
+	{ "challenge_setting_unknown",
+	    "policy = { id = \"test-policy\"; version = 7; };",
+	    "policy = { id = \"test-policy\"; version = 7; };\n"
+	    "challenges = { digits = 4; };",
+	    "challenges.digits", "unknown setting", TG_ERR_CONFIG },
 	{ "identity_proofing_is_the_manual_routes", "hold_seconds = 110;",
 	    "hold_seconds = 110; identity_proofing = true;",
 	    "rules.password_reset.shared.identity_proofing",
