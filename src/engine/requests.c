@@ -1149,10 +1149,11 @@ static int
 evidence_row_json(const struct store_evidence *ev, void *arg)
 {
 	return json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s?,"
-	    "s:s,s:I,s:I}", "type", ev->type, "result", ev->result,
+	    "s:s,s:I,s:I,s:s}", "type", ev->type, "result", ev->result,
 	    "verifier", ev->verifier, "channel", ev->channel, "ref", ev->ref,
 	    "digest", ev->digest, "added_uid", (json_int_t)ev->added_uid,
-	    "created", (json_int_t)ev->created)) == 0 ? 0 : TG_ERR_NOMEM;
+	    "created", (json_int_t)ev->created, "origin", ev->origin)) == 0 ?
+	    0 : TG_ERR_NOMEM;
 }
 
 /* The standing approvals for people: who, in which group, when. */

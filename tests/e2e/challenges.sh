@@ -121,6 +121,12 @@ answer "$R1" "$C1" "$CODE1"
 check code_answered_twice_is_refused answered 409 \
     '.error.code == "challenge_closed"'
 
+"$BUILD/tapgatectl" -s "$T/api.sock" requests show "$R1" >"$T/show.txt"
+check console_shows_the_appliances_check sh -c "grep -q \
+    'out_of_band_callback .* by tapgate (appliance) over sms' '$T/show.txt' &&
+    grep -q '^verified  1 of 2 by the appliance, of 2 different types$' \
+    '$T/show.txt'"
+
 # ---- manager confirmation: the code goes to carol, alice's manager
 api POST "/v1/requests/$R1/challenges" '{"kind":"manager_confirmation"}'
 check manager_challenge_is_issued answered 201 \

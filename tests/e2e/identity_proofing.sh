@@ -90,3 +90,14 @@ api POST "/v1/requests/$R3/proofing" \
     '{"document":"passport","seen":"in_person","reference":"P9"}'
 check account_holder_cannot_record_proofing answered 403 \
     '.error.code == "is_target"'
+
+# ---- the console says who vouches for each item, and what happened
+"$BUILD/tapgatectl" -s "$T/api.sock" requests show "$R" >"$T/show.txt"
+check console_shows_the_officers_proofing grep -q \
+    'identity_document .* by root (officer) over video ref passport: P1234567: counted' \
+    "$T/show.txt"
+check console_shows_the_agents_word grep -q \
+    'out_of_band_callback .* by root (agent) over email' "$T/show.txt"
+"$BUILD/tapgatectl" -s "$T/api.sock" requests history "$R" >"$T/hist.txt"
+check history_says_who_recorded_the_proofing grep -q \
+    'identity proofing recorded by root' "$T/hist.txt"
