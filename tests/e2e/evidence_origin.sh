@@ -68,9 +68,12 @@ check decision_shows_verified_counts answered 200 \
 # --- an officer without a principal attests under its own name
 api_as 2010 POST "/v1/requests/$ADM/evidence" "{\"evidence\":[$PRF]}"
 check officer_adds_typed_evidence [ "$STATUS" = 200 ]
+# its name: the passwd entry's, else uid:N
+OFFICER=$(getent passwd 2010 | cut -d: -f1)
 check officers_typed_evidence_is_attested_by_its_name [ "$(sqlite3 \
     "$T/state/tapgate.db" "SELECT origin || '|' || verifier FROM evidence
-    WHERE request_id = '$ADM' ORDER BY id DESC LIMIT 1")" = 'agent|uid:2010' ]
+    WHERE request_id = '$ADM' ORDER BY id DESC LIMIT 1")" = \
+    "agent|${OFFICER:-uid:2010}" ]
 
 # --- the order lists the evidence it rests on
 check standard_request_gets_its_order \
