@@ -673,3 +673,49 @@ ctl_keys(int argc, char **argv)
 	}
 	return fetch_to(target, path);
 }
+
+/*
+ * `tapgatectl recovery-codes issue|revoke ACCOUNT [--json]`: an account's
+ * saved recovery codes.  issue prints the new set once; nothing keeps it
+ * but what the person is given.
+ */
+int
+ctl_recovery_codes(int argc, char **argv)
+{
+	char target[64];
+	json_t *body, *out = NULL, *codes;
+	size_t i;
+	int json = 0, r;
+
+	if (argc == 4 && strcmp(argv[3], "--json") == 0)
+		json = 1;
+	if ((argc != 3 && !json) || (strcmp(argv[1], "issue") != 0 &&
+	    strcmp(argv[1], "revoke") != 0)) {
+		ctl_err("usage: tapgatectl recovery-codes issue|revoke ACCOUNT "
+		    "[--json]");
+		return CTL_EXIT_USAGE;
+	}
+	snprintf(target, sizeof(target), "/v1/recovery-codes/%s", argv[1]);
+	if ((body = json_pack("{s:s}", "account", argv[2])) == NULL)
+		return CTL_EXIT_FAIL;
+	r = ctl_api("POST", target, body, &out);
+	json_decref(body);
+	if (r != 0)
+		return ctl_exit_code(r);
+	if (json)
+		ctl_print_json(out);
+	else if (strcmp(argv[1], "revoke") == 0)
+		printf("recovery codes of %s revoked\n", ctl_js(out,
+		    "account"));
+	else {
+		printf("recovery codes of %s (set %s), each usable once; "
+		    "shown only now:\n", ctl_js(out, "account"),
+		    ctl_js(out, "set"));
+		codes = json_object_get(out, "codes");
+		for (i = 0; i < json_array_size(codes); i++)
+			printf("  %s\n", json_string_value(
+			    json_array_get(codes, i)));
+	}
+	json_decref(out);
+	return CTL_EXIT_OK;
+}

@@ -247,6 +247,8 @@ verdict_words(const char *v)
 		{ "self_verified", "not counted: verified by the account "
 		    "holder" },
 		{ "duplicate", "not counted: the same check entered again" },
+		{ "requester_verified", "not counted: verified by the "
+		    "requester" },
 	};
 	size_t i;
 
@@ -268,8 +270,10 @@ count_words(long long n, char *buf, size_t len)
 }
 
 /*
- * The evidence as the policy weighs it: items listed, counted, needed.
- * On the manual review route none is needed: the officers judge it.
+ * The evidence as the policy weighs it: items listed, counted, needed
+ * (none on a manual review route no risk forced: the officers judge
+ * it), and how many the appliance verified itself.  Each item says who
+ * vouches for it: the appliance, an officer, or the agent's word.
  */
 static void
 show_evidence(const json_t *j, const json_t *dec)
@@ -281,8 +285,8 @@ show_evidence(const json_t *j, const json_t *dec)
 
 	printf("evidence  %zu listed, %s counted, ", json_array_size(items),
 	    count_words(ji(evd, "counted"), a, sizeof(a)));
-	if (strcmp(ctl_js(json_object_get(dec, "route"), "name"),
-	    "manual_review") == 0)
+	if (ji(evd, "required") == 0 && strcmp(ctl_js(json_object_get(dec,
+	    "route"), "name"), "manual_review") == 0)
 		printf("none needed: on the manual review route the officers "
 		    "judge it\n");
 	else if (ji(evd, "types_required_count") > 1)
@@ -292,12 +296,19 @@ show_evidence(const json_t *j, const json_t *dec)
 	else
 		printf("%s needed\n", count_words(ji(evd, "required"), b,
 		    sizeof(b)));
+	if (ji(evd, "verified_required") > 0)
+		printf("verified  %s of %lld by the appliance, of %lld "
+		    "different types\n", count_words(ji(evd, "verified"), a,
+		    sizeof(a)), ji(evd, "verified_required"),
+		    ji(evd, "verified_types_required"));
 	json_array_foreach(items, i, item)
-		printf("  - %-22s %-4s by %s over %s ref %s: %s\n",
+		printf("  - %-22s %-4s by %s (%s) over %s ref %s: %s\n",
 		    ctl_js(item, "type"), ctl_js(item, "result"),
-		    ctl_js(item, "verifier"), ctl_js(item, "channel"),
-		    ctl_js(item, "ref"), verdict_words(json_string_value(
-		    json_array_get(json_object_get(evd, "verdicts"), i))));
+		    ctl_js(item, "verifier"), json_object_get(item,
+		    "origin") != NULL ? ctl_js(item, "origin") : "agent",
+		    ctl_js(item, "channel"), ctl_js(item, "ref"),
+		    verdict_words(json_string_value(json_array_get(
+		    json_object_get(evd, "verdicts"), i))));
 }
 
 /* Each group's count, and who approved (a daemon that says so). */
@@ -493,6 +504,14 @@ static const struct {
 } history_words[] = {
 	{ "request.submitted", "submitted by agent ", "agent", "", 0 },
 	{ "request.evidence_added", "evidence added", NULL, "", 0 },
+	{ "challenge.issued", "a code was sent to ", "destination", "", 0 },
+	{ "challenge.answered", "a challenge was answered: ", "type", "",
+	    0 },
+	{ "challenge.failed", "a wrong code was given", NULL, "", 0 },
+	{ "challenge.expired", "a challenge expired unanswered", NULL, "",
+	    0 },
+	{ "request.proofing_recorded", "identity proofing recorded by ",
+	    "officer", "", 0 },
 	{ "request.state_changed", "state changed from ", "from", "", 0 },
 	{ "request.approved", "approved for group ", "group", "", 0 },
 	{ "approval.refused", "an approval was refused: ", "reason", "", 0 },

@@ -144,5 +144,7 @@ int	ctl_approve(int argc, char **argv);
 int	ctl_approvers(int argc, char **argv);
 int	ctl_orders(int argc, char **argv);
 int	ctl_keys(int argc, char **argv);
+/* `tapgatectl recovery-codes issue|revoke ACCOUNT` (cmd_approve.c). */
+int	ctl_recovery_codes(int argc, char **argv);
 
 #endif /* TAPGATE_CTL_H */

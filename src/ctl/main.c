@@ -24,6 +24,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "orders", ctl_orders, "co-signed orders: show, jws, issue, "
 	    "resume; the revocation list" },
 	{ "keys", ctl_keys, "the appliance's JWKS; key rotation" },
+	{ "recovery-codes", ctl_recovery_codes,
+	    "an account's saved recovery codes: issue, revoke" },
 	{ "backup", ctl_backup, "online backup of the database, verified" },
 	{ "restore", ctl_restore, "install a checked backup (daemon stopped)" },
 };
@@ -140,6 +142,9 @@ ctl_usage(FILE *fp)
 "  tapgatectl keys rotate [--json]\n"
 "      Make the standby key the co-signing key; the old one is retired\n"
 "      (its private half destroyed, its public half kept).\n"
+"  tapgatectl recovery-codes issue|revoke ACCOUNT [--json]\n"
+"      An account's saved recovery codes: issue prints a new set once\n"
+"      (the old set is revoked); revoke revokes the standing set.\n"
 "  tapgatectl backup FILE [--json]\n"
 "      Have the daemon copy its database to FILE (a new file; FILE.sha256\n"
 "      beside it), check the copy and audit the backup.\n"

@@ -26,6 +26,13 @@
  *	GET  /v1/requests/ID/approval		officer: what a touch approves
  *	POST /v1/requests/ID/approve		officer: {"device","pin"}
  *	POST /v1/requests/ID/order		operator: ask the signer
+ *	POST /v1/requests/ID/challenges		intake, officer: {"kind",...}
+ *	POST /v1/requests/ID/challenges/CID/answer  intake, officer:
+ *						{"code"}
+ *	POST /v1/requests/ID/proofing		officer: {"document","seen",
+ *						"reference"}
+ *	POST /v1/recovery-codes/issue		operator, officer:
+ *	POST /v1/recovery-codes/revoke		{"account"}
  *	POST /v1/approvers			operator: enrol
  *	GET  /v1/approvers[?all=1]		operator, officer
  *	GET  /v1/approvers/export		operator, officer, downstream
@@ -88,6 +95,11 @@ enum route_kind {
 	ROUTE_KEYS,
 	ROUTE_KEY_ROTATE,
 	ROUTE_BACKUP,
+	ROUTE_CHALLENGES,
+	ROUTE_ANSWER,
+	ROUTE_RC_ISSUE,
+	ROUTE_RC_REVOKE,
+	ROUTE_PROOFING,
 	ROUTE_NONE
 };
 
@@ -110,6 +122,12 @@ static const struct route routes[] = {
 	{ ROUTE_REQUEST,  "GET",  R(INTAKE) | R(OFFICER) | R(OPERATOR),
 	    "GET", NULL },
 	{ ROUTE_EVIDENCE, "POST", R(INTAKE) | R(OFFICER), "POST", NULL },
+	/* challenges the appliance checks itself; saved recovery codes */
+	{ ROUTE_CHALLENGES, "POST", R(INTAKE) | R(OFFICER), "POST", NULL },
+	{ ROUTE_ANSWER,   "POST", R(INTAKE) | R(OFFICER), "POST", NULL },
+	{ ROUTE_RC_ISSUE, "POST", R(OPERATOR) | R(OFFICER), "POST", NULL },
+	{ ROUTE_RC_REVOKE, "POST", R(OPERATOR) | R(OFFICER), "POST", NULL },
+	{ ROUTE_PROOFING, "POST", R(OFFICER),		"POST",	NULL },
 	{ ROUTE_VETO,     "POST", R(OFFICER) | R(INTAKE), "POST", NULL },
 	{ ROUTE_VETO_CODE, "POST", 0,			"POST",	NULL },
 	{ ROUTE_DENY,     "POST", R(OFFICER),		"POST",	NULL },
@@ -161,6 +179,40 @@ path_id(const char *path, const char *prefix, char *id, size_t idlen,
 	return 1;
 }
 
+/*
+ * "/v1/requests/ID/challenges/CID/answer": "ID/CID" into id (the
+ * dispatch splits it).
+ */
+static int
+answer_path(const char *path, char *id, size_t idlen)
+{
+	static const char pre[] = "/v1/requests/";
+	static const char mid[] = "/challenges/";
+	static const char end[] = "/answer";
+	const char *p, *q, *cid;
+	size_t n, m;
+
+	if (strncmp(path, pre, sizeof(pre) - 1) != 0)
+		return 0;
+	p = path + sizeof(pre) - 1;
+	if ((q = strchr(p, '/')) == NULL || q == p ||
+	    strncmp(q, mid, sizeof(mid) - 1) != 0)
+		return 0;
+	cid = q + sizeof(mid) - 1;
+	n = (size_t)(q - p);
+	if ((q = strchr(cid, '/')) == NULL || q == cid ||
+	    strcmp(q, end) != 0)
+		return 0;
+	m = (size_t)(q - cid);
+	if (n + 1 + m >= idlen)
+		return 0;
+	memcpy(id, p, n);
+	id[n] = '/';
+	memcpy(id + n + 1, cid, m);
+	id[n + 1 + m] = '\0';
+	return 1;
+}
+
 /* Split the path into a route kind and, for one item, its id. */
 static enum route_kind
 route_of(const char *path, char *id, size_t idlen)
@@ -172,6 +224,8 @@ route_of(const char *path, char *id, size_t idlen)
 	} items[] = {
 		{ "/v1/requests/", "", ROUTE_REQUEST },
 		{ "/v1/requests/", "/evidence", ROUTE_EVIDENCE },
+		{ "/v1/requests/", "/challenges", ROUTE_CHALLENGES },
+		{ "/v1/requests/", "/proofing", ROUTE_PROOFING },
 		{ "/v1/requests/", "/veto", ROUTE_VETO },
 		{ "/v1/requests/", "/deny", ROUTE_DENY },
 		{ "/v1/requests/", "/risk", ROUTE_RISK },
@@ -209,6 +263,12 @@ route_of(const char *path, char *id, size_t idlen)
 		return ROUTE_KEY_ROTATE;
 	if (strcmp(path, "/v1/backup") == 0)
 		return ROUTE_BACKUP;
+	if (strcmp(path, "/v1/recovery-codes/issue") == 0)
+		return ROUTE_RC_ISSUE;
+	if (strcmp(path, "/v1/recovery-codes/revoke") == 0)
+		return ROUTE_RC_REVOKE;
+	if (answer_path(path, id, idlen))
+		return ROUTE_ANSWER;
 	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
 		if (path_id(path, items[i].prefix, id, idlen, &rest) &&
 		    strcmp(rest, items[i].rest) == 0)
@@ -513,7 +573,7 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 	enum policy_queue qq;
 	enum policy_state ss;
 	long limit = 100;
-	char *end, v[65];
+	char *end, v[65], pair[80];
 	int schema = 0;
 
 	switch (rt->kind) {
@@ -571,6 +631,27 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 	case ROUTE_EVIDENCE:
 		engine_add_evidence(d, a, id, req->body, req->body_len, now,
 		    &er);
+		break;
+	case ROUTE_CHALLENGES:
+		engine_challenge_issue(d, a, id, req->body, req->body_len, now,
+		    &er);
+		break;
+	case ROUTE_ANSWER:
+		/* "ID/CID" (answer_path): split in a copy */
+		snprintf(pair, sizeof(pair), "%s", id);
+		if ((end = strchr(pair, '/')) == NULL)
+			return;
+		*end = '\0';
+		engine_challenge_answer(d, a, pair, end + 1, req->body,
+		    req->body_len, now, &er);
+		break;
+	case ROUTE_PROOFING:
+		engine_proofing(d, a, id, req->body, req->body_len, now, &er);
+		break;
+	case ROUTE_RC_ISSUE:
+	case ROUTE_RC_REVOKE:
+		engine_recovery_codes(d, a, req->body, req->body_len,
+		    rt->kind == ROUTE_RC_ISSUE, now, &er);
 		break;
 	case ROUTE_VETO_CODE:
 		engine_veto_code(d, a, id, req->body, req->body_len, now,

@@ -77,11 +77,44 @@ obj_member(const json_t *obj, const char *key, int required, const char *where,
 }
 
 int
+reqjson_attest(json_t *arr, const char *principal, char *err,
+    size_t errlen)
+{
+	static const char *const theirs[] = { "origin", "claimed_verifier" };
+	json_t *item, *v;
+	size_t i, k;
+
+	if (!json_is_array(arr) || principal == NULL)
+		return TG_ERR_INVALID;
+	json_array_foreach(arr, i, item) {
+		for (k = 0; k < sizeof(theirs) / sizeof(theirs[0]); k++) {
+			if (json_object_get(item, theirs[k]) == NULL)
+				continue;
+			snprintf(err, errlen, "evidence[%zu].%s: set by the "
+			    "appliance, not by a caller", i, theirs[k]);
+			return TG_ERR_INVALID;
+		}
+		v = json_object_get(item, "verifier");
+		if (!json_is_string(v))
+			return TG_ERR_INVALID;
+		if (strcmp(json_string_value(v), principal) != 0 &&
+		    json_object_set(item, "claimed_verifier", v) != 0)
+			return TG_ERR_NOMEM;
+		if (json_object_set_new(item, "verifier",
+		    json_string(principal)) != 0 ||
+		    json_object_set_new(item, "origin",
+		    json_string("agent")) != 0)
+			return TG_ERR_NOMEM;
+	}
+	return 0;
+}
+
+int
 reqjson_evidence(const json_t *arr, const char *where,
     struct policy_evidence *ev, size_t *nev, char *err, size_t errlen)
 {
 	char at[64];
-	const char *type, *result;
+	const char *type, *result, *origin;
 	const json_t *item;
 	size_t i;
 	int r;
@@ -115,8 +148,16 @@ reqjson_evidence(const json_t *arr, const char *where,
 		    (r = str_member(item, at, "channel", 1, &ev[i].channel,
 		    err, errlen)) != 0 ||
 		    (r = str_member(item, at, "ref", 0, &ev[i].ref, err,
+		    errlen)) != 0 ||
+		    (r = str_member(item, at, "origin", 0, &origin, err,
 		    errlen)) != 0)
 			return r;
+		if (origin != NULL && policy_origin_parse(origin,
+		    &ev[i].origin) != 0) {
+			snprintf(err, errlen, "%s.origin: unknown origin "
+			    "\"%.64s\"", at, origin);
+			return TG_ERR_INVALID;
+		}
 		if (policy_evidence_parse(type, &ev[i].type) != 0) {
 			snprintf(err, errlen, "%s.type: unknown evidence type "
 			    "\"%.64s\"", at, type);

@@ -50,9 +50,24 @@ int	reqjson_parse(const struct policy_config *cfg, const char *body,
  * Parse an "evidence" array (items as in a submission) into ev, for
  * POST /v1/requests/ID/evidence and for re-reading stored evidence;
  * *nev set on success.  where prefixes error messages ("evidence").
+ * An item's "origin" ("agent", "appliance", "officer") is read when
+ * present, agent otherwise; intake callers never set it (reqjson_attest).
  */
 int	reqjson_evidence(const json_t *arr, const char *where,
 	    struct policy_evidence *ev, size_t *nev, char *errbuf,
+	    size_t errlen);
+
+/*
+ * Record the items of an intake caller's "evidence" array arr (checked
+ * by reqjson_evidence first) as attested by principal: each item's
+ * verifier becomes principal, the verifier the body named is kept as
+ * "claimed_verifier" (a claim, never the verifier), and "origin" is
+ * "agent".  A body naming "origin" or "claimed_verifier" itself is
+ * refused (TG_ERR_INVALID, errbuf naming the member): only the appliance
+ * says where evidence comes from.  Pointers reqjson_evidence() took into
+ * arr are stale afterwards: parse it again.
+ */
+int	reqjson_attest(json_t *arr, const char *principal, char *errbuf,
 	    size_t errlen);
 
 /*

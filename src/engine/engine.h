@@ -19,6 +19,7 @@
  *
  *   5  requests.c    submit, evidence, veto and deny; show, list
  *   5  risk.c        risk signals raised after submission
+ *   5  challenges.c  challenges the appliance checks; recovery codes
  *   5  approval.c    an officer's approval: one function per phase
  *   5  officers.c    enrolment, the approvers and their export, revocation
  *   5  timer.c       the hold timer's tick; requests that ran out of time
@@ -59,6 +60,7 @@
 #ifndef TAPGATE_ENGINE_H
 #define TAPGATE_ENGINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -124,8 +126,75 @@ int	engine_submit(struct tapgated *d, const struct engine_actor *a,
  * not exist, when a->team is set and the request is not that team's.
  */
 
-/* Add evidence ({"evidence":[...]}) to a request and re-evaluate it. */
+/*
+ * Add evidence ({"evidence":[...]}) to a request and re-evaluate it.  The
+ * items are the caller's word: origin agent, the caller's principal (an
+ * officer without one: its name) as verifier, the verifier the body
+ * named kept as claimed_verifier; a body naming an origin is refused.
+ */
 int	engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, const char *body, size_t len, int64_t now,
+	    struct engine_result *res);
+
+/*
+ * Issue a challenge on request id ({"kind":"out_of_band","contact":
+ * "mobile"|"mail"|"alt_mail"}, {"kind":"manager_confirmation"} or
+ * {"kind":"recovery_code"}): the code goes, through the sender of its
+ * channel (messages.h), to the contact the directory holds for the
+ * account or for its manager (looked up again, never taken from the
+ * caller); a recovery_code challenge takes one of the account's saved
+ * codes as its answer.  Refused with 422 channel_refused when the
+ * contact's channel is the one being recovered or the one the request
+ * came over, 409 no_sender when no sender serves it, 409 no_directory,
+ * 422 no_contact / no_manager, 409 when the request takes no more
+ * evidence.  Audited as challenge.issued with the destination masked.
+ * 201 {"challenge","request","kind","channel","destination" (masked),
+ * "expires","max_attempts"}.
+ */
+int	engine_challenge_issue(struct tapgated *d,
+	    const struct engine_actor *a, const char *id, const char *body,
+	    size_t len, int64_t now, struct engine_result *res);
+
+/*
+ * Answer challenge cid of request id ({"code":"..."}): compared in
+ * constant time with the stored HMAC (a recovery code: with the scrypt
+ * hash of each standing code, spent when it matches).  Right: an
+ * evidence item of origin appliance (verifier "tapgate", the channel
+ * from the record) and the request evaluated again (200, as evidence
+ * added); audited as challenge.answered.  Wrong: 422 wrong_code with the
+ * attempts left, audited as challenge.failed, dead after max_attempts.
+ * Expired: 409 challenge_expired, audited as challenge.expired.  Closed
+ * (answered, failed, expired): 409 challenge_closed.  Another request's
+ * challenge: 404.  No code is ever audited.
+ */
+int	engine_challenge_answer(struct tapgated *d,
+	    const struct engine_actor *a, const char *id, const char *cid,
+	    const char *body, size_t len, int64_t now,
+	    struct engine_result *res);
+
+/*
+ * Saved recovery codes of the account a body {"account":"..."} names
+ * (resolved through the directory as a submission is): issue (a new
+ * set of 10 codes of 12 characters, shown once in the answer, stored
+ * only as scrypt hashes; the standing set is revoked) or revoke the
+ * standing set.  Audited as recovery_codes.issued or
+ * recovery_codes.revoked, without codes.
+ */
+int	engine_recovery_codes(struct tapgated *d,
+	    const struct engine_actor *a, const char *body, size_t len,
+	    bool issue, int64_t now, struct engine_result *res);
+
+/*
+ * An officer records identity proofing on request id ({"document":
+ * "passport"|"national_id"|"driving_licence"|"residence_permit", "seen":
+ * "in_person"|"video", "reference":"..." (1..64)}): an evidence item of
+ * type identity_document, origin officer, verifier the officer's name
+ * (the caller's, a canonical identity); refused (403) when that officer
+ * is the requester or the account.  The manual route needs it before its
+ * approvals count.  Audited as request.proofing_recorded; 200 as
+ * evidence added.
+ */
+int	engine_proofing(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, const char *body, size_t len, int64_t now,
 	    struct engine_result *res);
 

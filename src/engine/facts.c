@@ -93,7 +93,7 @@ eng_decision_json(const struct policy_decision *dec, size_t nevidence,
     int64_t now)
 {
 	json_t *verdicts = json_array(), *groups = json_array();
-	json_t *drops = json_array();
+	json_t *drops = json_array(), *dj, *vj;
 	size_t i;
 
 	for (i = 0; i < nevidence && i < POLICY_MAX_EVIDENCE; i++)
@@ -106,7 +106,7 @@ eng_decision_json(const struct policy_decision *dec, size_t nevidence,
 		    (int)dec->approvals[i].counted));
 	for (i = 0; i < dec->ndrop; i++)
 		json_array_append_new(drops, json_string(dec->drop[i]));
-	return json_pack("{s:s,s:I,s:s,s:{s:s,s:s,s:s,s:s,s:s},"
+	dj = json_pack("{s:s,s:I,s:s,s:{s:s,s:s,s:s,s:s,s:s},"
 	    "s:{s:s,s:s},s:{s:i,s:i,s:o,s:o,s:o,s:o,s:o},"
 	    "s:{s:b,s:o},s:{s:I,s:I,s:I,s:I},s:I,s:{s:b,s:o},s:o}",
 	    "policy_id", dec->policy_id,
@@ -141,6 +141,20 @@ eng_decision_json(const struct policy_decision *dec, size_t nevidence,
 	    "entitlements_dropped", "all_privileged",
 	    dec->drop_all_privileged, "names", drops,
 	    "missing", eng_missing_json(dec));
+	/* what the appliance verified itself, and what the rule asks */
+	vj = json_pack("{s:i,s:i,s:o,s:i}", "verified",
+	    (int)dec->evidence_verified, "verified_required",
+	    (int)dec->evidence_verified_required, "verified_types",
+	    names_of_mask(dec->evidence_verified_types, policy_evidence_name),
+	    "verified_types_required",
+	    (int)dec->evidence_verified_types_required);
+	if (dj != NULL && (vj == NULL || json_object_update(
+	    json_object_get(dj, "evidence"), vj) != 0)) {
+		json_decref(dj);
+		dj = NULL;
+	}
+	json_decref(vj);
+	return dj;
 }
 
 /* Answer for a request: id, state, what is missing, the hold. */
@@ -159,8 +173,21 @@ collect_evidence(const struct store_evidence *ev, void *arg)
 {
 	json_t *arr = arg, *v;
 
-	if ((v = json_loads(ev->json, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+	if ((v = json_loads(ev->json, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
+	    !json_is_object(v)) {
+		json_decref(v);
 		return TG_ERR_CORRUPT;
+	}
+	/*
+	 * The row's origin column decides who vouches for it (rows stored
+	 * before it existed are the agent's word and name none).
+	 */
+	if ((json_object_get(v, "origin") != NULL ||
+	    strcmp(ev->origin, "agent") != 0) &&
+	    json_object_set_new(v, "origin", json_string(ev->origin)) != 0) {
+		json_decref(v);
+		return TG_ERR_NOMEM;
+	}
 	return json_array_append_new(arr, v) == 0 ? 0 : TG_ERR_NOMEM;
 }
 

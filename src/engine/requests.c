@@ -116,6 +116,7 @@ add_evidence_rows(struct store *st, const char *id, const json_t *arr,
 		ev.channel = json_string_value(json_object_get(item,
 		    "channel"));
 		ev.ref = json_string_value(json_object_get(item, "ref"));
+		ev.origin = json_string_value(json_object_get(item, "origin"));
 		ev.json = js;
 		ev.digest = json_string_value(json_array_get(digests, i));
 		ev.added_uid = uid;
@@ -124,6 +125,35 @@ add_evidence_rows(struct store *st, const char *id, const json_t *arr,
 		free(js);
 		if (r != 0)
 			return r;
+	}
+	return 0;
+}
+
+/*
+ * The evidence items in root's "evidence" (if any) recorded as attested
+ * by the caller's principal (reqjson_attest; an officer without one: by
+ * its name), and parsed again into ev[0..*nev).
+ */
+static int
+intake_attest(struct tapgated *d, const struct engine_actor *a,
+    json_t *root, struct policy_evidence *ev, size_t *nev,
+    struct engine_result *res)
+{
+	json_t *arr = json_object_get(root, "evidence");
+	char err[512];
+	int r;
+
+	if (arr == NULL || json_is_null(arr))
+		return 0;
+	/* the caller's principal; an officer without one: its own name */
+	if ((r = reqjson_attest(arr, a->principal != NULL ?
+	    a->principal->name : a->name, err,
+	    sizeof(err))) != 0 || (r = reqjson_evidence(arr, "evidence", ev,
+	    nev, err, sizeof(err))) != 0) {
+		if (r == TG_ERR_NOMEM)
+			return eng_db_error(d, res, r);
+		eng_error(res, 422, "invalid_field", err);
+		return r;
 	}
 	return 0;
 }
@@ -730,7 +760,9 @@ engine_submit(struct tapgated *d, const struct engine_actor *a,
 		    "internal" : "invalid_field", err);
 		return r;
 	}
-	if ((r = intake_agent(d, a, &rq, now, res)) != 0)
+	if ((r = intake_agent(d, a, &rq, now, res)) != 0 ||
+	    (r = intake_attest(d, a, rq.root, rq.ev, &rq.pr.nevidence,
+	    res)) != 0)
 		goto out;
 	if ((as_sent = strdup(rq.pr.account)) == NULL) {
 		r = eng_db_error(d, res, TG_ERR_NOMEM);
@@ -936,6 +968,7 @@ engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
 	if ((r = load_seen(d, a, id, &f, res)) != 0)
 		return r;
 	if ((r = evidence_body(body, len, &root, &arr, ev, &nev, res)) != 0 ||
+	    (r = intake_attest(d, a, root, ev, &nev, res)) != 0 ||
 	    (r = evidence_open(d, &f, nev, now, res)) != 0)
 		goto out;
 	for (i = 0; i < nev; i++)
@@ -1247,10 +1280,11 @@ static int
 evidence_row_json(const struct store_evidence *ev, void *arg)
 {
 	return json_array_append_new(arg, json_pack("{s:s,s:s,s:s,s:s,s:s?,"
-	    "s:s,s:I,s:I}", "type", ev->type, "result", ev->result,
+	    "s:s,s:I,s:I,s:s}", "type", ev->type, "result", ev->result,
 	    "verifier", ev->verifier, "channel", ev->channel, "ref", ev->ref,
 	    "digest", ev->digest, "added_uid", (json_int_t)ev->added_uid,
-	    "created", (json_int_t)ev->created)) == 0 ? 0 : TG_ERR_NOMEM;
+	    "created", (json_int_t)ev->created, "origin", ev->origin)) == 0 ?
+	    0 : TG_ERR_NOMEM;
 }
 
 /* The standing approvals for people: who, in which group, when. */

@@ -107,6 +107,35 @@ change_facts(const struct facts *f, const struct policy_decision *dec,
 	return 0;
 }
 
+/*
+ * The evidence the change rests on: each counted item's type, channel,
+ * origin and who vouched for it ("tapgate" for the appliance); no ref,
+ * no code, no contact detail.
+ */
+static json_t *
+rests_on(const struct facts *f, const struct policy_decision *dec)
+{
+	const struct policy_evidence *e;
+	json_t *arr = json_array();
+	size_t i;
+
+	if (arr == NULL)
+		return NULL;
+	for (i = 0; i < f->rq.pr.nevidence && i < POLICY_MAX_EVIDENCE; i++) {
+		if (dec->verdicts[i] != POLICY_EVIDENCE_COUNTED)
+			continue;
+		e = &f->rq.pr.evidence[i];
+		if (json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s}",
+		    "type", policy_evidence_name(e->type), "channel",
+		    e->channel, "origin", policy_origin_name(e->origin),
+		    "verified_by", e->verifier)) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 int
 eng_change(struct tapgated *d, const struct facts *f,
     const struct policy_decision *dec, json_t **changep, uint8_t digest[32])
@@ -146,6 +175,10 @@ eng_change(struct tapgated *d, const struct facts *f,
 		return TG_ERR_NOMEM;
 	if (!json_is_object(changes))
 		json_decref(json_object_get(change, "changes"));
+	if (json_object_set_new(change, "evidence", rests_on(f, dec)) != 0) {
+		json_decref(change);
+		return TG_ERR_NOMEM;
+	}
 	if (f->rq.ticket != NULL)
 		json_object_set_new(json_object_get(change, "requester"),
 		    "ticket", json_string(f->rq.ticket));

@@ -152,6 +152,22 @@ enum policy_evidence_type {
 };
 #define POLICY_EVIDENCE_BIT(t)	(1u << (t))
 
+/*
+ * Who vouches for an evidence item.  AGENT (the zero value): typed by an
+ * intake caller, attested by the caller's principal (its verifier).
+ * APPLIANCE: a challenge the appliance issued and checked itself
+ * (verifier "tapgate").  OFFICER: recorded by an officer through an
+ * officer route (verifier: the officer's canonical identity).  Only
+ * APPLIANCE items, and OFFICER items of type identity_document, are
+ * verified: they count towards a rule's min_verified.
+ */
+enum policy_evidence_origin {
+	POLICY_ORIGIN_AGENT,
+	POLICY_ORIGIN_APPLIANCE,
+	POLICY_ORIGIN_OFFICER,
+	POLICY_ORIGIN_COUNT
+};
+
 enum policy_risk {
 	POLICY_RISK_NEW_DEVICE,
 	POLICY_RISK_UNUSUAL_GEOLOCATION,
@@ -220,7 +236,8 @@ enum policy_evidence_verdict {
 	POLICY_EVIDENCE_REQUEST_CHANNEL,	/* the request's own channel */
 	POLICY_EVIDENCE_RECOVERED_CHANNEL,	/* the channel recovered */
 	POLICY_EVIDENCE_SELF_VERIFIED,		/* verifier is the target */
-	POLICY_EVIDENCE_DUPLICATE		/* same type and ref again */
+	POLICY_EVIDENCE_DUPLICATE,		/* same type and ref again */
+	POLICY_EVIDENCE_REQUESTER_VERIFIED	/* verifier is the requester */
 };
 
 /* Why policy_check_approver refused an approver. */
@@ -248,6 +265,11 @@ const char	*policy_evidence_name(enum policy_evidence_type t);
 /* Parse an evidence type name: 0, or TG_ERR_INVALID (*t untouched). */
 int		 policy_evidence_parse(const char *s,
 		    enum policy_evidence_type *t);
+/* "agent", "appliance", "officer" ("?" when out of range). */
+const char	*policy_origin_name(enum policy_evidence_origin o);
+/* Parse an origin name: 0, or TG_ERR_INVALID (*o untouched). */
+int		 policy_origin_parse(const char *s,
+		    enum policy_evidence_origin *o);
 /* "new_device", ... ("?" when out of range). */
 const char	*policy_risk_name(enum policy_risk r);
 /* Parse a risk signal name: 0, or TG_ERR_INVALID (*r untouched). */
@@ -362,6 +384,8 @@ struct policy_evidence_rule {
 	unsigned	min_types;	/* distinct types among them */
 	unsigned	require_all;	/* POLICY_EVIDENCE_BIT mask: each */
 	unsigned	require_one_of;	/* mask: at least one (0 = none) */
+	unsigned	min_verified;	/* counted verified items */
+	unsigned	min_verified_types; /* distinct types among them */
 };
 
 /* count approvals from officers of group, each with user verification. */
@@ -372,11 +396,15 @@ struct policy_approval_rule {
 
 /*
  * One queue x class rule; also the manual-review route (whose evidence
- * member is unused: that route exists for requests evidence cannot carry).
- * napprovals == 0 means no FIDO approval is needed at all.
+ * member is unused: that route exists for requests evidence cannot carry;
+ * identity_proofing, the manual route's alone, default true: it needs
+ * an identity document an officer recorded, origin officer, before its
+ * approvals count).  napprovals == 0 means no FIDO approval is needed at
+ * all.
  */
 struct policy_rule {
 	struct policy_evidence_rule	evidence;
+	bool				identity_proofing;
 	struct policy_approval_rule	approvals[POLICY_MAX_RULE_APPROVALS];
 	size_t				napprovals;
 	int64_t				hold_seconds;	/* veto window */
@@ -426,6 +454,21 @@ struct policy_holds {
  */
 struct policy_orders {
 	int64_t		outcome_timeout_seconds;
+};
+
+/*
+ * Challenges the appliance issues (a one-time code to a contact on
+ * record, to the manager, or a saved recovery code read back): how long
+ * a code lives and how many wrong answers kill it.
+ */
+#define POLICY_DEFAULT_CHALLENGE_EXPIRY	600
+#define POLICY_MIN_CHALLENGE_EXPIRY	2
+#define POLICY_MAX_CHALLENGE_EXPIRY	3600
+#define POLICY_DEFAULT_CHALLENGE_TRIES	3
+#define POLICY_MAX_CHALLENGE_TRIES	10
+struct policy_challenges {
+	int64_t		expiry_seconds;
+	int64_t		max_attempts;
 };
 
 /* The appliance's co-signing key and how it is sealed at rest. */
@@ -611,6 +654,7 @@ struct policy_config {
 	struct policy_holds		holds;
 	struct policy_orders		orders;
 	struct policy_directory		directory;
+	struct policy_challenges	challenges;
 };
 
 /*
@@ -789,6 +833,7 @@ struct policy_evidence {
 	const char			*verifier;	/* who checked it */
 	const char			*channel;	/* configured channel */
 	const char			*ref;		/* may be "" */
+	enum policy_evidence_origin	 origin;
 };
 
 /*
@@ -889,6 +934,13 @@ struct policy_decision {
 	unsigned			 evidence_types_required;
 	unsigned			 evidence_require_all;	/* mask */
 	unsigned			 evidence_require_one_of; /* mask */
+	/* verified: counted items from the appliance (or an officer's ID) */
+	unsigned			 evidence_verified;
+	unsigned			 evidence_verified_types;  /* mask */
+	unsigned			 evidence_verified_required;
+	unsigned			 evidence_verified_types_required;
+	bool				 proofing_required; /* manual route */
+	bool				 proofed;	/* officer's ID seen */
 	/* approvals, AND-ed across groups */
 	bool				 approval_required;
 	struct policy_approval_need
@@ -934,14 +986,24 @@ int	policy_request_check(const struct policy_config *cfg,
  * groups were truncated while a class names groups, is admin: a group
  * not seen is not a group not held.  Evidence counts only if it
  * passed, was gathered over neither the request's channel nor the
- * recovered channel, was not verified by the target account itself, and
- * is not a repeat of an earlier item of the same type and ref.  Route:
+ * recovered channel, was verified neither by the target account itself
+ * nor by the requester (the agent, or the officer the agent also is),
+ * and is not a repeat of an earlier item of the same type and ref.  A
+ * counted item is verified when its origin is the appliance, or an
+ * officer for identity_document; the rule's min_verified and
+ * min_verified_types count verified items only, and say what is missing
+ * in words ("needs 2 appliance-verified kinds, has 1").  Route:
  * manual_review when a raised risk signal says so, or when no counted item
  * is of a trusted type; otherwise normal.  The manual route is never weaker
  * than the rule it replaces: the union of approval groups with the larger
  * count, the longer hold, the shorter order ttl, the union of dropped
- * entitlements; it needs no evidence.  Risk signals add their holds (both
- * routes) and their extra evidence (normal route).  Approvals count in
+ * entitlements; when a risk signal forced it, the rule's evidence
+ * requirements (and the risks' extra evidence) still hold: the evidence
+ * the request had keeps counting.  With manual_review.identity_proofing
+ * it needs an identity document an officer recorded (origin officer)
+ * before its approvals count (state needs_evidence until then).  Risk
+ * signals add their holds (both routes) and their extra evidence (the
+ * rule's, wherever it holds).  Approvals count in
  * recorded order when user-verified, not from the requesting agent or the
  * target account, from an officer and a credential not already counted,
  * for a required group not yet full.  The hold starts when evidence and

@@ -1020,12 +1020,17 @@ parse_evidence_rule(struct loader *ld, const config_setting_t *rs,
     struct policy_evidence_rule *ev)
 {
 	static const char *const keys[] = { "min_passing", "min_types",
-	    "require_all", "require_one_of" };
+	    "require_all", "require_one_of", "min_verified",
+	    "min_verified_types" };
 	const config_setting_t *g;
 	int r, nall;
 
 	if ((r = member_group(ld, rs, "evidence", true, &g)) != 0 ||
-	    (r = check_keys(ld, g, keys, 4, "setting")) != 0 ||
+	    (r = check_keys(ld, g, keys, 6, "setting")) != 0 ||
+	    (r = get_uint(ld, g, "min_verified", false, 0, 0,
+	    POLICY_MAX_EVIDENCE_COUNT, &ev->min_verified)) != 0 ||
+	    (r = get_uint(ld, g, "min_verified_types", false, 0, 0,
+	    POLICY_EVIDENCE_COUNT, &ev->min_verified_types)) != 0 ||
 	    (r = get_uint(ld, g, "min_passing", true, 0, 1,
 	    POLICY_MAX_EVIDENCE_COUNT, &ev->min_passing)) != 0 ||
 	    (r = get_uint(ld, g, "min_types", true, 0, 1,
@@ -1040,6 +1045,11 @@ parse_evidence_rule(struct loader *ld, const config_setting_t *rs,
 		return fail(ld, config_setting_get_member(g, "min_types"),
 		    NULL, "%u distinct types need min_passing >= %u, not %u",
 		    ev->min_types, ev->min_types, ev->min_passing);
+	if (ev->min_verified_types > ev->min_verified)
+		return fail(ld, config_setting_get_member(g,
+		    "min_verified_types"), NULL, "%u distinct verified types "
+		    "need min_verified >= %u, not %u", ev->min_verified_types,
+		    ev->min_verified_types, ev->min_verified);
 	nall = __builtin_popcount(ev->require_all);
 	if ((unsigned)nall > ev->min_passing)
 		return fail(ld, config_setting_get_member(g, "require_all"),
@@ -1058,12 +1068,17 @@ parse_rule(struct loader *ld, const config_setting_t *rs,
 {
 	static const char *const keys[] = { "approvals", "hold_seconds",
 	    "order_ttl_seconds", "drop_entitlements", "evidence" };
+	static const char *const mkeys[] = { "approvals", "hold_seconds",
+	    "order_ttl_seconds", "drop_entitlements", "identity_proofing" };
 	int r;
 
 	if ((r = expect_type(ld, rs, CONFIG_TYPE_GROUP)) != 0 ||
-	    (r = check_keys(ld, rs, keys, manual ? 4 : 5, "setting")) != 0 ||
+	    (r = check_keys(ld, rs, manual ? mkeys : keys, 5,
+	    "setting")) != 0 ||
 	    (!manual && (r = parse_evidence_rule(ld, rs,
 	    &rule->evidence)) != 0) ||
+	    (manual && (r = get_bool(ld, rs, "identity_proofing", true,
+	    &rule->identity_proofing)) != 0) ||
 	    (r = parse_approvals(ld, rs, rule)) != 0 ||
 	    (r = get_int(ld, rs, "hold_seconds", true, 0, 0,
 	    POLICY_MAX_HOLD_SECONDS, &rule->hold_seconds)) != 0 ||
@@ -1388,6 +1403,32 @@ parse_orders(struct loader *ld, const config_setting_t *root)
 	    (r = get_int(ld, g, "outcome_timeout_seconds", false,
 	    POLICY_DEFAULT_OUTCOME_TIMEOUT, 1, POLICY_MAX_OUTCOME_TIMEOUT,
 	    &o->outcome_timeout_seconds)) != 0)
+		return r;
+	return 0;
+}
+
+static int
+parse_challenges(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "expiry_seconds",
+	    "max_attempts" };
+	struct policy_challenges *c = &ld->cfg->challenges;
+	const config_setting_t *g;
+	int r;
+
+	c->expiry_seconds = POLICY_DEFAULT_CHALLENGE_EXPIRY;
+	c->max_attempts = POLICY_DEFAULT_CHALLENGE_TRIES;
+	if ((r = member_group(ld, root, "challenges", false, &g)) != 0)
+		return r;
+	if (g == NULL)
+		return 0;
+	if ((r = check_keys(ld, g, keys, 2, "setting")) != 0 ||
+	    (r = get_int(ld, g, "expiry_seconds", false,
+	    POLICY_DEFAULT_CHALLENGE_EXPIRY, POLICY_MIN_CHALLENGE_EXPIRY,
+	    POLICY_MAX_CHALLENGE_EXPIRY, &c->expiry_seconds)) != 0 ||
+	    (r = get_int(ld, g, "max_attempts", false,
+	    POLICY_DEFAULT_CHALLENGE_TRIES, 1, POLICY_MAX_CHALLENGE_TRIES,
+	    &c->max_attempts)) != 0)
 		return r;
 	return 0;
 }
@@ -1785,7 +1826,7 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    "teams", "principals", "channels", "approver_groups", "evidence",
 	    "classes", "rules", "manual_review", "risk", "notify",
 	    "approvers", "signing", "holds", "directory", "orders",
-	    "senders" };
+	    "senders", "challenges" };
 	struct policy_config *cfg = ld->cfg;
 	const config_setting_t *g;
 	int r;
@@ -1822,6 +1863,7 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    (r = parse_signing(ld, root)) != 0 ||
 	    (r = parse_holds(ld, root)) != 0 ||
 	    (r = parse_orders(ld, root)) != 0 ||
+	    (r = parse_challenges(ld, root)) != 0 ||
 	    (r = parse_directory(ld, root)) != 0)
 		return r;
 	return 0;

@@ -205,6 +205,9 @@ policy_request_check(const struct policy_config *cfg,
 		if ((unsigned)e->type >= POLICY_EVIDENCE_COUNT)
 			return req_fail(err, errlen, TG_ERR_INVALID,
 			    "evidence[%zu].type: unknown evidence type", i);
+		if ((unsigned)e->origin >= POLICY_ORIGIN_COUNT)
+			return req_fail(err, errlen, TG_ERR_INVALID,
+			    "evidence[%zu].origin: unknown origin", i);
 		if ((r = check_str(e->verifier, false, err, errlen,
 		    "evidence[%zu].verifier", i)) != 0 ||
 		    (r = check_channel(cfg, e->channel, false, err, errlen,
@@ -265,7 +268,7 @@ add_missing(struct policy_decision *dec, const char *code,
 	struct policy_missing *m;
 	va_list ap;
 
-	/* POLICY_MAX_MISSING covers the worst case (5 + 1 + 2 evidence, 8
+	/* POLICY_MAX_MISSING covers the worst case (1 + 5 + 1 + 4 evidence, 8
 	 * approval groups, 1 hold); the test only guards the array. */
 	if (dec->nmissing >= POLICY_MAX_MISSING)
 		return;
@@ -632,6 +635,10 @@ count_evidence(const struct policy_request *req, struct policy_decision *dec)
 			v = POLICY_EVIDENCE_RECOVERED_CHANNEL;
 		else if (name_eq(e->verifier, req->account))
 			v = POLICY_EVIDENCE_SELF_VERIFIED;
+		else if (strcmp(e->verifier, req->agent) == 0 ||
+		    (req->agent_officer != NULL &&
+		    strcmp(e->verifier, req->agent_officer) == 0))
+			v = POLICY_EVIDENCE_REQUESTER_VERIFIED;
 		else
 			v = POLICY_EVIDENCE_COUNTED;
 		/* The same check entered twice is one check. */
@@ -643,9 +650,19 @@ count_evidence(const struct policy_request *req, struct policy_decision *dec)
 				v = POLICY_EVIDENCE_DUPLICATE;
 		}
 		dec->verdicts[i] = v;
-		if (v == POLICY_EVIDENCE_COUNTED) {
-			dec->evidence_counted++;
-			dec->evidence_types |= POLICY_EVIDENCE_BIT(e->type);
+		if (v != POLICY_EVIDENCE_COUNTED)
+			continue;
+		dec->evidence_counted++;
+		dec->evidence_types |= POLICY_EVIDENCE_BIT(e->type);
+		if (e->origin == POLICY_ORIGIN_OFFICER &&
+		    e->type == POLICY_EVIDENCE_IDENTITY_DOCUMENT)
+			dec->proofed = true;
+		if (e->origin == POLICY_ORIGIN_APPLIANCE ||
+		    (e->origin == POLICY_ORIGIN_OFFICER &&
+		    e->type == POLICY_EVIDENCE_IDENTITY_DOCUMENT)) {
+			dec->evidence_verified++;
+			dec->evidence_verified_types |=
+			    POLICY_EVIDENCE_BIT(e->type);
 		}
 	}
 }
@@ -770,6 +787,13 @@ evidence_missing(const struct policy_request *req,
 	bool missing = false;
 	unsigned t;
 
+	if (dec->proofing_required && !dec->proofed) {
+		add_missing(dec, "evidence:identity_proofing", "identity "
+		    "proofing recorded by an officer (POST /v1/requests/ID/"
+		    "proofing): the document seen, in person or on video, and "
+		    "its reference");
+		missing = true;
+	}
 	if (rc != NULL && rc[0] != '\0')
 		snprintf(chans, sizeof(chans), "neither %s (the request's "
 		    "channel) nor %s (the channel being recovered)",
@@ -806,6 +830,29 @@ evidence_missing(const struct policy_request *req,
 		add_missing(dec, code, "%u more distinct evidence type%s "
 		    "(%u of %u counted)", need, need == 1 ? "" : "s",
 		    have_types, dec->evidence_types_required);
+		missing = true;
+	}
+	have_types = (unsigned)__builtin_popcount(dec->evidence_verified_types);
+	if (have_types < dec->evidence_verified_types_required) {
+		need = dec->evidence_verified_types_required - have_types;
+		snprintf(code, sizeof(code), "evidence:verified_types:%u",
+		    need);
+		add_missing(dec, code, "needs %u appliance-verified kind%s, "
+		    "has %u (a challenge the appliance checks: out-of-band "
+		    "code, manager confirmation, recovery code)",
+		    dec->evidence_verified_types_required,
+		    dec->evidence_verified_types_required == 1 ? "" : "s",
+		    have_types);
+		missing = true;
+	}
+	if (dec->evidence_verified < dec->evidence_verified_required) {
+		need = dec->evidence_verified_required -
+		    dec->evidence_verified;
+		snprintf(code, sizeof(code), "evidence:verified:%u", need);
+		add_missing(dec, code, "needs %u appliance-verified item%s, "
+		    "has %u", dec->evidence_verified_required,
+		    dec->evidence_verified_required == 1 ? "" : "s",
+		    dec->evidence_verified);
 		missing = true;
 	}
 	if (dec->evidence_counted < dec->evidence_required) {
@@ -912,6 +959,19 @@ route(const struct policy_config *cfg, const struct policy_request *req,
 	}
 }
 
+/* Whether a raised risk signal forces the manual route. */
+static bool
+route_by_risk(const struct policy_config *cfg,
+    const struct policy_request *req)
+{
+	int k;
+
+	for (k = 0; k < POLICY_RISK_COUNT; k++)
+		if (req->risk[k] && cfg->risk[k].manual_review)
+			return true;
+	return false;
+}
+
 /* Requirements of the route: see policy_evaluate in policy.h. */
 static void
 requirements(const struct policy_config *cfg,
@@ -944,13 +1004,23 @@ requirements(const struct policy_config *cfg,
 			dec->hold_seconds = man->hold_seconds;
 		if (man->order_ttl_seconds < dec->order_ttl_seconds)
 			dec->order_ttl_seconds = man->order_ttl_seconds;
-	} else {
+		dec->proofing_required = man->identity_proofing;
+	}
+	/*
+	 * The rule's evidence: on the normal route, and on a manual route a
+	 * risk signal forced (the evidence the request had still counts, so
+	 * a raised risk never lowers what it needs).
+	 */
+	if (dec->route == POLICY_ROUTE_NORMAL || route_by_risk(cfg, req)) {
 		types = rule->evidence.min_types + extra_ev;
 		dec->evidence_required = rule->evidence.min_passing + extra_ev;
 		dec->evidence_types_required = types < POLICY_EVIDENCE_COUNT ?
 		    types : POLICY_EVIDENCE_COUNT;
 		dec->evidence_require_all = rule->evidence.require_all;
 		dec->evidence_require_one_of = rule->evidence.require_one_of;
+		dec->evidence_verified_required = rule->evidence.min_verified;
+		dec->evidence_verified_types_required =
+		    rule->evidence.min_verified_types;
 	}
 	dec->hold_seconds += extra_hold;
 	dec->approval_required = dec->napprovals > 0;

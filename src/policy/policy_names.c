@@ -86,6 +86,13 @@ static const char *const verdict_names[] = {
 	[POLICY_EVIDENCE_RECOVERED_CHANNEL] = "recovered_channel",
 	[POLICY_EVIDENCE_SELF_VERIFIED] = "self_verified",
 	[POLICY_EVIDENCE_DUPLICATE] = "duplicate",
+	[POLICY_EVIDENCE_REQUESTER_VERIFIED] = "requester_verified",
+};
+
+static const char *const origin_names[] = {
+	[POLICY_ORIGIN_AGENT] = "agent",
+	[POLICY_ORIGIN_APPLIANCE] = "appliance",
+	[POLICY_ORIGIN_OFFICER] = "officer",
 };
 
 static const char *const fault_names[] = {
@@ -105,6 +112,7 @@ _Static_assert(NELEM(class_names) == POLICY_CLASS_COUNT, "class names");
 _Static_assert(NELEM(evidence_names) == POLICY_EVIDENCE_COUNT,
     "evidence names");
 _Static_assert(NELEM(risk_names) == POLICY_RISK_COUNT, "risk names");
+_Static_assert(NELEM(origin_names) == POLICY_ORIGIN_COUNT, "origin names");
 _Static_assert(NELEM(role_names) == POLICY_ROLE_COUNT, "role names");
 _Static_assert(NELEM(state_names) == POLICY_STATE_COUNT, "state names");
 
@@ -184,6 +192,24 @@ policy_evidence_parse(const char *s, enum policy_evidence_type *t)
 	if ((r = parse_in(evidence_names, NELEM(evidence_names), s, &v)) != 0)
 		return r;
 	*t = (enum policy_evidence_type)v;
+	return 0;
+}
+
+const char *
+policy_origin_name(enum policy_evidence_origin o)
+{
+	return name_of(origin_names, NELEM(origin_names), (unsigned)o);
+}
+
+int
+policy_origin_parse(const char *s, enum policy_evidence_origin *o)
+{
+	unsigned v;
+	int r;
+
+	if ((r = parse_in(origin_names, NELEM(origin_names), s, &v)) != 0)
+		return r;
+	*o = (enum policy_evidence_origin)v;
 	return 0;
 }
 

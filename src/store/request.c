@@ -25,7 +25,7 @@
 
 #define EV_COLS								\
 	"id, request_id, type, result, verifier, channel, ref, "	\
-	"evidence_json, digest, added_uid, created"
+	"evidence_json, digest, added_uid, created, origin"
 
 #define DEC_COLS							\
 	"id, request_id, kind, actor_uid, actor_role, actor_name, "	\
@@ -627,8 +627,8 @@ store_evidence_add(struct store *st, const struct store_evidence *ev,
 {
 	static const char sql[] = "INSERT INTO evidence (request_id, type, "
 	    "result, verifier, channel, ref, evidence_json, digest, "
-	    "added_uid, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-	    "?10)";
+	    "added_uid, created, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	    "?8, ?9, ?10, ?11)";
 	sqlite3_stmt *s = NULL;
 	int rc, e;
 
@@ -653,7 +653,9 @@ store_evidence_add(struct store *st, const struct store_evidence *ev,
 	    (e = store_bind_text(st, s, 5, ev->channel)) != 0 ||
 	    (e = store_bind_text(st, s, 6, ev->ref)) != 0 ||
 	    (e = store_bind_text(st, s, 7, ev->json)) != 0 ||
-	    (e = store_bind_text(st, s, 8, ev->digest)) != 0)
+	    (e = store_bind_text(st, s, 8, ev->digest)) != 0 ||
+	    (e = store_bind_text(st, s, 11, ev->origin != NULL ? ev->origin :
+	    "agent")) != 0)
 		goto out;
 	if ((rc = sqlite3_bind_int64(s, 9, ev->added_uid)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(s, 10, ev->created ? ev->created :
@@ -697,6 +699,7 @@ store_evidence_list(struct store *st, const char *request_id,
 		ev.digest = col_text(s, 8);
 		ev.added_uid = sqlite3_column_int64(s, 9);
 		ev.created = sqlite3_column_int64(s, 10);
+		ev.origin = col_text(s, 11);
 		if ((e = cb(&ev, arg)) != 0)
 			goto out;
 	}

@@ -371,6 +371,48 @@ static const char *const migration_11[] = {
 	NULL
 };
 
+/*
+ * Version 12: evidence the appliance verifies itself.  Who vouches for
+ * each evidence item (origin: agent, appliance or officer; rows stored
+ * before are the agent's word); the challenges the appliance issued
+ * (the code only as a salted HMAC, its attempts and expiry); and the
+ * saved recovery codes of an account (scrypt hashes, each usable once,
+ * the whole set revocable).
+ */
+static const char *const migration_12[] = {
+	"ALTER TABLE evidence ADD COLUMN origin TEXT NOT NULL DEFAULT 'agent'"
+	"  CHECK (origin IN ('agent', 'appliance', 'officer'))",
+	"CREATE TABLE challenges ("
+	"  id			TEXT PRIMARY KEY NOT NULL"
+	"			CHECK (length(id) = 32),"
+	"  request_id		TEXT NOT NULL REFERENCES requests(id),"
+	"  kind			TEXT NOT NULL,"
+	"  channel		TEXT NOT NULL,"
+	"  destination		TEXT NOT NULL,"	/* masked */
+	"  salt		BLOB NOT NULL CHECK (length(salt) = 16),"
+	"  code_hash		BLOB NOT NULL CHECK (length(code_hash) = 32),"
+	"  attempts		INTEGER NOT NULL DEFAULT 0,"
+	"  max_attempts	INTEGER NOT NULL,"
+	"  state		TEXT NOT NULL CHECK (state IN ('open',"
+	"			'answered', 'failed', 'expired')),"
+	"  created		INTEGER NOT NULL,"
+	"  expires		INTEGER NOT NULL"
+	") STRICT",
+	"CREATE INDEX challenges_request ON challenges(request_id)",
+	"CREATE TABLE recovery_codes ("
+	"  id			INTEGER PRIMARY KEY,"
+	"  account		TEXT NOT NULL,"
+	"  set_id		TEXT NOT NULL,"
+	"  salt		BLOB NOT NULL CHECK (length(salt) = 16),"
+	"  hash		BLOB NOT NULL CHECK (length(hash) = 32),"
+	"  used		INTEGER,"
+	"  revoked		INTEGER,"
+	"  created		INTEGER NOT NULL"
+	") STRICT",
+	"CREATE INDEX recovery_codes_account ON recovery_codes(account)",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
 	migration_2,
@@ -383,6 +425,7 @@ const char *const *const store_migrations[] = {
 	migration_9,
 	migration_10,
 	migration_11,
+	migration_12,
 };
 
 const int store_nmigrations =

@@ -79,8 +79,9 @@ struct store_evidence {
 	const char	*verifier;
 	const char	*channel;
 	const char	*ref;		/* optional */
-	const char	*json;		/* the evidence object as submitted */
+	const char	*json;		/* the evidence object as recorded */
 	const char	*digest;	/* hex SHA-256 of its canonical form */
+	const char	*origin;	/* "agent", "appliance", "officer" */
 	int64_t		 added_uid;	/* peer uid of the caller adding it */
 	int64_t		 created;	/* 0 on add: now */
 };

@@ -54,7 +54,11 @@
  *				an appliance with a directory, dn and
  *				privileged_groups (and then
  *				entitlements_dropped.groups, each one of
- *				them), ...; and
+ *				them), evidence (when present: at most
+ *				256 items, each exactly {type, channel,
+ *				origin: agent|appliance|officer,
+ *				verified_by}: what the order rests on,
+ *				no code or contact detail), ...; and
  *				changes exactly the vocabulary of its
  *				queue: password_reset {password:"reset",
  *				force_change_at_logon:bool}, mfa_reset

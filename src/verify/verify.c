@@ -624,12 +624,65 @@ target_facts(struct tgv_ctx *ctx, const json_t *t, const json_t *e)
 	return 0;
 }
 
+/*
+ * change.evidence, the evidence the order rests on (orders from before
+ * it have none): at most LIST_MAX items, each exactly {"type",
+ * "channel", "origin", "verified_by"}, names, the type and origin from
+ * their vocabularies.
+ */
+static int
+parse_evidence(struct tgv_ctx *ctx, const json_t *c)
+{
+	static const char *const names[] = { "type", "channel", "origin",
+	    "verified_by" };
+	static const char *const types[] = { "pre_registered_factor",
+	    "out_of_band_callback", "manager_confirmation",
+	    "identity_document", "account_history" };
+	static const char *const origins[] = { "agent", "appliance",
+	    "officer" };
+	const json_t *arr = json_object_get(c, "evidence");
+	const char *t, *g, *s;
+	char where[40];
+	json_t *item;
+	size_t i, k;
+	int r;
+
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > LIST_MAX)
+		return tgv_fail(ctx, TGV_ERR_MALFORMED, "change.evidence is "
+		    "not an array of at most %d items", LIST_MAX);
+	json_array_foreach(arr, i, item) {
+		snprintf(where, sizeof(where), "change.evidence[%zu]", i);
+		if ((r = members(ctx, item, where, names, 4, 4)) != 0 ||
+		    (r = get_str(ctx, item, where, "type", AS_NAME, &t)) != 0 ||
+		    (r = get_str(ctx, item, where, "channel", AS_NAME,
+		    &s)) != 0 ||
+		    (r = get_str(ctx, item, where, "origin", AS_NAME,
+		    &g)) != 0 ||
+		    (r = get_str(ctx, item, where, "verified_by", AS_NAME,
+		    &s)) != 0)
+			return r;
+		for (k = 0; k < 5 && strcmp(t, types[k]) != 0; k++)
+			;
+		if (k == 5)
+			return tgv_fail(ctx, TGV_ERR_MALFORMED, "%s.type is no "
+			    "evidence type", where);
+		for (k = 0; k < 3 && strcmp(g, origins[k]) != 0; k++)
+			;
+		if (k == 3)
+			return tgv_fail(ctx, TGV_ERR_MALFORMED, "%s.origin is "
+			    "not agent, appliance or officer", where);
+	}
+	return 0;
+}
+
 static int
 parse_change(struct tgv_ctx *ctx, json_t *c, struct tgv_order *o)
 {
 	static const char *const top[] = { "typ", "appliance", "request_id",
 	    "queue", "target", "changes", "entitlements_dropped", "policy",
-	    "evidence_digests", "requester" };
+	    "evidence_digests", "requester", "evidence" };
 	/* dn, privileged_groups and groups: what the directory said */
 	static const char *const target[] = { "account", "system", "class",
 	    "dn", "privileged_groups" };
@@ -644,7 +697,8 @@ parse_change(struct tgv_ctx *ctx, json_t *c, struct tgv_order *o)
 	int64_t version;
 	int r;
 
-	if ((r = members(ctx, c, "change", top, 10, 10)) != 0)
+	if ((r = members(ctx, c, "change", top, 11, 10)) != 0 ||
+	    (r = parse_evidence(ctx, c)) != 0)
 		return r;
 	if ((r = get_str(ctx, c, "change", "typ", 0, &s)) != 0)
 		return r;

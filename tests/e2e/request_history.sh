@@ -21,6 +21,10 @@ api_as 65534 POST /v1/requests \
     "$(req password_reset alice "" hd-bob phone "[$OOB]")"
 check agent_submits_a_request [ "$STATUS" = 201 ]
 MINE=$(jbody .id)
+# the agent's own word does not count on its own request: the
+# integration (root) attests the check
+api POST "/v1/requests/$MINE/evidence" "{\"evidence\":[$OOB]}"
+check integration_attests_the_agents_check [ "$STATUS" = 200 ]
 api POST /v1/requests "$(req password_reset bob "" hd-bob phone "[$OOB]")"
 check root_submits_another_request [ "$STATUS" = 201 ]
 OTHER=$(jbody .id)

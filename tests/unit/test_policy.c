@@ -129,7 +129,8 @@ static const char TEST_CONF[] =
 	"\t};\n"
 	"};\n"
 	"manual_review = { approvals = ( " SO(2) " ); hold_seconds = 5000;\n"
-	"\torder_ttl_seconds = 300; drop_entitlements = [" ALLPRIV "]; };\n"
+	"\torder_ttl_seconds = 300; drop_entitlements = [" ALLPRIV "];\n"
+	"\tidentity_proofing = false; };\n"
 	"risk = {\n"
 	"\tnew_device = { extra_hold_seconds = 1000; extra_evidence = 1; };\n"
 	"\tunusual_geolocation = { extra_hold_seconds = 2000; };\n"
@@ -142,14 +143,22 @@ static const char TEST_CONF[] =
 static struct policy_config *tcfg;	/* TEST_CONF, loaded once */
 
 /* Evidence that satisfies every rule of TEST_CONF over a phone request. */
+#define AG POLICY_ORIGIN_AGENT
+#define PRF POLICY_EVIDENCE_PRE_REGISTERED_FACTOR
+#define OOB POLICY_EVIDENCE_OUT_OF_BAND_CALLBACK
+#define MGR POLICY_EVIDENCE_MANAGER_CONFIRMATION
+#define IDD POLICY_EVIDENCE_IDENTITY_DOCUMENT
+#define HIS POLICY_EVIDENCE_ACCOUNT_HISTORY
+
 static const struct policy_evidence strong[] = {
-	{ POLICY_EVIDENCE_PRE_REGISTERED_FACTOR, true, "hd-bob", "push",
-	    "push-1" },
-	{ POLICY_EVIDENCE_OUT_OF_BAND_CALLBACK, true, "hd-bob", "email",
-	    "cb-1" },
-	{ POLICY_EVIDENCE_IDENTITY_DOCUMENT, true, "hd-bob", "video", "id-1" },
+	{ POLICY_EVIDENCE_PRE_REGISTERED_FACTOR, true, "hd-amy", "push",
+	    "push-1", AG },
+	{ POLICY_EVIDENCE_OUT_OF_BAND_CALLBACK, true, "hd-amy", "email",
+	    "cb-1", AG },
+	{ POLICY_EVIDENCE_IDENTITY_DOCUMENT, true, "hd-amy", "video", "id-1",
+	    AG },
 	{ POLICY_EVIDENCE_MANAGER_CONFIRMATION, true, "mgr-dave", "chat",
-	    "mgr-1" },
+	    "mgr-1", AG },
 };
 
 /* Approvals from every group, distinct officers and keys. */
@@ -258,6 +267,195 @@ shipped_config_admin_and_finance_always_need_approval(void)
 		CHECK(cfg->rules[q][POLICY_CLASS_ADMIN].napprovals > 0);
 		CHECK(cfg->rules[q][POLICY_CLASS_FINANCE].napprovals > 0);
 	}
+	policy_config_free(&cfg);
+}
+
+/*
+ * The shipped policy: every shared, finance and admin rule needs two
+ * appliance-verified kinds of evidence.
+ */
+static void
+shipped_config_privileged_classes_need_verified_evidence(void)
+{
+	struct policy_config *cfg = NULL;
+	const struct policy_evidence_rule *e;
+	int q, c;
+
+	CHECK_EQ(policy_config_load_file(SHIPPED_CONF, &cfg, NULL, 0), 0);
+	for (q = 0; q < POLICY_QUEUE_COUNT; q++)
+		for (c = POLICY_CLASS_SHARED; c < POLICY_CLASS_COUNT; c++) {
+			e = &cfg->rules[q][c].evidence;
+			CHECK(e->min_verified >= 2);
+			CHECK(e->min_verified_types >= 2);
+		}
+	/* and short-lived challenges with few attempts, by default too */
+	CHECK_EQ(cfg->challenges.expiry_seconds, 600);
+	CHECK_EQ(cfg->challenges.max_attempts, 3);
+	CHECK_EQ(tcfg->challenges.expiry_seconds,
+	    POLICY_DEFAULT_CHALLENGE_EXPIRY);
+	CHECK_EQ(tcfg->challenges.max_attempts,
+	    POLICY_DEFAULT_CHALLENGE_TRIES);
+	policy_config_free(&cfg);
+}
+
+/*
+ * Against the shipped policy: an admin password reset on evidence the
+ * agent only typed stays in needs_evidence and says, in words, how many
+ * appliance-verified kinds it has; appliance items of two kinds (and an
+ * identity document an officer recorded) are what moves it on.
+ */
+static void
+typed_evidence_never_makes_an_admin_request_ready(void)
+{
+	struct policy_evidence ev[6] = {
+		{ PRF, true, "hd-amy", "push", "p-1", AG },
+		{ OOB, true, "hd-amy", "email", "cb-1", AG },
+		{ IDD, true, "hd-amy", "video", "id-1", AG },
+		{ MGR, true, "hd-amy", "chat", "m-1", AG },
+	};
+	const struct policy_approval ap[] = {
+		{ "security_officer", "so-ann", "cred-ann", true },
+		{ "security_officer", "so-ben", "cred-ben", true } };
+	struct policy_progress prog = { ap, 2, 0, false, false, false, 0 };
+	struct policy_config *cfg = NULL;
+	struct policy_decision d;
+	struct policy_request req;
+
+	CHECK_EQ(policy_config_load_file(SHIPPED_CONF, &cfg, NULL, 0), 0);
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	req.evidence = ev;
+	req.nevidence = 4;
+	CHECK(policy_evaluate(cfg, &req, &prog, NOW, &d) == 0);
+	CHECK_EQ(d.state, POLICY_STATE_NEEDS_EVIDENCE);
+	CHECK_EQ(d.evidence_counted, 4);
+	CHECK_EQ(d.evidence_verified, 0);
+	CHECK(strcmp(codes(&d), "evidence:verified_types:2 "
+	    "evidence:verified:2 hold:seconds:14400") == 0);
+	CHECK(strstr(d.missing[0].text, "needs 2 appliance-verified kinds, "
+	    "has 0") != NULL);
+	/* one appliance-verified kind: has 1 */
+	ev[4] = (struct policy_evidence){ OOB, true, "tapgate", "sms",
+	    "challenge:1", POLICY_ORIGIN_APPLIANCE };
+	req.nevidence = 5;
+	CHECK(policy_evaluate(cfg, &req, &prog, NOW, &d) == 0);
+	CHECK_EQ(d.state, POLICY_STATE_NEEDS_EVIDENCE);
+	CHECK(strstr(d.missing[0].text, "needs 2 appliance-verified kinds, "
+	    "has 1") != NULL);
+	/* an officer's record counts only as an identity document */
+	ev[5] = (struct policy_evidence){ MGR, true, "so-cat", "chat",
+	    "m-2", POLICY_ORIGIN_OFFICER };
+	req.nevidence = 6;
+	CHECK(policy_evaluate(cfg, &req, &prog, NOW, &d) == 0);
+	CHECK_EQ(d.state, POLICY_STATE_NEEDS_EVIDENCE);
+	CHECK_EQ(d.evidence_verified, 1);
+	ev[5] = (struct policy_evidence){ IDD, true, "so-cat", "video",
+	    "passport", POLICY_ORIGIN_OFFICER };
+	CHECK(policy_evaluate(cfg, &req, &prog, NOW, &d) == 0);
+	CHECK_EQ(d.evidence_verified, 2);
+	CHECK_EQ(d.state, POLICY_STATE_IN_HOLD);
+	/* the same two kinds, both from the appliance */
+	ev[5] = (struct policy_evidence){ MGR, true, "tapgate", "mail",
+	    "challenge:2", POLICY_ORIGIN_APPLIANCE };
+	ev[5].channel = "email";
+	CHECK(policy_evaluate(cfg, &req, &prog, NOW, &d) == 0);
+	CHECK_EQ(d.state, POLICY_STATE_IN_HOLD);
+	policy_config_free(&cfg);
+}
+
+/*
+ * An item whose verifier is the requester (the agent, or the officer the
+ * agent also is) never counts, whatever its origin says.
+ */
+static void
+evidence_verified_by_the_requester_never_counts(void)
+{
+	const struct policy_evidence ev[] = {
+		{ PRF, true, "hd-bob", "push", "p-1", AG },
+		{ OOB, true, "officer-ben", "email", "cb-1",
+		    POLICY_ORIGIN_OFFICER },
+		{ IDD, true, "hd-amy", "video", "id-1", AG },
+	};
+	struct policy_decision d;
+	struct policy_request req;
+
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "alice");
+	req.evidence = ev;
+	req.nevidence = NELEM(ev);
+	CHECK(policy_evaluate(tcfg, &req, NULL, NOW, &d) == 0);
+	CHECK_EQ(d.verdicts[0], POLICY_EVIDENCE_REQUESTER_VERIFIED);
+	CHECK_EQ(d.verdicts[1], POLICY_EVIDENCE_COUNTED);
+	CHECK_EQ(d.verdicts[2], POLICY_EVIDENCE_COUNTED);
+	req.agent = "ben";
+	req.agent_officer = policy_officer_of(tcfg, req.agent);
+	CHECK(policy_evaluate(tcfg, &req, NULL, NOW, &d) == 0);
+	CHECK_EQ(d.verdicts[0], POLICY_EVIDENCE_COUNTED);
+	CHECK_EQ(d.verdicts[1], POLICY_EVIDENCE_REQUESTER_VERIFIED);
+	CHECK_EQ(d.evidence_counted, 2);
+	CHECK(strcmp(policy_evidence_verdict_name(d.verdicts[1]),
+	    "requester_verified") == 0);
+}
+
+/*
+ * The manual route needs identity proofing an officer recorded before its
+ * approvals count (shipped policy); and recent_compromise, which forces
+ * it, keeps the evidence the rule asks: the request's verified items
+ * still count, and their absence is still missing.
+ */
+static void
+manual_route_needs_proofing_and_keeps_the_evidence(void)
+{
+	struct policy_evidence ev[6] = {
+		{ PRF, true, "hd-amy", "push", "p-1", AG },
+		{ OOB, true, "hd-amy", "email", "cb-1", AG },
+		{ IDD, true, "hd-amy", "video", "id-1", AG },
+	};
+	const struct policy_approval ap[] = {
+		{ "security_officer", "so-ann", "cred-ann", true } };
+	struct policy_progress prog = { ap, 1, 0, false, false, false, 0 };
+	struct policy_config *cfg = NULL;
+	enum policy_approver_fault fault;
+	struct policy_decision d;
+	struct policy_request req;
+
+	CHECK_EQ(policy_config_load_file(SHIPPED_CONF, &cfg, NULL, 0), 0);
+	CHECK(cfg->manual_review.identity_proofing);
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	req.evidence = ev;
+	req.nevidence = 3;
+	req.risk[POLICY_RISK_RECENT_COMPROMISE] = true;
+	CHECK(policy_evaluate(cfg, &req, NULL, NOW, &d) == 0);
+	CHECK_EQ(d.route, POLICY_ROUTE_MANUAL_REVIEW);
+	CHECK_EQ(d.state, POLICY_STATE_NEEDS_EVIDENCE);
+	/* the admin rule's verified minimum is still asked (was dropped) */
+	CHECK_EQ(d.evidence_verified_types_required, 2);
+	CHECK_EQ(d.evidence_required, 3);
+	CHECK(strstr(codes(&d), "evidence:identity_proofing "
+	    "evidence:verified_types:2") == codes(&d));
+	/* approvals wait for the evidence */
+	CHECK(policy_check_approver(&req, NULL, &d, &ap[0], &fault) ==
+	    TG_ERR_POLICY);
+	CHECK_EQ(fault, POLICY_APPROVER_NOT_AWAITING_APPROVAL);
+	/* two appliance-verified kinds and an officer's proofing */
+	ev[3] = (struct policy_evidence){ OOB, true, "tapgate", "sms",
+	    "challenge:1", POLICY_ORIGIN_APPLIANCE };
+	ev[4] = (struct policy_evidence){ MGR, true, "tapgate", "email",
+	    "challenge:2", POLICY_ORIGIN_APPLIANCE };
+	req.nevidence = 5;
+	CHECK(policy_evaluate(cfg, &req, NULL, NOW, &d) == 0);
+	CHECK_EQ(d.state, POLICY_STATE_NEEDS_EVIDENCE);
+	CHECK(strcmp(codes(&d), "evidence:identity_proofing "
+	    "approval:security_officer:2 hold:seconds:345600") == 0);
+	ev[5] = (struct policy_evidence){ IDD, true, "so-cat", "in_person",
+	    "passport P123", POLICY_ORIGIN_OFFICER };
+	req.nevidence = 6;
+	CHECK(policy_evaluate(cfg, &req, &prog, NOW, &d) == 0);
+	CHECK_EQ(d.state, POLICY_STATE_MANUAL_REVIEW);
+	CHECK(d.proofed);
+	CHECK_EQ(d.approvals[0].counted, 1);
+	/* an identity document the agent typed is no proofing */
+	ev[5].origin = AG;
+	CHECK(policy_evaluate(cfg, &req, NULL, NOW, &d) == 0);
+	CHECK_EQ(d.state, POLICY_STATE_NEEDS_EVIDENCE);
 	policy_config_free(&cfg);
 }
 
@@ -590,6 +788,31 @@ static const struct broken {
 	    " ); hold_seconds = 110;",
 	    "rules.password_reset.shared.evidence.min_types", "min_passing",
 	    TG_ERR_CONFIG },
+	{ "challenge_expiry_below_two_seconds",
+	    "policy = { id = \"test-policy\"; version = 7; };",
+	    "policy = { id = \"test-policy\"; version = 7; };\n"
+	    "challenges = { expiry_seconds = 1; };",
+	    "challenges.expiry_seconds", "", TG_ERR_CONFIG },
+	{ "challenge_attempts_over_ten",
+	    "policy = { id = \"test-policy\"; version = 7; };",
+	    "policy = { id = \"test-policy\"; version = 7; };\n"
+	    "challenges = { max_attempts = 11; };",
+	    "challenges.max_attempts", "", TG_ERR_CONFIG },
+	{ "challenge_setting_unknown",
+	    "policy = { id = \"test-policy\"; version = 7; };",
+	    "policy = { id = \"test-policy\"; version = 7; };\n"
+	    "challenges = { digits = 4; };",
+	    "challenges.digits", "unknown setting", TG_ERR_CONFIG },
+	{ "identity_proofing_is_the_manual_routes", "hold_seconds = 110;",
+	    "hold_seconds = 110; identity_proofing = true;",
+	    "rules.password_reset.shared.identity_proofing",
+	    "unknown setting", TG_ERR_CONFIG },
+	{ "min_verified_types_over_min_verified", EV(1, 1) " }; approvals "
+	    "= ( " SO(1) " ); hold_seconds = 110;", EV(1, 1) " min_verified "
+	    "= 1; min_verified_types = 2; }; approvals = ( " SO(1) " ); "
+	    "hold_seconds = 110;",
+	    "rules.password_reset.shared.evidence.min_verified_types",
+	    "min_verified", TG_ERR_CONFIG },
 	{ "relative_hook_path", "\"/usr/libexec/tapgate/notify\"",
 	    "\"notify.sh\"", "notify.hooks[0]", "absolute", TG_ERR_CONFIG },
 	{ "dotdot_state_dir", "\"/var/lib/tapgate-test\"",
@@ -1054,11 +1277,6 @@ admin_claimed_as_standard_stays_admin(void)
  * Evidence rules.  Each row: the queue and account, the evidence, the
  * verdicts expected per item, the route, state, and the missing codes.
  */
-#define PRF POLICY_EVIDENCE_PRE_REGISTERED_FACTOR
-#define OOB POLICY_EVIDENCE_OUT_OF_BAND_CALLBACK
-#define MGR POLICY_EVIDENCE_MANAGER_CONFIRMATION
-#define IDD POLICY_EVIDENCE_IDENTITY_DOCUMENT
-#define HIS POLICY_EVIDENCE_ACCOUNT_HISTORY
 #define C_ POLICY_EVIDENCE_COUNTED
 #define F_ POLICY_EVIDENCE_FAILED
 #define RQ_ POLICY_EVIDENCE_REQUEST_CHANNEL
@@ -1080,63 +1298,63 @@ static const struct ev_row {
 	const char			*missing;
 } ev_rows[] = {
 	{ "evidence_over_the_request_channel_does_not_count", PR, "alice",
-	    { { OOB, true, "hd-bob", "phone", "cb-1" } }, 1, { RQ_ },
+	    { { OOB, true, "hd-amy", "phone", "cb-1", AG } }, 1, { RQ_ },
 	    MANUAL, POLICY_STATE_MANUAL_REVIEW,
 	    "approval:security_officer:2 hold:seconds:5000" },
 	{ "request_channel_item_ignored_other_counts", PR, "alice",
-	    { { OOB, true, "hd-bob", "phone", "cb-1" },
-	      { PRF, true, "hd-bob", "push", "p-1" } }, 2, { RQ_, C_ },
+	    { { OOB, true, "hd-amy", "phone", "cb-1", AG },
+	      { PRF, true, "hd-amy", "push", "p-1", AG } }, 2, { RQ_, C_ },
 	    NORMAL, POLICY_STATE_READY, "" },
 	{ "evidence_over_the_recovered_channel_does_not_count", MR, "alice",
-	    { { OOB, true, "hd-bob", "sms", "cb-1" },
-	      { IDD, true, "hd-bob", "video", "id-1" } }, 2, { RC_, C_ },
+	    { { OOB, true, "hd-amy", "sms", "cb-1", AG },
+	      { IDD, true, "hd-amy", "video", "id-1", AG } }, 2, { RC_, C_ },
 	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE,
 	    "evidence:types:1 evidence:count:1 approval:security_officer:1 "
 	    "hold:seconds:200" },
 	{ "failed_evidence_does_not_count", PR, "carol",
-	    { { IDD, false, "hd-bob", "video", "id-1" },
-	      { PRF, true, "hd-bob", "push", "p-1" } }, 2, { F_, C_ },
+	    { { IDD, false, "hd-amy", "video", "id-1", AG },
+	      { PRF, true, "hd-amy", "push", "p-1", AG } }, 2, { F_, C_ },
 	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE,
 	    "evidence:types:1 evidence:count:1 approval:security_officer:1 "
 	    "approval:finance_controller:1 hold:seconds:120" },
 	{ "evidence_verified_by_the_target_does_not_count", PR, "alice",
-	    { { PRF, true, "Alice", "push", "p-1" } }, 1, { SV_ }, MANUAL,
+	    { { PRF, true, "Alice", "push", "p-1", AG } }, 1, { SV_ }, MANUAL,
 	    POLICY_STATE_MANUAL_REVIEW,
 	    "approval:security_officer:2 hold:seconds:5000" },
 	{ "the_same_check_twice_counts_once", PR, "carol",
-	    { { PRF, true, "hd-bob", "push", "p-1" },
-	      { PRF, true, "hd-bob", "totp", "p-1" } }, 2, { C_, DU_ },
+	    { { PRF, true, "hd-amy", "push", "p-1", AG },
+	      { PRF, true, "hd-amy", "totp", "p-1", AG } }, 2, { C_, DU_ },
 	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE,
 	    "evidence:types:1 evidence:count:1 approval:security_officer:1 "
 	    "approval:finance_controller:1 hold:seconds:120" },
 	{ "two_items_of_one_type_are_one_type", PR, "carol",
-	    { { PRF, true, "hd-bob", "push", "p-1" },
-	      { PRF, true, "hd-bob", "totp", "t-1" } }, 2, { C_, C_ },
+	    { { PRF, true, "hd-amy", "push", "p-1", AG },
+	      { PRF, true, "hd-amy", "totp", "t-1", AG } }, 2, { C_, C_ },
 	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE,
 	    "evidence:types:1 approval:security_officer:1 "
 	    "approval:finance_controller:1 hold:seconds:120" },
 	{ "required_type_is_named_when_missing", PR, "root",
-	    { { PRF, true, "hd-bob", "push", "p-1" },
-	      { OOB, true, "hd-bob", "email", "cb-1" } }, 2, { C_, C_ },
+	    { { PRF, true, "hd-amy", "push", "p-1", AG },
+	      { OOB, true, "hd-amy", "email", "cb-1", AG } }, 2, { C_, C_ },
 	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE,
 	    "evidence:identity_document approval:security_officer:2 "
 	    "hold:seconds:130" },
 	{ "one_of_types_is_named_when_missing", MR, "alice",
-	    { { PRF, true, "hd-bob", "push", "p-1" },
-	      { HIS, true, "hd-bob", "chat", "h-1" } }, 2, { C_, C_ },
+	    { { PRF, true, "hd-amy", "push", "p-1", AG },
+	      { HIS, true, "hd-amy", "chat", "h-1", AG } }, 2, { C_, C_ },
 	    NORMAL, POLICY_STATE_NEEDS_EVIDENCE,
 	    "evidence:any_of:out_of_band_callback|identity_document "
 	    "approval:security_officer:1 hold:seconds:200" },
 	{ "no_trusted_factor_goes_to_manual_review", PR, "alice",
-	    { { MGR, true, "mgr-dave", "chat", "m-1" },
-	      { HIS, true, "hd-bob", "email", "h-1" } }, 2, { C_, C_ },
+	    { { MGR, true, "mgr-dave", "chat", "m-1", AG },
+	      { HIS, true, "hd-amy", "email", "h-1", AG } }, 2, { C_, C_ },
 	    MANUAL, POLICY_STATE_MANUAL_REVIEW,
 	    "approval:security_officer:2 hold:seconds:5000" },
 	{ "no_evidence_at_all_goes_to_manual_review", RA, "alice", { { 0 } },
 	    0, { 0 }, MANUAL, POLICY_STATE_MANUAL_REVIEW,
 	    "approval:security_officer:2 hold:seconds:5000" },
 	{ "manual_route_keeps_the_rule_s_approvals", PR, "carol",
-	    { { HIS, true, "hd-bob", "email", "h-1" } }, 1, { C_ }, MANUAL,
+	    { { HIS, true, "hd-amy", "email", "h-1", AG } }, 1, { C_ }, MANUAL,
 	    POLICY_STATE_MANUAL_REVIEW, "approval:security_officer:2 "
 	    "approval:finance_controller:1 hold:seconds:5000" },
 };
@@ -1184,7 +1402,7 @@ static void
 manual_route_is_never_weaker_than_the_rule(void)
 {
 	const struct policy_evidence weak[] = {
-		{ HIS, true, "hd-bob", "email", "h-1" },
+		{ HIS, true, "hd-amy", "email", "h-1", AG },
 	};
 	struct policy_decision d;
 	struct policy_request req;
@@ -1237,6 +1455,11 @@ static const struct risk_row {
 	{ "manual_route_still_adds_risk_holds", { false, true, true, false },
 	    MANUAL, POLICY_STATE_MANUAL_REVIEW, 7000,
 	    "approval:security_officer:2 hold:seconds:7000" },
+	/* a forced manual route keeps the rule's and the risks' evidence */
+	{ "forced_manual_route_keeps_what_evidence_a_risk_asks",
+	    { true, false, true, false }, MANUAL, POLICY_STATE_NEEDS_EVIDENCE,
+	    6000, "evidence:types:1 evidence:count:1 "
+	    "approval:security_officer:2 hold:seconds:6000" },
 	{ "signal_without_actions_changes_nothing",
 	    { false, false, false, true }, NORMAL, POLICY_STATE_READY, 0,
 	    "" },
@@ -1246,7 +1469,7 @@ static bool
 run_risk_row(const struct risk_row *row)
 {
 	const struct policy_evidence one[] = {
-		{ PRF, true, "hd-bob", "push", "p-1" },
+		{ PRF, true, "hd-amy", "push", "p-1", AG },
 	};
 	const char *row_name = row->name;
 	struct policy_decision d;
@@ -1550,7 +1773,7 @@ static void
 approvals_wait_until_evidence_is_complete(void)
 {
 	const struct policy_evidence one[] = {
-		{ PRF, true, "hd-bob", "push", "p-1" },
+		{ PRF, true, "hd-amy", "push", "p-1", AG },
 	};
 	struct policy_approval cand = { "security_officer", "so-ann", "k1",
 	    true };
@@ -1572,7 +1795,7 @@ static void
 missing_list_names_what_is_missing_in_order(void)
 {
 	const struct policy_evidence ev[] = {
-		{ OOB, true, "hd-bob", "email", "cb-1" },
+		{ OOB, true, "hd-amy", "email", "cb-1", AG },
 	};
 	const struct policy_approval ap[] = {
 		{ "security_officer", "so-ann", "k1", true },
@@ -1712,8 +1935,8 @@ extended_hold_ends_later_never_sooner(void)
 static void
 bad_requests_are_refused_naming_the_field(void)
 {
-	struct policy_evidence ev[1] = { { PRF, true, "hd-bob", "push",
-	    "p-1" } };
+	struct policy_evidence ev[1] = { { PRF, true, "hd-amy", "push",
+	    "p-1", AG } };
 	struct policy_evidence many[POLICY_MAX_EVIDENCE + 1];
 	struct policy_decision d;
 	struct policy_request req;
@@ -2154,6 +2377,10 @@ main(void)
 	RUN(shipped_config_gives_uid0_every_role);
 	RUN(shipped_config_admin_and_finance_always_need_approval);
 	RUN(shipped_config_loads_from_memory_too);
+	RUN(shipped_config_privileged_classes_need_verified_evidence);
+	RUN(typed_evidence_never_makes_an_admin_request_ready);
+	RUN(evidence_verified_by_the_requester_never_counts);
+	RUN(manual_route_needs_proofing_and_keeps_the_evidence);
 	RUN(config_values_are_loaded);
 	RUN(roles_come_from_uid_and_gids);
 	RUN(principal_comes_from_uid_before_gid);

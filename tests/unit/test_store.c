@@ -16,6 +16,7 @@
 
 #include "common/errors.h"
 #include "store/audit.h"
+#include "store/challenge.h"
 #include "store/store.h"
 #include "tap.h"
 
@@ -1250,6 +1251,93 @@ evidence_add_and_list_in_order(void)
 }
 
 static int
+rc_count_cb(const struct store_recovery_code *c, void *arg)
+{
+	(void)c;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/*
+ * A challenge is answered once: its state moves from open only once, so a
+ * second answer racing the first is refused; a recovery code is spent
+ * once; a new set's revocation leaves no standing code; the origin of an
+ * evidence row is one of three.
+ */
+static void
+challenges_close_once_and_recovery_codes_spend_once(void)
+{
+	struct store *st = NULL;
+	struct store_request r;
+	struct store_challenge c, got;
+	struct store_evidence ev = {
+		.request_id = "0123456789abcdef0123456789abcdef",
+		.type = "out_of_band_callback", .result = "pass",
+		.verifier = "tapgate", .channel = "sms", .ref = "challenge:1",
+		.json = "{\"type\":\"out_of_band_callback\"}",
+		.digest = DIGEST_A, .added_uid = 0, .created = 1700000001,
+		.origin = "oracle",
+	};
+	uint8_t salt[STORE_RECOVERY_SALT] = { 1 }, hash[STORE_RECOVERY_HASH] =
+	    { 2 };
+	int64_t n = 0;
+	int standing = 0;
+
+	tmp_make();
+	CHECK_EQ(store_open(tmpdir, &st), 0);
+	sample_request(&r, "0123456789abcdef0123456789abcdef");
+	CHECK_EQ(submit(st, &r), 0);
+	memset(&c, 0, sizeof(c));
+	snprintf(c.id, sizeof(c.id), "%s", "00112233445566778899aabbccddeeff");
+	snprintf(c.request_id, sizeof(c.request_id), "%s", r.id);
+	snprintf(c.kind, sizeof(c.kind), "out_of_band");
+	snprintf(c.channel, sizeof(c.channel), "sms");
+	snprintf(c.destination, sizeof(c.destination), "+44 \xe2\x80\xa6 0123");
+	c.max_attempts = 3;
+	c.created = 1700000000;
+	c.expires = 1700000600;
+	CHECK_EQ(store_challenge_add(st, &c), TG_ERR_TXN);
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_challenge_add(st, &c), 0);
+	CHECK_EQ(store_challenge_add(st, &c), TG_ERR_EXISTS);
+	CHECK_EQ(store_commit(st), 0);
+	CHECK_EQ(store_challenge_get(st, c.id, &got), 0);
+	CHECK(strcmp(got.state, "open") == 0 && got.attempts == 0 &&
+	    memcmp(got.salt, c.salt, sizeof(c.salt)) == 0 &&
+	    got.expires == c.expires);
+	CHECK_EQ(store_challenge_get(st, "ffffffffffffffffffffffffffffffff",
+	    &got), TG_ERR_NOT_FOUND);
+	CHECK_EQ(store_challenge_get(st, "not-hex", &got), TG_ERR_INVALID);
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_challenge_set(st, c.id, 1, "answered"), 0);
+	CHECK_EQ(store_challenge_set(st, c.id, 2, "answered"),
+	    TG_ERR_CONFLICT);
+	/* an origin beyond the three is refused by the schema */
+	CHECK(store_evidence_add(st, &ev, NULL) != 0);
+	ev.origin = "appliance";
+	CHECK_EQ(store_evidence_add(st, &ev, NULL), 0);
+	CHECK_EQ(store_recovery_add(st, "alice", "set1", salt, hash,
+	    1700000000), 0);
+	CHECK_EQ(store_recovery_add(st, "alice", "set1", salt, hash,
+	    1700000000), 0);
+	CHECK_EQ(store_commit(st), 0);
+	CHECK_EQ(store_recovery_list(st, "alice", rc_count_cb, &standing), 0);
+	CHECK_EQ(standing, 2);
+	CHECK_EQ(store_begin(st), 0);
+	CHECK_EQ(store_recovery_use(st, 1, 1700000100), 0);
+	CHECK_EQ(store_recovery_use(st, 1, 1700000101), TG_ERR_CONFLICT);
+	CHECK_EQ(store_recovery_revoke(st, "alice", 1700000200, &n), 0);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(store_recovery_use(st, 2, 1700000300), TG_ERR_CONFLICT);
+	CHECK_EQ(store_commit(st), 0);
+	standing = 0;
+	CHECK_EQ(store_recovery_list(st, "alice", rc_count_cb, &standing), 0);
+	CHECK_EQ(standing, 0);
+	store_close(&st);
+	tmp_remove();
+}
+
+static int
 dec_cb(const struct store_decision *d, void *arg)
 {
 	int *n = arg;
@@ -1449,6 +1537,7 @@ main(void)
 	RUN(hold_due_lists_only_requests_whose_hold_ended);
 	RUN(request_counts_group_by_queue_and_state);
 	RUN(evidence_add_and_list_in_order);
+	RUN(challenges_close_once_and_recovery_codes_spend_once);
 	RUN(decision_add_and_list);
 	RUN(schema_guards_approver_counters_and_one_time_orders);
 	RUN(revocations_are_kept_once_listed_while_valid_and_never_withdrawn);

@@ -566,6 +566,58 @@ malformed_change_is_refused(void)
 	CHECK_EQ(verify_payload(p, false), 0);
 }
 
+/* change (a fixture change) with member "evidence" set to ev, verified */
+static int
+verify_with_evidence(json_t *ev)
+{
+	json_t *c, *p;
+
+	c = fx_change("alice", FX_AUD);
+	json_object_set_new(c, "evidence", ev);
+	/* a standard account without approvals: only the shape is judged */
+	json_object_set_new(json_object_get(c, "target"), "class",
+	    json_string("standard"));
+	json_object_set_new(json_object_get(c, "policy"),
+	    "approvals_required", json_array());
+	p = fx_payload(c, NULL);
+	json_decref(c);
+	return verify_payload(p, false);
+}
+
+/*
+ * change.evidence, the evidence an order rests on: absent (older orders)
+ * or exactly {type, channel, origin, verified_by} per item, from their
+ * vocabularies; anything else is refused, not ignored.
+ */
+static void
+order_evidence_list_is_checked_strictly(void)
+{
+	CHECK_EQ(verify_with_evidence(json_pack("[{s:s,s:s,s:s,s:s},"
+	    "{s:s,s:s,s:s,s:s}]", "type", "out_of_band_callback", "channel",
+	    "sms", "origin", "appliance", "verified_by", "tapgate", "type",
+	    "identity_document", "channel", "video", "origin", "officer",
+	    "verified_by", "officer-ann")), 0);
+	CHECK_EQ(verify_with_evidence(json_array()), 0);
+	/* a member beyond the four: a code or a contact would hide there */
+	CHECK_EQ(verify_with_evidence(json_pack("[{s:s,s:s,s:s,s:s,s:s}]",
+	    "type", "out_of_band_callback", "channel", "sms", "origin",
+	    "appliance", "verified_by", "tapgate", "destination",
+	    "+1555")), TGV_ERR_MALFORMED);
+	CHECK(strstr(lastmsg, "unknown member \"destination\" in "
+	    "change.evidence[0]") != NULL);
+	CHECK_EQ(verify_with_evidence(json_pack("[{s:s,s:s,s:s,s:s}]",
+	    "type", "out_of_band_callback", "channel", "sms", "origin",
+	    "oracle", "verified_by", "tapgate")), TGV_ERR_MALFORMED);
+	CHECK(strstr(lastmsg, "change.evidence[0].origin") != NULL);
+	CHECK_EQ(verify_with_evidence(json_pack("[{s:s,s:s,s:s,s:s}]",
+	    "type", "fax", "channel", "sms", "origin", "agent",
+	    "verified_by", "root")), TGV_ERR_MALFORMED);
+	CHECK_EQ(verify_with_evidence(json_pack("[{s:s,s:s,s:s}]",
+	    "type", "fax", "channel", "sms", "origin", "agent")),
+	    TGV_ERR_MALFORMED);
+	CHECK_EQ(verify_with_evidence(json_string("all")), TGV_ERR_MALFORMED);
+}
+
 /*
  * The appliance signed it, and the digest matches, but the change is not
  * what its queue allows: a password reset that also adds the account to
@@ -1625,6 +1677,7 @@ main(void)
 	RUN(missing_ill_typed_or_unknown_members_are_malformed);
 	RUN(audit_anchor_is_read_shown_and_checked);
 	RUN(malformed_change_is_refused);
+	RUN(order_evidence_list_is_checked_strictly);
 	RUN(change_outside_its_queue_vocabulary_is_refused);
 	RUN(changed_change_is_refused);
 	RUN(changed_digest_is_refused);
