@@ -75,10 +75,14 @@ check_decision(const struct policy_config *cfg,
 	if (d->state == POLICY_STATE_IN_HOLD &&
 	    (d->nmissing != 1 || d->hold_until <= NOW))
 		abort();
-	if (d->route == POLICY_ROUTE_MANUAL_REVIEW &&
-	    (d->evidence_required != 0 || !d->approval_required ||
-	    d->state == POLICY_STATE_NEEDS_EVIDENCE))
-		abort();	/* the manual route always takes an officer */
+	/*
+	 * The manual route always takes an officer.  It may still ask for
+	 * evidence: the identity proofing an officer records, and what the
+	 * rule and the risks asked before a risk forced the route (a forced
+	 * manual route waives none of it).
+	 */
+	if (d->route == POLICY_ROUTE_MANUAL_REVIEW && !d->approval_required)
+		abort();
 	if ((d->account_class == POLICY_CLASS_ADMIN ||
 	    d->account_class == POLICY_CLASS_FINANCE) && !d->approval_required)
 		abort();
