@@ -284,12 +284,16 @@ static int
 take_contact(struct ch_plan *p, const char (*vals)[DIR_VALUE_MAX + 1],
     size_t n, bool phone)
 {
+	char masked[DIR_VALUE_MAX + 4];	/* what dir_mask_* take */
+
 	if (n == 0 || vals[0][0] == '\0')
 		return TG_ERR_NOT_FOUND;
 	snprintf(p->destination, sizeof(p->destination), "%s", vals[0]);
-	if ((phone ? dir_mask_phone(vals[0], p->masked, sizeof(p->masked)) :
-	    dir_mask_mail(vals[0], p->masked, sizeof(p->masked))) != 0)
-		snprintf(p->masked, sizeof(p->masked), DIR_MASK);
+	if ((phone ? dir_mask_phone(vals[0], masked, sizeof(masked)) :
+	    dir_mask_mail(vals[0], masked, sizeof(masked))) != 0 ||
+	    strlen(masked) >= sizeof(p->masked))
+		snprintf(masked, sizeof(masked), DIR_MASK);
+	memcpy(p->masked, masked, strlen(masked) + 1);
 	return 0;
 }
 
