@@ -28,6 +28,7 @@
 #include "common/msg.h"
 #include "daemon/frontchan.h"
 #include "daemon/hookproc.h"
+#include "daemon/hooks.h"
 #include "daemon/proto.h"
 #include "daemon/tokenproc.h"
 
@@ -513,13 +514,17 @@ static void
 hook_events(void)
 {
 	const char *progs[1] = { "/bin/true" };
+	const char *senders[HOOKS_CHANNELS] = { "/bin/true" };
 	struct hookproc *hp = NULL;
 
 	setenv("MKCORPUS_MSG_DIR", dir, 1);
-	if (hookproc_start("/proc/self/exe", progs, 1, 1000, NULL, NULL, NULL,
-	    &hp) != 0 ||
+	if (hookproc_start_senders("/proc/self/exe", progs, 1, 1000, senders,
+	    1000, NULL, NULL, NULL, &hp) != 0 ||
 	    hookproc_post(hp, "{\"event\":\"hold.started\",\"hold_until\":"
 	    "1795000000}") != 0 ||
+	    hookproc_post_message(hp, 0, "{\"recipient\":\"owner\"}",
+	    "{\"destination\":\"a@corp.example\",\"channel\":\"mail\","
+	    "\"subject\":\"s\",\"text\":\"t\"}") != 0 ||
 	    hookproc_post(hp, "{\"event\":\"request.vetoed\"}") != 0)
 		die("the recording runner");
 	hookproc_stop(&hp);
