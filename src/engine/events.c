@@ -72,7 +72,8 @@ enum notice {
 	NOTICE_CLOSING,		/* veto_window.closing */
 	NOTICE_ISSUED,		/* order.issued */
 	NOTICE_VETOED,
-	NOTICE_DENIED
+	NOTICE_DENIED,
+	NOTICE_EXPIRED		/* request.expired */
 };
 
 static enum notice
@@ -88,6 +89,7 @@ notice_of(const char *event)
 		{ "order.issued", NOTICE_ISSUED },
 		{ "request.vetoed", NOTICE_VETOED },
 		{ "request.denied", NOTICE_DENIED },
+		{ "request.expired", NOTICE_EXPIRED },
 	};
 	size_t i;
 
@@ -108,6 +110,7 @@ struct notice_ctx {
 					    [ENG_VETO_CODE_LEN + 1];
 	char				 hash[STORE_RECIPIENTS_MAX][65];
 	int				 store_recipients;
+	int				 forget;	/* final */
 	int64_t				 now;
 };
 
@@ -136,6 +139,9 @@ notice_steps(struct tapgated *d, void *arg)
 		    details, c->now);
 		json_decref(details);
 	}
+	/* the last word: their contacts (copied in c) go from the store */
+	if (r == 0 && c->forget)
+		r = store_recipient_forget(d->st, c->id);
 	return r;
 }
 
@@ -162,6 +168,7 @@ notice_text(const struct notice_ctx *c, const char *code, int officer,
 		[NOTICE_ISSUED] = "approved: order issued",
 		[NOTICE_VETOED] = "vetoed",
 		[NOTICE_DENIED] = "denied",
+		[NOTICE_EXPIRED] = "expired",
 	};
 	char when[40];
 	size_t o;
@@ -193,6 +200,9 @@ notice_text(const struct notice_ctx *c, const char *code, int officer,
 	else if (c->n == NOTICE_VETOED || c->n == NOTICE_DENIED)
 		snprintf(text + o, tcap - o, "It was %s: nothing will be "
 		    "changed.\n", what[c->n]);
+	else if (c->n == NOTICE_EXPIRED)
+		snprintf(text + o, tcap - o, "It was never completed and has "
+		    "expired: nothing will be changed.\n");
 	else if (code[0] != '\0')
 		snprintf(text + o, tcap - o, "%s%s.\nIf you did not ask for "
 		    "this, stop it before then with this veto code:\n\n    "
@@ -299,6 +309,8 @@ notify_event(struct tapgated *d, const json_t *ev)
 	} else if (store_recipient_list(d->st, c.id, c.rc,
 	    STORE_RECIPIENTS_MAX, &c.nrc) != 0)
 		c.nrc = 0;
+	c.forget = c.n == NOTICE_VETOED || c.n == NOTICE_DENIED ||
+	    c.n == NOTICE_EXPIRED;
 	/* a code while it can still stop the request: its order too */
 	for (i = 0; i < c.nrc && c.n <= NOTICE_ISSUED; i++)
 		if (eng_veto_code_new(c.code[i]) != 0 ||

@@ -72,6 +72,25 @@ column(sqlite3_stmt *s, int i, char *out, size_t cap)
 }
 
 int
+store_recipient_forget(struct store *st, const char *request_id)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, r;
+
+	if (st == NULL || !store_request_id_valid(request_id))
+		return TG_ERR_INVALID;
+	if (!store_in_txn(st))
+		return TG_ERR_TXN;
+	if ((rc = sqlite3_prepare_v2(st->db, "DELETE FROM notify_recipients "
+	    "WHERE request_id = ?1", -1, &s, NULL)) != SQLITE_OK)
+		return store_sqlerr(st, rc);
+	if ((r = store_bind_text(st, s, 1, request_id)) == 0)
+		r = step_done(st, s);
+	sqlite3_finalize(s);
+	return r;
+}
+
+int
 store_recipient_list(struct store *st, const char *request_id,
     struct store_recipient *out, size_t max, size_t *n)
 {

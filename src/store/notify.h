@@ -34,6 +34,12 @@ struct store_veto_code {
 int	store_recipient_set(struct store *st, const char *request_id,
 	    const struct store_recipient *r, int64_t now);
 
+/*
+ * Forget who hears of request_id (in a transaction): their contacts are
+ * the directory's, kept only while there is something left to tell.
+ */
+int	store_recipient_forget(struct store *st, const char *request_id);
+
 /* The recipients of request_id, at most max, in *n.  0 or TG_ERR_*. */
 int	store_recipient_list(struct store *st, const char *request_id,
 	    struct store_recipient *out, size_t max, size_t *n);

@@ -88,6 +88,12 @@ both() { [ -n "$1" ] && [ -n "$2" ]; }
 check owner_and_manager_each_get_a_code_of_their_own \
     both "$OWNER_CODE" "$MGR_CODE"
 check owner_and_manager_codes_differ [ "$OWNER_CODE" != "$MGR_CODE" ]
+contacts_of() {	# ID: how many recipients' contacts the store keeps for it
+	sqlite3 "$T/state/tapgate.db" "SELECT count(*) FROM notify_recipients
+	    WHERE request_id = '$1'"
+}
+check control_store_keeps_owner_and_managers_contacts_while_open \
+    [ "$(contacts_of "$A")" = 2 ]
 msgs officers@corp.example "$A" | head -n 1 >"$T/officer.json"
 check officer_message_says_approval_needed_and_has_no_code jqtrue \
     '(.subject | contains("approval needed")) and
@@ -114,6 +120,8 @@ check outcome_message_says_denied_without_a_code jqtrue \
     '(.subject | contains("denied")) and
     (.text | test("[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}") | not)' \
     "$T/denied.json"
+check contacts_are_forgotten_once_the_request_is_denied \
+    [ "$(contacts_of "$A")" = 0 ]
 
 # carol's own reset (standard: one item, a 2 s hold, no approval)
 api POST /v1/requests "$(req password_reset carol "" hd-bob phone "[$E1]")"
@@ -149,6 +157,11 @@ api POST "/v1/orders/$C/redeem" '{}'
 check vetoed_order_cannot_be_redeemed [ "$STATUS" = 409 ]
 api_as 12345 POST "/v1/requests/$C/veto" "{\"code\":\"$ISSUED\"}"
 check vetoed_request_takes_no_second_veto [ "$STATUS" = 409 ]
+check owner_hears_the_order_was_vetoed \
+    wait_for 20 has carol@corp.example "$C" 4
+contacts_gone() { [ "$(contacts_of "$C")" = 0 ]; }
+check contacts_are_forgotten_once_the_request_is_vetoed \
+    wait_for 20 contacts_gone
 check carol_has_no_manager_so_only_the_owner_hears [ "$(grep -l "$C" \
     "$T"/mail/*.json | xargs jq -r .destination | sort -u)" = \
     carol@corp.example ]
