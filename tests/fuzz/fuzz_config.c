@@ -116,7 +116,9 @@ exercise(const struct policy_config *cfg)
 	size_t i, a, n = cfg->nchannels;
 	int q, c;
 
-	/* The request must be valid for this config: use its channels. */
+	/* The request must be valid for this config: use its channels.
+	 * Every member is set: stack garbage would make runs differ. */
+	memset(ev, 0, sizeof(ev));
 	for (i = 0; i < POLICY_EVIDENCE_COUNT + 1; i++) {
 		ev[i].type = (enum policy_evidence_type)(i %
 		    POLICY_EVIDENCE_COUNT);
@@ -124,6 +126,8 @@ exercise(const struct policy_config *cfg)
 		ev[i].verifier = i == 4 ? "alice" : "hd-bob";
 		ev[i].channel = cfg->channels[i % n];
 		ev[i].ref = i == 5 ? "r0" : (i == 0 ? "r0" : "r");
+		ev[i].origin = (enum policy_evidence_origin)(i %
+		    POLICY_ORIGIN_COUNT);
 	}
 	for (q = 0; q < POLICY_QUEUE_COUNT; q++) {
 		for (a = 0; a < sizeof(accounts) / sizeof(accounts[0]); a++) {
