@@ -52,6 +52,7 @@ enum daemon_redeem {
  * that request and that officer (and caller uid) only.
  */
 #define DAEMON_CONSOLE_NONCES	64
+#define DAEMON_OFFICER_NONCES	4	/* live at once per officer */
 struct daemon_nonce {
 	uint8_t		 nonce[32];
 	char		 request_id[STORE_ID_LEN + 1];

@@ -796,19 +796,34 @@ collect_officer_creds(const struct store_approver *a, void *arg)
 	return 0;
 }
 
-/* A free slot for a nonce (expired ones are free), or NULL. */
+/*
+ * A slot for officer's new nonce: the oldest of its own once it holds
+ * DAEMON_OFFICER_NONCES (so no officer can take every slot), else a free
+ * one (expired ones are free); NULL when none is.
+ */
 static struct daemon_nonce *
-nonce_slot(struct tapgated *d, int64_t now)
+nonce_slot(struct tapgated *d, const char *officer, int64_t now)
 {
-	size_t i;
+	struct daemon_nonce *n, *oldest = NULL, *free_slot = NULL;
+	size_t i, held = 0;
 
-	for (i = 0; i < DAEMON_CONSOLE_NONCES; i++)
-		if (d->nonces[i].expires <= now) {
-			OPENSSL_cleanse(&d->nonces[i],
-			    sizeof(d->nonces[i]));
-			return &d->nonces[i];
+	for (i = 0; i < DAEMON_CONSOLE_NONCES; i++) {
+		n = &d->nonces[i];
+		if (n->expires <= now) {
+			if (free_slot == NULL)
+				free_slot = n;
+			continue;
 		}
-	return NULL;
+		if (strcmp(n->officer, officer) != 0)
+			continue;
+		held++;
+		if (oldest == NULL || n->expires < oldest->expires)
+			oldest = n;
+	}
+	n = held >= DAEMON_OFFICER_NONCES ? oldest : free_slot;
+	if (n != NULL)
+		OPENSSL_cleanse(n, sizeof(*n));
+	return n;
 }
 
 int
@@ -872,7 +887,7 @@ engine_console_begin(struct tapgated *d, const struct engine_actor *a,
 		eng_db_error(d, res, r != 0 ? r : TG_ERR_INVALID);
 		goto out;
 	}
-	if ((slot = nonce_slot(d, now)) == NULL) {
+	if ((slot = nonce_slot(d, officer, now)) == NULL) {
 		eng_error(res, 429, "too_many_attempts", "too many console "
 		    "approvals are under way: try again when one ended or "
 		    "expired");

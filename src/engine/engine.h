@@ -287,7 +287,8 @@ int	engine_approve(struct tapgated *d, const struct engine_actor *a,
  * (engine_approval_preview) and when the nonce expires.  409 no_console
  * without console.origins, 403 for a caller that is no enrolled officer,
  * 409 when the request takes no approval, 429 when
- * DAEMON_CONSOLE_NONCES attempts are under way.
+ * DAEMON_CONSOLE_NONCES attempts are under way.  An officer holds at most
+ * DAEMON_OFFICER_NONCES live nonces: a new one replaces its oldest.
  */
 int	engine_console_begin(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, int64_t now, struct engine_result *res);

@@ -158,6 +158,15 @@ wait_for 20 past "$EXP" || notok nonce_time_runs_out "expires $EXP"
 finish $ANN "$ID"
 check stale_nonce_is_refused refused 403 nonce_expired
 
+# an officer holds a few nonces at once: a fifth begin replaces the first
+begin $ANN "$ID"
+N1=$NONCE
+for _ in 2 3 4 5; do begin $ANN "$ID"; done
+clientdata "$CHAL"
+sign ann "$CRED"
+finish $ANN "$ID" "$N1"
+check officers_oldest_nonce_gives_way_to_a_fifth refused 403 nonce_unknown
+
 # the approval, then its replays
 begin $ANN "$ID"
 clientdata "$CHAL"
