@@ -777,6 +777,8 @@ console_officer(const struct engine_actor *a)
 struct console_creds {
 	const char	*officer;
 	json_t		*allow;
+	uint8_t		*first;		/* the first credential, raw */
+	size_t		 first_len;
 	int		 err;
 };
 
@@ -793,7 +795,40 @@ collect_officer_creds(const struct store_approver *a, void *arg)
 	    "public-key", "id", id)) != 0)
 		c->err = TG_ERR_NOMEM;
 	free(id);
+	if (c->first == NULL && c->err == 0) {
+		if ((c->first = malloc(a->cred_id_len)) == NULL)
+			c->err = TG_ERR_NOMEM;
+		else {
+			memcpy(c->first, a->cred_id, a->cred_id_len);
+			c->first_len = a->cred_id_len;
+		}
+	}
 	return 0;
+}
+
+/*
+ * Before the officer touches the key: every check that depends only on
+ * the officer (with credential cred) and the request, as at the box
+ * (approve_preflight), refused and audited with "touch_asked": false.
+ */
+static int
+console_preflight(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const uint8_t *cred, size_t len, int64_t now,
+    struct engine_result *res)
+{
+	struct approval ap;
+	int r;
+
+	memset(&ap, 0, sizeof(ap));
+	ap.a = a;
+	ap.id = id;
+	ap.via = "console";
+	ap.now = now;
+	if ((r = approve_prepare(d, &ap, res)) == 0 &&
+	    (r = approve_who(d, &ap, cred, len, res)) == 0)
+		r = approve_rules(d, &ap, cred, len, 1, res);
+	approval_clear(&ap);
+	return r;
 }
 
 /*
@@ -831,7 +866,7 @@ engine_console_begin(struct tapgated *d, const struct engine_actor *a,
     const char *id, int64_t now, struct engine_result *res)
 {
 	const struct policy_console *con = &d->cfg->console;
-	struct console_creds c = { NULL, NULL, 0 };
+	struct console_creds c = { NULL, NULL, NULL, 0, 0 };
 	struct daemon_nonce *slot;
 	const char *officer, *state;
 	char nonce64[48], chal[CLIENTDATA_CHALLENGE_LEN + 1], why[160];
@@ -867,7 +902,12 @@ engine_console_begin(struct tapgated *d, const struct engine_actor *a,
 		r = TG_ERR_PERM;
 		goto out;
 	}
+	if ((r = console_preflight(d, a, id, c.first, c.first_len, now,
+	    res)) != 0)
+		goto out;
 	/* what the box shows, from the same function */
+	json_decref(res->body);
+	res->body = NULL;
 	if ((r = engine_approval_preview(d, id, now, res)) != 0)
 		goto out;
 	preview = res->body;
@@ -918,6 +958,7 @@ engine_console_begin(struct tapgated *d, const struct engine_actor *a,
 	}
 out:
 	free(digest);
+	free(c.first);
 	json_decref(c.allow);
 	json_decref(preview);
 	return r;
@@ -977,6 +1018,8 @@ console_b64(struct tapgated *d, struct approval *ap, const json_t *j,
 	if (v != NULL && (r = b64url_decode(v, strlen(v), max, out,
 	    outlen)) == 0 && *outlen > 0)
 		return 0;
+	free(*out);
+	*out = NULL;
 	if (v != NULL && r == TG_ERR_NOMEM)
 		return eng_db_error(d, res, r);
 	snprintf(why, sizeof(why), "%s: base64url (no padding) of 1 to %zu "

@@ -32,6 +32,7 @@ enroll officer-ben security_officer ben ||
     notok officer_ben_enrols "$(cat "$T/enrol.err")"
 ID=$(admin_reset alice)
 ID2=$(admin_reset bob)
+ID3=$(admin_reset carol officer-ann)
 
 # begin UID ID: a nonce for that officer and request; NONCE, CHAL, CRED
 begin() {
@@ -67,6 +68,11 @@ refused() {
 # a uid without the officer role gets nothing
 api_as 65534 POST "/v1/requests/$ID/console-approval/begin"
 check unprivileged_uid_cannot_begin_a_console_approval [ "$STATUS" = 403 ]
+# separation of duties before any touch, as at the box
+begin $ANN "$ID3"
+check requester_is_refused_at_begin_before_any_touch \
+    sh -c "[ $STATUS = 403 ] && [ \$(jq -r .error.code $T/body) = is_requester ] && [ \$(jq -r .touch_asked $T/body) = false ]"
+
 begin $ANN "$ID"
 check begin_gives_a_nonce_the_challenge_and_the_officers_key \
     sh -c "[ $STATUS = 200 ] && [ \$(jq -r '.nonce | length' $T/body) -eq 43 ] && [ \$(jq -r .rp_id $T/body) = tapgate.local ] && [ \$(jq -r .officer $T/body) = officer-ann ] && [ \$(jq '.allow_credentials | length' $T/body) -eq 1 ] && [ \$(jq -r .preview.change.target.account $T/body) = alice ]"
@@ -87,6 +93,11 @@ sign ann "$CRED"
 check softfido_signs_the_browsers_clientdata [ -s "$T/as.json" ]
 finish 65534 "$ID"
 check unprivileged_uid_cannot_finish_a_console_approval [ "$STATUS" = 403 ]
+api_as $ANN POST "/v1/requests/$ID/console-approval" '{"nonce":""}'
+check empty_nonce_is_refused_in_words refused 400 invalid_field
+api_as $ANN POST "/v1/requests/$ID/console-approval" \
+    "$(jq -c --arg n "$NONCE" '. + {nonce: $n, extra: 1}' "$T/as.json")"
+check unknown_member_is_refused refused 400 invalid_field
 
 # refusals, each spending its nonce
 clientdata "$CHAL" https://evil.example
@@ -178,8 +189,10 @@ check officer_approves_from_the_console \
 finish $ANN "$ID"
 check replayed_nonce_is_refused refused 403 nonce_unknown
 begin $ANN "$ID"
+check officer_who_approved_is_refused_at_begin refused 403 already_approved
+begin $ANN "$ID2"
 cp "$T/good.json" "$T/as.json"
-finish $ANN "$ID"
+finish $ANN "$ID2"
 check replayed_assertion_under_a_fresh_nonce_is_refused \
     refused 409 challenge_mismatch
 begin $BEN "$ID"
@@ -207,4 +220,4 @@ CTL audit tail -n 200 --json >"$T/audit.json"
 check console_approvals_are_audited \
     jqtrue '[.entries[] | select(.event == "request.approved" and .details.via == "console")] | length == 2' "$T/audit.json"
 check console_refusals_are_audited_with_why \
-    jqtrue '[.entries[] | select(.event == "approval.refused" and .details.via == "console") | .details.code] | (index("origin_refused") != null) and (index("nonce_expired") != null) and (index("not_your_credential") != null) and (index("presence_or_verification_missing") != null)' "$T/audit.json"
+    jqtrue '[.entries[] | select(.event == "approval.refused" and .details.via == "console") | .details.code] | (index("origin_refused") != null) and (index("nonce_expired") != null) and (index("not_your_credential") != null) and (index("presence_or_verification_missing") != null) and (index("is_requester") != null)' "$T/audit.json"
