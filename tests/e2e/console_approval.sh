@@ -221,3 +221,15 @@ check console_approvals_are_audited \
     jqtrue '[.entries[] | select(.event == "request.approved" and .details.via == "console")] | length == 2' "$T/audit.json"
 check console_refusals_are_audited_with_why \
     jqtrue '[.entries[] | select(.event == "approval.refused" and .details.via == "console") | .details.code] | (index("origin_refused") != null) and (index("nonce_expired") != null) and (index("not_your_credential") != null) and (index("presence_or_verification_missing") != null) and (index("is_requester") != null)' "$T/audit.json"
+
+# a key whose counter went back is suspended, as at the box
+begin $ANN "$ID2"
+clientdata "$CHAL"
+key_ctl ann fault counter-backwards
+sign ann "$CRED"
+key_ctl ann fault none
+finish $ANN "$ID2"
+check counter_that_went_back_suspends_the_key_from_the_console \
+    sh -c "[ $STATUS = 403 ] && [ \$(jq -r .error.code $T/body) = cloned_key ] && [ \$(jq -r .suspended $T/body) = true ]"
+begin $ANN "$ID2"
+check suspended_officer_cannot_begin refused 403 not_enrolled
