@@ -1036,24 +1036,10 @@ static int
 console_body_nonce(struct tapgated *d, struct approval *ap, json_t *j,
     struct engine_result *res)
 {
-	static const char *const keys[] = { "nonce", "credential_id",
-	    "authenticator_data", "client_data_json", "signature" };
 	uint8_t *nonce = NULL;
-	size_t n = 0, i;
-	const char *key;
-	json_t *v;
+	size_t n = 0;
 	int r;
 
-	json_object_foreach(j, key, v) {
-		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-			if (strcmp(key, keys[i]) == 0)
-				break;
-		if (i == sizeof(keys) / sizeof(keys[0]))
-			return refuse(d, ap, res, 400, "invalid_field", "the "
-			    "body takes nonce, credential_id, "
-			    "authenticator_data, client_data_json and "
-			    "signature only", NULL);
-	}
 	if ((r = console_b64(d, ap, j, "nonce", CLIENTDATA_NONCE_LEN, &nonce,
 	    &n, res)) != 0)
 		return r;
@@ -1068,16 +1054,32 @@ console_body_nonce(struct tapgated *d, struct approval *ap, json_t *j,
 }
 
 /*
- * The body's assertion: the clientDataJSON (as text, ap->cdj) and
- * ap->as.
+ * The rest of the body ({"nonce","credential_id","authenticator_data",
+ * "client_data_json","signature"}, base64url, nothing else): the
+ * clientDataJSON (as text, ap->cdj) and ap->as.
  */
 static int
 console_body_assertion(struct tapgated *d, struct approval *ap,
-    const json_t *j, struct engine_result *res)
+    json_t *j, struct engine_result *res)
 {
+	static const char *const keys[] = { "nonce", "credential_id",
+	    "authenticator_data", "client_data_json", "signature" };
 	uint8_t *cdj = NULL;
-	size_t cdlen = 0;
+	size_t cdlen = 0, i;
+	const char *key;
+	json_t *v;
 	int r;
+
+	json_object_foreach(j, key, v) {
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(key, keys[i]) == 0)
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0]))
+			return refuse(d, ap, res, 400, "invalid_field", "the "
+			    "body takes nonce, credential_id, "
+			    "authenticator_data, client_data_json and "
+			    "signature only", NULL);
+	}
 
 	if ((ap->as = calloc(1, sizeof(*ap->as))) == NULL)
 		return eng_db_error(d, res, TG_ERR_NOMEM);

@@ -98,6 +98,9 @@ check empty_nonce_is_refused_in_words refused 400 invalid_field
 api_as $ANN POST "/v1/requests/$ID/console-approval" \
     "$(jq -c --arg n "$NONCE" '. + {nonce: $n, extra: 1}' "$T/as.json")"
 check unknown_member_is_refused refused 400 invalid_field
+finish $ANN "$ID"
+check nonce_of_a_malformed_attempt_is_spent refused 403 nonce_unknown
+begin $ANN "$ID"
 
 # refusals, each spending its nonce
 clientdata "$CHAL" https://evil.example
