@@ -225,6 +225,31 @@ check console_approvals_are_audited \
 check console_refusals_are_audited_with_why \
     jqtrue '[.entries[] | select(.event == "approval.refused" and .details.via == "console") | .details.code] | (index("origin_refused") != null) and (index("nonce_expired") != null) and (index("not_your_credential") != null) and (index("presence_or_verification_missing") != null) and (index("is_requester") != null)' "$T/audit.json"
 
+# the signer re-verifies from the store alone: a console approval whose
+# nonce was changed in the database file is not signed
+ID4=$(admin_reset dave)
+begin $ANN "$ID4"
+clientdata "$CHAL"
+sign ann "$CRED"
+finish $ANN "$ID4"
+[ "$STATUS" = 200 ] || notok console_approval_of_dave "HTTP $STATUS"
+daemon_stop
+sqlite3 "$T/state/tapgate.db" "UPDATE approvals SET nonce = randomblob(32)
+    WHERE request_id = '$ID4' AND approver_id =
+    (SELECT id FROM approvers WHERE name = 'officer-ann')"
+daemon_start "$T/tapgate.conf" --token-timeout 5000 ||
+    notok daemon_restarts
+begin $BEN "$ID4"
+clientdata "$CHAL"
+sign ben "$CRED"
+finish $BEN "$ID4"
+[ "$STATUS" = 200 ] || notok second_console_approval_of_dave "HTTP $STATUS"
+wait_for 15 grep -q "signer refuses request $ID4" "$T/daemon.log"
+check signer_refuses_a_console_approval_whose_nonce_changed \
+    grep -q "signer refuses request $ID4: approval by officer-ann is for another change" "$T/daemon.log"
+api GET "/v1/orders/$ID4"
+check no_order_for_a_changed_nonce [ "$STATUS" = 404 ]
+
 # a key whose counter went back is suspended, as at the box
 begin $ANN "$ID2"
 clientdata "$CHAL"
