@@ -118,7 +118,8 @@ VERIFY_LIB	:= $(BUILD)/libtapgate-verify.a
 VERIFY_OBJ	:= $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out \
 		   src/verify/tapgate-verify.c,$(wildcard src/verify/*.c)) \
 		   $(wildcard src/order/*.c) src/common/b64url.c \
-		   src/common/errors.c src/common/jcs.c)
+		   src/common/errors.c src/common/jcs.c \
+		   src/common/clientdata.c)
 # ... also as a shared object (see its rule below)
 VERIFY_SONAME	:= libtapgate-verify.so.0
 VERIFY_SO	:= $(BUILD)/libtapgate-verify.so.$(VERSION)

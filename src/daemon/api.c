@@ -25,6 +25,9 @@
  *	GET  /v1/audit/verify[?anchor=SEQ:HASH]	operator, officer
  *	GET  /v1/requests/ID/approval		officer: what a touch approves
  *	POST /v1/requests/ID/approve		officer: {"device","pin"}
+ *	POST /v1/requests/ID/console-approval/begin  officer: a nonce
+ *	POST /v1/requests/ID/console-approval	officer: {"nonce",
+ *						"credential_id",...}
  *	POST /v1/requests/ID/order		operator: ask the signer
  *	POST /v1/requests/ID/challenges		intake, officer: {"kind",...}
  *	POST /v1/requests/ID/challenges/CID/answer  intake, officer:
@@ -100,6 +103,8 @@ enum route_kind {
 	ROUTE_RC_ISSUE,
 	ROUTE_RC_REVOKE,
 	ROUTE_PROOFING,
+	ROUTE_CONSOLE_BEGIN,
+	ROUTE_CONSOLE_APPROVE,
 	ROUTE_NONE
 };
 
@@ -139,6 +144,8 @@ static const struct route routes[] = {
 	    "anchor*" },
 	{ ROUTE_PREVIEW,  "GET",  R(OFFICER),		"GET",	NULL },
 	{ ROUTE_APPROVE,  "POST", R(OFFICER),		"POST",	NULL },
+	{ ROUTE_CONSOLE_BEGIN, "POST", R(OFFICER),	"POST",	NULL },
+	{ ROUTE_CONSOLE_APPROVE, "POST", R(OFFICER),	"POST",	NULL },
 	{ ROUTE_ISSUE,    "POST", R(OPERATOR),		"POST",	NULL },
 	{ ROUTE_APPROVERS, "POST", R(OPERATOR),		"GET, POST", NULL },
 	{ ROUTE_APPROVERS, "GET", R(OPERATOR) | R(OFFICER), "GET, POST",
@@ -231,6 +238,9 @@ route_of(const char *path, char *id, size_t idlen)
 		{ "/v1/requests/", "/risk", ROUTE_RISK },
 		{ "/v1/requests/", "/approval", ROUTE_PREVIEW },
 		{ "/v1/requests/", "/approve", ROUTE_APPROVE },
+		{ "/v1/requests/", "/console-approval/begin",
+		    ROUTE_CONSOLE_BEGIN },
+		{ "/v1/requests/", "/console-approval", ROUTE_CONSOLE_APPROVE },
 		{ "/v1/requests/", "/order", ROUTE_ISSUE },
 		{ "/v1/approvers/", "/revoke", ROUTE_REVOKE },
 		{ "/v1/orders/", "", ROUTE_ORDER },
@@ -678,6 +688,13 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		break;
 	case ROUTE_APPROVE:
 		engine_approve(d, a, id, req->body, req->body_len, &er);
+		break;
+	case ROUTE_CONSOLE_BEGIN:
+		engine_console_begin(d, a, id, now, &er);
+		break;
+	case ROUTE_CONSOLE_APPROVE:
+		engine_console_approve(d, a, id, req->body, req->body_len,
+		    &er);
 		break;
 	case ROUTE_ISSUE:
 		engine_order_issue(d, a, id, now, &er);

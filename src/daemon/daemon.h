@@ -46,6 +46,21 @@ enum daemon_redeem {
 	DAEMON_REDEEM_OUTCOMES
 };
 
+/*
+ * A nonce the appliance issued for one attempt at approving from the
+ * web console (engine_console_begin): usable once, until expires, for
+ * that request and that officer (and caller uid) only.
+ */
+#define DAEMON_CONSOLE_NONCES	64
+#define DAEMON_OFFICER_NONCES	4	/* live at once per officer */
+struct daemon_nonce {
+	uint8_t		 nonce[32];
+	char		 request_id[STORE_ID_LEN + 1];
+	char		 officer[POLICY_IDENT_MAX + 1];
+	int64_t		 uid;
+	int64_t		 expires;	/* 0: a free slot */
+};
+
 struct dirproc;
 struct seal;
 struct signkey_ring;
@@ -82,6 +97,8 @@ struct tapgated {
 	 * and the heartbeat it last stored */
 	int64_t			 clock_seen;
 	int64_t			 heartbeat_at;
+	/* console approvals begun and not yet finished (approval.c) */
+	struct daemon_nonce	 nonces[DAEMON_CONSOLE_NONCES];
 };
 
 #endif

@@ -23,8 +23,11 @@
 #include <time.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "common/b64url.h"
+#include "common/clientdata.h"
 #include "common/errors.h"
 #include "engine/body.h"
 #include "engine/creds.h"
@@ -148,6 +151,7 @@ struct approval {
 	const char			*id;
 	const char			*device;
 	const char			*pin;	/* wiped after use */
+	const char			*via;	/* "box", "console" */
 	int64_t				 now;
 	int				 asked;	/* the touch was asked */
 	/* phase 1: what is being approved, and who may approve it */
@@ -156,6 +160,10 @@ struct approval {
 	uint8_t				 digest[32];	/* of the change */
 	char				 cd[512];	/* its clientData */
 	uint8_t				 cdh[32];
+	/* from the console: the browser's clientDataJSON and the nonce */
+	char				*cdj;
+	uint8_t				 nonce[CLIENTDATA_NONCE_LEN];
+	int				 has_nonce;
 	struct idlist			 allow;
 	struct token_cred_id		*allow_ids;
 	/* phase 2: the credential the key holds, as it said untouched */
@@ -183,8 +191,9 @@ refuse(struct tapgated *d, const struct approval *ap,
 
 	eng_error(res, status, code, why);
 	json_object_set_new(res->body, "touch_asked", json_boolean(ap->asked));
-	details = json_pack("{s:s,s:s,s:s,s:b}", "code", code, "reason", why,
-	    "officer", officer ? officer : "", "touch_asked", ap->asked);
+	details = json_pack("{s:s,s:s,s:s,s:b,s:s}", "code", code, "reason",
+	    why, "officer", officer ? officer : "", "touch_asked", ap->asked,
+	    "via", ap->via != NULL ? ap->via : "box");
 	(void)eng_audit_alone(d, ap->a, "approval.refused", ap->id, details,
 	    ap->now);
 	json_decref(details);
@@ -272,7 +281,8 @@ approval_clear(struct approval *ap)
 	free(ap->held);
 	token_assertion_free(&ap->as);
 	free(ap->cred64);
-	memset(ap, 0, sizeof(*ap));
+	free(ap->cdj);
+	OPENSSL_cleanse(ap, sizeof(*ap));
 }
 
 /*
@@ -676,13 +686,15 @@ approve_record(struct tapgated *d, struct approval *ap, struct events *evs,
 	sap.auth_data_len = as->authdata_len;
 	sap.signature = as->sig;
 	sap.signature_len = as->sig_len;
-	sap.client_data = ap->cd;
+	sap.client_data = ap->cdj != NULL ? ap->cdj : ap->cd;
+	sap.nonce = ap->has_nonce ? ap->nonce : NULL;
 	sap.sign_count = ap->count;
 	sap.created = ap->now;
 	eng_cred_prefix(as->cred_id, as->cred_id_len, prefix);
-	details = json_pack("{s:s,s:s,s:s,s:I,s:b}", "approver", ap->w.name,
-	    "group", ap->w.group, "credential", prefix, "counter",
-	    (json_int_t)ap->count, "user_verified", ap->cand.user_verified);
+	details = json_pack("{s:s,s:s,s:s,s:I,s:b,s:s}", "approver",
+	    ap->w.name, "group", ap->w.group, "credential", prefix, "counter",
+	    (json_int_t)ap->count, "user_verified", ap->cand.user_verified,
+	    "via", ap->via != NULL ? ap->via : "box");
 	t = (struct record_txn){ ap->a, ap->id, &sap, details, &ap->f,
 	    &ap->dec, evs, why, sizeof(why), ap->now, 0 };
 	r = eng_txn(d, record_steps, &t, evs, NULL, NULL);
@@ -714,6 +726,7 @@ engine_approve(struct tapgated *d, const struct engine_actor *a,
 	memset(&ap, 0, sizeof(ap));
 	ap.a = a;
 	ap.id = id;
+	ap.via = "box";
 	ap.now = eng_now();
 	if ((r = eng_body_object(body, len, &j, res)) != 0)
 		return r;
@@ -737,6 +750,457 @@ out:
 	eng_events_post(d, &evs);
 	if (j != NULL)
 		eng_wipe_member(j, "pin");
+	json_decref(j);
+	approval_clear(&ap);
+	return r;
+}
+
+/* ---- from the web console */
+
+/*
+ * The enrolled officer an officer caller is: the officer its principal
+ * is enrolled as (its officer setting), else its principal's name, else
+ * its own name; NULL when that is no canonical identity.
+ */
+static const char *
+console_officer(const struct engine_actor *a)
+{
+	const char *n = a->name;
+
+	if (a->principal != NULL)
+		n = a->principal->officer[0] != '\0' ?
+		    a->principal->officer : a->principal->name;
+	return n != NULL && policy_identity_canonical(n) ? n : NULL;
+}
+
+/* The officer's active credentials, as a WebAuthn allowCredentials. */
+struct console_creds {
+	const char	*officer;
+	json_t		*allow;
+	uint8_t		*first;		/* the first credential, raw */
+	size_t		 first_len;
+	int		 err;
+};
+
+static int
+collect_officer_creds(const struct store_approver *a, void *arg)
+{
+	struct console_creds *c = arg;
+	char *id = NULL;
+
+	if (a->revoked || strcmp(a->name, c->officer) != 0)
+		return 0;
+	if (b64url_encode_alloc(a->cred_id, a->cred_id_len, &id) != 0 ||
+	    json_array_append_new(c->allow, json_pack("{s:s,s:s}", "type",
+	    "public-key", "id", id)) != 0)
+		c->err = TG_ERR_NOMEM;
+	free(id);
+	if (c->first == NULL && c->err == 0) {
+		if ((c->first = malloc(a->cred_id_len)) == NULL)
+			c->err = TG_ERR_NOMEM;
+		else {
+			memcpy(c->first, a->cred_id, a->cred_id_len);
+			c->first_len = a->cred_id_len;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Before the officer touches the key: every check that depends only on
+ * the officer (with credential cred) and the request, as at the box
+ * (approve_preflight), refused and audited with "touch_asked": false.
+ */
+static int
+console_preflight(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const uint8_t *cred, size_t len, int64_t now,
+    struct engine_result *res)
+{
+	struct approval ap;
+	int r;
+
+	memset(&ap, 0, sizeof(ap));
+	ap.a = a;
+	ap.id = id;
+	ap.via = "console";
+	ap.now = now;
+	if ((r = approve_prepare(d, &ap, res)) == 0 &&
+	    (r = approve_who(d, &ap, cred, len, res)) == 0)
+		r = approve_rules(d, &ap, cred, len, 1, res);
+	approval_clear(&ap);
+	return r;
+}
+
+/*
+ * A slot for officer's new nonce: the oldest of its own once it holds
+ * DAEMON_OFFICER_NONCES (so no officer can take every slot), else a free
+ * one (expired ones are free); NULL when none is.
+ */
+static struct daemon_nonce *
+nonce_slot(struct tapgated *d, const char *officer, int64_t now)
+{
+	struct daemon_nonce *n, *oldest = NULL, *free_slot = NULL;
+	size_t i, held = 0;
+
+	for (i = 0; i < DAEMON_CONSOLE_NONCES; i++) {
+		n = &d->nonces[i];
+		if (n->expires <= now) {
+			if (free_slot == NULL)
+				free_slot = n;
+			continue;
+		}
+		if (strcmp(n->officer, officer) != 0)
+			continue;
+		held++;
+		if (oldest == NULL || n->expires < oldest->expires)
+			oldest = n;
+	}
+	n = held >= DAEMON_OFFICER_NONCES ? oldest : free_slot;
+	if (n != NULL)
+		OPENSSL_cleanse(n, sizeof(*n));
+	return n;
+}
+
+int
+engine_console_begin(struct tapgated *d, const struct engine_actor *a,
+    const char *id, int64_t now, struct engine_result *res)
+{
+	const struct policy_console *con = &d->cfg->console;
+	struct console_creds c = { NULL, NULL, NULL, 0, 0 };
+	struct daemon_nonce *slot;
+	const char *officer, *state;
+	char nonce64[48], chal[CLIENTDATA_CHALLENGE_LEN + 1], why[160];
+	uint8_t *digest = NULL;
+	size_t dlen = 0;
+	json_t *preview = NULL;
+	int r;
+
+	if (con->norigins == 0) {
+		eng_error(res, 409, "no_console", "no console origin is "
+		    "configured (console.origins): approvals are taken at "
+		    "the box");
+		return TG_ERR_POLICY;
+	}
+	if ((officer = console_officer(a)) == NULL) {
+		eng_error(res, 403, "no_officer_identity", "the caller is no "
+		    "canonical identity: a console approval needs the "
+		    "officer who approves");
+		return TG_ERR_PERM;
+	}
+	c.officer = officer;
+	if ((c.allow = json_array()) == NULL)
+		return eng_db_error(d, res, TG_ERR_NOMEM);
+	if ((r = store_approver_list(d->st, 0, collect_officer_creds,
+	    &c)) != 0 || (r = c.err) != 0) {
+		eng_db_error(d, res, r);
+		goto out;
+	}
+	if (json_array_size(c.allow) == 0) {
+		snprintf(why, sizeof(why), "officer %s has no enrolled key",
+		    officer);
+		eng_error(res, 403, "not_enrolled", why);
+		r = TG_ERR_PERM;
+		goto out;
+	}
+	if ((r = console_preflight(d, a, id, c.first, c.first_len, now,
+	    res)) != 0)
+		goto out;
+	/* what the box shows, from the same function */
+	json_decref(res->body);
+	res->body = NULL;
+	if ((r = engine_approval_preview(d, id, now, res)) != 0)
+		goto out;
+	preview = res->body;
+	res->body = NULL;
+	state = json_string_value(json_object_get(preview, "state"));
+	if (state == NULL || (strcmp(state, policy_state_name(
+	    POLICY_STATE_NEEDS_APPROVAL)) != 0 && strcmp(state,
+	    policy_state_name(POLICY_STATE_MANUAL_REVIEW)) != 0)) {
+		snprintf(why, sizeof(why), "request is %s: it takes no "
+		    "approval now", state ? state : "?");
+		eng_error(res, 409, "not_awaiting_approval", why);
+		r = TG_ERR_POLICY;
+		goto out;
+	}
+	if ((r = b64url_decode(json_string_value(json_object_get(preview,
+	    "change_digest")), 43, 32, &digest, &dlen)) != 0 || dlen != 32) {
+		eng_db_error(d, res, r != 0 ? r : TG_ERR_INVALID);
+		goto out;
+	}
+	if ((slot = nonce_slot(d, officer, now)) == NULL) {
+		eng_error(res, 429, "too_many_attempts", "too many console "
+		    "approvals are under way: try again when one ended or "
+		    "expired");
+		r = TG_ERR_POLICY;
+		goto out;
+	}
+	if (RAND_bytes(slot->nonce, sizeof(slot->nonce)) != 1) {
+		OPENSSL_cleanse(slot, sizeof(*slot));
+		eng_db_error(d, res, r = TG_ERR_INTERNAL);
+		goto out;
+	}
+	snprintf(slot->request_id, sizeof(slot->request_id), "%s", id);
+	snprintf(slot->officer, sizeof(slot->officer), "%s", officer);
+	slot->uid = a->uid;
+	slot->expires = now + con->nonce_seconds;
+	b64url_encode(slot->nonce, sizeof(slot->nonce), nonce64);
+	clientdata_challenge(digest, slot->nonce, chal);
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:O,s:s,s:I,s:O}",
+	    "request_id", id, "officer", officer, "nonce", nonce64,
+	    "challenge", chal, "rp_id", d->cfg->appliance.rp_id,
+	    "allow_credentials", c.allow, "user_verification", "required",
+	    "expires", (json_int_t)slot->expires, "preview", preview);
+	if (res->body == NULL) {
+		OPENSSL_cleanse(slot, sizeof(*slot));
+		eng_db_error(d, res, r = TG_ERR_NOMEM);
+	}
+out:
+	free(digest);
+	free(c.first);
+	json_decref(c.allow);
+	json_decref(preview);
+	return r;
+}
+
+/*
+ * Take the nonce n (consumed whatever follows) and hold it to this
+ * request and this officer, before it expired.
+ */
+static int
+console_nonce(struct tapgated *d, struct approval *ap, const char *officer,
+    struct engine_result *res)
+{
+	struct daemon_nonce got;
+	size_t i;
+	int found = 0;
+
+	for (i = 0; i < DAEMON_CONSOLE_NONCES; i++) {
+		if (d->nonces[i].expires == 0 ||
+		    CRYPTO_memcmp(d->nonces[i].nonce, ap->nonce,
+		    sizeof(ap->nonce)) != 0)
+			continue;
+		got = d->nonces[i];
+		OPENSSL_cleanse(&d->nonces[i], sizeof(d->nonces[i]));
+		found = 1;
+		break;
+	}
+	if (!found)
+		return refuse(d, ap, res, 403, "nonce_unknown", "the nonce "
+		    "was not issued, or was used already: begin again",
+		    officer);
+	OPENSSL_cleanse(got.nonce, sizeof(got.nonce));
+	if (got.expires <= ap->now)
+		return refuse(d, ap, res, 403, "nonce_expired", "the nonce "
+		    "expired: begin again", officer);
+	if (strcmp(got.request_id, ap->id) != 0)
+		return refuse(d, ap, res, 403, "nonce_other_request", "the "
+		    "nonce was issued for another request", officer);
+	if (strcmp(got.officer, officer) != 0 || got.uid != ap->a->uid)
+		return refuse(d, ap, res, 403, "nonce_other_officer", "the "
+		    "nonce was issued to another officer", officer);
+	ap->has_nonce = 1;
+	return 0;
+}
+
+/* A base64url member of the body, 1 to max bytes decoded: else 400. */
+static int
+console_b64(struct tapgated *d, struct approval *ap, const json_t *j,
+    const char *key, size_t max, uint8_t **out, size_t *outlen,
+    struct engine_result *res)
+{
+	const char *v;
+	char why[160];
+	int r = 0;
+
+	v = json_string_value(json_object_get(j, key));
+	if (v != NULL && (r = b64url_decode(v, strlen(v), max, out,
+	    outlen)) == 0 && *outlen > 0)
+		return 0;
+	free(*out);
+	*out = NULL;
+	if (v != NULL && r == TG_ERR_NOMEM)
+		return eng_db_error(d, res, r);
+	snprintf(why, sizeof(why), "%s: base64url (no padding) of 1 to %zu "
+	    "bytes", key, max);
+	return refuse(d, ap, res, 400, "invalid_field", why, NULL);
+}
+
+/*
+ * The body ({"nonce","credential_id","authenticator_data",
+ * "client_data_json","signature"}, base64url, nothing else): its nonce
+ * into ap->nonce.
+ */
+static int
+console_body_nonce(struct tapgated *d, struct approval *ap, json_t *j,
+    struct engine_result *res)
+{
+	uint8_t *nonce = NULL;
+	size_t n = 0;
+	int r;
+
+	if ((r = console_b64(d, ap, j, "nonce", CLIENTDATA_NONCE_LEN, &nonce,
+	    &n, res)) != 0)
+		return r;
+	if (n != CLIENTDATA_NONCE_LEN) {
+		free(nonce);
+		return refuse(d, ap, res, 400, "invalid_field", "nonce: "
+		    "base64url of 32 bytes", NULL);
+	}
+	memcpy(ap->nonce, nonce, n);
+	free(nonce);
+	return 0;
+}
+
+/*
+ * The rest of the body ({"nonce","credential_id","authenticator_data",
+ * "client_data_json","signature"}, base64url, nothing else): the
+ * clientDataJSON (as text, ap->cdj) and ap->as.
+ */
+static int
+console_body_assertion(struct tapgated *d, struct approval *ap,
+    json_t *j, struct engine_result *res)
+{
+	static const char *const keys[] = { "nonce", "credential_id",
+	    "authenticator_data", "client_data_json", "signature" };
+	uint8_t *cdj = NULL;
+	size_t cdlen = 0, i;
+	const char *key;
+	json_t *v;
+	int r;
+
+	json_object_foreach(j, key, v) {
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+			if (strcmp(key, keys[i]) == 0)
+				break;
+		if (i == sizeof(keys) / sizeof(keys[0]))
+			return refuse(d, ap, res, 400, "invalid_field", "the "
+			    "body takes nonce, credential_id, "
+			    "authenticator_data, client_data_json and "
+			    "signature only", NULL);
+	}
+
+	if ((ap->as = calloc(1, sizeof(*ap->as))) == NULL)
+		return eng_db_error(d, res, TG_ERR_NOMEM);
+	if ((r = console_b64(d, ap, j, "credential_id", TOKEN_CRED_ID_MAX,
+	    &ap->as->cred_id, &ap->as->cred_id_len, res)) != 0 ||
+	    (r = console_b64(d, ap, j, "authenticator_data", 1024,
+	    &ap->as->authdata, &ap->as->authdata_len, res)) != 0 ||
+	    (r = console_b64(d, ap, j, "signature", 128, &ap->as->sig,
+	    &ap->as->sig_len, res)) != 0 ||
+	    (r = console_b64(d, ap, j, "client_data_json", CLIENTDATA_MAX,
+	    &cdj, &cdlen, res)) != 0)
+		return r;
+	/* kept as text: the parser refuses a NUL before it is used */
+	if ((ap->cdj = malloc(cdlen + 1)) == NULL) {
+		free(cdj);
+		return eng_db_error(d, res, TG_ERR_NOMEM);
+	}
+	memcpy(ap->cdj, cdj, cdlen);
+	ap->cdj[cdlen] = '\0';
+	free(cdj);
+	if (ap->as->authdata_len >= 37) {
+		ap->as->flags = ap->as->authdata[32];
+		ap->as->sign_count = (uint32_t)ap->as->authdata[33] << 24 |
+		    (uint32_t)ap->as->authdata[34] << 16 |
+		    (uint32_t)ap->as->authdata[35] << 8 | ap->as->authdata[36];
+	}
+	return 0;
+}
+
+/*
+ * The browser's clientDataJSON: parsed strictly, for this change with
+ * this nonce, of type webauthn.get, from one of the console's origins.
+ * ap->cdh becomes its hash.
+ */
+static int
+console_client_data(struct tapgated *d, struct approval *ap,
+    const char *officer, struct engine_result *res)
+{
+	const struct policy_console *con = &d->cfg->console;
+	struct clientdata cd;
+	enum clientdata_fault f;
+	char chal[CLIENTDATA_CHALLENGE_LEN + 1], why[320];
+	size_t i, len = strlen(ap->cdj);
+	int r;
+
+	if ((r = clientdata_parse((const uint8_t *)ap->cdj, len, &cd,
+	    &f)) == TG_ERR_NOMEM)
+		return eng_db_error(d, res, r);
+	if (r != 0)
+		return refuse(d, ap, res, 400, "bad_client_data",
+		    clientdata_fault_text(f), officer);
+	clientdata_challenge(ap->digest, ap->nonce, chal);
+	if (CRYPTO_memcmp(chal, cd.challenge, sizeof(chal)) != 0)
+		return refuse(d, ap, res, 409, "challenge_mismatch", "the "
+		    "clientDataJSON's challenge is not this change's with "
+		    "this nonce: the request changed, or the assertion is "
+		    "another attempt's; begin again", officer);
+	for (i = 0; i < con->norigins; i++)
+		if (strcmp(cd.origin, con->origins[i]) == 0)
+			break;
+	if (i == con->norigins || !clientdata_origin_ok(cd.origin,
+	    d->cfg->appliance.rp_id)) {
+		snprintf(why, sizeof(why), "origin %.*s is not one of the "
+		    "console's", 200, cd.origin);
+		for (i = 0; why[i] != '\0'; i++)
+			if ((unsigned char)why[i] < 0x20 || why[i] == 0x7f ||
+			    (unsigned char)why[i] > 0x7e)
+				why[i] = '?';
+		return refuse(d, ap, res, 403, "origin_refused", why,
+		    officer);
+	}
+	SHA256((const unsigned char *)ap->cdj, len, ap->cdh);
+	return 0;
+}
+
+int
+engine_console_approve(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *body, size_t len, struct engine_result *res)
+{
+	struct approval ap;
+	struct events evs = { { NULL }, 0 };
+	const char *officer;
+	json_t *j = NULL;
+	int r;
+
+	memset(&ap, 0, sizeof(ap));
+	ap.a = a;
+	ap.id = id;
+	ap.via = "console";
+	ap.asked = 1;	/* the browser had the key touched */
+	ap.now = eng_now();
+	if ((r = eng_body_object(body, len, &j, res)) != 0)
+		return r;
+	if ((officer = console_officer(a)) == NULL) {
+		r = refuse(d, &ap, res, 403, "no_officer_identity", "the "
+		    "caller is no canonical identity: a console approval "
+		    "needs the officer who approves", NULL);
+		goto out;
+	}
+	/* the nonce is spent on any attempt, right or wrong */
+	if ((r = console_body_nonce(d, &ap, j, res)) != 0 ||
+	    (r = console_nonce(d, &ap, officer, res)) != 0 ||
+	    (r = console_body_assertion(d, &ap, j, res)) != 0 ||
+	    (r = approve_prepare(d, &ap, res)) != 0 ||
+	    (r = console_client_data(d, &ap, officer, res)) != 0 ||
+	    (r = approve_who(d, &ap, ap.as->cred_id, ap.as->cred_id_len,
+	    res)) != 0)
+		goto out;
+	if (strcmp(ap.w.name, officer) != 0) {
+		r = refuse(d, &ap, res, 403, "not_your_credential", "the "
+		    "credential is another officer's than the caller's",
+		    officer);
+		goto out;
+	}
+	if ((r = approve_officer(d, &ap, res)) != 0 ||
+	    (r = approve_rules(d, &ap, ap.as->cred_id, ap.as->cred_id_len,
+	    ap.as->flags & TOKEN_FLAG_UV, res)) != 0)
+		goto out;
+	r = approve_record(d, &ap, &evs, res);
+out:
+	eng_events_post(d, &evs);
 	json_decref(j);
 	approval_clear(&ap);
 	return r;

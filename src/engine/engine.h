@@ -276,6 +276,44 @@ int	engine_approve(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, const char *body, size_t len,
 	    struct engine_result *res);
 
+/*
+ * An officer approves request id from the web console, in two calls.
+ * Begin: a nonce of 32 random bytes for this attempt, usable once within
+ * console.nonce_seconds, bound to the request and the officer asking
+ * (the officer the caller's principal is enrolled as, else its name);
+ * the answer has the nonce, the challenge the browser's key signs
+ * (base64url(SHA-256(change digest || nonce))), the rp_id, the caller's
+ * enrolled credentials (allow_credentials), the preview the box shows
+ * (engine_approval_preview) and when the nonce expires.  Before any
+ * touch, the checks of the officer and the request run as at the box
+ * (approval.refused, "touch_asked": false).  409 no_console
+ * without console.origins, 403 for a caller that is no enrolled officer,
+ * 409 when the request takes no approval, 429 when
+ * DAEMON_CONSOLE_NONCES attempts are under way.  An officer holds at most
+ * DAEMON_OFFICER_NONCES live nonces: a new one replaces its oldest.
+ */
+int	engine_console_begin(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, int64_t now, struct engine_result *res);
+
+/*
+ * Finish ({"nonce","credential_id","authenticator_data",
+ * "client_data_json","signature"}, base64url, what the browser's
+ * navigator.credentials.get() gave): the nonce is spent whatever
+ * follows, and must be this request's and this officer's, unexpired;
+ * the clientDataJSON is parsed strictly (common/clientdata.h), its
+ * challenge this change's with that nonce, its origin one of
+ * console.origins; the credential the caller's own; then every check
+ * of an approval at the box (UP, UV, rpIdHash, a counter that grows or
+ * the key is suspended, separation of duties, group, cooldown, request
+ * state), and the approval recorded with its clientDataJSON and nonce.
+ * Every refusal is audited (approval.refused, "via": "console") and
+ * answered in words; a recorded approval is audited as request.approved
+ * with "via": "console".
+ */
+int	engine_console_approve(struct tapgated *d,
+	    const struct engine_actor *a, const char *id, const char *body,
+	    size_t len, struct engine_result *res);
+
 /* ---- officers (officers.c, quorum.c) */
 
 /*

@@ -18,6 +18,7 @@
 #include <openssl/sha.h>
 
 #include "common/b64url.h"
+#include "common/clientdata.h"
 #include "common/errors.h"
 #include "common/jcs.h"
 #include "daemon/reqjson.h"
@@ -224,6 +225,27 @@ struct signer_ctx {
 };
 
 /*
+ * Whether the clientDataJSON of approval ap, taken from the console, is
+ * for the change being signed: parsed strictly, its challenge the
+ * change's digest with the approval's nonce, its origin https on the
+ * rp_id or a subdomain.
+ */
+static bool
+console_cd_ok(const struct signer_ctx *sc, const struct store_approval *ap)
+{
+	struct clientdata cd;
+	enum clientdata_fault f;
+	char chal[CLIENTDATA_CHALLENGE_LEN + 1];
+
+	if (clientdata_parse((const uint8_t *)ap->client_data,
+	    strlen(ap->client_data), &cd, &f) != 0)
+		return false;
+	clientdata_challenge(sc->digest, ap->nonce, chal);
+	return strcmp(chal, cd.challenge) == 0 &&
+	    clientdata_origin_ok(cd.origin, sc->rp_id);
+}
+
+/*
  * Whether the recorded approval ap verifies against the change being
  * signed, with the enrolled key of its approver w: 0, or 1 with the
  * cause in sc->why.
@@ -244,8 +266,9 @@ signer_verify(struct signer_ctx *sc, const struct store_approval *ap,
 		    "its credential's" : "the enrolled key does not parse");
 		return 1;
 	}
-	if (eng_client_data(sc->d, sc->digest, cd, sizeof(cd),
-	    expect_cdh) != 0 || strcmp(cd, ap->client_data) != 0) {
+	if (ap->nonce != NULL ? !console_cd_ok(sc, ap) :
+	    (eng_client_data(sc->d, sc->digest, cd, sizeof(cd),
+	    expect_cdh) != 0 || strcmp(cd, ap->client_data) != 0)) {
 		snprintf(sc->why, sizeof(sc->why), "approval by %s is for "
 		    "another change", w->name);
 		return 1;
@@ -280,6 +303,7 @@ signer_add(struct signer_ctx *sc, const struct store_approval *ap,
     const struct who *w)
 {
 	char *cred = NULL, *ad = NULL, *sig = NULL, *cdb = NULL;
+	char nonce[48];
 	json_t *verified = NULL, *approval = NULL;
 	int r = TG_ERR_NOMEM;
 
@@ -296,6 +320,13 @@ signer_add(struct signer_ctx *sc, const struct store_approval *ap,
 	    w->name, "group", w->group, "credential_id", cred, "alg",
 	    w->pk.alg == TOKEN_ALG_EDDSA ? "EdDSA" : "ES256",
 	    "authenticator_data", ad, "client_data", cdb, "signature", sig);
+	/* from the console: the nonce its challenge binds */
+	if (approval != NULL && ap->nonce != NULL) {
+		b64url_encode(ap->nonce, CLIENTDATA_NONCE_LEN, nonce);
+		if (json_object_set_new(approval, "nonce",
+		    json_string(nonce)) != 0)
+			goto out;
+	}
 	if (json_array_append(sc->verified, verified) == 0 &&
 	    json_array_append(sc->approvals, approval) == 0)
 		r = 0;

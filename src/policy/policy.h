@@ -471,6 +471,21 @@ struct policy_challenges {
 	int64_t		max_attempts;
 };
 
+/*
+ * The web console's officers approve from the browser: the origins a
+ * browser approval may come from (https, the host the rp_id or a
+ * subdomain of it, as WebAuthn requires) and how long the nonce of an
+ * attempt lives.  No origin: no console approval.
+ */
+#define POLICY_MAX_CONSOLE_ORIGINS	8
+#define POLICY_DEFAULT_NONCE_SECONDS	120
+#define POLICY_MAX_NONCE_SECONDS	600
+struct policy_console {
+	char	origins[POLICY_MAX_CONSOLE_ORIGINS][POLICY_LONG_MAX + 1];
+	size_t	norigins;
+	int64_t	nonce_seconds;
+};
+
 /* The appliance's co-signing key and how it is sealed at rest. */
 struct policy_signing {
 	char		alg[8];				/* "EdDSA", "ES256" */
@@ -655,6 +670,7 @@ struct policy_config {
 	struct policy_orders		orders;
 	struct policy_directory		directory;
 	struct policy_challenges	challenges;
+	struct policy_console		console;
 };
 
 /*

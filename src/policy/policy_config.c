@@ -25,6 +25,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "common/clientdata.h"
 #include "common/errors.h"
 #include "policy/policy.h"
 
@@ -1307,6 +1308,41 @@ parse_approvers(struct loader *ld, const config_setting_t *root)
 }
 
 static int
+parse_console(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "origins", "nonce_seconds" };
+	struct policy_console *c = &ld->cfg->console;
+	const config_setting_t *g, *l;
+	char q[96];
+	size_t i;
+	int r;
+
+	c->nonce_seconds = POLICY_DEFAULT_NONCE_SECONDS;
+	if ((r = member_group(ld, root, "console", false, &g)) != 0)
+		return r;
+	if (g == NULL)
+		return 0;
+	if ((r = check_keys(ld, g, keys, 2, "setting")) != 0 ||
+	    (r = get_int(ld, g, "nonce_seconds", false,
+	    POLICY_DEFAULT_NONCE_SECONDS, 10, POLICY_MAX_NONCE_SECONDS,
+	    &c->nonce_seconds)) != 0 ||
+	    (r = get_string_list(ld, g, "origins", false, true, STR_NAME,
+	    POLICY_MAX_CONSOLE_ORIGINS, &c->origins[0][0],
+	    sizeof(c->origins[0]), &c->norigins)) != 0)
+		return r;
+	l = config_setting_get_member(g, "origins");
+	for (i = 0; i < c->norigins; i++)
+		if (!clientdata_origin_ok(c->origins[i],
+		    ld->cfg->appliance.rp_id))
+			return fail(ld, config_setting_get_elem(l,
+			    (unsigned)i), NULL, "%s: not an origin of rp_id "
+			    "%s (https://HOST[:PORT], HOST the rp_id or a "
+			    "subdomain of it)", quote(c->origins[i], q,
+			    sizeof(q)), ld->cfg->appliance.rp_id);
+	return 0;
+}
+
+static int
 parse_signing(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "alg", "seal", "seal_key_file" };
@@ -1826,7 +1862,7 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    "teams", "principals", "channels", "approver_groups", "evidence",
 	    "classes", "rules", "manual_review", "risk", "notify",
 	    "approvers", "signing", "holds", "directory", "orders",
-	    "senders", "challenges" };
+	    "senders", "challenges", "console" };
 	struct policy_config *cfg = ld->cfg;
 	const config_setting_t *g;
 	int r;
@@ -1864,6 +1900,7 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    (r = parse_holds(ld, root)) != 0 ||
 	    (r = parse_orders(ld, root)) != 0 ||
 	    (r = parse_challenges(ld, root)) != 0 ||
+	    (r = parse_console(ld, root)) != 0 ||
 	    (r = parse_directory(ld, root)) != 0)
 		return r;
 	return 0;

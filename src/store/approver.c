@@ -232,7 +232,8 @@ store_approval_insert(struct store *st, const struct store_approval *a)
 {
 	static const char sql[] = "INSERT INTO approvals (request_id, "
 	    "approver_id, cred_id, auth_data, signature, client_data, "
-	    "sign_count, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	    "sign_count, created, nonce) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	    "?8, ?9)";
 	sqlite3_stmt *s = NULL;
 	int e;
 
@@ -253,7 +254,8 @@ store_approval_insert(struct store *st, const struct store_approval *a)
 	    (e = store_bind_text(st, s, 6, a->client_data)) != 0 ||
 	    (e = store_bind_int(st, s, 7, a->sign_count)) != 0 ||
 	    (e = store_bind_int(st, s, 8, a->created ? a->created :
-	    store_now())) != 0)
+	    store_now())) != 0 ||
+	    (e = bind_blob(st, s, 9, a->nonce, 32)) != 0)
 		goto out;
 	e = exec_done(st, s);
 out:
@@ -267,8 +269,8 @@ store_approval_list(struct store *st, const char *request_id,
 {
 	static const char sql[] = "SELECT p.id, p.request_id, p.approver_id, "
 	    "a.name, a.approver_group, a.alg, p.cred_id, p.auth_data, "
-	    "p.signature, p.client_data, p.sign_count, p.created FROM "
-	    "approvals p JOIN approvers a ON a.id = p.approver_id WHERE "
+	    "p.signature, p.client_data, p.sign_count, p.created, p.nonce "
+	    "FROM approvals p JOIN approvers a ON a.id = p.approver_id WHERE "
 	    "p.request_id = ?1 ORDER BY p.id";
 	struct store_approval a;
 	sqlite3_stmt *s = NULL;
@@ -296,6 +298,8 @@ store_approval_list(struct store *st, const char *request_id,
 		a.client_data = text(s, 9);
 		a.sign_count = sqlite3_column_int64(s, 10);
 		a.created = sqlite3_column_int64(s, 11);
+		if (sqlite3_column_bytes(s, 12) == 32)
+			a.nonce = sqlite3_column_blob(s, 12);
 		if ((e = cb(&a, arg)) != 0)
 			goto out;
 	}

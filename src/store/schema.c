@@ -413,6 +413,17 @@ static const char *const migration_12[] = {
 	NULL
 };
 
+/*
+ * Version 13: an approval from the web console carries the nonce the
+ * appliance issued for that attempt (its challenge is the SHA-256 of the
+ * change's digest and the nonce); one at the box has none.
+ */
+static const char *const migration_13[] = {
+	"ALTER TABLE approvals ADD COLUMN nonce BLOB"
+	"  CHECK (nonce IS NULL OR length(nonce) = 32)",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
 	migration_2,
@@ -426,6 +437,7 @@ const char *const *const store_migrations[] = {
 	migration_10,
 	migration_11,
 	migration_12,
+	migration_13,
 };
 
 const int store_nmigrations =

@@ -367,6 +367,8 @@ struct store_approval {
 	const uint8_t	*signature;
 	size_t		 signature_len;
 	const char	*client_data;
+	const uint8_t	*nonce;		/* 32 bytes from the console; NULL:
+					   at the box */
 	int64_t		 sign_count;
 	int64_t		 created;
 };

@@ -16,6 +16,7 @@
 #include <openssl/sha.h>
 
 #include "common/b64url.h"
+#include "common/clientdata.h"
 #include "common/errors.h"
 #include "verify_int.h"
 
@@ -246,6 +247,53 @@ find_pinned(const struct tgv_approvers *a, const uint8_t *id, size_t len)
 }
 
 /*
+ * The clientDataJSON of approval i, taken from the web console (it
+ * carries the nonce): what a browser wrote for this change, parsed
+ * strictly (common/clientdata.h), its challenge
+ * base64url(SHA-256(change digest || nonce)), its type webauthn.get,
+ * its origin https on the rp_id or a subdomain of it, crossOrigin false
+ * if present, no topOrigin.
+ */
+static int
+check_console_client_data(struct tgv_ctx *ctx, size_t i,
+    const struct tgv_approval *ap, const char *digest_b64)
+{
+	char shown[TGV_SHOWN_LEN], chal[CLIENTDATA_CHALLENGE_LEN + 1];
+	struct clientdata cd;
+	enum clientdata_fault f;
+	uint8_t *digest = NULL;
+	size_t dlen = 0;
+	int r;
+
+	if ((r = clientdata_parse(ap->client_data, ap->client_data_len, &cd,
+	    &f)) == TG_ERR_NOMEM)
+		return tgv_fail(ctx, TGV_ERR_NOMEM, "out of memory");
+	if (r != 0)
+		return tgv_fail(ctx, TGV_ERR_APPROVAL, "approval %zu (%s): %s",
+		    i, tgv_shown(ap->approver, shown),
+		    clientdata_fault_text(f));
+	if ((r = b64url_decode(digest_b64, strlen(digest_b64), 32, &digest,
+	    &dlen)) != 0 || dlen != 32) {
+		free(digest);
+		return tgv_fail(ctx, r == TG_ERR_NOMEM ? TGV_ERR_NOMEM :
+		    TGV_ERR_MALFORMED, "change_digest is not base64url of 32 "
+		    "bytes");
+	}
+	clientdata_challenge(digest, ap->nonce, chal);
+	free(digest);
+	if (strcmp(chal, cd.challenge) != 0)
+		return tgv_fail(ctx, TGV_ERR_APPROVAL, "approval %zu (%s): "
+		    "approves another change (challenge is not "
+		    "SHA-256(change_digest || nonce))", i,
+		    tgv_shown(ap->approver, shown));
+	if (!clientdata_origin_ok(cd.origin, ctx->approvers->rp_id))
+		return tgv_fail(ctx, TGV_ERR_APPROVAL, "approval %zu (%s): "
+		    "origin is not https on %s or a subdomain of it", i,
+		    tgv_shown(ap->approver, shown), ctx->approvers->rp_id);
+	return 0;
+}
+
+/*
  * The clientData of approval i must be what the appliance had the key
  * sign for this change: {"type":"webauthn.get","challenge":digest,
  * "origin":"https://" rp_id}, crossOrigin false if present.  Other
@@ -260,6 +308,8 @@ check_client_data(struct tgv_ctx *ctx, size_t i, const struct tgv_approval *ap,
 	json_t *cd;
 	int r = TGV_ERR_APPROVAL;
 
+	if (ap->nonce != NULL)
+		return check_console_client_data(ctx, i, ap, digest_b64);
 	if ((cd = json_loadb((const char *)ap->client_data,
 	    ap->client_data_len, JSON_REJECT_DUPLICATES, NULL)) == NULL ||
 	    !json_is_object(cd)) {

@@ -17,6 +17,7 @@
 #include <openssl/sha.h>
 
 #include "common/b64url.h"
+#include "common/clientdata.h"
 #include "common/errors.h"
 #include "common/jcs.h"
 #include "order/jws.h"
@@ -785,13 +786,15 @@ approvals_free(struct tgv_approval *a, size_t n)
 		free(a[i].cred_id);
 		free(a[i].authdata);
 		free(a[i].sig);
+		free(a[i].nonce);
 	}
 	free(a);
 }
 
 /*
- * The approvals' shape: each an object of exactly the seven members,
- * strings, the binary ones valid base64url within their bounds.  What
+ * The approvals' shape: each an object of exactly the seven members (and
+ * "nonce", 32 bytes, of an approval from the console), strings, the
+ * binary ones valid base64url within their bounds.  What
  * they mean is tgv_approvals_check()'s business.
  */
 static int
@@ -800,7 +803,7 @@ parse_approvals(struct tgv_ctx *ctx, json_t *arr, struct tgv_order *o,
 {
 	static const char *const names[] = { "approver", "group",
 	    "credential_id", "alg", "authenticator_data", "client_data",
-	    "signature" };
+	    "signature", "nonce" };
 	struct tgv_approval *a = NULL;
 	char where[32];
 	json_t *item;
@@ -818,7 +821,7 @@ parse_approvals(struct tgv_ctx *ctx, json_t *arr, struct tgv_order *o,
 	}
 	json_array_foreach(arr, i, item) {
 		snprintf(where, sizeof(where), "approvals[%zu]", i);
-		if ((r = members(ctx, item, where, names, 7, 7)) != 0 ||
+		if ((r = members(ctx, item, where, names, 8, 7)) != 0 ||
 		    (r = get_str(ctx, item, where, "approver", 0,
 		    &a[i].approver)) != 0 ||
 		    (r = get_str(ctx, item, where, "group", 0,
@@ -834,8 +837,18 @@ parse_approvals(struct tgv_ctx *ctx, json_t *arr, struct tgv_order *o,
 		    TGV_CLIENT_DATA_MAX, &a[i].client_data,
 		    &a[i].client_data_len)) != 0 ||
 		    (r = get_b64(ctx, item, where, "signature", TOKEN_SIG_MAX,
-		    &a[i].sig, &a[i].sig_len)) != 0)
+		    &a[i].sig, &a[i].sig_len)) != 0 ||
+		    (json_object_get(item, "nonce") != NULL &&
+		    (r = get_b64(ctx, item, where, "nonce",
+		    CLIENTDATA_NONCE_LEN, &a[i].nonce,
+		    &a[i].nonce_len)) != 0))
 			break;
+		if (a[i].nonce != NULL &&
+		    a[i].nonce_len != CLIENTDATA_NONCE_LEN) {
+			r = tgv_fail(ctx, TGV_ERR_MALFORMED, "%s.nonce is not "
+			    "32 bytes", where);
+			break;
+		}
 		if (strcmp(a[i].alg, "ES256") != 0 &&
 		    strcmp(a[i].alg, "EdDSA") != 0) {
 			r = tgv_fail(ctx, TGV_ERR_MALFORMED, "%s.alg is "

@@ -79,6 +79,8 @@ struct tgv_approval {
 	size_t		 authdata_len;
 	uint8_t		*sig;
 	size_t		 sig_len;
+	uint8_t		*nonce;		/* from the console; NULL: the box */
+	size_t		 nonce_len;
 };
 
 struct tgv_order {

@@ -822,6 +822,69 @@ approval_with_wrong_origin_or_type_is_refused(void)
 	CHECK_EQ(try_one(FX_BEN, o), 0);
 }
 
+static const uint8_t console_nonce[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+    11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
+    29, 30, 31, 32 };
+
+static void
+console_approval_verifies_with_its_nonce(void)
+{
+	struct fx_approval_opts o[2] = { fx_approval_opts_default(),
+	    fx_approval_opts_default() };
+	int who[2] = { FX_ANN, FX_BEN };
+
+	o[0].nonce = console_nonce;
+	CHECK_EQ(try_one(FX_ANN, o[0]), 0);
+	CHECK_EQ(try_one(FX_BEN, o[0]), 0);
+	/* one from the console, one at the box */
+	CHECK_EQ(try_approvals(2, who, o, 2), 0);
+}
+
+static void
+console_approval_is_held_to_its_nonce_and_origin(void)
+{
+	struct fx_approval_opts o = fx_approval_opts_default();
+	json_t *c = fx_change("alice", FX_AUD);
+	uint8_t other[32];
+	char digest[44], cd[400];
+
+	CHECK(c != NULL && fx_change_digest(c, digest) == 0);
+	json_decref(c);
+	o.nonce = console_nonce;
+	o.client_data = cd;
+	/* the nonce the order carries is not the one signed */
+	memcpy(other, console_nonce, sizeof(other));
+	other[0] ^= 1;
+	fx_console_client_data(cd, sizeof(cd), digest, other,
+	    FX_CONSOLE_ORIGIN);
+	CHECK_EQ(try_one(FX_ANN, o), TGV_ERR_APPROVAL);
+	CHECK(strstr(lastmsg, "another change") != NULL);
+	/* the box's challenge (the digest alone) under a nonce */
+	fx_client_data(cd, sizeof(cd), "webauthn.get", digest,
+	    FX_CONSOLE_ORIGIN);
+	CHECK_EQ(try_one(FX_ANN, o), TGV_ERR_APPROVAL);
+	/* origins: not https, another site, a look-alike of the rp_id */
+	fx_console_client_data(cd, sizeof(cd), digest, console_nonce,
+	    "http://console." FX_RP_ID);
+	CHECK_EQ(try_one(FX_ANN, o), TGV_ERR_APPROVAL);
+	CHECK(strstr(lastmsg, "origin") != NULL);
+	fx_console_client_data(cd, sizeof(cd), digest, console_nonce,
+	    "https://evil.example");
+	CHECK_EQ(try_one(FX_BEN, o), TGV_ERR_APPROVAL);
+	fx_console_client_data(cd, sizeof(cd), digest, console_nonce,
+	    "https://evil" FX_RP_ID);
+	CHECK_EQ(try_one(FX_BEN, o), TGV_ERR_APPROVAL);
+	/* an embedded frame's */
+	fx_console_client_data(cd, sizeof(cd), digest, console_nonce,
+	    FX_CONSOLE_ORIGIN "\",\"topOrigin\":\"https://evil.example");
+	CHECK_EQ(try_one(FX_ANN, o), TGV_ERR_APPROVAL);
+	CHECK(strstr(lastmsg, "topOrigin") != NULL);
+	/* the rp_id itself is an origin too */
+	fx_console_client_data(cd, sizeof(cd), digest, console_nonce,
+	    FX_ORIGIN);
+	CHECK_EQ(try_one(FX_ANN, o), 0);
+}
+
 static void
 approval_without_uv_is_refused(void)
 {
@@ -1688,6 +1751,8 @@ main(void)
 	RUN(expired_order_is_refused_with_leeway_edges);
 	RUN(approval_for_another_change_is_refused);
 	RUN(approval_with_wrong_origin_or_type_is_refused);
+	RUN(console_approval_verifies_with_its_nonce);
+	RUN(console_approval_is_held_to_its_nonce_and_origin);
 	RUN(approval_without_uv_is_refused);
 	RUN(approval_without_up_is_refused);
 	RUN(approval_with_flags_zero_is_refused);

@@ -42,6 +42,7 @@
 
 #define FX_RP_ID	"tapgate.local"
 #define FX_ORIGIN	"https://" FX_RP_ID
+#define FX_CONSOLE_ORIGIN "https://console." FX_RP_ID ":8443"
 #define FX_APPLIANCE	"tapgate-01"
 #define FX_ISS		"tapgate-01"
 #define FX_AUD		"ldap-corp"
@@ -193,6 +194,29 @@ fx_client_data(char *out, size_t len, const char *type,
 	    origin);
 }
 
+/*
+ * The clientDataJSON a browser writes for a console approval: challenge
+ * base64url(SHA-256(digest || nonce)), computed here on its own.
+ */
+FX_FN void
+fx_console_client_data(char *out, size_t len, const char *digest_b64,
+    const uint8_t nonce[32], const char *origin)
+{
+	uint8_t buf[64], h[32], *d = NULL;
+	size_t dlen = 0;
+	char chal[44];
+
+	memset(buf, 0, sizeof(buf));
+	if (b64url_decode(digest_b64, strlen(digest_b64), 32, &d,
+	    &dlen) == 0 && dlen == 32)
+		memcpy(buf, d, 32);
+	free(d);
+	memcpy(buf + 32, nonce, 32);
+	SHA256(buf, sizeof(buf), h);
+	b64url_encode(h, sizeof(h), chal);
+	fx_client_data(out, len, "webauthn.get", chal, origin);
+}
+
 /* How an approval is made; fx_approval_opts_default() is a good one. */
 struct fx_approval_opts {
 	const char		*rp_id;		/* hashed into authData */
@@ -202,6 +226,8 @@ struct fx_approval_opts {
 	const struct fx_key	*signer;	/* NULL: the credential's */
 	const char		*name;		/* NULL: the credential's */
 	const char		*group;
+	const uint8_t		*nonce;		/* 32 bytes: an approval from
+						   the console; NULL: the box */
 };
 
 FX_FN struct fx_approval_opts
@@ -255,6 +281,9 @@ fx_approval(const struct fx_key *k, const char *digest_b64,
 
 	if (o->client_data != NULL)
 		snprintf(cd, sizeof(cd), "%s", o->client_data);
+	else if (o->nonce != NULL)
+		fx_console_client_data(cd, sizeof(cd), digest_b64, o->nonce,
+		    FX_CONSOLE_ORIGIN);
 	else
 		fx_client_data(cd, sizeof(cd), "webauthn.get", digest_b64,
 		    FX_ORIGIN);
@@ -271,6 +300,15 @@ fx_approval(const struct fx_key *k, const char *digest_b64,
 		    "alg", k->alg == TOKEN_ALG_ES256 ? "ES256" : "EdDSA",
 		    "authenticator_data", adb, "client_data", cdb,
 		    "signature", sb);
+	free(id);
+	id = NULL;
+	/* from the console: the nonce its challenge binds */
+	if (a != NULL && o->nonce != NULL && ((id = fx_b64(o->nonce,
+	    32)) == NULL || json_object_set_new(a, "nonce",
+	    json_string(id)) != 0)) {
+		json_decref(a);
+		a = NULL;
+	}
 	free(id);
 	free(adb);
 	free(cdb);
