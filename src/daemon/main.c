@@ -266,9 +266,17 @@ note_unnamed_intake(const struct policy_config *cfg)
 	for (i = 0; i < cfg->nroles; i++) {
 		re = &cfg->roles[i];
 		if ((re->roles & POLICY_ROLE_BIT(POLICY_ROLE_INTAKE)) == 0 ||
+		    (re->is_cert && policy_principal_of_cert(cfg,
+		    re->cert_sha256) != NULL) || (!re->is_cert &&
 		    policy_principal_of(cfg, re->is_gid ? UINT32_MAX : re->id,
-		    &re->id, re->is_gid ? 1 : 0) != NULL)
+		    &re->id, re->is_gid ? 1 : 0) != NULL))
 			continue;
+		if (re->is_cert) {
+			fprintf(stderr, "tapgated: a certificate holds the "
+			    "intake role but no principal names it: it cannot "
+			    "submit\n");
+			continue;
+		}
 		fprintf(stderr, "tapgated: %s %u holds the intake role but no "
 		    "principal names it: %s\n", re->is_gid ? "gid" : "uid",
 		    (unsigned)re->id, re->is_gid ? "its members cannot "

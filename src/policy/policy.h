@@ -306,10 +306,18 @@ struct policy_appliance {
 	char	order_issuer[POLICY_LONG_MAX + 1];
 };
 
-/* One roles entry: a uid or a gid and the roles it grants. */
+/*
+ * One roles entry: a uid, a gid or (is_cert) a client certificate's
+ * SHA-256 fingerprint (of its DER, over HTTPS) and the roles it grants.
+ * A certificate entry matches no uid or gid, and a uid or gid entry no
+ * certificate.
+ */
+#define POLICY_CERT_SHA256_LEN	32
 struct policy_role_entry {
 	bool		is_gid;
-	uint32_t	id;
+	bool		is_cert;
+	uint32_t	id;		/* 0 for a certificate */
+	uint8_t		cert_sha256[POLICY_CERT_SHA256_LEN];
 	unsigned	roles;		/* POLICY_ROLE_BIT() mask */
 };
 
@@ -324,7 +332,9 @@ struct policy_role_entry {
  */
 struct policy_principal {
 	bool		is_gid;
+	bool		is_cert;	/* by cert_sha256, as in roles */
 	uint32_t	id;
+	uint8_t		cert_sha256[POLICY_CERT_SHA256_LEN];
 	char		name[POLICY_IDENT_MAX + 1];
 	char		team[POLICY_IDENT_MAX + 1];
 	bool		integration;
@@ -718,6 +728,15 @@ bool	policy_approver_group_known(const struct policy_config *cfg,
  */
 unsigned policy_roles(const struct policy_config *cfg, uint32_t uid,
 	    const uint32_t *gids, size_t ngids);
+
+/* The roles a client certificate holds by its fingerprint (0: none). */
+unsigned policy_roles_cert(const struct policy_config *cfg,
+	    const uint8_t sha256[POLICY_CERT_SHA256_LEN]);
+
+/* The principal a client certificate is, by its fingerprint, or NULL. */
+const struct policy_principal *policy_principal_of_cert(
+	    const struct policy_config *cfg,
+	    const uint8_t sha256[POLICY_CERT_SHA256_LEN]);
 
 /*
  * The principal a peer is: the entry naming its uid, else the first

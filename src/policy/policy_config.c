@@ -602,32 +602,96 @@ parse_policy_id(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+/*
+ * A certificate's fingerprint: cert_sha256 = "64 hex digits" (colons
+ * between the bytes allowed, as openssl x509 -fingerprint prints them).
+ */
+static int
+get_cert_sha256(struct loader *ld, const config_setting_t *m,
+    uint8_t out[POLICY_CERT_SHA256_LEN])
+{
+	const char *v;
+	size_t n = 0;
+	int hi = -1, x;
+
+	if (config_setting_type(m) != CONFIG_TYPE_STRING ||
+	    (v = config_setting_get_string(m)) == NULL)
+		return fail(ld, m, NULL, "must be a string");
+	for (; *v != '\0'; v++) {
+		if (*v == ':' && hi < 0 && n > 0)
+			continue;
+		if (*v >= '0' && *v <= '9')
+			x = *v - '0';
+		else if (*v >= 'a' && *v <= 'f')
+			x = *v - 'a' + 10;
+		else if (*v >= 'A' && *v <= 'F')
+			x = *v - 'A' + 10;
+		else
+			break;
+		if (n == POLICY_CERT_SHA256_LEN)
+			break;
+		if (hi < 0) {
+			hi = x;
+			continue;
+		}
+		out[n++] = (uint8_t)(hi << 4 | x);
+		hi = -1;
+	}
+	if (*v != '\0' || n != POLICY_CERT_SHA256_LEN || hi >= 0)
+		return fail(ld, m, NULL, "must be the SHA-256 fingerprint of a "
+		    "certificate: 64 hex digits");
+	return 0;
+}
+
+/*
+ * Who an entry names: exactly one of uid, gid and cert_sha256.
+ */
+static int
+get_caller(struct loader *ld, const config_setting_t *e, bool *is_gid,
+    bool *is_cert, uint32_t *id, uint8_t sha[POLICY_CERT_SHA256_LEN])
+{
+	const config_setting_t *uid, *gid, *cert;
+	int64_t v;
+	int r;
+
+	if ((r = member(ld, e, "uid", false, &uid)) != 0 ||
+	    (r = member(ld, e, "gid", false, &gid)) != 0 ||
+	    (r = member(ld, e, "cert_sha256", false, &cert)) != 0)
+		return r;
+	if ((uid != NULL) + (gid != NULL) + (cert != NULL) != 1)
+		return fail(ld, e, NULL, "needs exactly one of uid, gid or "
+		    "cert_sha256");
+	*is_gid = gid != NULL;
+	*is_cert = cert != NULL;
+	*id = 0;
+	if (cert != NULL)
+		return get_cert_sha256(ld, cert, sha);
+	if ((r = int_value(ld, uid != NULL ? uid : gid, 0,
+	    (int64_t)UINT32_MAX - 1, &v)) != 0)
+		return r;
+	*id = (uint32_t)v;
+	return 0;
+}
+
 static int
 parse_role_entry(struct loader *ld, const config_setting_t *e,
     struct policy_role_entry *re)
 {
-	static const char *const keys[] = { "uid", "gid", "roles" };
-	const config_setting_t *uid, *gid, *l, *s;
+	static const char *const keys[] = { "uid", "gid", "cert_sha256",
+	    "roles" };
+	const config_setting_t *l, *s;
 	enum policy_role role;
 	const char *v;
 	char q[96];
-	int64_t id;
 	int r, i, len;
 
 	/* Numeric ids only: resolving names would need NSS at load time,
 	 * and a renamed account must not silently gain a role. */
 	if ((r = expect_type(ld, e, CONFIG_TYPE_GROUP)) != 0 ||
-	    (r = check_keys(ld, e, keys, 3, "setting")) != 0 ||
-	    (r = member(ld, e, "uid", false, &uid)) != 0 ||
-	    (r = member(ld, e, "gid", false, &gid)) != 0)
+	    (r = check_keys(ld, e, keys, 4, "setting")) != 0 ||
+	    (r = get_caller(ld, e, &re->is_gid, &re->is_cert, &re->id,
+	    re->cert_sha256)) != 0)
 		return r;
-	if ((uid == NULL) == (gid == NULL))
-		return fail(ld, e, NULL, "needs exactly one of uid or gid");
-	if ((r = int_value(ld, uid != NULL ? uid : gid, 0,
-	    (int64_t)UINT32_MAX - 1, &id)) != 0)
-		return r;
-	re->is_gid = gid != NULL;
-	re->id = (uint32_t)id;
 	if ((r = member_list(ld, e, "roles", true, POLICY_ROLE_COUNT,
 	    &l)) != 0)
 		return r;
@@ -792,7 +856,13 @@ principal_unique(struct loader *ld, const config_setting_t *e, size_t idx)
 
 	for (i = 0; i < idx; i++) {
 		o = &ld->cfg->principals[i];
-		if (o->is_gid == p->is_gid && o->id == p->id)
+		if (p->is_cert && o->is_cert && memcmp(o->cert_sha256,
+		    p->cert_sha256, sizeof(p->cert_sha256)) == 0)
+			return fail(ld, e, "cert_sha256", "this certificate "
+			    "is already principal %s",
+			    quote(o->name, q, sizeof(q)));
+		if (!p->is_cert && !o->is_cert && o->is_gid == p->is_gid &&
+		    o->id == p->id)
 			return fail(ld, e, NULL, "%s %u is already principal "
 			    "%s", p->is_gid ? "gid" : "uid", (unsigned)p->id,
 			    quote(o->name, q, sizeof(q)));
@@ -811,27 +881,19 @@ principal_unique(struct loader *ld, const config_setting_t *e, size_t idx)
 static int
 parse_principal(struct loader *ld, const config_setting_t *e, size_t idx)
 {
-	static const char *const keys[] = { "uid", "gid", "name", "team",
-	    "integration", "agents", "officer" };
+	static const char *const keys[] = { "uid", "gid", "cert_sha256",
+	    "name", "team", "integration", "agents", "officer" };
 	struct policy_principal *p = &ld->cfg->principals[idx];
-	const config_setting_t *uid, *gid, *agents;
+	const config_setting_t *agents;
 	char q[96];
-	int64_t id;
 	int r;
 
 	/* numeric ids only, as in roles: a renamed account gains nothing */
 	if ((r = expect_type(ld, e, CONFIG_TYPE_GROUP)) != 0 ||
-	    (r = check_keys(ld, e, keys, 7, "setting")) != 0 ||
-	    (r = member(ld, e, "uid", false, &uid)) != 0 ||
-	    (r = member(ld, e, "gid", false, &gid)) != 0)
+	    (r = check_keys(ld, e, keys, 8, "setting")) != 0 ||
+	    (r = get_caller(ld, e, &p->is_gid, &p->is_cert, &p->id,
+	    p->cert_sha256)) != 0)
 		return r;
-	if ((uid == NULL) == (gid == NULL))
-		return fail(ld, e, NULL, "needs exactly one of uid or gid");
-	if ((r = int_value(ld, uid != NULL ? uid : gid, 0,
-	    (int64_t)UINT32_MAX - 1, &id)) != 0)
-		return r;
-	p->is_gid = gid != NULL;
-	p->id = (uint32_t)id;
 	if ((r = get_string(ld, e, "name", true, STR_IDENT, p->name,
 	    sizeof(p->name))) != 0 ||
 	    (r = get_string(ld, e, "team", true, STR_IDENT, p->team,
@@ -2081,6 +2143,8 @@ policy_roles(const struct policy_config *cfg, uint32_t uid,
 		return 0;
 	for (i = 0; i < cfg->nroles; i++) {
 		re = &cfg->roles[i];
+		if (re->is_cert)
+			continue;
 		if (!re->is_gid) {
 			if (re->id == uid)
 				roles |= re->roles;
@@ -2091,6 +2155,34 @@ policy_roles(const struct policy_config *cfg, uint32_t uid,
 				roles |= re->roles;
 	}
 	return roles;
+}
+
+unsigned
+policy_roles_cert(const struct policy_config *cfg,
+    const uint8_t sha256[POLICY_CERT_SHA256_LEN])
+{
+	unsigned roles = 0;
+	size_t i;
+
+	for (i = 0; cfg != NULL && i < cfg->nroles; i++)
+		if (cfg->roles[i].is_cert && memcmp(cfg->roles[i].cert_sha256,
+		    sha256, POLICY_CERT_SHA256_LEN) == 0)
+			roles |= cfg->roles[i].roles;
+	return roles;
+}
+
+const struct policy_principal *
+policy_principal_of_cert(const struct policy_config *cfg,
+    const uint8_t sha256[POLICY_CERT_SHA256_LEN])
+{
+	size_t i;
+
+	for (i = 0; cfg != NULL && i < cfg->nprincipals; i++)
+		if (cfg->principals[i].is_cert &&
+		    memcmp(cfg->principals[i].cert_sha256, sha256,
+		    POLICY_CERT_SHA256_LEN) == 0)
+			return &cfg->principals[i];
+	return NULL;
 }
 
 const struct policy_principal *
@@ -2104,7 +2196,8 @@ policy_principal_of(const struct policy_config *cfg, uint32_t uid,
 		return NULL;
 	/* the uid is the more precise: it wins over any of its groups */
 	for (i = 0; i < cfg->nprincipals; i++)
-		if (!cfg->principals[i].is_gid && cfg->principals[i].id == uid)
+		if (!cfg->principals[i].is_gid &&
+		    !cfg->principals[i].is_cert && cfg->principals[i].id == uid)
 			return &cfg->principals[i];
 	for (i = 0; i < cfg->nprincipals; i++) {
 		p = &cfg->principals[i];
