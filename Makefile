@@ -17,7 +17,7 @@ CLANG		:= $(or $(shell command -v clang-14 2>/dev/null),clang)
 endif
 PKG_CONFIG	?= pkg-config
 
-PKGS		:= libfido2 libcrypto libcbor jansson sqlite3 libconfig \
+PKGS		:= libfido2 libcrypto libcbor jansson sqlite3 libconfig gnutls \
 		   libmicrohttpd libsystemd ykpers-1 libseccomp ldap
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \

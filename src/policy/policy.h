@@ -630,6 +630,23 @@ struct policy_directory {
 };
 
 /*
+ * The HTTPS listener (configured == false: none).  listen is a numeric
+ * "IPv4:port" or "[IPv6]:port"; the certificate chain and its key are
+ * PEM files the daemon reads at start and again on SIGHUP; callers'
+ * client certificates are verified against client_ca_file (PEM), and
+ * are who they are by their fingerprint (roles and principals entries
+ * with cert_sha256).
+ */
+#define POLICY_HTTPS_LISTEN_MAX	64
+struct policy_https {
+	bool	configured;
+	char	listen[POLICY_HTTPS_LISTEN_MAX + 1];
+	char	cert_file[POLICY_LONG_MAX + 1];
+	char	key_file[POLICY_LONG_MAX + 1];
+	char	client_ca_file[POLICY_LONG_MAX + 1];
+};
+
+/*
  * A loaded configuration.  classes[POLICY_CLASS_STANDARD] holds accounts
  * only: without a directory (directory.configured false) an account is
  * standard only when named there, and admin when no class names it
@@ -665,6 +682,7 @@ struct policy_config {
 	struct policy_orders		orders;
 	struct policy_directory		directory;
 	struct policy_challenges	challenges;
+	struct policy_https		https;
 };
 
 /*

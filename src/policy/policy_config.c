@@ -8,7 +8,9 @@
  * value is checked for type and bounds before it is copied into the plain
  * struct policy_config.  Nothing of libconfig survives the load.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1881,6 +1883,71 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+/* "IPv4:port" or "[IPv6]:port", numeric, port 1 to 65535. */
+static int
+listen_ok(const char *v)
+{
+	const char *c, *host = v, *end;
+	char buf[POLICY_HTTPS_LISTEN_MAX + 1];
+	unsigned char a[16];
+	long port;
+	char *pe;
+	int af = AF_INET;
+
+	if (*v == '[') {
+		if ((end = strchr(v, ']')) == NULL || end[1] != ':')
+			return 0;
+		host = v + 1;
+		c = end + 1;
+		af = AF_INET6;
+	} else if ((c = strrchr(v, ':')) == NULL)
+		return 0;
+	else
+		end = c;
+	if ((size_t)(end - host) >= sizeof(buf))
+		return 0;
+	memcpy(buf, host, (size_t)(end - host));
+	buf[end - host] = '\0';
+	if (inet_pton(af, buf, a) != 1 || c[1] < '1' || c[1] > '9')
+		return 0;
+	errno = 0;
+	port = strtol(c + 1, &pe, 10);
+	return errno == 0 && *pe == '\0' && port >= 1 && port <= 65535;
+}
+
+/*
+ * https = { listen; cert_file; key_file; client_ca_file; }: optional;
+ * without it the daemon serves its Unix socket only.
+ */
+static int
+parse_https(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "listen", "cert_file",
+	    "key_file", "client_ca_file" };
+	struct policy_https *h = &ld->cfg->https;
+	const config_setting_t *g;
+	int r;
+
+	if ((r = member_group(ld, root, "https", false, &g)) != 0 ||
+	    g == NULL)
+		return r;
+	if ((r = check_keys(ld, g, keys, 4, "setting")) != 0 ||
+	    (r = get_string(ld, g, "listen", true, STR_NAME, h->listen,
+	    sizeof(h->listen))) != 0 ||
+	    (r = get_string(ld, g, "cert_file", true, STR_PATH, h->cert_file,
+	    sizeof(h->cert_file))) != 0 ||
+	    (r = get_string(ld, g, "key_file", true, STR_PATH, h->key_file,
+	    sizeof(h->key_file))) != 0 ||
+	    (r = get_string(ld, g, "client_ca_file", true, STR_PATH,
+	    h->client_ca_file, sizeof(h->client_ca_file))) != 0)
+		return r;
+	if (!listen_ok(h->listen))
+		return fail(ld, g, "listen", "must be a numeric address and "
+		    "port: \"127.0.0.1:8443\" or \"[::1]:8443\"");
+	h->configured = true;
+	return 0;
+}
+
 static int
 parse_root(struct loader *ld, const config_setting_t *root)
 {
@@ -1888,7 +1955,7 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    "teams", "principals", "channels", "approver_groups", "evidence",
 	    "classes", "rules", "manual_review", "risk", "notify",
 	    "approvers", "signing", "holds", "directory", "orders",
-	    "senders", "challenges" };
+	    "senders", "challenges", "https" };
 	struct policy_config *cfg = ld->cfg;
 	const config_setting_t *g;
 	int r;
@@ -1926,7 +1993,8 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    (r = parse_holds(ld, root)) != 0 ||
 	    (r = parse_orders(ld, root)) != 0 ||
 	    (r = parse_challenges(ld, root)) != 0 ||
-	    (r = parse_directory(ld, root)) != 0)
+	    (r = parse_directory(ld, root)) != 0 ||
+	    (r = parse_https(ld, root)) != 0)
 		return r;
 	return 0;
 }

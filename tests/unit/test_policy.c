@@ -574,7 +574,10 @@ certificate_callers_are_their_fingerprint_and_no_uid(void)
 	b = a == NULL ? NULL : replace_once(a, "principals = (\n",
 	    "principals = (\n\t{ cert_sha256 = \"" FP64 "\"; name = "
 	    "\"web-tix\"; team = \"helpdesk\"; integration = true; },\n");
-	c = b == NULL ? NULL : strdup(b);
+	c = b == NULL ? NULL : replace_once(b, "policy = {", "https = { "
+	    "listen = \"[::1]:8443\"; cert_file = \"/etc/t/c.pem\"; "
+	    "key_file = \"/etc/t/k.pem\"; client_ca_file = \"/etc/t/ca.pem\";"
+	    " }; policy = {");
 	CHECK(c != NULL);
 	if (c == NULL || policy_config_load_string(c, &cfg, err,
 	    sizeof(err)) != 0) {
@@ -582,6 +585,9 @@ certificate_callers_are_their_fingerprint_and_no_uid(void)
 		CHECK(0);
 		goto out;
 	}
+	CHECK(cfg->https.configured);
+	CHECK(strcmp(cfg->https.listen, "[::1]:8443") == 0);
+	CHECK(strcmp(cfg->https.client_ca_file, "/etc/t/ca.pem") == 0);
 	CHECK_EQ(policy_roles_cert(cfg, fp),
 	    POLICY_ROLE_BIT(POLICY_ROLE_INTAKE) |
 	    POLICY_ROLE_BIT(POLICY_ROLE_DOWNSTREAM));
@@ -604,6 +610,7 @@ certificate_callers_are_their_fingerprint_and_no_uid(void)
 	/* nor does a uid or gid entry match a certificate */
 	CHECK_EQ(policy_roles_cert(tcfg, fp), 0);
 	CHECK(policy_principal_of_cert(tcfg, fp) == NULL);
+	CHECK(!tcfg->https.configured);
 out:
 	policy_config_free(&cfg);
 	free(a);
@@ -917,7 +924,18 @@ static const struct broken {
 	{ "unknown_holds_key", "policy = {", "holds = { restart_veto = 5; "
 	    "}; policy = {", "holds.restart_veto", "unknown setting",
 	    TG_ERR_CONFIG },
-	/* callers by their client certificate */
+	/* HTTPS, and callers by their client certificate */
+	{ "https_listen_by_name", "policy = {", "https = { listen = "
+	    "\"localhost:8443\"; cert_file = \"/c\"; key_file = \"/k\"; "
+	    "client_ca_file = \"/ca\"; }; policy = {", "https.listen",
+	    "numeric address and port", TG_ERR_CONFIG },
+	{ "https_listen_port_zero", "policy = {", "https = { listen = "
+	    "\"127.0.0.1:0\"; cert_file = \"/c\"; key_file = \"/k\"; "
+	    "client_ca_file = \"/ca\"; }; policy = {", "https.listen",
+	    "numeric address and port", TG_ERR_CONFIG },
+	{ "https_without_client_ca", "policy = {", "https = { listen = "
+	    "\"[::1]:8443\"; cert_file = \"/c\"; key_file = \"/k\"; }; "
+	    "policy = {", "https.client_ca_file", "", TG_ERR_CONFIG },
 	{ "role_by_short_fingerprint", "{ uid = 1001;", "{ cert_sha256 = "
 	    "\"abcd\";", "roles[1].cert_sha256", "64 hex digits",
 	    TG_ERR_CONFIG },
