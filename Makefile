@@ -460,6 +460,7 @@ install: all
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/tapgated-directory@.service \
 	    $(DESTDIR)$(TMPFILESDIR)/tapgate.conf
 	install -m 0644 systemd/yubikey-seal.conf systemd/directory.conf \
+	    systemd/https.conf \
 	    systemd/senders.conf $(DESTDIR)$(TG_DATADIR)/systemd/
 	install -m 0644 udev/70-tapgate.rules $(DESTDIR)$(UDEVRULESDIR)/
 	install -m 0644 contrib/examples/attestation-roots.pem.example \
