@@ -711,7 +711,9 @@ int	policy_config_load_string(const char *text,
  * executable regular file, the directory of signing.seal_key_file (file seal)
  * exists, and with a directory: its ca_file (and cert_file) hold a PEM
  * certificate, its password_file (or key_file) is a regular file of
- * mode 0600 owned by the calling uid (the daemon's).  0, or
+ * mode 0600 owned by the calling uid (the daemon's); with https, its
+ * cert_file and client_ca_file hold a PEM certificate and its key_file
+ * is such a file.  0, or
  * TG_ERR_CONFIG with "setting: path: why" in errbuf.
  * Loading never touches these files; the daemon checks them at
  * --check-config and at start.

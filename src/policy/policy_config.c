@@ -2480,6 +2480,27 @@ check_directory_paths(const struct policy_directory *d, char *err,
 	return 0;
 }
 
+static int
+check_https_paths(const struct policy_https *h, char *err, size_t errlen)
+{
+	static const char *const what[] = { "https.cert_file",
+	    "https.client_ca_file" };
+	const char *path[2];
+	int i, n;
+
+	if (!h->configured)
+		return 0;
+	path[0] = h->cert_file;
+	path[1] = h->client_ca_file;
+	for (i = 0; i < 2; i++)
+		if ((n = count_certs(path[i])) <= 0)
+			return path_fail(err, errlen, what[i], "%s: %s",
+			    path[i], n == 0 ? "no PEM certificate in it" :
+			    n == -EINVAL ? "not a regular file" :
+			    strerror(-n));
+	return check_secret_file("https.key_file", h->key_file, err, errlen);
+}
+
 int
 policy_config_check_paths(const struct policy_config *cfg, char *err,
     size_t errlen)
@@ -2513,7 +2534,8 @@ policy_config_check_paths(const struct policy_config *cfg, char *err,
 			return path_fail(err, errlen, "senders", "%s: %s: not "
 			    "an executable file", channel_names[i], p);
 	}
-	if ((n = check_directory_paths(&cfg->directory, err, errlen)) != 0)
+	if ((n = check_directory_paths(&cfg->directory, err, errlen)) != 0 ||
+	    (n = check_https_paths(&cfg->https, err, errlen)) != 0)
 		return n;
 	if (strcmp(cfg->signing.seal, "file") != 0 ||
 	    cfg->signing.seal_key_file[0] == '\0')

@@ -65,6 +65,19 @@ https = {
     client_ca_file = "$P/test-ca.pem";
 };
 EOF
+# the key is a secret: the daemon's own, mode 0600, or it does not start
+check_config() {
+	"$BUILD/tapgated" --check-config -c "$T/tapgate.conf" \
+	    >"$T/check.out" 2>&1
+}
+key_refused() {
+	! check_config &&
+	    grep -q 'https.key_file: .*mode 0644, must be 0600' "$T/check.out"
+}
+chmod 644 "$P/live.key"
+check key_file_readable_by_others_is_refused key_refused
+chmod 600 "$P/live.key"
+check control_the_configuration_checks_with_a_0600_key check_config
 daemon_start "$T/tapgate.conf" || { notok daemon_starts; exit 1; }
 
 # https AS PATH [BODY [CURL-ARGS...]]: as the certificate AS ("" none)
