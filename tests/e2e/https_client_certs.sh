@@ -80,6 +80,19 @@ chmod 600 "$P/live.key"
 check control_the_configuration_checks_with_a_0600_key check_config
 daemon_start "$T/tapgate.conf" || { notok daemon_starts; exit 1; }
 
+# the front process serves the listener, under its filter; the monitor
+# bound it and holds it no more
+FRONT=$(sed -n 's/.*(front process \([0-9]*\)).*/\1/p' "$T/daemon.log" |
+    tail -n 1)
+listener_pids() {
+	ss -Hltnp "sport = :$PORT" | grep -o 'pid=[0-9]*' | cut -d= -f2 |
+	    sort -u | tr '\n' ' '
+}
+check front_alone_holds_the_https_listener \
+    [ -n "$FRONT" ] && [ "$(listener_pids)" = "$FRONT " ]
+check https_front_runs_under_its_filter \
+    [ "$(proc_status "$FRONT" Seccomp)" = 2 ]
+
 # https AS PATH [BODY [CURL-ARGS...]]: as the certificate AS ("" none)
 https() {
 	h_as=$1 h_p=$2; shift 2
