@@ -17,7 +17,7 @@ CLANG		:= $(or $(shell command -v clang-14 2>/dev/null),clang)
 endif
 PKG_CONFIG	?= pkg-config
 
-PKGS		:= libfido2 libcrypto libcbor jansson sqlite3 libconfig \
+PKGS		:= libfido2 libcrypto libcbor jansson sqlite3 libconfig gnutls \
 		   libmicrohttpd libsystemd ykpers-1 libseccomp ldap
 
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
@@ -461,6 +461,7 @@ install: all
 	    $(DESTDIR)$(SYSTEMDUNITDIR)/tapgated-directory@.service \
 	    $(DESTDIR)$(TMPFILESDIR)/tapgate.conf
 	install -m 0644 systemd/yubikey-seal.conf systemd/directory.conf \
+	    systemd/https.conf \
 	    systemd/senders.conf $(DESTDIR)$(TG_DATADIR)/systemd/
 	install -m 0644 udev/70-tapgate.rules $(DESTDIR)$(UDEVRULESDIR)/
 	install -m 0644 contrib/examples/attestation-roots.pem.example \

@@ -358,6 +358,61 @@ acting_role(unsigned held, unsigned allowed)
  * refused here (403 no_principal), -1, on every route of requests but
  * the submission, whose refusal the engine audits.
  */
+_Static_assert(HTTP_CERT_SHA256_LEN == POLICY_CERT_SHA256_LEN,
+    "a caller's fingerprint is the configuration's");
+
+/*
+ * The roles a caller holds: by its uid and gid on the Unix socket, by its
+ * client certificate over HTTPS (none without one: an unknown caller).
+ */
+static unsigned
+caller_roles(const struct tapgated *d, const struct http_request *req)
+{
+	uint32_t gid = req->peer.gid;
+
+	if (req->peer.tls)
+		return req->peer.has_cert ? policy_roles_cert(d->cfg,
+		    req->peer.cert_sha256) : 0;
+	return policy_roles(d->cfg, req->peer.uid, &gid, 1);
+}
+
+/*
+ * The uid an HTTPS caller acts as in the store (its requests, its
+ * idempotency keys, the orders it redeems): negative, so no local uid,
+ * and one per certificate: -1 minus the first 62 bits of the fingerprint.
+ */
+static int64_t
+caller_uid(const struct http_request *req)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (!req->peer.tls)
+		return (int64_t)req->peer.uid;
+	for (i = 0; req->peer.has_cert && i < 8; i++)
+		v = v << 8 | req->peer.cert_sha256[i];
+	return -1 - (int64_t)(v >> 2);
+}
+
+/* How the audit log names a caller: its uid's, or its certificate's. */
+static void
+caller_name(const struct http_request *req, int lookup, char *out,
+    size_t len)
+{
+	if (req->peer.tls && req->peer.has_cert)
+		snprintf(out, len, "cert:%02x%02x%02x%02x%02x%02x%02x%02x",
+		    req->peer.cert_sha256[0], req->peer.cert_sha256[1],
+		    req->peer.cert_sha256[2], req->peer.cert_sha256[3],
+		    req->peer.cert_sha256[4], req->peer.cert_sha256[5],
+		    req->peer.cert_sha256[6], req->peer.cert_sha256[7]);
+	else if (req->peer.tls)
+		snprintf(out, len, "https:no-certificate");
+	else if (lookup)
+		peer_name(req->peer.uid, out, len);
+	else
+		snprintf(out, len, "uid:%u", (unsigned)req->peer.uid);
+}
+
 static int
 actor_identity(struct tapgated *d, const struct http_request *req,
     const struct route *rt, unsigned held, struct engine_actor *a,
@@ -365,7 +420,12 @@ actor_identity(struct tapgated *d, const struct http_request *req,
 {
 	uint32_t gid = req->peer.gid;
 
-	a->principal = policy_principal_of(d->cfg, req->peer.uid, &gid, 1);
+	if (req->peer.tls)
+		a->principal = req->peer.has_cert ? policy_principal_of_cert(
+		    d->cfg, req->peer.cert_sha256) : NULL;
+	else
+		a->principal = policy_principal_of(d->cfg, req->peer.uid,
+		    &gid, 1);
 	a->team = NULL;
 	if ((held & (R(OFFICER) | R(OPERATOR))) ||
 	    (rt->roles & R(INTAKE)) == 0)
@@ -376,8 +436,9 @@ actor_identity(struct tapgated *d, const struct http_request *req,
 	}
 	if (rt->kind == ROUTE_REQUESTS && strcmp(rt->method, "POST") == 0)
 		return 0;
-	http_error(res, 403, "no_principal", "uid %u is no principal: intake "
+	http_error(res, 403, "no_principal", "%s %u is no principal: intake "
 	    "callers are named under principals in the configuration",
+	    req->peer.tls ? "this certificate" : "uid",
 	    (unsigned)req->peer.uid);
 	return -1;
 }
@@ -799,7 +860,6 @@ api_handle(void *ctx, const struct http_request *req,
 	struct engine_actor a;
 	enum route_kind kind;
 	char id[80], name[64];
-	uint32_t gid = req->peer.gid;
 	unsigned held;
 	size_t i;
 	int64_t start = clock_ns(), touch_ns = 0;
@@ -818,7 +878,7 @@ api_handle(void *ctx, const struct http_request *req,
 		}
 	}
 	pthread_mutex_lock(&d->lock);
-	held = policy_roles(d->cfg, req->peer.uid, &gid, 1);
+	held = caller_roles(d, req);
 	if (!path_known) {
 		http_error(res, 404, "not_found", "no such resource: %.100s",
 		    req->path);
@@ -829,8 +889,13 @@ api_handle(void *ctx, const struct http_request *req,
 		    "here (allowed: %s)", req->method, routes[i].allow);
 		res->allow = routes[i].allow;
 	} else if (rt->roles != 0 && (held & rt->roles) == 0) {
-		http_error(res, 403, "forbidden", "uid %u holds no role that "
-		    "may do this", (unsigned)req->peer.uid);
+		if (req->peer.tls)
+			caller_name(req, 0, name, sizeof(name));
+		else
+			snprintf(name, sizeof(name), "uid %u",
+			    (unsigned)req->peer.uid);
+		http_error(res, 403, "forbidden", "%s holds no role that "
+		    "may do this", name);
 	} else if (check_params(rt, req, res) != 0) {
 		/* refused, the parameter named */
 	} else if (strcmp(rt->method, "POST") == 0 && req->body_len > 0 &&
@@ -839,12 +904,8 @@ api_handle(void *ctx, const struct http_request *req,
 		    "must be application/json");
 	} else {
 		/* only a route that needs a role audits who called it */
-		if (rt->roles != 0)
-			peer_name(req->peer.uid, name, sizeof(name));
-		else
-			snprintf(name, sizeof(name), "uid:%u",
-			    (unsigned)req->peer.uid);
-		a.uid = req->peer.uid;
+		caller_name(req, rt->roles != 0, name, sizeof(name));
+		a.uid = caller_uid(req);
 		a.role = acting_role(held, rt->roles);
 		a.name = name;
 		if (actor_identity(d, req, rt, held, &a, res) == 0)

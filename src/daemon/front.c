@@ -140,9 +140,10 @@ front_channel(void *arg)
  * fds 3, 4, 5.. and close everything else.
  */
 static void
-front_exec(const char *exe, const int *fds, int n, const char *nchan)
+front_exec(const char *exe, const int *fds, int n, const char *nchan,
+    int https)
 {
-	int hi[2 + NCHAN], i;
+	int hi[3 + NCHAN], i;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (i = 0; i < n; i++)
@@ -152,7 +153,10 @@ front_exec(const char *exe, const int *fds, int n, const char *nchan)
 		if (dup2(hi[i], FD_LISTEN + i) != FD_LISTEN + i)
 			_exit(127);
 	close_range((unsigned)(FD_LISTEN + n), ~0U, 0);
-	execl(exe, exe, FRONT_ARG, nchan, (char *)NULL);
+	if (https)
+		execl(exe, exe, FRONT_ARG, nchan, "https", (char *)NULL);
+	else
+		execl(exe, exe, FRONT_ARG, nchan, (char *)NULL);
 	_exit(127);
 }
 
@@ -183,7 +187,7 @@ front_privileged(const struct policy_config *cfg, struct http_limits *lim)
 	lim->uids[lim->nuids++] = 0;
 	for (i = 0; i < cfg->nroles; i++) {
 		e = &cfg->roles[i];
-		if ((e->roles & PRIVILEGED_ROLES) == 0)
+		if ((e->roles & PRIVILEGED_ROLES) == 0 || e->is_cert)
 			continue;
 		if (e->is_gid)
 			lim->gids[lim->ngids++] = (gid_t)e->id;
@@ -212,12 +216,38 @@ int
 front_start(const char *exe, int listen_fd, const struct policy_config *cfg,
     struct front **out)
 {
+	return front_start_https(exe, listen_fd, -1, NULL, cfg, out);
+}
+
+int
+front_reload_tls(struct front *f, const struct fc_tls *tls)
+{
+	struct fc_tls t = *tls;
+
+	t.ca_pem = (char *)(uintptr_t)"";
+	return f->ctl.fd < 0 ? TG_ERR_CLOSED : fc_send_tls(&f->ctl, &t);
+}
+
+int
+front_start_https(const char *exe, int listen_fd, int https_fd,
+    const struct fc_tls *tls, const struct policy_config *cfg,
+    struct front **out)
+{
 	struct front *f;
-	int fds[2 + NCHAN], peer[1 + NCHAN], sv[2], i, r = TG_ERR_IO;
+	int fds[3 + NCHAN], peer[1 + NCHAN], sv[2], i, r = TG_ERR_IO;
+	int n = 2 + NCHAN;
 	char nchan[8];
 
+	if ((https_fd >= 0) != (tls != NULL)) {
+		close(listen_fd);
+		if (https_fd >= 0)
+			close(https_fd);
+		return TG_ERR_INVALID;
+	}
 	if ((f = calloc(1, sizeof(*f))) == NULL) {
 		close(listen_fd);
+		if (https_fd >= 0)
+			close(https_fd);
 		return TG_ERR_NOMEM;
 	}
 	f->pid = -1;
@@ -237,15 +267,20 @@ front_start(const char *exe, int listen_fd, const struct policy_config *cfg,
 		else
 			fc_chan_init(&f->w[i - 1].ch, sv[0], MSG_MONITOR);
 	}
+	if (https_fd >= 0)
+		fds[n++] = https_fd;
 	snprintf(nchan, sizeof(nchan), "%d", NCHAN);
 	if ((f->pid = fork()) < 0)
 		goto fail;
 	if (f->pid == 0)
-		front_exec(exe, fds, 2 + NCHAN, nchan);
+		front_exec(exe, fds, n, nchan, https_fd >= 0);
 	for (i = 0; i < 1 + NCHAN; i++)
 		close(peer[i]);
 	close(listen_fd);
-	if ((r = front_send_privileged(&f->ctl, cfg)) != 0) {
+	if (https_fd >= 0)
+		close(https_fd);
+	if ((r = front_send_privileged(&f->ctl, cfg)) != 0 ||
+	    (tls != NULL && (r = fc_send_tls(&f->ctl, tls)) != 0)) {
 		/* the front reads EOF instead, and exits */
 		front_stop(&f);
 		return r;
@@ -257,6 +292,8 @@ fail:
 		if (peer[i] >= 0)
 			close(peer[i]);
 	close(listen_fd);
+	if (https_fd >= 0)
+		close(https_fd);
 	front_free(f);
 	return r;
 }
@@ -417,17 +454,60 @@ is_socket(int fd)
 	return fstat(fd, &sb) == 0 && S_ISSOCK(sb.st_mode);
 }
 
+/*
+ * The HTTPS callers' limits: no one is privileged and no peer
+ * credentials tell callers apart, so per_uid bounds them all; the
+ * listener's own connections leave the Unix socket's alone.
+ */
+static void
+front_https_limits(struct http_limits *lim)
+{
+	http_limits_default(lim);
+	lim->reserved = 0;
+	lim->per_uid = lim->max_conns;
+}
+
+/* Reloads from the monitor, until it closes the control channel. */
+static void
+front_control(struct msg_chan *ctl, struct http_server *https)
+{
+	struct fc_tls tls;
+	char err[256];
+	int r;
+
+	for (;;) {
+		if ((r = fc_recv_tls(ctl, &tls)) != 0) {
+			if (r != TG_ERR_CLOSED)
+				fprintf(stderr, "tapgated[front]: control: "
+				    "%s%s%s\n", tg_strerror(r),
+				    ctl->err[0] ? ": " : "", ctl->err);
+			return;
+		}
+		if (https == NULL)
+			fprintf(stderr, "tapgated[front]: HTTPS credentials "
+			    "without an HTTPS listener: ignored\n");
+		else if (http_server_reload_tls(https, tls.cert_pem,
+		    tls.key_pem, err, sizeof(err)) != 0)
+			fprintf(stderr, "tapgated[front]: HTTPS reload "
+			    "failed, the old certificate is still served: "
+			    "%s\n", err);
+		else
+			fprintf(stderr, "tapgated[front]: HTTPS certificate "
+			    "reloaded\n");
+		fc_tls_clear(&tls);
+	}
+}
+
 int
-front_main(int nchan)
+front_main(int nchan, int https)
 {
 	static struct front_pool pool;
-	static struct http_limits lim;
-	struct http_server *srv = NULL;
+	static struct http_limits lim, tlim;
+	struct http_server *srv = NULL, *tsrv = NULL;
+	struct fc_tls tls = { 0 };
 	struct msg_chan ctl;
-	struct msg m = { 0 };
 	sigset_t none;
-	uint8_t type;
-	int i, r;
+	int i, r, nfd = FD_CHAN0 + nchan + (https != 0);
 
 	/* the daemon's blocked signals survive exec: start clean */
 	sigemptyset(&none);
@@ -437,7 +517,7 @@ front_main(int nchan)
 		fprintf(stderr, "tapgated[front]: 1 to %d channels\n", NCHAN);
 		return 2;
 	}
-	for (i = FD_LISTEN; i < FD_CHAN0 + nchan; i++) {
+	for (i = FD_LISTEN; i < nfd; i++) {
 		if (!is_socket(i)) {
 			fprintf(stderr, "tapgated[front]: fd %d is not a "
 			    "socket: start it from tapgated\n", i);
@@ -448,6 +528,11 @@ front_main(int nchan)
 	fc_ctl_init(&ctl, FD_CONTROL, MSG_CHILD);
 	if ((r = front_read_limits(&ctl, &lim)) != 0) {
 		fprintf(stderr, "tapgated[front]: who is privileged: %s%s%s\n",
+		    tg_strerror(r), ctl.err[0] ? ": " : "", ctl.err);
+		return 1;
+	}
+	if (https && (r = fc_recv_tls(&ctl, &tls)) != 0) {
+		fprintf(stderr, "tapgated[front]: HTTPS credentials: %s%s%s\n",
 		    tg_strerror(r), ctl.err[0] ? ": " : "", ctl.err);
 		return 1;
 	}
@@ -475,14 +560,28 @@ front_main(int nchan)
 	    front_forward, &pool, &srv)) != 0) {
 		fprintf(stderr, "tapgated[front]: cannot serve HTTP: %s\n",
 		    tg_strerror(r));
+		fc_tls_clear(&tls);
 		return 1;
 	}
+	if (https) {
+		front_https_limits(&tlim);
+		r = http_server_start_tls(nfd - 1, REQJSON_MAX_BODY, &tlim,
+		    tls.cert_pem, tls.key_pem, tls.ca_pem, front_forward,
+		    &pool, &tsrv);
+		fc_tls_clear(&tls);
+		if (r != 0) {
+			fprintf(stderr, "tapgated[front]: cannot serve "
+			    "HTTPS: %s\n", tg_strerror(r));
+			http_server_stop(&srv);
+			return 1;
+		}
+	}
 	/*
-	 * until the monitor closes the control channel, or dies (its table
-	 * permits nothing more: anything else ends the front as well)
+	 * reloads, until the monitor closes the control channel, or dies
+	 * (anything its table does not permit ends the front as well)
 	 */
-	(void)msg_chan_recv(&ctl, &type, &m);
-	msg_free(&m);
+	front_control(&ctl, tsrv);
+	http_server_stop(&tsrv);
 	http_server_stop(&srv);
 	for (i = 0; i < nchan; i++)
 		close(pool.ch[i].fd);

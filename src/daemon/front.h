@@ -16,13 +16,18 @@
  *
  * Process layout of the child: fd 3 the listening socket, fd 4 the
  * control channel (its end at the monitor closes to stop the front), fds
- * 5.. the channels.  The monitor first sends on the control channel who
- * may use the connections kept in reserve (http.h): uid 0 and the uids
- * and gids the configuration gives the officer or operator role.
+ * 5.. the channels, and after them the HTTPS listener when there is one
+ * (its third argument is "https").  Over HTTPS the caller is who its
+ * client certificate says, never a uid (http.h).  The monitor first
+ * sends on the control channel who may use the connections kept in
+ * reserve (http.h): uid 0 and the uids and gids the configuration gives
+ * the officer or operator role; then the HTTPS credentials, if any, and
+ * again on each reload.
  */
 #ifndef TAPGATE_FRONT_H
 #define TAPGATE_FRONT_H
 
+#include "daemon/frontchan.h"
 #include "daemon/http.h"
 #include "policy/policy.h"
 
@@ -48,6 +53,23 @@ int	front_start(const char *exe, int listen_fd,
 	    const struct policy_config *cfg, struct front **out);
 
 /*
+ * As front_start(), and the front serves HTTPS on https_fd as well (a
+ * listening TCP socket the monitor bound; closed here), with tls's
+ * credentials.  The front binds nothing itself.
+ */
+int	front_start_https(const char *exe, int listen_fd, int https_fd,
+	    const struct fc_tls *tls, const struct policy_config *cfg,
+	    struct front **out);
+
+/*
+ * Give the front's HTTPS listener a new certificate chain and key (a
+ * reload; tls->ca_pem is ignored).  The front keeps serving the old pair
+ * when the new one does not parse, and says so on its stderr.  0 or a
+ * TG_ERR_*.
+ */
+int	front_reload_tls(struct front *f, const struct fc_tls *tls);
+
+/*
  * Serve the front's requests with fn(ctx, ...) on HTTP_THREADS threads;
  * max_body bounds request bodies.  Call it once, when the monitor is
  * ready (and confined).  0 or a TG_ERR_*.
@@ -65,7 +87,10 @@ int	front_pid(const struct front *f);
  */
 void	front_stop(struct front **f);
 
-/* The front process's main: nchan channels from fd 5.  Its exit status. */
-int	front_main(int nchan);
+/*
+ * The front process's main: nchan channels from fd 5, and the HTTPS
+ * listener after them when https.  Its exit status.
+ */
+int	front_main(int nchan, int https);
 
 #endif

@@ -92,6 +92,9 @@ fc_send_request(struct msg_chan *ch, const struct http_request *req,
 	msg_put_u32(&m, (uint32_t)req->peer.uid);
 	msg_put_u32(&m, (uint32_t)req->peer.gid);
 	msg_put_u32(&m, (uint32_t)req->peer.pid);
+	msg_put_u8(&m, req->peer.tls != 0);
+	msg_put_bytes(&m, req->peer.cert_sha256, req->peer.has_cert ?
+	    HTTP_CERT_SHA256_LEN : 0);
 	msg_put_u8(&m, req->content_type != NULL);
 	msg_put_str(&m, req->content_type);
 	msg_put_u8(&m, req->idempotency_key != NULL);
@@ -174,8 +177,9 @@ int
 fc_parse_request(struct msg_chan *ch, struct msg *m, size_t max_body,
     struct fc_request *req)
 {
-	const uint8_t *body;
-	size_t i, blen;
+	const uint8_t *body, *cert;
+	size_t i, blen, clen;
+	uint8_t tls;
 	int r;
 
 	memset(req, 0, sizeof(*req));
@@ -184,6 +188,20 @@ fc_parse_request(struct msg_chan *ch, struct msg *m, size_t max_body,
 	req->peer.uid = (uid_t)msg_get_u32(m);
 	req->peer.gid = (gid_t)msg_get_u32(m);
 	req->peer.pid = (pid_t)msg_get_u32(m);
+	tls = msg_get_u8(m);
+	clen = msg_get_bytes(m, &cert, HTTP_CERT_SHA256_LEN);
+	/* over HTTPS no one is a uid; a fingerprint only over HTTPS */
+	if (!m->bad && (tls > 1 || (clen != 0 &&
+	    clen != HTTP_CERT_SHA256_LEN) || (tls == 0 && clen != 0) ||
+	    (tls == 1 && (req->peer.uid != (uid_t)HTTP_NO_ID ||
+	    req->peer.gid != (gid_t)HTTP_NO_ID)))) {
+		r = msg_chan_violation(ch, "caller identity out of range");
+		goto fail;
+	}
+	req->peer.tls = tls;
+	req->peer.has_cert = clen == HTTP_CERT_SHA256_LEN;
+	if (req->peer.has_cert)
+		memcpy(req->peer.cert_sha256, cert, clen);
 	req->has_ctype = msg_get_u8(m);
 	msg_get_str(m, req->ctype, sizeof(req->ctype));
 	req->has_idem = msg_get_u8(m);
@@ -394,6 +412,87 @@ fc_recv_privileged(struct msg_chan *ch, struct http_limits *lim)
 
 	if ((r = msg_chan_recv(ch, &type, &m)) == 0)
 		r = fc_parse_privileged(ch, &m, lim);
+	msg_free(&m);
+	return r;
+}
+
+void
+fc_tls_clear(struct fc_tls *tls)
+{
+	if (tls->key_pem != NULL) {
+		OPENSSL_cleanse(tls->key_pem, strlen(tls->key_pem));
+		free(tls->key_pem);
+	}
+	free(tls->cert_pem);
+	free(tls->ca_pem);
+	memset(tls, 0, sizeof(*tls));
+}
+
+int
+fc_send_tls(struct msg_chan *ch, const struct fc_tls *tls)
+{
+	struct msg m = { 0 };
+	int r;
+
+	if (strlen(tls->cert_pem) > HTTP_TLS_MAX_PEM ||
+	    strlen(tls->key_pem) > HTTP_TLS_MAX_PEM ||
+	    strlen(tls->ca_pem) > HTTP_TLS_MAX_PEM)
+		return refuse(ch, "a PEM file over its bound");
+	msg_init_max(&m, MSG_MAX_ANY);
+	msg_put_str(&m, tls->cert_pem);
+	msg_put_str(&m, tls->key_pem);
+	msg_put_str(&m, tls->ca_pem);
+	r = send_status(msg_chan_send(ch, PROTO_FRONT_TLS, &m, 0));
+	msg_free(&m);
+	return r;
+}
+
+/* A str field of at most HTTP_TLS_MAX_PEM bytes, as a malloc'd string. */
+static char *
+pem_get(struct msg *m)
+{
+	const uint8_t *p;
+	size_t n;
+
+	n = msg_get_bytes(m, &p, HTTP_TLS_MAX_PEM);
+	if (m->bad || (n > 0 && memchr(p, '\0', n) != NULL)) {
+		m->bad = 1;
+		return NULL;
+	}
+	return text_dup(p, n);
+}
+
+int
+fc_parse_tls(struct msg_chan *ch, struct msg *m, struct fc_tls *tls)
+{
+	int r;
+
+	memset(tls, 0, sizeof(*tls));
+	tls->cert_pem = pem_get(m);
+	tls->key_pem = pem_get(m);
+	tls->ca_pem = pem_get(m);
+	if ((r = msg_chan_end(ch, m, "credentials")) != 0) {
+		fc_tls_clear(tls);
+		return r;
+	}
+	if (tls->cert_pem == NULL || tls->key_pem == NULL ||
+	    tls->ca_pem == NULL) {
+		fc_tls_clear(tls);
+		return TG_ERR_NOMEM;
+	}
+	return 0;
+}
+
+int
+fc_recv_tls(struct msg_chan *ch, struct fc_tls *tls)
+{
+	struct msg m = { 0 };
+	uint8_t type;
+	int r;
+
+	memset(tls, 0, sizeof(*tls));
+	if ((r = msg_chan_recv(ch, &type, &m)) == 0)
+		r = fc_parse_tls(ch, &m, tls);
 	msg_free(&m);
 	return r;
 }

@@ -11,7 +11,8 @@
  * the channel is idle, and the monitor answers it with one reply
  * (status, content type, body).  The control channel carries one message,
  * from the monitor before the front serves: who the privileged callers
- * are; then nothing, until the monitor closes it to stop the front.
+ * are; then, when the front serves HTTPS, its credentials, at the start
+ * and on each reload; it closes to stop the front.
  * Whatever breaks a table, a bound, the numbering or a payload's encoding
  * is a protocol violation: the reader gets TG_ERR_PROTOCOL, ch->err names
  * what was wrong, and the channel is dead.  A side's own message that its
@@ -118,6 +119,31 @@ int	fc_send_privileged(struct msg_chan *ch, const struct http_limits *lim);
 int	fc_recv_privileged(struct msg_chan *ch, struct http_limits *lim);
 
 /*
+ * The HTTPS listener's credentials, PEM text: the certificate chain and
+ * its key (served), and the CAs client certificates must chain to.  The
+ * monitor sends them after the privileged callers when the front serves
+ * HTTPS, and again (ca_pem "") on each reload.
+ */
+struct fc_tls {
+	char	*cert_pem;	/* malloc'd, NUL-terminated */
+	char	*key_pem;	/* malloc'd, wiped by fc_tls_clear */
+	char	*ca_pem;	/* malloc'd; "" on a reload */
+};
+
+/*
+ * Monitor, on the control channel: send tls (each PEM at most
+ * HTTP_TLS_MAX_PEM bytes, holding no NUL).  0 or a TG_ERR_*.
+ */
+int	fc_send_tls(struct msg_chan *ch, const struct fc_tls *tls);
+/*
+ * Front: the next control message.  0 with *tls filled (free it with
+ * fc_tls_clear), TG_ERR_CLOSED (the monitor stops the front),
+ * TG_ERR_PROTOCOL, TG_ERR_NOMEM or TG_ERR_IO.
+ */
+int	fc_recv_tls(struct msg_chan *ch, struct fc_tls *tls);
+void	fc_tls_clear(struct fc_tls *tls);
+
+/*
  * Decode the payload of a request, reply or privileged-callers message
  * that msg_chan_recv() or msg_chan_parse() took on ch; the readers above
  * use them, and so does the fuzz harness.  0, TG_ERR_PROTOCOL (ch->err
@@ -130,5 +156,6 @@ int	fc_parse_reply(struct msg_chan *ch, struct msg *m,
 	    struct fc_reply *rep);
 int	fc_parse_privileged(struct msg_chan *ch, struct msg *m,
 	    struct http_limits *lim);
+int	fc_parse_tls(struct msg_chan *ch, struct msg *m, struct fc_tls *tls);
 
 #endif

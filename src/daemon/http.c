@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/abstract.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 
@@ -39,6 +41,18 @@
 /* how often at most refusals, cuts and libmicrohttpd's messages are logged */
 #define HTTP_LOG_PERIOD_MS	10000
 #define HTTP_LOG_BURST		10	/* libmicrohttpd's lines per period */
+/* TLS 1.3 only: its cipher suites are all AEAD with forward secrecy */
+#define HTTP_TLS_PRIORITIES	"NORMAL:-VERS-ALL:+VERS-TLS1.3"
+
+/* A certificate chain and its key, as served; kept until the stop. */
+struct http_cred {
+	gnutls_pcert_st		 pcert[HTTP_TLS_MAX_CHAIN];
+	unsigned int		 npcert;
+	gnutls_privkey_t	 key;
+	struct http_cred	*older;
+};
+
+static void	http_cred_free(struct http_cred *);
 
 /* A connection from its accept to its close: a slot of the table. */
 struct http_conn {
@@ -102,7 +116,16 @@ struct http_server {
 	int64_t			 log_since;
 	unsigned int		 log_lines;
 	unsigned long		 log_dropped;
+	/* HTTPS: the pair served now (under tls_lock), and the older ones */
+	int			 tls;
+	pthread_mutex_t		 tls_lock;
+	struct http_cred	*cred;
+	char			*ca_pem;	/* libmicrohttpd keeps it */
 };
+
+/* The one HTTPS server of the process: the certificate callback's. */
+static pthread_mutex_t	 tls_server_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct http_server *tls_server;
 
 void
 http_error(struct http_response *res, unsigned int status, const char *code,
@@ -351,7 +374,11 @@ http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 	if (ci == NULL)
 		return;		/* no slot: http_access() drops it */
 	fd = ci->connect_fd;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
+	if (srv->tls) {
+		/* no peer credentials over TCP: one count for everyone */
+		cr.uid = (uid_t)HTTP_NO_ID;
+		cr.gid = (gid_t)HTTP_NO_ID;
+	} else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
 	    len != sizeof(cr)) {
 		shutdown(fd, SHUT_RDWR);
 		return;
@@ -428,13 +455,48 @@ http_field_ok(const char *v)
 	return v == NULL || strlen(v) <= HTTP_MAX_FIELD;
 }
 
+/*
+ * An HTTPS caller: the fingerprint of the client certificate the
+ * handshake verified, if it presented one.  -1 when one is there but
+ * does not verify (the handshake should have refused it).
+ */
 static int
-http_peer_of(struct MHD_Connection *c, struct http_peer *peer)
+http_tls_peer_of(struct MHD_Connection *c, struct http_peer *peer)
+{
+	const union MHD_ConnectionInfo *ci;
+	const gnutls_datum_t *certs;
+	unsigned int n = 0, status = 0;
+	size_t len = HTTP_CERT_SHA256_LEN;
+
+	memset(peer, 0, sizeof(*peer));
+	peer->uid = (uid_t)HTTP_NO_ID;
+	peer->gid = (gid_t)HTTP_NO_ID;
+	peer->tls = 1;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL)
+		return -1;
+	certs = gnutls_certificate_get_peers(ci->tls_session, &n);
+	if (certs == NULL || n == 0)
+		return 0;
+	if (gnutls_certificate_verify_peers2(ci->tls_session, &status) != 0 ||
+	    status != 0 || gnutls_fingerprint(GNUTLS_DIG_SHA256, &certs[0],
+	    peer->cert_sha256, &len) != 0 || len != HTTP_CERT_SHA256_LEN)
+		return -1;
+	peer->has_cert = 1;
+	return 0;
+}
+
+static int
+http_peer_of(struct http_server *srv, struct MHD_Connection *c,
+    struct http_peer *peer)
 {
 	const union MHD_ConnectionInfo *ci;
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
 
+	if (srv->tls)
+		return http_tls_peer_of(c, peer);
+	memset(peer, 0, sizeof(*peer));
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci == NULL || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED,
 	    &cr, &len) != 0 || len != sizeof(cr))
@@ -532,8 +594,9 @@ http_request_check(struct http_server *srv, struct MHD_Connection *c,
 	} else if (strlen(url) > HTTP_MAX_PATH) {
 		http_error(res, 414, "path_too_long",
 		    "request path is over %d bytes", HTTP_MAX_PATH);
-	} else if (http_peer_of(c, &req->peer) != 0) {
-		http_error(res, 403, "no_peer_credentials",
+	} else if (http_peer_of(srv, c, &req->peer) != 0) {
+		http_error(res, 403, "no_peer_credentials", srv->tls ?
+		    "caller's client certificate does not verify" :
 		    "caller's peer credentials are unavailable");
 	} else if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND,
 	    http_param_add, req) < 0 || req->nquery > HTTP_MAX_QUERY) {
@@ -749,11 +812,25 @@ http_limits_ok(const struct http_limits *lim)
 static void
 http_server_free(struct http_server *srv)
 {
+	struct http_cred *cr;
+
+	if (srv->tls) {
+		pthread_mutex_lock(&tls_server_lock);
+		if (tls_server == srv)
+			tls_server = NULL;
+		pthread_mutex_unlock(&tls_server_lock);
+	}
+	while ((cr = srv->cred) != NULL) {
+		srv->cred = cr->older;
+		http_cred_free(cr);
+	}
+	free(srv->ca_pem);
 	if (srv->stop_fd >= 0)
 		close(srv->stop_fd);
 	pthread_cond_destroy(&srv->work);
 	pthread_mutex_destroy(&srv->lock);
 	pthread_mutex_destroy(&srv->log_lock);
+	pthread_mutex_destroy(&srv->tls_lock);
 	free(srv->conns);
 	free(srv);
 }
@@ -775,13 +852,145 @@ http_threads_start(struct http_server *srv)
 	return 0;
 }
 
-int
-http_server_start(int listen_fd, size_t max_body,
-    const struct http_limits *lim, http_handler_fn fn, void *ctx,
-    struct http_server **out)
+/* ---- TLS */
+
+static void
+http_cred_free(struct http_cred *cr)
+{
+	unsigned int i;
+
+	if (cr == NULL)
+		return;
+	for (i = 0; i < cr->npcert; i++)
+		gnutls_pcert_deinit(&cr->pcert[i]);
+	if (cr->key != NULL)
+		gnutls_privkey_deinit(cr->key);
+	free(cr);
+}
+
+/* A chain and its key from PEM text; NULL with errbuf set. */
+static struct http_cred *
+http_cred_new(const char *cert_pem, const char *key_pem, char *errbuf,
+    size_t errlen)
+{
+	struct http_cred *cr;
+	gnutls_datum_t d;
+	int g;
+
+	if (strlen(cert_pem) > HTTP_TLS_MAX_PEM ||
+	    strlen(key_pem) > HTTP_TLS_MAX_PEM) {
+		snprintf(errbuf, errlen, "a PEM file over %d bytes",
+		    HTTP_TLS_MAX_PEM);
+		return NULL;
+	}
+	if ((cr = calloc(1, sizeof(*cr))) == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return NULL;
+	}
+	cr->npcert = HTTP_TLS_MAX_CHAIN;
+	d.data = (unsigned char *)(uintptr_t)cert_pem;
+	d.size = (unsigned int)strlen(cert_pem);
+	if ((g = gnutls_pcert_list_import_x509_raw(cr->pcert, &cr->npcert, &d,
+	    GNUTLS_X509_FMT_PEM, 0)) < 0 || cr->npcert == 0) {
+		cr->npcert = 0;
+		snprintf(errbuf, errlen, "certificate chain: %s",
+		    gnutls_strerror(g));
+		goto fail;
+	}
+	d.data = (unsigned char *)(uintptr_t)key_pem;
+	d.size = (unsigned int)strlen(key_pem);
+	if ((g = gnutls_privkey_init(&cr->key)) < 0 ||
+	    (g = gnutls_privkey_import_x509_raw(cr->key, &d,
+	    GNUTLS_X509_FMT_PEM, NULL, 0)) < 0) {
+		snprintf(errbuf, errlen, "private key: %s", gnutls_strerror(g));
+		goto fail;
+	}
+	return cr;
+fail:
+	http_cred_free(cr);
+	return NULL;
+}
+
+/*
+ * A caller's certificate, if it sent one, must verify against the
+ * client CAs or the handshake fails; none is no identity, not an error.
+ */
+static int
+http_tls_verify(gnutls_session_t session)
+{
+	unsigned int n = 0, status = 0;
+
+	if (gnutls_certificate_get_peers(session, &n) == NULL || n == 0)
+		return 0;
+	if (gnutls_certificate_verify_peers2(session, &status) != 0 ||
+	    status != 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * gnutls_certificate_retrieve_function2: the pair served now.  Called
+ * on the ClientHello, before the caller's certificate arrives: the
+ * place to ask for its verification in the handshake.
+ */
+static int
+http_tls_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_rdn,
+    int nreqs, const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+    gnutls_pcert_st **pcert, unsigned int *pcert_length,
+    gnutls_privkey_t *privkey)
 {
 	struct http_server *srv;
-	unsigned int i;
+	struct http_cred *cr = NULL;
+
+	(void)req_ca_rdn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+	pthread_mutex_lock(&tls_server_lock);
+	if ((srv = tls_server) != NULL) {
+		pthread_mutex_lock(&srv->tls_lock);
+		cr = srv->cred;
+		pthread_mutex_unlock(&srv->tls_lock);
+	}
+	pthread_mutex_unlock(&tls_server_lock);
+	if (cr == NULL)
+		return -1;
+	gnutls_session_set_verify_function(session, http_tls_verify);
+	*pcert = cr->pcert;
+	*pcert_length = cr->npcert;
+	*privkey = cr->key;
+	return 0;
+}
+
+int
+http_server_reload_tls(struct http_server *srv, const char *cert_pem,
+    const char *key_pem, char *errbuf, size_t errlen)
+{
+	struct http_cred *cr;
+
+	if (!srv->tls) {
+		snprintf(errbuf, errlen, "not an HTTPS server");
+		return TG_ERR_INVALID;
+	}
+	if ((cr = http_cred_new(cert_pem, key_pem, errbuf, errlen)) == NULL)
+		return TG_ERR_INVALID;
+	/* sessions may still point at the old pair: it stays */
+	pthread_mutex_lock(&srv->tls_lock);
+	cr->older = srv->cred;
+	srv->cred = cr;
+	pthread_mutex_unlock(&srv->tls_lock);
+	return 0;
+}
+
+static int
+http_server_open(int listen_fd, size_t max_body,
+    const struct http_limits *lim, const char *cert_pem,
+    const char *key_pem, const char *ca_pem, http_handler_fn fn,
+    void *ctx, struct http_server **out)
+{
+	struct http_server *srv;
+	unsigned int i, flags;
+	char err[256];
 	int r;
 
 	if (listen_fd < 0 || fn == NULL ||
@@ -792,7 +1001,19 @@ http_server_start(int listen_fd, size_t max_body,
 	srv->stop_fd = -1;
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_mutex_init(&srv->log_lock, NULL);
+	pthread_mutex_init(&srv->tls_lock, NULL);
 	pthread_cond_init(&srv->work, NULL);
+	if (cert_pem != NULL) {
+		srv->tls = 1;
+		if (strlen(ca_pem) > HTTP_TLS_MAX_PEM ||
+		    (srv->ca_pem = strdup(ca_pem)) == NULL ||
+		    (srv->cred = http_cred_new(cert_pem, key_pem, err,
+		    sizeof(err))) == NULL) {
+			fprintf(stderr, "tapgated[front]: HTTPS: %s\n", err);
+			http_server_free(srv);
+			return TG_ERR_INVALID;
+		}
+	}
 	srv->fn = fn;
 	srv->ctx = ctx;
 	srv->max_body = max_body;
@@ -811,8 +1032,20 @@ http_server_start(int listen_fd, size_t max_body,
 		http_server_free(srv);
 		return TG_ERR_IO;
 	}
-	srv->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0,
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	    MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
+	if (srv->tls) {
+		pthread_mutex_lock(&tls_server_lock);
+		if (tls_server != NULL) {
+			pthread_mutex_unlock(&tls_server_lock);
+			srv->tls = 0;	/* not the process's: leave it */
+			http_server_free(srv);
+			return TG_ERR_INVALID;
+		}
+		tls_server = srv;
+		pthread_mutex_unlock(&tls_server_lock);
+	}
+	srv->mhd = MHD_start_daemon(flags | (srv->tls ? MHD_USE_TLS : 0), 0,
 	    NULL, NULL, http_access, srv,
 	    MHD_OPTION_EXTERNAL_LOGGER, http_log, srv,	/* first, it says */
 	    MHD_OPTION_LISTEN_SOCKET, listen_fd,
@@ -823,6 +1056,11 @@ http_server_start(int listen_fd, size_t max_body,
 	    HTTP_IO_THREADS,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTP_IDLE_TIMEOUT_S,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)HTTP_IO_THREADS,
+	    /* with no TLS, the end of the options */
+	    srv->tls ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END,
+	    HTTP_TLS_PRIORITIES,
+	    MHD_OPTION_HTTPS_MEM_TRUST, srv->ca_pem,
+	    MHD_OPTION_HTTPS_CERT_CALLBACK, http_tls_cert,
 	    MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		http_server_free(srv);
@@ -834,6 +1072,27 @@ http_server_start(int listen_fd, size_t max_body,
 	}
 	*out = srv;
 	return 0;
+}
+
+int
+http_server_start(int listen_fd, size_t max_body,
+    const struct http_limits *lim, http_handler_fn fn, void *ctx,
+    struct http_server **out)
+{
+	return http_server_open(listen_fd, max_body, lim, NULL, NULL, NULL,
+	    fn, ctx, out);
+}
+
+int
+http_server_start_tls(int listen_fd, size_t max_body,
+    const struct http_limits *lim, const char *cert_pem,
+    const char *key_pem, const char *ca_pem, http_handler_fn fn,
+    void *ctx, struct http_server **out)
+{
+	if (cert_pem == NULL || key_pem == NULL || ca_pem == NULL)
+		return TG_ERR_INVALID;
+	return http_server_open(listen_fd, max_body, lim, cert_pem, key_pem,
+	    ca_pem, fn, ctx, out);
 }
 
 void

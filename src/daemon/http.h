@@ -25,6 +25,7 @@
 #define TAPGATE_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -58,11 +59,26 @@
 
 struct http_server;
 
-/* Who is calling: the peer credentials of the Unix-socket connection. */
+#define HTTP_CERT_SHA256_LEN	32
+#define HTTP_TLS_MAX_PEM	(64 * 1024)	/* a chain, a key, the CAs */
+#define HTTP_TLS_MAX_CHAIN	8		/* certificates served */
+/* No one: the uid and gid an HTTPS caller has (no configuration names
+   them: ids there end at 2^32 - 2) */
+#define HTTP_NO_ID		((uint32_t)-1)
+
+/*
+ * Who is calling: on the Unix socket, the peer credentials of the
+ * connection (tls 0); over HTTPS (tls 1), the SHA-256 fingerprint of the
+ * client certificate's DER when the caller presented one the server
+ * verified (has_cert 1), and uid and gid HTTP_NO_ID, pid 0.
+ */
 struct http_peer {
 	uid_t	uid;
 	gid_t	gid;
 	pid_t	pid;
+	int	tls;
+	int	has_cert;
+	uint8_t	cert_sha256[HTTP_CERT_SHA256_LEN];
 };
 
 /* One query parameter, as decoded from the URL. */
@@ -129,6 +145,33 @@ void	http_limits_default(struct http_limits *lim);
 int	http_server_start(int listen_fd, size_t max_body,
 	    const struct http_limits *lim, http_handler_fn fn, void *ctx,
 	    struct http_server **out);
+
+/*
+ * As http_server_start(), serving HTTPS on listen_fd (a listening TCP
+ * socket): TLS 1.3 only, the certificate chain cert_pem with its key
+ * key_pem (PEM text, NUL-terminated, each at most HTTP_TLS_MAX_PEM
+ * bytes).  A caller may present a client certificate: the handshake
+ * fails unless it verifies against ca_pem; a caller without one is
+ * served with no identity (has_cert 0).  Connections are not admitted
+ * by peer credentials: every caller is unprivileged and lim's per_uid
+ * bound counts them all.  One such server per process (the handshake's
+ * certificate callback has no context).  TG_ERR_INVALID: a PEM that
+ * does not parse.
+ */
+int	http_server_start_tls(int listen_fd, size_t max_body,
+	    const struct http_limits *lim, const char *cert_pem,
+	    const char *key_pem, const char *ca_pem, http_handler_fn fn,
+	    void *ctx, struct http_server **out);
+
+/*
+ * Serve cert_pem and key_pem from the next handshake on (a SIGHUP's
+ * reload); handshakes under way keep the old pair, which stays in
+ * memory until the server stops.  0, or TG_ERR_INVALID (the PEM does
+ * not parse: the old pair is still served), TG_ERR_NOMEM; errbuf says
+ * why.
+ */
+int	http_server_reload_tls(struct http_server *srv, const char *cert_pem,
+	    const char *key_pem, char *errbuf, size_t errlen);
 
 /*
  * Stop serving: no new connection; requests waiting for a handler get

@@ -31,6 +31,7 @@
 #include "daemon/daemon.h"
 #include "daemon/dirproc.h"
 #include "daemon/front.h"
+#include "daemon/https.h"
 #include "daemon/listen.h"
 #include "daemon/proto.h"
 #include "daemon/reqjson.h"
@@ -143,8 +144,9 @@ child_role(int argc, char **argv, int *status)
 	else if (argc == 3 && strcmp(argv[1], DIRPROC_ARG) == 0)
 		*status = dirproc_main(atoi(argv[2]));
 	/* the front process: HTTP, nothing else */
-	else if (argc == 3 && strcmp(argv[1], FRONT_ARG) == 0)
-		*status = front_main(atoi(argv[2]));
+	else if ((argc == 3 || (argc == 4 && strcmp(argv[3], "https") ==
+	    0)) && strcmp(argv[1], FRONT_ARG) == 0)
+		*status = front_main(atoi(argv[2]), argc == 4);
 	else
 		return 0;
 	return 1;
@@ -266,9 +268,17 @@ note_unnamed_intake(const struct policy_config *cfg)
 	for (i = 0; i < cfg->nroles; i++) {
 		re = &cfg->roles[i];
 		if ((re->roles & POLICY_ROLE_BIT(POLICY_ROLE_INTAKE)) == 0 ||
+		    (re->is_cert && policy_principal_of_cert(cfg,
+		    re->cert_sha256) != NULL) || (!re->is_cert &&
 		    policy_principal_of(cfg, re->is_gid ? UINT32_MAX : re->id,
-		    &re->id, re->is_gid ? 1 : 0) != NULL)
+		    &re->id, re->is_gid ? 1 : 0) != NULL))
 			continue;
+		if (re->is_cert) {
+			fprintf(stderr, "tapgated: a certificate holds the "
+			    "intake role but no principal names it: it cannot "
+			    "submit\n");
+			continue;
+		}
 		fprintf(stderr, "tapgated: %s %u holds the intake role but no "
 		    "principal names it: %s\n", re->is_gid ? "gid" : "uid",
 		    (unsigned)re->id, re->is_gid ? "its members cannot "
@@ -598,14 +608,36 @@ start_front(struct run *rn)
 {
 	const struct policy_config *cfg = rn->d.cfg;
 	char err[512];
-	int fd, r;
+	struct fc_tls tls;
+	int fd, tfd = -1, r;
 
+	if (cfg->https.configured) {
+		if ((r = https_load(&cfg->https, 1, &tls, err,
+		    sizeof(err))) != 0) {
+			fprintf(stderr, "tapgated: %s\n", err);
+			return -1;
+		}
+		if ((tfd = https_listen(cfg->https.listen, err,
+		    sizeof(err))) < 0) {
+			fprintf(stderr, "tapgated: %s\n", err);
+			fc_tls_clear(&tls);
+			return -1;
+		}
+	}
 	if ((fd = listen_open(cfg->appliance.socket, rn->sock_mode,
 	    &rn->bound, err, sizeof(err))) < 0) {
 		fprintf(stderr, "tapgated: %s\n", err);
+		if (tfd >= 0) {
+			close(tfd);
+			fc_tls_clear(&tls);
+		}
 		return -1;
 	}
-	if ((r = front_start("/proc/self/exe", fd, cfg, &rn->front)) != 0) {
+	r = front_start_https("/proc/self/exe", fd, tfd, tfd >= 0 ? &tls :
+	    NULL, cfg, &rn->front);
+	if (tfd >= 0)
+		fc_tls_clear(&tls);
+	if (r != 0) {
 		fprintf(stderr, "tapgated: cannot start the front process: "
 		    "%s\n", tg_strerror(r));
 		return -1;
@@ -642,9 +674,11 @@ serve_front(struct run *rn)
 		return -1;
 	}
 	fprintf(stderr, "tapgated: policy %s version %lld; state %s; "
-	    "listening on %s (front process %d)\n", d->cfg->policy_id,
+	    "listening on %s%s%s (front process %d)\n", d->cfg->policy_id,
 	    (long long)d->cfg->policy_version, d->cfg->appliance.state_dir,
 	    rn->bound ? d->cfg->appliance.socket : "the socket systemd passed",
+	    d->cfg->https.configured ? " and HTTPS on " : "",
+	    d->cfg->https.configured ? d->cfg->https.listen : "",
 	    front_pid(rn->front));
 	sd_notify(0, "READY=1");
 	return 0;
@@ -698,8 +732,38 @@ check_directory(struct tapgated *d)
 }
 
 /*
+ * SIGHUP: the HTTPS certificate and key read again and checked; the
+ * front serves them from its next handshake.  A pair that does not load
+ * leaves the old one served, and says so.
+ */
+static void
+reload_https(struct run *rn)
+{
+	const struct policy_https *h = &rn->d.cfg->https;
+	struct fc_tls tls;
+	char err[512];
+	int r;
+
+	if (!h->configured)
+		return;
+	if ((r = https_load(h, 0, &tls, err, sizeof(err))) != 0) {
+		fprintf(stderr, "tapgated: SIGHUP: HTTPS reload failed, the "
+		    "old certificate is still served: %s\n", err);
+		return;
+	}
+	if ((r = front_reload_tls(rn->front, &tls)) != 0)
+		fprintf(stderr, "tapgated: SIGHUP: HTTPS reload: the front "
+		    "did not take it: %s\n", tg_strerror(r));
+	else
+		fprintf(stderr, "tapgated: SIGHUP: HTTPS certificate %s "
+		    "read again and sent to the front\n", h->cert_file);
+	fc_tls_clear(&tls);
+}
+
+/*
  * Serve until SIGTERM or SIGINT (a failed child sends SIGTERM), running
- * the hold timer every second.  The exit status: 1 when a child failed.
+ * the hold timer every second; SIGHUP reloads the HTTPS certificate.
+ * The exit status: 1 when a child failed.
  */
 static int
 serve(struct run *rn)
@@ -713,6 +777,8 @@ serve(struct run *rn)
 			break;
 		if (sig < 0 && errno != EAGAIN && errno != EINTR)
 			break;
+		if (sig == SIGHUP)
+			reload_https(rn);
 		pthread_mutex_lock(&rn->d.lock);
 		engine_tick(&rn->d, (int64_t)time(NULL));
 		pthread_mutex_unlock(&rn->d.lock);

@@ -21,11 +21,13 @@
 
 #define FRONT_REQUEST_MAX						\
 	(STR(FC_MAX_METHOD) + STR(HTTP_MAX_PATH) + 3 * U32 +		\
+	U8 + STR(HTTP_CERT_SHA256_LEN) +				\
 	U8 + STR(HTTP_MAX_FIELD) + U8 + STR(HTTP_MAX_FIELD) + U8 +	\
 	HTTP_MAX_QUERY * (STR(HTTP_MAX_QUERY_KEY) +			\
 	STR(HTTP_MAX_QUERY_VALUE)) + STR(FC_MAX_BODY))
 #define FRONT_REPLY_MAX		(U32 + U8 + U8 + STR(FC_MAX_REPLY))
 #define FRONT_PRIVILEGED_MAX	(2 * (U32 + HTTP_MAX_PRIVILEGED * U32))
+#define FRONT_TLS_MAX		(3 * STR(HTTP_TLS_MAX_PEM))
 
 static const char *const front_states[] = { "idle", "busy" };
 
@@ -46,6 +48,8 @@ static const char *const ctl_states[] = { "starting", "running" };
 static const struct msg_rule ctl_rules[] = {
 	{ PROTO_FRONT_PRIVILEGED, MSG_MONITOR, PROTO_CTL_START,
 	  PROTO_CTL_RUNNING, FRONT_PRIVILEGED_MAX, "privileged callers" },
+	{ PROTO_FRONT_TLS, MSG_MONITOR, PROTO_CTL_RUNNING,
+	  PROTO_CTL_RUNNING, FRONT_TLS_MAX, "HTTPS credentials" },
 };
 
 const struct msg_proto proto_front_ctl = {

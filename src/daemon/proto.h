@@ -11,7 +11,10 @@
  * FC_MAX_REPLY, past what one datagram of a default kernel carries.
  *  front, one channel per HTTP worker: idle -> busy -> idle ...
  *	FRONT_REQUEST	front, idle -> busy: str method, str path,
- *			u32 uid, u32 gid, u32 pid, u8 has_ctype, str ctype,
+ *			u32 uid, u32 gid, u32 pid, u8 tls (0: the Unix
+ *			socket, 1: HTTPS, uid and gid then 2^32 - 1), bytes
+ *			cert_sha256 (0 bytes, or 32 over HTTPS: the verified
+ *			client certificate's), u8 has_ctype, str ctype,
  *			u8 has_idem, str idem, u8 nquery, nquery x
  *			(str key, str value), bytes body
  *	FRONT_REPLY	monitor, busy -> idle: u32 status, u8 content type
@@ -19,6 +22,9 @@
  *  front control, the front's fd 4: start -> running, then only EOF
  *	FRONT_PRIVILEGED monitor, start -> running: u32 n, n x u32 uid,
  *			u32 n, n x u32 gid
+ *	FRONT_TLS	monitor, running -> running: str cert_pem, str
+ *			key_pem, str ca_pem (each at most HTTP_TLS_MAX_PEM;
+ *			ca_pem "" on a reload)
  *
  * The token process (tokenproc.h), SOCK_SEQPACKET: the monitor asks, the
  * child answers each request with the reply of its kind.
@@ -85,6 +91,7 @@ enum proto_type {
 	PROTO_FRONT_REQUEST = 1,
 	PROTO_FRONT_REPLY,
 	PROTO_FRONT_PRIVILEGED,
+	PROTO_FRONT_TLS,
 	PROTO_TOKEN_LIST = 16,
 	PROTO_TOKEN_LISTED,
 	PROTO_TOKEN_ENROLL,

@@ -306,10 +306,18 @@ struct policy_appliance {
 	char	order_issuer[POLICY_LONG_MAX + 1];
 };
 
-/* One roles entry: a uid or a gid and the roles it grants. */
+/*
+ * One roles entry: a uid, a gid or (is_cert) a client certificate's
+ * SHA-256 fingerprint (of its DER, over HTTPS) and the roles it grants.
+ * A certificate entry matches no uid or gid, and a uid or gid entry no
+ * certificate.
+ */
+#define POLICY_CERT_SHA256_LEN	32
 struct policy_role_entry {
 	bool		is_gid;
-	uint32_t	id;
+	bool		is_cert;
+	uint32_t	id;		/* 0 for a certificate */
+	uint8_t		cert_sha256[POLICY_CERT_SHA256_LEN];
 	unsigned	roles;		/* POLICY_ROLE_BIT() mask */
 };
 
@@ -324,7 +332,9 @@ struct policy_role_entry {
  */
 struct policy_principal {
 	bool		is_gid;
+	bool		is_cert;	/* by cert_sha256, as in roles */
 	uint32_t	id;
+	uint8_t		cert_sha256[POLICY_CERT_SHA256_LEN];
 	char		name[POLICY_IDENT_MAX + 1];
 	char		team[POLICY_IDENT_MAX + 1];
 	bool		integration;
@@ -635,6 +645,23 @@ struct policy_directory {
 };
 
 /*
+ * The HTTPS listener (configured == false: none).  listen is a numeric
+ * "IPv4:port" or "[IPv6]:port"; the certificate chain and its key are
+ * PEM files the daemon reads at start and again on SIGHUP; callers'
+ * client certificates are verified against client_ca_file (PEM), and
+ * are who they are by their fingerprint (roles and principals entries
+ * with cert_sha256).
+ */
+#define POLICY_HTTPS_LISTEN_MAX	64
+struct policy_https {
+	bool	configured;
+	char	listen[POLICY_HTTPS_LISTEN_MAX + 1];
+	char	cert_file[POLICY_LONG_MAX + 1];
+	char	key_file[POLICY_LONG_MAX + 1];
+	char	client_ca_file[POLICY_LONG_MAX + 1];
+};
+
+/*
  * A loaded configuration.  classes[POLICY_CLASS_STANDARD] holds accounts
  * only: without a directory (directory.configured false) an account is
  * standard only when named there, and admin when no class names it
@@ -671,6 +698,7 @@ struct policy_config {
 	struct policy_directory		directory;
 	struct policy_challenges	challenges;
 	struct policy_console		console;
+	struct policy_https		https;
 };
 
 /*
@@ -699,7 +727,9 @@ int	policy_config_load_string(const char *text,
  * executable regular file, the directory of signing.seal_key_file (file seal)
  * exists, and with a directory: its ca_file (and cert_file) hold a PEM
  * certificate, its password_file (or key_file) is a regular file of
- * mode 0600 owned by the calling uid (the daemon's).  0, or
+ * mode 0600 owned by the calling uid (the daemon's); with https, its
+ * cert_file and client_ca_file hold a PEM certificate and its key_file
+ * is such a file.  0, or
  * TG_ERR_CONFIG with "setting: path: why" in errbuf.
  * Loading never touches these files; the daemon checks them at
  * --check-config and at start.
@@ -734,6 +764,15 @@ bool	policy_approver_group_known(const struct policy_config *cfg,
  */
 unsigned policy_roles(const struct policy_config *cfg, uint32_t uid,
 	    const uint32_t *gids, size_t ngids);
+
+/* The roles a client certificate holds by its fingerprint (0: none). */
+unsigned policy_roles_cert(const struct policy_config *cfg,
+	    const uint8_t sha256[POLICY_CERT_SHA256_LEN]);
+
+/* The principal a client certificate is, by its fingerprint, or NULL. */
+const struct policy_principal *policy_principal_of_cert(
+	    const struct policy_config *cfg,
+	    const uint8_t sha256[POLICY_CERT_SHA256_LEN]);
 
 /*
  * The principal a peer is: the entry naming its uid, else the first

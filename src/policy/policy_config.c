@@ -8,7 +8,9 @@
  * value is checked for type and bounds before it is copied into the plain
  * struct policy_config.  Nothing of libconfig survives the load.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -603,32 +605,96 @@ parse_policy_id(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+/*
+ * A certificate's fingerprint: cert_sha256 = "64 hex digits" (colons
+ * between the bytes allowed, as openssl x509 -fingerprint prints them).
+ */
+static int
+get_cert_sha256(struct loader *ld, const config_setting_t *m,
+    uint8_t out[POLICY_CERT_SHA256_LEN])
+{
+	const char *v;
+	size_t n = 0;
+	int hi = -1, x;
+
+	if (config_setting_type(m) != CONFIG_TYPE_STRING ||
+	    (v = config_setting_get_string(m)) == NULL)
+		return fail(ld, m, NULL, "must be a string");
+	for (; *v != '\0'; v++) {
+		if (*v == ':' && hi < 0 && n > 0)
+			continue;
+		if (*v >= '0' && *v <= '9')
+			x = *v - '0';
+		else if (*v >= 'a' && *v <= 'f')
+			x = *v - 'a' + 10;
+		else if (*v >= 'A' && *v <= 'F')
+			x = *v - 'A' + 10;
+		else
+			break;
+		if (n == POLICY_CERT_SHA256_LEN)
+			break;
+		if (hi < 0) {
+			hi = x;
+			continue;
+		}
+		out[n++] = (uint8_t)(hi << 4 | x);
+		hi = -1;
+	}
+	if (*v != '\0' || n != POLICY_CERT_SHA256_LEN || hi >= 0)
+		return fail(ld, m, NULL, "must be the SHA-256 fingerprint of a "
+		    "certificate: 64 hex digits");
+	return 0;
+}
+
+/*
+ * Who an entry names: exactly one of uid, gid and cert_sha256.
+ */
+static int
+get_caller(struct loader *ld, const config_setting_t *e, bool *is_gid,
+    bool *is_cert, uint32_t *id, uint8_t sha[POLICY_CERT_SHA256_LEN])
+{
+	const config_setting_t *uid, *gid, *cert;
+	int64_t v;
+	int r;
+
+	if ((r = member(ld, e, "uid", false, &uid)) != 0 ||
+	    (r = member(ld, e, "gid", false, &gid)) != 0 ||
+	    (r = member(ld, e, "cert_sha256", false, &cert)) != 0)
+		return r;
+	if ((uid != NULL) + (gid != NULL) + (cert != NULL) != 1)
+		return fail(ld, e, NULL, "needs exactly one of uid, gid or "
+		    "cert_sha256");
+	*is_gid = gid != NULL;
+	*is_cert = cert != NULL;
+	*id = 0;
+	if (cert != NULL)
+		return get_cert_sha256(ld, cert, sha);
+	if ((r = int_value(ld, uid != NULL ? uid : gid, 0,
+	    (int64_t)UINT32_MAX - 1, &v)) != 0)
+		return r;
+	*id = (uint32_t)v;
+	return 0;
+}
+
 static int
 parse_role_entry(struct loader *ld, const config_setting_t *e,
     struct policy_role_entry *re)
 {
-	static const char *const keys[] = { "uid", "gid", "roles" };
-	const config_setting_t *uid, *gid, *l, *s;
+	static const char *const keys[] = { "uid", "gid", "cert_sha256",
+	    "roles" };
+	const config_setting_t *l, *s;
 	enum policy_role role;
 	const char *v;
 	char q[96];
-	int64_t id;
 	int r, i, len;
 
 	/* Numeric ids only: resolving names would need NSS at load time,
 	 * and a renamed account must not silently gain a role. */
 	if ((r = expect_type(ld, e, CONFIG_TYPE_GROUP)) != 0 ||
-	    (r = check_keys(ld, e, keys, 3, "setting")) != 0 ||
-	    (r = member(ld, e, "uid", false, &uid)) != 0 ||
-	    (r = member(ld, e, "gid", false, &gid)) != 0)
+	    (r = check_keys(ld, e, keys, 4, "setting")) != 0 ||
+	    (r = get_caller(ld, e, &re->is_gid, &re->is_cert, &re->id,
+	    re->cert_sha256)) != 0)
 		return r;
-	if ((uid == NULL) == (gid == NULL))
-		return fail(ld, e, NULL, "needs exactly one of uid or gid");
-	if ((r = int_value(ld, uid != NULL ? uid : gid, 0,
-	    (int64_t)UINT32_MAX - 1, &id)) != 0)
-		return r;
-	re->is_gid = gid != NULL;
-	re->id = (uint32_t)id;
 	if ((r = member_list(ld, e, "roles", true, POLICY_ROLE_COUNT,
 	    &l)) != 0)
 		return r;
@@ -793,7 +859,13 @@ principal_unique(struct loader *ld, const config_setting_t *e, size_t idx)
 
 	for (i = 0; i < idx; i++) {
 		o = &ld->cfg->principals[i];
-		if (o->is_gid == p->is_gid && o->id == p->id)
+		if (p->is_cert && o->is_cert && memcmp(o->cert_sha256,
+		    p->cert_sha256, sizeof(p->cert_sha256)) == 0)
+			return fail(ld, e, "cert_sha256", "this certificate "
+			    "is already principal %s",
+			    quote(o->name, q, sizeof(q)));
+		if (!p->is_cert && !o->is_cert && o->is_gid == p->is_gid &&
+		    o->id == p->id)
 			return fail(ld, e, NULL, "%s %u is already principal "
 			    "%s", p->is_gid ? "gid" : "uid", (unsigned)p->id,
 			    quote(o->name, q, sizeof(q)));
@@ -812,27 +884,19 @@ principal_unique(struct loader *ld, const config_setting_t *e, size_t idx)
 static int
 parse_principal(struct loader *ld, const config_setting_t *e, size_t idx)
 {
-	static const char *const keys[] = { "uid", "gid", "name", "team",
-	    "integration", "agents", "officer" };
+	static const char *const keys[] = { "uid", "gid", "cert_sha256",
+	    "name", "team", "integration", "agents", "officer" };
 	struct policy_principal *p = &ld->cfg->principals[idx];
-	const config_setting_t *uid, *gid, *agents;
+	const config_setting_t *agents;
 	char q[96];
-	int64_t id;
 	int r;
 
 	/* numeric ids only, as in roles: a renamed account gains nothing */
 	if ((r = expect_type(ld, e, CONFIG_TYPE_GROUP)) != 0 ||
-	    (r = check_keys(ld, e, keys, 7, "setting")) != 0 ||
-	    (r = member(ld, e, "uid", false, &uid)) != 0 ||
-	    (r = member(ld, e, "gid", false, &gid)) != 0)
+	    (r = check_keys(ld, e, keys, 8, "setting")) != 0 ||
+	    (r = get_caller(ld, e, &p->is_gid, &p->is_cert, &p->id,
+	    p->cert_sha256)) != 0)
 		return r;
-	if ((uid == NULL) == (gid == NULL))
-		return fail(ld, e, NULL, "needs exactly one of uid or gid");
-	if ((r = int_value(ld, uid != NULL ? uid : gid, 0,
-	    (int64_t)UINT32_MAX - 1, &id)) != 0)
-		return r;
-	p->is_gid = gid != NULL;
-	p->id = (uint32_t)id;
 	if ((r = get_string(ld, e, "name", true, STR_IDENT, p->name,
 	    sizeof(p->name))) != 0 ||
 	    (r = get_string(ld, e, "team", true, STR_IDENT, p->team,
@@ -1855,6 +1919,71 @@ parse_directory(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+/* "IPv4:port" or "[IPv6]:port", numeric, port 1 to 65535. */
+static int
+listen_ok(const char *v)
+{
+	const char *c, *host = v, *end;
+	char buf[POLICY_HTTPS_LISTEN_MAX + 1];
+	unsigned char a[16];
+	long port;
+	char *pe;
+	int af = AF_INET;
+
+	if (*v == '[') {
+		if ((end = strchr(v, ']')) == NULL || end[1] != ':')
+			return 0;
+		host = v + 1;
+		c = end + 1;
+		af = AF_INET6;
+	} else if ((c = strrchr(v, ':')) == NULL)
+		return 0;
+	else
+		end = c;
+	if ((size_t)(end - host) >= sizeof(buf))
+		return 0;
+	memcpy(buf, host, (size_t)(end - host));
+	buf[end - host] = '\0';
+	if (inet_pton(af, buf, a) != 1 || c[1] < '1' || c[1] > '9')
+		return 0;
+	errno = 0;
+	port = strtol(c + 1, &pe, 10);
+	return errno == 0 && *pe == '\0' && port >= 1 && port <= 65535;
+}
+
+/*
+ * https = { listen; cert_file; key_file; client_ca_file; }: optional;
+ * without it the daemon serves its Unix socket only.
+ */
+static int
+parse_https(struct loader *ld, const config_setting_t *root)
+{
+	static const char *const keys[] = { "listen", "cert_file",
+	    "key_file", "client_ca_file" };
+	struct policy_https *h = &ld->cfg->https;
+	const config_setting_t *g;
+	int r;
+
+	if ((r = member_group(ld, root, "https", false, &g)) != 0 ||
+	    g == NULL)
+		return r;
+	if ((r = check_keys(ld, g, keys, 4, "setting")) != 0 ||
+	    (r = get_string(ld, g, "listen", true, STR_NAME, h->listen,
+	    sizeof(h->listen))) != 0 ||
+	    (r = get_string(ld, g, "cert_file", true, STR_PATH, h->cert_file,
+	    sizeof(h->cert_file))) != 0 ||
+	    (r = get_string(ld, g, "key_file", true, STR_PATH, h->key_file,
+	    sizeof(h->key_file))) != 0 ||
+	    (r = get_string(ld, g, "client_ca_file", true, STR_PATH,
+	    h->client_ca_file, sizeof(h->client_ca_file))) != 0)
+		return r;
+	if (!listen_ok(h->listen))
+		return fail(ld, g, "listen", "must be a numeric address and "
+		    "port: \"127.0.0.1:8443\" or \"[::1]:8443\"");
+	h->configured = true;
+	return 0;
+}
+
 static int
 parse_root(struct loader *ld, const config_setting_t *root)
 {
@@ -1862,7 +1991,8 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    "teams", "principals", "channels", "approver_groups", "evidence",
 	    "classes", "rules", "manual_review", "risk", "notify",
 	    "approvers", "signing", "holds", "directory", "orders",
-	    "senders", "challenges", "console" };
+	    "senders", "challenges", "console",
+	    "https" };
 	struct policy_config *cfg = ld->cfg;
 	const config_setting_t *g;
 	int r;
@@ -1901,7 +2031,8 @@ parse_root(struct loader *ld, const config_setting_t *root)
 	    (r = parse_orders(ld, root)) != 0 ||
 	    (r = parse_challenges(ld, root)) != 0 ||
 	    (r = parse_console(ld, root)) != 0 ||
-	    (r = parse_directory(ld, root)) != 0)
+	    (r = parse_directory(ld, root)) != 0 ||
+	    (r = parse_https(ld, root)) != 0)
 		return r;
 	return 0;
 }
@@ -2118,6 +2249,8 @@ policy_roles(const struct policy_config *cfg, uint32_t uid,
 		return 0;
 	for (i = 0; i < cfg->nroles; i++) {
 		re = &cfg->roles[i];
+		if (re->is_cert)
+			continue;
 		if (!re->is_gid) {
 			if (re->id == uid)
 				roles |= re->roles;
@@ -2128,6 +2261,34 @@ policy_roles(const struct policy_config *cfg, uint32_t uid,
 				roles |= re->roles;
 	}
 	return roles;
+}
+
+unsigned
+policy_roles_cert(const struct policy_config *cfg,
+    const uint8_t sha256[POLICY_CERT_SHA256_LEN])
+{
+	unsigned roles = 0;
+	size_t i;
+
+	for (i = 0; cfg != NULL && i < cfg->nroles; i++)
+		if (cfg->roles[i].is_cert && memcmp(cfg->roles[i].cert_sha256,
+		    sha256, POLICY_CERT_SHA256_LEN) == 0)
+			roles |= cfg->roles[i].roles;
+	return roles;
+}
+
+const struct policy_principal *
+policy_principal_of_cert(const struct policy_config *cfg,
+    const uint8_t sha256[POLICY_CERT_SHA256_LEN])
+{
+	size_t i;
+
+	for (i = 0; cfg != NULL && i < cfg->nprincipals; i++)
+		if (cfg->principals[i].is_cert &&
+		    memcmp(cfg->principals[i].cert_sha256, sha256,
+		    POLICY_CERT_SHA256_LEN) == 0)
+			return &cfg->principals[i];
+	return NULL;
 }
 
 const struct policy_principal *
@@ -2141,7 +2302,8 @@ policy_principal_of(const struct policy_config *cfg, uint32_t uid,
 		return NULL;
 	/* the uid is the more precise: it wins over any of its groups */
 	for (i = 0; i < cfg->nprincipals; i++)
-		if (!cfg->principals[i].is_gid && cfg->principals[i].id == uid)
+		if (!cfg->principals[i].is_gid &&
+		    !cfg->principals[i].is_cert && cfg->principals[i].id == uid)
 			return &cfg->principals[i];
 	for (i = 0; i < cfg->nprincipals; i++) {
 		p = &cfg->principals[i];
@@ -2356,6 +2518,27 @@ check_directory_paths(const struct policy_directory *d, char *err,
 	return 0;
 }
 
+static int
+check_https_paths(const struct policy_https *h, char *err, size_t errlen)
+{
+	static const char *const what[] = { "https.cert_file",
+	    "https.client_ca_file" };
+	const char *path[2];
+	int i, n;
+
+	if (!h->configured)
+		return 0;
+	path[0] = h->cert_file;
+	path[1] = h->client_ca_file;
+	for (i = 0; i < 2; i++)
+		if ((n = count_certs(path[i])) <= 0)
+			return path_fail(err, errlen, what[i], "%s: %s",
+			    path[i], n == 0 ? "no PEM certificate in it" :
+			    n == -EINVAL ? "not a regular file" :
+			    strerror(-n));
+	return check_secret_file("https.key_file", h->key_file, err, errlen);
+}
+
 int
 policy_config_check_paths(const struct policy_config *cfg, char *err,
     size_t errlen)
@@ -2389,7 +2572,8 @@ policy_config_check_paths(const struct policy_config *cfg, char *err,
 			return path_fail(err, errlen, "senders", "%s: %s: not "
 			    "an executable file", channel_names[i], p);
 	}
-	if ((n = check_directory_paths(&cfg->directory, err, errlen)) != 0)
+	if ((n = check_directory_paths(&cfg->directory, err, errlen)) != 0 ||
+	    (n = check_https_paths(&cfg->https, err, errlen)) != 0)
 		return n;
 	if (strcmp(cfg->signing.seal, "file") != 0 ||
 	    cfg->signing.seal_key_file[0] == '\0')

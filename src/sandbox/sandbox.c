@@ -26,6 +26,8 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -293,6 +295,20 @@ add_arg_rules(scmp_filter_ctx ctx, unsigned int g)
 	 * W^X: no mapping is ever writable and executable at once (the
 	 * dynamic loader of an exec'd child maps code read+exec).
 	 */
+	/*
+	 * libmicrohttpd on a TCP connection (HTTPS) sets TCP_NODELAY and
+	 * TCP_CORK on it; no other option, no other level
+	 */
+	if ((g & G_SERVER) != 0 && (r = seccomp_rule_add(ctx,
+	    SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+	    SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP),
+	    SCMP_A2(SCMP_CMP_EQ, TCP_NODELAY))) != 0)
+		return r;
+	if ((g & G_SERVER) != 0 && (r = seccomp_rule_add(ctx,
+	    SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+	    SCMP_A1(SCMP_CMP_EQ, IPPROTO_TCP),
+	    SCMP_A2(SCMP_CMP_EQ, TCP_CORK))) != 0)
+		return r;
 	if ((r = allow_if(ctx, SCMP_SYS(mmap), 2, WX, 0)) != 0 ||
 	    (r = allow_if(ctx, SCMP_SYS(mmap), 2, WX, PROT_WRITE)) != 0 ||
 	    (r = allow_if(ctx, SCMP_SYS(mmap), 2, WX, PROT_EXEC)) != 0 ||

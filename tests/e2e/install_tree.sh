@@ -101,7 +101,8 @@ expect 644 /usr/lib/systemd/system/tapgated.service \
     /usr/lib/sysusers.d/tapgate.conf /usr/lib/tmpfiles.d/tapgate.conf \
     /usr/share/tapgate/systemd/yubikey-seal.conf \
     /usr/share/tapgate/systemd/directory.conf \
-    /usr/share/tapgate/systemd/senders.conf
+    /usr/share/tapgate/systemd/senders.conf \
+    /usr/share/tapgate/systemd/https.conf
 none install_systemd_files "$bad"
 bad=""
 expect 644 /usr/lib/udev/rules.d/70-tapgate.rules

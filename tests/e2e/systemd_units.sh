@@ -229,6 +229,30 @@ then
 		open_items "$T/sec-dir.out" | sed 's/^/#   /'
 	fi
 	rm -rf "$D"
+	# the HTTPS drop-in: the same three network items and no other, and
+	# binds held to its one port
+	mkdir -p "$D"
+	cp systemd/https.conf "$D/"
+	systemd-analyze security --offline=yes --root="$R" tapgated.service \
+	    >"$T/sec-https.out" 2>&1
+	hs=$(sed -n 's/.*Overall exposure level for tapgated.service: \([0-9.]*\).*/\1/p' \
+	    "$T/sec-https.out")
+	echo "# with https.conf: exposure ${hs:-?} (0.5 without it)"
+	if systemd-analyze security --offline=yes --root="$R" --threshold=13 \
+	    tapgated.service >/dev/null 2>&1 && [ -n "$hs" ] &&
+	    [ "$(open_items "$T/sec-https.out" | wc -l)" -eq \
+	    "$(($(open_items "$T/sec.out" | wc -l) + 3))" ] &&
+	    [ "$(open_items "$T/sec-https.out" | grep -cE "$netitems")" = 3 ] &&
+	    grep -qxF 'SocketBindDeny=any' systemd/https.conf &&
+	    [ "$(grep -c '^SocketBindAllow=tcp:[0-9]*$' systemd/https.conf)" = 1 ]
+	then
+		ok units_security_https_dropin_only_opens_its_listener
+	else
+		notok units_security_https_dropin_only_opens_its_listener \
+		    "exposure ${hs:-?}"
+		open_items "$T/sec-https.out" | sed 's/^/#   /'
+	fi
+	rm -rf "$D"
 	# the directory process's own unit: the network is its only opening
 	# beyond the defaults a keyless service can close (the control: the
 	# same three items are closed in tapgated.service)
@@ -256,6 +280,7 @@ else
 	    units_security_exposure_at_most_0.5 \
 	    units_security_yubikey_dropin_only_adds_netlink \
 	    units_security_directory_dropin_only_opens_the_network \
+	    units_security_https_dropin_only_opens_its_listener \
 	    units_security_directory_unit_at_most_1.0
 fi
 
@@ -312,12 +337,23 @@ if have systemd-analyze &&
 		    "$(head -10 "$T/verify-dir.out")"
 	fi
 	rm -rf "$D"
+	mkdir -p "$D"
+	cp systemd/https.conf "$D/"
+	if systemd-analyze verify --man=no --root="$R" tapgated.service \
+	    >"$T/verify-https.out" 2>&1 && [ ! -s "$T/verify-https.out" ]; then
+		ok units_systemd_analyze_verify_https_dropin
+	else
+		notok units_systemd_analyze_verify_https_dropin \
+		    "$(head -10 "$T/verify-https.out")"
+	fi
+	rm -rf "$D"
 	echo "# verify: default targets stubbed, man pages not checked"
 else
 	skip "systemd-analyze verify has no --root here (Debian package\
  systemd)" units_systemd_analyze_verify \
 	    units_systemd_analyze_verify_yubikey_dropin \
-	    units_systemd_analyze_verify_directory_dropin
+	    units_systemd_analyze_verify_directory_dropin \
+	    units_systemd_analyze_verify_https_dropin
 fi
 
 # ---- the daemon under socket activation, outside systemd

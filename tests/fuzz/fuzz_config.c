@@ -184,8 +184,9 @@ check_principals(const struct policy_config *cfg, const uint32_t *gids)
 		if (!policy_identity_canonical(p->name) ||
 		    !policy_principal_may_name(p, p->name) ||
 		    (t = policy_team_of(cfg, p->team)) == NULL ||
-		    policy_principal_of(cfg, p->is_gid ? 4000000000u : p->id,
-		    &p->id, p->is_gid ? 1 : 0) == NULL)
+		    (p->is_cert ? policy_principal_of_cert(cfg,
+		    p->cert_sha256) : policy_principal_of(cfg, p->is_gid ?
+		    4000000000u : p->id, &p->id, p->is_gid ? 1 : 0)) == NULL)
 			abort();
 		if ((p->officer[0] != '\0') != (policy_officer_of(cfg,
 		    p->name) != NULL))

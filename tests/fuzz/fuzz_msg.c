@@ -50,6 +50,8 @@ static int		 sv[2] = { -1, -1 };
 
 /* inputs of which the end under test took a message, by channel and end */
 static unsigned long	 taken[4][2];
+static unsigned long	 tls_taken;	/* inputs with HTTPS credentials */
+static int		 tls_took;
 
 static const char *const goals[4][2] = {
 	{ "monitor_takes_a_front_request", "front_takes_a_reply" },
@@ -68,6 +70,11 @@ fuzz_goal(size_t i, const char **name, unsigned long *hits)
 			continue;
 		*name = goals[k / 2][k % 2];
 		*hits = taken[k / 2][k % 2];
+		return 0;
+	}
+	if (i == 0) {
+		*name = "front_takes_https_credentials";
+		*hits = tls_taken;
 		return 0;
 	}
 	return -1;
@@ -122,6 +129,9 @@ check_request(const struct fc_request *rq)
 	    strlen(v.content_type) <= HTTP_MAX_FIELD);
 	fuzz_assert(v.idempotency_key == NULL ||
 	    strlen(v.idempotency_key) <= HTTP_MAX_FIELD);
+	/* over HTTPS no uid; a fingerprint only there */
+	fuzz_assert(v.peer.tls ? v.peer.uid == (uid_t)HTTP_NO_ID &&
+	    v.peer.gid == (gid_t)HTTP_NO_ID : !v.peer.has_cert);
 }
 
 /* The monitor: a request in, the handler's answer out. */
@@ -172,11 +182,23 @@ front_child(struct msg_chan *ch)
 }
 
 static int
-ctl_child(struct msg_chan *ch)
+ctl_child(struct msg_chan *ch, uint8_t type)
 {
 	static struct http_limits lim;
+	struct fc_tls tls;
 	int r;
 
+	if (type == PROTO_FRONT_TLS) {
+		if ((r = fc_parse_tls(ch, &in, &tls)) != 0)
+			return r;
+		tls_took = 1;
+		fuzz_assert(strlen(tls.cert_pem) <= HTTP_TLS_MAX_PEM &&
+		    strlen(tls.key_pem) <= HTTP_TLS_MAX_PEM &&
+		    strlen(tls.ca_pem) <= HTTP_TLS_MAX_PEM &&
+		    ch->state == PROTO_CTL_RUNNING);
+		fc_tls_clear(&tls);
+		return 0;
+	}
 	if ((r = fc_parse_privileged(ch, &in, &lim)) == 0)
 		fuzz_assert(lim.nuids <= HTTP_MAX_PRIVILEGED &&
 		    lim.ngids <= HTTP_MAX_PRIVILEGED);
@@ -303,7 +325,7 @@ take(struct msg_chan *ch, int which, int child, uint8_t type)
 		return child ? front_child(ch) : front_monitor(ch);
 	case 1:
 		fuzz_assert(child);	/* the monitor hears nothing on it */
-		return ctl_child(ch);
+		return ctl_child(ch, type);
 	case 2:
 		return child ? token_child(ch, type) : token_monitor(ch, type);
 	default:
@@ -379,7 +401,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		abort();
 	msg_chan_init(&ch, sv[0], proto, child ? MSG_CHILD : MSG_MONITOR);
 	wrap_start(seed);
+	tls_took = 0;
 	converse(&ch, which, child, data + 1, len - 1);
+	tls_taken += tls_took;
 	wrap_stop();
 	close(sv[0]);
 	close(sv[1]);

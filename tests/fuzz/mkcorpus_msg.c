@@ -118,7 +118,7 @@ request(const char *method, const char *path)
 static void
 front_requests(void)
 {
-	struct http_request req[3];
+	struct http_request req[4];
 	struct http_response res;
 	struct fc_request rq;
 	struct fc_reply rep;
@@ -138,6 +138,14 @@ front_requests(void)
 	req[2].query[1].key = "all";
 	req[2].query[1].value = "";
 	req[2].nquery = 2;
+	/* an HTTPS caller with a client certificate */
+	req[3] = request("GET", "/v1/orders/r-1");
+	req[3].peer.uid = (uid_t)HTTP_NO_ID;
+	req[3].peer.gid = (gid_t)HTTP_NO_ID;
+	req[3].peer.pid = 0;
+	req[3].peer.tls = 1;
+	req[3].peer.has_cert = 1;
+	memset(req[3].peer.cert_sha256, 0xc5, HTTP_CERT_SHA256_LEN);
 	pair(SOCK_STREAM, sv);
 	fc_chan_init(&f, sv[0], MSG_CHILD);
 	fc_chan_init(&m, sv[1], MSG_MONITOR);
@@ -146,7 +154,7 @@ front_requests(void)
 	res.text = (char *)(uintptr_t)"ok";
 	/* the monitor's end reads the requests; the replies are dropped */
 	seed_start(FRONT, 0);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		if (fc_send_request(&f, &req[i], FC_MAX_BODY) != 0)
 			die("fc_send_request");
 		seed_peek(sv[1]);
@@ -163,8 +171,10 @@ front_requests(void)
 			seed_write("front_request_replayed");
 			seedlen -= (seedlen - 5) / 2;
 		}
+		if (i == 2)
+			seed_write("front_requests_post_and_query");
 	}
-	seed_write("front_requests_post_and_query");
+	seed_write("front_requests_and_https_caller");
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -218,7 +228,9 @@ front_replies(void)
 static void
 front_privileged(void)
 {
+	struct fc_tls tls;
 	struct http_limits lim;
+	size_t base;
 	struct msg_chan m;
 	int sv[2];
 
@@ -233,8 +245,23 @@ front_privileged(void)
 	if (fc_send_privileged(&m, &lim) != 0)
 		die("fc_send_privileged");
 	seed_start(CTL, 1);
+	base = seedlen;
 	seed_peek(sv[0]);
 	seed_write("front_ctl_privileged");
+	/* then the HTTPS credentials, and a reload */
+	tls.cert_pem = (char *)(uintptr_t)"-----BEGIN CERTIFICATE-----\n"
+	    "MIIB\n-----END CERTIFICATE-----\n";
+	tls.key_pem = (char *)(uintptr_t)"-----BEGIN PRIVATE KEY-----\n"
+	    "MIGH\n-----END PRIVATE KEY-----\n";
+	tls.ca_pem = tls.cert_pem;
+	if (fc_send_tls(&m, &tls) != 0)
+		die("fc_send_tls");
+	tls.ca_pem = (char *)(uintptr_t)"";
+	if (fc_send_tls(&m, &tls) != 0)
+		die("fc_send_tls");
+	seedlen = base;		/* the stream holds all three */
+	seed_peek(sv[0]);
+	seed_write("front_ctl_privileged_tls_reload");
 	close(sv[0]);
 	close(sv[1]);
 }

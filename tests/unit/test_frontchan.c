@@ -69,10 +69,34 @@ request_fields(const char *method, const char *path)
 	msg_put_u32(&pl, 1000);
 	msg_put_u32(&pl, 42);
 	msg_put_u8(&pl, 0);
-	msg_put_str(&pl, NULL);
+	msg_put_bytes(&pl, NULL, 0);
 	msg_put_u8(&pl, 0);
 	msg_put_str(&pl, NULL);
 	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, NULL);
+	msg_put_u8(&pl, 0);
+}
+
+/* A request's payload with this caller identity and nothing else. */
+static void
+identity_payload(uint32_t uid, uint32_t gid, uint8_t tls, size_t certlen)
+{
+	static const uint8_t cert[HTTP_CERT_SHA256_LEN + 1] = { 0xc5 };
+
+	msg_init(&pl);
+	msg_put_str(&pl, "GET");
+	msg_put_str(&pl, "/v1/keys");
+	msg_put_u32(&pl, uid);
+	msg_put_u32(&pl, gid);
+	msg_put_u32(&pl, 0);
+	msg_put_u8(&pl, tls);
+	msg_put_bytes(&pl, cert, certlen);
+	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, NULL);
+	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, NULL);
+	msg_put_u8(&pl, 0);
+	msg_put_bytes(&pl, NULL, 0);
 }
 
 /* ... and a whole request, with an empty body. */
@@ -268,7 +292,7 @@ fields_over_their_bounds_are_refused(void)
 	pair();
 	request_fields("POST", "/v1/requests");
 	msg_put_bytes(&pl, huge, sizeof(huge));
-	refused("over any request", 1, "request of 80051 bytes (at most ");
+	refused("over any request", 1, "request of 80056 bytes (at most ");
 
 	pair();
 	request_payload("GET", "/v1/requests");
@@ -323,6 +347,8 @@ malformed_fields_and_foreign_messages_are_refused(void)
 	msg_put_u32(&pl, 0);
 	msg_put_u32(&pl, 0);
 	msg_put_u32(&pl, 0);
+	msg_put_u8(&pl, 0);
+	msg_put_bytes(&pl, NULL, 0);
 	msg_put_u8(&pl, 0);
 	msg_put_str(&pl, "text/plain");
 	msg_put_u8(&pl, 0);
@@ -484,6 +510,105 @@ largest_reply_crosses_and_one_byte_more_does_not(void)
 }
 
 static void
+https_caller_identity_crosses_and_no_other(void)
+{
+	struct http_request req, got;
+	struct fc_request rq;
+
+	/* a verified client certificate's fingerprint, and no uid */
+	pair();
+	req = sample_request();
+	req.peer.uid = (uid_t)HTTP_NO_ID;
+	req.peer.gid = (gid_t)HTTP_NO_ID;
+	req.peer.pid = 0;
+	req.peer.tls = 1;
+	req.peer.has_cert = 1;
+	memset(req.peer.cert_sha256, 0xab, HTTP_CERT_SHA256_LEN);
+	req.peer.cert_sha256[31] = 0x01;
+	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), 0);
+	CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq), 0);
+	fc_request_view(&rq, &got);
+	CHECK(got.peer.tls == 1 && got.peer.has_cert == 1);
+	CHECK(memcmp(got.peer.cert_sha256, req.peer.cert_sha256,
+	    HTTP_CERT_SHA256_LEN) == 0);
+	CHECK(got.peer.uid == (uid_t)HTTP_NO_ID);
+	fc_request_clear(&rq);
+
+	/* HTTPS without a certificate; the Unix socket never has one */
+	pair();
+	identity_payload(HTTP_NO_ID, HTTP_NO_ID, 1, 0);
+	raw(sv[0], PROTO_FRONT_REQUEST, 1);
+	CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq), 0);
+	fc_request_view(&rq, &got);
+	CHECK(got.peer.tls == 1 && got.peer.has_cert == 0);
+	fc_request_clear(&rq);
+
+	pair();
+	identity_payload(0, 0, 0, HTTP_CERT_SHA256_LEN);
+	refused("fingerprint on the Unix socket", 1, "caller identity out of "
+	    "range");
+	pair();
+	identity_payload(0, 0, 1, HTTP_CERT_SHA256_LEN);
+	refused("HTTPS caller as uid 0", 1, "caller identity out of range");
+	pair();
+	identity_payload(HTTP_NO_ID, 0, 1, 0);
+	refused("HTTPS caller with gid 0", 1, "caller identity out of range");
+	pair();
+	identity_payload(HTTP_NO_ID, HTTP_NO_ID, 1, HTTP_CERT_SHA256_LEN - 1);
+	refused("short fingerprint", 1, "caller identity out of range");
+	pair();
+	identity_payload(HTTP_NO_ID, HTTP_NO_ID, 2, 0);
+	refused("transport 2", 1, "caller identity out of range");
+	pair();
+	identity_payload(HTTP_NO_ID, HTTP_NO_ID, 1, HTTP_CERT_SHA256_LEN + 1);
+	refused("long fingerprint", 1, "malformed request");
+}
+
+static void
+https_credentials_cross_the_control_channel(void)
+{
+	struct http_limits lim;
+	struct msg_chan ctl_mon, ctl_front;
+	struct fc_tls tls, got;
+	static char big[HTTP_TLS_MAX_PEM + 2];
+
+	pair();
+	memset(&lim, 0, sizeof(lim));
+	fc_ctl_init(&ctl_mon, sv[1], MSG_MONITOR);
+	fc_ctl_init(&ctl_front, sv[0], MSG_CHILD);
+	tls.cert_pem = (char *)(uintptr_t)"CERT";
+	tls.key_pem = (char *)(uintptr_t)"KEY";
+	tls.ca_pem = (char *)(uintptr_t)"CA";
+	/* not before the privileged callers */
+	CHECK_EQ(fc_send_tls(&ctl_mon, &tls), TG_ERR_PROTOCOL);
+	CHECK_EQ(fc_send_privileged(&ctl_mon, &lim), 0);
+	CHECK_EQ(fc_recv_privileged(&ctl_front, &lim), 0);
+	/* then at the start and on each reload */
+	CHECK_EQ(fc_send_tls(&ctl_mon, &tls), 0);
+	tls.ca_pem = (char *)(uintptr_t)"";
+	CHECK_EQ(fc_send_tls(&ctl_mon, &tls), 0);
+	CHECK_EQ(fc_recv_tls(&ctl_front, &got), 0);
+	CHECK(strcmp(got.cert_pem, "CERT") == 0 &&
+	    strcmp(got.key_pem, "KEY") == 0 && strcmp(got.ca_pem, "CA") == 0);
+	fc_tls_clear(&got);
+	CHECK_EQ(fc_recv_tls(&ctl_front, &got), 0);
+	CHECK(got.ca_pem != NULL && got.ca_pem[0] == '\0');
+	fc_tls_clear(&got);
+	/* a PEM over its bound is not sent */
+	memset(big, 'A', sizeof(big) - 1);
+	tls.cert_pem = big;
+	CHECK_EQ(fc_send_tls(&ctl_mon, &tls), TG_ERR_PROTOCOL);
+	/* and one with a NUL, as a broken monitor sends it, is refused */
+	msg_init(&pl);
+	msg_put_bytes(&pl, "CE\0RT", 5);
+	msg_put_str(&pl, "KEY");
+	msg_put_str(&pl, "");
+	raw(sv[1], PROTO_FRONT_TLS, 4);
+	CHECK_EQ(fc_recv_tls(&ctl_front, &got), TG_ERR_PROTOCOL);
+	CHECK(strstr(ctl_front.err, "malformed credentials") != NULL);
+}
+
+static void
 privileged_callers_cross_the_control_channel_once(void)
 {
 	struct http_limits lim, got;
@@ -542,6 +667,8 @@ main(void)
 	RUN(monitor_sends_only_what_the_front_may_pass_on);
 	RUN(largest_reply_crosses_and_one_byte_more_does_not);
 	RUN(privileged_callers_cross_the_control_channel_once);
+	RUN(https_caller_identity_crosses_and_no_other);
+	RUN(https_credentials_cross_the_control_channel);
 	if (sv[0] > 0) {
 		close(sv[0]);
 		close(sv[1]);

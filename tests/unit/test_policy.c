@@ -48,6 +48,11 @@
 	"; drop_entitlements = [ " drop " ]; };\n"
 #define ALLPRIV	"\"all_privileged\""
 
+#define FP64	"00112233445566778899aabbccddeeff" \
+		"00112233445566778899aabbccddeeff"
+#define FP64_BAD "00112233445566778899aabbccddeeff" \
+		"00112233445566778899aabbccddeefg"
+
 static const char TEST_CONF[] =
 	"# test policy\n"
 	"appliance = { id = \"test-01\"; name = \"test appliance\";\n"
@@ -549,6 +554,71 @@ principal_comes_from_uid_before_gid(void)
 }
 
 static void
+certificate_callers_are_their_fingerprint_and_no_uid(void)
+{
+	static const uint8_t fp[POLICY_CERT_SHA256_LEN] = { 0x00, 0x11, 0x22,
+	    0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+	    0xee, 0xff, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+	    0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
+	uint8_t other[POLICY_CERT_SHA256_LEN];
+	const struct policy_principal *p;
+	struct policy_config *cfg = NULL;
+	char err[256], *a, *b, *c;
+
+	/* a role and an integration by fingerprint (colons, upper case) */
+	a = replace_once(TEST_CONF, "\t{ uid = 1001; roles = [\"intake\"]; },",
+	    "\t{ uid = 1001; roles = [\"intake\"]; },\n\t{ cert_sha256 = \""
+	    "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:"
+	    "55:66:77:88:99:AA:BB:CC:DD:EE:FF\"; roles = [\"intake\", "
+	    "\"downstream\"]; },");
+	b = a == NULL ? NULL : replace_once(a, "principals = (\n",
+	    "principals = (\n\t{ cert_sha256 = \"" FP64 "\"; name = "
+	    "\"web-tix\"; team = \"helpdesk\"; integration = true; },\n");
+	c = b == NULL ? NULL : replace_once(b, "policy = {", "https = { "
+	    "listen = \"[::1]:8443\"; cert_file = \"/etc/t/c.pem\"; "
+	    "key_file = \"/etc/t/k.pem\"; client_ca_file = \"/etc/t/ca.pem\";"
+	    " }; policy = {");
+	CHECK(c != NULL);
+	if (c == NULL || policy_config_load_string(c, &cfg, err,
+	    sizeof(err)) != 0) {
+		printf("# %s\n", c == NULL ? "edit failed" : err);
+		CHECK(0);
+		goto out;
+	}
+	CHECK(cfg->https.configured);
+	CHECK(strcmp(cfg->https.listen, "[::1]:8443") == 0);
+	CHECK(strcmp(cfg->https.client_ca_file, "/etc/t/ca.pem") == 0);
+	CHECK_EQ(policy_roles_cert(cfg, fp),
+	    POLICY_ROLE_BIT(POLICY_ROLE_INTAKE) |
+	    POLICY_ROLE_BIT(POLICY_ROLE_DOWNSTREAM));
+	CHECK((p = policy_principal_of_cert(cfg, fp)) != NULL &&
+	    strcmp(p->name, "web-tix") == 0 && p->integration);
+	/* another certificate is no one */
+	memcpy(other, fp, sizeof(other));
+	other[31] ^= 1;
+	CHECK_EQ(policy_roles_cert(cfg, other), 0);
+	CHECK(policy_principal_of_cert(cfg, other) == NULL);
+	/* and a certificate entry is no uid or gid (its id field is 0) */
+	CHECK_EQ(policy_roles(cfg, 0, (const uint32_t[]){ 0 }, 1),
+	    POLICY_ROLE_BIT(POLICY_ROLE_INTAKE) |
+	    POLICY_ROLE_BIT(POLICY_ROLE_OFFICER) |
+	    POLICY_ROLE_BIT(POLICY_ROLE_DOWNSTREAM) |
+	    POLICY_ROLE_BIT(POLICY_ROLE_OPERATOR));
+	CHECK_EQ(policy_roles(cfg, 7, (const uint32_t[]){ 0 }, 1), 0);
+	CHECK(policy_principal_of(cfg, 0, (const uint32_t[]){ 0 }, 1) ==
+	    NULL);
+	/* nor does a uid or gid entry match a certificate */
+	CHECK_EQ(policy_roles_cert(tcfg, fp), 0);
+	CHECK(policy_principal_of_cert(tcfg, fp) == NULL);
+	CHECK(!tcfg->https.configured);
+out:
+	policy_config_free(&cfg);
+	free(a);
+	free(b);
+	free(c);
+}
+
+static void
 only_an_integration_names_other_agents(void)
 {
 	const struct policy_principal *bob, *tix;
@@ -829,7 +899,8 @@ static const struct broken {
 	{ "pattern_with_too_many_stars", "\"fin-*\"", "\"*f*i*n\"",
 	    "classes.finance.patterns[0]", "'*'", TG_ERR_CONFIG },
 	{ "uid_and_gid_together", "{ uid = 1001;", "{ uid = 1001; gid = 1;",
-	    "roles[1]", "exactly one of uid or gid", TG_ERR_CONFIG },
+	    "roles[1]", "exactly one of uid, gid or cert_sha256",
+	    TG_ERR_CONFIG },
 	{ "uid_out_of_range", "{ uid = 1001;", "{ uid = -1;", "roles[1].uid",
 	    "between", TG_ERR_CONFIG },
 	{ "bad_rp_id", "\"tapgate.test\"", "\"tapgate..test\"",
@@ -853,10 +924,31 @@ static const struct broken {
 	{ "unknown_holds_key", "policy = {", "holds = { restart_veto = 5; "
 	    "}; policy = {", "holds.restart_veto", "unknown setting",
 	    TG_ERR_CONFIG },
+	/* HTTPS, and callers by their client certificate */
+	{ "https_listen_by_name", "policy = {", "https = { listen = "
+	    "\"localhost:8443\"; cert_file = \"/c\"; key_file = \"/k\"; "
+	    "client_ca_file = \"/ca\"; }; policy = {", "https.listen",
+	    "numeric address and port", TG_ERR_CONFIG },
+	{ "https_listen_port_zero", "policy = {", "https = { listen = "
+	    "\"127.0.0.1:0\"; cert_file = \"/c\"; key_file = \"/k\"; "
+	    "client_ca_file = \"/ca\"; }; policy = {", "https.listen",
+	    "numeric address and port", TG_ERR_CONFIG },
+	{ "https_without_client_ca", "policy = {", "https = { listen = "
+	    "\"[::1]:8443\"; cert_file = \"/c\"; key_file = \"/k\"; }; "
+	    "policy = {", "https.client_ca_file", "", TG_ERR_CONFIG },
+	{ "role_by_short_fingerprint", "{ uid = 1001;", "{ cert_sha256 = "
+	    "\"abcd\";", "roles[1].cert_sha256", "64 hex digits",
+	    TG_ERR_CONFIG },
+	{ "role_by_uid_and_fingerprint", "{ uid = 1001;", "{ uid = 1001; "
+	    "cert_sha256 = \"" FP64 "\";", "roles[1]",
+	    "exactly one of uid, gid or cert_sha256", TG_ERR_CONFIG },
+	{ "principal_fingerprint_not_hex", "{ uid = 1001; name",
+	    "{ cert_sha256 = \"" FP64_BAD "\"; name",
+	    "principals[0].cert_sha256", "64 hex digits", TG_ERR_CONFIG },
 	/* principals and teams */
 	{ "principal_with_uid_and_gid", "{ uid = 1001; name",
 	    "{ uid = 1001; gid = 5; name", "principals[0]",
-	    "exactly one of uid or gid", TG_ERR_CONFIG },
+	    "exactly one of uid, gid or cert_sha256", TG_ERR_CONFIG },
 	{ "principal_without_team", "name = \"hd-bob\"; team = "
 	    "\"helpdesk\";", "name = \"hd-bob\";", "principals[0].team",
 	    "missing", TG_ERR_CONFIG },
@@ -2384,6 +2476,7 @@ main(void)
 	RUN(config_values_are_loaded);
 	RUN(roles_come_from_uid_and_gids);
 	RUN(principal_comes_from_uid_before_gid);
+	RUN(certificate_callers_are_their_fingerprint_and_no_uid);
 	RUN(only_an_integration_names_other_agents);
 	RUN(team_scope_bounds_queue_class_and_system);
 	RUN(team_scope_holds_the_decided_class_never_the_claim);
