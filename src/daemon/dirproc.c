@@ -574,9 +574,20 @@ dirproc_check(struct dirproc *dp, const char **event, char *detail,
 
 /* ---- the child */
 
+/*
+ * Active Directory keeps the account's primary group (primaryGroupID, a
+ * RID of the account's own domain) out of memberOf and out of the
+ * group's member: an account whose primary group is Domain Admins is
+ * listed in neither.  Its SID is the account's objectSid with the last
+ * sub-authority replaced by that RID.
+ */
+static char	ad_primary_group_id[] = "primaryGroupID";
+static char	ad_object_sid[] = "objectSid";
+
 struct setup {
 	struct policy_directory	 d;
-	char			*attrs[NATTRS + 1];	/* for the search */
+	/* for the search: and, on Active Directory, the primary group's */
+	char			*attrs[NATTRS + 3];
 };
 
 static void
@@ -619,6 +630,10 @@ get_setup(struct msg *m, struct setup *s)
 			;
 		if (j == n)
 			s->attrs[n++] = slots[i];
+	}
+	if (d->preset == POLICY_DIR_ACTIVE_DIRECTORY) {
+		s->attrs[n++] = ad_primary_group_id;
+		s->attrs[n++] = ad_object_sid;
 	}
 	s->attrs[n] = NULL;
 	d->configured = true;
@@ -1075,6 +1090,111 @@ walk_groups(const struct setup *s, struct dir_facts *f, char *why,
 }
 
 /*
+ * The SID of entry e's primary group as an RFC 4515 filter value (each
+ * byte \XX) in out: 1; 0 when e has no primaryGroupID (not Active
+ * Directory's data); -1 when it has one that cannot be resolved (no
+ * objectSid, or either malformed).
+ */
+static int
+primary_group_sid(LDAP *l, LDAPMessage *e, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char sid[8 + 4 * 15];
+	char rid[16];
+	struct berval **vals;
+	unsigned long v;
+	size_t i, len, nsub;
+	char *end;
+
+	if (take_values(l, e, ad_primary_group_id, sizeof(rid) - 1, 1, rid,
+	    sizeof(rid), NULL) != 1)
+		return 0;
+	errno = 0;
+	v = strtoul(rid, &end, 10);
+	if (rid[0] < '0' || rid[0] > '9' || *end != '\0' || errno != 0 ||
+	    v > 0xffffffffUL)
+		return -1;
+	if ((vals = ldap_get_values_len(l, e, ad_object_sid)) == NULL)
+		return -1;
+	/* revision 1, n sub-authorities, 6 bytes of authority, n * 4 */
+	len = vals[0] != NULL ? vals[0]->bv_len : 0;
+	nsub = len >= 8 ? (unsigned char)vals[0]->bv_val[1] : 0;
+	if (vals[1] != NULL || len < 12 || len > sizeof(sid) ||
+	    vals[0]->bv_val[0] != 1 || nsub < 1 || len != 8 + 4 * nsub ||
+	    cap < 3 * len + 1) {
+		ldap_value_free_len(vals);
+		return -1;
+	}
+	memcpy(sid, vals[0]->bv_val, len);
+	ldap_value_free_len(vals);
+	for (i = 0; i < 4; i++)	/* little-endian, like every sub-authority */
+		sid[len - 4 + i] = (unsigned char)(v >> (8 * i));
+	for (i = 0; i < len; i++) {
+		out[3 * i] = '\\';
+		out[3 * i + 1] = hex[sid[i] >> 4];
+		out[3 * i + 2] = hex[sid[i] & 15];
+	}
+	out[3 * len] = '\0';
+	return 1;
+}
+
+/*
+ * On Active Directory, entry e's primary group, one of its own groups
+ * (before the walk, which then finds the groups that hold it).  A
+ * primary group that cannot be told marks the groups truncated: it is
+ * unknown, not absent.  0, or -1 with why (the search failed).
+ */
+static int
+primary_group(const struct setup *s, LDAPMessage *e, struct dir_facts *f,
+    char *why, size_t cap)
+{
+	struct timeval tv = { (time_t)s->d.timeout_seconds, 0 };
+	char value[3 * (8 + 4 * 15) + 1], filter[sizeof(value) + 48];
+	static char none[] = "1.1";	/* no attribute: the DN only */
+	char *attrs[] = { none, NULL }, *dn = NULL;
+	LDAPMessage *res = NULL, *g;
+	int r, rc;
+
+	if (s->d.preset != POLICY_DIR_ACTIVE_DIRECTORY)
+		return 0;
+	if ((r = primary_group_sid(ld, e, value, sizeof(value))) <= 0) {
+		if (r < 0)
+			f->truncated_groups = true;
+		return 0;
+	}
+	snprintf(filter, sizeof(filter), "(&(objectClass=group)"
+	    "(objectSid=%s))", value);
+	rc = ldap_search_ext_s(ld, s->d.base, LDAP_SCOPE_SUBTREE, filter,
+	    attrs, 0, NULL, NULL, &tv, 2, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
+		snprintf(why, cap, "primary group search failed: %s",
+		    ldap_err2string(rc));
+		if (connection_lost(rc) || rc == LDAP_TIMELIMIT_EXCEEDED)
+			drop_connection();
+		ldap_msgfree(res);
+		return -1;
+	}
+	/* exactly one group, reportable, and room for it: else unknown */
+	if (rc != LDAP_SUCCESS || ldap_count_entries(ld, res) != 1 ||
+	    (g = ldap_first_entry(ld, res)) == NULL ||
+	    (dn = ldap_get_dn(ld, g)) == NULL || dn[0] == '\0' ||
+	    !dir_value_ok(dn, DIR_DN_MAX))
+		f->truncated_groups = true;
+	else if (group_index(f, dn) < f->ngroups)
+		;	/* listed already */
+	else if (f->ngroups >= s->d.max_groups)
+		f->truncated_groups = true;
+	else
+		snprintf(f->groups[f->ngroups++], sizeof(f->groups[0]), "%s",
+		    dn);
+	f->ndirect = f->ngroups;
+	if (dn != NULL)
+		ldap_memfree(dn);
+	ldap_msgfree(res);
+	return 0;
+}
+
+/*
  * The entry name finds, or (dn not NULL) the entry at dn: its facts, and
  * its groups walked unless read at its DN.
  */
@@ -1129,7 +1249,8 @@ search(struct setup *s, const char *name, const char *dn,
 		o = DIR_NOT_FOUND;
 	} else if ((e = ldap_first_entry(ld, res)) == NULL ||
 	    entry_facts(ld, e, s, name, f, why, cap) != 0 ||
-	    (dn == NULL && walk_groups(s, f, why, cap) != 0))
+	    (dn == NULL && (primary_group(s, e, f, why, cap) != 0 ||
+	    walk_groups(s, f, why, cap) != 0)))
 		o = DIR_UNAVAILABLE;
 	else
 		o = DIR_FOUND;

@@ -6,7 +6,10 @@
 # samba-tool.  alice is in tier0, a group in Domain Admins: admin through
 # the chain that LDAP_MATCHING_RULE_IN_CHAIN answers; bob is in Domain
 # Admins himself; dave is disabled (userAccountControl); carol is
-# standard.  Names given as CORP\user, user@corp.example and plain find
+# standard.  eve's primary group is Domain Admins (primaryGroupID 512),
+# which Active Directory lists neither in her memberOf nor in the
+# group's member: admin all the same, through her objectSid's domain.
+# Names given as CORP\user, user@corp.example and plain find
 # the same entry, stored under its sAMAccountName and DN; an unknown
 # name, another domain and a user@domain form whose UPN is not the
 # account's are refused.
@@ -52,13 +55,16 @@ ok domain_controller_answers_as_administrator
 PW='Svc-Pass-4711!'
 {
 	samba_tool user create tapgate "$PW" &&
-	for u in alice bob carol dave; do
+	for u in alice bob carol dave eve; do
 		samba_tool user create "$u" "$PW" || exit 1
 	done &&
 	samba_tool group add tier0 &&
 	samba_tool group addmembers tier0 alice &&
 	samba_tool group addmembers "Domain Admins" tier0,bob &&
-	samba_tool user disable dave
+	samba_tool user disable dave &&
+	samba_tool group addmembers "Domain Admins" eve &&
+	printf 'dn: CN=eve,%s\nchangetype: modify\nreplace: %s\n%s\n' \
+	    "$U" primaryGroupID 'primaryGroupID: 512' | samba_modify
 } >"$T/people.log" 2>&1
 check samba_tool_makes_the_people [ $? -eq 0 ]
 (umask 077; printf '%s\n' "$PW" >"$T/dir.pw")
@@ -150,6 +156,20 @@ check disabled_user_is_found classed dave standard "no class entry matches"
 check disabled_user_is_reported_disabled answered 200 \
     '.directory.disabled == true and .directory.locked == false and
     .directory.dn == "CN=dave,'"$U"'"'
+# the control: her primary group is in neither list
+samba_search -b "$S" '(member:1.2.840.113556.1.4.1941:=CN=eve,'"$U"')' \
+    dn >"$T/eve.chain" 2>&1
+samba_search -b "CN=eve,$U" -s base memberOf >"$T/eve.memberof" 2>&1
+no_domain_admins() { ! grep -q "Domain Admins" "$T/eve.chain" \
+    "$T/eve.memberof" && grep -q "^dn: CN=eve," "$T/eve.memberof"; }
+check control_primary_group_is_not_in_memberof_nor_member no_domain_admins
+check primary_group_domain_admins_is_admin classed eve admin \
+    "member of $DA"
+check primary_group_and_what_holds_it_are_in_the_facts answered 200 \
+    '(.directory.privileged_groups | index("'"$DA"'") != null) and
+    (.directory.privileged_groups |
+    index("CN=Administrators,CN=Builtin,'"$S"'") != null) and
+    .directory.groups_truncated == false'
 check administrator_is_admin classed Administrator admin "member of $DA"
 
 # ---- the name forms: one entry, its own name and DN
