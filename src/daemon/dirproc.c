@@ -939,6 +939,24 @@ member_filter(const char *fmt, const char *dn, char *out, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
+/*
+ * On Active Directory, where the groups of the domain of the entry at dn
+ * are: its domain's naming context, the DC= components that end dn (an
+ * account found below an OU is in groups outside it); base when dn has
+ * none.
+ */
+static const char *
+domain_root(const char *dn, const char *base)
+{
+	const char *p;
+
+	for (p = strchr(dn, ','); p != NULL; p = strchr(p + 1, ','))
+		if (p > dn && p[-1] != '\\' &&
+		    strncasecmp(p + 1, "DC=", 3) == 0)
+			return p + 1;
+	return base;
+}
+
 /* The index of group dn in f; f->ngroups: not there. */
 static size_t
 group_index(const struct dir_facts *f, const char *dn)
@@ -972,7 +990,7 @@ add_edge(struct dir_facts *f, size_t member, size_t group)
  * with why (the walk cannot be finished: no class may be decided).
  */
 static int
-group_search(const struct setup *s, const char *filter,
+group_search(const struct setup *s, const char *base, const char *filter,
     struct dir_facts *f, size_t member, bool add, bool *found, char *why,
     size_t cap)
 {
@@ -983,7 +1001,7 @@ group_search(const struct setup *s, const char *filter,
 	size_t j;
 	int rc;
 
-	rc = ldap_search_ext_s(ld, s->d.base, LDAP_SCOPE_SUBTREE, filter,
+	rc = ldap_search_ext_s(ld, base, LDAP_SCOPE_SUBTREE, filter,
 	    attrs, 0, NULL, NULL, &tv, (int)s->d.max_groups + 1, &res);
 	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
 		snprintf(why, cap, "group search failed: %s",
@@ -1048,8 +1066,8 @@ walk_groups(const struct setup *s, struct dir_facts *f, char *why,
 			    "group filter");
 			return -1;
 		}
-		if (group_search(s, filter, f, NO_LINK, true, &beyond, why,
-		    cap) != 0)
+		if (group_search(s, s->d.base, filter, f, NO_LINK, true,
+		    &beyond, why, cap) != 0)
 			return -1;
 		f->ndirect = f->ngroups;
 	}
@@ -1061,8 +1079,8 @@ walk_groups(const struct setup *s, struct dir_facts *f, char *why,
 		if (member_filter(IN_CHAIN_FILTER, f->groups[i], filter,
 		    sizeof(filter)) != 0)
 			f->truncated_groups = true;
-		else if (group_search(s, filter, f, i, true, &beyond, why,
-		    cap) != 0)
+		else if (group_search(s, domain_root(f->dn, s->d.base),
+		    filter, f, i, true, &beyond, why, cap) != 0)
 			return -1;
 	}
 	if (s->d.preset == POLICY_DIR_ACTIVE_DIRECTORY)
@@ -1076,7 +1094,7 @@ walk_groups(const struct setup *s, struct dir_facts *f, char *why,
 				f->truncated_groups = true;
 				break;
 			}
-			if (group_search(s, filter, f, i,
+			if (group_search(s, s->d.base, filter, f, i,
 			    depth <= s->d.max_group_depth, &beyond, why,
 			    cap) != 0)
 				return -1;
@@ -1164,8 +1182,8 @@ primary_group(const struct setup *s, LDAPMessage *e, struct dir_facts *f,
 	}
 	snprintf(filter, sizeof(filter), "(&(objectClass=group)"
 	    "(objectSid=%s))", value);
-	rc = ldap_search_ext_s(ld, s->d.base, LDAP_SCOPE_SUBTREE, filter,
-	    attrs, 0, NULL, NULL, &tv, 2, &res);
+	rc = ldap_search_ext_s(ld, domain_root(f->dn, s->d.base),
+	    LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL, &tv, 2, &res);
 	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
 		snprintf(why, cap, "primary group search failed: %s",
 		    ldap_err2string(rc));

@@ -9,7 +9,9 @@
 # standard.  eve's primary group is Domain Admins (primaryGroupID 512),
 # which Active Directory lists neither in her memberOf nor in the
 # group's member: admin all the same, through her objectSid's domain.
-# Names given as CORP\user, user@corp.example and plain find
+# With the accounts' OU as the base (OU=Staff), groups of the domain
+# outside it still count: frank, in tier0, and gina, whose primary group
+# is Domain Admins, are admin.  Names given as CORP\user, user@corp.example and plain find
 # the same entry, stored under its sAMAccountName and DN; an unknown
 # name, another domain and a user@domain form whose UPN is not the
 # account's are refused.
@@ -51,6 +53,10 @@ if ! samba_start; then
 fi
 ok domain_controller_answers_as_administrator
 
+primary_da() {	# dn: Domain Admins (RID 512) is its primary group
+	printf 'dn: %s\nchangetype: modify\nreplace: %s\n%s\n' "$1" \
+	    primaryGroupID 'primaryGroupID: 512' | samba_modify
+}
 # the people, made as an administrator makes them
 PW='Svc-Pass-4711!'
 {
@@ -62,14 +68,17 @@ PW='Svc-Pass-4711!'
 	samba_tool group addmembers tier0 alice &&
 	samba_tool group addmembers "Domain Admins" tier0,bob &&
 	samba_tool user disable dave &&
-	samba_tool group addmembers "Domain Admins" eve &&
-	printf 'dn: CN=eve,%s\nchangetype: modify\nreplace: %s\n%s\n' \
-	    "$U" primaryGroupID 'primaryGroupID: 512' | samba_modify
+	samba_tool ou create OU=Staff &&
+	samba_tool user create frank "$PW" --userou=OU=Staff &&
+	samba_tool user create gina "$PW" --userou=OU=Staff &&
+	samba_tool group addmembers tier0 frank &&
+	samba_tool group addmembers "Domain Admins" eve,gina &&
+	primary_da "CN=eve,$U" && primary_da "CN=gina,OU=Staff,$S"
 } >"$T/people.log" 2>&1
 check samba_tool_makes_the_people [ $? -eq 0 ]
 (umask 077; printf '%s\n' "$PW" >"$T/dir.pw")
 
-ad_config() {	# out [more]
+ad_config() {	# out [base]
 	make_config "$1"
 	cat >>"$1" <<EOF
 directory = {
@@ -79,11 +88,10 @@ directory = {
 	ca_file = "$SAMBA_CA";
 	bind = { method = "simple"; dn = "CN=tapgate,$U";
 	    password_file = "$T/dir.pw"; };
-	base = "$S";
+	base = "${2:-$S}";
 	domain = "corp.example";
 	netbios_domain = "CORP";
 	timeout_seconds = 2;
-	${2:-}
 };
 EOF
 }
@@ -192,6 +200,23 @@ check netbios_of_another_domain_is_refused refused 'EVIL\\alice' 422 \
 check filter_characters_find_nothing refused 'a*)(sAMAccountName=*' 422 \
     account_not_found
 check refusals_stored_nothing unchanged "$N" "$(count)"
+daemon_stop
+
+# ---- the accounts' OU as the base: the domain's groups still count
+ad_config "$T/staff.conf" "OU=Staff,$S"
+daemon_start "$T/staff.conf" || exit 1
+check base_of_an_ou_finds_its_accounts stored_as frank frank \
+    "CN=frank,OU=Staff,$S"
+check account_not_below_the_base_is_not_found refused carol 422 \
+    account_not_found
+check ou_base_member_of_a_group_in_domain_admins_is_admin classed frank \
+    admin "member of $DA"
+check ou_base_chain_is_in_the_facts answered 200 \
+    '(.directory.privileged_groups | index("'"$DA"'") != null) and
+    (.directory.privileged_groups |
+    index("CN=Administrators,CN=Builtin,'"$S"'") != null)'
+check ou_base_primary_group_domain_admins_is_admin classed gina admin \
+    "member of $DA"
 daemon_stop
 
 # ---- the bind is the service account's: a wrong password is no answer
