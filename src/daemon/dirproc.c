@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1216,19 +1217,60 @@ primary_group(const struct setup *s, LDAPMessage *e, struct dir_facts *f,
  * The entry name finds, or (dn not NULL) the entry at dn: its facts, and
  * its groups walked unless read at its DN.
  */
+/*
+ * On Active Directory, the filter for upn (user@domain, as dir_name_upn
+ * makes it): the entry whose upn attribute it is, or the one the filter
+ * finds for user (the implicit UPN, sAMAccountName@domain).  Two such
+ * entries are two: ambiguous, never the sAMAccountName's by default.
+ * The account part in acct.  0, or -1.
+ */
+static int
+upn_filter(const struct setup *s, const char *upn, char *acct,
+    size_t acctcap, char *out, size_t cap)
+{
+	char own[DIR_FILTER_MAX + 1];
+	struct berval in, esc = { 0, NULL };
+	const char *at = strchr(upn, '@');
+	int n;
+
+	if (at == NULL || (size_t)(at - upn) >= acctcap)
+		return -1;
+	memcpy(acct, upn, (size_t)(at - upn));
+	acct[at - upn] = '\0';
+	if (dir_filter(&s->d, acct, own, sizeof(own)) != 0)
+		return -1;
+	in.bv_val = (char *)(uintptr_t)upn;
+	in.bv_len = (ber_len_t)strlen(upn);
+	if (ldap_bv2escaped_filter_value(&in, &esc) != 0)
+		return -1;
+	n = snprintf(out, cap, "(|%s(&(objectCategory=person)"
+	    "(objectClass=user)(%s=%s)))", own, s->d.attrs.upn, esc.bv_val);
+	ber_memfree(esc.bv_val);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
 static enum dir_outcome
 search(struct setup *s, const char *name, const char *dn,
     struct dir_facts *f, char *why, size_t cap)
 {
 	struct timeval tv = { (time_t)s->d.timeout_seconds, 0 };
-	char filter[DIR_FILTER_MAX + 1];
+	char filter[DIR_FILTER_MAX + 3 * DIR_UPN_MAX + 96];
+	char acct[DIR_NAME_MAX + 1];
 	LDAPMessage *res = NULL, *e;
 	enum dir_outcome o;
 	int rc, n;
 
 	if (dn != NULL)
 		snprintf(filter, sizeof(filter), "(objectClass=*)");
-	else if (dir_filter(&s->d, name, filter, sizeof(filter)) != 0) {
+	else if (s->d.preset == POLICY_DIR_ACTIVE_DIRECTORY &&
+	    s->d.attrs.upn[0] != '\0' && strchr(name, '@') != NULL) {
+		if (upn_filter(s, name, acct, sizeof(acct), filter,
+		    sizeof(filter)) != 0) {
+			snprintf(why, cap, "the name does not fit the filter");
+			return DIR_UNAVAILABLE;
+		}
+		name = acct;
+	} else if (dir_filter(&s->d, name, filter, sizeof(filter)) != 0) {
 		snprintf(why, cap, "the name does not fit the filter");
 		return DIR_UNAVAILABLE;
 	}
@@ -1352,7 +1394,7 @@ child_lookup(struct msg_chan *ch, uint8_t type, struct setup *s,
 	enum dir_outcome o;
 
 	msg_get_str(rq, name, type == PROTO_DIR_LOOKUP_DN ? DIR_DN_MAX + 1 :
-	    DIR_NAME_MAX + 1);
+	    DIR_UPN_MAX + 1);
 	if (msg_chan_end(ch, rq, "lookup") != 0)
 		return -1;
 	if (type == PROTO_DIR_LOOKUP_DN)

@@ -8,13 +8,14 @@
 # Admins himself; dave is disabled (userAccountControl); carol is
 # standard.  eve's primary group is Domain Admins (primaryGroupID 512),
 # which Active Directory lists neither in her memberOf nor in the
-# group's member: admin all the same, through her objectSid's domain.
+# group's member: admin all the same, found by her objectSid's domain.
 # With the accounts' OU as the base (OU=Staff), groups of the domain
 # outside it still count: frank, in tier0, and gina, whose primary group
-# is Domain Admins, are admin.  Names given as CORP\user, user@corp.example and plain find
-# the same entry, stored under its sAMAccountName and DN; an unknown
-# name, another domain and a user@domain form whose UPN is not the
-# account's are refused.
+# is Domain Admins, are admin.  jsmith's UPN is john.smith@corp.example,
+# as Active Directory lets it be: that UPN is jsmith, not an account
+# named john.smith.  Names given as CORP\user, user@corp.example and
+# plain find the same entry, stored under its sAMAccountName and DN; an
+# unknown name and other domains are refused.
 set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/samba.sh
@@ -61,7 +62,7 @@ primary_da() {	# dn: Domain Admins (RID 512) is its primary group
 PW='Svc-Pass-4711!'
 {
 	samba_tool user create tapgate "$PW" &&
-	for u in alice bob carol dave eve; do
+	for u in alice bob carol dave eve jsmith; do
 		samba_tool user create "$u" "$PW" || exit 1
 	done &&
 	samba_tool group add tier0 &&
@@ -73,7 +74,11 @@ PW='Svc-Pass-4711!'
 	samba_tool user create gina "$PW" --userou=OU=Staff &&
 	samba_tool group addmembers tier0 frank &&
 	samba_tool group addmembers "Domain Admins" eve,gina &&
-	primary_da "CN=eve,$U" && primary_da "CN=gina,OU=Staff,$S"
+	primary_da "CN=eve,$U" && primary_da "CN=gina,OU=Staff,$S" &&
+	samba_tool group addmembers "Domain Admins" jsmith &&
+	printf 'dn: CN=jsmith,%s\nchangetype: modify\nreplace: %s\n%s\n' \
+	    "$U" userPrincipalName \
+	    'userPrincipalName: john.smith@corp.example' | samba_modify
 } >"$T/people.log" 2>&1
 check samba_tool_makes_the_people [ $? -eq 0 ]
 (umask 077; printf '%s\n' "$PW" >"$T/dir.pw")
@@ -186,6 +191,12 @@ check netbios_form_is_the_account stored_as 'CORP\\alice' alice \
 check netbios_form_ignores_case stored_as 'corp\\alice' alice \
     "CN=alice,$U"
 check upn_is_the_account stored_as alice@corp.example alice "CN=alice,$U"
+check upn_unlike_the_account_name_is_its_account stored_as \
+    john.smith@corp.example jsmith "CN=jsmith,$U"
+check upn_unlike_the_account_name_is_classed_by_its_groups classed \
+    John.Smith@corp.example admin "member of $DA"
+check implicit_upn_is_the_account stored_as jsmith@corp.example jsmith \
+    "CN=jsmith,$U"
 check plain_name_in_another_case_is_the_account stored_as ALICE alice \
     "CN=alice,$U"
 
