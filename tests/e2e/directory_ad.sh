@@ -6,7 +6,8 @@
 # samba-tool.  alice is in tier0, a group in Domain Admins: admin through
 # the chain that LDAP_MATCHING_RULE_IN_CHAIN answers; bob is in Domain
 # Admins himself; dave is disabled (userAccountControl); carol is
-# standard.  eve's primary group is Domain Admins (primaryGroupID 512),
+# standard; lola, locked out by bad passwords, is reported locked
+# (lockoutTime), and not once unlocked (lockoutTime 0).  eve's primary group is Domain Admins (primaryGroupID 512),
 # which Active Directory lists neither in her memberOf nor in the
 # group's member: admin all the same, found by her objectSid's domain.
 # With the accounts' OU as the base (OU=Staff), groups of the domain
@@ -62,7 +63,10 @@ primary_da() {	# dn: Domain Admins (RID 512) is its primary group
 PW='Svc-Pass-4711!'
 {
 	samba_tool user create tapgate "$PW" &&
-	for u in alice bob carol dave eve jsmith; do
+	samba_tool domain passwordsettings set \
+	    --account-lockout-threshold=3 --account-lockout-duration=30 \
+	    --reset-account-lockout-after=30 &&
+	for u in alice bob carol dave eve jsmith lola; do
 		samba_tool user create "$u" "$PW" || exit 1
 	done &&
 	samba_tool group add tier0 &&
@@ -183,6 +187,26 @@ check primary_group_and_what_holds_it_are_in_the_facts answered 200 \
     (.directory.privileged_groups |
     index("CN=Administrators,CN=Builtin,'"$S"'") != null) and
     .directory.groups_truncated == false'
+# lola locks herself out: three bad passwords, the fourth bind refused
+for i in 1 2 3 4; do
+	LDAPTLS_CACERT=$SAMBA_CA ldapwhoami -x -H "$SAMBA_URI" \
+	    -D "CN=lola,$U" -w "wrong-$i" >>"$T/lola.log" 2>&1
+done
+check control_lola_is_locked_out grep -q 'data 775' "$T/lola.log"
+check locked_out_user_is_reported_locked classed lola standard \
+    "no class entry matches"
+check locked_out_user_is_locked_not_disabled answered 200 \
+    '.directory.locked == true and .directory.disabled == false'
+samba_tool user unlock lola >>"$T/people.log" 2>&1
+lockout_time_0() {
+	samba_search -b "CN=lola,$U" -s base lockoutTime |
+	    grep -qx 'lockoutTime: 0'
+}
+check control_lola_is_unlocked_with_lockouttime_0 lockout_time_0
+check unlocked_user_is_not_locked classed lola standard \
+    "no class entry matches"
+check unlocked_user_is_reported_unlocked answered 200 \
+    '.directory.locked == false'
 check administrator_is_admin classed Administrator admin "member of $DA"
 
 # ---- the name forms: one entry, its own name and DN
