@@ -2,20 +2,21 @@
 # SPDX-License-Identifier: ISC
 # The Active Directory preset against a real Active Directory: a private
 # Samba domain controller (tests/e2e/lib/samba.sh), reached over LDAPS
-# with its CA, the appliance bound as a service account made with
-# samba-tool.  alice is in tier0, a group in Domain Admins: admin through
-# the chain that LDAP_MATCHING_RULE_IN_CHAIN answers; bob is in Domain
-# Admins himself; dave is disabled (userAccountControl); carol is
-# standard; lola, locked out by bad passwords, is reported locked
-# (lockoutTime), and not once unlocked (lockoutTime 0).  eve's primary group is Domain Admins (primaryGroupID 512),
-# which Active Directory lists neither in her memberOf nor in the
-# group's member: admin all the same, found by her objectSid's domain.
-# With the accounts' OU as the base (OU=Staff), groups of the domain
-# outside it still count: frank, in tier0, and gina, whose primary group
-# is Domain Admins, are admin.  jsmith's UPN is john.smith@corp.example,
-# as Active Directory lets it be: that UPN is jsmith, not an account
-# named john.smith.  Names given as CORP\user, user@corp.example and
-# plain find the same entry, stored under its sAMAccountName and DN; an
+# (and StartTLS) with its CA, the appliance bound as a service account
+# made with samba-tool.  alice is in tier0, a group in Domain Admins:
+# admin through the chain that LDAP_MATCHING_RULE_IN_CHAIN answers; bob
+# is in Domain Admins himself; dave is disabled (userAccountControl);
+# carol is standard; lola, locked out by bad passwords, is reported
+# locked (lockoutTime), and not once unlocked (lockoutTime 0).  eve's
+# primary group is Domain Admins (primaryGroupID 512), which Active
+# Directory lists neither in her memberOf nor in the group's member:
+# admin all the same, found by her objectSid's domain.  With the
+# accounts' OU as the base (OU=Staff), groups of the domain outside it
+# still count: frank, in tier0, and gina, whose primary group is Domain
+# Admins, are admin.  jsmith's UPN is john.smith@corp.example, as Active
+# Directory lets it be: that UPN is jsmith, not an account named
+# john.smith.  Names given as CORP\user, user@corp.example and plain
+# find the same entry, stored under its sAMAccountName and DN; an
 # unknown name and other domains are refused.
 set -u
 . tests/e2e/lib/daemon.sh
@@ -87,13 +88,13 @@ PW='Svc-Pass-4711!'
 check samba_tool_makes_the_people [ $? -eq 0 ]
 (umask 077; printf '%s\n' "$PW" >"$T/dir.pw")
 
-ad_config() {	# out [base]
+ad_config() {	# out [base [uri tls]]
 	make_config "$1"
 	cat >>"$1" <<EOF
 directory = {
 	preset = "active_directory";
-	uri = "$SAMBA_URI";
-	tls = "ldaps";
+	uri = "${3:-$SAMBA_URI}";
+	tls = "${4:-ldaps}";
 	ca_file = "$SAMBA_CA";
 	bind = { method = "simple"; dn = "CN=tapgate,$U";
 	    password_file = "$T/dir.pw"; };
@@ -252,6 +253,12 @@ check ou_base_chain_is_in_the_facts answered 200 \
     index("CN=Administrators,CN=Builtin,'"$S"'") != null)'
 check ou_base_primary_group_domain_admins_is_admin classed gina admin \
     "member of $DA"
+daemon_stop
+
+# ---- StartTLS on the DC's port 389 does as well
+ad_config "$T/starttls.conf" "$S" "ldap://$SAMBA_IP" starttls
+daemon_start "$T/starttls.conf" || exit 1
+check starttls_finds_the_nested_admin classed alice admin "member of $DA"
 daemon_stop
 
 # ---- the bind is the service account's: a wrong password is no answer
