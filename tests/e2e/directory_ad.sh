@@ -158,7 +158,8 @@ check facts_name_the_chain_through_tier0 answered 200 \
     '[.directory.privileged_through[] | select(.group == "'"$DA"'")] ==
     [{"group": "'"$DA"'", "through": ["'"$TIER0"'"]}]'
 ALICE_ID=$(jbody .id)
-"$BUILD/tapgatectl" -s "$T/api.sock" requests show "$ALICE_ID" >"$T/show.txt" 2>&1
+"$BUILD/tapgatectl" -s "$T/api.sock" requests show "$ALICE_ID" \
+    >"$T/show.txt" 2>&1
 check requests_show_names_the_chain \
     grep -qF "$DA through $TIER0" "$T/show.txt"
 check direct_member_of_domain_admins_is_admin classed bob admin \
