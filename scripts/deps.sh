@@ -25,6 +25,8 @@ pyflakes3
 minisign
 slapd
 ldap-utils
+samba-ad-dc
+samba-ad-provision
 systemd
 udev
 groff-base
@@ -56,8 +58,10 @@ echo "deps: installing$missing"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-# Installing must not start services (slapd would take port 389): hold
-# invoke-rc.d back with a policy-rc.d for the duration, unless one exists.
+# Installing must not start services (slapd would take port 389 on every
+# address, where the tests' own samba DC binds 389 and 636 on a loopback
+# address of its own): hold invoke-rc.d back with a policy-rc.d for the
+# duration, unless one exists.
 guard=""
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null

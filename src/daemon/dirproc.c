@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -574,9 +575,20 @@ dirproc_check(struct dirproc *dp, const char **event, char *detail,
 
 /* ---- the child */
 
+/*
+ * Active Directory keeps the account's primary group (primaryGroupID, a
+ * RID of the account's own domain) out of memberOf and out of the
+ * group's member: an account whose primary group is Domain Admins is
+ * listed in neither.  Its SID is the account's objectSid with the last
+ * sub-authority replaced by that RID.
+ */
+static char	ad_primary_group_id[] = "primaryGroupID";
+static char	ad_object_sid[] = "objectSid";
+
 struct setup {
 	struct policy_directory	 d;
-	char			*attrs[NATTRS + 1];	/* for the search */
+	/* for the search: and, on Active Directory, the primary group's */
+	char			*attrs[NATTRS + 3];
 };
 
 static void
@@ -619,6 +631,10 @@ get_setup(struct msg *m, struct setup *s)
 			;
 		if (j == n)
 			s->attrs[n++] = slots[i];
+	}
+	if (d->preset == POLICY_DIR_ACTIVE_DIRECTORY) {
+		s->attrs[n++] = ad_primary_group_id;
+		s->attrs[n++] = ad_object_sid;
 	}
 	s->attrs[n] = NULL;
 	d->configured = true;
@@ -924,6 +940,24 @@ member_filter(const char *fmt, const char *dn, char *out, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
+/*
+ * On Active Directory, where the groups of the domain of the entry at dn
+ * are: its domain's naming context, the DC= components that end dn (an
+ * account found below an OU is in groups outside it); base when dn has
+ * none.
+ */
+static const char *
+domain_root(const char *dn, const char *base)
+{
+	const char *p;
+
+	for (p = strchr(dn, ','); p != NULL; p = strchr(p + 1, ','))
+		if (p > dn && p[-1] != '\\' &&
+		    strncasecmp(p + 1, "DC=", 3) == 0)
+			return p + 1;
+	return base;
+}
+
 /* The index of group dn in f; f->ngroups: not there. */
 static size_t
 group_index(const struct dir_facts *f, const char *dn)
@@ -957,7 +991,7 @@ add_edge(struct dir_facts *f, size_t member, size_t group)
  * with why (the walk cannot be finished: no class may be decided).
  */
 static int
-group_search(const struct setup *s, const char *filter,
+group_search(const struct setup *s, const char *base, const char *filter,
     struct dir_facts *f, size_t member, bool add, bool *found, char *why,
     size_t cap)
 {
@@ -968,7 +1002,7 @@ group_search(const struct setup *s, const char *filter,
 	size_t j;
 	int rc;
 
-	rc = ldap_search_ext_s(ld, s->d.base, LDAP_SCOPE_SUBTREE, filter,
+	rc = ldap_search_ext_s(ld, base, LDAP_SCOPE_SUBTREE, filter,
 	    attrs, 0, NULL, NULL, &tv, (int)s->d.max_groups + 1, &res);
 	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
 		snprintf(why, cap, "group search failed: %s",
@@ -1033,8 +1067,8 @@ walk_groups(const struct setup *s, struct dir_facts *f, char *why,
 			    "group filter");
 			return -1;
 		}
-		if (group_search(s, filter, f, NO_LINK, true, &beyond, why,
-		    cap) != 0)
+		if (group_search(s, s->d.base, filter, f, NO_LINK, true,
+		    &beyond, why, cap) != 0)
 			return -1;
 		f->ndirect = f->ngroups;
 	}
@@ -1046,8 +1080,8 @@ walk_groups(const struct setup *s, struct dir_facts *f, char *why,
 		if (member_filter(IN_CHAIN_FILTER, f->groups[i], filter,
 		    sizeof(filter)) != 0)
 			f->truncated_groups = true;
-		else if (group_search(s, filter, f, i, true, &beyond, why,
-		    cap) != 0)
+		else if (group_search(s, domain_root(f->dn, s->d.base),
+		    filter, f, i, true, &beyond, why, cap) != 0)
 			return -1;
 	}
 	if (s->d.preset == POLICY_DIR_ACTIVE_DIRECTORY)
@@ -1061,7 +1095,7 @@ walk_groups(const struct setup *s, struct dir_facts *f, char *why,
 				f->truncated_groups = true;
 				break;
 			}
-			if (group_search(s, filter, f, i,
+			if (group_search(s, s->d.base, filter, f, i,
 			    depth <= s->d.max_group_depth, &beyond, why,
 			    cap) != 0)
 				return -1;
@@ -1075,22 +1109,168 @@ walk_groups(const struct setup *s, struct dir_facts *f, char *why,
 }
 
 /*
+ * The SID of entry e's primary group as an RFC 4515 filter value (each
+ * byte \XX) in out: 1; 0 when e has no primaryGroupID (not Active
+ * Directory's data); -1 when it has one that cannot be resolved (no
+ * objectSid, or either malformed).
+ */
+static int
+primary_group_sid(LDAP *l, LDAPMessage *e, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char sid[8 + 4 * 15];
+	char rid[16];
+	struct berval **vals;
+	unsigned long v;
+	size_t i, len, nsub;
+	char *end;
+
+	if (take_values(l, e, ad_primary_group_id, sizeof(rid) - 1, 1, rid,
+	    sizeof(rid), NULL) != 1)
+		return 0;
+	errno = 0;
+	v = strtoul(rid, &end, 10);
+	if (rid[0] < '0' || rid[0] > '9' || *end != '\0' || errno != 0 ||
+	    v > 0xffffffffUL)
+		return -1;
+	if ((vals = ldap_get_values_len(l, e, ad_object_sid)) == NULL)
+		return -1;
+	/* revision 1, n sub-authorities, 6 bytes of authority, n * 4 */
+	len = vals[0] != NULL ? vals[0]->bv_len : 0;
+	nsub = len >= 8 ? (unsigned char)vals[0]->bv_val[1] : 0;
+	if (vals[1] != NULL || len < 12 || len > sizeof(sid) ||
+	    vals[0]->bv_val[0] != 1 || nsub < 1 || len != 8 + 4 * nsub ||
+	    cap < 3 * len + 1) {
+		ldap_value_free_len(vals);
+		return -1;
+	}
+	memcpy(sid, vals[0]->bv_val, len);
+	ldap_value_free_len(vals);
+	for (i = 0; i < 4; i++)	/* little-endian, like every sub-authority */
+		sid[len - 4 + i] = (unsigned char)(v >> (8 * i));
+	for (i = 0; i < len; i++) {
+		out[3 * i] = '\\';
+		out[3 * i + 1] = hex[sid[i] >> 4];
+		out[3 * i + 2] = hex[sid[i] & 15];
+	}
+	out[3 * len] = '\0';
+	return 1;
+}
+
+/*
+ * On Active Directory, entry e's primary group, one of its own groups
+ * (before the walk, which then finds the groups that hold it).  A
+ * primary group that cannot be told marks the groups truncated: it is
+ * unknown, not absent.  0, or -1 with why (the search failed).
+ */
+static int
+primary_group(const struct setup *s, LDAPMessage *e, struct dir_facts *f,
+    char *why, size_t cap)
+{
+	struct timeval tv = { (time_t)s->d.timeout_seconds, 0 };
+	char value[3 * (8 + 4 * 15) + 1], filter[sizeof(value) + 48];
+	static char none[] = "1.1";	/* no attribute: the DN only */
+	char *attrs[] = { none, NULL }, *dn = NULL;
+	LDAPMessage *res = NULL, *g;
+	int r, rc;
+
+	if (s->d.preset != POLICY_DIR_ACTIVE_DIRECTORY)
+		return 0;
+	if ((r = primary_group_sid(ld, e, value, sizeof(value))) <= 0) {
+		if (r < 0)
+			f->truncated_groups = true;
+		return 0;
+	}
+	snprintf(filter, sizeof(filter), "(&(objectClass=group)"
+	    "(objectSid=%s))", value);
+	rc = ldap_search_ext_s(ld, domain_root(f->dn, s->d.base),
+	    LDAP_SCOPE_SUBTREE, filter, attrs, 0, NULL, NULL, &tv, 2, &res);
+	if (rc != LDAP_SUCCESS && rc != LDAP_SIZELIMIT_EXCEEDED) {
+		snprintf(why, cap, "primary group search failed: %s",
+		    ldap_err2string(rc));
+		if (connection_lost(rc) || rc == LDAP_TIMELIMIT_EXCEEDED)
+			drop_connection();
+		ldap_msgfree(res);
+		return -1;
+	}
+	/* exactly one group, reportable, and room for it: else unknown */
+	if (rc != LDAP_SUCCESS || ldap_count_entries(ld, res) != 1 ||
+	    (g = ldap_first_entry(ld, res)) == NULL ||
+	    (dn = ldap_get_dn(ld, g)) == NULL || dn[0] == '\0' ||
+	    !dir_value_ok(dn, DIR_DN_MAX))
+		f->truncated_groups = true;
+	else if (group_index(f, dn) < f->ngroups)
+		;	/* listed already */
+	else if (f->ngroups >= s->d.max_groups)
+		f->truncated_groups = true;
+	else
+		snprintf(f->groups[f->ngroups++], sizeof(f->groups[0]), "%s",
+		    dn);
+	f->ndirect = f->ngroups;
+	if (dn != NULL)
+		ldap_memfree(dn);
+	ldap_msgfree(res);
+	return 0;
+}
+
+/*
  * The entry name finds, or (dn not NULL) the entry at dn: its facts, and
  * its groups walked unless read at its DN.
  */
+/*
+ * On Active Directory, the filter for upn (user@domain, as dir_name_upn
+ * makes it): the entry whose upn attribute it is, or the one the filter
+ * finds for user (the implicit UPN, sAMAccountName@domain).  Two such
+ * entries are two: ambiguous, never the sAMAccountName's by default.
+ * The account part in acct.  0, or -1.
+ */
+static int
+upn_filter(const struct setup *s, const char *upn, char *acct,
+    size_t acctcap, char *out, size_t cap)
+{
+	char own[DIR_FILTER_MAX + 1];
+	struct berval in, esc = { 0, NULL };
+	const char *at = strchr(upn, '@');
+	int n;
+
+	if (at == NULL || (size_t)(at - upn) >= acctcap)
+		return -1;
+	memcpy(acct, upn, (size_t)(at - upn));
+	acct[at - upn] = '\0';
+	if (dir_filter(&s->d, acct, own, sizeof(own)) != 0)
+		return -1;
+	in.bv_val = (char *)(uintptr_t)upn;
+	in.bv_len = (ber_len_t)strlen(upn);
+	if (ldap_bv2escaped_filter_value(&in, &esc) != 0)
+		return -1;
+	n = snprintf(out, cap, "(|%s(&(objectCategory=person)"
+	    "(objectClass=user)(%s=%s)))", own, s->d.attrs.upn, esc.bv_val);
+	ber_memfree(esc.bv_val);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
 static enum dir_outcome
 search(struct setup *s, const char *name, const char *dn,
     struct dir_facts *f, char *why, size_t cap)
 {
 	struct timeval tv = { (time_t)s->d.timeout_seconds, 0 };
-	char filter[DIR_FILTER_MAX + 1];
+	char filter[DIR_FILTER_MAX + 3 * DIR_UPN_MAX + 96];
+	char acct[DIR_NAME_MAX + 1];
 	LDAPMessage *res = NULL, *e;
 	enum dir_outcome o;
 	int rc, n;
 
 	if (dn != NULL)
 		snprintf(filter, sizeof(filter), "(objectClass=*)");
-	else if (dir_filter(&s->d, name, filter, sizeof(filter)) != 0) {
+	else if (s->d.preset == POLICY_DIR_ACTIVE_DIRECTORY &&
+	    s->d.attrs.upn[0] != '\0' && strchr(name, '@') != NULL) {
+		if (upn_filter(s, name, acct, sizeof(acct), filter,
+		    sizeof(filter)) != 0) {
+			snprintf(why, cap, "the name does not fit the filter");
+			return DIR_UNAVAILABLE;
+		}
+		name = acct;
+	} else if (dir_filter(&s->d, name, filter, sizeof(filter)) != 0) {
 		snprintf(why, cap, "the name does not fit the filter");
 		return DIR_UNAVAILABLE;
 	}
@@ -1129,7 +1309,8 @@ search(struct setup *s, const char *name, const char *dn,
 		o = DIR_NOT_FOUND;
 	} else if ((e = ldap_first_entry(ld, res)) == NULL ||
 	    entry_facts(ld, e, s, name, f, why, cap) != 0 ||
-	    (dn == NULL && walk_groups(s, f, why, cap) != 0))
+	    (dn == NULL && (primary_group(s, e, f, why, cap) != 0 ||
+	    walk_groups(s, f, why, cap) != 0)))
 		o = DIR_UNAVAILABLE;
 	else
 		o = DIR_FOUND;
@@ -1213,7 +1394,7 @@ child_lookup(struct msg_chan *ch, uint8_t type, struct setup *s,
 	enum dir_outcome o;
 
 	msg_get_str(rq, name, type == PROTO_DIR_LOOKUP_DN ? DIR_DN_MAX + 1 :
-	    DIR_NAME_MAX + 1);
+	    DIR_UPN_MAX + 1);
 	if (msg_chan_end(ch, rq, "lookup") != 0)
 		return -1;
 	if (type == PROTO_DIR_LOOKUP_DN)

@@ -158,7 +158,7 @@ const struct msg_proto proto_hooks = {
 	STR(POLICY_DIR_DN_MAX) + 3 * STR(POLICY_LONG_MAX) +		\
 	STR(POLICY_DIR_DN_MAX) + STR(POLICY_DIR_FILTER_MAX) + 2 * U32 +	\
 	11 * STR(POLICY_DIR_ATTR_MAX) + 2 * U8 + U32)
-#define DIR_LOOKUP_MAX		STR(DIR_NAME_MAX)
+#define DIR_LOOKUP_MAX		STR(DIR_UPN_MAX)
 #define DIR_LOOKUP_DN_MAX	STR(DIR_DN_MAX)
 #define DIR_VALUES_MAX(n)	(U32 + (n) * STR(DIR_VALUE_MAX))
 #define DIR_ANSWER_MAX							\

@@ -71,7 +71,8 @@
  *			timeout_seconds, u32 max_groups, 11 x str attribute
  *			(struct policy_dir_attrs, in its order), u8 preset,
  *			u8 nested_groups, u32 max_group_depth
- *	DIR_LOOKUP	monitor, idle -> lookup: str name (normalised)
+ *	DIR_LOOKUP	monitor, idle -> lookup: str name (normalised; on
+ *			Active Directory a UPN whole: dir_name_upn)
  *	DIR_LOOKUP_DN	monitor, idle -> lookup: str dn (an entry read by
  *			its DN: a manager's; its groups are not walked)
  *	DIR_ANSWER	child, lookup -> idle: u8 outcome (enum dir_outcome),

@@ -29,6 +29,7 @@
 #define DIR_MAX_TYPES		8	/* account type values kept */
 #define DIR_MAX_EDGES		(4 * DIR_MAX_GROUPS) /* group-in-group links */
 #define DIR_FILTER_MAX		(POLICY_DIR_FILTER_MAX + 3 * DIR_NAME_MAX)
+#define DIR_UPN_MAX		(DIR_NAME_MAX + 1 + POLICY_DIR_DOMAIN_MAX)
 
 /* Why a name was refused (DIR_NAME_OK: it was not). */
 enum dir_name_fault {
@@ -70,6 +71,20 @@ const char	*dir_name_fault_text(enum dir_name_fault f);
  */
 int	dir_name_normalize(const struct policy_directory *d, const char *in,
 	    char *out, size_t outlen, enum dir_name_fault *fault);
+
+/*
+ * The user principal name that in names on Active Directory d, for the
+ * directory process to match against the upn attribute: when in passes
+ * dir_name_normalize and is in the user@DOMAIN form, out (outlen bytes,
+ * at least DIR_UPN_MAX + 1) is the normalised account, '@' and the
+ * configured domain, and 1 is returned.  A UPN's prefix need not be the
+ * sAMAccountName, so the account dir_name_normalize gives is not enough
+ * to look it up.  0 (out "") when in is in another form, d is not
+ * Active Directory or has no upn attribute; TG_ERR_INVALID when in is
+ * refused; TG_ERR_NOMEM.
+ */
+int	dir_name_upn(const struct policy_directory *d, const char *in,
+	    char *out, size_t outlen);
 
 /*
  * Whether two normalised names name the same account on directory d:

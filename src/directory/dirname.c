@@ -277,6 +277,45 @@ dir_name_normalize(const struct policy_directory *d, const char *in,
 	return r;
 }
 
+int
+dir_name_upn(const struct policy_directory *d, const char *in, char *out,
+    size_t outlen)
+{
+	char acct[DIR_NAME_MAX + 1];
+	enum dir_name_fault f;
+	uint8_t *nf;
+	size_t nflen = 0, alen, dlen;
+	bool at;
+	int r;
+
+	if (out == NULL || outlen < DIR_UPN_MAX + 1)
+		return TG_ERR_INVALID;
+	out[0] = '\0';
+	if ((r = dir_name_normalize(d, in, acct, sizeof(acct), &f)) != 0)
+		return r;
+	if (d == NULL || !d->configured ||
+	    d->preset != POLICY_DIR_ACTIVE_DIRECTORY ||
+	    d->attrs.upn[0] == '\0')
+		return 0;
+	/* normalised: the NFKC form holds '@' only as the domain form */
+	nf = u8_normalize(UNINORM_NFKC, (const uint8_t *)in, strlen(in),
+	    NULL, &nflen);
+	if (nf == NULL)
+		return TG_ERR_NOMEM;
+	at = memchr(nf, '@', nflen) != NULL;
+	free(nf);
+	if (!at)
+		return 0;
+	alen = strlen(acct);
+	dlen = strlen(d->domain);
+	if (alen + 1 + dlen >= outlen)
+		return TG_ERR_TOO_LONG;
+	memcpy(out, acct, alen);
+	out[alen] = '@';
+	memcpy(out + alen + 1, d->domain, dlen + 1);
+	return 1;
+}
+
 bool
 dir_name_same(const struct policy_directory *d, const char *a,
     const char *b)

@@ -17,7 +17,8 @@ eng_directory_lookup(struct tapgated *d, const char *account,
     struct eng_dir_lookup *lk)
 {
 	const struct policy_directory *dir = &d->cfg->directory;
-	int r;
+	char upn[DIR_UPN_MAX + 1];
+	int r, isupn;
 
 	memset(lk, 0, sizeof(*lk));
 	lk->outcome = DIR_UNAVAILABLE;
@@ -32,12 +33,15 @@ eng_directory_lookup(struct tapgated *d, const char *account,
 	}
 	if (r != 0)
 		return r;
+	/* a UPN is the directory's to match: its prefix is no account */
+	if ((isupn = dir_name_upn(dir, account, upn, sizeof(upn))) < 0)
+		return isupn;
 	if ((lk->facts = calloc(1, sizeof(*lk->facts))) == NULL)
 		return TG_ERR_NOMEM;
 	/* the network is slow next to the monitor: others go on meanwhile */
 	pthread_mutex_unlock(&d->lock);
-	r = dirproc_lookup(d->dir, lk->name, &lk->outcome, lk->facts,
-	    lk->detail, sizeof(lk->detail));
+	r = dirproc_lookup(d->dir, isupn == 1 ? upn : lk->name, &lk->outcome,
+	    lk->facts, lk->detail, sizeof(lk->detail));
 	pthread_mutex_lock(&d->lock);
 	if (r != 0) {
 		lk->outcome = DIR_UNAVAILABLE;

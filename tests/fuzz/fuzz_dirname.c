@@ -56,6 +56,7 @@ directory(struct policy_directory *d, int ad)
 		strcpy(d->netbios, "CORP");
 		strcpy(d->filter,
 		    "(&(objectClass=user)(sAMAccountName={name}))");
+		strcpy(d->attrs.upn, "userPrincipalName");
 	} else {
 		d->preset = POLICY_DIR_OPENLDAP;
 		strcpy(d->filter, "(uid={name})");
@@ -101,10 +102,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct policy_directory d;
-	char *in, out[DIR_NAME_MAX + 1];
+	char *in, out[DIR_NAME_MAX + 1], upn[DIR_UPN_MAX + 1];
 	enum dir_name_fault f = DIR_NAME_FAULT_COUNT;
 	uint32_t seed;
-	int r;
+	int r, u;
 
 	if (wrap_take_seed(&data, &size, &seed) != 0 || size < 1)
 		return 0;
@@ -118,6 +119,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	wrap_start(seed);
 	r = dir_name_normalize(&d, in, out, sizeof(out), &f);
 	wrap_stop();
+	/* a UPN whole: the normalised account, '@', the configured domain */
+	u = dir_name_upn(&d, in, upn, sizeof(upn));
+	fuzz_assert(u == 0 || u == 1 || u == TG_ERR_INVALID);
+	fuzz_assert(r == TG_ERR_NOMEM || (r == 0) == (u >= 0));
+	if (u == 1 && r == 0)
+		fuzz_assert(d.preset == POLICY_DIR_ACTIVE_DIRECTORY &&
+		    strncmp(upn, out, strlen(out)) == 0 &&
+		    strcmp(upn + strlen(out), "@corp.example") == 0);
+	else if (u == 0)
+		fuzz_assert(upn[0] == '\0');
 	if (r == 0) {
 		fuzz_assert(f == DIR_NAME_OK);
 		check_accepted(&d, out);

@@ -658,6 +658,31 @@ active_directory_without_domains_refuses_the_forms(void)
 	CHECK_EQ(f, DIR_NAME_DOMAIN_FORM);
 }
 
+/* a UPN is looked up as itself: its prefix need not be the account */
+static void
+upn_form_is_kept_whole_for_the_lookup(void)
+{
+	struct policy_directory d = ad_cfg->directory;
+	char out[DIR_UPN_MAX + 1];
+
+	CHECK_EQ(dir_name_upn(&d, "John.Smith@CORP.example", out,
+	    sizeof(out)), 1);
+	CHECK(strcmp(out, "John.Smith@corp.example") == 0);
+	/* fullwidth '@' is '@' after NFKC */
+	CHECK_EQ(dir_name_upn(&d, "root\xef\xbc\xa0" "corp.example", out,
+	    sizeof(out)), 1);
+	CHECK(strcmp(out, "root@corp.example") == 0);
+	CHECK_EQ(dir_name_upn(&d, "CORP\\root", out, sizeof(out)), 0);
+	CHECK(out[0] == '\0');
+	CHECK_EQ(dir_name_upn(&d, "root", out, sizeof(out)), 0);
+	CHECK_EQ(dir_name_upn(&d, "root@evil.example", out, sizeof(out)),
+	    TG_ERR_INVALID);
+	CHECK_EQ(dir_name_upn(&ol_cfg->directory, "root@corp.example", out,
+	    sizeof(out)), 0);
+	d.attrs.upn[0] = '\0';
+	CHECK_EQ(dir_name_upn(&d, "root@corp.example", out, sizeof(out)), 0);
+}
+
 static void
 names_over_the_bound_are_refused(void)
 {
@@ -867,6 +892,7 @@ main(void)
 	RUN(each_name_variant_is_mapped_or_refused_saying_why);
 	RUN(openldap_takes_at_and_backslash_as_characters);
 	RUN(active_directory_without_domains_refuses_the_forms);
+	RUN(upn_form_is_kept_whole_for_the_lookup);
 	RUN(names_over_the_bound_are_refused);
 	RUN(names_compare_ignoring_case);
 	RUN(filter_escapes_the_name_as_rfc4515_says);
