@@ -32,6 +32,7 @@ udev
 groff-base
 libconfig-dev
 libmicrohttpd-dev
+libgnutls28-dev
 libsystemd-dev
 libykpers-1-dev
 libseccomp-dev
