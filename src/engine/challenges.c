@@ -71,29 +71,6 @@ struct ch_plan {
 	char		 masked[STORE_CHALLENGE_DEST + 1];
 };
 
-/* Whether a sees the request row: its own team's, or a sees all. */
-static int
-sees(const struct engine_actor *a, const struct store_request *row)
-{
-	return a->team == NULL || (row->requester_team != NULL &&
-	    strcmp(row->requester_team, a->team) == 0);
-}
-
-static int
-load_seen(struct tapgated *d, const struct engine_actor *a, const char *id,
-    struct facts *f, struct engine_result *res)
-{
-	int r;
-
-	if ((r = eng_load(d, id, f, res)) != 0)
-		return r;
-	if (sees(a, f->row))
-		return 0;
-	eng_facts_clear(f);
-	eng_error(res, 404, "not_found", "no such request");
-	return TG_ERR_NOT_FOUND;
-}
-
 /* Whether request f still takes one more item of evidence (409 not). */
 static int
 takes_evidence(struct tapgated *d, const struct facts *f, int64_t now,
@@ -509,7 +486,7 @@ engine_challenge_issue(struct tapgated *d, const struct engine_actor *a,
 	int r;
 
 	memset(&c, 0, sizeof(c));
-	if ((r = load_seen(d, a, id, &f, res)) != 0)
+	if ((r = eng_load_seen(d, a, id, &f, res)) != 0)
 		return r;
 	if ((r = parse_plan(body, len, &p, res)) != 0 ||
 	    (r = takes_evidence(d, &f, now, res)) != 0)
@@ -819,7 +796,7 @@ engine_challenge_answer(struct tapgated *d, const struct engine_actor *a,
 	size_t k;
 	int r;
 
-	if ((r = load_seen(d, a, id, &f, res)) != 0)
+	if ((r = eng_load_seen(d, a, id, &f, res)) != 0)
 		return r;
 	memset(&t, 0, sizeof(t));
 	if ((r = parse_answer(body, len, code, sizeof(code), res)) != 0)
@@ -1200,7 +1177,7 @@ engine_proofing(struct tapgated *d, const struct engine_actor *a,
 	size_t i, n, k;
 	int r;
 
-	if ((r = load_seen(d, a, id, &f, res)) != 0)
+	if ((r = eng_load_seen(d, a, id, &f, res)) != 0)
 		return r;
 	pr = &f.rq.pr;
 	if ((root = strict_body(body, len, names, 3, res)) == NULL) {

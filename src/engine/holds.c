@@ -28,6 +28,22 @@ static size_t	warned_next;
 #define HELD_PAGE	500
 
 int
+eng_load_seen(struct tapgated *d, const struct engine_actor *a,
+    const char *id, struct facts *f, struct engine_result *res)
+{
+	int r;
+
+	if ((r = eng_load(d, id, f, res)) != 0)
+		return r;
+	if (a->team == NULL || (f->row->requester_team != NULL &&
+	    strcmp(f->row->requester_team, a->team) == 0))
+		return 0;
+	eng_facts_clear(f);
+	eng_error(res, 404, "not_found", "no such request");
+	return TG_ERR_NOT_FOUND;
+}
+
+int
 eng_load(struct tapgated *d, const char *id, struct facts *f,
     struct engine_result *res)
 {

@@ -37,6 +37,14 @@ int	 eng_load(struct tapgated *d, const char *id, struct facts *f,
 	    struct engine_result *res);
 
 /*
+ * eng_load() of a request a may see: its own team's, or any when a has
+ * no team.  Another team's request is answered 404 as for none (its
+ * existence is not told), and f is cleared.
+ */
+int	 eng_load_seen(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, struct facts *f, struct engine_result *res);
+
+/*
  * The monitor looks at the clock: a gap of more than holds.stall_seconds
  * since the last look is downtime, and extends the holds it ate before
  * anything is evaluated.  0, or a database failure (nothing may then be

@@ -594,30 +594,6 @@ intake_scope(struct tapgated *d, const struct engine_actor *a,
 	return intake_refuse(d, a, rq, "out_of_scope", msg, now, res);
 }
 
-/* Whether a sees request row: its own team's, or a sees all. */
-static int
-team_sees(const struct engine_actor *a, const struct store_request *row)
-{
-	return a->team == NULL || (row->requester_team != NULL &&
-	    strcmp(row->requester_team, a->team) == 0);
-}
-
-/* eng_load() of a request a may see; 404 as for none when it may not. */
-static int
-load_seen(struct tapgated *d, const struct engine_actor *a, const char *id,
-    struct facts *f, struct engine_result *res)
-{
-	int r;
-
-	if ((r = eng_load(d, id, f, res)) != 0)
-		return r;
-	if (team_sees(a, f->row))
-		return 0;
-	eng_facts_clear(f);
-	eng_error(res, 404, "not_found", "no such request");
-	return TG_ERR_NOT_FOUND;
-}
-
 /* ---- the directory */
 
 /*
@@ -965,7 +941,7 @@ engine_add_evidence(struct tapgated *d, const struct engine_actor *a,
 	size_t nev = 0, i;
 	int r;
 
-	if ((r = load_seen(d, a, id, &f, res)) != 0)
+	if ((r = eng_load_seen(d, a, id, &f, res)) != 0)
 		return r;
 	if ((r = evidence_body(body, len, &root, &arr, ev, &nev, res)) != 0 ||
 	    (r = intake_attest(d, a, root, ev, &nev, res)) != 0 ||
@@ -1088,7 +1064,7 @@ engine_decide(struct tapgated *d, const struct engine_actor *a,
 	char err[512];
 	int r, veto = strcmp(kind, "veto") == 0;
 
-	if ((r = load_seen(d, a, id, &f, res)) != 0)
+	if ((r = eng_load_seen(d, a, id, &f, res)) != 0)
 		return r;
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	if ((r = reqjson_reason(root, &reason, err, sizeof(err))) != 0) {
@@ -1330,7 +1306,7 @@ engine_show(struct tapgated *d, const struct engine_actor *a,
 	json_t *evs = json_array(), *decs = json_array(), *out;
 	int r;
 
-	if ((r = load_seen(d, a, id, &f, res)) != 0)
+	if ((r = eng_load_seen(d, a, id, &f, res)) != 0)
 		goto out;
 	if ((r = store_evidence_list(d->st, id, evidence_row_json, evs)) != 0 ||
 	    (r = store_decision_list(d->st, id, decision_row_json, decs)) !=

@@ -177,14 +177,8 @@ engine_risk_raise(struct tapgated *d, const struct engine_actor *a,
 	const char *from;
 	int k, r;
 
-	if ((r = eng_load(d, id, &f, res)) != 0)
+	if ((r = eng_load_seen(d, a, id, &f, res)) != 0)
 		return r;
-	if (a->team != NULL && (f.row->requester_team == NULL ||
-	    strcmp(f.row->requester_team, a->team) != 0)) {
-		eng_error(res, 404, "not_found", "no such request");
-		r = TG_ERR_NOT_FOUND;
-		goto out;
-	}
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	if ((r = risk_body(root, want, &reason, res)) != 0)
 		goto out;
