@@ -71,38 +71,6 @@ struct ch_plan {
 	char		 masked[STORE_CHALLENGE_DEST + 1];
 };
 
-/* Whether request f still takes one more item of evidence (409 not). */
-static int
-takes_evidence(struct tapgated *d, const struct facts *f, int64_t now,
-    struct engine_result *res)
-{
-	struct policy_decision dec;
-	char err[256];
-
-	if (f->rq.pr.nevidence + 1 > POLICY_MAX_EVIDENCE) {
-		eng_error(res, 422, "too_much_evidence", "evidence: a request "
-		    "holds at most " STR_OF(POLICY_MAX_EVIDENCE) " items");
-		return TG_ERR_TOO_LONG;
-	}
-	if (eng_facts_evaluate(d, f, now, &dec) != 0) {
-		eng_error(res, 409, "stale_request", "the request no longer "
-		    "passes the appliance configuration");
-		return TG_ERR_CONFLICT;
-	}
-	if (f->nappr > 0) {
-		eng_error(res, 409, "evidence_final", "officers have approved "
-		    "this request: its evidence can no longer change");
-		return TG_ERR_CONFLICT;
-	}
-	if (eng_final_state(dec.state) || dec.state == POLICY_STATE_READY) {
-		snprintf(err, sizeof(err), "request is %s: evidence can no "
-		    "longer change it", policy_state_name(dec.state));
-		eng_error(res, 409, "request_closed", err);
-		return TG_ERR_CONFLICT;
-	}
-	return 0;
-}
-
 /* The body as a JSON object of only the members names[0..n). */
 static json_t *
 strict_body(const char *body, size_t len, const char *const *names,
@@ -489,7 +457,7 @@ engine_challenge_issue(struct tapgated *d, const struct engine_actor *a,
 	if ((r = eng_load_seen(d, a, id, &f, res)) != 0)
 		return r;
 	if ((r = parse_plan(body, len, &p, res)) != 0 ||
-	    (r = takes_evidence(d, &f, now, res)) != 0)
+	    (r = eng_evidence_open(d, &f, 1, now, res)) != 0)
 		goto out;
 	if (p.kind == CH_OUT_OF_BAND &&
 	    ((r = channel_allowed(d, &f.rq.pr, &p, res)) != 0 ||
@@ -839,7 +807,7 @@ engine_challenge_answer(struct tapgated *d, const struct engine_actor *a,
 		r = TG_ERR_CONFLICT;
 		goto out;
 	}
-	if ((r = takes_evidence(d, &f, now, res)) != 0)
+	if ((r = eng_evidence_open(d, &f, 1, now, res)) != 0)
 		goto out;
 	for (k = 0; k < 3 && strcmp(c.kind, kind_names[k]) != 0; k++)
 		;
@@ -1233,7 +1201,7 @@ engine_proofing(struct tapgated *d, const struct engine_actor *a,
 		r = TG_ERR_PERM;
 		goto out;
 	}
-	if ((r = takes_evidence(d, &f, now, res)) != 0)
+	if ((r = eng_evidence_open(d, &f, 1, now, res)) != 0)
 		goto out;
 	memset(&p, 0, sizeof(p));
 	p.channel = how;

@@ -44,6 +44,41 @@ eng_load_seen(struct tapgated *d, const struct engine_actor *a,
 }
 
 int
+eng_evidence_open(struct tapgated *d, const struct facts *f, size_t nev,
+    int64_t now, struct engine_result *res)
+{
+	struct policy_decision dec;
+	char err[512];
+	int r;
+
+	if (f->rq.pr.nevidence + nev > POLICY_MAX_EVIDENCE) {
+		snprintf(err, sizeof(err), "evidence: a request holds at most "
+		    "%d items", POLICY_MAX_EVIDENCE);
+		eng_error(res, 422, "too_much_evidence", err);
+		return TG_ERR_TOO_LONG;
+	}
+	if ((r = eng_facts_evaluate(d, f, now, &dec)) != 0) {
+		eng_error(res, 409, "stale_request", "the request no longer "
+		    "passes the appliance configuration");
+		return r;
+	}
+	if (f->nappr > 0) {
+		/* approvals signed the evidence as it was: it is final now */
+		eng_error(res, 409, "evidence_final", "officers have approved "
+		    "this request: its evidence can no longer change (deny it "
+		    "and submit a new request)");
+		return TG_ERR_CONFLICT;
+	}
+	if (eng_final_state(dec.state) || dec.state == POLICY_STATE_READY) {
+		snprintf(err, sizeof(err), "request is %s: evidence can no "
+		    "longer change it", policy_state_name(dec.state));
+		eng_error(res, 409, "request_closed", err);
+		return TG_ERR_CONFLICT;
+	}
+	return 0;
+}
+
+int
 eng_load(struct tapgated *d, const char *id, struct facts *f,
     struct engine_result *res)
 {

@@ -45,6 +45,14 @@ int	 eng_load_seen(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, struct facts *f, struct engine_result *res);
 
 /*
+ * Whether request f still takes nev more items of evidence: 0, or
+ * answered in res: 422 over POLICY_MAX_EVIDENCE items, 409 when stale,
+ * approved already (its evidence is final), ready or final.
+ */
+int	 eng_evidence_open(struct tapgated *d, const struct facts *f,
+	    size_t nev, int64_t now, struct engine_result *res);
+
+/*
  * The monitor looks at the clock: a gap of more than holds.stall_seconds
  * since the last look is downtime, and extends the holds it ate before
  * anything is evaluated.  0, or a database failure (nothing may then be
