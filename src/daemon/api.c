@@ -16,6 +16,8 @@
  *						anyone connected with
  *						{"code"}: a notification's
  *						veto code is the authority
+ *	POST /v1/requests/ID/veto/view		anyone connected with
+ *						{"code"}: what the owner sees
  *	POST /v1/requests/ID/deny		officer
  *	POST /v1/requests/ID/risk		intake, officer: raise risk
  *	GET  /v1/audit?limit=N			operator, officer
@@ -80,6 +82,7 @@ enum route_kind {
 	ROUTE_EVIDENCE,
 	ROUTE_VETO,
 	ROUTE_VETO_CODE,	/* the same path, a body with "code" */
+	ROUTE_VETO_VIEW,
 	ROUTE_DENY,
 	ROUTE_RISK,
 	ROUTE_AUDIT,
@@ -135,6 +138,7 @@ static const struct route routes[] = {
 	{ ROUTE_PROOFING, "POST", R(OFFICER),		"POST",	NULL },
 	{ ROUTE_VETO,     "POST", R(OFFICER) | R(INTAKE), "POST", NULL },
 	{ ROUTE_VETO_CODE, "POST", 0,			"POST",	NULL },
+	{ ROUTE_VETO_VIEW, "POST", 0,			"POST",	NULL },
 	{ ROUTE_DENY,     "POST", R(OFFICER),		"POST",	NULL },
 	{ ROUTE_RISK,     "POST", R(INTAKE) | R(OFFICER), "POST", NULL },
 	/* intake: the history of a request it submitted (api_audit) */
@@ -234,6 +238,7 @@ route_of(const char *path, char *id, size_t idlen)
 		{ "/v1/requests/", "/challenges", ROUTE_CHALLENGES },
 		{ "/v1/requests/", "/proofing", ROUTE_PROOFING },
 		{ "/v1/requests/", "/veto", ROUTE_VETO },
+		{ "/v1/requests/", "/veto/view", ROUTE_VETO_VIEW },
 		{ "/v1/requests/", "/deny", ROUTE_DENY },
 		{ "/v1/requests/", "/risk", ROUTE_RISK },
 		{ "/v1/requests/", "/approval", ROUTE_PREVIEW },
@@ -726,6 +731,10 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		break;
 	case ROUTE_VETO_CODE:
 		engine_veto_code(d, a, id, req->body, req->body_len, now,
+		    &er);
+		break;
+	case ROUTE_VETO_VIEW:
+		engine_veto_view(d, a, id, req->body, req->body_len, now,
 		    &er);
 		break;
 	case ROUTE_VETO:

@@ -220,6 +220,17 @@ int	engine_veto_code(struct tapgated *d, const struct engine_actor *a,
 	    struct engine_result *res);
 
 /*
+ * What the owner may see of a request with one of its veto codes
+ * ({"code":"..."}), checked and counted as engine_veto_code checks it
+ * (the same wrong-code counter): {"id", "account", "queue", "changes" (in
+ * words), "state", "hold_until", "seconds_left", "requested_at",
+ * "can_veto"}; no evidence, no contacts, no codes.
+ */
+int	engine_veto_view(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, const char *body, size_t len, int64_t now,
+	    struct engine_result *res);
+
+/*
  * One request in detail (request, evidence, decisions, decision, and the
  * approvals that count: officer, group, user_verified, time).
  */
