@@ -223,3 +223,28 @@ dir_state >"$T/before"
 mv "$PWF" "$T/handed-over"
 REDEEMED=1
 refused replay_over_https_is_refused 9 tls connector web "$T/order.jws"
+
+# a certificate's redemption that failed: an operator's resume lets that
+# certificate, and no other, redeem it once more
+api POST /v1/requests "$(req password_reset alice "" hd-bob phone \
+    "[$OOB,$PRF,$IDD]")"
+ID2=$(jbody .id)
+issued2() { [ "$(fetch connector "/v1/orders/$ID2" "$T/o2.json")" = 200 ]; }
+wait_for 20 issued2 || notok second_order_is_issued
+post() {	# AS PATH BODY
+	curl -s -o "$T/body" -w '%{http_code}' --max-time 20 --proto =https \
+	    --cacert "$P/web-ca.pem" --cert "$P/$1.pem" --key "$P/$1.key" \
+	    -X POST -H 'Content-Type: application/json' --data-binary "$3" \
+	    "$URL$2"
+}
+check certificate_redeems_over_https \
+    [ "$(post connector "/v1/orders/$ID2/redeem" '{}')" = 200 ]
+check certificate_reports_a_failure_over_https \
+    [ "$(post connector "/v1/orders/$ID2/outcome" \
+    '{"result":"failed","changed":[],"directory_result":"down"}')" = 200 ]
+"$BUILD/tapgatectl" -s "$T/api.sock" orders resume "$ID2" --reason \
+    "directory back" >"$T/ctl.out" 2>&1
+check operator_resumes_a_certificates_failed_redemption jqtrue \
+    '.state == "resumed"' "$T/ctl.out"
+check same_certificate_redeems_the_resumed_order \
+    [ "$(post connector "/v1/orders/$ID2/redeem" '{}')" = 200 ]
