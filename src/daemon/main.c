@@ -26,6 +26,8 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <openssl/rand.h>
+
 #include "common/errors.h"
 #include "daemon/api.h"
 #include "daemon/daemon.h"
@@ -385,6 +387,13 @@ harden(struct run *rn)
 	}
 	umask(077);
 	pthread_mutex_init(&rn->d.lock, NULL);
+	/* the console's sessions, and the key of unknown users' ids */
+	if (web_sessions_init(&rn->d.sessions) != 0 ||
+	    RAND_bytes(rn->d.signin_key, sizeof(rn->d.signin_key)) != 1) {
+		fprintf(stderr, "tapgated: no random bytes for the console's "
+		    "sessions\n");
+		return 1;
+	}
 	sigemptyset(&rn->sigs);
 	sigaddset(&rn->sigs, SIGTERM);
 	sigaddset(&rn->sigs, SIGINT);

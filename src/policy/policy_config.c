@@ -1405,7 +1405,7 @@ parse_console(struct loader *ld, const config_setting_t *root)
 		return 0;
 	if ((r = check_keys(ld, g, keys, 3, "setting")) != 0 ||
 	    (r = get_int(ld, g, "session_seconds", false,
-	    POLICY_DEFAULT_SESSION_SECONDS, 60, POLICY_MAX_SESSION_SECONDS,
+	    POLICY_DEFAULT_SESSION_SECONDS, 10, POLICY_MAX_SESSION_SECONDS,
 	    &c->session_seconds)) != 0 ||
 	    (r = get_int(ld, g, "nonce_seconds", false,
 	    POLICY_DEFAULT_NONCE_SECONDS, 10, POLICY_MAX_NONCE_SECONDS,
