@@ -26,6 +26,8 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <openssl/rand.h>
+
 #include "common/errors.h"
 #include "daemon/api.h"
 #include "daemon/daemon.h"
@@ -269,10 +271,18 @@ note_unnamed_intake(const struct policy_config *cfg)
 		re = &cfg->roles[i];
 		if ((re->roles & POLICY_ROLE_BIT(POLICY_ROLE_INTAKE)) == 0 ||
 		    (re->is_cert && policy_principal_of_cert(cfg,
-		    re->cert_sha256) != NULL) || (!re->is_cert &&
+		    re->cert_sha256) != NULL) ||
+		    (re->is_user && policy_principal_of_user(cfg,
+		    re->user) != NULL) || (!re->is_cert && !re->is_user &&
 		    policy_principal_of(cfg, re->is_gid ? UINT32_MAX : re->id,
 		    &re->id, re->is_gid ? 1 : 0) != NULL))
 			continue;
+		if (re->is_user) {
+			fprintf(stderr, "tapgated: user %s holds the intake "
+			    "role but no principal names it: it cannot "
+			    "submit\n", re->user);
+			continue;
+		}
 		if (re->is_cert) {
 			fprintf(stderr, "tapgated: a certificate holds the "
 			    "intake role but no principal names it: it cannot "
@@ -377,6 +387,13 @@ harden(struct run *rn)
 	}
 	umask(077);
 	pthread_mutex_init(&rn->d.lock, NULL);
+	/* the console's sessions, and the key of unknown users' ids */
+	if (web_sessions_init(&rn->d.sessions) != 0 ||
+	    RAND_bytes(rn->d.signin_key, sizeof(rn->d.signin_key)) != 1) {
+		fprintf(stderr, "tapgated: no random bytes for the console's "
+		    "sessions\n");
+		return 1;
+	}
 	sigemptyset(&rn->sigs);
 	sigaddset(&rn->sigs, SIGTERM);
 	sigaddset(&rn->sigs, SIGINT);
