@@ -126,6 +126,7 @@ check signin_begin_offers_the_officers_box_credential \
     sh -c "[ $STATUS = 200 ] && [ \$(jq -r '.nonce | length' $T/body) -eq 43 ] && [ \$(jq -r .challenge $T/body) = \$(jq -r .nonce $T/body) ] && [ \$(jq -r .rp_id $T/body) = tapgate.local ] && [ \$(jq -r .user_verification $T/body) = required ] && [ \$(jq '.allow_credentials | length' $T/body) -eq 1 ]"
 ANNCRED=$CRED
 api GET /v1/approvers/export
+# shellcheck disable=SC2016 # $c is a jq variable
 check offered_credential_is_the_one_enrolled_at_the_box \
     jqtrue --arg c "$ANNCRED" '[.approvers[] | select(.name == "officer-ann") | .credential_id] == [$c]' "$T/body"
 assert ann
@@ -215,6 +216,7 @@ BOBID=$(jbody '.id // empty')
 check agent_session_submits_as_itself \
     sh -c "[ $STATUS = 201 ] && [ -n '$BOBID' ]"
 web GET /v1/requests
+# shellcheck disable=SC2016 # $id, $other: jq variables
 check agent_session_lists_only_its_teams_requests \
     jqtrue --arg id "$BOBID" --arg other "$ID" '[.requests[].id] | (index($id) != null) and (index($other) == null)' "$T/body"
 web POST /v1/requests "$(req password_reset fred standard hd-bob phone "[$(ev out_of_band_callback pass bob email c1)]")"
