@@ -107,7 +107,11 @@ TG_SRC		:= $(wildcard src/common/*.c src/token/*.c src/store/*.c \
 		   $(filter-out src/verify/tapgate-verify.c, \
 		   $(wildcard src/verify/*.c))
 TG_LIB		:= $(BUILD)/libtapgate.a
-TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC))
+# the console's pages (console/), embedded for the front to serve
+CONSOLE_FILES	:= $(sort $(wildcard console/*))
+CONSOLE_GEN	:= $(GEN)/console_assets.c
+TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC)) \
+		   $(BUILD)/obj/gen/console_assets.o
 CTL_SRC		:= $(wildcard src/ctl/*.c)
 CTL_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRC))
 DAEMON_OBJ	:= $(BUILD)/obj/src/daemon/main.o $(BUILD)/obj/gen/default_config.o
@@ -162,6 +166,21 @@ $(GEN)/default_config.c: config/tapgate.conf scripts/embed.sh
 $(BUILD)/obj/gen/default_config.o: $(GEN)/default_config.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# the console's files, again whenever one changes, comes or goes (the list
+# is part of the generated file: a stamp holding it changes with it)
+$(GEN)/console.list: FORCE
+	@mkdir -p $(GEN)
+	@echo '$(CONSOLE_FILES)' | cmp -s - $@ || echo '$(CONSOLE_FILES)' >$@
+
+$(CONSOLE_GEN): $(CONSOLE_FILES) $(GEN)/console.list scripts/gen-console.sh
+	sh scripts/gen-console.sh $@ $(CONSOLE_FILES)
+
+$(BUILD)/obj/gen/console_assets.o: $(CONSOLE_GEN) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+FORCE:
 
 $(BUILD)/obj/gen/attestation.o: $(GEN)/attestation.c Makefile
 	@mkdir -p $(dir $@)
@@ -294,7 +313,7 @@ FUZZ_FLAGS	:= -std=c11 -g -O1 -D_GNU_SOURCE -Isrc -iquote firmware_host/core \
 		   -iquote firmware_host/host -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=all $(PKG_CFLAGS) -Wno-unused-command-line-argument \
 		   -DTAPGATE_VERSION='"$(VERSION)"'
-FUZZ_DEPS	:= $(FW_CORE_SRC) $(FW_CRYPTO_SRC) $(FW_GEN_SRC) \
+FUZZ_DEPS	:= $(FW_CORE_SRC) $(FW_CRYPTO_SRC) $(FW_GEN_SRC) $(CONSOLE_GEN) \
 		   tests/common/fake_board.c $(TG_SRC)
 FUZZ_OBJ	:= $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_DEPS:$(GEN)/%=gen/%))
 # the code under test is compiled once with coverage instrumentation, and

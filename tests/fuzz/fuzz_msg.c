@@ -138,7 +138,7 @@ check_request(const struct fc_request *rq)
 static int
 front_monitor(struct msg_chan *ch)
 {
-	struct http_response res = { 200, NULL, NULL, NULL, NULL };
+	struct http_response res = { .status = 200 };
 	struct fc_request rq;
 	int r;
 

@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: ISC
+"use strict";
+document.getElementById("main").textContent = "tapgate console";
