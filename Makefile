@@ -364,7 +364,7 @@ LINT_SH		= $(wildcard scripts/*.sh tests/*.sh tests/*/*.sh \
 		   tests/*/lib/*.sh firmware_host/tools/*.sh) \
 		   $(shell for f in contrib/*/*; do head -n 1 "$$f" | \
 		   grep -q '^\#!/bin/sh' && echo "$$f"; done)
-LINT_PY		= $(wildcard tests/*/lib/*.py) $(shell for f in contrib/*/*; do head -n 1 "$$f" | \
+LINT_PY		= $(wildcard tests/*/lib/*.py tests/browser/*.py) $(shell for f in contrib/*/*; do head -n 1 "$$f" | \
 		   grep -q '^\#!/usr/bin/python3' && echo "$$f"; done)
 lint: deps
 	@rc=0; \
