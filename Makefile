@@ -66,7 +66,8 @@ LIBS_DAEMON	:= $(call pkg_libs,$(PKGS_DAEMON)) $(UNISTRING_LIBS)
 # build in a sub-make, which parses again with the packages in place; any
 # other build on a machine without them stops here instead of failing at
 # link time with undefined references.
-DEPS_FIRST	:= deps check demo fuzz bench crash clean lint
+DEPS_FIRST	:= deps check demo demo-console demo-stop fuzz bench crash clean \
+		   lint
 ifneq ($(PKG_OK),1)
 ifneq ($(filter-out $(DEPS_FIRST),$(or $(MAKECMDGOALS),all)),)
 $(error missing build packages (pkg-config: $(PKGS)); run `make deps` \
@@ -143,7 +144,8 @@ BENCH_BIN	:= $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated \
 		   $(if $(wildcard src/verify/tapgate-verify.c),$(BUILD)/tapgate-verify)
 
-.PHONY: all check check-opt demo deps fuzz bench crash install \
+.PHONY: all check check-opt demo demo-console demo-stop deps fuzz bench \
+		crash install \
 		install-softfido clean tests lint
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -383,6 +385,17 @@ check-opt:
 demo: deps
 	$(MAKE) all
 	@sh scripts/demo.sh $(BUILD)
+
+# the demo's daemon left running with the web console (scripts/demo.sh);
+# demo-stop ends it from another terminal
+demo-console: deps
+	$(MAKE) all
+	@DEMO_CONSOLE=1 sh scripts/demo.sh $(BUILD)
+
+DEMO_PID	= $(or $(DEMO_DIR),build/demo)/demo.pid
+demo-stop:
+	@if [ -s $(DEMO_PID) ]; then kill "$$(cat $(DEMO_PID))"; \
+	else echo "no demo is running"; fi
 
 fuzz-build: $(FUZZ_BIN)
 
