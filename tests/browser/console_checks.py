@@ -9,7 +9,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from tapgate_browser import (  # noqa: E402
-    Browser, By, check, finish, notok)
+    Browser, By, api_as, b64u, check, finish, notok, now, softfido_creds)
 
 ENV = os.environ
 
@@ -110,13 +110,146 @@ def veto_bad_code(b):
           msg.startswith("Refused"), "page said: %r" % msg, b)
     check("veto_page_with_a_wrong_code_offers_no_veto",
           not b.d.find_elements(By.CSS_SELECTOR, "#veto-go"), "", b)
+    b.shot("veto-refused")
+
+
+RP_ID = "tapgate.local"
+
+
+def officer_key(state):
+    creds = [c for c in softfido_creds(state) if c["rp_id"] == RP_ID]
+    if len(creds) != 1:
+        raise ValueError("%s: %d credentials for %s, one expected" %
+                         (state, len(creds), RP_ID))
+    return creds[0]
+
+
+def page_sign(b, begin):
+    """The console page's own assertion() (app.js: what its approve
+    button runs) over a begin answer, in the browser, with the virtual
+    authenticator: ("ok", the assertion) or ("refused", the browser's
+    words)."""
+    r = b.d.execute_async_script("""
+        var done = arguments[arguments.length - 1];
+        assertion(arguments[0]).then(
+            function (a) { done({ok: a}); },
+            function (e) { done({err: e.name + ": " + e.message}); });""",
+                                 begin)
+    return ("ok", r["ok"]) if "ok" in r else ("refused", r["err"])
+
+
+def finish_as(uid, rid, begin, a):
+    body = dict(a)
+    body["nonce"] = begin["nonce"]
+    return api_as(uid, "POST", "/v1/requests/%s/console-approval" % rid,
+                  body)
+
+
+def begin_as(uid, rid):
+    st, j = api_as(uid, "POST",
+                   "/v1/requests/%s/console-approval/begin" % rid)
+    if st != 200:
+        raise RuntimeError("begin: HTTP %d %r" % (st, j))
+    return j
+
+
+def code(j):
+    return (j or {}).get("error", {}).get("code", "")
+
+
+def browser_approval(b):
+    """Officers approve an admin recovery with the credentials their keys
+    enrolled at the box, signing in the browser from the console's
+    origin; what must be refused is."""
+    ann_uid, ben_uid = int(ENV["ANN"]), int(ENV["BEN"])
+    rid = ENV["APPROVE_ID"]
+    ann, ben = officer_key(ENV["ANN_STATE"]), officer_key(ENV["BEN_STATE"])
+    b.open("#/signin")
+    b.wait_css("#signin-form")
+    b.authenticator()
+    b.add_key(ann, RP_ID)
+    b.add_key(ben, RP_ID)
+
+    # a second officer's key under the first officer's attempt: the
+    # browser is asked for ben's credential, as his key would answer
+    bg = begin_as(ann_uid, rid)
+    bg2 = dict(bg, allow_credentials=[{"type": "public-key",
+                                       "id": b64u(ben["id"])}])
+    how, a = page_sign(b, bg2)
+    check("control_browser_signs_with_the_second_officers_key", how == "ok",
+          a)
+    st, j = finish_as(ann_uid, rid, bg, a) if how == "ok" else (0, None)
+    check("second_officers_key_under_the_first_officer_is_refused",
+          st == 403 and code(j) == "not_your_credential", "%d %r" % (st, j))
+
+    # the first officer's own, then its replays
+    bg = begin_as(ann_uid, rid)
+    how, good = page_sign(b, bg)
+    check("browser_signs_with_the_key_enrolled_at_the_box", how == "ok",
+          good)
+    # a stale nonce: the assertion comes back after the attempt expired
+    stale = begin_as(ann_uid, rid)
+    how, a = page_sign(b, stale)
+    b.wait(lambda d: now() > stale["expires"], 15)
+    st, j = finish_as(ann_uid, rid, stale, a) if how == "ok" else (0, None)
+    check("stale_nonce_is_refused",
+          st == 403 and code(j) == "nonce_expired", "%d %r" % (st, j))
+    bg = begin_as(ann_uid, rid)
+    how, good = page_sign(b, bg)
+    st, j = finish_as(ann_uid, rid, bg, good)
+    check("officer_approves_with_the_browsers_assertion",
+          st == 200 and j.get("approver") == "officer-ann" and
+          j.get("state") == "needs_approval", "%d %r" % (st, j))
+    st, j = finish_as(ann_uid, rid, bg, good)
+    check("replayed_assertion_is_refused",
+          st == 403 and code(j) == "nonce_unknown", "%d %r" % (st, j))
+
+    # a foreign origin: the same page served under another name
+    bg = begin_as(ben_uid, rid)
+    b.d.get(ENV["FOREIGN"] + "/console/#/signin")
+    b.wait_css("#signin-form")
+    how, a = page_sign(b, bg)
+    st, j = finish_as(ben_uid, rid, bg, a) if how == "ok" else (0, None)
+    check("foreign_origin_is_refused",
+          st == 403 and code(j) == "origin_refused", "%s %d %r" %
+          (how, st, j))
+
+    # no user verification: an authenticator that does not verify the user
+    b.open("#/signin")
+    b.wait_css("#signin-form")
+    b.authenticator(uv=False)
+    b.add_key(ben, RP_ID)
+    bg = begin_as(ben_uid, rid)
+    how, a = page_sign(b, bg)
+    if how == "ok":
+        st, j = finish_as(ben_uid, rid, bg, a)
+        check("assertion_without_user_verification_is_refused",
+              st == 403 and code(j) == "presence_or_verification_missing",
+              "%d %r" % (st, j))
+    else:
+        # the browser itself refuses: the key cannot verify the user
+        check("assertion_without_user_verification_is_refused",
+              "NotAllowedError" in a, a)
+    print("# without user verification: %s" % (
+        "the appliance refused it" if how == "ok" else
+        "the browser refused it"), flush=True)
+
+    # the second officer, verified: the request goes to its hold
+    b.authenticator()
+    b.add_key(ben, RP_ID)
+    bg = begin_as(ben_uid, rid)
+    how, a = page_sign(b, bg)
+    st, j = finish_as(ben_uid, rid, bg, a) if how == "ok" else (0, a)
+    check("second_officer_approves_from_the_browser",
+          st == 200 and j.get("state") == "in_hold", "%d %r" % (st, j))
 
 
 def main():
     b = Browser(ENV["ORIGIN"], ENV["RESOLVER_RULES"], ENV["SHOTS"],
                 ENV["USER_DATA"])
     try:
-        for f in (pages_load, enrol_page, unknown_user, veto_bad_code):
+        for f in (pages_load, enrol_page, unknown_user, veto_bad_code,
+                  browser_approval):
             try:
                 f(b)
             except Exception as e:  # a check's crash fails it, loudly

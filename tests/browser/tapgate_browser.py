@@ -8,8 +8,10 @@ line and takes a screenshot.
 Helpers only: the checks are in console_checks.py."""
 
 import base64
+import json
 import os
 import struct
+import subprocess
 import sys
 import time
 
@@ -113,6 +115,7 @@ class Browser:
         self.base = base
         self.shots = shots
         self.auth = None
+        self.counts = {}    # credential id (b64url) -> last sign count
 
     def quit(self):
         try:
@@ -142,6 +145,10 @@ class Browser:
         """A fresh CTAP2 authenticator (the old one removed), with user
         verification, verifying the user when uv."""
         if self.auth is not None:
+            # the counters the credentials reached go to the next one:
+            # the appliance refuses a counter that does not grow
+            for c in self.d.get_credentials():
+                self.counts[c.id] = c.sign_count
             self.d.remove_virtual_authenticator()
         self.d.add_virtual_authenticator(VirtualAuthenticatorOptions(
             protocol="ctap2", transport="usb", has_resident_key=True,
@@ -152,10 +159,11 @@ class Browser:
     def add_key(self, cred, rp_id, cred_id=None):
         """Put a softfido credential into the authenticator: its id (or
         cred_id), its private key and its counter."""
+        cid = cred_id or cred["id"]
+        count = max(cred["counter"], self.counts.get(
+            base64.urlsafe_b64encode(cid).decode(), 0))
         c = Credential.create_non_resident_credential(
-            cred_id or cred["id"], rp_id,
-            base64.urlsafe_b64encode(p256_pkcs8(cred["priv"])).decode(),
-            cred["counter"])
+            cid, rp_id, p256_pkcs8(cred["priv"]), count)
         self.d.add_credential(c)
 
     def text(self, css):
@@ -195,6 +203,25 @@ class Browser:
 
     def click(self, css):
         self.d.find_element(By.CSS_SELECTOR, css).click()
+
+
+def api_as(uid, method, path, body=None):
+    """The daemon's API on its Unix socket as uid (curl under setpriv, as
+    tests/e2e/lib/daemon.sh's api_as): (status, JSON answer or None)."""
+    cmd = ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid,
+           "--clear-groups", "curl", "-s", "-o", "-", "-w", "\n%{http_code}",
+           "--max-time", "30", "--unix-socket", os.environ["API_SOCK"],
+           "-X", method, "-H", "Content-Type: application/json"]
+    if body is not None:
+        cmd += ["--data-binary", json.dumps(body)]
+    out = subprocess.run(cmd + ["http://tapgated" + path],
+                         capture_output=True, text=True).stdout
+    text, _, status = out.rpartition("\n")
+    try:
+        answer = json.loads(text) if text else None
+    except ValueError:
+        answer = None
+    return int(status or 0), answer
 
 
 def check(name, cond, why="", browser=None):
