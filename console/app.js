@@ -279,37 +279,68 @@ async function pageQueue() {
 	    el("p", {}, "No request."));
 }
 
+// the directory's facts as the appliance took them (GET /v1/requests/ID)
 function factsOf(r) {
 	const d = r.directory || {};
-	const groups = d.privileged_groups || d.groups || [];
+	const c = d.contacts || {};
+	const list = v => Array.isArray(v) ? v.join(", ") : "";
 	return dl([
 		["Account", r.target.account],
 		["System", r.target.system],
 		["Directory entry", d.dn],
-		["Display name", d.display_name || d.name],
-		["Directory groups", Array.isArray(groups) && groups.length ?
-		    groups.join(", ") : ""],
-		["Directory facts", r.directory ? json(r.directory) : ""],
+		["Directory class", d.class ? d.class + " (" +
+		    (d.class_reason || "") + ")" : ""],
+		["Privileged groups", list(d.privileged_groups)],
+		["Manager", d.manager],
+		["Contacts (masked)", ["mobile", "phone", "mail", "alt_mail"]
+		    .map(k => list(c[k])).filter(x => x).join("; ")],
+		["Type", list(d.types)],
+		["Account state", r.directory ? (d.disabled ? "disabled" :
+		    "enabled") + (d.locked ? ", locked" : "") : ""],
+		["Looked up", when(d.time)],
 	]);
 }
 
+// class and why: the decision's effective class, its source and reason
 function whyOf(dec) {
-	if (!dec)
+	const c = dec.class || {};
+	if (!c.effective)
 		return "";
-	if (Array.isArray(dec.why))
-		return dec.why.map(w => typeof w === "string" ? w :
-		    JSON.stringify(w)).join("; ");
-	return typeof dec.why === "string" ? dec.why :
-	    dec.class && dec.class.why ? JSON.stringify(dec.class.why) : "";
+	return c.effective + " (" + [c.source, c.reason].filter(x => x)
+	    .join(": ") + (c.claimed && c.claimed !== c.effective ?
+	    "; claimed " + c.claimed : "") + ")";
+}
+
+function policyOf(dec) {
+	const ap = dec.approvals || {};
+	return dl([
+		["Policy", dec.policy_id ? dec.policy_id + " version " +
+		    dec.policy_version : ""],
+		["Route", dec.route ? dec.route.name + " (" +
+		    (dec.route.reason || "") + ")" : ""],
+		["Approvals required", ap.required !== undefined ?
+		    String(ap.required) + " (" + (ap.groups || []).map(g =>
+		    g.group + ": " + g.counted + " of " + g.required)
+		    .join(", ") + ")" : ""],
+		["Evidence", dec.evidence ? dec.evidence.counted + " of " +
+		    dec.evidence.required + " counted, " +
+		    dec.evidence.verified + " of " +
+		    dec.evidence.verified_required +
+		    " verified by the appliance" : ""],
+		["Missing", Array.isArray(dec.missing) && dec.missing.length ?
+		    dec.missing.map(m => typeof m === "string" ? m :
+		    JSON.stringify(m)).join("; ") : ""],
+	]);
 }
 
 function evidenceOf(r) {
 	const ev = r.evidence || [];
 	if (!ev.length)
 		return el("p", {}, "No evidence.");
-	return table(["Type", "Result", "Channel", "Verified by", "Origin"],
-	    ev.map(e => [e.type, e.result || "", e.channel || "",
-	    e.verified_by || e.verifier || "", e.origin || ""]));
+	return table(["Type", "Result", "Channel", "Verified by", "Origin",
+	    "Added"], ev.map(e => [e.type, e.result || "", e.channel || "",
+	    e.verified_by || e.verifier || "", e.origin || "",
+	    when(e.created)]));
 }
 
 function approvalsOf(r) {
@@ -426,36 +457,36 @@ async function pageRequest(id) {
 	const r = await api("GET", "/v1/requests/" + encodeURIComponent(id));
 	const dec = r.decision || {};
 	const req = r.request || {};
-	const hold = dec.hold_until || r.hold_until;
+	const hold = dec.hold ? dec.hold.until : 0;
 	let digest = "";
 	if (has("officer") && r.state === "needs_approval") {
 		try {
 			const p = await api("GET", "/v1/requests/" +
 			    encodeURIComponent(id) + "/approval");
 			digest = p.change_digest || "";
-			r.preview = p;
 		} catch (e) {
 			digest = "";
 		}
 	}
-	const change = r.preview && r.preview.change ? r.preview.change : {};
-	const drops = change.entitlements_dropped || dec.entitlements_dropped;
+	const drops = dec.entitlements_dropped || {};
 	show(el("h2", {}, "Request " + r.id),
 	    dl([["Queue", r.queue], ["State", el("span", {id: "state"},
-	    r.state)], ["Class", r.target.class],
-	    ["Why this class", whyOf(dec)],
+	    r.state)], ["Class and why", whyOf(dec) || r.target.class],
 	    ["Requested by", (r.requester.agent || "") + " (" +
 	    (r.requester.principal || "") + ", team " +
 	    (r.requester.team || "") + ")"],
 	    ["Ticket", r.requester.ticket], ["Requested", when(r.created)],
 	    ["Hold", hold ? countdown(hold) : ""]]),
 	    el("h3", {}, "Target"), factsOf(r),
-	    el("h3", {}, "Changes"), json(req.changes || change.changes || {}),
+	    el("h3", {}, "Changes"), json(req.changes || {}),
 	    el("h3", {}, "Entitlements dropped"),
-	    drops ? json(drops) : el("p", {}, "None stated."),
+	    el("p", {id: "drops"}, drops.all_privileged ?
+	    "All privileged entitlements" + (drops.names &&
+	    drops.names.length ? ": " + drops.names.join(", ") : "") :
+	    drops.names && drops.names.length ? drops.names.join(", ") :
+	    "None"),
 	    el("h3", {}, "Evidence"), evidenceOf(r),
-	    el("h3", {}, "Policy"), json(change.policy || dec.policy ||
-	    dec.approvals || {}),
+	    el("h3", {}, "Policy"), policyOf(dec),
 	    el("h3", {}, "Approvals so far"), approvalsOf(r),
 	    el("h3", {}, "Change digest"),
 	    el("p", {class: "digest", id: "digest"}, digest ||
