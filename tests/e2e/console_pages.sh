@@ -124,6 +124,26 @@ check api_answer_over_https_carries_the_page_headers \
     answered 200 '.status != null'
 check api_answer_over_https_has_the_page_headers page_headers
 
+# the generator embeds what it can serve and stops the build on anything
+# else: a name with a path or a leading dot, an unknown type, a NUL byte
+G=$T/gen
+mkdir -p "$G/sub"
+printf 'x\n' >"$G/ok.js"
+printf 'x\n' >"$G/.hidden.js"
+printf 'x\n' >"$G/a b.js"
+printf 'x\n' >"$G/page.php"
+printf 'x\000y\n' >"$G/nul.js"
+gen() { sh scripts/gen-console.sh "$G/out.c" "$@" 2>"$G/err"; }
+check control_generator_embeds_a_served_file \
+    gen "$G/ok.js"
+check generator_names_the_file_and_its_type \
+    grep -q '{ "ok.js", "text/javascript", ' "$G/out.c"
+gen_refuses() { ! gen "$@" && grep -q "$(basename "$1")" "$G/err"; }
+check generator_refuses_a_hidden_file gen_refuses "$G/.hidden.js"
+check generator_refuses_a_name_with_a_space gen_refuses "$G/a b.js"
+check generator_refuses_an_unknown_type gen_refuses "$G/page.php"
+check generator_refuses_a_nul_byte gen_refuses "$G/nul.js"
+
 # the Unix socket has no pages, and keeps its own headers
 api GET /console/
 check control_socket_answers [ "$STATUS" != 000 ]
