@@ -398,28 +398,39 @@ function approveBox(r, id) {
 	return box;
 }
 
-// an agent starts a challenge and enters the code the caller read back
-function challengeBox(id) {
+// an agent starts a challenge (the kinds the queue offers, GET /v1/queues)
+// and enters the code the caller read back
+async function challengeBox(id, queue) {
 	const box = el("div", {id: "challenges"});
 	if (!has("intake") && !has("officer"))
 		return box;
-	const kind = el("input", {name: "kind", id: "challenge-kind",
-	    placeholder: "kind, e.g. sms_code"});
+	let kinds = [];
+	try {
+		const q = await api("GET", "/v1/queues");
+		const mine = (q.queues || []).find(x => x.queue === queue);
+		kinds = mine ? mine.challenge_kinds || [] : [];
+	} catch (e) {
+		kinds = [];
+	}
+	if (!kinds.length)
+		return box;
+	const kind = el("select", {name: "kind", id: "challenge-kind"},
+	    ...kinds.map(k => el("option", {value: k}, k)));
 	const start = el("button", {type: "button", id: "challenge-start"},
 	    "Start challenge");
 	const code = el("input", {name: "code", id: "challenge-code",
 	    autocomplete: "off"});
 	const enter = el("button", {type: "button", id: "challenge-answer"},
-	    "Enter code");
+	    "Enter the code read back");
 	const out = el("div", {});
 	let cid = null;
 	const base = "/v1/requests/" + encodeURIComponent(id) + "/challenges";
 	start.addEventListener("click", () => attempt(out, async () => {
-		const c = await api("POST", base, {kind: kind.value.trim()});
+		const c = await api("POST", base, {kind: kind.value});
 		cid = c.challenge;
-		out.replaceChildren(message("ok", "Challenge " + c.challenge +
-		    " sent by " + c.channel + " to " + c.destination +
-		    "; it expires " + when(c.expires) + "."));
+		out.replaceChildren(message("ok", "Challenge sent by " +
+		    c.channel + " to " + c.destination + "; it expires " +
+		    when(c.expires) + ", " + c.max_attempts + " attempts."));
 	}));
 	enter.addEventListener("click", () => attempt(out, async () => {
 		if (cid === null)
@@ -427,11 +438,11 @@ function challengeBox(id) {
 		const a = await api("POST", base + "/" +
 		    encodeURIComponent(cid) + "/answer",
 		    {code: code.value.trim()});
-		out.replaceChildren(message("ok", "Code accepted: " +
-		    JSON.stringify(a)));
+		out.replaceChildren(message("ok", "Code accepted; the request " +
+		    "is now " + (a.state || "updated") + "."));
 	}));
 	box.append(el("h3", {}, "Challenges"),
-	    el("p", {}, kind, start), el("p", {}, code, enter), out);
+	    el("p", {}, kind, " ", start), el("p", {}, code, " ", enter), out);
 	return box;
 }
 
@@ -491,7 +502,8 @@ async function pageRequest(id) {
 	    el("h3", {}, "Change digest"),
 	    el("p", {class: "digest", id: "digest"}, digest ||
 	    "(shown to officers while the request awaits approval)"),
-	    approveBox(r, id), challengeBox(id), await timelineBox(id));
+	    approveBox(r, id), await challengeBox(id, r.queue),
+	    await timelineBox(id));
 }
 
 // the queue's vocabulary (GET /v1/queues) makes the form
