@@ -807,6 +807,21 @@ collect_officer_creds(const struct store_approver *a, void *arg)
 }
 
 /*
+ * The request's rule takes its approvals at the box only (approve_at):
+ * refused, audited.  Called once approve_prepare decided.
+ */
+static int
+console_where(struct tapgated *d, const struct approval *ap,
+    struct engine_result *res)
+{
+	if (!ap->dec.approve_at_box)
+		return 0;
+	return refuse(d, ap, res, 409, "approve_at_box", "this request's "
+	    "rule takes its approvals at the box only (approve_at): an "
+	    "officer approves it there with the key", NULL);
+}
+
+/*
  * Before the officer touches the key: every check that depends only on
  * the officer (with credential cred) and the request, as at the box
  * (approve_preflight), refused and audited with "touch_asked": false.
@@ -825,6 +840,7 @@ console_preflight(struct tapgated *d, const struct engine_actor *a,
 	ap.via = "console";
 	ap.now = now;
 	if ((r = approve_prepare(d, &ap, res)) == 0 &&
+	    (r = console_where(d, &ap, res)) == 0 &&
 	    (r = approve_who(d, &ap, cred, len, res)) == 0)
 		r = approve_rules(d, &ap, cred, len, 1, res);
 	approval_clear(&ap);
@@ -947,11 +963,12 @@ engine_console_begin(struct tapgated *d, const struct engine_actor *a,
 	clientdata_challenge(digest, slot->nonce, chal);
 	json_decref(res->body);
 	res->status = 200;
-	res->body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:O,s:s,s:I,s:O}",
+	res->body = json_pack("{s:s,s:s,s:s,s:s,s:s,s:O,s:s,s:I,s:O,s:s}",
 	    "request_id", id, "officer", officer, "nonce", nonce64,
 	    "challenge", chal, "rp_id", d->cfg->appliance.rp_id,
 	    "allow_credentials", c.allow, "user_verification", "required",
-	    "expires", (json_int_t)slot->expires, "preview", preview);
+	    "expires", (json_int_t)slot->expires, "preview", preview,
+	    "approve_at", "anywhere");
 	if (res->body == NULL) {
 		OPENSSL_cleanse(slot, sizeof(*slot));
 		eng_db_error(d, res, r = TG_ERR_NOMEM);
@@ -1184,6 +1201,7 @@ engine_console_approve(struct tapgated *d, const struct engine_actor *a,
 	    (r = console_nonce(d, &ap, officer, res)) != 0 ||
 	    (r = console_body_assertion(d, &ap, j, res)) != 0 ||
 	    (r = approve_prepare(d, &ap, res)) != 0 ||
+	    (r = console_where(d, &ap, res)) != 0 ||
 	    (r = console_client_data(d, &ap, officer, res)) != 0 ||
 	    (r = approve_who(d, &ap, ap.as->cred_id, ap.as->cred_id_len,
 	    res)) != 0)

@@ -1284,10 +1284,12 @@ engine_show(struct tapgated *d, const struct engine_actor *a,
 		    "passes the appliance configuration");
 		goto out;
 	}
-	out = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s?},s:{s:s,s:s?,s:s?,"
-	    "s:s,s:s?,s:I},s:I,s:I,s:o,s:O,s:O,s:o,s:o,s:O?}",
+	out = json_pack("{s:s,s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s?},"
+	    "s:{s:s,s:s?,s:s?,s:s,s:s?,s:I},s:I,s:I,s:o,s:O,s:O,s:o,s:o,"
+	    "s:O?}",
 	    "id", f.row->id, "queue", f.row->queue, "state",
 	    policy_state_name(dec.state),
+	    "approve_at", dec.approve_at_box ? "box" : "anywhere",
 	    "target", "account", f.row->target_account, "system",
 	    f.row->target_system, "class", f.row->effective_class,
 	    "claimed_class", f.row->claimed_class,

@@ -410,7 +410,8 @@ struct policy_approval_rule {
  * identity_proofing, the manual route's alone, default true: it needs
  * an identity document an officer recorded, origin officer, before its
  * approvals count).  napprovals == 0 means no FIDO approval is needed at
- * all.
+ * all.  approve_at_box (approve_at = "box"; default "anywhere"): its
+ * approvals are taken at the box only, never from the web console.
  */
 struct policy_rule {
 	struct policy_evidence_rule	evidence;
@@ -419,6 +420,7 @@ struct policy_rule {
 	size_t				napprovals;
 	int64_t				hold_seconds;	/* veto window */
 	int64_t				order_ttl_seconds;
+	bool				approve_at_box;
 	bool				drop_all_privileged;
 	char	drop[POLICY_MAX_ENTITLEMENTS][POLICY_NAME_MAX + 1];
 	size_t	ndrop;
@@ -998,6 +1000,8 @@ struct policy_decision {
 	bool				 proofed;	/* officer's ID seen */
 	/* approvals, AND-ed across groups */
 	bool				 approval_required;
+	/* taken at the box only: the rule's approve_at (or manual's) */
+	bool				 approve_at_box;
 	struct policy_approval_need
 			     approvals[POLICY_MAX_DECISION_APPROVALS];
 	size_t				 napprovals;

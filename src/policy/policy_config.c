@@ -1123,6 +1123,30 @@ parse_evidence_rule(struct loader *ld, const config_setting_t *rs,
 	return 0;
 }
 
+/* approve_at: "anywhere" (the default) or "box". */
+static int
+parse_approve_at(struct loader *ld, const config_setting_t *rs,
+    struct policy_rule *rule)
+{
+	const config_setting_t *m;
+	const char *v;
+	int r;
+
+	rule->approve_at_box = false;
+	if ((r = member(ld, rs, "approve_at", false, &m)) != 0 || m == NULL)
+		return r;
+	if ((r = expect_type(ld, m, CONFIG_TYPE_STRING)) != 0)
+		return r;
+	if ((v = config_setting_get_string(m)) == NULL)
+		return fail(ld, m, NULL, "unreadable string");
+	if (strcmp(v, "box") == 0)
+		rule->approve_at_box = true;
+	else if (strcmp(v, "anywhere") != 0)
+		return fail(ld, m, NULL, "must be \"anywhere\" (the "
+		    "default) or \"box\"");
+	return 0;
+}
+
 /*
  * One rule.  strict: admin, finance and the manual route, which the design
  * says always need a physical FIDO2 approval by an officer.
@@ -1132,14 +1156,17 @@ parse_rule(struct loader *ld, const config_setting_t *rs,
     struct policy_rule *rule, bool manual, bool strict)
 {
 	static const char *const keys[] = { "approvals", "hold_seconds",
-	    "order_ttl_seconds", "drop_entitlements", "evidence" };
+	    "order_ttl_seconds", "drop_entitlements", "approve_at",
+	    "evidence" };
 	static const char *const mkeys[] = { "approvals", "hold_seconds",
-	    "order_ttl_seconds", "drop_entitlements", "identity_proofing" };
+	    "order_ttl_seconds", "drop_entitlements", "approve_at",
+	    "identity_proofing" };
 	int r;
 
 	if ((r = expect_type(ld, rs, CONFIG_TYPE_GROUP)) != 0 ||
-	    (r = check_keys(ld, rs, manual ? mkeys : keys, 5,
+	    (r = check_keys(ld, rs, manual ? mkeys : keys, 6,
 	    "setting")) != 0 ||
+	    (r = parse_approve_at(ld, rs, rule)) != 0 ||
 	    (!manual && (r = parse_evidence_rule(ld, rs,
 	    &rule->evidence)) != 0) ||
 	    (manual && (r = get_bool(ld, rs, "identity_proofing", true,

@@ -995,6 +995,7 @@ requirements(const struct policy_config *cfg,
 	add_drops(dec, rule);
 	dec->hold_seconds = rule->hold_seconds;
 	dec->order_ttl_seconds = rule->order_ttl_seconds;
+	dec->approve_at_box = rule->approve_at_box;
 	if (dec->route == POLICY_ROUTE_MANUAL_REVIEW) {
 		/* Never weaker than the rule it replaces. */
 		for (i = 0; i < man->napprovals; i++)
@@ -1005,6 +1006,7 @@ requirements(const struct policy_config *cfg,
 		if (man->order_ttl_seconds < dec->order_ttl_seconds)
 			dec->order_ttl_seconds = man->order_ttl_seconds;
 		dec->proofing_required = man->identity_proofing;
+		dec->approve_at_box |= man->approve_at_box;
 	}
 	/*
 	 * The rule's evidence: on the normal route, and on a manual route a

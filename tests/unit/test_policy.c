@@ -877,6 +877,16 @@ static const struct broken {
 	    "hold_seconds = 110; identity_proofing = true;",
 	    "rules.password_reset.shared.identity_proofing",
 	    "unknown setting", TG_ERR_CONFIG },
+	{ "approve_at_is_anywhere_or_box", "hold_seconds = 110;",
+	    "hold_seconds = 110; approve_at = \"desk\";",
+	    "rules.password_reset.shared.approve_at", "\"box\"",
+	    TG_ERR_CONFIG },
+	{ "approve_at_is_a_string", "hold_seconds = 110;",
+	    "hold_seconds = 110; approve_at = true;",
+	    "rules.password_reset.shared.approve_at", "", TG_ERR_CONFIG },
+	{ "manual_approve_at_is_anywhere_or_box", "hold_seconds = 5000;",
+	    "hold_seconds = 5000; approve_at = \"Box\";",
+	    "manual_review.approve_at", "\"anywhere\"", TG_ERR_CONFIG },
 	{ "min_verified_types_over_min_verified", EV(1, 1) " }; approvals "
 	    "= ( " SO(1) " ); hold_seconds = 110;", EV(1, 1) " min_verified "
 	    "= 1; min_verified_types = 2; }; approvals = ( " SO(1) " ); "
@@ -1518,6 +1528,61 @@ manual_route_is_never_weaker_than_the_rule(void)
 	CHECK_EQ(policy_evaluate(tcfg, &req, NULL, NOW, &d), 0);
 	CHECK_EQ(d.route, POLICY_ROUTE_NORMAL);
 	CHECK_EQ(d.hold_seconds, 320);
+}
+
+/*
+ * approve_at = "box" holds for its queue and class only; the manual
+ * route's adds to the rule it replaces, never takes it away.
+ */
+static void
+approve_at_box_is_per_queue_and_class(void)
+{
+	struct policy_config *cfg = NULL;
+	struct policy_decision d;
+	struct policy_request req;
+	char err[256], *t1, *text;
+
+	CHECK(!tcfg->rules[POLICY_QUEUE_MFA_RESET][POLICY_CLASS_ADMIN]
+	    .approve_at_box);
+	/* the 230 s hold is mfa_reset/admin's alone */
+	t1 = replace_once(TEST_CONF, "hold_seconds = 230;",
+	    "hold_seconds = 230; approve_at = \"box\";");
+	CHECK(t1 != NULL);
+	text = t1 != NULL ? replace_once(t1, "hold_seconds = 430;",
+	    "hold_seconds = 430; approve_at = \"anywhere\";") : NULL;
+	CHECK(text != NULL);
+	CHECK_EQ(policy_config_load_string(text, &cfg, err, sizeof(err)), 0);
+	free(t1);
+	free(text);
+	if (cfg == NULL)
+		return;
+	CHECK(cfg->rules[POLICY_QUEUE_MFA_RESET][POLICY_CLASS_ADMIN]
+	    .approve_at_box);
+	CHECK(!cfg->rules[POLICY_QUEUE_PASSWORD_RESET][POLICY_CLASS_ADMIN]
+	    .approve_at_box);
+	CHECK(!cfg->rules[POLICY_QUEUE_PRIVILEGE_CHANGE][POLICY_CLASS_ADMIN]
+	    .approve_at_box);
+	CHECK(!cfg->rules[POLICY_QUEUE_MFA_RESET][POLICY_CLASS_FINANCE]
+	    .approve_at_box);
+	base_request(&req, POLICY_QUEUE_MFA_RESET, "root");
+	req.evidence = strong;
+	req.nevidence = NELEM(strong);
+	CHECK_EQ(policy_evaluate(cfg, &req, NULL, NOW, &d), 0);
+	CHECK(d.approve_at_box);
+	base_request(&req, POLICY_QUEUE_PASSWORD_RESET, "root");
+	req.evidence = strong;
+	req.nevidence = NELEM(strong);
+	CHECK_EQ(policy_evaluate(cfg, &req, NULL, NOW, &d), 0);
+	CHECK(!d.approve_at_box);
+	/* the manual route's setting reaches every request routed there */
+	cfg->manual_review.approve_at_box = true;
+	base_request(&req, POLICY_QUEUE_REACTIVATION, "carol");
+	req.evidence = NULL;
+	req.nevidence = 0;
+	CHECK_EQ(policy_evaluate(cfg, &req, NULL, NOW, &d), 0);
+	CHECK_EQ(d.route, POLICY_ROUTE_MANUAL_REVIEW);
+	CHECK(d.approve_at_box);
+	policy_config_free(&cfg);
 }
 
 /* Risk signals (TEST_CONF: new_device +1000 s +1 evidence, unusual_geo
@@ -2496,6 +2561,7 @@ main(void)
 	RUN(class_is_never_below_what_the_facts_demand);
 	RUN(evidence_counts_only_when_independent_and_passing);
 	RUN(manual_route_is_never_weaker_than_the_rule);
+	RUN(approve_at_box_is_per_queue_and_class);
 	RUN(risk_signals_add_hold_evidence_or_manual_route);
 	RUN(approvals_count_per_group_with_separation_of_duties);
 	RUN(check_approver_reports_which_rule_failed);
