@@ -16,6 +16,13 @@
  *						anyone connected with
  *						{"code"}: a notification's
  *						veto code is the authority
+ *	POST /v1/requests/ID/veto/view		anyone connected with
+ *						{"code"}: what the owner sees
+ *	GET  /v1/requests/ID/timeline		officer, operator; intake
+ *						its own team's
+ *	GET  /v1/queues				intake (its team's scope),
+ *						officer, operator
+ *	GET  /v1/dashboard			operator, officer
  *	POST /v1/requests/ID/deny		officer
  *	POST /v1/requests/ID/risk		intake, officer: raise risk
  *	GET  /v1/audit?limit=N			operator, officer
@@ -80,6 +87,10 @@ enum route_kind {
 	ROUTE_EVIDENCE,
 	ROUTE_VETO,
 	ROUTE_VETO_CODE,	/* the same path, a body with "code" */
+	ROUTE_VETO_VIEW,
+	ROUTE_TIMELINE,
+	ROUTE_QUEUES,
+	ROUTE_DASHBOARD,
 	ROUTE_DENY,
 	ROUTE_RISK,
 	ROUTE_AUDIT,
@@ -135,6 +146,12 @@ static const struct route routes[] = {
 	{ ROUTE_PROOFING, "POST", R(OFFICER),		"POST",	NULL },
 	{ ROUTE_VETO,     "POST", R(OFFICER) | R(INTAKE), "POST", NULL },
 	{ ROUTE_VETO_CODE, "POST", 0,			"POST",	NULL },
+	{ ROUTE_VETO_VIEW, "POST", 0,			"POST",	NULL },
+	{ ROUTE_TIMELINE, "GET",  R(INTAKE) | R(OFFICER) | R(OPERATOR),
+	    "GET", NULL },
+	{ ROUTE_QUEUES,   "GET",  R(INTAKE) | R(OFFICER) | R(OPERATOR),
+	    "GET", NULL },
+	{ ROUTE_DASHBOARD, "GET", R(OPERATOR) | R(OFFICER), "GET", NULL },
 	{ ROUTE_DENY,     "POST", R(OFFICER),		"POST",	NULL },
 	{ ROUTE_RISK,     "POST", R(INTAKE) | R(OFFICER), "POST", NULL },
 	/* intake: the history of a request it submitted (api_audit) */
@@ -234,6 +251,8 @@ route_of(const char *path, char *id, size_t idlen)
 		{ "/v1/requests/", "/challenges", ROUTE_CHALLENGES },
 		{ "/v1/requests/", "/proofing", ROUTE_PROOFING },
 		{ "/v1/requests/", "/veto", ROUTE_VETO },
+		{ "/v1/requests/", "/veto/view", ROUTE_VETO_VIEW },
+		{ "/v1/requests/", "/timeline", ROUTE_TIMELINE },
 		{ "/v1/requests/", "/deny", ROUTE_DENY },
 		{ "/v1/requests/", "/risk", ROUTE_RISK },
 		{ "/v1/requests/", "/approval", ROUTE_PREVIEW },
@@ -259,6 +278,10 @@ route_of(const char *path, char *id, size_t idlen)
 		return ROUTE_REQUESTS;
 	if (strcmp(path, "/v1/audit") == 0)
 		return ROUTE_AUDIT;
+	if (strcmp(path, "/v1/queues") == 0)
+		return ROUTE_QUEUES;
+	if (strcmp(path, "/v1/dashboard") == 0)
+		return ROUTE_DASHBOARD;
 	if (strcmp(path, "/v1/audit/verify") == 0)
 		return ROUTE_AUDIT_VERIFY;
 	if (strcmp(path, "/v1/approvers") == 0)
@@ -727,6 +750,19 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 	case ROUTE_VETO_CODE:
 		engine_veto_code(d, a, id, req->body, req->body_len, now,
 		    &er);
+		break;
+	case ROUTE_VETO_VIEW:
+		engine_veto_view(d, a, id, req->body, req->body_len, now,
+		    &er);
+		break;
+	case ROUTE_TIMELINE:
+		engine_timeline(d, a, id, &er);
+		break;
+	case ROUTE_QUEUES:
+		engine_queues(d, a, &er);
+		break;
+	case ROUTE_DASHBOARD:
+		engine_dashboard(d, now, &er);
 		break;
 	case ROUTE_VETO:
 	case ROUTE_DENY:

@@ -419,6 +419,38 @@ engine_audit_history(struct tapgated *d, const struct engine_actor *a,
 	return 0;
 }
 
+static int
+timeline_row(const struct audit_entry *e, void *arg)
+{
+	json_t *details = json_loads(e->details, 0, NULL);
+
+	return json_array_append_new(arg, json_pack("{s:I,s:I,s:s,s:s,s:o}",
+	    "seq", (json_int_t)e->seq, "time", (json_int_t)e->time, "event",
+	    e->event, "actor", e->actor_name, "detail", details ? details :
+	    json_string(e->details))) == 0 ? 0 : TG_ERR_NOMEM;
+}
+
+int
+engine_timeline(struct tapgated *d, const struct engine_actor *a,
+    const char *id, struct engine_result *res)
+{
+	json_t *events;
+	int r;
+
+	if ((r = history_allowed(d, a, id, res)) != 0)
+		return r;
+	if ((events = json_array()) == NULL)
+		return eng_db_error(d, res, TG_ERR_NOMEM);
+	if ((r = audit_request(d->st, id, timeline_row, events)) != 0) {
+		json_decref(events);
+		return eng_db_error(d, res, r);
+	}
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:s,s:o}", "id", id, "events", events);
+	return res->body != NULL ? 0 : eng_db_error(d, res, TG_ERR_NOMEM);
+}
+
 /* An audit report as JSON (shared with the console's offline verify). */
 json_t *
 engine_audit_report_json(const struct audit_report *rep)

@@ -25,6 +25,7 @@
  *   5  timer.c       the hold timer's tick; requests that ran out of time
  *   5  keys.c        the published keys (JWKS), key rotation
  *   5  ops.c         backups, the metrics page, the latencies it times
+ *   5  views.c       the console's reads: queues' vocabulary, dashboard
  *   5  outcome.c     a redeemed order's outcome reported; its resume
  *   4  signer.c      the change and its clientData; the order, issued
  *                    only for what the store shows approved; parking;
@@ -216,6 +217,17 @@ int	engine_decide(struct tapgated *d, const struct engine_actor *a,
  */
 #define ENGINE_VETO_CODE_TRIES	5
 int	engine_veto_code(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, const char *body, size_t len, int64_t now,
+	    struct engine_result *res);
+
+/*
+ * What the owner may see of a request with one of its veto codes
+ * ({"code":"..."}), checked and counted as engine_veto_code checks it
+ * (the same wrong-code counter): {"id", "account", "queue", "changes" (in
+ * words), "state", "hold_until", "seconds_left", "requested_at",
+ * "can_veto"}; no evidence, no contacts, no codes.
+ */
+int	engine_veto_view(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, const char *body, size_t len, int64_t now,
 	    struct engine_result *res);
 
@@ -448,6 +460,39 @@ int	engine_audit_tail(struct tapgated *d, int limit,
  */
 int	engine_audit_history(struct tapgated *d, const struct engine_actor *a,
 	    const char *id, int64_t after, int limit,
+	    struct engine_result *res);
+
+/*
+ * A request's timeline for the console: {"id", "events": [{"seq",
+ * "time", "event", "actor", "detail"}]} from its audit entries, oldest
+ * first; who may read it as for engine_audit_history (intake: its own
+ * team's requests only, another's is not found).
+ */
+int	engine_timeline(struct tapgated *d, const struct engine_actor *a,
+	    const char *id, struct engine_result *res);
+
+/* ---- the console's reads (views.c) */
+
+/*
+ * The queues and their change vocabulary (src/order/vocab.h, as form
+ * fields: {"name", "type", "value" for a constant, "required"}), with
+ * the classes, channels, evidence types and challenge kinds a request
+ * may carry: {"queues": [{"queue", "changes", "classes", "channels",
+ * "evidence_types", "challenge_kinds"}]}.  A caller acting for a team
+ * (a->team) sees its team's queues and classes only.
+ */
+int	engine_queues(struct tapgated *d, const struct engine_actor *a,
+	    struct engine_result *res);
+
+/*
+ * The operators' dashboard: {"queues": [{"queue", "states": {state:
+ * count}}], "holds": [{"id", "account", "queue", "class", "state",
+ * "hold_until", "seconds_left"}], "alarms": [the last 20 alarm.* audit
+ * entries, newest first: {"seq", "time", "event", "detail"}], "quorum":
+ * [{"group", "enrolled" (officers ever enrolled), "active" (holding an
+ * unrevoked key), "needed"}]}.
+ */
+int	engine_dashboard(struct tapgated *d, int64_t now,
 	    struct engine_result *res);
 
 /* An audit_verify() report as JSON: ok, count, head, and the break. */

@@ -103,6 +103,7 @@ notice_of(const char *event)
 struct notice_ctx {
 	enum notice			 n;
 	const char			*id, *queue, *account, *system;
+	const char			*url;	/* console.url, "" none */
 	int64_t				 hold_until;
 	struct store_recipient		 rc[STORE_RECIPIENTS_MAX];
 	size_t				 nrc;
@@ -216,6 +217,11 @@ notice_text(const struct notice_ctx *c, const char *code, int officer,
 		snprintf(text + o, tcap - o, "It will be carried out after "
 		    "%s.\nIf you did not ask for this, call the security team "
 		    "now: they can veto it.\n", when);
+	/* the code in the fragment: no server log or Referer sees it */
+	o = strlen(text);
+	if (!officer && code[0] != '\0' && c->url[0] != '\0' && o < tcap)
+		snprintf(text + o, tcap - o, "Open %s/console/#/veto/%s/%s to "
+		    "see it and stop it.\n", c->url, c->id, code);
 }
 
 /* The owner and manager a submission's event names ("_recipients"). */
@@ -293,6 +299,7 @@ notify_event(struct tapgated *d, const json_t *ev)
 	c.queue = json_string_value(json_object_get(ev, "queue"));
 	c.account = json_string_value(json_object_get(t, "account"));
 	c.system = json_string_value(json_object_get(t, "system"));
+	c.url = d->cfg->console.url;
 	c.hold_until = json_integer_value(json_object_get(ev, "hold_until"));
 	if (c.hold_until == 0)
 		c.hold_until = json_integer_value(json_object_get(ev,

@@ -1114,27 +1114,27 @@ code_owner(const struct store_veto_code *codes, size_t n, const char *hash)
 	return who;
 }
 
-int
-engine_veto_code(struct tapgated *d, const struct engine_actor *a,
+/*
+ * The veto code of body ({"code": "..."}) checked against request id's
+ * (f loaded): 0 with *who the recipient whose code it is; else the
+ * answer is set: malformed, too many tries (429), or wrong (403, counted
+ * and audited).  Every try counts, whatever is asked with it.
+ */
+static int
+veto_code_check(struct tapgated *d, const struct engine_actor *a,
     const char *id, const char *body, size_t len, int64_t now,
-    struct engine_result *res)
+    const char **who, struct engine_result *res)
 {
 	struct store_veto_code codes[STORE_VETO_CODES_MAX];
 	struct wrong_code_txn w;
-	struct store_decision sd;
-	struct policy_decision dec;
-	struct decide_txn t;
-	struct events evs = { { NULL }, 0 };
-	struct facts f;
-	const char *code, *who;
-	json_t *root = NULL, *details = NULL;
-	char hash[65], reason[64];
+	const char *code;
+	json_t *root, *details;
+	char hash[65];
 	int64_t failed = 0;
 	size_t n = 0;
 	int r;
 
-	if ((r = eng_load(d, id, &f, res)) != 0)
-		return r;
+	*who = NULL;
 	root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
 	code = json_string_value(json_object_get(root, "code"));
 	if (!json_is_object(root) || json_object_size(root) != 1 ||
@@ -1156,6 +1156,7 @@ engine_veto_code(struct tapgated *d, const struct engine_actor *a,
 		    "reason", "too_many_tries", "failed", (json_int_t)failed);
 		(void)eng_audit_alone(d, a, "request.veto_refused", id, details,
 		    now);
+		json_decref(details);
 		eng_error(res, 429, "too_many_tries", "too many wrong veto "
 		    "codes for this request: an officer can still veto or "
 		    "deny it");
@@ -1163,10 +1164,10 @@ engine_veto_code(struct tapgated *d, const struct engine_actor *a,
 		goto out;
 	}
 	/* a code of the wrong form is wrong too: every try counts */
-	who = eng_veto_code_hash(id, code, hash) == 0 ?
+	*who = eng_veto_code_hash(id, code, hash) == 0 ?
 	    code_owner(codes, n, hash) : NULL;
 	explicit_bzero(hash, sizeof(hash));
-	if (who == NULL) {
+	if (*who == NULL) {
 		w = (struct wrong_code_txn){ a, id, 0, now };
 		if ((r = eng_txn(d, wrong_code_steps, &w, NULL, res,
 		    NULL)) != 0)
@@ -1176,6 +1177,31 @@ engine_veto_code(struct tapgated *d, const struct engine_actor *a,
 		r = TG_ERR_PERM;
 		goto out;
 	}
+	r = 0;
+out:
+	json_decref(root);
+	return r;
+}
+
+int
+engine_veto_code(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *body, size_t len, int64_t now,
+    struct engine_result *res)
+{
+	struct store_decision sd;
+	struct policy_decision dec;
+	struct decide_txn t;
+	struct events evs = { { NULL }, 0 };
+	struct facts f;
+	const char *who;
+	json_t *details = NULL;
+	char reason[64];
+	int r;
+
+	if ((r = eng_load(d, id, &f, res)) != 0)
+		return r;
+	if ((r = veto_code_check(d, a, id, body, len, now, &who, res)) != 0)
+		goto out;
 	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
 		eng_error(res, 409, "stale_request", "the request no longer "
 		    "passes the appliance configuration");
@@ -1208,8 +1234,99 @@ engine_veto_code(struct tapgated *d, const struct engine_actor *a,
 	res->body = eng_summary_json(id, &dec);
 out:
 	eng_events_post(d, &evs);
-	json_decref(root);
 	json_decref(details);
+	eng_facts_clear(&f);
+	return r;
+}
+
+/* One change of a request's "changes", in words, appended to arr. */
+static void
+change_words(json_t *arr, const char *key, const json_t *v)
+{
+	const char *s = json_string_value(v);
+	char w[320];
+	size_t i;
+	json_t *e;
+
+	w[0] = '\0';
+	if (strcmp(key, "password") == 0)
+		snprintf(w, sizeof(w), "the password is reset");
+	else if (strcmp(key, "force_change_at_logon") == 0)
+		snprintf(w, sizeof(w), "%s", json_is_true(v) ? "a new "
+		    "password must be chosen at the next logon" : "the new "
+		    "password need not be changed at the next logon");
+	else if (strcmp(key, "mfa") == 0)
+		snprintf(w, sizeof(w), "the second factor is reset");
+	else if (strcmp(key, "reenrolment_required") == 0)
+		snprintf(w, sizeof(w), "a new second factor must be enrolled");
+	else if (strcmp(key, "account") == 0)
+		snprintf(w, sizeof(w), "the account is enabled again");
+	else if (strcmp(key, "add_groups") == 0 ||
+	    strcmp(key, "remove_groups") == 0) {
+		json_array_foreach(v, i, e) {
+			if (json_string_value(e) == NULL)
+				continue;
+			snprintf(w, sizeof(w), "%s the group %.260s",
+			    key[0] == 'a' ? "added to" : "removed from",
+			    json_string_value(e));
+			json_array_append_new(arr, json_string(w));
+		}
+		return;
+	} else if (strcmp(key, "transaction_id") == 0)
+		snprintf(w, sizeof(w), "transaction %.64s is released",
+		    s ? s : "?");
+	else if (strcmp(key, "amount") == 0)
+		snprintf(w, sizeof(w), "amount %.40s", s ? s : "?");
+	else if (strcmp(key, "currency") == 0)
+		snprintf(w, sizeof(w), "currency %.8s", s ? s : "?");
+	else if (strcmp(key, "payee") == 0)
+		snprintf(w, sizeof(w), "payee %.130s", s ? s : "?");
+	if (w[0] != '\0')
+		json_array_append_new(arr, json_string(w));
+}
+
+int
+engine_veto_view(struct tapgated *d, const struct engine_actor *a,
+    const char *id, const char *body, size_t len, int64_t now,
+    struct engine_result *res)
+{
+	struct policy_decision dec;
+	struct facts f;
+	const char *who, *key;
+	json_t *rq = NULL, *words = NULL, *v;
+	int r;
+
+	if ((r = eng_load(d, id, &f, res)) != 0)
+		return r;
+	if ((r = veto_code_check(d, a, id, body, len, now, &who, res)) != 0)
+		goto out;
+	if ((r = eng_facts_evaluate(d, &f, now, &dec)) != 0) {
+		eng_error(res, 409, "stale_request", "the request no longer "
+		    "passes the appliance configuration");
+		goto out;
+	}
+	if ((words = json_array()) == NULL) {
+		eng_db_error(d, res, r = TG_ERR_NOMEM);
+		goto out;
+	}
+	rq = json_loads(f.row->request_json, 0, NULL);
+	json_object_foreach(json_object_get(rq, "changes"), key, v)
+		change_words(words, key, v);
+	json_decref(res->body);
+	res->status = 200;
+	res->body = json_pack("{s:s,s:s,s:s,s:O,s:s,s:I,s:I,s:I,s:b}",
+	    "id", f.row->id, "account", f.row->target_account, "queue",
+	    f.row->queue, "changes", words, "state",
+	    policy_state_name(dec.state), "hold_until",
+	    (json_int_t)dec.hold_until, "seconds_left",
+	    (json_int_t)(dec.hold_until > now ? dec.hold_until - now : 0),
+	    "requested_at", (json_int_t)f.row->created, "can_veto",
+	    !eng_final_state(dec.state));
+	if (res->body == NULL)
+		eng_db_error(d, res, r = TG_ERR_NOMEM);
+out:
+	json_decref(rq);
+	json_decref(words);
 	eng_facts_clear(&f);
 	return r;
 }

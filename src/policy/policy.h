@@ -487,7 +487,9 @@ struct policy_challenges {
  * The web console's officers approve from the browser: the origins a
  * browser approval may come from (https, the host the rp_id or a
  * subdomain of it, as WebAuthn requires) and how long the nonce of an
- * attempt lives.  No origin: no console approval.
+ * attempt lives.  No origin: no console approval.  url: the console's
+ * public address (https://HOST[:PORT][/PATH], no trailing '/'; "" none),
+ * which the owner's and manager's notifications link to.
  */
 #define POLICY_MAX_CONSOLE_ORIGINS	8
 #define POLICY_DEFAULT_NONCE_SECONDS	120
@@ -496,6 +498,7 @@ struct policy_console {
 	char	origins[POLICY_MAX_CONSOLE_ORIGINS][POLICY_LONG_MAX + 1];
 	size_t	norigins;
 	int64_t	nonce_seconds;
+	char	url[POLICY_LONG_MAX + 1];
 };
 
 /* The appliance's co-signing key and how it is sealed at rest. */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <arpa/inet.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -1398,10 +1399,42 @@ parse_approvers(struct loader *ld, const config_setting_t *root)
 	return 0;
 }
 
+/*
+ * console.url: https://HOST[:PORT][/PATH] of letters, digits and
+ * "-._~:/", no "//" past the scheme, no trailing '/'.
+ */
+static int
+console_url(struct loader *ld, const config_setting_t *g, char *out,
+    size_t outsz)
+{
+	const config_setting_t *m;
+	const char *v, *p;
+	int r;
+
+	if ((r = get_string(ld, g, "url", false, STR_NAME, out,
+	    outsz)) != 0 || out[0] == '\0')
+		return r;
+	m = config_setting_get_member(g, "url");
+	v = out;
+	if (strncmp(v, "https://", 8) != 0 || v[8] == '\0' ||
+	    v[strlen(v) - 1] == '/' || strstr(v + 8, "//") != NULL ||
+	    v[8] == ':' || v[8] == '/')
+		goto bad;
+	for (p = v + 8; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("-._~:/", *p) == NULL)
+			goto bad;
+	return 0;
+bad:
+	out[0] = '\0';
+	return fail(ld, m, NULL, "must be the console's https://HOST[:PORT]"
+	    "[/PATH], without a trailing /");
+}
+
 static int
 parse_console(struct loader *ld, const config_setting_t *root)
 {
-	static const char *const keys[] = { "origins", "nonce_seconds" };
+	static const char *const keys[] = { "origins", "nonce_seconds",
+	    "url" };
 	struct policy_console *c = &ld->cfg->console;
 	const config_setting_t *g, *l;
 	char q[96];
@@ -1413,7 +1446,8 @@ parse_console(struct loader *ld, const config_setting_t *root)
 		return r;
 	if (g == NULL)
 		return 0;
-	if ((r = check_keys(ld, g, keys, 2, "setting")) != 0 ||
+	if ((r = check_keys(ld, g, keys, 3, "setting")) != 0 ||
+	    (r = console_url(ld, g, c->url, sizeof(c->url))) != 0 ||
 	    (r = get_int(ld, g, "nonce_seconds", false,
 	    POLICY_DEFAULT_NONCE_SECONDS, 10, POLICY_MAX_NONCE_SECONDS,
 	    &c->nonce_seconds)) != 0 ||

@@ -574,6 +574,26 @@ audit_tail(struct store *st, int n, audit_cb *cb, void *arg)
 }
 
 int
+audit_alarms(struct store *st, int n, audit_cb *cb, void *arg)
+{
+	static const char sql[] = "SELECT " AUDIT_COLS " FROM (SELECT "
+	    AUDIT_COLS " FROM audit WHERE substr(event, 1, 6) = 'alarm.' "
+	    "ORDER BY seq DESC LIMIT ?1) ORDER BY seq";
+	sqlite3_stmt *s = NULL;
+	int r;
+
+	if (st == NULL || cb == NULL || n < 1 || n > AUDIT_TAIL_MAX)
+		return TG_ERR_INVALID;
+	if ((r = store_prepare(st, SLOT_AUDIT_ALARMS, sql, &s)) != 0)
+		return r;
+	if ((r = store_bind_int(st, s, 1, n)) != 0) {
+		store_done(st, SLOT_AUDIT_ALARMS, s);
+		return r;
+	}
+	return each_entry(st, SLOT_AUDIT_ALARMS, s, cb, arg);
+}
+
+int
 audit_request(struct store *st, const char *request_id, audit_cb *cb,
     void *arg)
 {

@@ -101,6 +101,10 @@ int	audit_verify_from(struct store *st, int64_t seq,
 /* The last `n` (1..AUDIT_TAIL_MAX) entries, oldest first. */
 int	audit_tail(struct store *st, int n, audit_cb *cb, void *arg);
 
+/* The last n (1..AUDIT_TAIL_MAX) entries of an alarm.* event, oldest
+ * first. */
+int	audit_alarms(struct store *st, int n, audit_cb *cb, void *arg);
+
 /* The entries about one request, oldest first (at most AUDIT_TAIL_MAX). */
 int	audit_request(struct store *st, const char *request_id, audit_cb *cb,
 	    void *arg);

@@ -877,6 +877,21 @@ static const struct broken {
 	    "hold_seconds = 110; identity_proofing = true;",
 	    "rules.password_reset.shared.identity_proofing",
 	    "unknown setting", TG_ERR_CONFIG },
+	{ "console_url_is_https",
+	    "policy = { id = \"test-policy\"; version = 7; };",
+	    "policy = { id = \"test-policy\"; version = 7; };\n"
+	    "console = { url = \"http://console.tapgate.test\"; };",
+	    "console.url", "https://HOST", TG_ERR_CONFIG },
+	{ "console_url_has_no_trailing_slash",
+	    "policy = { id = \"test-policy\"; version = 7; };",
+	    "policy = { id = \"test-policy\"; version = 7; };\n"
+	    "console = { url = \"https://console.tapgate.test/\"; };",
+	    "console.url", "trailing", TG_ERR_CONFIG },
+	{ "console_url_has_no_query",
+	    "policy = { id = \"test-policy\"; version = 7; };",
+	    "policy = { id = \"test-policy\"; version = 7; };\n"
+	    "console = { url = \"https://c.tapgate.test/?a=b\"; };",
+	    "console.url", "https://HOST", TG_ERR_CONFIG },
 	{ "approve_at_is_anywhere_or_box", "hold_seconds = 110;",
 	    "hold_seconds = 110; approve_at = \"desk\";",
 	    "rules.password_reset.shared.approve_at", "\"box\"",
