@@ -252,12 +252,32 @@ def browser_approval(b):
           st == 200 and j.get("state") == "in_hold", "%d %r" % (st, j))
 
 
+def owner_veto(b):
+    """The owner opens the link of her message and vetoes."""
+    b.d.get(ENV["VETO_LINK"])
+    check("veto_page_shows_the_request_to_the_owner",
+          b.wait_css("#veto-go") and "carol" in b.text("#main"),
+          b.text("#main"), b)
+    check("veto_page_offers_the_veto",
+          b.d.find_element(By.CSS_SELECTOR, "#veto-go").is_enabled(),
+          "the button is disabled", b)
+    b.shot("veto")
+    b.click("#veto-go")
+    msg = b.message("ok")
+    check("owner_vetoes_from_the_page", msg.startswith("Vetoed"),
+          "page said: %r / %r" % (msg, b.text("#main")), b)
+    b.shot("vetoed")
+
+
 def main():
     b = Browser(ENV["ORIGIN"], ENV["RESOLVER_RULES"], ENV["SHOTS"],
                 ENV["USER_DATA"])
     try:
-        for f in (pages_load, enrol_page, unknown_user, veto_bad_code,
-                  browser_approval):
+        steps = (pages_load, enrol_page, unknown_user, veto_bad_code,
+                 browser_approval)
+        if ENV.get("PHASE") == "veto":
+            steps = (owner_veto,)
+        for f in steps:
             try:
                 f(b)
             except Exception as e:  # a check's crash fails it, loudly

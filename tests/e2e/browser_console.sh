@@ -14,12 +14,18 @@
 # officer's key, a stale nonce, a replayed assertion, a foreign origin and
 # a key that does not verify the user are refused.  Until the sign-in
 # routes give the browser a session, the officers' begin and finish go
-# over the Unix socket as their uids.  Screenshots of the pages go to build/screenshots/.  Skipped, with the
+# over the Unix socket as their uids.  An owner told by mail (a private
+# slapd knows her address; a sender writes each message to a file) opens
+# the link of the message and vetoes on the console's page.  Screenshots of the pages go to build/screenshots/.  Skipped, with the
 # reason, only where a browser package is missing (make deps installs
 # them).
 set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/officers.sh
+. tests/e2e/lib/ldap.sh
+. tests/e2e/lib/ldap_directory.sh
+trap 'ldap_stop; daemon_stop; keys_stop; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' \
+    EXIT
 
 PY=/usr/bin/python3
 missing=
@@ -83,7 +89,7 @@ https = {
     key_file = "$P/web.key";
     client_ca_file = "$P/ca.pem";
 };
-console = { origins = [ "$ORIGIN" ]; nonce_seconds = 10; };
+console = { origins = [ "$ORIGIN" ]; nonce_seconds = 10; url = "$ORIGIN"; };
 EOC
 daemon_start "$T/tapgate.conf" || { notok daemon_starts; exit 1; }
 # the officers' keys, enrolled at the box; the browser gets their
@@ -100,7 +106,7 @@ SHOTS=${SHOTS:-build/screenshots}
 mkdir -p "$SHOTS"
 rm -f "$SHOTS"/*.png
 run_browser() {
-	ORIGIN=$ORIGIN SHOTS=$SHOTS USER_DATA=$T/chrome API_SOCK=$T/api.sock \
+	PHASE=${PHASE:-} VETO_LINK=${VETO_LINK:-} ORIGIN=$ORIGIN SHOTS=$SHOTS USER_DATA=$T/chrome API_SOCK=$T/api.sock \
 	ANN=$ANN BEN=$BEN ANN_STATE=$T/ann.state BEN_STATE=$T/ben.state \
 	APPROVE_ID=$ID FOREIGN=https://evil.tapgate.local:$PORT \
 	RESOLVER_RULES="MAP console.tapgate.local 127.0.0.1, MAP evil.tapgate.local 127.0.0.1" \
@@ -132,3 +138,62 @@ CTL audit tail -n 200 --json >"$T/audit.json"
 check browser_approvals_are_audited_as_console_approvals \
     jqtrue '[.entries[] | select(.event == "request.approved" and
     .details.via == "console")] | length == 2' "$T/audit.json"
+
+# The owner: the appliance tells carol (her mail from the directory, a
+# private slapd) through a sender that writes each message to a file;
+# the message's link opens the console's veto page, where she vetoes.
+if ! ldap_have_directory; then
+	skip owner_vetoes_from_the_notification_link \
+	    "slapd, ldap-utils or an overlay missing (make deps)"
+	exit 0
+fi
+S=dc=corp,dc=example
+ldap_init_directory "$T/ldap" "$S" ||
+	{ notok slapd_is_configured "$(tail -n 5 "$T/ldap/slapadd.log")"; exit 1; }
+ldap_start || { notok slapd_starts; exit 1; }
+cp "$T/ldap/tapgate.pw" "$T/dir.pw"
+chmod 600 "$T/dir.pw"
+mkdir "$T/mail"
+cat >"$T/send.sh" <<EOS
+#!/bin/sh
+f=\$(mktemp "$T/mail/msg.XXXXXX")
+cat >"\$f.tmp" && mv "\$f.tmp" "\$f.json"
+EOS
+chmod 755 "$T/send.sh"
+daemon_stop
+sed -i -E -e 's/CN=Users,DC=corp,DC=example/OU=Groups,DC=corp,DC=example/' \
+    -e 's/hold_seconds = 2;/hold_seconds = 300;/' \
+    -e "s|^notify = \\{|senders = { mail = \"$T/send.sh\"; };\\n&|" \
+    "$T/tapgate.conf"
+cat >>"$T/tapgate.conf" <<EOC
+directory = {
+	preset = "openldap";
+	uri = "$LDAP_URI";
+	tls = "none";
+	bind = { method = "simple"; dn = "cn=tapgate,ou=services,$S";
+	    password_file = "$T/dir.pw"; };
+	base = "$S";
+	timeout_seconds = 2;
+};
+EOC
+daemon_start "$T/tapgate.conf" ||
+    { notok daemon_starts_with_a_directory_and_a_sender; exit 1; }
+api POST /v1/requests "$(req password_reset carol "" hd-bob phone \
+    "[$(ev pre_registered_factor pass hd-amy push P-1)]")"
+VID=$(jbody .id)
+check carols_request_is_made [ "$STATUS" = 201 ]
+mail_to_carol() {
+	grep -l '"destination":"carol@corp.example"' "$T"/mail/*.json \
+	    2>/dev/null | xargs -r grep -l "$VID" | head -n 1
+}
+has_mail() { [ -n "$(mail_to_carol)" ]; }
+check owner_is_told wait_for 20 has_mail
+VETO_LINK=$(jq -r .text "$(mail_to_carol)" |
+    sed -n "s|^Open \($ORIGIN/console/#/veto/$VID/[^ ]*\) to see it and stop it\.\$|\1|p")
+check message_links_to_the_consoles_veto_page [ -n "$VETO_LINK" ]
+PHASE=veto
+if ! run_browser && grep -q Traceback "$T/browser.err"; then
+	notok browser_veto_ran "$(tail -n 5 "$T/browser.err")"
+fi
+check owners_veto_in_the_browser_stops_the_request \
+    request_in_state "$VID" vetoed
