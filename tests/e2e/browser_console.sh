@@ -16,9 +16,10 @@
 # routes give the browser a session, the officers' begin and finish go
 # over the Unix socket as their uids.  An owner told by mail (a private
 # slapd knows her address; a sender writes each message to a file) opens
-# the link of the message and vetoes on the console's page.  Screenshots of the pages go to build/screenshots/.  Skipped, with the
-# reason, only where a browser package is missing (make deps installs
-# them).
+# the link of the message and vetoes on the console's page.  Screenshots
+# of the pages go to build/screenshots/.  Skipped, with the reason, only
+# where a browser package is missing (make deps installs them); the
+# owner's part also needs slapd.
 set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/officers.sh
