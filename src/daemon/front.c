@@ -188,7 +188,8 @@ front_privileged(const struct policy_config *cfg, struct http_limits *lim)
 	lim->uids[lim->nuids++] = 0;
 	for (i = 0; i < cfg->nroles; i++) {
 		e = &cfg->roles[i];
-		if ((e->roles & PRIVILEGED_ROLES) == 0 || e->is_cert)
+		if ((e->roles & PRIVILEGED_ROLES) == 0 || e->is_cert ||
+		    e->is_user)
 			continue;
 		if (e->is_gid)
 			lim->gids[lim->ngids++] = (gid_t)e->id;

@@ -269,10 +269,18 @@ note_unnamed_intake(const struct policy_config *cfg)
 		re = &cfg->roles[i];
 		if ((re->roles & POLICY_ROLE_BIT(POLICY_ROLE_INTAKE)) == 0 ||
 		    (re->is_cert && policy_principal_of_cert(cfg,
-		    re->cert_sha256) != NULL) || (!re->is_cert &&
+		    re->cert_sha256) != NULL) ||
+		    (re->is_user && policy_principal_of_user(cfg,
+		    re->user) != NULL) || (!re->is_cert && !re->is_user &&
 		    policy_principal_of(cfg, re->is_gid ? UINT32_MAX : re->id,
 		    &re->id, re->is_gid ? 1 : 0) != NULL))
 			continue;
+		if (re->is_user) {
+			fprintf(stderr, "tapgated: console user %s holds the "
+			    "intake role but no principal names it: it cannot "
+			    "submit\n", re->user);
+			continue;
+		}
 		if (re->is_cert) {
 			fprintf(stderr, "tapgated: a certificate holds the "
 			    "intake role but no principal names it: it cannot "

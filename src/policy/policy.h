@@ -307,17 +307,21 @@ struct policy_appliance {
 };
 
 /*
- * One roles entry: a uid, a gid or (is_cert) a client certificate's
- * SHA-256 fingerprint (of its DER, over HTTPS) and the roles it grants.
- * A certificate entry matches no uid or gid, and a uid or gid entry no
- * certificate.
+ * One roles entry: a uid, a gid, (is_cert) a client certificate's
+ * SHA-256 fingerprint (of its DER, over HTTPS) or (is_user) a console
+ * user who signs in in the browser with a security key, by name (a
+ * canonical identity), and the roles it grants.  Each kind matches only
+ * callers of its own kind: a certificate or user entry no uid or gid,
+ * a uid or gid entry no certificate or user.
  */
 #define POLICY_CERT_SHA256_LEN	32
 struct policy_role_entry {
 	bool		is_gid;
 	bool		is_cert;
-	uint32_t	id;		/* 0 for a certificate */
+	bool		is_user;
+	uint32_t	id;		/* 0 for a certificate or user */
 	uint8_t		cert_sha256[POLICY_CERT_SHA256_LEN];
+	char		user[POLICY_IDENT_MAX + 1];	/* "": not a user */
 	unsigned	roles;		/* POLICY_ROLE_BIT() mask */
 };
 
@@ -333,8 +337,10 @@ struct policy_role_entry {
 struct policy_principal {
 	bool		is_gid;
 	bool		is_cert;	/* by cert_sha256, as in roles */
+	bool		is_user;	/* by user, as in roles */
 	uint32_t	id;
 	uint8_t		cert_sha256[POLICY_CERT_SHA256_LEN];
+	char		user[POLICY_IDENT_MAX + 1];
 	char		name[POLICY_IDENT_MAX + 1];
 	char		team[POLICY_IDENT_MAX + 1];
 	bool		integration;
@@ -778,6 +784,17 @@ unsigned policy_roles_cert(const struct policy_config *cfg,
 const struct policy_principal *policy_principal_of_cert(
 	    const struct policy_config *cfg,
 	    const uint8_t sha256[POLICY_CERT_SHA256_LEN]);
+
+/*
+ * The roles a console user holds by its name (0: none, also for NULL or
+ * a name that is no canonical identity).
+ */
+unsigned policy_roles_user(const struct policy_config *cfg,
+	    const char *name);
+
+/* The principal a console user is, by its name, or NULL. */
+const struct policy_principal *policy_principal_of_user(
+	    const struct policy_config *cfg, const char *name);
 
 /*
  * The principal a peer is: the entry naming its uid, else the first

@@ -648,28 +648,37 @@ get_cert_sha256(struct loader *ld, const config_setting_t *m,
 }
 
 /*
- * Who an entry names: exactly one of uid, gid and cert_sha256.
+ * Who an entry names: exactly one of uid, gid, cert_sha256 and user (a
+ * console user's name, a canonical identity: user[POLICY_IDENT_MAX + 1]).
  */
 static int
 get_caller(struct loader *ld, const config_setting_t *e, bool *is_gid,
-    bool *is_cert, uint32_t *id, uint8_t sha[POLICY_CERT_SHA256_LEN])
+    bool *is_cert, bool *is_user, uint32_t *id,
+    uint8_t sha[POLICY_CERT_SHA256_LEN], char *user)
 {
-	const config_setting_t *uid, *gid, *cert;
+	const config_setting_t *uid, *gid, *cert, *usr;
 	int64_t v;
 	int r;
 
 	if ((r = member(ld, e, "uid", false, &uid)) != 0 ||
 	    (r = member(ld, e, "gid", false, &gid)) != 0 ||
-	    (r = member(ld, e, "cert_sha256", false, &cert)) != 0)
+	    (r = member(ld, e, "cert_sha256", false, &cert)) != 0 ||
+	    (r = member(ld, e, "user", false, &usr)) != 0)
 		return r;
-	if ((uid != NULL) + (gid != NULL) + (cert != NULL) != 1)
-		return fail(ld, e, NULL, "needs exactly one of uid, gid or "
-		    "cert_sha256");
+	if ((uid != NULL) + (gid != NULL) + (cert != NULL) +
+	    (usr != NULL) != 1)
+		return fail(ld, e, NULL, "needs exactly one of uid, gid, "
+		    "cert_sha256 or user");
 	*is_gid = gid != NULL;
 	*is_cert = cert != NULL;
+	*is_user = usr != NULL;
 	*id = 0;
+	user[0] = '\0';
 	if (cert != NULL)
 		return get_cert_sha256(ld, cert, sha);
+	if (usr != NULL)
+		return get_string(ld, e, "user", true, STR_IDENT, user,
+		    POLICY_IDENT_MAX + 1);
 	if ((r = int_value(ld, uid != NULL ? uid : gid, 0,
 	    (int64_t)UINT32_MAX - 1, &v)) != 0)
 		return r;
@@ -682,7 +691,7 @@ parse_role_entry(struct loader *ld, const config_setting_t *e,
     struct policy_role_entry *re)
 {
 	static const char *const keys[] = { "uid", "gid", "cert_sha256",
-	    "roles" };
+	    "user", "roles" };
 	const config_setting_t *l, *s;
 	enum policy_role role;
 	const char *v;
@@ -692,9 +701,9 @@ parse_role_entry(struct loader *ld, const config_setting_t *e,
 	/* Numeric ids only: resolving names would need NSS at load time,
 	 * and a renamed account must not silently gain a role. */
 	if ((r = expect_type(ld, e, CONFIG_TYPE_GROUP)) != 0 ||
-	    (r = check_keys(ld, e, keys, 4, "setting")) != 0 ||
-	    (r = get_caller(ld, e, &re->is_gid, &re->is_cert, &re->id,
-	    re->cert_sha256)) != 0)
+	    (r = check_keys(ld, e, keys, 5, "setting")) != 0 ||
+	    (r = get_caller(ld, e, &re->is_gid, &re->is_cert, &re->is_user,
+	    &re->id, re->cert_sha256, re->user)) != 0)
 		return r;
 	if ((r = member_list(ld, e, "roles", true, POLICY_ROLE_COUNT,
 	    &l)) != 0)
@@ -865,8 +874,13 @@ principal_unique(struct loader *ld, const config_setting_t *e, size_t idx)
 			return fail(ld, e, "cert_sha256", "this certificate "
 			    "is already principal %s",
 			    quote(o->name, q, sizeof(q)));
-		if (!p->is_cert && !o->is_cert && o->is_gid == p->is_gid &&
-		    o->id == p->id)
+		if (p->is_user && o->is_user && strcmp(o->user,
+		    p->user) == 0)
+			return fail(ld, e, "user", "user %s is already "
+			    "principal %s", quote(p->user, q, sizeof(q)),
+			    o->name);
+		if (!p->is_cert && !o->is_cert && !p->is_user &&
+		    !o->is_user && o->is_gid == p->is_gid && o->id == p->id)
 			return fail(ld, e, NULL, "%s %u is already principal "
 			    "%s", p->is_gid ? "gid" : "uid", (unsigned)p->id,
 			    quote(o->name, q, sizeof(q)));
@@ -886,7 +900,7 @@ static int
 parse_principal(struct loader *ld, const config_setting_t *e, size_t idx)
 {
 	static const char *const keys[] = { "uid", "gid", "cert_sha256",
-	    "name", "team", "integration", "agents", "officer" };
+	    "user", "name", "team", "integration", "agents", "officer" };
 	struct policy_principal *p = &ld->cfg->principals[idx];
 	const config_setting_t *agents;
 	char q[96];
@@ -894,9 +908,9 @@ parse_principal(struct loader *ld, const config_setting_t *e, size_t idx)
 
 	/* numeric ids only, as in roles: a renamed account gains nothing */
 	if ((r = expect_type(ld, e, CONFIG_TYPE_GROUP)) != 0 ||
-	    (r = check_keys(ld, e, keys, 8, "setting")) != 0 ||
-	    (r = get_caller(ld, e, &p->is_gid, &p->is_cert, &p->id,
-	    p->cert_sha256)) != 0)
+	    (r = check_keys(ld, e, keys, 9, "setting")) != 0 ||
+	    (r = get_caller(ld, e, &p->is_gid, &p->is_cert, &p->is_user,
+	    &p->id, p->cert_sha256, p->user)) != 0)
 		return r;
 	if ((r = get_string(ld, e, "name", true, STR_IDENT, p->name,
 	    sizeof(p->name))) != 0 ||
@@ -2310,7 +2324,7 @@ policy_roles(const struct policy_config *cfg, uint32_t uid,
 		return 0;
 	for (i = 0; i < cfg->nroles; i++) {
 		re = &cfg->roles[i];
-		if (re->is_cert)
+		if (re->is_cert || re->is_user)
 			continue;
 		if (!re->is_gid) {
 			if (re->id == uid)
@@ -2352,6 +2366,35 @@ policy_principal_of_cert(const struct policy_config *cfg,
 	return NULL;
 }
 
+unsigned
+policy_roles_user(const struct policy_config *cfg, const char *name)
+{
+	unsigned roles = 0;
+	size_t i;
+
+	if (name == NULL || !policy_identity_canonical(name))
+		return 0;
+	for (i = 0; cfg != NULL && i < cfg->nroles; i++)
+		if (cfg->roles[i].is_user &&
+		    strcmp(cfg->roles[i].user, name) == 0)
+			roles |= cfg->roles[i].roles;
+	return roles;
+}
+
+const struct policy_principal *
+policy_principal_of_user(const struct policy_config *cfg, const char *name)
+{
+	size_t i;
+
+	if (name == NULL || !policy_identity_canonical(name))
+		return NULL;
+	for (i = 0; cfg != NULL && i < cfg->nprincipals; i++)
+		if (cfg->principals[i].is_user &&
+		    strcmp(cfg->principals[i].user, name) == 0)
+			return &cfg->principals[i];
+	return NULL;
+}
+
 const struct policy_principal *
 policy_principal_of(const struct policy_config *cfg, uint32_t uid,
     const uint32_t *gids, size_t ngids)
@@ -2364,7 +2407,8 @@ policy_principal_of(const struct policy_config *cfg, uint32_t uid,
 	/* the uid is the more precise: it wins over any of its groups */
 	for (i = 0; i < cfg->nprincipals; i++)
 		if (!cfg->principals[i].is_gid &&
-		    !cfg->principals[i].is_cert && cfg->principals[i].id == uid)
+		    !cfg->principals[i].is_cert &&
+		    !cfg->principals[i].is_user && cfg->principals[i].id == uid)
 			return &cfg->principals[i];
 	for (i = 0; i < cfg->nprincipals; i++) {
 		p = &cfg->principals[i];

@@ -619,6 +619,67 @@ out:
 }
 
 static void
+console_users_are_their_name_and_no_uid(void)
+{
+	const struct policy_principal *p;
+	struct policy_config *cfg = NULL;
+	char err[256], *a, *b;
+
+	/* an officer and an agent who sign in in the browser, by name */
+	a = replace_once(TEST_CONF, "\t{ uid = 1001; roles = [\"intake\"]; },",
+	    "\t{ uid = 1001; roles = [\"intake\"]; },\n"
+	    "\t{ user = \"ann\"; roles = [\"officer\"]; },\n"
+	    "\t{ user = \"bob\"; roles = [\"intake\"]; },\n"
+	    "\t{ user = \"bob\"; roles = [\"operator\"]; },");
+	b = a == NULL ? NULL : replace_once(a, "principals = (\n",
+	    "principals = (\n\t{ user = \"ann\"; name = \"ann\"; team = "
+	    "\"helpdesk\"; officer = \"officer-ann\"; },\n"
+	    "\t{ user = \"bob\"; name = \"bob\"; team = \"outsourced\"; },\n");
+	CHECK(b != NULL);
+	if (b == NULL || policy_config_load_string(b, &cfg, err,
+	    sizeof(err)) != 0) {
+		printf("# %s\n", b == NULL ? "edit failed" : err);
+		CHECK(0);
+		goto out;
+	}
+	CHECK_EQ(policy_roles_user(cfg, "ann"),
+	    POLICY_ROLE_BIT(POLICY_ROLE_OFFICER));
+	/* two entries for one user: the union */
+	CHECK_EQ(policy_roles_user(cfg, "bob"),
+	    POLICY_ROLE_BIT(POLICY_ROLE_INTAKE) |
+	    POLICY_ROLE_BIT(POLICY_ROLE_OPERATOR));
+	CHECK((p = policy_principal_of_user(cfg, "ann")) != NULL &&
+	    strcmp(p->name, "ann") == 0 && strcmp(p->officer,
+	    "officer-ann") == 0);
+	CHECK((p = policy_principal_of_user(cfg, "bob")) != NULL &&
+	    strcmp(p->team, "outsourced") == 0 && !p->integration);
+	/* names are compared exactly: variants are no one */
+	CHECK_EQ(policy_roles_user(cfg, "Ann"), 0);
+	CHECK_EQ(policy_roles_user(cfg, "ann "), 0);
+	CHECK_EQ(policy_roles_user(cfg, ""), 0);
+	CHECK_EQ(policy_roles_user(cfg, NULL), 0);
+	CHECK(policy_principal_of_user(cfg, "carol") == NULL);
+	CHECK(policy_principal_of_user(cfg, "Bob") == NULL);
+	CHECK(policy_principal_of_user(cfg, NULL) == NULL);
+	/* a principal's name is not a user: hd-bob is a uid */
+	CHECK(policy_principal_of_user(cfg, "hd-bob") == NULL);
+	CHECK_EQ(policy_roles_user(cfg, "hd-bob"), 0);
+	/* a user entry is no uid or gid (its id field is 0) */
+	CHECK_EQ(policy_roles(cfg, 7, (const uint32_t[]){ 0 }, 1), 0);
+	CHECK(policy_principal_of(cfg, 0, (const uint32_t[]){ 0 }, 1) ==
+	    NULL);
+	/* nor a certificate */
+	CHECK(policy_principal_of_cert(cfg, (const uint8_t[
+	    POLICY_CERT_SHA256_LEN]){ 0 }) == NULL);
+	/* and no uid entry is a user */
+	CHECK_EQ(policy_roles_user(tcfg, "ann"), 0);
+out:
+	policy_config_free(&cfg);
+	free(a);
+	free(b);
+}
+
+static void
 only_an_integration_names_other_agents(void)
 {
 	const struct policy_principal *bob, *tix;
@@ -924,7 +985,7 @@ static const struct broken {
 	{ "pattern_with_too_many_stars", "\"fin-*\"", "\"*f*i*n\"",
 	    "classes.finance.patterns[0]", "'*'", TG_ERR_CONFIG },
 	{ "uid_and_gid_together", "{ uid = 1001;", "{ uid = 1001; gid = 1;",
-	    "roles[1]", "exactly one of uid, gid or cert_sha256",
+	    "roles[1]", "exactly one of uid, gid, cert_sha256 or user",
 	    TG_ERR_CONFIG },
 	{ "uid_out_of_range", "{ uid = 1001;", "{ uid = -1;", "roles[1].uid",
 	    "between", TG_ERR_CONFIG },
@@ -966,14 +1027,31 @@ static const struct broken {
 	    TG_ERR_CONFIG },
 	{ "role_by_uid_and_fingerprint", "{ uid = 1001;", "{ uid = 1001; "
 	    "cert_sha256 = \"" FP64 "\";", "roles[1]",
-	    "exactly one of uid, gid or cert_sha256", TG_ERR_CONFIG },
+	    "exactly one of uid, gid, cert_sha256 or user", TG_ERR_CONFIG },
+	/* console users, by name */
+	{ "role_by_uid_and_user", "{ uid = 1001;", "{ uid = 1001; "
+	    "user = \"bob\";", "roles[1]",
+	    "exactly one of uid, gid, cert_sha256 or user", TG_ERR_CONFIG },
+	{ "role_by_uppercase_user", "{ uid = 1001;", "{ user = \"Bob\";",
+	    "roles[1].user", "lowercase", TG_ERR_CONFIG },
+	{ "role_by_empty_user", "{ uid = 1001;", "{ user = \"\";",
+	    "roles[1].user", "1 to 64 characters", TG_ERR_CONFIG },
+	{ "role_by_overlong_user", "{ uid = 1001;", "{ user = \""
+	    "a1234567890123456789012345678901234567890123456789012345678901234"
+	    "\";", "roles[1].user", "1 to 64 characters", TG_ERR_CONFIG },
+	{ "role_by_numeric_user", "{ uid = 1001;", "{ user = 1001;",
+	    "roles[1].user", "string", TG_ERR_CONFIG },
+	{ "principal_user_twice", "{ uid = 1002; name", "{ user = \"bob\"; "
+	    "name = \"bob2\"; team = \"outsourced\"; },\n\t{ user = "
+	    "\"bob\"; name", "principals[3].user",
+	    "user \"bob\" is already principal bob2", TG_ERR_CONFIG },
 	{ "principal_fingerprint_not_hex", "{ uid = 1001; name",
 	    "{ cert_sha256 = \"" FP64_BAD "\"; name",
 	    "principals[0].cert_sha256", "64 hex digits", TG_ERR_CONFIG },
 	/* principals and teams */
 	{ "principal_with_uid_and_gid", "{ uid = 1001; name",
 	    "{ uid = 1001; gid = 5; name", "principals[0]",
-	    "exactly one of uid, gid or cert_sha256", TG_ERR_CONFIG },
+	    "exactly one of uid, gid, cert_sha256 or user", TG_ERR_CONFIG },
 	{ "principal_without_team", "name = \"hd-bob\"; team = "
 	    "\"helpdesk\";", "name = \"hd-bob\";", "principals[0].team",
 	    "missing", TG_ERR_CONFIG },
@@ -2557,6 +2635,7 @@ main(void)
 	RUN(roles_come_from_uid_and_gids);
 	RUN(principal_comes_from_uid_before_gid);
 	RUN(certificate_callers_are_their_fingerprint_and_no_uid);
+	RUN(console_users_are_their_name_and_no_uid);
 	RUN(only_an_integration_names_other_agents);
 	RUN(team_scope_bounds_queue_class_and_system);
 	RUN(team_scope_holds_the_decided_class_never_the_claim);
