@@ -220,7 +220,7 @@ https = {
 	key_file = "$D/pki/console.key";
 	client_ca_file = "$D/pki/ca.pem";
 };
-console = { origins = [ "$CONSOLE_URL" ]; };
+console = { origins = [ "$CONSOLE_URL" ]; url = "$CONSOLE_URL"; };
 EOC
 fi
 grep -A8 '^directory = {' "$D/tapgate.conf" | sed 's/^/  /'
@@ -418,6 +418,9 @@ WebAuthn needs the exact name: a certificate error or another host name
 fails the sign-in.  The demo's officers hold software keys (softfido),
 which a browser cannot use: sign in with a key of your own, enrolled at
 the box as README.md says under "Approving in the browser".
+The appliance's messages to an owner now link to the console's veto page
+(console.url); with a mail relay, alice's message about the new request
+is in $D/mail/.
 Stop with Ctrl-C or make demo-stop.
 EOT
 # a stop asked for is the end of the demo, not a failure
