@@ -58,6 +58,18 @@
  *						all: retired keys too)
  *	POST /v1/keys/rotate			operator: rotate the key
  *	POST /v1/backup				operator: {"path"}
+ *	POST /v1/console/signin/begin		anyone, over HTTPS: {"user"}
+ *	POST /v1/console/signin			anyone, over HTTPS: the
+ *						assertion; opens a session
+ *	GET  /v1/console/session		the session's user
+ *	POST /v1/console/signout		the session's user
+ *
+ * Over HTTPS a caller without a client certificate whose request carries
+ * a live session cookie acts as the session's console user: its roles
+ * and principal are the configuration's for that name, and every
+ * request but GET and HEAD must bring the session's CSRF token
+ * (X-CSRF-Token) and an Origin that is one of console.origins, else 403
+ * csrf.  A client certificate wins over a cookie.
  *
  * Each route names the query parameters it takes; any other, or one
  * given twice (but anchor), is refused with 400 naming it, so that a
@@ -116,6 +128,10 @@ enum route_kind {
 	ROUTE_PROOFING,
 	ROUTE_CONSOLE_BEGIN,
 	ROUTE_CONSOLE_APPROVE,
+	ROUTE_SIGNIN_BEGIN,
+	ROUTE_SIGNIN,
+	ROUTE_SESSION,
+	ROUTE_SIGNOUT,
 	ROUTE_NONE
 };
 
@@ -180,6 +196,11 @@ static const struct route routes[] = {
 	{ ROUTE_KEYS,     "GET",  0,			"GET",	"all" },
 	{ ROUTE_KEY_ROTATE, "POST", R(OPERATOR),	"POST",	NULL },
 	{ ROUTE_BACKUP,   "POST", R(OPERATOR),		"POST",	NULL },
+	/* the console's users: anyone may try; the engine says who */
+	{ ROUTE_SIGNIN_BEGIN, "POST", 0,		"POST",	NULL },
+	{ ROUTE_SIGNIN,   "POST", 0,			"POST",	NULL },
+	{ ROUTE_SESSION,  "GET",  0,			"GET",	NULL },
+	{ ROUTE_SIGNOUT,  "POST", 0,			"POST",	NULL },
 };
 
 /* "/PREFIX/X[/SUFFIX]": copy X into id; *rest is what follows X. */
@@ -300,6 +321,14 @@ route_of(const char *path, char *id, size_t idlen)
 		return ROUTE_RC_ISSUE;
 	if (strcmp(path, "/v1/recovery-codes/revoke") == 0)
 		return ROUTE_RC_REVOKE;
+	if (strcmp(path, "/v1/console/signin/begin") == 0)
+		return ROUTE_SIGNIN_BEGIN;
+	if (strcmp(path, "/v1/console/signin") == 0)
+		return ROUTE_SIGNIN;
+	if (strcmp(path, "/v1/console/session") == 0)
+		return ROUTE_SESSION;
+	if (strcmp(path, "/v1/console/signout") == 0)
+		return ROUTE_SIGNOUT;
 	if (answer_path(path, id, idlen))
 		return ROUTE_ANSWER;
 	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
@@ -386,43 +415,54 @@ _Static_assert(HTTP_CERT_SHA256_LEN == POLICY_CERT_SHA256_LEN,
 
 /*
  * The roles a caller holds: by its uid and gid on the Unix socket, by its
- * client certificate over HTTPS (none without one: an unknown caller).
+ * client certificate over HTTPS, else by its session's user (user, ""
+ * for none: an unknown caller).
  */
 static unsigned
-caller_roles(const struct tapgated *d, const struct http_request *req)
+caller_roles(const struct tapgated *d, const struct http_request *req,
+    const char *user)
 {
 	uint32_t gid = req->peer.gid;
 
+	if (req->peer.tls && !req->peer.has_cert)
+		return user[0] != '\0' ? policy_roles_user(d->cfg, user) : 0;
 	if (req->peer.tls)
-		return req->peer.has_cert ? policy_roles_cert(d->cfg,
-		    req->peer.cert_sha256) : 0;
+		return policy_roles_cert(d->cfg, req->peer.cert_sha256);
 	return policy_roles(d->cfg, req->peer.uid, &gid, 1);
 }
 
 /*
  * The uid an HTTPS caller acts as in the store (its requests, its
  * idempotency keys, the orders it redeems): negative, so no local uid,
- * and one per certificate: -1 minus the first 62 bits of the fingerprint.
+ * and one per certificate: -1 minus the first 62 bits of the fingerprint;
+ * a console user's below those (engine_user_uid).
  */
 static int64_t
-caller_uid(const struct http_request *req)
+caller_uid(const struct http_request *req, const char *user)
 {
 	uint64_t v = 0;
 	size_t i;
 
 	if (!req->peer.tls)
 		return (int64_t)req->peer.uid;
+	if (!req->peer.has_cert && user[0] != '\0')
+		return engine_user_uid(user);
 	for (i = 0; req->peer.has_cert && i < 8; i++)
 		v = v << 8 | req->peer.cert_sha256[i];
 	return -1 - (int64_t)(v >> 2);
 }
 
-/* How the audit log names a caller: its uid's, or its certificate's. */
+/*
+ * How the audit log names a caller: its uid's, its certificate's, or
+ * its session's user's.
+ */
 static void
-caller_name(const struct http_request *req, int lookup, char *out,
-    size_t len)
+caller_name(const struct http_request *req, const char *user, int lookup,
+    char *out, size_t len)
 {
-	if (req->peer.tls && req->peer.has_cert)
+	if (req->peer.tls && !req->peer.has_cert && user[0] != '\0')
+		snprintf(out, len, "user:%s", user);
+	else if (req->peer.tls && req->peer.has_cert)
 		snprintf(out, len, "cert:%02x%02x%02x%02x%02x%02x%02x%02x",
 		    req->peer.cert_sha256[0], req->peer.cert_sha256[1],
 		    req->peer.cert_sha256[2], req->peer.cert_sha256[3],
@@ -438,14 +478,17 @@ caller_name(const struct http_request *req, int lookup, char *out,
 
 static int
 actor_identity(struct tapgated *d, const struct http_request *req,
-    const struct route *rt, unsigned held, struct engine_actor *a,
-    struct http_response *res)
+    const char *user, const struct route *rt, unsigned held,
+    struct engine_actor *a, struct http_response *res)
 {
 	uint32_t gid = req->peer.gid;
 
-	if (req->peer.tls)
-		a->principal = req->peer.has_cert ? policy_principal_of_cert(
-		    d->cfg, req->peer.cert_sha256) : NULL;
+	if (req->peer.tls && !req->peer.has_cert)
+		a->principal = user[0] != '\0' ? policy_principal_of_user(
+		    d->cfg, user) : NULL;
+	else if (req->peer.tls)
+		a->principal = policy_principal_of_cert(d->cfg,
+		    req->peer.cert_sha256);
 	else
 		a->principal = policy_principal_of(d->cfg, req->peer.uid,
 		    &gid, 1);
@@ -459,10 +502,14 @@ actor_identity(struct tapgated *d, const struct http_request *req,
 	}
 	if (rt->kind == ROUTE_REQUESTS && strcmp(rt->method, "POST") == 0)
 		return 0;
-	http_error(res, 403, "no_principal", "%s %u is no principal: intake "
-	    "callers are named under principals in the configuration",
-	    req->peer.tls ? "this certificate" : "uid",
-	    (unsigned)req->peer.uid);
+	if (req->peer.tls)
+		http_error(res, 403, "no_principal", "%s is no principal: "
+		    "intake callers are named under principals in the "
+		    "configuration", a->name);
+	else
+		http_error(res, 403, "no_principal", "uid %u is no principal: "
+		    "intake callers are named under principals in the "
+		    "configuration", (unsigned)req->peer.uid);
 	return -1;
 }
 
@@ -658,8 +705,9 @@ api_list_prefix(struct tapgated *d, const struct engine_actor *a,
 /* Run the route; *touch_ns: how long it waited for a key's touch. */
 static void
 dispatch(struct tapgated *d, const struct route *rt, const char *id,
-    const struct http_request *req, const struct engine_actor *a,
-    struct http_response *res, int64_t *touch_ns)
+    const struct http_request *req, const char *user,
+    const struct engine_actor *a, struct http_response *res,
+    int64_t *touch_ns)
 {
 	struct engine_result er = { 0, NULL, 0 };
 	int64_t now = (int64_t)time(NULL);
@@ -836,6 +884,33 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 	case ROUTE_BACKUP:
 		engine_backup(d, a, req->body, req->body_len, now, &er);
 		break;
+	case ROUTE_SIGNIN_BEGIN:
+	case ROUTE_SIGNIN:
+		if (!req->peer.tls) {
+			http_error(res, 403, "https_only", "console users sign "
+			    "in over HTTPS");
+			return;
+		}
+		if (rt->kind == ROUTE_SIGNIN_BEGIN)
+			engine_signin_begin(d, req->body, req->body_len, now,
+			    &er);
+		else
+			engine_signin(d, req->body, req->body_len, now,
+			    res->set_cookie, sizeof(res->set_cookie), &er);
+		break;
+	case ROUTE_SESSION:
+	case ROUTE_SIGNOUT:
+		if (user[0] == '\0' || req->session == NULL) {
+			http_error(res, 401, "no_session", "no live session: "
+			    "sign in");
+			return;
+		}
+		if (rt->kind == ROUTE_SESSION)
+			engine_session(d, req->session, user, now, &er);
+		else
+			engine_signout(d, a, req->session, now,
+			    res->set_cookie, sizeof(res->set_cookie), &er);
+		break;
 	case ROUTE_NONE:
 		break;
 	}
@@ -872,6 +947,48 @@ observe(struct tapgated *d, const struct route *rt, int64_t start,
 		engine_observe(d, DAEMON_LAT_TOUCH, touch_ns);
 }
 
+/*
+ * The console user the request's session is (HTTPS, no client
+ * certificate, a live session cookie) into user, else "".
+ */
+static void
+session_user(struct tapgated *d, const struct http_request *req,
+    char *user, size_t len)
+{
+	const char *u;
+
+	user[0] = '\0';
+	if (!req->peer.tls || req->peer.has_cert || req->session == NULL)
+		return;
+	if ((u = web_session_principal(&d->sessions, req->session,
+	    (int64_t)time(NULL))) != NULL)
+		snprintf(user, len, "%s", u);
+}
+
+/*
+ * Under a session, a request that may change anything (not GET or HEAD)
+ * carries the session's CSRF token and an Origin of the console: a page
+ * of another site can make the browser send the cookie, but neither
+ * read the token nor forge the Origin.
+ */
+static int
+session_request_ok(const struct tapgated *d, const struct http_request *req)
+{
+	const struct policy_console *con = &d->cfg->console;
+	size_t i;
+
+	if (strcmp(req->method, "GET") == 0 ||
+	    strcmp(req->method, "HEAD") == 0)
+		return 1;
+	if (req->csrf == NULL || req->origin == NULL ||
+	    web_csrf_check(&d->sessions, req->session, req->csrf) != 1)
+		return 0;
+	for (i = 0; i < con->norigins; i++)
+		if (strcmp(req->origin, con->origins[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* A veto whose body carries a code: for anyone who holds one. */
 static int
 veto_by_code(const struct http_request *req)
@@ -895,7 +1012,8 @@ api_handle(void *ctx, const struct http_request *req,
 	const struct route *rt = NULL;
 	struct engine_actor a;
 	enum route_kind kind;
-	char id[80], name[64];
+	char id[80], name[POLICY_IDENT_MAX + 8];
+	char user[POLICY_IDENT_MAX + 1];
 	unsigned held;
 	size_t i;
 	int64_t start = clock_ns(), touch_ns = 0;
@@ -914,8 +1032,13 @@ api_handle(void *ctx, const struct http_request *req,
 		}
 	}
 	pthread_mutex_lock(&d->lock);
-	held = caller_roles(d, req);
-	if (!path_known) {
+	session_user(d, req, user, sizeof(user));
+	held = caller_roles(d, req, user);
+	if (user[0] != '\0' && !session_request_ok(d, req)) {
+		http_error(res, 403, "csrf", "a request under a session that "
+		    "changes anything carries the session's X-CSRF-Token and "
+		    "an Origin of the console");
+	} else if (!path_known) {
 		http_error(res, 404, "not_found", "no such resource: %.100s",
 		    req->path);
 	} else if (rt == NULL) {
@@ -926,7 +1049,7 @@ api_handle(void *ctx, const struct http_request *req,
 		res->allow = routes[i].allow;
 	} else if (rt->roles != 0 && (held & rt->roles) == 0) {
 		if (req->peer.tls)
-			caller_name(req, 0, name, sizeof(name));
+			caller_name(req, user, 0, name, sizeof(name));
 		else
 			snprintf(name, sizeof(name), "uid %u",
 			    (unsigned)req->peer.uid);
@@ -940,12 +1063,12 @@ api_handle(void *ctx, const struct http_request *req,
 		    "must be application/json");
 	} else {
 		/* only a route that needs a role audits who called it */
-		caller_name(req, rt->roles != 0, name, sizeof(name));
-		a.uid = caller_uid(req);
+		caller_name(req, user, rt->roles != 0, name, sizeof(name));
+		a.uid = caller_uid(req, user);
 		a.role = acting_role(held, rt->roles);
 		a.name = name;
-		if (actor_identity(d, req, rt, held, &a, res) == 0)
-			dispatch(d, rt, id, req, &a, res, &touch_ns);
+		if (actor_identity(d, req, user, rt, held, &a, res) == 0)
+			dispatch(d, rt, id, req, user, &a, res, &touch_ns);
 		observe(d, rt, start, touch_ns);
 	}
 	if (res->status == 0)

@@ -15,6 +15,7 @@
 
 #include "daemon/hookproc.h"
 #include "daemon/tokenproc.h"
+#include "daemon/web.h"
 #include "order/jwk.h"
 #include "policy/policy.h"
 #include "store/auditmark.h"
@@ -61,6 +62,28 @@ struct daemon_nonce {
 	int64_t		 expires;	/* 0: a free slot */
 };
 
+/*
+ * A console sign-in begun (engine_signin_begin): its nonce is the
+ * challenge, usable once, until expires, by that user only.  Failed
+ * sign-ins are counted per user: DAEMON_SIGNIN_MAX_FAILS within
+ * DAEMON_SIGNIN_FAIL_WINDOW seconds, then 429 until the window ends.
+ */
+#define DAEMON_SIGNIN_NONCES	64
+#define DAEMON_USER_NONCES	4	/* live at once per user */
+#define DAEMON_SIGNIN_USERS	64	/* users whose failures are counted */
+#define DAEMON_SIGNIN_MAX_FAILS	5
+#define DAEMON_SIGNIN_FAIL_WINDOW 300
+struct daemon_signin {
+	uint8_t		 nonce[32];
+	char		 user[POLICY_IDENT_MAX + 1];
+	int64_t		 expires;	/* 0: a free slot */
+};
+struct daemon_signin_fails {
+	char		 user[POLICY_IDENT_MAX + 1];
+	int64_t		 since;		/* the window's start; 0: free */
+	unsigned	 n;
+};
+
 struct dirproc;
 struct seal;
 struct signkey_ring;
@@ -99,6 +122,13 @@ struct tapgated {
 	int64_t			 heartbeat_at;
 	/* console approvals begun and not yet finished (approval.c) */
 	struct daemon_nonce	 nonces[DAEMON_CONSOLE_NONCES];
+	/* the console's users: sign-ins begun, failures, sessions
+	   (signin.c); the key that derives an unknown user's credential
+	   ids */
+	struct daemon_signin	 signins[DAEMON_SIGNIN_NONCES];
+	struct daemon_signin_fails signin_fails[DAEMON_SIGNIN_USERS];
+	struct web_sessions	 sessions;
+	uint8_t			 signin_key[32];
 };
 
 #endif

@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "common/errors.h"
 #include "common/msg.h"
 #include "daemon/assets.h"
@@ -21,6 +23,7 @@
 #include "daemon/frontchan.h"
 #include "daemon/proto.h"
 #include "daemon/reqjson.h"
+#include "daemon/web.h"
 #include "sandbox/sandbox.h"
 
 #define NCHAN		HTTP_THREADS
@@ -402,13 +405,62 @@ pool_give(struct front_pool *p, int i, int dead)
 	pthread_mutex_unlock(&p->lock);
 }
 
+_Static_assert(WEB_COOKIE_VALUE_MAX <= HTTP_MAX_SESSION,
+    "a session cookie's value crosses whole");
+
+/*
+ * What a browser's headers carry over HTTPS: the session cookie's value,
+ * found in the Cookie header (a header that does not parse is refused
+ * here, 400 bad_cookie), X-CSRF-Token and Origin, each within what the
+ * channel carries; on the Unix socket, none of them.  0 with fwd the
+ * request to forward (its session in session[HTTP_MAX_SESSION + 1]), or
+ * -1 with res the refusal.
+ */
+static int
+front_browser(const struct http_request *req, struct http_request *fwd,
+    char *session, struct http_response *res)
+{
+	struct web_cookie jar[WEB_MAX_COOKIES];
+	const char *v;
+	size_t n = 0;
+
+	*fwd = *req;
+	fwd->cookie = fwd->session = fwd->csrf = fwd->origin = NULL;
+	if (!req->peer.tls)
+		return 0;
+	if (req->cookie != NULL && web_cookies_parse(req->cookie, jar,
+	    &n) != 0) {
+		OPENSSL_cleanse(jar, sizeof(jar));
+		http_error(res, 400, "bad_cookie", "the Cookie header does not "
+		    "parse (RFC 6265 4.2.1, each name once)");
+		return -1;
+	}
+	if ((v = web_cookie_get(jar, n, WEB_SESSION_COOKIE)) != NULL) {
+		snprintf(session, HTTP_MAX_SESSION + 1, "%s", v);
+		fwd->session = session;
+	}
+	OPENSSL_cleanse(jar, sizeof(jar));
+	if ((req->csrf != NULL && strlen(req->csrf) > HTTP_MAX_CSRF) ||
+	    (req->origin != NULL && strlen(req->origin) > HTTP_MAX_ORIGIN)) {
+		http_error(res, 400, "header_too_long", "X-CSRF-Token: at "
+		    "most %d bytes; Origin: at most %d", HTTP_MAX_CSRF,
+		    HTTP_MAX_ORIGIN);
+		return -1;
+	}
+	fwd->csrf = req->csrf;
+	fwd->origin = req->origin;
+	return 0;
+}
+
 /* The front's handler: the monitor answers. */
 static void
 front_forward(void *ctx, const struct http_request *req,
     struct http_response *res)
 {
 	struct front_pool *p = ctx;
+	struct http_request fwd;
 	struct fc_reply rep;
+	char session[HTTP_MAX_SESSION + 1];
 	int i, r;
 
 	/* the console's pages are the front's own: no monitor, no caller */
@@ -421,11 +473,13 @@ front_forward(void *ctx, const struct http_request *req,
 		http_error(res, 501, "not_implemented", "no such method");
 		return;
 	}
+	if (front_browser(req, &fwd, session, res) != 0)
+		return;
 	if ((i = pool_take(p)) < 0) {
 		http_error(res, 503, "unavailable", "the daemon is stopping");
 		return;
 	}
-	if ((r = fc_send_request(&p->ch[i], req, REQJSON_MAX_BODY)) != 0 ||
+	if ((r = fc_send_request(&p->ch[i], &fwd, REQJSON_MAX_BODY)) != 0 ||
 	    (r = fc_recv_reply(&p->ch[i], &rep)) != 0) {
 		pool_give(p, i, 1);
 		fprintf(stderr, "tapgated[front]: channel %d: %s\n", i,
@@ -439,6 +493,7 @@ front_forward(void *ctx, const struct http_request *req,
 	res->text = rep.body;
 	res->content_type = rep.content_type;
 	res->allow = rep.allow;
+	memcpy(res->set_cookie, rep.set_cookie, sizeof(res->set_cookie));
 	rep.body = NULL;
 	fc_reply_clear(&rep);
 }

@@ -56,12 +56,33 @@ field_ok(const char *s, size_t max)
 	return s == NULL || strlen(s) <= max;
 }
 
+/* Printable ASCII, spaces too: what a header's value may carry here. */
+static int
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* A browser's header: over HTTPS only, printable, within max. */
+static int
+header_ok(const char *s, size_t max, int tls)
+{
+	return s == NULL || (tls && strlen(s) <= max && printable(s));
+}
+
 /* What the monitor would refuse, refused here. */
 static int
 request_in_bounds(const struct http_request *req, size_t max_body)
 {
 	size_t i;
 
+	if (!header_ok(req->session, HTTP_MAX_SESSION, req->peer.tls) ||
+	    !header_ok(req->csrf, HTTP_MAX_CSRF, req->peer.tls) ||
+	    !header_ok(req->origin, HTTP_MAX_ORIGIN, req->peer.tls))
+		return 0;
 	if (!field_ok(req->method, FC_MAX_METHOD) ||
 	    !field_ok(req->path, HTTP_MAX_PATH) ||
 	    !field_ok(req->content_type, HTTP_MAX_FIELD) ||
@@ -95,6 +116,9 @@ fc_send_request(struct msg_chan *ch, const struct http_request *req,
 	msg_put_u8(&m, req->peer.tls != 0);
 	msg_put_bytes(&m, req->peer.cert_sha256, req->peer.has_cert ?
 	    HTTP_CERT_SHA256_LEN : 0);
+	msg_put_str(&m, req->session != NULL ? req->session : "");
+	msg_put_str(&m, req->csrf != NULL ? req->csrf : "");
+	msg_put_str(&m, req->origin != NULL ? req->origin : "");
 	msg_put_u8(&m, req->content_type != NULL);
 	msg_put_str(&m, req->content_type);
 	msg_put_u8(&m, req->idempotency_key != NULL);
@@ -123,6 +147,9 @@ fc_request_view(const struct fc_request *req, struct http_request *out)
 	out->body_len = req->body_len;
 	out->content_type = req->has_ctype ? req->ctype : NULL;
 	out->idempotency_key = req->has_idem ? req->idem : NULL;
+	out->session = req->session[0] != '\0' ? req->session : NULL;
+	out->csrf = req->csrf[0] != '\0' ? req->csrf : NULL;
+	out->origin = req->origin[0] != '\0' ? req->origin : NULL;
 	for (i = 0; i < req->nquery; i++) {
 		out->query[i].key = req->qkey[i];
 		out->query[i].value = req->qval[i];
@@ -202,6 +229,16 @@ fc_parse_request(struct msg_chan *ch, struct msg *m, size_t max_body,
 	req->peer.has_cert = clen == HTTP_CERT_SHA256_LEN;
 	if (req->peer.has_cert)
 		memcpy(req->peer.cert_sha256, cert, clen);
+	msg_get_str(m, req->session, sizeof(req->session));
+	msg_get_str(m, req->csrf, sizeof(req->csrf));
+	msg_get_str(m, req->origin, sizeof(req->origin));
+	/* a browser's headers: over HTTPS only, printable */
+	if (!m->bad && (!printable(req->session) || !printable(req->csrf) ||
+	    !printable(req->origin) || (tls == 0 && (req->session[0] != '\0' ||
+	    req->csrf[0] != '\0' || req->origin[0] != '\0')))) {
+		r = msg_chan_violation(ch, "browser headers out of range");
+		goto fail;
+	}
 	req->has_ctype = msg_get_u8(m);
 	msg_get_str(m, req->ctype, sizeof(req->ctype));
 	req->has_idem = msg_get_u8(m);
@@ -292,6 +329,7 @@ fc_send_reply(struct msg_chan *ch, const struct http_response *res)
 		return TG_ERR_NOMEM;
 	len = strlen(text);
 	if (res->status < 100 || res->status > 599 || len > FC_MAX_REPLY ||
+	    !printable(res->set_cookie) ||
 	    code_of(ctypes, NCTYPES, ctype, &cc) != 0 ||
 	    code_of(allows, NALLOWS, res->allow, &ac) != 0) {
 		free(text);
@@ -303,6 +341,7 @@ fc_send_reply(struct msg_chan *ch, const struct http_response *res)
 	msg_put_u32(&m, res->status);
 	msg_put_u8(&m, cc);
 	msg_put_u8(&m, ac);
+	msg_put_str(&m, res->set_cookie);
 	msg_put_bytes(&m, text, len);
 	free(text);
 	r = send_status(msg_chan_send(ch, PROTO_FRONT_REPLY, &m, 0));
@@ -322,11 +361,12 @@ fc_parse_reply(struct msg_chan *ch, struct msg *m, struct fc_reply *rep)
 	rep->status = msg_get_u32(m);
 	cc = msg_get_u8(m);
 	ac = msg_get_u8(m);
+	msg_get_str(m, rep->set_cookie, sizeof(rep->set_cookie));
 	blen = msg_get_bytes(m, &body, FC_MAX_REPLY);
 	if ((r = msg_chan_end(ch, m, "reply")) != 0)
 		return r;
 	if (rep->status < 100 || rep->status > 599 || cc >= NCTYPES ||
-	    ac >= NALLOWS) {
+	    ac >= NALLOWS || !printable(rep->set_cookie)) {
 		memset(rep, 0, sizeof(*rep));
 		return msg_chan_violation(ch, "reply fields out of range");
 	}

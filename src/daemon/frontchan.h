@@ -41,6 +41,9 @@ struct fc_request {
 	char			 method[FC_MAX_METHOD + 1];
 	char			 path[HTTP_MAX_PATH + 1];
 	struct http_peer	 peer;
+	char			 session[HTTP_MAX_SESSION + 1];	/* "": none */
+	char			 csrf[HTTP_MAX_CSRF + 1];
+	char			 origin[HTTP_MAX_ORIGIN + 1];
 	int			 has_ctype;
 	char			 ctype[HTTP_MAX_FIELD + 1];
 	int			 has_idem;
@@ -52,11 +55,15 @@ struct fc_request {
 	size_t			 body_len;
 };
 
-/* A reply: status, body and the two header values the front may send. */
+/*
+ * A reply: status, body and the three header values the front may send
+ * (Set-Cookie: printable ASCII, "" for none).
+ */
 struct fc_reply {
 	unsigned int	 status;
 	const char	*content_type;	/* one of the few the API uses */
 	const char	*allow;		/* NULL, or one of the route's sets */
+	char		 set_cookie[HTTP_MAX_SET_COOKIE + 1];
 	char		*body;		/* malloc'd, NUL-terminated */
 	size_t		 body_len;
 };
@@ -69,7 +76,9 @@ void	fc_ctl_init(struct msg_chan *ch, int fd, enum msg_side side);
 
 /*
  * Front: send req (max_body, at most FC_MAX_BODY, bounds its body) as the
- * next request.  0, TG_ERR_PROTOCOL (refused: the channel is busy or
+ * next request.  Its session, csrf and origin (HTTPS only; NULL: none)
+ * are printable ASCII within HTTP_MAX_SESSION, HTTP_MAX_CSRF and
+ * HTTP_MAX_ORIGIN.  0, TG_ERR_PROTOCOL (refused: the channel is busy or
  * dead, or a field is over its bound), TG_ERR_NOMEM or TG_ERR_IO.
  */
 int	fc_send_request(struct msg_chan *ch, const struct http_request *req,

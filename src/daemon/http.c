@@ -451,9 +451,15 @@ http_param_add(void *cls, enum MHD_ValueKind kind, const char *key,
 }
 
 static int
+http_text_ok(const char *v, size_t max)
+{
+	return v == NULL || strlen(v) <= max;
+}
+
+static int
 http_field_ok(const char *v)
 {
-	return v == NULL || strlen(v) <= HTTP_MAX_FIELD;
+	return http_text_ok(v, HTTP_MAX_FIELD);
 }
 
 /*
@@ -536,6 +542,8 @@ http_send(const struct http_server *srv, struct MHD_Connection *c,
 		free(text);
 		return MHD_NO;
 	}
+	if (res->set_cookie[0] != '\0')
+		MHD_add_response_header(r, "Set-Cookie", res->set_cookie);
 	MHD_add_response_header(r, "Content-Type", ctype);
 	/* over HTTPS a browser may read any answer: the page headers */
 	if (srv->tls)
@@ -621,6 +629,15 @@ http_request_check(struct http_server *srv, struct MHD_Connection *c,
 	    "Idempotency-Key"))) {
 		http_error(res, 400, "header_too_long", "Content-Type and "
 		    "Idempotency-Key: at most %d bytes", HTTP_MAX_FIELD);
+	} else if (srv->tls && (!http_text_ok(req->cookie =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Cookie"),
+	    HTTP_MAX_COOKIE) || !http_field_ok(req->csrf =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	    "X-CSRF-Token")) || !http_field_ok(req->origin =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin")))) {
+		http_error(res, 400, "header_too_long", "Cookie: at most %d "
+		    "bytes; X-CSRF-Token and Origin: at most %d",
+		    HTTP_MAX_COOKIE, HTTP_MAX_FIELD);
 	} else {
 		req->method = method;
 		req->path = url;

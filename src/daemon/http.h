@@ -56,6 +56,11 @@
 #define HTTP_MAX_QUERY_KEY	32
 #define HTTP_MAX_QUERY_VALUE	256
 #define HTTP_MAX_FIELD		1024	/* Content-Type, Idempotency-Key */
+#define HTTP_MAX_COOKIE		4096	/* the Cookie header, over HTTPS */
+#define HTTP_MAX_SESSION	256	/* the session cookie's value */
+#define HTTP_MAX_CSRF		64	/* X-CSRF-Token */
+#define HTTP_MAX_ORIGIN		255	/* Origin */
+#define HTTP_MAX_SET_COOKIE	255	/* an answer's Set-Cookie */
 
 struct http_server;
 
@@ -91,7 +96,12 @@ struct http_param {
  * A request as a handler sees it.  Every field is bounded by the server
  * before the handler runs: the path by HTTP_MAX_PATH, the query by
  * HTTP_MAX_QUERY parameters of bounded size, the two headers a handler
- * reads by HTTP_MAX_FIELD, the body by the server's max_body.
+ * reads by HTTP_MAX_FIELD, the body by the server's max_body.  Over
+ * HTTPS only, the browser's headers: Cookie (HTTP_MAX_COOKIE), X-CSRF-
+ * Token and Origin (HTTP_MAX_FIELD here; the front holds them to
+ * HTTP_MAX_CSRF and HTTP_MAX_ORIGIN), and session, the value of the
+ * session cookie, which the front finds in Cookie (the server leaves it
+ * NULL).
  */
 struct http_request {
 	const char		*method;	/* "GET", "POST", ... */
@@ -101,6 +111,10 @@ struct http_request {
 	size_t			 body_len;
 	const char		*content_type;	/* NULL if absent */
 	const char		*idempotency_key; /* NULL if absent */
+	const char		*cookie;	/* NULL if absent */
+	const char		*session;	/* NULL if absent */
+	const char		*csrf;		/* NULL if absent */
+	const char		*origin;	/* NULL if absent */
 	struct http_param	 query[HTTP_MAX_QUERY];
 	size_t			 nquery;
 };
@@ -111,6 +125,7 @@ struct http_request {
  */
 struct http_response {
 	unsigned int	 status;
+	char		 set_cookie[HTTP_MAX_SET_COOKIE + 1]; /* "": none */
 	json_t		*json;
 	char		*text;		/* malloc'd; used when json is NULL */
 	const char	*content_type;	/* for text */

@@ -26,6 +26,8 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <openssl/rand.h>
+
 #include "common/errors.h"
 #include "daemon/api.h"
 #include "daemon/daemon.h"
@@ -276,8 +278,8 @@ note_unnamed_intake(const struct policy_config *cfg)
 		    &re->id, re->is_gid ? 1 : 0) != NULL))
 			continue;
 		if (re->is_user) {
-			fprintf(stderr, "tapgated: console user %s holds the "
-			    "intake role but no principal names it: it cannot "
+			fprintf(stderr, "tapgated: user %s holds the intake "
+			    "role but no principal names it: it cannot "
 			    "submit\n", re->user);
 			continue;
 		}
@@ -385,6 +387,13 @@ harden(struct run *rn)
 	}
 	umask(077);
 	pthread_mutex_init(&rn->d.lock, NULL);
+	/* the console's sessions, and the key of unknown users' ids */
+	if (web_sessions_init(&rn->d.sessions) != 0 ||
+	    RAND_bytes(rn->d.signin_key, sizeof(rn->d.signin_key)) != 1) {
+		fprintf(stderr, "tapgated: no random bytes for the console's "
+		    "sessions\n");
+		return 1;
+	}
 	sigemptyset(&rn->sigs);
 	sigaddset(&rn->sigs, SIGTERM);
 	sigaddset(&rn->sigs, SIGINT);

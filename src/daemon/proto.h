@@ -14,11 +14,18 @@
  *			u32 uid, u32 gid, u32 pid, u8 tls (0: the Unix
  *			socket, 1: HTTPS, uid and gid then 2^32 - 1), bytes
  *			cert_sha256 (0 bytes, or 32 over HTTPS: the verified
- *			client certificate's), u8 has_ctype, str ctype,
+ *			client certificate's), str session (the session
+ *			cookie's value), str csrf (X-CSRF-Token), str origin
+ *			(Origin): each printable ASCII, "" for none and
+ *			always "" on the Unix socket, at most
+ *			HTTP_MAX_SESSION, HTTP_MAX_CSRF and HTTP_MAX_ORIGIN
+ *			bytes; u8 has_ctype, str ctype,
  *			u8 has_idem, str idem, u8 nquery, nquery x
  *			(str key, str value), bytes body
  *	FRONT_REPLY	monitor, busy -> idle: u32 status, u8 content type
- *			code, u8 Allow code, bytes body
+ *			code, u8 Allow code, str set_cookie (printable
+ *			ASCII, at most HTTP_MAX_SET_COOKIE bytes, "" for
+ *			none), bytes body
  *  front control, the front's fd 4: start -> running, then only EOF
  *	FRONT_PRIVILEGED monitor, start -> running: u32 n, n x u32 uid,
  *			u32 n, n x u32 gid

@@ -27,6 +27,8 @@
  *   5  ops.c         backups, the metrics page, the latencies it times
  *   5  views.c       the console's reads: queues' vocabulary, dashboard
  *   5  outcome.c     a redeemed order's outcome reported; its resume
+ *   5  signin.c      console users' sign-in with a security key, their
+ *                    sessions and sign-out
  *   4  signer.c      the change and its clientData; the order, issued
  *                    only for what the store shows approved; parking;
  *                    orders read, redeemed and revoked; the signed
@@ -325,6 +327,64 @@ int	engine_console_begin(struct tapgated *d, const struct engine_actor *a,
 int	engine_console_approve(struct tapgated *d,
 	    const struct engine_actor *a, const char *id, const char *body,
 	    size_t len, struct engine_result *res);
+
+/* ---- the console's users (signin.c) */
+
+/*
+ * The uid a console user acts as in the store: negative, below every
+ * certificate caller's, one per name.
+ */
+int64_t	engine_user_uid(const char *user);
+
+/*
+ * Begin a sign-in ({"user"}): a nonce of 32 random bytes, usable once
+ * within console.nonce_seconds by that user, which is the challenge the
+ * browser's key signs; the answer has it, the rp_id, the user's
+ * credentials (allow_credentials: the active ones of the officer it is,
+ * enrolled at the box: its principal's officer setting, else for an
+ * officer user its principal's name or its own) and when it expires.
+ * A user the configuration does not know, or one without a credential,
+ * gets the same shape with a credential id derived from its name under
+ * a key of this run (no enumeration of users).  400 for a body that is
+ * not {"user"} with a canonical identity, 409 no_console without
+ * console.origins, 429 after DAEMON_SIGNIN_MAX_FAILS failures.
+ */
+int	engine_signin_begin(struct tapgated *d, const char *body, size_t len,
+	    int64_t now, struct engine_result *res);
+
+/*
+ * Finish ({"user","nonce","credential_id","authenticator_data",
+ * "client_data_json","signature"}, base64url): the nonce is spent on
+ * any attempt and must be this user's, unexpired; the clientDataJSON
+ * strict (common/clientdata.h), type webauthn.get, its challenge the
+ * nonce, its origin one of console.origins; the credential one of the
+ * user's; the assertion verified with its key (rpIdHash, UP, UV, the
+ * signature, a counter that grows: else the credential is suspended as
+ * at the box, alarm.cloned_key).  Then a session of
+ * console.session_seconds: its cookie into set_cookie (len bytes), the
+ * answer engine_session's.  Every refusal is 401 signin_refused with the
+ * reason in words, audited as console.signin_refused and counted
+ * against the user (429 past DAEMON_SIGNIN_MAX_FAILS); a sign-in is
+ * audited as console.signin.
+ */
+int	engine_signin(struct tapgated *d, const char *body, size_t len,
+	    int64_t now, char *set_cookie, size_t cookie_len,
+	    struct engine_result *res);
+
+/*
+ * The signed-in user's session (session: the cookie's value, user the
+ * name it holds): {"user","roles","principal","team","csrf","expires"}.
+ */
+int	engine_session(struct tapgated *d, const char *session,
+	    const char *user, int64_t now, struct engine_result *res);
+
+/*
+ * End the session (sign-out), audited as console.signout; its cookie,
+ * expired, into set_cookie.
+ */
+int	engine_signout(struct tapgated *d, const struct engine_actor *a,
+	    const char *session, int64_t now, char *set_cookie,
+	    size_t cookie_len, struct engine_result *res);
 
 /* ---- officers (officers.c, quorum.c) */
 

@@ -316,7 +316,7 @@ engine_order_resume(struct tapgated *d, const struct engine_actor *a,
 		goto out;
 	}
 	/* redeemed before redeemers were recorded: no one could redeem it */
-	if (n.redeemed_uid < 0) {
+	if (n.redeemed_uid == -1) {
 		eng_error(res, 409, "not_resumable", "this order was redeemed "
 		    "before the appliance recorded who redeemed it: it cannot "
 		    "be redeemed again; ask for a new approval");

@@ -310,16 +310,15 @@ struct policy_appliance {
  * One roles entry: a uid, a gid, (is_cert) a client certificate's
  * SHA-256 fingerprint (of its DER, over HTTPS) or (is_user) a console
  * user who signs in in the browser with a security key, by name (a
- * canonical identity), and the roles it grants.  Each kind matches only
- * callers of its own kind: a certificate or user entry no uid or gid,
- * a uid or gid entry no certificate or user.
+ * canonical identity), and the roles it grants.  An entry of one kind
+ * matches no caller of another.
  */
 #define POLICY_CERT_SHA256_LEN	32
 struct policy_role_entry {
 	bool		is_gid;
 	bool		is_cert;
 	bool		is_user;
-	uint32_t	id;		/* 0 for a certificate or user */
+	uint32_t	id;		/* 0 for a certificate or a user */
 	uint8_t		cert_sha256[POLICY_CERT_SHA256_LEN];
 	char		user[POLICY_IDENT_MAX + 1];	/* "": not a user */
 	unsigned	roles;		/* POLICY_ROLE_BIT() mask */
@@ -500,11 +499,15 @@ struct policy_challenges {
 #define POLICY_MAX_CONSOLE_ORIGINS	8
 #define POLICY_DEFAULT_NONCE_SECONDS	120
 #define POLICY_MAX_NONCE_SECONDS	600
+/* a signed-in user's session: session_seconds, at most 900 */
+#define POLICY_DEFAULT_SESSION_SECONDS	600
+#define POLICY_MAX_SESSION_SECONDS	900
 struct policy_console {
 	char	origins[POLICY_MAX_CONSOLE_ORIGINS][POLICY_LONG_MAX + 1];
 	size_t	norigins;
 	int64_t	nonce_seconds;
 	char	url[POLICY_LONG_MAX + 1];
+	int64_t	session_seconds;
 };
 
 /* The appliance's co-signing key and how it is sealed at rest. */
@@ -785,10 +788,7 @@ const struct policy_principal *policy_principal_of_cert(
 	    const struct policy_config *cfg,
 	    const uint8_t sha256[POLICY_CERT_SHA256_LEN]);
 
-/*
- * The roles a console user holds by its name (0: none, also for NULL or
- * a name that is no canonical identity).
- */
+/* The roles a console user holds by its name (0: none). */
 unsigned policy_roles_user(const struct policy_config *cfg,
 	    const char *name);
 

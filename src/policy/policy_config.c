@@ -649,7 +649,8 @@ get_cert_sha256(struct loader *ld, const config_setting_t *m,
 
 /*
  * Who an entry names: exactly one of uid, gid, cert_sha256 and user (a
- * console user's name, a canonical identity: user[POLICY_IDENT_MAX + 1]).
+ * console user's name, a canonical identity, into user[POLICY_IDENT_MAX
+ * + 1]).
  */
 static int
 get_caller(struct loader *ld, const config_setting_t *e, bool *is_gid,
@@ -1448,7 +1449,7 @@ static int
 parse_console(struct loader *ld, const config_setting_t *root)
 {
 	static const char *const keys[] = { "origins", "nonce_seconds",
-	    "url" };
+	    "url", "session_seconds" };
 	struct policy_console *c = &ld->cfg->console;
 	const config_setting_t *g, *l;
 	char q[96];
@@ -1456,12 +1457,17 @@ parse_console(struct loader *ld, const config_setting_t *root)
 	int r;
 
 	c->nonce_seconds = POLICY_DEFAULT_NONCE_SECONDS;
+	c->session_seconds = POLICY_DEFAULT_SESSION_SECONDS;
 	if ((r = member_group(ld, root, "console", false, &g)) != 0)
 		return r;
 	if (g == NULL)
 		return 0;
-	if ((r = check_keys(ld, g, keys, 3, "setting")) != 0 ||
+	if ((r = check_keys(ld, g, keys, sizeof(keys) / sizeof(keys[0]),
+	    "setting")) != 0 ||
 	    (r = console_url(ld, g, c->url, sizeof(c->url))) != 0 ||
+	    (r = get_int(ld, g, "session_seconds", false,
+	    POLICY_DEFAULT_SESSION_SECONDS, 10, POLICY_MAX_SESSION_SECONDS,
+	    &c->session_seconds)) != 0 ||
 	    (r = get_int(ld, g, "nonce_seconds", false,
 	    POLICY_DEFAULT_NONCE_SECONDS, 10, POLICY_MAX_NONCE_SECONDS,
 	    &c->nonce_seconds)) != 0 ||
@@ -2372,9 +2378,7 @@ policy_roles_user(const struct policy_config *cfg, const char *name)
 	unsigned roles = 0;
 	size_t i;
 
-	if (name == NULL || !policy_identity_canonical(name))
-		return 0;
-	for (i = 0; cfg != NULL && i < cfg->nroles; i++)
+	for (i = 0; cfg != NULL && name != NULL && i < cfg->nroles; i++)
 		if (cfg->roles[i].is_user &&
 		    strcmp(cfg->roles[i].user, name) == 0)
 			roles |= cfg->roles[i].roles;
@@ -2386,9 +2390,7 @@ policy_principal_of_user(const struct policy_config *cfg, const char *name)
 {
 	size_t i;
 
-	if (name == NULL || !policy_identity_canonical(name))
-		return NULL;
-	for (i = 0; cfg != NULL && i < cfg->nprincipals; i++)
+	for (i = 0; cfg != NULL && name != NULL && i < cfg->nprincipals; i++)
 		if (cfg->principals[i].is_user &&
 		    strcmp(cfg->principals[i].user, name) == 0)
 			return &cfg->principals[i];

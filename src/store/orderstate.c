@@ -113,7 +113,7 @@ store_order_redeemed_by(struct store *st, const char *jti, int64_t uid,
 {
 	int n = 0, r;
 
-	if (st == NULL || !store_is_hex(jti, 32) || uid < 0 || now <= 0)
+	if (st == NULL || !store_is_hex(jti, 32) || uid == -1 || now <= 0)
 		return TG_ERR_INVALID;
 	if (!store_in_txn(st))
 		return TG_ERR_TXN;

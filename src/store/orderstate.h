@@ -43,7 +43,9 @@ int	store_order_state_get(struct store *st, const char *request_id,
 /*
  * A redemption of jti by uid at now (the first, after store_order_redeem,
  * or one more after a resume): counted, its time kept, the outcome and
- * the resume cleared.  TG_ERR_NOT_FOUND when jti is not redeemed.
+ * the resume cleared.  uid is the caller's store uid: a local uid, or a
+ * negative one for a certificate caller (-1, the daemon itself, is
+ * refused).  TG_ERR_NOT_FOUND when jti is not redeemed.
  */
 int	store_order_redeemed_by(struct store *st, const char *jti,
 	    int64_t uid, int64_t now);

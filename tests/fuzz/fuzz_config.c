@@ -162,12 +162,6 @@ exercise(const struct policy_config *cfg)
 	}
 	(void)policy_roles(cfg, 0, gids, 3);
 	(void)policy_roles(cfg, 1000, gids, 3);
-	/* a console user holds at least what each of its entries grants */
-	for (i = 0; i < cfg->nroles; i++)
-		if (cfg->roles[i].is_user && (policy_roles_user(cfg,
-		    cfg->roles[i].user) & cfg->roles[i].roles) !=
-		    cfg->roles[i].roles)
-			abort();
 	check_principals(cfg, gids);
 }
 
@@ -190,8 +184,7 @@ check_principals(const struct policy_config *cfg, const uint32_t *gids)
 		if (!policy_identity_canonical(p->name) ||
 		    !policy_principal_may_name(p, p->name) ||
 		    (t = policy_team_of(cfg, p->team)) == NULL ||
-		    (p->is_user ? policy_principal_of_user(cfg, p->user) :
-		    p->is_cert ? policy_principal_of_cert(cfg,
+		    (p->is_cert ? policy_principal_of_cert(cfg,
 		    p->cert_sha256) : policy_principal_of(cfg, p->is_gid ?
 		    4000000000u : p->id, &p->id, p->is_gid ? 1 : 0)) == NULL)
 			abort();

@@ -58,6 +58,15 @@ raw(int fd, uint8_t type, uint32_t seq)
 		exit(1);
 }
 
+/* No session, CSRF token or Origin: what the Unix socket sends. */
+static void
+browser_none(void)
+{
+	msg_put_str(&pl, "");
+	msg_put_str(&pl, "");
+	msg_put_str(&pl, "");
+}
+
 /* A well-formed request payload with method and path, body to follow. */
 static void
 request_fields(const char *method, const char *path)
@@ -70,6 +79,7 @@ request_fields(const char *method, const char *path)
 	msg_put_u32(&pl, 42);
 	msg_put_u8(&pl, 0);
 	msg_put_bytes(&pl, NULL, 0);
+	browser_none();
 	msg_put_u8(&pl, 0);
 	msg_put_str(&pl, NULL);
 	msg_put_u8(&pl, 0);
@@ -91,6 +101,7 @@ identity_payload(uint32_t uid, uint32_t gid, uint8_t tls, size_t certlen)
 	msg_put_u32(&pl, 0);
 	msg_put_u8(&pl, tls);
 	msg_put_bytes(&pl, cert, certlen);
+	browser_none();
 	msg_put_u8(&pl, 0);
 	msg_put_str(&pl, NULL);
 	msg_put_u8(&pl, 0);
@@ -115,6 +126,7 @@ monitor_reply(uint32_t seq, uint32_t status, uint8_t ctype)
 	msg_put_u32(&pl, status);
 	msg_put_u8(&pl, ctype);
 	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, "");
 	msg_put_str(&pl, "{}");
 	raw(sv[1], PROTO_FRONT_REPLY, seq);
 }
@@ -292,7 +304,7 @@ fields_over_their_bounds_are_refused(void)
 	pair();
 	request_fields("POST", "/v1/requests");
 	msg_put_bytes(&pl, huge, sizeof(huge));
-	refused("over any request", 1, "request of 80056 bytes (at most ");
+	refused("over any request", 1, "request of 80068 bytes (at most ");
 
 	pair();
 	request_payload("GET", "/v1/requests");
@@ -349,6 +361,7 @@ malformed_fields_and_foreign_messages_are_refused(void)
 	msg_put_u32(&pl, 0);
 	msg_put_u8(&pl, 0);
 	msg_put_bytes(&pl, NULL, 0);
+	browser_none();
 	msg_put_u8(&pl, 0);
 	msg_put_str(&pl, "text/plain");
 	msg_put_u8(&pl, 0);
@@ -564,6 +577,126 @@ https_caller_identity_crosses_and_no_other(void)
 	refused("long fingerprint", 1, "malformed request");
 }
 
+/* A browser's payload over HTTPS: session, token and origin given. */
+static void
+browser_payload(uint8_t tls, const char *session, const char *csrf,
+    const char *origin)
+{
+	msg_init(&pl);
+	msg_put_str(&pl, "POST");
+	msg_put_str(&pl, "/v1/console/signout");
+	msg_put_u32(&pl, tls ? HTTP_NO_ID : 1000);
+	msg_put_u32(&pl, tls ? HTTP_NO_ID : 1000);
+	msg_put_u32(&pl, 0);
+	msg_put_u8(&pl, tls);
+	msg_put_bytes(&pl, NULL, 0);
+	msg_put_str(&pl, session);
+	msg_put_str(&pl, csrf);
+	msg_put_str(&pl, origin);
+	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, NULL);
+	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, NULL);
+	msg_put_u8(&pl, 0);
+	msg_put_bytes(&pl, NULL, 0);
+}
+
+static void
+browser_headers_cross_over_https_only_and_bounded(void)
+{
+	char longer[HTTP_MAX_SESSION + 2];
+	struct http_request req, got;
+	struct http_response res;
+	struct fc_request rq;
+	struct fc_reply rep;
+
+	/* over HTTPS: the session, its token and the origin cross */
+	pair();
+	req = sample_request();
+	req.peer.uid = (uid_t)HTTP_NO_ID;
+	req.peer.gid = (gid_t)HTTP_NO_ID;
+	req.peer.pid = 0;
+	req.peer.tls = 1;
+	req.session = "s3ss10n";
+	req.csrf = "t0ken";
+	req.origin = "https://console.tapgate.local:8443";
+	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), 0);
+	CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq), 0);
+	fc_request_view(&rq, &got);
+	CHECK(got.session && strcmp(got.session, "s3ss10n") == 0);
+	CHECK(got.csrf && strcmp(got.csrf, "t0ken") == 0);
+	CHECK(got.origin && strcmp(got.origin, req.origin) == 0);
+	CHECK(got.cookie == NULL);
+	fc_request_clear(&rq);
+
+	/* and the answer's Set-Cookie comes back */
+	memset(&res, 0, sizeof(res));
+	res.status = 200;
+	res.json = json_pack("{}");
+	snprintf(res.set_cookie, sizeof(res.set_cookie), "__Host-tapgate=x; "
+	    "Path=/; Max-Age=0; Secure; HttpOnly; SameSite=Strict");
+	CHECK_EQ(fc_send_reply(&mon, &res), 0);
+	CHECK_EQ(fc_recv_reply(&front, &rep), 0);
+	CHECK(strcmp(rep.set_cookie, res.set_cookie) == 0);
+	fc_reply_clear(&rep);
+	/* a Set-Cookie that would split the header is not sent */
+	snprintf(res.set_cookie, sizeof(res.set_cookie), "a=b\r\nX-Evil: 1");
+	CHECK_EQ(fc_send_reply(&mon, &res), TG_ERR_PROTOCOL);
+	json_decref(res.json);
+
+	/* the front refuses to send them on the Unix socket, or too long */
+	pair();
+	req = sample_request();
+	req.session = "s";
+	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), TG_ERR_PROTOCOL);
+	req.peer.tls = 1;
+	req.peer.uid = (uid_t)HTTP_NO_ID;
+	req.peer.gid = (gid_t)HTTP_NO_ID;
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	req.session = longer;
+	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), TG_ERR_PROTOCOL);
+	req.session = NULL;
+	req.origin = "https://a\nb";
+	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), TG_ERR_PROTOCOL);
+
+	/* and the monitor refuses what a compromised front sends so */
+	pair();
+	browser_payload(0, "stolen", "", "");
+	refused("a session on the Unix socket", 1, "browser headers out of "
+	    "range");
+	pair();
+	browser_payload(0, "", "", "https://x.tapgate.local");
+	refused("an origin on the Unix socket", 1, "browser headers out of "
+	    "range");
+	pair();
+	browser_payload(1, "", "tok\x01", "");
+	refused("a control byte in the token", 1, "browser headers out of "
+	    "range");
+	pair();
+	browser_payload(1, longer, "", "");
+	refused("a session over its bound", 1, "malformed request");
+	pair();
+	browser_payload(1, "s", "t", "https://o.tapgate.local");
+	raw(sv[0], PROTO_FRONT_REQUEST, 1);
+	CHECK_EQ(fc_recv_request(&mon, MAX_BODY, &rq), 0);
+	fc_request_clear(&rq);
+
+	/* a reply whose Set-Cookie holds a line break is a violation */
+	pair();
+	req = sample_request();
+	CHECK_EQ(fc_send_request(&front, &req, MAX_BODY), 0);
+	msg_init(&pl);
+	msg_put_u32(&pl, 200);
+	msg_put_u8(&pl, 0);
+	msg_put_u8(&pl, 0);
+	msg_put_str(&pl, "a=b\r\nX-Evil: 1");
+	msg_put_str(&pl, "{}");
+	raw(sv[1], PROTO_FRONT_REPLY, 1);
+	CHECK_EQ(fc_recv_reply(&front, &rep), TG_ERR_PROTOCOL);
+	CHECK(strstr(front.err, "reply fields out of range") != NULL);
+}
+
 static void
 https_credentials_cross_the_control_channel(void)
 {
@@ -669,6 +802,7 @@ main(void)
 	RUN(privileged_callers_cross_the_control_channel_once);
 	RUN(https_caller_identity_crosses_and_no_other);
 	RUN(https_credentials_cross_the_control_channel);
+	RUN(browser_headers_cross_over_https_only_and_bounded);
 	if (sv[0] > 0) {
 		close(sv[0]);
 		close(sv[1]);

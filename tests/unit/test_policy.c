@@ -618,65 +618,61 @@ out:
 	free(c);
 }
 
+/*
+ * Console users: by name, each kind of entry matching only its own
+ * callers; a user's principal names the officer it is.
+ */
 static void
 console_users_are_their_name_and_no_uid(void)
 {
 	const struct policy_principal *p;
 	struct policy_config *cfg = NULL;
-	char err[256], *a, *b;
+	char err[256], *a, *b, *c;
 
-	/* an officer and an agent who sign in in the browser, by name */
 	a = replace_once(TEST_CONF, "\t{ uid = 1001; roles = [\"intake\"]; },",
 	    "\t{ uid = 1001; roles = [\"intake\"]; },\n"
 	    "\t{ user = \"ann\"; roles = [\"officer\"]; },\n"
-	    "\t{ user = \"bob\"; roles = [\"intake\"]; },\n"
-	    "\t{ user = \"bob\"; roles = [\"operator\"]; },");
+	    "\t{ user = \"bob\"; roles = [\"intake\"]; },");
 	b = a == NULL ? NULL : replace_once(a, "principals = (\n",
 	    "principals = (\n\t{ user = \"ann\"; name = \"ann\"; team = "
 	    "\"helpdesk\"; officer = \"officer-ann\"; },\n"
 	    "\t{ user = \"bob\"; name = \"bob\"; team = \"outsourced\"; },\n");
-	CHECK(b != NULL);
-	if (b == NULL || policy_config_load_string(b, &cfg, err,
+	c = b == NULL ? NULL : replace_once(b, "policy = {", "console = { "
+	    "session_seconds = 300; }; policy = {");
+	CHECK(c != NULL);
+	if (c == NULL || policy_config_load_string(c, &cfg, err,
 	    sizeof(err)) != 0) {
-		printf("# %s\n", b == NULL ? "edit failed" : err);
+		printf("# %s\n", c == NULL ? "edit failed" : err);
 		CHECK(0);
 		goto out;
 	}
+	CHECK_EQ(cfg->console.session_seconds, 300);
+	CHECK_EQ(tcfg->console.session_seconds,
+	    POLICY_DEFAULT_SESSION_SECONDS);
 	CHECK_EQ(policy_roles_user(cfg, "ann"),
 	    POLICY_ROLE_BIT(POLICY_ROLE_OFFICER));
-	/* two entries for one user: the union */
 	CHECK_EQ(policy_roles_user(cfg, "bob"),
-	    POLICY_ROLE_BIT(POLICY_ROLE_INTAKE) |
-	    POLICY_ROLE_BIT(POLICY_ROLE_OPERATOR));
+	    POLICY_ROLE_BIT(POLICY_ROLE_INTAKE));
 	CHECK((p = policy_principal_of_user(cfg, "ann")) != NULL &&
-	    strcmp(p->name, "ann") == 0 && strcmp(p->officer,
-	    "officer-ann") == 0);
+	    strcmp(p->name, "ann") == 0 &&
+	    strcmp(p->officer, "officer-ann") == 0);
 	CHECK((p = policy_principal_of_user(cfg, "bob")) != NULL &&
-	    strcmp(p->team, "outsourced") == 0 && !p->integration);
-	/* names are compared exactly: variants are no one */
+	    strcmp(p->team, "outsourced") == 0);
+	/* names compare exactly; an unknown user is no one */
 	CHECK_EQ(policy_roles_user(cfg, "Ann"), 0);
-	CHECK_EQ(policy_roles_user(cfg, "ann "), 0);
-	CHECK_EQ(policy_roles_user(cfg, ""), 0);
-	CHECK_EQ(policy_roles_user(cfg, NULL), 0);
-	CHECK(policy_principal_of_user(cfg, "carol") == NULL);
-	CHECK(policy_principal_of_user(cfg, "Bob") == NULL);
+	CHECK_EQ(policy_roles_user(cfg, "carol"), 0);
+	CHECK(policy_principal_of_user(cfg, "ann ") == NULL);
 	CHECK(policy_principal_of_user(cfg, NULL) == NULL);
-	/* a principal's name is not a user: hd-bob is a uid */
-	CHECK(policy_principal_of_user(cfg, "hd-bob") == NULL);
-	CHECK_EQ(policy_roles_user(cfg, "hd-bob"), 0);
-	/* a user entry is no uid or gid (its id field is 0) */
+	/* a user entry is no uid 0, and a principal's name no user */
 	CHECK_EQ(policy_roles(cfg, 7, (const uint32_t[]){ 0 }, 1), 0);
-	CHECK(policy_principal_of(cfg, 0, (const uint32_t[]){ 0 }, 1) ==
-	    NULL);
-	/* nor a certificate */
-	CHECK(policy_principal_of_cert(cfg, (const uint8_t[
-	    POLICY_CERT_SHA256_LEN]){ 0 }) == NULL);
-	/* and no uid entry is a user */
+	CHECK(policy_principal_of(cfg, 0, NULL, 0) == NULL);
+	CHECK(policy_principal_of_user(cfg, "hd-bob") == NULL);
 	CHECK_EQ(policy_roles_user(tcfg, "ann"), 0);
 out:
 	policy_config_free(&cfg);
 	free(a);
 	free(b);
+	free(c);
 }
 
 static void
@@ -1028,26 +1024,22 @@ static const struct broken {
 	{ "role_by_uid_and_fingerprint", "{ uid = 1001;", "{ uid = 1001; "
 	    "cert_sha256 = \"" FP64 "\";", "roles[1]",
 	    "exactly one of uid, gid, cert_sha256 or user", TG_ERR_CONFIG },
-	/* console users, by name */
-	{ "role_by_uid_and_user", "{ uid = 1001;", "{ uid = 1001; "
-	    "user = \"bob\";", "roles[1]",
-	    "exactly one of uid, gid, cert_sha256 or user", TG_ERR_CONFIG },
-	{ "role_by_uppercase_user", "{ uid = 1001;", "{ user = \"Bob\";",
-	    "roles[1].user", "lowercase", TG_ERR_CONFIG },
-	{ "role_by_empty_user", "{ uid = 1001;", "{ user = \"\";",
-	    "roles[1].user", "1 to 64 characters", TG_ERR_CONFIG },
-	{ "role_by_overlong_user", "{ uid = 1001;", "{ user = \""
-	    "a1234567890123456789012345678901234567890123456789012345678901234"
-	    "\";", "roles[1].user", "1 to 64 characters", TG_ERR_CONFIG },
-	{ "role_by_numeric_user", "{ uid = 1001;", "{ user = 1001;",
-	    "roles[1].user", "string", TG_ERR_CONFIG },
-	{ "principal_user_twice", "{ uid = 1002; name", "{ user = \"bob\"; "
-	    "name = \"bob2\"; team = \"outsourced\"; },\n\t{ user = "
-	    "\"bob\"; name", "principals[3].user",
-	    "user \"bob\" is already principal bob2", TG_ERR_CONFIG },
 	{ "principal_fingerprint_not_hex", "{ uid = 1001; name",
 	    "{ cert_sha256 = \"" FP64_BAD "\"; name",
 	    "principals[0].cert_sha256", "64 hex digits", TG_ERR_CONFIG },
+	/* console users */
+	{ "role_by_uid_and_user", "{ uid = 1001;", "{ uid = 1001; "
+	    "user = \"bob\";", "roles[1]",
+	    "exactly one of uid, gid, cert_sha256 or user", TG_ERR_CONFIG },
+	{ "role_by_user_in_capitals", "{ uid = 1001;", "{ user = \"Bob\";",
+	    "roles[1].user", "lowercase", TG_ERR_CONFIG },
+	{ "principal_user_twice", "{ uid = 1001; name",
+	    "{ user = \"bo\"; name = \"b1\"; team = \"helpdesk\"; }, "
+	    "{ user = \"bo\"; name", "principals[1].user",
+	    "already principal", TG_ERR_CONFIG },
+	{ "session_too_long", "policy = {", "console = { session_seconds "
+	    "= 901; }; policy = {", "console.session_seconds", "between",
+	    TG_ERR_CONFIG },
 	/* principals and teams */
 	{ "principal_with_uid_and_gid", "{ uid = 1001; name",
 	    "{ uid = 1001; gid = 5; name", "principals[0]",
