@@ -318,10 +318,10 @@ function policyOf(dec) {
 		    dec.policy_version : ""],
 		["Route", dec.route ? dec.route.name + " (" +
 		    (dec.route.reason || "") + ")" : ""],
-		["Approvals required", ap.required !== undefined ?
-		    String(ap.required) + " (" + (ap.groups || []).map(g =>
+		["Approvals required", ap.required === undefined ? "" :
+		    !ap.required ? "none" : (ap.groups || []).map(g =>
 		    g.group + ": " + g.counted + " of " + g.required)
-		    .join(", ") + ")" : ""],
+		    .join(", ")],
 		["Evidence", dec.evidence ? dec.evidence.counted + " of " +
 		    dec.evidence.required + " counted, " +
 		    dec.evidence.verified + " of " +

@@ -165,6 +165,63 @@ def code(j):
     return (j or {}).get("error", {}).get("code", "")
 
 
+# the key answers as the test makes it (a wrapper around the browser's
+# navigator.credentials.get; the page's code is unchanged): with another
+# credential than the one the appliance allows, or as the page asks
+KEY_WRAP = """
+    var other = arguments[0];
+    if (!window.realGet)
+        window.realGet = navigator.credentials.get.bind(
+            navigator.credentials);
+    navigator.credentials.get = function (o) {
+        if (other !== null)
+            o.publicKey.allowCredentials = [{type: "public-key",
+                id: unb64u(other)}];
+        return window.realGet(o);
+    };"""
+
+
+def session_approval(b):
+    """An officer signs in with the key enrolled at the box, sees the
+    queue, and approves on the request's page; a second officer's key
+    under her session is refused on the page."""
+    rid = ENV["SESSION_ID"]
+    ann, ben = officer_key(ENV["ANN_STATE"]), officer_key(ENV["BEN_STATE"])
+    b.open("#/signin")
+    b.wait_css("#signin-form")
+    b.authenticator()
+    b.add_key(ann, RP_ID)
+    b.add_key(ben, RP_ID)
+    b.fill("#user", "ann")
+    b.click("#signin-go")
+    # signed in, the page says who and goes to the queue
+    check("officer_signs_in_with_the_key_enrolled_at_the_box",
+          b.wait(lambda d: b.text("#who").startswith("ann (officer")),
+          "page said: %r / %r" % (b.text("#who"), b.text("#main")), b)
+    b.goto("#/queue")
+    check("signed_in_officer_sees_the_queue",
+          b.wait(lambda d: rid in b.text("#main")), b.text("#main"), b)
+    b.shot("queue")
+    b.goto("#/request/" + rid)
+    b.wait_css("#approve-go")
+    check("request_page_shows_the_change_digest",
+          b.wait(lambda d: len(b.text("#digest")) == 43),
+          b.text("#digest"), b)
+    b.shot("request")
+    b.d.execute_script(KEY_WRAP, b64u(ben["id"]))
+    b.click("#approve-go")
+    msg = b.message("error")
+    check("second_officers_key_under_the_officers_session_is_refused_on_"
+          "the_page", "not_your_credential" in msg, "page said: %r" % msg, b)
+    b.d.execute_script(KEY_WRAP, None)
+    b.click("#approve-go")
+    msg = b.message("ok")
+    check("officer_approves_on_the_request_page",
+          msg.startswith("Approved by officer-ann"), "page said: %r" % msg,
+          b)
+    b.shot("approved")
+
+
 def browser_approval(b):
     """Officers approve an admin recovery with the credentials their keys
     enrolled at the box, signing in the browser from the console's
@@ -274,7 +331,7 @@ def main():
                 ENV["USER_DATA"])
     try:
         steps = (pages_load, enrol_page, unknown_user, veto_bad_code,
-                 browser_approval)
+                 session_approval, browser_approval)
         if ENV.get("PHASE") == "veto":
             steps = (owner_veto,)
         for f in steps:

@@ -12,9 +12,11 @@
 # the appliance's console-approval nonces with them, two officers approve
 # an admin recovery, and the order verifies with tapgate-verify; a second
 # officer's key, a stale nonce, a replayed assertion, a foreign origin and
-# a key that does not verify the user are refused.  Until the sign-in
-# routes give the browser a session, the officers' begin and finish go
-# over the Unix socket as their uids.  An owner told by mail (a private
+# a key that does not verify the user are refused (there the officers'
+# begin and finish go over the Unix socket as their uids, the browser
+# signing).  Then ann, a console user, signs in with her key, sees the
+# queue, and approves bob's admin reset on the request's page, where a
+# second officer's key under her session is refused.  An owner told by mail (a private
 # slapd knows her address; a sender writes each message to a file) opens
 # the link of the message and vetoes on the console's page.  Screenshots
 # of the pages go to build/screenshots/.  Skipped, with the reason, only
@@ -81,8 +83,8 @@ ORIGIN=https://console.tapgate.local:$PORT
 # ann and ben are officers at their own uids, enrolled as officer-ann and
 # officer-ben
 make_config "$T/tapgate.conf" \
-    "s/^(roles = \\()\$/\\1\\n    { uid = $ANN; roles = [\"officer\"]; },\\n    { uid = $BEN; roles = [\"officer\"]; },/" \
-    "s/^(principals = \\()\$/\\1\\n    { uid = $ANN; name = \"ann\"; team = \"appliance\"; officer = \"officer-ann\"; },\\n    { uid = $BEN; name = \"ben\"; team = \"appliance\"; officer = \"officer-ben\"; },/"
+    "s/^(roles = \\()\$/\\1\\n    { uid = $ANN; roles = [\"officer\"]; },\\n    { uid = $BEN; roles = [\"officer\"]; },\\n    { user = \"ann\"; roles = [\"officer\"]; },/" \
+    "s/^(principals = \\()\$/\\1\\n    { uid = $ANN; name = \"officer-ann\"; team = \"appliance\"; },\\n    { uid = $BEN; name = \"ben\"; team = \"appliance\"; officer = \"officer-ben\"; },\\n    { user = \"ann\"; name = \"ann\"; team = \"appliance\"; officer = \"officer-ann\"; },/"
 cat >>"$T/tapgate.conf" <<EOC
 https = {
     listen = "127.0.0.1:$PORT";
@@ -102,6 +104,7 @@ enroll officer-ann security_officer ann ||
 enroll officer-ben security_officer ben ||
     notok officer_ben_enrols "$(cat "$T/enrol.err")"
 ID=$(admin_reset alice)
+ID2=$(admin_reset bob)
 
 SHOTS=${SHOTS:-build/screenshots}
 mkdir -p "$SHOTS"
@@ -109,7 +112,7 @@ rm -f "$SHOTS"/*.png
 run_browser() {
 	PHASE=${PHASE:-} VETO_LINK=${VETO_LINK:-} ORIGIN=$ORIGIN SHOTS=$SHOTS USER_DATA=$T/chrome API_SOCK=$T/api.sock \
 	ANN=$ANN BEN=$BEN ANN_STATE=$T/ann.state BEN_STATE=$T/ben.state \
-	APPROVE_ID=$ID FOREIGN=https://evil.tapgate.local:$PORT \
+	APPROVE_ID=$ID SESSION_ID=$ID2 FOREIGN=https://evil.tapgate.local:$PORT \
 	RESOLVER_RULES="MAP console.tapgate.local 127.0.0.1, MAP evil.tapgate.local 127.0.0.1" \
 	    "$PY" tests/browser/console_checks.py 2>"$T/browser.err"
 }
@@ -136,9 +139,10 @@ verify_order() {
 }
 check tapgate_verify_accepts_the_order_approved_in_the_browser verify_order
 CTL audit tail -n 200 --json >"$T/audit.json"
+# alice's two, and ann's on bob's request from the request page
 check browser_approvals_are_audited_as_console_approvals \
     jqtrue '[.entries[] | select(.event == "request.approved" and
-    .details.via == "console")] | length == 2' "$T/audit.json"
+    .details.via == "console")] | length == 3' "$T/audit.json"
 
 # The owner: the appliance tells carol (her mail from the directory, a
 # private slapd) through a sender that writes each message to a file;
