@@ -66,7 +66,8 @@ LIBS_DAEMON	:= $(call pkg_libs,$(PKGS_DAEMON)) $(UNISTRING_LIBS)
 # build in a sub-make, which parses again with the packages in place; any
 # other build on a machine without them stops here instead of failing at
 # link time with undefined references.
-DEPS_FIRST	:= deps check demo fuzz bench crash clean lint
+DEPS_FIRST	:= deps check demo demo-console demo-stop fuzz bench crash clean \
+		   lint
 ifneq ($(PKG_OK),1)
 ifneq ($(filter-out $(DEPS_FIRST),$(or $(MAKECMDGOALS),all)),)
 $(error missing build packages (pkg-config: $(PKGS)); run `make deps` \
@@ -107,7 +108,11 @@ TG_SRC		:= $(wildcard src/common/*.c src/token/*.c src/store/*.c \
 		   $(filter-out src/verify/tapgate-verify.c, \
 		   $(wildcard src/verify/*.c))
 TG_LIB		:= $(BUILD)/libtapgate.a
-TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC))
+# the console's pages (console/), embedded for the front to serve
+CONSOLE_FILES	:= $(sort $(wildcard console/*))
+CONSOLE_GEN	:= $(GEN)/console_assets.c
+TG_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(TG_SRC)) \
+		   $(BUILD)/obj/gen/console_assets.o
 CTL_SRC		:= $(wildcard src/ctl/*.c)
 CTL_OBJ		:= $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRC))
 DAEMON_OBJ	:= $(BUILD)/obj/src/daemon/main.o $(BUILD)/obj/gen/default_config.o
@@ -139,7 +144,8 @@ BENCH_BIN	:= $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_SRC))
 PROGRAMS	:= $(BUILD)/softfido $(BUILD)/tapgatectl $(BUILD)/tapgated \
 		   $(if $(wildcard src/verify/tapgate-verify.c),$(BUILD)/tapgate-verify)
 
-.PHONY: all check check-opt demo deps fuzz bench crash install \
+.PHONY: all check check-opt demo demo-console demo-stop deps fuzz bench \
+		crash install \
 		install-softfido clean tests lint
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -162,6 +168,21 @@ $(GEN)/default_config.c: config/tapgate.conf scripts/embed.sh
 $(BUILD)/obj/gen/default_config.o: $(GEN)/default_config.c Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# the console's files, again whenever one changes, comes or goes (the list
+# is part of the generated file: a stamp holding it changes with it)
+$(GEN)/console.list: FORCE
+	@mkdir -p $(GEN)
+	@echo '$(CONSOLE_FILES)' | cmp -s - $@ || echo '$(CONSOLE_FILES)' >$@
+
+$(CONSOLE_GEN): $(CONSOLE_FILES) $(GEN)/console.list scripts/gen-console.sh
+	sh scripts/gen-console.sh $@ $(CONSOLE_FILES)
+
+$(BUILD)/obj/gen/console_assets.o: $(CONSOLE_GEN) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+FORCE:
 
 $(BUILD)/obj/gen/attestation.o: $(GEN)/attestation.c Makefile
 	@mkdir -p $(dir $@)
@@ -294,7 +315,7 @@ FUZZ_FLAGS	:= -std=c11 -g -O1 -D_GNU_SOURCE -Isrc -iquote firmware_host/core \
 		   -iquote firmware_host/host -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=all $(PKG_CFLAGS) -Wno-unused-command-line-argument \
 		   -DTAPGATE_VERSION='"$(VERSION)"'
-FUZZ_DEPS	:= $(FW_CORE_SRC) $(FW_CRYPTO_SRC) $(FW_GEN_SRC) \
+FUZZ_DEPS	:= $(FW_CORE_SRC) $(FW_CRYPTO_SRC) $(FW_GEN_SRC) $(CONSOLE_GEN) \
 		   tests/common/fake_board.c $(TG_SRC)
 FUZZ_OBJ	:= $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_DEPS:$(GEN)/%=gen/%))
 # the code under test is compiled once with coverage instrumentation, and
@@ -345,7 +366,7 @@ LINT_SH		= $(wildcard scripts/*.sh tests/*.sh tests/*/*.sh \
 		   tests/*/lib/*.sh firmware_host/tools/*.sh) \
 		   $(shell for f in contrib/*/*; do head -n 1 "$$f" | \
 		   grep -q '^\#!/bin/sh' && echo "$$f"; done)
-LINT_PY		= $(wildcard tests/*/lib/*.py) $(shell for f in contrib/*/*; do head -n 1 "$$f" | \
+LINT_PY		= $(wildcard tests/*/lib/*.py tests/browser/*.py) $(shell for f in contrib/*/*; do head -n 1 "$$f" | \
 		   grep -q '^\#!/usr/bin/python3' && echo "$$f"; done)
 lint: deps
 	@rc=0; \
@@ -364,6 +385,17 @@ check-opt:
 demo: deps
 	$(MAKE) all
 	@sh scripts/demo.sh $(BUILD)
+
+# the demo's daemon left running with the web console (scripts/demo.sh);
+# demo-stop ends it from another terminal
+demo-console: deps
+	$(MAKE) all
+	@DEMO_CONSOLE=1 sh scripts/demo.sh $(BUILD)
+
+DEMO_PID	= $(or $(DEMO_DIR),build/demo)/demo.pid
+demo-stop:
+	@if [ -s $(DEMO_PID) ]; then kill "$$(cat $(DEMO_PID))"; \
+	else echo "no demo is running"; fi
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -12,6 +12,12 @@
 # with their own JOSE tools.  The appliance tells alice of the request by
 # mail, through the shipped mail sender (contrib/senders/tapgate-send-mail)
 # and a private SMTP server (aiosmtpd) standing in for the mail relay.
+#
+# With DEMO_CONSOLE=1 (make demo-console) the daemon also serves the web
+# console over HTTPS (CONSOLE_PORT, 8443, on 127.0.0.1, as
+# console.tapgate.local with a certificate of a demo CA made for the run)
+# and, the recovery done, stays up with another request until Ctrl-C or
+# make demo-stop.
 set -eu
 BUILD=${1:-build}
 D=${DEMO_DIR:-build/demo}
@@ -32,7 +38,10 @@ SVC=cn=tapgate-connector,ou=services,$S
 APPL=cn=tapgate,ou=services,$S
 RESETTERS=cn=password-resetters,ou=groups,$S
 ADMINS=cn=domain-admins,ou=groups,$S
+CONSOLE_PORT=${CONSOLE_PORT:-8443}
+CONSOLE_URL=https://console.tapgate.local:$CONSOLE_PORT
 cleanup() {
+	rm -f "$D/demo.pid"
 	ldap_stop
 	for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 	return 0
@@ -187,11 +196,39 @@ if [ -n "$MAIL" ]; then
 	printf 'senders = {\n\tmail = "%s";\n};\n' "$MAIL" \
 	    >>"$D/tapgate.conf"
 fi
+if [ "${DEMO_CONSOLE:-0}" = 1 ]; then
+	# the console's certificate, by a CA made for this run only
+	mkdir -m 700 "$D/pki"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -days 7 -subj "/CN=tapgate demo CA" -keyout "$D/pki/ca.key" \
+	    -out "$D/pki/ca.pem" -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -subj "/CN=console.tapgate.local" -keyout "$D/pki/console.key" \
+	    -out "$D/pki/console.csr" 2>/dev/null
+	printf '%s\n%s\n' 'extendedKeyUsage=serverAuth' \
+	    'subjectAltName=DNS:console.tapgate.local,IP:127.0.0.1' \
+	    >"$D/pki/console.ext"
+	openssl x509 -req -in "$D/pki/console.csr" -CA "$D/pki/ca.pem" \
+	    -CAkey "$D/pki/ca.key" -CAcreateserial -days 7 \
+	    -extfile "$D/pki/console.ext" -out "$D/pki/console.pem" 2>/dev/null
+	chmod 600 "$D/pki/console.key"
+	cat >>"$D/tapgate.conf" <<EOC
+https = {
+	listen = "127.0.0.1:$CONSOLE_PORT";
+	cert_file = "$D/pki/console.pem";
+	key_file = "$D/pki/console.key";
+	client_ca_file = "$D/pki/ca.pem";
+};
+console = { origins = [ "$CONSOLE_URL" ]; url = "$CONSOLE_URL"; };
+EOC
+fi
 grep -A8 '^directory = {' "$D/tapgate.conf" | sed 's/^/  /'
 "$BUILD/tapgated" -c "$D/tapgate.conf" --state-dir "$D/state" \
     --socket "$D/tapgate.sock" \
     --trust-roots "$PWD/build/gen/softfido-ca.pem" 2>"$D/tapgated.log" &
-PIDS="$PIDS $!"
+DAEMON=$!
+PIDS="$PIDS $DAEMON"
 i=0
 until api GET /healthz >/dev/null 2>&1; do
 	i=$((i + 1)); [ $i -lt 100 ] || { cat "$D/tapgated.log"; exit 1; }
@@ -357,3 +394,35 @@ The co-signed order, the JWKS and the approvers export are in $D/:
   order.jws  jwks.json  approvers.json
 Check the appliance signature with any JOSE library, e.g. python3-jwcrypto.
 EOT
+if [ "${DEMO_CONSOLE:-0}" != 1 ]; then
+	echo
+	echo "The web console: make demo-console leaves this daemon running"
+	echo "with the console at $CONSOLE_URL/"
+	exit 0
+fi
+
+step "the web console: the daemon stays up, with another request for alice, claimed admin this time"
+api POST /v1/requests "$(sed -e 's/INC-1042/INC-1043/' \
+    -e 's/"standard"/"admin"/' "$D/request.json")" | jq '{id, state}'
+echo "$$" >"$D/demo.pid"
+cat <<EOT
+
+The console: $CONSOLE_URL/
+  (127.0.0.1 port $CONSOLE_PORT; served by the daemon's front process)
+Your browser must reach that name and trust the demo's CA:
+  echo '127.0.0.1 console.tapgate.local' >>/etc/hosts   (as root)
+  certutil -d sql:\$HOME/.pki/nssdb -A -t C,, -n tapgate-demo \\
+      -i $D/pki/ca.pem    (Chromium; libnss3-tools), or import
+  $D/pki/ca.pem as an authority in the browser's certificate settings.
+WebAuthn needs the exact name: a certificate error or another host name
+fails the sign-in.  The demo's officers hold software keys (softfido),
+which a browser cannot use: sign in with a key of your own, enrolled at
+the box as README.md says under "Approving in the browser".
+The appliance's messages to an owner now link to the console's veto page
+(console.url); with a mail relay, alice's message about the new request
+is in $D/mail/.
+Stop with Ctrl-C or make demo-stop.
+EOT
+# a stop asked for is the end of the demo, not a failure
+trap 'exit 0' INT TERM
+wait "$DAEMON"

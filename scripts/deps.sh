@@ -43,6 +43,11 @@ clang-14
 libclang-rt-14-dev
 shellcheck
 mandoc
+chromium
+chromium-driver
+python3-selenium
+python3-cryptography
+libnss3-tools
 "
 
 missing=""

@@ -17,6 +17,7 @@
 
 #include "common/errors.h"
 #include "common/msg.h"
+#include "daemon/assets.h"
 #include "daemon/child.h"
 #include "daemon/front.h"
 #include "daemon/frontchan.h"
@@ -462,6 +463,12 @@ front_forward(void *ctx, const struct http_request *req,
 	char session[HTTP_MAX_SESSION + 1];
 	int i, r;
 
+	/* the console's pages are the front's own: no monitor, no caller */
+	if ((r = assets_answer(req, res)) != 0) {
+		if (r < 0)
+			http_error(res, 500, "internal", "%s", tg_strerror(r));
+		return;
+	}
 	if (strlen(req->method) > FC_MAX_METHOD) {
 		http_error(res, 501, "not_implemented", "no such method");
 		return;

@@ -29,6 +29,7 @@
 
 #include "common/errors.h"
 #include "daemon/http.h"
+#include "daemon/web.h"
 
 /* libmicrohttpd's idle timeout: only an answer nobody reads meets it */
 #define HTTP_IDLE_TIMEOUT_S	30
@@ -514,8 +515,10 @@ http_peer_of(struct http_server *srv, struct MHD_Connection *c,
 }
 
 static enum MHD_Result
-http_send(struct MHD_Connection *c, struct http_response *res)
+http_send(const struct http_server *srv, struct MHD_Connection *c,
+    struct http_response *res)
 {
+	const struct web_header *h;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	const char *ctype;
@@ -542,9 +545,16 @@ http_send(struct MHD_Connection *c, struct http_response *res)
 	if (res->set_cookie[0] != '\0')
 		MHD_add_response_header(r, "Set-Cookie", res->set_cookie);
 	MHD_add_response_header(r, "Content-Type", ctype);
-	MHD_add_response_header(r, "Cache-Control", "no-store");
+	/* over HTTPS a browser may read any answer: the page headers */
+	if (srv->tls)
+		for (h = web_page_headers; h->name != NULL; h++)
+			MHD_add_response_header(r, h->name, h->value);
+	else
+		MHD_add_response_header(r, "Cache-Control", "no-store");
 	if (res->allow != NULL)
 		MHD_add_response_header(r, "Allow", res->allow);
+	if (res->location != NULL)
+		MHD_add_response_header(r, "Location", res->location);
 	ret = MHD_queue_response(c, res->status, r);
 	MHD_destroy_response(r);
 	return ret;
@@ -726,7 +736,7 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	}
 	if (up->state != UP_ANSWERED)
 		return MHD_NO;		/* resumed without an answer */
-	ret = http_send(c, &up->res);
+	ret = http_send(srv, c, &up->res);
 	json_decref(up->res.json);
 	up->res.json = NULL;
 	free(up->res.text);

@@ -130,6 +130,7 @@ struct http_response {
 	char		*text;		/* malloc'd; used when json is NULL */
 	const char	*content_type;	/* for text */
 	const char	*allow;		/* Allow header for 405 */
+	const char	*location;	/* Location header for 3xx */
 };
 
 typedef void	(*http_handler_fn)(void *ctx, const struct http_request *,
