@@ -596,7 +596,7 @@ engine_session(struct tapgated *d, const char *session, const char *user,
 	return res->body != NULL ? 0 : eng_db_error(d, res, TG_ERR_NOMEM);
 }
 
-/* The user's credential the assertion names: 0 and *w, else why. */
+/* A console credential as the approvers' struct who holds one. */
 static int
 console_who(const struct store_console_cred *c, void *arg)
 {
@@ -611,6 +611,7 @@ console_who(const struct store_console_cred *c, void *arg)
 	return 0;
 }
 
+/* The user's credential the assertion names: NULL and *w, else why. */
 static const char *
 signin_who(struct tapgated *d, const char *user, const char *officer,
     const struct signin_body *b, struct who *w)
