@@ -27,7 +27,7 @@
  *   5  ops.c         backups, the metrics page, the latencies it times
  *   5  outcome.c     a redeemed order's outcome reported; its resume
  *   5  signin.c      console users' sign-in with a security key, their
- *                    sessions and sign-out
+ *                    sessions and sign-out; invitations, enrolment
  *   4  signer.c      the change and its clientData; the order, issued
  *                    only for what the store shows approved; parking;
  *                    orders read, redeemed and revoked; the signed
