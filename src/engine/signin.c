@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <fido.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -1049,52 +1048,25 @@ out:
 
 /*
  * The authenticator data of a new credential (the browser's
- * response.getAuthenticatorData()), parsed by libfido2 as box enrolment
- * parses it: rpIdHash this rp_id's, UP, UV and AT set, an ES256 or EdDSA
- * key.  0 with c's id, key and counter (in the fido_cred_t *fc, freed by
- * the caller), else why not.
+ * response.getAuthenticatorData()): token_attested_parse.  NULL with
+ * *at and c's fields pointing into it, else why not.
  */
 static const char *
 enrol_authdata(const struct tapgated *d, const struct signin_body *b,
-    fido_cred_t **fc, struct store_console_cred *c)
+    struct token_attested *at, struct store_console_cred *c)
 {
-	static const int types[] = { COSE_ES256, COSE_EDDSA };
-	const uint8_t *ad = b->authdata;
-	uint8_t rph[32];
-	size_t i;
+	enum token_attested_fault f;
 
-	if (b->authdata_len < 37)
-		return "authenticator_data: too short";
-	SHA256((const unsigned char *)d->cfg->appliance.rp_id,
-	    strlen(d->cfg->appliance.rp_id), rph);
-	if (CRYPTO_memcmp(ad, rph, 32) != 0)
-		return "authenticator_data: not for this rp_id";
-	if ((ad[32] & 0x05) != 0x05)
-		return "the key did not report user presence and "
-		    "verification (UP and UV)";
-	if ((ad[32] & 0x40) == 0)
-		return "authenticator_data: no attested credential data";
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		fido_cred_free(fc);
-		if ((*fc = fido_cred_new()) == NULL)
-			return "out of memory";
-		if (fido_cred_set_type(*fc, types[i]) == FIDO_OK &&
-		    fido_cred_set_authdata_raw(*fc, b->authdata,
-		    b->authdata_len) == FIDO_OK)
-			break;
-	}
-	if (i == sizeof(types) / sizeof(types[0]))
-		return "authenticator_data: no ES256 or EdDSA credential in it";
-	c->alg = types[i] == COSE_ES256 ? TOKEN_ALG_ES256 : TOKEN_ALG_EDDSA;
-	c->cred_id = fido_cred_id_ptr(*fc);
-	c->cred_id_len = fido_cred_id_len(*fc);
-	c->pubkey = fido_cred_pubkey_ptr(*fc);
-	c->pubkey_len = fido_cred_pubkey_len(*fc);
-	c->sign_count = fido_cred_sigcount(*fc);
-	if (c->cred_id == NULL || c->cred_id_len == 0 ||
-	    c->cred_id_len > TOKEN_CRED_ID_MAX || c->pubkey == NULL ||
-	    (c->pubkey_len != 64 && c->pubkey_len != 32))
-		return "authenticator_data: the credential does not parse";
+	if (token_attested_parse(d->cfg->appliance.rp_id, b->authdata,
+	    b->authdata_len, at, &f) != 0)
+		return f == TOKEN_ATTESTED_OK ? "out of memory" :
+		    token_attested_fault_text(f);
+	c->alg = at->alg;
+	c->cred_id = at->cred_id;
+	c->cred_id_len = at->cred_id_len;
+	c->pubkey = at->pubkey;
+	c->pubkey_len = at->pubkey_len;
+	c->sign_count = at->sign_count;
 	return NULL;
 }
 
@@ -1125,7 +1097,7 @@ enrol_steps(struct tapgated *d, void *arg)
  */
 static const char *
 enrol_check(struct tapgated *d, const json_t *j, const char *user,
-    int64_t now, struct signin_body *b, fido_cred_t **fc,
+    int64_t now, struct signin_body *b, struct token_attested *at,
     struct store_console_cred *c, char *whybuf, size_t cap)
 {
 	const char *why;
@@ -1145,7 +1117,7 @@ enrol_check(struct tapgated *d, const json_t *j, const char *user,
 	if ((why = signin_client_data(d, b, CLIENTDATA_TYPE_CREATE, whybuf,
 	    cap)) != NULL)
 		return why;
-	return enrol_authdata(d, b, fc, c);
+	return enrol_authdata(d, b, at, c);
 }
 
 int
@@ -1160,7 +1132,7 @@ engine_enrol(struct tapgated *d, const char *body, size_t len,
 	struct signin_body b;
 	struct engine_actor a;
 	struct enrol_txn t;
-	fido_cred_t *fc = NULL;
+	struct token_attested at;
 	const char *user, *why;
 	char name[POLICY_IDENT_MAX + 8], whybuf[160], *id64 = NULL;
 	json_t *j = NULL, *details = NULL;
@@ -1177,7 +1149,7 @@ engine_enrol(struct tapgated *d, const char *body, size_t len,
 		r = TG_ERR_INVALID;
 		goto out;
 	}
-	why = enrol_check(d, j, user, now, &b, &fc, &c, whybuf,
+	why = enrol_check(d, j, user, now, &b, &at, &c, whybuf,
 	    sizeof(whybuf));
 	if (why != NULL) {
 		r = enrol_refuse(res, why);
@@ -1202,7 +1174,6 @@ engine_enrol(struct tapgated *d, const char *body, size_t len,
 		r = eng_db_error(d, res, TG_ERR_NOMEM);
 out:
 	free(id64);
-	fido_cred_free(&fc);
 	json_decref(details);
 	json_decref(j);
 	signin_body_clear(&b);
