@@ -143,6 +143,19 @@ create amy amy webauthn.create https://evil.example
 enrol amy "$AMYCODE"
 check credential_from_a_foreign_origin_is_refused \
     why 403 enrol_refused "origin"
+# authenticator data with a byte after the credential's key
+enrol_begin amy "$AMYCODE"
+create amy amy
+python3 -c '
+import base64, json, sys
+c = json.load(open(sys.argv[1]))
+ad = c["authenticator_data"]
+raw = base64.urlsafe_b64decode(ad + "=" * (-len(ad) % 4)) + b"\0"
+c["authenticator_data"] = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+json.dump(c, open(sys.argv[1], "w"))' "$T/cred.json"
+enrol amy "$AMYCODE"
+check authenticator_data_with_a_byte_after_the_key_is_refused \
+    why 403 enrol_refused "bytes after it"
 enrol_begin amy "$AMYCODE"
 create amy amy
 check softfido_makes_the_credential [ -s "$T/cred.json" ]
