@@ -37,6 +37,13 @@ int
 clientdata_parse(const uint8_t *p, size_t len, struct clientdata *cd,
     enum clientdata_fault *fault)
 {
+	return clientdata_parse_type(p, len, CLIENTDATA_TYPE_GET, cd, fault);
+}
+
+int
+clientdata_parse_type(const uint8_t *p, size_t len, const char *want,
+    struct clientdata *cd, enum clientdata_fault *fault)
+{
 	const char *type, *chal, *origin;
 	const json_t *cross;
 	json_error_t err;
@@ -59,7 +66,7 @@ clientdata_parse(const uint8_t *p, size_t len, struct clientdata *cd,
 		goto out;
 	}
 	if ((type = member_str(o, "type", sizeof(cd->type) - 1)) == NULL ||
-	    strcmp(type, CLIENTDATA_TYPE_GET) != 0) {
+	    strcmp(type, want) != 0) {
 		r = refuse(fault, CLIENTDATA_TYPE);
 		goto out;
 	}

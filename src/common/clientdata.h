@@ -23,6 +23,7 @@
 #define CLIENTDATA_NONCE_LEN	32	/* a console nonce */
 #define CLIENTDATA_CHALLENGE_LEN 43	/* base64url of 32 bytes */
 #define CLIENTDATA_TYPE_GET	"webauthn.get"
+#define CLIENTDATA_TYPE_CREATE	"webauthn.create"
 
 /* Why a clientDataJSON was refused. */
 enum clientdata_fault {
@@ -40,7 +41,7 @@ enum clientdata_fault {
 
 /* What a clientDataJSON says, once parsed. */
 struct clientdata {
-	char	type[sizeof(CLIENTDATA_TYPE_GET)];
+	char	type[sizeof(CLIENTDATA_TYPE_CREATE)];
 	char	challenge[CLIENTDATA_CHALLENGE_LEN + 1];
 	char	origin[CLIENTDATA_ORIGIN_MAX + 1];
 };
@@ -58,6 +59,14 @@ struct clientdata {
  */
 int	clientdata_parse(const uint8_t *p, size_t len, struct clientdata *cd,
 	    enum clientdata_fault *fault);
+
+/*
+ * clientdata_parse() of a clientDataJSON whose type must be want
+ * (CLIENTDATA_TYPE_GET, or CLIENTDATA_TYPE_CREATE: a credential made at
+ * enrolment); CLIENTDATA_TYPE when it is another.
+ */
+int	clientdata_parse_type(const uint8_t *p, size_t len, const char *want,
+	    struct clientdata *cd, enum clientdata_fault *fault);
 
 /* What fault means, in words ("?" out of range). */
 const char *clientdata_fault_text(enum clientdata_fault fault);

@@ -147,4 +147,7 @@ int	ctl_keys(int argc, char **argv);
 /* `tapgatectl recovery-codes issue|revoke ACCOUNT` (cmd_approve.c). */
 int	ctl_recovery_codes(int argc, char **argv);
 
+/* console invite|revoke USER (cmd_console.c) */
+int	ctl_console(int argc, char **argv);
+
 #endif /* TAPGATE_CTL_H */

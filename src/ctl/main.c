@@ -26,6 +26,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "keys", ctl_keys, "the appliance's JWKS; key rotation" },
 	{ "recovery-codes", ctl_recovery_codes,
 	    "an account's saved recovery codes: issue, revoke" },
+	{ "console", ctl_console, "web console users: invite, revoke" },
 	{ "backup", ctl_backup, "online backup of the database, verified" },
 	{ "restore", ctl_restore, "install a checked backup (daemon stopped)" },
 };
@@ -145,6 +146,10 @@ ctl_usage(FILE *fp)
 "  tapgatectl recovery-codes issue|revoke ACCOUNT [--json]\n"
 "      An account's saved recovery codes: issue prints a new set once\n"
 "      (the old set is revoked); revoke revokes the standing set.\n"
+"  tapgatectl console invite|revoke USER [--json]\n"
+"      invite: a code (shown once, valid an hour) with which USER, a\n"
+"      console user who is no officer, enrols its security key in the\n"
+"      browser; revoke: USER's console credentials and sessions.\n"
 "  tapgatectl backup FILE [--json]\n"
 "      Have the daemon copy its database to FILE (a new file; FILE.sha256\n"
 "      beside it), check the copy and audit the backup.\n"

@@ -63,6 +63,12 @@
  *						assertion; opens a session
  *	GET  /v1/console/session		the session's user
  *	POST /v1/console/signout		the session's user
+ *	POST /v1/console/invites		operator: {"user"}, a code
+ *	POST /v1/console/revoke			operator: {"user"}
+ *	POST /v1/console/enrol/begin		anyone, over HTTPS: {"user",
+ *						"code"}
+ *	POST /v1/console/enrol			anyone, over HTTPS: the new
+ *						credential
  *
  * Over HTTPS a caller without a client certificate whose request carries
  * a live session cookie acts as the session's console user: its roles
@@ -132,6 +138,10 @@ enum route_kind {
 	ROUTE_SIGNIN,
 	ROUTE_SESSION,
 	ROUTE_SIGNOUT,
+	ROUTE_INVITE,
+	ROUTE_USER_REVOKE,
+	ROUTE_ENROL_BEGIN,
+	ROUTE_ENROL,
 	ROUTE_NONE
 };
 
@@ -201,6 +211,10 @@ static const struct route routes[] = {
 	{ ROUTE_SIGNIN,   "POST", 0,			"POST",	NULL },
 	{ ROUTE_SESSION,  "GET",  0,			"GET",	NULL },
 	{ ROUTE_SIGNOUT,  "POST", 0,			"POST",	NULL },
+	{ ROUTE_INVITE,   "POST", R(OPERATOR),		"POST",	NULL },
+	{ ROUTE_USER_REVOKE, "POST", R(OPERATOR),	"POST",	NULL },
+	{ ROUTE_ENROL_BEGIN, "POST", 0,			"POST",	NULL },
+	{ ROUTE_ENROL,    "POST", 0,			"POST",	NULL },
 };
 
 /* "/PREFIX/X[/SUFFIX]": copy X into id; *rest is what follows X. */
@@ -329,6 +343,14 @@ route_of(const char *path, char *id, size_t idlen)
 		return ROUTE_SESSION;
 	if (strcmp(path, "/v1/console/signout") == 0)
 		return ROUTE_SIGNOUT;
+	if (strcmp(path, "/v1/console/invites") == 0)
+		return ROUTE_INVITE;
+	if (strcmp(path, "/v1/console/revoke") == 0)
+		return ROUTE_USER_REVOKE;
+	if (strcmp(path, "/v1/console/enrol/begin") == 0)
+		return ROUTE_ENROL_BEGIN;
+	if (strcmp(path, "/v1/console/enrol") == 0)
+		return ROUTE_ENROL;
 	if (answer_path(path, id, idlen))
 		return ROUTE_ANSWER;
 	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
@@ -897,6 +919,27 @@ dispatch(struct tapgated *d, const struct route *rt, const char *id,
 		else
 			engine_signin(d, req->body, req->body_len, now,
 			    res->set_cookie, sizeof(res->set_cookie), &er);
+		break;
+	case ROUTE_INVITE:
+		engine_console_invite(d, a, req->body, req->body_len, now,
+		    &er);
+		break;
+	case ROUTE_USER_REVOKE:
+		engine_console_revoke(d, a, req->body, req->body_len, now,
+		    &er);
+		break;
+	case ROUTE_ENROL_BEGIN:
+	case ROUTE_ENROL:
+		if (!req->peer.tls) {
+			http_error(res, 403, "https_only", "console users "
+			    "enrol over HTTPS");
+			return;
+		}
+		if (rt->kind == ROUTE_ENROL_BEGIN)
+			engine_enrol_begin(d, req->body, req->body_len, now,
+			    &er);
+		else
+			engine_enrol(d, req->body, req->body_len, now, &er);
 		break;
 	case ROUTE_SESSION:
 	case ROUTE_SIGNOUT:

@@ -126,6 +126,8 @@ struct tapgated {
 	   (signin.c); the key that derives an unknown user's credential
 	   ids */
 	struct daemon_signin	 signins[DAEMON_SIGNIN_NONCES];
+	struct daemon_signin	 enrols[DAEMON_SIGNIN_NONCES];	/* by
+								   invite */
 	struct daemon_signin_fails signin_fails[DAEMON_SIGNIN_USERS];
 	struct web_sessions	 sessions;
 	uint8_t			 signin_key[32];

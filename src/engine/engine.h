@@ -28,7 +28,7 @@
  *   5  views.c       the console's reads: queues' vocabulary, dashboard
  *   5  outcome.c     a redeemed order's outcome reported; its resume
  *   5  signin.c      console users' sign-in with a security key, their
- *                    sessions and sign-out
+ *                    sessions and sign-out; invitations, enrolment
  *   4  signer.c      the change and its clientData; the order, issued
  *                    only for what the store shows approved; parking;
  *                    orders read, redeemed and revoked; the signed
@@ -385,6 +385,43 @@ int	engine_session(struct tapgated *d, const char *session,
 int	engine_signout(struct tapgated *d, const struct engine_actor *a,
 	    const char *session, int64_t now, char *set_cookie,
 	    size_t cookie_len, struct engine_result *res);
+
+/*
+ * An operator invites user ({"user"}, a configured user that is no
+ * officer: officers sign in with the key enrolled at the box) to enrol
+ * its security key: 201 {"user","code","expires"}, a code of 12
+ * characters from the CSPRNG, stored only as its hash, valid an hour
+ * and once; a new invitation replaces the last (console.invited).
+ */
+int	engine_console_invite(struct tapgated *d,
+	    const struct engine_actor *a, const char *body, size_t len,
+	    int64_t now, struct engine_result *res);
+
+/*
+ * Revoke user's console credentials and invitation ({"user"}), and end
+ * its sessions (console.revoked).
+ */
+int	engine_console_revoke(struct tapgated *d,
+	    const struct engine_actor *a, const char *body, size_t len,
+	    int64_t now, struct engine_result *res);
+
+/*
+ * Enrol by invitation: begin ({"user","code"}) issues a nonce as
+ * engine_signin_begin does, with what navigator.credentials.create()
+ * takes (rp, user, pub_key_cred_params, exclude_credentials); finish
+ * ({"user","code","nonce","client_data_json","authenticator_data"})
+ * spends the nonce, checks the code, a webauthn.create clientDataJSON
+ * for the nonce from a console origin, and the authenticator data
+ * (rpIdHash, UP, UV, the attested credential: ES256 or EdDSA, parsed by
+ * libfido2), then stores the credential and uses the invitation up:
+ * 201 {"user","credential_id"} (console.enrolled).  A wrong code is
+ * counted (console.invite_refused); the fifth revokes the invitation.
+ * Refusals are 403 enrol_refused with the reason in words.
+ */
+int	engine_enrol_begin(struct tapgated *d, const char *body, size_t len,
+	    int64_t now, struct engine_result *res);
+int	engine_enrol(struct tapgated *d, const char *body, size_t len,
+	    int64_t now, struct engine_result *res);
 
 /* ---- officers (officers.c, quorum.c) */
 

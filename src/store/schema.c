@@ -424,6 +424,45 @@ static const char *const migration_13[] = {
 	NULL
 };
 
+/*
+ * Version 14: the web console's users who are no officers enrol their
+ * security key by an operator's invitation (its code stored only as a
+ * hash, five wrong codes revoke it, used once), and sign in with it; a
+ * credential's counter only grows, a revoked one stays revoked.
+ */
+static const char *const migration_14[] = {
+	"CREATE TABLE console_invites ("
+	"  user		TEXT PRIMARY KEY,"
+	"  code_hash		BLOB NOT NULL CHECK (length(code_hash) = 32),"
+	"  expires		INTEGER NOT NULL,"
+	"  wrong		INTEGER NOT NULL DEFAULT 0,"
+	"  state		TEXT NOT NULL DEFAULT 'open'"
+	"    CHECK (state IN ('open', 'used', 'revoked')),"
+	"  created		INTEGER NOT NULL"
+	") STRICT",
+	"CREATE TABLE console_credentials ("
+	"  id			INTEGER PRIMARY KEY,"
+	"  user		TEXT NOT NULL,"
+	"  cred_id		BLOB NOT NULL UNIQUE,"
+	"  pubkey		BLOB NOT NULL,"
+	"  alg			INTEGER NOT NULL,"
+	"  sign_count		INTEGER NOT NULL,"
+	"  revoked		INTEGER NOT NULL DEFAULT 0,"
+	"  enrolled		INTEGER NOT NULL,"
+	"  revoked_at		INTEGER"
+	") STRICT",
+	"CREATE INDEX console_credentials_user ON console_credentials(user)",
+	"CREATE TRIGGER console_credentials_counter BEFORE UPDATE OF"
+	"  sign_count ON console_credentials"
+	"  WHEN NEW.sign_count < OLD.sign_count BEGIN"
+	"  SELECT RAISE(ABORT, 'a signature counter never goes back'); END",
+	"CREATE TRIGGER console_credentials_revoked BEFORE UPDATE OF revoked"
+	"  ON console_credentials WHEN OLD.revoked = 1 AND NEW.revoked = 0"
+	"  BEGIN SELECT RAISE(ABORT, 'a revoked credential stays revoked');"
+	"  END",
+	NULL
+};
+
 const char *const *const store_migrations[] = {
 	migration_1,
 	migration_2,
@@ -438,6 +477,7 @@ const char *const *const store_migrations[] = {
 	migration_11,
 	migration_12,
 	migration_13,
+	migration_14,
 };
 
 const int store_nmigrations =

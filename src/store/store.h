@@ -417,6 +417,59 @@ int	store_approver_set_count(struct store *st, int64_t id, int64_t count);
 int	store_approver_revoke(struct store *st, int64_t id, const char *name,
 	    const char *reason, int64_t now, int *n);
 
+/*
+ * The web console's users' invitations and credentials (console.c).  An
+ * invitation per user: a new one replaces the old.  Rows reach callers
+ * through callbacks, valid during the call only.
+ */
+struct store_console_invite {
+	const char	*user;
+	const uint8_t	*code_hash;	/* 32 bytes */
+	int64_t		 expires;
+	int64_t		 wrong;
+	const char	*state;		/* open, used, revoked */
+};
+typedef int	store_console_invite_cb(const struct store_console_invite *,
+		    void *);
+int	store_console_invite_put(struct store *st, const char *user,
+	    const uint8_t code_hash[32], int64_t expires, int64_t now);
+/* TG_ERR_NOT_FOUND when user has none. */
+int	store_console_invite_get(struct store *st, const char *user,
+	    store_console_invite_cb *cb, void *arg);
+int	store_console_invite_set(struct store *st, const char *user,
+	    int64_t wrong, const char *state);
+
+struct store_console_cred {
+	int64_t		 id;		/* set by the store */
+	const char	*user;
+	const uint8_t	*cred_id;
+	size_t		 cred_id_len;
+	const uint8_t	*pubkey;	/* raw: ES256 x||y, EdDSA 32 bytes */
+	size_t		 pubkey_len;
+	int		 alg;		/* COSE: -7 ES256, -8 EdDSA */
+	int64_t		 sign_count;
+	int		 revoked;
+};
+typedef int	store_console_cred_cb(const struct store_console_cred *,
+		    void *);
+int	store_console_cred_insert(struct store *st,
+	    const struct store_console_cred *c, int64_t now);
+/* user's active credentials, enrolment order. */
+int	store_console_cred_list(struct store *st, const char *user,
+	    store_console_cred_cb *cb, void *arg);
+/* The credential of this id; TG_ERR_NOT_FOUND if none. */
+int	store_console_cred_by_id(struct store *st, const uint8_t *cred,
+	    size_t len, store_console_cred_cb *cb, void *arg);
+/* A new counter (in a transaction); a lower one is refused. */
+int	store_console_cred_set_count(struct store *st, int64_t id,
+	    int64_t count);
+/*
+ * Revoke one credential (id > 0) or every one of user (id 0), in a
+ * transaction; *n how many.  TG_ERR_NOT_FOUND when none was active.
+ */
+int	store_console_cred_revoke(struct store *st, int64_t id,
+	    const char *user, int64_t now, int *n);
+
 /* Record an approval (in a transaction); TG_ERR_EXISTS if a repeat. */
 int	store_approval_insert(struct store *st, const struct store_approval *a);
 

@@ -401,4 +401,45 @@ struct token_verify_req {
 int	token_verify_assertion(const struct token_verify_req *req,
 	    uint32_t *sign_count);
 
+/* ---- a credential made for the web console */
+
+/* Why a new credential's authenticator data was refused. */
+enum token_attested_fault {
+	TOKEN_ATTESTED_OK,
+	TOKEN_ATTESTED_SHORT,		/* under 37 or over TOKEN_AUTHDATA_MAX
+					   bytes */
+	TOKEN_ATTESTED_RPID,		/* rpIdHash not SHA-256(rp_id) */
+	TOKEN_ATTESTED_FLAGS,		/* UP or UV clear */
+	TOKEN_ATTESTED_NO_CREDENTIAL,	/* AT clear */
+	TOKEN_ATTESTED_SHAPE,		/* malformed CBOR, or bytes after it */
+	TOKEN_ATTESTED_KEY,		/* no ES256 or EdDSA key parses */
+	TOKEN_ATTESTED_ID,		/* credential id empty or too long */
+	TOKEN_ATTESTED_FAULT_COUNT
+};
+
+struct token_attested {
+	int		alg;		/* TOKEN_ALG_ES256 or TOKEN_ALG_EDDSA */
+	uint8_t		cred_id[TOKEN_CRED_ID_MAX];
+	size_t		cred_id_len;	/* 1 to TOKEN_CRED_ID_MAX */
+	uint8_t		pubkey[64];	/* raw: ES256 x || y, EdDSA 32 */
+	size_t		pubkey_len;	/* 64 or 32, as alg */
+	uint32_t	sign_count;
+};
+
+/*
+ * The credential in the authenticator data ad[0..len) of a key's new
+ * credential for rp_id, as a browser's getAuthenticatorData() gives it
+ * (raw): at most TOKEN_AUTHDATA_MAX bytes, rpIdHash SHA-256(rp_id), UP,
+ * UV and AT set, the COSE key (and the extensions when ED is set) and
+ * nothing after them, the attested credential data and its key parsed
+ * by libfido2 (fido_cred_set_authdata_raw), an ES256 or EdDSA key.  0
+ * with *out filled, TG_ERR_INVALID with the cause in *f, TG_ERR_NOMEM.
+ */
+int	token_attested_parse(const char *rp_id, const uint8_t *ad,
+	    size_t len, struct token_attested *out,
+	    enum token_attested_fault *f);
+
+/* What f means, in words ("?" out of range). */
+const char *token_attested_fault_text(enum token_attested_fault f);
+
 #endif /* TAPGATE_TOKEN_H */

@@ -10,6 +10,7 @@
 #include <cbor.h>
 #include <fido/eddsa.h>
 #include <fido/es256.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
@@ -713,4 +714,110 @@ out:
 	token_credential_free(&out);
 	fido_cred_free(&made);
 	return r;
+}
+
+/*
+ * A credential a key made for the web console: the authenticator data a
+ * browser's getAuthenticatorData() gives at enrolment, untrusted.  Its
+ * shape is checked here (cbor_items_ok: the COSE key, the extensions
+ * when ED is set, nothing after them), then libfido2 parses the attested
+ * credential data and its key (fido_cred_set_authdata_raw), as at the
+ * box.
+ */
+#define AD_FLAGS	32
+
+static int
+attested_fault(enum token_attested_fault *f, enum token_attested_fault v)
+{
+	*f = v;
+	return TG_ERR_INVALID;
+}
+
+int
+token_attested_parse(const char *rp_id, const uint8_t *ad, size_t len,
+    struct token_attested *out, enum token_attested_fault *f)
+{
+	static const int types[] = { COSE_ES256, COSE_EDDSA };
+	fido_cred_t *c = NULL;
+	const uint8_t *id, *pk;
+	uint8_t rph[32];
+	size_t i, idlen, pklen, off;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	*f = TOKEN_ATTESTED_OK;
+	if (len > TOKEN_AUTHDATA_MAX)
+		return attested_fault(f, TOKEN_ATTESTED_SHORT);
+	if (ad == NULL || len < 37)
+		return attested_fault(f, TOKEN_ATTESTED_SHORT);
+	SHA256((const unsigned char *)rp_id, strlen(rp_id), rph);
+	if (CRYPTO_memcmp(ad, rph, sizeof(rph)) != 0)
+		return attested_fault(f, TOKEN_ATTESTED_RPID);
+	if ((ad[AD_FLAGS] & (TOKEN_FLAG_UP | TOKEN_FLAG_UV)) !=
+	    (TOKEN_FLAG_UP | TOKEN_FLAG_UV))
+		return attested_fault(f, TOKEN_ATTESTED_FLAGS);
+	if ((ad[AD_FLAGS] & TOKEN_FLAG_AT) == 0)
+		return attested_fault(f, TOKEN_ATTESTED_NO_CREDENTIAL);
+	/* the shape first, ours: the COSE key (and the extensions when ED
+	   is set) and nothing after them */
+	off = AUTHDATA_AT_HDR;
+	if (len < AUTHDATA_AT_HDR)
+		return attested_fault(f, TOKEN_ATTESTED_SHORT);
+	off += (size_t)ad[AUTHDATA_AT_HDR - 2] << 8 | ad[AUTHDATA_AT_HDR - 1];
+	if (off > len || !cbor_items_ok(ad, len, off,
+	    (ad[AD_FLAGS] & TOKEN_FLAG_ED) ? 2 : 1))
+		return attested_fault(f, TOKEN_ATTESTED_SHAPE);
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		fido_cred_free(&c);
+		if ((c = fido_cred_new()) == NULL)
+			return TG_ERR_NOMEM;
+		if (fido_cred_set_type(c, types[i]) == FIDO_OK &&
+		    fido_cred_set_authdata_raw(c, ad, len) == FIDO_OK)
+			break;
+	}
+	if (i == sizeof(types) / sizeof(types[0])) {
+		r = attested_fault(f, TOKEN_ATTESTED_KEY);
+		goto out;
+	}
+	id = fido_cred_id_ptr(c);
+	idlen = fido_cred_id_len(c);
+	pk = fido_cred_pubkey_ptr(c);
+	pklen = fido_cred_pubkey_len(c);
+	if (id == NULL || idlen == 0 || idlen > TOKEN_CRED_ID_MAX) {
+		r = attested_fault(f, TOKEN_ATTESTED_ID);
+		goto out;
+	}
+	if (pk == NULL || pklen != (types[i] == COSE_ES256 ? 64u : 32u)) {
+		r = attested_fault(f, TOKEN_ATTESTED_KEY);
+		goto out;
+	}
+	out->alg = types[i] == COSE_ES256 ? TOKEN_ALG_ES256 :
+	    TOKEN_ALG_EDDSA;
+	memcpy(out->cred_id, id, idlen);
+	out->cred_id_len = idlen;
+	memcpy(out->pubkey, pk, pklen);
+	out->pubkey_len = pklen;
+	out->sign_count = fido_cred_sigcount(c);
+	r = 0;
+out:
+	fido_cred_free(&c);
+	return r;
+}
+
+const char *
+token_attested_fault_text(enum token_attested_fault f)
+{
+	static const char *const text[] = {
+		"ok",
+		"authenticator data too short or too long",
+		"authenticator data not for this rp_id",
+		"the key did not report user presence and verification "
+		    "(UP and UV)",
+		"no attested credential data",
+		"authenticator data: malformed CBOR, or bytes after it",
+		"no ES256 or EdDSA key that parses",
+		"a credential id of 1 to 1023 bytes",
+	};
+
+	return (unsigned)f < sizeof(text) / sizeof(text[0]) ? text[f] : "?";
 }
