@@ -65,8 +65,9 @@ struct daemon_nonce {
 /*
  * A console sign-in begun (engine_signin_begin): its nonce is the
  * challenge, usable once, until expires, by that user only.  Failed
- * sign-ins are counted per user: DAEMON_SIGNIN_MAX_FAILS within
- * DAEMON_SIGNIN_FAIL_WINDOW seconds, then 429 until the window ends.
+ * sign-ins are counted per user: past DAEMON_SIGNIN_MAX_FAILS within
+ * DAEMON_SIGNIN_FAIL_WINDOW seconds, refusals are 429 and unaudited
+ * until the window ends (engine_signin).
  */
 #define DAEMON_SIGNIN_NONCES	64
 #define DAEMON_USER_NONCES	4	/* live at once per user */

@@ -347,7 +347,8 @@ int64_t	engine_user_uid(const char *user);
  * gets the same shape with a credential id derived from its name under
  * a key of this run (no enumeration of users).  400 for a body that is
  * not {"user"} with a canonical identity, 409 no_console without
- * console.origins, 429 after DAEMON_SIGNIN_MAX_FAILS failures.
+ * console.origins.  Never refused for failures: a user locked out by
+ * anyone who types its name could not sign in with its own key.
  */
 int	engine_signin_begin(struct tapgated *d, const char *body, size_t len,
 	    int64_t now, struct engine_result *res);
@@ -364,8 +365,11 @@ int	engine_signin_begin(struct tapgated *d, const char *body, size_t len,
  * console.session_seconds: its cookie into set_cookie (len bytes), the
  * answer engine_session's.  Every refusal is 401 signin_refused with the
  * reason in words, audited as console.signin_refused and counted
- * against the user (429 past DAEMON_SIGNIN_MAX_FAILS); a sign-in is
- * audited as console.signin.
+ * against the user; from DAEMON_SIGNIN_MAX_FAILS on, until the window
+ * ends, a refusal is 429 too_many_attempts, neither audited nor counted
+ * (anyone may send a user's name: the log must not fill), while an
+ * assertion that verifies still signs in.  A sign-in is audited as
+ * console.signin.
  */
 int	engine_signin(struct tapgated *d, const char *body, size_t len,
 	    int64_t now, char *set_cookie, size_t cookie_len,

@@ -119,27 +119,36 @@ static int
 too_many(struct engine_result *res)
 {
 	eng_error(res, 429, "too_many_attempts", "too many failed sign-ins "
-	    "for this user: try again in a few minutes");
+	    "for this user: only a sign-in the user's key signs is taken for "
+	    "a few minutes");
 	return TG_ERR_POLICY;
 }
 
-/* A refused sign-in: 401 with why, audited, counted against user. */
+/*
+ * A refused sign-in: 401 with why, counted against user and audited with
+ * the count (throttled from DAEMON_SIGNIN_MAX_FAILS on).
+ */
 static int
 refuse(struct tapgated *d, const char *user, const char *why,
     const char *officer, int64_t now, struct engine_result *res)
 {
+	struct daemon_signin_fails *f;
 	struct engine_actor a;
 	char name[POLICY_IDENT_MAX + 8];
 	json_t *details;
 
 	user_actor(user, name, sizeof(name), &a);
-	details = json_pack("{s:s,s:s}", "user", user, "reason", why);
+	f = fails_of(d, user, now, 1);
+	f->n++;
+	details = json_pack("{s:s,s:s,s:i}", "user", user, "reason", why,
+	    "failures", (int)f->n);
 	if (details != NULL && officer != NULL)
 		json_object_set_new(details, "officer", json_string(officer));
+	if (details != NULL && f->n >= DAEMON_SIGNIN_MAX_FAILS)
+		json_object_set_new(details, "throttled", json_true());
 	(void)eng_audit_alone(d, &a, "console.signin_refused", NULL, details,
 	    now);
 	json_decref(details);
-	fails_of(d, user, now, 1)->n++;
 	eng_error(res, 401, "signin_refused", why);
 	return TG_ERR_PERM;
 }
@@ -316,10 +325,6 @@ engine_signin_begin(struct tapgated *d, const char *body, size_t len,
 		goto out;
 	if ((user = body_user(j, res)) == NULL) {
 		r = TG_ERR_INVALID;
-		goto out;
-	}
-	if (signin_blocked(d, user, now)) {
-		r = too_many(res);
 		goto out;
 	}
 	if ((allow = json_array()) == NULL) {
@@ -699,10 +704,6 @@ engine_signin(struct tapgated *d, const char *body, size_t len,
 		r = TG_ERR_INVALID;
 		goto out;
 	}
-	if (signin_blocked(d, user, now)) {
-		r = too_many(res);
-		goto out;
-	}
 	officer = user_officer(d, user);
 	why = signin_check(d, j, user, officer, now, &b, &w, whybuf,
 	    sizeof(whybuf));
@@ -710,6 +711,15 @@ engine_signin(struct tapgated *d, const char *body, size_t len,
 	if (why == NULL)
 		why = signin_verify(d, &a, user, &w, officer == NULL, &b,
 		    &count, now);
+	/*
+	 * Past the limit a refusal is neither audited nor counted: anyone
+	 * may send a user's name, and its failures must not fill the log.
+	 * Nor is the user locked out: an assertion its key made signs in.
+	 */
+	if (why != NULL && signin_blocked(d, user, now)) {
+		r = too_many(res);
+		goto out;
+	}
 	if (why != NULL) {
 		r = refuse(d, user, why, officer, now, res);
 		goto out;

@@ -9,9 +9,10 @@
 # as the configuration says that user may, and a request that changes
 # anything needs the token and the console's Origin.  A wrong key, a
 # replayed assertion, a stale nonce, a foreign origin, a missing UV flag
-# and an unknown user are refused (401, audited), five failures lock the
-# user out for a while, a session ends at sign-out and when its time
-# runs out, and an agent's session has the agent's role and team only.
+# and an unknown user are refused (401, audited); past five failures a
+# refusal is 429 and unaudited while the user's own key still signs in;
+# a session ends at sign-out and when its time runs out, and an agent's
+# session has the agent's role and team only.
 set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/officers.sh
@@ -253,8 +254,28 @@ key_ctl ben fault none
 finish ben
 check missing_user_verification_is_refused \
     why signin_refused "UP and UV"
+got() { [ "$STATUS" = "$1" ]; }
 begin ben
-check user_with_five_failures_is_locked_out refused 429 too_many_attempts
+check failures_never_stop_a_sign_in_from_beginning got 200
+assert ben
+jq -c '.signature = "AAAA"' "$T/as.json" >"$T/bad.json" &&
+    mv "$T/bad.json" "$T/as.json"
+finish ben
+check refusal_past_five_failures_is_throttled \
+    refused 429 too_many_attempts
+throttled_unaudited() {
+	api GET "/v1/audit?limit=500"
+	answered 200 '[.entries[] | select(.event ==
+	    "console.signin_refused" and .details.user == "ben")] |
+	    length == 5 and (last | .details.throttled == true)'
+}
+check throttled_refusals_are_not_audited throttled_unaudited
+KEEP_COOKIE=$COOKIE KEEP_CSRF=$CSRF
+begin ben
+assert ben
+finish ben
+check throttled_user_still_signs_in_with_its_key got 200
+COOKIE=$KEEP_COOKIE CSRF=$KEEP_CSRF
 
 begin nobody
 NOCRED=$CRED
