@@ -518,16 +518,16 @@ is_socket(int fd)
 }
 
 /*
- * The HTTPS callers' limits: no one is privileged and no peer
- * credentials tell callers apart, so per_uid bounds them all; the
- * listener's own connections leave the Unix socket's alone.
+ * The HTTPS callers' limits: no one is privileged, and per_uid bounds
+ * each client address (http.h), so one host trickling connections leaves
+ * the listener to the others; the listener's own connections leave the
+ * Unix socket's alone.
  */
 static void
 front_https_limits(struct http_limits *lim)
 {
 	http_limits_default(lim);
 	lim->reserved = 0;
-	lim->per_uid = lim->max_conns;
 }
 
 /* Reloads from the monitor, until it closes the control channel. */

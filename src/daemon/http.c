@@ -10,6 +10,7 @@
  * libmicrohttpd call is made under it.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -219,7 +220,9 @@ conn_admit(struct http_server *srv, int fd, uid_t uid, int privileged,
 		*why = "the connections left are kept for officers and "
 		    "operators";
 	else if (!privileged && mine >= srv->lim.per_uid) {
-		*why = "this uid holds as many connections as one may";
+		*why = srv->tls ? "this address holds as many connections "
+		    "as one may" : "this uid holds as many connections as "
+		    "one may";
 		srv->refused_uid++;
 		return NULL;
 	}
@@ -348,6 +351,46 @@ http_reaper(void *arg)
 /* ---- libmicrohttpd's callbacks */
 
 /*
+ * The count an HTTPS connection is held against: its client's address
+ * (an IPv6 client's /64, which one host commonly holds whole; an
+ * IPv4-mapped one as IPv4), hashed into the ids no configuration names
+ * (2^31 and up; never HTTP_NO_ID), so that one address holding per_uid
+ * connections leaves the others served.  A collision only shares a
+ * count.  HTTP_NO_ID without an address.
+ */
+static uid_t
+http_addr_bucket(const struct sockaddr *sa)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0xff, 0xff };
+	const struct sockaddr_in6 *s6;
+	const uint8_t *b;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	size_t i, n;
+
+	if (sa == NULL)
+		return (uid_t)HTTP_NO_ID;
+	if (sa->sa_family == AF_INET) {
+		b = (const uint8_t *)&((const struct sockaddr_in *)
+		    (const void *)sa)->sin_addr;
+		n = 4;
+	} else if (sa->sa_family == AF_INET6) {
+		s6 = (const struct sockaddr_in6 *)(const void *)sa;
+		b = s6->sin6_addr.s6_addr;
+		n = 8;
+		if (memcmp(b, mapped, sizeof(mapped)) == 0) {
+			b += sizeof(mapped);
+			n = 4;
+		}
+	} else
+		return (uid_t)HTTP_NO_ID;
+	for (i = 0; i < n; i++)
+		h = (h ^ b[i]) * 16777619u;
+	h |= 0x80000000u;
+	return (uid_t)(h == HTTP_NO_ID ? h - 1 : h);
+}
+
+/*
  * MHD_NotifyConnectionCallback: admit a new connection by its peer
  * credentials (a slot), or refuse it; free its slot when it closes.
  */
@@ -376,8 +419,11 @@ http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		return;		/* no slot: http_access() drops it */
 	fd = ci->connect_fd;
 	if (srv->tls) {
-		/* no peer credentials over TCP: one count for everyone */
-		cr.uid = (uid_t)HTTP_NO_ID;
+		/* no peer credentials over TCP: a count per client address */
+		ci = MHD_get_connection_info(c,
+		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		cr.uid = http_addr_bucket(ci != NULL ? ci->client_addr :
+		    NULL);
 		cr.gid = (gid_t)HTTP_NO_ID;
 	} else if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0 ||
 	    len != sizeof(cr)) {
@@ -385,8 +431,8 @@ http_notify(void *cls, struct MHD_Connection *c, void **socket_context,
 		return;
 	}
 	pthread_mutex_lock(&srv->lock);
-	k = conn_admit(srv, fd, cr.uid, http_privileged(&srv->lim, cr.uid,
-	    cr.gid), &why);
+	k = conn_admit(srv, fd, cr.uid, !srv->tls &&
+	    http_privileged(&srv->lim, cr.uid, cr.gid), &why);
 	pthread_mutex_unlock(&srv->lock);
 	if (k == NULL)
 		http_refuse(fd, why);

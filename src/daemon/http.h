@@ -9,9 +9,10 @@
  * No local caller can take the API from the others (issue 9: 300
  * connections trickling a header line every 10 s held every slot).  The
  * server reads a new connection's peer credentials before it parses a
- * byte of it: a uid holds at most per_uid connections, and the
- * last `reserved` of max_conns are kept for privileged callers (uid 0 and
- * the officers and operators, by uid or primary gid).  A connection over
+ * byte of it: a uid holds at most per_uid connections (over HTTPS a
+ * client address does, an IPv6 client's /64), and the last `reserved`
+ * of max_conns are kept for privileged callers (uid 0 and the officers
+ * and operators on the Unix socket, by uid or primary gid).  A connection over
  * a bound gets 503 and is closed at once.  Each request must arrive,
  * headers and body, within deadline_ms of the connection's accept or of
  * the end of the previous request on it, however slowly its bytes
