@@ -149,6 +149,13 @@ async function api(method, path, body) {
 function refusal(e) {
 	if (e instanceof ApiError)
 		return "Refused: " + e.message;
+	// WebAuthn says no more (on purpose): the key refused, could not
+	// verify the user (user verification is required), or was not
+	// touched in time
+	if (e.name === "NotAllowedError")
+		return "Refused by the browser or the key: the key could not " +
+		    "verify the user, was not touched in time, or the " +
+		    "attempt was cancelled (" + e.message + ")";
 	return "Refused by the browser or the key: " + e.name + ": " +
 	    e.message;
 }

@@ -9,14 +9,16 @@
 # The officers' keys enrolled at the box by softfido go into the virtual
 # authenticator (their credential ids, private keys and counters, read
 # from softfido's state files): the console page's own WebAuthn code signs
-# the appliance's console-approval nonces with them, two officers approve
-# an admin recovery, and the order verifies with tapgate-verify; a second
-# officer's key, a stale nonce, a replayed assertion, a foreign origin and
-# a key that does not verify the user are refused (there the officers'
-# begin and finish go over the Unix socket as their uids, the browser
-# signing).  Then ann, a console user, signs in with her key, sees the
-# queue, and approves bob's admin reset on the request's page, where a
-# second officer's key under her session is refused.  An owner told by mail (a private
+# the appliance's console-approval nonces with them.  ann, a console user
+# whose officer is officer-ann, signs in with her key, sees the queue, and
+# approves bob's admin reset on the request's page, where a second
+# officer's key under her session is refused.  Then ann and ben (the
+# console user of officer-ben) approve alice's admin recovery on its page,
+# and the order verifies with tapgate-verify; under their sessions, in the
+# browser (the page's own code, or its api() with the session's cookie and
+# CSRF token), a second officer's key, a stale nonce, a replayed
+# assertion, a foreign origin and a key that does not verify the user are
+# refused, and nothing is recorded.  An owner told by mail (a private
 # slapd knows her address; a sender writes each message to a file) opens
 # the link of the message and vetoes on the console's page.  Screenshots
 # of the pages go to build/screenshots/.  Skipped, with the reason, only
@@ -83,8 +85,8 @@ ORIGIN=https://console.tapgate.local:$PORT
 # ann and ben are officers at their own uids, enrolled as officer-ann and
 # officer-ben
 make_config "$T/tapgate.conf" \
-    "s/^(roles = \\()\$/\\1\\n    { uid = $ANN; roles = [\"officer\"]; },\\n    { uid = $BEN; roles = [\"officer\"]; },\\n    { user = \"ann\"; roles = [\"officer\"]; },/" \
-    "s/^(principals = \\()\$/\\1\\n    { uid = $ANN; name = \"officer-ann\"; team = \"appliance\"; },\\n    { uid = $BEN; name = \"ben\"; team = \"appliance\"; officer = \"officer-ben\"; },\\n    { user = \"ann\"; name = \"ann\"; team = \"appliance\"; officer = \"officer-ann\"; },/"
+    "s/^(roles = \\()\$/\\1\\n    { uid = $ANN; roles = [\"officer\"]; },\\n    { uid = $BEN; roles = [\"officer\"]; },\\n    { user = \"ann\"; roles = [\"officer\"]; },\\n    { user = \"ben\"; roles = [\"officer\"]; },/" \
+    "s/^(principals = \\()\$/\\1\\n    { uid = $ANN; name = \"officer-ann\"; team = \"appliance\"; },\\n    { uid = $BEN; name = \"ben-at-the-box\"; team = \"appliance\"; },\\n    { user = \"ben\"; name = \"ben\"; team = \"appliance\"; officer = \"officer-ben\"; },\\n    { user = \"ann\"; name = \"ann\"; team = \"appliance\"; officer = \"officer-ann\"; },/"
 cat >>"$T/tapgate.conf" <<EOC
 https = {
     listen = "127.0.0.1:$PORT";
