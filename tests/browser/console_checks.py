@@ -40,6 +40,30 @@ def framing_page(url):
     return srv
 
 
+def foreign_page():
+    """An HTTPS server on a loopback port of its own (a thread), with the
+    console's certificate (it names evil.tapgate.local too), serving a
+    page of no policy: another origin of the same site as the console."""
+    import ssl
+    page = b"<!DOCTYPE html><title>foreign</title><p id=foreign>hello"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(ENV["WEB_CERT"], ENV["WEB_KEY"])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
 def csp_refusals(b):
     """The browser's reports of what the page's policy refused (the log
     is read once: each read is kept in LOGS)."""
@@ -373,6 +397,86 @@ def browser_approval(b):
           "now in_hold" in msg, "page said: %r" % msg, b)
 
 
+# a page of another origin makes the signed-in browser post to the
+# console, as any page can: a simple request (no preflight), with the
+# browser's cookies, without the CSRF token
+FOREIGN_POST = """
+    var done = arguments[arguments.length - 1];
+    fetch(arguments[0], {method: "POST", mode: "no-cors",
+        credentials: "include", headers: {"Content-Type": "text/plain"},
+        body: arguments[1]}).then(
+        function (r) { done("sent: " + r.type); },
+        function (e) { done("not sent: " + e); });"""
+
+# the old session's cookie and CSRF token, sent by the page's fetch
+OLD_TOKEN_POST = """
+    var done = arguments[arguments.length - 1];
+    fetch(arguments[0], {method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json",
+        "X-CSRF-Token": arguments[1]}, body: "{}"}).then(
+        function (r) { r.text().then(function (t) {
+            done(r.status + " " + t); }); },
+        function (e) { done("0 " + e); });"""
+
+
+def session_rules(b):
+    """The session and CSRF rules as the browser sees them: a page of
+    another origin cannot make the signed-in browser change anything;
+    after sign-out the page is back at sign-in and the old cookie does
+    nothing."""
+    b.open("#/queue")
+    check("control_second_officer_is_signed_in",
+          b.wait(lambda d: b.text("#who").startswith("ben (")),
+          b.text("#who"), b)
+    st, sess, _ = page_api(b, "GET", "/v1/console/session")
+    cookies = b.d.get_cookies()
+    # the other origin's page (evil.tapgate.local, mapped to 127.0.0.1)
+    # posts a sign-out with the browser's credentials: were it obeyed,
+    # the session would end
+    srv = foreign_page()
+    try:
+        b.d.get("%s:%d/" % (ENV["FOREIGN_HOST"], srv.server_address[1]))
+        b.wait_css("#foreign")
+        sent = b.d.execute_async_script(FOREIGN_POST, ENV["ORIGIN"] +
+                                        "/v1/console/signout", "{}")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    check("control_the_foreign_page_sent_its_post",
+          sent.startswith("sent"), sent)
+    b.open("#/queue")
+    st2, sess2, _ = page_api(b, "GET", "/v1/console/session")
+    check("foreign_pages_post_does_not_sign_the_officer_out",
+          st == 200 and st2 == 200 and sess2 == sess,
+          "%d %r / %d %r" % (st, sess, st2, sess2))
+
+    # sign-out: the page is back at sign-in, the old cookie does nothing
+    check("signout_shows_the_signin_page", signout(b), b.text("#main"), b)
+    b.d.delete_all_cookies()
+    for c in cookies:
+        # a __Host- cookie has no Domain: the browser puts it back
+        # host-only, as the appliance set it
+        b.d.add_cookie({k: v for k, v in c.items() if k != "domain"})
+    check("control_the_old_cookie_is_back_in_the_browser",
+          len(b.d.get_cookies()) == len(cookies) and cookies,
+          b.d.get_cookies())
+    st3, _, c3 = page_api(b, "GET", "/v1/console/session")
+    check("old_cookie_has_no_session_after_signout", st3 == 401,
+          "%d %r" % (st3, c3))
+    code = b.d.execute_async_script(
+        OLD_TOKEN_POST, "/v1/requests/%s/console-approval/begin" %
+        ENV["APPROVE_ID"], (sess or {}).get("csrf", ""))
+    print("# the old cookie's begin: %s" % code, flush=True)
+    check("old_cookie_and_csrf_token_change_nothing",
+          code.startswith("401 ") or code.startswith("403 {\"error\":"
+                                                     "{\"code\":\"forbidden"),
+          code)
+    b.open("#/queue")
+    check("page_with_the_old_cookie_shows_the_signin",
+          b.wait_css("#signin-form") and b.text("#who") == "",
+          b.text("#main"), b)
+
+
 def owner_veto(b):
     """The owner opens the link of her message and vetoes."""
     b.d.get(ENV["VETO_LINK"])
@@ -395,7 +499,7 @@ def main():
                 ENV["USER_DATA"])
     try:
         steps = (pages_load, enrol_page, unknown_user, veto_bad_code,
-                 session_approval, browser_approval)
+                 session_approval, browser_approval, session_rules)
         if ENV.get("PHASE") == "veto":
             steps = (owner_veto,)
         for f in steps:

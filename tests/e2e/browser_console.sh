@@ -18,7 +18,10 @@
 # browser (the page's own code, or its api() with the session's cookie and
 # CSRF token), a second officer's key, a stale nonce, a replayed
 # assertion, a foreign origin and a key that does not verify the user are
-# refused, and nothing is recorded.  An owner told by mail (a private
+# refused, and nothing is recorded.  A page of another origin of the same
+# site (HTTPS on evil.tapgate.local) cannot sign ben out through his
+# browser; after he signs out, the page is back at sign-in and his old
+# cookie, put back, does nothing.  An owner told by mail (a private
 # slapd knows her address; a sender writes each message to a file) opens
 # the link of the message and vetoes on the console's page.  Screenshots
 # of the pages go to build/screenshots/.  Skipped, with the reason, only
@@ -115,6 +118,7 @@ run_browser() {
 	PHASE=${PHASE:-} VETO_LINK=${VETO_LINK:-} ORIGIN=$ORIGIN SHOTS=$SHOTS USER_DATA=$T/chrome API_SOCK=$T/api.sock \
 	ANN=$ANN BEN=$BEN ANN_STATE=$T/ann.state BEN_STATE=$T/ben.state \
 	APPROVE_ID=$ID SESSION_ID=$ID2 FOREIGN=https://evil.tapgate.local:$PORT \
+	FOREIGN_HOST=https://evil.tapgate.local WEB_CERT=$P/web.pem WEB_KEY=$P/web.key \
 	RESOLVER_RULES="MAP console.tapgate.local 127.0.0.1, MAP evil.tapgate.local 127.0.0.1" \
 	    "$PY" tests/browser/console_checks.py 2>"$T/browser.err"
 }
