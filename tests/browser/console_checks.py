@@ -494,6 +494,168 @@ def owner_veto(b):
     b.shot("vetoed")
 
 
+def enrol(b, user, code):
+    """user enrols a new key of the authenticator on the enrol page with
+    the operator's invitation code: the page's message."""
+    b.open("#/enrol")
+    b.wait_css("#enrol-form")
+    b.fill("#user", user)
+    b.fill("#code", code)
+    b.click("#enrol-form button[type=submit]")
+    return b.message("ok")
+
+
+CODE_SUBJECT = "Your help-desk verification code"
+
+
+def challenge_code(dest, secs=20):
+    """The code of the last challenge message the sender wrote for dest
+    (the file-writing sender of browser_console.sh), or ""."""
+    import glob
+    import json
+    import re
+    import time
+    end = time.time() + secs
+    while time.time() < end:
+        found = ""
+        for f in sorted(glob.glob(os.path.join(ENV["MAIL_DIR"],
+                                               "*.json")),
+                        key=os.path.getmtime):
+            with open(f) as fh:
+                m = json.load(fh)
+            if m.get("destination") == dest and \
+                    m.get("subject") == CODE_SUBJECT:
+                found = "".join(re.findall(r"\b[0-9]{8}\b",
+                                           m.get("text", ""))[-1:])
+        if found:
+            return found
+        time.sleep(0.2)
+    return ""
+
+
+def agent(b):
+    """An agent invited by an operator enrols a new key in the browser,
+    signs in, submits a request with the form the queue's vocabulary
+    makes, starts a challenge, enters the code read back, and sees its
+    own team's requests only."""
+    b.authenticator()
+    msg = enrol(b, "amy", ENV["AMY_CODE"])
+    check("agent_enrols_a_new_key_with_the_invitation",
+          msg.startswith("Key enrolled for amy"), "page said: %r" % msg, b)
+    b.shot("enrolled")
+    check("control_the_authenticator_holds_the_new_key",
+          len(b.d.get_credentials()) == 1, b.d.get_credentials())
+    check("agent_signs_in_with_the_enrolled_key", signin(b, "amy"),
+          b.text("#main"), b)
+    check("agents_session_is_intake_of_its_team",
+          b.text("#who") == "amy (intake; team helpdesk)", b.text("#who"))
+
+    # the form follows GET /v1/queues: a password reset
+    b.goto("#/submit")
+    check("submit_page_shows_the_queues_form",
+          b.wait_css("#submit-form #change-password"), b.text("#main"), b)
+    b.d.execute_script("""
+        var q = document.getElementById("queue");
+        q.value = "password_reset";
+        q.dispatchEvent(new Event("change"));""")
+    b.fill("#account", "carol")
+    b.fill("#ticket", "INC-77")
+    b.d.execute_script(
+        "document.getElementById('channel').value = 'phone';")
+    b.click("#change-force_change_at_logon")
+    b.shot("submit")
+    b.click("#submit-form button[type=submit]")
+    check("agent_submits_a_request_with_the_form",
+          b.wait(lambda d: b.text("h2").startswith("Request ") and
+                 d.find_elements(By.CSS_SELECTOR, "#challenge-start")),
+          b.text("#main"), b)
+    rid = b.text("h2")[len("Request "):]
+    st, r, _ = page_api(b, "GET", "/v1/requests/" + rid)
+    check("submitted_request_carries_the_forms_changes",
+          st == 200 and r["request"]["changes"] == {
+              "password": "reset", "force_change_at_logon": True} and
+          r["requester"]["agent"] == "amy" and
+          r["requester"]["ticket"] == "INC-77",
+          "%d %r" % (st, r and r.get("request")))
+
+    # a challenge to the mail on record; the code read back
+    b.d.execute_script("""
+        var k = document.getElementById("challenge-kind");
+        k.value = "out_of_band"; k.dispatchEvent(new Event("change"));
+        document.getElementById("challenge-contact").value = "mail";""")
+    b.click("#challenge-start")
+    msg = b.message("ok")
+    check("agent_starts_a_challenge_on_the_page",
+          msg.startswith("Challenge sent by email"), "page said: %r" % msg,
+          b)
+    code = challenge_code("carol@corp.example")
+    check("challenge_code_reaches_the_mail_on_record", len(code) == 8,
+          code)
+    b.fill("#challenge-code", code)
+    b.shot("challenge")
+    b.click("#challenge-answer")
+    msg = b.message("ok")
+    check("agent_enters_the_code_read_back_on_the_page",
+          msg.startswith("Code accepted"), "page said: %r" % msg, b)
+    st, r, _ = page_api(b, "GET", "/v1/requests/" + rid)
+    check("answered_challenge_is_verified_evidence",
+          st == 200 and any(e.get("type") == "out_of_band_callback"
+                            for e in r.get("evidence", [])),
+          "%d %r" % (st, r and r.get("evidence")))
+
+    # the queue: her team's requests, not the appliance team's
+    b.goto("#/queue")
+    check("agent_sees_its_own_teams_request",
+          b.wait(lambda d: rid in b.text("#main")), b.text("#main"), b)
+    check("agent_does_not_see_another_teams_request",
+          ENV["APPROVE_ID"] not in b.text("#main") and
+          ENV["VID"] not in b.text("#main"), b.text("#main"), b)
+    b.shot("agent-queue")
+    check("agent_signs_out", signout(b), b.text("#main"), b)
+    return rid
+
+
+def operator(b):
+    """An operator enrolled by invitation opens the dashboard (queues,
+    holds with countdowns, alarms, quorum) and a request's timeline."""
+    b.authenticator()
+    msg = enrol(b, "oscar", ENV["OSCAR_CODE"])
+    check("operator_enrols_a_new_key_with_the_invitation",
+          msg.startswith("Key enrolled for oscar"), "page said: %r" % msg,
+          b)
+    check("operator_signs_in_with_the_enrolled_key", signin(b, "oscar"),
+          b.text("#main"), b)
+    check("operators_home_is_the_dashboard",
+          b.wait(lambda d: b.text("h2") == "Dashboard"), b.text("#main"), b)
+    heads = [e.text for e in b.d.find_elements(By.CSS_SELECTOR,
+                                                 "#main h3")]
+    check("dashboard_shows_queues_holds_alarms_and_quorum",
+          heads == ["Queues", "Holds", "Alarms", "Quorum"], heads, b)
+    hold = ENV["HOLD_ID"]
+
+    def counting(d):
+        cd = d.find_elements(By.CSS_SELECTOR, "#main .countdown")
+        return hold in b.text("#main") and cd and \
+            cd[0].text.endswith(" s") and cd[0].text != "over"
+    check("dashboard_shows_the_hold_with_its_countdown", b.wait(counting),
+          b.text("#main"), b)
+    first = b.text("#main .countdown")
+    check("hold_countdown_runs",
+          b.wait(lambda d: b.text("#main .countdown") not in ("", first),
+                 5), first, b)
+    check("dashboard_shows_the_quorum_of_the_security_officers",
+          "security_officer" in b.text("#main"), b.text("#main"), b)
+    b.shot("dashboard")
+    # the hold's request, from its link: its timeline
+    b.click("#main a[href='#/request/%s']" % hold)
+    check("operator_sees_the_requests_timeline",
+          b.wait(lambda d: "request.submitted" in b.text("#timeline") and
+                 "veto_code.issued" in b.text("#timeline")),
+          b.text("#timeline"), b)
+    b.shot("timeline")
+    check("operator_signs_out", signout(b), b.text("#main"), b)
+
+
 def main():
     b = Browser(ENV["ORIGIN"], ENV["RESOLVER_RULES"], ENV["SHOTS"],
                 ENV["USER_DATA"])
@@ -501,7 +663,7 @@ def main():
         steps = (pages_load, enrol_page, unknown_user, veto_bad_code,
                  session_approval, browser_approval, session_rules)
         if ENV.get("PHASE") == "veto":
-            steps = (owner_veto,)
+            steps = (operator, owner_veto, agent)
         for f in steps:
             try:
                 f(b)
