@@ -339,7 +339,7 @@ function policyOf(dec) {
 		    " verified by the appliance" : ""],
 		["Missing", Array.isArray(dec.missing) && dec.missing.length ?
 		    dec.missing.map(m => typeof m === "string" ? m :
-		    JSON.stringify(m)).join("; ") : ""],
+		    m.text || JSON.stringify(m)).join("; ") : ""],
 	]);
 }
 

@@ -571,6 +571,14 @@ def agent(b):
                  d.find_elements(By.CSS_SELECTOR, "#challenge-start")),
           b.text("#main"), b)
     rid = b.text("h2")[len("Request "):]
+    missing = b.d.execute_script("""
+        var dt = Array.prototype.find.call(
+            document.querySelectorAll("#main dt"),
+            function (e) { return e.textContent === "Missing"; });
+        return dt ? dt.nextElementSibling.textContent : "";""")
+    check("request_page_says_what_is_missing_in_words",
+          missing.startswith("2 more approvals from security_officer") and
+          '{"code":' not in missing, missing, b)
     st, r, _ = page_api(b, "GET", "/v1/requests/" + rid)
     check("submitted_request_carries_the_forms_changes",
           st == 200 and r["request"]["changes"] == {
