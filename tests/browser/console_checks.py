@@ -620,6 +620,14 @@ def agent(b):
           ENV["APPROVE_ID"] not in b.text("#main") and
           ENV["VID"] not in b.text("#main"), b.text("#main"), b)
     b.shot("agent-queue")
+    st, _, c = page_api(b, "GET", "/v1/requests/" + ENV["APPROVE_ID"])
+    check("agent_cannot_open_another_teams_request",
+          st == 404, "%d %r" % (st, c))
+    b.goto("#/request/" + ENV["APPROVE_ID"])
+    msg = b.message("error")
+    check("another_teams_request_page_shows_the_refusal",
+          msg.startswith("Refused") and "alice" not in b.text("#main"),
+          "page said: %r" % msg, b)
     check("agent_signs_out", signout(b), b.text("#main"), b)
     return rid
 
