@@ -676,6 +676,8 @@ def operator(b):
           b.wait(lambda d: "request.submitted" in b.text("#timeline") and
                  "veto_code.issued" in b.text("#timeline")),
           b.text("#timeline"), b)
+    b.d.execute_script(
+        "document.getElementById('timeline').scrollIntoView();")
     b.shot("timeline")
     check("operator_signs_out", signout(b), b.text("#main"), b)
 
