@@ -9,7 +9,6 @@
 
 const main = document.getElementById("main");
 let session = null;		// GET /v1/console/session's answer
-let timers = [];		// the page's countdowns, cleared on leaving it
 
 // ---- small helpers
 
@@ -31,9 +30,6 @@ function el(tag, attrs, ...kids) {
 }
 
 function show(...nodes) {
-	for (const t of timers)
-		clearInterval(t);
-	timers = [];
 	main.replaceChildren(...nodes);
 }
 
@@ -74,16 +70,23 @@ function duration(s) {
 	    (s % 60) + " s";
 }
 
-// a live countdown to until (seconds since the epoch)
+// a live countdown to until (seconds since the epoch): one timer ticks
+// every countdown on the page
+function tick(e) {
+	e.textContent = duration(Number(e.dataset.until) -
+	    Math.floor(Date.now() / 1000));
+}
+
 function countdown(until) {
 	const e = el("span", {class: "countdown", "data-until": until});
-	const tick = () => {
-		e.textContent = duration(until - Math.floor(Date.now() / 1000));
-	};
-	tick();
-	timers.push(setInterval(tick, 1000));
+	tick(e);
 	return e;
 }
+
+setInterval(() => {
+	for (const e of main.querySelectorAll(".countdown"))
+		tick(e);
+}, 1000);
 
 function has(role) {
 	return session !== null && session.roles.includes(role);
@@ -149,6 +152,13 @@ async function api(method, path, body) {
 function refusal(e) {
 	if (e instanceof ApiError)
 		return "Refused: " + e.message;
+	// WebAuthn says no more (on purpose): the key refused, could not
+	// verify the user (user verification is required), or was not
+	// touched in time
+	if (e.name === "NotAllowedError")
+		return "Refused by the browser or the key: the key could not " +
+		    "verify the user, was not touched in time, or the " +
+		    "attempt was cancelled (" + e.message + ")";
 	return "Refused by the browser or the key: " + e.name + ": " +
 	    e.message;
 }
@@ -329,7 +339,7 @@ function policyOf(dec) {
 		    " verified by the appliance" : ""],
 		["Missing", Array.isArray(dec.missing) && dec.missing.length ?
 		    dec.missing.map(m => typeof m === "string" ? m :
-		    JSON.stringify(m)).join("; ") : ""],
+		    m.text || JSON.stringify(m)).join("; ") : ""],
 	]);
 }
 
@@ -416,6 +426,15 @@ async function challengeBox(id, queue) {
 		return box;
 	const kind = el("select", {name: "kind", id: "challenge-kind"},
 	    ...kinds.map(k => el("option", {value: k}, k)));
+	// an out_of_band challenge goes to a contact on record
+	const contact = el("select", {name: "contact",
+	    id: "challenge-contact"}, ...["mobile", "mail", "alt_mail"]
+	    .map(k => el("option", {value: k}, k)));
+	const showContact = () => {
+		contact.hidden = kind.value !== "out_of_band";
+	};
+	kind.addEventListener("change", showContact);
+	showContact();
 	const start = el("button", {type: "button", id: "challenge-start"},
 	    "Start challenge");
 	const code = el("input", {name: "code", id: "challenge-code",
@@ -426,7 +445,9 @@ async function challengeBox(id, queue) {
 	let cid = null;
 	const base = "/v1/requests/" + encodeURIComponent(id) + "/challenges";
 	start.addEventListener("click", () => attempt(out, async () => {
-		const c = await api("POST", base, {kind: kind.value});
+		const c = await api("POST", base, kind.value ===
+		    "out_of_band" ? {kind: kind.value,
+		    contact: contact.value} : {kind: kind.value});
 		cid = c.challenge;
 		out.replaceChildren(message("ok", "Challenge sent by " +
 		    c.channel + " to " + c.destination + "; it expires " +
@@ -442,7 +463,8 @@ async function challengeBox(id, queue) {
 		    "is now " + (a.state || "updated") + "."));
 	}));
 	box.append(el("h3", {}, "Challenges"),
-	    el("p", {}, kind, " ", start), el("p", {}, code, " ", enter), out);
+	    el("p", {}, kind, " ", contact, " ", start),
+	    el("p", {}, code, " ", enter), out);
 	return box;
 }
 
@@ -506,6 +528,47 @@ async function pageRequest(id) {
 	    await timelineBox(id));
 }
 
+// one change of the queue's vocabulary (GET /v1/queues: name, type,
+// required, and for "const" its value) as the form asks for it; the
+// input's data-change names it, data-type says how its value is read
+function changeField(c) {
+	const attrs = {name: "change." + c.name, id: "change-" + c.name,
+	    "data-change": c.name, "data-type": c.type,
+	    required: c.required && c.type !== "boolean"};
+	let input;
+	if (c.type === "const") {
+		attrs.value = JSON.stringify(c.value);
+		attrs.readonly = true;
+		input = el("input", attrs);
+	} else if (c.type === "boolean") {
+		attrs.type = "checkbox";
+		input = el("input", attrs);
+	} else {
+		attrs.placeholder = c.type === "dn_list" ? "DNs, one a line" :
+		    c.type;
+		input = el(c.type === "dn_list" ? "textarea" : "input", attrs);
+	}
+	return el("label", {}, c.name + (c.required ? " (required) " : " "),
+	    input);
+}
+
+// a change's value as the appliance takes it, or undefined when empty
+function changeValue(i) {
+	switch (i.dataset.type) {
+	case "const":
+		return JSON.parse(i.value);
+	case "boolean":
+		return i.checked;
+	case "dn_list": {
+		const l = i.value.split("\n").map(x => x.trim())
+		    .filter(x => x);
+		return l.length ? l : undefined;
+	}
+	default:
+		return i.value.trim() === "" ? undefined : i.value.trim();
+	}
+}
+
 // the queue's vocabulary (GET /v1/queues) makes the form
 async function pageSubmit() {
 	const q = await api("GET", "/v1/queues");
@@ -537,13 +600,7 @@ async function pageSubmit() {
 		    el("label", {}, "Channel ", sel("channel",
 		    current.channels || [])),
 		    el("fieldset", {}, el("legend", {}, "Changes"),
-		    ...changes.map(c => {
-			const name = typeof c === "string" ? c : c.name;
-			return el("label", {}, name + " ",
-			    el("input", {name: "change." + name,
-			    "data-change": name, placeholder: typeof c ===
-			    "string" ? "" : JSON.stringify(c.values || c)}));
-		    })),
+		    ...changes.map(changeField)),
 		    el("p", {}, "Evidence types: " +
 		    (current.evidence_types || []).join(", ") +
 		    "; challenges: " +
@@ -563,15 +620,9 @@ async function pageSubmit() {
 			const changes = {};
 			for (const i of fields.querySelectorAll(
 			    "[data-change]")) {
-				if (i.value === "")
-					continue;
-				let v = i.value;
-				try {
-					v = JSON.parse(v);
-				} catch (e) {
-					v = i.value;
-				}
-				changes[i.dataset.change] = v;
+				const v = changeValue(i);
+				if (v !== undefined)
+					changes[i.dataset.change] = v;
 			}
 			const cls = form.querySelector("#class").value;
 			const target = {account: account.value.trim(),

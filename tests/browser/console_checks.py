@@ -11,7 +11,7 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from tapgate_browser import (  # noqa: E402
-    Browser, By, api_as, b64u, check, finish, notok, now, softfido_creds)
+    Browser, By, b64u, check, finish, notok, softfido_creds)
 
 ENV = os.environ
 
@@ -36,6 +36,30 @@ def framing_page(url):
         def log_message(self, *args):
             pass
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def foreign_page():
+    """An HTTPS server on a loopback port of its own (a thread), with the
+    console's certificate (it names evil.tapgate.local too), serving a
+    page of no policy: another origin of the same site as the console."""
+    import ssl
+    page = b"<!DOCTYPE html><title>foreign</title><p id=foreign>hello"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(ENV["WEB_CERT"], ENV["WEB_KEY"])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     return srv
 
@@ -146,25 +170,6 @@ def page_sign(b, begin):
     return ("ok", r["ok"]) if "ok" in r else ("refused", r["err"])
 
 
-def finish_as(uid, rid, begin, a):
-    body = dict(a)
-    body["nonce"] = begin["nonce"]
-    return api_as(uid, "POST", "/v1/requests/%s/console-approval" % rid,
-                  body)
-
-
-def begin_as(uid, rid):
-    st, j = api_as(uid, "POST",
-                   "/v1/requests/%s/console-approval/begin" % rid)
-    if st != 200:
-        raise RuntimeError("begin: HTTP %d %r" % (st, j))
-    return j
-
-
-def code(j):
-    return (j or {}).get("error", {}).get("code", "")
-
-
 # the key answers as the test makes it (a wrapper around the browser's
 # navigator.credentials.get; the page's code is unchanged): with another
 # credential than the one the appliance allows, or as the page asks
@@ -222,91 +227,255 @@ def session_approval(b):
     b.shot("approved")
 
 
-def browser_approval(b):
-    """Officers approve an admin recovery with the credentials their keys
-    enrolled at the box, signing in the browser from the console's
-    origin; what must be refused is."""
-    ann_uid, ben_uid = int(ENV["ANN"]), int(ENV["BEN"])
-    rid = ENV["APPROVE_ID"]
-    ann, ben = officer_key(ENV["ANN_STATE"]), officer_key(ENV["BEN_STATE"])
+def page_api(b, method, path, body=None):
+    """The page's own api() (app.js: same-origin fetch with the session
+    cookie and, for a change, the session's CSRF token): (status, JSON
+    answer, error code)."""
+    r = b.d.execute_async_script("""
+        var done = arguments[arguments.length - 1];
+        var body = arguments[2] === null ? undefined : arguments[2];
+        api(arguments[0], arguments[1], body).then(
+            function (j) { done({status: 200, j: j}); },
+            function (e) { done({status: e.status || 0, code: e.code ||
+                (e.name + ": " + e.message)}); });""", method, path, body)
+    return r["status"], r.get("j"), r.get("code", "")
+
+
+def signin(b, user):
+    """user signs in on the page with the key in the authenticator."""
     b.open("#/signin")
     b.wait_css("#signin-form")
-    b.authenticator()
-    b.add_key(ann, RP_ID)
-    b.add_key(ben, RP_ID)
+    b.fill("#user", user)
+    b.click("#signin-go")
+    return b.wait(lambda d: b.text("#who").startswith(user + " ("))
 
-    # a second officer's key under the first officer's attempt: the
-    # browser is asked for ben's credential, as his key would answer
-    bg = begin_as(ann_uid, rid)
-    bg2 = dict(bg, allow_credentials=[{"type": "public-key",
-                                       "id": b64u(ben["id"])}])
+
+def signout(b):
+    b.click("#signout")
+    return b.wait(lambda d: d.find_elements(By.CSS_SELECTOR,
+                                            "#signin-form") and
+                  b.text("#who") == "")
+
+
+# the page's fetch, watched: each body it posts to a console-approval
+# finish is kept in window.sentApprovals (the page's code is unchanged)
+WATCH_FETCH = """
+    if (!window.realFetch) {
+        window.realFetch = window.fetch.bind(window);
+        window.sentApprovals = [];
+        window.fetch = function (path, opt) {
+            if (/\\/console-approval$/.test(path) && opt && opt.body)
+                window.sentApprovals.push(JSON.parse(opt.body));
+            return window.realFetch(path, opt);
+        };
+    }"""
+
+# the key answers only once the attempt's nonce has expired (a wrapper
+# around navigator.credentials.get that waits secs first)
+SLOW_KEY = """
+    var secs = arguments[0];
+    if (!window.realGet)
+        window.realGet = navigator.credentials.get.bind(
+            navigator.credentials);
+    navigator.credentials.get = function (o) {
+        return new Promise(function (res) {
+            setTimeout(res, secs * 1000); }).then(function () {
+            return window.realGet(o); });
+    };"""
+
+
+def approvals_of(b, rid):
+    st, j, _ = page_api(b, "GET", "/v1/requests/" + rid)
+    return len((j or {}).get("approvals", [])) if st == 200 else -1
+
+
+def request_page(b, rid):
+    b.goto("#/request/" + rid)
+    return b.wait(lambda d: b.text("h2") == "Request " + rid and
+                  d.find_elements(By.CSS_SELECTOR, "#approve-go"))
+
+
+def browser_approval(b):
+    """Two officers approve an admin recovery on the request's page, each
+    signed in with the key enrolled at the box; every refusal goes
+    through the browser under the signed-in officer's session (the page's
+    own code, or its api() with the session's cookie and CSRF token)."""
+    rid = ENV["APPROVE_ID"]
+    base = "/v1/requests/%s/console-approval" % rid
+    ben = officer_key(ENV["BEN_STATE"])
+    # ann is signed in (session_approval)
+    b.open("#/queue")
+    check("control_officer_is_still_signed_in",
+          b.wait(lambda d: b.text("#who").startswith("ann (")),
+          b.text("#who"), b)
+
+    # a second officer's key under ann's session: the browser signs with
+    # ben's credential, the page's api() sends it
+    st, bg, _ = page_api(b, "POST", base + "/begin", {})
+    bg2 = dict(bg or {}, allow_credentials=[{"type": "public-key",
+                                             "id": b64u(ben["id"])}])
     how, a = page_sign(b, bg2)
     check("control_browser_signs_with_the_second_officers_key", how == "ok",
           a)
-    st, j = finish_as(ann_uid, rid, bg, a) if how == "ok" else (0, None)
-    check("second_officers_key_under_the_first_officer_is_refused",
-          st == 403 and code(j) == "not_your_credential", "%d %r" % (st, j))
+    st, j, c = page_api(b, "POST", base, dict(a, nonce=bg["nonce"])) \
+        if how == "ok" else (0, None, "")
+    check("second_officers_key_under_the_first_officers_session_is_refused",
+          st == 403 and c == "not_your_credential", "%d %r" % (st, c))
 
-    # the first officer's own, then its replays
-    bg = begin_as(ann_uid, rid)
-    how, good = page_sign(b, bg)
-    check("browser_signs_with_the_key_enrolled_at_the_box", how == "ok",
-          good)
-    # a stale nonce: the assertion comes back after the attempt expired
-    stale = begin_as(ann_uid, rid)
-    how, a = page_sign(b, stale)
-    b.wait(lambda d: now() > stale["expires"], 15)
-    st, j = finish_as(ann_uid, rid, stale, a) if how == "ok" else (0, None)
-    check("stale_nonce_is_refused",
-          st == 403 and code(j) == "nonce_expired", "%d %r" % (st, j))
-    bg = begin_as(ann_uid, rid)
-    how, good = page_sign(b, bg)
-    st, j = finish_as(ann_uid, rid, bg, good)
-    check("officer_approves_with_the_browsers_assertion",
-          st == 200 and j.get("approver") == "officer-ann" and
-          j.get("state") == "needs_approval", "%d %r" % (st, j))
-    st, j = finish_as(ann_uid, rid, bg, good)
-    check("replayed_assertion_is_refused",
-          st == 403 and code(j) == "nonce_unknown", "%d %r" % (st, j))
+    # a stale nonce: on the page, the key answers after the attempt's
+    # nonce expired (nonce_seconds = 10); the page shows the refusal
+    request_page(b, rid)
+    b.d.execute_script(SLOW_KEY, 11)
+    b.click("#approve-go")
+    msg = b.message("error", 30)
+    check("stale_nonce_is_refused_on_the_page", "nonce_expired" in msg,
+          "page said: %r" % msg, b)
+    b.d.execute_script("navigator.credentials.get = window.realGet;")
+    check("stale_nonce_records_nothing", approvals_of(b, rid) == 0,
+          "approvals: %d" % approvals_of(b, rid))
 
-    # a foreign origin: the same page served under another name
-    bg = begin_as(ben_uid, rid)
+    # ann approves on the page; the assertion the page sent, replayed
+    # with the session's cookie and CSRF token, is refused
+    request_page(b, rid)
+    b.d.execute_script(WATCH_FETCH)
+    b.click("#approve-go")
+    msg = b.message("ok")
+    check("officer_approves_on_the_page_with_the_key_enrolled_at_the_box",
+          msg.startswith("Approved by officer-ann"), "page said: %r" % msg,
+          b)
+    sent = b.d.execute_script("return window.sentApprovals;") or []
+    check("control_the_page_sent_one_assertion", len(sent) == 1, sent)
+    st, j, c = page_api(b, "POST", base, sent[-1]) if sent else (0, 0, "")
+    check("replayed_assertion_is_refused_under_the_session",
+          st == 403 and c == "nonce_unknown", "%d %r" % (st, c))
+    check("replay_records_nothing", approvals_of(b, rid) == 1,
+          "approvals: %d" % approvals_of(b, rid))
+    check("signout_returns_to_the_signin_page", signout(b),
+          b.text("#main"), b)
+
+    # ben signs in (the key enrolled at the box, under his console user)
+    b.authenticator()
+    b.add_key(ben, RP_ID)
+    check("second_officer_signs_in", signin(b, "ben"), b.text("#main"), b)
+
+    # a foreign origin: ben's begin under his session; the same page,
+    # served under another name, signs; his session sends it
+    st, bg, _ = page_api(b, "POST", base + "/begin", {})
     b.d.get(ENV["FOREIGN"] + "/console/#/signin")
     b.wait_css("#signin-form")
     how, a = page_sign(b, bg)
-    st, j = finish_as(ben_uid, rid, bg, a) if how == "ok" else (0, None)
-    check("foreign_origin_is_refused",
-          st == 403 and code(j) == "origin_refused", "%s %d %r" %
-          (how, st, j))
+    b.open("#/queue")
+    b.wait(lambda d: b.text("#who").startswith("ben ("))
+    st, j, c = page_api(b, "POST", base, dict(a, nonce=bg["nonce"])) \
+        if how == "ok" else (0, None, a)
+    check("foreign_origin_is_refused_under_the_session",
+          st == 403 and c == "origin_refused", "%s %d %r" % (how, st, c))
 
-    # no user verification: an authenticator that does not verify the user
-    b.open("#/signin")
-    b.wait_css("#signin-form")
+    # no user verification: Chromium itself refuses a key that cannot
+    # verify the user when the page requires it; the page says so and
+    # nothing is recorded.  (An assertion without the UV flag that
+    # reaches the appliance is refused there: console_approval.sh,
+    # whose softfido can sign one; a browser never sends one.)
     b.authenticator(uv=False)
     b.add_key(ben, RP_ID)
-    bg = begin_as(ben_uid, rid)
-    how, a = page_sign(b, bg)
-    if how == "ok":
-        st, j = finish_as(ben_uid, rid, bg, a)
-        check("assertion_without_user_verification_is_refused",
-              st == 403 and code(j) == "presence_or_verification_missing",
-              "%d %r" % (st, j))
-    else:
-        # the browser itself refuses: the key cannot verify the user
-        check("assertion_without_user_verification_is_refused",
-              "NotAllowedError" in a, a)
-    print("# without user verification: %s" % (
-        "the appliance refused it" if how == "ok" else
-        "the browser refused it"), flush=True)
+    request_page(b, rid)
+    b.click("#approve-go")
+    msg = b.message("error", 70)
+    check("key_without_user_verification_is_refused_on_the_page",
+          "could not verify the user" in msg, "page said: %r" % msg, b)
+    b.shot("uv-refused")
+    check("key_without_user_verification_records_nothing",
+          approvals_of(b, rid) == 1, "approvals: %d" % approvals_of(b, rid))
 
-    # the second officer, verified: the request goes to its hold
+    # ben, verified, approves on the page: the request goes to its hold
     b.authenticator()
     b.add_key(ben, RP_ID)
-    bg = begin_as(ben_uid, rid)
-    how, a = page_sign(b, bg)
-    st, j = finish_as(ben_uid, rid, bg, a) if how == "ok" else (0, a)
-    check("second_officer_approves_from_the_browser",
-          st == 200 and j.get("state") == "in_hold", "%d %r" % (st, j))
+    request_page(b, rid)
+    b.click("#approve-go")
+    msg = b.message("ok")
+    check("second_officer_approves_on_the_page",
+          "now in_hold" in msg, "page said: %r" % msg, b)
+
+
+# a page of another origin makes the signed-in browser post to the
+# console, as any page can: a simple request (no preflight), with the
+# browser's cookies, without the CSRF token, and without a body (the
+# appliance asks a body for JSON: an empty one passes that rule, so that
+# only the session's CSRF and Origin rule stands in the way)
+FOREIGN_POST = """
+    var done = arguments[arguments.length - 1];
+    fetch(arguments[0], {method: "POST", mode: "no-cors",
+        credentials: "include"}).then(
+        function (r) { done("sent: " + r.type); },
+        function (e) { done("not sent: " + e); });"""
+
+# the old session's cookie and CSRF token, sent by the page's fetch
+OLD_TOKEN_POST = """
+    var done = arguments[arguments.length - 1];
+    fetch(arguments[0], {method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json",
+        "X-CSRF-Token": arguments[1]}, body: "{}"}).then(
+        function (r) { r.text().then(function (t) {
+            done(r.status + " " + t); }); },
+        function (e) { done("0 " + e); });"""
+
+
+def session_rules(b):
+    """The session and CSRF rules as the browser sees them: a page of
+    another origin cannot make the signed-in browser change anything;
+    after sign-out the page is back at sign-in and the old cookie does
+    nothing."""
+    b.open("#/queue")
+    check("control_second_officer_is_signed_in",
+          b.wait(lambda d: b.text("#who").startswith("ben (")),
+          b.text("#who"), b)
+    st, sess, _ = page_api(b, "GET", "/v1/console/session")
+    cookies = b.d.get_cookies()
+    # the other origin's page (evil.tapgate.local, mapped to 127.0.0.1)
+    # posts a sign-out with the browser's credentials: were it obeyed,
+    # the session would end
+    srv = foreign_page()
+    try:
+        b.d.get("%s:%d/" % (ENV["FOREIGN_HOST"], srv.server_address[1]))
+        b.wait_css("#foreign")
+        sent = b.d.execute_async_script(FOREIGN_POST, ENV["ORIGIN"] +
+                                        "/v1/console/signout")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    check("control_the_foreign_page_sent_its_post",
+          sent.startswith("sent"), sent)
+    b.open("#/queue")
+    st2, sess2, _ = page_api(b, "GET", "/v1/console/session")
+    check("foreign_pages_post_does_not_sign_the_officer_out",
+          st == 200 and st2 == 200 and sess2 == sess,
+          "%d %r / %d %r" % (st, sess, st2, sess2))
+
+    # sign-out: the page is back at sign-in, the old cookie does nothing
+    check("signout_shows_the_signin_page", signout(b), b.text("#main"), b)
+    b.d.delete_all_cookies()
+    for c in cookies:
+        # a __Host- cookie has no Domain: the browser puts it back
+        # host-only, as the appliance set it
+        b.d.add_cookie({k: v for k, v in c.items() if k != "domain"})
+    check("control_the_old_cookie_is_back_in_the_browser",
+          len(b.d.get_cookies()) == len(cookies) and cookies,
+          b.d.get_cookies())
+    st3, _, c3 = page_api(b, "GET", "/v1/console/session")
+    check("old_cookie_has_no_session_after_signout", st3 == 401,
+          "%d %r" % (st3, c3))
+    code = b.d.execute_async_script(
+        OLD_TOKEN_POST, "/v1/requests/%s/console-approval/begin" %
+        ENV["APPROVE_ID"], (sess or {}).get("csrf", ""))
+    print("# the old cookie's begin: %s" % code, flush=True)
+    check("old_cookie_and_csrf_token_change_nothing",
+          code.startswith("401 ") or code.startswith("403 {\"error\":"
+                                                     "{\"code\":\"forbidden"),
+          code)
+    b.open("#/queue")
+    check("page_with_the_old_cookie_shows_the_signin",
+          b.wait_css("#signin-form") and b.text("#who") == "",
+          b.text("#main"), b)
 
 
 def owner_veto(b):
@@ -326,14 +495,201 @@ def owner_veto(b):
     b.shot("vetoed")
 
 
+def enrol(b, user, code):
+    """user enrols a new key of the authenticator on the enrol page with
+    the operator's invitation code: the page's message."""
+    b.open("#/enrol")
+    b.wait_css("#enrol-form")
+    b.fill("#user", user)
+    b.fill("#code", code)
+    b.click("#enrol-form button[type=submit]")
+    return b.message("ok")
+
+
+CODE_SUBJECT = "Your help-desk verification code"
+
+
+def challenge_code(dest, secs=20):
+    """The code of the last challenge message the sender wrote for dest
+    (the file-writing sender of browser_console.sh), or ""."""
+    import glob
+    import json
+    import re
+    import time
+    end = time.time() + secs
+    while time.time() < end:
+        found = ""
+        for f in sorted(glob.glob(os.path.join(ENV["MAIL_DIR"],
+                                               "*.json")),
+                        key=os.path.getmtime):
+            with open(f) as fh:
+                m = json.load(fh)
+            if m.get("destination") == dest and \
+                    m.get("subject") == CODE_SUBJECT:
+                found = "".join(re.findall(r"\b[0-9]{8}\b",
+                                           m.get("text", ""))[-1:])
+        if found:
+            return found
+        time.sleep(0.2)
+    return ""
+
+
+def agent(b):
+    """An agent invited by an operator enrols a new key in the browser,
+    signs in, submits a request with the form the queue's vocabulary
+    makes, starts a challenge, enters the code read back, and sees its
+    own team's requests only."""
+    b.authenticator()
+    msg = enrol(b, "amy", ENV["AMY_CODE"])
+    check("agent_enrols_a_new_key_with_the_invitation",
+          msg.startswith("Key enrolled for amy"), "page said: %r" % msg, b)
+    b.shot("enrolled")
+    check("control_the_authenticator_holds_the_new_key",
+          len(b.d.get_credentials()) == 1, b.d.get_credentials())
+    check("agent_signs_in_with_the_enrolled_key", signin(b, "amy"),
+          b.text("#main"), b)
+    check("agents_session_is_intake_of_its_team",
+          b.text("#who") == "amy (intake; team helpdesk)", b.text("#who"))
+
+    # the form follows GET /v1/queues: a password reset
+    b.goto("#/submit")
+    check("submit_page_shows_the_queues_form",
+          b.wait_css("#submit-form #change-password"), b.text("#main"), b)
+    b.d.execute_script("""
+        var q = document.getElementById("queue");
+        q.value = "password_reset";
+        q.dispatchEvent(new Event("change"));""")
+    b.fill("#account", "carol")
+    b.fill("#ticket", "INC-77")
+    b.d.execute_script(
+        "document.getElementById('channel').value = 'phone';")
+    b.click("#change-force_change_at_logon")
+    b.shot("submit")
+    b.click("#submit-form button[type=submit]")
+    check("agent_submits_a_request_with_the_form",
+          b.wait(lambda d: b.text("h2").startswith("Request ") and
+                 d.find_elements(By.CSS_SELECTOR, "#challenge-start")),
+          b.text("#main"), b)
+    rid = b.text("h2")[len("Request "):]
+    missing = b.d.execute_script("""
+        var dt = Array.prototype.find.call(
+            document.querySelectorAll("#main dt"),
+            function (e) { return e.textContent === "Missing"; });
+        return dt ? dt.nextElementSibling.textContent : "";""")
+    check("request_page_says_what_is_missing_in_words",
+          missing.startswith("2 more approvals from security_officer") and
+          '{"code":' not in missing, missing, b)
+    st, r, _ = page_api(b, "GET", "/v1/requests/" + rid)
+    check("submitted_request_carries_the_forms_changes",
+          st == 200 and r["request"]["changes"] == {
+              "password": "reset", "force_change_at_logon": True} and
+          r["requester"]["agent"] == "amy" and
+          r["requester"]["ticket"] == "INC-77",
+          "%d %r" % (st, r and r.get("request")))
+
+    # a challenge to the mail on record; the code read back
+    b.d.execute_script("""
+        var k = document.getElementById("challenge-kind");
+        k.value = "out_of_band"; k.dispatchEvent(new Event("change"));
+        document.getElementById("challenge-contact").value = "mail";""")
+    b.click("#challenge-start")
+    msg = b.message("ok")
+    check("agent_starts_a_challenge_on_the_page",
+          msg.startswith("Challenge sent by email"), "page said: %r" % msg,
+          b)
+    code = challenge_code("carol@corp.example")
+    check("challenge_code_reaches_the_mail_on_record", len(code) == 8,
+          code)
+    b.fill("#challenge-code", code)
+    b.shot("challenge")
+    b.click("#challenge-answer")
+    msg = b.message("ok")
+    check("agent_enters_the_code_read_back_on_the_page",
+          msg.startswith("Code accepted"), "page said: %r" % msg, b)
+    st, r, _ = page_api(b, "GET", "/v1/requests/" + rid)
+    check("answered_challenge_is_verified_evidence",
+          st == 200 and any(e.get("type") == "out_of_band_callback"
+                            for e in r.get("evidence", [])),
+          "%d %r" % (st, r and r.get("evidence")))
+
+    # the queue: her team's requests, not the appliance team's
+    b.goto("#/queue")
+    check("agent_sees_its_own_teams_request",
+          b.wait(lambda d: rid in b.text("#main")), b.text("#main"), b)
+    check("agent_does_not_see_another_teams_request",
+          ENV["APPROVE_ID"] not in b.text("#main") and
+          ENV["VID"] not in b.text("#main"), b.text("#main"), b)
+    b.shot("agent-queue")
+    st, _, c = page_api(b, "GET", "/v1/requests/" + ENV["APPROVE_ID"])
+    check("agent_cannot_open_another_teams_request",
+          st == 404, "%d %r" % (st, c))
+    b.goto("#/request/" + ENV["APPROVE_ID"])
+    msg = b.message("error")
+    check("another_teams_request_page_shows_the_refusal",
+          msg.startswith("Refused") and "alice" not in b.text("#main"),
+          "page said: %r" % msg, b)
+    check("agent_signs_out", signout(b), b.text("#main"), b)
+    return rid
+
+
+def operator(b):
+    """An operator enrolled by invitation opens the dashboard (queues,
+    holds with countdowns, alarms, quorum) and a request's timeline."""
+    b.authenticator()
+    msg = enrol(b, "oscar", ENV["OSCAR_CODE"])
+    check("operator_enrols_a_new_key_with_the_invitation",
+          msg.startswith("Key enrolled for oscar"), "page said: %r" % msg,
+          b)
+    check("operator_signs_in_with_the_enrolled_key", signin(b, "oscar"),
+          b.text("#main"), b)
+    check("operators_home_is_the_dashboard",
+          b.wait(lambda d: b.text("h2") == "Dashboard"), b.text("#main"), b)
+    heads = [e.text for e in b.d.find_elements(By.CSS_SELECTOR,
+                                                 "#main h3")]
+    check("dashboard_shows_queues_holds_alarms_and_quorum",
+          heads == ["Queues", "Holds", "Alarms", "Quorum"], heads, b)
+    hold = ENV["HOLD_ID"]
+
+    def counting(d):
+        cd = d.find_elements(By.CSS_SELECTOR, "#main .countdown")
+        return hold in b.text("#main") and cd and \
+            cd[0].text.endswith(" s") and cd[0].text != "over"
+    check("dashboard_shows_the_hold_with_its_countdown", b.wait(counting),
+          b.text("#main"), b)
+    first = b.text("#main .countdown")
+    check("hold_countdown_runs",
+          b.wait(lambda d: b.text("#main .countdown") not in ("", first),
+                 5), first, b)
+    quorum = b.d.execute_script("""
+        var t = document.querySelectorAll("#main table");
+        var rows = t[t.length - 1].querySelectorAll("tr");
+        return Array.prototype.map.call(rows, function (r) {
+            return Array.prototype.map.call(r.cells, function (c) {
+                return c.textContent; }).join(" "); });""")
+    # ann and ben enrolled at the box, two needed
+    check("dashboard_shows_the_quorum_of_the_security_officers",
+          "security_officer 2 2 2" in quorum, quorum, b)
+    b.shot("dashboard")
+    # the hold's request, from its link: its timeline
+    b.click("#main a[href='#/request/%s']" % hold)
+    check("operator_sees_the_requests_timeline",
+          b.wait(lambda d: "request.submitted" in b.text("#timeline") and
+                 "veto_code.issued" in b.text("#timeline")),
+          b.text("#timeline"), b)
+    b.d.execute_script(
+        "document.getElementById('timeline').scrollIntoView();")
+    b.shot("timeline")
+    check("operator_signs_out", signout(b), b.text("#main"), b)
+
+
 def main():
     b = Browser(ENV["ORIGIN"], ENV["RESOLVER_RULES"], ENV["SHOTS"],
                 ENV["USER_DATA"])
     try:
         steps = (pages_load, enrol_page, unknown_user, veto_bad_code,
-                 session_approval, browser_approval)
+                 session_approval, browser_approval, session_rules)
         if ENV.get("PHASE") == "veto":
-            steps = (owner_veto,)
+            steps = (operator, owner_veto, agent)
         for f in steps:
             try:
                 f(b)

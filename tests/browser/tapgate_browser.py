@@ -16,7 +16,8 @@ import sys
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import (
+    StaleElementReferenceException, TimeoutException, WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.virtual_authenticator import (
@@ -167,8 +168,13 @@ class Browser:
         self.d.add_credential(c)
 
     def text(self, css):
-        els = self.d.find_elements(By.CSS_SELECTOR, css)
-        return els[0].text if els else ""
+        """The text of css's first element, or "" (also when the page
+        redraws it while it is read)."""
+        try:
+            els = self.d.find_elements(By.CSS_SELECTOR, css)
+            return els[0].text if els else ""
+        except StaleElementReferenceException:
+            return ""
 
     def wait(self, cond, secs=15):
         """Poll cond(driver) until true; False when it never was."""

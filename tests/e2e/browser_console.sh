@@ -9,16 +9,28 @@
 # The officers' keys enrolled at the box by softfido go into the virtual
 # authenticator (their credential ids, private keys and counters, read
 # from softfido's state files): the console page's own WebAuthn code signs
-# the appliance's console-approval nonces with them, two officers approve
-# an admin recovery, and the order verifies with tapgate-verify; a second
-# officer's key, a stale nonce, a replayed assertion, a foreign origin and
-# a key that does not verify the user are refused (there the officers'
-# begin and finish go over the Unix socket as their uids, the browser
-# signing).  Then ann, a console user, signs in with her key, sees the
-# queue, and approves bob's admin reset on the request's page, where a
-# second officer's key under her session is refused.  An owner told by mail (a private
+# the appliance's console-approval nonces with them.  ann, a console user
+# whose officer is officer-ann, signs in with her key, sees the queue, and
+# approves bob's admin reset on the request's page, where a second
+# officer's key under her session is refused.  Then ann and ben (the
+# console user of officer-ben) approve alice's admin recovery on its page,
+# and the order verifies with tapgate-verify; under their sessions, in the
+# browser (the page's own code, or its api() with the session's cookie and
+# CSRF token), a second officer's key, a stale nonce, a replayed
+# assertion, a foreign origin and a key that does not verify the user are
+# refused, and nothing is recorded.  A page of another origin of the same
+# site (HTTPS on evil.tapgate.local) cannot sign ben out through his
+# browser; after he signs out, the page is back at sign-in and his old
+# cookie, put back, does nothing.  An owner told by mail (a private
 # slapd knows her address; a sender writes each message to a file) opens
-# the link of the message and vetoes on the console's page.  Screenshots
+# the link of the message and vetoes on the console's page.  Before that,
+# an operator and an agent invited with tapgatectl console invite enrol
+# new keys on the enrol page (navigator.credentials.create in the virtual
+# authenticator): the operator sees the dashboard (queues, carol's hold
+# counting down, alarms, quorum) and the request's timeline; the agent
+# submits a request with the form the queue's vocabulary makes, starts a
+# challenge to the mail on record, enters the code the sender wrote, and
+# sees its own team's requests only.  Screenshots
 # of the pages go to build/screenshots/.  Skipped, with the reason, only
 # where a browser package is missing (make deps installs them); the
 # owner's part also needs slapd.
@@ -83,8 +95,8 @@ ORIGIN=https://console.tapgate.local:$PORT
 # ann and ben are officers at their own uids, enrolled as officer-ann and
 # officer-ben
 make_config "$T/tapgate.conf" \
-    "s/^(roles = \\()\$/\\1\\n    { uid = $ANN; roles = [\"officer\"]; },\\n    { uid = $BEN; roles = [\"officer\"]; },\\n    { user = \"ann\"; roles = [\"officer\"]; },/" \
-    "s/^(principals = \\()\$/\\1\\n    { uid = $ANN; name = \"officer-ann\"; team = \"appliance\"; },\\n    { uid = $BEN; name = \"ben\"; team = \"appliance\"; officer = \"officer-ben\"; },\\n    { user = \"ann\"; name = \"ann\"; team = \"appliance\"; officer = \"officer-ann\"; },/"
+    "s/^(roles = \\()\$/\\1\\n    { uid = $ANN; roles = [\"officer\"]; },\\n    { uid = $BEN; roles = [\"officer\"]; },\\n    { user = \"ann\"; roles = [\"officer\"]; },\\n    { user = \"ben\"; roles = [\"officer\"]; },\\n    { user = \"amy\"; roles = [\"intake\"]; },\\n    { user = \"oscar\"; roles = [\"operator\"]; },/" \
+    "s/^(principals = \\()\$/\\1\\n    { uid = $ANN; name = \"officer-ann\"; team = \"appliance\"; },\\n    { uid = $BEN; name = \"ben-at-the-box\"; team = \"appliance\"; },\\n    { user = \"ben\"; name = \"ben\"; team = \"appliance\"; officer = \"officer-ben\"; },\\n    { user = \"ann\"; name = \"ann\"; team = \"appliance\"; officer = \"officer-ann\"; },\\n    { user = \"amy\"; name = \"amy\"; team = \"helpdesk\"; },\\n    { user = \"oscar\"; name = \"oscar\"; team = \"appliance\"; },/"
 cat >>"$T/tapgate.conf" <<EOC
 https = {
     listen = "127.0.0.1:$PORT";
@@ -110,9 +122,12 @@ SHOTS=${SHOTS:-build/screenshots}
 mkdir -p "$SHOTS"
 rm -f "$SHOTS"/*.png
 run_browser() {
-	PHASE=${PHASE:-} VETO_LINK=${VETO_LINK:-} ORIGIN=$ORIGIN SHOTS=$SHOTS USER_DATA=$T/chrome API_SOCK=$T/api.sock \
+	PHASE=${PHASE:-} VETO_LINK=${VETO_LINK:-} VID=${VID:-} \
+	HOLD_ID=${HOLD_ID:-} MAIL_DIR=${MAIL_DIR:-} AMY_CODE=${AMY_CODE:-} \
+	OSCAR_CODE=${OSCAR_CODE:-} ORIGIN=$ORIGIN SHOTS=$SHOTS USER_DATA=$T/chrome API_SOCK=$T/api.sock \
 	ANN=$ANN BEN=$BEN ANN_STATE=$T/ann.state BEN_STATE=$T/ben.state \
 	APPROVE_ID=$ID SESSION_ID=$ID2 FOREIGN=https://evil.tapgate.local:$PORT \
+	FOREIGN_HOST=https://evil.tapgate.local WEB_CERT=$P/web.pem WEB_KEY=$P/web.key \
 	RESOLVER_RULES="MAP console.tapgate.local 127.0.0.1, MAP evil.tapgate.local 127.0.0.1" \
 	    "$PY" tests/browser/console_checks.py 2>"$T/browser.err"
 }
@@ -196,7 +211,16 @@ check owner_is_told wait_for 20 has_mail
 VETO_LINK=$(jq -r .text "$(mail_to_carol)" |
     sed -n "s|^Open \($ORIGIN/console/#/veto/$VID/[^ ]*\) to see it and stop it\.\$|\1|p")
 check message_links_to_the_consoles_veto_page [ -n "$VETO_LINK" ]
-PHASE=veto
+# an agent and an operator, invited by the operator at the box; carol's
+# request, in its hold, is on the operator's dashboard before she vetoes
+CTL console invite amy --json >"$T/amy.json" &&
+    CTL console invite oscar --json >"$T/oscar.json"
+check operator_invites_an_agent_and_an_operator \
+    jq -e '.code | length > 0' "$T/amy.json" "$T/oscar.json" >/dev/null
+check carols_request_is_in_its_hold request_in_state "$VID" in_hold
+PHASE=veto HOLD_ID=$VID MAIL_DIR=$T/mail
+AMY_CODE=$(jq -r .code "$T/amy.json")
+OSCAR_CODE=$(jq -r .code "$T/oscar.json")
 if ! run_browser && grep -q Traceback "$T/browser.err"; then
 	notok browser_veto_ran "$(tail -n 5 "$T/browser.err")"
 fi
