@@ -514,6 +514,8 @@ static const struct {
 	    "officer", "", 0 },
 	{ "request.state_changed", "state changed from ", "from", "", 0 },
 	{ "request.approved", "approved for group ", "group", "", 0 },
+	{ "approval.begun", "an approval was begun in the console by ",
+	    "officer", "", 0 },
 	{ "approval.refused", "an approval was refused: ", "reason", "", 0 },
 	{ "request.hold_started", "waiting period started, until ", "until",
 	    "", 1 },

@@ -888,7 +888,7 @@ engine_console_begin(struct tapgated *d, const struct engine_actor *a,
 	char nonce64[48], chal[CLIENTDATA_CHALLENGE_LEN + 1], why[160];
 	uint8_t *digest = NULL;
 	size_t dlen = 0;
-	json_t *preview = NULL;
+	json_t *preview = NULL, *audit;
 	int r;
 
 	if (con->norigins == 0) {
@@ -972,7 +972,13 @@ engine_console_begin(struct tapgated *d, const struct engine_actor *a,
 	if (res->body == NULL) {
 		OPENSSL_cleanse(slot, sizeof(*slot));
 		eng_db_error(d, res, r = TG_ERR_NOMEM);
+		goto out;
 	}
+	/* who asked to approve what, and when the attempt lapses */
+	audit = json_pack("{s:s,s:s,s:I}", "officer", officer, "via",
+	    "console", "expires", (json_int_t)slot->expires);
+	(void)eng_audit_alone(d, a, "approval.begun", id, audit, now);
+	json_decref(audit);
 out:
 	free(digest);
 	free(c.first);

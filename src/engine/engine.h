@@ -298,7 +298,8 @@ int	engine_approve(struct tapgated *d, const struct engine_actor *a,
  * the answer has the nonce, the challenge the browser's key signs
  * (base64url(SHA-256(change digest || nonce))), the rp_id, the caller's
  * enrolled credentials (allow_credentials), the preview the box shows
- * (engine_approval_preview) and when the nonce expires.  Before any
+ * (engine_approval_preview) and when the nonce expires; audited as
+ * approval.begun (the officer, when it lapses).  Before any
  * touch, the checks of the officer and the request run as at the box
  * (approval.refused, "touch_asked": false).  409 no_console
  * without console.origins, 403 for a caller that is no enrolled officer,

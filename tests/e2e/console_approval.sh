@@ -88,6 +88,10 @@ if command -v python3 >/dev/null 2>&1; then
 else
 	skip challenge_is_sha256_of_change_digest_and_nonce "no python3"
 fi
+api GET "/v1/audit?request=$ID"
+check begin_is_audited_with_the_officer answered 200 \
+    '[.entries[] | select(.event == "approval.begun")] | length == 1 and
+    .[0].details.officer == "officer-ann" and .[0].details.via == "console"'
 clientdata "$CHAL"
 sign ann "$CRED"
 check softfido_signs_the_browsers_clientdata [ -s "$T/as.json" ]
