@@ -11,54 +11,26 @@ set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/officers.sh
 . tests/e2e/lib/testca.sh
+. tests/e2e/lib/https.sh
 
 if ! command -v openssl >/dev/null 2>&1 || ! command -v curl >/dev/null ||
     ! command -v python3 >/dev/null; then
 	skip console_enrol "openssl, curl or python3 missing"
 	exit 0
 fi
-if ! testca "$T" web; then
-	notok test_ca_is_made
-	exit 1
-fi
-chmod 600 "$T/web-key.pem"
 ORIGIN=https://console.tapgate.local:8443
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # amy and cat: agents of the helpdesk team; ann an officer
 make_config "$T/tapgate.conf" \
     "s/^(roles = \\()\$/\\1\\n    { user = \"amy\"; roles = [\"intake\"]; },\\n    { user = \"cat\"; roles = [\"intake\"]; },\\n    { user = \"ann\"; roles = [\"officer\"]; },/" \
     "s/^(principals = \\()\$/\\1\\n    { user = \"amy\"; name = \"amy\"; team = \"helpdesk\"; },\\n    { user = \"cat\"; name = \"cat\"; team = \"helpdesk\"; },/"
 cat >>"$T/tapgate.conf" <<EOC
 console = { origins = [ "$ORIGIN" ]; };
-https = {
-    listen = "127.0.0.1:$PORT";
-    cert_file = "$T/web-cert.pem";
-    key_file = "$T/web-key.pem";
-    client_ca_file = "$T/web-ca.pem";
-};
 EOC
+https_listener "$T/tapgate.conf" || { notok test_ca_is_made; exit 1; }
 daemon_start "$T/tapgate.conf" ||
     { notok daemon_starts_with_https_and_a_console; exit 1; }
 key_start amy
 
-COOKIE='' CSRF='' SENDORIGIN=''
-# web METHOD PATH [BODY]: over HTTPS with $COOKIE, $CSRF and $SENDORIGIN
-# when set; STATUS, headers in $T/hdr, body in $T/body
-web() {
-	w_m=$1 w_p=$2; shift 2
-	set -- ${1:+--data-binary} ${1:+"$1"}
-	[ -n "$COOKIE" ] && set -- "$@" -H "Cookie: $COOKIE"
-	[ -n "$CSRF" ] && set -- "$@" -H "X-CSRF-Token: $CSRF"
-	[ -n "$SENDORIGIN" ] && set -- "$@" -H "Origin: $SENDORIGIN"
-	: >"$T/body"
-	: >"$T/hdr"
-	STATUS=$(curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' \
-	    --max-time 20 --cacert "$T/web-ca.pem" -X "$w_m" \
-	    -H 'Content-Type: application/json' "$@" \
-	    "https://127.0.0.1:$PORT$w_p" 2>"$T/curl.err")
-	[ -n "$STATUS" ] || STATUS=000
-}
-header() { tr -d '\r' <"$T/hdr" | sed -n "s/^$1: //Ip" | tail -n 1; }
 # why STATUS CODE WORDS: the last answer was that refusal, saying WORDS
 why() {
 	if [ "$STATUS" = "$1" ] && [ "$(jbody .error.code)" = "$2" ] &&

@@ -9,26 +9,14 @@
 set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/testca.sh
+. tests/e2e/lib/https.sh
 
 if ! command -v openssl >/dev/null 2>&1 || ! command -v curl >/dev/null; then
 	skip console_pages "openssl or curl missing"
 	exit 0
 fi
-if ! testca "$T" web; then
-	notok test_ca_is_made
-	exit 1
-fi
-chmod 600 "$T/web-key.pem"
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 make_config "$T/tapgate.conf"
-cat >>"$T/tapgate.conf" <<EOC
-https = {
-    listen = "127.0.0.1:$PORT";
-    cert_file = "$T/web-cert.pem";
-    key_file = "$T/web-key.pem";
-    client_ca_file = "$T/web-ca.pem";
-};
-EOC
+https_listener "$T/tapgate.conf" || { notok test_ca_is_made; exit 1; }
 daemon_start "$T/tapgate.conf" || { notok daemon_starts; exit 1; }
 
 # page PATH [CURL-ARGS...]: status in STATUS, headers in $T/hdr, body in

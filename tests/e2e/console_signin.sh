@@ -17,19 +17,14 @@ set -u
 . tests/e2e/lib/daemon.sh
 . tests/e2e/lib/officers.sh
 . tests/e2e/lib/testca.sh
+. tests/e2e/lib/https.sh
 
 if ! command -v openssl >/dev/null 2>&1 || ! command -v curl >/dev/null ||
     ! command -v python3 >/dev/null; then
 	skip console_signin "openssl, curl or python3 missing"
 	exit 0
 fi
-if ! testca "$T" web; then
-	notok test_ca_is_made
-	exit 1
-fi
-chmod 600 "$T/web-key.pem"
 ORIGIN=https://console.tapgate.local:8443
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # ann and ben: officers enrolled at the box as officer-ann, officer-ben;
 # bob: an agent of the helpdesk team whose key was enrolled as
 # officer-bob (his principal's officer setting), intake only
@@ -39,13 +34,8 @@ make_config "$T/tapgate.conf" \
 cat >>"$T/tapgate.conf" <<EOC
 console = { origins = [ "$ORIGIN" ]; nonce_seconds = 10;
     session_seconds = 15; };
-https = {
-    listen = "127.0.0.1:$PORT";
-    cert_file = "$T/web-cert.pem";
-    key_file = "$T/web-key.pem";
-    client_ca_file = "$T/web-ca.pem";
-};
 EOC
+https_listener "$T/tapgate.conf" || { notok test_ca_is_made; exit 1; }
 daemon_start "$T/tapgate.conf" --token-timeout 5000 ||
     { notok daemon_starts_with_https_and_a_console; exit 1; }
 key_start ann
@@ -59,24 +49,6 @@ enroll officer-bob security_officer bob ||
     notok officer_bob_enrols "$(cat "$T/enrol.err")"
 ID=$(admin_reset alice)
 
-COOKIE='' CSRF='' SENDORIGIN=''
-# web METHOD PATH [BODY]: over HTTPS with $COOKIE, $CSRF and $SENDORIGIN
-# when set; STATUS, headers in $T/hdr, body in $T/body
-web() {
-	w_m=$1 w_p=$2; shift 2
-	set -- ${1:+--data-binary} ${1:+"$1"}
-	[ -n "$COOKIE" ] && set -- "$@" -H "Cookie: $COOKIE"
-	[ -n "$CSRF" ] && set -- "$@" -H "X-CSRF-Token: $CSRF"
-	[ -n "$SENDORIGIN" ] && set -- "$@" -H "Origin: $SENDORIGIN"
-	: >"$T/body"
-	: >"$T/hdr"
-	STATUS=$(curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' \
-	    --max-time 20 --cacert "$T/web-ca.pem" -X "$w_m" \
-	    -H 'Content-Type: application/json' "$@" \
-	    "https://127.0.0.1:$PORT$w_p" 2>"$T/curl.err")
-	[ -n "$STATUS" ] || STATUS=000
-}
-header() { tr -d '\r' <"$T/hdr" | sed -n "s/^$1: //Ip" | tail -n 1; }
 # refused STATUS CODE: the last answer was that refusal (else shown)
 refused() {
 	if [ "$STATUS" = "$1" ] && [ "$(jbody .error.code)" = "$2" ]; then
