@@ -786,15 +786,11 @@ static int
 collect_officer_creds(const struct store_approver *a, void *arg)
 {
 	struct console_creds *c = arg;
-	char *id = NULL;
 
-	if (a->revoked || strcmp(a->name, c->officer) != 0)
+	if (a->revoked || strcmp(a->name, c->officer) != 0 || c->err != 0)
 		return 0;
-	if (b64url_encode_alloc(a->cred_id, a->cred_id_len, &id) != 0 ||
-	    json_array_append_new(c->allow, json_pack("{s:s,s:s}", "type",
-	    "public-key", "id", id)) != 0)
-		c->err = TG_ERR_NOMEM;
-	free(id);
+	c->err = eng_cred_descriptor_add(c->allow, a->cred_id,
+	    a->cred_id_len);
 	if (c->first == NULL && c->err == 0) {
 		if ((c->first = malloc(a->cred_id_len)) == NULL)
 			c->err = TG_ERR_NOMEM;

@@ -72,6 +72,20 @@ eng_collect_who(const struct store_approver *a, void *arg)
 	return 0;
 }
 
+int
+eng_cred_descriptor_add(json_t *list, const uint8_t *id, size_t len)
+{
+	char *b = NULL;
+	int r = 0;
+
+	if (b64url_encode_alloc(id, len, &b) != 0 ||
+	    json_array_append_new(list, json_pack("{s:s,s:s}", "type",
+	    "public-key", "id", b)) != 0)
+		r = TG_ERR_NOMEM;
+	free(b);
+	return r;
+}
+
 void
 eng_cred_prefix(const uint8_t *cred, size_t len, char out[17])
 {

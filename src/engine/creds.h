@@ -45,6 +45,11 @@ struct who {
 /* store_approver_by_cred() callback (arg a struct who). */
 int	 eng_collect_who(const struct store_approver *a, void *arg);
 
+/* Append credential id's WebAuthn descriptor, {"type":"public-key",
+ * "id":base64url(id)}, to list (an allowCredentials or
+ * excludeCredentials array).  0 or TG_ERR_NOMEM. */
+int	 eng_cred_descriptor_add(json_t *list, const uint8_t *id, size_t len);
+
 /* The first 16 characters of a credential id in base64url: what the
  * logs and the audit name a credential by, never the whole id. */
 void	 eng_cred_prefix(const uint8_t *cred, size_t len, char out[17]);

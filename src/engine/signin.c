@@ -165,15 +165,10 @@ static int
 collect_creds(const struct store_approver *a, void *arg)
 {
 	struct user_creds *c = arg;
-	char *id = NULL;
 
-	if (a->revoked || strcmp(a->name, c->officer) != 0)
-		return 0;
-	if (b64url_encode_alloc(a->cred_id, a->cred_id_len, &id) != 0 ||
-	    json_array_append_new(c->allow, json_pack("{s:s,s:s}", "type",
-	    "public-key", "id", id)) != 0)
-		c->err = TG_ERR_NOMEM;
-	free(id);
+	if (!a->revoked && strcmp(a->name, c->officer) == 0 && c->err == 0)
+		c->err = eng_cred_descriptor_add(c->allow, a->cred_id,
+		    a->cred_id_len);
 	return 0;
 }
 
@@ -181,13 +176,10 @@ static int
 collect_console_creds(const struct store_console_cred *cc, void *arg)
 {
 	struct user_creds *c = arg;
-	char *id = NULL;
 
-	if (b64url_encode_alloc(cc->cred_id, cc->cred_id_len, &id) != 0 ||
-	    json_array_append_new(c->allow, json_pack("{s:s,s:s}", "type",
-	    "public-key", "id", id)) != 0)
-		c->err = TG_ERR_NOMEM;
-	free(id);
+	if (c->err == 0)
+		c->err = eng_cred_descriptor_add(c->allow, cc->cred_id,
+		    cc->cred_id_len);
 	return 0;
 }
 
@@ -973,31 +965,12 @@ enrol_refuse(struct engine_result *res, const char *why)
 	return TG_ERR_PERM;
 }
 
-struct exclude {
-	json_t	*list;
-	int	 err;
-};
-
-static int
-collect_exclude(const struct store_console_cred *cc, void *arg)
-{
-	struct exclude *x = arg;
-	char *id = NULL;
-
-	if (b64url_encode_alloc(cc->cred_id, cc->cred_id_len, &id) != 0 ||
-	    json_array_append_new(x->list, json_pack("{s:s,s:s}", "type",
-	    "public-key", "id", id)) != 0)
-		x->err = TG_ERR_NOMEM;
-	free(id);
-	return 0;
-}
-
 int
 engine_enrol_begin(struct tapgated *d, const char *body, size_t len,
     int64_t now, struct engine_result *res)
 {
 	static const char *const keys[] = { "user", "code" };
-	struct exclude x = { NULL, 0 };
+	struct user_creds x = { NULL, NULL, 0 };
 	struct daemon_signin *slot;
 	const char *user, *why;
 	char nonce64[48], uid64[32];
@@ -1018,8 +991,8 @@ engine_enrol_begin(struct tapgated *d, const char *body, size_t len,
 		r = enrol_refuse(res, why);
 		goto out;
 	}
-	if ((x.list = json_array()) == NULL ||
-	    (r = store_console_cred_list(d->st, user, collect_exclude,
+	if ((x.allow = json_array()) == NULL ||
+	    (r = store_console_cred_list(d->st, user, collect_console_creds,
 	    &x)) != 0 || (r = x.err) != 0) {
 		r = eng_db_error(d, res, r != 0 ? r : TG_ERR_NOMEM);
 		goto out;
@@ -1044,14 +1017,14 @@ engine_enrol_begin(struct tapgated *d, const char *body, size_t len,
 	    d->cfg->appliance.name, "user", "id", uid64, "name", user,
 	    "display_name", user, "pub_key_cred_params", "type",
 	    "public-key", "alg", -7, "type", "public-key", "alg", -8,
-	    "exclude_credentials", x.list, "timeout_ms", SIGNIN_TIMEOUT_MS,
+	    "exclude_credentials", x.allow, "timeout_ms", SIGNIN_TIMEOUT_MS,
 	    "expires", (json_int_t)slot->expires);
 	if (res->body == NULL) {
 		OPENSSL_cleanse(slot, sizeof(*slot));
 		r = eng_db_error(d, res, TG_ERR_NOMEM);
 	}
 out:
-	json_decref(x.list);
+	json_decref(x.allow);
 	json_decref(j);
 	return r;
 }
